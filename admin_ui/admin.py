@@ -1,0 +1,248 @@
+"""Operator back office: every model, with searches, filters and thin actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+
+from exchange.accounts.models import ApiKey, User
+from exchange.core.errors import DomainError
+from exchange.markets.actions import do_set_market_status
+from exchange.markets.models import FeeOverride, Market, MarketStatus
+from exchange.wallets.actions import do_adjust_balance, do_approve_withdrawal, do_reject_withdrawal
+from exchange.wallets.models import (
+    Account,
+    Asset,
+    Balance,
+    Deposit,
+    JournalEntry,
+    LedgerLine,
+    Withdrawal,
+    WithdrawalStatus,
+)
+
+
+class ReadOnlyMixin:
+    """Money rows change only through ledger actions, never by editing a form."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "is_active", "is_staff", "date_joined")
+    list_filter = ("is_active", "is_staff", "is_superuser")
+    search_fields = ("email",)
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
+    list_display = (
+        "label",
+        "user",
+        "key_prefix",
+        "kind",
+        "permissions",
+        "created_at",
+        "revoked_at",
+    )
+    list_filter = ("kind", "revoked_at")
+    search_fields = ("label", "user__email", "key")
+    # The encrypted secret is never shown, not even encrypted.
+    exclude = ("secret_encrypted",)
+    readonly_fields = ("user", "key", "kind", "public_key", "created_at")
+    actions = ("revoke",)
+
+    @admin.display(description="key")
+    def key_prefix(self, obj: ApiKey) -> str:
+        return f"{obj.key[:8]}…"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # keys are created by their owner, who sees the secret once
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} key(s).")
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin[Asset]):
+    list_display = ("code", "name", "precision")
+    search_fields = ("code", "name")
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyMixin, admin.ModelAdmin[Account]):
+    list_display = ("id", "kind", "user")
+    list_filter = ("kind",)
+    search_fields = ("user__email",)
+
+
+class AdjustmentForm(forms.Form):
+    email = forms.EmailField(label="User email")
+    asset = forms.ModelChoiceField(queryset=Asset.objects.all())
+    amount = forms.DecimalField(max_digits=36, decimal_places=18, help_text="Negative to debit.")
+    reason = forms.CharField(widget=forms.Textarea, help_text="Required; kept in the journal.")
+
+
+@admin.register(Balance)
+class BalanceAdmin(ReadOnlyMixin, admin.ModelAdmin[Balance]):
+    list_display = ("account", "asset", "available", "locked", "updated_at")
+    list_filter = ("asset", "account__kind")
+    search_fields = ("account__user__email",)
+    list_select_related = ("account__user", "asset")
+    change_list_template = "admin_ui/balance_changelist.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        adjust = path(
+            "adjust/", self.admin_site.admin_view(self.adjust_view), name="balance_adjust"
+        )
+        return [adjust, *super().get_urls()]
+
+    def adjust_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("wallets.change_balance"):
+            return HttpResponse(status=403)
+        form = AdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            user = User.objects.filter(email=form.cleaned_data["email"].lower()).first()
+            if user is None:
+                form.add_error("email", "No user with this email.")
+            else:
+                try:
+                    do_adjust_balance(
+                        user=user,
+                        asset=form.cleaned_data["asset"],
+                        amount=form.cleaned_data["amount"],
+                        reason=form.cleaned_data["reason"],
+                        adjusted_by=request.user,  # type: ignore[arg-type]
+                    )
+                except DomainError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    self.message_user(request, "Balance adjusted.", messages.SUCCESS)
+                    return HttpResponseRedirect(reverse("admin:wallets_balance_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Adjust a balance",
+        }
+        return TemplateResponse(request, "admin_ui/adjust_balance.html", context)
+
+
+class LedgerLineInline(admin.TabularInline[LedgerLine, JournalEntry]):
+    model = LedgerLine
+    fields = ("account", "asset", "bucket", "amount")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyMixin, admin.ModelAdmin[JournalEntry]):
+    list_display = ("id", "reason", "reference", "memo", "created_at")
+    list_filter = ("reason",)
+    search_fields = ("reference", "memo")
+    date_hierarchy = "created_at"
+    inlines = (LedgerLineInline,)
+
+
+@admin.register(Deposit)
+class DepositAdmin(ReadOnlyMixin, admin.ModelAdmin[Deposit]):
+    list_display = ("id", "user", "asset", "amount", "network", "txid", "created_at")
+    list_filter = ("asset", "network")
+    search_fields = ("user__email", "txid")
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(ReadOnlyMixin, admin.ModelAdmin[Withdrawal]):
+    list_display = ("id", "user", "asset", "amount", "network", "address", "status", "created_at")
+    list_filter = ("status", "asset", "network")
+    search_fields = ("user__email", "address")
+    actions = ("approve", "reject")
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("wallets.change_withdrawal")
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Withdrawal], action: Any) -> None:
+        done = 0
+        for withdrawal in queryset.filter(status=WithdrawalStatus.PENDING):
+            try:
+                action(withdrawal.pk, request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"#{withdrawal.pk}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{done} withdrawal(s) processed.")
+
+    @admin.action(description="Approve selected pending withdrawals", permissions=["decide"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
+        self._decide(
+            request,
+            queryset,
+            lambda pk, by: do_approve_withdrawal(withdrawal_id=pk, approved_by=by),
+        )
+
+    @admin.action(description="Reject selected pending withdrawals", permissions=["decide"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
+        self._decide(
+            request, queryset, lambda pk, by: do_reject_withdrawal(withdrawal_id=pk, rejected_by=by)
+        )
+
+
+@admin.register(Market)
+class MarketAdmin(admin.ModelAdmin[Market]):
+    list_display = (
+        "symbol",
+        "base",
+        "quote",
+        "status",
+        "tick_size",
+        "step_size",
+        "maker_fee",
+        "taker_fee",
+    )
+    list_filter = ("status", "quote")
+    search_fields = ("symbol",)
+    actions = ("halt", "resume")
+
+    def _set(self, request: HttpRequest, queryset: QuerySet[Market], status: MarketStatus) -> None:
+        for market in queryset:
+            do_set_market_status(symbol=market.symbol, status=status)
+        self.message_user(request, f"{queryset.count()} market(s) set to {status}.")
+
+    @admin.action(description="Halt trading")
+    def halt(self, request: HttpRequest, queryset: QuerySet[Market]) -> None:
+        self._set(request, queryset, MarketStatus.HALT)
+
+    @admin.action(description="Resume trading")
+    def resume(self, request: HttpRequest, queryset: QuerySet[Market]) -> None:
+        self._set(request, queryset, MarketStatus.TRADING)
+
+
+@admin.register(FeeOverride)
+class FeeOverrideAdmin(admin.ModelAdmin[FeeOverride]):
+    list_display = ("user", "market", "maker_fee", "taker_fee")
+    list_filter = ("market",)
+    search_fields = ("user__email",)

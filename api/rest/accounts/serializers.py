@@ -1,0 +1,54 @@
+"""Shapes of account and API-key requests and responses. No rules here."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from exchange.accounts.models import ApiKey, ApiKeyPermission, User
+
+
+class CredentialsIn(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class UserOut(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ("id", "email", "date_joined")
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField()
+    user = UserOut()
+
+
+class ApiKeyIn(serializers.Serializer):
+    label = serializers.CharField(max_length=100)  # type: ignore[assignment]  # shadows Field.label
+    permissions = serializers.ListField(
+        child=serializers.ChoiceField(choices=ApiKeyPermission.choices), allow_empty=False
+    )
+    ip_whitelist = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    ed25519_public_key = serializers.CharField(required=False, allow_blank=False)
+
+
+class ApiKeyOut(serializers.ModelSerializer[ApiKey]):
+    class Meta:
+        model = ApiKey
+        fields: tuple[str, ...] = (
+            "id",
+            "label",
+            "key",
+            "kind",
+            "permissions",
+            "ip_whitelist",
+            "created_at",
+            "revoked_at",
+        )
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    secret = serializers.CharField(allow_null=True, help_text="Shown once; store it now.")
+
+    class Meta(ApiKeyOut.Meta):
+        fields = (*ApiKeyOut.Meta.fields, "secret")

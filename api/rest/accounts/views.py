@@ -1,0 +1,98 @@
+"""Registration, login/logout, me, and API-key management."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.rest.accounts.serializers import (
+    ApiKeyCreatedOut,
+    ApiKeyIn,
+    ApiKeyOut,
+    CredentialsIn,
+    TokenOut,
+    UserOut,
+)
+from api.rest.authentication import USER_LOGIN_AUTHENTICATION
+from api.rest.request_user import request_user
+from exchange.accounts.actions import (
+    check_login,
+    do_create_api_key,
+    do_issue_token,
+    do_register_user,
+    do_revoke_api_key,
+    do_revoke_token,
+)
+from exchange.accounts.selectors import api_key_list
+
+
+class RegisterView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=CredentialsIn, responses={201: TokenOut})
+    def post(self, request: Request) -> Response:
+        data = CredentialsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = do_register_user(**data.validated_data)
+        body = {"token": do_issue_token(user=user), "user": UserOut(user).data}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=CredentialsIn, responses={200: TokenOut})
+    def post(self, request: Request) -> Response:
+        data = CredentialsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = check_login(**data.validated_data)
+        return Response({"token": do_issue_token(user=user), "user": UserOut(user).data})
+
+
+class LogoutView(APIView):
+    authentication_classes = USER_LOGIN_AUTHENTICATION
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        do_revoke_token(user=request_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses=UserOut)
+    def get(self, request: Request) -> Response:
+        return Response(UserOut(request_user(request)).data)
+
+
+class ApiKeyListView(APIView):
+    authentication_classes = USER_LOGIN_AUTHENTICATION
+
+    @extend_schema(responses=ApiKeyOut(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(ApiKeyOut(api_key_list(user=request_user(request)), many=True).data)
+
+    @extend_schema(request=ApiKeyIn, responses={201: ApiKeyCreatedOut})
+    def post(self, request: Request) -> Response:
+        data = ApiKeyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = do_create_api_key(user=request_user(request), **data.validated_data)
+        body = {**ApiKeyOut(created.api_key).data, "secret": created.secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(APIView):
+    authentication_classes = USER_LOGIN_AUTHENTICATION
+
+    @extend_schema(request=None, responses=ApiKeyOut)
+    def delete(self, request: Request, api_key_id: int) -> Response:
+        return Response(
+            ApiKeyOut(do_revoke_api_key(user=request_user(request), api_key_id=api_key_id)).data
+        )

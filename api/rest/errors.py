@@ -1,0 +1,68 @@
+"""One REST error format: ``{"code": "<STABLE_CODE>", "detail": "...", "fields": {...}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode
+from exchange.core.errors import DomainError
+from exchange.markets.errors import MarketErrorCode
+from exchange.wallets.errors import WalletErrorCode
+
+HTTP_STATUS: dict[str, int] = {
+    ApiKeyErrorCode.UNKNOWN_KEY: status.HTTP_401_UNAUTHORIZED,
+    ApiKeyErrorCode.SIGNATURE_MISSING: status.HTTP_401_UNAUTHORIZED,
+    ApiKeyErrorCode.SIGNATURE_INVALID: status.HTTP_401_UNAUTHORIZED,
+    ApiKeyErrorCode.TIMESTAMP_MISSING: status.HTTP_401_UNAUTHORIZED,
+    ApiKeyErrorCode.TIMESTAMP_OUTSIDE_RECV_WINDOW: status.HTTP_401_UNAUTHORIZED,
+    ApiKeyErrorCode.RECV_WINDOW_INVALID: status.HTTP_400_BAD_REQUEST,
+    ApiKeyErrorCode.IP_NOT_ALLOWED: status.HTTP_403_FORBIDDEN,
+    ApiKeyErrorCode.PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
+    ApiKeyErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    AccountErrorCode.INVALID_CREDENTIALS: status.HTTP_401_UNAUTHORIZED,
+    AccountErrorCode.EMAIL_TAKEN: status.HTTP_409_CONFLICT,
+    WalletErrorCode.UNKNOWN_ASSET: status.HTTP_404_NOT_FOUND,
+    WalletErrorCode.WITHDRAWAL_NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    WalletErrorCode.WITHDRAWAL_NOT_PENDING: status.HTTP_409_CONFLICT,
+    WalletErrorCode.DEPOSIT_CONFLICT: status.HTTP_409_CONFLICT,
+    MarketErrorCode.UNKNOWN_SYMBOL: status.HTTP_404_NOT_FOUND,
+}
+
+DRF_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.NotAuthenticated: "NOT_AUTHENTICATED",
+    exceptions.AuthenticationFailed: "AUTHENTICATION_FAILED",
+    exceptions.PermissionDenied: "PERMISSION_DENIED",
+    exceptions.NotFound: "NOT_FOUND",
+    exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
+    exceptions.ParseError: "MALFORMED_REQUEST",
+    exceptions.UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
+    exceptions.Throttled: "RATE_LIMITED",
+    exceptions.ValidationError: "INVALID_INPUT",
+}
+
+
+def error_body(code: str, detail: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "detail": detail, "fields": fields or {}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        code = exc.code.value
+        return Response(
+            error_body(code, exc.message, exc.fields),
+            status=HTTP_STATUS.get(code, status.HTTP_400_BAD_REQUEST),
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "ERROR")
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body(code, "Invalid input.", fields)
+    else:
+        response.data = error_body(code, str(exc.detail))
+    return response

@@ -1,0 +1,39 @@
+"""Error codes of accounts, sessions and API keys."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from exchange.core.errors import DomainError
+
+
+class AccountErrorCode(StrEnum):
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    WEAK_PASSWORD = "WEAK_PASSWORD"  # noqa: S105 - an error code, not a password
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+
+
+class ApiKeyErrorCode(StrEnum):
+    INVALID_PERMISSIONS = "INVALID_PERMISSIONS"
+    INVALID_IP_WHITELIST = "INVALID_IP_WHITELIST"
+    INVALID_PUBLIC_KEY = "INVALID_PUBLIC_KEY"
+    INVALID_LABEL = "INVALID_LABEL"
+    NOT_FOUND = "API_KEY_NOT_FOUND"
+    # Signed-request verification, one code per cause so a bot can tell them apart.
+    UNKNOWN_KEY = "API_KEY_UNKNOWN"
+    SIGNATURE_MISSING = "SIGNATURE_MISSING"
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+    TIMESTAMP_MISSING = "TIMESTAMP_MISSING"
+    TIMESTAMP_OUTSIDE_RECV_WINDOW = "TIMESTAMP_OUTSIDE_RECV_WINDOW"
+    RECV_WINDOW_INVALID = "RECV_WINDOW_INVALID"
+    IP_NOT_ALLOWED = "IP_NOT_ALLOWED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+
+
+class AccountError(DomainError):
+    pass
+
+
+class ApiKeyError(DomainError):
+    pass

@@ -1,0 +1,90 @@
+"""``python manage.py seed_demo``: an operator, three markets and two funded traders.
+
+Idempotent: re-running keeps existing rows and credits nothing twice. The
+operator's password is generated once, kept in ``var/demo-credentials.txt``
+and printed on every run.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from exchange.accounts.models import User
+from exchange.markets.actions import do_create_market
+from exchange.markets.models import Market
+from exchange.wallets.actions import do_credit_deposit
+from exchange.wallets.models import Asset
+
+ADMIN_EMAIL = "admin@example.com"
+ASSETS = [("BTC", "Bitcoin", 8), ("ETH", "Ether", 8), ("USDT", "Tether USD", 8)]
+MARKETS = [
+    # base, quote, tick, step, min_qty, max_qty, min_notional
+    ("BTC", "USDT", "0.01", "0.00001", "0.00001", "9000", "5"),
+    ("ETH", "USDT", "0.01", "0.0001", "0.0001", "90000", "5"),
+    ("ETH", "BTC", "0.000001", "0.001", "0.001", "100000", "0.0001"),
+]
+TRADERS = {
+    "alice@example.com": {"USDT": "100000", "BTC": "2", "ETH": "20"},
+    "bob@example.com": {"USDT": "100000", "BTC": "2", "ETH": "20"},
+}
+TRADER_PASSWORD = "demo-trader-pass"  # noqa: S105 - public demo credential, documented
+
+
+class Command(BaseCommand):
+    help = "Seed a demo: operator, assets, markets BTCUSDT/ETHUSDT/ETHBTC, funded traders."
+
+    def _admin_password(self) -> str:
+        path = settings.VAR_DIR / "demo-credentials.txt"
+        if path.exists():
+            return path.read_text().split()[-1]
+        password = secrets.token_urlsafe(12)
+        path.write_text(f"{ADMIN_EMAIL} {password}\n")
+        path.chmod(0o600)
+        return password
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = self._admin_password()
+        admin = User.objects.filter(email=ADMIN_EMAIL).first()
+        if admin is None:
+            User.objects.create_superuser(email=ADMIN_EMAIL, password=password)
+        assets = {
+            code: Asset.objects.get_or_create(
+                code=code, defaults={"name": name, "precision": prec}
+            )[0]
+            for code, name, prec in ASSETS
+        }
+        for base, quote, tick, step, min_qty, max_qty, min_notional in MARKETS:
+            if not Market.objects.filter(symbol=base + quote).exists():
+                do_create_market(
+                    base=assets[base],
+                    quote=assets[quote],
+                    tick_size=Decimal(tick),
+                    step_size=Decimal(step),
+                    min_qty=Decimal(min_qty),
+                    max_qty=Decimal(max_qty),
+                    min_notional=Decimal(min_notional),
+                    maker_fee=Decimal("0.001"),
+                    taker_fee=Decimal("0.001"),
+                )
+        for email, funds in TRADERS.items():
+            user = User.objects.filter(email=email).first() or User.objects.create_user(
+                email=email, password=TRADER_PASSWORD
+            )
+            for code, amount in funds.items():
+                do_credit_deposit(
+                    user=user,
+                    asset=assets[code],
+                    amount=amount,
+                    network="demo",
+                    txid=f"seed-{email}-{code}",
+                )
+        self.stdout.write(self.style.SUCCESS("Demo seeded."))
+        self.stdout.write(f"  admin:   {ADMIN_EMAIL} / {password}  (http://127.0.0.1:8000/admin/)")
+        self.stdout.write(f"  traders: {', '.join(TRADERS)} / {TRADER_PASSWORD}")

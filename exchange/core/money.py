@@ -1,0 +1,48 @@
+"""Decimal helpers shared by every money path. Never float."""
+
+from __future__ import annotations
+
+from decimal import Context, Decimal, InvalidOperation, localcontext
+
+# NUMERIC(36, 18): enough for 18 decimal places (ETH wei) and 10^18 whole units.
+MONEY_MAX_DIGITS = 36
+MONEY_DECIMAL_PLACES = 18
+# Wide enough that no exact operation on NUMERIC(36, 18) values is rounded.
+MONEY_CONTEXT = Context(prec=80)
+
+
+def parse_decimal(value: object) -> Decimal | None:
+    """Parse a client-supplied amount; None when it is not a finite decimal.
+
+    Floats are refused: their binary value is not what the client meant.
+    """
+    if isinstance(value, bool | float):
+        return None
+    try:
+        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite():
+        return None
+    return number
+
+
+def decimal_places(value: Decimal) -> int:
+    """Number of significant decimal places (trailing zeros ignored)."""
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def is_multiple_of(value: Decimal, step: Decimal) -> bool:
+    with localcontext(MONEY_CONTEXT):
+        return step > 0 and value % step == 0
+
+
+def exact_units(value: Decimal, unit: Decimal) -> int:
+    """``value / unit`` as an int; ValueError unless it divides exactly."""
+    with localcontext(MONEY_CONTEXT):
+        units = value / unit
+        if units != units.to_integral_value():
+            raise ValueError(f"{value} is not a multiple of {unit}")
+        return int(units)

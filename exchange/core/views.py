@@ -1,0 +1,20 @@
+"""Platform endpoints that are not part of any API surface."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+from exchange.core.health import run_checks
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Report each dependency; 503 when any is down so probes take the pod out."""
+    checks = run_checks()
+    healthy = all(check.ok for check in checks.values())
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": {name: {"ok": c.ok, "detail": c.detail} for name, c in checks.items()},
+    }
+    return JsonResponse(body, status=200 if healthy else 503)

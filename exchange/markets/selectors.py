@@ -1,0 +1,38 @@
+"""Read-only queries of markets and fee rates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from exchange.accounts.models import User
+from exchange.markets.errors import MarketError, MarketErrorCode
+from exchange.markets.models import FeeOverride, Market
+
+
+@dataclass(frozen=True)
+class FeeRates:
+    maker: Decimal
+    taker: Decimal
+
+
+def market_list() -> QuerySet[Market]:
+    return Market.objects.select_related("base", "quote").order_by("symbol")
+
+
+def get_market(symbol: str) -> Market:
+    try:
+        return market_list().get(symbol=(symbol or "").upper())
+    except Market.DoesNotExist as exc:
+        raise MarketError(MarketErrorCode.UNKNOWN_SYMBOL, f"Invalid symbol {symbol!r}.") from exc
+
+
+def fee_rates_for(*, user: User, market: Market) -> FeeRates:
+    """The user's override for this market, else for all markets, else the market's."""
+    overrides = FeeOverride.objects.filter(Q(market=market) | Q(market__isnull=True), user=user)
+    chosen = min(overrides, key=lambda o: o.market_id is None, default=None)
+    if chosen is None:
+        return FeeRates(maker=market.maker_fee, taker=market.taker_fee)
+    return FeeRates(maker=chosen.maker_fee, taker=chosen.taker_fee)

@@ -1,0 +1,12 @@
+"""Root URLconf. Adapters are included by dotted path: exchange never imports api."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from exchange.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/", include("api.rest.urls")),
+]

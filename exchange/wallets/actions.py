@@ -1,0 +1,197 @@
+"""Deposits, withdrawals and admin adjustments: each one ledger entry."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from exchange.accounts.models import User
+from exchange.core.money import decimal_places, parse_decimal
+from exchange.wallets.errors import WalletError, WalletErrorCode
+from exchange.wallets.ledger import Line, post_entry, system_account, user_account
+from exchange.wallets.models import (
+    AccountKind,
+    Asset,
+    Bucket,
+    Deposit,
+    JournalReason,
+    Withdrawal,
+    WithdrawalStatus,
+)
+
+
+def get_asset(code: str) -> Asset:
+    try:
+        return Asset.objects.get(code=(code or "").upper())
+    except Asset.DoesNotExist as exc:
+        raise WalletError(WalletErrorCode.UNKNOWN_ASSET, f"Unknown asset {code!r}.") from exc
+
+
+def clean_amount(asset: Asset, value: object, *, allow_negative: bool = False) -> Decimal:
+    """Parse an amount of ``asset``: finite, non-zero, within the asset's precision."""
+    amount = parse_decimal(value)
+    if amount is None or amount == 0 or (amount < 0 and not allow_negative):
+        raise WalletError(
+            WalletErrorCode.INVALID_AMOUNT,
+            "Amount must be a positive decimal number."
+            if not allow_negative
+            else "Amount must be a non-zero decimal number.",
+            fields={"amount": "invalid"},
+        )
+    if decimal_places(amount) > asset.precision:
+        raise WalletError(
+            WalletErrorCode.AMOUNT_PRECISION,
+            f"{asset.code} amounts have at most {asset.precision} decimal places.",
+            fields={"amount": "precision"},
+        )
+    return amount
+
+
+def do_credit_deposit(
+    *, user: User, asset: Asset, amount: object, network: str, txid: str
+) -> tuple[Deposit, bool]:
+    """Credit a deposit once per (network, txid); return (deposit, created).
+
+    A replay with the same txid returns the existing deposit and credits
+    nothing; a replay that disagrees on user, asset or amount is refused.
+    """
+    value = clean_amount(asset, amount)
+    network, txid = network.strip(), txid.strip()
+    try:
+        with transaction.atomic():
+            entry = post_entry(
+                reason=JournalReason.DEPOSIT,
+                reference=f"deposit:{network}:{txid}",
+                lines=[
+                    Line(user_account(user), asset, Bucket.AVAILABLE, value),
+                    Line(system_account(AccountKind.DEPOSITS), asset, Bucket.AVAILABLE, -value),
+                ],
+            )
+            deposit = Deposit.objects.create(
+                user=user, asset=asset, amount=value, network=network, txid=txid, entry=entry
+            )
+            return deposit, True
+    except IntegrityError:
+        existing = Deposit.objects.filter(network=network, txid=txid).first()
+        if existing is None:
+            raise
+    if (existing.user_id, existing.asset_id, existing.amount) != (user.pk, asset.pk, value):
+        raise WalletError(
+            WalletErrorCode.DEPOSIT_CONFLICT,
+            f"Transaction {network}:{txid} was already credited with different details.",
+        )
+    return existing, False
+
+
+def do_request_withdrawal(
+    *, user: User, asset: Asset, amount: object, network: str, address: str
+) -> Withdrawal:
+    """Move the amount from available to locked and queue it for approval."""
+    value = clean_amount(asset, amount)
+    address, network = (address or "").strip(), (network or "").strip()
+    if not address or len(address) > 128 or not network or len(network) > 32:
+        raise WalletError(
+            WalletErrorCode.INVALID_ADDRESS,
+            "A network and an address (at most 128 characters) are required.",
+            fields={"address": "invalid"},
+        )
+    with transaction.atomic():
+        withdrawal = Withdrawal.objects.create(
+            user=user, asset=asset, amount=value, network=network, address=address
+        )
+        account = user_account(user)
+        post_entry(
+            reason=JournalReason.WITHDRAWAL_REQUEST,
+            reference=f"withdrawal:{withdrawal.pk}",
+            lines=[
+                Line(account, asset, Bucket.AVAILABLE, -value),
+                Line(account, asset, Bucket.LOCKED, value),
+            ],
+        )
+    return withdrawal
+
+
+def _decide(
+    withdrawal_id: int, *, status: WithdrawalStatus, by: User | None, note: str
+) -> Withdrawal:
+    """Move a PENDING withdrawal to ``status``; exactly one decision can win."""
+    claimed = Withdrawal.objects.filter(pk=withdrawal_id, status=WithdrawalStatus.PENDING).update(
+        status=status, decided_at=timezone.now(), decided_by=by, note=note
+    )
+    if not claimed:
+        if not Withdrawal.objects.filter(pk=withdrawal_id).exists():
+            raise WalletError(WalletErrorCode.WITHDRAWAL_NOT_FOUND, "No such withdrawal.")
+        raise WalletError(WalletErrorCode.WITHDRAWAL_NOT_PENDING, "The withdrawal is not pending.")
+    return Withdrawal.objects.select_related("asset", "user").get(pk=withdrawal_id)
+
+
+def do_approve_withdrawal(*, withdrawal_id: int, approved_by: User, note: str = "") -> Withdrawal:
+    """Debit the locked funds: they have left the exchange."""
+    with transaction.atomic():
+        w = _decide(withdrawal_id, status=WithdrawalStatus.APPROVED, by=approved_by, note=note)
+        post_entry(
+            reason=JournalReason.WITHDRAWAL_APPROVE,
+            reference=f"withdrawal:{w.pk}",
+            lines=[
+                Line(user_account(w.user), w.asset, Bucket.LOCKED, -w.amount),
+                Line(system_account(AccountKind.WITHDRAWALS), w.asset, Bucket.AVAILABLE, w.amount),
+            ],
+        )
+    return w
+
+
+def _release(w: Withdrawal, reason: JournalReason) -> None:
+    account = user_account(w.user)
+    post_entry(
+        reason=reason,
+        reference=f"withdrawal:{w.pk}",
+        lines=[
+            Line(account, w.asset, Bucket.LOCKED, -w.amount),
+            Line(account, w.asset, Bucket.AVAILABLE, w.amount),
+        ],
+    )
+
+
+def do_reject_withdrawal(*, withdrawal_id: int, rejected_by: User, note: str = "") -> Withdrawal:
+    """Return the locked funds to available."""
+    with transaction.atomic():
+        w = _decide(withdrawal_id, status=WithdrawalStatus.REJECTED, by=rejected_by, note=note)
+        _release(w, JournalReason.WITHDRAWAL_REJECT)
+    return w
+
+
+def do_cancel_withdrawal(*, user: User, withdrawal_id: int) -> Withdrawal:
+    """The owner withdraws a request that is still pending."""
+    if not Withdrawal.objects.filter(pk=withdrawal_id, user=user).exists():
+        raise WalletError(WalletErrorCode.WITHDRAWAL_NOT_FOUND, "No such withdrawal.")
+    with transaction.atomic():
+        w = _decide(
+            withdrawal_id, status=WithdrawalStatus.CANCELED, by=user, note="canceled by owner"
+        )
+        _release(w, JournalReason.WITHDRAWAL_CANCEL)
+    return w
+
+
+def do_adjust_balance(
+    *, user: User, asset: Asset, amount: object, reason: str, adjusted_by: User
+) -> None:
+    """Credit (positive) or debit (negative) a user's available balance by hand."""
+    value = clean_amount(asset, amount, allow_negative=True)
+    reason = (reason or "").strip()
+    if not reason:
+        raise WalletError(
+            WalletErrorCode.REASON_REQUIRED,
+            "An adjustment needs a reason.",
+            fields={"reason": "required"},
+        )
+    post_entry(
+        reason=JournalReason.ADJUSTMENT,
+        reference=f"admin:{adjusted_by.pk}",
+        memo=reason,
+        lines=[
+            Line(user_account(user), asset, Bucket.AVAILABLE, value),
+            Line(system_account(AccountKind.ADJUSTMENTS), asset, Bucket.AVAILABLE, -value),
+        ],
+    )

@@ -1,0 +1,210 @@
+"""Assets, accounts, balances and the double-entry ledger.
+
+Every balance change is a ``JournalEntry`` whose ``LedgerLine`` amounts sum to
+zero per asset. Holding accounts (users, fee income) have a ``Balance`` row
+per asset kept equal to the sum of their ledger lines; external accounts
+(deposits, withdrawals, adjustments) exist only in the ledger, as the
+outside world's side of each entry, so their ledger sums may be negative.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from exchange.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+
+def MoneyField(**kwargs: Any) -> models.DecimalField:  # noqa: N802 - reads like a field class
+    return models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
+    )
+
+
+class Asset(models.Model):
+    code = models.CharField(max_length=16, unique=True)
+    name = models.CharField(max_length=64)
+    precision = models.PositiveSmallIntegerField(
+        help_text="Decimal places allowed in amounts of this asset (at most 18)."
+    )
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["code"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(condition=Q(precision__lte=18), name="asset_precision_lte_18"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class AccountKind(models.TextChoices):
+    USER = "USER", "User"
+    FEE_INCOME = "FEE_INCOME", "Fee income"
+    DEPOSITS = "DEPOSITS", "Deposits clearing (external)"
+    WITHDRAWALS = "WITHDRAWALS", "Withdrawals clearing (external)"
+    ADJUSTMENTS = "ADJUSTMENTS", "Admin adjustments (external)"
+
+
+HOLDING_KINDS = frozenset({AccountKind.USER, AccountKind.FEE_INCOME})
+EXTERNAL_KINDS = frozenset({AccountKind.DEPOSITS, AccountKind.WITHDRAWALS, AccountKind.ADJUSTMENTS})
+
+
+class Account(models.Model):
+    """A ledger account: one per user, and one per system kind."""
+
+    kind = models.CharField(max_length=16, choices=AccountKind.choices)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="account",
+    )
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=(Q(kind=AccountKind.USER) & Q(user__isnull=False))
+                | (~Q(kind=AccountKind.USER) & Q(user__isnull=True)),
+                name="account_user_iff_user_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=~Q(kind=AccountKind.USER),
+                name="one_account_per_system_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user) if self.user_id else self.get_kind_display()
+
+    @property
+    def is_holding(self) -> bool:
+        return self.kind in HOLDING_KINDS
+
+
+class Balance(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="balances")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    available = MoneyField(default=0)
+    locked = MoneyField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["account", "asset"], name="one_balance_per_account_asset"
+            ),
+            models.CheckConstraint(condition=Q(available__gte=0), name="balance_available_gte_0"),
+            models.CheckConstraint(condition=Q(locked__gte=0), name="balance_locked_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.asset}: {self.available} + {self.locked} locked"
+
+
+class Bucket(models.TextChoices):
+    AVAILABLE = "available"
+    LOCKED = "locked"
+
+
+class JournalReason(models.TextChoices):
+    DEPOSIT = "DEPOSIT"
+    WITHDRAWAL_REQUEST = "WITHDRAWAL_REQUEST"
+    WITHDRAWAL_APPROVE = "WITHDRAWAL_APPROVE"
+    WITHDRAWAL_REJECT = "WITHDRAWAL_REJECT"
+    WITHDRAWAL_CANCEL = "WITHDRAWAL_CANCEL"
+    ADJUSTMENT = "ADJUSTMENT"
+
+
+class JournalEntry(models.Model):
+    reason = models.CharField(max_length=32, choices=JournalReason.choices)
+    reference = models.CharField(max_length=128, help_text="What caused it: 'deposit:12', ...")
+    memo = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "journal entries"
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["reference"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.reason} {self.reference}"
+
+
+class LedgerLine(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger_lines")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    bucket = models.CharField(max_length=9, choices=Bucket.choices, default=Bucket.AVAILABLE)
+    amount = MoneyField()
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["account", "asset", "bucket"])
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.asset} {self.bucket} {self.amount:+}"
+
+
+class Deposit(models.Model):
+    """An on-chain (or other network) credit, unique by network and txid."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits"
+    )
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField()
+    network = models.CharField(max_length=32)
+    txid = models.CharField(max_length=128)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="deposit")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["network", "txid"], name="deposit_unique_network_txid"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="deposit_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.asset} to {self.user} ({self.network}:{self.txid})"
+
+
+class WithdrawalStatus(models.TextChoices):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    CANCELED = "CANCELED"
+
+
+class Withdrawal(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals"
+    )
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField()
+    network = models.CharField(max_length=32)
+    address = models.CharField(max_length=128)
+    status = models.CharField(
+        max_length=8, choices=WithdrawalStatus.choices, default=WithdrawalStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="withdrawal_amount_gt_0"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.asset} from {self.user} ({self.status})"

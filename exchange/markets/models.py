@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from exchange.wallets.models import Asset, MoneyField
+from exchange.core.money_db import MoneyField
+from exchange.wallets.models import Asset
 
 FEE_MAX_DIGITS, FEE_DECIMAL_PLACES = 10, 8
 

@@ -7,8 +7,8 @@
 4. Every user's locked funds equal what their pending withdrawals hold.
 5. No balance is negative.
 
-Sums are computed by the database (GROUP BY), so memory grows with the
-number of balances, not of ledger lines.
+Sums are computed by the database (GROUP BY) on PostgreSQL, so memory grows
+with the number of balances, not of ledger lines.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Sum
-
+from exchange.core.money_db import sum_money
 from exchange.wallets.models import (
     HOLDING_KINDS,
     Account,
@@ -89,37 +88,27 @@ def _account_names() -> dict[int, str]:
 
 
 def _unbalanced_entries(assets: dict[int, str]) -> list[Violation]:
-    rows = (
-        LedgerLine.objects.values("entry_id", "asset_id")
-        .annotate(total=Sum("amount"))
-        .exclude(total=0)
-        .order_by("entry_id")
-    )
+    sums = sum_money(LedgerLine.objects.all(), ["entry_id", "asset_id"], "amount")
     return [
         Violation(
             "journal_sums_to_zero",
-            f"journal entry {row['entry_id']}",
-            assets[row["asset_id"]],
-            f"lines sum to {row['total']}",
+            f"journal entry {entry_id}",
+            assets[asset_id],
+            f"lines sum to {total}",
         )
-        for row in rows
+        for (entry_id, asset_id), total in sorted(sums.items())
+        if total != 0
     ]
 
 
 def _ledger_sums() -> dict[tuple[int, int, str], Decimal]:
-    rows = LedgerLine.objects.values("account_id", "asset_id", "bucket").annotate(
-        total=Sum("amount")
-    )
-    return {(r["account_id"], r["asset_id"], r["bucket"]): r["total"] for r in rows}
+    rows = LedgerLine.objects.all()
+    return sum_money(rows, ["account_id", "asset_id", "bucket"], "amount")  # type: ignore[return-value]
 
 
 def _pending_withdrawals() -> dict[tuple[int, int], Decimal]:
-    rows = (
-        Withdrawal.objects.filter(status=WithdrawalStatus.PENDING)
-        .values("user__account__id", "asset_id")
-        .annotate(total=Sum("amount"))
-    )
-    return {(r["user__account__id"], r["asset_id"]): r["total"] for r in rows}
+    rows = Withdrawal.objects.filter(status=WithdrawalStatus.PENDING)
+    return sum_money(rows, ["user__account__id", "asset_id"], "amount")  # type: ignore[return-value]
 
 
 def reconcile(progress: Progress | None = None) -> Report:
@@ -209,11 +198,11 @@ def _check_external_totals(
     violations: list[Violation],
 ) -> None:
     """Deposits and withdrawals come from their own tables; their ledger accounts must agree."""
-    for row in Deposit.objects.values("asset_id").annotate(total=Sum("amount")):
-        summaries[row["asset_id"]].deposits = row["total"]
+    for (asset_id,), total in sum_money(Deposit.objects.all(), ["asset_id"], "amount").items():
+        summaries[asset_id].deposits = total
     approved = Withdrawal.objects.filter(status=WithdrawalStatus.APPROVED)
-    for row in approved.values("asset_id").annotate(total=Sum("amount")):
-        summaries[row["asset_id"]].withdrawals = row["total"]
+    for (asset_id,), total in sum_money(approved, ["asset_id"], "amount").items():
+        summaries[asset_id].withdrawals = total
     in_ledger: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     for (account_id, asset_id, _bucket), value in ledger.items():
         in_ledger[(kinds[account_id], asset_id)] += value

@@ -1,8 +1,8 @@
 """Posting journal entries: the only code that changes a Balance row.
 
 A posting is a list of lines summing to zero per asset. Lines on holding
-accounts move the Balance row with one conditional ``UPDATE`` each
-(``SET bucket = bucket + amount WHERE bucket + amount >= 0``), in a stable
+accounts move the Balance row with one conditional update each
+(``apply_delta``: never below zero), in a stable
 (account, asset, bucket) order so concurrent postings never deadlock and never
 read-decide-write. The database CHECK constraints back the same rule.
 """
@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 
+from exchange.core.money_db import apply_delta
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.models import (
     HOLDING_KINDS,
@@ -88,9 +88,7 @@ def post_entry(
 def _move(line: Line) -> None:
     field = line.bucket.value
     rows = Balance.objects.filter(account=line.account, asset=line.asset)
-    if line.amount < 0:
-        rows = rows.filter(**{f"{field}__gte": -line.amount})
-    if rows.update(**{field: F(field) + line.amount}) != 1:
+    if not apply_delta(rows, field, line.amount):
         raise WalletError(
             WalletErrorCode.INSUFFICIENT_BALANCE,
             f"Insufficient {line.asset.code} {field} balance for this action.",

@@ -9,20 +9,14 @@ outside world's side of each entry, so their ledger sums may be negative.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from exchange.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
-
-
-def MoneyField(**kwargs: Any) -> models.DecimalField:  # noqa: N802 - reads like a field class
-    return models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
-    )
+from exchange.core.money_db import MoneyField
 
 
 class Asset(models.Model):

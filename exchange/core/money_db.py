@@ -1,0 +1,91 @@
+"""Exact money in the database, on PostgreSQL and on the embedded SQLite.
+
+PostgreSQL has NUMERIC, and SQL arithmetic on it is exact. SQLite has no
+decimal type: it would turn ``0.1`` into a binary float. So on SQLite a
+``MoneyField`` is stored as fixed-width text (sign, 18 integer digits, 18
+decimals), whose text order is its numeric order for the ``>= 0`` / ``> 0``
+CHECK constraints, and arithmetic is done here in Python ``Decimal`` under
+SQLite's database-wide write lock (every transaction is IMMEDIATE, see
+settings). Code that adds to money or sums it goes through ``apply_delta``
+and ``sum_money`` instead of ``F()`` and ``Sum()``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, models
+from django.db.models import F, QuerySet, Sum
+
+from exchange.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+_TEXT_WIDTH = MONEY_MAX_DIGITS + 1  # digits and the point; a sign may precede
+
+
+def _to_fixed_text(value: Decimal) -> str:
+    body = f"{abs(value):.{MONEY_DECIMAL_PLACES}f}".zfill(_TEXT_WIDTH)
+    return ("-" if value < 0 else "") + body
+
+
+class MoneyField(models.DecimalField):
+    """NUMERIC(36, 18) on PostgreSQL; exact fixed-width text on SQLite."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
+        kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
+        super().__init__(*args, **kwargs)
+
+    def get_internal_type(self) -> str:
+        return "MoneyField"
+
+    def db_type(self, connection: Any) -> str | None:
+        if connection.vendor == "sqlite":
+            return "text"
+        return f"numeric({self.max_digits}, {self.decimal_places})"
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if (
+            connection.vendor == "sqlite"
+            and value is not None
+            and not hasattr(value, "resolve_expression")
+        ):
+            return _to_fixed_text(self.to_python(value))
+        return super().get_db_prep_value(value, connection, prepared)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(value) if isinstance(value, str) else value
+
+
+def apply_delta(rows: QuerySet[Any], field: str, delta: Decimal) -> bool:
+    """Add ``delta`` to ``field`` of the one row in ``rows`` unless it would go negative.
+
+    Returns False (and changes nothing) when the row is missing or too small.
+    Call inside ``transaction.atomic()``.
+    """
+    assert connection.in_atomic_block, "apply_delta must run inside a transaction"
+    if connection.vendor != "sqlite":
+        if delta < 0:
+            rows = rows.filter(**{f"{field}__gte": -delta})
+        return rows.update(**{field: F(field) + delta}) == 1
+    current = rows.values_list(field, flat=True).first()
+    if current is None or current + delta < 0:
+        return False
+    return rows.update(**{field: current + delta}) == 1
+
+
+def sum_money(
+    rows: QuerySet[Any], group_by: Sequence[str], field: str
+) -> dict[tuple[Any, ...], Decimal]:
+    """``SUM(field) GROUP BY group_by`` computed exactly on every backend."""
+    if connection.vendor != "sqlite":
+        grouped = rows.values(*group_by).annotate(total=Sum(field)).order_by()
+        return {tuple(r[k] for k in group_by): r["total"] for r in grouped}
+    totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
+    for *key, value in rows.values_list(*group_by, field).order_by().iterator(chunk_size=5000):
+        totals[tuple(key)] += value
+    return dict(totals)

@@ -1,0 +1,430 @@
+"""The deterministic state machine of one market: command in, exactly one output out.
+
+`Market.apply(blob)` decodes a command (docs/matching-protocol.md), executes it and
+returns the encoded output entry. Nothing here reads a clock, a random source or the
+environment, so equal inputs give byte-identical outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import msgpack
+
+from .book import RESTED, Event, InternalStateError, OrderBook
+from .book_fast import FastOrderBook
+from .order import (
+    BUY,
+    LIMIT,
+    LIMIT_MAKER,
+    MARKET,
+    SELL,
+    STOP_LOSS,
+    STOP_LOSS_LIMIT,
+    TAKE_PROFIT,
+    TAKE_PROFIT_LIMIT,
+    Order,
+    stop_triggers_up,
+)
+from .protocol import (
+    DEFAULT_DEDUPE_WINDOW,
+    MAX_INT,
+    VERSION,
+    CommandType,
+    DoneReason,
+    EventType,
+    MarketStatus,
+    ResultCode,
+    TimeInForce,
+)
+
+SNAPSHOT_VERSION = 1
+MAX_DEDUPE_WINDOW = 100_000_000
+
+Output = list[Any]
+
+_PLACE = int(CommandType.PLACE)
+_CANCEL = int(CommandType.CANCEL)
+_CANCEL_ALL = int(CommandType.CANCEL_ALL)
+_MARKET_CREATE = int(CommandType.MARKET_CREATE)
+_HALT = int(CommandType.HALT)
+_RESUME = int(CommandType.RESUME)
+_SNAPSHOT = int(CommandType.SNAPSHOT)
+
+_OK = int(ResultCode.OK)
+_DUPLICATE = int(ResultCode.DUPLICATE)
+_MALFORMED = int(ResultCode.MALFORMED)
+_TRADING = int(MarketStatus.TRADING)
+_HALTED = int(MarketStatus.HALTED)
+_UNKNOWN = int(MarketStatus.UNKNOWN)
+_DONE = int(EventType.DONE)
+_STOP_TRIGGERED = int(EventType.STOP_TRIGGERED)
+_FOK = int(TimeInForce.FOK)
+_EXPIRED = int(DoneReason.EXPIRED)
+_CANCELED = int(DoneReason.CANCELED)
+
+_LIMIT_PRICED = frozenset((LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
+_WITH_TIF = frozenset((LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
+_STOPS = frozenset((STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT))
+_NO_EVENTS: tuple[Event, ...] = ()
+
+
+def _all_ints(values: list[Any]) -> bool:
+    for v in values:  # noqa: SIM110 - a plain loop is faster than all() over a generator
+        if type(v) is not int:  # bool and float are not accepted
+            return False
+    return True
+
+
+def validate_place(
+    user_id: int,
+    side: int,
+    order_type: int,
+    tif: int,
+    price: int,
+    qty: int,
+    quote: int,
+    stop: int,
+    lock: int,
+    stp: int,
+) -> int:
+    """Return the ResultCode for a PLACE's fields (OK if it may enter the book)."""
+    if not 0 <= user_id <= MAX_INT:
+        return ResultCode.INVALID_USER_ID
+    if side != BUY and side != SELL:
+        return ResultCode.INVALID_SIDE
+    if not LIMIT <= order_type <= TAKE_PROFIT_LIMIT:
+        return ResultCode.INVALID_TYPE
+    if not 0 <= stp <= 3:
+        return ResultCode.INVALID_STP
+    if order_type in _WITH_TIF:
+        if not 0 <= tif <= 2:
+            return ResultCode.INVALID_TIME_IN_FORCE
+    elif tif != 0:
+        return ResultCode.INVALID_TIME_IN_FORCE
+    limit_priced = order_type in _LIMIT_PRICED
+    if limit_priced:
+        if not 0 < price <= MAX_INT:
+            return ResultCode.INVALID_PRICE
+    elif price != 0:
+        return ResultCode.INVALID_PRICE
+    if order_type in _STOPS:
+        if not 0 < stop <= MAX_INT:
+            return ResultCode.INVALID_STOP_PRICE
+    elif stop != 0:
+        return ResultCode.INVALID_STOP_PRICE
+    if limit_priced:
+        # Every resting order's notional fits 63 bits, so every trade's quote does too.
+        if not (0 < qty <= MAX_INT and quote == 0 and price * qty <= MAX_INT):
+            return ResultCode.INVALID_QUANTITY
+    elif not ((0 < qty <= MAX_INT and quote == 0) or (qty == 0 and 0 < quote <= MAX_INT)):
+        return ResultCode.INVALID_QUANTITY
+    if not 0 < lock <= MAX_INT:
+        return ResultCode.INSUFFICIENT_LOCK
+    # A buy sized in base with no limit price (market, stop) caps itself at its lock.
+    need = (price * qty if limit_priced else quote) if side == BUY else qty
+    if lock < need:
+        return ResultCode.INSUFFICIENT_LOCK
+    return ResultCode.OK
+
+
+class Market:
+    """One market's matching state. Not thread-safe; one owner at a time."""
+
+    def __init__(self, symbol: str, book: OrderBook | None = None) -> None:
+        self.symbol = symbol
+        self.book: OrderBook = book if book is not None else FastOrderBook()
+        self.status = _UNKNOWN
+        self.book_seq = 0  # last book update id (Binance's u)
+        self.next_seq = 0  # arrival counter: time priority inside the book
+        self.dedupe_window = DEFAULT_DEDUPE_WINDOW
+        self.seen: set[int] = set()
+        self.seen_order: deque[int] = deque()
+        self.seen_floor = 0  # highest id evicted from the dedupe window
+        self.snapshot_requested = False
+        self._pack: Callable[[object], bytes] = msgpack.Packer(autoreset=True).pack
+
+    # --- entry points ----------------------------------------------------------------
+
+    def apply(self, blob: bytes) -> bytes:
+        """Execute one encoded command and return its encoded output entry."""
+        try:
+            command = msgpack.unpackb(blob)
+        except Exception:  # any undecodable blob is the sender's error, never ours
+            return self._pack(self._reply(0, _MALFORMED, 0, 0))
+        return self._pack(self.process(command))
+
+    def process(self, command: Any) -> Output:
+        """Execute one decoded command and return its output entry (not yet encoded)."""
+        if type(command) is not list or len(command) < 2:
+            return self._reply(0, _MALFORMED, 0, 0)
+        version = command[0]
+        c = command[1]
+        if type(c) is not int or type(version) is not int:
+            return self._reply(0, _MALFORMED, 0, 0)
+        if version != VERSION:
+            return self._reply(c, ResultCode.UNSUPPORTED_VERSION, 0, 0)
+        n = len(command)
+        if c == _PLACE:
+            if n == 13 and _all_ints(command):
+                return self.place(*command[2:])
+        elif c == _CANCEL:
+            if n == 4 and _all_ints(command):
+                return self.cancel(command[2], command[3])
+        elif c == _CANCEL_ALL:
+            if n == 3 and _all_ints(command):
+                return self.cancel_all(command[2])
+        elif c == _MARKET_CREATE:
+            if n == 5 and type(command[2]) is str and _all_ints(command[3:]):
+                return self.create(command[2], command[3], command[4])
+        elif c in (_HALT, _RESUME, _SNAPSHOT):
+            if n == 2:
+                return self.control(c)
+        else:
+            return self._reply(c, ResultCode.UNKNOWN_COMMAND, 0, 0)
+        return self._reply(c, _MALFORMED, 0, 0)
+
+    # --- commands --------------------------------------------------------------------
+
+    def place(
+        self,
+        order_id: int,
+        user_id: int,
+        side: int,
+        order_type: int,
+        tif: int,
+        price: int,
+        qty: int,
+        quote: int,
+        stop: int,
+        lock: int,
+        stp: int,
+    ) -> Output:
+        if not 0 < order_id <= MAX_INT:
+            return self._reply(_PLACE, ResultCode.INVALID_ORDER_ID, order_id, user_id)
+        book = self.book
+        # An id seen before is ignored whatever the rest says: the sweeper may re-send.
+        if order_id in self.seen:
+            return self._reply(_PLACE, _DUPLICATE, order_id, user_id)
+        if order_id <= self.seen_floor:
+            code = _DUPLICATE if book.get(order_id) is not None else ResultCode.ORDER_ID_TOO_OLD
+            return self._reply(_PLACE, code, order_id, user_id)
+        self._remember(order_id)
+        if self.status != _TRADING:
+            code = ResultCode.MARKET_HALTED if self.status == _HALTED else ResultCode.MARKET_UNKNOWN
+            return self._reply(_PLACE, code, order_id, user_id)
+        # Fast path for the common valid limit order; anything else gets a precise code.
+        if not (
+            order_type == LIMIT
+            and price > 0
+            and qty > 0
+            and quote == 0
+            and stop == 0
+            and 0 <= tif <= 2
+            and 0 <= stp <= 3
+            and 0 <= user_id <= MAX_INT
+            and lock <= MAX_INT
+            and price * qty <= MAX_INT
+            and ((side == BUY and lock >= price * qty) or (side == SELL and lock >= qty))
+        ):
+            code = validate_place(
+                user_id, side, order_type, tif, price, qty, quote, stop, lock, stp
+            )
+            if code:
+                return self._reply(_PLACE, code, order_id, user_id)
+        seq = self.next_seq
+        self.next_seq = seq + 1
+        order = Order(
+            order_id, user_id, side, order_type, tif, price, qty, quote, stop, lock, stp, seq
+        )
+        if order_type in _STOPS:
+            last = book.last_price
+            if last and (last >= stop if stop_triggers_up(side, order_type) else last <= stop):
+                return self._reply(_PLACE, ResultCode.STOP_WOULD_TRIGGER, order_id, user_id)
+            book.add_stop(order)
+            return self._reply(_PLACE, _OK, order_id, user_id)
+        if order_type == LIMIT_MAKER and book.would_take(side, price):
+            return self._reply(_PLACE, ResultCode.POST_ONLY_WOULD_TAKE, order_id, user_id)
+        trades_before = book.trade_seq
+        self._execute(order)
+        if book.trade_seq != trades_before:
+            self._trigger_stops()
+        return self._reply(_PLACE, _OK, order_id, user_id)
+
+    def cancel(self, order_id: int, user_id: int) -> Output:
+        if self.status == _UNKNOWN:
+            return self._reply(_CANCEL, ResultCode.MARKET_UNKNOWN, order_id, user_id)
+        order = self.book.get(order_id)
+        if order is None:
+            return self._reply(_CANCEL, ResultCode.UNKNOWN_ORDER, order_id, user_id)
+        if order.user != user_id:
+            return self._reply(_CANCEL, ResultCode.USER_MISMATCH, order_id, user_id)
+        self._cancel(order_id)
+        return self._reply(_CANCEL, _OK, order_id, user_id)
+
+    def cancel_all(self, user_id: int) -> Output:
+        if self.status == _UNKNOWN:
+            return self._reply(_CANCEL_ALL, ResultCode.MARKET_UNKNOWN, 0, user_id)
+        for order_id in self.book.user_order_ids(user_id):
+            self._cancel(order_id)
+        return self._reply(_CANCEL_ALL, _OK, 0, user_id)
+
+    def create(self, symbol: str, status: int, dedupe_window: int) -> Output:
+        if self.status != _UNKNOWN:
+            return self._reply(_MARKET_CREATE, ResultCode.MARKET_EXISTS, 0, 0)
+        if symbol != self.symbol:
+            return self._reply(_MARKET_CREATE, ResultCode.SYMBOL_MISMATCH, 0, 0)
+        if status != _TRADING and status != _HALTED:
+            return self._reply(_MARKET_CREATE, ResultCode.INVALID_STATUS, 0, 0)
+        if not 0 < dedupe_window <= MAX_DEDUPE_WINDOW:
+            return self._reply(_MARKET_CREATE, ResultCode.INVALID_DEDUPE_WINDOW, 0, 0)
+        self.status = status
+        self.dedupe_window = dedupe_window
+        self._trim_seen()
+        return self._reply(_MARKET_CREATE, _OK, 0, 0)
+
+    def control(self, command: int) -> Output:
+        if command == _SNAPSHOT:
+            self.snapshot_requested = True
+            self.book.events.append((EventType.SNAPSHOT, self.state_hash()))
+            return self._reply(command, _OK, 0, 0)
+        if self.status == _UNKNOWN:
+            return self._reply(command, ResultCode.MARKET_UNKNOWN, 0, 0)
+        self.status = _HALTED if command == _HALT else _TRADING
+        return self._reply(command, _OK, 0, 0)
+
+    # --- internals -------------------------------------------------------------------
+
+    def _execute(self, order: Order) -> None:
+        book = self.book
+        if order.tif == _FOK and not book.fok_fillable(order):
+            reason = _EXPIRED
+        else:
+            reason = book.execute(order)
+        if reason != RESTED:
+            book.events.append(
+                (_DONE, order.id, order.user, reason, order.qty, order.quote, order.lock)
+            )
+
+    def _trigger_stops(self) -> None:
+        """Run triggered stops as new takers until the last price triggers no more."""
+        book = self.book
+        while (order := book.pop_triggered()) is not None:
+            book.events.append((_STOP_TRIGGERED, order.id, order.user, book.last_price))
+            order.type = LIMIT if order.type in _LIMIT_PRICED else MARKET
+            order.stop = 0
+            # Time priority counts from the trigger, like a fresh order.
+            order.seq = self.next_seq
+            self.next_seq += 1
+            self._execute(order)
+
+    def _cancel(self, order_id: int) -> None:
+        order = self.book.remove(order_id)
+        assert order is not None
+        self.book.events.append(
+            (_DONE, order.id, order.user, _CANCELED, order.qty, order.quote, order.lock)
+        )
+
+    def _remember(self, order_id: int) -> None:
+        self.seen.add(order_id)
+        self.seen_order.append(order_id)
+        if len(self.seen_order) > self.dedupe_window:
+            self._trim_seen()
+
+    def _trim_seen(self) -> None:
+        seen_order = self.seen_order
+        while len(seen_order) > self.dedupe_window:
+            evicted = seen_order.popleft()
+            self.seen.discard(evicted)
+            if evicted > self.seen_floor:
+                self.seen_floor = evicted
+
+    def _reply(self, command: int, result: int, order_id: int, user_id: int) -> Output:
+        """Drain the book's events and touched levels into one output entry."""
+        book = self.book
+        events: list[Event] | tuple[Event, ...] = book.events
+        if events:
+            book.events = []
+        else:
+            events = _NO_EVENTS
+        touched = book.touched
+        if not touched:
+            return [VERSION, command, result, order_id, user_id, events, _NO_EVENTS, 0, 0]
+        book.touched = {}
+        # Bids (positive keys) best first, then asks best first: descending signed keys.
+        keys = sorted(touched, reverse=True) if len(touched) > 1 else touched
+        level_qty = book.level_qty
+        levels = [(BUY, k, level_qty(k)) if k > 0 else (SELL, -k, level_qty(k)) for k in keys]
+        first = self.book_seq + 1
+        self.book_seq += len(levels)
+        return [VERSION, command, result, order_id, user_id, events, levels, first, self.book_seq]
+
+    # --- state -----------------------------------------------------------------------
+
+    def canonical_state(self) -> list[object]:
+        return [
+            self.symbol,
+            self.status,
+            self.book_seq,
+            self.dedupe_window,
+            self.seen_floor,
+            list(self.seen_order),
+            self.book.canonical_state(),
+        ]
+
+    def state_hash(self) -> str:
+        """Return a digest of everything that can influence future outputs."""
+        blob: bytes = msgpack.packb(self.canonical_state())
+        return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+    def validate_internal_state(self) -> None:
+        self.book.validate_internal_state()
+        if len(self.seen) != len(self.seen_order) or len(self.seen) > self.dedupe_window:
+            raise InternalStateError("dedupe window and its index disagree")
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """Return the market state as plain data (msgpack-able, versioned)."""
+        book = self.book
+        return {
+            "v": SNAPSHOT_VERSION,
+            "symbol": self.symbol,
+            "status": self.status,
+            "book_seq": self.book_seq,
+            "dedupe_window": self.dedupe_window,
+            "seen_floor": self.seen_floor,
+            "seen": list(self.seen_order),
+            "trade_seq": book.trade_seq,
+            "last_price": book.last_price,
+            "orders": [o.fields() for o in book.resting_orders()],
+            "stops": [o.fields() for o in book.stop_orders()],
+        }
+
+    @classmethod
+    def from_snapshot(cls, state: dict[str, Any], book: OrderBook | None = None) -> Market:
+        """Rebuild a market from `to_snapshot()` data; priorities follow the listed order."""
+        if state.get("v") != SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported snapshot version {state.get('v')!r}")
+        market = cls(state["symbol"], book)
+        market.status = state["status"]
+        market.book_seq = state["book_seq"]
+        market.dedupe_window = state["dedupe_window"]
+        market.seen_floor = state["seen_floor"]
+        market.seen_order = deque(state["seen"])
+        market.seen = set(market.seen_order)
+        b = market.book
+        b.trade_seq = state["trade_seq"]
+        b.last_price = state["last_price"]
+        for fields in state["orders"]:
+            b.rest(Order.from_fields(fields, market._take_seq()))
+        for fields in state["stops"]:
+            b.add_stop(Order.from_fields(fields, market._take_seq()))
+        b.touched.clear()
+        return market
+
+    def _take_seq(self) -> int:
+        seq = self.next_seq
+        self.next_seq += 1
+        return seq

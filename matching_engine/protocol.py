@@ -1,0 +1,204 @@
+"""Wire protocol v1 of the matching cluster (docs/matching-protocol.md is the contract).
+
+Commands and output entries are msgpack arrays whose element 0 is the protocol version
+`v`. Everything is an integer: prices in ticks, quantities in lots, quote amounts in
+tick*lot units (notional = price_ticks * qty_lots). This module is the single source of
+truth for codes and layouts; `matching_client` builds on it.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import msgpack
+
+VERSION = 1
+
+# Every integer on the wire fits a signed 64-bit msgpack int.
+MAX_INT = (1 << 63) - 1
+
+# Stream entry field that carries the msgpack blob, in both directions.
+FIELD = b"d"
+
+DEFAULT_DEDUPE_WINDOW = 1_000_000
+
+
+class CommandType(IntEnum):
+    PLACE = 1
+    CANCEL = 2
+    CANCEL_ALL = 3
+    MARKET_CREATE = 4
+    HALT = 5
+    RESUME = 6
+    SNAPSHOT = 7
+
+
+class Side(IntEnum):
+    BUY = 0
+    SELL = 1
+
+
+class OrderType(IntEnum):
+    LIMIT = 0
+    LIMIT_MAKER = 1
+    MARKET = 2
+    STOP_LOSS = 3
+    STOP_LOSS_LIMIT = 4
+    TAKE_PROFIT = 5
+    TAKE_PROFIT_LIMIT = 6
+
+
+class TimeInForce(IntEnum):
+    GTC = 0
+    IOC = 1
+    FOK = 2
+
+
+class SelfTradePrevention(IntEnum):
+    NONE = 0
+    EXPIRE_TAKER = 1
+    EXPIRE_MAKER = 2
+    EXPIRE_BOTH = 3
+
+
+class MarketStatus(IntEnum):
+    UNKNOWN = 0
+    TRADING = 1
+    HALTED = 2
+
+
+class ResultCode(IntEnum):
+    """Outcome of one input entry; grouped by subsystem like exchange-core's codes."""
+
+    OK = 0
+    DUPLICATE = 1  # PLACE of an order id already seen: nothing changed, ignore
+    # decoding
+    MALFORMED = 10
+    UNSUPPORTED_VERSION = 11
+    UNKNOWN_COMMAND = 12
+    # market
+    MARKET_UNKNOWN = 20
+    MARKET_HALTED = 21
+    MARKET_EXISTS = 22
+    SYMBOL_MISMATCH = 23
+    INVALID_DEDUPE_WINDOW = 24
+    INVALID_STATUS = 25
+    # order validation
+    INVALID_ORDER_ID = 30
+    INVALID_USER_ID = 31
+    INVALID_SIDE = 32
+    INVALID_TYPE = 33
+    INVALID_TIME_IN_FORCE = 34
+    INVALID_PRICE = 35
+    INVALID_QUANTITY = 36
+    INVALID_STOP_PRICE = 37
+    INVALID_STP = 38
+    INSUFFICIENT_LOCK = 39
+    # matching
+    POST_ONLY_WOULD_TAKE = 40
+    STOP_WOULD_TRIGGER = 41
+    ORDER_ID_TOO_OLD = 42
+    # cancel
+    UNKNOWN_ORDER = 50
+    USER_MISMATCH = 51
+
+
+class EventType(IntEnum):
+    TRADE = 1
+    DONE = 2
+    STOP_TRIGGERED = 3
+    SNAPSHOT = 4
+
+
+class DoneReason(IntEnum):
+    FILLED = 0
+    CANCELED = 1
+    EXPIRED = 2  # IOC/FOK/market remainder: nothing (more) to match within its price
+    STP_EXPIRED = 3  # self-trade prevention expired it
+    LOCK_EXHAUSTED = 4  # the locked funds could not pay for one more lot
+
+
+def _pack(obj: object) -> bytes:
+    blob: bytes = msgpack.packb(obj)
+    return blob
+
+
+def encode_place(
+    *,
+    order_id: int,
+    user_id: int,
+    side: int,
+    order_type: int,
+    time_in_force: int = TimeInForce.GTC,
+    price: int = 0,
+    quantity: int = 0,
+    quote_amount: int = 0,
+    stop_price: int = 0,
+    lock: int,
+    stp: int = SelfTradePrevention.NONE,
+) -> bytes:
+    """Encode a PLACE command; `lock` is in quote units for BUY and lots for SELL."""
+    return _pack(
+        [
+            VERSION,
+            CommandType.PLACE,
+            order_id,
+            user_id,
+            side,
+            order_type,
+            time_in_force,
+            price,
+            quantity,
+            quote_amount,
+            stop_price,
+            lock,
+            stp,
+        ]
+    )
+
+
+def encode_cancel(*, order_id: int, user_id: int) -> bytes:
+    return _pack([VERSION, CommandType.CANCEL, order_id, user_id])
+
+
+def encode_cancel_all(*, user_id: int) -> bytes:
+    return _pack([VERSION, CommandType.CANCEL_ALL, user_id])
+
+
+def encode_market_create(
+    *,
+    symbol: str,
+    status: int = MarketStatus.TRADING,
+    dedupe_window: int = DEFAULT_DEDUPE_WINDOW,
+) -> bytes:
+    return _pack([VERSION, CommandType.MARKET_CREATE, symbol, status, dedupe_window])
+
+
+def encode_halt() -> bytes:
+    return _pack([VERSION, CommandType.HALT])
+
+
+def encode_resume() -> bytes:
+    return _pack([VERSION, CommandType.RESUME])
+
+
+def encode_snapshot_request() -> bytes:
+    return _pack([VERSION, CommandType.SNAPSHOT])
+
+
+def input_stream(symbol: str) -> str:
+    """Commands for one market; `{symbol}` is a Redis Cluster hash tag."""
+    return f"me:{{{symbol}}}:in"
+
+
+def output_stream(symbol: str) -> str:
+    """Events for one market, one entry per input entry with the same ID."""
+    return f"me:{{{symbol}}}:out"
+
+
+def stats_key(symbol: str) -> str:
+    return f"me:{{{symbol}}}:stats"
+
+
+def snapshot_key(symbol: str) -> str:
+    return f"me:{{{symbol}}}:snapshot"

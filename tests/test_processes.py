@@ -1,0 +1,87 @@
+"""The Procfile's processes start against the real database and Redis and serve requests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+HONCHO = Path(sys.executable).parent / "honcho"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_for(url: str, timeout: float = 30) -> tuple[int, bytes]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+                return response.status, response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_procfile_web_and_worker_serve_health_and_admin_login():
+    port = free_port()
+    env = {
+        **os.environ,
+        "WEB_PORT": str(port),
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "PYTHONUNBUFFERED": "1",
+    }
+    proc = subprocess.Popen(
+        [str(HONCHO), "-f", "deploy/Procfile", "start", "web", "worker"],
+        cwd=ROOT,
+        env={**env, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(raw.decode(errors="replace") for raw in proc.stdout)
+    )
+    reader.start()
+    try:
+        status, body = wait_for(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200
+        assert b'"status": "ok"' in body
+        status, body = wait_for(f"http://127.0.0.1:{port}/admin/login/")
+        assert status == 200
+        assert b"csrfmiddlewaretoken" in body
+        deadline = time.monotonic() + 60
+        while not any("celery@" in line and "ready" in line for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)[-3000:]
+            time.sleep(0.2)
+        assert proc.poll() is None, "".join(lines)[-3000:]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        reader.join(timeout=5)

@@ -24,7 +24,8 @@ seed: migrate
 
 run: seed
 	@mkdir -p var
-	REDIS_URL=$${REDIS_URL:-$$($(PY) -m exchange.embedded_redis)} $(VENV)/bin/honcho -f deploy/Procfile start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" REDIS_URL="$${REDIS_URL:-$$($(PY) -m exchange.embedded_redis)}" \
+		honcho -f deploy/Procfile start
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -155,6 +155,7 @@ CHANNEL_LAYERS = {
     }
 }
 
+
 def _kombu_url(redis_url: str) -> str:
     """Kombu names a unix-socket Redis ``redis+socket://``; redis-py names it ``unix://``."""
     if redis_url.startswith("unix://"):

@@ -3,6 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from api.rest import schema  # noqa: F401 - registers the signed-key OpenAPI scheme
 from api.rest.accounts import views as accounts
 from api.rest.wallets import views as wallets
 

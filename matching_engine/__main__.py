@@ -1,0 +1,3 @@
+from matching_engine.service import main
+
+raise SystemExit(main())

@@ -1,0 +1,427 @@
+"""The engine process: one worker thread per market between its input and output streams.
+
+Per market the worker keeps two connections to the node that holds the market's keys:
+a reader with one XREAD always in flight (COUNT adapts to the backlog, BLOCK when
+idle) and a writer that receives, in one MULTI-less pipeline, one XADD per input entry
+with the SAME stream ID. While the engine matches batch k, Redis already fetches batch
+k+1 and fsyncs the outputs of batch k-1. XADD refuses an ID not above the stream's last
+one, so a replayed batch can never duplicate output; that refusal is read as "already
+written". Snapshots are taken only when every output so far is acknowledged, so
+restart = load snapshot + replay the input after its last ID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import redis
+from redis.cluster import RedisCluster
+
+from .market import Market
+from .protocol import FIELD, input_stream, output_stream, stats_key
+from .resp import RespConnection, RespError, encode_command
+from .snapshot import FileSnapshotStore, RedisSnapshotStore, Snapshot, SnapshotStore
+
+log = logging.getLogger("matching_engine")
+
+Client = redis.Redis | RedisCluster
+StreamId = tuple[int, int]
+
+MIN_BATCH = 16
+STATS_INTERVAL_S = 1.0
+RETRY_DELAY_S = 0.2
+# Error replies that mean "this node cannot serve you right now": reconnect and retry.
+_TRANSIENT = ("LOADING", "MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY")
+_UNREACHABLE = (OSError, redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+
+
+class DivergedError(Exception):
+    """Replay produced an output that differs from the one already in the output stream."""
+
+
+class TransientError(ConnectionError):
+    """The node answered but cannot serve the market now (loading, moved slot, ...)."""
+
+
+def parse_id(entry_id: bytes) -> StreamId:
+    ms, _, seq = entry_id.partition(b"-")
+    return int(ms), int(seq)
+
+
+def _check_error(error: RespError) -> None:
+    message = str(error)
+    if message.startswith(_TRANSIENT):
+        raise TransientError(message)
+    raise error
+
+
+class MarketWorker:
+    """Owns one market: its state, its position in the input stream and its snapshots."""
+
+    def __init__(
+        self,
+        symbol: str,
+        client: Client,
+        connect: Callable[[], RespConnection],
+        store: SnapshotStore,
+        stop: threading.Event,
+        *,
+        snapshot_every: int,
+        block_ms: int,
+        max_batch: int,
+    ) -> None:
+        self.symbol = symbol
+        self.client = client
+        self.connect = connect
+        self.store = store
+        self.stop = stop
+        self.snapshot_every = snapshot_every
+        self.block_ms = block_ms
+        self.max_batch = max_batch
+        self.in_stream = input_stream(symbol)
+        self.out_stream = output_stream(symbol)
+        self.stats_key = stats_key(symbol)
+        key = self.out_stream.encode()
+        self._xadd_head = b"*5\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n" % (len(key), key)
+        self.market = Market(symbol)
+        self.last_id = b"0-0"
+        self.processed = 0
+        self.snapshot_processed = 0
+        # Outputs up to this ID were already in the output stream at startup.
+        self.written_until: StreamId | None = None
+        self.unconfirmed: list[tuple[bytes, bytes]] = []  # sent to the writer, no reply yet
+        self.reader: RespConnection | None = None
+        self.writer: RespConnection | None = None
+        self.read_in_flight = False
+        self.count = 128
+        self.failed = False
+        self._stats_at = 0.0
+        self._stats_processed = 0
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run until `stop` is set; on an unexpected error flag failure and stop all."""
+        try:
+            if self._retrying(self._recover):
+                self._loop()
+        except DivergedError:
+            log.critical("%s: replay diverged from the output stream; stopping", self.symbol)
+            self.failed = True
+            self.stop.set()
+        except Exception:
+            log.exception("%s: worker failed", self.symbol)
+            self.failed = True
+            self.stop.set()
+
+    def _retrying(self, step: Callable[[], None]) -> bool:
+        """Run `step`, retrying while Redis is unreachable; False if stopped meanwhile."""
+        while True:
+            try:
+                step()
+                return True
+            except _UNREACHABLE as exc:
+                if self.stop.is_set():
+                    log.warning("%s: stopping with Redis unreachable (%s)", self.symbol, exc)
+                    return False
+                log.warning("%s: Redis unreachable (%s); retrying", self.symbol, exc)
+                time.sleep(RETRY_DELAY_S)
+
+    def _recover(self) -> None:
+        snapshot = self.store.load(self.symbol)
+        if snapshot is not None:
+            self.market = snapshot.market
+            self.last_id = snapshot.last_id.encode()
+            self.processed = self.snapshot_processed = snapshot.processed
+        newest: Any = self.client.xrevrange(self.out_stream, "+", "-", count=1)
+        if newest:
+            self.written_until = parse_id(newest[0][0])
+        log.info(
+            "%s: resuming after %s (%d processed); output stream ends at %s",
+            self.symbol,
+            self.last_id.decode(),
+            self.processed,
+            self.written_until,
+        )
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                if self.reader is None or self.writer is None:
+                    self._connect()
+                if self._step():
+                    return
+            except _UNREACHABLE as exc:
+                self._disconnect()
+                if self.stop.is_set():
+                    # The state is recomputable from the snapshot and the input stream.
+                    log.warning("%s: stopping with Redis unreachable (%s)", self.symbol, exc)
+                    return
+                log.warning("%s: Redis unreachable (%s); reconnecting", self.symbol, exc)
+                time.sleep(RETRY_DELAY_S)
+
+    def _connect(self) -> None:
+        self._disconnect()
+        self.reader = self.connect()
+        self.writer = self.connect()
+        if self.unconfirmed:
+            # Some may have landed before the failure: XADD refuses those, harmlessly.
+            self.writer.send(self._xadds(self.unconfirmed))
+
+    def _disconnect(self) -> None:
+        for conn in (self.reader, self.writer):
+            if conn is not None:
+                conn.close()
+        self.reader = self.writer = None
+        self.read_in_flight = False
+
+    # --- one step ---------------------------------------------------------------------
+
+    def _step(self) -> bool:
+        """Take the next batch, match it, send its outputs. True once stopped."""
+        reader, writer = self.reader, self.writer
+        assert reader is not None and writer is not None
+        if self.stop.is_set():
+            self._confirm()
+            if self.processed != self.snapshot_processed:
+                self._save_snapshot()
+            log.info("%s: stopped after %s", self.symbol, self.last_id.decode())
+            return True
+        if not self.read_in_flight:
+            self._request_batch(reader, self.last_id)
+        entries = self._read_batch(reader)
+        if entries:
+            # Ask for the next batch now: Redis serves it while this one is matched.
+            self._request_batch(reader, entries[-1][0])
+            outputs = self._process(entries)
+            self._confirm()
+            if outputs:
+                self.unconfirmed = outputs
+                writer.send(self._xadds(outputs))
+        self._publish_stats()
+        if self.market.snapshot_requested or (
+            self.processed - self.snapshot_processed >= self.snapshot_every
+        ):
+            self._confirm()  # a snapshot must not get ahead of the output stream
+            self._save_snapshot()
+        return False
+
+    def _xadds(self, outputs: list[tuple[bytes, bytes]]) -> bytes:
+        head = self._xadd_head
+        return b"".join(
+            [
+                b"%s$%d\r\n%s\r\n$1\r\nd\r\n$%d\r\n%s\r\n" % (head, len(i), i, len(blob), blob)
+                for i, blob in outputs
+            ]
+        )
+
+    def _confirm(self) -> None:
+        """Wait for the replies to the XADDs in flight."""
+        if not self.unconfirmed:
+            return
+        assert self.writer is not None
+        for error in self.writer.read_xadd_replies(len(self.unconfirmed)):
+            if "equal or smaller" not in str(error):
+                _check_error(error)
+        self.unconfirmed = []
+
+    def _request_batch(self, reader: RespConnection, after: bytes) -> None:
+        reader.send(
+            encode_command(
+                "XREAD",
+                "COUNT",
+                self.count,
+                "BLOCK",
+                self.block_ms,
+                "STREAMS",
+                self.in_stream,
+                after,
+            )
+        )
+        self.read_in_flight = True
+
+    def _read_batch(self, reader: RespConnection) -> list[tuple[bytes, bytes | None]]:
+        try:
+            entries = reader.read_xread_reply()
+        except RespError as error:
+            self.read_in_flight = False
+            _check_error(error)
+            raise
+        self.read_in_flight = False
+        n = len(entries)
+        if n >= self.count:
+            self.count = min(self.count * 2, self.max_batch)
+        elif n < self.count // 4:
+            self.count = max(self.count // 2, MIN_BATCH)
+        return entries
+
+    def _process(self, entries: list[tuple[bytes, bytes | None]]) -> list[tuple[bytes, bytes]]:
+        """Apply a batch; return the outputs still to be written."""
+        # Any I/O happens before the state changes: a failure here must leave the batch
+        # unapplied, or the retry would apply it twice.
+        existing = self._fetch_written(entries) if self.written_until is not None else None
+        apply = self.market.apply
+        outputs = [(entry_id, apply(blob or b"")) for entry_id, blob in entries]
+        self.last_id = entries[-1][0]
+        self.processed += len(entries)
+        if existing is not None:
+            outputs = self._skip_written(outputs, existing)
+        return outputs
+
+    def _fetch_written(self, entries: list[tuple[bytes, bytes | None]]) -> dict[bytes, bytes]:
+        """Return the outputs already in the stream for this batch's IDs."""
+        assert self.written_until is not None
+        last = min(parse_id(entries[-1][0]), self.written_until)
+        written: Any = self.client.xrange(self.out_stream, entries[0][0], b"%d-%d" % last)
+        return {entry_id: fields.get(FIELD) for entry_id, fields in written}
+
+    def _skip_written(
+        self, outputs: list[tuple[bytes, bytes]], existing: dict[bytes, bytes]
+    ) -> list[tuple[bytes, bytes]]:
+        """Drop outputs already in the stream, after checking they are the same bytes."""
+        written_until = self.written_until
+        assert written_until is not None
+        fresh: list[tuple[bytes, bytes]] = []
+        for entry_id, blob in outputs:
+            if parse_id(entry_id) > written_until:
+                fresh.append((entry_id, blob))
+            elif entry_id in existing and existing[entry_id] != blob:
+                raise DivergedError(f"{self.symbol}: replayed output {entry_id!r} differs")
+        if fresh or parse_id(self.last_id) >= written_until:
+            self.written_until = None
+        return fresh
+
+    # --- snapshots and stats ----------------------------------------------------------
+
+    def _save_snapshot(self) -> None:
+        started = time.monotonic()
+        self.store.save(Snapshot(self.last_id.decode(), self.processed, self.market))
+        self.snapshot_processed = self.processed
+        self.market.snapshot_requested = False
+        log.info(
+            "%s: snapshot at %s (%d processed) in %.3fs",
+            self.symbol,
+            self.last_id.decode(),
+            self.processed,
+            time.monotonic() - started,
+        )
+
+    def _publish_stats(self) -> None:
+        now = time.monotonic()
+        elapsed = now - self._stats_at
+        if elapsed < STATS_INTERVAL_S:
+            return
+        info: Any = self.client.xinfo_stream(self.in_stream) if self.processed else {}
+        added = info.get("entries-added") if isinstance(info, dict) else None
+        rate = (self.processed - self._stats_processed) / elapsed if self._stats_at else 0.0
+        self.client.hset(
+            self.stats_key,
+            mapping={
+                "last_input_id": self.last_id,
+                "processed": self.processed,
+                "commands_per_s": round(rate),
+                "lag_entries": int(added) - self.processed if added is not None else -1,
+                "batch_count": self.count,
+                "snapshot_processed": self.snapshot_processed,
+                "updated_ms": int(time.time() * 1000),
+            },
+        )
+        self._stats_at = now
+        self._stats_processed = self.processed
+
+
+def _clients(
+    url: str, cluster: bool, block_ms: int, symbol: str
+) -> tuple[Client, Callable[[], RespConnection]]:
+    """Return a redis-py client and a factory of hot-path connections for one market."""
+    timeout = block_ms / 1000 + 30
+    if not cluster:
+
+        def connect() -> RespConnection:
+            conn = RespConnection.from_url(url, timeout=timeout)
+            conn.connect()
+            return conn
+
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=5)
+        return client, connect
+
+    cluster_client = RedisCluster.from_url(url, socket_timeout=timeout, socket_connect_timeout=5)
+
+    def connect_node() -> RespConnection:
+        # Ask the cluster again each time: a reconnect may follow a MOVED slot.
+        cluster_client.nodes_manager.initialize()
+        node = cluster_client.get_node_from_key(input_stream(symbol))  # type: ignore[no-untyped-call]
+        conn = RespConnection.from_url(url, timeout=timeout)
+        conn.host, conn.port = node.host, int(node.port)
+        conn.connect()
+        return conn
+
+    return cluster_client, connect_node
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m matching_engine", description=__doc__)
+    p.add_argument("--redis", required=True, help="redis://, rediss:// or unix:// URL")
+    p.add_argument("--cluster", action="store_true", help="the URL names a Redis Cluster node")
+    p.add_argument("--markets", required=True, help="comma-separated symbols, e.g. BTCUSDT")
+    p.add_argument(
+        "--snapshot-dir",
+        type=Path,
+        help="write snapshots as files here (default: Redis key me:{SYMBOL}:snapshot)",
+    )
+    p.add_argument("--snapshot-every", type=int, default=500_000, help="input entries")
+    p.add_argument("--block-ms", type=int, default=100, help="XREAD BLOCK when idle")
+    p.add_argument("--max-batch", type=int, default=4096, help="largest XREAD COUNT")
+    p.add_argument("--log-level", default="INFO")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(threadName)s %(message)s"
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: finishing the current batch", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    workers: list[MarketWorker] = []
+    for symbol in [s.strip() for s in args.markets.split(",") if s.strip()]:
+        client, connect = _clients(args.redis, args.cluster, args.block_ms, symbol)
+        store: SnapshotStore = (
+            FileSnapshotStore(args.snapshot_dir)
+            if args.snapshot_dir
+            else RedisSnapshotStore(client)
+        )
+        workers.append(
+            MarketWorker(
+                symbol,
+                client,
+                connect,
+                store,
+                stop,
+                snapshot_every=args.snapshot_every,
+                block_ms=args.block_ms,
+                max_batch=args.max_batch,
+            )
+        )
+    threads = [threading.Thread(target=w.run, name=w.symbol) for w in workers]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        for t in threads:
+            t.join(0.2)
+    return 1 if any(w.failed for w in workers) else 0

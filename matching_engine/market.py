@@ -166,7 +166,7 @@ class Market:
         if type(c) is not int or type(version) is not int:
             return self._reply(0, _MALFORMED, 0, 0)
         if version != VERSION:
-            return self._reply(c, ResultCode.UNSUPPORTED_VERSION, 0, 0)
+            return self._reply(0, ResultCode.UNSUPPORTED_VERSION, 0, 0)
         n = len(command)
         if c == _PLACE:
             if n == 13 and _all_ints(command):
@@ -184,7 +184,8 @@ class Market:
             if n == 2:
                 return self.control(c)
         else:
-            return self._reply(c, ResultCode.UNKNOWN_COMMAND, 0, 0)
+            # Echo only known command types, so every output decodes into the enum.
+            return self._reply(0, ResultCode.UNKNOWN_COMMAND, 0, 0)
         return self._reply(c, _MALFORMED, 0, 0)
 
     # --- commands --------------------------------------------------------------------

@@ -13,9 +13,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,14 +23,13 @@ import redis
 
 from matching_engine.market import Market
 from matching_engine.protocol import input_stream, output_stream, snapshot_key, stats_key
-from tests.matching_engine.redis_server import RedisServer
+from tests.matching_engine.servers import EngineProcess, RedisServer
 from tests.matching_engine.support import SYMBOL
 from tests.matching_engine.workload import generate
 
 COMMANDS = int(os.environ.get("ME_CRASH_COMMANDS", "200000"))
 KILLS = int(os.environ.get("ME_CRASH_KILLS", "20"))
 FEED_SECONDS = max(20.0, COMMANDS / 8_000)
-ROOT = Path(__file__).resolve().parents[2]
 IN, OUT = input_stream(SYMBOL), output_stream(SYMBOL)
 
 pytestmark = pytest.mark.slow
@@ -44,54 +40,6 @@ Entries = list[tuple[bytes, bytes]]
 def _entry_ids(n: int) -> list[bytes]:
     # Explicit IDs, so a feeder retrying after a Redis crash cannot append twice.
     return [b"%d-%d" % (1_800_000_000_000 + i // 64, i % 64) for i in range(n)]
-
-
-class Engine:
-    """`python -m matching_engine` as a subprocess."""
-
-    def __init__(self, url: str, log: Path, *extra: str) -> None:
-        self.args = [
-            sys.executable,
-            "-m",
-            "matching_engine",
-            "--redis",
-            url,
-            "--markets",
-            SYMBOL,
-            "--snapshot-every",
-            "5000",
-            "--log-level",
-            "INFO",
-            *extra,
-        ]
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-        self.log_offset = 0
-
-    def start(self) -> None:
-        self.log_offset = self.log.stat().st_size if self.log.exists() else 0
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(self.args, cwd=ROOT, stdout=log, stderr=log)
-        self.starts += 1
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def terminate(self) -> int:
-        """SIGTERM once the latest start is past its startup, so the handler is in place."""
-        assert self.process is not None
-        deadline = time.monotonic() + 30
-        while b"resuming after" not in self.log.read_bytes()[self.log_offset :]:
-            assert time.monotonic() < deadline, "engine did not start"
-            time.sleep(0.05)
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-    def assert_running(self) -> None:
-        assert self.process is not None and self.process.poll() is None, self.log.read_text()
 
 
 def _read_stream(client: redis.Redis, key: str) -> Entries:
@@ -142,7 +90,7 @@ def uninterrupted(stream: Entries, tmp_path_factory: pytest.TempPathFactory) -> 
         client = server.client()
         for i in range(0, len(stream), 10_000):
             _append(client, stream[i : i + 10_000])
-        engine = Engine(server.url, tmp / "engine.log")
+        engine = EngineProcess(server.url, tmp / "engine.log")
         engine.start()
         _wait_for(client, OUT, len(stream), timeout=120)
         assert engine.terminate() == 0
@@ -200,9 +148,11 @@ def _crash_run(
     seed: int,
     redis_restarts: int,
     engine_args: tuple[str, ...] = (),
-) -> tuple[Entries, Engine]:
+) -> tuple[Entries, EngineProcess]:
     rng = random.Random(seed)
-    engine = Engine(server.url, tmp_path / "engine.log", *engine_args)
+    engine = EngineProcess(
+        server.url, tmp_path / "engine.log", "--snapshot-every", "5000", *engine_args
+    )
     feeder = Feeder(server.url, stream, seed)
     engine.start()
     feeder.start()

@@ -1,4 +1,4 @@
-"""A private, durable redis-server for tests and benchmarks (never the shared one)."""
+"""A private, durable redis-server and the engine process, for tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import redis
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def redis_binary() -> str:
@@ -91,3 +94,49 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(timeout=30)
             self.process = None
+
+
+class EngineProcess:
+    """`python -m matching_engine` as a subprocess."""
+
+    def __init__(self, url: str, log: Path, *extra: str, markets: str = "BTCUSDT") -> None:
+        self.args = [
+            sys.executable,
+            "-m",
+            "matching_engine",
+            "--redis",
+            url,
+            "--markets",
+            markets,
+            "--log-level",
+            "INFO",
+            *extra,
+        ]
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        self.log_offset = 0
+
+    def start(self) -> None:
+        self.log_offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(self.args, cwd=ROOT, stdout=log, stderr=log)
+        self.starts += 1
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def terminate(self) -> int:
+        """SIGTERM once the latest start is past its startup, so the handler is in place."""
+        assert self.process is not None
+        deadline = time.monotonic() + 30
+        while b"resuming after" not in self.log.read_bytes()[self.log_offset :]:
+            assert time.monotonic() < deadline, "engine did not start"
+            time.sleep(0.05)
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+    def assert_running(self) -> None:
+        assert self.process is not None and self.process.poll() is None, self.log.read_text()

@@ -1,0 +1,79 @@
+"""The platform's client for the matching cluster: commands in, typed events out.
+
+No business rules and no Django: this package only speaks the wire protocol of
+docs/matching-protocol.md over Redis Streams, on a single Redis or a Redis Cluster (all
+keys of a market share the `{SYMBOL}` hash tag; no operation spans two markets).
+"""
+
+from matching_engine.protocol import (
+    CommandType,
+    DoneReason,
+    MarketStatus,
+    OrderType,
+    ResultCode,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+    input_stream,
+    output_stream,
+    snapshot_key,
+    stats_key,
+)
+
+from .client import EngineStats, EventConsumer, MatchingClient
+from .commands import (
+    CancelAll,
+    CancelOrder,
+    Command,
+    CreateMarket,
+    HaltMarket,
+    PlaceOrder,
+    RequestSnapshot,
+    ResumeMarket,
+)
+from .events import (
+    Event,
+    LevelChange,
+    OrderDone,
+    OutputEntry,
+    ProtocolError,
+    SnapshotTaken,
+    StopTriggered,
+    Trade,
+    decode_output,
+)
+
+__all__ = [
+    "CancelAll",
+    "CancelOrder",
+    "Command",
+    "CommandType",
+    "CreateMarket",
+    "DoneReason",
+    "EngineStats",
+    "Event",
+    "EventConsumer",
+    "HaltMarket",
+    "LevelChange",
+    "MarketStatus",
+    "MatchingClient",
+    "OrderDone",
+    "OrderType",
+    "OutputEntry",
+    "PlaceOrder",
+    "ProtocolError",
+    "RequestSnapshot",
+    "ResultCode",
+    "ResumeMarket",
+    "SelfTradePrevention",
+    "Side",
+    "SnapshotTaken",
+    "StopTriggered",
+    "TimeInForce",
+    "Trade",
+    "decode_output",
+    "input_stream",
+    "output_stream",
+    "snapshot_key",
+    "stats_key",
+]

@@ -1,0 +1,158 @@
+"""Send commands to a market's input stream; read its output stream through a consumer group.
+
+Give these classes a redis-py client created with `decode_responses=False` (the default):
+`redis.Redis` for a single server, `redis.cluster.RedisCluster` for a cluster. Every
+call touches the keys of exactly one market, so both work the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from redis.cluster import RedisCluster
+
+from matching_engine.protocol import FIELD, input_stream, output_stream, stats_key
+
+from .commands import Command
+from .events import OutputEntry, decode_output
+
+Client = redis.Redis | RedisCluster
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _entries(reply: Any) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    """Return the entries of a one-stream XREAD/XREADGROUP reply (RESP2 or RESP3 shape)."""
+    if not reply:
+        return []
+    if isinstance(reply, dict):
+        entries = next(iter(reply.values()))
+        if entries and isinstance(entries[0], list):
+            entries = entries[0]
+        return list(entries)
+    return list(reply[0][1])
+
+
+class MatchingClient:
+    """Append commands to the matching cluster's input streams."""
+
+    def __init__(self, client: Client) -> None:
+        self._redis = client
+
+    def send(self, command: Command) -> str:
+        """Append one command; return its input entry ID (the ID of its output entry)."""
+        entry_id: Any = self._redis.xadd(input_stream(command.symbol), {FIELD: command.encode()})
+        return _text(entry_id)
+
+    def send_many(self, commands: Sequence[Command]) -> list[str]:
+        """Append commands in one round trip (no transaction); return their entry IDs.
+
+        Commands of one market keep their order. On a cluster the pipeline is split by
+        node; each XADD still names a single key.
+        """
+        pipe = self._redis.pipeline(transaction=False)
+        for command in commands:
+            pipe.xadd(input_stream(command.symbol), {FIELD: command.encode()})
+        return [_text(entry_id) for entry_id in pipe.execute()]
+
+    def stats(self, symbol: str) -> EngineStats | None:
+        """Return the engine's health figures for a market, or None if it never reported."""
+        raw: Any = self._redis.hgetall(stats_key(symbol))
+        if not raw:
+            return None
+        fields = {_text(k): _text(v) for k, v in raw.items()}
+        return EngineStats(
+            last_input_id=fields["last_input_id"],
+            processed=int(fields["processed"]),
+            commands_per_s=int(fields["commands_per_s"]),
+            lag_entries=int(fields["lag_entries"]),
+            updated_ms=int(fields["updated_ms"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStats:
+    last_input_id: str
+    processed: int
+    commands_per_s: int
+    lag_entries: int  # -1 if the server cannot tell (Redis < 7)
+    updated_ms: int
+
+
+class EventConsumer:
+    """One consumer of a consumer group on the output streams.
+
+    Delivery is at least once: a consumer that restarts under the same name first calls
+    `read_pending` (its own un-acknowledged entries), and `claim_stale` moves entries
+    left behind by a consumer that never came back. Make applying an entry idempotent
+    (e.g. store the last applied entry ID with the effects) and `ack` after commit.
+    """
+
+    def __init__(self, client: Client, *, group: str, consumer: str) -> None:
+        self._redis = client
+        self.group = group
+        self.consumer = consumer
+
+    def ensure_group(self, symbol: str, *, start_id: str = "0") -> bool:
+        """Create the group on the market's output stream; False if it already existed."""
+        try:
+            self._redis.xgroup_create(output_stream(symbol), self.group, id=start_id, mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+            return False
+        return True
+
+    def read(
+        self, symbol: str, *, count: int = 100, block_ms: int | None = None
+    ) -> list[OutputEntry]:
+        """Return entries never delivered to this group before (blocking up to block_ms)."""
+        reply = self._redis.xreadgroup(
+            self.group, self.consumer, {output_stream(symbol): ">"}, count=count, block=block_ms
+        )
+        return self._decode(symbol, _entries(reply))
+
+    def read_pending(self, symbol: str, *, count: int = 100, after: str = "0") -> list[OutputEntry]:
+        """Return entries delivered to this consumer and not yet acknowledged."""
+        reply = self._redis.xreadgroup(
+            self.group, self.consumer, {output_stream(symbol): after}, count=count
+        )
+        return self._decode(symbol, _entries(reply))
+
+    def claim_stale(
+        self, symbol: str, *, min_idle_ms: int, count: int = 100, start_id: str = "0-0"
+    ) -> tuple[list[OutputEntry], str]:
+        """Take over entries pending for longer than min_idle_ms in any consumer.
+
+        Return the claimed entries and the cursor for the next call ("0-0" when done).
+        """
+        reply: Any = self._redis.xautoclaim(
+            output_stream(symbol),
+            self.group,
+            self.consumer,
+            min_idle_ms,
+            start_id=start_id,
+            count=count,
+        )
+        cursor, claimed = reply[0], reply[1]
+        return self._decode(symbol, claimed), _text(cursor)
+
+    def ack(self, symbol: str, entry_ids: Sequence[str]) -> int:
+        if not entry_ids:
+            return 0
+        acked: Any = self._redis.xack(output_stream(symbol), self.group, *entry_ids)
+        return int(acked)
+
+    @staticmethod
+    def _decode(symbol: str, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> list[OutputEntry]:
+        out: list[OutputEntry] = []
+        for entry_id, fields in entries:
+            # XAUTOCLAIM reports trimmed entries with no fields; there is nothing to apply.
+            if fields:
+                out.append(decode_output(symbol, _text(entry_id), fields[FIELD]))
+        return out

@@ -1,0 +1,127 @@
+"""Typed commands; `encode()` gives the msgpack blob for the market's input stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from matching_engine.protocol import (
+    DEFAULT_DEDUPE_WINDOW,
+    MarketStatus,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+    encode_cancel,
+    encode_cancel_all,
+    encode_halt,
+    encode_market_create,
+    encode_place,
+    encode_resume,
+    encode_snapshot_request,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    """Place an order whose funds are already locked.
+
+    Units: `price`/`stop_price` in ticks, `quantity` in lots, `quote_amount` and a BUY's
+    `lock` in quote units (tick * lot; notional = price * quantity), a SELL's `lock` in
+    lots. Size a MARKET/STOP_LOSS/TAKE_PROFIT by `quantity` or by `quote_amount`.
+    """
+
+    symbol: str
+    order_id: int
+    user_id: int
+    side: Side
+    order_type: OrderType
+    lock: int
+    quantity: int = 0
+    price: int = 0
+    quote_amount: int = 0
+    stop_price: int = 0
+    time_in_force: TimeInForce = TimeInForce.GTC
+    stp: SelfTradePrevention = SelfTradePrevention.NONE
+
+    def encode(self) -> bytes:
+        return encode_place(
+            order_id=self.order_id,
+            user_id=self.user_id,
+            side=self.side,
+            order_type=self.order_type,
+            time_in_force=self.time_in_force,
+            price=self.price,
+            quantity=self.quantity,
+            quote_amount=self.quote_amount,
+            stop_price=self.stop_price,
+            lock=self.lock,
+            stp=self.stp,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    symbol: str
+    order_id: int
+    user_id: int
+
+    def encode(self) -> bytes:
+        return encode_cancel(order_id=self.order_id, user_id=self.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAll:
+    """Cancel every open order (resting or pending stop) of one user in one market."""
+
+    symbol: str
+    user_id: int
+
+    def encode(self) -> bytes:
+        return encode_cancel_all(user_id=self.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateMarket:
+    symbol: str
+    status: MarketStatus = MarketStatus.TRADING
+    dedupe_window: int = DEFAULT_DEDUPE_WINDOW
+
+    def encode(self) -> bytes:
+        return encode_market_create(
+            symbol=self.symbol, status=self.status, dedupe_window=self.dedupe_window
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HaltMarket:
+    symbol: str
+
+    def encode(self) -> bytes:
+        return encode_halt()
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeMarket:
+    symbol: str
+
+    def encode(self) -> bytes:
+        return encode_resume()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSnapshot:
+    symbol: str
+
+    def encode(self) -> bytes:
+        return encode_snapshot_request()
+
+
+Command = (
+    PlaceOrder
+    | CancelOrder
+    | CancelAll
+    | CreateMarket
+    | HaltMarket
+    | ResumeMarket
+    | RequestSnapshot
+)

@@ -33,13 +33,14 @@ class OrderBook(ABC):
     market status and the stop-trigger cascade.
 
     Every change appends to `events` (TRADE tuples and the DONE tuples of makers) and
-    records the signed key of every level it changes in `touched`; the engine drains both.
+    records the signed key of every level it changes in `touched`; the engine drains both
+    (`take_level_changes`).
     """
 
     trade_seq: int
     last_price: int
     events: list[Event]
-    touched: dict[int, None]
+    touched: dict[int, object]
 
     def __init__(self) -> None:
         self.trade_seq = 0
@@ -110,6 +111,18 @@ class OrderBook(ABC):
     @abstractmethod
     def validate_internal_state(self) -> None:
         """Raise InternalStateError if an invariant does not hold."""
+
+    def take_level_changes(self) -> list[tuple[int, int, int]]:
+        """Return (side, price, new total) of every touched level and forget them.
+
+        Bids first, best (highest) price first, then asks, best (lowest) price first.
+        """
+        touched = self.touched
+        self.touched = {}
+        return [
+            (BUY, k, self.level_qty(k)) if k > 0 else (1 - BUY, -k, self.level_qty(k))
+            for k in sorted(touched, reverse=True)
+        ]
 
     def canonical_state(self) -> list[object]:
         """Return the book as plain data, identical for equal books of either implementation."""

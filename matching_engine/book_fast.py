@@ -15,6 +15,7 @@ The matching loop binds attributes to locals and emits plain tuples; it is the h
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from typing import cast
 
 from .book import RESTED, InternalStateError, OrderBook
 from .order import BUY, LIMIT_MAKER, Order, stop_triggers_up
@@ -85,7 +86,7 @@ class FastOrderBook(OrderBook):
             if stp and maker.user == uid:
                 if stp != _EXPIRE_TAKER:
                     self._unlink(maker)
-                    touched[key] = None
+                    touched[key] = level
                     events.append((_DONE, maker.id, uid, _STP_EXPIRED, maker.qty, 0, maker.lock))
                     if stp == _EXPIRE_MAKER:
                         continue
@@ -120,7 +121,7 @@ class FastOrderBook(OrderBook):
                 taker.lock -= qty
                 maker.lock -= quote
             level.total -= qty
-            touched[key] = None
+            touched[key] = level
             if qty == mqty:
                 maker.qty = 0
                 # The head of the best level leaves: cheaper than the general _unlink.
@@ -128,10 +129,12 @@ class FastOrderBook(OrderBook):
                 if nxt is None:
                     del levels[key]
                     opp_keys.pop()
+                    level.head = level.tail = None
                 else:
                     nxt.prev = None
                     level.head = nxt
                     maker.next = None
+                maker.level = None  # no reference cycle left for the cyclic GC
                 del orders[maker.id]
                 self._forget_user_order(maker.user, maker.id)
                 events.append((_DONE, maker.id, maker.user, _FILLED, 0, 0, maker.lock))
@@ -210,7 +213,7 @@ class FastOrderBook(OrderBook):
         order.level = level
         self._orders[order.id] = order
         self._remember_user_order(order.user, order.id)
-        self.touched[key] = None
+        self.touched[key] = level
 
     # --- lookup and removal --------------------------------------------------
 
@@ -265,7 +268,7 @@ class FastOrderBook(OrderBook):
         if order is not None:
             level = order.level
             assert isinstance(level, _Level)
-            self.touched[level.key] = None
+            self.touched[level.key] = level
             self._unlink(order)
             return order
         order = self._stops.pop(order_id, None)
@@ -319,6 +322,13 @@ class FastOrderBook(OrderBook):
         return rising + falling
 
     # --- views ---------------------------------------------------------------
+
+    def take_level_changes(self) -> list[tuple[int, int, int]]:
+        touched = cast(dict[int, _Level], self.touched)
+        self.touched = {}
+        keys = sorted(touched, reverse=True) if len(touched) > 1 else touched
+        # A touched level that emptied keeps its object with total 0: no lookup needed.
+        return [(BUY, k, touched[k].total) if k > 0 else (1, -k, touched[k].total) for k in keys]
 
     def level_qty(self, key: int) -> int:
         level = self._levels.get(key)

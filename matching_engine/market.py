@@ -159,7 +159,12 @@ class Market:
 
     def process(self, command: Any) -> Output:
         """Execute one decoded command and return its output entry (not yet encoded)."""
-        if type(command) is not list or len(command) < 2:
+        if type(command) is not list:
+            return self._reply(0, _MALFORMED, 0, 0)
+        n = len(command)
+        if n == 13 and command[1] == _PLACE and command[0] == VERSION and _all_ints(command):
+            return self.place(*command[2:])
+        if n < 2:
             return self._reply(0, _MALFORMED, 0, 0)
         version = command[0]
         c = command[1]
@@ -167,11 +172,7 @@ class Market:
             return self._reply(0, _MALFORMED, 0, 0)
         if version != VERSION:
             return self._reply(0, ResultCode.UNSUPPORTED_VERSION, 0, 0)
-        n = len(command)
-        if c == _PLACE:
-            if n == 13 and _all_ints(command):
-                return self.place(*command[2:])
-        elif c == _CANCEL:
+        if c == _CANCEL:
             if n == 4 and _all_ints(command):
                 return self.cancel(command[2], command[3])
         elif c == _CANCEL_ALL:
@@ -183,7 +184,7 @@ class Market:
         elif c in (_HALT, _RESUME, _SNAPSHOT):
             if n == 2:
                 return self.control(c)
-        else:
+        elif c != _PLACE:
             # Echo only known command types, so every output decodes into the enum.
             return self._reply(0, ResultCode.UNKNOWN_COMMAND, 0, 0)
         return self._reply(c, _MALFORMED, 0, 0)
@@ -213,7 +214,11 @@ class Market:
         if order_id <= self.seen_floor:
             code = _DUPLICATE if book.get(order_id) is not None else ResultCode.ORDER_ID_TOO_OLD
             return self._reply(_PLACE, code, order_id, user_id)
-        self._remember(order_id)
+        self.seen.add(order_id)
+        seen_order = self.seen_order
+        seen_order.append(order_id)
+        if len(seen_order) > self.dedupe_window:
+            self._trim_seen()
         if self.status != _TRADING:
             code = ResultCode.MARKET_HALTED if self.status == _HALTED else ResultCode.MARKET_UNKNOWN
             return self._reply(_PLACE, code, order_id, user_id)
@@ -301,10 +306,8 @@ class Market:
 
     def _execute(self, order: Order) -> None:
         book = self.book
-        if order.tif == _FOK and not book.fok_fillable(order):
-            reason = _EXPIRED
-        else:
-            reason = book.execute(order)
+        fok_fails = order.tif == _FOK and not book.fok_fillable(order)
+        reason = _EXPIRED if fok_fails else book.execute(order)
         if reason != RESTED:
             book.events.append(
                 (_DONE, order.id, order.user, reason, order.qty, order.quote, order.lock)
@@ -329,12 +332,6 @@ class Market:
             (_DONE, order.id, order.user, _CANCELED, order.qty, order.quote, order.lock)
         )
 
-    def _remember(self, order_id: int) -> None:
-        self.seen.add(order_id)
-        self.seen_order.append(order_id)
-        if len(self.seen_order) > self.dedupe_window:
-            self._trim_seen()
-
     def _trim_seen(self) -> None:
         seen_order = self.seen_order
         while len(seen_order) > self.dedupe_window:
@@ -351,14 +348,9 @@ class Market:
             book.events = []
         else:
             events = _NO_EVENTS
-        touched = book.touched
-        if not touched:
+        if not book.touched:
             return [VERSION, command, result, order_id, user_id, events, _NO_EVENTS, 0, 0]
-        book.touched = {}
-        # Bids (positive keys) best first, then asks best first: descending signed keys.
-        keys = sorted(touched, reverse=True) if len(touched) > 1 else touched
-        level_qty = book.level_qty
-        levels = [(BUY, k, level_qty(k)) if k > 0 else (SELL, -k, level_qty(k)) for k in keys]
+        levels = book.take_level_changes()
         first = self.book_seq + 1
         self.book_seq += len(levels)
         return [VERSION, command, result, order_id, user_id, events, levels, first, self.book_seq]

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "exchange.accounts",
     "exchange.wallets",
     "exchange.markets",
+    "exchange.orders",
+    "exchange.clearing",
     "exchange.reconciliation",
     "admin_ui",
 ]
@@ -168,7 +170,12 @@ def _kombu_url(redis_url: str) -> str:
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_kombu_url(REDIS_URL))
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "order-sweeper": {
+        "task": "exchange.orders.tasks.resend_unacknowledged_orders",
+        "schedule": 2.0,
+    },
+}
 
 # Binance-style signed requests: recvWindow default and ceiling, in ms.
 SIGNED_REQUEST_DEFAULT_RECV_WINDOW_MS = 5000

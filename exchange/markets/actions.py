@@ -10,6 +10,7 @@ from exchange.core.money import decimal_places, is_multiple_of
 from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.models import Market, MarketStatus
 from exchange.markets.selectors import get_market
+from exchange.orders import engine_gateway
 from exchange.wallets.models import Asset
 
 
@@ -41,7 +42,7 @@ def do_create_market(
     if problems:
         raise MarketError(MarketErrorCode.INVALID_MARKET, "; ".join(problems) + ".")
     with transaction.atomic():
-        return Market.objects.create(
+        market = Market.objects.create(
             symbol=(symbol or f"{base.code}{quote.code}").upper(),
             base=base,
             quote=quote,
@@ -53,11 +54,18 @@ def do_create_market(
             maker_fee=maker_fee,
             taker_fee=taker_fee,
         )
+        transaction.on_commit(lambda: engine_gateway.send_market_state(market))
+    return market
 
 
 def do_set_market_status(*, symbol: str, status: MarketStatus) -> Market:
-    """Halt, break or resume trading. The engine learns of it with the order-flow issue."""
+    """Halt, break or resume trading: order entry checks the status, the engine is told too.
+
+    HALT and BREAK both halt the engine (no matching; cancels still work).
+    """
     market = get_market(symbol)
-    Market.objects.filter(pk=market.pk).update(status=status)
-    market.status = status
+    with transaction.atomic():
+        Market.objects.filter(pk=market.pk).update(status=status)
+        market.status = status
+        transaction.on_commit(lambda: engine_gateway.send_market_state(market))
     return market

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
-from exchange.accounts.models import User
 from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.models import FeeOverride, Market
 
@@ -29,9 +28,11 @@ def get_market(symbol: str) -> Market:
         raise MarketError(MarketErrorCode.UNKNOWN_SYMBOL, f"Invalid symbol {symbol!r}.") from exc
 
 
-def fee_rates_for(*, user: User, market: Market) -> FeeRates:
+def fee_rates_for(*, user_id: int, market: Market) -> FeeRates:
     """The user's override for this market, else for all markets, else the market's."""
-    overrides = FeeOverride.objects.filter(Q(market=market) | Q(market__isnull=True), user=user)
+    overrides = FeeOverride.objects.filter(
+        Q(market=market) | Q(market__isnull=True), user_id=user_id
+    )
     chosen = min(overrides, key=lambda o: o.market_id is None, default=None)
     if chosen is None:
         return FeeRates(maker=market.maker_fee, taker=market.taker_fee)

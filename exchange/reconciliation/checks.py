@@ -4,7 +4,8 @@
 2. Every holding balance (available, locked) equals the sum of its ledger lines.
 3. Per asset: users' available + locked + fee income = deposits - withdrawals
    + adjustments, with deposits and withdrawals taken from their own tables.
-4. Every user's locked funds equal what their pending withdrawals hold.
+4. Every user's locked funds equal what their pending withdrawals and open
+   orders hold.
 5. No balance is negative.
 
 Sums are computed by the database (GROUP BY) on PostgreSQL, so memory grows
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from exchange.core.money_db import sum_money
+from exchange.orders.selectors import open_order_locks
 from exchange.wallets.models import (
     HOLDING_KINDS,
     Account,
@@ -106,9 +108,18 @@ def _ledger_sums() -> dict[tuple[int, int, str], Decimal]:
     return sum_money(rows, ["account_id", "asset_id", "bucket"], "amount")  # type: ignore[return-value]
 
 
-def _pending_withdrawals() -> dict[tuple[int, int], Decimal]:
-    rows = Withdrawal.objects.filter(status=WithdrawalStatus.PENDING)
-    return sum_money(rows, ["user__account__id", "asset_id"], "amount")  # type: ignore[return-value]
+def _holds() -> dict[tuple[int, int], Decimal]:
+    """What should be locked, per (account, asset): pending withdrawals plus open orders."""
+    pending = Withdrawal.objects.filter(status=WithdrawalStatus.PENDING)
+    holds: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for key, total in sum_money(pending, ["user__account__id", "asset_id"], "amount").items():
+        holds[key] += total  # type: ignore[index]
+    orders = open_order_locks()
+    for key, total in sum_money(
+        orders, ["user__account__id", "locked_asset_id"], "locked_remaining"
+    ).items():
+        holds[key] += total  # type: ignore[index]
+    return holds
 
 
 def reconcile(progress: Progress | None = None) -> Report:
@@ -118,7 +129,7 @@ def reconcile(progress: Progress | None = None) -> Report:
     summaries = {asset_id: AssetSummary(code) for asset_id, code in assets.items()}
     violations = _unbalanced_entries(assets)
     ledger = _ledger_sums()
-    locks = _pending_withdrawals()
+    locks = _holds()
 
     seen: set[tuple[int, int, str]] = set()
     total = Balance.objects.count()

@@ -10,7 +10,7 @@ read-decide-write. The database CHECK constraints back the same rule.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -44,6 +44,24 @@ def user_account(user: Any) -> Account:
     return account
 
 
+def user_accounts(user_ids: Iterable[int]) -> dict[int, Account]:
+    """The accounts of many users at once, created where missing."""
+    wanted = set(user_ids)
+    found = {
+        a.user_id: a for a in Account.objects.filter(kind=AccountKind.USER, user_id__in=wanted)
+    }
+    missing = wanted - found.keys()
+    if missing:
+        Account.objects.bulk_create(
+            [Account(kind=AccountKind.USER, user_id=uid) for uid in missing], ignore_conflicts=True
+        )
+        found.update(
+            (a.user_id, a)
+            for a in Account.objects.filter(kind=AccountKind.USER, user_id__in=missing)
+        )
+    return found  # type: ignore[return-value]
+
+
 def system_account(kind: AccountKind) -> Account:
     assert kind != AccountKind.USER
     account, _ = Account.objects.get_or_create(kind=kind, user=None)
@@ -59,6 +77,14 @@ def _check_balanced(lines: Sequence[Line]) -> None:
         raise ValueError(f"journal entry does not sum to zero for assets {unbalanced}")
 
 
+@dataclass(frozen=True)
+class Posting:
+    reason: str
+    reference: str
+    lines: Sequence[Line]
+    memo: str = ""
+
+
 def post_entry(
     *, reason: str, reference: str, lines: Sequence[Line], memo: str = ""
 ) -> JournalEntry:
@@ -67,22 +93,47 @@ def post_entry(
     Raises WalletError(INSUFFICIENT_BALANCE) if a bucket would go negative;
     the caller's transaction then rolls back everything, the entry included.
     """
-    _check_balanced(lines)
+    return post_entries([Posting(reason=reason, reference=reference, lines=lines, memo=memo)])[0]
+
+
+def post_entries(postings: Sequence[Posting]) -> list[JournalEntry]:
+    """Write many balanced entries with bulk inserts; move each touched bucket once.
+
+    The net change per (account, asset, bucket) is applied in sorted order, so
+    concurrent batches lock rows in the same order and cannot deadlock.
+    """
+    for posting in postings:
+        _check_balanced(posting.lines)
     with transaction.atomic():
-        entry = JournalEntry.objects.create(reason=reason, reference=reference, memo=memo)
+        entries = JournalEntry.objects.bulk_create(
+            JournalEntry(reason=p.reason, reference=p.reference, memo=p.memo) for p in postings
+        )
         LedgerLine.objects.bulk_create(
             LedgerLine(
                 entry=entry, account=ln.account, asset=ln.asset, bucket=ln.bucket, amount=ln.amount
             )
-            for ln in lines
+            for entry, posting in zip(entries, postings, strict=True)
+            for ln in posting.lines
         )
-        holding = [ln for ln in lines if ln.account.kind in HOLDING_KINDS and ln.amount != 0]
+        net: dict[tuple[int, int, str], Line] = {}
+        for posting in postings:
+            for ln in posting.lines:
+                if ln.account.kind not in HOLDING_KINDS:
+                    continue
+                key = (ln.account.pk, ln.asset.pk, ln.bucket.value)
+                prev = net.get(key)
+                net[key] = (
+                    ln
+                    if prev is None
+                    else Line(ln.account, ln.asset, ln.bucket, prev.amount + ln.amount)
+                )
+        moves = [net[key] for key in sorted(net) if net[key].amount != 0]
         Balance.objects.bulk_create(
-            [Balance(account=ln.account, asset=ln.asset) for ln in holding], ignore_conflicts=True
+            [Balance(account=ln.account, asset=ln.asset) for ln in moves], ignore_conflicts=True
         )
-        for ln in sorted(holding, key=lambda x: (x.account.pk, x.asset.pk, x.bucket)):
+        for ln in moves:
             _move(ln)
-    return entry
+    return entries
 
 
 def _move(line: Line) -> None:

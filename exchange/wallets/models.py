@@ -114,6 +114,9 @@ class JournalReason(models.TextChoices):
     WITHDRAWAL_REJECT = "WITHDRAWAL_REJECT"
     WITHDRAWAL_CANCEL = "WITHDRAWAL_CANCEL"
     ADJUSTMENT = "ADJUSTMENT"
+    ORDER_LOCK = "ORDER_LOCK"
+    ORDER_RELEASE = "ORDER_RELEASE"
+    TRADE = "TRADE"
 
 
 class JournalEntry(models.Model):

@@ -126,13 +126,13 @@ def test_halt_and_resume(btcusdt):
 
 def test_fee_override_precedence(btcusdt, make_user):
     user = make_user()
-    assert fee_rates_for(user=user, market=btcusdt).taker == Decimal("0.002")
+    assert fee_rates_for(user_id=user.pk, market=btcusdt).taker == Decimal("0.002")
     FeeOverride.objects.create(
         user=user, market=None, maker_fee=Decimal("0.0005"), taker_fee=Decimal("0.001")
     )
-    assert fee_rates_for(user=user, market=btcusdt).taker == Decimal("0.001")
+    assert fee_rates_for(user_id=user.pk, market=btcusdt).taker == Decimal("0.001")
     FeeOverride.objects.create(
         user=user, market=btcusdt, maker_fee=Decimal("0"), taker_fee=Decimal("0.0001")
     )
-    rates = fee_rates_for(user=user, market=btcusdt)
+    rates = fee_rates_for(user_id=user.pk, market=btcusdt)
     assert (rates.maker, rates.taker) == (Decimal("0"), Decimal("0.0001"))

@@ -18,6 +18,8 @@ from django.db import transaction
 from exchange.accounts.models import User
 from exchange.markets.actions import do_create_market
 from exchange.markets.models import Market
+from exchange.orders.actions import place_order
+from exchange.orders.models import Order
 from exchange.wallets.actions import do_credit_deposit
 from exchange.wallets.models import Asset
 
@@ -34,6 +36,17 @@ TRADERS = {
     "bob@example.com": {"USDT": "100000", "BTC": "2", "ETH": "20"},
 }
 TRADER_PASSWORD = "demo-trader-pass"  # noqa: S105 - public demo credential, documented
+# Resting orders so the books are not empty: (symbol, trader, side, price, quantity).
+RESTING_ORDERS = [
+    ("BTCUSDT", "alice@example.com", "SELL", "65100.00", "0.05"),
+    ("BTCUSDT", "alice@example.com", "SELL", "65050.00", "0.02"),
+    ("BTCUSDT", "bob@example.com", "BUY", "64950.00", "0.03"),
+    ("BTCUSDT", "bob@example.com", "BUY", "64900.00", "0.05"),
+    ("ETHUSDT", "alice@example.com", "SELL", "3210.00", "1"),
+    ("ETHUSDT", "bob@example.com", "BUY", "3190.00", "1"),
+    ("ETHBTC", "alice@example.com", "SELL", "0.049500", "0.5"),
+    ("ETHBTC", "bob@example.com", "BUY", "0.049000", "0.5"),
+]
 
 
 class Command(BaseCommand):
@@ -84,6 +97,18 @@ class Command(BaseCommand):
                     amount=amount,
                     network="demo",
                     txid=f"seed-{email}-{code}",
+                )
+        traded = set(Order.objects.values_list("market__symbol", flat=True).distinct())
+        for symbol, email, side, price, quantity in RESTING_ORDERS:
+            if symbol not in traded:
+                place_order(
+                    user=User.objects.get(email=email),
+                    symbol=symbol,
+                    side=side,
+                    type="LIMIT",
+                    price=price,
+                    quantity=quantity,
+                    time_in_force="GTC",
                 )
         self.stdout.write(self.style.SUCCESS("Demo seeded."))
         self.stdout.write(f"  admin:   {ADMIN_EMAIL} / {password}  (http://127.0.0.1:8000/admin/)")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ClearingConfig(AppConfig):
+    name = "exchange.clearing"
+    label = "clearing"

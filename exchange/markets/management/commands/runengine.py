@@ -1,0 +1,50 @@
+"""``python manage.py runengine``: run the matching engine for the platform's markets.
+
+Appends each market's MARKET_CREATE and halt state (harmless when already
+known), then replaces itself with ``python -m matching_engine`` so the
+supervisor's signals reach the engine directly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from exchange.markets.models import Market
+from exchange.orders.engine_gateway import send_market_state
+
+
+class Command(BaseCommand):
+    help = "Run the matching engine (python -m matching_engine) for the listed or all markets."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--markets", default="", help="Comma-separated symbols (default: all).")
+        parser.add_argument("engine_args", nargs="*", help="Passed to the engine after '--'.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        symbols = [s for s in options["markets"].upper().split(",") if s]
+        markets = list(
+            Market.objects.filter(symbol__in=symbols) if symbols else Market.objects.all()
+        )
+        if not markets:
+            raise CommandError("no markets to run; seed or create some first")
+        for market in markets:
+            if not send_market_state(market):
+                raise CommandError(f"could not reach Redis to announce {market.symbol}")
+        argv = [
+            sys.executable,
+            "-m",
+            "matching_engine",
+            "--redis",
+            settings.REDIS_URL,
+            "--markets",
+            ",".join(m.symbol for m in markets),
+            *options["engine_args"],
+        ]
+        self.stdout.write(f"exec {' '.join(argv)}")
+        self.stdout.flush()
+        os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter and module

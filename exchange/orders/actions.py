@@ -1,0 +1,319 @@
+"""Order entry: validate (check_*), lock funds and insert (do_*), then tell the engine.
+
+The engine hears of an order only after its transaction commits; if that
+append is lost, the sweeper re-sends it and the engine ignores duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from exchange.accounts.models import User
+from exchange.core.money import is_multiple_of, parse_decimal
+from exchange.markets.errors import MarketError, MarketErrorCode
+from exchange.markets.filters import check_notional, clean_price, clean_quantity
+from exchange.markets.models import Market, MarketStatus
+from exchange.markets.selectors import get_market
+from exchange.orders import engine_gateway
+from exchange.orders.errors import OrderError, OrderErrorCode
+from exchange.orders.lock import floor_to, market_buy_lock, quote_unit
+from exchange.orders.models import (
+    LIMIT_PRICED_TYPES,
+    OPEN_STATUSES,
+    STOP_TYPES,
+    Order,
+    OrderStatus,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+)
+from exchange.orders.selectors import access_order, last_trade_price, order_list_open
+from exchange.wallets.errors import WalletError
+from exchange.wallets.ledger import Line, post_entry, user_account
+from exchange.wallets.models import Asset, Balance, Bucket, JournalReason
+
+logger = logging.getLogger(__name__)
+
+CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9_.:/-]{1,36}$")
+
+
+@dataclass(frozen=True)
+class ValidatedOrder:
+    """An order that passed every check that needs no balance."""
+
+    market: Market
+    side: Side
+    type: OrderType
+    time_in_force: str
+    price: Decimal | None
+    stop_price: Decimal | None
+    quantity: Decimal | None
+    quote_order_qty: Decimal | None
+    client_order_id: str
+    self_trade_prevention: SelfTradePrevention
+
+
+def _choice(enum: type, value: object, code: OrderErrorCode, field: str) -> str:
+    text = str(value or "").upper()
+    if text not in enum.values:  # type: ignore[attr-defined]
+        raise OrderError(code, f"Invalid {field} {value!r}.", fields={field: "invalid"})
+    return text
+
+
+def _require(name: str, value: object) -> None:
+    if value in (None, ""):
+        raise OrderError(
+            OrderErrorCode.MISSING_PARAMETER,
+            f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.",
+            fields={name: "required"},
+        )
+
+
+def _forbid(name: str, value: object, why: str) -> None:
+    if value not in (None, ""):
+        raise OrderError(
+            OrderErrorCode.UNEXPECTED_PARAMETER,
+            f"Parameter '{name}' {why}.",
+            fields={name: "unexpected"},
+        )
+
+
+def check_place_order(
+    *,
+    symbol: str,
+    side: str,
+    type: str,  # noqa: A002 - the API's own name
+    quantity: object = None,
+    quote_order_qty: object = None,
+    price: object = None,
+    stop_price: object = None,
+    time_in_force: object = None,
+    client_order_id: str | None = None,
+    self_trade_prevention: object = None,
+) -> ValidatedOrder:
+    """Check an order against the market's status and filters. Reads only."""
+    market = get_market(symbol)
+    if market.status != MarketStatus.TRADING:
+        raise MarketError(
+            MarketErrorCode.MARKET_NOT_TRADING, f"Market {market.symbol} is {market.status}."
+        )
+    side_v = Side(_choice(Side, side, OrderErrorCode.INVALID_SIDE, "side"))
+    type_v = OrderType(_choice(OrderType, type, OrderErrorCode.INVALID_TYPE, "type"))
+    stp = SelfTradePrevention(
+        _choice(
+            SelfTradePrevention,
+            self_trade_prevention or "NONE",
+            OrderErrorCode.INVALID_SELF_TRADE_PREVENTION,
+            "selfTradePreventionMode",
+        )
+    )
+    if client_order_id in (None, ""):
+        client_order_id = f"x-{uuid.uuid4().hex[:30]}"
+    elif not CLIENT_ORDER_ID.match(str(client_order_id)):
+        raise OrderError(
+            OrderErrorCode.INVALID_CLIENT_ORDER_ID,
+            "Client order id must be 1-36 characters of letters, digits and -_.:/",
+            fields={"newClientOrderId": "invalid"},
+        )
+
+    tif = ""
+    if type_v in (OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT):
+        tif = _choice(
+            TimeInForce, time_in_force or "GTC", OrderErrorCode.INVALID_TIME_IN_FORCE, "timeInForce"
+        )
+    elif type_v in (OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT):
+        tif = TimeInForce.IOC  # market orders never rest
+
+    price_v = None
+    if type_v in LIMIT_PRICED_TYPES:
+        _require("price", price)
+        price_v = clean_price(market, price)
+    else:
+        _forbid("price", price, "is not allowed for this order type")
+
+    stop_v = None
+    if type_v in STOP_TYPES:
+        _require("stopPrice", stop_price)
+        stop_v = clean_price(market, stop_price, field="stopPrice")
+    else:
+        _forbid("stopPrice", stop_price, "is only for stop-loss and take-profit orders")
+
+    qty_v = quote_v = None
+    if type_v == OrderType.MARKET and quote_order_qty not in (None, ""):
+        _forbid("quantity", quantity, "and quoteOrderQty cannot both be sent")
+        quote_v = parse_decimal(quote_order_qty)
+        if quote_v is None or quote_v <= 0 or not is_multiple_of(quote_v, quote_unit(market)):
+            raise OrderError(
+                OrderErrorCode.INVALID_QUOTE_QTY,
+                f"quoteOrderQty must be a positive multiple of {quote_unit(market).normalize():f}.",
+                fields={"quoteOrderQty": "invalid"},
+            )
+        check_notional(market, quote_v)
+    else:
+        _forbid("quoteOrderQty", quote_order_qty, "is only for MARKET orders")
+        _require("quantity", quantity)
+        qty_v = clean_quantity(market, quantity)
+        if price_v is not None:
+            check_notional(market, price_v * qty_v)
+
+    return ValidatedOrder(
+        market=market,
+        side=side_v,
+        type=type_v,
+        time_in_force=tif,
+        price=price_v,
+        stop_price=stop_v,
+        quantity=qty_v,
+        quote_order_qty=quote_v,
+        client_order_id=str(client_order_id),
+        self_trade_prevention=stp,
+    )
+
+
+def _available(user: User, asset: Asset) -> Decimal:
+    row = Balance.objects.filter(account__user=user, asset=asset).values_list(
+        "available", flat=True
+    )
+    return row.first() or Decimal(0)
+
+
+def _lock_for(user: User, order: ValidatedOrder) -> tuple[Asset, Decimal]:
+    market = order.market
+    if order.side == Side.SELL:
+        if order.quantity is not None:
+            return market.base, order.quantity
+        whole = min(_available(user, market.base), market.max_qty)
+        return market.base, floor_to(whole, market.step_size)
+    if order.quote_order_qty is not None:
+        return market.quote, order.quote_order_qty
+    assert order.quantity is not None
+    if order.price is not None:
+        return market.quote, order.price * order.quantity
+    references = [p for p in (last_trade_price(market), order.stop_price) if p is not None]
+    return market.quote, market_buy_lock(
+        market,
+        quantity=order.quantity,
+        available=_available(user, market.quote),
+        reference=max(references) if references else None,
+    )
+
+
+def _insufficient(asset: Asset) -> OrderError:
+    return OrderError(
+        OrderErrorCode.INSUFFICIENT_BALANCE,
+        f"Account has insufficient balance for requested action. ({asset.code})",
+    )
+
+
+def do_place_order(*, user: User, order: ValidatedOrder) -> Order:
+    """Lock the funds and insert the order in one transaction; PLACE it after commit."""
+    asset, amount = _lock_for(user, order)
+    if amount <= 0:
+        raise _insufficient(asset)
+    if Order.objects.filter(
+        user=user, client_order_id=order.client_order_id, status__in=OPEN_STATUSES
+    ).exists():
+        raise OrderError(OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.")
+    status = OrderStatus.PENDING_TRIGGER if order.type in STOP_TYPES else OrderStatus.NEW
+    try:
+        with transaction.atomic():
+            created = Order.objects.create(
+                user=user,
+                market=order.market,
+                client_order_id=order.client_order_id,
+                side=order.side,
+                type=order.type,
+                time_in_force=order.time_in_force,
+                self_trade_prevention=order.self_trade_prevention,
+                price=order.price,
+                stop_price=order.stop_price,
+                orig_qty=order.quantity,
+                quote_order_qty=order.quote_order_qty,
+                status=status,
+                locked_asset=asset,
+                locked=amount,
+                locked_remaining=amount,
+            )
+            account = user_account(user)
+            post_entry(
+                reason=JournalReason.ORDER_LOCK,
+                reference=f"order:{created.pk}",
+                lines=[
+                    Line(account, asset, Bucket.AVAILABLE, -amount),
+                    Line(account, asset, Bucket.LOCKED, amount),
+                ],
+            )
+            transaction.on_commit(lambda: engine_gateway.send_place(created))
+    except WalletError as exc:
+        raise _insufficient(asset) from exc
+    except IntegrityError as exc:
+        raise OrderError(OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.") from exc
+    return created
+
+
+def place_order(*, user: User, **params: object) -> Order:
+    """check_place_order then do_place_order: what every API calls."""
+    return do_place_order(user=user, order=check_place_order(**params))  # type: ignore[arg-type]
+
+
+def do_cancel_order(
+    *, user: User, symbol: str, order_id: int | None = None, client_order_id: str | None = None
+) -> Order:
+    """Ask the engine to cancel an open order; clearing records the outcome."""
+    order = access_order(
+        user=user, symbol=symbol, order_id=order_id, client_order_id=client_order_id
+    )
+    if not order.is_open:
+        raise OrderError(OrderErrorCode.ORDER_NOT_OPEN, "Unknown order sent.")
+    Order.objects.filter(pk=order.pk).update(cancel_requested_at=timezone.now())
+    engine_gateway.send_cancel(order)
+    return order
+
+
+def do_cancel_all_orders(*, user: User, symbol: str) -> list[Order]:
+    """Cancel every open order of the user in one market; returns them as they were."""
+    market = get_market(symbol)
+    orders = list(order_list_open(user=user, market=market))
+    if orders:
+        Order.objects.filter(pk__in=[o.pk for o in orders]).update(
+            cancel_requested_at=timezone.now()
+        )
+        engine_gateway.send_cancel_all(user_id=user.pk, market=market)
+    return orders
+
+
+RESEND_AFTER = dt.timedelta(seconds=3)
+
+
+def do_resend_unacknowledged(*, older_than: dt.timedelta = RESEND_AFTER, limit: int = 1000) -> int:
+    """Re-send PLACE for orders the engine has not answered, CANCEL for open orders whose
+    cancel is unanswered. The engine ignores duplicate PLACEs and unknown CANCELs."""
+    cutoff = timezone.now() - older_than
+    unanswered = (
+        Order.objects.filter(
+            accepted_at__isnull=True, status__in=OPEN_STATUSES, created_at__lt=cutoff
+        )
+        .select_related("market")
+        .order_by("pk")[:limit]
+    )
+    stale_cancels = (
+        Order.objects.filter(status__in=OPEN_STATUSES, cancel_requested_at__lt=cutoff)
+        .select_related("market")
+        .order_by("pk")[:limit]
+    )
+    places, cancels = list(unanswered), list(stale_cancels)
+    if places:
+        logger.info("re-sending %d unacknowledged orders", len(places))
+        engine_gateway.send_places(places)
+    for order in cancels:
+        engine_gateway.send_cancel(order)
+    return len(places) + len(cancels)

@@ -1,0 +1,106 @@
+"""Commands from the platform to the matching engine, in the engine's integer units.
+
+Appends happen after the database commit. A failed append is logged, not
+raised: the order is already durable, and the sweeper re-sends every order
+the engine has not answered (the engine ignores duplicates).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+
+from exchange.core.redis import get_redis
+from exchange.markets.filters import price_to_ticks, qty_to_lots
+from exchange.markets.models import Market, MarketStatus
+from exchange.orders.lock import quote_to_units
+from exchange.orders.models import LIMIT_PRICED_TYPES, Order, Side
+from matching_client import (
+    CancelAll,
+    CancelOrder,
+    Command,
+    CreateMarket,
+    HaltMarket,
+    MatchingClient,
+    PlaceOrder,
+    ResumeMarket,
+)
+from matching_client import OrderType as EngineOrderType
+from matching_client import SelfTradePrevention as EngineStp
+from matching_client import Side as EngineSide
+from matching_client import TimeInForce as EngineTif
+
+logger = logging.getLogger(__name__)
+
+
+def engine_client() -> MatchingClient:
+    return MatchingClient(get_redis())
+
+
+def place_command(order: Order) -> PlaceOrder:
+    """The PLACE for an order, every amount converted exactly (see orders.lock)."""
+    market = order.market
+    buy = order.side == Side.BUY
+    return PlaceOrder(
+        market.symbol,
+        order_id=order.pk,
+        user_id=order.user_id,
+        side=EngineSide.BUY if buy else EngineSide.SELL,
+        order_type=EngineOrderType[order.type],
+        time_in_force=EngineTif[order.time_in_force]
+        if order.type in LIMIT_PRICED_TYPES and order.time_in_force
+        else EngineTif.GTC,
+        price=price_to_ticks(market, order.price) if order.price is not None else 0,
+        quantity=qty_to_lots(market, order.orig_qty) if order.orig_qty is not None else 0,
+        quote_amount=quote_to_units(market, order.quote_order_qty)
+        if order.quote_order_qty is not None
+        else 0,
+        stop_price=price_to_ticks(market, order.stop_price) if order.stop_price is not None else 0,
+        lock=quote_to_units(market, order.locked) if buy else qty_to_lots(market, order.locked),
+        stp=EngineStp[order.self_trade_prevention],
+    )
+
+
+def _send(commands: list[Command], what: str) -> bool:
+    try:
+        engine_client().send_many(commands)
+    except (redis.RedisError, OSError):
+        logger.warning(
+            "could not append %s to the engine stream; the sweeper will retry", what, exc_info=True
+        )
+        return False
+    return True
+
+
+def send_place(order: Order) -> bool:
+    return _send([place_command(order)], f"PLACE of order {order.pk}")
+
+
+def send_places(orders: list[Order]) -> bool:
+    return (
+        _send([place_command(o) for o in orders], f"PLACE of {len(orders)} orders")
+        if orders
+        else True
+    )
+
+
+def send_cancel(order: Order) -> bool:
+    return _send(
+        [CancelOrder(order.market.symbol, order_id=order.pk, user_id=order.user_id)],
+        f"CANCEL of order {order.pk}",
+    )
+
+
+def send_cancel_all(*, user_id: int, market: Market) -> bool:
+    return _send([CancelAll(market.symbol, user_id=user_id)], f"CANCEL_ALL in {market.symbol}")
+
+
+def send_market_state(market: Market) -> bool:
+    """MARKET_CREATE (harmless if it exists) followed by the market's halt state."""
+    state: Command = (
+        ResumeMarket(market.symbol)
+        if market.status == MarketStatus.TRADING
+        else HaltMarket(market.symbol)
+    )
+    return _send([CreateMarket(market.symbol), state], f"state of {market.symbol}")

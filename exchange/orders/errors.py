@@ -1,0 +1,30 @@
+"""Error codes of order entry (market filter failures use MarketErrorCode)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from exchange.core.errors import DomainError
+
+
+class OrderErrorCode(StrEnum):
+    INVALID_SIDE = "INVALID_SIDE"
+    INVALID_TYPE = "INVALID_TYPE"
+    INVALID_TIME_IN_FORCE = "INVALID_TIME_IN_FORCE"
+    INVALID_SELF_TRADE_PREVENTION = "INVALID_SELF_TRADE_PREVENTION"
+    MISSING_PARAMETER = "MISSING_PARAMETER"
+    UNEXPECTED_PARAMETER = "UNEXPECTED_PARAMETER"
+    INVALID_CLIENT_ORDER_ID = "INVALID_CLIENT_ORDER_ID"
+    DUPLICATE_CLIENT_ORDER_ID = "DUPLICATE_CLIENT_ORDER_ID"
+    INVALID_QUOTE_QTY = "INVALID_QUOTE_QTY"
+    INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
+    ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
+    ORDER_NOT_OPEN = "ORDER_NOT_OPEN"
+    # Reported by the engine (the order is then REJECTED and its funds released).
+    POST_ONLY_WOULD_TAKE = "POST_ONLY_WOULD_TAKE"
+    STOP_WOULD_TRIGGER_IMMEDIATELY = "STOP_WOULD_TRIGGER_IMMEDIATELY"
+    ENGINE_REJECTED = "ENGINE_REJECTED"
+
+
+class OrderError(DomainError):
+    pass

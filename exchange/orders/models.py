@@ -1,0 +1,177 @@
+"""Orders and trades, with the fields Binance clients read."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from exchange.core.money_db import MoneyField
+from exchange.markets.models import Market
+from exchange.wallets.models import Asset
+
+
+class Side(models.TextChoices):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(models.TextChoices):
+    LIMIT = "LIMIT"
+    LIMIT_MAKER = "LIMIT_MAKER"
+    MARKET = "MARKET"
+    STOP_LOSS = "STOP_LOSS"
+    STOP_LOSS_LIMIT = "STOP_LOSS_LIMIT"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
+
+
+LIMIT_PRICED_TYPES = frozenset(
+    {OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
+)
+STOP_TYPES = frozenset(
+    {
+        OrderType.STOP_LOSS,
+        OrderType.STOP_LOSS_LIMIT,
+        OrderType.TAKE_PROFIT,
+        OrderType.TAKE_PROFIT_LIMIT,
+    }
+)
+
+
+class TimeInForce(models.TextChoices):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
+class SelfTradePrevention(models.TextChoices):
+    NONE = "NONE"
+    EXPIRE_TAKER = "EXPIRE_TAKER"
+    EXPIRE_MAKER = "EXPIRE_MAKER"
+    EXPIRE_BOTH = "EXPIRE_BOTH"
+
+
+class OrderStatus(models.TextChoices):
+    NEW = "NEW"
+    PENDING_TRIGGER = "PENDING_TRIGGER", "Stop waiting for its trigger"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+OPEN_STATUSES = (OrderStatus.NEW, OrderStatus.PENDING_TRIGGER, OrderStatus.PARTIALLY_FILLED)
+
+
+class Order(models.Model):
+    """One order. Its id is the engine's order id.
+
+    ``locked`` is what order entry moved from available to locked for it;
+    ``locked_remaining`` what is still locked (trades spend it, the end of the
+    order releases it). Both in ``locked_asset``: quote for buys, base for sells.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="orders")
+    client_order_id = models.CharField(max_length=36)
+    side = models.CharField(max_length=4, choices=Side.choices)
+    type = models.CharField(max_length=17, choices=OrderType.choices)
+    time_in_force = models.CharField(
+        max_length=3, choices=TimeInForce.choices, blank=True, default=""
+    )
+    self_trade_prevention = models.CharField(
+        max_length=12, choices=SelfTradePrevention.choices, default=SelfTradePrevention.NONE
+    )
+    price = MoneyField(null=True, blank=True)
+    stop_price = MoneyField(null=True, blank=True)
+    orig_qty = MoneyField(null=True, blank=True)
+    quote_order_qty = MoneyField(null=True, blank=True)
+    executed_qty = MoneyField(default=0)
+    cumulative_quote_qty = MoneyField(default=0)
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW)
+    locked_asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    locked = MoneyField()
+    locked_remaining = MoneyField()
+    reject_reason = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    accepted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When clearing saw the engine's answer to the PLACE."
+    )
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["user", "client_order_id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="order_client_id_unique_among_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(locked_remaining__gte=0), name="order_locked_remaining_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(executed_qty__gte=0), name="order_executed_qty_gte_0"
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "market", "status"], name="order_user_market_status"),
+            models.Index(fields=["user", "created_at"], name="order_user_created"),
+            models.Index(
+                fields=["status", "accepted_at", "created_at"], name="order_unacknowledged"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.side} {self.type} {self.market_id} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Trade(models.Model):
+    """One match. Each side's commission is charged in the asset that side receives."""
+
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="trades")
+    trade_id = models.BigIntegerField(help_text="Per-market sequence from the engine.")
+    price = MoneyField()
+    qty = MoneyField()
+    quote_qty = MoneyField()
+    maker_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
+    taker_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
+    maker_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    taker_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    is_buyer_maker = models.BooleanField()
+    maker_commission = MoneyField()
+    maker_commission_asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    taker_commission = MoneyField()
+    taker_commission_asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(help_text="From the engine's input entry ID, not a clock.")
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["market", "trade_id"], name="trade_unique_market_trade_id"
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["maker_user", "created_at"], name="trade_maker_user_time"),
+            models.Index(fields=["taker_user", "created_at"], name="trade_taker_user_time"),
+            models.Index(fields=["market", "created_at"], name="trade_market_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.market_id}#{self.trade_id} {self.qty}@{self.price}"

@@ -1,0 +1,275 @@
+"""From order entry through the real engine process and clearing to balances, exactly.
+
+BTCUSDT here: tick 0.01, step 0.00001, maker fee 0.1%, taker fee 0.2%; the
+buyer pays its fee in BTC, the seller in USDT.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from exchange.orders.actions import do_cancel_all_orders, do_cancel_order, place_order
+from exchange.orders.models import Order, OrderStatus, Trade
+from exchange.reconciliation.checks import reconcile
+from exchange.wallets.ledger import system_account
+from exchange.wallets.models import AccountKind, Balance, LedgerLine
+from tests.pipeline import drain, running_engine
+
+pytestmark = pytest.mark.django_db(transaction=True)
+D = Decimal
+
+
+@pytest.fixture
+def world(redis_client, make_user, assets, fund, btcusdt):
+    alice, bob = make_user(email="alice@example.com"), make_user(email="bob@example.com")
+    for user in (alice, bob):
+        fund(user, assets["USDT"], "100000")
+        fund(user, assets["BTC"], "1")
+    with running_engine(["BTCUSDT"]):
+        yield alice, bob, assets
+
+
+def bal(user, asset) -> tuple[Decimal, Decimal]:
+    row = Balance.objects.get(account__user=user, asset=asset)
+    return row.available, row.locked
+
+
+def fees(asset) -> Decimal:
+    row = Balance.objects.filter(
+        account=system_account(AccountKind.FEE_INCOME), asset=asset
+    ).first()
+    return row.available if row else D(0)
+
+
+def limit(user, side, price, qty, **extra) -> Order:
+    return place_order(
+        user=user, symbol="BTCUSDT", side=side, type="LIMIT", price=price, quantity=qty, **extra
+    )
+
+
+def settled(*orders: Order) -> list[Order]:
+    drain("BTCUSDT")
+    report = reconcile()
+    assert report.ok, report.violations
+    return [Order.objects.get(pk=o.pk) for o in orders]
+
+
+def test_limit_orders_trade_at_maker_price_with_fees_and_refund(world):
+    alice, bob, a = world
+    # given alice rests 0.5 BTC at 60000
+    ask = limit(alice, "SELL", "60000", "0.5")
+    # when bob buys 0.2 at up to 61000
+    bid = limit(bob, "BUY", "61000", "0.2")
+    ask, bid = settled(ask, bid)
+    # then one trade at the maker's price
+    trade = Trade.objects.get()
+    assert (trade.trade_id, trade.price, trade.qty, trade.quote_qty) == (
+        1,
+        D("60000"),
+        D("0.2"),
+        D("12000"),
+    )
+    assert trade.is_buyer_maker is False
+    assert (trade.taker_commission, trade.taker_commission_asset.code) == (D("0.0004"), "BTC")
+    assert (trade.maker_commission, trade.maker_commission_asset.code) == (D("12"), "USDT")
+    # bob: paid 12000, got 0.2 - 0.0004 BTC, the 200 of price improvement released
+    assert bid.status == OrderStatus.FILLED
+    assert (bid.executed_qty, bid.cumulative_quote_qty, bid.locked_remaining) == (
+        D("0.2"),
+        D("12000"),
+        D(0),
+    )
+    assert bal(bob, a["USDT"]) == (D("88000"), D(0))
+    assert bal(bob, a["BTC"]) == (D("1.1996"), D(0))
+    # alice: 0.3 BTC still locked on the book, 12000 - 12 USDT received
+    assert ask.status == OrderStatus.PARTIALLY_FILLED
+    assert bal(alice, a["BTC"]) == (D("0.5"), D("0.3"))
+    assert bal(alice, a["USDT"]) == (D("111988"), D(0))
+    assert (fees(a["BTC"]), fees(a["USDT"])) == (D("0.0004"), D("12"))
+    trade_lines = LedgerLine.objects.filter(entry__reference="trade:BTCUSDT:1")
+    assert sorted((ln.asset.code, ln.bucket, ln.amount) for ln in trade_lines) == sorted(
+        [
+            ("USDT", "locked", D("-12000")),
+            ("USDT", "available", D("11988")),
+            ("USDT", "available", D("12")),
+            ("BTC", "locked", D("-0.2")),
+            ("BTC", "available", D("0.1996")),
+            ("BTC", "available", D("0.0004")),
+        ]
+    )
+
+
+def test_cancel_releases_the_rest(world):
+    alice, bob, a = world
+    ask = limit(alice, "SELL", "60000", "0.5")
+    limit(bob, "BUY", "60000", "0.1")
+    settled(ask)
+    do_cancel_order(user=alice, symbol="BTCUSDT", order_id=ask.pk)
+    (ask,) = settled(ask)
+    assert (ask.status, ask.executed_qty, ask.locked_remaining) == (
+        OrderStatus.CANCELED,
+        D("0.1"),
+        D(0),
+    )
+    assert bal(alice, a["BTC"]) == (D("0.9"), D(0))
+
+
+def test_ioc_remainder_expires_and_fok_does_not_trade(world):
+    alice, bob, a = world
+    limit(alice, "SELL", "60000", "0.1")
+    ioc = limit(bob, "BUY", "60000", "0.3", time_in_force="IOC")
+    fok = limit(bob, "BUY", "60000", "0.3", time_in_force="FOK")
+    ioc, fok = settled(ioc, fok)
+    assert (ioc.status, ioc.executed_qty) == (OrderStatus.EXPIRED, D("0.1"))
+    assert (fok.status, fok.executed_qty) == (OrderStatus.EXPIRED, D(0))
+    assert bal(bob, a["USDT"]) == (D("94000"), D(0))
+
+
+def test_post_only_that_would_take_is_rejected_and_unlocked(world):
+    alice, bob, a = world
+    limit(alice, "SELL", "60000", "0.1")
+    maker = place_order(
+        user=bob, symbol="BTCUSDT", side="BUY", type="LIMIT_MAKER", price="60000", quantity="0.1"
+    )
+    (maker,) = settled(maker)
+    assert (maker.status, maker.reject_reason) == (OrderStatus.REJECTED, "POST_ONLY_WOULD_TAKE")
+    assert bal(bob, a["USDT"]) == (D("100000"), D(0))
+
+
+def test_market_buy_by_quote_amount(world):
+    alice, bob, a = world
+    limit(alice, "SELL", "60000", "0.05")
+    limit(alice, "SELL", "61000", "0.05")
+    buy = place_order(user=bob, symbol="BTCUSDT", side="BUY", type="MARKET", quote_order_qty="4525")
+    (buy,) = settled(buy)
+    # 0.05 @ 60000 = 3000, then 1525 / 61000 = 0.025 BTC
+    assert (buy.status, buy.executed_qty, buy.cumulative_quote_qty) == (
+        OrderStatus.FILLED,
+        D("0.075"),
+        D("4525"),
+    )
+    assert bal(bob, a["USDT"]) == (D("95475"), D(0))
+    assert bal(bob, a["BTC"]) == (D("1") + D("0.075") - D("0.0001") - D("0.00005"), D(0))
+
+
+def test_market_buy_by_quantity_is_capped_and_refunded(world):
+    alice, bob, a = world
+    limit(alice, "SELL", "60000", "0.5")
+    limit(bob, "BUY", "60000", "0.01")
+    drain("BTCUSDT")  # the last price, 60000, is known once cleared
+    buy = place_order(user=bob, symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.1")
+    assert buy.locked == D("6600")  # 0.1 x 60000 x 1.10
+    (buy,) = settled(buy)
+    assert (buy.status, buy.executed_qty, buy.cumulative_quote_qty) == (
+        OrderStatus.FILLED,
+        D("0.1"),
+        D("6000"),
+    )
+    assert bal(bob, a["USDT"]) == (D("100000") - D("600") - D("6000"), D(0))
+    assert bal(bob, a["BTC"]) == (D("1") + D("0.11") - D("0.00002") - D("0.0002"), D(0))
+
+
+def test_market_sell_by_quantity_and_by_quote(world):
+    alice, bob, a = world
+    limit(bob, "BUY", "50000", "0.5")
+    by_qty = place_order(user=alice, symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.1")
+    by_quote = place_order(
+        user=alice, symbol="BTCUSDT", side="SELL", type="MARKET", quote_order_qty="2500"
+    )
+    by_qty, by_quote = settled(by_qty, by_quote)
+    assert (by_qty.status, by_qty.cumulative_quote_qty) == (OrderStatus.FILLED, D("5000"))
+    assert (by_quote.status, by_quote.executed_qty, by_quote.cumulative_quote_qty) == (
+        OrderStatus.FILLED,
+        D("0.05"),
+        D("2500"),
+    )
+    # alice locked her whole remaining BTC for the sell by quote; the unsold rest came back
+    assert bal(alice, a["BTC"]) == (D("0.85"), D(0))
+    assert bal(alice, a["USDT"]) == (D("100000") + D("7500") - D("15"), D(0))
+
+
+def test_stop_loss_limit_waits_then_triggers(world):
+    alice, bob, a = world
+    limit(alice, "SELL", "60000", "0.1")
+    limit(bob, "BUY", "60000", "0.1")  # last price 60000
+    stop = place_order(
+        user=alice,
+        symbol="BTCUSDT",
+        side="SELL",
+        type="STOP_LOSS_LIMIT",
+        stop_price="59000",
+        price="58000",
+        quantity="0.1",
+    )
+    (stop,) = settled(stop)
+    assert stop.status == OrderStatus.PENDING_TRIGGER
+    # the price falls to 59000: the stop fires and rests at 58000 (no bid there)
+    limit(bob, "BUY", "59000", "0.01")
+    limit(alice, "SELL", "59000", "0.01")
+    (stop,) = settled(stop)
+    assert stop.status == OrderStatus.NEW
+    limit(bob, "BUY", "58000", "0.1")
+    (stop,) = settled(stop)
+    assert (stop.status, stop.executed_qty) == (OrderStatus.FILLED, D("0.1"))
+
+
+@pytest.mark.parametrize(
+    ("mode", "taker_status", "maker_status"),
+    [
+        ("EXPIRE_TAKER", "EXPIRED", "NEW"),
+        ("EXPIRE_MAKER", "NEW", "EXPIRED"),
+        ("EXPIRE_BOTH", "EXPIRED", "EXPIRED"),
+        ("NONE", "FILLED", "FILLED"),
+    ],
+)
+def test_self_trade_prevention(world, mode, taker_status, maker_status):
+    alice, _, a = world
+    maker = limit(alice, "SELL", "60000", "0.1")
+    taker = limit(alice, "BUY", "60000", "0.1", self_trade_prevention=mode)
+    maker, taker = settled(maker, taker)
+    assert (taker.status, maker.status) == (taker_status, maker_status)
+    assert Trade.objects.count() == (1 if mode == "NONE" else 0)
+
+
+def test_cancel_all(world):
+    alice, _, a = world
+    orders = [limit(alice, "SELL", price, "0.1") for price in ("61000", "62000", "63000")]
+    do_cancel_all_orders(user=alice, symbol="BTCUSDT")
+    orders = settled(*orders)
+    assert {o.status for o in orders} == {OrderStatus.CANCELED}
+    assert bal(alice, a["BTC"]) == (D("1"), D(0))
+
+
+def test_redelivered_entries_have_no_effect(world):
+    alice, bob, a = world
+    limit(alice, "SELL", "60000", "0.5")
+    limit(bob, "BUY", "60000", "0.2")
+    drain("BTCUSDT")
+    import redis
+    from django.conf import settings
+
+    from exchange.clearing.apply import apply_entries
+    from exchange.markets.models import Market
+    from matching_client import decode_output, output_stream
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    entries = [
+        decode_output("BTCUSDT", eid.decode(), f[b"d"])
+        for eid, f in client.xrange(output_stream("BTCUSDT"))
+    ]
+    before = (
+        bal(alice, a["BTC"]),
+        bal(bob, a["BTC"]),
+        Trade.objects.count(),
+        LedgerLine.objects.count(),
+    )
+    result = apply_entries(Market.objects.get(symbol="BTCUSDT"), entries)
+    assert (result.applied, result.skipped) == (0, len(entries))
+    assert (
+        bal(alice, a["BTC"]),
+        bal(bob, a["BTC"]),
+        Trade.objects.count(),
+        LedgerLine.objects.count(),
+    ) == before

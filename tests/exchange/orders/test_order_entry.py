@@ -1,0 +1,125 @@
+"""Order entry rejections: a typed error code, and not one row written."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from exchange.core.errors import DomainError
+from exchange.markets.actions import do_set_market_status
+from exchange.markets.models import MarketStatus
+from exchange.orders.actions import place_order
+from exchange.orders.models import Order, OrderStatus
+from exchange.wallets.models import Balance, JournalEntry, LedgerLine
+
+
+@pytest.fixture
+def trader(make_user, assets, fund, btcusdt):
+    user = make_user()
+    fund(user, assets["USDT"], "1000")
+    fund(user, assets["BTC"], "1")
+    return user
+
+
+def snapshot():
+    return (
+        Order.objects.count(),
+        JournalEntry.objects.count(),
+        LedgerLine.objects.count(),
+        sorted(Balance.objects.values_list("pk", "available", "locked")),
+    )
+
+
+LIMIT_BUY = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "price": "60000",
+    "quantity": "0.01",
+}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"quantity": "0.1"}, "INSUFFICIENT_BALANCE"),  # 6000 USDT > 1000
+        ({"side": "SELL", "quantity": "1.5"}, "INSUFFICIENT_BALANCE"),
+        ({"price": "60000.001"}, "PRICE_TICK"),
+        ({"quantity": "0.000015"}, "QUANTITY_STEP"),
+        ({"quantity": "0.00001"}, "NOTIONAL_TOO_SMALL"),  # 0.6 USDT < 5
+        ({"symbol": "DOGEUSDT"}, "UNKNOWN_SYMBOL"),
+        ({"side": "HOLD"}, "INVALID_SIDE"),
+        ({"type": "ICEBERG"}, "INVALID_TYPE"),
+        ({"time_in_force": "GTD"}, "INVALID_TIME_IN_FORCE"),
+        ({"price": None}, "MISSING_PARAMETER"),
+        ({"stop_price": "59000"}, "UNEXPECTED_PARAMETER"),
+        (
+            {"type": "MARKET", "price": None, "quantity": None, "quote_order_qty": "0.000000001"},
+            "INVALID_QUOTE_QTY",
+        ),
+        ({"type": "STOP_LOSS_LIMIT"}, "MISSING_PARAMETER"),
+        ({"client_order_id": "bad id with spaces"}, "INVALID_CLIENT_ORDER_ID"),
+        ({"self_trade_prevention": "DECREMENT"}, "INVALID_SELF_TRADE_PREVENTION"),
+    ],
+)
+def test_rejections_change_nothing(trader, overrides, code):
+    before = snapshot()
+    with pytest.raises(DomainError) as excinfo:
+        place_order(user=trader, **{**LIMIT_BUY, **overrides})
+    assert excinfo.value.code == code
+    assert snapshot() == before
+
+
+def test_halted_market_rejects(trader):
+    do_set_market_status(symbol="BTCUSDT", status=MarketStatus.HALT)
+    before = snapshot()
+    with pytest.raises(DomainError) as excinfo:
+        place_order(user=trader, **LIMIT_BUY)
+    assert excinfo.value.code == "MARKET_NOT_TRADING"
+    assert snapshot() == before
+
+
+def test_duplicate_client_order_id_among_open_orders(trader):
+    small = {**LIMIT_BUY, "quantity": "0.001"}
+    place_order(user=trader, client_order_id="my-1", **small)
+    before = snapshot()
+    with pytest.raises(DomainError) as excinfo:
+        place_order(user=trader, client_order_id="my-1", **small)
+    assert excinfo.value.code == "DUPLICATE_CLIENT_ORDER_ID"
+    assert snapshot() == before
+    # a finished order frees its client order id
+    Order.objects.filter(client_order_id="my-1").update(
+        status=OrderStatus.CANCELED, locked_remaining=0
+    )
+    place_order(user=trader, client_order_id="my-1", **small)
+
+
+def test_accepted_order_locks_funds_with_a_ledger_entry(trader, assets):
+    order = place_order(user=trader, **LIMIT_BUY)
+    assert (order.status, order.locked, order.locked_asset) == (
+        OrderStatus.NEW,
+        Decimal("600"),
+        assets["USDT"],
+    )
+    row = Balance.objects.get(account__user=trader, asset=assets["USDT"])
+    assert (row.available, row.locked) == (Decimal("400"), Decimal("600"))
+    lines = sorted(
+        LedgerLine.objects.filter(entry__reference=f"order:{order.pk}").values_list(
+            "bucket", "amount"
+        )
+    )
+    assert lines == [("available", Decimal("-600")), ("locked", Decimal("600"))]
+
+
+def test_stop_orders_start_pending_trigger(trader):
+    order = place_order(
+        user=trader,
+        symbol="BTCUSDT",
+        side="SELL",
+        type="STOP_LOSS",
+        stop_price="50000",
+        quantity="0.01",
+    )
+    assert order.status == OrderStatus.PENDING_TRIGGER
+    assert order.locked == Decimal("0.01")

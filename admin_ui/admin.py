@@ -14,9 +14,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from exchange.accounts.models import ApiKey, User
+from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.core.errors import DomainError
 from exchange.markets.actions import do_set_market_status
 from exchange.markets.models import FeeOverride, Market, MarketStatus
+from exchange.orders.models import Order, Trade
 from exchange.wallets.actions import do_adjust_balance, do_approve_withdrawal, do_reject_withdrawal
 from exchange.wallets.models import (
     Account,
@@ -246,3 +248,67 @@ class FeeOverrideAdmin(admin.ModelAdmin[FeeOverride]):
     list_display = ("user", "market", "maker_fee", "taker_fee")
     list_filter = ("market",)
     search_fields = ("user__email",)
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin[Order]):
+    list_display = (
+        "id",
+        "user",
+        "market",
+        "side",
+        "type",
+        "price",
+        "orig_qty",
+        "executed_qty",
+        "status",
+        "created_at",
+    )
+    list_filter = ("status", "market", "side", "type")
+    search_fields = ("=id", "client_order_id", "user__email")
+    list_select_related = ("user", "market")
+    date_hierarchy = "created_at"
+
+
+@admin.register(Trade)
+class TradeAdmin(ReadOnlyMixin, admin.ModelAdmin[Trade]):
+    list_display = (
+        "market",
+        "trade_id",
+        "price",
+        "qty",
+        "quote_qty",
+        "maker_user",
+        "taker_user",
+        "created_at",
+    )
+    list_filter = ("market",)
+    search_fields = ("maker_user__email", "taker_user__email", "=trade_id")
+    list_select_related = ("market", "maker_user", "taker_user")
+    date_hierarchy = "created_at"
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyMixin, admin.ModelAdmin[Checkpoint]):
+    list_display = ("symbol", "last_entry_id", "updated_at")
+    search_fields = ("symbol",)
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin[DeadLetter]):
+    """Entries clearing could not apply. Each one needs an operator's decision."""
+
+    list_display = ("symbol", "entry_id", "error", "created_at", "resolved_at")
+    list_filter = ("symbol", "resolved_at")
+    search_fields = ("entry_id", "error")
+    readonly_fields = ("symbol", "entry_id", "payload_hex", "error", "created_at", "resolved_at")
+    fields = (*readonly_fields, "resolution")
+    actions = ("mark_resolved",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Mark resolved (write the resolution first)")
+    def mark_resolved(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
+        count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        self.message_user(request, f"{count} dead letter(s) marked resolved.")

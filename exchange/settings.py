@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from pathlib import Path
 
 import django_stubs_ext
@@ -44,6 +45,7 @@ API_KEY_ENCRYPTION_KEYS = env.list(
 
 INSTALLED_APPS = [
     "daphne",
+    "admin_ui",  # before django.contrib.admin: its templates extend the admin's
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -62,7 +64,6 @@ INSTALLED_APPS = [
     "exchange.orders",
     "exchange.clearing",
     "exchange.reconciliation",
-    "admin_ui",
 ]
 
 MIDDLEWARE = [
@@ -101,7 +102,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 30, "transaction_mode": "IMMEDIATE"}
     )
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # A file (threads and subprocesses of a test share it), one per test run.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

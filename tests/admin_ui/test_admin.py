@@ -86,3 +86,12 @@ def test_market_halt_action(operator_client, btcusdt):
     )
     btcusdt.refresh_from_db()
     assert btcusdt.status == "HALT"
+
+
+def test_index_alerts_on_unresolved_dead_letters(operator_client):
+    from exchange.clearing.models import DeadLetter
+
+    assert b"Clearing parked" not in operator_client.get("/admin/").content
+    DeadLetter.objects.create(symbol="BTCUSDT", entry_id="1-0", payload_hex="00", error="boom")
+    page = operator_client.get("/admin/").content.decode()
+    assert "Clearing parked 1 engine output entry" in page

@@ -32,7 +32,6 @@ from matching_engine.resp import RespConnection, encode_command  # noqa: E402
 from tests.matching_engine.servers import EngineProcess, RedisServer  # noqa: E402
 
 SYMBOLS = ("BENCHA", "BENCHB")
-DEBUG = False
 
 
 def workload(symbol: str, count: int) -> list[bytes]:
@@ -139,7 +138,9 @@ def consumer(url: str, symbol: str, n: int, seen: mp.Queue, ready: Any) -> None:
     conn.close()
 
 
-def latency(url: str, tmp: Path, rate: float, seconds: float) -> dict[str, float]:
+def latency(
+    url: str, tmp: Path, rate: float, seconds: float, timeline: bool = False
+) -> dict[str, float]:
     symbol = SYMBOLS[0]
     client = RespConnection.from_url(url, timeout=60)
     client.connect()
@@ -170,7 +171,7 @@ def latency(url: str, tmp: Path, rate: float, seconds: float) -> dict[str, float
     cons.join()
     engine.terminate()
     series = [(t, seen_times[i] - t) for i, t in sent_times.items()]
-    if DEBUG:
+    if timeline:  # worst latency per 200 ms of the run: shows where spikes happen
         t0 = min(t for t, _ in series)
         buckets: dict[int, float] = {}
         for t, d in series:
@@ -198,6 +199,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--commands", type=int, default=400_000, help="per market, throughput run")
     p.add_argument("--seconds", type=float, default=10, help="per latency run")
+    p.add_argument("--timeline", action="store_true", help="print worst latency per 200 ms")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
@@ -216,7 +218,7 @@ def main() -> None:
             print("| offered load | achieved | p50 | p99 | p99.9 | max |")
             print("|---|---|---|---|---|---|")
             for rate in (10_000, 50_000, 0):
-                r = latency(server.url, tmp, rate, args.seconds)
+                r = latency(server.url, tmp, rate, args.seconds, args.timeline)
                 label = f"{rate:,}/s" if rate else f"flat out ({r['offered']:,.0f}/s)"
                 print(
                     f"| {label} | {r['achieved']:,.0f}/s | {r['p50']:.2f} ms | "

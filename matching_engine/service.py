@@ -102,7 +102,10 @@ class MarketWorker:
         self.snapshot_processed = 0
         # Outputs up to this ID were already in the output stream at startup.
         self.written_until: StreamId | None = None
-        self.unconfirmed: list[tuple[bytes, bytes]] = []  # sent to the writer, no reply yet
+        # Outputs of applied entries not yet acknowledged by Redis, oldest first; the
+        # first `writes_in_flight` of them were sent on the current writer connection.
+        self.unconfirmed: list[tuple[bytes, bytes]] = []
+        self.writes_in_flight = 0
         self.reader: RespConnection | None = None
         self.writer: RespConnection | None = None
         self.read_in_flight = False
@@ -179,9 +182,10 @@ class MarketWorker:
         self._disconnect()
         self.reader = self.connect()
         self.writer = self.connect()
+        self.writes_in_flight = 0
         if self.unconfirmed:
             # Some may have landed before the failure: XADD refuses those, harmlessly.
-            self.writer.send(self._xadds(self.unconfirmed))
+            self._send_outputs(self.writer)
 
     def _disconnect(self) -> None:
         for conn in (self.reader, self.writer):
@@ -211,11 +215,11 @@ class MarketWorker:
         if entries:
             # Ask for the next batch now: Redis serves it while this one is matched.
             self._request_batch(reader, entries[-1][0])
-            outputs = self._process(entries)
+            # Kept before any I/O: from here on a failure must not lose these outputs.
+            self.unconfirmed += self._process(entries)
             self._confirm()
-            if outputs:
-                self.unconfirmed = outputs
-                writer.send(self._xadds(outputs))
+            if self.unconfirmed:
+                self._send_outputs(writer)
         self._publish_stats()
         if self.market.snapshot_requested or (
             self.processed - self.snapshot_processed >= self.snapshot_every
@@ -224,24 +228,29 @@ class MarketWorker:
             self._save_snapshot()
         return False
 
-    def _xadds(self, outputs: list[tuple[bytes, bytes]]) -> bytes:
+    def _send_outputs(self, writer: RespConnection) -> None:
+        """Send every unconfirmed output as one pipeline of XADDs with explicit IDs."""
         head = self._xadd_head
-        return b"".join(
-            [
-                b"%s$%d\r\n%s\r\n$1\r\nd\r\n$%d\r\n%s\r\n" % (head, len(i), i, len(blob), blob)
-                for i, blob in outputs
-            ]
+        writer.send(
+            b"".join(
+                [
+                    b"%s$%d\r\n%s\r\n$1\r\nd\r\n$%d\r\n%s\r\n" % (head, len(i), i, len(blob), blob)
+                    for i, blob in self.unconfirmed
+                ]
+            )
         )
+        self.writes_in_flight = len(self.unconfirmed)
 
     def _confirm(self) -> None:
         """Wait for the replies to the XADDs in flight."""
-        if not self.unconfirmed:
+        if not self.writes_in_flight:
             return
         assert self.writer is not None
-        for error in self.writer.read_xadd_replies(len(self.unconfirmed)):
+        for error in self.writer.read_xadd_replies(self.writes_in_flight):
             if "equal or smaller" not in str(error):
                 _check_error(error)
-        self.unconfirmed = []
+        del self.unconfirmed[: self.writes_in_flight]
+        self.writes_in_flight = 0
 
     def _request_batch(self, reader: RespConnection, after: bytes) -> None:
         reader.send(

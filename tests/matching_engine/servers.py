@@ -35,11 +35,26 @@ def free_port() -> int:
 class RedisServer:
     """redis-server on a loopback port with an AOF (`appendfsync always`) in `directory`."""
 
-    def __init__(self, directory: Path, *, appendfsync: str = "always") -> None:
+    def __init__(
+        self, directory: Path, *, appendfsync: str = "always", cluster: bool = False
+    ) -> None:
         self.directory = directory
         self.port = free_port()
         self.appendfsync = appendfsync
+        self.cluster = cluster
+        self.bus_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+
+    def _cluster_args(self) -> list[str]:
+        # The bus port defaults to port + 10000, which may be taken or out of range.
+        return [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-port",
+            str(self.bus_port),
+        ]
 
     @property
     def url(self) -> str:
@@ -67,6 +82,7 @@ class RedisServer:
                 "",
                 "--logfile",
                 str(self.directory / "redis.log"),
+                *(self._cluster_args() if self.cluster else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -140,3 +156,25 @@ class EngineProcess:
 
     def assert_running(self) -> None:
         assert self.process is not None and self.process.poll() is None, self.log.read_text()
+
+
+def start_cluster(directory: Path, nodes: int = 2) -> list[RedisServer]:
+    """Start a Redis Cluster of `nodes` masters splitting the 16384 slots evenly."""
+    servers = [RedisServer(directory / f"node{i}", cluster=True) for i in range(nodes)]
+    for server in servers:
+        server.start()
+    per_node = 16384 // nodes
+    for i, server in enumerate(servers):
+        last = 16383 if i == nodes - 1 else (i + 1) * per_node - 1
+        client = server.client()
+        client.execute_command("CLUSTER", "ADDSLOTSRANGE", i * per_node, last)
+        for other in servers[:i]:
+            client.execute_command("CLUSTER", "MEET", "127.0.0.1", other.port, other.bus_port)
+    deadline = time.monotonic() + 30
+    while not all(
+        b"cluster_state:ok" in s.client().execute_command("CLUSTER", "INFO") for s in servers
+    ):
+        if time.monotonic() > deadline:
+            raise RuntimeError("cluster did not form")
+        time.sleep(0.1)
+    return servers

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.matching_engine.servers import RedisServer
+from tests.matching_engine.servers import RedisServer, kill_leftover_engines
 
 
 @pytest.fixture(scope="module")
@@ -29,3 +29,9 @@ def r(redis_server: RedisServer) -> Iterator[redis.Redis]:
 @pytest.fixture
 def log_path(tmp_path: Path) -> Path:
     return tmp_path / "engine.log"
+
+
+@pytest.fixture(autouse=True)
+def _no_engine_left_behind() -> Iterator[None]:
+    yield
+    kill_leftover_engines()

@@ -1,7 +1,13 @@
-"""A private, durable redis-server and the engine process, for tests and benchmarks."""
+"""A private, durable redis-server and the engine process, for tests and benchmarks.
+
+Every server and engine started here is killed at interpreter exit if still running,
+and `kill_leftover_engines()` (called after each test by the conftests) kills engines a
+failed test left behind.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -14,6 +20,25 @@ from pathlib import Path
 import redis
 
 ROOT = Path(__file__).resolve().parents[2]
+_SERVERS: set[subprocess.Popen[bytes]] = set()
+_ENGINES: set[subprocess.Popen[bytes]] = set()
+
+
+def _kill_all(processes: set[subprocess.Popen[bytes]]) -> None:
+    for process in list(processes):
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        processes.discard(process)
+
+
+def kill_leftover_engines() -> None:
+    """SIGKILL every engine process started here that still runs."""
+    _kill_all(_ENGINES)
+
+
+atexit.register(_kill_all, _SERVERS)
+atexit.register(_kill_all, _ENGINES)
 
 
 def redis_binary() -> str:
@@ -87,6 +112,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        _SERVERS.add(self.process)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -137,6 +163,7 @@ class EngineProcess:
         self.log_offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(self.args, cwd=ROOT, stdout=log, stderr=log)
+        _ENGINES.add(self.process)
         self.starts += 1
 
     def kill(self) -> None:

@@ -176,10 +176,7 @@ class Market:
             return self._reply(0, _MALFORMED, 0, 0)
         if version != VERSION:
             return self._reply(0, ResultCode.UNSUPPORTED_VERSION, 0, 0)
-        if c == _CANCEL:
-            if n == 4 and _all_ints(command):
-                return self.cancel(command[2], command[3])
-        elif c == _CANCEL_ALL:
+        if c == _CANCEL_ALL:
             if n == 3 and _all_ints(command):
                 return self.cancel_all(command[2])
         elif c == _MARKET_CREATE:
@@ -188,7 +185,7 @@ class Market:
         elif c in (_HALT, _RESUME, _SNAPSHOT):
             if n == 2:
                 return self.control(c)
-        elif c != _PLACE:
+        elif c not in (_PLACE, _CANCEL):  # those two were malformed if they got here
             # Echo only known command types, so every output decodes into the enum.
             return self._reply(0, ResultCode.UNKNOWN_COMMAND, 0, 0)
         return self._reply(c, _MALFORMED, 0, 0)

@@ -1,7 +1,9 @@
 """Apply a batch of engine output entries to the database in ONE transaction.
 
-Trades are inserted, orders updated, balances moved (through the ledger),
-unused locks released, and the market's checkpoint advanced, all or nothing.
+Trades are inserted, orders updated, balances moved, unused locks released,
+and the market's checkpoint advanced, all or nothing. The batch is one
+settlement journal entry with one line per touched (account, asset, bucket):
+the per-trade detail (amounts, both fees) is the Trade row itself.
 Entries at or below the checkpoint are skipped, so re-delivery is harmless.
 Order rows are locked in id order, balance rows in (account, asset) order.
 """
@@ -16,6 +18,7 @@ from decimal import ROUND_UP, Decimal
 from django.db import transaction
 
 from exchange.clearing.models import Checkpoint
+from exchange.core.bulk import bulk_update_fields
 from exchange.markets.filters import lots_to_qty, ticks_to_price
 from exchange.markets.models import Market
 from exchange.markets.selectors import FeeRates, fee_rates_for
@@ -23,7 +26,7 @@ from exchange.orders.lock import units_to_quote
 from exchange.orders.models import Order, OrderStatus, Side
 from exchange.orders.models import Trade as TradeRow
 from exchange.wallets.ledger import Line, Posting, post_entries, system_account, user_accounts
-from exchange.wallets.models import Account, AccountKind, Bucket, JournalReason
+from exchange.wallets.models import Account, AccountKind, Asset, Bucket, JournalReason
 from matching_client import (
     CommandType,
     DoneReason,
@@ -86,7 +89,7 @@ class _Batch:
         self.orders: dict[int, Order] = {}
         self.changed: dict[int, Order] = {}
         self.trades: list[TradeRow] = []
-        self.postings: list[Posting] = []
+        self.net: dict[tuple[int, int, str], Line] = {}
         self.rates: dict[int, FeeRates] = {}
         self.accounts: dict[int, Account] = {}
         self.fee_account = system_account(AccountKind.FEE_INCOME)
@@ -138,9 +141,10 @@ class _Batch:
                 elif isinstance(event, OrderDone):
                     self.on_done(event, when)
                 elif isinstance(event, StopTriggered):
-                    self.on_stop_triggered(event)
+                    self.on_stop_triggered(event, when)
 
-    def touch(self, order: Order) -> None:
+    def touch(self, order: Order, when: dt.datetime) -> None:
+        order.updated_at = when
         self.changed[order.pk] = order
 
     def on_place_result(self, entry: OutputEntry, when: dt.datetime) -> None:
@@ -156,7 +160,7 @@ class _Batch:
             order.reject_reason = entry.result.name
             order.done_at = when
             self.release(order)
-        self.touch(order)
+        self.touch(order, when)
 
     def on_trade(self, t: Trade, when: dt.datetime) -> None:
         market = self.market
@@ -183,7 +187,7 @@ class _Batch:
                 order.status = OrderStatus.PARTIALLY_FILLED
             if order.accepted_at is None:
                 order.accepted_at = when
-            self.touch(order)
+            self.touch(order, when)
 
         self.trades.append(
             TradeRow(
@@ -206,20 +210,12 @@ class _Batch:
         )
         b, s = self.accounts[buyer.user_id], self.accounts[seller.user_id]
         base, quote_asset = market.base, market.quote
-        self.postings.append(
-            Posting(
-                reason=JournalReason.TRADE,
-                reference=f"trade:{market.symbol}:{t.trade_id}",
-                lines=[
-                    Line(b, quote_asset, Bucket.LOCKED, -quote),
-                    Line(s, quote_asset, Bucket.AVAILABLE, quote - seller_fee),
-                    Line(self.fee_account, quote_asset, Bucket.AVAILABLE, seller_fee),
-                    Line(s, base, Bucket.LOCKED, -qty),
-                    Line(b, base, Bucket.AVAILABLE, qty - buyer_fee),
-                    Line(self.fee_account, base, Bucket.AVAILABLE, buyer_fee),
-                ],
-            )
-        )
+        self.move(b, quote_asset, Bucket.LOCKED, -quote)
+        self.move(s, quote_asset, Bucket.AVAILABLE, quote - seller_fee)
+        self.move(self.fee_account, quote_asset, Bucket.AVAILABLE, seller_fee)
+        self.move(s, base, Bucket.LOCKED, -qty)
+        self.move(b, base, Bucket.AVAILABLE, qty - buyer_fee)
+        self.move(self.fee_account, base, Bucket.AVAILABLE, buyer_fee)
 
     def on_done(self, done: OrderDone, when: dt.datetime) -> None:
         order = self.order(done.order_id)
@@ -236,13 +232,13 @@ class _Batch:
         if order.accepted_at is None:
             order.accepted_at = when
         self.release(order)
-        self.touch(order)
+        self.touch(order, when)
 
-    def on_stop_triggered(self, event: StopTriggered) -> None:
+    def on_stop_triggered(self, event: StopTriggered, when: dt.datetime) -> None:
         order = self.order(event.order_id)
         if order.status == OrderStatus.PENDING_TRIGGER:
             order.status = OrderStatus.NEW
-            self.touch(order)
+            self.touch(order, when)
 
     def release(self, order: Order) -> None:
         amount = order.locked_remaining
@@ -251,22 +247,30 @@ class _Batch:
         account = self.accounts[order.user_id]
         asset = self.market.quote if order.side == Side.BUY else self.market.base
         order.locked_remaining = Decimal(0)
-        self.postings.append(
-            Posting(
-                reason=JournalReason.ORDER_RELEASE,
-                reference=f"order:{order.pk}",
-                lines=[
-                    Line(account, asset, Bucket.LOCKED, -amount),
-                    Line(account, asset, Bucket.AVAILABLE, amount),
-                ],
-            )
-        )
+        self.move(account, asset, Bucket.LOCKED, -amount)
+        self.move(account, asset, Bucket.AVAILABLE, amount)
+
+    def move(self, account: Account, asset: Asset, bucket: Bucket, amount: Decimal) -> None:
+        """Add to the batch's net change of one bucket (one ledger line per bucket per batch)."""
+        key = (account.pk, asset.pk, bucket.value)
+        prev = self.net.get(key)
+        self.net[key] = Line(account, asset, bucket, amount + (prev.amount if prev else 0))
 
     def write(self) -> None:
         TradeRow.objects.bulk_create(self.trades)
-        if self.changed:
-            Order.objects.bulk_update(list(self.changed.values()), ORDER_FIELDS)
-        post_entries(self.postings)
+        bulk_update_fields(list(self.changed.values()), ORDER_FIELDS)
+        lines = [line for _, line in sorted(self.net.items()) if line.amount != 0]
+        if lines:
+            first, last = self.entries[0].entry_id, self.entries[-1].entry_id
+            post_entries(
+                [
+                    Posting(
+                        reason=JournalReason.SETTLEMENT,
+                        reference=f"clearing:{self.market.symbol}:{first}..{last}",
+                        lines=lines,
+                    )
+                ]
+            )
 
 
 def apply_entries(market: Market, entries: Sequence[OutputEntry]) -> BatchResult:

@@ -61,21 +61,20 @@ class MoneyField(models.DecimalField):
         return Decimal(value) if isinstance(value, str) else value
 
 
-def apply_delta(rows: QuerySet[Any], field: str, delta: Decimal) -> bool:
-    """Add ``delta`` to ``field`` of the one row in ``rows`` unless it would go negative.
+def apply_deltas(rows: QuerySet[Any], deltas: dict[str, Decimal]) -> bool:
+    """Add each delta to its field of the one row in ``rows`` unless a field would go negative.
 
-    Returns False (and changes nothing) when the row is missing or too small.
-    Call inside ``transaction.atomic()``.
+    One UPDATE. Returns False (and changes nothing) when the row is missing or
+    too small. Call inside ``transaction.atomic()``.
     """
-    assert connection.in_atomic_block, "apply_delta must run inside a transaction"
+    assert connection.in_atomic_block, "apply_deltas must run inside a transaction"
     if connection.vendor != "sqlite":
-        if delta < 0:
-            rows = rows.filter(**{f"{field}__gte": -delta})
-        return rows.update(**{field: F(field) + delta}) == 1
-    current = rows.values_list(field, flat=True).first()
-    if current is None or current + delta < 0:
+        guards = {f"{field}__gte": -delta for field, delta in deltas.items() if delta < 0}
+        return rows.filter(**guards).update(**{f: F(f) + d for f, d in deltas.items()}) == 1
+    current = rows.values(*deltas).first()
+    if current is None or any(current[f] + d < 0 for f, d in deltas.items()):
         return False
-    return rows.update(**{field: current + delta}) == 1
+    return rows.update(**{f: current[f] + d for f, d in deltas.items()}) == 1
 
 
 def sum_money(

@@ -9,7 +9,7 @@ from django.db import transaction
 from exchange.core.money import decimal_places, is_multiple_of
 from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.models import Market, MarketStatus
-from exchange.markets.selectors import get_market
+from exchange.markets.selectors import forget_cached_market, get_market
 from exchange.orders import engine_gateway
 from exchange.wallets.models import Asset
 
@@ -54,6 +54,7 @@ def do_create_market(
             maker_fee=maker_fee,
             taker_fee=taker_fee,
         )
+        forget_cached_market(market.symbol)
         transaction.on_commit(lambda: engine_gateway.send_market_state(market))
     return market
 
@@ -67,5 +68,6 @@ def do_set_market_status(*, symbol: str, status: MarketStatus) -> Market:
     with transaction.atomic():
         Market.objects.filter(pk=market.pk).update(status=status)
         market.status = status
+        forget_cached_market(market.symbol)
         transaction.on_commit(lambda: engine_gateway.send_market_state(market))
     return market

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +27,30 @@ def get_market(symbol: str) -> Market:
         return market_list().get(symbol=(symbol or "").upper())
     except Market.DoesNotExist as exc:
         raise MarketError(MarketErrorCode.UNKNOWN_SYMBOL, f"Invalid symbol {symbol!r}.") from exc
+
+
+_TRADING_CACHE: dict[str, tuple[float, Market]] = {}
+TRADING_CACHE_SECONDS = 1.0
+
+
+def get_market_cached(symbol: str) -> Market:
+    """get_market, remembered for a second per process: order entry's hot path.
+
+    A status change reaches other processes within that second; the engine,
+    told of every halt, rejects what slips through and clearing unlocks it.
+    """
+    key = (symbol or "").upper()
+    now = time.monotonic()
+    hit = _TRADING_CACHE.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    market = get_market(key)
+    _TRADING_CACHE[key] = (now + TRADING_CACHE_SECONDS, market)
+    return market
+
+
+def forget_cached_market(symbol: str) -> None:
+    _TRADING_CACHE.pop(symbol.upper(), None)
 
 
 def fee_rates_for(*, user_id: int, market: Market) -> FeeRates:

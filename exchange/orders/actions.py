@@ -21,7 +21,7 @@ from exchange.core.money import is_multiple_of, parse_decimal
 from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.filters import check_notional, clean_price, clean_quantity
 from exchange.markets.models import Market, MarketStatus
-from exchange.markets.selectors import get_market
+from exchange.markets.selectors import get_market, get_market_cached
 from exchange.orders import engine_gateway
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.lock import floor_to, market_buy_lock, quote_unit
@@ -101,7 +101,7 @@ def check_place_order(
     self_trade_prevention: object = None,
 ) -> ValidatedOrder:
     """Check an order against the market's status and filters. Reads only."""
-    market = get_market(symbol)
+    market = get_market_cached(symbol)
     if market.status != MarketStatus.TRADING:
         raise MarketError(
             MarketErrorCode.MARKET_NOT_TRADING, f"Market {market.symbol} is {market.status}."
@@ -219,10 +219,6 @@ def do_place_order(*, user: User, order: ValidatedOrder) -> Order:
     asset, amount = _lock_for(user, order)
     if amount <= 0:
         raise _insufficient(asset)
-    if Order.objects.filter(
-        user=user, client_order_id=order.client_order_id, status__in=OPEN_STATUSES
-    ).exists():
-        raise OrderError(OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.")
     status = OrderStatus.PENDING_TRIGGER if order.type in STOP_TYPES else OrderStatus.NEW
     try:
         with transaction.atomic():
@@ -256,6 +252,8 @@ def do_place_order(*, user: User, order: ValidatedOrder) -> Order:
     except WalletError as exc:
         raise _insufficient(asset) from exc
     except IntegrityError as exc:
+        if "order_client_id_unique_among_open" not in str(exc) and "client_order_id" not in str(exc):
+            raise
         raise OrderError(OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.") from exc
     return created
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import transaction
 
-from exchange.core.money_db import apply_delta
+from exchange.core.money_db import apply_deltas
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.models import (
     HOLDING_KINDS,
@@ -97,10 +97,10 @@ def post_entry(
 
 
 def post_entries(postings: Sequence[Posting]) -> list[JournalEntry]:
-    """Write many balanced entries with bulk inserts; move each touched bucket once.
+    """Write many balanced entries with bulk inserts; move each touched balance row once.
 
-    The net change per (account, asset, bucket) is applied in sorted order, so
-    concurrent batches lock rows in the same order and cannot deadlock.
+    The net change per (account, asset) is applied in sorted order, so
+    concurrent postings lock rows in the same order and cannot deadlock.
     """
     for posting in postings:
         _check_balanced(posting.lines)
@@ -115,32 +115,30 @@ def post_entries(postings: Sequence[Posting]) -> list[JournalEntry]:
             for entry, posting in zip(entries, postings, strict=True)
             for ln in posting.lines
         )
-        net: dict[tuple[int, int, str], Line] = {}
+        net: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         for posting in postings:
             for ln in posting.lines:
-                if ln.account.kind not in HOLDING_KINDS:
-                    continue
-                key = (ln.account.pk, ln.asset.pk, ln.bucket.value)
-                prev = net.get(key)
-                net[key] = (
-                    ln
-                    if prev is None
-                    else Line(ln.account, ln.asset, ln.bucket, prev.amount + ln.amount)
-                )
-        moves = [net[key] for key in sorted(net) if net[key].amount != 0]
-        Balance.objects.bulk_create(
-            [Balance(account=ln.account, asset=ln.asset) for ln in moves], ignore_conflicts=True
-        )
-        for ln in moves:
-            _move(ln)
+                if ln.account.kind in HOLDING_KINDS:
+                    net[(ln.account.pk, ln.asset.pk)][ln.bucket.value] += ln.amount
+        for (account_id, asset_id), deltas in sorted(net.items()):
+            _move(account_id, asset_id, {b: d for b, d in deltas.items() if d != 0})
     return entries
 
 
-def _move(line: Line) -> None:
-    field = line.bucket.value
-    rows = Balance.objects.filter(account=line.account, asset=line.asset)
-    if not apply_delta(rows, field, line.amount):
-        raise WalletError(
-            WalletErrorCode.INSUFFICIENT_BALANCE,
-            f"Insufficient {line.asset.code} {field} balance for this action.",
+def _move(account_id: int, asset_id: int, deltas: dict[str, Decimal]) -> None:
+    if not deltas:
+        return
+    rows = Balance.objects.filter(account_id=account_id, asset_id=asset_id)
+    if apply_deltas(rows, deltas):
+        return
+    if all(d > 0 for d in deltas.values()):  # a first credit: the row does not exist yet
+        Balance.objects.bulk_create(
+            [Balance(account_id=account_id, asset_id=asset_id)], ignore_conflicts=True
         )
+        if apply_deltas(rows, deltas):
+            return
+    code = Asset.objects.filter(pk=asset_id).values_list("code", flat=True).first()
+    raise WalletError(
+        WalletErrorCode.INSUFFICIENT_BALANCE,
+        f"Insufficient {code} {' and '.join(deltas)} balance for this action.",
+    )

@@ -115,8 +115,7 @@ class JournalReason(models.TextChoices):
     WITHDRAWAL_CANCEL = "WITHDRAWAL_CANCEL"
     ADJUSTMENT = "ADJUSTMENT"
     ORDER_LOCK = "ORDER_LOCK"
-    ORDER_RELEASE = "ORDER_RELEASE"
-    TRADE = "TRADE"
+    SETTLEMENT = "SETTLEMENT"
 
 
 class JournalEntry(models.Model):

@@ -88,15 +88,20 @@ def test_limit_orders_trade_at_maker_price_with_fees_and_refund(world):
     assert bal(alice, a["BTC"]) == (D("0.5"), D("0.3"))
     assert bal(alice, a["USDT"]) == (D("111988"), D(0))
     assert (fees(a["BTC"]), fees(a["USDT"])) == (D("0.0004"), D("12"))
-    trade_lines = LedgerLine.objects.filter(entry__reference="trade:BTCUSDT:1")
-    assert sorted((ln.asset.code, ln.bucket, ln.amount) for ln in trade_lines) == sorted(
+    # one settlement entry: per bucket, the net of the trade, the fees and bob's refund
+    settlement = LedgerLine.objects.filter(entry__reason="SETTLEMENT")
+    assert sorted(
+        (ln.account.kind, ln.account.user_id, ln.asset.code, ln.bucket, ln.amount)
+        for ln in settlement
+    ) == sorted(
         [
-            ("USDT", "locked", D("-12000")),
-            ("USDT", "available", D("11988")),
-            ("USDT", "available", D("12")),
-            ("BTC", "locked", D("-0.2")),
-            ("BTC", "available", D("0.1996")),
-            ("BTC", "available", D("0.0004")),
+            ("USER", bob.pk, "USDT", "locked", D("-12200")),
+            ("USER", bob.pk, "USDT", "available", D("200")),
+            ("USER", bob.pk, "BTC", "available", D("0.1996")),
+            ("USER", alice.pk, "USDT", "available", D("11988")),
+            ("USER", alice.pk, "BTC", "locked", D("-0.2")),
+            ("FEE_INCOME", None, "USDT", "available", D("12")),
+            ("FEE_INCOME", None, "BTC", "available", D("0.0004")),
         ]
     )
 

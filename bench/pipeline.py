@@ -1,0 +1,300 @@
+"""Order entry and clearing throughput through the real pipeline.
+
+    .venv/bin/python bench/pipeline.py [--orders 20000] [--workers 1,2,4] [--trades 20000]
+
+Uses DATABASE_URL (default: PostgreSQL at 127.0.0.1, database ``exchange_bench``,
+dropped and re-created) and a private redis-server (AOF, ``appendfsync everysec``)
+on a free loopback port, so nothing shared is touched. Prints three tables:
+
+1. Order entry: limit orders accepted per second (check, lock, insert, ledger,
+   append PLACE) with N worker processes, and per-order latency.
+2. Clearing: a backlog of N crossing orders is matched by the real engine
+   process, then cleared from the output stream: trades per second into the
+   database, with the batch size used.
+3. Lag under load: entry workers, engine and clearing all running; clearing's
+   lag (input entries not yet cleared) sampled every 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.matching_engine.servers import EngineProcess, RedisServer  # noqa: E402
+
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/exchange_bench"
+SYMBOL = "BTCUSDT"
+
+
+def setup_django(db_url: str, redis_url: str) -> None:
+    os.environ["DATABASE_URL"] = db_url
+    os.environ["REDIS_URL"] = redis_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def recreate_database(db_url: str) -> None:
+    if not db_url.startswith("postgres"):
+        path = Path(db_url.removeprefix("sqlite:///"))
+        path.unlink(missing_ok=True)
+        return
+    import psycopg2
+
+    base, _, name = db_url.rpartition("/")
+    conn = psycopg2.connect(f"{base}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def seed(users: int) -> None:
+    """Assets, the market and funded users (bench-000 ... bench-NNN)."""
+    from decimal import Decimal
+
+    from django.core.management import call_command
+
+    from exchange.accounts.models import User
+    from exchange.markets.actions import do_create_market
+    from exchange.wallets.actions import do_credit_deposit
+    from exchange.wallets.models import Asset
+
+    call_command("migrate", verbosity=0)
+    btc = Asset.objects.create(code="BTC", name="Bitcoin", precision=8)
+    usdt = Asset.objects.create(code="USDT", name="Tether", precision=8)
+    do_create_market(
+        base=btc,
+        quote=usdt,
+        tick_size=Decimal("0.01"),
+        step_size=Decimal("0.00001"),
+        min_qty=Decimal("0.00001"),
+        max_qty=Decimal("1000"),
+        min_notional=Decimal("0"),
+        maker_fee=Decimal("0.001"),
+        taker_fee=Decimal("0.002"),
+    )
+    for i in range(users):
+        user = User.objects.create_user(email=f"bench-{i:03}@example.com", password=None)
+        for asset in (btc, usdt):
+            do_credit_deposit(
+                user=user, asset=asset, amount="1000000", network="bench", txid=f"{i}-{asset.code}"
+            )
+
+
+def entry_worker(
+    db_url: str, redis_url: str, index: int, count: int, side: str, price: str, results: Any
+) -> None:
+    """Place ``count`` limit orders as user bench-<index>; report per-order latencies."""
+    setup_django(db_url, redis_url)
+    from exchange.accounts.models import User
+    from exchange.orders.actions import place_order
+
+    user = User.objects.get(email=f"bench-{index:03}@example.com")
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        place_order(
+            user=user, symbol=SYMBOL, side=side, type="LIMIT", price=price, quantity="0.00001"
+        )
+        latencies.append(time.perf_counter() - started)
+    results.put(latencies)
+
+
+def run_entry(
+    db_url: str,
+    redis_url: str,
+    workers: int,
+    per_worker: int,
+    side: str,
+    price: str,
+    first_user: int = 0,
+) -> tuple[float, list[float]]:
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=entry_worker,
+            args=(db_url, redis_url, first_user + i, per_worker, side, price, results),
+        )
+        for i in range(workers)
+    ]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    latencies: list[float] = []
+    for _ in procs:
+        latencies += results.get()
+    for p in procs:
+        p.join()
+    return time.perf_counter() - started, latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def last_input_id(client: Any) -> str:
+    from matching_client import input_stream
+
+    newest = client.xrevrange(input_stream(SYMBOL), count=1)
+    return newest[0][0].decode() if newest else "0-0"
+
+
+def clear_backlog(batch_size: int) -> tuple[int, int, float]:
+    """Clear everything in the output stream; return (entries, trades, seconds)."""
+    from exchange.clearing.runner import MarketClearer
+    from exchange.markets.models import Market
+
+    clearer = MarketClearer(
+        Market.objects.select_related("base", "quote").get(symbol=SYMBOL),
+        consumer="bench",
+        batch_size=batch_size,
+        block_ms=50,
+    )
+    started = time.perf_counter()
+    idle = 0
+    while idle < 3:
+        idle = idle + 1 if clearer.step() == 0 else 0
+    return clearer.cleared_entries, clearer.cleared_trades, time.perf_counter() - started - 3 * 0.05
+
+
+def wait_engine(client: Any, total: int, timeout: float = 600) -> None:
+    from matching_client import output_stream
+
+    deadline = time.monotonic() + timeout
+    while client.xlen(output_stream(SYMBOL)) < total:
+        assert time.monotonic() < deadline, "engine did not catch up"
+        time.sleep(0.2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=20_000, help="orders per entry measurement")
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--trades", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    args = parser.parse_args()
+    db_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
+    workers = [int(w) for w in args.workers.split(",")]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RedisServer(Path(tmp) / "redis", appendfsync="everysec")
+        server.start()
+        try:
+            recreate_database(db_url)
+            setup_django(db_url, server.url)
+            from django.db import connection
+
+            from exchange.clearing.apply import parse_entry_id
+            from exchange.clearing.models import Checkpoint
+
+            seed(users=max(workers) * 2 + 2)
+            print(
+                f"database: {connection.vendor}; redis: {server.url} (AOF everysec); cores: {os.cpu_count()}"
+            )
+            client = server.client()
+
+            print("\n1. Order entry (LIMIT buys that rest; engine not running)")
+            print(f"{'workers':>8} {'orders':>8} {'orders/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+            for w in workers:
+                seconds, lat = run_entry(db_url, server.url, w, args.orders // w, "BUY", "10000")
+                n = len(lat)
+                print(
+                    f"{w:>8} {n:>8} {n / seconds:>10.0f} {pct(lat, 0.5) * 1e3:>8.2f} {pct(lat, 0.99) * 1e3:>8.2f}"
+                )
+
+            print(f"\n2. Clearing a backlog: {args.trades} sells crossing the resting buys")
+            engine = EngineProcess(server.url, Path(tmp) / "engine.log", markets=SYMBOL)
+            engine.start()
+            resting = sum(args.orders // w * w for w in workers)
+            half = args.trades // 2
+            run_entry(db_url, server.url, 2, half, "SELL", "10000", first_user=max(workers) * 2 - 1)
+            wait_engine(client, resting + 2 * half + 1)
+            entries, trades, seconds = clear_backlog(args.batch_size)
+            print(
+                f"{'entries':>8} {'trades':>8} {'seconds':>8} {'trades/s':>10} {'entries/s':>10} {'batch':>6}"
+            )
+            print(
+                f"{entries:>8} {trades:>8} {seconds:>8.2f} {trades / seconds:>10.0f} "
+                f"{entries / seconds:>10.0f} {args.batch_size:>6}"
+            )
+
+            print("\n3. Lag under load: 2 entry workers + engine + clearing (in-process thread)")
+            import threading
+
+            from exchange.clearing.runner import MarketClearer
+            from exchange.markets.models import Market
+
+            stop = threading.Event()
+            clearer = MarketClearer(
+                Market.objects.select_related("base", "quote").get(symbol=SYMBOL),
+                consumer="bench",
+                batch_size=args.batch_size,
+                stop=stop,
+            )
+            thread = threading.Thread(target=clearer.run)
+            thread.start()
+            samples: list[int] = []
+            ctx = mp.get_context("spawn")
+            results = ctx.Queue()
+            procs = [
+                ctx.Process(
+                    target=entry_worker,
+                    args=(
+                        db_url,
+                        server.url,
+                        i,
+                        args.orders // 2,
+                        "SELL" if i else "BUY",
+                        "10000",
+                        results,
+                    ),
+                )
+                for i in range(2)
+            ]
+            started = time.perf_counter()
+            for p in procs:
+                p.start()
+            while any(p.is_alive() for p in procs):
+                time.sleep(0.5)
+                last_in = parse_entry_id(last_input_id(client))
+                done = parse_entry_id(Checkpoint.objects.get(symbol=SYMBOL).last_entry_id)
+                samples.append(
+                    len(client.xrange("me:{BTCUSDT}:in", f"{done[0]}-{done[1] + 1}", "+"))
+                    if last_in > done
+                    else 0
+                )
+            for _ in procs:
+                results.get()
+            elapsed = time.perf_counter() - started
+            stop.set()
+            thread.join()
+            print(f"{'orders':>8} {'seconds':>8} {'max lag':>8} {'mean lag':>9} (entries behind)")
+            print(
+                f"{args.orders // 2 * 2:>8} {elapsed:>8.1f} {max(samples, default=0):>8} "
+                f"{statistics.mean(samples) if samples else 0:>9.0f}"
+            )
+            engine.terminate()
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -96,20 +96,31 @@ def seed(users: int) -> None:
 
 
 def entry_worker(
-    db_url: str, redis_url: str, index: int, count: int, side: str, price: str, results: Any
+    db_url: str,
+    redis_url: str,
+    index: int,
+    count: int,
+    side: str,
+    price: str,
+    results: Any,
+    batch: int,
 ) -> None:
-    """Place ``count`` limit orders as user bench-<index>; report per-order latencies."""
+    """Place ``count`` limit orders as user bench-<index>, ``batch`` per call; report latencies."""
     setup_django(db_url, redis_url)
     from exchange.accounts.models import User
-    from exchange.orders.actions import place_order
+    from exchange.orders.actions import check_place_order, do_place_orders
 
     user = User.objects.get(email=f"bench-{index:03}@example.com")
     latencies = []
-    for _ in range(count):
+    for _ in range(count // batch):
         started = time.perf_counter()
-        place_order(
-            user=user, symbol=SYMBOL, side=side, type="LIMIT", price=price, quantity="0.00001"
-        )
+        orders = [
+            check_place_order(
+                symbol=SYMBOL, side=side, type="LIMIT", price=price, quantity="0.00001"
+            )
+            for _ in range(batch)
+        ]
+        do_place_orders(user=user, orders=orders)
         latencies.append(time.perf_counter() - started)
     results.put(latencies)
 
@@ -122,13 +133,15 @@ def run_entry(
     side: str,
     price: str,
     first_user: int = 0,
+    batch: int = 1,
 ) -> tuple[float, list[float]]:
+    """Run ``workers`` entry processes at once; return (seconds, per-call latencies)."""
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
     procs = [
         ctx.Process(
             target=entry_worker,
-            args=(db_url, redis_url, first_user + i, per_worker, side, price, results),
+            args=(db_url, redis_url, first_user + i, per_worker, side, price, results, batch),
         )
         for i in range(workers)
     ]
@@ -173,11 +186,12 @@ def clear_backlog(batch_size: int) -> tuple[int, int, float]:
     return clearer.cleared_entries, clearer.cleared_trades, time.perf_counter() - started - 3 * 0.05
 
 
-def wait_engine(client: Any, total: int, timeout: float = 600) -> None:
-    from matching_client import output_stream
+def wait_engine(client: Any, timeout: float = 600) -> None:
+    """Wait until the engine has answered every input entry."""
+    from matching_client import input_stream, output_stream
 
     deadline = time.monotonic() + timeout
-    while client.xlen(output_stream(SYMBOL)) < total:
+    while client.xlen(output_stream(SYMBOL)) < client.xlen(input_stream(SYMBOL)):
         assert time.monotonic() < deadline, "engine did not catch up"
         time.sleep(0.2)
 
@@ -189,7 +203,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=20_000, help="orders per entry measurement")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--trades", type=int, default=20_000)
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=2000, help="clearing batch size")
+    parser.add_argument("--entry-batches", default="1,10", help="orders per order-entry call")
     args = parser.parse_args()
     db_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
     workers = [int(w) for w in args.workers.split(",")]
@@ -212,21 +227,27 @@ def main() -> None:
             client = server.client()
 
             print("\n1. Order entry (LIMIT buys that rest; engine not running)")
-            print(f"{'workers':>8} {'orders':>8} {'orders/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
-            for w in workers:
-                seconds, lat = run_entry(db_url, server.url, w, args.orders // w, "BUY", "10000")
-                n = len(lat)
-                print(
-                    f"{w:>8} {n:>8} {n / seconds:>10.0f} {pct(lat, 0.5) * 1e3:>8.2f} {pct(lat, 0.99) * 1e3:>8.2f}"
-                )
+            print(
+                f"{'workers':>8} {'per call':>8} {'orders':>8} {'orders/s':>10} {'call p50 ms':>12} "
+                f"{'call p99 ms':>12}"
+            )
+            for batch in [int(b) for b in args.entry_batches.split(",")]:
+                for w in workers:
+                    seconds, lat = run_entry(
+                        db_url, server.url, w, args.orders // w, "BUY", "10000", batch=batch
+                    )
+                    n = len(lat) * batch
+                    print(
+                        f"{w:>8} {batch:>8} {n:>8} {n / seconds:>10.0f} {pct(lat, 0.5) * 1e3:>12.2f} "
+                        f"{pct(lat, 0.99) * 1e3:>12.2f}"
+                    )
 
             print(f"\n2. Clearing a backlog: {args.trades} sells crossing the resting buys")
             engine = EngineProcess(server.url, Path(tmp) / "engine.log", markets=SYMBOL)
             engine.start()
-            resting = sum(args.orders // w * w for w in workers)
             half = args.trades // 2
             run_entry(db_url, server.url, 2, half, "SELL", "10000", first_user=max(workers) * 2 - 1)
-            wait_engine(client, resting + 2 * half + 1)
+            wait_engine(client)
             entries, trades, seconds = clear_backlog(args.batch_size)
             print(
                 f"{'entries':>8} {'trades':>8} {'seconds':>8} {'trades/s':>10} {'entries/s':>10} {'batch':>6}"
@@ -265,6 +286,7 @@ def main() -> None:
                         "SELL" if i else "BUY",
                         "10000",
                         results,
+                        1,
                     ),
                 )
                 for i in range(2)

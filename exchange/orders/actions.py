@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -38,7 +39,7 @@ from exchange.orders.models import (
 )
 from exchange.orders.selectors import access_order, last_trade_price, order_list_open
 from exchange.wallets.errors import WalletError
-from exchange.wallets.ledger import Line, post_entry, user_account
+from exchange.wallets.ledger import Line, Posting, post_entries, user_account
 from exchange.wallets.models import Asset, Balance, Bucket, JournalReason
 
 logger = logging.getLogger(__name__)
@@ -207,52 +208,71 @@ def _lock_for(user: User, order: ValidatedOrder) -> tuple[Asset, Decimal]:
     )
 
 
-def _insufficient(asset: Asset) -> OrderError:
+def _insufficient(*assets: Asset) -> OrderError:
+    codes = ", ".join(sorted({asset.code for asset in assets}))
     return OrderError(
         OrderErrorCode.INSUFFICIENT_BALANCE,
-        f"Account has insufficient balance for requested action. ({asset.code})",
+        f"Account has insufficient balance for requested action. ({codes})",
     )
 
 
 def do_place_order(*, user: User, order: ValidatedOrder) -> Order:
     """Lock the funds and insert the order in one transaction; PLACE it after commit."""
-    asset, amount = _lock_for(user, order)
-    if amount <= 0:
-        raise _insufficient(asset)
-    status = OrderStatus.PENDING_TRIGGER if order.type in STOP_TYPES else OrderStatus.NEW
+    return do_place_orders(user=user, orders=[order])[0]
+
+
+def do_place_orders(*, user: User, orders: Sequence[ValidatedOrder]) -> list[Order]:
+    """Place several orders of one user in one transaction: all are accepted or none.
+
+    One insert for the orders, one journal entry per order, one update per
+    touched balance, one pipelined append of the PLACEs after commit.
+    """
+    locks = [_lock_for(user, order) for order in orders]
+    for asset, amount in locks:
+        if amount <= 0:
+            raise _insufficient(asset)
+    rows = [
+        Order(
+            user=user,
+            market=order.market,
+            client_order_id=order.client_order_id,
+            side=order.side,
+            type=order.type,
+            time_in_force=order.time_in_force,
+            self_trade_prevention=order.self_trade_prevention,
+            price=order.price,
+            stop_price=order.stop_price,
+            orig_qty=order.quantity,
+            quote_order_qty=order.quote_order_qty,
+            status=OrderStatus.PENDING_TRIGGER if order.type in STOP_TYPES else OrderStatus.NEW,
+            locked_asset=asset,
+            locked=amount,
+            locked_remaining=amount,
+        )
+        for order, (asset, amount) in zip(orders, locks, strict=True)
+    ]
     try:
         with transaction.atomic():
-            created = Order.objects.create(
-                user=user,
-                market=order.market,
-                client_order_id=order.client_order_id,
-                side=order.side,
-                type=order.type,
-                time_in_force=order.time_in_force,
-                self_trade_prevention=order.self_trade_prevention,
-                price=order.price,
-                stop_price=order.stop_price,
-                orig_qty=order.quantity,
-                quote_order_qty=order.quote_order_qty,
-                status=status,
-                locked_asset=asset,
-                locked=amount,
-                locked_remaining=amount,
-            )
+            created = Order.objects.bulk_create(rows)
             account = user_account(user)
-            post_entry(
-                reason=JournalReason.ORDER_LOCK,
-                reference=f"order:{created.pk}",
-                lines=[
-                    Line(account, asset, Bucket.AVAILABLE, -amount),
-                    Line(account, asset, Bucket.LOCKED, amount),
-                ],
+            post_entries(
+                [
+                    Posting(
+                        reason=JournalReason.ORDER_LOCK,
+                        reference=f"order:{row.pk}",
+                        lines=[
+                            Line(account, row.locked_asset, Bucket.AVAILABLE, -row.locked),
+                            Line(account, row.locked_asset, Bucket.LOCKED, row.locked),
+                        ],
+                    )
+                    for row in created
+                ]
             )
-            transaction.on_commit(lambda: engine_gateway.send_place(created))
+            transaction.on_commit(lambda: engine_gateway.send_places(created))
     except WalletError as exc:
-        raise _insufficient(asset) from exc
+        raise _insufficient(*(asset for asset, _ in locks)) from exc
     except IntegrityError as exc:
-        if "order_client_id_unique_among_open" not in str(exc) and "client_order_id" not in str(exc):
+        if "client_order_id" not in str(exc):
             raise
         raise OrderError(OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.") from exc
     return created

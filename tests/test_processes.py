@@ -16,6 +16,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from exchange.orders.actions import place_order
+from exchange.orders.models import Order, OrderStatus
+from exchange.reconciliation.checks import reconcile
+
 ROOT = Path(__file__).resolve().parent.parent
 HONCHO = Path(sys.executable).parent / "honcho"
 
@@ -47,7 +51,7 @@ def wait_for(url: str, timeout: float = 30) -> tuple[int, bytes]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_procfile_web_and_worker_serve_health_and_admin_login():
+def test_procfile_processes_serve_and_trade(redis_client, btcusdt, make_user, assets, fund):
     port = free_port()
     env = {
         **os.environ,
@@ -57,7 +61,7 @@ def test_procfile_web_and_worker_serve_health_and_admin_login():
         "PYTHONUNBUFFERED": "1",
     }
     proc = subprocess.Popen(
-        [str(HONCHO), "-f", "deploy/Procfile", "start", "web", "worker"],
+        [str(HONCHO), "-f", "deploy/Procfile", "start", "web", "engine", "clearing", "worker"],
         cwd=ROOT,
         env={**env, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
         stdout=subprocess.PIPE,
@@ -81,6 +85,21 @@ def test_procfile_web_and_worker_serve_health_and_admin_login():
             assert time.monotonic() < deadline, "".join(lines)[-3000:]
             time.sleep(0.2)
         assert proc.poll() is None, "".join(lines)[-3000:]
+        # an order placed now is matched by the engine process and settled by clearing
+        seller, buyer = make_user(), make_user()
+        fund(seller, assets["BTC"], "1")
+        fund(buyer, assets["USDT"], "1000")
+        place_order(
+            user=seller, symbol="BTCUSDT", side="SELL", type="LIMIT", price="60000", quantity="0.01"
+        )
+        bid = place_order(
+            user=buyer, symbol="BTCUSDT", side="BUY", type="LIMIT", price="60000", quantity="0.01"
+        )
+        deadline = time.monotonic() + 30
+        while Order.objects.get(pk=bid.pk).status != OrderStatus.FILLED:
+            assert time.monotonic() < deadline, "".join(lines)[-3000:]
+            time.sleep(0.1)
+        assert reconcile().ok
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

@@ -123,3 +123,21 @@ def test_stop_orders_start_pending_trigger(trader):
     )
     assert order.status == OrderStatus.PENDING_TRIGGER
     assert order.locked == Decimal("0.01")
+
+
+def test_batch_is_all_or_nothing(trader, assets):
+    from exchange.orders.actions import check_place_order, do_place_orders
+
+    # given two orders that fit and a third that does not
+    fits = [check_place_order(**{**LIMIT_BUY, "quantity": "0.005"}) for _ in range(2)]
+    too_big = check_place_order(**{**LIMIT_BUY, "quantity": "0.01"})
+    before = snapshot()
+    # when
+    with pytest.raises(DomainError) as excinfo:
+        do_place_orders(user=trader, orders=[*fits, too_big])
+    # then nothing was placed; the two alone are accepted together
+    assert excinfo.value.code == "INSUFFICIENT_BALANCE"
+    assert snapshot() == before
+    placed = do_place_orders(user=trader, orders=fits)
+    assert [o.locked for o in placed] == [Decimal("300"), Decimal("300")]
+    assert Balance.objects.get(account__user=trader, asset=assets["USDT"]).locked == Decimal("600")

@@ -11,6 +11,8 @@ from matching_engine.protocol import (
     ResultCode,
     SelfTradePrevention,
     TimeInForce,
+    encode_market_create,
+    encode_place,
 )
 from tests.matching_engine.support import BUY, SELL, Driver
 
@@ -592,8 +594,6 @@ def test_commands_before_market_create_are_rejected(book_cls: type) -> None:
 
 def test_market_create_checks_symbol_and_existence(book_cls: type) -> None:
     # given a fresh market
-    from matching_engine.protocol import encode_market_create
-
     d = Driver(book_cls(), create=False)
 
     # when created under the wrong symbol, then right, then again
@@ -641,8 +641,6 @@ def test_duplicate_place_is_ignored_whether_open_finished_or_rejected(d: Driver)
 
 def test_ids_older_than_the_dedupe_window(book_cls: type) -> None:
     # given a window of 2 ids and an old resting order
-    from matching_engine.protocol import encode_market_create
-
     d = Driver(book_cls(), create=False)
     d.send(encode_market_create(symbol="BTCUSDT", dedupe_window=2))
     d.limit(5, 20, BUY, 100, 1)
@@ -692,8 +690,6 @@ def test_invalid_place_is_rejected_with_its_reason(
     d: Driver, fields: dict[str, int], code: ResultCode
 ) -> None:
     # given a valid limit buy of 2 @100, altered by one field
-    from matching_engine.protocol import encode_place
-
     place = {
         "order_id": 1,
         "user_id": 20,

@@ -18,7 +18,7 @@ from decimal import ROUND_UP, Decimal
 from django.db import transaction
 
 from exchange.clearing.models import Checkpoint
-from exchange.core.bulk import bulk_update_fields
+from exchange.core.bulk import bulk_insert_values, bulk_update_fields
 from exchange.markets.filters import lots_to_qty, ticks_to_price
 from exchange.markets.models import Market
 from exchange.markets.selectors import FeeRates, fee_rates_for
@@ -58,6 +58,25 @@ ORDER_FIELDS = [
 ]
 
 
+TRADE_COLUMNS = [
+    "market",
+    "trade_id",
+    "price",
+    "qty",
+    "quote_qty",
+    "maker_order",
+    "taker_order",
+    "maker_user",
+    "taker_user",
+    "is_buyer_maker",
+    "maker_commission",
+    "maker_commission_asset",
+    "taker_commission",
+    "taker_commission_asset",
+    "created_at",
+]
+
+
 class ClearingError(Exception):
     """An entry that cannot be applied (unknown order, amounts that disagree): a poison entry."""
 
@@ -88,7 +107,7 @@ class _Batch:
         self.entries = entries
         self.orders: dict[int, Order] = {}
         self.changed: dict[int, Order] = {}
-        self.trades: list[TradeRow] = []
+        self.trades: list[tuple[object, ...]] = []  # in TRADE_COLUMNS order
         self.net: dict[tuple[int, int, str], Line] = {}
         self.rates: dict[int, FeeRates] = {}
         self.accounts: dict[int, Account] = {}
@@ -190,22 +209,22 @@ class _Batch:
             self.touch(order, when)
 
         self.trades.append(
-            TradeRow(
-                market=market,
-                trade_id=t.trade_id,
-                price=price,
-                qty=qty,
-                quote_qty=quote,
-                maker_order=maker,
-                taker_order=taker,
-                maker_user_id=maker.user_id,
-                taker_user_id=taker.user_id,
-                is_buyer_maker=not buyer_is_taker,
-                maker_commission=seller_fee if buyer_is_taker else buyer_fee,
-                maker_commission_asset=market.quote if buyer_is_taker else market.base,
-                taker_commission=buyer_fee if buyer_is_taker else seller_fee,
-                taker_commission_asset=market.base if buyer_is_taker else market.quote,
-                created_at=when,
+            (
+                market.pk,
+                t.trade_id,
+                price,
+                qty,
+                quote,
+                maker.pk,
+                taker.pk,
+                maker.user_id,
+                taker.user_id,
+                not buyer_is_taker,
+                seller_fee if buyer_is_taker else buyer_fee,
+                market.quote_id if buyer_is_taker else market.base_id,
+                buyer_fee if buyer_is_taker else seller_fee,
+                market.base_id if buyer_is_taker else market.quote_id,
+                when,
             )
         )
         b, s = self.accounts[buyer.user_id], self.accounts[seller.user_id]
@@ -257,7 +276,7 @@ class _Batch:
         self.net[key] = Line(account, asset, bucket, amount + (prev.amount if prev else 0))
 
     def write(self) -> None:
-        TradeRow.objects.bulk_create(self.trades)
+        bulk_insert_values(TradeRow, TRADE_COLUMNS, self.trades)
         bulk_update_fields(list(self.changed.values()), ORDER_FIELDS)
         lines = [line for _, line in sorted(self.net.items()) if line.amount != 0]
         if lines:

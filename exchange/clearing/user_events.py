@@ -1,7 +1,9 @@
 """After a clearing commit: tell each user what changed (orders, balances).
 
-Messages are JSON on the Redis pub/sub channel ``user-events:{user_id}``, the
-hook the WebSocket user-data streams subscribe to. Pub/sub is fire-and-forget:
+Each clearing batch sends each touched user ONE JSON message on the Redis
+pub/sub channel ``user-events:{user_id}``: ``{"orders": [...], "balances":
+[...]}`` with the orders' and balances' state after the batch. It is the hook
+the WebSocket user-data streams subscribe to. Pub/sub is fire-and-forget:
 a client that was not listening reads the current state over REST.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 
 import redis
@@ -26,7 +29,6 @@ def channel(user_id: int) -> str:
 
 def order_event(order: Order, symbol: str) -> dict[str, object]:
     return {
-        "type": "order",
         "symbol": symbol,
         "orderId": order.pk,
         "clientOrderId": order.client_order_id,
@@ -42,33 +44,28 @@ def order_event(order: Order, symbol: str) -> dict[str, object]:
 
 
 def publish(*, symbol: str, orders: Iterable[Order], balances: set[tuple[int, int]]) -> None:
-    """Publish one message per changed order and per touched balance."""
-    messages: list[tuple[int, dict[str, object]]] = [
-        (o.user_id, order_event(o, symbol)) for o in orders
-    ]
+    """Publish one message per touched user with their changed orders and balances."""
+    messages: dict[int, dict[str, list[dict[str, object]]]] = defaultdict(
+        lambda: {"orders": [], "balances": []}
+    )
+    for order in orders:
+        messages[order.user_id]["orders"].append(order_event(order, symbol))
     if balances:
         users = {user_id for user_id, _ in balances}
-        rows = Balance.objects.filter(account__user_id__in=users).select_related("asset", "account")
-        for row in rows:
-            key = (row.account.user_id, row.asset_id)
-            if key in balances:
-                messages.append(
-                    (
-                        key[0],
-                        {
-                            "type": "balance",
-                            "asset": row.asset.code,
-                            "free": str(row.available),
-                            "locked": str(row.locked),
-                        },
-                    )
+        rows = Balance.objects.filter(account__user_id__in=users).values_list(
+            "account__user_id", "asset_id", "asset__code", "available", "locked"
+        )
+        for user_id, asset_id, code, available, locked in rows:
+            if (user_id, asset_id) in balances:
+                messages[user_id]["balances"].append(
+                    {"asset": code, "free": str(available), "locked": str(locked)}
                 )
     if not messages:
         return
     try:
         pipe = get_redis().pipeline(transaction=False)
-        for user_id, message in messages:
+        for user_id, message in messages.items():
             pipe.publish(channel(user_id), json.dumps(message))
         pipe.execute()
     except (redis.RedisError, OSError):
-        logger.warning("could not publish %d user events", len(messages), exc_info=True)
+        logger.warning("could not publish events for %d users", len(messages), exc_info=True)

@@ -30,6 +30,13 @@ def _to_fixed_text(value: Decimal) -> str:
     return ("-" if value < 0 else "") + body
 
 
+def to_db_money(value: Decimal | None) -> Any:
+    """A Decimal as the current database stores it (fast path of get_db_prep_value)."""
+    if value is None or connection.vendor != "sqlite":
+        return value
+    return _to_fixed_text(value)
+
+
 class MoneyField(models.DecimalField):
     """NUMERIC(36, 18) on PostgreSQL; exact fixed-width text on SQLite."""
 

@@ -278,3 +278,30 @@ def test_redelivered_entries_have_no_effect(world):
         Trade.objects.count(),
         LedgerLine.objects.count(),
     ) == before
+
+
+def test_each_user_gets_one_event_message_per_batch(world):
+    import json
+
+    import redis
+    from django.conf import settings
+
+    from exchange.clearing.user_events import channel
+
+    alice, bob, a = world
+    listener = redis.Redis.from_url(settings.REDIS_URL).pubsub()
+    listener.subscribe(channel(bob.pk))
+    listener.get_message(timeout=1)  # the subscribe confirmation
+    # when bob's order trades and settles
+    limit(alice, "SELL", "60000", "0.1")
+    bid = limit(bob, "BUY", "60000", "0.1")
+    settled(bid)
+    # then bob hears his order and balances as they now are
+    messages = []
+    while (message := listener.get_message(timeout=1)) is not None:
+        messages.append(json.loads(message["data"]))
+    final_order = [o for m in messages for o in m["orders"] if o["orderId"] == bid.pk][-1]
+    assert (final_order["status"], D(final_order["executedQty"])) == ("FILLED", D("0.1"))
+    balances = {b["asset"]: b for m in messages for b in m["balances"]}
+    assert D(balances["BTC"]["free"]) == D("1.0998")
+    assert D(balances["USDT"]["free"]) == D("94000")

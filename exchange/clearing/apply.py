@@ -288,7 +288,8 @@ class _Batch:
                         reference=f"clearing:{self.market.symbol}:{first}..{last}",
                         lines=lines,
                     )
-                ]
+                ],
+                savepoint=False,
             )
 
 

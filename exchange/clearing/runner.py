@@ -25,6 +25,7 @@ from django.db.utils import InterfaceError, OperationalError
 from exchange.clearing.apply import ClearingError, advance_checkpoint, apply_entries
 from exchange.clearing.models import DeadLetter
 from exchange.clearing.user_events import publish
+from exchange.core.errors import DomainError
 from exchange.core.redis import get_redis
 from exchange.markets.models import Market
 from matching_client import EventConsumer, OutputEntry, ProtocolError, decode_output, output_stream
@@ -97,9 +98,10 @@ class MarketClearer:
         if not self._group_ready:
             self.consumer.ensure_group(self.symbol, start_id="0")
             self._group_ready = True
-        raw = self._read("0" if self._pending else ">")
-        if self._pending and not raw:
+        raw = self._read("0") if self._pending else []
+        if not raw:
             self._pending = False
+            raw = self._read(">")
         self.process(raw)
         return len(raw)
 
@@ -133,7 +135,7 @@ class MarketClearer:
             result = apply_entries(self.market, entries)
         except OUTAGES:
             raise
-        except (ClearingError, DatabaseError, ValueError, KeyError) as exc:
+        except (ClearingError, DomainError, DatabaseError, ValueError, KeyError) as exc:
             if len(entries) == 1:
                 self.park(entries[0].entry_id, None, f"{type(exc).__name__}: {exc}")
                 return

@@ -266,7 +266,8 @@ def do_place_orders(*, user: User, orders: Sequence[ValidatedOrder]) -> list[Ord
                         ],
                     )
                     for row in created
-                ]
+                ],
+                savepoint=False,
             )
             transaction.on_commit(lambda: engine_gateway.send_places(created))
     except WalletError as exc:

@@ -96,15 +96,17 @@ def post_entry(
     return post_entries([Posting(reason=reason, reference=reference, lines=lines, memo=memo)])[0]
 
 
-def post_entries(postings: Sequence[Posting]) -> list[JournalEntry]:
+def post_entries(postings: Sequence[Posting], *, savepoint: bool = True) -> list[JournalEntry]:
     """Write many balanced entries with bulk inserts; move each touched balance row once.
 
     The net change per (account, asset) is applied in sorted order, so
     concurrent postings lock rows in the same order and cannot deadlock.
+    ``savepoint=False`` saves two round trips for a caller whose own
+    transaction ends on any error (it then cannot go on after one).
     """
     for posting in postings:
         _check_balanced(posting.lines)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         entries = JournalEntry.objects.bulk_create(
             JournalEntry(reason=p.reason, reference=p.reference, memo=p.memo) for p in postings
         )

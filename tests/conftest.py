@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
@@ -18,6 +19,11 @@ from exchange.wallets.actions import do_credit_deposit
 from exchange.wallets.models import Asset
 
 _seq = itertools.count(1)
+
+if not os.environ.get("REDIS_URL"):
+    # On the embedded server each test run gets its own database number, so two runs
+    # on one machine never flush each other's streams. Subprocesses get this URL.
+    settings.REDIS_URL = settings.REDIS_URL.replace("db=0", f"db={1 + os.getpid() % 15}")
 
 
 @pytest.fixture

@@ -305,3 +305,97 @@ def test_each_user_gets_one_event_message_per_batch(world):
     balances = {b["asset"]: b for m in messages for b in m["balances"]}
     assert D(balances["BTC"]["free"]) == D("1.0998")
     assert D(balances["USDT"]["free"]) == D("94000")
+
+
+def set_last_price(alice, bob, price: str) -> None:
+    """Trade 0.01 between alice (maker, selling) and bob so the last price is ``price``."""
+    limit(alice, "SELL", price, "0.01")
+    limit(bob, "BUY", price, "0.01")
+
+
+def test_stop_loss_market_sell_fires_when_price_falls(world):
+    alice, bob, a = world
+    set_last_price(alice, bob, "60000")
+    limit(bob, "BUY", "58000", "0.5")  # the bid the stop will hit
+    stop = place_order(
+        user=alice,
+        symbol="BTCUSDT",
+        side="SELL",
+        type="STOP_LOSS",
+        stop_price="59000",
+        quantity="0.2",
+    )
+    (stop,) = settled(stop)
+    assert stop.status == OrderStatus.PENDING_TRIGGER
+    set_last_price(alice, bob, "59000")
+    (stop,) = settled(stop)
+    assert (stop.status, stop.executed_qty, stop.cumulative_quote_qty) == (
+        OrderStatus.FILLED,
+        D("0.2"),
+        D("11600"),
+    )
+
+
+def test_take_profit_sell_fires_when_price_rises(world):
+    alice, bob, a = world
+    set_last_price(alice, bob, "60000")
+    tp = place_order(
+        user=alice,
+        symbol="BTCUSDT",
+        side="SELL",
+        type="TAKE_PROFIT_LIMIT",
+        stop_price="62000",
+        price="62000",
+        quantity="0.1",
+    )
+    limit(bob, "BUY", "62500", "0.1")  # rests: the book has no ask
+    (tp,) = settled(tp)
+    assert tp.status == OrderStatus.PENDING_TRIGGER
+    # alice's 0.01 ask at 62000 meets bob's 62500 bid: last = 62500 >= 62000, the stop fires
+    # and sells 0.09 into the rest of that bid, then rests 0.01 at 62000, which bob's next bid takes
+    set_last_price(alice, bob, "62000")
+    (tp,) = settled(tp)
+    assert (tp.status, tp.executed_qty, tp.cumulative_quote_qty) == (
+        OrderStatus.FILLED,
+        D("0.1"),
+        D("6245"),
+    )
+
+
+def test_take_profit_market_buy_fires_when_price_falls(world):
+    alice, bob, a = world
+    set_last_price(alice, bob, "60000")
+    limit(alice, "SELL", "59500", "0.5")
+    drain("BTCUSDT")  # the lock of a market buy uses the last price clearing has seen
+    tp = place_order(
+        user=bob,
+        symbol="BTCUSDT",
+        side="BUY",
+        type="TAKE_PROFIT",
+        stop_price="59000",
+        quantity="0.1",
+    )
+    (tp,) = settled(tp)
+    assert (tp.status, tp.locked) == (OrderStatus.PENDING_TRIGGER, D("6600"))  # 0.1 x 60000 x 1.1
+    set_last_price(alice, bob, "59000")
+    (tp,) = settled(tp)
+    assert (tp.status, tp.executed_qty, tp.cumulative_quote_qty) == (
+        OrderStatus.FILLED,
+        D("0.1"),
+        D("5950"),
+    )
+    assert tp.locked_remaining == D(0)
+
+
+def test_halted_market_still_cancels(world):
+    from exchange.markets.actions import do_set_market_status
+    from exchange.markets.models import MarketStatus
+
+    alice, _, a = world
+    ask = limit(alice, "SELL", "60000", "0.1")
+    settled(ask)
+    do_set_market_status(symbol="BTCUSDT", status=MarketStatus.HALT)
+    do_cancel_order(user=alice, symbol="BTCUSDT", order_id=ask.pk)
+    (ask,) = settled(ask)
+    assert ask.status == OrderStatus.CANCELED
+    assert bal(alice, a["BTC"]) == (D("1"), D(0))

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.models import User
+from exchange.clearing.models import DeadLetter
 from exchange.reconciliation.checks import reconcile
 from exchange.wallets.actions import do_request_withdrawal
 from exchange.wallets.models import Balance, JournalEntry, Withdrawal, WithdrawalStatus
@@ -89,7 +90,6 @@ def test_market_halt_action(operator_client, btcusdt):
 
 
 def test_index_alerts_on_unresolved_dead_letters(operator_client):
-    from exchange.clearing.models import DeadLetter
 
     assert b"Clearing parked" not in operator_client.get("/admin/").content
     DeadLetter.objects.create(symbol="BTCUSDT", entry_id="1-0", payload_hex="00", error="boom")

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rest_framework.test import APIClient
 
-from exchange.accounts.actions import do_create_api_key
+from exchange.accounts.actions import do_create_api_key, do_revoke_api_key
 from exchange.wallets.models import JournalEntry, Withdrawal
 
 WITHDRAWALS = "/api/v1/withdrawals"
@@ -206,7 +206,6 @@ def test_unknown_key_is_rejected(api_client, key):
 
 
 def test_revoked_key_is_rejected(api_client, key, trader):
-    from exchange.accounts.actions import do_revoke_api_key
 
     do_revoke_api_key(user=trader, api_key_id=key.api_key.pk)
     response = post_signed(api_client, key.api_key.key, key.secret, withdrawal_params())

@@ -6,15 +6,23 @@ buyer pays its fee in BTC, the seller in USDT.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
+import redis
+from django.conf import settings
 
+from exchange.clearing.apply import apply_entries
+from exchange.clearing.user_events import channel
+from exchange.markets.actions import do_set_market_status
+from exchange.markets.models import Market, MarketStatus
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order, place_order
 from exchange.orders.models import Order, OrderStatus, Trade
 from exchange.reconciliation.checks import reconcile
 from exchange.wallets.ledger import system_account
 from exchange.wallets.models import AccountKind, Balance, LedgerLine
+from matching_client import decode_output, output_stream
 from tests.pipeline import drain, running_engine
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -252,12 +260,6 @@ def test_redelivered_entries_have_no_effect(world):
     limit(alice, "SELL", "60000", "0.5")
     limit(bob, "BUY", "60000", "0.2")
     drain("BTCUSDT")
-    import redis
-    from django.conf import settings
-
-    from exchange.clearing.apply import apply_entries
-    from exchange.markets.models import Market
-    from matching_client import decode_output, output_stream
 
     client = redis.Redis.from_url(settings.REDIS_URL)
     entries = [
@@ -281,12 +283,6 @@ def test_redelivered_entries_have_no_effect(world):
 
 
 def test_each_user_gets_one_event_message_per_batch(world):
-    import json
-
-    import redis
-    from django.conf import settings
-
-    from exchange.clearing.user_events import channel
 
     alice, bob, a = world
     listener = redis.Redis.from_url(settings.REDIS_URL).pubsub()
@@ -388,8 +384,6 @@ def test_take_profit_market_buy_fires_when_price_falls(world):
 
 
 def test_halted_market_still_cancels(world):
-    from exchange.markets.actions import do_set_market_status
-    from exchange.markets.models import MarketStatus
 
     alice, _, a = world
     ask = limit(alice, "SELL", "60000", "0.1")

@@ -9,7 +9,7 @@ import pytest
 from exchange.core.errors import DomainError
 from exchange.markets.actions import do_set_market_status
 from exchange.markets.models import MarketStatus
-from exchange.orders.actions import place_order
+from exchange.orders.actions import check_place_order, do_place_orders, place_order
 from exchange.orders.models import Order, OrderStatus
 from exchange.wallets.models import Balance, JournalEntry, LedgerLine
 
@@ -126,7 +126,6 @@ def test_stop_orders_start_pending_trigger(trader):
 
 
 def test_batch_is_all_or_nothing(trader, assets):
-    from exchange.orders.actions import check_place_order, do_place_orders
 
     # given two orders that fit and a third that does not
     fits = [check_place_order(**{**LIMIT_BUY, "quantity": "0.005"}) for _ in range(2)]

@@ -1,0 +1,1 @@
+"""Support for the chaos test: the order-entry worker process, process supervision, audit."""

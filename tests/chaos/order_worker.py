@@ -1,0 +1,59 @@
+"""The chaos test's order-entry worker: random orders and cancels through exchange.orders.actions.
+
+    python -m tests.chaos.order_worker --seed 7 --count 5000 --users 3,4,5 --progress FILE
+
+Needs DATABASE_URL and REDIS_URL of the system under test. Every action ends
+with one line appended to the progress file, written straight through to the
+OS, so a SIGKILL loses at most the line of the action in flight:
+
+    P <order_id> <symbol>   order accepted by entry (committed; PLACE appended after commit)
+    K <order_id> <symbol>   order committed, then the worker SIGKILLed itself before the
+                            PLACE append (--crash-share): only the sweeper can deliver it
+    p <code>                order rejected by entry (a DomainError)
+    C <order_id> <symbol>   cancel requested and sent
+    c <code>                cancel rejected by entry
+    A <symbol> <n>          cancel-all requested for n open orders
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+from collections.abc import Sequence
+
+import django
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--count", type=int, required=True, help="actions to perform")
+    parser.add_argument("--users", required=True, help="comma-separated user ids")
+    parser.add_argument("--progress", required=True, help="file to append one line per action")
+    parser.add_argument(
+        "--crash-share",
+        type=float,
+        default=0.0,
+        help="share of orders after whose commit the worker SIGKILLs itself before the append",
+    )
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
+    django.setup()
+    from tests.chaos.entry import Worker  # models import only after setup
+
+    with open(args.progress, "a", buffering=1) as progress:
+        worker = Worker(
+            random.Random(args.seed),
+            [int(u) for u in args.users.split(",")],
+            progress=progress,
+            crash_share=args.crash_share,
+        )
+        for _ in range(args.count):
+            progress.write(worker.act() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

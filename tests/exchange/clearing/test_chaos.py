@@ -1,0 +1,238 @@
+"""Chaos (issue 4): random order flow while the engine, clearing and order entry die and restart.
+
+Three real processes - the matching engine, ``manage.py runclearing`` and an
+order-entry worker (tests/chaos/order_worker.py) - are each SIGKILLed at
+random moments and restarted while random orders and cancels from many
+users flow through two markets; the sweeper runs as Celery beat would. Once
+the streams drain, the database must agree with the engine's output exactly.
+
+CHAOS_ACTIONS sets the number of order and cancel actions (default 20000),
+CHAOS_SEED replays a run (the seed is printed).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db.models import Count
+
+from exchange.accounts.models import User
+from exchange.clearing.models import DeadLetter
+from exchange.markets.actions import do_create_market
+from exchange.markets.filters import lots_to_qty, price_to_ticks, qty_to_lots
+from exchange.markets.models import Market
+from exchange.orders.lock import units_to_quote
+from exchange.orders.models import OPEN_STATUSES, STOP_TYPES, Order, OrderStatus, Side, Trade
+from exchange.reconciliation.checks import reconcile
+from matching_client import DoneReason, ResultCode
+from tests.chaos.audit import EngineOutput, OrderFacts, engine_output, replay_differences
+from tests.chaos.supervisor import ChaosConfig, ChaosRun
+from tests.chaos.world import FUNDING, MARKETS, SYMBOLS
+from tests.test_processes import database_url
+
+ACTIONS = int(os.environ.get("CHAOS_ACTIONS", "20000"))
+USERS = 60
+KILLS_PER_PROCESS = 10
+CHAOS_TIMEOUT_S = 60 + ACTIONS * 0.05
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.timeout(int(CHAOS_TIMEOUT_S) + 1200),
+]
+# The engine's DONE reasons as order statuses, stated here rather than taken from clearing.
+DONE_STATUS = {
+    DoneReason.FILLED: OrderStatus.FILLED,
+    DoneReason.CANCELED: OrderStatus.CANCELED,
+    DoneReason.EXPIRED: OrderStatus.EXPIRED,
+    DoneReason.STP_EXPIRED: OrderStatus.EXPIRED,
+    DoneReason.LOCK_EXHAUSTED: OrderStatus.EXPIRED,
+}
+
+
+def report(text: str) -> None:
+    """Shown with -s, and by pytest with the captured output of a failure."""
+    print(text, flush=True)  # noqa: T201 - the seed and the figures are the test's report
+
+
+@pytest.fixture
+def markets(assets) -> dict[str, Market]:
+    return {
+        spec.symbol: do_create_market(
+            base=assets[spec.base],
+            quote=assets[spec.quote],
+            tick_size=spec.tick_size,
+            step_size=spec.step_size,
+            min_qty=spec.min_qty,
+            max_qty=spec.max_qty,
+            min_notional=spec.min_notional,
+            maker_fee=spec.maker_fee,
+            taker_fee=spec.taker_fee,
+        )
+        for spec in MARKETS
+    }
+
+
+@pytest.fixture
+def traders(assets, fund) -> list[int]:
+    ids = []
+    for n in range(USERS):
+        user = User.objects.create_user(email=f"trader{n}@chaos.example.com")  # no password
+        for code, amount in FUNDING.items():
+            fund(user, assets[code], amount)
+        ids.append(user.pk)
+    return ids
+
+
+def expected_open_status(order: dict, facts: OrderFacts) -> str:
+    if facts.trades:
+        return OrderStatus.PARTIALLY_FILLED
+    if order["type"] in STOP_TYPES and not facts.triggered:
+        return OrderStatus.PENDING_TRIGGER
+    return OrderStatus.NEW
+
+
+def db_trades(market: Market) -> list[tuple[int, int, int, int, int]]:
+    """(trade_id, maker order, taker order, price ticks, qty lots) of every Trade row."""
+    rows = Trade.objects.filter(market=market).values_list(
+        "trade_id", "maker_order_id", "taker_order_id", "price", "qty"
+    )
+    return sorted(
+        (tid, maker, taker, price_to_ticks(market, price), qty_to_lots(market, qty))
+        for tid, maker, taker, price, qty in rows
+    )
+
+
+def order_mismatches(market: Market, out: EngineOutput) -> list[str]:
+    """Every difference between the market's Order rows and the engine's output."""
+    trade_counts: Counter[int] = Counter()
+    for role in ("maker_order", "taker_order"):
+        rows = Trade.objects.filter(market=market).values(role).annotate(n=Count("id"))
+        trade_counts.update({row[role]: row["n"] for row in rows})
+    problems = []
+    orders = Order.objects.filter(market=market).values()
+    for order in orders:
+        oid = order["id"]
+        facts = out.orders.get(oid)
+        if facts is None or not facts.place_results:
+            problems.append(f"order {oid}: the engine never received it (lost)")
+            continue
+        first, *again = facts.place_results
+        got = (
+            order["status"],
+            order["executed_qty"],
+            order["cumulative_quote_qty"],
+            trade_counts[oid],
+            order["locked_remaining"],
+        )
+        if first != ResultCode.OK:
+            want = (OrderStatus.REJECTED, Decimal(0), Decimal(0), 0, Decimal(0))
+            if order["reject_reason"] != first.name:
+                problems.append(f"order {oid}: reject reason {order['reject_reason']!r} != {first}")
+        else:
+            spent = (
+                units_to_quote(market, facts.quote_units)
+                if order["side"] == Side.BUY
+                else lots_to_qty(market, facts.lots)
+            )
+            status = (
+                DONE_STATUS[facts.dones[0]] if facts.dones else expected_open_status(order, facts)
+            )
+            want = (
+                status,
+                lots_to_qty(market, facts.lots),
+                units_to_quote(market, facts.quote_units),
+                facts.trades,
+                Decimal(0) if facts.dones else order["locked"] - spent,
+            )
+        if got != want:
+            problems.append(f"order {oid} ({order['type']}): database {got} != engine {want}")
+        if any(result != ResultCode.DUPLICATE for result in again) or len(facts.dones) > 1:
+            problems.append(
+                f"order {oid}: PLACE results {facts.place_results}, DONEs {facts.dones}"
+            )
+        if order["accepted_at"] is None:
+            problems.append(f"order {oid}: never marked accepted")
+    unknown = set(out.orders) - {o["id"] for o in orders}
+    if unknown:
+        problems.append(f"engine orders without a row: {sorted(unknown)[:20]}")
+    return problems
+
+
+def test_orders_survive_sigkill_of_engine_clearing_and_order_entry(
+    redis_client, markets, traders, tmp_path
+):
+    seed = int(os.environ.get("CHAOS_SEED") or random.SystemRandom().randrange(2**32))
+    report(f"\nchaos seed {seed} (CHAOS_SEED={seed} replays it), {ACTIONS} actions")
+    # given two markets, USERS funded users, and the engine, clearing and worker processes
+    config = ChaosConfig(
+        actions=ACTIONS,
+        kills_per_process=KILLS_PER_PROCESS,
+        symbols=SYMBOLS,
+        user_ids=tuple(traders),
+        database_url=database_url(),
+        snapshot_every=max(100, ACTIONS // 40),
+        # about KILLS_PER_PROCESS crashes right between an order's commit and its PLACE append
+        crash_share=1.5 * KILLS_PER_PROCESS / ACTIONS,
+        timeout_s=CHAOS_TIMEOUT_S,
+    )
+    chaos = ChaosRun(config, seed=seed, workdir=tmp_path)
+    started = time.monotonic()
+    try:
+        # when each process is SIGKILLed at KILLS_PER_PROCESS random moments and restarted
+        chaos.run()
+        chaos_s = time.monotonic() - started
+        chaos.worker.stop()
+        # and the streams drain, the sweeper re-sending what never reached the engine
+        rounds = chaos.settle()
+        settle_s = time.monotonic() - started - chaos_s
+    finally:
+        exits = chaos.stop()
+    records = chaos.progress.records()
+    rejections = Counter(r[1] for r in records if r[0] in ("p", "c"))
+    report(
+        f"kills {chaos.kills}, worker crashes after commit {chaos.worker_crashes}, "
+        f"worker seeds {chaos.worker_seeds}; {chaos.sweeps} sweeps "
+        f"during chaos, {rounds} final sweep rounds; chaos {chaos_s:.1f}s, settle {settle_s:.1f}s"
+        f"\nactions {dict(Counter(r[0] for r in records))}, entry rejections {dict(rejections)}"
+    )
+
+    # then the engine and clearing still shut down cleanly
+    assert exits["engine"] == 0 and exits["clearing"] == 0, exits
+    # and every order that entry accepted is in the database
+    accepted = {int(r[1]) for r in records if r[0] in ("P", "K")}
+    assert accepted - set(Order.objects.values_list("pk", flat=True)) == set()
+    # and the ledger reconciles, with nothing parked
+    result = reconcile()
+    assert result.ok, "\n".join(map(str, result.violations[:50]))
+    assert not DeadLetter.objects.exists(), list(DeadLetter.objects.values("entry_id", "error"))
+    for symbol, market in markets.items():
+        out = engine_output(redis_client, symbol)
+        resent = sum(len(facts.place_results) > 1 for facts in out.orders.values())
+        report(
+            f"{symbol}: {len(out.input_ids)} input entries, {len(out.orders)} orders "
+            f"({resent} sent again by the sweeper), {len(out.trades)} trades"
+        )
+        # and the engine answered every input entry once across its restarts, with
+        # exactly the bytes an engine that never crashed writes
+        assert out.output_ids == out.input_ids
+        assert replay_differences(redis_client, symbol) == []
+        # and the database holds exactly the engine's trades, each once
+        engine_trades = sorted(out.trades)
+        assert [t[0] for t in engine_trades] == list(range(1, len(engine_trades) + 1))
+        assert db_trades(market) == engine_trades
+        # and every order's status, executed quantity, quote, trade count and lock agree
+        problems = order_mismatches(market, out)
+        assert not problems, f"{len(problems)} mismatches:\n" + "\n".join(problems[:40])
+    # and no finished order holds funds
+    finished = Order.objects.exclude(status__in=OPEN_STATUSES)
+    assert not finished.filter(locked_remaining__gt=0).exists()
+    # and after its kills the engine resumed from a snapshot, replaying only the rest
+    resumed = chaos.engine_resumes_from_snapshot()
+    assert all(resumed[s] > 0 for s in SYMBOLS), resumed
+    statuses = Counter(Order.objects.values_list("status", flat=True))
+    report(f"order statuses {dict(statuses)}; {time.monotonic() - started:.1f}s in all")

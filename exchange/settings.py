@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "exchange.markets",
     "exchange.orders",
     "exchange.clearing",
+    "exchange.marketdata",
     "exchange.reconciliation",
 ]
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MarketDataConfig(AppConfig):
+    name = "exchange.marketdata"
+    label = "marketdata"

@@ -1,0 +1,30 @@
+"""``python manage.py runmarketdata``: depth, trades, tickers and klines from engine output."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from exchange.marketdata.runner import run_market_data
+
+logger = logging.getLogger("exchange.marketdata")
+
+
+class Command(BaseCommand):
+    help = "Follow every market's engine output and keep market data; stop with SIGTERM."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--markets", default="", help="Comma-separated symbols (default: all).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        symbols = [s for s in options["markets"].upper().split(",") if s]
+        feeds = run_market_data(symbols=symbols or None, stop=stop)
+        logger.info("market data for %s", ", ".join(f.symbol for f in feeds))
+        stop.wait()

@@ -1,0 +1,121 @@
+"""The market-data process: one thread per market.
+
+On start it replays the market's whole output stream into memory (the state
+is a pure function of the stream), storing klines only past its checkpoint,
+so a restart neither loses nor double-counts anything. It then follows the
+stream through the consumer group ``marketdata``: each batch updates the
+state, upserts the touched klines with the checkpoint in one transaction, and
+replaces the Redis snapshots that REST reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import redis
+from django.db import close_old_connections
+from django.db.utils import InterfaceError, OperationalError
+
+from exchange.clearing.apply import parse_entry_id
+from exchange.core.redis import get_redis
+from exchange.marketdata.models import MarketDataCheckpoint
+from exchange.marketdata.state import MarketState
+from exchange.marketdata.stats import Bar
+from exchange.marketdata.store import Units, publish_snapshots, store_klines
+from exchange.markets.models import Market
+from matching_client import EventConsumer, OutputEntry, decode_output, output_stream
+
+logger = logging.getLogger(__name__)
+
+GROUP = "marketdata"
+FIELD = b"d"
+OUTAGES = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+class MarketDataFeed:
+    def __init__(
+        self,
+        market: Market,
+        *,
+        consumer: str = "marketdata",
+        batch_size: int = 1000,
+        block_ms: int = 100,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.market = market
+        self.symbol = market.symbol
+        self.units = Units(market)
+        self.state = MarketState(market.symbol)
+        self.redis = get_redis()
+        self.consumer = EventConsumer(self.redis, group=GROUP, consumer=consumer)
+        self.batch_size = batch_size
+        self.block_ms = block_ms
+        self.stop = stop or threading.Event()
+        self.stored_up_to = (0, 0)
+        self.ready = False
+
+    def _apply(self, entries: list[OutputEntry]) -> None:
+        bars: dict[tuple[str, int], Bar] = {}
+        for entry in entries:
+            _, touched = self.state.apply(entry)
+            if parse_entry_id(entry.entry_id) > self.stored_up_to:
+                bars.update(touched)
+        if entries and parse_entry_id(entries[-1].entry_id) > self.stored_up_to:
+            store_klines(self.market, self.units, bars.values(), entries[-1].entry_id)
+            self.stored_up_to = parse_entry_id(entries[-1].entry_id)
+
+    def catch_up(self) -> None:
+        """Replay the stream from its start, then join the group at the replayed end."""
+        checkpoint = MarketDataCheckpoint.objects.filter(symbol=self.symbol).first()
+        self.stored_up_to = parse_entry_id(checkpoint.last_entry_id if checkpoint else "0-0")
+        stream, start = output_stream(self.symbol), "-"
+        while True:
+            chunk: Any = self.redis.xrange(stream, start, "+", count=self.batch_size)
+            entries = [
+                decode_output(self.symbol, eid.decode(), fields[FIELD]) for eid, fields in chunk
+            ]
+            self._apply(entries)
+            if len(chunk) < self.batch_size:
+                break
+            start = "(" + chunk[-1][0].decode()
+        last = self.state.last_entry_id
+        if not self.consumer.ensure_group(self.symbol, start_id=last):
+            self.redis.xgroup_setid(stream, GROUP, last)
+        publish_snapshots(self.market, self.units, self.state)
+        self.ready = True
+        logger.info("market data %s: replayed up to %s", self.symbol, last)
+
+    def step(self) -> int:
+        """Follow the stream by one batch; return the number of entries applied."""
+        if not self.ready:
+            self.catch_up()
+        entries = self.consumer.read(self.symbol, count=self.batch_size, block_ms=self.block_ms)
+        if not entries:
+            return 0
+        self._apply(entries)
+        publish_snapshots(self.market, self.units, self.state)
+        self.consumer.ack(self.symbol, [e.entry_id for e in entries])
+        return len(entries)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                close_old_connections()
+                self.step()
+            except OUTAGES:
+                logger.warning("market data %s: outage, retrying", self.symbol, exc_info=True)
+                self.ready = False  # rebuild from the stream once the outage is over
+                time.sleep(0.5)
+
+
+def run_market_data(*, symbols: list[str] | None, stop: threading.Event) -> list[MarketDataFeed]:
+    markets = Market.objects.all()
+    if symbols:
+        markets = markets.filter(symbol__in=symbols)
+    feeds = [MarketDataFeed(m, stop=stop) for m in markets]
+    for feed in feeds:
+        threading.Thread(target=feed.run, name=f"marketdata-{feed.symbol}", daemon=True).start()
+    return feeds

@@ -1,0 +1,68 @@
+"""Public market data reads (REST, GraphQL, Binance, FMZ all read these)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db.models import QuerySet
+
+from exchange.core.redis import get_redis
+from exchange.marketdata.errors import MarketDataError, MarketDataErrorCode
+from exchange.marketdata.intervals import INTERVALS
+from exchange.marketdata.models import Kline
+from exchange.marketdata.store import depth_key, ticker_key, trades_key
+from exchange.markets.models import Market
+
+MAX_KLINES = 1000
+
+
+def _load(key: str, default: Any) -> Any:
+    raw = get_redis().get(key)
+    return json.loads(raw) if raw else default
+
+
+def order_book(market: Market, *, limit: int = 100) -> dict[str, Any]:
+    """The market-data depth snapshot cut to ``limit`` levels per side, with its lastUpdateId."""
+    depth = _load(depth_key(market.symbol), {"lastUpdateId": 0, "bids": [], "asks": []})
+    return {
+        "lastUpdateId": depth["lastUpdateId"],
+        "bids": depth["bids"][:limit],
+        "asks": depth["asks"][:limit],
+    }
+
+
+def recent_trades(market: Market, *, limit: int = 500) -> list[dict[str, Any]]:
+    trades: list[dict[str, Any]] = _load(trades_key(market.symbol), [])
+    return trades[-limit:] if limit else []
+
+
+def ticker_24h(market: Market) -> dict[str, Any] | None:
+    ticker: dict[str, Any] | None = _load(ticker_key(market.symbol), None)
+    return ticker
+
+
+def kline_list(
+    market: Market,
+    *,
+    interval: str,
+    start: int | None = None,
+    end: int | None = None,
+    limit: int = 500,
+) -> QuerySet[Kline]:
+    """Klines oldest first; with only ``end`` or neither, the latest ``limit`` ones."""
+    if interval not in INTERVALS:
+        raise MarketDataError(
+            MarketDataErrorCode.INVALID_INTERVAL,
+            f"Invalid interval {interval!r}; use one of {', '.join(INTERVALS)}.",
+        )
+    rows = Kline.objects.filter(market=market, interval=interval)
+    if start is not None:
+        rows = rows.filter(open_time__gte=start)
+    if end is not None:
+        rows = rows.filter(open_time__lte=end)
+    limit = max(1, min(limit, MAX_KLINES))
+    if start is not None:
+        return rows.order_by("open_time")[:limit]
+    latest = rows.order_by("-open_time").values_list("pk", flat=True)[:limit]
+    return Kline.objects.filter(pk__in=list(latest)).order_by("open_time")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from exchange.accounts.models import ApiKey, User
 from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.core.errors import DomainError
-from exchange.markets.actions import do_set_market_status
+from exchange.markets.actions import do_create_market, do_set_market_status
 from exchange.markets.models import FeeOverride, Market, MarketStatus
 from exchange.orders.models import Order, Trade
 from exchange.wallets.actions import do_adjust_balance, do_approve_withdrawal, do_reject_withdrawal
@@ -74,7 +74,17 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     search_fields = ("label", "user__email", "key")
     # The encrypted secret is never shown, not even encrypted.
     exclude = ("secret_encrypted",)
-    readonly_fields = ("user", "key", "kind", "public_key", "created_at")
+    # Permissions and whitelist change only through the owner's create/revoke actions.
+    readonly_fields = (
+        "user",
+        "key",
+        "kind",
+        "public_key",
+        "permissions",
+        "ip_whitelist",
+        "created_at",
+        "revoked_at",
+    )
     actions = ("revoke",)
 
     @admin.display(description="key")
@@ -228,6 +238,32 @@ class MarketAdmin(admin.ModelAdmin[Market]):
     list_filter = ("status", "quote")
     search_fields = ("symbol",)
     actions = ("halt", "resume")
+    # The engine's integers are read with tick and step, and the engine hears of status
+    # changes only through the actions: none of these may change by editing the row.
+    frozen = ("symbol", "base", "quote", "tick_size", "step_size", "status")
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Market | None = None
+    ) -> tuple[str, ...]:
+        return self.frozen if obj is not None else ("status",)
+
+    def save_model(self, request: HttpRequest, obj: Market, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = do_create_market(
+            base=obj.base,
+            quote=obj.quote,
+            tick_size=obj.tick_size,
+            step_size=obj.step_size,
+            min_qty=obj.min_qty,
+            max_qty=obj.max_qty,
+            min_notional=obj.min_notional,
+            maker_fee=obj.maker_fee,
+            taker_fee=obj.taker_fee,
+            symbol=obj.symbol or None,
+        )
+        obj.pk = created.pk
 
     def _set(self, request: HttpRequest, queryset: QuerySet[Market], status: MarketStatus) -> None:
         for market in queryset:

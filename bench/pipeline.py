@@ -175,7 +175,6 @@ def clear_backlog(batch_size: int) -> tuple[int, int, float]:
 
     clearer = MarketClearer(
         Market.objects.select_related("base", "quote").get(symbol=SYMBOL),
-        consumer="bench",
         batch_size=batch_size,
         block_ms=50,
     )
@@ -266,7 +265,6 @@ def main() -> None:
             stop = threading.Event()
             clearer = MarketClearer(
                 Market.objects.select_related("base", "quote").get(symbol=SYMBOL),
-                consumer="bench",
                 batch_size=args.batch_size,
                 stop=stop,
             )

@@ -8,6 +8,7 @@ wheel (see ``exchange.embedded_redis``).
 from __future__ import annotations
 
 import base64
+import decimal
 import hashlib
 import os
 from pathlib import Path
@@ -17,6 +18,11 @@ import environ
 
 # Lets ModelAdmin[Model] and friends be subscripted at run time, as the type stubs expect.
 django_stubs_ext.monkeypatch()
+
+# Money: no Decimal operation on NUMERIC(36, 18) values may round (Python's default
+# precision is 28 digits). DefaultContext seeds every thread started from now on.
+decimal.DefaultContext.prec = 80
+decimal.getcontext().prec = 80
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"

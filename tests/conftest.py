@@ -48,7 +48,7 @@ def make_user(db: None) -> Callable[..., User]:
 
 @pytest.fixture
 def assets(db: None) -> dict[str, Asset]:
-    specs = [("BTC", "Bitcoin", 8), ("ETH", "Ether", 8), ("USDT", "Tether USD", 6)]
+    specs = [("BTC", "Bitcoin", 8), ("ETH", "Ether", 8), ("USDT", "Tether USD", 8)]
     return {
         code: Asset.objects.get_or_create(code=code, defaults={"name": name, "precision": prec})[0]
         for code, name, prec in specs

@@ -14,7 +14,7 @@ import redis
 from django.conf import settings
 
 from exchange.clearing.apply import parse_entry_id
-from exchange.clearing.models import Checkpoint
+from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.clearing.runner import MarketClearer
 from exchange.markets.models import Market
 from matching_client import input_stream
@@ -67,12 +67,12 @@ def drain(*symbols: str, timeout: float = 20.0) -> None:
     clearers = {
         s: MarketClearer(
             Market.objects.select_related("base", "quote").get(symbol=s),
-            consumer="test-clearing",
             block_ms=20,
         )
         for s in symbols
     }
     targets = {s: parse_entry_id(last_input_id(client, s)) for s in symbols}
+    parked_before = DeadLetter.objects.count()
     deadline = time.monotonic() + timeout
     while True:
         for clearer in clearers.values():
@@ -86,5 +86,6 @@ def drain(*symbols: str, timeout: float = 20.0) -> None:
             for s in symbols
         }
         if all(done.values()):
+            assert DeadLetter.objects.count() == parked_before, list(DeadLetter.objects.values())
             return
         assert time.monotonic() < deadline, f"clearing did not catch up: {done}"

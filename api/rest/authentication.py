@@ -22,7 +22,6 @@ from exchange.accounts.signing import (
 )
 
 API_KEY_HEADER = "HTTP_X_MBX_APIKEY"
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 class SignedApiKeyAuthentication(BaseAuthentication):
@@ -36,9 +35,9 @@ class SignedApiKeyAuthentication(BaseAuthentication):
         if not header:
             return None
         django_request = request._request
-        body = ""
-        if django_request.content_type == FORM_CONTENT_TYPE:
-            body = django_request.body.decode("utf-8", errors="replace")
+        # Every body byte is signed, whatever its content type: an unsigned JSON body
+        # next to a signed query string must not be able to change the request.
+        body = django_request.body.decode("utf-8", errors="replace")
         signed = SignedRequest(
             api_key=header.strip(),
             query_string=django_request.META.get("QUERY_STRING", ""),

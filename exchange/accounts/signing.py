@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -22,6 +23,8 @@ from django.conf import settings
 from exchange.accounts.errors import ApiKeyError, ApiKeyErrorCode
 from exchange.accounts.models import ApiKey, ApiKeyKind
 from exchange.accounts.secrets import decrypt_secret
+
+DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(frozen=True)
@@ -54,14 +57,14 @@ def merged_params(query_string: str, body: str) -> dict[str, str]:
 
 def _check_timestamp(params: dict[str, str], now_ms: int) -> None:
     raw_ts = params.get("timestamp")
-    if raw_ts is None or not raw_ts.isdigit():
+    if raw_ts is None or not DIGITS.fullmatch(raw_ts):
         raise ApiKeyError(
             ApiKeyErrorCode.TIMESTAMP_MISSING,
             "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
         )
     raw_window = params.get("recvWindow", str(settings.SIGNED_REQUEST_DEFAULT_RECV_WINDOW_MS))
     if (
-        not raw_window.isdigit()
+        not DIGITS.fullmatch(raw_window)
         or not 0 < int(raw_window) <= settings.SIGNED_REQUEST_MAX_RECV_WINDOW_MS
     ):
         raise ApiKeyError(
@@ -92,7 +95,7 @@ def _signature_matches(api_key: ApiKey, payload: str, signature: str) -> bool:
         return True
     secret = decrypt_secret(api_key.secret_encrypted)
     expected = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.lower())
+    return hmac.compare_digest(expected.encode(), signature.lower().encode("utf-8", "replace"))
 
 
 def verify_signed_request(request: SignedRequest, *, now_ms: int) -> ApiKey:

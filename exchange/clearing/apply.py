@@ -193,8 +193,9 @@ class _Batch:
         seller_rate = (
             self.rates_for(seller).maker if buyer_is_taker else self.rates_for(seller).taker
         )
-        buyer_fee = (qty * buyer_rate).quantize(self.base_exp, rounding=ROUND_UP)
-        seller_fee = (quote * seller_rate).quantize(self.quote_exp, rounding=ROUND_UP)
+        # Rounded up to the asset's precision, never more than what the side receives.
+        buyer_fee = min(qty, (qty * buyer_rate).quantize(self.base_exp, rounding=ROUND_UP))
+        seller_fee = min(quote, (quote * seller_rate).quantize(self.quote_exp, rounding=ROUND_UP))
 
         for order, spent in ((buyer, quote), (seller, qty)):
             if order.locked_remaining < spent:

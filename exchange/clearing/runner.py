@@ -1,51 +1,61 @@
-"""The clearing process: one thread per market, consumer group ``clearing`` on its output stream.
+"""The clearing process: one thread per market, reading its output stream from the checkpoint.
 
-Each loop reads a batch (its own un-acknowledged entries first, after a
-restart), applies it in one transaction (``apply.apply_entries``), ACKs after
-commit and publishes user events. An entry that cannot be decoded or applied
-is parked: a ``DeadLetter`` row (shown in the admin) and an entry on the
-stream ``clearing:{SYMBOL}:dead``; the checkpoint moves past it in the same
-transaction. Nothing is ever sent back to the engine. A database or Redis
-outage is waited out, not parked.
+The database decides what comes next: each step reads the entries after the
+market's checkpoint (``XREAD``, blocking when there are none), applies them in
+one transaction (``apply.apply_entries``, which skips anything at or below the
+checkpoint it locks), then publishes user events. So a crash, an outage in
+the middle of a batch, a renamed process or two clearers running at once can
+neither skip nor repeat an entry. The consumer group ``clearing`` is moved to
+the checkpoint after each commit, for lag monitoring and stream trimming.
+
+An entry that cannot be decoded or that the database contradicts is parked:
+a ``DeadLetter`` row (shown in the admin) and an entry on the stream
+``clearing:{SYMBOL}:dead``; the checkpoint moves past it in the same
+transaction. Nothing is ever sent back to the engine. Outages and unexpected
+errors are retried after a pause, never parked.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import redis
-from django.db import DatabaseError, close_old_connections, transaction
-from django.db.utils import InterfaceError, OperationalError
+from django.db import close_old_connections, transaction
+from django.db.utils import DataError, IntegrityError
 
 from exchange.clearing.apply import ClearingError, advance_checkpoint, apply_entries
-from exchange.clearing.models import DeadLetter
+from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.clearing.user_events import publish
 from exchange.core.errors import DomainError
 from exchange.core.redis import get_redis
 from exchange.markets.models import Market
-from matching_client import EventConsumer, OutputEntry, ProtocolError, decode_output, output_stream
+from matching_client import OutputEntry, ProtocolError, decode_output, output_stream
 
 logger = logging.getLogger(__name__)
 
 GROUP = "clearing"
 FIELD = b"d"
 RETRY_DELAY_S = 0.5
-OUTAGES = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError, OSError)
+# What an entry itself can cause; anything else (an outage, a bug) is retried, not parked.
+POISON = (
+    ClearingError,
+    DomainError,
+    ArithmeticError,
+    ValueError,
+    KeyError,
+    IntegrityError,
+    DataError,
+)
 
 RawEntry = tuple[str, bytes]
 
 
 def dead_letter_stream(symbol: str) -> str:
     return f"clearing:{{{symbol}}}:dead"
-
-
-def default_consumer_name() -> str:
-    return f"clearing-{socket.gethostname()}"
 
 
 class MarketClearer:
@@ -55,7 +65,6 @@ class MarketClearer:
         self,
         market: Market,
         *,
-        consumer: str,
         batch_size: int = 1000,
         block_ms: int = 200,
         stop: threading.Event | None = None,
@@ -63,22 +72,24 @@ class MarketClearer:
         self.market = market
         self.symbol = market.symbol
         self.redis = get_redis()
-        self.consumer = EventConsumer(self.redis, group=GROUP, consumer=consumer)
         self.batch_size = batch_size
         self.block_ms = block_ms
         self.stop = stop or threading.Event()
         self.cleared_entries = 0
         self.cleared_trades = 0
-        self._group_ready = False
-        self._pending = True
+        self.position: str | None = None  # the checkpoint as last read or written
 
-    def _read(self, start: str) -> list[RawEntry]:
-        reply: Any = self.redis.xreadgroup(
-            GROUP,
-            self.consumer.consumer,
-            {output_stream(self.symbol): start},
-            count=self.batch_size,
-            block=self.block_ms if start == ">" else None,
+    def _checkpoint(self) -> str:
+        row = (
+            Checkpoint.objects.filter(symbol=self.symbol)
+            .values_list("last_entry_id", flat=True)
+            .first()
+        )
+        return row or "0-0"
+
+    def _read(self, after: str) -> list[RawEntry]:
+        reply: Any = self.redis.xread(
+            {output_stream(self.symbol): after}, count=self.batch_size, block=self.block_ms
         )
         if not reply:
             return []
@@ -90,19 +101,25 @@ class MarketClearer:
         ]
 
     def step(self) -> int:
-        """Read and clear one batch; return the number of entries read.
-
-        After a (re)start the first batches are this consumer's own
-        un-acknowledged entries, then new ones.
-        """
-        if not self._group_ready:
-            self.consumer.ensure_group(self.symbol, start_id="0")
-            self._group_ready = True
-        raw = self._read("0") if self._pending else []
-        if not raw:
-            self._pending = False
-            raw = self._read(">")
-        self.process(raw)
+        """Read and clear the next batch after the checkpoint; return the number of entries read."""
+        if self.position is None:
+            self.position = self._checkpoint()
+        raw = self._read(self.position)
+        try:
+            self.process(raw)
+        except BaseException:
+            self.position = None  # re-read from the database's checkpoint
+            raise
+        if raw:
+            self.position = raw[-1][0]
+            try:
+                self.redis.execute_command(
+                    "XGROUP", "SETID", output_stream(self.symbol), GROUP, self.position
+                )
+            except redis.ResponseError:
+                self.redis.xgroup_create(
+                    output_stream(self.symbol), GROUP, id=self.position, mkstream=True
+                )
         return len(raw)
 
     def run(self) -> None:
@@ -110,12 +127,14 @@ class MarketClearer:
             try:
                 close_old_connections()
                 self.step()
-            except OUTAGES:
-                logger.warning("clearing %s: outage, retrying", self.symbol, exc_info=True)
+            except Exception:
+                logger.exception(
+                    "clearing %s: step failed; retrying from the checkpoint", self.symbol
+                )
                 time.sleep(RETRY_DELAY_S)
 
     def process(self, raw: Sequence[RawEntry]) -> None:
-        """Apply, park and ACK a batch of raw entries, in stream order."""
+        """Apply and park a batch of raw entries, in stream order."""
         run: list[OutputEntry] = []
         for entry_id, blob in raw:
             try:
@@ -125,17 +144,13 @@ class MarketClearer:
                 run = []
                 self.park(entry_id, blob, f"undecodable: {exc}")
         self._apply(run)
-        if raw:
-            self.consumer.ack(self.symbol, [entry_id for entry_id, _ in raw])
 
     def _apply(self, entries: list[OutputEntry]) -> None:
         if not entries:
             return
         try:
             result = apply_entries(self.market, entries)
-        except OUTAGES:
-            raise
-        except (ClearingError, DomainError, DatabaseError, ValueError, KeyError) as exc:
+        except POISON as exc:
             if len(entries) == 1:
                 self.park(entries[0].entry_id, None, f"{type(exc).__name__}: {exc}")
                 return
@@ -165,15 +180,13 @@ class MarketClearer:
 
 
 def run_clearing(
-    *, symbols: Sequence[str] | None, consumer: str, stop: threading.Event, batch_size: int = 1000
+    *, symbols: Sequence[str] | None, stop: threading.Event, batch_size: int = 1000
 ) -> list[MarketClearer]:
     """Start one clearing thread per market; return the clearers (threads are daemons)."""
     markets = Market.objects.select_related("base", "quote")
     if symbols:
         markets = markets.filter(symbol__in=symbols)
-    clearers = [
-        MarketClearer(m, consumer=consumer, stop=stop, batch_size=batch_size) for m in markets
-    ]
+    clearers = [MarketClearer(m, stop=stop, batch_size=batch_size) for m in markets]
     for clearer in clearers:
         threading.Thread(target=clearer.run, name=f"clearing-{clearer.symbol}", daemon=True).start()
     return clearers

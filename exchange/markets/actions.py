@@ -37,6 +37,10 @@ def do_create_market(
         problems.append("need 0 < min_qty <= max_qty, min_qty a multiple of step_size")
     if decimal_places(tick_size) > quote.precision:
         problems.append(f"tick_size finer than {quote.code} precision")
+    if decimal_places(tick_size) + decimal_places(step_size) > quote.precision:
+        problems.append(
+            f"tick_size x step_size (one trade's quote unit) finer than {quote.code} precision"
+        )
     if decimal_places(step_size) > base.precision:
         problems.append(f"step_size finer than {base.code} precision")
     if problems:

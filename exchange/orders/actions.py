@@ -132,7 +132,7 @@ def check_place_order(
             TimeInForce, time_in_force or "GTC", OrderErrorCode.INVALID_TIME_IN_FORCE, "timeInForce"
         )
     elif type_v in (OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT):
-        tif = TimeInForce.IOC  # market orders never rest
+        tif = TimeInForce.GTC  # what Binance reports for market orders; they never rest
 
     price_v = None
     if type_v in LIMIT_PRICED_TYPES:

@@ -73,16 +73,15 @@ def _send(commands: list[Command], what: str) -> bool:
     return True
 
 
-def send_place(order: Order) -> bool:
-    return _send([place_command(order)], f"PLACE of order {order.pk}")
-
-
 def send_places(orders: list[Order]) -> bool:
-    return (
-        _send([place_command(o) for o in orders], f"PLACE of {len(orders)} orders")
-        if orders
-        else True
-    )
+    """PLACE many orders in one round trip; an order that cannot be converted is logged, not sent."""
+    commands: list[Command] = []
+    for order in orders:
+        try:
+            commands.append(place_command(order))
+        except (ValueError, KeyError):
+            logger.exception("order %s cannot be expressed in engine units; not sent", order.pk)
+    return _send(commands, f"PLACE of {len(commands)} orders") if commands else True
 
 
 def send_cancel(order: Order) -> bool:

@@ -20,10 +20,6 @@ class OrderErrorCode(StrEnum):
     INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
     ORDER_NOT_OPEN = "ORDER_NOT_OPEN"
-    # Reported by the engine (the order is then REJECTED and its funds released).
-    POST_ONLY_WOULD_TAKE = "POST_ONLY_WOULD_TAKE"
-    STOP_WOULD_TRIGGER_IMMEDIATELY = "STOP_WOULD_TRIGGER_IMMEDIATELY"
-    ENGINE_REJECTED = "ENGINE_REJECTED"
 
 
 class OrderError(DomainError):

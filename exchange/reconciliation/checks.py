@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection, transaction
+
 from exchange.core.money_db import sum_money
 from exchange.orders.selectors import open_order_locks
 from exchange.wallets.models import (
@@ -123,6 +125,17 @@ def _holds() -> dict[tuple[int, int], Decimal]:
 
 
 def reconcile(progress: Progress | None = None) -> Report:
+    """Check every invariant on one consistent snapshot of the database."""
+    if connection.in_atomic_block:
+        return _reconcile(progress)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return _reconcile(progress)
+
+
+def _reconcile(progress: Progress | None) -> Report:
     assets = dict(Asset.objects.values_list("pk", "code"))
     names = _account_names()
     kinds = dict(Account.objects.values_list("pk", "kind"))

@@ -252,3 +252,27 @@ def test_api_key_cannot_manage_api_keys(api_client, key):
     query += "&signature=" + hmac_sign(key.secret, query)
     response = api_client.get(f"/api/v1/api-keys?{query}", HTTP_X_MBX_APIKEY=key.api_key.key)
     assert response.status_code == 401
+
+
+def test_an_unsigned_json_body_cannot_ride_on_a_signed_query(api_client, key):
+    # given a signed query string that someone copied from a log
+    query = urlencode({"timestamp": now_ms()})
+    query += "&signature=" + hmac_sign(key.secret, query)
+    before = JournalEntry.objects.count()
+    # when they send it with a JSON body of their own
+    response = api_client.post(
+        f"{WITHDRAWALS}?{query}",
+        data={"asset": "BTC", "amount": "0.5", "network": "BTC", "address": "attacker"},
+        format="json",
+        HTTP_X_MBX_APIKEY=key.api_key.key,
+    )
+    # then the body is part of what must be signed
+    assert response.status_code == 401
+    assert response.json()["code"] == "SIGNATURE_INVALID"
+    assert_nothing_written(before)
+
+
+def test_a_non_ascii_signature_is_a_clear_error(api_client, key):
+    query = urlencode({"timestamp": now_ms()}) + "&signature=%C3%A9"
+    response = api_client.get(f"{WITHDRAWALS}?{query}", HTTP_X_MBX_APIKEY=key.api_key.key)
+    assert (response.status_code, response.json()["code"]) == (401, "SIGNATURE_INVALID")

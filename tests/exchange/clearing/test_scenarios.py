@@ -393,3 +393,44 @@ def test_halted_market_still_cancels(world):
     (ask,) = settled(ask)
     assert ask.status == OrderStatus.CANCELED
     assert bal(alice, a["BTC"]) == (D("1"), D(0))
+
+
+def test_fees_round_up_to_the_asset_precision(world):
+    alice, bob, a = world
+    limit(alice, "SELL", "60000.01", "0.0001")
+    bid = limit(bob, "BUY", "60000.01", "0.0001")
+    settled(bid)
+    trade = Trade.objects.get()
+    # quote 6.000001 USDT; maker fee 0.1% = 0.006000001, rounded up to 8 places
+    assert (trade.quote_qty, trade.maker_commission) == (D("6.000001"), D("0.00600001"))
+    assert bal(alice, a["USDT"]) == (D("100000") + D("6.000001") - D("0.00600001"), D(0))
+
+
+def test_an_outage_in_the_middle_of_a_batch_loses_nothing(world, monkeypatch):
+    from django.db.utils import OperationalError
+
+    from exchange.clearing import runner
+
+    alice, bob, a = world
+    limit(alice, "SELL", "60000", "0.5")
+    bid = limit(bob, "BUY", "60000", "0.2")
+    # given the database fails once, in the middle of clearing the batch
+    real_apply, calls = runner.apply_entries, []
+
+    def flaky(market, entries):
+        calls.append(len(entries))
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_apply(market, entries)
+
+    monkeypatch.setattr(runner, "apply_entries", flaky)
+    clearer = runner.MarketClearer(Market.objects.get(symbol="BTCUSDT"), block_ms=20)
+    with pytest.raises(OperationalError):
+        while True:
+            clearer.step()
+    # when clearing carries on
+    (bid,) = settled(bid)
+    # then every entry was applied once
+    assert bid.status == OrderStatus.FILLED
+    assert Trade.objects.count() == 1
+    assert bal(bob, a["BTC"]) == (D("1.1996"), D(0))

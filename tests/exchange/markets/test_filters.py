@@ -58,7 +58,7 @@ def test_quantity_below_min(assets):
     market = do_create_market(
         base=assets["ETH"],
         quote=assets["BTC"],
-        tick_size=Decimal("0.000001"),
+        tick_size=Decimal("0.00001"),
         step_size=Decimal("0.001"),
         min_qty=Decimal("0.01"),
         max_qty=Decimal("100"),
@@ -136,3 +136,17 @@ def test_fee_override_precedence(btcusdt, make_user):
     )
     rates = fee_rates_for(user_id=user.pk, market=btcusdt)
     assert (rates.maker, rates.taker) == (Decimal("0"), Decimal("0.0001"))
+
+
+def test_market_whose_trade_amounts_the_quote_asset_cannot_hold_is_refused(assets):
+    # 0.01 x 0.0000001 = 1e-9 USDT per trade unit, finer than USDT's 8 places
+    with pytest.raises(MarketError) as excinfo:
+        do_create_market(
+            base=assets["BTC"],
+            quote=assets["USDT"],
+            tick_size=Decimal("0.01"),
+            step_size=Decimal("0.0000001"),
+            min_qty=Decimal("0.0000001"),
+            max_qty=Decimal("1"),
+        )
+    assert "quote unit" in excinfo.value.message

@@ -60,7 +60,7 @@ def test_replay_with_different_amount_is_a_conflict(make_user, assets):
         ("abc", "INVALID_AMOUNT"),
         ("NaN", "INVALID_AMOUNT"),
         (0.1, "INVALID_AMOUNT"),
-        ("0.0000001", "AMOUNT_PRECISION"),
+        ("0.000000001", "AMOUNT_PRECISION"),
     ],
 )
 def test_bad_amounts_are_rejected(make_user, assets, amount, code):

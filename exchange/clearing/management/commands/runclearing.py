@@ -10,21 +10,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from exchange.clearing.runner import default_consumer_name, run_clearing
+from exchange.clearing.runner import run_clearing
 
 logger = logging.getLogger("exchange.clearing")
 
 
 class Command(BaseCommand):
-    help = "Clear every market's engine output (consumer group 'clearing'); stop with SIGTERM."
+    help = "Clear every market's engine output from its checkpoint; stop with SIGTERM."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--markets", default="", help="Comma-separated symbols (default: all).")
-        parser.add_argument(
-            "--consumer",
-            default=default_consumer_name(),
-            help="Consumer name; keep it stable across restarts.",
-        )
         parser.add_argument("--batch-size", type=int, default=1000)
         parser.add_argument(
             "--report-every", type=float, default=10.0, help="Seconds between log lines."
@@ -36,12 +31,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         symbols = [s for s in options["markets"].upper().split(",") if s]
         clearers = run_clearing(
-            symbols=symbols or None,
-            consumer=options["consumer"],
-            stop=stop,
-            batch_size=options["batch_size"],
+            symbols=symbols or None, stop=stop, batch_size=options["batch_size"]
         )
-        logger.info("clearing %s as %s", ", ".join(c.symbol for c in clearers), options["consumer"])
+        logger.info("clearing %s", ", ".join(c.symbol for c in clearers))
         while not stop.wait(options["report_every"]):
             logger.info(
                 "cleared: %s",

@@ -29,7 +29,7 @@ MARKETS = [
     # base, quote, tick, step, min_qty, max_qty, min_notional
     ("BTC", "USDT", "0.01", "0.00001", "0.00001", "9000", "5"),
     ("ETH", "USDT", "0.01", "0.0001", "0.0001", "90000", "5"),
-    ("ETH", "BTC", "0.000001", "0.001", "0.001", "100000", "0.0001"),
+    ("ETH", "BTC", "0.00001", "0.001", "0.001", "100000", "0.0001"),
 ]
 TRADERS = {
     "alice@example.com": {"USDT": "100000", "BTC": "2", "ETH": "20"},
@@ -44,8 +44,8 @@ RESTING_ORDERS = [
     ("BTCUSDT", "bob@example.com", "BUY", "64900.00", "0.05"),
     ("ETHUSDT", "alice@example.com", "SELL", "3210.00", "1"),
     ("ETHUSDT", "bob@example.com", "BUY", "3190.00", "1"),
-    ("ETHBTC", "alice@example.com", "SELL", "0.049500", "0.5"),
-    ("ETHBTC", "bob@example.com", "BUY", "0.049000", "0.5"),
+    ("ETHBTC", "alice@example.com", "SELL", "0.04950", "0.5"),
+    ("ETHBTC", "bob@example.com", "BUY", "0.04900", "0.5"),
 ]
 
 

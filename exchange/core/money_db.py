@@ -6,7 +6,7 @@ decimal type: it would turn ``0.1`` into a binary float. So on SQLite a
 decimals), whose text order is its numeric order for the ``>= 0`` / ``> 0``
 CHECK constraints, and arithmetic is done here in Python ``Decimal`` under
 SQLite's database-wide write lock (every transaction is IMMEDIATE, see
-settings). Code that adds to money or sums it goes through ``apply_delta``
+settings). Code that adds to money or sums it goes through ``apply_deltas``
 and ``sum_money`` instead of ``F()`` and ``Sum()``.
 """
 

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from exchange.accounts.actions import do_revoke_api_key
 from exchange.accounts.models import ApiKey, User
 from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.core.errors import DomainError
@@ -96,8 +97,10 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
 
     @admin.action(description="Revoke selected API keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} key(s).")
+        active = list(queryset.filter(revoked_at__isnull=True))
+        for api_key in active:
+            do_revoke_api_key(user=api_key.user, api_key_id=api_key.pk)
+        self.message_user(request, f"Revoked {len(active)} key(s).")
 
 
 @admin.register(Asset)

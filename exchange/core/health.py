@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import redis
 from django.db import DatabaseError, connection
 
 from exchange.core.redis import get_redis
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,9 @@ def check_database() -> CheckResult:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as exc:
-        return CheckResult(ok=False, detail=str(exc).strip() or exc.__class__.__name__)
+        # The probe is unauthenticated: name the failure, keep server details in the log.
+        logger.warning("health check: database unavailable", exc_info=True)
+        return CheckResult(ok=False, detail=exc.__class__.__name__)
     return CheckResult(ok=True, detail=connection.vendor)
 
 
@@ -30,7 +35,8 @@ def check_redis() -> CheckResult:
     try:
         get_redis().ping()
     except (redis.RedisError, OSError) as exc:
-        return CheckResult(ok=False, detail=str(exc) or exc.__class__.__name__)
+        logger.warning("health check: redis unavailable", exc_info=True)
+        return CheckResult(ok=False, detail=exc.__class__.__name__)
     return CheckResult(ok=True, detail="pong")
 
 

@@ -3,7 +3,7 @@
 A posting is a list of lines summing to zero per asset. Lines on holding
 accounts move the Balance row with one conditional update each
 (``apply_deltas``: never below zero), in a stable
-(account, asset, bucket) order so concurrent postings never deadlock and never
+(account, asset) order so concurrent postings never deadlock and never
 read-decide-write. The database CHECK constraints back the same rule.
 """
 

@@ -46,4 +46,4 @@ def test_database_down(client, monkeypatch):
     monkeypatch.setattr(connection, "cursor", refuse)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["checks"]["database"] == {"ok": False, "detail": "connection refused"}
+    assert response.json()["checks"]["database"] == {"ok": False, "detail": "OperationalError"}

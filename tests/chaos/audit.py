@@ -29,6 +29,7 @@ class OrderFacts:
     """One order as the engine's output tells it."""
 
     place_results: list[ResultCode] = field(default_factory=list)
+    first_place_ms: int = 0  # when the engine first saw its PLACE (input entry time)
     lots: int = 0
     quote_units: int = 0
     trades: int = 0
@@ -67,7 +68,9 @@ def engine_output(client: redis.Redis, symbol: str) -> EngineOutput:
     for entry_id, blob in outputs:
         entry = decode_output(symbol, entry_id, blob)
         if entry.command == CommandType.PLACE and entry.order_id:
-            orders[entry.order_id].place_results.append(entry.result)
+            facts = orders[entry.order_id]
+            facts.place_results.append(entry.result)
+            facts.first_place_ms = facts.first_place_ms or entry.timestamp_ms
         for event in entry.events:
             if isinstance(event, Trade):
                 trades.append(

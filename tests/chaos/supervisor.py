@@ -71,7 +71,7 @@ class ChaosRun:
             *("--markets", ",".join(config.symbols), "--block-ms", "5"),
             *("--snapshot-every", str(config.snapshot_every), "--log-level", "INFO"),
         ]
-        clearing_argv = [python, "manage.py", "runclearing", "--consumer", "chaos-clearing"]
+        clearing_argv = [python, "manage.py", "runclearing"]
         self.engine = Supervised("engine", lambda life: engine_argv, env=env, log_dir=workdir)
         self.clearing = Supervised("clearing", lambda life: clearing_argv, env=env, log_dir=workdir)
         self.worker = Supervised(

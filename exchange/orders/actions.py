@@ -306,7 +306,7 @@ def do_cancel_all_orders(*, user: User, symbol: str) -> list[Order]:
         Order.objects.filter(pk__in=[o.pk for o in orders]).update(
             cancel_requested_at=timezone.now()
         )
-        engine_gateway.send_cancel_all(user_id=user.pk, market=market)
+        engine_gateway.send_cancel_all(user_id=user.pk, market=market, orders=orders)
     return orders
 
 

@@ -84,15 +84,25 @@ def send_places(orders: list[Order]) -> bool:
     return _send(commands, f"PLACE of {len(commands)} orders") if commands else True
 
 
+def _unanswered_places(orders: list[Order]) -> list[Command]:
+    """PLACEs to send again before a cancel: the engine may never have heard of these orders.
+
+    A cancel that overtook its order's lost PLACE would find nothing to cancel, and
+    the sweeper's later PLACE would then bring the order to life. Sent first, a PLACE
+    the engine already knows is answered DUPLICATE and changes nothing.
+    """
+    return [place_command(o) for o in orders if o.accepted_at is None]
+
+
 def send_cancel(order: Order) -> bool:
-    return _send(
-        [CancelOrder(order.market.symbol, order_id=order.pk, user_id=order.user_id)],
-        f"CANCEL of order {order.pk}",
-    )
+    cancel = CancelOrder(order.market.symbol, order_id=order.pk, user_id=order.user_id)
+    return _send([*_unanswered_places([order]), cancel], f"CANCEL of order {order.pk}")
 
 
-def send_cancel_all(*, user_id: int, market: Market) -> bool:
-    return _send([CancelAll(market.symbol, user_id=user_id)], f"CANCEL_ALL in {market.symbol}")
+def send_cancel_all(*, user_id: int, market: Market, orders: list[Order]) -> bool:
+    """CANCEL_ALL of the user in ``market``; ``orders`` are their open orders there."""
+    commands = [*_unanswered_places(orders), CancelAll(market.symbol, user_id=user_id)]
+    return _send(commands, f"CANCEL_ALL in {market.symbol}")
 
 
 def send_market_state(market: Market) -> bool:

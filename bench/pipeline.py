@@ -205,6 +205,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2000, help="clearing batch size")
     parser.add_argument("--entry-batches", default="1,10", help="orders per order-entry call")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # progress when piped
     db_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
     workers = [int(w) for w in args.workers.split(",")]
 

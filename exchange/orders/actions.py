@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from exchange.accounts.models import User
@@ -311,28 +312,32 @@ def do_cancel_all_orders(*, user: User, symbol: str) -> list[Order]:
 
 
 RESEND_AFTER = dt.timedelta(seconds=3)
+RESEND_BACKOFF = dt.timedelta(seconds=30)
 
 
-def do_resend_unacknowledged(*, older_than: dt.timedelta = RESEND_AFTER, limit: int = 1000) -> int:
+def do_resend_unacknowledged(
+    *,
+    older_than: dt.timedelta = RESEND_AFTER,
+    backoff: dt.timedelta = RESEND_BACKOFF,
+    limit: int = 1000,
+) -> int:
     """Re-send PLACE for orders the engine has not answered, CANCEL for open orders whose
-    cancel is unanswered. The engine ignores duplicate PLACEs and unknown CANCELs."""
-    cutoff = timezone.now() - older_than
-    unanswered = (
-        Order.objects.filter(
-            accepted_at__isnull=True, status__in=OPEN_STATUSES, created_at__lt=cutoff
-        )
-        .select_related("market")
-        .order_by("pk")[:limit]
+    cancel is unanswered. The engine ignores duplicate PLACEs and unknown CANCELs.
+
+    An order is re-sent at most once per ``backoff``, so an engine that is down for
+    long does not find its input stream flooded with copies when it comes back.
+    """
+    now = timezone.now()
+    cutoff, quiet = now - older_than, Q(resent_at__isnull=True) | Q(resent_at__lt=now - backoff)
+    open_orders = Order.objects.filter(quiet, status__in=OPEN_STATUSES).select_related("market")
+    places = list(
+        open_orders.filter(accepted_at__isnull=True, created_at__lt=cutoff).order_by("pk")[:limit]
     )
-    stale_cancels = (
-        Order.objects.filter(status__in=OPEN_STATUSES, cancel_requested_at__lt=cutoff)
-        .select_related("market")
-        .order_by("pk")[:limit]
-    )
-    places, cancels = list(unanswered), list(stale_cancels)
+    cancels = list(open_orders.filter(cancel_requested_at__lt=cutoff).order_by("pk")[:limit])
     if places:
         logger.info("re-sending %d unacknowledged orders", len(places))
         engine_gateway.send_places(places)
     for order in cancels:
         engine_gateway.send_cancel(order)
+    Order.objects.filter(pk__in=[o.pk for o in places + cancels]).update(resent_at=now)
     return len(places) + len(cancels)

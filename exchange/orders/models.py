@@ -106,6 +106,9 @@ class Order(models.Model):
         null=True, blank=True, help_text="When clearing saw the engine's answer to the PLACE."
     )
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    resent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweeper last re-sent it."
+    )
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

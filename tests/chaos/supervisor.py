@@ -186,7 +186,9 @@ class ChaosRun:
             )
             if not unanswered.exists() and not cancels.exists():
                 return rounds
-            do_resend_unacknowledged(older_than=dt.timedelta(0), limit=100_000)
+            do_resend_unacknowledged(
+                older_than=dt.timedelta(0), backoff=dt.timedelta(0), limit=100_000
+            )
         raise AssertionError(
             f"still unanswered after {max_rounds} sweeps: orders "
             f"{list(unanswered.values_list('pk', flat=True)[:20])}, "

@@ -17,6 +17,7 @@ PLACE of an order the engine has not answered, just before the CANCEL.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import time
@@ -290,7 +291,7 @@ def test_a_cancel_requested_before_a_lost_place_reaches_the_engine_is_kept(
         older_than = timezone.now() - (
             bid.created_at + (bid.cancel_requested_at - bid.created_at) / 2
         )
-        do_resend_unacknowledged(older_than=older_than)
+        do_resend_unacknowledged(older_than=older_than, backoff=dt.timedelta(0))
         drain("BTCUSDT")
         # and alice sells at bob's price
         place_order(

@@ -32,14 +32,15 @@ def test_lost_append_is_resent_and_duplicates_are_ignored(
     redis_client.xdel(stream, *place_ids)
     # when the sweeper runs twice (the second time re-sends a PLACE the engine will answer DUPLICATE)
     assert do_resend_unacknowledged(older_than=dt.timedelta(0)) == 1
-    assert do_resend_unacknowledged(older_than=dt.timedelta(0)) == 1
+    assert do_resend_unacknowledged(older_than=dt.timedelta(0)) == 0  # backing off
+    assert do_resend_unacknowledged(older_than=dt.timedelta(0), backoff=dt.timedelta(0)) == 1
     with running_engine(["BTCUSDT"]):
         drain("BTCUSDT")
     # then the order was accepted exactly once and the sweeper has nothing left to do
     order = Order.objects.get(pk=order.pk)
     assert order.status == OrderStatus.NEW and order.accepted_at is not None
     assert order.locked_remaining == Decimal("100")
-    assert do_resend_unacknowledged(older_than=dt.timedelta(0)) == 0
+    assert do_resend_unacknowledged(older_than=dt.timedelta(0), backoff=dt.timedelta(0)) == 0
     assert reconcile().ok
 
 

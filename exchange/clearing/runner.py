@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.utils import DataError, IntegrityError
 
 from exchange.clearing.apply import ClearingError, advance_checkpoint, apply_entries
@@ -123,15 +123,18 @@ class MarketClearer:
         return len(raw)
 
     def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                close_old_connections()
-                self.step()
-            except Exception:
-                logger.exception(
-                    "clearing %s: step failed; retrying from the checkpoint", self.symbol
-                )
-                time.sleep(RETRY_DELAY_S)
+        try:
+            while not self.stop.is_set():
+                try:
+                    close_old_connections()
+                    self.step()
+                except Exception:
+                    logger.exception(
+                        "clearing %s: step failed; retrying from the checkpoint", self.symbol
+                    )
+                    time.sleep(RETRY_DELAY_S)
+        finally:
+            connection.close()  # this thread's own connection
 
     def process(self, raw: Sequence[RawEntry]) -> None:
         """Apply and park a batch of raw entries, in stream order."""
@@ -180,13 +183,21 @@ class MarketClearer:
 
 
 def run_clearing(
-    *, symbols: Sequence[str] | None, stop: threading.Event, batch_size: int = 1000
-) -> list[MarketClearer]:
-    """Start one clearing thread per market; return the clearers (threads are daemons)."""
-    markets = Market.objects.select_related("base", "quote")
+    *,
+    symbols: Sequence[str] | None,
+    stop: threading.Event,
+    batch_size: int = 1000,
+    running: dict[str, MarketClearer] | None = None,
+) -> dict[str, MarketClearer]:
+    """Start a clearing thread (a daemon) for every market that has none in ``running`` yet.
+
+    Called again, it picks up markets listed since: a new market needs no restart.
+    """
+    running = {} if running is None else running
+    markets = Market.objects.select_related("base", "quote").exclude(symbol__in=list(running))
     if symbols:
         markets = markets.filter(symbol__in=symbols)
-    clearers = [MarketClearer(m, stop=stop, batch_size=batch_size) for m in markets]
-    for clearer in clearers:
+    for market in markets:
+        clearer = running[market.symbol] = MarketClearer(market, stop=stop, batch_size=batch_size)
         threading.Thread(target=clearer.run, name=f"clearing-{clearer.symbol}", daemon=True).start()
-    return clearers
+    return running

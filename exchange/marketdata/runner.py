@@ -15,9 +15,7 @@ import threading
 import time
 from typing import Any
 
-import redis
-from django.db import close_old_connections
-from django.db.utils import InterfaceError, OperationalError
+from django.db import close_old_connections, connection
 
 from exchange.clearing.apply import parse_entry_id
 from exchange.core.redis import get_redis
@@ -32,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 GROUP = "marketdata"
 FIELD = b"d"
-OUTAGES = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 class MarketDataFeed:
@@ -101,21 +98,34 @@ class MarketDataFeed:
         return len(entries)
 
     def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                close_old_connections()
-                self.step()
-            except OUTAGES:
-                logger.warning("market data %s: outage, retrying", self.symbol, exc_info=True)
-                self.ready = False  # rebuild from the stream once the outage is over
-                time.sleep(0.5)
+        try:
+            while not self.stop.is_set():
+                try:
+                    close_old_connections()
+                    self.step()
+                except Exception:
+                    logger.exception(
+                        "market data %s: step failed; rebuilding from the stream", self.symbol
+                    )
+                    self.state = MarketState(self.symbol)
+                    self.ready = False
+                    time.sleep(0.5)
+        finally:
+            connection.close()  # this thread's own connection
 
 
-def run_market_data(*, symbols: list[str] | None, stop: threading.Event) -> list[MarketDataFeed]:
-    markets = Market.objects.all()
+def run_market_data(
+    *,
+    symbols: list[str] | None,
+    stop: threading.Event,
+    running: dict[str, MarketDataFeed] | None = None,
+) -> dict[str, MarketDataFeed]:
+    """Start a feed thread (a daemon) for every market that has none in ``running`` yet."""
+    running = {} if running is None else running
+    markets = Market.objects.exclude(symbol__in=list(running))
     if symbols:
         markets = markets.filter(symbol__in=symbols)
-    feeds = [MarketDataFeed(m, stop=stop) for m in markets]
-    for feed in feeds:
+    for market in markets:
+        feed = running[market.symbol] = MarketDataFeed(market, stop=stop)
         threading.Thread(target=feed.run, name=f"marketdata-{feed.symbol}", daemon=True).start()
-    return feeds
+    return running

@@ -33,13 +33,19 @@ class Command(BaseCommand):
         clearers = run_clearing(
             symbols=symbols or None, stop=stop, batch_size=options["batch_size"]
         )
-        logger.info("clearing %s", ", ".join(c.symbol for c in clearers))
+        logger.info("clearing %s", ", ".join(clearers))
         while not stop.wait(options["report_every"]):
+            run_clearing(
+                symbols=symbols or None,
+                stop=stop,
+                batch_size=options["batch_size"],
+                running=clearers,
+            )
             logger.info(
                 "cleared: %s",
                 ", ".join(
                     f"{c.symbol} {c.cleared_entries} entries/{c.cleared_trades} trades"
-                    for c in clearers
+                    for c in clearers.values()
                 ),
             )
         time.sleep(0.5)  # let threads finish the batch in hand

@@ -26,5 +26,6 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         symbols = [s for s in options["markets"].upper().split(",") if s]
         feeds = run_market_data(symbols=symbols or None, stop=stop)
-        logger.info("market data for %s", ", ".join(f.symbol for f in feeds))
-        stop.wait()
+        logger.info("market data for %s", ", ".join(feeds))
+        while not stop.wait(10.0):
+            run_market_data(symbols=symbols or None, stop=stop, running=feeds)  # new markets

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import msgpack
 import pytest
 from django.contrib import admin
 from django.test import Client
@@ -15,6 +16,11 @@ from exchange.clearing.models import DeadLetter
 from exchange.reconciliation.checks import reconcile
 from exchange.wallets.actions import do_request_withdrawal
 from exchange.wallets.models import Balance, JournalEntry, Withdrawal, WithdrawalStatus
+from matching_client import CommandType, input_stream
+
+
+def decode_command(blob: bytes) -> list[object]:
+    return msgpack.unpackb(blob)
 
 
 @pytest.fixture
@@ -80,13 +86,21 @@ def test_adjustment_form_requires_reason_and_posts_entry(operator_client, make_u
     assert JournalEntry.objects.get().memo == "promo"
 
 
-def test_market_halt_action(operator_client, btcusdt):
-    operator_client.post(
-        reverse("admin:markets_market_changelist"),
-        {"action": "halt", "_selected_action": [btcusdt.pk]},
-    )
+def test_market_halt_action_tells_the_engine(
+    operator_client, btcusdt, redis_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post(
+            reverse("admin:markets_market_changelist"),
+            {"action": "halt", "_selected_action": [btcusdt.pk]},
+        )
     btcusdt.refresh_from_db()
     assert btcusdt.status == "HALT"
+    commands = [decode_command(f[b"d"]) for _, f in redis_client.xrange(input_stream("BTCUSDT"))]
+    assert commands[-2:] == [
+        [1, CommandType.MARKET_CREATE, "BTCUSDT", 1, 1_000_000],
+        [1, CommandType.HALT],
+    ]
 
 
 def test_index_alerts_on_unresolved_dead_letters(operator_client):

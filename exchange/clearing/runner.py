@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import redis
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.db.utils import DataError, IntegrityError
 
 from exchange.clearing.apply import ClearingError, advance_checkpoint, apply_entries
@@ -32,6 +31,7 @@ from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.clearing.user_events import publish
 from exchange.core.errors import DomainError
 from exchange.core.redis import get_redis
+from exchange.core.workers import run_until_stopped
 from exchange.markets.models import Market
 from matching_client import OutputEntry, ProtocolError, decode_output, output_stream
 
@@ -123,18 +123,12 @@ class MarketClearer:
         return len(raw)
 
     def run(self) -> None:
-        try:
-            while not self.stop.is_set():
-                try:
-                    close_old_connections()
-                    self.step()
-                except Exception:
-                    logger.exception(
-                        "clearing %s: step failed; retrying from the checkpoint", self.symbol
-                    )
-                    time.sleep(RETRY_DELAY_S)
-        finally:
-            connection.close()  # this thread's own connection
+        run_until_stopped(
+            name=f"clearing {self.symbol}",
+            step=self.step,
+            stop=self.stop,
+            retry_delay_s=RETRY_DELAY_S,
+        )
 
     def process(self, raw: Sequence[RawEntry]) -> None:
         """Apply and park a batch of raw entries, in stream order."""

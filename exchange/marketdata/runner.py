@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
-
-from django.db import close_old_connections, connection
 
 from exchange.clearing.apply import parse_entry_id
 from exchange.core.redis import get_redis
+from exchange.core.workers import run_until_stopped
 from exchange.marketdata.models import MarketDataCheckpoint
 from exchange.marketdata.state import MarketState
 from exchange.marketdata.stats import Bar
@@ -98,20 +96,14 @@ class MarketDataFeed:
         return len(entries)
 
     def run(self) -> None:
-        try:
-            while not self.stop.is_set():
-                try:
-                    close_old_connections()
-                    self.step()
-                except Exception:
-                    logger.exception(
-                        "market data %s: step failed; rebuilding from the stream", self.symbol
-                    )
-                    self.state = MarketState(self.symbol)
-                    self.ready = False
-                    time.sleep(0.5)
-        finally:
-            connection.close()  # this thread's own connection
+        run_until_stopped(
+            name=f"market data {self.symbol}", step=self.step, stop=self.stop, on_error=self.reset
+        )
+
+    def reset(self) -> None:
+        """Forget the state; the next step rebuilds it from the stream."""
+        self.state = MarketState(self.symbol)
+        self.ready = False
 
 
 def run_market_data(

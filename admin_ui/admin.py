@@ -29,7 +29,6 @@ from exchange.wallets.models import (
     JournalEntry,
     LedgerLine,
     Withdrawal,
-    WithdrawalStatus,
 )
 
 
@@ -203,7 +202,7 @@ class WithdrawalAdmin(ReadOnlyMixin, admin.ModelAdmin[Withdrawal]):
 
     def _decide(self, request: HttpRequest, queryset: QuerySet[Withdrawal], action: Any) -> None:
         done = 0
-        for withdrawal in queryset.filter(status=WithdrawalStatus.PENDING):
+        for withdrawal in queryset:  # the action refuses what is not pending, with a message
             try:
                 action(withdrawal.pk, request.user)
                 done += 1

@@ -217,8 +217,8 @@ def main() -> None:
             setup_django(db_url, server.url)
             from django.db import connection
 
-            from exchange.clearing.apply import parse_entry_id
             from exchange.clearing.models import Checkpoint
+            from matching_client import parse_entry_id
 
             seed(users=max(workers) * 2 + 2)
             print(

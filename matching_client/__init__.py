@@ -31,6 +31,7 @@ from .commands import (
     RequestSnapshot,
     ResumeMarket,
 )
+from .entry_ids import EntryId, entry_ms, parse_entry_id, stream_entries
 from .events import (
     Event,
     LevelChange,
@@ -50,6 +51,7 @@ __all__ = [
     "CommandType",
     "CreateMarket",
     "DoneReason",
+    "EntryId",
     "EngineStats",
     "Event",
     "EventConsumer",
@@ -72,8 +74,11 @@ __all__ = [
     "TimeInForce",
     "Trade",
     "decode_output",
+    "entry_ms",
     "input_stream",
     "output_stream",
+    "parse_entry_id",
     "snapshot_key",
     "stats_key",
+    "stream_entries",
 ]

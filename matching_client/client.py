@@ -17,6 +17,7 @@ from redis.cluster import RedisCluster
 from matching_engine.protocol import FIELD, input_stream, output_stream, stats_key
 
 from .commands import Command
+from .entry_ids import stream_entries
 from .events import OutputEntry, decode_output
 
 Client = redis.Redis | RedisCluster
@@ -24,18 +25,6 @@ Client = redis.Redis | RedisCluster
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-def _entries(reply: Any) -> list[tuple[bytes, dict[bytes, bytes]]]:
-    """Return the entries of a one-stream XREAD/XREADGROUP reply (RESP2 or RESP3 shape)."""
-    if not reply:
-        return []
-    if isinstance(reply, dict):
-        entries = next(iter(reply.values()))
-        if entries and isinstance(entries[0], list):
-            entries = entries[0]
-        return list(entries)
-    return list(reply[0][1])
 
 
 class MatchingClient:
@@ -115,14 +104,14 @@ class EventConsumer:
         reply = self._redis.xreadgroup(
             self.group, self.consumer, {output_stream(symbol): ">"}, count=count, block=block_ms
         )
-        return self._decode(symbol, _entries(reply))
+        return self._decode(symbol, stream_entries(reply))
 
     def read_pending(self, symbol: str, *, count: int = 100, after: str = "0") -> list[OutputEntry]:
         """Return entries delivered to this consumer and not yet acknowledged."""
         reply = self._redis.xreadgroup(
             self.group, self.consumer, {output_stream(symbol): after}, count=count
         )
-        return self._decode(symbol, _entries(reply))
+        return self._decode(symbol, stream_entries(reply))
 
     def claim_stale(
         self, symbol: str, *, min_idle_ms: int, count: int = 100, start_id: str = "0-0"

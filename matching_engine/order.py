@@ -41,17 +41,7 @@ class Order:
     """
 
     __slots__ = (
-        "id",
-        "user",
-        "side",
-        "type",
-        "tif",
-        "price",
-        "qty",
-        "quote",
-        "stop",
-        "lock",
-        "stp",
+        *ORDER_FIELDS,
         "seq",
         "prev",
         "next",

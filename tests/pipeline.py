@@ -13,11 +13,10 @@ from pathlib import Path
 import redis
 from django.conf import settings
 
-from exchange.clearing.apply import parse_entry_id
 from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.clearing.runner import MarketClearer
 from exchange.markets.models import Market
-from matching_client import input_stream
+from matching_client import input_stream, parse_entry_id
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -35,6 +35,8 @@ from matching_client import (
     ResultCode,
     StopTriggered,
     Trade,
+    entry_ms,
+    parse_entry_id,
 )
 from matching_client import Side as EngineSide
 
@@ -81,13 +83,8 @@ class ClearingError(Exception):
     """An entry that cannot be applied (unknown order, amounts that disagree): a poison entry."""
 
 
-def parse_entry_id(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
 def entry_time(entry_id: str) -> dt.datetime:
-    return dt.datetime.fromtimestamp(parse_entry_id(entry_id)[0] / 1000, tz=dt.UTC)
+    return dt.datetime.fromtimestamp(entry_ms(entry_id) / 1000, tz=dt.UTC)
 
 
 @dataclass
@@ -294,12 +291,22 @@ class _Batch:
             )
 
 
+def _locked_checkpoint(symbol: str) -> Checkpoint:
+    """The market's checkpoint row, locked until the transaction ends. Call inside one."""
+    checkpoint, _ = Checkpoint.objects.select_for_update().get_or_create(symbol=symbol)
+    return checkpoint
+
+
+def _move_checkpoint(checkpoint: Checkpoint, entry_id: str) -> None:
+    checkpoint.last_entry_id = entry_id
+    checkpoint.save(update_fields=["last_entry_id", "updated_at"])
+
+
 def apply_entries(market: Market, entries: Sequence[OutputEntry]) -> BatchResult:
     """Apply the entries not yet applied, and advance the checkpoint, in one transaction."""
     result = BatchResult()
-    Checkpoint.objects.get_or_create(symbol=market.symbol)
     with transaction.atomic():
-        checkpoint = Checkpoint.objects.select_for_update().get(symbol=market.symbol)
+        checkpoint = _locked_checkpoint(market.symbol)
         done_up_to = parse_entry_id(checkpoint.last_entry_id)
         fresh = [e for e in entries if parse_entry_id(e.entry_id) > done_up_to]
         result.skipped = len(entries) - len(fresh)
@@ -308,8 +315,7 @@ def apply_entries(market: Market, entries: Sequence[OutputEntry]) -> BatchResult
         batch = _Batch(market, fresh)
         batch.run()
         batch.write()
-        checkpoint.last_entry_id = fresh[-1].entry_id
-        checkpoint.save(update_fields=["last_entry_id", "updated_at"])
+        _move_checkpoint(checkpoint, fresh[-1].entry_id)
     result.applied = len(fresh)
     result.trades = len(batch.trades)
     result.orders = batch.changed
@@ -323,8 +329,6 @@ def apply_entries(market: Market, entries: Sequence[OutputEntry]) -> BatchResult
 
 def advance_checkpoint(market: Market, entry_id: str) -> None:
     """Move the checkpoint past a parked entry (call inside the parking transaction)."""
-    Checkpoint.objects.get_or_create(symbol=market.symbol)
-    checkpoint = Checkpoint.objects.select_for_update().get(symbol=market.symbol)
+    checkpoint = _locked_checkpoint(market.symbol)
     if parse_entry_id(entry_id) > parse_entry_id(checkpoint.last_entry_id):
-        checkpoint.last_entry_id = entry_id
-        checkpoint.save(update_fields=["last_entry_id", "updated_at"])
+        _move_checkpoint(checkpoint, entry_id)

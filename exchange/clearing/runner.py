@@ -33,7 +33,7 @@ from exchange.core.errors import DomainError
 from exchange.core.redis import get_redis
 from exchange.core.workers import run_until_stopped
 from exchange.markets.models import Market
-from matching_client import OutputEntry, ProtocolError, decode_output, output_stream
+from matching_client import OutputEntry, ProtocolError, decode_output, output_stream, stream_entries
 
 logger = logging.getLogger(__name__)
 
@@ -91,12 +91,9 @@ class MarketClearer:
         reply: Any = self.redis.xread(
             {output_stream(self.symbol): after}, count=self.batch_size, block=self.block_ms
         )
-        if not reply:
-            return []
-        entries = reply[0][1] if isinstance(reply, list) else next(iter(reply.values()))[0]
         return [
-            (eid.decode() if isinstance(eid, bytes) else eid, fields.get(FIELD, b""))
-            for eid, fields in entries
+            (eid.decode(), fields.get(FIELD, b""))
+            for eid, fields in stream_entries(reply)
             if fields
         ]
 

@@ -14,15 +14,14 @@ import logging
 import threading
 from typing import Any
 
-from exchange.clearing.apply import parse_entry_id
 from exchange.core.redis import get_redis
 from exchange.core.workers import run_until_stopped
 from exchange.marketdata.models import MarketDataCheckpoint
 from exchange.marketdata.state import MarketState
 from exchange.marketdata.stats import Bar
-from exchange.marketdata.store import Units, publish_snapshots, store_klines
+from exchange.marketdata.store import publish_snapshots, store_klines
 from exchange.markets.models import Market
-from matching_client import EventConsumer, OutputEntry, decode_output, output_stream
+from matching_client import EventConsumer, OutputEntry, decode_output, output_stream, parse_entry_id
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +41,6 @@ class MarketDataFeed:
     ) -> None:
         self.market = market
         self.symbol = market.symbol
-        self.units = Units(market)
         self.state = MarketState(market.symbol)
         self.redis = get_redis()
         self.consumer = EventConsumer(self.redis, group=GROUP, consumer=consumer)
@@ -59,7 +57,7 @@ class MarketDataFeed:
             if parse_entry_id(entry.entry_id) > self.stored_up_to:
                 bars.update(touched)
         if entries and parse_entry_id(entries[-1].entry_id) > self.stored_up_to:
-            store_klines(self.market, self.units, bars.values(), entries[-1].entry_id)
+            store_klines(self.market, bars.values(), entries[-1].entry_id)
             self.stored_up_to = parse_entry_id(entries[-1].entry_id)
 
     def catch_up(self) -> None:
@@ -79,7 +77,7 @@ class MarketDataFeed:
         last = self.state.last_entry_id
         if not self.consumer.ensure_group(self.symbol, start_id=last):
             self.redis.xgroup_setid(stream, GROUP, last)
-        publish_snapshots(self.market, self.units, self.state)
+        publish_snapshots(self.market, self.state)
         self.ready = True
         logger.info("market data %s: replayed up to %s", self.symbol, last)
 
@@ -91,7 +89,7 @@ class MarketDataFeed:
         if not entries:
             return 0
         self._apply(entries)
-        publish_snapshots(self.market, self.units, self.state)
+        publish_snapshots(self.market, self.state)
         self.consumer.ack(self.symbol, [e.entry_id for e in entries])
         return len(entries)
 

@@ -6,13 +6,9 @@ from collections import deque
 
 from exchange.marketdata.book import LevelBook
 from exchange.marketdata.stats import Bar, Klines, RollingTicker, TradeTick
-from matching_client import OutputEntry, Side, Trade
+from matching_client import OutputEntry, Side, Trade, entry_ms
 
 RECENT_TRADES = 1000
-
-
-def entry_ms(entry_id: str) -> int:
-    return int(entry_id.partition("-")[0])
 
 
 class MarketState:

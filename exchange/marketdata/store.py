@@ -20,7 +20,9 @@ from exchange.core.redis import get_redis
 from exchange.marketdata.models import Kline, MarketDataCheckpoint
 from exchange.marketdata.state import MarketState
 from exchange.marketdata.stats import Bar, TradeTick
+from exchange.markets.filters import lots_to_qty, ticks_to_price
 from exchange.markets.models import Market
+from exchange.orders.lock import units_to_quote
 
 DEPTH_LEVELS = 1000
 KLINE_VALUE_FIELDS = [
@@ -49,63 +51,57 @@ def ticker_key(symbol: str) -> str:
     return f"md:{{{symbol}}}:ticker"
 
 
-class Units:
-    """Engine integers to the market's decimals, formatted like Binance (plain strings)."""
-
-    def __init__(self, market: Market) -> None:
-        self.tick = market.tick_size.normalize()
-        self.step = market.step_size.normalize()
-        self.quote_unit = (market.tick_size * market.step_size).normalize()
-
-    def price(self, ticks: int) -> Decimal:
-        return self.tick * ticks
-
-    def qty(self, lots: int) -> Decimal:
-        return self.step * lots
-
-    def quote(self, units: int) -> Decimal:
-        return self.quote_unit * units
-
-
 def _s(value: Decimal | None) -> str:
     return "0" if value is None else f"{value.normalize():f}"
 
 
-def trade_json(units: Units, t: TradeTick) -> dict[str, object]:
+def trade_json(market: Market, t: TradeTick) -> dict[str, object]:
     return {
         "id": t.trade_id,
-        "price": _s(units.price(t.price)),
-        "qty": _s(units.qty(t.qty)),
-        "quoteQty": _s(units.quote(t.quote)),
+        "price": _s(ticks_to_price(market, t.price)),
+        "qty": _s(lots_to_qty(market, t.qty)),
+        "quoteQty": _s(units_to_quote(market, t.quote)),
         "time": t.time,
         "isBuyerMaker": not t.taker_buy,
         "isBestMatch": True,
     }
 
 
-def ticker_json(units: Units, state: MarketState) -> dict[str, object]:
+def ticker_json(market: Market, state: MarketState) -> dict[str, object]:
     tk = state.ticker
     bid, ask = state.book.best()
     last = tk.last.price if tk.last else None
     open_ = tk.open if tk.open is not None else last
-    change = units.price(last - open_) if last is not None and open_ is not None else Decimal(0)
-    pct = (change / units.price(open_) * 100).quantize(Decimal("0.001")) if open_ else Decimal(0)
-    volume, quote = units.qty(tk.volume), units.quote(tk.quote_volume)
+    change = (
+        ticks_to_price(market, last - open_)
+        if last is not None and open_ is not None
+        else Decimal(0)
+    )
+    pct = (
+        (change / ticks_to_price(market, open_) * 100).quantize(Decimal("0.001"))
+        if open_
+        else Decimal(0)
+    )
+    volume, quote = lots_to_qty(market, tk.volume), units_to_quote(market, tk.quote_volume)
     return {
         "symbol": state.symbol,
         "priceChange": _s(change),
         "priceChangePercent": _s(pct),
-        "weightedAvgPrice": _s((quote / volume).quantize(units.tick) if volume else Decimal(0)),
-        "prevClosePrice": _s(units.price(tk.prev_close) if tk.prev_close is not None else None),
-        "lastPrice": _s(units.price(last) if last is not None else None),
-        "lastQty": _s(units.qty(tk.last.qty) if tk.last else None),
-        "bidPrice": _s(units.price(bid[0]) if bid else None),
-        "bidQty": _s(units.qty(bid[1]) if bid else None),
-        "askPrice": _s(units.price(ask[0]) if ask else None),
-        "askQty": _s(units.qty(ask[1]) if ask else None),
-        "openPrice": _s(units.price(open_) if open_ is not None else None),
-        "highPrice": _s(units.price(tk.high) if tk.high is not None else None),
-        "lowPrice": _s(units.price(tk.low) if tk.low is not None else None),
+        "weightedAvgPrice": _s(
+            (quote / volume).quantize(market.tick_size) if volume else Decimal(0)
+        ),
+        "prevClosePrice": _s(
+            ticks_to_price(market, tk.prev_close) if tk.prev_close is not None else None
+        ),
+        "lastPrice": _s(ticks_to_price(market, last) if last is not None else None),
+        "lastQty": _s(lots_to_qty(market, tk.last.qty) if tk.last else None),
+        "bidPrice": _s(ticks_to_price(market, bid[0]) if bid else None),
+        "bidQty": _s(lots_to_qty(market, bid[1]) if bid else None),
+        "askPrice": _s(ticks_to_price(market, ask[0]) if ask else None),
+        "askQty": _s(lots_to_qty(market, ask[1]) if ask else None),
+        "openPrice": _s(ticks_to_price(market, open_) if open_ is not None else None),
+        "highPrice": _s(ticks_to_price(market, tk.high) if tk.high is not None else None),
+        "lowPrice": _s(ticks_to_price(market, tk.low) if tk.low is not None else None),
         "volume": _s(volume),
         "quoteVolume": _s(quote),
         "openTime": tk.now - tk.window_ms + 1 if tk.now else 0,
@@ -116,26 +112,26 @@ def ticker_json(units: Units, state: MarketState) -> dict[str, object]:
     }
 
 
-def depth_json(units: Units, state: MarketState, limit: int = DEPTH_LEVELS) -> dict[str, object]:
+def depth_json(market: Market, state: MarketState, limit: int = DEPTH_LEVELS) -> dict[str, object]:
     bids, asks = state.book.top(limit)
     return {
         "lastUpdateId": state.book.last_update_id,
-        "bids": [[_s(units.price(p)), _s(units.qty(q))] for p, q in bids],
-        "asks": [[_s(units.price(p)), _s(units.qty(q))] for p, q in asks],
+        "bids": [[_s(ticks_to_price(market, p)), _s(lots_to_qty(market, q))] for p, q in bids],
+        "asks": [[_s(ticks_to_price(market, p)), _s(lots_to_qty(market, q))] for p, q in asks],
     }
 
 
-def publish_snapshots(market: Market, units: Units, state: MarketState) -> None:
+def publish_snapshots(market: Market, state: MarketState) -> None:
     """Replace the market's Redis snapshots (one pipeline, one round trip)."""
     symbol = market.symbol
     pipe = get_redis().pipeline(transaction=True)
-    pipe.set(depth_key(symbol), json.dumps(depth_json(units, state)))
-    pipe.set(trades_key(symbol), json.dumps([trade_json(units, t) for t in state.recent]))
-    pipe.set(ticker_key(symbol), json.dumps(ticker_json(units, state)))
+    pipe.set(depth_key(symbol), json.dumps(depth_json(market, state)))
+    pipe.set(trades_key(symbol), json.dumps([trade_json(market, t) for t in state.recent]))
+    pipe.set(ticker_key(symbol), json.dumps(ticker_json(market, state)))
     pipe.execute()
 
 
-def store_klines(market: Market, units: Units, bars: Iterable[Bar], last_entry_id: str) -> None:
+def store_klines(market: Market, bars: Iterable[Bar], last_entry_id: str) -> None:
     """Upsert the touched bars and move the checkpoint, in one transaction."""
     rows = [
         Kline(
@@ -143,15 +139,15 @@ def store_klines(market: Market, units: Units, bars: Iterable[Bar], last_entry_i
             interval=b.interval,
             open_time=b.open_time,
             close_time=b.close_time,
-            open=units.price(b.open),
-            high=units.price(b.high),
-            low=units.price(b.low),
-            close=units.price(b.close),
-            volume=units.qty(b.volume),
-            quote_volume=units.quote(b.quote_volume),
+            open=ticks_to_price(market, b.open),
+            high=ticks_to_price(market, b.high),
+            low=ticks_to_price(market, b.low),
+            close=ticks_to_price(market, b.close),
+            volume=lots_to_qty(market, b.volume),
+            quote_volume=units_to_quote(market, b.quote_volume),
             trades=b.trades,
-            taker_buy_volume=units.qty(b.taker_buy_volume),
-            taker_buy_quote_volume=units.quote(b.taker_buy_quote),
+            taker_buy_volume=lots_to_qty(market, b.taker_buy_volume),
+            taker_buy_quote_volume=units_to_quote(market, b.taker_buy_quote),
         )
         for b in bars
     ]

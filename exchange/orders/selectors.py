@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from exchange.accounts.models import User
 from exchange.markets.models import Market
@@ -47,13 +47,6 @@ def last_trade_price(market: Market) -> Decimal | None:
         .values_list("price", flat=True)
         .first()
     )
-
-
-def trade_list_for_user(*, user: User, market: Market | None = None) -> QuerySet[Trade]:
-    trades = Trade.objects.filter(Q(maker_user=user) | Q(taker_user=user))
-    if market is not None:
-        trades = trades.filter(market=market)
-    return trades.select_related("market").order_by("created_at", "trade_id")
 
 
 def open_order_locks() -> QuerySet[Order]:

@@ -5,20 +5,12 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from exchange.accounts.models import User
-from exchange.wallets.models import Balance, LedgerLine, Withdrawal
+from exchange.wallets.models import Balance, Withdrawal
 
 
 def balance_list(*, user: User) -> QuerySet[Balance]:
     return (
         Balance.objects.filter(account__user=user).select_related("asset").order_by("asset__code")
-    )
-
-
-def ledger_history(*, user: User) -> QuerySet[LedgerLine]:
-    return (
-        LedgerLine.objects.filter(account__user=user)
-        .select_related("entry", "asset")
-        .order_by("-entry__created_at", "-pk")
     )
 
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from django.conf import settings
 
-from exchange.clearing.apply import parse_entry_id
 from exchange.clearing.models import Checkpoint
 from exchange.core.redis import get_redis
 from exchange.orders.actions import do_resend_unacknowledged
 from exchange.orders.models import OPEN_STATUSES, Order
+from matching_client import parse_entry_id
 from tests.chaos.processes import Supervised
 from tests.chaos.progress import Progress
 from tests.pipeline import last_input_id

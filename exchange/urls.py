@@ -8,5 +8,7 @@ from exchange.core.views import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v3/", include("api.compat.binance.urls")),
+    path("fmz/", include("api.compat.fmz.urls")),
     path("api/", include("api.rest.urls")),
 ]

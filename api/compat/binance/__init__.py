@@ -1,0 +1,1 @@
+"""Binance-compatible spot REST under ``/api/v3/``: a bot changes only its base URL."""

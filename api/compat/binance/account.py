@@ -1,0 +1,78 @@
+"""Signed account endpoints: ``account`` (balances, commission rates) and ``myTrades``."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import ClassVar
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.compat.binance import params
+from api.compat.binance.base import BinanceView
+from api.compat.binance.errors import BinanceError
+from api.compat.binance.shapes import balance_json, dec, my_trade_json
+from exchange.accounts.models import ApiKey
+from exchange.orders.history import fills_for_user
+from exchange.wallets.selectors import balance_list
+
+
+class AccountView(BinanceView):
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"GET": 20}
+
+    def get(self, request: Request) -> Response:
+        user = self.user(request)
+        assert isinstance(request.auth, ApiKey)
+        balances = list(balance_list(user=user))
+        omit_zero = self.params(request).get("omitZeroBalances", "").lower() == "true"
+        if omit_zero:
+            balances = [b for b in balances if b.available or b.locked]
+        zero = dec(Decimal(0))
+        return Response(
+            {
+                "makerCommission": 0,
+                "takerCommission": 0,
+                "buyerCommission": 0,
+                "sellerCommission": 0,
+                "commissionRates": {"maker": zero, "taker": zero, "buyer": zero, "seller": zero},
+                "canTrade": request.auth.allows("trade"),
+                "canWithdraw": request.auth.allows("withdraw"),
+                "canDeposit": True,
+                "brokered": False,
+                "requireSelfTradePrevention": False,
+                "preventSor": False,
+                "updateTime": int(time.time() * 1000),
+                "accountType": "SPOT",
+                "balances": [balance_json(b) for b in balances],
+                "permissions": ["SPOT"],
+                "uid": user.pk,
+            }
+        )
+
+
+class MyTradesView(BinanceView):
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"GET": 20}
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        market = params.market(query)
+        user = self.user(request)
+        start, end = params.optional_int(query, "startTime"), params.optional_int(query, "endTime")
+        from_id = params.optional_int(query, "fromId")
+        if (start is not None and end is not None and end < start) or (
+            from_id is not None and start is not None
+        ):
+            raise BinanceError(-1128, "Combination of optional parameters invalid.")
+        trades = fills_for_user(
+            user=user,
+            market=market,
+            order_id=params.optional_int(query, "orderId"),
+            from_id=from_id,
+            start_ms=start,
+            end_ms=end,
+            limit=params.limit(query, default=500, maximum=1000),
+        )
+        return Response([my_trade_json(t, user.pk) for t in trades])

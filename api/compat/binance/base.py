@@ -1,0 +1,86 @@
+"""The view base of every ``/api/v3`` endpoint: weights, signing, Binance error bodies."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.compat.binance import ratelimit
+from api.compat.binance.errors import API_KEY_MISSING, BinanceError, from_domain
+from api.rest.authentication import API_KEY_HEADER, SignedApiKeyAuthentication
+from api.rest.client_ip import client_ip
+from exchange.accounts.models import ApiKey, User
+from exchange.accounts.signing import merged_params, require_api_key_permission
+from exchange.core.errors import DomainError
+
+
+class BinanceView(APIView):
+    """Public by default. ``signed = True`` needs a verified ``X-MBX-APIKEY`` request.
+
+    Parameters come from the query string and the form body merged, for every
+    method (python-binance sends DELETE parameters in the body).
+    ``weights`` is the request weight per method; ``weight()`` may refine it.
+    """
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+    signed: ClassVar[bool] = False
+    key_permissions: ClassVar[dict[str, str]] = {}
+    weights: ClassVar[dict[str, int]] = {}
+
+    usage: ratelimit.Usage | None = None
+
+    def get_authenticators(self) -> list[Any]:
+        return [SignedApiKeyAuthentication()] if self.signed else []
+
+    def params(self, request: Request) -> dict[str, str]:
+        django_request = request._request
+        return merged_params(
+            django_request.META.get("QUERY_STRING", ""),
+            django_request.body.decode("utf-8", errors="replace"),
+        )
+
+    def weight(self, request: Request, params: dict[str, str]) -> int:
+        return self.weights.get(request.method or "GET", 1)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        ip = client_ip(request._request)
+        ratelimit.check_ban(ip)
+        self.usage = ratelimit.consume(ip, weight=self.weight(request, self.params(request)))
+        if self.usage.exceeded:
+            raise ratelimit.reject(ip)
+        super().initial(request, *args, **kwargs)
+        if self.signed:
+            if not request._request.META.get(API_KEY_HEADER):
+                raise API_KEY_MISSING
+            assert isinstance(request.auth, ApiKey)
+            require_api_key_permission(
+                request.auth, self.key_permissions.get(request.method or "GET", "read")
+            )
+
+    def user(self, request: Request) -> User:
+        assert isinstance(request.auth, ApiKey)
+        return request.auth.user
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, DomainError):
+            # A cancel of an order that does not exist is -2011, a query -2013.
+            exc = from_domain(exc, cancelling=self.request.method == "DELETE")
+        if isinstance(exc, BinanceError):
+            return Response(exc.body(), status=exc.status)
+        if isinstance(exc, exceptions.APIException):
+            return Response({"code": -1000, "msg": str(exc.detail)}, status=exc.status_code)
+        raise exc
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.usage is not None:
+            response["X-MBX-USED-WEIGHT"] = str(self.usage.used)
+            response["X-MBX-USED-WEIGHT-1M"] = str(self.usage.used)
+            if self.usage.exceeded:
+                response["Retry-After"] = str(self.usage.retry_after)
+        return response

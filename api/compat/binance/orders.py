@@ -1,0 +1,184 @@
+"""Signed order endpoints: ``order`` (POST/GET/DELETE), ``order/test``, ``openOrders``, ``allOrders``.
+
+Answers that promise the state after matching (newOrderRespType RESULT or
+FULL, every LIMIT_MAKER so a post-only order that would take is refused
+with -2010 as Binance does, and cancels) wait up to ``ORDER_WAIT_SECONDS``
+for clearing to record the engine's answer; past that they return the
+order's current state (for a place: status NEW, no fills).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.compat.binance import params
+from api.compat.binance.base import BinanceView
+from api.compat.binance.errors import (
+    UNKNOWN_ORDER_ON_CANCEL,
+    BinanceError,
+    from_rejection,
+    illegal,
+    mandatory,
+)
+from api.compat.binance.shapes import order_ack_json, order_json, order_result_json
+from exchange.orders.actions import (
+    check_place_order,
+    do_cancel_all_orders,
+    do_cancel_order,
+    do_place_order,
+)
+from exchange.orders.history import fills_of_order, order_history_for_user
+from exchange.orders.models import Order, OrderStatus, OrderType
+from exchange.orders.outcome import accepted, closed, wait_for_orders
+from exchange.orders.selectors import access_order, order_list_open
+
+RESPONSE_TYPES = ("ACK", "RESULT", "FULL")
+
+
+def _wait_seconds() -> float:
+    return float(getattr(settings, "BINANCE_ORDER_WAIT_SECONDS", 3.0))
+
+
+def _order_params(query: dict[str, str]) -> dict[str, Any]:
+    """Binance's parameter names to check_place_order's (symbol checked first: -1121)."""
+    params.market(query)
+    for name in ("side", "type"):
+        params.required(query, name)
+    return {
+        "symbol": query["symbol"],
+        "side": query["side"],
+        "type": query["type"],
+        "quantity": query.get("quantity"),
+        "quote_order_qty": query.get("quoteOrderQty"),
+        "price": query.get("price"),
+        "stop_price": query.get("stopPrice"),
+        "time_in_force": query.get("timeInForce"),
+        "client_order_id": query.get("newClientOrderId"),
+        "self_trade_prevention": query.get("selfTradePreventionMode"),
+    }
+
+
+def _response_type(query: dict[str, str]) -> str:
+    wanted = query.get("newOrderRespType", "").upper()
+    if wanted == "":
+        # Binance: MARKET and LIMIT default to FULL, every other type to ACK.
+        return "FULL" if query.get("type", "").upper() in ("MARKET", "LIMIT") else "ACK"
+    if wanted not in RESPONSE_TYPES:
+        raise illegal("newOrderRespType")
+    return wanted
+
+
+def _order_id(query: dict[str, str]) -> tuple[int | None, str | None]:
+    order_id = params.optional_int(query, "orderId")
+    client_id = query.get("origClientOrderId") or None
+    if order_id is None and client_id is None:
+        raise mandatory("orderId")
+    return order_id, client_id
+
+
+class OrderView(BinanceView):
+    signed = True
+    key_permissions: ClassVar[dict[str, str]] = {"POST": "trade", "DELETE": "trade"}
+    weights: ClassVar[dict[str, int]] = {"POST": 1, "GET": 4, "DELETE": 1}
+
+    def post(self, request: Request) -> Response:
+        query = self.params(request)
+        validated = check_place_order(**_order_params(query))
+        response_type = _response_type(query)
+        order = do_place_order(user=self.user(request), order=validated)
+        if response_type == "ACK" and order.type != OrderType.LIMIT_MAKER:
+            return Response(order_ack_json(order))
+        [order] = wait_for_orders([order], until=accepted, timeout=_wait_seconds())
+        if order.status == OrderStatus.REJECTED:
+            raise from_rejection(order.reject_reason)
+        if response_type == "ACK":
+            return Response(order_ack_json(order))
+        fills = list(fills_of_order(order)) if response_type == "FULL" else None
+        return Response(order_result_json(order, fills))
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        market = params.market(query)
+        order_id, client_id = _order_id(query)
+        order = access_order(
+            user=self.user(request),
+            symbol=market.symbol,
+            order_id=order_id,
+            client_order_id=client_id,
+        )
+        return Response(order_json(order))
+
+    def delete(self, request: Request) -> Response:
+        query = self.params(request)
+        market = params.market(query)
+        order_id, client_id = _order_id(query)
+        order = do_cancel_order(
+            user=self.user(request),
+            symbol=market.symbol,
+            order_id=order_id,
+            client_order_id=client_id,
+        )
+        [order] = wait_for_orders([order], until=closed, timeout=_wait_seconds())
+        return Response(order_json(order))
+
+
+class OrderTestView(BinanceView):
+    """Validates like POST /order, places nothing."""
+
+    signed = True
+    key_permissions: ClassVar[dict[str, str]] = {"POST": "trade"}
+
+    def post(self, request: Request) -> Response:
+        query = self.params(request)
+        check_place_order(**_order_params(query))
+        _response_type(query)
+        return Response({})
+
+
+class OpenOrdersView(BinanceView):
+    signed = True
+    key_permissions: ClassVar[dict[str, str]] = {"DELETE": "trade"}
+
+    def weight(self, request: Request, query: dict[str, str]) -> int:
+        if request.method == "DELETE":
+            return 1
+        return 6 if query.get("symbol") else 80
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        market = params.market(query) if query.get("symbol") else None
+        orders = order_list_open(user=self.user(request), market=market)
+        return Response([order_json(o) for o in orders])
+
+    def delete(self, request: Request) -> Response:
+        market = params.market(self.params(request))
+        orders = do_cancel_all_orders(user=self.user(request), symbol=market.symbol)
+        if not orders:
+            raise UNKNOWN_ORDER_ON_CANCEL
+        done = wait_for_orders(orders, until=closed, timeout=_wait_seconds())
+        return Response([order_json(o) for o in done])
+
+
+class AllOrdersView(BinanceView):
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"GET": 20}
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        market = params.market(query)
+        start, end = params.optional_int(query, "startTime"), params.optional_int(query, "endTime")
+        if start is not None and end is not None and end < start:
+            raise BinanceError(-1128, "Combination of optional parameters invalid.")
+        orders: list[Order] = order_history_for_user(
+            user=self.user(request),
+            market=market,
+            from_order_id=params.optional_int(query, "orderId"),
+            start_ms=start,
+            end_ms=end,
+            limit=params.limit(query, default=500, maximum=1000),
+        )
+        return Response([order_json(o) for o in orders])

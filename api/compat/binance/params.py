@@ -1,0 +1,69 @@
+"""Parsing Binance request parameters into what the exchange's selectors take."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from api.compat.binance.errors import BinanceError, bad_symbol, illegal, mandatory
+from exchange.markets.errors import MarketError
+from exchange.markets.models import Market
+from exchange.markets.selectors import get_market
+
+DIGITS = re.compile(r"[0-9]{1,19}")
+SYMBOL = re.compile(r"[A-Z0-9-_.]{1,20}")
+
+
+def required(params: dict[str, str], name: str) -> str:
+    value = params.get(name, "")
+    if value == "":
+        raise mandatory(name)
+    return value
+
+
+def market(params: dict[str, str]) -> Market:
+    """The ``symbol`` parameter's market: -1102 when missing, -1121 when unknown."""
+    symbol = required(params, "symbol")
+    if not SYMBOL.fullmatch(symbol):
+        raise illegal("symbol")
+    try:
+        return get_market(symbol)
+    except MarketError as exc:
+        raise bad_symbol() from exc
+
+
+def markets(params: dict[str, str]) -> list[Market] | None:
+    """``symbol`` or ``symbols=["A","B"]`` as markets; None when neither was sent."""
+    if params.get("symbol"):
+        return [market(params)]
+    raw = params.get("symbols")
+    if raw is None:
+        return None
+    try:
+        symbols = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise illegal("symbols") from exc
+    if not isinstance(symbols, list) or not symbols or not all(isinstance(s, str) for s in symbols):
+        raise illegal("symbols")
+    return [market({"symbol": s}) for s in symbols]
+
+
+def optional_int(params: dict[str, str], name: str) -> int | None:
+    value = params.get(name, "")
+    if value == "":
+        return None
+    if not DIGITS.fullmatch(value):
+        raise illegal(name)
+    return int(value)
+
+
+def limit(params: dict[str, str], *, default: int, maximum: int) -> int:
+    """``limit`` clamped to 1..maximum, as Binance serves oversized limits."""
+    value = optional_int(params, "limit")
+    if value is None:
+        return default
+    if value < 1:
+        raise BinanceError(
+            -1100, f"Illegal characters found in parameter 'limit'; legal range is 1..{maximum}."
+        )
+    return min(value, maximum)

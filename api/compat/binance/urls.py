@@ -1,0 +1,26 @@
+"""``/api/v3/...``: Binance's spot REST paths."""
+
+from django.urls import path
+
+from api.compat.binance import account, general, market, orders
+
+urlpatterns = [
+    path("ping", general.PingView.as_view()),
+    path("time", general.TimeView.as_view()),
+    path("exchangeInfo", general.ExchangeInfoView.as_view()),
+    path("depth", market.DepthView.as_view()),
+    path("trades", market.TradesView.as_view()),
+    path("historicalTrades", market.HistoricalTradesView.as_view()),
+    path("aggTrades", market.AggTradesView.as_view()),
+    path("klines", market.KlinesView.as_view()),
+    path("avgPrice", market.AvgPriceView.as_view()),
+    path("ticker/24hr", market.Ticker24hView.as_view()),
+    path("ticker/price", market.TickerPriceView.as_view()),
+    path("ticker/bookTicker", market.BookTickerView.as_view()),
+    path("order", orders.OrderView.as_view()),
+    path("order/test", orders.OrderTestView.as_view()),
+    path("openOrders", orders.OpenOrdersView.as_view()),
+    path("allOrders", orders.AllOrdersView.as_view()),
+    path("account", account.AccountView.as_view()),
+    path("myTrades", account.MyTradesView.as_view()),
+]

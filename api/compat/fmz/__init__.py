@@ -1,0 +1,1 @@
+"""FMZ quant platform custom protocol: ``POST /fmz/<label>``."""

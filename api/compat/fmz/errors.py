@@ -1,0 +1,44 @@
+"""The one place where errors become FMZ's ``{"error": "..."}`` (always HTTP 200).
+
+The docker shows the text in the strategy's log, so it carries our stable
+domain code first, then the human message.
+"""
+
+from __future__ import annotations
+
+from exchange.accounts.errors import ApiKeyErrorCode
+from exchange.core.errors import DomainError
+
+
+class FmzError(Exception):
+    """An error in the protocol's own terms (bad request shape, symbol or method)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# Key problems are reported alike, so a caller cannot probe which part was wrong.
+_KEY_CODES = {
+    ApiKeyErrorCode.UNKNOWN_KEY,
+    ApiKeyErrorCode.SIGNATURE_INVALID,
+    ApiKeyErrorCode.IP_NOT_ALLOWED,
+}
+
+
+def error_body(exc: Exception) -> dict[str, str]:
+    if isinstance(exc, FmzError):
+        return {"error": exc.message}
+    if isinstance(exc, DomainError):
+        if exc.code in _KEY_CODES:
+            return {"error": "invalid access_key or secret_key"}
+        return {"error": f"{exc.code.value}: {exc.message}"}
+    raise exc
+
+
+def missing(name: str) -> FmzError:
+    return FmzError(f"missing parameter: {name}")
+
+
+def invalid_symbol(symbol: object) -> FmzError:
+    return FmzError(f"invalid symbol: {symbol!r} (expected BASE_QUOTE, e.g. BTC_USDT)")

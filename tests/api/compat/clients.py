@@ -20,6 +20,7 @@ def ccxt_binance(
                 "fetchMarkets": {"types": ["spot"]},
                 "fetchCurrencies": False,
                 "fetchMargins": False,
+                "warnOnFetchOpenOrdersWithoutSymbol": False,
                 **options,
             },
         }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from typing import Any
 
 from exchange.accounts.errors import ListenKeyError, ListenKeyErrorCode
 from exchange.accounts.models import ApiKey, User
@@ -35,7 +36,7 @@ def _of(api_key_id: int) -> str:
 def _owner(listen_key: str) -> tuple[int, int] | None:
     if not listen_key or len(listen_key) > 128:
         return None
-    raw = get_redis().get(_key(listen_key))
+    raw: Any = get_redis().get(_key(listen_key))
     if raw is None:
         return None
     user_id, _, api_key_id = raw.decode().partition(":")
@@ -63,7 +64,7 @@ def create_listen_key(*, user: User, api_key: ApiKey) -> str:
             ListenKeyErrorCode.API_KEY_INACTIVE, "The API key is revoked or not yours."
         )
     client = get_redis()
-    existing = client.get(_of(api_key.pk))
+    existing: Any = client.get(_of(api_key.pk))
     if existing is not None and _owner(existing.decode()) == (user.pk, api_key.pk):
         listen_key = existing.decode()
     else:

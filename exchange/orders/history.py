@@ -1,14 +1,12 @@
-"""Read-only history queries with Binance's filters: a market's trades, a user's orders and fills.
+"""Read-only history queries with Binance's filters that ``selectors`` does not offer:
+a market's public trades by id or time, a user's orders from an order id on.
 
-Limits are applied here; the callers choose them. Ordered oldest first, as
-Binance pages them.
+Ordered oldest first, as Binance pages them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-
-from django.db.models import Q, QuerySet
 
 from exchange.accounts.models import User
 from exchange.markets.models import Market
@@ -60,39 +58,3 @@ def order_history_for_user(
     if from_order_id is None and start_ms is None:
         return list(reversed(orders.order_by("-pk")[:limit]))
     return list(orders.order_by("pk")[:limit])
-
-
-def fills_for_user(
-    *,
-    user: User,
-    market: Market,
-    order_id: int | None = None,
-    from_id: int | None = None,
-    start_ms: int | None = None,
-    end_ms: int | None = None,
-    limit: int = 500,
-) -> list[Trade]:
-    """The user's trades in ``market`` (as maker or taker), oldest first."""
-    trades = Trade.objects.filter(
-        Q(maker_user=user) | Q(taker_user=user), market=market
-    ).select_related("market", "maker_commission_asset", "taker_commission_asset")
-    if order_id is not None:
-        trades = trades.filter(Q(maker_order_id=order_id) | Q(taker_order_id=order_id))
-    if from_id is not None:
-        trades = trades.filter(trade_id__gte=from_id)
-    if start_ms is not None:
-        trades = trades.filter(created_at__gte=_moment(start_ms))
-    if end_ms is not None:
-        trades = trades.filter(created_at__lte=_moment(end_ms))
-    if from_id is None and start_ms is None:
-        return list(reversed(trades.order_by("-trade_id")[:limit]))
-    return list(trades.order_by("trade_id")[:limit])
-
-
-def fills_of_order(order: Order) -> QuerySet[Trade]:
-    """The trades of one order, in match order (the ``fills`` of a FULL answer)."""
-    return (
-        Trade.objects.filter(Q(maker_order=order) | Q(taker_order=order))
-        .select_related("maker_commission_asset", "taker_commission_asset")
-        .order_by("trade_id")
-    )

@@ -14,7 +14,7 @@ from api.compat.binance.base import BinanceView
 from api.compat.binance.errors import BinanceError
 from api.compat.binance.shapes import balance_json, dec, my_trade_json
 from exchange.accounts.models import ApiKey
-from exchange.orders.history import fills_for_user
+from exchange.orders.selectors import access_order, trade_list_for_user
 from exchange.wallets.selectors import balance_list
 
 
@@ -66,13 +66,19 @@ class MyTradesView(BinanceView):
             from_id is not None and start is not None
         ):
             raise BinanceError(-1128, "Combination of optional parameters invalid.")
-        trades = fills_for_user(
+        order_id = params.optional_int(query, "orderId")
+        order = (
+            access_order(user=user, market=market, order_id=order_id)
+            if order_id is not None
+            else None
+        )
+        trades = trade_list_for_user(
             user=user,
             market=market,
-            order_id=params.optional_int(query, "orderId"),
+            order=order,
             from_id=from_id,
-            start_ms=start,
-            end_ms=end,
+            start=params.moment(start),
+            end=params.moment(end),
             limit=params.limit(query, default=500, maximum=1000),
         )
         return Response([my_trade_json(t, user.pk) for t in trades])

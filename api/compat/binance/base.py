@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,13 +14,26 @@ from api.compat.binance import ratelimit
 from api.compat.binance.errors import API_KEY_MISSING, BinanceError, from_domain
 from api.rest.authentication import API_KEY_HEADER, SignedApiKeyAuthentication
 from api.rest.client_ip import client_ip
+from exchange.accounts.key_pair import active_api_key
 from exchange.accounts.models import ApiKey, User
 from exchange.accounts.signing import merged_params, require_api_key_permission
 from exchange.core.errors import DomainError
 
 
+class ApiKeyHeaderAuthentication(BaseAuthentication):
+    """Binance's USER_STREAM security: the ``X-MBX-APIKEY`` header alone, no signature."""
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+        header = request.META.get(API_KEY_HEADER)
+        if not header:
+            return None
+        api_key = active_api_key(key=header.strip(), client_ip=client_ip(request._request))
+        return api_key.user, api_key
+
+
 class BinanceView(APIView):
-    """Public by default. ``signed = True`` needs a verified ``X-MBX-APIKEY`` request.
+    """Public by default. ``signed = True`` needs a verified ``X-MBX-APIKEY`` request;
+    ``key_only = True`` the API-key header without a signature.
 
     Parameters come from the query string and the form body merged, for every
     method (python-binance sends DELETE parameters in the body).
@@ -29,13 +43,16 @@ class BinanceView(APIView):
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
     signed: ClassVar[bool] = False
+    key_only: ClassVar[bool] = False
     key_permissions: ClassVar[dict[str, str]] = {}
     weights: ClassVar[dict[str, int]] = {}
 
     usage: ratelimit.Usage | None = None
 
     def get_authenticators(self) -> list[Any]:
-        return [SignedApiKeyAuthentication()] if self.signed else []
+        if self.signed:
+            return [SignedApiKeyAuthentication()]
+        return [ApiKeyHeaderAuthentication()] if self.key_only else []
 
     def params(self, request: Request) -> dict[str, str]:
         django_request = request._request
@@ -54,7 +71,7 @@ class BinanceView(APIView):
         if self.usage.exceeded:
             raise ratelimit.reject(ip)
         super().initial(request, *args, **kwargs)
-        if self.signed:
+        if self.signed or self.key_only:
             if not request._request.META.get(API_KEY_HEADER):
                 raise API_KEY_MISSING
             assert isinstance(request.auth, ApiKey)

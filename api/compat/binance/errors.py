@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from exchange.accounts.errors import ApiKeyErrorCode
+from exchange.accounts.errors import ApiKeyErrorCode, ListenKeyErrorCode
 from exchange.core.errors import DomainError
+from exchange.core.pagination import PageErrorCode
 from exchange.marketdata.errors import MarketDataErrorCode
 from exchange.markets.errors import MarketErrorCode
 from exchange.orders.errors import OrderErrorCode
@@ -114,6 +115,15 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None, int]] = {
     OrderErrorCode.INSUFFICIENT_BALANCE: (-2010, INSUFFICIENT_BALANCE_MSG, 400),
     OrderErrorCode.ORDER_NOT_FOUND: (-2013, "Order does not exist.", 400),
     OrderErrorCode.ORDER_NOT_OPEN: (-2011, "Unknown order sent.", 400),
+    OrderErrorCode.INVALID_FILTER: (-1100, None, 400),
+    PageErrorCode.INVALID_LIMIT: (-1100, "Illegal characters found in parameter 'limit'.", 400),
+    ListenKeyErrorCode.UNKNOWN_LISTEN_KEY: (-1125, "This listenKey does not exist.", 400),
+    ListenKeyErrorCode.FOREIGN_LISTEN_KEY: (-1125, "This listenKey does not exist.", 400),
+    ListenKeyErrorCode.API_KEY_INACTIVE: (
+        -2015,
+        "Invalid API-key, IP, or permissions for action.",
+        401,
+    ),
 }
 
 # The engine's reasons for rejecting a PLACE (Order.reject_reason), as Binance words them.

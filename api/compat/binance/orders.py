@@ -31,12 +31,13 @@ from exchange.orders.actions import (
     do_cancel_order,
     do_place_order,
 )
-from exchange.orders.history import fills_of_order, order_history_for_user
+from exchange.orders.history import order_history_for_user
 from exchange.orders.models import Order, OrderStatus, OrderType
 from exchange.orders.outcome import accepted, closed, wait_for_orders
-from exchange.orders.selectors import access_order, order_list_open
+from exchange.orders.selectors import access_order, order_list_open, trade_list_for_user
 
 RESPONSE_TYPES = ("ACK", "RESULT", "FULL")
+MAX_FILLS = 1000
 
 
 def _wait_seconds() -> float:
@@ -97,7 +98,11 @@ class OrderView(BinanceView):
             raise from_rejection(order.reject_reason)
         if response_type == "ACK":
             return Response(order_ack_json(order))
-        fills = list(fills_of_order(order)) if response_type == "FULL" else None
+        fills = (
+            trade_list_for_user(user=order.user, order=order, limit=MAX_FILLS)
+            if response_type == "FULL"
+            else None
+        )
         return Response(order_result_json(order, fills))
 
     def get(self, request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -67,3 +68,8 @@ def limit(params: dict[str, str], *, default: int, maximum: int) -> int:
             -1100, f"Illegal characters found in parameter 'limit'; legal range is 1..{maximum}."
         )
     return min(value, maximum)
+
+
+def moment(ms: int | None) -> dt.datetime | None:
+    """A Binance millisecond timestamp as an aware datetime."""
+    return None if ms is None else dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)

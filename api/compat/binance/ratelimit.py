@@ -1,38 +1,30 @@
 """Binance's request-weight limit per IP: ``X-MBX-USED-WEIGHT-1M``, 429, then 418.
 
 Each request spends its endpoint's weight from the caller IP's one-minute
-bucket. Over the limit the answer is 429 with -1003; an IP that keeps
-calling after 429s (``BAN_AFTER_REJECTIONS`` within a minute) is banned for
+bucket in the shared limiter (``api.ratelimit``). Over the limit the answer
+is 429 with -1003; an IP that keeps calling after 429s (``BAN_AFTER_REJECTIONS`` within a minute) is banned for
 ``BAN_SECONDS`` and gets 418 meanwhile, as Binance does.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
 from django.conf import settings
 
+from api import ratelimit as limiter
 from api.compat.binance.errors import BANNED, TOO_MANY_REQUESTS, BinanceError
+from api.ratelimit import Usage
 from exchange.core.redis import get_redis
 
 WINDOW_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class Usage:
-    used: int
-    limit: int
-    retry_after: int
-    exceeded: bool
 
 
 def weight_limit() -> int:
     return int(getattr(settings, "BINANCE_WEIGHT_LIMIT_1M", 6000))
 
 
-def _bucket_key(ip: str, window: int) -> str:
-    return f"binance:weight:{ip}:{window}"
+def bucket(ip: str) -> str:
+    """The caller IP's weight bucket in ``api.ratelimit``."""
+    return f"binance:ip:{ip}"
 
 
 def _ban_key(ip: str) -> str:
@@ -44,17 +36,9 @@ def _strikes_key(ip: str) -> str:
 
 
 def consume(ip: str, *, weight: int) -> Usage:
-    """Spend ``weight`` from the IP's current one-minute window (atomic INCRBY)."""
-    now = time.time()
-    window = int(now // WINDOW_SECONDS)
-    key = _bucket_key(ip, window)
-    pipe = get_redis().pipeline(transaction=True)
-    pipe.incrby(key, weight)
-    pipe.expire(key, WINDOW_SECONDS * 2)
-    used = int(pipe.execute()[0])
-    limit = weight_limit()
-    retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now))
-    return Usage(used=used, limit=limit, retry_after=retry_after, exceeded=used > limit)
+    return limiter.consume(
+        bucket(ip), weight=weight, limit=weight_limit(), window_seconds=WINDOW_SECONDS
+    )
 
 
 def check_ban(ip: str) -> None:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api.compat.binance import account, general, market, orders
+from api.compat.binance import account, general, market, orders, user_stream
 
 urlpatterns = [
     path("ping", general.PingView.as_view()),
@@ -23,4 +23,5 @@ urlpatterns = [
     path("allOrders", orders.AllOrdersView.as_view()),
     path("account", account.AccountView.as_view()),
     path("myTrades", account.MyTradesView.as_view()),
+    path("userDataStream", user_stream.UserDataStreamView.as_view()),
 ]

@@ -302,6 +302,7 @@ def test_rate_limit_then_ban(live):
         with pytest.raises(ccxt.DDoSProtection, match="binance 418 .*banned"):
             ex.publicGetPing()
     finally:
-        for key in redis.scan_iter("binance:*"):
-            redis.delete(key)
+        for pattern in ("binance:*", "rl:binance:*"):
+            for key in redis.scan_iter(pattern):
+                redis.delete(key)
     assert ex.publicGetPing() == {}

@@ -183,3 +183,18 @@ def test_bad_signature_and_stale_timestamp(live):
     with pytest.raises(BinanceAPIException) as raised:
         stale.get_account()
     assert raised.value.code == -1021
+
+
+def test_listen_key_create_keepalive_close(live):
+    trader = live.trader()
+    client = binance_client(live, trader)
+
+    listen_key = client.stream_get_listen_key()
+
+    assert len(listen_key) == 60
+    assert client.stream_get_listen_key() == listen_key
+    assert client.stream_keepalive(listen_key) == {}
+    assert client.stream_close(listen_key) == {}
+    with pytest.raises(BinanceAPIException) as raised:
+        client.stream_keepalive(listen_key)
+    assert raised.value.code == -1125

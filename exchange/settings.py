@@ -191,6 +191,12 @@ SIGNED_REQUEST_DEFAULT_RECV_WINDOW_MS = 5000
 SIGNED_REQUEST_MAX_RECV_WINDOW_MS = 60000
 # Reverse proxies in front of the app whose X-Forwarded-For hop is trusted (ingress: 1).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Binance-compatible API (docs/bots.md): request weight per IP per minute, the ban after
+# repeated 429s, and how long an order answer waits for the engine's result.
+BINANCE_WEIGHT_LIMIT_1M = env.int("BINANCE_WEIGHT_LIMIT_1M", default=6000)
+BINANCE_BAN_AFTER_REJECTIONS = env.int("BINANCE_BAN_AFTER_REJECTIONS", default=20)
+BINANCE_BAN_SECONDS = env.int("BINANCE_BAN_SECONDS", default=120)
+BINANCE_ORDER_WAIT_SECONDS = env.float("BINANCE_ORDER_WAIT_SECONDS", default=3.0)
 
 LOGGING = {
     "version": 1,

@@ -2,9 +2,10 @@
 
 Answers that promise the state after matching (newOrderRespType RESULT or
 FULL, every LIMIT_MAKER so a post-only order that would take is refused
-with -2010 as Binance does, and cancels) wait up to ``ORDER_WAIT_SECONDS``
-for clearing to record the engine's answer; past that they return the
-order's current state (for a place: status NEW, no fills).
+with -2010 as Binance does, and cancels) wait up to
+``BINANCE_ORDER_WAIT_SECONDS`` for clearing to record the engine's answer
+(``exchange.orders.outcome``); past that they return the order's current
+state (for a place: status NEW, no fills; for a cancel: the open order).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ MAX_FILLS = 1000
 
 
 def _wait_seconds() -> float:
-    return float(getattr(settings, "BINANCE_ORDER_WAIT_SECONDS", 3.0))
+    return float(settings.BINANCE_ORDER_WAIT_SECONDS)
 
 
 def _order_params(query: dict[str, str]) -> dict[str, Any]:

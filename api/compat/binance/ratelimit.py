@@ -2,8 +2,9 @@
 
 Each request spends its endpoint's weight from the caller IP's one-minute
 bucket in the shared limiter (``api.ratelimit``). Over the limit the answer
-is 429 with -1003; an IP that keeps calling after 429s (``BAN_AFTER_REJECTIONS`` within a minute) is banned for
-``BAN_SECONDS`` and gets 418 meanwhile, as Binance does.
+is 429 with -1003; an IP that keeps calling after 429s
+(``BINANCE_BAN_AFTER_REJECTIONS`` within a minute) is banned for
+``BINANCE_BAN_SECONDS`` and gets 418 meanwhile, as Binance does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ WINDOW_SECONDS = 60
 
 
 def weight_limit() -> int:
-    return int(getattr(settings, "BINANCE_WEIGHT_LIMIT_1M", 6000))
+    return int(settings.BINANCE_WEIGHT_LIMIT_1M)
 
 
 def bucket(ip: str) -> str:
@@ -54,7 +55,7 @@ def reject(ip: str) -> BinanceError:
     pipe.incr(_strikes_key(ip))
     pipe.expire(_strikes_key(ip), WINDOW_SECONDS)
     strikes = int(pipe.execute()[0])
-    if strikes >= int(getattr(settings, "BINANCE_BAN_AFTER_REJECTIONS", 20)):
-        redis.set(_ban_key(ip), "1", ex=int(getattr(settings, "BINANCE_BAN_SECONDS", 120)))
+    if strikes >= int(settings.BINANCE_BAN_AFTER_REJECTIONS):
+        redis.set(_ban_key(ip), "1", ex=int(settings.BINANCE_BAN_SECONDS))
         return BANNED
     return TOO_MANY_REQUESTS

@@ -40,6 +40,7 @@ class BinanceView(APIView):
     ``weights`` is the request weight per method; ``weight()`` may refine it.
     """
 
+    schema = None  # Binance's own documentation is the reference, not our OpenAPI schema
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
     signed: ClassVar[bool] = False

@@ -42,3 +42,7 @@ def missing(name: str) -> FmzError:
 
 def invalid_symbol(symbol: object) -> FmzError:
     return FmzError(f"invalid symbol: {symbol!r} (expected BASE_QUOTE, e.g. BTC_USDT)")
+
+
+def rate_limited(retry_after: int) -> FmzError:
+    return FmzError(f"RATE_LIMITED: too much request weight used; retry after {retry_after} s")

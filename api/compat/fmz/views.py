@@ -15,8 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from api.compat.binance import ratelimit as binance_ratelimit
 from api.compat.fmz import methods, raw
-from api.compat.fmz.errors import FmzError, error_body
+from api.compat.fmz.errors import FmzError, error_body, rate_limited
 from api.compat.fmz.render import dumps
 from api.rest.client_ip import client_ip
 from exchange.accounts.key_pair import verify_key_pair
@@ -30,6 +31,10 @@ def _reply(payload: dict[str, Any]) -> HttpResponse:
 
 
 def _handle(request: HttpRequest) -> dict[str, Any]:
+    # One weight per call from the caller IP's Binance budget (raw calls add their own).
+    usage = binance_ratelimit.consume(client_ip(request), weight=1)
+    if usage.exceeded:
+        raise rate_limited(usage.retry_after)
     try:
         body = json.loads(request.body or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -11,6 +11,8 @@ import urllib.request
 from decimal import Decimal
 from typing import Any
 
+from api.compat.binance import ratelimit
+from exchange.core.redis import get_redis
 from exchange.orders.models import Order
 from tests.api.compat.conftest import Trader, balance, wait_until
 
@@ -250,3 +252,18 @@ def test_error_cases_answer_200_with_error_and_change_nothing(live):
 
     assert not Order.objects.filter(user__in=[trader.user, read_only.user]).exists()
     assert balance(trader, "USDT") == before
+
+
+def test_over_the_request_weight_is_an_error(live):
+    trader = live.trader()
+    redis = get_redis()
+    try:
+        ratelimit.consume("127.0.0.1", weight=ratelimit.weight_limit())
+
+        answer = rpc(live, trader, "accounts", {})
+
+        assert answer["error"].startswith("RATE_LIMITED: too much request weight used")
+    finally:
+        for key in redis.scan_iter("rl:binance:*"):
+            redis.delete(key)
+    assert rpc(live, trader, "accounts", {}) == {"data": [], "raw": None}

@@ -43,8 +43,8 @@ from tests.test_processes import database_url, free_port
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 # One market per client family: BTCUSDT for ccxt, ETHUSDT for python-binance,
-# LTCUSDT for FMZ, SOLUSDT for the bad-input checks.
-MARKETS = ("BTCUSDT", "ETHUSDT", "LTCUSDT", "SOLUSDT")
+# LTCUSDT for FMZ, SOLUSDT for the bad-input checks, ADAUSDT for ccxt.pro's streams.
+MARKETS = ("BTCUSDT", "ETHUSDT", "LTCUSDT", "SOLUSDT", "ADAUSDT")
 _seq = itertools.count(1)
 
 
@@ -149,7 +149,7 @@ def live(django_db_setup, django_db_blocker) -> Iterator[LiveExchange]:  # noqa:
     with django_db_blocker.unblock(), _test_database():
         assets = {
             code: Asset.objects.get_or_create(code=code, defaults={"name": code, "precision": 8})[0]
-            for code in ("BTC", "ETH", "LTC", "SOL", "USDT")
+            for code in ("BTC", "ETH", "LTC", "SOL", "ADA", "USDT")
         }
         _create_markets(assets)
         port = free_port()

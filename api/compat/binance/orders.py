@@ -1,11 +1,12 @@
 """Signed order endpoints: ``order`` (POST/GET/DELETE), ``order/test``, ``openOrders``, ``allOrders``.
 
 Answers that promise the state after matching (newOrderRespType RESULT or
-FULL, every LIMIT_MAKER so a post-only order that would take is refused
-with -2010 as Binance does, and cancels) wait up to
-``BINANCE_ORDER_WAIT_SECONDS`` for clearing to record the engine's answer
-(``exchange.orders.outcome``); past that they return the order's current
-state (for a place: status NEW, no fills; for a cancel: the open order).
+FULL; every LIMIT_MAKER and stop order, so a post-only order that would take
+or a stop that would trigger at once is refused with -2010 as Binance does;
+cancels) wait up to ``BINANCE_ORDER_WAIT_SECONDS`` for clearing to record
+the engine's answer (``exchange.orders.outcome``); past that they return the
+order's current state (for a place: status NEW, no fills; for a cancel: the
+open order).
 """
 
 from __future__ import annotations
@@ -33,11 +34,14 @@ from exchange.orders.actions import (
     do_place_order,
 )
 from exchange.orders.history import order_history_for_user
-from exchange.orders.models import Order, OrderStatus, OrderType
+from exchange.orders.models import STOP_TYPES, Order, OrderStatus, OrderType
 from exchange.orders.outcome import accepted, closed, wait_for_orders
 from exchange.orders.selectors import access_order, order_list_open, trade_list_for_user
 
 RESPONSE_TYPES = ("ACK", "RESULT", "FULL")
+# Types the engine may refuse on arrival (post-only would take, stop would trigger):
+# their answer waits for it even for ACK, so the refusal is the HTTP answer, as on Binance.
+ENGINE_CHECKED = frozenset({OrderType.LIMIT_MAKER} | STOP_TYPES)
 MAX_FILLS = 1000
 
 
@@ -92,7 +96,7 @@ class OrderView(BinanceView):
         validated = check_place_order(**_order_params(query))
         response_type = _response_type(query)
         order = do_place_order(user=self.user(request), order=validated)
-        if response_type == "ACK" and order.type != OrderType.LIMIT_MAKER:
+        if response_type == "ACK" and order.type not in ENGINE_CHECKED:
             return Response(order_ack_json(order))
         [order] = wait_for_orders([order], until=accepted, timeout=_wait_seconds())
         if order.status == OrderStatus.REJECTED:

@@ -198,3 +198,39 @@ def test_listen_key_create_keepalive_close(live):
     with pytest.raises(BinanceAPIException) as raised:
         client.stream_keepalive(listen_key)
     assert raised.value.code == -1125
+
+
+def test_stop_that_would_trigger_at_once_is_refused_and_one_that_waits_triggers(live):
+    # given a last price of 2100
+    seller, buyer = live.trader(ETH="1"), live.trader(USDT="1000")
+    s, b = binance_client(live, seller), binance_client(live, buyer)
+    s.order_limit_sell(symbol=SYMBOL, quantity="0.01", price="2100")
+    b.order_limit_buy(symbol=SYMBOL, quantity="0.01", price="2100")
+
+    # a stop-loss sell above the last price would trigger at once: refused, nothing locked
+    with pytest.raises(BinanceAPIException) as raised:
+        s.create_order(
+            symbol=SYMBOL, side="SELL", type="STOP_LOSS", quantity="0.1", stopPrice="2200"
+        )
+    assert (raised.value.code, raised.value.message) == (
+        -2010,
+        "Stop price would trigger immediately.",
+    )
+    assert balance(seller, "ETH") == (Decimal("0.99"), Decimal(0))
+
+    # a stop-loss sell below waits, and a trade at its stop price sets it off
+    stop = s.create_order(
+        symbol=SYMBOL,
+        side="SELL",
+        type="STOP_LOSS_LIMIT",
+        timeInForce="GTC",
+        quantity="0.1",
+        price="1900",
+        stopPrice="2000",
+    )
+    assert s.get_order(symbol=SYMBOL, orderId=stop["orderId"])["isWorking"] is False
+    s.order_limit_sell(symbol=SYMBOL, quantity="0.01", price="2000")
+    b.order_limit_buy(symbol=SYMBOL, quantity="0.01", price="2000")
+    wait_until(lambda: s.get_order(symbol=SYMBOL, orderId=stop["orderId"])["isWorking"])
+    working = s.get_order(symbol=SYMBOL, orderId=stop["orderId"])
+    assert (working["status"], working["price"], working["stopPrice"]) == ("NEW", "1900", "2000")

@@ -147,9 +147,23 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "api.rest.authentication.KeyPermission",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.rest.openapi.ErrorDocumentingSchema",
     "EXCEPTION_HANDLER": "api.rest.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.rest.throttling.IpRateThrottle",
+        "api.rest.throttling.UserRateThrottle",
+        "api.rest.throttling.ApiKeyRateThrottle",
+    ],
+}
+
+# Requests per window, shared by every web process through Redis (api/ratelimit.py).
+RATE_LIMITS = {
+    "window_seconds": env.int("RATE_LIMIT_WINDOW_SECONDS", default=60),
+    "ip": env.int("RATE_LIMIT_PER_IP", default=6000),
+    "user": env.int("RATE_LIMIT_PER_USER", default=6000),
+    "api_key": env.int("RATE_LIMIT_PER_API_KEY", default=6000),
+    "login": env.int("RATE_LIMIT_LOGIN_PER_IP", default=300),
 }
 
 SPECTACULAR_SETTINGS = {

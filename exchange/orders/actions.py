@@ -286,9 +286,16 @@ def place_order(*, user: User, **params: object) -> Order:
 
 
 def do_cancel_order(
-    *, user: User, symbol: str, order_id: int | None = None, client_order_id: str | None = None
+    *,
+    user: User,
+    symbol: str | None = None,
+    order_id: int | None = None,
+    client_order_id: str | None = None,
 ) -> Order:
-    """Ask the engine to cancel an open order; clearing records the outcome."""
+    """Ask the engine to cancel an open order; clearing records the outcome.
+
+    Without ``symbol`` the order is looked up among all the user's markets.
+    """
     order = access_order(
         user=user, symbol=symbol, order_id=order_id, client_order_id=client_order_id
     )

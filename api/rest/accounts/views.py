@@ -21,6 +21,7 @@ from api.rest.accounts.serializers import (
 )
 from api.rest.authentication import USER_LOGIN_AUTHENTICATION
 from api.rest.request_user import request_user
+from api.rest.throttling import DEFAULT_THROTTLES, LoginRateThrottle
 from exchange.accounts.actions import (
     check_login,
     do_create_api_key,
@@ -29,14 +30,25 @@ from exchange.accounts.actions import (
     do_revoke_api_key,
     do_revoke_token,
 )
+from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode
 from exchange.accounts.selectors import api_key_list
+
+LOGIN_THROTTLES = [*DEFAULT_THROTTLES, LoginRateThrottle]
 
 
 class RegisterView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = LOGIN_THROTTLES
+    error_codes = {
+        "POST": [
+            AccountErrorCode.INVALID_EMAIL,
+            AccountErrorCode.WEAK_PASSWORD,
+            AccountErrorCode.EMAIL_TAKEN,
+        ]
+    }
 
-    @extend_schema(request=CredentialsIn, responses={201: TokenOut})
+    @extend_schema(tags=["account"], request=CredentialsIn, responses={201: TokenOut})
     def post(self, request: Request) -> Response:
         data = CredentialsIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -48,8 +60,10 @@ class RegisterView(APIView):
 class LoginView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = LOGIN_THROTTLES
+    error_codes = {"POST": [AccountErrorCode.INVALID_CREDENTIALS]}
 
-    @extend_schema(request=CredentialsIn, responses={200: TokenOut})
+    @extend_schema(tags=["account"], request=CredentialsIn, responses={200: TokenOut})
     def post(self, request: Request) -> Response:
         data = CredentialsIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -60,26 +74,34 @@ class LoginView(APIView):
 class LogoutView(APIView):
     authentication_classes = USER_LOGIN_AUTHENTICATION
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(tags=["account"], request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         do_revoke_token(user=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):
-    @extend_schema(responses=UserOut)
+    @extend_schema(tags=["account"], responses=UserOut)
     def get(self, request: Request) -> Response:
         return Response(UserOut(request_user(request)).data)
 
 
 class ApiKeyListView(APIView):
     authentication_classes = USER_LOGIN_AUTHENTICATION
+    error_codes = {
+        "POST": [
+            ApiKeyErrorCode.INVALID_LABEL,
+            ApiKeyErrorCode.INVALID_PERMISSIONS,
+            ApiKeyErrorCode.INVALID_IP_WHITELIST,
+            ApiKeyErrorCode.INVALID_PUBLIC_KEY,
+        ]
+    }
 
-    @extend_schema(responses=ApiKeyOut(many=True))
+    @extend_schema(tags=["api keys"], responses=ApiKeyOut(many=True))
     def get(self, request: Request) -> Response:
         return Response(ApiKeyOut(api_key_list(user=request_user(request)), many=True).data)
 
-    @extend_schema(request=ApiKeyIn, responses={201: ApiKeyCreatedOut})
+    @extend_schema(tags=["api keys"], request=ApiKeyIn, responses={201: ApiKeyCreatedOut})
     def post(self, request: Request) -> Response:
         data = ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -90,8 +112,9 @@ class ApiKeyListView(APIView):
 
 class ApiKeyDetailView(APIView):
     authentication_classes = USER_LOGIN_AUTHENTICATION
+    error_codes = {"DELETE": [ApiKeyErrorCode.NOT_FOUND]}
 
-    @extend_schema(request=None, responses=ApiKeyOut)
+    @extend_schema(tags=["api keys"], request=None, responses=ApiKeyOut)
     def delete(self, request: Request, api_key_id: int) -> Response:
         return Response(
             ApiKeyOut(do_revoke_api_key(user=request_user(request), api_key_id=api_key_id)).data

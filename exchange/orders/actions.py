@@ -301,19 +301,21 @@ def do_cancel_order(
     )
     if not order.is_open:
         raise OrderError(OrderErrorCode.ORDER_NOT_OPEN, "Unknown order sent.")
-    Order.objects.filter(pk=order.pk).update(cancel_requested_at=timezone.now())
+    order.cancel_requested_at = timezone.now()
+    Order.objects.filter(pk=order.pk).update(cancel_requested_at=order.cancel_requested_at)
     engine_gateway.send_cancel(order)
     return order
 
 
 def do_cancel_all_orders(*, user: User, symbol: str) -> list[Order]:
-    """Cancel every open order of the user in one market; returns them as they were."""
+    """Cancel every open order of the user in one market; returns them, cancel requested."""
     market = get_market(symbol)
     orders = list(order_list_open(user=user, market=market))
     if orders:
-        Order.objects.filter(pk__in=[o.pk for o in orders]).update(
-            cancel_requested_at=timezone.now()
-        )
+        now = timezone.now()
+        Order.objects.filter(pk__in=[o.pk for o in orders]).update(cancel_requested_at=now)
+        for order in orders:
+            order.cancel_requested_at = now
         engine_gateway.send_cancel_all(user_id=user.pk, market=market, orders=orders)
     return orders
 

@@ -85,6 +85,8 @@ class ErrorDocumentingSchema(AutoSchema):  # type: ignore[misc]
         )
         if has_input:
             codes.append("INVALID_INPUT")
+        if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+            codes.append("NOT_FOUND")  # a path value the route does not match
         if self.method in BODY_METHODS:
             codes += ["MALFORMED_REQUEST", "UNSUPPORTED_MEDIA_TYPE"]
         if any(isinstance(p, IsAuthenticated) for p in self.view.get_permissions()):

@@ -114,7 +114,7 @@ class ApiKeyDetailView(APIView):
     authentication_classes = USER_LOGIN_AUTHENTICATION
     error_codes = {"DELETE": [ApiKeyErrorCode.NOT_FOUND]}
 
-    @extend_schema(tags=["api keys"], request=None, responses=ApiKeyOut)
+    @extend_schema(tags=["api keys"], request=None, responses={200: ApiKeyOut})
     def delete(self, request: Request, api_key_id: int) -> Response:
         return Response(
             ApiKeyOut(do_revoke_api_key(user=request_user(request), api_key_id=api_key_id)).data

@@ -20,7 +20,7 @@ from api.rest.markets.serializers import (
     PublicTradesQuery,
     TickerOut,
 )
-from api.rest.parsing import valid
+from api.rest.parsing import valid_query
 from exchange.marketdata.errors import MarketDataError, MarketDataErrorCode
 from exchange.marketdata.selectors import kline_list, order_book, recent_trades, ticker_24h
 from exchange.markets.errors import MarketErrorCode
@@ -64,7 +64,7 @@ class DepthView(PublicView):
 
     @extend_schema(tags=["market data"], parameters=[DepthQuery], responses=DepthOut)
     def get(self, request: Request, symbol: str) -> Response:
-        query = valid(DepthQuery, request.query_params)
+        query = valid_query(DepthQuery, request)
         book = order_book(market_detail(symbol=symbol), limit=query["limit"])
         return Response(DepthOut(book).data)
 
@@ -76,7 +76,7 @@ class PublicTradesView(PublicView):
         tags=["market data"], parameters=[PublicTradesQuery], responses=PublicTradeOut(many=True)
     )
     def get(self, request: Request, symbol: str) -> Response:
-        query = valid(PublicTradesQuery, request.query_params)
+        query = valid_query(PublicTradesQuery, request)
         trades = recent_trades(market_detail(symbol=symbol), limit=query["limit"])
         return Response(PublicTradeOut(trades, many=True).data)
 
@@ -86,6 +86,6 @@ class KlineView(PublicView):
 
     @extend_schema(tags=["market data"], parameters=[KlineQuery], responses=KlineOut(many=True))
     def get(self, request: Request, symbol: str) -> Response:
-        query = valid(KlineQuery, request.query_params)
+        query = valid_query(KlineQuery, request)
         klines = kline_list(market_detail(symbol=symbol), **query)
         return Response(KlineOut(klines, many=True).data)

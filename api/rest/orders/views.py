@@ -25,7 +25,7 @@ from api.rest.orders.serializers import (
     OrderQuery,
     my_side,
 )
-from api.rest.parsing import valid
+from api.rest.parsing import valid, valid_query
 from api.rest.request_user import request_user
 from exchange.core.pagination import PageErrorCode
 from exchange.markets.errors import MarketErrorCode
@@ -70,7 +70,7 @@ class OrderListView(APIView):
     )
     def get(self, request: Request) -> Response:
         """The caller's orders, newest first, one cursor page at a time."""
-        query = valid(OrderQuery, request.query_params)
+        query = valid_query(OrderQuery, request)
         page = order_list(
             user=request_user(request),
             market=get_market(query["symbol"]) if "symbol" in query else None,
@@ -107,7 +107,7 @@ class OrderByClientIdView(APIView):
     @extend_schema(tags=["orders"], parameters=[ClientOrderQuery], responses=OrderOut)
     def get(self, request: Request) -> Response:
         """The caller's newest order with this client order id."""
-        query = valid(ClientOrderQuery, request.query_params)
+        query = valid_query(ClientOrderQuery, request)
         order = access_order(
             user=request_user(request),
             symbol=query.get("symbol"),
@@ -159,7 +159,7 @@ class MyTradeListView(APIView):
     @extend_schema(tags=["orders"], parameters=[MyTradeQuery], responses=MyTradeOut(many=True))
     def get(self, request: Request) -> Response:
         """The caller's trades oldest first: from ``from_id`` on, else the newest ``limit``."""
-        query = valid(MyTradeQuery, request.query_params)
+        query = valid_query(MyTradeQuery, request)
         user = request_user(request)
         trades = trade_list_for_user(
             user=user,

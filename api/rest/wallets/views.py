@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.rest.fields import ms_to_datetime
-from api.rest.parsing import valid
+from api.rest.parsing import valid, valid_query
 from api.rest.request_user import request_user
 from api.rest.wallets.serializers import (
     BalanceOut,
@@ -62,7 +62,7 @@ class LedgerView(APIView):
     @extend_schema(tags=["wallet"], parameters=[HistoryQuery], responses=LedgerPage)
     def get(self, request: Request) -> Response:
         """Every change of the caller's balances, newest first."""
-        query = valid(HistoryQuery, request.query_params)
+        query = valid_query(HistoryQuery, request)
         page = ledger_lines_for_user(
             user=request_user(request),
             **_history(query),
@@ -79,7 +79,7 @@ class DepositListView(APIView):
 
     @extend_schema(tags=["wallet"], parameters=[HistoryQuery], responses=DepositPage)
     def get(self, request: Request) -> Response:
-        query = valid(HistoryQuery, request.query_params)
+        query = valid_query(HistoryQuery, request)
         page = paginate(
             deposit_list(user=request_user(request), **_history(query)),
             cursor=query.get("cursor"),
@@ -105,7 +105,7 @@ class WithdrawalListView(APIView):
 
     @extend_schema(tags=["wallet"], parameters=[WithdrawalQuery], responses=WithdrawalPage)
     def get(self, request: Request) -> Response:
-        query = valid(WithdrawalQuery, request.query_params)
+        query = valid_query(WithdrawalQuery, request)
         page = paginate(
             withdrawal_list(
                 user=request_user(request), status=query.get("status"), **_history(query)

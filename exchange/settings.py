@@ -168,7 +168,12 @@ RATE_LIMITS = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Open Exchange API",
-    "DESCRIPTION": "Native REST API of the exchange.",
+    "DESCRIPTION": (
+        "Native REST API of the exchange. Every error is "
+        '`{"code": "<STABLE_CODE>", "detail": "...", "fields": {...}}`; each operation lists '
+        "its codes per HTTP status. Money is a decimal string. Requests are rate limited per "
+        "IP, user and API key (429 `RATE_LIMITED` with `Retry-After`). Guide: docs/api.md."
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }

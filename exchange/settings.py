@@ -150,14 +150,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.rest.openapi.ErrorDocumentingSchema",
     "EXCEPTION_HANDLER": "api.rest.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_CLASSES": [
-        "api.rest.throttling.IpRateThrottle",
-        "api.rest.throttling.UserRateThrottle",
-        "api.rest.throttling.ApiKeyRateThrottle",
-    ],
 }
 
-# Requests per window, shared by every web process through Redis (api/ratelimit.py).
+# REST requests per window (api/rest/throttling.py), shared by every web process through Redis.
 RATE_LIMITS = {
     "window_seconds": env.int("RATE_LIMIT_WINDOW_SECONDS", default=60),
     "ip": env.int("RATE_LIMIT_PER_IP", default=6000),

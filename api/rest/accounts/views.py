@@ -9,7 +9,6 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api.rest.accounts.serializers import (
     ApiKeyCreatedOut,
@@ -20,6 +19,7 @@ from api.rest.accounts.serializers import (
     UserOut,
 )
 from api.rest.authentication import USER_LOGIN_AUTHENTICATION
+from api.rest.base import RestView
 from api.rest.request_user import request_user
 from api.rest.throttling import DEFAULT_THROTTLES, LoginRateThrottle
 from exchange.accounts.actions import (
@@ -36,7 +36,7 @@ from exchange.accounts.selectors import api_key_list
 LOGIN_THROTTLES = [*DEFAULT_THROTTLES, LoginRateThrottle]
 
 
-class RegisterView(APIView):
+class RegisterView(RestView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     throttle_classes = LOGIN_THROTTLES
@@ -57,7 +57,7 @@ class RegisterView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class LoginView(APIView):
+class LoginView(RestView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     throttle_classes = LOGIN_THROTTLES
@@ -71,7 +71,7 @@ class LoginView(APIView):
         return Response({"token": do_issue_token(user=user), "user": UserOut(user).data})
 
 
-class LogoutView(APIView):
+class LogoutView(RestView):
     authentication_classes = USER_LOGIN_AUTHENTICATION
 
     @extend_schema(tags=["account"], request=None, responses={204: None})
@@ -80,13 +80,13 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeView(APIView):
+class MeView(RestView):
     @extend_schema(tags=["account"], responses=UserOut)
     def get(self, request: Request) -> Response:
         return Response(UserOut(request_user(request)).data)
 
 
-class ApiKeyListView(APIView):
+class ApiKeyListView(RestView):
     authentication_classes = USER_LOGIN_AUTHENTICATION
     error_codes = {
         "POST": [
@@ -110,7 +110,7 @@ class ApiKeyListView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class ApiKeyDetailView(APIView):
+class ApiKeyDetailView(RestView):
     authentication_classes = USER_LOGIN_AUTHENTICATION
     error_codes = {"DELETE": [ApiKeyErrorCode.NOT_FOUND]}
 

@@ -8,8 +8,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from api.rest.base import RestView
 from api.rest.markets.serializers import (
     DepthOut,
     DepthQuery,
@@ -29,7 +29,7 @@ from exchange.markets.selectors import market_detail, market_list
 UNKNOWN_SYMBOL = {"GET": [MarketErrorCode.UNKNOWN_SYMBOL]}
 
 
-class PublicView(APIView):
+class PublicView(RestView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 

@@ -11,8 +11,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from api.rest.base import RestView
 from api.rest.fields import ms_to_datetime
 from api.rest.orders.serializers import (
     CancelAllIn,
@@ -54,7 +54,7 @@ CANCEL_ERRORS = [
 ]
 
 
-class OrderListView(APIView):
+class OrderListView(RestView):
     key_permissions = {"POST": "trade"}
     error_codes = {
         "GET": [
@@ -93,7 +93,7 @@ class OrderListView(APIView):
         return Response(OrderOut(order).data, status=status.HTTP_201_CREATED)
 
 
-class OrderDetailView(APIView):
+class OrderDetailView(RestView):
     error_codes = {"GET": [OrderErrorCode.ORDER_NOT_FOUND]}
 
     @extend_schema(tags=["orders"], responses=OrderOut)
@@ -101,7 +101,7 @@ class OrderDetailView(APIView):
         return Response(OrderOut(access_order(user=request_user(request), order_id=order_id)).data)
 
 
-class OrderByClientIdView(APIView):
+class OrderByClientIdView(RestView):
     error_codes = {"GET": [MarketErrorCode.UNKNOWN_SYMBOL, OrderErrorCode.ORDER_NOT_FOUND]}
 
     @extend_schema(tags=["orders"], parameters=[ClientOrderQuery], responses=OrderOut)
@@ -116,7 +116,7 @@ class OrderByClientIdView(APIView):
         return Response(OrderOut(order).data)
 
 
-class OrderCancelView(APIView):
+class OrderCancelView(RestView):
     key_permissions = {"POST": "trade"}
     error_codes = {"POST": CANCEL_ERRORS}
 
@@ -126,7 +126,7 @@ class OrderCancelView(APIView):
         return Response(OrderOut(order).data, status=status.HTTP_202_ACCEPTED)
 
 
-class OrderCancelByClientIdView(APIView):
+class OrderCancelByClientIdView(RestView):
     key_permissions = {"POST": "trade"}
     error_codes = {"POST": CANCEL_ERRORS}
 
@@ -141,7 +141,7 @@ class OrderCancelByClientIdView(APIView):
         return Response(OrderOut(order).data, status=status.HTTP_202_ACCEPTED)
 
 
-class OrderCancelAllView(APIView):
+class OrderCancelAllView(RestView):
     key_permissions = {"POST": "trade"}
     error_codes = {"POST": [MarketErrorCode.UNKNOWN_SYMBOL]}
 
@@ -153,7 +153,7 @@ class OrderCancelAllView(APIView):
         return Response(OrderOut(orders, many=True).data, status=status.HTTP_202_ACCEPTED)
 
 
-class MyTradeListView(APIView):
+class MyTradeListView(RestView):
     error_codes = {"GET": [MarketErrorCode.UNKNOWN_SYMBOL, OrderErrorCode.ORDER_NOT_FOUND]}
 
     @extend_schema(tags=["orders"], parameters=[MyTradeQuery], responses=MyTradeOut(many=True))

@@ -11,8 +11,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from api.rest.base import RestView
 from api.rest.fields import ms_to_datetime
 from api.rest.parsing import valid, valid_query
 from api.rest.request_user import request_user
@@ -50,13 +50,13 @@ def _history(query: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class BalanceListView(APIView):
+class BalanceListView(RestView):
     @extend_schema(tags=["wallet"], responses=BalanceOut(many=True))
     def get(self, request: Request) -> Response:
         return Response(BalanceOut(balance_list(user=request_user(request)), many=True).data)
 
 
-class LedgerView(APIView):
+class LedgerView(RestView):
     error_codes = {"GET": HISTORY_ERRORS}
 
     @extend_schema(tags=["wallet"], parameters=[HistoryQuery], responses=LedgerPage)
@@ -74,7 +74,7 @@ class LedgerView(APIView):
         )
 
 
-class DepositListView(APIView):
+class DepositListView(RestView):
     error_codes = {"GET": HISTORY_ERRORS}
 
     @extend_schema(tags=["wallet"], parameters=[HistoryQuery], responses=DepositPage)
@@ -90,7 +90,7 @@ class DepositListView(APIView):
         )
 
 
-class WithdrawalListView(APIView):
+class WithdrawalListView(RestView):
     key_permissions = {"POST": "withdraw"}
     error_codes = {
         "GET": [*HISTORY_ERRORS, WalletErrorCode.INVALID_FILTER],
@@ -131,7 +131,7 @@ class WithdrawalListView(APIView):
         return Response(WithdrawalOut(withdrawal).data, status=status.HTTP_201_CREATED)
 
 
-class WithdrawalCancelView(APIView):
+class WithdrawalCancelView(RestView):
     key_permissions = {"POST": "withdraw"}
     error_codes = {
         "POST": [WalletErrorCode.WITHDRAWAL_NOT_FOUND, WalletErrorCode.WITHDRAWAL_NOT_PENDING]

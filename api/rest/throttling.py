@@ -76,4 +76,5 @@ class LoginRateThrottle(RedisThrottle):
         return client_ip(request._request) or "unknown"
 
 
-DEFAULT_THROTTLES = [IpRateThrottle, UserRateThrottle, ApiKeyRateThrottle]
+# Checked after authentication; the per-IP limit is checked before it (api.rest.base).
+DEFAULT_THROTTLES = [UserRateThrottle, ApiKeyRateThrottle]

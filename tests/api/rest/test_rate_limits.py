@@ -38,6 +38,15 @@ def test_per_ip(limits, api_client, btcusdt):
     assert api_client.get("/api/v1/markets", REMOTE_ADDR="10.0.0.9").status_code == 200
 
 
+def test_per_ip_counts_requests_with_bad_credentials(limits, api_client, db):
+    limits(ip=2)
+    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    for _ in range(2):
+        assert error(api_client.get("/api/v1/me")) == (401, "AUTHENTICATION_FAILED")
+    assert_limited(api_client.get("/api/v1/me"))
+    assert_limited(api_client.get("/api/v1/balances", HTTP_X_MBX_APIKEY="unknown-key"))
+
+
 def test_per_user_across_clients(limits, make_user, client_for):
     limits(user=2)
     alice = make_user()

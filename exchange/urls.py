@@ -12,3 +12,5 @@ urlpatterns = [
     path("fmz/", include("api.compat.fmz.urls")),
     path("api/", include("api.rest.urls")),
 ]
+
+handler404 = "api.rest.errors.not_found"

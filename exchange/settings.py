@@ -120,6 +120,12 @@ else:
     from exchange.embedded_redis import ensure_embedded_redis
 
     REDIS_URL = ensure_embedded_redis()
+# REDIS_URL names a node of a Redis Cluster (streams and market data only: the channel
+# layer and the Celery broker then need their own plain Redis, see docs/deploy.md).
+REDIS_CLUSTER = env.bool("REDIS_CLUSTER", default=False)
+CHANNELS_REDIS_URL = env.str("CHANNELS_REDIS_URL", default=REDIS_URL)
+# Engine shards: "engine-0=BTCUSDT,ETHUSDT;engine-1=ETHBTC" (`runengine --shard engine-0`).
+ENGINE_SHARDS = env.str("ENGINE_SHARDS", default="")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -162,7 +168,7 @@ SPECTACULAR_SETTINGS = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": [CHANNELS_REDIS_URL]},
     }
 }
 

@@ -103,7 +103,7 @@ def test_compose_has_the_dependencies_the_migration_and_health_checks():
     assert set(app) == {"migrate"} | {s for names in COMPOSE_SERVICES.values() for s in names}
     assert compose_command(services["migrate"]) == "python manage.py migrate --noinput"
     assert services["migrate"]["restart"] == "no"
-    assert "--appendonly yes" in command_line(services["redis"]["command"])
+    assert "--appendonly yes --appendfsync always" in command_line(services["redis"]["command"])
     for name in app:
         if name != "migrate":
             assert services[name]["depends_on"]["migrate"] == {

@@ -33,7 +33,7 @@ from matching_client import input_stream
 from tests.exchange.clearing import test_scenarios as scenarios
 from tests.exchange.marketdata import test_feed as feed
 from tests.exchange.orders import test_sweeper as sweeper
-from tests.matching_engine.servers import start_cluster
+from tests.matching_engine.servers import LocalCluster
 from tests.pipeline import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,10 +42,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    nodes = start_cluster(tmp_path_factory.mktemp("cluster"), nodes=3)
-    yield f"redis://127.0.0.1:{nodes[0].port}"
-    for node in nodes:
-        node.kill()
+    cluster = LocalCluster(tmp_path_factory.mktemp("cluster"), nodes=3)
+    yield cluster.url
+    cluster.kill()
 
 
 @pytest.fixture

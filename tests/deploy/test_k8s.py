@@ -305,3 +305,18 @@ def test_prod_uses_a_pinned_image_from_a_registry():
     for workload in app_workloads(build(K8S / "overlays" / "prod")):
         image = container(workload)["image"]
         assert re.fullmatch(r"[\w.-]+(:\d+)?/[\w./-]+:\d+\.\d+\.\d+", image), image
+
+
+@pytest.mark.django_db
+def test_web_probes_send_a_host_that_django_accepts(rendered, settings, client):
+    # given the overlay's ALLOWED_HOSTS and the Host header the kubelet's probes send
+    _, objects = rendered
+    config = by_kind(objects, "ConfigMap")["exchange-config"]["data"]
+    settings.ALLOWED_HOSTS = config["ALLOWED_HOSTS"].split(",")
+    web = container(by_kind(objects, "Deployment")["web"])
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        headers = {h["name"]: h["value"] for h in web[probe]["httpGet"]["httpHeaders"]}
+        # when the probe asks for /healthz
+        response = client.get(web[probe]["httpGet"]["path"], HTTP_HOST=headers["Host"])
+        # then Django answers it (not 400 DisallowedHost)
+        assert response.status_code == 200, response.content

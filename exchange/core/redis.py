@@ -12,15 +12,20 @@ from functools import cache
 import redis
 from django.conf import settings
 from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 
 
 @cache
 def get_redis() -> redis.Redis:
     """Return the process-wide Redis client (thread-safe connection pool)."""
     if settings.REDIS_CLUSTER:
-        # Same command methods as redis.Redis; callers never use db-scoped commands.
-        cluster: redis.Redis = RedisCluster.from_url(  # type: ignore[assignment]
-            settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2
-        )
+        try:
+            # Same command methods as redis.Redis; callers never use db-scoped commands.
+            cluster: redis.Redis = RedisCluster.from_url(  # type: ignore[assignment]
+                settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2
+            )
+        except RedisClusterException as exc:
+            # Raised when no node answers the topology query: to callers, Redis is down.
+            raise redis.ConnectionError(str(exc)) from exc
         return cluster
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)

@@ -12,6 +12,7 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from matching_client import parse_shard_map
 from tests.deploy.kustomize import build
@@ -320,3 +321,24 @@ def test_web_probes_send_a_host_that_django_accepts(rendered, settings, client):
         response = client.get(web[probe]["httpGet"]["path"], HTTP_HOST=headers["Host"])
         # then Django answers it (not 400 DisallowedHost)
         assert response.status_code == 200, response.content
+
+
+def test_datastore_examples_parse_and_keep_the_durability_the_engine_needs():
+    redis_docs = list(yaml.safe_load_all((K8S / "examples" / "redis-cluster.yaml").read_text()))
+    (config,) = [d for d in redis_docs if d["kind"] == "ConfigMap"]
+    (cluster,) = [d for d in redis_docs if d["kind"] == "RedisCluster"]
+    conf = config["data"]["redis-additional.conf"]
+    assert {"appendonly yes", "appendfsync always", "maxmemory-policy noeviction"} <= set(
+        conf.splitlines()
+    )
+    assert cluster["spec"]["clusterSize"] == 3
+    assert (
+        cluster["spec"]["redisLeader"]["redisConfig"]["additionalRedisConfig"]
+        == (config["metadata"]["name"])
+    )
+    # overlays/prod connects to the operator's leader Service
+    prod = by_kind(build(K8S / "overlays" / "prod"), "ConfigMap")["exchange-config"]["data"]
+    assert f"//{cluster['metadata']['name']}-leader." in prod["REDIS_URL"]
+    pg = yaml.safe_load_all((K8S / "examples" / "postgres.yaml").read_text())
+    (db,) = [d for d in pg if d["kind"] == "Cluster"]
+    assert db["spec"]["instances"] == 3 and db["spec"]["minSyncReplicas"] >= 1

@@ -159,14 +159,28 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "api.rest.authentication.KeyPermission",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.rest.openapi.ErrorDocumentingSchema",
     "EXCEPTION_HANDLER": "api.rest.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
+# REST requests per window (api/rest/throttling.py), shared by every web process through Redis.
+RATE_LIMITS = {
+    "window_seconds": env.int("RATE_LIMIT_WINDOW_SECONDS", default=60),
+    "ip": env.int("RATE_LIMIT_PER_IP", default=6000),
+    "user": env.int("RATE_LIMIT_PER_USER", default=6000),
+    "api_key": env.int("RATE_LIMIT_PER_API_KEY", default=6000),
+    "login": env.int("RATE_LIMIT_LOGIN_PER_IP", default=300),
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Open Exchange API",
-    "DESCRIPTION": "Native REST API of the exchange.",
+    "DESCRIPTION": (
+        "Native REST API of the exchange. Every error is "
+        '`{"code": "<STABLE_CODE>", "detail": "...", "fields": {...}}`; each operation lists '
+        "its codes per HTTP status. Money is a decimal string. Requests are rate limited per "
+        "IP, user and API key (429 `RATE_LIMITED` with `Retry-After`). Guide: docs/api.md."
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }

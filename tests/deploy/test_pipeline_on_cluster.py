@@ -30,6 +30,8 @@ from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus, Trade
 from exchange.reconciliation.checks import reconcile
 from matching_client import input_stream
+from tests.api import test_ratelimit as ratelimit
+from tests.exchange.accounts import test_listen_keys as listen_keys
 from tests.exchange.clearing import test_scenarios as scenarios
 from tests.exchange.marketdata import test_feed as feed
 from tests.exchange.orders import test_sweeper as sweeper
@@ -86,6 +88,15 @@ test_restart_mid_stream_neither_loses_nor_double_counts = (
 test_lost_append_is_resent_and_duplicates_are_ignored = (
     sweeper.test_lost_append_is_resent_and_duplicates_are_ignored
 )
+# Listen keys and rate-limit windows: keys that need not share a slot.
+owner = listen_keys.owner
+test_create_again_returns_the_live_key_extended = (
+    listen_keys.test_create_again_returns_the_live_key_extended
+)
+test_keepalive_restarts_the_60_minutes = listen_keys.test_keepalive_restarts_the_60_minutes
+test_close_invalidates_the_key = listen_keys.test_close_invalidates_the_key
+test_consume_counts_weight_until_the_limit = ratelimit.test_consume_counts_weight_until_the_limit
+test_window_key_expires_with_its_window = ratelimit.test_window_key_expires_with_its_window
 
 
 def _database_url() -> str:

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
+from redis.cluster import RedisCluster
 
 from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.models import User
@@ -144,7 +145,8 @@ def _test_database() -> Iterator[None]:
 
 @pytest.fixture(scope="package")
 def live(django_db_setup, django_db_blocker) -> Iterator[LiveExchange]:  # noqa: ANN001
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    connect = RedisCluster.from_url if settings.REDIS_CLUSTER else redis.Redis.from_url
+    client = connect(settings.REDIS_URL)
     client.flushdb()
     with django_db_blocker.unblock(), _test_database():
         assets = {

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from exchange.markets.models import Market
-from exchange.orders.engine_gateway import send_market_state
+from exchange.matching.gateway import send_market_state
 
 
 class Command(BaseCommand):

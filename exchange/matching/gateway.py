@@ -35,10 +35,22 @@ def send_commands(commands: list[Command], what: str) -> bool:
 
 
 def send_market_state(market: Market) -> bool:
-    """MARKET_CREATE (harmless if it exists) followed by the market's halt state."""
+    """MARKET_CREATE (harmless if it exists) and the halt state, then list the market.
+
+    Listed, a market is started by a running ``runengine`` (``--follow``) within
+    seconds: a new market needs no engine restart. If Redis fails here, the
+    next ``runengine`` start (or the next halt/resume) announces it again.
+    """
     state: Command = (
         ResumeMarket(market.symbol)
         if market.status == MarketStatus.TRADING
         else HaltMarket(market.symbol)
     )
-    return send_commands([CreateMarket(market.symbol), state], f"state of {market.symbol}")
+    if not send_commands([CreateMarket(market.symbol), state], f"state of {market.symbol}"):
+        return False
+    try:
+        engine_client().register_markets([market.symbol])
+    except (redis.RedisError, OSError):
+        logger.warning("could not list %s for the engine", market.symbol, exc_info=True)
+        return False
+    return True

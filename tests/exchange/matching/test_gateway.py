@@ -11,16 +11,17 @@ from exchange.markets.models import MarketStatus
 from exchange.matching.gateway import send_market_state
 from exchange.matching.order_commands import send_cancel
 from exchange.orders.actions import place_order
-from matching_client import CommandType, input_stream
+from matching_client import MARKETS_KEY, CommandType, input_stream
 
 
 def commands(redis_client, symbol: str) -> list[list[object]]:
     return [msgpack.unpackb(f[b"d"]) for _, f in redis_client.xrange(input_stream(symbol))]
 
 
-def test_market_state_announces_the_market_then_its_halt_state(btcusdt, redis_client):
+def test_market_state_announces_the_market_then_its_halt_state(redis_client, btcusdt):
     # given a trading market, then a halted one
     assert send_market_state(btcusdt)
+    assert redis_client.smembers(MARKETS_KEY) == {b"BTCUSDT"}
     btcusdt.status = MarketStatus.HALT
     assert send_market_state(btcusdt)
     # then each announcement is MARKET_CREATE followed by RESUME or HALT

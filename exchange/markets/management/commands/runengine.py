@@ -1,8 +1,11 @@
 """``python manage.py runengine``: run the matching engine for the platform's markets.
 
 Appends each market's MARKET_CREATE and halt state (harmless when already
-known), then replaces itself with ``python -m matching_engine`` so the
-supervisor's signals reach the engine directly.
+known) and lists it in the engine's market registry, then replaces itself
+with ``python -m matching_engine`` so the supervisor's signals reach the
+engine directly. Without ``--markets`` the engine follows the registry, so a
+market created later starts trading within seconds, without a restart; with
+``--markets`` it runs exactly those (one shard of a sharded deployment).
 """
 
 from __future__ import annotations
@@ -19,10 +22,15 @@ from exchange.matching.gateway import send_market_state
 
 
 class Command(BaseCommand):
-    help = "Run the matching engine (python -m matching_engine) for the listed or all markets."
+    help = (
+        "Run the matching engine (python -m matching_engine) for the listed markets, "
+        "or for all markets including those created while it runs."
+    )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--markets", default="", help="Comma-separated symbols (default: all).")
+        parser.add_argument(
+            "--markets", default="", help="Comma-separated symbols (default: all, and new ones)."
+        )
         parser.add_argument("engine_args", nargs="*", help="Passed to the engine after '--'.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -30,8 +38,8 @@ class Command(BaseCommand):
         markets = list(
             Market.objects.filter(symbol__in=symbols) if symbols else Market.objects.all()
         )
-        if not markets:
-            raise CommandError("no markets to run; seed or create some first")
+        if symbols and not markets:
+            raise CommandError(f"no such markets: {','.join(symbols)}")
         for market in markets:
             if not send_market_state(market):
                 raise CommandError(f"could not reach Redis to announce {market.symbol}")
@@ -41,8 +49,8 @@ class Command(BaseCommand):
             "matching_engine",
             "--redis",
             settings.REDIS_URL,
-            "--markets",
-            ",".join(m.symbol for m in markets),
+            *(["--markets", ",".join(m.symbol for m in markets)] if markets else []),
+            *([] if symbols else ["--follow"]),
             *options["engine_args"],
         ]
         self.stdout.write(f"exec {' '.join(argv)}")

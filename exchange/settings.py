@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files under daphne (deploy/)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,6 +127,14 @@ else:
     from exchange.embedded_redis import ensure_embedded_redis
 
     REDIS_URL = ensure_embedded_redis()
+# REDIS_URL names a node of a Redis Cluster (streams and market data only: the channel
+# layer and the Celery broker then need their own plain Redis, see docs/deploy.md).
+REDIS_CLUSTER = env.bool("REDIS_CLUSTER", default=False)
+CHANNELS_REDIS_URL = env.str("CHANNELS_REDIS_URL", default=REDIS_URL)
+# Engine shards: "engine-0=BTCUSDT,ETHUSDT;engine-1=ETHBTC" (`runengine --shard engine-0`).
+ENGINE_SHARDS = env.str("ENGINE_SHARDS", default="")
+# Clearing and market-data threads touch a file here per step, for liveness probes.
+HEARTBEAT_DIR = env.str("HEARTBEAT_DIR", default="")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -142,6 +151,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The image runs collectstatic into STATIC_ROOT; a local run serves the apps' files as they are.
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -182,7 +194,7 @@ SPECTACULAR_SETTINGS = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": [CHANNELS_REDIS_URL]},
     }
 }
 

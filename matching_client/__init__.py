@@ -20,6 +20,7 @@ from matching_engine.protocol import (
     snapshot_key,
     stats_key,
 )
+from matching_engine.shards import ShardMapError, parse_shard_map, shard_markets
 
 from .client import EngineStats, EventConsumer, MatchingClient
 from .commands import (
@@ -70,6 +71,7 @@ __all__ = [
     "ResultCode",
     "ResumeMarket",
     "SelfTradePrevention",
+    "ShardMapError",
     "Side",
     "SnapshotTaken",
     "StopTriggered",
@@ -79,7 +81,9 @@ __all__ = [
     "entry_ms",
     "input_stream",
     "output_stream",
+    "parse_shard_map",
     "parse_entry_id",
+    "shard_markets",
     "snapshot_key",
     "stats_key",
     "stream_entries",

@@ -40,7 +40,6 @@ NOT_SET_IN_DEPLOYMENTS = {
     "CELERY_TASK_ALWAYS_EAGER": "tests only",
     "CELERY_BROKER_URL": "defaults to REDIS_URL; required with REDIS_CLUSTER (checked below)",
     "CHANNELS_REDIS_URL": "defaults to REDIS_URL; required with REDIS_CLUSTER (checked below)",
-    "ENVIRONMENT": "defaults to development; TODO(deploy): ENVIRONMENT=production in overlays/prod",
 }
 ENV_READ = re.compile(
     r"""(?:env\.(?:str|bool|int|list|db|float|json)|environ\.get|env\.get|getenv)\(\s*"([A-Z][A-Z0-9_]+)"|environ\[\s*"([A-Z][A-Z0-9_]+)"\]"""
@@ -255,6 +254,11 @@ def test_a_redis_cluster_comes_with_a_plain_redis_for_celery_and_channels(render
     if config["REDIS_CLUSTER"] == "true":
         assert config["CELERY_BROKER_URL"] != config["REDIS_URL"]
         assert config["CHANNELS_REDIS_URL"] != config["REDIS_URL"]
+
+
+def test_every_overlay_runs_in_production_mode_so_dev_secrets_are_refused(rendered):
+    _, objects = rendered
+    assert by_kind(objects, "ConfigMap")["exchange-config"]["data"]["ENVIRONMENT"] == "production"
 
 
 def test_generated_secret_has_the_documented_keys():

@@ -152,6 +152,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
+GRAPHENE = {"SCHEMA": "api.graphql.schema.schema"}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Open Exchange API",
     "DESCRIPTION": "Native REST API of the exchange.",

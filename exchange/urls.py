@@ -9,4 +9,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("api.rest.urls")),
+    path("graphql", include("api.graphql.urls")),
 ]

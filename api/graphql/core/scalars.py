@@ -1,0 +1,19 @@
+"""Scalars shared by every domain's types."""
+
+from __future__ import annotations
+
+from decimal import Decimal as _Decimal
+
+import graphene
+
+
+class Decimal(graphene.Decimal):
+    """An exact decimal number, sent as a string ("0.015"): never a float.
+
+    Output is normalised (no exponent, no trailing zeros), as REST prints it.
+    """
+
+    @staticmethod
+    def serialize(dec: _Decimal | str) -> str:
+        value = _Decimal(dec) if isinstance(dec, str) else dec
+        return f"{value.normalize():f}"

@@ -14,6 +14,8 @@ class Decimal(graphene.Decimal):
     """
 
     @staticmethod
-    def serialize(dec: _Decimal | str) -> str:
-        value = _Decimal(dec) if isinstance(dec, str) else dec
+    def serialize(dec: _Decimal | int | str) -> str:
+        if isinstance(dec, float | bool):
+            raise TypeError(f"money must not be a {type(dec).__name__}: {dec!r}")
+        value = dec if isinstance(dec, _Decimal) else _Decimal(dec)
         return f"{value.normalize():f}"

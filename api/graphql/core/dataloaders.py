@@ -22,7 +22,8 @@ _LOADERS = "_graphql_loaders"
 class BatchLoader(Generic[K, V]):
     """Subclasses implement ``batch_load``; get one with ``for_request(info.context)``."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: Any) -> None:
+        self.context = context
         self._cache: dict[K, V] = {}
         self._expected: dict[K, None] = {}
 
@@ -30,7 +31,7 @@ class BatchLoader(Generic[K, V]):
     def for_request(cls: type[L], context: Any) -> L:
         loaders: dict[type, Any] = context.__dict__.setdefault(_LOADERS, {})
         if cls not in loaders:
-            loaders[cls] = cls()
+            loaders[cls] = cls(context)
         loader: L = loaders[cls]
         return loader
 
@@ -38,6 +39,11 @@ class BatchLoader(Generic[K, V]):
         for key in keys:
             if key not in self._cache:
                 self._expected[key] = None
+
+    def prime(self, key: K, value: V) -> None:
+        """Remember a value another query already fetched."""
+        self._cache.setdefault(key, value)
+        self._expected.pop(key, None)
 
     def load(self, key: K) -> V:
         if key not in self._cache:

@@ -3,7 +3,8 @@
 Depth counts nested fields (introspection fields are not counted). Complexity
 is the number of fields the query may resolve: each field costs 1 plus its
 children, times the page size for list fields (their ``first``/``limit``
-argument, its default, or ``ASSUMED_LIST_SIZE`` when the list has none). A
+argument, its default, or ``ASSUMED_LIST_SIZE`` when the list has none; a
+connection's ``edges`` count once, the connection's ``first`` sizes them). A
 query over either limit is refused before anything runs.
 """
 
@@ -36,6 +37,8 @@ MAX_QUERY_DEPTH = 8
 MAX_QUERY_COMPLEXITY = 25_000
 ASSUMED_LIST_SIZE = 10
 SIZE_ARGUMENTS = ("first", "limit")
+# A connection's edges are as many as its `first`, already counted on the connection.
+PAGED_LISTS = frozenset({"edges"})
 
 QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -112,7 +115,7 @@ class _Measure:
             except (TypeError, ValueError):
                 return ASSUMED_LIST_SIZE
         is_list = isinstance(get_nullable_type(field_def.type), GraphQLList)
-        return ASSUMED_LIST_SIZE if is_list else 1
+        return ASSUMED_LIST_SIZE if is_list and node.name.value not in PAGED_LISTS else 1
 
 
 def query_limits(

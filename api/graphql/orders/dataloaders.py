@@ -20,7 +20,9 @@ class TradesByOrderIdLoader(BatchLoader[int, list[Trade]]):
     def batch_load(self, keys: list[int]) -> dict[int, list[Trade]]:
         found: dict[int, list[Trade]] = defaultdict(list)
         wanted = set(keys)
+        markets = MarketByIdLoader.for_request(self.context)
         for trade in trade_list_for_orders(order_ids=keys):
+            markets.prime(trade.market_id, trade.market)
             for order_id in {trade.maker_order_id, trade.taker_order_id} & wanted:
                 found[order_id].append(trade)
         return found

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import graphene
 
+from api.graphql.core.connections import connection_type
 from api.graphql.core.enums import choice_field, choices_enum
 from api.graphql.core.errors import DomainErrorType, code_enum
 from api.graphql.core.scalars import Decimal
@@ -89,12 +90,12 @@ class Trade(graphene.ObjectType):
 
     @staticmethod
     def resolve_market(root: Fill, info: graphene.ResolveInfo) -> MarketModel:
-        return root.trade.market
+        return MarketByIdLoader.for_request(info.context).load(root.trade.market_id)
 
     @staticmethod
     def resolve_side(root: Fill, info: graphene.ResolveInfo) -> str:
         buyer_is_maker = root.trade.is_buyer_maker
-        return models.Side.BUY if root.is_maker == buyer_is_maker else models.Side.SELL
+        return models.Side.BUY.value if root.is_maker == buyer_is_maker else models.Side.SELL.value
 
     @staticmethod
     def resolve_is_maker(root: Fill, info: graphene.ResolveInfo) -> bool:
@@ -164,8 +165,17 @@ class Order(graphene.ObjectType):
         return [Fill(trade=t, order_id=root.pk) for t in trades]
 
 
+def expect_fills(info: graphene.ResolveInfo, fills: list[Fill]) -> list[Fill]:
+    """Announce a list of trades to the loaders their fields use."""
+    MarketByIdLoader.for_request(info.context).expect(f.trade.market_id for f in fills)
+    return fills
+
+
 def expect_orders(info: graphene.ResolveInfo, orders: list[models.Order]) -> list[models.Order]:
     """Announce a list of orders to the loaders their fields use (see core.dataloaders)."""
     MarketByIdLoader.for_request(info.context).expect(o.market_id for o in orders)
     TradesByOrderIdLoader.for_request(info.context).expect(o.pk for o in orders)
     return orders
+
+
+OrderConnection = connection_type(Order)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import graphene
 
+from api.graphql.core.connections import connection_type
 from api.graphql.core.enums import choice_field, choices_enum
 from api.graphql.core.errors import DomainErrorType, code_enum
 from api.graphql.core.scalars import Decimal
@@ -45,3 +46,6 @@ class Withdrawal(graphene.ObjectType):
     @staticmethod
     def resolve_asset(root: WithdrawalModel, info: graphene.ResolveInfo) -> str:
         return root.asset.code
+
+
+WithdrawalConnection = connection_type(Withdrawal)

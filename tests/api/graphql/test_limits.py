@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from graphql import parse, specified_rules, validate
 
 from api.graphql.core.limits import MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH, query_limits
@@ -12,6 +14,11 @@ from tests.api.graphql.conftest import error_codes
 DEPTH_7 = """
 fragment Deep on Trade { market { depth { bids { price } } } }
 mutation { placeOrder(symbol: "X", side: BUY, type: LIMIT) { order { trades { ...Deep } } } }
+"""
+# Depth 9: me > orders > edges > node > trades > market > depth > bids > price.
+TOO_DEEP = """
+{ me { orders(first: 1) { edges { node { trades {
+  market { depth(limit: 1) { bids { price } } } } } } } } }
 """
 WIDE_KLINES = """
 query ($n: Int!) { markets { klines(interval: "1m", limit: $n) { open high low close volume } } }
@@ -30,6 +37,19 @@ def test_depth_counts_through_fragments():
         ("Query depth 7 exceeds the limit of 6.", {"code": "QUERY_TOO_DEEP"})
     ]
     assert validate(schema.graphql_schema, document, (*specified_rules, query_limits({}))) == []
+
+
+def test_too_deep_query_is_refused_before_anything_runs(as_user, make_user, btcusdt):
+    client = as_user(make_user())
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(TOO_DEEP)
+    assert response.status_code == 400
+    body = response.json()
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        ("Query depth 9 exceeds the limit of 8.", "QUERY_TOO_DEEP")
+    ]
+    assert "data" not in body
+    assert not any("orders_order" in q["sql"] for q in queries.captured_queries)
 
 
 def test_too_complex_query_is_refused(anonymous, btcusdt):

@@ -10,7 +10,14 @@ from tests.api.graphql.conftest import URL, error_codes
 
 ME = """
 { me { email balances { asset available locked }
-       withdrawals { asset amount network address status } } }
+       withdrawals { edges { node { asset amount network address status } } } } }
+"""
+WITHDRAWALS = """
+query ($asset: String, $status: WithdrawalStatus, $first: Int, $after: String) {
+  me { withdrawals(asset: $asset, status: $status, first: $first, after: $after) {
+    edges { node { amount } } pageInfo { hasNextPage endCursor }
+  } }
+}
 """
 
 
@@ -31,15 +38,19 @@ def test_me_shows_only_the_callers_balances_and_withdrawals(as_user, make_user, 
             "me": {
                 "email": "alice@example.com",
                 "balances": [{"asset": "BTC", "available": "0.75", "locked": "0.25"}],
-                "withdrawals": [
-                    {
-                        "asset": "BTC",
-                        "amount": "0.25",
-                        "network": "BTC",
-                        "address": "bc1a",
-                        "status": "PENDING",
-                    }
-                ],
+                "withdrawals": {
+                    "edges": [
+                        {
+                            "node": {
+                                "asset": "BTC",
+                                "amount": "0.25",
+                                "network": "BTC",
+                                "address": "bc1a",
+                                "status": "PENDING",
+                            }
+                        }
+                    ]
+                },
             }
         }
     }
@@ -100,3 +111,26 @@ def test_key_without_read_cannot_query_me(as_key, make_user):
 def test_read_key_can_query_me(as_key, make_user):
     answer = as_key(make_user("dave@example.com"), ["read"])("{ me { email } }")
     assert answer == {"data": {"me": {"email": "dave@example.com"}}}
+
+
+def amounts(answer) -> list[str]:
+    return [e["node"]["amount"] for e in answer["data"]["me"]["withdrawals"]["edges"]]
+
+
+def test_withdrawals_filters_and_pages(as_user, make_user, assets, fund):
+    user = make_user()
+    fund(user, assets["BTC"], "1")
+    fund(user, assets["USDT"], "100")
+    for amount in ("0.1", "0.2", "0.3"):
+        do_request_withdrawal(
+            user=user, asset=assets["BTC"], amount=amount, network="BTC", address="a"
+        )
+    do_request_withdrawal(user=user, asset=assets["USDT"], amount="5", network="TRX", address="t")
+    client = as_user(user)
+    first = client(WITHDRAWALS, {"asset": "BTC", "first": 2})
+    assert amounts(first) == ["0.3", "0.2"]
+    after = first["data"]["me"]["withdrawals"]["pageInfo"]["endCursor"]
+    assert amounts(client(WITHDRAWALS, {"asset": "BTC", "after": after})) == ["0.1"]
+    assert amounts(client(WITHDRAWALS, {"status": "PENDING", "first": 1})) == ["5"]
+    assert amounts(client(WITHDRAWALS, {"status": "APPROVED"})) == []
+    assert error_codes(client(WITHDRAWALS, {"asset": "DOGE"})) == ["UNKNOWN_ASSET"]

@@ -92,5 +92,5 @@ def test_key_with_withdraw_can_withdraw(as_key, holder):
 
 def test_withdrawals_of_others_are_not_visible(as_user, holder, make_user):
     as_user(holder)(REQUEST, VARS)
-    answer = as_user(make_user())("{ me { withdrawals { id } } }")
-    assert answer == {"data": {"me": {"withdrawals": []}}}
+    answer = as_user(make_user())("{ me { withdrawals { edges { node { id } } } } }")
+    assert answer == {"data": {"me": {"withdrawals": {"edges": []}}}}

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from api.graphql.core.limits import query_limits
 from api.graphql.schema import schema
+from api.graphql.throttling import GRAPHQL_THROTTLES
 from exchange.accounts.models import ApiKey
 from exchange.core.errors import DomainError
 
@@ -73,6 +74,7 @@ class GraphQLView(APIView):
 
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
+    throttle_classes = GRAPHQL_THROTTLES
     graphql_view = staticmethod(ExchangeGraphQLView.as_view(schema=schema, graphiql=True))
 
     def get(self, request: Request) -> HttpResponse:

@@ -73,3 +73,18 @@ def test_get_queries_work_and_get_mutations_are_refused(db):
         HTTP_ACCEPT="application/json",
     )
     assert refused.status_code == 405
+
+
+def test_session_posts_need_the_csrf_token_graphiql_sends(make_user):
+    # given a browser session whose client enforces CSRF, as a real browser's does
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("erin@example.com"))
+    page = client.get(URL, HTTP_ACCEPT="text/html")
+    token = page.cookies["csrftoken"].value
+    # when posting without and with the CSRF header
+    without = client.post(URL, ME, content_type="application/json")
+    with_token = client.post(URL, ME, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    # then only the second is accepted
+    assert without.status_code == 403
+    assert without.json()["errors"][0]["extensions"] == {"code": "PERMISSION_DENIED"}
+    assert with_token.json() == {"data": {"me": {"email": "erin@example.com"}}}

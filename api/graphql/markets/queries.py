@@ -6,6 +6,7 @@ from typing import Any
 
 import graphene
 
+from api.graphql.markets.dataloaders import TickerByMarketLoader
 from api.graphql.markets.types import Market
 from exchange.markets.errors import MarketError
 from exchange.markets.models import Market as MarketModel
@@ -20,7 +21,9 @@ class MarketQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_markets(root: Any, info: graphene.ResolveInfo) -> list[MarketModel]:
-        return list(market_list())
+        markets = list(market_list())
+        TickerByMarketLoader.for_request(info.context).expect(markets)
+        return markets
 
     @staticmethod
     def resolve_market(root: Any, info: graphene.ResolveInfo, symbol: str) -> MarketModel | None:

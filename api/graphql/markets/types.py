@@ -8,7 +8,8 @@ import graphene
 
 from api.graphql.core.enums import choice_field, choices_enum
 from api.graphql.core.scalars import Decimal
-from exchange.marketdata.selectors import kline_list, order_book, recent_trades, ticker_24h
+from api.graphql.markets.dataloaders import TickerByMarketLoader
+from exchange.marketdata.selectors import kline_list, order_book, recent_trades
 from exchange.markets.models import Market as MarketModel
 from exchange.markets.models import MarketStatus as MarketStatusChoices
 
@@ -133,7 +134,7 @@ class Market(graphene.ObjectType):
 
     @staticmethod
     def resolve_ticker(root: MarketModel, info: graphene.ResolveInfo) -> dict[str, Any] | None:
-        ticker = ticker_24h(root)
+        ticker = TickerByMarketLoader.for_request(info.context).load(root)
         return _snake(ticker) if ticker else None
 
     @staticmethod

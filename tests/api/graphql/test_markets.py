@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 
 import pytest
 import redis
 from django.conf import settings
 
 from exchange.marketdata.runner import MarketDataFeed
-from exchange.markets.actions import do_set_market_status
+from exchange.markets.actions import do_create_market, do_set_market_status
 from exchange.markets.models import MarketStatus
 from exchange.orders.actions import place_order
 from matching_client import output_stream
@@ -139,6 +140,9 @@ def test_market_data_after_a_trade(anonymous, redis_client, make_user, assets, f
         {"price": "1010", "quantity": "0.1"},
     ]
     assert market["depth"]["lastUpdateId"] > 0
+    assert anonymous("{ markets { symbol ticker { lastPrice } } }") == {
+        "data": {"markets": [{"symbol": "BTCUSDT", "ticker": {"lastPrice": "1000"}}]}
+    }
     assert market["trades"] == [
         {"price": "1000", "quantity": "0.2", "quoteQuantity": "200", "isBuyerMaker": False}
     ]
@@ -153,3 +157,22 @@ def test_market_data_after_a_trade(anonymous, redis_client, make_user, assets, f
             "trades": 1,
         }
     ]
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_markets_query_count_does_not_grow(anonymous, assets, n, django_assert_num_queries):
+    # given n markets
+    pairs = [("BTC", "USDT"), ("ETH", "USDT"), ("ETH", "BTC")][:n]
+    for base, quote in pairs:
+        do_create_market(
+            base=assets[base],
+            quote=assets[quote],
+            tick_size=Decimal("0.01"),
+            step_size=Decimal("0.001"),
+            min_qty=Decimal("0.001"),
+            max_qty=Decimal("1000"),
+        )
+    # when listing them with their assets and tickers: one query (tickers are one Redis pipeline)
+    with django_assert_num_queries(1):
+        answer = anonymous("{ markets { symbol baseAsset quoteAsset ticker { lastPrice } } }")
+    assert [m["symbol"] for m in answer["data"]["markets"]] == sorted(b + q for b, q in pairs)

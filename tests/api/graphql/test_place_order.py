@@ -137,3 +137,38 @@ def test_trade_key_can_place(as_key, trader):
     answer = as_key(trader, ["trade"])(PLACE, LIMIT_BUY)
     assert answer["data"]["placeOrder"]["errors"] == []
     assert Order.objects.get().user == trader
+
+
+def test_market_order_by_quote_amount(as_user, trader):
+    answer = as_user(trader)(
+        PLACE, {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quoteOrderQty": "100"}
+    )
+    order = answer["data"]["placeOrder"]["order"]
+    assert (order["type"], order["quoteOrderQty"], order["quantity"], order["price"]) == (
+        "MARKET",
+        "100",
+        None,
+        None,
+    )
+    assert Order.objects.get().locked == Decimal("100")
+
+
+def test_stop_limit_order_waits_for_its_trigger(as_user, trader):
+    answer = as_user(trader)(
+        PLACE,
+        {
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "type": "STOP_LOSS_LIMIT",
+            "price": "59000",
+            "stopPrice": "59500",
+            "quantity": "0.5",
+            "timeInForce": "IOC",
+        },
+    )
+    order = answer["data"]["placeOrder"]["order"]
+    assert (order["status"], order["stopPrice"], order["timeInForce"]) == (
+        "PENDING_TRIGGER",
+        "59500",
+        "IOC",
+    )

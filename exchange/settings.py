@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files under daphne (deploy/)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -120,6 +121,14 @@ else:
     from exchange.embedded_redis import ensure_embedded_redis
 
     REDIS_URL = ensure_embedded_redis()
+# REDIS_URL names a node of a Redis Cluster (streams and market data only: the channel
+# layer and the Celery broker then need their own plain Redis, see docs/deploy.md).
+REDIS_CLUSTER = env.bool("REDIS_CLUSTER", default=False)
+CHANNELS_REDIS_URL = env.str("CHANNELS_REDIS_URL", default=REDIS_URL)
+# Engine shards: "engine-0=BTCUSDT,ETHUSDT;engine-1=ETHBTC" (`runengine --shard engine-0`).
+ENGINE_SHARDS = env.str("ENGINE_SHARDS", default="")
+# Clearing and market-data threads touch a file here per step, for liveness probes.
+HEARTBEAT_DIR = env.str("HEARTBEAT_DIR", default="")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -136,6 +145,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The image runs collectstatic into STATIC_ROOT; a local run serves the apps' files as they are.
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -147,14 +159,28 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "api.rest.authentication.KeyPermission",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.rest.openapi.ErrorDocumentingSchema",
     "EXCEPTION_HANDLER": "api.rest.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
+# REST requests per window (api/rest/throttling.py), shared by every web process through Redis.
+RATE_LIMITS = {
+    "window_seconds": env.int("RATE_LIMIT_WINDOW_SECONDS", default=60),
+    "ip": env.int("RATE_LIMIT_PER_IP", default=6000),
+    "user": env.int("RATE_LIMIT_PER_USER", default=6000),
+    "api_key": env.int("RATE_LIMIT_PER_API_KEY", default=6000),
+    "login": env.int("RATE_LIMIT_LOGIN_PER_IP", default=300),
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Open Exchange API",
-    "DESCRIPTION": "Native REST API of the exchange.",
+    "DESCRIPTION": (
+        "Native REST API of the exchange. Every error is "
+        '`{"code": "<STABLE_CODE>", "detail": "...", "fields": {...}}`; each operation lists '
+        "its codes per HTTP status. Money is a decimal string. Requests are rate limited per "
+        "IP, user and API key (429 `RATE_LIMITED` with `Retry-After`). Guide: docs/api.md."
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
@@ -162,7 +188,7 @@ SPECTACULAR_SETTINGS = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": [CHANNELS_REDIS_URL]},
     }
 }
 

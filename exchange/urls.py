@@ -11,3 +11,5 @@ urlpatterns = [
     path("api/", include("api.rest.urls")),
     path("graphql", include("api.graphql.urls")),
 ]
+
+handler404 = "api.rest.errors.not_found"

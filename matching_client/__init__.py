@@ -19,6 +19,7 @@ from matching_engine.protocol import (
     snapshot_key,
     stats_key,
 )
+from matching_engine.shards import ShardMapError, parse_shard_map, shard_markets
 
 from .client import EngineStats, EventConsumer, MatchingClient
 from .commands import (
@@ -68,6 +69,7 @@ __all__ = [
     "ResultCode",
     "ResumeMarket",
     "SelfTradePrevention",
+    "ShardMapError",
     "Side",
     "SnapshotTaken",
     "StopTriggered",
@@ -77,7 +79,9 @@ __all__ = [
     "entry_ms",
     "input_stream",
     "output_stream",
+    "parse_shard_map",
     "parse_entry_id",
+    "shard_markets",
     "snapshot_key",
     "stats_key",
     "stream_entries",

@@ -20,6 +20,7 @@ T = TypeVar("T", bound=Model)
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_PK = 2**63 - 1
 
 
 class PageErrorCode(StrEnum):
@@ -50,7 +51,7 @@ def decode_cursor(cursor: str) -> int:
         raise PageError(
             PageErrorCode.INVALID_CURSOR, "Invalid cursor.", fields={"cursor": "invalid"}
         ) from exc
-    if prefix != "pk" or pk < 1:
+    if prefix != "pk" or not 1 <= pk <= MAX_PK:
         raise PageError(
             PageErrorCode.INVALID_CURSOR, "Invalid cursor.", fields={"cursor": "invalid"}
         )

@@ -22,7 +22,7 @@ def order_list_open(*, user: User, market: Market | None = None) -> QuerySet[Ord
     orders = Order.objects.filter(user=user, status__in=OPEN_STATUSES)
     if market is not None:
         orders = orders.filter(market=market)
-    return orders.select_related("market").order_by("created_at", "pk")
+    return orders.select_related("market", "locked_asset").order_by("created_at", "pk")
 
 
 def _choices(values: Iterable[str], allowed: Iterable[str], field: str) -> list[str]:

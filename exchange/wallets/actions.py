@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exchange.accounts.models import User
-from exchange.core.money import decimal_places, parse_decimal
+from exchange.core.money import MONEY_LIMIT, decimal_places, parse_decimal
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.ledger import Line, post_entry, system_account, user_account
 from exchange.wallets.models import (
@@ -32,7 +32,12 @@ def get_asset(code: str) -> Asset:
 def clean_amount(asset: Asset, value: object, *, allow_negative: bool = False) -> Decimal:
     """Parse an amount of ``asset``: finite, non-zero, within the asset's precision."""
     amount = parse_decimal(value)
-    if amount is None or amount == 0 or (amount < 0 and not allow_negative):
+    if (
+        amount is None
+        or amount == 0
+        or abs(amount) >= MONEY_LIMIT
+        or (amount < 0 and not allow_negative)
+    ):
         raise WalletError(
             WalletErrorCode.INVALID_AMOUNT,
             "Amount must be a positive decimal number."

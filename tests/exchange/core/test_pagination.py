@@ -29,7 +29,7 @@ def test_cursor_round_trips():
     assert decode_cursor(encode_cursor(12345)) == 12345
 
 
-@pytest.mark.parametrize("cursor", ["!!", "bm9wZQ", "cGs6YWJj", "cGs6LTE"])
+@pytest.mark.parametrize("cursor", ["!!", "bm9wZQ", "cGs6YWJj", "cGs6LTE", encode_cursor(2**63)])
 def test_bad_cursor_is_invalid_cursor(db, cursor):
     with pytest.raises(DomainError) as excinfo:
         paginate(Asset.objects.all(), cursor=cursor)

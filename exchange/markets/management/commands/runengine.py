@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from exchange.markets.models import Market
 from exchange.orders.engine_gateway import send_market_state
+from matching_client import ShardMapError, shard_markets
 
 
 class Command(BaseCommand):
@@ -23,13 +24,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--markets", default="", help="Comma-separated symbols (default: all).")
+        parser.add_argument(
+            "--shard", default="", help="Run this shard's markets from settings.ENGINE_SHARDS."
+        )
         parser.add_argument("engine_args", nargs="*", help="Passed to the engine after '--'.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         symbols = [s for s in options["markets"].upper().split(",") if s]
+        if options["shard"]:
+            try:
+                symbols = shard_markets(settings.ENGINE_SHARDS, options["shard"])
+            except ShardMapError as exc:
+                raise CommandError(str(exc)) from exc
         markets = list(
             Market.objects.filter(symbol__in=symbols) if symbols else Market.objects.all()
         )
+        if symbols and len(markets) != len(symbols):
+            missing = set(symbols) - {m.symbol for m in markets}
+            raise CommandError(f"unknown markets: {','.join(sorted(missing))}")
         if not markets:
             raise CommandError("no markets to run; seed or create some first")
         for market in markets:
@@ -43,6 +55,7 @@ class Command(BaseCommand):
             settings.REDIS_URL,
             "--markets",
             ",".join(m.symbol for m in markets),
+            *(["--cluster"] if settings.REDIS_CLUSTER else []),
             *options["engine_args"],
         ]
         self.stdout.write(f"exec {' '.join(argv)}")

@@ -11,7 +11,7 @@ from tests.api.graphql.conftest import error_codes
 from tests.pipeline import drain, running_engine
 
 CANCEL = """
-mutation ($symbol: String!, $orderId: ID, $clientOrderId: String) {
+mutation ($symbol: String, $orderId: ID, $clientOrderId: String) {
   cancelOrder(symbol: $symbol, orderId: $orderId, clientOrderId: $clientOrderId) {
     order { id status }
     errors { code field message }
@@ -70,6 +70,13 @@ def test_cancel_by_client_order_id(as_user, alice_and_bob, redis_client):
     assert answer["data"]["cancelOrder"]["order"]["id"] == str(order.pk)
     order.refresh_from_db()
     assert order.cancel_requested_at is not None
+
+
+def test_cancel_without_symbol_finds_the_order_in_any_market(as_user, alice_and_bob, redis_client):
+    alice, _ = alice_and_bob
+    order = buy(alice, "a-7")
+    answer = as_user(alice)(CANCEL, {"orderId": str(order.pk)})
+    assert answer["data"]["cancelOrder"]["order"]["id"] == str(order.pk)
 
 
 def test_user_cannot_cancel_another_users_order(as_user, alice_and_bob, redis_client):

@@ -1,4 +1,4 @@
-"""Parity: an order placed and canceled through GraphQL equals one through the action layer.
+"""Parity: an order placed and canceled through REST or GraphQL equals one through the actions.
 
 Same rows (order, trades), same ledger lines and balances, same engine output
 events and the same user events; the same bad input yields the same code.
@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 import redis
 from django.conf import settings
+from rest_framework.test import APIClient
 
+from exchange.accounts.actions import do_issue_token
 from exchange.accounts.models import User
 from exchange.clearing.user_events import channel
 from exchange.core.errors import DomainError
@@ -104,9 +106,28 @@ class GraphQLSurface(Surface):
         return payload["errors"][0]["code"] if payload["errors"] else None
 
 
+class RestSurface(Surface):
+    def client(self, user: User) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {do_issue_token(user=user)}")
+        return client
+
+    def place(self, user: User, params: dict[str, Any]) -> str | None:
+        response = self.client(user).post("/api/v1/orders", params, format="json")
+        return None if response.status_code == 201 else response.json()["code"]
+
+    def cancel(self, user: User, symbol: str, client_order_id: str) -> str | None:
+        response = self.client(user).post(
+            "/api/v1/orders/by-client-id/cancel",
+            {"symbol": symbol, "client_order_id": client_order_id},
+            format="json",
+        )
+        return None if response.status_code == 202 else response.json()["code"]
+
+
 @pytest.fixture
 def surfaces(as_user) -> dict[str, Surface]:
-    return {"action": ActionSurface(), "graphql": GraphQLSurface(as_user)}
+    return {"action": ActionSurface(), "rest": RestSurface(), "graphql": GraphQLSurface(as_user)}
 
 
 # What differs between two runs by construction: ids, times, per-market sequences.

@@ -21,7 +21,7 @@ class CancelOrder(DomainMutation):
     """
 
     class Arguments:
-        symbol = graphene.String(required=True)
+        symbol = graphene.String(description="Narrows the search to one market")
         order_id = graphene.ID()
         client_order_id = graphene.String()
 
@@ -35,7 +35,7 @@ class CancelOrder(DomainMutation):
         cls,
         info: graphene.ResolveInfo,
         *,
-        symbol: str,
+        symbol: str | None = None,
         order_id: str | None = None,
         client_order_id: str | None = None,
     ) -> CancelOrder:

@@ -67,4 +67,5 @@ class GraphQLApiKeyThrottle(GraphQLThrottle):
         return str(request.auth.pk) if isinstance(request.auth, ApiKey) else None
 
 
-GRAPHQL_THROTTLES = [GraphQLIpThrottle, GraphQLUserThrottle, GraphQLApiKeyThrottle]
+# After authentication; the per-IP limit is checked before it (views.GraphQLView.initial).
+GRAPHQL_THROTTLES = [GraphQLUserThrottle, GraphQLApiKeyThrottle]

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from api.graphql.core.limits import query_limits
 from api.graphql.schema import schema
-from api.graphql.throttling import GRAPHQL_THROTTLES
+from api.graphql.throttling import GRAPHQL_THROTTLES, GraphQLIpThrottle
 from exchange.accounts.models import ApiKey
 from exchange.core.errors import DomainError
 
@@ -76,6 +76,13 @@ class GraphQLView(APIView):
     renderer_classes = [JSONRenderer]
     throttle_classes = GRAPHQL_THROTTLES
     graphql_view = staticmethod(ExchangeGraphQLView.as_view(schema=schema, graphiql=True))
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Per IP before authentication, so requests with bad credentials count too.
+        per_ip = GraphQLIpThrottle()
+        if not per_ip.allow_request(request, self):
+            self.throttled(request, per_ip.wait())
+        super().initial(request, *args, **kwargs)
 
     def get(self, request: Request) -> HttpResponse:
         return self._execute(request)

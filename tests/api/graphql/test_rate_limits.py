@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.test import Client
 
 from exchange.orders.models import Order
+from tests.api.graphql.conftest import URL
 
 LIMITS = {"window_seconds": 60, "ip": 1000, "user": 1000, "api_key": 1000}
+ME = json.dumps({"query": "{ me { email } }"})
 PLACE = (
     'mutation { placeOrder(symbol: "BTCUSDT", side: BUY, type: LIMIT, price: "100",'
     ' quantity: "0.1") { errors { code } } }'
@@ -23,6 +28,17 @@ def test_per_ip(settings, anonymous, redis_client, db):
     settings.GRAPHQL_RATE_LIMITS = {**LIMITS, "ip": 2}
     assert [anonymous.post("{ markets { symbol } }").status_code for _ in range(2)] == [200, 200]
     assert_limited(anonymous.post("{ markets { symbol } }"))
+
+
+def test_per_ip_counts_requests_with_bad_credentials(settings, redis_client, db):
+    settings.GRAPHQL_RATE_LIMITS = {**LIMITS, "ip": 2}
+    client = Client()
+    statuses = [
+        client.post(URL, ME, content_type="application/json", HTTP_AUTHORIZATION="Token bad")
+        for _ in range(3)
+    ]
+    assert [r.status_code for r in statuses] == [401, 401, 429]
+    assert_limited(statuses[2])
 
 
 @pytest.fixture

@@ -75,6 +75,7 @@ class GraphQLView(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
     throttle_classes = GRAPHQL_THROTTLES
+    schema = None  # not part of the REST OpenAPI document: schema.graphql describes it
     graphql_view = staticmethod(ExchangeGraphQLView.as_view(schema=schema, graphiql=True))
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

@@ -171,8 +171,11 @@ def test_orders_with_trades_query_count_does_not_grow(
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("n", [2, 20])
-def test_my_trades_query_count_does_not_grow(traded, as_user, n, django_assert_max_num_queries):
+def test_my_trades_query_count_does_not_grow(
+    traded, as_user, make_user, n, django_assert_max_num_queries
+):
     _, bob = traded(n)
+    assert as_user(make_user())(MY_TRADES, {}) == {"data": {"me": {"trades": []}}}
     client = as_user(bob)
     # token auth 1, the market filter 1, trades 1, markets 1
     with django_assert_max_num_queries(4):

@@ -7,14 +7,19 @@ wheel (see ``exchange.embedded_redis``).
 
 from __future__ import annotations
 
-import base64
 import decimal
-import hashlib
 import os
 from pathlib import Path
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from exchange.core.deploy_checks import (
+    DEV_SECRET_KEY,
+    dev_api_key_encryption_keys,
+    production_guard,
+)
 
 # Lets ModelAdmin[Model] and friends be subscripted at run time, as the type stubs expect.
 django_stubs_ext.monkeypatch()
@@ -33,21 +38,22 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-secret-key-change-me-in-production")
+# "production" refuses to start with the development secrets below (exchange/core/deploy_checks.py).
+ENVIRONMENT = env.str("ENVIRONMENT", default="development")
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
-
-
-def _derived_dev_key(purpose: str) -> str:
-    """A development-only Fernet key derived from SECRET_KEY under a distinct purpose."""
-    digest = hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()
-    return base64.urlsafe_b64encode(digest).decode()
 
 
 # Encrypts API-key secrets at rest. A separate key from SECRET_KEY; comma
 # separated to allow rotation (first encrypts, all decrypt).
 API_KEY_ENCRYPTION_KEYS = env.list(
-    "API_KEY_ENCRYPTION_KEYS", default=[_derived_dev_key("api-key-encryption")]
+    "API_KEY_ENCRYPTION_KEYS", default=dev_api_key_encryption_keys(SECRET_KEY)
 )
+_refusal = production_guard(
+    environment=ENVIRONMENT, secret_key=SECRET_KEY, api_key_encryption_keys=API_KEY_ENCRYPTION_KEYS
+)
+if _refusal:
+    raise ImproperlyConfigured(_refusal)
 
 INSTALLED_APPS = [
     "daphne",

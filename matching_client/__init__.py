@@ -6,6 +6,7 @@ keys of a market share the `{SYMBOL}` hash tag; no operation spans two markets).
 """
 
 from matching_engine.protocol import (
+    MARKETS_KEY,
     CommandType,
     DoneReason,
     MarketStatus,
@@ -46,6 +47,7 @@ from .events import (
 )
 
 __all__ = [
+    "MARKETS_KEY",
     "CancelAll",
     "CancelOrder",
     "Command",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.ledger import Line, post_entry, system_account, user_account
 from exchange.wallets.models import (
     AccountKind,
+    Adjustment,
     Asset,
     Bucket,
     Deposit,
@@ -180,9 +182,20 @@ def do_cancel_withdrawal(*, user: User, withdrawal_id: int) -> Withdrawal:
 
 
 def do_adjust_balance(
-    *, user: User, asset: Asset, amount: object, reason: str, adjusted_by: User
-) -> None:
-    """Credit (positive) or debit (negative) a user's available balance by hand."""
+    *,
+    user: User,
+    asset: Asset,
+    amount: object,
+    reason: str,
+    adjusted_by: User,
+    idempotency_key: uuid.UUID,
+) -> tuple[Adjustment, bool]:
+    """Credit (positive) or debit (negative) a user's available balance by hand, once per key.
+
+    Return (adjustment, created). A repeat with the same key (a double submit)
+    changes nothing and returns the first adjustment; a repeat that disagrees on
+    user, asset, amount or reason is refused.
+    """
     value = clean_amount(asset, amount, allow_negative=True)
     reason = (reason or "").strip()
     if not reason:
@@ -191,12 +204,39 @@ def do_adjust_balance(
             "An adjustment needs a reason.",
             fields={"reason": "required"},
         )
-    post_entry(
-        reason=JournalReason.ADJUSTMENT,
-        reference=f"admin:{adjusted_by.pk}",
-        memo=reason,
-        lines=[
-            Line(user_account(user), asset, Bucket.AVAILABLE, value),
-            Line(system_account(AccountKind.ADJUSTMENTS), asset, Bucket.AVAILABLE, -value),
-        ],
-    )
+    try:
+        with transaction.atomic():
+            entry = post_entry(
+                reason=JournalReason.ADJUSTMENT,
+                reference=f"adjustment:{idempotency_key}",
+                memo=reason,
+                lines=[
+                    Line(user_account(user), asset, Bucket.AVAILABLE, value),
+                    Line(system_account(AccountKind.ADJUSTMENTS), asset, Bucket.AVAILABLE, -value),
+                ],
+            )
+            adjustment = Adjustment.objects.create(
+                idempotency_key=idempotency_key,
+                user=user,
+                asset=asset,
+                amount=value,
+                reason=reason,
+                adjusted_by=adjusted_by,
+                entry=entry,
+            )
+            return adjustment, True
+    except IntegrityError:
+        existing = Adjustment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+    if (existing.user_id, existing.asset_id, existing.amount, existing.reason) != (
+        user.pk,
+        asset.pk,
+        value,
+        reason,
+    ):
+        raise WalletError(
+            WalletErrorCode.ADJUSTMENT_CONFLICT,
+            "This form was already submitted with different details; nothing was changed.",
+        )
+    return existing, False

@@ -256,6 +256,11 @@ def test_a_redis_cluster_comes_with_a_plain_redis_for_celery_and_channels(render
         assert config["CHANNELS_REDIS_URL"] != config["REDIS_URL"]
 
 
+def test_every_overlay_runs_in_production_mode_so_dev_secrets_are_refused(rendered):
+    _, objects = rendered
+    assert by_kind(objects, "ConfigMap")["exchange-config"]["data"]["ENVIRONMENT"] == "production"
+
+
 def test_generated_secret_has_the_documented_keys():
     secrets = by_kind(build(K8S / "overlays" / "dev"), "Secret")
     assert set(secrets["exchange-secrets"]["data"]) == external_secret_keys("prod")

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.graphql.core.limits import query_limits
-from api.graphql.schema import schema
+from api.graphql.schema import schema as graphql_schema
 from api.graphql.throttling import GRAPHQL_THROTTLES, GraphQLIpThrottle
 from exchange.accounts.models import ApiKey
 from exchange.core.errors import DomainError
@@ -76,7 +76,7 @@ class GraphQLView(APIView):
     renderer_classes = [JSONRenderer]
     throttle_classes = GRAPHQL_THROTTLES
     schema = None  # not part of the REST OpenAPI document: schema.graphql describes it
-    graphql_view = staticmethod(ExchangeGraphQLView.as_view(schema=schema, graphiql=True))
+    graphql_view = staticmethod(ExchangeGraphQLView.as_view(schema=graphql_schema, graphiql=True))
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Per IP before authentication, so requests with bad credentials count too.

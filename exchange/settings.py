@@ -237,3 +237,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+GRAPHENE = {"SCHEMA": "api.graphql.schema.schema"}
+# /graphql requests per window, per IP, user and API key (api/graphql/throttling.py).
+GRAPHQL_RATE_LIMITS = {
+    "window_seconds": env.int("GRAPHQL_RATE_LIMIT_WINDOW_SECONDS", default=60),
+    "ip": env.int("GRAPHQL_RATE_LIMIT_PER_IP", default=1200),
+    "user": env.int("GRAPHQL_RATE_LIMIT_PER_USER", default=1200),
+    "api_key": env.int("GRAPHQL_RATE_LIMIT_PER_API_KEY", default=1200),
+}

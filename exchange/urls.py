@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v3/", include("api.compat.binance.urls")),
     path("fmz/", include("api.compat.fmz.urls")),
     path("api/", include("api.rest.urls")),
+    path("graphql", include("api.graphql.urls")),
 ]
 
 handler404 = "api.rest.errors.not_found"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -40,6 +41,18 @@ def recent_trades(market: Market, *, limit: int = 500) -> list[dict[str, Any]]:
 def ticker_24h(market: Market) -> dict[str, Any] | None:
     ticker: dict[str, Any] | None = _load(ticker_key(market.symbol), None)
     return ticker
+
+
+def tickers_24h(markets: Iterable[Market]) -> dict[str, dict[str, Any] | None]:
+    """ticker_24h of several markets in one round trip (a pipeline: the keys' hash tags differ)."""
+    symbols = [m.symbol for m in markets]
+    pipe = get_redis().pipeline(transaction=False)
+    for symbol in symbols:
+        pipe.get(ticker_key(symbol))
+    return {
+        symbol: json.loads(raw) if raw else None
+        for symbol, raw in zip(symbols, pipe.execute() if symbols else [], strict=True)
+    }
 
 
 def kline_list(

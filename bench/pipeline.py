@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pipeline.py [--orders 20000] [--workers 1,2,4] [--trades 20000]
 
-Uses DATABASE_URL (default: PostgreSQL at 127.0.0.1, database ``exchange_bench``,
+Uses DATABASE_URL (default: PostgreSQL at 127.0.0.1, database ``exchange_bench_perf``,
 dropped and re-created) and a private redis-server (AOF, ``appendfsync everysec``)
 on a free loopback port, so nothing shared is touched. Prints three tables:
 
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.matching_engine.servers import EngineProcess, RedisServer  # noqa: E402
 
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/exchange_bench"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/exchange_bench_perf"
 SYMBOL = "BTCUSDT"
 
 

@@ -1,6 +1,7 @@
 """Order entry and clearing throughput through the real pipeline.
 
     .venv/bin/python bench/pipeline.py [--orders 20000] [--workers 1,2,4] [--trades 20000]
+        [--batch-size 2000] [--entry-batches 1,10] [--parts 1,2,3] [--profile clearing.prof]
 
 Uses DATABASE_URL (default: PostgreSQL at 127.0.0.1, database ``exchange_bench_perf``,
 dropped and re-created) and a private redis-server (AOF, ``appendfsync everysec``)
@@ -105,10 +106,14 @@ def entry_worker(
     results: Any,
     batch: int,
 ) -> None:
-    """Place ``count`` limit orders as user bench-<index>, ``batch`` per call; report latencies."""
+    """Place ``count`` limit orders as user bench-<index>, ``batch`` per call; report latencies.
+
+    One per call is what the APIs do (``do_place_order``); more per call is the
+    batch path (``do_place_orders``).
+    """
     setup_django(db_url, redis_url)
     from exchange.accounts.models import User
-    from exchange.orders.actions import check_place_order, do_place_orders
+    from exchange.orders.actions import check_place_order, do_place_order, do_place_orders
 
     user = User.objects.get(email=f"bench-{index:03}@example.com")
     latencies = []
@@ -120,7 +125,10 @@ def entry_worker(
             )
             for _ in range(batch)
         ]
-        do_place_orders(user=user, orders=orders)
+        if batch == 1:
+            do_place_order(user=user, order=orders[0])
+        else:
+            do_place_orders(user=user, orders=orders)
         latencies.append(time.perf_counter() - started)
     results.put(latencies)
 
@@ -168,8 +176,31 @@ def last_input_id(client: Any) -> str:
     return newest[0][0].decode() if newest else "0-0"
 
 
-def clear_backlog(batch_size: int) -> tuple[int, int, float]:
-    """Clear everything in the output stream; return (entries, trades, seconds)."""
+def backend_cpu_seconds() -> float:
+    """CPU time used so far by this connection's PostgreSQL backend (same host; 0 on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def clear_backlog(
+    batch_size: int, profile: str | None = None
+) -> tuple[int, int, float, float, float]:
+    """Clear everything in the output stream.
+
+    Returns (entries, trades, seconds, CPU seconds of this process, of its
+    PostgreSQL backend): on a CPU shared with other jobs, ``trades / CPU
+    seconds`` estimates the rate on idle cores.
+    With ``profile``, under cProfile, the stats written to that file.
+    """
+    import cProfile
+
     from exchange.clearing.runner import MarketClearer
     from exchange.markets.models import Market
 
@@ -178,11 +209,20 @@ def clear_backlog(batch_size: int) -> tuple[int, int, float]:
         batch_size=batch_size,
         block_ms=50,
     )
+    profiler = cProfile.Profile() if profile else None
+    cpu, db_cpu = time.process_time(), backend_cpu_seconds()
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     idle = 0
     while idle < 3:
         idle = idle + 1 if clearer.step() == 0 else 0
-    return clearer.cleared_entries, clearer.cleared_trades, time.perf_counter() - started - 3 * 0.05
+    seconds = time.perf_counter() - started - 3 * 0.05
+    if profiler and profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    cpu, db_cpu = time.process_time() - cpu, backend_cpu_seconds() - db_cpu
+    return clearer.cleared_entries, clearer.cleared_trades, seconds, cpu, db_cpu
 
 
 def wait_engine(client: Any, timeout: float = 600) -> None:
@@ -204,10 +244,13 @@ def main() -> None:
     parser.add_argument("--trades", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=2000, help="clearing batch size")
     parser.add_argument("--entry-batches", default="1,10", help="orders per order-entry call")
+    parser.add_argument("--parts", default="1,2,3", help="which measurements to run")
+    parser.add_argument("--profile", help="write cProfile stats of the clearing run here")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # progress when piped
     db_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
     workers = [int(w) for w in args.workers.split(",")]
+    parts = {int(p) for p in args.parts.split(",")}
 
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp) / "redis", appendfsync="everysec")
@@ -231,7 +274,9 @@ def main() -> None:
                 f"{'workers':>8} {'per call':>8} {'orders':>8} {'orders/s':>10} {'call p50 ms':>12} "
                 f"{'call p99 ms':>12}"
             )
-            for batch in [int(b) for b in args.entry_batches.split(",")]:
+            if 1 not in parts:  # only the resting buys part 2 needs
+                run_entry(db_url, server.url, 2, args.trades // 2, "BUY", "10000", batch=10)
+            for batch in [int(b) for b in args.entry_batches.split(",") if 1 in parts]:
                 for w in workers:
                     seconds, lat = run_entry(
                         db_url, server.url, w, args.orders // w, "BUY", "10000", batch=batch
@@ -248,15 +293,20 @@ def main() -> None:
             half = args.trades // 2
             run_entry(db_url, server.url, 2, half, "SELL", "10000", first_user=max(workers) * 2 - 1)
             wait_engine(client)
-            entries, trades, seconds = clear_backlog(args.batch_size)
+            entries, trades, seconds, cpu, db_cpu = clear_backlog(args.batch_size, args.profile)
             print(
-                f"{'entries':>8} {'trades':>8} {'seconds':>8} {'trades/s':>10} {'entries/s':>10} {'batch':>6}"
+                f"{'entries':>8} {'trades':>8} {'seconds':>8} {'trades/s':>10} {'entries/s':>10} "
+                f"{'batch':>6} {'CPU s py':>9} {'CPU s pg':>9} {'trades/CPU s':>13}"
             )
             print(
                 f"{entries:>8} {trades:>8} {seconds:>8.2f} {trades / seconds:>10.0f} "
-                f"{entries / seconds:>10.0f} {args.batch_size:>6}"
+                f"{entries / seconds:>10.0f} {args.batch_size:>6} {cpu:>9.2f} {db_cpu:>9.2f} "
+                f"{trades / (cpu + db_cpu):>13.0f}"
             )
 
+            if 3 not in parts:
+                engine.terminate()
+                return
             print("\n3. Lag under load: 2 entry workers + engine + clearing (in-process thread)")
             import threading
 

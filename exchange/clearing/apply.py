@@ -19,8 +19,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_UP, Decimal
+from functools import cache
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models.base import ModelState
 
 from exchange.clearing.models import Checkpoint
@@ -114,20 +115,46 @@ def _lock_orders(ids: Iterable[int], market: Market) -> dict[int, Order]:
     concrete field loaded, not adding, this database), without its per-field
     ``__init__``, a sixth of the clearing time at tens of thousands of orders a second.
     """
-    rows = (
-        Order.objects.select_for_update()
-        .filter(pk__in=ids, market=market)
-        .order_by("pk")
-        .values_list(*ORDER_ATTNAMES)
-    )
     orders: dict[int, Order] = {}
-    for values in rows:
+    for values in _locked_order_rows(sorted(ids), market):
         order = Order.__new__(Order)
         order.__dict__.update(zip(ORDER_ATTNAMES, values, strict=True))
         state = order._state = ModelState()
         state.adding, state.db = False, DEFAULT_DB_ALIAS
         orders[order.pk] = order
     return orders
+
+
+def _locked_order_rows(ids: list[int], market: Market) -> Iterable[Sequence[object]]:
+    """``SELECT ... FOR UPDATE`` of the orders, values in ORDER_ATTNAMES order.
+
+    On PostgreSQL as one hand-written statement: psycopg2 already returns
+    Decimals and aware datetimes, so Django's per-value converters and per-id
+    lookup parameters (a tenth of the clearing time) are skipped.
+    """
+    if connection.vendor != "postgresql":
+        return (
+            Order.objects.select_for_update()
+            .filter(pk__in=ids, market=market)
+            .order_by("pk")
+            .values_list(*ORDER_ATTNAMES)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_orders_sql(), [ids, market.pk])
+        return cursor.fetchall()
+
+
+@cache
+def _lock_orders_sql() -> str:
+    quote = connection.ops.quote_name
+    meta = Order._meta
+    columns = ", ".join(quote(str(f.column)) for f in meta.concrete_fields)
+    pk = quote(str(meta.pk.column))  # type: ignore[union-attr]
+    market = quote(str(meta.get_field("market").column))  # type: ignore[union-attr]
+    return (
+        f"SELECT {columns} FROM {quote(meta.db_table)} "  # noqa: S608 - identifiers from metadata
+        f"WHERE {pk} = ANY(%s::bigint[]) AND {market} = %s ORDER BY {pk} FOR UPDATE"
+    )
 
 
 class _Batch:

@@ -4,7 +4,7 @@ Django's ``bulk_update`` builds a ``CASE WHEN`` expression per field and row,
 and both it and ``bulk_create`` prepare every value through the field API
 (microseconds each, tens of thousands per batch). Here values are adapted
 once per column by type, and written with one ``COPY ... FROM STDIN`` /
-``UPDATE ... FROM (VALUES ...)`` on PostgreSQL, ``executemany`` elsewhere.
+``UPDATE ... FROM unnest(arrays)`` on PostgreSQL, ``executemany`` elsewhere.
 Identifiers come from the model's metadata, never from input.
 """
 
@@ -77,17 +77,16 @@ def bulk_insert_values(
 
 
 def bulk_update_fields(objs: Sequence[models.Model], names: Sequence[str]) -> None:
-    """Write the ``names`` fields of every object (all of one model) in one statement."""
+    """Write the ``names`` fields of every object (all of one model) in one statement.
+
+    On PostgreSQL the values go as one array per column (``unnest``), which
+    psycopg2 adapts in C, instead of a ``VALUES`` row per object.
+    """
     if not objs:
         return
     model = type(objs[0])
     fields = _fields(model, names)
-    adapters = [_adapter(f) for f in fields]
     attnames = [f.attname for f in fields]
-    rows = [
-        [adapt(getattr(obj, a)) for adapt, a in zip(adapters, attnames, strict=True)] + [obj.pk]
-        for obj in objs
-    ]
     pk = model._meta.pk
     assert pk is not None
     quote = connection.ops.quote_name
@@ -95,15 +94,26 @@ def bulk_update_fields(objs: Sequence[models.Model], names: Sequence[str]) -> No
     columns = [quote(str(f.column)) for f in fields]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            from psycopg2.extras import execute_values
-
-            sets = ", ".join(
-                f"{col} = v.{col}::{f.db_type(connection)}"
-                for col, f in zip(columns, fields, strict=True)
-            )
+            arrays = [[getattr(obj, a) for obj in objs] for a in attnames]
+            arrays.append([obj.pk for obj in objs])
+            types = [f"{f.db_type(connection)}[]" for f in fields]
+            types.append(f"{pk.db_type(connection)}[]")
+            sets = ", ".join(f"{col} = v.{col}" for col in columns)
             names_sql = ", ".join([*columns, "pk"])
-            sql = f"UPDATE {table} AS t SET {sets} FROM (VALUES %s) AS v({names_sql}) WHERE t.{pk_column} = v.pk"  # noqa: S608
-            execute_values(cursor.cursor, sql, rows, page_size=len(rows))
+            unnest = ", ".join(f"%s::{t}" for t in types)
+            # ``t.pk = ANY(...)`` lets the planner find the rows by index; joined on
+            # ``v.pk`` alone it scans the whole table.
+            sql = (
+                f"UPDATE {table} AS t SET {sets} FROM unnest({unnest}) AS v({names_sql}) "  # noqa: S608
+                f"WHERE t.{pk_column} = v.pk AND t.{pk_column} = ANY(%s::{types[-1]})"
+            )
+            cursor.execute(sql, [*arrays, arrays[-1]])
         else:
+            adapters = [_adapter(f) for f in fields]
+            rows = [
+                [adapt(getattr(obj, a)) for adapt, a in zip(adapters, attnames, strict=True)]
+                + [obj.pk]
+                for obj in objs
+            ]
             sets = ", ".join(f"{col} = %s" for col in columns)
             cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk_column} = %s", rows)  # noqa: S608

@@ -24,7 +24,7 @@ from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.filters import check_notional, clean_price, clean_quantity
 from exchange.markets.models import Market, MarketStatus
 from exchange.markets.selectors import get_market, get_market_cached
-from exchange.orders import engine_gateway
+from exchange.orders import engine_gateway, group_commit
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.lock import floor_to, market_buy_lock, quote_unit
 from exchange.orders.models import (
@@ -221,7 +221,8 @@ def _insufficient(*assets: Asset) -> OrderError:
 def do_place_order(*, user: User, order: ValidatedOrder) -> Order:
     """Lock the funds and insert the order in one transaction; PLACE it after commit.
 
-    On PostgreSQL that transaction is one statement (``place_statement``).
+    On PostgreSQL that transaction is one statement (``place_statement``),
+    committed together with other threads' orders when group commit is on.
     """
     if connection.vendor != "postgresql":
         return do_place_orders(user=user, orders=[order])[0]
@@ -229,13 +230,15 @@ def do_place_order(*, user: User, order: ValidatedOrder) -> Order:
     if amount <= 0:
         raise _insufficient(asset)
     row = _order_row(user, order, asset, amount)
+    grouped = group_commit.enabled()
     try:
-        placed = place_in_one_statement(row)
+        placed = group_commit.place_grouped(row) if grouped else place_in_one_statement(row)
     except IntegrityError as exc:
         raise _duplicate_or_raise(exc) from exc
     if not placed:
         raise _insufficient(asset)
-    transaction.on_commit(lambda: engine_gateway.send_places([row]))
+    if not grouped:  # the group's committer appends its PLACEs itself
+        transaction.on_commit(lambda: engine_gateway.send_places([row]))
     return row
 
 

@@ -20,9 +20,11 @@ A single statement is atomic, so a refusal (no row returned) or an error
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import nullcontext
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Field
@@ -93,11 +95,11 @@ SELECT id FROM new_order
 """  # noqa: S608 - identifiers from model metadata, values as parameters
 
 
-def place_in_one_statement(order: Order) -> bool:
-    """Insert ``order`` (unsaved; ``locked`` of ``locked_asset``) and lock its funds.
+def statement(order: Order) -> tuple[str, list[Any]]:
+    """The SQL and parameters placing ``order`` (unsaved; ``locked`` of ``locked_asset``).
 
-    Returns False, having changed nothing, when the available balance is short.
-    Raises IntegrityError (nothing changed) on a duplicate open client order id.
+    It returns one row (the new order's id) when placed, none when the
+    available balance is short; it fails on a duplicate open client order id.
     """
     assert connection.vendor == "postgresql" and order.pk is None
     amount: Decimal = order.locked
@@ -119,14 +121,29 @@ def place_in_one_statement(order: Order) -> bool:
         Bucket.LOCKED.value,
         amount,
     ]
-    # Autocommit: the statement commits by itself. In a caller's transaction: a savepoint.
-    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    with savepoint, connection.cursor() as cursor:
-        cursor.execute(_sql(), params)
-        row = cursor.fetchone()
+    return _sql(), params
+
+
+def mark_placed(order: Order, row: Sequence[Any] | None) -> bool:
+    """Give ``order`` the id the statement returned; False if it returned none."""
     if row is None:
         return False
     order.pk = row[0]
     order._state.adding = False
     order._state.db = connection.alias
     return True
+
+
+def place_in_one_statement(order: Order) -> bool:
+    """Insert ``order`` and lock its funds (``statement``), all or nothing.
+
+    Returns False, having changed nothing, when the available balance is short.
+    Raises IntegrityError (nothing changed) on a duplicate open client order id.
+    """
+    sql, params = statement(order)
+    # Autocommit: the statement commits by itself. In a caller's transaction: a savepoint.
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return mark_placed(order, row)

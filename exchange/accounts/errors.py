@@ -37,3 +37,14 @@ class AccountError(DomainError):
 
 class ApiKeyError(DomainError):
     pass
+
+
+class ListenKeyErrorCode(StrEnum):
+    # Binance answers both with -1125 "This listenKey does not exist."
+    UNKNOWN_LISTEN_KEY = "LISTEN_KEY_UNKNOWN"
+    FOREIGN_LISTEN_KEY = "LISTEN_KEY_FOREIGN"
+    API_KEY_INACTIVE = "LISTEN_KEY_API_KEY_INACTIVE"
+
+
+class ListenKeyError(DomainError):
+    pass

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 import redis
+from redis.cluster import RedisCluster
 
 from exchange.core.redis import get_redis
 from exchange.orders.models import Order
@@ -63,7 +64,13 @@ def publish(*, symbol: str, orders: Iterable[Order], balances: set[tuple[int, in
     if not messages:
         return
     try:
-        pipe = get_redis().pipeline(transaction=False)
+        client = get_redis()
+        if isinstance(client, RedisCluster):
+            # A cluster pipeline refuses PUBLISH (it names no key); one call per user.
+            for user_id, message in messages.items():
+                client.publish(channel(user_id), json.dumps(message))
+            return
+        pipe = client.pipeline(transaction=False)
         for user_id, message in messages.items():
             pipe.publish(channel(user_id), json.dumps(message))
         pipe.execute()

@@ -10,7 +10,7 @@ Order rows are locked in id order, balance rows in (account, asset) order.
 This is the clearing hot path (see bench/RESULTS.md): orders are read as
 value rows, net balance changes are summed per (account, asset, bucket) and
 turned into ledger lines once per batch, trades go in with ``COPY`` on
-PostgreSQL (ADR 0004).
+PostgreSQL (ADR 0006).
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class Order(models.Model):
 
     # No single-column index where a composite index starts with the column, or
     # where only a PROTECT check on delete would use it: each index is written by
-    # every order update and trade insert of clearing (ADR 0004).
+    # every order update and trade insert of clearing (ADR 0006).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
     )

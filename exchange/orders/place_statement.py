@@ -1,4 +1,4 @@
-"""Order entry of one order as ONE PostgreSQL statement (ADR 0004).
+"""Order entry of one order as ONE PostgreSQL statement (ADR 0006).
 
 The general path (``actions.do_place_orders``) takes ~7 round trips per
 order (BEGIN, insert the order, the account, the journal entry, its lines,

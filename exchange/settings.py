@@ -218,6 +218,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
+# Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).
+ORDER_ENTRY_GROUP_COMMIT = env.bool("ORDER_ENTRY_GROUP_COMMIT", default=False)
+
 # Binance-style signed requests: recvWindow default and ceiling, in ms.
 SIGNED_REQUEST_DEFAULT_RECV_WINDOW_MS = 5000
 SIGNED_REQUEST_MAX_RECV_WINDOW_MS = 60000

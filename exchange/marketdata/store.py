@@ -5,7 +5,8 @@ Redis keys per market (all with the ``{SYMBOL}`` hash tag):
 * ``md:{SYMBOL}:depth``: ``{"lastUpdateId", "bids": [["price", "qty"], ...], "asks": ...}``,
   the best ``DEPTH_LEVELS`` levels per side;
 * ``md:{SYMBOL}:trades``: the most recent trades, oldest first, Binance's trade fields;
-* ``md:{SYMBOL}:ticker``: the rolling 24-hour ticker, Binance's 24hr fields.
+* ``md:{SYMBOL}:ticker``: the rolling 24-hour ticker, Binance's 24hr fields;
+* ``md:{SYMBOL}:published``: the last output entry whose stream events were published.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -51,16 +53,16 @@ def ticker_key(symbol: str) -> str:
     return f"md:{{{symbol}}}:ticker"
 
 
-def _s(value: Decimal | None) -> str:
+def decimal_text(value: Decimal | None) -> str:
     return "0" if value is None else f"{value.normalize():f}"
 
 
 def trade_json(market: Market, t: TradeTick) -> dict[str, object]:
     return {
         "id": t.trade_id,
-        "price": _s(ticks_to_price(market, t.price)),
-        "qty": _s(lots_to_qty(market, t.qty)),
-        "quoteQty": _s(units_to_quote(market, t.quote)),
+        "price": decimal_text(ticks_to_price(market, t.price)),
+        "qty": decimal_text(lots_to_qty(market, t.qty)),
+        "quoteQty": decimal_text(units_to_quote(market, t.quote)),
         "time": t.time,
         "isBuyerMaker": not t.taker_buy,
         "isBestMatch": True,
@@ -85,25 +87,25 @@ def ticker_json(market: Market, state: MarketState) -> dict[str, object]:
     volume, quote = lots_to_qty(market, tk.volume), units_to_quote(market, tk.quote_volume)
     return {
         "symbol": state.symbol,
-        "priceChange": _s(change),
-        "priceChangePercent": _s(pct),
-        "weightedAvgPrice": _s(
+        "priceChange": decimal_text(change),
+        "priceChangePercent": decimal_text(pct),
+        "weightedAvgPrice": decimal_text(
             (quote / volume).quantize(market.tick_size) if volume else Decimal(0)
         ),
-        "prevClosePrice": _s(
+        "prevClosePrice": decimal_text(
             ticks_to_price(market, tk.prev_close) if tk.prev_close is not None else None
         ),
-        "lastPrice": _s(ticks_to_price(market, last) if last is not None else None),
-        "lastQty": _s(lots_to_qty(market, tk.last.qty) if tk.last else None),
-        "bidPrice": _s(ticks_to_price(market, bid[0]) if bid else None),
-        "bidQty": _s(lots_to_qty(market, bid[1]) if bid else None),
-        "askPrice": _s(ticks_to_price(market, ask[0]) if ask else None),
-        "askQty": _s(lots_to_qty(market, ask[1]) if ask else None),
-        "openPrice": _s(ticks_to_price(market, open_) if open_ is not None else None),
-        "highPrice": _s(ticks_to_price(market, tk.high) if tk.high is not None else None),
-        "lowPrice": _s(ticks_to_price(market, tk.low) if tk.low is not None else None),
-        "volume": _s(volume),
-        "quoteVolume": _s(quote),
+        "lastPrice": decimal_text(ticks_to_price(market, last) if last is not None else None),
+        "lastQty": decimal_text(lots_to_qty(market, tk.last.qty) if tk.last else None),
+        "bidPrice": decimal_text(ticks_to_price(market, bid[0]) if bid else None),
+        "bidQty": decimal_text(lots_to_qty(market, bid[1]) if bid else None),
+        "askPrice": decimal_text(ticks_to_price(market, ask[0]) if ask else None),
+        "askQty": decimal_text(lots_to_qty(market, ask[1]) if ask else None),
+        "openPrice": decimal_text(ticks_to_price(market, open_) if open_ is not None else None),
+        "highPrice": decimal_text(ticks_to_price(market, tk.high) if tk.high is not None else None),
+        "lowPrice": decimal_text(ticks_to_price(market, tk.low) if tk.low is not None else None),
+        "volume": decimal_text(volume),
+        "quoteVolume": decimal_text(quote),
         "openTime": tk.now - tk.window_ms + 1 if tk.now else 0,
         "closeTime": tk.now,
         "firstId": tk.first_id,
@@ -116,18 +118,45 @@ def depth_json(market: Market, state: MarketState, limit: int = DEPTH_LEVELS) ->
     bids, asks = state.book.top(limit)
     return {
         "lastUpdateId": state.book.last_update_id,
-        "bids": [[_s(ticks_to_price(market, p)), _s(lots_to_qty(market, q))] for p, q in bids],
-        "asks": [[_s(ticks_to_price(market, p)), _s(lots_to_qty(market, q))] for p, q in asks],
+        "bids": [
+            [decimal_text(ticks_to_price(market, p)), decimal_text(lots_to_qty(market, q))]
+            for p, q in bids
+        ],
+        "asks": [
+            [decimal_text(ticks_to_price(market, p)), decimal_text(lots_to_qty(market, q))]
+            for p, q in asks
+        ],
     }
 
 
-def publish_snapshots(market: Market, state: MarketState) -> None:
-    """Replace the market's Redis snapshots (one pipeline, one round trip)."""
+def published_key(symbol: str) -> str:
+    return f"md:{{{symbol}}}:published"
+
+
+def published_up_to(symbol: str) -> str | None:
+    """The last output entry whose stream events went out, or None if nothing was ever sent."""
+    raw: Any = get_redis().get(published_key(symbol))
+    return raw.decode() if raw else None
+
+
+def publish_snapshots(
+    market: Market, state: MarketState, messages: Iterable[tuple[str, str]] = ()
+) -> None:
+    """Replace the market's Redis snapshots and publish the stream texts, atomically.
+
+    One MULTI: a client that reads the depth snapshot after a diff arrived
+    sees a snapshot at least as new as that diff, and the ``published`` mark
+    moves with the messages, so a restarted process resends exactly what its
+    predecessor had not sent.
+    """
     symbol = market.symbol
     pipe = get_redis().pipeline(transaction=True)
     pipe.set(depth_key(symbol), json.dumps(depth_json(market, state)))
     pipe.set(trades_key(symbol), json.dumps([trade_json(market, t) for t in state.recent]))
     pipe.set(ticker_key(symbol), json.dumps(ticker_json(market, state)))
+    for channel, text in messages:
+        pipe.publish(channel, text)
+    pipe.set(published_key(symbol), state.last_entry_id)
     pipe.execute()
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from exchange.accounts.models import User
 from exchange.core.money import decimal_places, parse_decimal
 from exchange.wallets.errors import WalletError, WalletErrorCode
+from exchange.wallets.events import publish_on_commit
 from exchange.wallets.ledger import Line, post_entry, system_account, user_account
 from exchange.wallets.models import (
     AccountKind,
@@ -72,6 +73,7 @@ def do_credit_deposit(
             deposit = Deposit.objects.create(
                 user=user, asset=asset, amount=value, network=network, txid=txid, entry=entry
             )
+            publish_on_commit(user_id=user.pk, asset=asset, delta=value)
             return deposit, True
     except IntegrityError:
         existing = Deposit.objects.filter(network=network, txid=txid).first()
@@ -110,6 +112,7 @@ def do_request_withdrawal(
                 Line(account, asset, Bucket.LOCKED, value),
             ],
         )
+        publish_on_commit(user_id=user.pk, asset=asset)
     return withdrawal
 
 
@@ -139,6 +142,7 @@ def do_approve_withdrawal(*, withdrawal_id: int, approved_by: User, note: str = 
                 Line(system_account(AccountKind.WITHDRAWALS), w.asset, Bucket.AVAILABLE, w.amount),
             ],
         )
+        publish_on_commit(user_id=w.user_id, asset=w.asset, delta=-w.amount)
     return w
 
 
@@ -152,6 +156,7 @@ def _release(w: Withdrawal, reason: JournalReason) -> None:
             Line(account, w.asset, Bucket.AVAILABLE, w.amount),
         ],
     )
+    publish_on_commit(user_id=w.user_id, asset=w.asset)
 
 
 def do_reject_withdrawal(*, withdrawal_id: int, rejected_by: User, note: str = "") -> Withdrawal:
@@ -195,3 +200,4 @@ def do_adjust_balance(
             Line(system_account(AccountKind.ADJUSTMENTS), asset, Bucket.AVAILABLE, -value),
         ],
     )
+    publish_on_commit(user_id=user.pk, asset=asset, delta=value)

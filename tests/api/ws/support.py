@@ -120,3 +120,10 @@ def receive_until(ws: ClientConnection, done: Any, *, timeout: float = 20) -> li
         assert remaining > 0, f"timed out; got {messages[-5:]}"
         messages.append(json.loads(ws.recv(timeout=remaining)))
     return messages
+
+
+def wait_until(condition: Any, *, timeout: float = 30, every: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(every)

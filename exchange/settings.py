@@ -191,6 +191,10 @@ SIGNED_REQUEST_DEFAULT_RECV_WINDOW_MS = 5000
 SIGNED_REQUEST_MAX_RECV_WINDOW_MS = 60000
 # Reverse proxies in front of the app whose X-Forwarded-For hop is trusted (ingress: 1).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# WebSocket streams (api/ws): per-client backlog bound, streams per connection, listenKey checks.
+WS_SEND_BUFFER_BYTES = env.int("WS_SEND_BUFFER_BYTES", default=4 * 1024 * 1024)
+WS_MAX_STREAMS = env.int("WS_MAX_STREAMS", default=1024)
+WS_LISTEN_KEY_CHECK_S = env.float("WS_LISTEN_KEY_CHECK_S", default=60.0)
 
 LOGGING = {
     "version": 1,

@@ -29,14 +29,12 @@ from api.ws.user_data import binance_events
 from exchange.accounts.listen_keys import user_for_listen_key
 from exchange.core.user_channel import user_events_channel
 
-DEFAULT_MAX_STREAMS = 1024
-LISTEN_KEY_CHECK_S = 60.0
 # Binance's error codes on the stream endpoints.
 UNKNOWN_PROPERTY, INVALID_VALUE, INVALID_REQUEST, INVALID_JSON = 0, 1, 2, 3
 
 
 def max_streams() -> int:
-    return int(getattr(settings, "WS_MAX_STREAMS", DEFAULT_MAX_STREAMS))
+    return int(settings.WS_MAX_STREAMS)
 
 
 class RequestError(Exception):
@@ -99,7 +97,7 @@ class HubConsumer(AsyncWebsocketConsumer):
 
     async def watch_listen_key(self, listen_key: str, stop: Callable[[], Any]) -> None:
         """End the user stream (with Binance's ``listenKeyExpired``) once the key is gone."""
-        interval = float(getattr(settings, "WS_LISTEN_KEY_CHECK_S", LISTEN_KEY_CHECK_S))
+        interval = float(settings.WS_LISTEN_KEY_CHECK_S)
         while True:
             await asyncio.sleep(interval)
             if await database_sync_to_async(user_for_listen_key)(listen_key) is None:

@@ -24,12 +24,11 @@ from api.ws.frames import Frame
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SEND_BUFFER_BYTES = 4 * 1024 * 1024
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def send_buffer_limit() -> int:
-    return int(getattr(settings, "WS_SEND_BUFFER_BYTES", DEFAULT_SEND_BUFFER_BYTES))
+    return int(settings.WS_SEND_BUFFER_BYTES)
 
 
 def _daphne_protocol(send: Send) -> Any:

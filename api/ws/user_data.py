@@ -9,11 +9,17 @@ Clearing (``exchange.clearing.user_events``) and the wallet actions
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from exchange.orders.models import OrderStatus
 
 WORKING = {OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED}
+
+
+def _num(value: str | None) -> str:
+    """A decimal string without trailing zeros ("0" for none)."""
+    return f"{Decimal(value).normalize():f}" if value else "0"
 
 
 def _binance_status(status: str) -> str:
@@ -31,9 +37,9 @@ def execution_report(x: dict[str, Any]) -> dict[str, Any]:
         "S": x["side"],
         "o": x["orderType"],
         "f": x["timeInForce"],
-        "q": x["origQty"] or "0",
-        "p": x["price"] or "0",
-        "P": x["stopPrice"] or "0",
+        "q": _num(x["origQty"]),
+        "p": _num(x["price"]),
+        "P": _num(x["stopPrice"]),
         "F": "0",
         "g": -1,
         "C": "",
@@ -41,10 +47,10 @@ def execution_report(x: dict[str, Any]) -> dict[str, Any]:
         "X": status,
         "r": x["rejectReason"] or "NONE",
         "i": x["orderId"],
-        "l": x["lastQty"],
-        "z": x["executedQty"],
-        "L": x["lastPrice"],
-        "n": x["commission"],
+        "l": _num(x["lastQty"]),
+        "z": _num(x["executedQty"]),
+        "L": _num(x["lastPrice"]),
+        "n": _num(x["commission"]),
         "N": x["commissionAsset"],
         "T": x["eventTime"],
         "t": x["tradeId"],
@@ -53,9 +59,9 @@ def execution_report(x: dict[str, Any]) -> dict[str, Any]:
         "m": x["isMaker"],
         "M": False,
         "O": x["orderTime"],
-        "Z": x["cummulativeQuoteQty"],
-        "Y": x["lastQuoteQty"],
-        "Q": x["quoteOrderQty"] or "0",
+        "Z": _num(x["cummulativeQuoteQty"]),
+        "Y": _num(x["lastQuoteQty"]),
+        "Q": _num(x["quoteOrderQty"]),
         "W": x["orderTime"],
         "V": "NONE",
     }
@@ -67,7 +73,7 @@ def binance_events(text: str) -> list[dict[str, Any]]:
     when = message.get("time", 0)
     events = [execution_report(x) for x in message.get("executions", ())]
     events += [
-        {"e": "balanceUpdate", "E": when, "a": b["asset"], "d": b["delta"], "T": b["time"]}
+        {"e": "balanceUpdate", "E": when, "a": b["asset"], "d": _num(b["delta"]), "T": b["time"]}
         for b in message.get("balanceUpdates", ())
     ]
     balances = message.get("balances")
@@ -77,7 +83,10 @@ def binance_events(text: str) -> list[dict[str, Any]]:
                 "e": "outboundAccountPosition",
                 "E": when,
                 "u": when,
-                "B": [{"a": b["asset"], "f": b["free"], "l": b["locked"]} for b in balances],
+                "B": [
+                    {"a": b["asset"], "f": _num(b["free"]), "l": _num(b["locked"])}
+                    for b in sorted(balances, key=lambda b: b["asset"])
+                ],
             }
         )
     return events

@@ -93,8 +93,8 @@ def running_daphne(**env: str) -> Iterator[str]:
         yield f"ws://127.0.0.1:{port}"
 
 
-def ws_connect(url: str) -> ClientConnection:
-    return connect(url, open_timeout=10, max_size=None)
+def ws_connect(url: str, **options: Any) -> ClientConnection:
+    return connect(url, open_timeout=10, max_size=None, **options)
 
 
 def request(ws: ClientConnection, payload: dict[str, Any], *, timeout: float = 10) -> Any:

@@ -162,7 +162,23 @@ def publish_snapshots(
 
 def store_klines(market: Market, bars: Iterable[Bar], last_entry_id: str) -> None:
     """Upsert the touched bars and move the checkpoint, in one transaction."""
-    rows = [
+    rows = kline_rows(market, bars)
+    with transaction.atomic():
+        if rows:
+            Kline.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["market", "interval", "open_time"],
+                update_fields=KLINE_VALUE_FIELDS,
+            )
+        MarketDataCheckpoint.objects.update_or_create(
+            symbol=market.symbol, defaults={"last_entry_id": last_entry_id}
+        )
+
+
+def kline_rows(market: Market, bars: Iterable[Bar]) -> list[Kline]:
+    """Unsaved Kline rows of ``bars`` in the market's decimal units."""
+    return [
         Kline(
             market=market,
             interval=b.interval,
@@ -180,14 +196,3 @@ def store_klines(market: Market, bars: Iterable[Bar], last_entry_id: str) -> Non
         )
         for b in bars
     ]
-    with transaction.atomic():
-        if rows:
-            Kline.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["market", "interval", "open_time"],
-                update_fields=KLINE_VALUE_FIELDS,
-            )
-        MarketDataCheckpoint.objects.update_or_create(
-            symbol=market.symbol, defaults={"last_entry_id": last_entry_id}
-        )

@@ -22,7 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from api.ws.frames import Frame
-from api.ws.hub import get_hub
+from api.ws.hub import Blobs, get_hub
 from api.ws.outlet import Outlet
 from api.ws.stream_names import channel_for
 from api.ws.user_data import binance_events
@@ -53,9 +53,10 @@ class UserStream:
         self.outlet = outlet
         self.wrap = wrap
 
-    def deliver(self, label: str, frame: Frame) -> None:
-        for event in binance_events(frame.text):
-            self.outlet.push(Frame(self.wrap(event)))
+    def deliver(self, frames: list[Frame], blobs: Blobs) -> None:
+        for frame in frames:
+            for event in binance_events(frame.text):
+                self.outlet.push(Frame(self.wrap(event)))
 
 
 class HubConsumer(AsyncWebsocketConsumer):
@@ -130,8 +131,8 @@ class StreamConsumer(HubConsumer):
         for name, channel in self.streams.items():
             await self.register(channel, name, self)
 
-    def deliver(self, label: str, frame: Frame) -> None:
-        self.outlet.push(frame)
+    def deliver(self, frames: list[Frame], blobs: Blobs) -> None:
+        self.outlet.push_many(frames, blobs)
 
     async def _open_user_stream(self, listen_key: str) -> bool:
         user = await database_sync_to_async(user_for_listen_key)(listen_key)

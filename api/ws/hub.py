@@ -2,8 +2,11 @@
 
 Every connection of this process that wants a stream registers a listener
 here; the hub subscribes to the stream's channel once, when the first
-listener arrives, and unsubscribes when the last leaves. A message is decoded
-and framed once, then handed to each listener (``docs/adr/0004``).
+listener arrives, and unsubscribes when the last leaves. The hub reads a
+burst (everything already received: one market-data batch publishes all its
+stream texts in one MULTI), frames each text once, and hands each listener
+the list of its frames in one call, so a connection costs one write per burst
+rather than one per message (``docs/adr/0004-websocket-fan-out.md``).
 """
 
 from __future__ import annotations
@@ -16,18 +19,22 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from api.ws.frames import Frame
+from api.ws.frames import Blobs, Frame
 
 logger = logging.getLogger(__name__)
 
 _CONTROL = "md-stream:__hub__"  # always subscribed, so the reader can block on the socket
 
 
+MAX_BURST = 2000
+
+
 class Listener(Protocol):
     combined: bool  # wants ``{"stream": label, "data": ...}`` frames
 
-    def deliver(self, label: str, frame: Frame) -> None:
-        """Take one message of the stream registered under ``label`` (must not block)."""
+    def deliver(self, frames: list[Frame], blobs: Blobs) -> None:
+        """Take a burst's frames, in order (must not block). ``blobs`` is shared by the
+        burst's listeners: equal frame lists are joined into wire bytes once."""
 
 
 class Hub:
@@ -75,9 +82,7 @@ class Hub:
     async def _read(self) -> None:
         while True:
             try:
-                message = await self.pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=None
-                )
+                burst = await self._burst()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -86,27 +91,45 @@ class Hub:
                 logger.warning("websocket hub: pub/sub read failed; retrying", exc_info=True)
                 await asyncio.sleep(0.5)
                 continue
-            if message is None or message.get("type") != "message":
-                continue
             try:
-                self.dispatch(message["channel"].decode(), message["data"].decode())
+                self.dispatch(burst)
             except Exception:
                 logger.exception("websocket hub: fan-out failed")
 
-    def dispatch(self, channel: str, text: str) -> None:
-        labels = self.routes.get(channel)
-        if not labels:
-            return
-        frame = Frame(text)
-        for label, listeners in list(labels.items()):
-            wrapped: Frame | None = None
-            for listener in list(listeners):
-                if listener.combined:
-                    wrapped = wrapped or frame.wrapped(label)
-                    listener.deliver(label, wrapped)
-                else:
-                    listener.deliver(label, frame)
-            self.delivered += len(listeners)
+    async def _burst(self) -> list[tuple[str, str]]:
+        """Block for one message, then take every message already received."""
+        burst: list[tuple[str, str]] = []
+        message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+        while message is not None and len(burst) < MAX_BURST:
+            if message.get("type") == "message":
+                burst.append((message["channel"].decode(), message["data"].decode()))
+            message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=0)
+        return burst
+
+    def dispatch(self, burst: list[tuple[str, str]]) -> None:
+        pending: dict[Listener, list[Frame]] = {}
+        for channel, text in burst:
+            labels = self.routes.get(channel)
+            if not labels:
+                continue
+            frame = Frame(text)
+            for label, listeners in labels.items():
+                wrapped: Frame | None = None
+                for listener in listeners:
+                    if listener.combined:
+                        wrapped = wrapped or frame.wrapped(label)
+                        item = wrapped
+                    else:
+                        item = frame
+                    frames = pending.get(listener)
+                    if frames is None:
+                        pending[listener] = [item]
+                    else:
+                        frames.append(item)
+        blobs: Blobs = {}
+        for listener, frames in pending.items():
+            listener.deliver(frames, blobs)
+            self.delivered += len(frames)
 
 
 _hub: Hub | None = None

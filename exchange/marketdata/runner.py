@@ -22,7 +22,7 @@ from exchange.core.workers import run_until_stopped
 from exchange.marketdata.models import MarketDataCheckpoint
 from exchange.marketdata.state import MarketState
 from exchange.marketdata.stats import Bar
-from exchange.marketdata.store import publish_snapshots, published_up_to, store_klines
+from exchange.marketdata.store import SnapshotWriter, published_up_to, store_klines
 from exchange.marketdata.streams import StreamPublisher
 from exchange.markets.models import Market
 from matching_client import EventConsumer, OutputEntry, decode_output, output_stream, parse_entry_id
@@ -53,27 +53,37 @@ class MarketDataFeed:
         self.stop = stop or threading.Event()
         self.stored_up_to = (0, 0)
         self.published_up_to = (0, 0)
-        self.publisher = StreamPublisher(market)
+        self.writer = SnapshotWriter(market)
+        self.publisher = StreamPublisher(market, self.writer)
         self.ready = False
 
-    def _apply(self, entries: list[OutputEntry]) -> list[tuple[str, str]]:
-        """Apply entries to the state and store their klines; return their stream texts."""
+    def _apply(self, entries: list[OutputEntry]) -> None:
+        """Apply entries to the state; publish their stream events, then store their klines.
+
+        Publishing first keeps the database commit out of the stream latency; a
+        crash in between is safe: the klines are stored past their own checkpoint
+        on restart, and the events are not sent again.
+        """
         bars: dict[tuple[str, int], Bar] = {}
         for entry in entries:
             trades, touched = self.state.apply(entry)
+            for tick in trades:
+                self.writer.add_trade(tick)
             position = parse_entry_id(entry.entry_id)
             if position > self.stored_up_to:
                 bars.update(touched)
             self.publisher.observe(
                 entry, trades, list(touched.values()), publish=position > self.published_up_to
             )
+        messages = self.publisher.take(self.state)
+        if messages or (self.ready and entries):
+            self._publish(messages)
         if entries and parse_entry_id(entries[-1].entry_id) > self.stored_up_to:
             store_klines(self.market, bars.values(), entries[-1].entry_id)
             self.stored_up_to = parse_entry_id(entries[-1].entry_id)
-        return self.publisher.take(self.state)
 
     def _publish(self, messages: list[tuple[str, str]]) -> None:
-        publish_snapshots(self.market, self.state, messages)
+        self.writer.publish(self.state, messages)
         self.published_up_to = parse_entry_id(self.state.last_entry_id)
 
     def catch_up(self) -> None:
@@ -89,9 +99,7 @@ class MarketDataFeed:
             entries = [
                 decode_output(self.symbol, eid.decode(), fields[FIELD]) for eid, fields in chunk
             ]
-            messages = self._apply(entries)
-            if messages:
-                self._publish(messages)
+            self._apply(entries)
             if len(chunk) < self.batch_size:
                 break
             start = "(" + chunk[-1][0].decode()
@@ -109,7 +117,7 @@ class MarketDataFeed:
         entries = self.consumer.read(self.symbol, count=self.batch_size, block_ms=self.block_ms)
         if not entries:
             return 0
-        self._publish(self._apply(entries))
+        self._apply(entries)
         self.consumer.ack(self.symbol, [e.entry_id for e in entries])
         return len(entries)
 
@@ -121,7 +129,8 @@ class MarketDataFeed:
     def reset(self) -> None:
         """Forget the state; the next step rebuilds it from the stream."""
         self.state = MarketState(self.symbol)
-        self.publisher = StreamPublisher(self.market)
+        self.writer = SnapshotWriter(self.market)
+        self.publisher = StreamPublisher(self.market, self.writer)
         self.ready = False
 
 

@@ -12,6 +12,7 @@ Redis keys per market (all with the ``{SYMBOL}`` hash tag):
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,7 @@ from django.db import transaction
 
 from exchange.core.redis import get_redis
 from exchange.marketdata.models import Kline, MarketDataCheckpoint
-from exchange.marketdata.state import MarketState
+from exchange.marketdata.state import RECENT_TRADES, MarketState
 from exchange.marketdata.stats import Bar, TradeTick
 from exchange.markets.filters import lots_to_qty, ticks_to_price
 from exchange.markets.models import Market
@@ -114,19 +115,73 @@ def ticker_json(market: Market, state: MarketState) -> dict[str, object]:
     }
 
 
-def depth_json(market: Market, state: MarketState, limit: int = DEPTH_LEVELS) -> dict[str, object]:
-    bids, asks = state.book.top(limit)
-    return {
-        "lastUpdateId": state.book.last_update_id,
-        "bids": [
-            [decimal_text(ticks_to_price(market, p)), decimal_text(lots_to_qty(market, q))]
-            for p, q in bids
-        ],
-        "asks": [
-            [decimal_text(ticks_to_price(market, p)), decimal_text(lots_to_qty(market, q))]
-            for p, q in asks
-        ],
-    }
+class SnapshotWriter:
+    """Renders and publishes one market's snapshots, caching the texts that repeat.
+
+    Formatting 2,000 depth levels and 1,000 trades as decimals on every batch
+    would cost more than the batch itself: level prices and quantities are
+    formatted once per distinct value, each trade once when it arrives.
+    """
+
+    CACHE_LIMIT = 200_000
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+        self.prices: dict[int, str] = {}
+        self.qtys: dict[int, str] = {}
+        self.trades: deque[list[Any]] = deque(maxlen=RECENT_TRADES)  # [tick, its text or None]
+
+    def price(self, ticks: int) -> str:
+        text = self.prices.get(ticks)
+        if text is None:
+            if len(self.prices) > self.CACHE_LIMIT:
+                self.prices.clear()
+            text = self.prices[ticks] = decimal_text(ticks_to_price(self.market, ticks))
+        return text
+
+    def qty(self, lots: int) -> str:
+        text = self.qtys.get(lots)
+        if text is None:
+            if len(self.qtys) > self.CACHE_LIMIT:
+                self.qtys.clear()
+            text = self.qtys[lots] = decimal_text(lots_to_qty(self.market, lots))
+        return text
+
+    def add_trade(self, tick: TradeTick) -> None:
+        self.trades.append([tick, None])  # rendered when published: a replay renders only the tail
+
+    def _trades_text(self) -> str:
+        for item in self.trades:
+            if item[1] is None:
+                item[1] = json.dumps(trade_json(self.market, item[0]))
+        return "[" + ",".join(item[1] for item in self.trades) + "]"
+
+    def depth(self, state: MarketState, limit: int = DEPTH_LEVELS) -> dict[str, object]:
+        bids, asks = state.book.top(limit)
+        price, qty = self.price, self.qty
+        return {
+            "lastUpdateId": state.book.last_update_id,
+            "bids": [[price(p), qty(q)] for p, q in bids],
+            "asks": [[price(p), qty(q)] for p, q in asks],
+        }
+
+    def publish(self, state: MarketState, messages: Iterable[tuple[str, str]] = ()) -> None:
+        """Replace the market's Redis snapshots and publish the stream texts, atomically.
+
+        One MULTI: a client that reads the depth snapshot after a diff arrived
+        sees a snapshot at least as new as that diff, and the ``published`` mark
+        moves with the messages, so a restarted process resends exactly what its
+        predecessor had not sent.
+        """
+        symbol = self.market.symbol
+        pipe = get_redis().pipeline(transaction=True)
+        pipe.set(depth_key(symbol), json.dumps(self.depth(state)))
+        pipe.set(trades_key(symbol), self._trades_text())
+        pipe.set(ticker_key(symbol), json.dumps(ticker_json(self.market, state)))
+        for channel, text in messages:
+            pipe.publish(channel, text)
+        pipe.set(published_key(symbol), state.last_entry_id)
+        pipe.execute()
 
 
 def published_key(symbol: str) -> str:
@@ -137,27 +192,6 @@ def published_up_to(symbol: str) -> str | None:
     """The last output entry whose stream events went out, or None if nothing was ever sent."""
     raw: Any = get_redis().get(published_key(symbol))
     return raw.decode() if raw else None
-
-
-def publish_snapshots(
-    market: Market, state: MarketState, messages: Iterable[tuple[str, str]] = ()
-) -> None:
-    """Replace the market's Redis snapshots and publish the stream texts, atomically.
-
-    One MULTI: a client that reads the depth snapshot after a diff arrived
-    sees a snapshot at least as new as that diff, and the ``published`` mark
-    moves with the messages, so a restarted process resends exactly what its
-    predecessor had not sent.
-    """
-    symbol = market.symbol
-    pipe = get_redis().pipeline(transaction=True)
-    pipe.set(depth_key(symbol), json.dumps(depth_json(market, state)))
-    pipe.set(trades_key(symbol), json.dumps([trade_json(market, t) for t in state.recent]))
-    pipe.set(ticker_key(symbol), json.dumps(ticker_json(market, state)))
-    for channel, text in messages:
-        pipe.publish(channel, text)
-    pipe.set(published_key(symbol), state.last_entry_id)
-    pipe.execute()
 
 
 def store_klines(market: Market, bars: Iterable[Bar], last_entry_id: str) -> None:

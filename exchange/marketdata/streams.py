@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from exchange.marketdata.book import BUY
 from exchange.marketdata.state import MarketState
 from exchange.marketdata.stats import Bar, TradeTick
-from exchange.marketdata.store import decimal_text, ticker_json
-from exchange.markets.filters import lots_to_qty, ticks_to_price
+from exchange.marketdata.store import SnapshotWriter, decimal_text, ticker_json
 from exchange.markets.models import Market
 from exchange.orders.lock import units_to_quote
 from matching_client import OutputEntry, entry_ms
@@ -64,8 +63,9 @@ class _Pending:
 class StreamPublisher:
     """Turns applied output entries into stream texts; remembers what it last sent."""
 
-    def __init__(self, market: Market) -> None:
+    def __init__(self, market: Market, texts: SnapshotWriter) -> None:
         self.market = market
+        self.texts = texts
         self.symbol = market.symbol
         self.lower = market.symbol.lower()
         self.pending = _Pending()
@@ -141,10 +141,10 @@ class StreamPublisher:
         return out
 
     def _price(self, ticks: int) -> str:
-        return decimal_text(ticks_to_price(self.market, ticks))
+        return self.texts.price(ticks)
 
     def _qty(self, lots: int) -> str:
-        return decimal_text(lots_to_qty(self.market, lots))
+        return self.texts.qty(lots)
 
     def _depth_update(self, p: _Pending) -> dict[str, object]:
         bids = sorted(((pr, q) for (side, pr), q in p.levels.items() if side == BUY), reverse=True)

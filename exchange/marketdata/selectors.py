@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -40,6 +41,30 @@ def recent_trades(market: Market, *, limit: int = 500) -> list[dict[str, Any]]:
 def ticker_24h(market: Market) -> dict[str, Any] | None:
     ticker: dict[str, Any] | None = _load(ticker_key(market.symbol), None)
     return ticker
+
+
+def tickers_24h(markets: Iterable[Market]) -> list[dict[str, Any]]:
+    """The rolling 24-hour tickers of ``markets`` that have one, in one Redis round trip."""
+    symbols = [m.symbol for m in markets]
+    if not symbols:
+        return []
+    raws: Any = get_redis().mget([ticker_key(s) for s in symbols])
+    return [json.loads(raw) for raw in raws if raw]
+
+
+def book_ticker(market: Market) -> dict[str, Any]:
+    """Best bid and ask with their quantities (Binance's bookTicker), from the depth snapshot."""
+    book = order_book(market, limit=1)
+    bid = book["bids"][0] if book["bids"] else ["0", "0"]
+    ask = book["asks"][0] if book["asks"] else ["0", "0"]
+    return {
+        "symbol": market.symbol,
+        "bidPrice": bid[0],
+        "bidQty": bid[1],
+        "askPrice": ask[0],
+        "askQty": ask[1],
+        "lastUpdateId": book["lastUpdateId"],
+    }
 
 
 def kline_list(

@@ -1,11 +1,12 @@
 """WebSocket fan-out: engine output → client receive latency with N connected clients.
 
     .venv/bin/python bench/ws_fanout.py [--clients 10,100,500,1000] [--seconds 20]
-        [--rate 40] [--probes 10]
+        [--rate 40] [--probes 10] [--web 1]
 
 Everything real and private: a redis-server on a free loopback port, a SQLite
 database in a temporary directory, the matching engine, the market-data
-process (``runmarketdata``) and one daphne process. N clients connect to
+process (``runmarketdata``) and ``--web`` daphne processes (clients are
+spread over them round-robin). N clients connect to
 ``/stream?streams=btcusdt@depth/btcusdt@trade``. ``--probes`` of them are
 ``websockets`` clients that parse every message and stamp its arrival; the
 others are minimal raw-socket clients that complete the handshake and read
@@ -162,14 +163,15 @@ async def probe(url: str, records: list[tuple[float, str, int]], ready: asyncio.
                 records.append((now, "depth", data["u"]))
 
 
-def sink_process(port: int, n: int, conn: Any) -> None:
+def sink_process(ports: list[int], n: int, conn: Any) -> None:
     """``n`` raw clients: handshake, then drain every socket every 50 ms and count bytes.
 
     Non-blocking sockets polled in one loop cost a few syscalls per client per
     poll, instead of an event-loop callback per frame per client.
     """
     socks = []
-    for _ in range(n):
+    for i in range(n):
+        port = ports[i % len(ports)]
         sock = socket.create_connection(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
         sock.sendall(
@@ -210,11 +212,11 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run_level(
-    args: argparse.Namespace, port: int, n: int, load: Load, redis_url: str
+    args: argparse.Namespace, ports: list[int], n: int, load: Load, redis_url: str
 ) -> dict[str, Any]:
     probes = min(args.probes, n)
     parent, child = mp.Pipe()
-    sinks = mp.get_context("spawn").Process(target=sink_process, args=(port, n - probes, child))
+    sinks = mp.get_context("spawn").Process(target=sink_process, args=(ports, n - probes, child))
     sinks.start()
     assert parent.recv()[0] == "connected"
     seen_trade: dict[int, float] = {}
@@ -223,7 +225,9 @@ async def run_level(
     records: list[list[tuple[float, str, int]]] = [[] for _ in range(probes)]
     readies = [asyncio.Event() for _ in range(probes)]
     tasks = [
-        asyncio.create_task(probe(f"ws://127.0.0.1:{port}{PATH}", records[i], readies[i]))
+        asyncio.create_task(
+            probe(f"ws://127.0.0.1:{ports[i % len(ports)]}{PATH}", records[i], readies[i])
+        )
         for i in range(probes)
     ]
     for ready in readies:
@@ -269,6 +273,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rate", type=int, default=40, help="orders per second")
     parser.add_argument("--probes", type=int, default=10)
+    parser.add_argument("--web", type=int, default=1, help="daphne processes (clients split)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ws-fanout-"))
@@ -279,49 +284,53 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": server.url, "LOG_LEVEL": "WARNING"}
     engine = EngineProcess(server.url, tmp / "engine.log", "--block-ms", "5")
     engine.start()
-    port = free_port()
+    ports = [free_port() for _ in range(args.web)]
     procs = [
         subprocess.Popen(
             [sys.executable, "manage.py", "runmarketdata", "--markets", SYMBOL],
             cwd=ROOT,
             env=env,
-        ),
-        subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "daphne"),
-                "-p",
-                str(port),
-                "--ping-interval",
-                "3600",
-                "--ping-timeout",
-                "3600",
-                "exchange.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
+        )
     ]
+    for port in ports:
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "daphne"),
+                    "-p",
+                    str(port),
+                    "--ping-interval",
+                    "3600",
+                    "--ping-timeout",
+                    "3600",
+                    "exchange.asgi:application",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)  # noqa: S310
-                break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
+        for port in ports:
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)  # noqa: S310
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.2)
         load = Load(server.url, args.rate)
         load.start()
         print(
             f"rate {args.rate} orders/s, {args.seconds:.0f} s per level, {args.probes} probes, "
-            f"streams depth+trade of {SYMBOL}"
+            f"{args.web} daphne process(es), streams depth+trade of {SYMBOL}"
         )
         print("| clients | p50 ms | p99 ms | max ms | samples | msgs/s per client | msgs/s total |")
         print("|---:|---:|---:|---:|---:|---:|---:|")
         for n in [int(x) for x in args.clients.split(",")]:
-            r = asyncio.run(run_level(args, port, n, load, server.url))
+            r = asyncio.run(run_level(args, ports, n, load, server.url))
             print(
                 f"| {r['clients']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | "
                 f"{r['samples']} | {r['per_client']:.1f} | {r['total']:.0f} |",

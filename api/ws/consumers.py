@@ -113,55 +113,52 @@ class StreamConsumer(HubConsumer):
         route = self.scope["url_route"]["kwargs"]
         self.combined = bool(route.get("combined"))
         self.streams: dict[str, str] = {}  # stream name -> channel
-        self.user_streams: dict[str, UserStream] = {}  # listen key -> its stream
         names: list[str] = []
         if route.get("name") and not route["name"].isdigit():
             names.append(route["name"])
         query = parse_qs(self.scope.get("query_string", b"").decode())
         for value in query.get("streams", []):
             names += [n for n in value.split("/") if n]
+        user_streams: list[tuple[str, int]] = []  # (listen key, user id)
         for name in names[: max_streams()]:
             channel = await channel_for(name)
             if channel is not None:
                 self.streams[name] = channel
-            elif not await self._open_user_stream(name):
+                continue
+            user = await database_sync_to_async(user_for_listen_key)(name)
+            if user is None:
                 await self.close(code=4400)  # the handshake is refused: unknown stream
                 return
+            user_streams.append((name, user.pk))
         await self.accept()
         for name, channel in self.streams.items():
             await self.register(channel, name, self)
+        for listen_key, user_id in user_streams:
+            await self._open_user_stream(listen_key, user_id)
 
     def deliver(self, frames: list[Frame], blobs: Blobs) -> None:
         self.outlet.push_many(frames, blobs)
 
-    async def _open_user_stream(self, listen_key: str) -> bool:
-        user = await database_sync_to_async(user_for_listen_key)(listen_key)
-        if user is None:
-            return False
-        if self.combined:
+    async def _open_user_stream(self, listen_key: str, user_id: int) -> None:
+        combined = self.combined
 
-            def wrap(event: dict[str, Any]) -> str:
-                return json.dumps({"stream": listen_key, "data": event}, separators=(",", ":"))
+        def wrap(event: dict[str, Any]) -> str:
+            payload = {"stream": listen_key, "data": event} if combined else event
+            return json.dumps(payload, separators=(",", ":"))
 
-        else:
-
-            def wrap(event: dict[str, Any]) -> str:
-                return json.dumps(event, separators=(",", ":"))
-
-        stream = self.user_streams[listen_key] = UserStream(self.outlet, wrap)
-        self.registered.append((user_events_channel(user.pk), listen_key, stream))
-        await get_hub().add(user_events_channel(user.pk), listen_key, stream)
+        stream = UserStream(self.outlet, wrap)
+        registration = (user_events_channel(user_id), listen_key, stream)
+        await self.register(*registration)
 
         async def expire() -> None:
             event = {"e": "listenKeyExpired", "E": _now_ms(), "listenKey": listen_key}
             await self.send(text_data=wrap(event))
-            for registration in [r for r in self.registered if r[2] is stream]:
+            if registration in self.registered:
                 await self.unregister(*registration)
 
         self.tasks.append(
             asyncio.get_running_loop().create_task(self.watch_listen_key(listen_key, expire))
         )
-        return True
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         request_id: Any = None

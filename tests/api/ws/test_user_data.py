@@ -355,3 +355,27 @@ def test_ws_api_refuses_bad_signatures_with_binance_codes(
         )
         with pytest.raises(TimeoutError):
             ws.recv(timeout=0.5)
+
+
+def test_a_listen_key_in_a_combined_stream_is_wrapped_with_its_name(world):
+    alice = world["alice"]
+    key = create_listen_key(user=alice, api_key=world["api_key"])
+    with ws_connect(f"{world['base']}/stream?streams=btcusdt@trade/{key}") as ws:
+        # when
+        do_credit_deposit(
+            user=alice, asset=world["assets"]["USDT"], amount="2", network="t", txid="combined"
+        )
+        # then
+        update, account = receive_until(ws, lambda got: len(got) >= 2)
+        assert update == {
+            "stream": key,
+            "data": {
+                "e": "balanceUpdate",
+                "E": update["data"]["E"],
+                "a": "USDT",
+                "d": "2",
+                "T": update["data"]["E"],
+            },
+        }
+        assert account["stream"] == key
+        assert account["data"]["B"] == [{"a": "USDT", "f": "1002", "l": "0"}]

@@ -38,7 +38,7 @@ from tests.pipeline import last_input_id, start_engine
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
-ORDERS = int(os.environ.get("WS_SYNC_ORDERS", "10000"))
+ORDERS = int(os.environ.get("WS_SYNC_ORDERS", "10000"))  # e.g. 100000 for a longer run
 
 
 class LocalBook:
@@ -153,6 +153,7 @@ def open_orders_book(market: Any) -> dict[str, list[tuple[D, D]]]:
     }
 
 
+@pytest.mark.slow
 def test_local_book_from_snapshot_and_diffs_equals_the_engine_book(
     redis_client, btcusdt, make_user, assets, fund
 ):
@@ -170,6 +171,9 @@ def test_local_book_from_snapshot_and_diffs_equals_the_engine_book(
             running_daphne() as base,
             contextlib.ExitStack() as stack,
         ):
+            client = redis.Redis.from_url(settings.REDIS_URL)
+            # market data has caught up (it sets its published mark) before the first order
+            wait_until(lambda: client.exists("md:{BTCUSDT}:published"), timeout=60)
             ws = stack.enter_context(ws_connect(f"{base}/ws/btcusdt@depth@100ms"))
             reader = DiffReader(ws)
             reader.start()
@@ -208,7 +212,6 @@ def test_local_book_from_snapshot_and_diffs_equals_the_engine_book(
 
             # then: once every command has its output and market data has published it all,
             # the local book is at the engine's last update id
-            client = redis.Redis.from_url(settings.REDIS_URL)
             wait_until(
                 lambda: (
                     client.xrevrange(output_stream("BTCUSDT"), count=1)[0][0].decode()

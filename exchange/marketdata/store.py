@@ -15,6 +15,7 @@ import json
 from collections import deque
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.db import transaction
@@ -168,20 +169,38 @@ class SnapshotWriter:
     def publish(self, state: MarketState, messages: Iterable[tuple[str, str]] = ()) -> None:
         """Replace the market's Redis snapshots and publish the stream texts, atomically.
 
-        One MULTI: a client that reads the depth snapshot after a diff arrived
-        sees a snapshot at least as new as that diff, and the ``published`` mark
-        moves with the messages, so a restarted process resends exactly what its
-        predecessor had not sent.
+        One script (atomic, and valid on a Redis Cluster, where a pipelined
+        PUBLISH is refused: the keys share the ``{SYMBOL}`` slot): a client
+        that reads the depth snapshot after a diff arrived sees a snapshot at
+        least as new as that diff, and the ``published`` mark moves with the
+        messages, so a restarted process resends exactly what its predecessor
+        had not sent.
         """
         symbol = self.market.symbol
-        pipe = get_redis().pipeline(transaction=True)
-        pipe.set(depth_key(symbol), json.dumps(self.depth(state)))
-        pipe.set(trades_key(symbol), self._trades_text())
-        pipe.set(ticker_key(symbol), json.dumps(ticker_json(self.market, state)))
+        args = [
+            json.dumps(self.depth(state)),
+            self._trades_text(),
+            json.dumps(ticker_json(self.market, state)),
+            state.last_entry_id,
+        ]
         for channel, text in messages:
-            pipe.publish(channel, text)
-        pipe.set(published_key(symbol), state.last_entry_id)
-        pipe.execute()
+            args += [channel, text]
+        _publish_script()(
+            keys=[depth_key(symbol), trades_key(symbol), ticker_key(symbol), published_key(symbol)],
+            args=args,
+        )
+
+
+_PUBLISH_LUA = """
+for i = 1, 4 do redis.call('SET', KEYS[i], ARGV[i]) end
+for i = 5, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+return 0
+"""
+
+
+@cache
+def _publish_script() -> Any:
+    return get_redis().register_script(_PUBLISH_LUA)
 
 
 def published_key(symbol: str) -> str:

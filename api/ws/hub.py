@@ -4,7 +4,7 @@ Every connection of this process that wants a stream registers a listener
 here; the hub subscribes to the stream's channel once, when the first
 listener arrives, and unsubscribes when the last leaves. The hub reads a
 burst (everything already received: one market-data batch publishes all its
-stream texts in one MULTI), frames each text once, and hands each listener
+stream texts in one script), frames each text once, and hands each listener
 the list of its frames in one call, so a connection costs one write per burst
 rather than one per message (``docs/adr/0004-websocket-fan-out.md``).
 """

@@ -6,7 +6,7 @@ so a restart neither loses nor double-counts anything. It then follows the
 stream through the consumer group ``marketdata``: each batch updates the
 state, upserts the touched klines with the checkpoint in one transaction, and
 replaces the Redis snapshots that REST reads while publishing the batch's
-WebSocket stream events (``streams.py``) in the same MULTI. Events of entries
+WebSocket stream events (``streams.py``) in the same Lua script. Events of entries
 past the ``published`` mark are sent during the replay too, so a restart
 leaves no gap in the depth diffs and sends nothing twice.
 """

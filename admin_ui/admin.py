@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -23,6 +24,7 @@ from exchange.orders.models import Order, Trade
 from exchange.wallets.actions import do_adjust_balance, do_approve_withdrawal, do_reject_withdrawal
 from exchange.wallets.models import (
     Account,
+    Adjustment,
     Asset,
     Balance,
     Deposit,
@@ -120,6 +122,8 @@ class AdjustmentForm(forms.Form):
     asset = forms.ModelChoiceField(queryset=Asset.objects.all())
     amount = forms.DecimalField(max_digits=36, decimal_places=18, help_text="Negative to debit.")
     reason = forms.CharField(widget=forms.Textarea, help_text="Required; kept in the journal.")
+    # Generated when the form is rendered: a second submit of the same form is a no-op.
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
 
 @admin.register(Balance)
@@ -139,24 +143,37 @@ class BalanceAdmin(ReadOnlyMixin, admin.ModelAdmin[Balance]):
     def adjust_view(self, request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("wallets.change_balance"):
             return HttpResponse(status=403)
-        form = AdjustmentForm(request.POST or None)
+        form = (
+            AdjustmentForm(request.POST)
+            if request.method == "POST"
+            else AdjustmentForm(initial={"idempotency_key": uuid.uuid4()})
+        )
         if request.method == "POST" and form.is_valid():
             user = User.objects.filter(email=form.cleaned_data["email"].lower()).first()
             if user is None:
                 form.add_error("email", "No user with this email.")
             else:
                 try:
-                    do_adjust_balance(
+                    _, created = do_adjust_balance(
                         user=user,
                         asset=form.cleaned_data["asset"],
                         amount=form.cleaned_data["amount"],
                         reason=form.cleaned_data["reason"],
                         adjusted_by=request.user,  # type: ignore[arg-type]
+                        idempotency_key=form.cleaned_data["idempotency_key"],
                     )
                 except DomainError as exc:
                     form.add_error(None, exc.message)
                 else:
-                    self.message_user(request, "Balance adjusted.", messages.SUCCESS)
+                    if created:
+                        self.message_user(request, "Balance adjusted.", messages.SUCCESS)
+                    else:
+                        self.message_user(
+                            request,
+                            "This adjustment was already posted (the form was submitted twice); "
+                            "it was not applied again.",
+                            messages.WARNING,
+                        )
                     return HttpResponseRedirect(reverse("admin:wallets_balance_changelist"))
         context = {
             **self.admin_site.each_context(request),
@@ -181,6 +198,14 @@ class JournalEntryAdmin(ReadOnlyMixin, admin.ModelAdmin[JournalEntry]):
     search_fields = ("reference", "memo")
     date_hierarchy = "created_at"
     inlines = (LedgerLineInline,)
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(ReadOnlyMixin, admin.ModelAdmin[Adjustment]):
+    list_display = ("id", "user", "asset", "amount", "reason", "adjusted_by", "created_at")
+    list_filter = ("asset",)
+    search_fields = ("user__email", "adjusted_by__email", "reason")
+    list_select_related = ("user", "asset", "adjusted_by")
 
 
 @admin.register(Deposit)

@@ -7,14 +7,19 @@ wheel (see ``exchange.embedded_redis``).
 
 from __future__ import annotations
 
-import base64
 import decimal
-import hashlib
 import os
 from pathlib import Path
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from exchange.core.deploy_checks import (
+    DEV_SECRET_KEY,
+    dev_api_key_encryption_keys,
+    production_guard,
+)
 
 # Lets ModelAdmin[Model] and friends be subscripted at run time, as the type stubs expect.
 django_stubs_ext.monkeypatch()
@@ -33,21 +38,22 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-secret-key-change-me-in-production")
+# "production" refuses to start with the development secrets below (exchange/core/deploy_checks.py).
+ENVIRONMENT = env.str("ENVIRONMENT", default="development")
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
-
-
-def _derived_dev_key(purpose: str) -> str:
-    """A development-only Fernet key derived from SECRET_KEY under a distinct purpose."""
-    digest = hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()
-    return base64.urlsafe_b64encode(digest).decode()
 
 
 # Encrypts API-key secrets at rest. A separate key from SECRET_KEY; comma
 # separated to allow rotation (first encrypts, all decrypt).
 API_KEY_ENCRYPTION_KEYS = env.list(
-    "API_KEY_ENCRYPTION_KEYS", default=[_derived_dev_key("api-key-encryption")]
+    "API_KEY_ENCRYPTION_KEYS", default=dev_api_key_encryption_keys(SECRET_KEY)
 )
+_refusal = production_guard(
+    environment=ENVIRONMENT, secret_key=SECRET_KEY, api_key_encryption_keys=API_KEY_ENCRYPTION_KEYS
+)
+if _refusal:
+    raise ImproperlyConfigured(_refusal)
 
 INSTALLED_APPS = [
     "daphne",
@@ -75,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files under daphne (deploy/)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -120,6 +127,14 @@ else:
     from exchange.embedded_redis import ensure_embedded_redis
 
     REDIS_URL = ensure_embedded_redis()
+# REDIS_URL names a node of a Redis Cluster (streams and market data only: the channel
+# layer and the Celery broker then need their own plain Redis, see docs/deploy.md).
+REDIS_CLUSTER = env.bool("REDIS_CLUSTER", default=False)
+CHANNELS_REDIS_URL = env.str("CHANNELS_REDIS_URL", default=REDIS_URL)
+# Engine shards: "engine-0=BTCUSDT,ETHUSDT;engine-1=ETHBTC" (`runengine --shard engine-0`).
+ENGINE_SHARDS = env.str("ENGINE_SHARDS", default="")
+# Clearing and market-data threads touch a file here per step, for liveness probes.
+HEARTBEAT_DIR = env.str("HEARTBEAT_DIR", default="")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -136,6 +151,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The image runs collectstatic into STATIC_ROOT; a local run serves the apps' files as they are.
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -147,14 +165,28 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "api.rest.authentication.KeyPermission",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.rest.openapi.ErrorDocumentingSchema",
     "EXCEPTION_HANDLER": "api.rest.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
+# REST requests per window (api/rest/throttling.py), shared by every web process through Redis.
+RATE_LIMITS = {
+    "window_seconds": env.int("RATE_LIMIT_WINDOW_SECONDS", default=60),
+    "ip": env.int("RATE_LIMIT_PER_IP", default=6000),
+    "user": env.int("RATE_LIMIT_PER_USER", default=6000),
+    "api_key": env.int("RATE_LIMIT_PER_API_KEY", default=6000),
+    "login": env.int("RATE_LIMIT_LOGIN_PER_IP", default=300),
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Open Exchange API",
-    "DESCRIPTION": "Native REST API of the exchange.",
+    "DESCRIPTION": (
+        "Native REST API of the exchange. Every error is "
+        '`{"code": "<STABLE_CODE>", "detail": "...", "fields": {...}}`; each operation lists '
+        "its codes per HTTP status. Money is a decimal string. Requests are rate limited per "
+        "IP, user and API key (429 `RATE_LIMITED` with `Retry-After`). Guide: docs/api.md."
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
@@ -162,7 +194,7 @@ SPECTACULAR_SETTINGS = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": [CHANNELS_REDIS_URL]},
     }
 }
 

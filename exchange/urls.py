@@ -10,3 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.rest.urls")),
 ]
+
+handler404 = "api.rest.errors.not_found"

@@ -6,6 +6,7 @@ keys of a market share the `{SYMBOL}` hash tag; no operation spans two markets).
 """
 
 from matching_engine.protocol import (
+    MARKETS_KEY,
     CommandType,
     DoneReason,
     MarketStatus,
@@ -19,6 +20,7 @@ from matching_engine.protocol import (
     snapshot_key,
     stats_key,
 )
+from matching_engine.shards import ShardMapError, parse_shard_map, shard_markets
 
 from .client import EngineStats, EventConsumer, MatchingClient
 from .commands import (
@@ -45,6 +47,7 @@ from .events import (
 )
 
 __all__ = [
+    "MARKETS_KEY",
     "CancelAll",
     "CancelOrder",
     "Command",
@@ -68,6 +71,7 @@ __all__ = [
     "ResultCode",
     "ResumeMarket",
     "SelfTradePrevention",
+    "ShardMapError",
     "Side",
     "SnapshotTaken",
     "StopTriggered",
@@ -77,7 +81,9 @@ __all__ = [
     "entry_ms",
     "input_stream",
     "output_stream",
+    "parse_shard_map",
     "parse_entry_id",
+    "shard_markets",
     "snapshot_key",
     "stats_key",
     "stream_entries",

@@ -2,7 +2,8 @@
 
 Give these classes a redis-py client created with `decode_responses=False` (the default):
 `redis.Redis` for a single server, `redis.cluster.RedisCluster` for a cluster. Every
-call touches the keys of exactly one market, so both work the same.
+call touches the keys of exactly one market (or only the market registry), so both
+work the same.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
-from matching_engine.protocol import FIELD, input_stream, output_stream, stats_key
+from matching_engine.protocol import FIELD, MARKETS_KEY, input_stream, output_stream, stats_key
 
 from .commands import Command
 from .entry_ids import stream_entries
@@ -48,6 +49,14 @@ class MatchingClient:
         for command in commands:
             pipe.xadd(input_stream(command.symbol), {FIELD: command.encode()})
         return [_text(entry_id) for entry_id in pipe.execute()]
+
+    def register_markets(self, symbols: Sequence[str]) -> None:
+        """List markets for engines started with ``--follow``; they start them within seconds.
+
+        Send the market's MARKET_CREATE first, so the engine's first read finds it.
+        """
+        if symbols:
+            self._redis.sadd(MARKETS_KEY, *symbols)
 
     def stats(self, symbol: str) -> EngineStats | None:
         """Return the engine's health figures for a market, or None if it never reported."""

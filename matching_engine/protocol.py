@@ -186,6 +186,11 @@ def encode_snapshot_request() -> bytes:
     return _pack([VERSION, CommandType.SNAPSHOT])
 
 
+# A set of symbols: an engine started with --follow runs every market listed here,
+# including those added while it runs. Not a market key, so it carries no hash tag.
+MARKETS_KEY = "me:markets"
+
+
 def input_stream(symbol: str) -> str:
     """Commands for one market; `{symbol}` is a Redis Cluster hash tag."""
     return f"me:{{{symbol}}}:in"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import re
 import signal
 import threading
 import time
@@ -27,7 +28,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from .market import Market
-from .protocol import FIELD, input_stream, output_stream, stats_key
+from .protocol import FIELD, MARKETS_KEY, input_stream, output_stream, stats_key
 from .resp import RespConnection, RespError, encode_command
 from .snapshot import FileSnapshotStore, RedisSnapshotStore, Snapshot, SnapshotStore
 
@@ -46,6 +47,7 @@ RETRY_DELAY_S = 0.2
 # Error replies that mean "this node cannot serve you right now": reconnect and retry.
 _TRANSIENT = ("LOADING", "MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY")
 _UNREACHABLE = (OSError, redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+SYMBOL = re.compile(r"[A-Z0-9]{1,32}")
 
 
 class DivergedError(Exception):
@@ -392,7 +394,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m matching_engine", description=__doc__)
     p.add_argument("--redis", required=True, help="redis://, rediss:// or unix:// URL")
     p.add_argument("--cluster", action="store_true", help="the URL names a Redis Cluster node")
-    p.add_argument("--markets", required=True, help="comma-separated symbols, e.g. BTCUSDT")
+    p.add_argument("--markets", default="", help="comma-separated symbols, e.g. BTCUSDT")
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help=f"also run every market in the Redis set {MARKETS_KEY}, "
+        "including those added while running",
+    )
+    p.add_argument(
+        "--follow-interval", type=float, default=2.0, help="seconds between looks at the set"
+    )
     p.add_argument(
         "--snapshot-dir",
         type=Path,
@@ -402,7 +413,45 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--block-ms", type=int, default=100, help="XREAD BLOCK when idle")
     p.add_argument("--max-batch", type=int, default=4096, help="largest XREAD COUNT")
     p.add_argument("--log-level", default="INFO")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not args.follow and not _symbols(args.markets):
+        p.error("give --markets, --follow or both")
+    return args
+
+
+def _symbols(csv: str) -> list[str]:
+    return [s.strip() for s in csv.split(",") if s.strip()]
+
+
+def _worker(symbol: str, args: argparse.Namespace, stop: threading.Event) -> MarketWorker:
+    client, connect = _clients(args.redis, args.cluster, args.block_ms, symbol)
+    store: SnapshotStore = (
+        FileSnapshotStore(args.snapshot_dir) if args.snapshot_dir else RedisSnapshotStore(client)
+    )
+    return MarketWorker(
+        symbol,
+        client,
+        connect,
+        store,
+        stop,
+        snapshot_every=args.snapshot_every,
+        block_ms=args.block_ms,
+        max_batch=args.max_batch,
+    )
+
+
+def followed_markets(client: Client) -> list[str]:
+    """The symbols in the registry set, sorted; [] (logged) while Redis cannot answer."""
+    try:
+        members: Any = client.smembers(MARKETS_KEY)
+    except (*_UNREACHABLE, redis.RedisError) as exc:
+        log.warning("cannot read %s (%s); will look again", MARKETS_KEY, exc)
+        return []
+    symbols = sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
+    for symbol in symbols:
+        if not SYMBOL.fullmatch(symbol):
+            log.warning("ignoring %r in %s: not a symbol", symbol, MARKETS_KEY)
+    return [s for s in symbols if SYMBOL.fullmatch(s)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -421,30 +470,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    workers: list[MarketWorker] = []
-    for symbol in [s.strip() for s in args.markets.split(",") if s.strip()]:
-        client, connect = _clients(args.redis, args.cluster, args.block_ms, symbol)
-        store: SnapshotStore = (
-            FileSnapshotStore(args.snapshot_dir)
-            if args.snapshot_dir
-            else RedisSnapshotStore(client)
+    workers: dict[str, MarketWorker] = {}
+    threads: list[threading.Thread] = []
+
+    def start(symbols: Sequence[str]) -> None:
+        for symbol in symbols:
+            if symbol in workers or stop.is_set():
+                continue
+            workers[symbol] = worker = _worker(symbol, args, stop)
+            thread = threading.Thread(target=worker.run, name=symbol)
+            threads.append(thread)
+            thread.start()
+            log.info("%s: started", symbol)
+
+    start(_symbols(args.markets))
+    registry: Client | None = None
+    if args.follow:
+        registry = (
+            RedisCluster.from_url(args.redis, socket_timeout=5, socket_connect_timeout=5)
+            if args.cluster
+            else redis.Redis.from_url(args.redis, socket_timeout=5, socket_connect_timeout=5)
         )
-        workers.append(
-            MarketWorker(
-                symbol,
-                client,
-                connect,
-                store,
-                stop,
-                snapshot_every=args.snapshot_every,
-                block_ms=args.block_ms,
-                max_batch=args.max_batch,
-            )
-        )
-    threads = [threading.Thread(target=w.run, name=w.symbol) for w in workers]
-    for t in threads:
-        t.start()
-    while any(t.is_alive() for t in threads):
-        for t in threads:
-            t.join(0.2)
-    return 1 if any(w.failed for w in workers) else 0
+    next_look = 0.0
+    while (registry is not None and not stop.is_set()) or any(t.is_alive() for t in threads):
+        if registry is not None and not stop.is_set() and time.monotonic() >= next_look:
+            start(followed_markets(registry))
+            next_look = time.monotonic() + args.follow_interval
+        alive = [t for t in threads if t.is_alive()]
+        if alive:
+            for t in alive:
+                t.join(0.2 / len(alive))
+        else:
+            stop.wait(0.2)
+    return 1 if any(w.failed for w in workers.values()) else 0

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 import redis
 from django.conf import settings
+from redis.cluster import RedisCluster
 from rest_framework.test import APIClient
 
 from exchange.accounts.models import User
@@ -28,8 +29,9 @@ if not os.environ.get("REDIS_URL"):
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
-    """The configured Redis (CI's server or the embedded one), emptied for the test."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    """The configured Redis (CI's server, the embedded one or a cluster), emptied for the test."""
+    connect = RedisCluster.from_url if settings.REDIS_CLUSTER else redis.Redis.from_url
+    client = connect(settings.REDIS_URL)
     client.flushdb()
     yield client
     client.flushdb()

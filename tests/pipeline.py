@@ -12,9 +12,11 @@ from pathlib import Path
 
 import redis
 from django.conf import settings
+from redis.cluster import RedisCluster
 
 from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.clearing.runner import MarketClearer
+from exchange.core.redis import get_redis
 from exchange.markets.models import Market
 from matching_client import input_stream, parse_entry_id
 
@@ -35,6 +37,7 @@ def start_engine(symbols: list[str], *, redis_url: str | None = None) -> subproc
             "5",
             "--log-level",
             "WARNING",
+            *(["--cluster"] if settings.REDIS_CLUSTER else []),
         ],
         cwd=ROOT,
         env={**os.environ},
@@ -55,14 +58,14 @@ def running_engine(symbols: list[str]) -> Iterator[subprocess.Popen[bytes]]:
             proc.wait()
 
 
-def last_input_id(client: redis.Redis, symbol: str) -> str:
+def last_input_id(client: redis.Redis | RedisCluster, symbol: str) -> str:
     newest = client.xrevrange(input_stream(symbol), count=1)
     return newest[0][0].decode() if newest else "0-0"
 
 
 def drain(*symbols: str, timeout: float = 20.0) -> None:
     """Clear in this thread until every input entry so far has its output applied."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    client = get_redis()
     clearers = {
         s: MarketClearer(
             Market.objects.select_related("base", "quote").get(symbol=s),

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode
 from exchange.core.errors import DomainError
+from exchange.core.pagination import PageErrorCode
+from exchange.marketdata.errors import MarketDataErrorCode
 from exchange.markets.errors import MarketErrorCode
+from exchange.orders.errors import OrderErrorCode
 from exchange.wallets.errors import WalletErrorCode
+
+DOMAIN_CODES: tuple[type[StrEnum], ...] = (
+    AccountErrorCode,
+    ApiKeyErrorCode,
+    WalletErrorCode,
+    MarketErrorCode,
+    MarketDataErrorCode,
+    OrderErrorCode,
+    PageErrorCode,
+)
 
 HTTP_STATUS: dict[str, int] = {
     ApiKeyErrorCode.UNKNOWN_KEY: status.HTTP_401_UNAUTHORIZED,
@@ -30,6 +46,31 @@ HTTP_STATUS: dict[str, int] = {
     WalletErrorCode.WITHDRAWAL_NOT_PENDING: status.HTTP_409_CONFLICT,
     WalletErrorCode.DEPOSIT_CONFLICT: status.HTTP_409_CONFLICT,
     MarketErrorCode.UNKNOWN_SYMBOL: status.HTTP_404_NOT_FOUND,
+    MarketErrorCode.MARKET_NOT_TRADING: status.HTTP_409_CONFLICT,
+    MarketDataErrorCode.NO_DATA: status.HTTP_404_NOT_FOUND,
+    OrderErrorCode.ORDER_NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    OrderErrorCode.ORDER_NOT_OPEN: status.HTTP_409_CONFLICT,
+    OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID: status.HTTP_409_CONFLICT,
+}
+"""HTTP status of a domain code; every other domain code is 400."""
+
+
+def http_status(code: str) -> int:
+    return HTTP_STATUS.get(code, status.HTTP_400_BAD_REQUEST)
+
+
+# The adapter's own codes for what DRF rejects before a view runs, with their status.
+DRF_STATUS: dict[str, int] = {
+    "NOT_AUTHENTICATED": status.HTTP_401_UNAUTHORIZED,
+    "AUTHENTICATION_FAILED": status.HTTP_401_UNAUTHORIZED,
+    "PERMISSION_DENIED": status.HTTP_403_FORBIDDEN,
+    "NOT_FOUND": status.HTTP_404_NOT_FOUND,
+    "METHOD_NOT_ALLOWED": status.HTTP_405_METHOD_NOT_ALLOWED,
+    "MALFORMED_REQUEST": status.HTTP_400_BAD_REQUEST,
+    "UNSUPPORTED_MEDIA_TYPE": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    "NOT_ACCEPTABLE": status.HTTP_406_NOT_ACCEPTABLE,
+    "RATE_LIMITED": status.HTTP_429_TOO_MANY_REQUESTS,
+    "INVALID_INPUT": status.HTTP_400_BAD_REQUEST,
 }
 
 DRF_CODES: dict[type[exceptions.APIException], str] = {
@@ -40,6 +81,7 @@ DRF_CODES: dict[type[exceptions.APIException], str] = {
     exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
     exceptions.ParseError: "MALFORMED_REQUEST",
     exceptions.UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
+    exceptions.NotAcceptable: "NOT_ACCEPTABLE",
     exceptions.Throttled: "RATE_LIMITED",
     exceptions.ValidationError: "INVALID_INPUT",
 }
@@ -54,7 +96,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = exc.code.value
         return Response(
             error_body(code, exc.message, exc.fields),
-            status=HTTP_STATUS.get(code, status.HTTP_400_BAD_REQUEST),
+            status=http_status(code),
         )
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
@@ -66,3 +108,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         response.data = error_body(code, str(exc.detail))
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 (no route matched): the error format under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        body = error_body("NOT_FOUND", "No such endpoint or resource.")
+        return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception or Http404())

@@ -1,11 +1,28 @@
 """REST routes: ``/api/v1/...`` plus the OpenAPI schema and its viewers."""
 
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api.rest import schema  # noqa: F401 - registers the signed-key OpenAPI scheme
 from api.rest.accounts import views as accounts
+from api.rest.markets import views as markets
+from api.rest.orders import views as orders
 from api.rest.wallets import views as wallets
+
+
+class IdConverter:
+    """A database id: 1 to 18 digits, so it always fits a 64-bit column."""
+
+    regex = "[1-9][0-9]{0,17}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 v1 = [
     path("auth/register", accounts.RegisterView.as_view(), name="register"),
@@ -13,14 +30,33 @@ v1 = [
     path("auth/logout", accounts.LogoutView.as_view(), name="logout"),
     path("me", accounts.MeView.as_view(), name="me"),
     path("api-keys", accounts.ApiKeyListView.as_view(), name="api-keys"),
-    path("api-keys/<int:api_key_id>", accounts.ApiKeyDetailView.as_view(), name="api-key"),
+    path("api-keys/<id:api_key_id>", accounts.ApiKeyDetailView.as_view(), name="api-key"),
     path("balances", wallets.BalanceListView.as_view(), name="balances"),
+    path("ledger", wallets.LedgerView.as_view(), name="ledger"),
+    path("deposits", wallets.DepositListView.as_view(), name="deposits"),
     path("withdrawals", wallets.WithdrawalListView.as_view(), name="withdrawals"),
     path(
-        "withdrawals/<int:withdrawal_id>/cancel",
+        "withdrawals/<id:withdrawal_id>/cancel",
         wallets.WithdrawalCancelView.as_view(),
         name="withdrawal-cancel",
     ),
+    path("markets", markets.MarketListView.as_view(), name="markets"),
+    path("markets/<str:symbol>", markets.MarketDetailView.as_view(), name="market"),
+    path("markets/<str:symbol>/ticker", markets.TickerView.as_view(), name="ticker"),
+    path("markets/<str:symbol>/depth", markets.DepthView.as_view(), name="depth"),
+    path("markets/<str:symbol>/trades", markets.PublicTradesView.as_view(), name="public-trades"),
+    path("markets/<str:symbol>/klines", markets.KlineView.as_view(), name="klines"),
+    path("orders", orders.OrderListView.as_view(), name="orders"),
+    path("orders/by-client-id", orders.OrderByClientIdView.as_view(), name="order-by-client-id"),
+    path(
+        "orders/by-client-id/cancel",
+        orders.OrderCancelByClientIdView.as_view(),
+        name="order-cancel-by-client-id",
+    ),
+    path("orders/cancel-all", orders.OrderCancelAllView.as_view(), name="orders-cancel-all"),
+    path("orders/<id:order_id>", orders.OrderDetailView.as_view(), name="order"),
+    path("orders/<id:order_id>/cancel", orders.OrderCancelView.as_view(), name="order-cancel"),
+    path("my-trades", orders.MyTradeListView.as_view(), name="my-trades"),
 ]
 
 urlpatterns = [

@@ -69,7 +69,9 @@ def create_listen_key(*, user: User, api_key: ApiKey) -> str:
         listen_key = existing.decode()
     else:
         listen_key = "".join(secrets.choice(_ALPHABET) for _ in range(LISTEN_KEY_LENGTH))
-    pipe = client.pipeline(transaction=True)
+    # Not a MULTI: the two keys may live on different Redis Cluster slots. If
+    # only the first is written, the next create makes a fresh key; nothing breaks.
+    pipe = client.pipeline(transaction=False)
     pipe.set(_key(listen_key), f"{user.pk}:{api_key.pk}", ex=LISTEN_KEY_TTL_SECONDS)
     pipe.set(_of(api_key.pk), listen_key, ex=LISTEN_KEY_TTL_SECONDS)
     pipe.execute()
@@ -79,7 +81,7 @@ def create_listen_key(*, user: User, api_key: ApiKey) -> str:
 def keepalive_listen_key(*, user: User, listen_key: str) -> None:
     """Extend the key's life to 60 minutes from now."""
     api_key_id = _owned(user=user, listen_key=listen_key)
-    pipe = get_redis().pipeline(transaction=True)
+    pipe = get_redis().pipeline(transaction=False)
     pipe.expire(_key(listen_key), LISTEN_KEY_TTL_SECONDS)
     pipe.expire(_of(api_key_id), LISTEN_KEY_TTL_SECONDS)
     pipe.execute()

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import redis
+from redis.cluster import RedisCluster
 
 from exchange.clearing.apply import DONE_STATUS, TRADE_COLUMNS, BatchResult
 from exchange.core.redis import get_redis
@@ -209,7 +210,13 @@ def publish(
     if not messages:
         return
     try:
-        pipe = get_redis().pipeline(transaction=False)
+        client = get_redis()
+        if isinstance(client, RedisCluster):
+            # A cluster pipeline refuses PUBLISH (it names no key); one call per user.
+            for user_id, message in messages.items():
+                client.publish(channel(user_id), json.dumps(message))
+            return
+        pipe = client.pipeline(transaction=False)
         for user_id, message in messages.items():
             pipe.publish(channel(user_id), json.dumps(message))
         pipe.execute()

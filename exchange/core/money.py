@@ -7,6 +7,8 @@ from decimal import Context, Decimal, InvalidOperation, localcontext
 # NUMERIC(36, 18): enough for 18 decimal places (ETH wei) and 10^18 whole units.
 MONEY_MAX_DIGITS = 36
 MONEY_DECIMAL_PLACES = 18
+# Amounts must stay below this to fit the column; larger input is refused as invalid.
+MONEY_LIMIT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
 # Wide enough that no exact operation on NUMERIC(36, 18) values is rounded.
 MONEY_CONTEXT = Context(prec=80)
 

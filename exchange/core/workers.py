@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from django.db import close_old_connections, connection
 
+from exchange.core.heartbeat import beat
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,6 +29,7 @@ def run_until_stopped(
             try:
                 close_old_connections()
                 step()
+                beat(name)
             except Exception:
                 logger.exception("%s: step failed; retrying", name)
                 if on_error is not None:

@@ -9,6 +9,7 @@ from exchange.core.errors import DomainError
 
 class MarketDataErrorCode(StrEnum):
     INVALID_INTERVAL = "INVALID_INTERVAL"
+    NO_DATA = "NO_DATA"  # market data has not published this market yet
 
 
 class MarketDataError(DomainError):

@@ -15,7 +15,6 @@ import json
 from collections import deque
 from collections.abc import Iterable
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from django.db import transaction
@@ -185,7 +184,7 @@ class SnapshotWriter:
         ]
         for channel, text in messages:
             args += [channel, text]
-        _publish_script()(
+        get_redis().register_script(_PUBLISH_LUA)(
             keys=[depth_key(symbol), trades_key(symbol), ticker_key(symbol), published_key(symbol)],
             args=args,
         )
@@ -196,11 +195,6 @@ for i = 1, 4 do redis.call('SET', KEYS[i], ARGV[i]) end
 for i = 5, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
 return 0
 """
-
-
-@cache
-def _publish_script() -> Any:
-    return get_redis().register_script(_PUBLISH_LUA)
 
 
 def published_key(symbol: str) -> str:

@@ -10,7 +10,7 @@ from exchange.core.money import decimal_places, is_multiple_of
 from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.models import Market, MarketStatus
 from exchange.markets.selectors import forget_cached_market, get_market
-from exchange.orders import engine_gateway
+from exchange.matching.gateway import send_market_state
 from exchange.wallets.models import Asset
 
 
@@ -59,7 +59,7 @@ def do_create_market(
             taker_fee=taker_fee,
         )
         forget_cached_market(market.symbol)
-        transaction.on_commit(lambda: engine_gateway.send_market_state(market))
+        transaction.on_commit(lambda: send_market_state(market))
     return market
 
 
@@ -73,5 +73,5 @@ def do_set_market_status(*, symbol: str, status: MarketStatus) -> Market:
         Market.objects.filter(pk=market.pk).update(status=status)
         market.status = status
         forget_cached_market(market.symbol)
-        transaction.on_commit(lambda: engine_gateway.send_market_state(market))
+        transaction.on_commit(lambda: send_market_state(market))
     return market

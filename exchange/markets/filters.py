@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from exchange.core.money import exact_units, is_multiple_of, parse_decimal
+from exchange.core.money import MONEY_LIMIT, exact_units, is_multiple_of, parse_decimal
 from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.models import Market
 
 
 def clean_price(market: Market, value: object, *, field: str = "price") -> Decimal:
     price = parse_decimal(value)
-    if price is None or price <= 0:
+    if price is None or price <= 0 or price >= MONEY_LIMIT:
         raise MarketError(
             MarketErrorCode.INVALID_PRICE,
             f"{field} must be a positive decimal.",
@@ -61,6 +61,11 @@ def clean_quantity(market: Market, value: object, *, field: str = "quantity") ->
 
 
 def check_notional(market: Market, notional: Decimal) -> None:
+    if notional >= MONEY_LIMIT:
+        raise MarketError(
+            MarketErrorCode.NOTIONAL_TOO_LARGE,
+            f"Filter failure: NOTIONAL (must be below {MONEY_LIMIT:f} {market.quote.code}).",
+        )
     if notional < market.min_notional:
         raise MarketError(
             MarketErrorCode.NOTIONAL_TOO_SMALL,

@@ -24,7 +24,7 @@ from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.filters import check_notional, clean_price, clean_quantity
 from exchange.markets.models import Market, MarketStatus
 from exchange.markets.selectors import get_market, get_market_cached
-from exchange.orders import engine_gateway
+from exchange.matching import order_commands as engine_gateway
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.lock import floor_to, market_buy_lock, quote_unit
 from exchange.orders.models import (
@@ -286,27 +286,36 @@ def place_order(*, user: User, **params: object) -> Order:
 
 
 def do_cancel_order(
-    *, user: User, symbol: str, order_id: int | None = None, client_order_id: str | None = None
+    *,
+    user: User,
+    symbol: str | None = None,
+    order_id: int | None = None,
+    client_order_id: str | None = None,
 ) -> Order:
-    """Ask the engine to cancel an open order; clearing records the outcome."""
+    """Ask the engine to cancel an open order; clearing records the outcome.
+
+    Without ``symbol`` the order is looked up among all the user's markets.
+    """
     order = access_order(
         user=user, symbol=symbol, order_id=order_id, client_order_id=client_order_id
     )
     if not order.is_open:
         raise OrderError(OrderErrorCode.ORDER_NOT_OPEN, "Unknown order sent.")
-    Order.objects.filter(pk=order.pk).update(cancel_requested_at=timezone.now())
+    order.cancel_requested_at = timezone.now()
+    Order.objects.filter(pk=order.pk).update(cancel_requested_at=order.cancel_requested_at)
     engine_gateway.send_cancel(order)
     return order
 
 
 def do_cancel_all_orders(*, user: User, symbol: str) -> list[Order]:
-    """Cancel every open order of the user in one market; returns them as they were."""
+    """Cancel every open order of the user in one market; returns them, cancel requested."""
     market = get_market(symbol)
     orders = list(order_list_open(user=user, market=market))
     if orders:
-        Order.objects.filter(pk__in=[o.pk for o in orders]).update(
-            cancel_requested_at=timezone.now()
-        )
+        now = timezone.now()
+        Order.objects.filter(pk__in=[o.pk for o in orders]).update(cancel_requested_at=now)
+        for order in orders:
+            order.cancel_requested_at = now
         engine_gateway.send_cancel_all(user_id=user.pk, market=market, orders=orders)
     return orders
 

@@ -1,35 +1,97 @@
-"""Read-only queries of orders and trades."""
+"""Read-only queries of orders and trades (every API surface reads through these)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from exchange.accounts.models import User
+from exchange.core.pagination import DEFAULT_LIMIT, Page, check_limit, paginate
 from exchange.markets.models import Market
 from exchange.markets.selectors import get_market
 from exchange.orders.errors import OrderError, OrderErrorCode
-from exchange.orders.models import OPEN_STATUSES, Order, Trade
+from exchange.orders.models import OPEN_STATUSES, Order, OrderStatus, Side, Trade
+
+MAX_TRADES = 1000
 
 
 def order_list_open(*, user: User, market: Market | None = None) -> QuerySet[Order]:
     orders = Order.objects.filter(user=user, status__in=OPEN_STATUSES)
     if market is not None:
         orders = orders.filter(market=market)
-    return orders.select_related("market").order_by("created_at", "pk")
+    return orders.select_related("market", "locked_asset").order_by("created_at", "pk")
+
+
+def _choices(values: Iterable[str], allowed: Iterable[str], field: str) -> list[str]:
+    chosen = [v.upper() for v in values]
+    unknown = sorted(set(chosen) - set(allowed))
+    if unknown:
+        raise OrderError(
+            OrderErrorCode.INVALID_FILTER,
+            f"Invalid {field} {', '.join(unknown)}.",
+            fields={field: "invalid"},
+        )
+    return chosen
+
+
+def order_list(
+    *,
+    user: User,
+    market: Market | None = None,
+    statuses: Iterable[str] | None = None,
+    open_only: bool = False,
+    side: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Order]:
+    """The user's orders newest first, filtered, one cursor page at a time.
+
+    ``start``/``end`` bound the creation time (inclusive); ``open_only`` keeps
+    NEW, PENDING_TRIGGER and PARTIALLY_FILLED orders.
+    """
+    orders = Order.objects.filter(user=user).select_related("market", "locked_asset")
+    if market is not None:
+        orders = orders.filter(market=market)
+    if statuses:
+        orders = orders.filter(status__in=_choices(statuses, OrderStatus.values, "status"))
+    if open_only:
+        orders = orders.filter(status__in=OPEN_STATUSES)
+    if side:
+        orders = orders.filter(side=_choices([side], Side.values, "side")[0])
+    if start is not None:
+        orders = orders.filter(created_at__gte=start)
+    if end is not None:
+        orders = orders.filter(created_at__lte=end)
+    return paginate(orders, cursor=cursor, limit=limit)
 
 
 def access_order(
-    *, user: User, symbol: str, order_id: int | None = None, client_order_id: str | None = None
+    *,
+    user: User,
+    symbol: str | None = None,
+    market: Market | None = None,
+    order_id: int | None = None,
+    client_order_id: str | None = None,
 ) -> Order:
-    """The user's order in ``symbol`` by id or client order id (the newest if reused)."""
+    """The user's order by id or client order id (the newest if reused).
+
+    ``symbol`` or ``market`` narrows the search to one market; an order of
+    another user is ORDER_NOT_FOUND, exactly like one that does not exist.
+    """
     if order_id is None and not client_order_id:
         raise OrderError(
             OrderErrorCode.MISSING_PARAMETER, "Either orderId or origClientOrderId must be sent."
         )
-    market = get_market(symbol)
-    orders = Order.objects.filter(user=user, market=market).select_related("market")
+    if market is None and symbol is not None:
+        market = get_market(symbol)
+    orders = Order.objects.filter(user=user).select_related("market", "locked_asset")
+    if market is not None:
+        orders = orders.filter(market=market)
     if order_id is not None:
         orders = orders.filter(pk=order_id)
     if client_order_id:
@@ -38,6 +100,40 @@ def access_order(
     if order is None:
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "Order does not exist.")
     return order
+
+
+def trade_list_for_user(
+    *,
+    user: User,
+    market: Market | None = None,
+    order: Order | None = None,
+    from_id: int | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int = 500,
+) -> list[Trade]:
+    """The user's trades (as maker or taker) oldest first, as Binance's myTrades.
+
+    ``from_id`` is the market's ``trade_id`` and returns trades from it on;
+    otherwise the newest ``limit`` trades in the time range.
+    """
+    check_limit(limit, maximum=MAX_TRADES)
+    trades = Trade.objects.filter(Q(maker_user=user) | Q(taker_user=user)).select_related(
+        "market", "maker_commission_asset", "taker_commission_asset"
+    )
+    if market is not None:
+        trades = trades.filter(market=market)
+    if order is not None:
+        trades = trades.filter(Q(maker_order=order) | Q(taker_order=order))
+    if start is not None:
+        trades = trades.filter(created_at__gte=start)
+    if end is not None:
+        trades = trades.filter(created_at__lte=end)
+    if from_id is not None:
+        return list(trades.filter(trade_id__gte=from_id).order_by("trade_id", "pk")[:limit])
+    newest = list(trades.order_by("-created_at", "-pk")[:limit])
+    newest.reverse()
+    return newest
 
 
 def last_trade_price(market: Market) -> Decimal | None:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exchange.accounts.models import User
-from exchange.core.money import decimal_places, parse_decimal
+from exchange.core.money import MONEY_LIMIT, decimal_places, parse_decimal
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.events import publish_on_commit
 from exchange.wallets.ledger import Line, post_entry, system_account, user_account
 from exchange.wallets.models import (
     AccountKind,
+    Adjustment,
     Asset,
     Bucket,
     Deposit,
@@ -33,7 +35,12 @@ def get_asset(code: str) -> Asset:
 def clean_amount(asset: Asset, value: object, *, allow_negative: bool = False) -> Decimal:
     """Parse an amount of ``asset``: finite, non-zero, within the asset's precision."""
     amount = parse_decimal(value)
-    if amount is None or amount == 0 or (amount < 0 and not allow_negative):
+    if (
+        amount is None
+        or amount == 0
+        or abs(amount) >= MONEY_LIMIT
+        or (amount < 0 and not allow_negative)
+    ):
         raise WalletError(
             WalletErrorCode.INVALID_AMOUNT,
             "Amount must be a positive decimal number."
@@ -180,9 +187,20 @@ def do_cancel_withdrawal(*, user: User, withdrawal_id: int) -> Withdrawal:
 
 
 def do_adjust_balance(
-    *, user: User, asset: Asset, amount: object, reason: str, adjusted_by: User
-) -> None:
-    """Credit (positive) or debit (negative) a user's available balance by hand."""
+    *,
+    user: User,
+    asset: Asset,
+    amount: object,
+    reason: str,
+    adjusted_by: User,
+    idempotency_key: uuid.UUID,
+) -> tuple[Adjustment, bool]:
+    """Credit (positive) or debit (negative) a user's available balance by hand, once per key.
+
+    Return (adjustment, created). A repeat with the same key (a double submit)
+    changes nothing and returns the first adjustment; a repeat that disagrees on
+    user, asset, amount or reason is refused.
+    """
     value = clean_amount(asset, amount, allow_negative=True)
     reason = (reason or "").strip()
     if not reason:
@@ -191,13 +209,40 @@ def do_adjust_balance(
             "An adjustment needs a reason.",
             fields={"reason": "required"},
         )
-    post_entry(
-        reason=JournalReason.ADJUSTMENT,
-        reference=f"admin:{adjusted_by.pk}",
-        memo=reason,
-        lines=[
-            Line(user_account(user), asset, Bucket.AVAILABLE, value),
-            Line(system_account(AccountKind.ADJUSTMENTS), asset, Bucket.AVAILABLE, -value),
-        ],
-    )
-    publish_on_commit(user_id=user.pk, asset=asset, delta=value)
+    try:
+        with transaction.atomic():
+            entry = post_entry(
+                reason=JournalReason.ADJUSTMENT,
+                reference=f"adjustment:{idempotency_key}",
+                memo=reason,
+                lines=[
+                    Line(user_account(user), asset, Bucket.AVAILABLE, value),
+                    Line(system_account(AccountKind.ADJUSTMENTS), asset, Bucket.AVAILABLE, -value),
+                ],
+            )
+            adjustment = Adjustment.objects.create(
+                idempotency_key=idempotency_key,
+                user=user,
+                asset=asset,
+                amount=value,
+                reason=reason,
+                adjusted_by=adjusted_by,
+                entry=entry,
+            )
+            publish_on_commit(user_id=user.pk, asset=asset, delta=value)
+            return adjustment, True
+    except IntegrityError:
+        existing = Adjustment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+    if (existing.user_id, existing.asset_id, existing.amount, existing.reason) != (
+        user.pk,
+        asset.pk,
+        value,
+        reason,
+    ):
+        raise WalletError(
+            WalletErrorCode.ADJUSTMENT_CONFLICT,
+            "This form was already submitted with different details; nothing was changed.",
+        )
+    return existing, False

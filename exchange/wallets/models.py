@@ -204,3 +204,32 @@ class Withdrawal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.asset} from {self.user} ({self.status})"
+
+
+class Adjustment(models.Model):
+    """An operator's manual credit or debit, posted at most once per idempotency key.
+
+    The key comes from the form the operator submitted, so a browser retry or a
+    double click finds the first adjustment instead of posting a second one.
+    """
+
+    idempotency_key = models.UUIDField(unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="adjustments"
+    )
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField(help_text="Positive credits, negative debits the available balance.")
+    reason = models.TextField()
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="adjustment")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(condition=~Q(amount=0), name="adjustment_amount_not_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+} {self.asset} to {self.user} by {self.adjusted_by}"

@@ -1,11 +1,22 @@
-"""Read-only queries of balances, ledger and transfers."""
+"""Read-only queries of balances, ledger and transfers (every API surface reads these)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.db.models import QuerySet
 
 from exchange.accounts.models import User
-from exchange.wallets.models import Balance, Withdrawal
+from exchange.core.pagination import DEFAULT_LIMIT, Page, paginate
+from exchange.wallets.errors import WalletError, WalletErrorCode
+from exchange.wallets.models import (
+    Asset,
+    Balance,
+    Deposit,
+    LedgerLine,
+    Withdrawal,
+    WithdrawalStatus,
+)
 
 
 def balance_list(*, user: User) -> QuerySet[Balance]:
@@ -14,7 +25,65 @@ def balance_list(*, user: User) -> QuerySet[Balance]:
     )
 
 
-def withdrawal_list(*, user: User) -> QuerySet[Withdrawal]:
-    return (
-        Withdrawal.objects.filter(user=user).select_related("asset").order_by("-created_at", "-pk")
-    )
+def _time_range(
+    rows: QuerySet, field: str, start: dt.datetime | None, end: dt.datetime | None
+) -> QuerySet:
+    if start is not None:
+        rows = rows.filter(**{f"{field}__gte": start})
+    if end is not None:
+        rows = rows.filter(**{f"{field}__lte": end})
+    return rows
+
+
+def withdrawal_list(
+    *,
+    user: User,
+    asset: Asset | None = None,
+    status: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> QuerySet[Withdrawal]:
+    """The user's withdrawals newest first; page them with ``core.pagination.paginate``."""
+    rows = Withdrawal.objects.filter(user=user).select_related("asset")
+    if asset is not None:
+        rows = rows.filter(asset=asset)
+    if status:
+        if status.upper() not in WithdrawalStatus.values:
+            raise WalletError(
+                WalletErrorCode.INVALID_FILTER,
+                f"Invalid status {status!r}.",
+                fields={"status": "invalid"},
+            )
+        rows = rows.filter(status=status.upper())
+    return _time_range(rows, "created_at", start, end).order_by("-created_at", "-pk")
+
+
+def deposit_list(
+    *,
+    user: User,
+    asset: Asset | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> QuerySet[Deposit]:
+    """The user's credited deposits newest first; page them with ``paginate``."""
+    rows = Deposit.objects.filter(user=user).select_related("asset")
+    if asset is not None:
+        rows = rows.filter(asset=asset)
+    return _time_range(rows, "created_at", start, end).order_by("-created_at", "-pk")
+
+
+def ledger_lines_for_user(
+    *,
+    user: User,
+    asset: Asset | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[LedgerLine]:
+    """The user's ledger lines newest first, with their journal entry, one cursor page."""
+    rows = LedgerLine.objects.filter(account__user=user).select_related("entry", "asset")
+    if asset is not None:
+        rows = rows.filter(asset=asset)
+    rows = _time_range(rows, "entry__created_at", start, end)
+    return paginate(rows, cursor=cursor, limit=limit)

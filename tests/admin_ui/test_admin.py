@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from uuid import UUID
 
 import msgpack
 import pytest
@@ -15,7 +17,13 @@ from exchange.accounts.models import User
 from exchange.clearing.models import DeadLetter
 from exchange.reconciliation.checks import reconcile
 from exchange.wallets.actions import do_request_withdrawal
-from exchange.wallets.models import Balance, JournalEntry, Withdrawal, WithdrawalStatus
+from exchange.wallets.models import (
+    Adjustment,
+    Balance,
+    JournalEntry,
+    Withdrawal,
+    WithdrawalStatus,
+)
 from matching_client import CommandType, input_stream
 
 
@@ -70,20 +78,65 @@ def test_withdrawal_actions(operator_client, make_user, assets, fund, action, st
     assert reconcile().ok
 
 
+def rendered_idempotency_key(client: Client) -> str:
+    """The hidden key of a freshly rendered adjustment form."""
+    html = client.get(reverse("admin:balance_adjust")).content.decode()
+    found = re.search(r'<input type="hidden" name="idempotency_key" value="([0-9a-f-]{36})"', html)
+    assert found, html
+    return found.group(1)
+
+
 def test_adjustment_form_requires_reason_and_posts_entry(operator_client, make_user, assets):
     user = make_user()
     url = reverse("admin:balance_adjust")
-    missing = operator_client.post(
-        url, {"email": user.email, "asset": assets["ETH"].pk, "amount": "1", "reason": ""}
-    )
+    key = rendered_idempotency_key(operator_client)
+    form = {"email": user.email, "asset": assets["ETH"].pk, "idempotency_key": key}
+    missing = operator_client.post(url, {**form, "amount": "1", "reason": ""})
     assert missing.status_code == 200
+    assert key in missing.content.decode()  # the re-rendered form keeps its key
     assert not JournalEntry.objects.exists()
-    done = operator_client.post(
-        url, {"email": user.email, "asset": assets["ETH"].pk, "amount": "1.5", "reason": "promo"}
-    )
+    done = operator_client.post(url, {**form, "amount": "1.5", "reason": "promo"})
     assert done.status_code == 302
     assert Balance.objects.get(account__user=user, asset=assets["ETH"]).available == Decimal("1.5")
     assert JournalEntry.objects.get().memo == "promo"
+
+
+def test_adjustment_form_double_submit_is_applied_once(operator_client, make_user, assets):
+    # given a rendered form (each rendering has its own key)
+    user = make_user()
+    key = rendered_idempotency_key(operator_client)
+    assert rendered_idempotency_key(operator_client) != key
+    form = {
+        "email": user.email,
+        "asset": assets["ETH"].pk,
+        "amount": "1.5",
+        "reason": "promo",
+        "idempotency_key": key,
+    }
+    url = reverse("admin:balance_adjust")
+    # when it is submitted twice (browser retry, double click)
+    first = operator_client.post(url, form, follow=True)
+    second = operator_client.post(url, form, follow=True)
+    # then the second is a no-op that says so
+    assert [str(m) for m in first.context["messages"]] == ["Balance adjusted."]
+    assert [str(m) for m in second.context["messages"]] == [
+        "This adjustment was already posted (the form was submitted twice); "
+        "it was not applied again."
+    ]
+    assert Balance.objects.get(account__user=user, asset=assets["ETH"]).available == Decimal("1.5")
+    assert JournalEntry.objects.count() == 1
+    assert Adjustment.objects.get().idempotency_key == UUID(key)
+
+
+def test_adjustment_form_without_key_posts_nothing(operator_client, make_user, assets):
+    user = make_user()
+    response = operator_client.post(
+        reverse("admin:balance_adjust"),
+        {"email": user.email, "asset": assets["ETH"].pk, "amount": "1", "reason": "promo"},
+    )
+    assert response.status_code == 200
+    assert "(Hidden field idempotency_key) This field is required." in response.content.decode()
+    assert not JournalEntry.objects.exists()
 
 
 def test_market_halt_action_tells_the_engine(

@@ -1,4 +1,4 @@
-"""Client and engine on a two-node Redis Cluster: markets on different nodes."""
+"""Client and engine on a three-master Redis Cluster: markets on different nodes."""
 
 from __future__ import annotations
 
@@ -22,12 +22,12 @@ from matching_client import (
 )
 from tests.matching_engine.servers import EngineProcess, RedisServer, start_cluster
 
-MARKETS = ("BTCUSDT", "ETHUSDT")  # slots 8473 and 5282: one on each node
+MARKETS = ("BTCUSDT", "ETHUSDT")  # slots 8473 and 5282: on different masters
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[RedisServer]]:
-    nodes = start_cluster(tmp_path_factory.mktemp("cluster"), nodes=2)
+    nodes = start_cluster(tmp_path_factory.mktemp("cluster"), nodes=3)
     yield nodes
     for node in nodes:
         node.kill()

@@ -52,7 +52,7 @@ def _book(client: MatchingClient) -> list[str]:
 
 
 def _run_engine(server: RedisServer, log: Path, client: redis.Redis, n: int) -> None:
-    engine = EngineProcess(server.url, log)
+    engine = EngineProcess(server.url, log, *server.engine_args)
     engine.start()
     deadline = time.monotonic() + 30
     while client.xlen(f"me:{{{SYMBOL}}}:out") < n:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import redis
+from redis.cluster import RedisCluster
 
 ROOT = Path(__file__).resolve().parents[2]
 _SERVERS: set[subprocess.Popen[bytes]] = set()
@@ -59,6 +60,8 @@ def free_port() -> int:
 
 class RedisServer:
     """redis-server on a loopback port with an AOF (`appendfsync always`) in `directory`."""
+
+    engine_args: tuple[str, ...] = ()  # what an engine needs to be told about this server
 
     def __init__(
         self, directory: Path, *, appendfsync: str = "always", cluster: bool = False
@@ -183,6 +186,23 @@ class EngineProcess:
 
     def assert_running(self) -> None:
         assert self.process is not None and self.process.poll() is None, self.log.read_text()
+
+
+class LocalCluster:
+    """A started Redis Cluster seen as one server: its URL, a client, what an engine needs."""
+
+    engine_args = ("--cluster",)
+
+    def __init__(self, directory: Path, nodes: int = 3) -> None:
+        self.nodes = start_cluster(directory, nodes)
+        self.url = f"redis://127.0.0.1:{self.nodes[0].port}"
+
+    def client(self) -> RedisCluster:
+        return RedisCluster.from_url(self.url)
+
+    def kill(self) -> None:
+        for node in self.nodes:
+            node.kill()
 
 
 def start_cluster(directory: Path, nodes: int = 2) -> list[RedisServer]:

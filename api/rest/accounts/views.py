@@ -9,7 +9,6 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api.rest.accounts.serializers import (
     ApiKeyCreatedOut,
@@ -20,7 +19,9 @@ from api.rest.accounts.serializers import (
     UserOut,
 )
 from api.rest.authentication import USER_LOGIN_AUTHENTICATION
+from api.rest.base import RestView
 from api.rest.request_user import request_user
+from api.rest.throttling import DEFAULT_THROTTLES, LoginRateThrottle
 from exchange.accounts.actions import (
     check_login,
     do_create_api_key,
@@ -29,14 +30,25 @@ from exchange.accounts.actions import (
     do_revoke_api_key,
     do_revoke_token,
 )
+from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode
 from exchange.accounts.selectors import api_key_list
 
+LOGIN_THROTTLES = [*DEFAULT_THROTTLES, LoginRateThrottle]
 
-class RegisterView(APIView):
+
+class RegisterView(RestView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = LOGIN_THROTTLES
+    error_codes = {
+        "POST": [
+            AccountErrorCode.INVALID_EMAIL,
+            AccountErrorCode.WEAK_PASSWORD,
+            AccountErrorCode.EMAIL_TAKEN,
+        ]
+    }
 
-    @extend_schema(request=CredentialsIn, responses={201: TokenOut})
+    @extend_schema(tags=["account"], request=CredentialsIn, responses={201: TokenOut})
     def post(self, request: Request) -> Response:
         data = CredentialsIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -45,11 +57,13 @@ class RegisterView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class LoginView(APIView):
+class LoginView(RestView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = LOGIN_THROTTLES
+    error_codes = {"POST": [AccountErrorCode.INVALID_CREDENTIALS]}
 
-    @extend_schema(request=CredentialsIn, responses={200: TokenOut})
+    @extend_schema(tags=["account"], request=CredentialsIn, responses={200: TokenOut})
     def post(self, request: Request) -> Response:
         data = CredentialsIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -57,29 +71,37 @@ class LoginView(APIView):
         return Response({"token": do_issue_token(user=user), "user": UserOut(user).data})
 
 
-class LogoutView(APIView):
+class LogoutView(RestView):
     authentication_classes = USER_LOGIN_AUTHENTICATION
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(tags=["account"], request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         do_revoke_token(user=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeView(APIView):
-    @extend_schema(responses=UserOut)
+class MeView(RestView):
+    @extend_schema(tags=["account"], responses=UserOut)
     def get(self, request: Request) -> Response:
         return Response(UserOut(request_user(request)).data)
 
 
-class ApiKeyListView(APIView):
+class ApiKeyListView(RestView):
     authentication_classes = USER_LOGIN_AUTHENTICATION
+    error_codes = {
+        "POST": [
+            ApiKeyErrorCode.INVALID_LABEL,
+            ApiKeyErrorCode.INVALID_PERMISSIONS,
+            ApiKeyErrorCode.INVALID_IP_WHITELIST,
+            ApiKeyErrorCode.INVALID_PUBLIC_KEY,
+        ]
+    }
 
-    @extend_schema(responses=ApiKeyOut(many=True))
+    @extend_schema(tags=["api keys"], responses=ApiKeyOut(many=True))
     def get(self, request: Request) -> Response:
         return Response(ApiKeyOut(api_key_list(user=request_user(request)), many=True).data)
 
-    @extend_schema(request=ApiKeyIn, responses={201: ApiKeyCreatedOut})
+    @extend_schema(tags=["api keys"], request=ApiKeyIn, responses={201: ApiKeyCreatedOut})
     def post(self, request: Request) -> Response:
         data = ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -88,10 +110,11 @@ class ApiKeyListView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class ApiKeyDetailView(APIView):
+class ApiKeyDetailView(RestView):
     authentication_classes = USER_LOGIN_AUTHENTICATION
+    error_codes = {"DELETE": [ApiKeyErrorCode.NOT_FOUND]}
 
-    @extend_schema(request=None, responses=ApiKeyOut)
+    @extend_schema(tags=["api keys"], request=None, responses={200: ApiKeyOut})
     def delete(self, request: Request, api_key_id: int) -> Response:
         return Response(
             ApiKeyOut(do_revoke_api_key(user=request_user(request), api_key_id=api_key_id)).data

@@ -1,14 +1,18 @@
-"""Shapes of balance and withdrawal requests and responses. No rules here."""
+"""Shapes of balance, ledger and transfer requests and responses. No rules here."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from exchange.wallets.models import Balance, Withdrawal
+from api.rest.fields import DecimalString, EpochMsField, page_of
+from exchange.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from exchange.wallets.models import Balance, Deposit, LedgerLine, Withdrawal, WithdrawalStatus
 
 
 class BalanceOut(serializers.ModelSerializer[Balance]):
     asset = serializers.CharField(source="asset.code")
+    available = DecimalString()
+    locked = DecimalString()
 
     class Meta:
         model = Balance
@@ -24,6 +28,7 @@ class WithdrawalIn(serializers.Serializer):
 
 class WithdrawalOut(serializers.ModelSerializer[Withdrawal]):
     asset = serializers.CharField(source="asset.code")
+    amount = DecimalString()
 
     class Meta:
         model = Withdrawal
@@ -37,3 +42,55 @@ class WithdrawalOut(serializers.ModelSerializer[Withdrawal]):
             "created_at",
             "decided_at",
         )
+
+
+class HistoryQuery(serializers.Serializer):
+    asset = serializers.CharField(max_length=16, required=False)
+    start = EpochMsField(help_text="From (ms, inclusive).")
+    end = EpochMsField(help_text="Up to (ms, inclusive).")
+    cursor = serializers.CharField(max_length=200, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+
+
+class WithdrawalQuery(HistoryQuery):
+    status = serializers.CharField(
+        max_length=16, required=False, help_text="One of " + ", ".join(WithdrawalStatus.values)
+    )
+
+
+class DepositOut(serializers.ModelSerializer[Deposit]):
+    asset = serializers.CharField(source="asset.code")
+    amount = DecimalString()
+
+    class Meta:
+        model = Deposit
+        fields = ("id", "asset", "amount", "network", "txid", "created_at")
+
+
+class LedgerLineOut(serializers.ModelSerializer[LedgerLine]):
+    """One line of a journal entry on the caller's account: a signed change of one bucket."""
+
+    asset = serializers.CharField(source="asset.code")
+    amount = DecimalString()
+    entry_id = serializers.IntegerField()
+    reason = serializers.CharField(source="entry.reason")
+    reference = serializers.CharField(source="entry.reference")
+    created_at = serializers.DateTimeField(source="entry.created_at")
+
+    class Meta:
+        model = LedgerLine
+        fields = (
+            "id",
+            "entry_id",
+            "asset",
+            "bucket",
+            "amount",
+            "reason",
+            "reference",
+            "created_at",
+        )
+
+
+WithdrawalPage = page_of(WithdrawalOut, "WithdrawalPage")
+DepositPage = page_of(DepositOut, "DepositPage")
+LedgerPage = page_of(LedgerLineOut, "LedgerPage")

@@ -1,50 +1,144 @@
-"""Balances and withdrawals of the caller."""
+"""Balances, ledger history, deposits and withdrawals of the caller.
+
+API keys need ``withdraw`` to request or cancel a withdrawal.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from api.rest.base import RestView
+from api.rest.fields import ms_to_datetime
+from api.rest.parsing import valid, valid_query
 from api.rest.request_user import request_user
-from api.rest.wallets.serializers import BalanceOut, WithdrawalIn, WithdrawalOut
+from api.rest.wallets.serializers import (
+    BalanceOut,
+    DepositOut,
+    DepositPage,
+    HistoryQuery,
+    LedgerLineOut,
+    LedgerPage,
+    WithdrawalIn,
+    WithdrawalOut,
+    WithdrawalPage,
+    WithdrawalQuery,
+)
+from exchange.core.pagination import PageErrorCode, paginate
 from exchange.wallets.actions import do_cancel_withdrawal, do_request_withdrawal, get_asset
-from exchange.wallets.selectors import balance_list, withdrawal_list
+from exchange.wallets.errors import WalletErrorCode
+from exchange.wallets.selectors import (
+    balance_list,
+    deposit_list,
+    ledger_lines_for_user,
+    withdrawal_list,
+)
+
+HISTORY_ERRORS = [WalletErrorCode.UNKNOWN_ASSET, *PageErrorCode]
 
 
-class BalanceListView(APIView):
-    @extend_schema(responses=BalanceOut(many=True))
+def _history(query: dict[str, Any]) -> dict[str, Any]:
+    """The selector filters of a history query (asset, time range)."""
+    return {
+        "asset": get_asset(query["asset"]) if "asset" in query else None,
+        "start": ms_to_datetime(query.get("start")),
+        "end": ms_to_datetime(query.get("end")),
+    }
+
+
+class BalanceListView(RestView):
+    @extend_schema(tags=["wallet"], responses=BalanceOut(many=True))
     def get(self, request: Request) -> Response:
         return Response(BalanceOut(balance_list(user=request_user(request)), many=True).data)
 
 
-class WithdrawalListView(APIView):
-    key_permissions = {"POST": "withdraw"}
+class LedgerView(RestView):
+    error_codes = {"GET": HISTORY_ERRORS}
 
-    @extend_schema(responses=WithdrawalOut(many=True))
+    @extend_schema(tags=["wallet"], parameters=[HistoryQuery], responses=LedgerPage)
     def get(self, request: Request) -> Response:
-        return Response(WithdrawalOut(withdrawal_list(user=request_user(request)), many=True).data)
+        """Every change of the caller's balances, newest first."""
+        query = valid_query(HistoryQuery, request)
+        page = ledger_lines_for_user(
+            user=request_user(request),
+            **_history(query),
+            cursor=query.get("cursor"),
+            limit=query["limit"],
+        )
+        return Response(
+            {"results": LedgerLineOut(page.items, many=True).data, "next_cursor": page.next_cursor}
+        )
 
-    @extend_schema(request=WithdrawalIn, responses={201: WithdrawalOut})
+
+class DepositListView(RestView):
+    error_codes = {"GET": HISTORY_ERRORS}
+
+    @extend_schema(tags=["wallet"], parameters=[HistoryQuery], responses=DepositPage)
+    def get(self, request: Request) -> Response:
+        query = valid_query(HistoryQuery, request)
+        page = paginate(
+            deposit_list(user=request_user(request), **_history(query)),
+            cursor=query.get("cursor"),
+            limit=query["limit"],
+        )
+        return Response(
+            {"results": DepositOut(page.items, many=True).data, "next_cursor": page.next_cursor}
+        )
+
+
+class WithdrawalListView(RestView):
+    key_permissions = {"POST": "withdraw"}
+    error_codes = {
+        "GET": [*HISTORY_ERRORS, WalletErrorCode.INVALID_FILTER],
+        "POST": [
+            WalletErrorCode.UNKNOWN_ASSET,
+            WalletErrorCode.INVALID_AMOUNT,
+            WalletErrorCode.AMOUNT_PRECISION,
+            WalletErrorCode.INVALID_ADDRESS,
+            WalletErrorCode.INSUFFICIENT_BALANCE,
+        ],
+    }
+
+    @extend_schema(tags=["wallet"], parameters=[WithdrawalQuery], responses=WithdrawalPage)
+    def get(self, request: Request) -> Response:
+        query = valid_query(WithdrawalQuery, request)
+        page = paginate(
+            withdrawal_list(
+                user=request_user(request), status=query.get("status"), **_history(query)
+            ),
+            cursor=query.get("cursor"),
+            limit=query["limit"],
+        )
+        return Response(
+            {"results": WithdrawalOut(page.items, many=True).data, "next_cursor": page.next_cursor}
+        )
+
+    @extend_schema(tags=["wallet"], request=WithdrawalIn, responses={201: WithdrawalOut})
     def post(self, request: Request) -> Response:
-        data = WithdrawalIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        """Request a withdrawal: the amount is locked until an operator decides."""
+        data = valid(WithdrawalIn, request.data)
         withdrawal = do_request_withdrawal(
             user=request_user(request),
-            asset=get_asset(data.validated_data["asset"]),
-            amount=data.validated_data["amount"],
-            network=data.validated_data["network"],
-            address=data.validated_data["address"],
+            asset=get_asset(data["asset"]),
+            amount=data["amount"],
+            network=data["network"],
+            address=data["address"],
         )
         return Response(WithdrawalOut(withdrawal).data, status=status.HTTP_201_CREATED)
 
 
-class WithdrawalCancelView(APIView):
+class WithdrawalCancelView(RestView):
     key_permissions = {"POST": "withdraw"}
+    error_codes = {
+        "POST": [WalletErrorCode.WITHDRAWAL_NOT_FOUND, WalletErrorCode.WITHDRAWAL_NOT_PENDING]
+    }
 
-    @extend_schema(request=None, responses=WithdrawalOut)
+    @extend_schema(tags=["wallet"], request=None, responses=WithdrawalOut)
     def post(self, request: Request, withdrawal_id: int) -> Response:
+        """Cancel a pending withdrawal: its amount is available again."""
         withdrawal = do_cancel_withdrawal(user=request_user(request), withdrawal_id=withdrawal_id)
         return Response(WithdrawalOut(withdrawal).data)

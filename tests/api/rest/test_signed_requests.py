@@ -80,7 +80,7 @@ def test_signed_get_query_string_is_accepted(api_client, key):
     query += "&signature=" + hmac_sign(key.secret, query)
     response = api_client.get(f"{WITHDRAWALS}?{query}", HTTP_X_MBX_APIKEY=key.api_key.key)
     assert response.status_code == 200, response.json()
-    assert response.json() == []
+    assert response.json() == {"results": [], "next_cursor": None}
 
 
 def test_query_and_body_are_concatenated_for_delete_style_clients(api_client, key):

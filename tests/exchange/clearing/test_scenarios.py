@@ -10,11 +10,10 @@ import json
 from decimal import Decimal
 
 import pytest
-import redis
-from django.conf import settings
 
 from exchange.clearing.apply import apply_entries
 from exchange.clearing.user_events import channel
+from exchange.core.redis import get_redis
 from exchange.markets.actions import do_set_market_status
 from exchange.markets.models import Market, MarketStatus
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order, place_order
@@ -261,7 +260,7 @@ def test_redelivered_entries_have_no_effect(world):
     limit(bob, "BUY", "60000", "0.2")
     drain("BTCUSDT")
 
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    client = get_redis()
     entries = [
         decode_output("BTCUSDT", eid.decode(), f[b"d"])
         for eid, f in client.xrange(output_stream("BTCUSDT"))
@@ -285,7 +284,7 @@ def test_redelivered_entries_have_no_effect(world):
 def test_each_user_gets_one_event_message_per_batch(world):
 
     alice, bob, a = world
-    listener = redis.Redis.from_url(settings.REDIS_URL).pubsub()
+    listener = get_redis().pubsub()
     listener.subscribe(channel(bob.pk))
     listener.get_message(timeout=1)  # the subscribe confirmation
     # when bob's order trades and settles

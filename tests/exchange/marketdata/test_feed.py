@@ -8,10 +8,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-import redis
-from django.conf import settings
 
 from exchange.core.errors import DomainError
+from exchange.core.redis import get_redis
 from exchange.marketdata.models import Kline
 from exchange.marketdata.runner import MarketDataFeed
 from exchange.marketdata.selectors import (
@@ -54,7 +53,7 @@ def traded(redis_client, make_user, assets, fund, btcusdt):
 
 
 def feed_until_caught_up(market) -> MarketDataFeed:
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    client = get_redis()
     feed = MarketDataFeed(market, block_ms=10)
     deadline = time.monotonic() + 20
     while (

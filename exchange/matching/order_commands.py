@@ -1,4 +1,4 @@
-"""Commands from the platform to the matching engine, in the engine's integer units.
+"""Order commands for the matching engine, in the engine's integer units.
 
 Appends happen after the database commit. A failed append is logged, not
 raised: the order is already durable, and the sweeper re-sends every order
@@ -9,33 +9,18 @@ from __future__ import annotations
 
 import logging
 
-import redis
-
-from exchange.core.redis import get_redis
 from exchange.markets.filters import price_to_ticks, qty_to_lots
-from exchange.markets.models import Market, MarketStatus
+from exchange.markets.models import Market
+from exchange.matching.gateway import send_commands
 from exchange.orders.lock import quote_to_units
 from exchange.orders.models import LIMIT_PRICED_TYPES, Order, Side
-from matching_client import (
-    CancelAll,
-    CancelOrder,
-    Command,
-    CreateMarket,
-    HaltMarket,
-    MatchingClient,
-    PlaceOrder,
-    ResumeMarket,
-)
+from matching_client import CancelAll, CancelOrder, Command, PlaceOrder
 from matching_client import OrderType as EngineOrderType
 from matching_client import SelfTradePrevention as EngineStp
 from matching_client import Side as EngineSide
 from matching_client import TimeInForce as EngineTif
 
 logger = logging.getLogger(__name__)
-
-
-def engine_client() -> MatchingClient:
-    return MatchingClient(get_redis())
 
 
 def place_command(order: Order) -> PlaceOrder:
@@ -62,17 +47,6 @@ def place_command(order: Order) -> PlaceOrder:
     )
 
 
-def _send(commands: list[Command], what: str) -> bool:
-    try:
-        engine_client().send_many(commands)
-    except (redis.RedisError, OSError):
-        logger.warning(
-            "could not append %s to the engine stream; the sweeper will retry", what, exc_info=True
-        )
-        return False
-    return True
-
-
 def send_places(orders: list[Order]) -> bool:
     """PLACE many orders in one round trip; an order that cannot be converted is logged, not sent."""
     commands: list[Command] = []
@@ -81,7 +55,7 @@ def send_places(orders: list[Order]) -> bool:
             commands.append(place_command(order))
         except (ValueError, KeyError):
             logger.exception("order %s cannot be expressed in engine units; not sent", order.pk)
-    return _send(commands, f"PLACE of {len(commands)} orders") if commands else True
+    return send_commands(commands, f"PLACE of {len(commands)} orders") if commands else True
 
 
 def _unanswered_places(orders: list[Order]) -> list[Command]:
@@ -96,20 +70,10 @@ def _unanswered_places(orders: list[Order]) -> list[Command]:
 
 def send_cancel(order: Order) -> bool:
     cancel = CancelOrder(order.market.symbol, order_id=order.pk, user_id=order.user_id)
-    return _send([*_unanswered_places([order]), cancel], f"CANCEL of order {order.pk}")
+    return send_commands([*_unanswered_places([order]), cancel], f"CANCEL of order {order.pk}")
 
 
 def send_cancel_all(*, user_id: int, market: Market, orders: list[Order]) -> bool:
     """CANCEL_ALL of the user in ``market``; ``orders`` are their open orders there."""
     commands = [*_unanswered_places(orders), CancelAll(market.symbol, user_id=user_id)]
-    return _send(commands, f"CANCEL_ALL in {market.symbol}")
-
-
-def send_market_state(market: Market) -> bool:
-    """MARKET_CREATE (harmless if it exists) followed by the market's halt state."""
-    state: Command = (
-        ResumeMarket(market.symbol)
-        if market.status == MarketStatus.TRADING
-        else HaltMarket(market.symbol)
-    )
-    return _send([CreateMarket(market.symbol), state], f"state of {market.symbol}")
+    return send_commands(commands, f"CANCEL_ALL in {market.symbol}")

@@ -1,0 +1,68 @@
+"""Fixed-window request weights in Redis, shared by every API surface and pod.
+
+Each bucket (``ip:1.2.3.4``, ``user:7``, ``key:9``, ``binance:ip:...``) counts
+weight in key ``rl:{bucket}:<window start>``; INCRBY and EXPIRE go in one
+pipeline so a counter can never outlive its window. When Redis is down the
+limiter fails open: refusing every request would turn a cache outage into a
+full outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import redis
+
+from exchange.core.redis import get_redis
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Usage:
+    used: int  # weight used in the current window including this request
+    limit: int
+    retry_after: int  # seconds until the window resets (>= 1)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.used > self.limit
+
+
+def _window(window_seconds: int) -> tuple[int, int]:
+    """The current window's start and the whole seconds until it ends (at least 1)."""
+    now = time.time()
+    start = int(now // window_seconds) * window_seconds
+    return start, max(1, int(start + window_seconds - now + 0.999))
+
+
+def _key(bucket: str, start: int) -> str:
+    return f"rl:{bucket}:{start}"
+
+
+def consume(bucket: str, *, weight: int = 1, limit: int, window_seconds: int = 60) -> Usage:
+    """Add ``weight`` to the bucket's current window and report the usage after it."""
+    start, retry_after = _window(window_seconds)
+    key = _key(bucket, start)
+    try:
+        pipe = get_redis().pipeline(transaction=True)
+        pipe.incrby(key, weight)
+        pipe.expire(key, window_seconds + 1)
+        used = int(pipe.execute()[0])
+    except redis.RedisError as exc:
+        logger.warning("rate limiter unavailable, allowing %s: %s", bucket, exc)
+        return Usage(used=0, limit=limit, retry_after=retry_after)
+    return Usage(used=used, limit=limit, retry_after=retry_after)
+
+
+def peek(bucket: str, *, window_seconds: int = 60) -> int:
+    """The weight used in the bucket's current window, without adding any (0 if Redis is down)."""
+    start, _ = _window(window_seconds)
+    try:
+        raw = get_redis().get(_key(bucket, start))
+    except redis.RedisError as exc:
+        logger.warning("rate limiter unavailable, reading %s as 0: %s", bucket, exc)
+        return 0
+    return int(raw) if raw else 0

@@ -1,0 +1,68 @@
+"""Serializer fields shared by the REST adapters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from exchange.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+
+class DecimalString(serializers.DecimalField):
+    """Money out as a plain decimal string without trailing zeros ("0.015", "60000")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
+        kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        text = f"{number.normalize():f}"
+        return "0" if text in ("-0", "0") else text
+
+
+MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z, the last instant a datetime holds
+MAX_ID = 2**63 - 1
+
+
+class EpochMsField(serializers.IntegerField):
+    """A time as milliseconds since the epoch (UTC)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_MS)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+class IdField(serializers.IntegerField):
+    """A database id: a positive 64-bit integer."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+class Page(serializers.Serializer):
+    """Base of cursor pages: ``next_cursor`` is null on the last page."""
+
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+def page_of(item: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
+    """A page serializer ``{"results": [item...], "next_cursor"}`` named for OpenAPI."""
+    return type(name, (Page,), {"results": item(many=True)})
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def ms_to_datetime(value: int | None) -> dt.datetime | None:
+    """Exact (no float): milliseconds since the epoch as an aware UTC datetime."""
+    return None if value is None else EPOCH + dt.timedelta(milliseconds=value)

@@ -1,0 +1,161 @@
+"""Shapes of order requests and responses. Values go to the orders actions as sent:
+the rules (and their error codes) live there, the same for every API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from api.rest.fields import DecimalString, EpochMsField, IdField, page_of
+from exchange.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from exchange.orders.models import (
+    Order,
+    OrderStatus,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+    Trade,
+)
+from exchange.orders.selectors import MAX_TRADES
+
+
+def _one_of(choices: Any) -> str:
+    return "One of " + ", ".join(choices.values) + "."
+
+
+def _optional(help_text: str) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=64, required=False, allow_null=True, allow_blank=True, help_text=help_text
+    )
+
+
+class OrderIn(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32)
+    side = serializers.CharField(max_length=8, help_text=_one_of(Side))
+    type = serializers.CharField(max_length=32, help_text=_one_of(OrderType))
+    quantity = _optional('Base quantity, a decimal string ("0.015").')
+    quote_order_qty = _optional(
+        "MARKET orders only: spend (buy) or receive (sell) this much quote."
+    )
+    price = _optional("Limit price (LIMIT, LIMIT_MAKER, *_LIMIT types).")
+    stop_price = _optional("Trigger price of stop-loss and take-profit types.")
+    time_in_force = _optional(_one_of(TimeInForce) + " Default GTC.")
+    client_order_id = _optional("Your id: 1-36 of A-Z a-z 0-9 - _ . : /; unique among open orders.")
+    self_trade_prevention = _optional(_one_of(SelfTradePrevention) + " Default NONE.")
+
+
+class OrderOut(serializers.ModelSerializer[Order]):
+    symbol = serializers.CharField(source="market.symbol")
+    price = DecimalString(allow_null=True)
+    stop_price = DecimalString(allow_null=True)
+    quantity = DecimalString(source="orig_qty", allow_null=True)
+    quote_order_qty = DecimalString(allow_null=True)
+    executed_qty = DecimalString()
+    cumulative_quote_qty = DecimalString()
+    locked_asset = serializers.CharField(source="locked_asset.code")
+    locked = DecimalString()
+    locked_remaining = DecimalString()
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    cancel_requested = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = (
+            "id",
+            "symbol",
+            "client_order_id",
+            "side",
+            "type",
+            "time_in_force",
+            "self_trade_prevention",
+            "price",
+            "stop_price",
+            "quantity",
+            "quote_order_qty",
+            "executed_qty",
+            "cumulative_quote_qty",
+            "status",
+            "reject_reason",
+            "locked_asset",
+            "locked",
+            "locked_remaining",
+            "cancel_requested",
+            "created_at",
+            "updated_at",
+            "done_at",
+        )
+
+    def get_cancel_requested(self, order: Order) -> bool:
+        return order.cancel_requested_at is not None
+
+
+OrderPage = page_of(OrderOut, "OrderPage")
+
+
+class OrderQuery(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32, required=False)
+    status = serializers.CharField(
+        max_length=200, required=False, help_text="Comma-separated: " + _one_of(OrderStatus)
+    )
+    open = serializers.BooleanField(
+        required=False, default=False, help_text="Only NEW, PENDING_TRIGGER, PARTIALLY_FILLED."
+    )
+    side = serializers.CharField(max_length=8, required=False, help_text=_one_of(Side))
+    start = EpochMsField(help_text="Created from (ms, inclusive).")
+    end = EpochMsField(help_text="Created up to (ms, inclusive).")
+    cursor = serializers.CharField(max_length=200, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+
+
+class ClientOrderQuery(serializers.Serializer):
+    client_order_id = serializers.CharField(max_length=64)
+    symbol = serializers.CharField(max_length=32, required=False)
+
+
+class CancelAllIn(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32)
+
+
+class MyTradeQuery(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32, required=False)
+    order_id = IdField(required=False, help_text="Only the trades of this order of yours.")
+    from_id = serializers.IntegerField(
+        min_value=0, max_value=2**63 - 1, required=False, help_text="The market's trade id."
+    )
+    start = EpochMsField()
+    end = EpochMsField()
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_TRADES, default=500)
+
+
+class MyTradeOut(serializers.Serializer):
+    """One trade from the caller's side (a self-trade shows its maker side)."""
+
+    id = serializers.IntegerField(source="trade.trade_id", help_text="The market's trade id.")
+    symbol = serializers.CharField(source="trade.market.symbol")
+    order_id = serializers.IntegerField()
+    side = serializers.ChoiceField(choices=Side.choices)
+    is_maker = serializers.BooleanField()
+    price = DecimalString(source="trade.price")
+    qty = DecimalString(source="trade.qty")
+    quote_qty = DecimalString(source="trade.quote_qty")
+    commission = DecimalString()
+    commission_asset = serializers.CharField()
+    time = serializers.DateTimeField(source="trade.created_at")
+
+
+def my_side(trade: Trade, user_id: int) -> dict[str, Any]:
+    """The fields of ``trade`` seen by one of its users."""
+    maker = trade.maker_user_id == user_id
+    buyer_is_maker = trade.is_buyer_maker
+    return {
+        "trade": trade,
+        "order_id": trade.maker_order_id if maker else trade.taker_order_id,
+        "side": Side.BUY if maker == buyer_is_maker else Side.SELL,
+        "is_maker": maker,
+        "commission": trade.maker_commission if maker else trade.taker_commission,
+        "commission_asset": (
+            trade.maker_commission_asset if maker else trade.taker_commission_asset
+        ).code,
+    }

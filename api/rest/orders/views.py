@@ -1,0 +1,175 @@
+"""Order entry, cancels and the caller's orders and trades.
+
+API keys need ``trade`` to place or cancel. Cancels are asynchronous: the
+response is the order when the cancel was sent (202); clearing records the
+engine's answer, visible on the order and in the user stream.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.rest.base import RestView
+from api.rest.fields import ms_to_datetime
+from api.rest.orders.serializers import (
+    CancelAllIn,
+    ClientOrderQuery,
+    MyTradeOut,
+    MyTradeQuery,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    OrderQuery,
+    my_side,
+)
+from api.rest.parsing import valid, valid_query
+from api.rest.request_user import request_user
+from exchange.core.pagination import PageErrorCode
+from exchange.markets.errors import MarketErrorCode
+from exchange.markets.selectors import get_market
+from exchange.orders.actions import do_cancel_all_orders, do_cancel_order, place_order
+from exchange.orders.errors import OrderErrorCode
+from exchange.orders.selectors import access_order, order_list, trade_list_for_user
+
+PLACE_ERRORS = [
+    *MarketErrorCode,
+    OrderErrorCode.INVALID_SIDE,
+    OrderErrorCode.INVALID_TYPE,
+    OrderErrorCode.INVALID_TIME_IN_FORCE,
+    OrderErrorCode.INVALID_SELF_TRADE_PREVENTION,
+    OrderErrorCode.MISSING_PARAMETER,
+    OrderErrorCode.UNEXPECTED_PARAMETER,
+    OrderErrorCode.INVALID_CLIENT_ORDER_ID,
+    OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID,
+    OrderErrorCode.INVALID_QUOTE_QTY,
+    OrderErrorCode.INSUFFICIENT_BALANCE,
+]
+CANCEL_ERRORS = [
+    MarketErrorCode.UNKNOWN_SYMBOL,
+    OrderErrorCode.ORDER_NOT_FOUND,
+    OrderErrorCode.ORDER_NOT_OPEN,
+]
+
+
+class OrderListView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {
+        "GET": [
+            MarketErrorCode.UNKNOWN_SYMBOL,
+            OrderErrorCode.INVALID_FILTER,
+            *PageErrorCode,
+        ],
+        "POST": PLACE_ERRORS,
+    }
+
+    @extend_schema(
+        tags=["orders"], operation_id="v1_orders_list", parameters=[OrderQuery], responses=OrderPage
+    )
+    def get(self, request: Request) -> Response:
+        """The caller's orders, newest first, one cursor page at a time."""
+        query = valid_query(OrderQuery, request)
+        page = order_list(
+            user=request_user(request),
+            market=get_market(query["symbol"]) if "symbol" in query else None,
+            statuses=query["status"].split(",") if query.get("status") else None,
+            open_only=query["open"],
+            side=query.get("side"),
+            start=ms_to_datetime(query.get("start")),
+            end=ms_to_datetime(query.get("end")),
+            cursor=query.get("cursor"),
+            limit=query["limit"],
+        )
+        return Response(
+            {"results": OrderOut(page.items, many=True).data, "next_cursor": page.next_cursor}
+        )
+
+    @extend_schema(tags=["orders"], request=OrderIn, responses={201: OrderOut})
+    def post(self, request: Request) -> Response:
+        """Place an order: funds are locked now, the engine matches it right after."""
+        order = place_order(user=request_user(request), **valid(OrderIn, request.data))
+        return Response(OrderOut(order).data, status=status.HTTP_201_CREATED)
+
+
+class OrderDetailView(RestView):
+    error_codes = {"GET": [OrderErrorCode.ORDER_NOT_FOUND]}
+
+    @extend_schema(tags=["orders"], responses=OrderOut)
+    def get(self, request: Request, order_id: int) -> Response:
+        return Response(OrderOut(access_order(user=request_user(request), order_id=order_id)).data)
+
+
+class OrderByClientIdView(RestView):
+    error_codes = {"GET": [MarketErrorCode.UNKNOWN_SYMBOL, OrderErrorCode.ORDER_NOT_FOUND]}
+
+    @extend_schema(tags=["orders"], parameters=[ClientOrderQuery], responses=OrderOut)
+    def get(self, request: Request) -> Response:
+        """The caller's newest order with this client order id."""
+        query = valid_query(ClientOrderQuery, request)
+        order = access_order(
+            user=request_user(request),
+            symbol=query.get("symbol"),
+            client_order_id=query["client_order_id"],
+        )
+        return Response(OrderOut(order).data)
+
+
+class OrderCancelView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {"POST": CANCEL_ERRORS}
+
+    @extend_schema(tags=["orders"], request=None, responses={202: OrderOut})
+    def post(self, request: Request, order_id: int) -> Response:
+        order = do_cancel_order(user=request_user(request), order_id=order_id)
+        return Response(OrderOut(order).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderCancelByClientIdView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {"POST": CANCEL_ERRORS}
+
+    @extend_schema(tags=["orders"], request=ClientOrderQuery, responses={202: OrderOut})
+    def post(self, request: Request) -> Response:
+        data = valid(ClientOrderQuery, request.data)
+        order = do_cancel_order(
+            user=request_user(request),
+            symbol=data.get("symbol"),
+            client_order_id=data["client_order_id"],
+        )
+        return Response(OrderOut(order).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderCancelAllView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {"POST": [MarketErrorCode.UNKNOWN_SYMBOL]}
+
+    @extend_schema(tags=["orders"], request=CancelAllIn, responses={202: OrderOut(many=True)})
+    def post(self, request: Request) -> Response:
+        """Cancel every open order of the caller in one market; returns those orders."""
+        data = valid(CancelAllIn, request.data)
+        orders = do_cancel_all_orders(user=request_user(request), symbol=data["symbol"])
+        return Response(OrderOut(orders, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+
+class MyTradeListView(RestView):
+    error_codes = {"GET": [MarketErrorCode.UNKNOWN_SYMBOL, OrderErrorCode.ORDER_NOT_FOUND]}
+
+    @extend_schema(tags=["orders"], parameters=[MyTradeQuery], responses=MyTradeOut(many=True))
+    def get(self, request: Request) -> Response:
+        """The caller's trades oldest first: from ``from_id`` on, else the newest ``limit``."""
+        query = valid_query(MyTradeQuery, request)
+        user = request_user(request)
+        trades = trade_list_for_user(
+            user=user,
+            market=get_market(query["symbol"]) if "symbol" in query else None,
+            order=access_order(user=user, order_id=query["order_id"])
+            if "order_id" in query
+            else None,
+            from_id=query.get("from_id"),
+            start=ms_to_datetime(query.get("start")),
+            end=ms_to_datetime(query.get("end")),
+            limit=query["limit"],
+        )
+        return Response(MyTradeOut([my_side(t, user.pk) for t in trades], many=True).data)

@@ -1,0 +1,65 @@
+"""REST register, login, logout, me and API keys: tokens, typed errors, own keys only."""
+
+from __future__ import annotations
+
+from exchange.accounts.actions import do_create_api_key
+from exchange.accounts.models import ApiKey
+from tests.api.rest.conftest import error
+
+PASSWORD = "correct horse battery"  # noqa: S105 - a test password
+
+
+def test_register_login_me_logout(api_client, db):
+    registered = api_client.post(
+        "/api/v1/auth/register", {"email": "Ann@Example.com", "password": PASSWORD}, format="json"
+    )
+    assert registered.status_code == 201, registered.json()
+    assert registered.json()["user"]["email"] == "ann@example.com"
+    login = api_client.post(
+        "/api/v1/auth/login", {"email": "ann@example.com", "password": PASSWORD}, format="json"
+    )
+    token = login.json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api_client.get("/api/v1/me").json()["email"] == "ann@example.com"
+    assert api_client.post("/api/v1/auth/logout").status_code == 204
+    assert error(api_client.get("/api/v1/me")) == (401, "AUTHENTICATION_FAILED")
+
+
+def test_register_and_login_errors(api_client, make_user):
+    make_user(email="taken@example.com")
+    taken = {"email": "taken@example.com", "password": PASSWORD}
+    assert error(api_client.post("/api/v1/auth/register", taken, format="json")) == (
+        409,
+        "EMAIL_TAKEN",
+    )
+    weak = {"email": "new@example.com", "password": "123"}
+    assert error(api_client.post("/api/v1/auth/register", weak, format="json")) == (
+        400,
+        "WEAK_PASSWORD",
+    )
+    wrong = {"email": "taken@example.com", "password": "wrong password here"}
+    assert error(api_client.post("/api/v1/auth/login", wrong, format="json")) == (
+        401,
+        "INVALID_CREDENTIALS",
+    )
+
+
+def test_keys_are_listed_and_revoked_by_their_owner_only(make_user, client_for, signed_client):
+    alice, bob = make_user(), make_user()
+    key = do_create_api_key(user=alice, label="bot", permissions=["read"]).api_key
+    created = client_for(alice).post(
+        "/api/v1/api-keys", {"label": "two", "permissions": ["read", "trade"]}, format="json"
+    )
+    assert created.status_code == 201
+    assert created.json()["secret"]
+    # bob neither sees nor revokes alice's keys
+    assert client_for(bob).get("/api/v1/api-keys").json() == []
+    assert error(client_for(bob).delete(f"/api/v1/api-keys/{key.pk}")) == (
+        404,
+        "API_KEY_NOT_FOUND",
+    )
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is None
+    # an API key cannot manage keys, even its owner's
+    bot = signed_client(alice, "read", "trade", "withdraw")
+    assert bot.get("/api/v1/api-keys").status_code == 401
+    assert client_for(alice).delete(f"/api/v1/api-keys/{key.pk}").json()["revoked_at"]

@@ -1,0 +1,59 @@
+"""The Redis fixed-window limiter: counts weight per bucket and window, fails open."""
+
+from __future__ import annotations
+
+from api import ratelimit
+from api.ratelimit import Usage, consume, peek
+
+
+def test_consume_counts_weight_until_the_limit(redis_client):
+    # given an empty bucket with limit 10
+    # when weights 4, 4 and 3 are consumed
+    first = consume("test:a", weight=4, limit=10)
+    second = consume("test:a", weight=4, limit=10)
+    third = consume("test:a", weight=3, limit=10)
+    # then the third crosses the limit, and peek reads the total without adding
+    assert (first.used, first.exceeded) == (4, False)
+    assert (second.used, second.exceeded) == (8, False)
+    assert (third.used, third.limit, third.exceeded) == (11, 10, True)
+    assert 1 <= third.retry_after <= 60
+    assert peek("test:a") == 11
+    assert peek("test:a") == 11
+
+
+def test_buckets_are_independent(redis_client):
+    consume("test:b", weight=5, limit=5)
+    assert peek("test:c") == 0
+    assert consume("test:c", limit=5).used == 1
+
+
+def test_window_key_expires_with_its_window(redis_client):
+    before = ratelimit._window(10)[0]
+    consume("test:d", limit=5, window_seconds=10)
+    after = ratelimit._window(10)[0]
+    # the key is named, not listed: KEYS reaches one node of a Redis Cluster
+    (key,) = [
+        k
+        for k in {ratelimit._key("test:d", before), ratelimit._key("test:d", after)}
+        if redis_client.exists(k)
+    ]
+    assert 0 < redis_client.ttl(key) <= 11
+
+
+def test_exactly_at_the_limit_is_not_exceeded():
+    assert Usage(used=5, limit=5, retry_after=1).exceeded is False
+    assert Usage(used=6, limit=5, retry_after=1).exceeded is True
+
+
+def test_redis_down_fails_open(monkeypatch, caplog):
+    # given a Redis client that cannot connect (a real client to a closed port)
+    import redis
+
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    monkeypatch.setattr(ratelimit, "get_redis", lambda: dead)
+    # when consuming and peeking
+    usage = consume("test:e", weight=3, limit=1)
+    # then nothing is refused and a warning is logged
+    assert usage.exceeded is False
+    assert peek("test:e") == 0
+    assert "rate limiter unavailable" in caplog.text

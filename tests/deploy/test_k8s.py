@@ -1,0 +1,352 @@
+"""Every kustomize overlay renders to valid Kubernetes objects that run the real processes.
+
+Rendered offline with tests/deploy/kustomize.py, validated against the Kubernetes
+1.30 JSON schemas bundled in kubernetes-validate (strict: unknown fields fail).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from matching_client import parse_shard_map
+from tests.deploy.kustomize import build
+from tests.deploy.process_model import ROOT, command_line, dockerfile_instructions, procfile
+from tests.deploy.test_process_model import check_entry_point
+
+K8S = ROOT / "k8s"
+OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())
+KUBERNETES_VERSION = "1.30.0"
+# The exchange's own workloads (the dev overlay adds datastores next to them).
+APP_LABEL = ("app.kubernetes.io/part-of", "open-exchange")
+# process (Procfile) -> (kind, name) of the workload that runs it
+WORKLOADS = {
+    "web": ("Deployment", "web"),
+    "engine": ("StatefulSet", "engine"),
+    "clearing": ("Deployment", "clearing"),
+    "marketdata": ("Deployment", "marketdata"),
+    "worker": ("Deployment", "worker"),
+    "beat": ("Deployment", "beat"),
+}
+WITH_HPA = {"web", "worker"}
+WITH_PDB = {"web", "engine", "clearing", "marketdata", "worker"}
+# Variables the code reads that the manifests leave unset on purpose.
+NOT_SET_IN_DEPLOYMENTS = {
+    "CELERY_TASK_ALWAYS_EAGER": "tests only",
+    "CELERY_BROKER_URL": "defaults to REDIS_URL; required with REDIS_CLUSTER (checked below)",
+    "CHANNELS_REDIS_URL": "defaults to REDIS_URL; required with REDIS_CLUSTER (checked below)",
+    "WS_SEND_BUFFER_BYTES": "WebSocket tuning; the default (4 MiB per client) fits",
+    "WS_MAX_STREAMS": "WebSocket tuning; the default is Binance's 1024",
+    "WS_LISTEN_KEY_CHECK_S": "WebSocket tuning; tests shorten it",
+}
+ENV_READ = re.compile(
+    r"""(?:env\.(?:str|bool|int|list|db|float|json)|environ\.get|env\.get|getenv)\(\s*"([A-Z][A-Z0-9_]+)"|environ\[\s*"([A-Z][A-Z0-9_]+)"\]"""
+)
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def rendered(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    return request.param, build(K8S / "overlays" / request.param)
+
+
+def by_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def app_workloads(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        o
+        for o in objects
+        if o["kind"] in ("Deployment", "StatefulSet", "Job")
+        and o["metadata"]["labels"].get(APP_LABEL[0]) == APP_LABEL[1]
+    ]
+
+
+def container(workload: dict[str, Any]) -> dict[str, Any]:
+    (only,) = workload["spec"]["template"]["spec"]["containers"]
+    return only
+
+
+def env_names_read_by_code() -> set[str]:
+    names = set()
+    for package in ("exchange", "api", "admin_ui", "matching_engine", "matching_client"):
+        for path in (ROOT / package).rglob("*.py"):
+            for match in ENV_READ.finditer(path.read_text()):
+                names.add(match.group(1) or match.group(2))
+    for line in procfile().values():
+        names |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)", line))
+    return names
+
+
+def image_env() -> set[str]:
+    names = set()
+    for keyword, args in dockerfile_instructions():
+        if keyword == "ENV":
+            names |= {part.split("=", 1)[0] for part in shlex.split(args) if "=" in part}
+    return names
+
+
+def provided_env(overlay: str, objects: list[dict[str, Any]], workload: dict[str, Any]) -> set[str]:
+    """Names a workload's container gets: its env, its envFrom sources, the image's ENV."""
+    spec = container(workload)
+    names = {e["name"] for e in spec.get("env", [])} | image_env()
+    configmaps, secrets = by_kind(objects, "ConfigMap"), by_kind(objects, "Secret")
+    for source in spec.get("envFrom", []):
+        if "configMapRef" in source:
+            names |= set(configmaps[source["configMapRef"]["name"]]["data"])
+        else:
+            name = source["secretRef"]["name"]
+            names |= (
+                set(secrets[name]["data"]) if name in secrets else external_secret_keys(overlay)
+            )
+    return names
+
+
+def external_secret_keys(overlay: str) -> set[str]:
+    """The keys of a Secret created outside git, from the overlay's documented example."""
+    example = K8S / "overlays" / overlay / "secrets.example.env"
+    assert example.exists(), f"{overlay}: a Secret not rendered needs secrets.example.env"
+    return {
+        line.split("=", 1)[0]
+        for line in example.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+
+
+def test_every_overlay_renders_to_objects_valid_against_the_kubernetes_schemas(rendered):
+    overlay, objects = rendered
+    assert objects
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+        assert obj["metadata"]["namespace"], obj["metadata"]["name"]
+
+
+def test_the_validator_rejects_a_misspelled_field():
+    bad = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "x"},
+        "spec": {
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "x", "image": "x", "readinesProbe": {}}]},
+            },
+        },
+    }
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(bad, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("process", sorted(WORKLOADS))
+def test_each_process_runs_its_procfile_command_with_probes_and_resources(rendered, process):
+    overlay, objects = rendered
+    kind, name = WORKLOADS[process]
+    workload = by_kind(objects, kind)[name]
+    spec = container(workload)
+    line = command_line(spec["command"])
+    check_entry_point(line)
+    expected = shlex.split(procfile()[process])
+    if process == "beat":
+        # the schedule moves to the pod's scratch volume; everything else is the Procfile's
+        assert [a for a in shlex.split(line) if not a.startswith("--schedule=")] == [
+            a for a in expected if not a.startswith("--schedule=")
+        ]
+    else:
+        assert shlex.split(line)[: len(expected)] == expected
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert probe in spec, f"{overlay}/{name}: no {probe}"
+    for bound in ("requests", "limits"):
+        assert set(spec["resources"][bound]) == {"cpu", "memory"}, f"{overlay}/{name}"
+    assert workload["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["allowPrivilegeEscalation"] is False
+    assert ("HorizontalPodAutoscaler", name) in {
+        (o["kind"], o["spec"]["scaleTargetRef"]["name"])
+        for o in objects
+        if o["kind"] == "HorizontalPodAutoscaler"
+    } or process not in WITH_HPA
+    pdbs = [
+        pdb
+        for pdb in by_kind(objects, "PodDisruptionBudget").values()
+        if pdb["spec"]["selector"]["matchLabels"].items()
+        <= workload["spec"]["template"]["metadata"]["labels"].items()
+    ]
+    assert len(pdbs) == (1 if process in WITH_PDB else 0), f"{overlay}/{name}"
+
+
+def test_web_probes_healthz_and_engine_probes_its_health_figures(rendered):
+    _, objects = rendered
+    web = container(by_kind(objects, "Deployment")["web"])
+    assert web["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert web["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    engine = container(by_kind(objects, "StatefulSet")["engine"])
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert engine[probe]["exec"]["command"][:3] == ["python", "-m", "matching_engine.probe"]
+
+
+def test_autoscalers_target_web_and_worker_with_cpu_and_bounds(rendered):
+    _, objects = rendered
+    hpas = by_kind(objects, "HorizontalPodAutoscaler")
+    deployments = by_kind(objects, "Deployment")
+    assert sorted(hpas) == sorted(WITH_HPA)
+    for name, hpa in hpas.items():
+        target = hpa["spec"]["scaleTargetRef"]
+        assert (target["kind"], target["name"]) == ("Deployment", name)
+        assert name in deployments
+        assert 1 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
+        assert any(
+            m["type"] == "Resource" and m["resource"]["name"] == "cpu"
+            for m in hpa["spec"]["metrics"]
+        )
+
+
+def test_prod_also_scales_on_custom_metrics():
+    hpas = by_kind(build(K8S / "overlays" / "prod"), "HorizontalPodAutoscaler")
+    assert [m["type"] for m in hpas["web"]["spec"]["metrics"]] == ["Resource", "Object"]
+    assert [m["type"] for m in hpas["worker"]["spec"]["metrics"]] == ["Resource", "External"]
+
+
+def test_beat_is_a_single_replica_recreated_never_doubled(rendered):
+    _, objects = rendered
+    beat = by_kind(objects, "Deployment")["beat"]
+    assert beat["spec"]["replicas"] == 1
+    assert beat["spec"]["strategy"] == {"type": "Recreate"}
+    assert "beat" not in by_kind(objects, "HorizontalPodAutoscaler")
+
+
+def test_engine_runs_one_pod_per_shard_of_the_shard_map_with_a_snapshot_volume(rendered):
+    _, objects = rendered
+    engine = by_kind(objects, "StatefulSet")["engine"]
+    config = by_kind(objects, "ConfigMap")["exchange-config"]["data"]
+    shards = parse_shard_map(config["ENGINE_SHARDS"])
+    assert sorted(shards) == [f"engine-{i}" for i in range(engine["spec"]["replicas"])]
+    spec = container(engine)
+    assert spec["command"][2:5] == ["runengine", "--shard", "$(ENGINE_SHARD)"]
+    assert {"name": "ENGINE_SHARD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} in (
+        spec["env"]
+    )
+    snapshot_dir = spec["command"][spec["command"].index("--snapshot-dir") + 1]
+    (claim,) = engine["spec"]["volumeClaimTemplates"]
+    assert {"name": claim["metadata"]["name"], "mountPath": snapshot_dir} in spec["volumeMounts"]
+    assert engine["spec"]["serviceName"] in by_kind(objects, "Service")
+
+
+def test_every_env_var_the_code_reads_is_provided_to_every_process(rendered):
+    overlay, objects = rendered
+    read = env_names_read_by_code()
+    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "API_KEY_ENCRYPTION_KEYS"} <= read
+    for workload in app_workloads(objects):
+        name = workload["metadata"]["name"]
+        provided = provided_env(overlay, objects, workload)
+        engine_only = {"ENGINE_SHARD"} if name != "engine" else set()
+        missing = read - provided - set(NOT_SET_IN_DEPLOYMENTS) - engine_only
+        assert not missing, (
+            f"{overlay}/{name} lacks {sorted(missing)}: add them to k8s/base (config or "
+            "secret) or, with a reason, to NOT_SET_IN_DEPLOYMENTS"
+        )
+
+
+def test_a_redis_cluster_comes_with_a_plain_redis_for_celery_and_channels(rendered):
+    _, objects = rendered
+    config = by_kind(objects, "ConfigMap")["exchange-config"]["data"]
+    if config["REDIS_CLUSTER"] == "true":
+        assert config["CELERY_BROKER_URL"] != config["REDIS_URL"]
+        assert config["CHANNELS_REDIS_URL"] != config["REDIS_URL"]
+
+
+def test_every_overlay_runs_in_production_mode_so_dev_secrets_are_refused(rendered):
+    _, objects = rendered
+    assert by_kind(objects, "ConfigMap")["exchange-config"]["data"]["ENVIRONMENT"] == "production"
+
+
+def test_generated_secret_has_the_documented_keys():
+    secrets = by_kind(build(K8S / "overlays" / "dev"), "Secret")
+    assert set(secrets["exchange-secrets"]["data"]) == external_secret_keys("prod")
+
+
+def test_ingress_serves_web_and_websockets_through_the_web_service(rendered):
+    _, objects = rendered
+    (ingress,) = by_kind(objects, "Ingress").values()
+    service = by_kind(objects, "Service")["web"]
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend["name"] == "web"
+    assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
+    # WebSocket connections stay open past nginx's 60 s default
+    assert (
+        int(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-read-timeout"])
+        >= 3600
+    )
+    web = by_kind(objects, "Deployment")["web"]
+    assert (
+        service["spec"]["selector"].items() <= web["spec"]["template"]["metadata"]["labels"].items()
+    )
+
+
+def test_network_policies_deny_by_default_and_open_web_to_the_ingress(rendered):
+    _, objects = rendered
+    policies = by_kind(objects, "NetworkPolicy")
+    assert policies["default-deny"]["spec"] == {
+        "podSelector": {},
+        "policyTypes": ["Ingress", "Egress"],
+    }
+    web_in = policies["allow-ingress-to-web"]["spec"]
+    assert web_in["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "web"}
+    assert web_in["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8000}]
+    egress = policies["allow-egress-dns-and-datastores"]["spec"]["egress"]
+    assert {p["port"] for rule in egress for p in rule["ports"]} == {53, 5432, 6379}
+
+
+def test_migration_job_runs_migrate(rendered):
+    _, objects = rendered
+    job = by_kind(objects, "Job")["migrate"]
+    spec = container(job)
+    assert command_line(spec["command"]) == "python manage.py migrate --noinput"
+    check_entry_point(command_line(spec["command"]))
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_prod_uses_a_pinned_image_from_a_registry():
+    for workload in app_workloads(build(K8S / "overlays" / "prod")):
+        image = container(workload)["image"]
+        assert re.fullmatch(r"[\w.-]+(:\d+)?/[\w./-]+:\d+\.\d+\.\d+", image), image
+
+
+@pytest.mark.django_db
+def test_web_probes_send_a_host_that_django_accepts(rendered, settings, client):
+    # given the overlay's ALLOWED_HOSTS and the Host header the kubelet's probes send
+    _, objects = rendered
+    config = by_kind(objects, "ConfigMap")["exchange-config"]["data"]
+    settings.ALLOWED_HOSTS = config["ALLOWED_HOSTS"].split(",")
+    web = container(by_kind(objects, "Deployment")["web"])
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        headers = {h["name"]: h["value"] for h in web[probe]["httpGet"]["httpHeaders"]}
+        # when the probe asks for /healthz
+        response = client.get(web[probe]["httpGet"]["path"], HTTP_HOST=headers["Host"])
+        # then Django answers it (not 400 DisallowedHost)
+        assert response.status_code == 200, response.content
+
+
+def test_datastore_examples_parse_and_keep_the_durability_the_engine_needs():
+    redis_docs = list(yaml.safe_load_all((K8S / "examples" / "redis-cluster.yaml").read_text()))
+    (config,) = [d for d in redis_docs if d["kind"] == "ConfigMap"]
+    (cluster,) = [d for d in redis_docs if d["kind"] == "RedisCluster"]
+    conf = config["data"]["redis-additional.conf"]
+    assert {"appendonly yes", "appendfsync always", "maxmemory-policy noeviction"} <= set(
+        conf.splitlines()
+    )
+    assert cluster["spec"]["clusterSize"] == 3
+    assert (
+        cluster["spec"]["redisLeader"]["redisConfig"]["additionalRedisConfig"]
+        == (config["metadata"]["name"])
+    )
+    # overlays/prod connects to the operator's leader Service
+    prod = by_kind(build(K8S / "overlays" / "prod"), "ConfigMap")["exchange-config"]["data"]
+    assert f"//{cluster['metadata']['name']}-leader." in prod["REDIS_URL"]
+    pg = yaml.safe_load_all((K8S / "examples" / "postgres.yaml").read_text())
+    (db,) = [d for d in pg if d["kind"] == "Cluster"]
+    assert db["spec"]["instances"] == 3 and db["spec"]["minSyncReplicas"] >= 1

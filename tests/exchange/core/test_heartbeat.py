@@ -1,0 +1,40 @@
+"""Worker threads beat while their steps succeed, and only then."""
+
+from __future__ import annotations
+
+import threading
+
+from exchange.core import heartbeat
+from exchange.core.workers import run_until_stopped
+
+
+def test_a_worker_beats_after_good_steps_only(settings, tmp_path):
+    # given heartbeats on, and two workers: one whose step succeeds, one whose step fails
+    settings.HEARTBEAT_DIR = str(tmp_path / "hb")
+    heartbeat._last.clear()
+    stop = threading.Event()
+    steps = {"good": 0, "bad": 0}
+
+    def good() -> None:
+        steps["good"] += 1
+        if steps["good"] == 3:
+            stop.set()
+
+    def bad() -> None:
+        steps["bad"] += 1
+        if steps["bad"] == 2:
+            stop.set()
+        raise RuntimeError("db down")
+
+    # when each runs until stopped
+    run_until_stopped(name="clearing BTCUSDT", step=good, stop=stop)
+    stop.clear()
+    run_until_stopped(name="clearing ETH/BTC", step=bad, stop=stop, retry_delay_s=0)
+    # then only the good one has a file, named safely
+    assert [p.name for p in (tmp_path / "hb").iterdir()] == ["clearing-BTCUSDT"]
+
+
+def test_heartbeats_are_off_without_a_directory(settings, tmp_path):
+    settings.HEARTBEAT_DIR = ""
+    heartbeat.beat("clearing BTCUSDT")
+    assert list(tmp_path.iterdir()) == []

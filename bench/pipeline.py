@@ -1,8 +1,10 @@
 """Order entry and clearing throughput through the real pipeline.
 
     .venv/bin/python bench/pipeline.py [--orders 20000] [--workers 1,2,4] [--trades 20000]
+        [--batch-size 2000] [--entry-batches 1,10] [--threads 1,8] [--parts 1,2,3]
+        [--profile clearing.prof]
 
-Uses DATABASE_URL (default: PostgreSQL at 127.0.0.1, database ``exchange_bench``,
+Uses DATABASE_URL (default: PostgreSQL at 127.0.0.1, database ``exchange_bench_perf``,
 dropped and re-created) and a private redis-server (AOF, ``appendfsync everysec``)
 on a free loopback port, so nothing shared is touched. Prints three tables:
 
@@ -32,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.matching_engine.servers import EngineProcess, RedisServer  # noqa: E402
 
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/exchange_bench"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/exchange_bench_perf"
 SYMBOL = "BTCUSDT"
 
 
@@ -104,24 +106,55 @@ def entry_worker(
     price: str,
     results: Any,
     batch: int,
+    threads: int = 1,
 ) -> None:
-    """Place ``count`` limit orders as user bench-<index>, ``batch`` per call; report latencies."""
-    setup_django(db_url, redis_url)
-    from exchange.accounts.models import User
-    from exchange.orders.actions import check_place_order, do_place_orders
+    """Place ``count`` limit orders, ``batch`` per call; report latencies.
 
-    user = User.objects.get(email=f"bench-{index:03}@example.com")
-    latencies = []
-    for _ in range(count // batch):
-        started = time.perf_counter()
-        orders = [
-            check_place_order(
-                symbol=SYMBOL, side=side, type="LIMIT", price=price, quantity="0.00001"
-            )
-            for _ in range(batch)
+    One per call is what the APIs do (``do_place_order``); more per call is the
+    batch path (``do_place_orders``). With ``threads`` > 1, that many threads
+    (user bench-<index * threads + t> each) place one order per call with
+    group commit on; else user bench-<index> alone.
+    """
+    import threading
+
+    if threads > 1:
+        os.environ["ORDER_ENTRY_GROUP_COMMIT"] = "1"
+    setup_django(db_url, redis_url)
+    from django.db import connection
+
+    from exchange.accounts.models import User
+    from exchange.orders.actions import check_place_order, do_place_order, do_place_orders
+
+    latencies: list[float] = []
+
+    def place(user_index: int, n: int) -> None:
+        user = User.objects.get(email=f"bench-{user_index:03}@example.com")
+        for _ in range(n // batch):
+            started = time.perf_counter()
+            orders = [
+                check_place_order(
+                    symbol=SYMBOL, side=side, type="LIMIT", price=price, quantity="0.00001"
+                )
+                for _ in range(batch)
+            ]
+            if batch == 1:
+                do_place_order(user=user, order=orders[0])
+            else:
+                do_place_orders(user=user, orders=orders)
+            latencies.append(time.perf_counter() - started)
+        connection.close()
+
+    if threads == 1:
+        place(index, count)
+    else:
+        pool = [
+            threading.Thread(target=place, args=(index * threads + t, count // threads))
+            for t in range(threads)
         ]
-        do_place_orders(user=user, orders=orders)
-        latencies.append(time.perf_counter() - started)
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
     results.put(latencies)
 
 
@@ -134,6 +167,7 @@ def run_entry(
     price: str,
     first_user: int = 0,
     batch: int = 1,
+    threads: int = 1,
 ) -> tuple[float, list[float]]:
     """Run ``workers`` entry processes at once; return (seconds, per-call latencies)."""
     ctx = mp.get_context("spawn")
@@ -141,7 +175,17 @@ def run_entry(
     procs = [
         ctx.Process(
             target=entry_worker,
-            args=(db_url, redis_url, first_user + i, per_worker, side, price, results, batch),
+            args=(
+                db_url,
+                redis_url,
+                first_user + i,
+                per_worker,
+                side,
+                price,
+                results,
+                batch,
+                threads,
+            ),
         )
         for i in range(workers)
     ]
@@ -168,8 +212,31 @@ def last_input_id(client: Any) -> str:
     return newest[0][0].decode() if newest else "0-0"
 
 
-def clear_backlog(batch_size: int) -> tuple[int, int, float]:
-    """Clear everything in the output stream; return (entries, trades, seconds)."""
+def backend_cpu_seconds() -> float:
+    """CPU time used so far by this connection's PostgreSQL backend (same host; 0 on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def clear_backlog(
+    batch_size: int, profile: str | None = None
+) -> tuple[int, int, float, float, float]:
+    """Clear everything in the output stream.
+
+    Returns (entries, trades, seconds, CPU seconds of this process, of its
+    PostgreSQL backend): on a CPU shared with other jobs, ``trades / CPU
+    seconds`` estimates the rate on idle cores.
+    With ``profile``, under cProfile, the stats written to that file.
+    """
+    import cProfile
+
     from exchange.clearing.runner import MarketClearer
     from exchange.markets.models import Market
 
@@ -178,11 +245,20 @@ def clear_backlog(batch_size: int) -> tuple[int, int, float]:
         batch_size=batch_size,
         block_ms=50,
     )
+    profiler = cProfile.Profile() if profile else None
+    cpu, db_cpu = time.process_time(), backend_cpu_seconds()
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     idle = 0
     while idle < 3:
         idle = idle + 1 if clearer.step() == 0 else 0
-    return clearer.cleared_entries, clearer.cleared_trades, time.perf_counter() - started - 3 * 0.05
+    seconds = time.perf_counter() - started - 3 * 0.05
+    if profiler and profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    cpu, db_cpu = time.process_time() - cpu, backend_cpu_seconds() - db_cpu
+    return clearer.cleared_entries, clearer.cleared_trades, seconds, cpu, db_cpu
 
 
 def wait_engine(client: Any, timeout: float = 600) -> None:
@@ -204,10 +280,21 @@ def main() -> None:
     parser.add_argument("--trades", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=2000, help="clearing batch size")
     parser.add_argument("--entry-batches", default="1,10", help="orders per order-entry call")
+    parser.add_argument(
+        "--parts",
+        default="1,2,3",
+        help="measurements to run (3 needs 2; 2 without 1 seeds its buys)",
+    )
+    parser.add_argument(
+        "--threads", default="1,8", help="threads per entry process, one order per call"
+    )
+    parser.add_argument("--profile", help="write cProfile stats of the clearing run here")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # progress when piped
     db_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
     workers = [int(w) for w in args.workers.split(",")]
+    threads = [int(t) for t in args.threads.split(",")]
+    parts = {int(p) for p in args.parts.split(",")}
 
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp) / "redis", appendfsync="everysec")
@@ -220,7 +307,8 @@ def main() -> None:
             from exchange.clearing.models import Checkpoint
             from matching_client import parse_entry_id
 
-            seed(users=max(workers) * 2 + 2)
+            users = max(workers) * max(threads) + 4
+            seed(users=users)
             print(
                 f"database: {connection.vendor}; redis: {server.url} (AOF everysec); cores: {os.cpu_count()}"
             )
@@ -228,35 +316,58 @@ def main() -> None:
 
             print("\n1. Order entry (LIMIT buys that rest; engine not running)")
             print(
-                f"{'workers':>8} {'per call':>8} {'orders':>8} {'orders/s':>10} {'call p50 ms':>12} "
+                f"{'workers':>8} {'threads':>8} {'per call':>8} {'orders':>8} {'orders/s':>10} "
+                f"{'call p50 ms':>12} "
                 f"{'call p99 ms':>12}"
             )
-            for batch in [int(b) for b in args.entry_batches.split(",")]:
+            if 1 not in parts:  # only the resting buys part 2 needs
+                run_entry(db_url, server.url, 2, args.trades // 2, "BUY", "10000", batch=10)
+            runs = [
+                (batch, t)
+                for batch in [int(b) for b in args.entry_batches.split(",")]
+                for t in (threads if batch == 1 else [1])
+                if 1 in parts
+            ]
+            for batch, t in runs:
                 for w in workers:
                     seconds, lat = run_entry(
-                        db_url, server.url, w, args.orders // w, "BUY", "10000", batch=batch
+                        db_url,
+                        server.url,
+                        w,
+                        args.orders // w,
+                        "BUY",
+                        "10000",
+                        batch=batch,
+                        threads=t,
                     )
                     n = len(lat) * batch
                     print(
-                        f"{w:>8} {batch:>8} {n:>8} {n / seconds:>10.0f} {pct(lat, 0.5) * 1e3:>12.2f} "
-                        f"{pct(lat, 0.99) * 1e3:>12.2f}"
+                        f"{w:>8} {t:>8} {batch:>8} {n:>8} {n / seconds:>10.0f} "
+                        f"{pct(lat, 0.5) * 1e3:>12.2f} {pct(lat, 0.99) * 1e3:>12.2f}"
                     )
 
+            if 2 not in parts:
+                return
             print(f"\n2. Clearing a backlog: {args.trades} sells crossing the resting buys")
             engine = EngineProcess(server.url, Path(tmp) / "engine.log", markets=SYMBOL)
             engine.start()
             half = args.trades // 2
-            run_entry(db_url, server.url, 2, half, "SELL", "10000", first_user=max(workers) * 2 - 1)
+            run_entry(db_url, server.url, 2, half, "SELL", "10000", first_user=users - 2, batch=10)
             wait_engine(client)
-            entries, trades, seconds = clear_backlog(args.batch_size)
+            entries, trades, seconds, cpu, db_cpu = clear_backlog(args.batch_size, args.profile)
             print(
-                f"{'entries':>8} {'trades':>8} {'seconds':>8} {'trades/s':>10} {'entries/s':>10} {'batch':>6}"
+                f"{'entries':>8} {'trades':>8} {'seconds':>8} {'trades/s':>10} {'entries/s':>10} "
+                f"{'batch':>6} {'CPU s py':>9} {'CPU s pg':>9} {'trades/CPU s':>13}"
             )
             print(
                 f"{entries:>8} {trades:>8} {seconds:>8.2f} {trades / seconds:>10.0f} "
-                f"{entries / seconds:>10.0f} {args.batch_size:>6}"
+                f"{entries / seconds:>10.0f} {args.batch_size:>6} {cpu:>9.2f} {db_cpu:>9.2f} "
+                f"{trades / (cpu + db_cpu):>13.0f}"
             )
 
+            if 3 not in parts:
+                engine.terminate()
+                return
             print("\n3. Lag under load: 2 entry workers + engine + clearing (in-process thread)")
             import threading
 

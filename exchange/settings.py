@@ -218,6 +218,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
+# Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).
+ORDER_ENTRY_GROUP_COMMIT = env.bool("ORDER_ENTRY_GROUP_COMMIT", default=False)
+
 # Binance-style signed requests: recvWindow default and ceiling, in ms.
 SIGNED_REQUEST_DEFAULT_RECV_WINDOW_MS = 5000
 SIGNED_REQUEST_MAX_RECV_WINDOW_MS = 60000
@@ -234,4 +237,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+GRAPHENE = {"SCHEMA": "api.graphql.schema.schema"}
+# /graphql requests per window, per IP, user and API key (api/graphql/throttling.py).
+GRAPHQL_RATE_LIMITS = {
+    "window_seconds": env.int("GRAPHQL_RATE_LIMIT_WINDOW_SECONDS", default=60),
+    "ip": env.int("GRAPHQL_RATE_LIMIT_PER_IP", default=1200),
+    "user": env.int("GRAPHQL_RATE_LIMIT_PER_USER", default=1200),
+    "api_key": env.int("GRAPHQL_RATE_LIMIT_PER_API_KEY", default=1200),
 }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("api.rest.urls")),
+    path("graphql", include("api.graphql.urls")),
 ]
 
 handler404 = "api.rest.errors.not_found"

@@ -189,7 +189,14 @@ def publish(
     executions: Iterable[tuple[int, dict[str, object]]] = (),
 ) -> None:
     """Publish one message per touched user with their executions, orders and balances."""
-    now = int(time.time() * 1000)
+    executions = list(executions)
+    orders = list(orders)
+    # The engine's time of the batch (deterministic: a replay sends the same message).
+    now = max(
+        [int(x["eventTime"]) for _, x in executions if isinstance(x["eventTime"], int)]
+        + [int(o.updated_at.timestamp() * 1000) for o in orders if o.updated_at],
+        default=int(time.time() * 1000),
+    )
     messages: dict[int, dict[str, Any]] = defaultdict(
         lambda: {"time": now, "orders": [], "balances": [], "executions": []}
     )

@@ -3,14 +3,17 @@
 Django's ``bulk_update`` builds a ``CASE WHEN`` expression per field and row,
 and both it and ``bulk_create`` prepare every value through the field API
 (microseconds each, tens of thousands per batch). Here values are adapted
-once per column by type, and written with one ``INSERT ... VALUES`` /
-``UPDATE ... FROM (VALUES ...)`` on PostgreSQL, ``executemany`` elsewhere.
+once per column by type, and written with one ``COPY ... FROM STDIN`` /
+``UPDATE ... FROM unnest(arrays)`` on PostgreSQL, ``executemany`` elsewhere.
 Identifiers come from the model's metadata, never from input.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, cast
 
 from django.db import connection, models
@@ -30,6 +33,24 @@ def _adapter(field: models.Field) -> Callable[[Any], Any]:
     return _same
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format (exact: Decimals in plain notation)."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in a bulk insert")
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
+
+
 def _fields(model: type[models.Model], names: Sequence[str]) -> list[models.Field]:
     return [cast(models.Field, model._meta.get_field(name)) for name in names]
 
@@ -41,34 +62,31 @@ def bulk_insert_values(
     if not rows:
         return
     fields = _fields(model, names)
-    adapters = [_adapter(f) for f in fields]
-    params = [[adapt(v) for adapt, v in zip(adapters, row, strict=True)] for row in rows]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(str(f.column)) for f in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            from psycopg2.extras import execute_values
-
-            sql = f"INSERT INTO {table} ({columns}) VALUES %s"  # noqa: S608
-            execute_values(cursor.cursor, sql, params, page_size=len(params))
+            data = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
+            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(data))
         else:
+            adapters = [_adapter(f) for f in fields]
+            params = [[adapt(v) for adapt, v in zip(adapters, row, strict=True)] for row in rows]
             marks = ", ".join(["%s"] * len(fields))
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)  # noqa: S608
 
 
 def bulk_update_fields(objs: Sequence[models.Model], names: Sequence[str]) -> None:
-    """Write the ``names`` fields of every object (all of one model) in one statement."""
+    """Write the ``names`` fields of every object (all of one model) in one statement.
+
+    On PostgreSQL the values go as one array per column (``unnest``), which
+    psycopg2 adapts in C, instead of a ``VALUES`` row per object.
+    """
     if not objs:
         return
     model = type(objs[0])
     fields = _fields(model, names)
-    adapters = [_adapter(f) for f in fields]
     attnames = [f.attname for f in fields]
-    rows = [
-        [adapt(getattr(obj, a)) for adapt, a in zip(adapters, attnames, strict=True)] + [obj.pk]
-        for obj in objs
-    ]
     pk = model._meta.pk
     assert pk is not None
     quote = connection.ops.quote_name
@@ -76,15 +94,26 @@ def bulk_update_fields(objs: Sequence[models.Model], names: Sequence[str]) -> No
     columns = [quote(str(f.column)) for f in fields]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            from psycopg2.extras import execute_values
-
-            sets = ", ".join(
-                f"{col} = v.{col}::{f.db_type(connection)}"
-                for col, f in zip(columns, fields, strict=True)
-            )
+            arrays = [[getattr(obj, a) for obj in objs] for a in attnames]
+            arrays.append([obj.pk for obj in objs])
+            types = [f"{f.db_type(connection)}[]" for f in fields]
+            types.append(f"{pk.db_type(connection)}[]")
+            sets = ", ".join(f"{col} = v.{col}" for col in columns)
             names_sql = ", ".join([*columns, "pk"])
-            sql = f"UPDATE {table} AS t SET {sets} FROM (VALUES %s) AS v({names_sql}) WHERE t.{pk_column} = v.pk"  # noqa: S608
-            execute_values(cursor.cursor, sql, rows, page_size=len(rows))
+            unnest = ", ".join(f"%s::{t}" for t in types)
+            # ``t.pk = ANY(...)`` lets the planner find the rows by index; joined on
+            # ``v.pk`` alone it scans the whole table.
+            sql = (
+                f"UPDATE {table} AS t SET {sets} FROM unnest({unnest}) AS v({names_sql}) "  # noqa: S608
+                f"WHERE t.{pk_column} = v.pk AND t.{pk_column} = ANY(%s::{types[-1]})"
+            )
+            cursor.execute(sql, [*arrays, arrays[-1]])
         else:
+            adapters = [_adapter(f) for f in fields]
+            rows = [
+                [adapt(getattr(obj, a)) for adapt, a in zip(adapters, attnames, strict=True)]
+                + [obj.pk]
+                for obj in objs
+            ]
             sets = ", ".join(f"{col} = %s" for col in columns)
             cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk_column} = %s", rows)  # noqa: S608

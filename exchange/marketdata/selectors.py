@@ -43,13 +43,16 @@ def ticker_24h(market: Market) -> dict[str, Any] | None:
     return ticker
 
 
-def tickers_24h(markets: Iterable[Market]) -> list[dict[str, Any]]:
-    """The rolling 24-hour tickers of ``markets`` that have one, in one Redis round trip."""
+def tickers_24h(markets: Iterable[Market]) -> dict[str, dict[str, Any] | None]:
+    """ticker_24h of several markets in one round trip (a pipeline: the keys' hash tags differ)."""
     symbols = [m.symbol for m in markets]
-    if not symbols:
-        return []
-    raws: Any = get_redis().mget([ticker_key(s) for s in symbols])
-    return [json.loads(raw) for raw in raws if raw]
+    pipe = get_redis().pipeline(transaction=False)
+    for symbol in symbols:
+        pipe.get(ticker_key(symbol))
+    return {
+        symbol: json.loads(raw) if raw else None
+        for symbol, raw in zip(symbols, pipe.execute() if symbols else [], strict=True)
+    }
 
 
 def book_ticker(market: Market) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from exchange.markets.filters import check_notional, clean_price, clean_quantity
 from exchange.markets.models import Market, MarketStatus
 from exchange.markets.selectors import get_market, get_market_cached
 from exchange.matching import order_commands as engine_gateway
+from exchange.orders import group_commit
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.lock import floor_to, market_buy_lock, quote_unit
 from exchange.orders.models import (
@@ -38,6 +39,7 @@ from exchange.orders.models import (
     Side,
     TimeInForce,
 )
+from exchange.orders.place_statement import place_in_one_statement
 from exchange.orders.selectors import access_order, last_trade_price, order_list_open
 from exchange.wallets.errors import WalletError
 from exchange.wallets.ledger import Line, Posting, post_entries, user_account
@@ -218,8 +220,53 @@ def _insufficient(*assets: Asset) -> OrderError:
 
 
 def do_place_order(*, user: User, order: ValidatedOrder) -> Order:
-    """Lock the funds and insert the order in one transaction; PLACE it after commit."""
-    return do_place_orders(user=user, orders=[order])[0]
+    """Lock the funds and insert the order in one transaction; PLACE it after commit.
+
+    On PostgreSQL that transaction is one statement (``place_statement``),
+    committed together with other threads' orders when group commit is on.
+    """
+    if connection.vendor != "postgresql":
+        return do_place_orders(user=user, orders=[order])[0]
+    asset, amount = _lock_for(user, order)
+    if amount <= 0:
+        raise _insufficient(asset)
+    row = _order_row(user, order, asset, amount)
+    grouped = group_commit.enabled()
+    try:
+        placed = group_commit.place_grouped(row) if grouped else place_in_one_statement(row)
+    except IntegrityError as exc:
+        raise _duplicate_or_raise(exc) from exc
+    if not placed:
+        raise _insufficient(asset)
+    if not grouped:  # the group's committer appends its PLACEs itself
+        transaction.on_commit(lambda: engine_gateway.send_places([row]))
+    return row
+
+
+def _order_row(user: User, order: ValidatedOrder, asset: Asset, amount: Decimal) -> Order:
+    return Order(
+        user=user,
+        market=order.market,
+        client_order_id=order.client_order_id,
+        side=order.side,
+        type=order.type,
+        time_in_force=order.time_in_force,
+        self_trade_prevention=order.self_trade_prevention,
+        price=order.price,
+        stop_price=order.stop_price,
+        orig_qty=order.quantity,
+        quote_order_qty=order.quote_order_qty,
+        status=OrderStatus.PENDING_TRIGGER if order.type in STOP_TYPES else OrderStatus.NEW,
+        locked_asset=asset,
+        locked=amount,
+        locked_remaining=amount,
+    )
+
+
+def _duplicate_or_raise(exc: IntegrityError) -> Exception:
+    if "client_order_id" not in str(exc):
+        return exc
+    return OrderError(OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.")
 
 
 def do_place_orders(*, user: User, orders: Sequence[ValidatedOrder]) -> list[Order]:
@@ -233,23 +280,7 @@ def do_place_orders(*, user: User, orders: Sequence[ValidatedOrder]) -> list[Ord
         if amount <= 0:
             raise _insufficient(asset)
     rows = [
-        Order(
-            user=user,
-            market=order.market,
-            client_order_id=order.client_order_id,
-            side=order.side,
-            type=order.type,
-            time_in_force=order.time_in_force,
-            self_trade_prevention=order.self_trade_prevention,
-            price=order.price,
-            stop_price=order.stop_price,
-            orig_qty=order.quantity,
-            quote_order_qty=order.quote_order_qty,
-            status=OrderStatus.PENDING_TRIGGER if order.type in STOP_TYPES else OrderStatus.NEW,
-            locked_asset=asset,
-            locked=amount,
-            locked_remaining=amount,
-        )
+        _order_row(user, order, asset, amount)
         for order, (asset, amount) in zip(orders, locks, strict=True)
     ]
     try:
@@ -274,9 +305,7 @@ def do_place_orders(*, user: User, orders: Sequence[ValidatedOrder]) -> list[Ord
     except WalletError as exc:
         raise _insufficient(*(asset for asset, _ in locks)) from exc
     except IntegrityError as exc:
-        if "client_order_id" not in str(exc):
-            raise
-        raise OrderError(OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.") from exc
+        raise _duplicate_or_raise(exc) from exc
     return created
 
 

@@ -76,8 +76,11 @@ class Order(models.Model):
     order releases it). Both in ``locked_asset``: quote for buys, base for sells.
     """
 
+    # No single-column index where a composite index starts with the column, or
+    # where only a PROTECT check on delete would use it: each index is written by
+    # every order update and trade insert of clearing (ADR 0006).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
     )
     market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="orders")
     client_order_id = models.CharField(max_length=36)
@@ -96,7 +99,9 @@ class Order(models.Model):
     executed_qty = MoneyField(default=0)
     cumulative_quote_qty = MoneyField(default=0)
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW)
-    locked_asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    locked_asset = models.ForeignKey(
+        Asset, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     locked = MoneyField()
     locked_remaining = MoneyField()
     reject_reason = models.CharField(max_length=64, blank=True, default="")
@@ -144,7 +149,10 @@ class Order(models.Model):
 class Trade(models.Model):
     """One match. Each side's commission is charged in the asset that side receives."""
 
-    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="trades")
+    # Single-column indexes only where no composite index starts with the column (see Order).
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, related_name="trades", db_index=False
+    )
     trade_id = models.BigIntegerField(help_text="Per-market sequence from the engine.")
     price = MoneyField()
     qty = MoneyField()
@@ -152,16 +160,20 @@ class Trade(models.Model):
     maker_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
     taker_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
     maker_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     taker_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     is_buyer_maker = models.BooleanField()
     maker_commission = MoneyField()
-    maker_commission_asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    maker_commission_asset = models.ForeignKey(
+        Asset, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     taker_commission = MoneyField()
-    taker_commission_asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    taker_commission_asset = models.ForeignKey(
+        Asset, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(help_text="From the engine's input entry ID, not a clock.")
 
     class Meta:

@@ -148,3 +148,15 @@ def last_trade_price(market: Market) -> Decimal | None:
 def open_order_locks() -> QuerySet[Order]:
     """Open orders with what they still hold, for reconciliation."""
     return Order.objects.filter(status__in=OPEN_STATUSES, locked_remaining__gt=0)
+
+
+def trade_list_for_orders(*, order_ids: Iterable[int]) -> QuerySet[Trade]:
+    """Every trade of these orders (as maker or taker), oldest first, in one query."""
+    ids = list(order_ids)
+    return (
+        Trade.objects.filter(Q(maker_order_id__in=ids) | Q(taker_order_id__in=ids))
+        .select_related(
+            "market__base", "market__quote", "maker_commission_asset", "taker_commission_asset"
+        )
+        .order_by("created_at", "market_id", "trade_id")
+    )

@@ -141,7 +141,7 @@ def test_all_tickers_and_the_book_ticker_read_the_snapshots(traded, btcusdt):
     tickers = tickers_24h([traded])
     best = book_ticker(traded)
     # then
-    assert tickers == [ticker_24h(traded)]
+    assert tickers == {"BTCUSDT": ticker_24h(traded)}
     book = order_book(traded, limit=1)
     assert best == {
         "symbol": "BTCUSDT",

@@ -1,0 +1,163 @@
+"""Query depth and complexity limits, checked with the other validation rules.
+
+Depth counts nested fields (introspection fields are not counted). Complexity
+is the number of fields the query may resolve: each field costs 1 plus its
+children, times the page size for list fields (their ``first``/``limit``
+argument, its default, or ``ASSUMED_LIST_SIZE`` when the list has none; a
+connection's ``edges`` count once, the connection's ``first`` sizes them). A
+query over either limit is refused before anything runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    ValidationRule,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+)
+
+MAX_QUERY_DEPTH = 8
+MAX_QUERY_COMPLEXITY = 25_000
+ASSUMED_LIST_SIZE = 10
+SIZE_ARGUMENTS = ("first", "limit")
+# A connection's edges are as many as its `first`, already counted on the connection.
+PAGED_LISTS = frozenset({"edges"})
+
+QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+
+
+class _Measure:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def selections(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, seen: frozenset[str]
+    ) -> tuple[int, int]:
+        """(depth, cost) of a selection set on ``parent``."""
+        depth = cost = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                d, c = self.field(selection, parent, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                on = (
+                    self.schema.get_type(selection.type_condition.name.value)
+                    if selection.type_condition
+                    else parent
+                )
+                d, c = self.selections(selection.selection_set, on, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue  # reported by the standard rules
+                on = self.schema.get_type(fragment.type_condition.name.value)
+                d, c = self.selections(fragment.selection_set, on, seen | {name})
+            else:
+                continue
+            depth, cost = max(depth, d), cost + c
+        return depth, cost
+
+    def field(
+        self, node: FieldNode, parent: GraphQLNamedType | None, seen: frozenset[str]
+    ) -> tuple[int, int]:
+        if node.name.value.startswith("__"):
+            return 0, 0
+        field_def = (
+            parent.fields.get(node.name.value) if isinstance(parent, GraphQLObjectType) else None
+        )
+        child_type = get_named_type(field_def.type) if field_def else None
+        depth, cost = (
+            self.selections(node.selection_set, child_type, seen) if node.selection_set else (0, 0)
+        )
+        return depth + 1, (1 + cost) * self.size(node, field_def)
+
+    def size(self, node: FieldNode, field_def: Any) -> int:
+        if field_def is None:
+            return 1
+        for name in SIZE_ARGUMENTS:
+            if name not in field_def.args:
+                continue
+            value: Any = field_def.args[name].default_value
+            for argument in node.arguments or ():
+                if argument.name.value != name:
+                    continue
+                if isinstance(argument.value, IntValueNode):
+                    value = argument.value.value
+                elif isinstance(argument.value, VariableNode):
+                    value = self.variables.get(argument.value.name.value, value)
+            try:
+                return max(1, int(value))
+            except (TypeError, ValueError):
+                return ASSUMED_LIST_SIZE
+        is_list = isinstance(get_nullable_type(field_def.type), GraphQLList)
+        return ASSUMED_LIST_SIZE if is_list and node.name.value not in PAGED_LISTS else 1
+
+
+def query_limits(
+    variables: Mapping[str, Any] | None,
+    *,
+    max_depth: int = MAX_QUERY_DEPTH,
+    max_complexity: int = MAX_QUERY_COMPLEXITY,
+) -> type[ValidationRule]:
+    """A validation rule refusing operations over the limits, given the request's variables."""
+
+    class QueryLimits(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            schema = self.context.schema
+            root = (
+                schema.mutation_type
+                if node.operation == OperationType.MUTATION
+                else schema.subscription_type
+                if node.operation == OperationType.SUBSCRIPTION
+                else schema.query_type
+            )
+            fragments = {
+                d.name.value: d
+                for d in self.context.document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            measure = _Measure(schema, fragments, variables or {})
+            depth, cost = measure.selections(node.selection_set, root, frozenset())
+            if depth > max_depth:
+                self.report_error(
+                    GraphQLError(
+                        f"Query depth {depth} exceeds the limit of {max_depth}.",
+                        node,
+                        extensions={"code": QUERY_TOO_DEEP},
+                    )
+                )
+            if cost > max_complexity:
+                self.report_error(
+                    GraphQLError(
+                        f"Query complexity {cost} exceeds the limit of {max_complexity}.",
+                        node,
+                        extensions={"code": QUERY_TOO_COMPLEX},
+                    )
+                )
+
+    return QueryLimits

@@ -1,0 +1,17 @@
+"""Batch loaders of market fields read from market data's Redis snapshots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.graphql.core.dataloaders import BatchLoader
+from exchange.marketdata.selectors import tickers_24h
+from exchange.markets.models import Market
+
+
+class TickerByMarketLoader(BatchLoader[Market, dict[str, Any] | None]):
+    """The 24-hour tickers of every announced market in one Redis round trip."""
+
+    def batch_load(self, keys: list[Market]) -> dict[Market, dict[str, Any] | None]:
+        tickers = tickers_24h(keys)
+        return {market: tickers[market.symbol] for market in keys}

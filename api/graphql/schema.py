@@ -1,0 +1,35 @@
+"""The GraphQL schema: each domain's queries and one class per mutation.
+
+``schema.graphql`` at the repository root is this schema printed; regenerate it
+with ``python manage.py graphql_schema --out schema.graphql`` after a change
+(tests/api/graphql/test_schema_file.py fails while they differ).
+"""
+
+from __future__ import annotations
+
+import graphene
+
+from api.graphql.accounts.mutations.api_key_create import CreateApiKey
+from api.graphql.accounts.mutations.api_key_revoke import RevokeApiKey
+from api.graphql.accounts.queries import AccountQueries
+from api.graphql.markets.queries import MarketQueries
+from api.graphql.orders.mutations.order_cancel import CancelOrder
+from api.graphql.orders.mutations.order_cancel_all import CancelAllOrders
+from api.graphql.orders.mutations.order_place import PlaceOrder
+from api.graphql.wallets.mutations.withdrawal_request import RequestWithdrawal
+
+
+class Query(MarketQueries, AccountQueries, graphene.ObjectType):
+    pass
+
+
+class Mutation(graphene.ObjectType):
+    place_order = PlaceOrder.Field()
+    cancel_order = CancelOrder.Field()
+    cancel_all_orders = CancelAllOrders.Field()
+    request_withdrawal = RequestWithdrawal.Field()
+    create_api_key = CreateApiKey.Field()
+    revoke_api_key = RevokeApiKey.Field()
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)

@@ -1,0 +1,357 @@
+"""Parity: an order placed and canceled through REST or GraphQL equals one through the actions.
+
+Same rows (order, trades), same ledger lines and balances, same engine output
+events and the same user events; the same bad input yields the same code.
+Every surface calls ``exchange.orders.actions``: these tests hold it to that.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from exchange.accounts.actions import do_issue_token
+from exchange.accounts.models import User
+from exchange.clearing.user_events import channel
+from exchange.core.errors import DomainError
+from exchange.markets.actions import do_create_market, do_set_market_status
+from exchange.markets.models import MarketStatus
+from exchange.orders.actions import do_cancel_order, place_order
+from exchange.orders.models import Order, Trade
+from exchange.wallets.models import Balance, JournalEntry, LedgerLine
+from matching_client import output_stream
+from matching_client.events import decode_output
+from matching_engine.protocol import FIELD
+from tests.api.graphql.conftest import Caller
+from tests.pipeline import drain, running_engine
+
+PLACE = """
+mutation ($symbol: String!, $side: OrderSide!, $type: OrderType!, $price: Decimal,
+          $quantity: Decimal, $quoteOrderQty: Decimal, $stopPrice: Decimal,
+          $timeInForce: TimeInForce, $clientOrderId: String) {
+  placeOrder(symbol: $symbol, side: $side, type: $type, price: $price, quantity: $quantity,
+             quoteOrderQty: $quoteOrderQty, stopPrice: $stopPrice, timeInForce: $timeInForce,
+             clientOrderId: $clientOrderId) {
+    order { id } errors { code }
+  }
+}
+"""
+CANCEL = """
+mutation ($symbol: String!, $clientOrderId: String) {
+  cancelOrder(symbol: $symbol, clientOrderId: $clientOrderId) { order { id } errors { code } }
+}
+"""
+BUY = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "price": "1000",
+    "quantity": "0.5",
+    "client_order_id": "parity-1",
+}
+CAMEL = {
+    "client_order_id": "clientOrderId",
+    "quote_order_qty": "quoteOrderQty",
+    "stop_price": "stopPrice",
+    "time_in_force": "timeInForce",
+}
+
+
+class Surface:
+    """Place and cancel as one user; return the error code, or None when accepted."""
+
+    def place(self, user: User, params: dict[str, Any]) -> str | None:
+        raise NotImplementedError
+
+    def cancel(self, user: User, symbol: str, client_order_id: str) -> str | None:
+        raise NotImplementedError
+
+
+class ActionSurface(Surface):
+    def place(self, user: User, params: dict[str, Any]) -> str | None:
+        try:
+            place_order(user=user, **params)
+        except DomainError as exc:
+            return exc.code.value
+        return None
+
+    def cancel(self, user: User, symbol: str, client_order_id: str) -> str | None:
+        try:
+            do_cancel_order(user=user, symbol=symbol, client_order_id=client_order_id)
+        except DomainError as exc:
+            return exc.code.value
+        return None
+
+
+class GraphQLSurface(Surface):
+    def __init__(self, as_user: Callable[[User], Caller]):
+        self.as_user = as_user
+
+    def place(self, user: User, params: dict[str, Any]) -> str | None:
+        variables = {CAMEL.get(k, k): v for k, v in params.items()}
+        payload = self.as_user(user)(PLACE, variables)["data"]["placeOrder"]
+        return payload["errors"][0]["code"] if payload["errors"] else None
+
+    def cancel(self, user: User, symbol: str, client_order_id: str) -> str | None:
+        variables = {"symbol": symbol, "clientOrderId": client_order_id}
+        payload = self.as_user(user)(CANCEL, variables)["data"]["cancelOrder"]
+        return payload["errors"][0]["code"] if payload["errors"] else None
+
+
+class RestSurface(Surface):
+    def client(self, user: User) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {do_issue_token(user=user)}")
+        return client
+
+    def place(self, user: User, params: dict[str, Any]) -> str | None:
+        response = self.client(user).post("/api/v1/orders", params, format="json")
+        return None if response.status_code == 201 else response.json()["code"]
+
+    def cancel(self, user: User, symbol: str, client_order_id: str) -> str | None:
+        response = self.client(user).post(
+            "/api/v1/orders/by-client-id/cancel",
+            {"symbol": symbol, "client_order_id": client_order_id},
+            format="json",
+        )
+        return None if response.status_code == 202 else response.json()["code"]
+
+
+@pytest.fixture
+def surfaces(as_user) -> dict[str, Surface]:
+    return {"action": ActionSurface(), "rest": RestSurface(), "graphql": GraphQLSurface(as_user)}
+
+
+# What differs between two runs by construction: ids, times, per-market sequences.
+VOLATILE = {
+    "id",
+    "entry_id",  # a ledger line's journal entry, and an engine output's stream id
+    "trade_id",
+    "first_update_id",
+    "last_update_id",
+    "updateTime",
+    "time",  # user events: the batch's engine time
+    "eventTime",
+    "orderTime",
+    "tradeId",
+    "created_at",
+    "updated_at",
+    "accepted_at",
+    "cancel_requested_at",
+    "done_at",
+    "resent_at",
+}
+
+
+def normalise(value: Any, users: dict[int, str], orders: dict[int, str]) -> Any:
+    """Replace user and order ids by role names; drop what differs between runs."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"type": type(value).__name__, **normalise(dataclasses.asdict(value), users, orders)}
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in VOLATILE:
+                continue
+            if key.endswith(("user_id", "user")) and isinstance(item, int):
+                out[key] = users.get(item, item)
+            elif key.endswith(("order_id", "orderId")) and isinstance(item, int):
+                out[key] = orders.get(item, item)
+            else:
+                out[key] = normalise(item, users, orders)
+        return out
+    if isinstance(value, list | tuple):
+        return [normalise(v, users, orders) for v in value]
+    return value
+
+
+def reference(text: str, orders: dict[int, str]) -> str:
+    """A journal entry's reference without ids: ``order:maker-order``, ``clearing:BTCUSDT``."""
+    kind, _, rest = text.partition(":")
+    if kind == "order":
+        return f"order:{orders.get(int(rest), rest)}"
+    if kind == "clearing":
+        return f"clearing:{rest.partition(':')[0]}"
+    return text
+
+
+def run_scenario(surface: Surface, make_user, assets, fund) -> dict[str, Any]:
+    """A resting ask from the maker (action layer), then the taker's buy through ``surface``
+    fills part of it, rests the rest, and is canceled through ``surface``."""
+    maker, taker = make_user(), make_user()
+    fund(maker, assets["BTC"], "1")
+    fund(taker, assets["USDT"], "10000")
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    pubsub = client.pubsub()
+    pubsub.subscribe(channel(maker.pk), channel(taker.pk))
+    pubsub.get_message(timeout=1)
+    pubsub.get_message(timeout=1)  # the two subscribe confirmations
+    newest = client.xrevrange(output_stream("BTCUSDT"), count=1)
+    since = newest[0][0].decode() if newest else "0-0"
+    lines_before = LedgerLine.objects.count()
+
+    maker_order = place_order(
+        user=maker,
+        symbol="BTCUSDT",
+        side="SELL",
+        type="LIMIT",
+        price="1000",
+        quantity="0.3",
+        client_order_id="maker-1",
+    )
+    assert surface.place(taker, BUY) is None
+    drain("BTCUSDT")
+    assert surface.cancel(taker, "BTCUSDT", "parity-1") is None
+    drain("BTCUSDT")
+
+    taker_order = Order.objects.get(user=taker)
+    users = {maker.pk: "maker", taker.pk: "taker"}
+    orders = {maker_order.pk: "maker-order", taker_order.pk: "taker-order"}
+    events = []
+    while (message := pubsub.get_message(timeout=1)) is not None:
+        if message["type"] == "message":
+            events.append((message["channel"].decode(), json.loads(message["data"])))
+    pubsub.close()
+    outputs = [
+        decode_output(
+            "BTCUSDT",
+            entry_id.decode(),
+            fields[FIELD.encode() if isinstance(FIELD, str) else FIELD],
+        )
+        for entry_id, fields in client.xrange(output_stream("BTCUSDT"), min=f"({since}")
+    ]
+    trades = Trade.objects.filter(taker_order=taker_order).values()
+    lines = (
+        LedgerLine.objects.filter(pk__gt=0)
+        .order_by("pk")
+        .values(
+            "entry_id",
+            "entry__reason",
+            "entry__reference",
+            "account__user_id",
+            "asset__code",
+            "bucket",
+            "amount",
+        )
+    )[lines_before:]
+    return normalise(
+        {
+            "orders": [
+                {k: v for k, v in row.items() if k not in ("user_id", "market_id")}
+                for row in Order.objects.filter(pk__in=[maker_order.pk, taker_order.pk])
+                .order_by("pk")
+                .values()
+            ],
+            "trades": list(trades),
+            # per entry, lines in account-role order (account ids differ between runs)
+            "ledger": sorted(
+                (
+                    {**line, "entry__reference": reference(line["entry__reference"], orders)}
+                    for line in lines
+                ),
+                key=lambda line: (
+                    line["entry_id"],
+                    users.get(line["account__user_id"], "fees"),
+                    line["asset__code"],
+                    line["bucket"],
+                ),
+            ),
+            "balances": list(
+                Balance.objects.filter(account__user__in=[maker, taker])
+                .order_by("account__user_id", "asset__code")
+                .values("account__user_id", "asset__code", "available", "locked")
+            ),
+            "engine": outputs,
+            "user_events": [
+                (name.replace(str(maker.pk), "maker").replace(str(taker.pk), "taker"), body)
+                for name, body in events
+            ],
+        },
+        users,
+        orders,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_order_through_each_surface_writes_the_same(
+    redis_client, make_user, assets, fund, btcusdt, surfaces
+):
+    # given the same scenario through each surface, one after the other on one book
+    with running_engine(["BTCUSDT"]):
+        results = {name: run_scenario(s, make_user, assets, fund) for name, s in surfaces.items()}
+    # then every surface wrote exactly what the action layer wrote
+    reference = results.pop("action")
+    assert reference["orders"][1]["status"] == "CANCELED"
+    assert len(reference["trades"]) == 1
+    assert reference["user_events"], "clearing published user events"
+    for name, result in results.items():
+        assert result == reference, name
+
+
+def written() -> tuple[int, int, int, list[tuple[int, Any, Any]]]:
+    return (
+        Order.objects.count(),
+        JournalEntry.objects.count(),
+        LedgerLine.objects.count(),
+        sorted(Balance.objects.values_list("pk", "available", "locked")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"quantity": "50"}, "INSUFFICIENT_BALANCE"),
+        ({"price": "1000.001"}, "PRICE_TICK"),
+        ({"price": "-5"}, "INVALID_PRICE"),
+        ({"quantity": "0.000015"}, "QUANTITY_STEP"),
+        ({"quantity": "0.00001"}, "NOTIONAL_TOO_SMALL"),
+        ({"quantity": "10000"}, "QUANTITY_TOO_LARGE"),
+        ({"symbol": "DOGEUSDT"}, "UNKNOWN_SYMBOL"),
+        ({"price": None}, "MISSING_PARAMETER"),
+        ({"stop_price": "900"}, "UNEXPECTED_PARAMETER"),
+        ({"client_order_id": "has spaces"}, "INVALID_CLIENT_ORDER_ID"),
+        (
+            {"type": "MARKET", "price": None, "quantity": None, "quote_order_qty": "0.00000001"},
+            "INVALID_QUOTE_QTY",
+        ),
+        ({"symbol": "HALTED"}, "MARKET_NOT_TRADING"),
+    ],
+)
+def test_same_bad_input_same_code_on_every_surface(
+    surfaces, make_user, assets, fund, btcusdt, overrides, code
+):
+    # given a funded trader, and a halted market
+    trader = make_user()
+    fund(trader, assets["USDT"], "10000")
+    halted = do_create_market(
+        base=assets["ETH"],
+        quote=assets["USDT"],
+        tick_size=Decimal("0.01"),
+        step_size=Decimal("0.001"),
+        min_qty=Decimal("0.001"),
+        max_qty=Decimal("1000"),
+    )
+    do_set_market_status(symbol=halted.symbol, status=MarketStatus.HALT)
+    params = {**BUY, **overrides}
+    if params["symbol"] == "HALTED":
+        params["symbol"] = halted.symbol
+    params = {k: v for k, v in params.items() if v is not None}
+    before = written()
+    # when the same request goes through each surface
+    codes = {name: surface.place(trader, params) for name, surface in surfaces.items()}
+    # then each refuses it with the same code, and nothing is written
+    assert codes == dict.fromkeys(surfaces, code)
+    assert written() == before
+
+
+def test_same_unknown_order_same_cancel_code_on_every_surface(surfaces, make_user, btcusdt):
+    trader = make_user()
+    codes = {name: s.cancel(trader, "BTCUSDT", "never-placed") for name, s in surfaces.items()}
+    assert codes == dict.fromkeys(surfaces, "ORDER_NOT_FOUND")

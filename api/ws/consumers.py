@@ -5,7 +5,7 @@ The consumer parses, checks and answers the client's requests; the frames
 themselves come from the process's hub (``hub.py``) and leave through the
 connection's outlet (``outlet.py``), which drops a client whose backlog
 passes its bound. The consumer uses no channel layer: market data arrives
-on the hub's pub/sub channels (``docs/adr/0004-websocket-fan-out.md``).
+on the hub's pub/sub channels (``docs/adr/0007-websocket-fan-out.md``).
 """
 
 from __future__ import annotations

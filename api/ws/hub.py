@@ -6,7 +6,7 @@ listener arrives, and unsubscribes when the last leaves. The hub reads a
 burst (everything already received: one market-data batch publishes all its
 stream texts in one script), frames each text once, and hands each listener
 the list of its frames in one call, so a connection costs one write per burst
-rather than one per message (``docs/adr/0004-websocket-fan-out.md``).
+rather than one per message (``docs/adr/0007-websocket-fan-out.md``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 After each batch the market-data process publishes, per market stream, ONE
 JSON text on the Redis pub/sub channel ``stream_channel(<stream>)``; every
 web process subscribes once per stream it has clients for and fans the text
-out in-process (see docs/adr/0004-websocket-fan-out.md). Streams and their
+out in-process (see docs/adr/0007-websocket-fan-out.md). Streams and their
 cadence:
 
 * ``<symbol>@depth`` (also served as ``@depth@100ms``): one ``depthUpdate``

@@ -1,4 +1,8 @@
-"""ASGI entry point served by daphne: HTTP now, WebSocket routes as they land."""
+"""ASGI entry point served by daphne: HTTP and the WebSocket streams.
+
+The WebSocket routes live in the ``api.ws`` adapter, loaded by dotted path
+after Django is set up (exchange never imports api).
+"""
 
 import os
 
@@ -7,4 +11,13 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
 
-application = ProtocolTypeRouter({"http": get_asgi_application()})
+http_application = get_asgi_application()
+
+from django.utils.module_loading import import_string  # noqa: E402 - after setup
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_application,
+        "websocket": import_string("api.ws.routing.websocket_application"),
+    }
+)

@@ -232,6 +232,10 @@ BINANCE_WEIGHT_LIMIT_1M = env.int("BINANCE_WEIGHT_LIMIT_1M", default=6000)
 BINANCE_BAN_AFTER_REJECTIONS = env.int("BINANCE_BAN_AFTER_REJECTIONS", default=20)
 BINANCE_BAN_SECONDS = env.int("BINANCE_BAN_SECONDS", default=120)
 BINANCE_ORDER_WAIT_SECONDS = env.float("BINANCE_ORDER_WAIT_SECONDS", default=3.0)
+# WebSocket streams (api/ws): per-client backlog bound, streams per connection, listenKey checks.
+WS_SEND_BUFFER_BYTES = env.int("WS_SEND_BUFFER_BYTES", default=4 * 1024 * 1024)
+WS_MAX_STREAMS = env.int("WS_MAX_STREAMS", default=1024)
+WS_LISTEN_KEY_CHECK_S = env.float("WS_LISTEN_KEY_CHECK_S", default=60.0)
 
 LOGGING = {
     "version": 1,

@@ -106,6 +106,7 @@ class BatchResult:
     trades: int = 0
     orders: dict[int, Order] = field(default_factory=dict)
     balances: set[tuple[int, int]] = field(default_factory=set)  # (user_id, asset_id)
+    trade_rows: list[tuple[object, ...]] = field(default_factory=list)  # in TRADE_COLUMNS order
 
 
 def _lock_orders(ids: Iterable[int], market: Market) -> dict[int, Order]:
@@ -380,6 +381,7 @@ def apply_entries(market: Market, entries: Sequence[OutputEntry]) -> BatchResult
         _move_checkpoint(checkpoint, fresh[-1].entry_id)
     result.applied = len(fresh)
     result.trades = len(batch.trades)
+    result.trade_rows = batch.trades
     result.orders = batch.changed
     result.balances = {
         (o.user_id, asset_id)

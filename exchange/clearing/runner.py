@@ -28,7 +28,7 @@ from django.db.utils import DataError, IntegrityError
 
 from exchange.clearing.apply import ClearingError, advance_checkpoint, apply_entries
 from exchange.clearing.models import Checkpoint, DeadLetter
-from exchange.clearing.user_events import publish
+from exchange.clearing.user_events import executions, publish
 from exchange.core.errors import DomainError
 from exchange.core.redis import get_redis
 from exchange.core.workers import run_until_stopped
@@ -154,7 +154,12 @@ class MarketClearer:
             return
         self.cleared_entries += result.applied
         self.cleared_trades += result.trades
-        publish(symbol=self.symbol, orders=result.orders.values(), balances=result.balances)
+        publish(
+            symbol=self.symbol,
+            orders=result.orders.values(),
+            balances=result.balances,
+            executions=executions(self.market, entries[result.skipped :], result),
+        )
 
     def park(self, entry_id: str, blob: bytes | None, error: str) -> None:
         if blob is None:

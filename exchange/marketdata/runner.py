@@ -5,7 +5,10 @@ is a pure function of the stream), storing klines only past its checkpoint,
 so a restart neither loses nor double-counts anything. It then follows the
 stream through the consumer group ``marketdata``: each batch updates the
 state, upserts the touched klines with the checkpoint in one transaction, and
-replaces the Redis snapshots that REST reads.
+replaces the Redis snapshots that REST reads while publishing the batch's
+WebSocket stream events (``streams.py``) in the same Lua script. Events of entries
+past the ``published`` mark are sent during the replay too, so a restart
+leaves no gap in the depth diffs and sends nothing twice.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from exchange.core.workers import run_until_stopped
 from exchange.marketdata.models import MarketDataCheckpoint
 from exchange.marketdata.state import MarketState
 from exchange.marketdata.stats import Bar
-from exchange.marketdata.store import publish_snapshots, store_klines
+from exchange.marketdata.store import SnapshotWriter, published_up_to, store_klines
+from exchange.marketdata.streams import StreamPublisher
 from exchange.markets.models import Market
 from matching_client import EventConsumer, OutputEntry, decode_output, output_stream, parse_entry_id
 
@@ -48,22 +52,47 @@ class MarketDataFeed:
         self.block_ms = block_ms
         self.stop = stop or threading.Event()
         self.stored_up_to = (0, 0)
+        self.published_up_to = (0, 0)
+        self.writer = SnapshotWriter(market)
+        self.publisher = StreamPublisher(market, self.writer)
         self.ready = False
 
     def _apply(self, entries: list[OutputEntry]) -> None:
+        """Apply entries to the state; publish their stream events, then store their klines.
+
+        Publishing first keeps the database commit out of the stream latency; a
+        crash in between is safe: the klines are stored past their own checkpoint
+        on restart, and the events are not sent again.
+        """
         bars: dict[tuple[str, int], Bar] = {}
         for entry in entries:
-            _, touched = self.state.apply(entry)
-            if parse_entry_id(entry.entry_id) > self.stored_up_to:
+            trades, touched = self.state.apply(entry)
+            for tick in trades:
+                self.writer.add_trade(tick)
+            position = parse_entry_id(entry.entry_id)
+            if position > self.stored_up_to:
                 bars.update(touched)
+            self.publisher.observe(
+                entry, trades, list(touched.values()), publish=position > self.published_up_to
+            )
+        messages = self.publisher.take(self.state)
+        if messages or (self.ready and entries):
+            self._publish(messages)
         if entries and parse_entry_id(entries[-1].entry_id) > self.stored_up_to:
             store_klines(self.market, bars.values(), entries[-1].entry_id)
             self.stored_up_to = parse_entry_id(entries[-1].entry_id)
+
+    def _publish(self, messages: list[tuple[str, str]]) -> None:
+        self.writer.publish(self.state, messages)
+        self.published_up_to = parse_entry_id(self.state.last_entry_id)
 
     def catch_up(self) -> None:
         """Replay the stream from its start, then join the group at the replayed end."""
         checkpoint = MarketDataCheckpoint.objects.filter(symbol=self.symbol).first()
         self.stored_up_to = parse_entry_id(checkpoint.last_entry_id if checkpoint else "0-0")
+        published = published_up_to(self.symbol)
+        # Never published (a new deployment): the history's events have no listener.
+        self.published_up_to = parse_entry_id(published) if published else (2**63, 0)
         stream, start = output_stream(self.symbol), "-"
         while True:
             chunk: Any = self.redis.xrange(stream, start, "+", count=self.batch_size)
@@ -77,7 +106,7 @@ class MarketDataFeed:
         last = self.state.last_entry_id
         if not self.consumer.ensure_group(self.symbol, start_id=last):
             self.redis.xgroup_setid(stream, GROUP, last)
-        publish_snapshots(self.market, self.state)
+        self._publish([])
         self.ready = True
         logger.info("market data %s: replayed up to %s", self.symbol, last)
 
@@ -89,7 +118,6 @@ class MarketDataFeed:
         if not entries:
             return 0
         self._apply(entries)
-        publish_snapshots(self.market, self.state)
         self.consumer.ack(self.symbol, [e.entry_id for e in entries])
         return len(entries)
 
@@ -101,6 +129,8 @@ class MarketDataFeed:
     def reset(self) -> None:
         """Forget the state; the next step rebuilds it from the stream."""
         self.state = MarketState(self.symbol)
+        self.writer = SnapshotWriter(self.market)
+        self.publisher = StreamPublisher(self.market, self.writer)
         self.ready = False
 
 

@@ -55,6 +55,21 @@ def tickers_24h(markets: Iterable[Market]) -> dict[str, dict[str, Any] | None]:
     }
 
 
+def book_ticker(market: Market) -> dict[str, Any]:
+    """Best bid and ask with their quantities (Binance's bookTicker), from the depth snapshot."""
+    book = order_book(market, limit=1)
+    bid = book["bids"][0] if book["bids"] else ["0", "0"]
+    ask = book["asks"][0] if book["asks"] else ["0", "0"]
+    return {
+        "symbol": market.symbol,
+        "bidPrice": bid[0],
+        "bidQty": bid[1],
+        "askPrice": ask[0],
+        "askQty": ask[1],
+        "lastUpdateId": book["lastUpdateId"],
+    }
+
+
 def kline_list(
     market: Market,
     *,

@@ -37,8 +37,13 @@ class Bar:
     trades: int = 0
     taker_buy_volume: int = 0
     taker_buy_quote: int = 0
+    first_trade_id: int = -1
+    last_trade_id: int = -1
 
     def add(self, t: TradeTick) -> None:
+        if self.first_trade_id < 0:
+            self.first_trade_id = t.trade_id
+        self.last_trade_id = t.trade_id
         self.high = max(self.high, t.price)
         self.low = min(self.low, t.price)
         self.close = t.price

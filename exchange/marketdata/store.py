@@ -5,20 +5,23 @@ Redis keys per market (all with the ``{SYMBOL}`` hash tag):
 * ``md:{SYMBOL}:depth``: ``{"lastUpdateId", "bids": [["price", "qty"], ...], "asks": ...}``,
   the best ``DEPTH_LEVELS`` levels per side;
 * ``md:{SYMBOL}:trades``: the most recent trades, oldest first, Binance's trade fields;
-* ``md:{SYMBOL}:ticker``: the rolling 24-hour ticker, Binance's 24hr fields.
+* ``md:{SYMBOL}:ticker``: the rolling 24-hour ticker, Binance's 24hr fields;
+* ``md:{SYMBOL}:published``: the last output entry whose stream events were published.
 """
 
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
 from exchange.core.redis import get_redis
 from exchange.marketdata.models import Kline, MarketDataCheckpoint
-from exchange.marketdata.state import MarketState
+from exchange.marketdata.state import RECENT_TRADES, MarketState
 from exchange.marketdata.stats import Bar, TradeTick
 from exchange.markets.filters import lots_to_qty, ticks_to_price
 from exchange.markets.models import Market
@@ -51,16 +54,16 @@ def ticker_key(symbol: str) -> str:
     return f"md:{{{symbol}}}:ticker"
 
 
-def _s(value: Decimal | None) -> str:
+def decimal_text(value: Decimal | None) -> str:
     return "0" if value is None else f"{value.normalize():f}"
 
 
 def trade_json(market: Market, t: TradeTick) -> dict[str, object]:
     return {
         "id": t.trade_id,
-        "price": _s(ticks_to_price(market, t.price)),
-        "qty": _s(lots_to_qty(market, t.qty)),
-        "quoteQty": _s(units_to_quote(market, t.quote)),
+        "price": decimal_text(ticks_to_price(market, t.price)),
+        "qty": decimal_text(lots_to_qty(market, t.qty)),
+        "quoteQty": decimal_text(units_to_quote(market, t.quote)),
         "time": t.time,
         "isBuyerMaker": not t.taker_buy,
         "isBestMatch": True,
@@ -85,25 +88,25 @@ def ticker_json(market: Market, state: MarketState) -> dict[str, object]:
     volume, quote = lots_to_qty(market, tk.volume), units_to_quote(market, tk.quote_volume)
     return {
         "symbol": state.symbol,
-        "priceChange": _s(change),
-        "priceChangePercent": _s(pct),
-        "weightedAvgPrice": _s(
+        "priceChange": decimal_text(change),
+        "priceChangePercent": decimal_text(pct),
+        "weightedAvgPrice": decimal_text(
             (quote / volume).quantize(market.tick_size) if volume else Decimal(0)
         ),
-        "prevClosePrice": _s(
+        "prevClosePrice": decimal_text(
             ticks_to_price(market, tk.prev_close) if tk.prev_close is not None else None
         ),
-        "lastPrice": _s(ticks_to_price(market, last) if last is not None else None),
-        "lastQty": _s(lots_to_qty(market, tk.last.qty) if tk.last else None),
-        "bidPrice": _s(ticks_to_price(market, bid[0]) if bid else None),
-        "bidQty": _s(lots_to_qty(market, bid[1]) if bid else None),
-        "askPrice": _s(ticks_to_price(market, ask[0]) if ask else None),
-        "askQty": _s(lots_to_qty(market, ask[1]) if ask else None),
-        "openPrice": _s(ticks_to_price(market, open_) if open_ is not None else None),
-        "highPrice": _s(ticks_to_price(market, tk.high) if tk.high is not None else None),
-        "lowPrice": _s(ticks_to_price(market, tk.low) if tk.low is not None else None),
-        "volume": _s(volume),
-        "quoteVolume": _s(quote),
+        "lastPrice": decimal_text(ticks_to_price(market, last) if last is not None else None),
+        "lastQty": decimal_text(lots_to_qty(market, tk.last.qty) if tk.last else None),
+        "bidPrice": decimal_text(ticks_to_price(market, bid[0]) if bid else None),
+        "bidQty": decimal_text(lots_to_qty(market, bid[1]) if bid else None),
+        "askPrice": decimal_text(ticks_to_price(market, ask[0]) if ask else None),
+        "askQty": decimal_text(lots_to_qty(market, ask[1]) if ask else None),
+        "openPrice": decimal_text(ticks_to_price(market, open_) if open_ is not None else None),
+        "highPrice": decimal_text(ticks_to_price(market, tk.high) if tk.high is not None else None),
+        "lowPrice": decimal_text(ticks_to_price(market, tk.low) if tk.low is not None else None),
+        "volume": decimal_text(volume),
+        "quoteVolume": decimal_text(quote),
         "openTime": tk.now - tk.window_ms + 1 if tk.now else 0,
         "closeTime": tk.now,
         "firstId": tk.first_id,
@@ -112,28 +115,117 @@ def ticker_json(market: Market, state: MarketState) -> dict[str, object]:
     }
 
 
-def depth_json(market: Market, state: MarketState, limit: int = DEPTH_LEVELS) -> dict[str, object]:
-    bids, asks = state.book.top(limit)
-    return {
-        "lastUpdateId": state.book.last_update_id,
-        "bids": [[_s(ticks_to_price(market, p)), _s(lots_to_qty(market, q))] for p, q in bids],
-        "asks": [[_s(ticks_to_price(market, p)), _s(lots_to_qty(market, q))] for p, q in asks],
-    }
+class SnapshotWriter:
+    """Renders and publishes one market's snapshots, caching the texts that repeat.
+
+    Formatting 2,000 depth levels and 1,000 trades as decimals on every batch
+    would cost more than the batch itself: level prices and quantities are
+    formatted once per distinct value, each trade once when it arrives.
+    """
+
+    CACHE_LIMIT = 200_000
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+        self.prices: dict[int, str] = {}
+        self.qtys: dict[int, str] = {}
+        self.trades: deque[list[Any]] = deque(maxlen=RECENT_TRADES)  # [tick, its text or None]
+
+    def price(self, ticks: int) -> str:
+        text = self.prices.get(ticks)
+        if text is None:
+            if len(self.prices) > self.CACHE_LIMIT:
+                self.prices.clear()
+            text = self.prices[ticks] = decimal_text(ticks_to_price(self.market, ticks))
+        return text
+
+    def qty(self, lots: int) -> str:
+        text = self.qtys.get(lots)
+        if text is None:
+            if len(self.qtys) > self.CACHE_LIMIT:
+                self.qtys.clear()
+            text = self.qtys[lots] = decimal_text(lots_to_qty(self.market, lots))
+        return text
+
+    def add_trade(self, tick: TradeTick) -> None:
+        self.trades.append([tick, None])  # rendered when published: a replay renders only the tail
+
+    def _trades_text(self) -> str:
+        for item in self.trades:
+            if item[1] is None:
+                item[1] = json.dumps(trade_json(self.market, item[0]))
+        return "[" + ",".join(item[1] for item in self.trades) + "]"
+
+    def depth(self, state: MarketState, limit: int = DEPTH_LEVELS) -> dict[str, object]:
+        bids, asks = state.book.top(limit)
+        price, qty = self.price, self.qty
+        return {
+            "lastUpdateId": state.book.last_update_id,
+            "bids": [[price(p), qty(q)] for p, q in bids],
+            "asks": [[price(p), qty(q)] for p, q in asks],
+        }
+
+    def publish(self, state: MarketState, messages: Iterable[tuple[str, str]] = ()) -> None:
+        """Replace the market's Redis snapshots and publish the stream texts, atomically.
+
+        One script (atomic, and valid on a Redis Cluster, where a pipelined
+        PUBLISH is refused: the keys share the ``{SYMBOL}`` slot): a client
+        that reads the depth snapshot after a diff arrived sees a snapshot at
+        least as new as that diff, and the ``published`` mark moves with the
+        messages, so a restarted process resends exactly what its predecessor
+        had not sent.
+        """
+        symbol = self.market.symbol
+        args = [
+            json.dumps(self.depth(state)),
+            self._trades_text(),
+            json.dumps(ticker_json(self.market, state)),
+            state.last_entry_id,
+        ]
+        for channel, text in messages:
+            args += [channel, text]
+        get_redis().register_script(_PUBLISH_LUA)(
+            keys=[depth_key(symbol), trades_key(symbol), ticker_key(symbol), published_key(symbol)],
+            args=args,
+        )
 
 
-def publish_snapshots(market: Market, state: MarketState) -> None:
-    """Replace the market's Redis snapshots (one pipeline, one round trip)."""
-    symbol = market.symbol
-    pipe = get_redis().pipeline(transaction=True)
-    pipe.set(depth_key(symbol), json.dumps(depth_json(market, state)))
-    pipe.set(trades_key(symbol), json.dumps([trade_json(market, t) for t in state.recent]))
-    pipe.set(ticker_key(symbol), json.dumps(ticker_json(market, state)))
-    pipe.execute()
+_PUBLISH_LUA = """
+for i = 1, 4 do redis.call('SET', KEYS[i], ARGV[i]) end
+for i = 5, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+return 0
+"""
+
+
+def published_key(symbol: str) -> str:
+    return f"md:{{{symbol}}}:published"
+
+
+def published_up_to(symbol: str) -> str | None:
+    """The last output entry whose stream events went out, or None if nothing was ever sent."""
+    raw: Any = get_redis().get(published_key(symbol))
+    return raw.decode() if raw else None
 
 
 def store_klines(market: Market, bars: Iterable[Bar], last_entry_id: str) -> None:
     """Upsert the touched bars and move the checkpoint, in one transaction."""
-    rows = [
+    rows = kline_rows(market, bars)
+    with transaction.atomic():
+        if rows:
+            Kline.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["market", "interval", "open_time"],
+                update_fields=KLINE_VALUE_FIELDS,
+            )
+        MarketDataCheckpoint.objects.update_or_create(
+            symbol=market.symbol, defaults={"last_entry_id": last_entry_id}
+        )
+
+
+def kline_rows(market: Market, bars: Iterable[Bar]) -> list[Kline]:
+    """Unsaved Kline rows of ``bars`` in the market's decimal units."""
+    return [
         Kline(
             market=market,
             interval=b.interval,
@@ -151,14 +243,3 @@ def store_klines(market: Market, bars: Iterable[Bar], last_entry_id: str) -> Non
         )
         for b in bars
     ]
-    with transaction.atomic():
-        if rows:
-            Kline.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["market", "interval", "open_time"],
-                update_fields=KLINE_VALUE_FIELDS,
-            )
-        MarketDataCheckpoint.objects.update_or_create(
-            symbol=market.symbol, defaults={"last_entry_id": last_entry_id}
-        )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from exchange.accounts.models import User
 from exchange.core.money import MONEY_LIMIT, decimal_places, parse_decimal
 from exchange.wallets.errors import WalletError, WalletErrorCode
+from exchange.wallets.events import publish_on_commit
 from exchange.wallets.ledger import Line, post_entry, system_account, user_account
 from exchange.wallets.models import (
     AccountKind,
@@ -79,6 +80,7 @@ def do_credit_deposit(
             deposit = Deposit.objects.create(
                 user=user, asset=asset, amount=value, network=network, txid=txid, entry=entry
             )
+            publish_on_commit(user_id=user.pk, asset=asset, delta=value)
             return deposit, True
     except IntegrityError:
         existing = Deposit.objects.filter(network=network, txid=txid).first()
@@ -117,6 +119,7 @@ def do_request_withdrawal(
                 Line(account, asset, Bucket.LOCKED, value),
             ],
         )
+        publish_on_commit(user_id=user.pk, asset=asset)
     return withdrawal
 
 
@@ -146,6 +149,7 @@ def do_approve_withdrawal(*, withdrawal_id: int, approved_by: User, note: str = 
                 Line(system_account(AccountKind.WITHDRAWALS), w.asset, Bucket.AVAILABLE, w.amount),
             ],
         )
+        publish_on_commit(user_id=w.user_id, asset=w.asset, delta=-w.amount)
     return w
 
 
@@ -159,6 +163,7 @@ def _release(w: Withdrawal, reason: JournalReason) -> None:
             Line(account, w.asset, Bucket.AVAILABLE, w.amount),
         ],
     )
+    publish_on_commit(user_id=w.user_id, asset=w.asset)
 
 
 def do_reject_withdrawal(*, withdrawal_id: int, rejected_by: User, note: str = "") -> Withdrawal:
@@ -224,6 +229,7 @@ def do_adjust_balance(
                 adjusted_by=adjusted_by,
                 entry=entry,
             )
+            publish_on_commit(user_id=user.pk, asset=asset, delta=value)
             return adjustment, True
     except IntegrityError:
         existing = Adjustment.objects.filter(idempotency_key=idempotency_key).first()

@@ -40,6 +40,9 @@ NOT_SET_IN_DEPLOYMENTS = {
     "CELERY_TASK_ALWAYS_EAGER": "tests only",
     "CELERY_BROKER_URL": "defaults to REDIS_URL; required with REDIS_CLUSTER (checked below)",
     "CHANNELS_REDIS_URL": "defaults to REDIS_URL; required with REDIS_CLUSTER (checked below)",
+    "WS_SEND_BUFFER_BYTES": "WebSocket tuning; the default (4 MiB per client) fits",
+    "WS_MAX_STREAMS": "WebSocket tuning; the default is Binance's 1024",
+    "WS_LISTEN_KEY_CHECK_S": "WebSocket tuning; tests shorten it",
 }
 ENV_READ = re.compile(
     r"""(?:env\.(?:str|bool|int|list|db|float|json)|environ\.get|env\.get|getenv)\(\s*"([A-Z][A-Z0-9_]+)"|environ\[\s*"([A-Z][A-Z0-9_]+)"\]"""

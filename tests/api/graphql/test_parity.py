@@ -138,6 +138,10 @@ VOLATILE = {
     "first_update_id",
     "last_update_id",
     "updateTime",
+    "time",  # user events: the batch's engine time
+    "eventTime",
+    "orderTime",
+    "tradeId",
     "created_at",
     "updated_at",
     "accepted_at",

@@ -13,7 +13,14 @@ from exchange.core.errors import DomainError
 from exchange.core.redis import get_redis
 from exchange.marketdata.models import Kline
 from exchange.marketdata.runner import MarketDataFeed
-from exchange.marketdata.selectors import kline_list, order_book, recent_trades, ticker_24h
+from exchange.marketdata.selectors import (
+    book_ticker,
+    kline_list,
+    order_book,
+    recent_trades,
+    ticker_24h,
+    tickers_24h,
+)
 from exchange.orders.actions import place_order
 from exchange.orders.models import OPEN_STATUSES, Order, Trade
 from matching_client import output_stream
@@ -126,3 +133,34 @@ def test_unknown_interval_is_a_typed_error(traded):
     with pytest.raises(DomainError) as excinfo:
         kline_list(traded, interval="7m")
     assert excinfo.value.code == "INVALID_INTERVAL"
+
+
+def test_all_tickers_and_the_book_ticker_read_the_snapshots(traded, btcusdt):
+    feed_until_caught_up(traded)
+    # when
+    tickers = tickers_24h([traded])
+    best = book_ticker(traded)
+    # then
+    assert tickers == {"BTCUSDT": ticker_24h(traded)}
+    book = order_book(traded, limit=1)
+    assert best == {
+        "symbol": "BTCUSDT",
+        "bidPrice": book["bids"][0][0],
+        "bidQty": book["bids"][0][1],
+        "askPrice": book["asks"][0][0],
+        "askQty": book["asks"][0][1],
+        "lastUpdateId": book["lastUpdateId"],
+    }
+    assert D(best["bidPrice"]) < D(best["askPrice"])
+
+
+def test_klines_by_start_end_and_limit(traded):
+    feed_until_caught_up(traded)
+    everything = list(kline_list(traded, interval="1m", limit=1000))
+    assert everything
+    first, last = everything[0].open_time, everything[-1].open_time
+    # when / then: start alone counts forward, end alone backward, both bound the range
+    assert list(kline_list(traded, interval="1m", start=first, limit=1)) == everything[:1]
+    assert list(kline_list(traded, interval="1m", end=last, limit=1)) == everything[-1:]
+    assert list(kline_list(traded, interval="1m", start=first, end=first)) == everything[:1]
+    assert list(kline_list(traded, interval="1m", start=last + 1)) == []

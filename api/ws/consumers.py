@@ -1,0 +1,248 @@
+"""Binance-compatible market and user-data streams (``/ws``, ``/ws/<n>``, ``/ws/<stream>``,
+``/ws/<listenKey>``, ``/stream?streams=a/b``).
+
+The consumer parses, checks and answers the client's requests; the frames
+themselves come from the process's hub (``hub.py``) and leave through the
+connection's outlet (``outlet.py``), which drops a client whose backlog
+passes its bound. The consumer uses no channel layer: market data arrives
+on the hub's pub/sub channels (``docs/adr/0007-websocket-fan-out.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from api.ws.frames import Frame
+from api.ws.hub import Blobs, get_hub
+from api.ws.outlet import Outlet
+from api.ws.stream_names import channel_for
+from api.ws.user_data import binance_events
+from exchange.accounts.listen_keys import user_for_listen_key
+from exchange.core.user_channel import user_events_channel
+
+# Binance's error codes on the stream endpoints.
+UNKNOWN_PROPERTY, INVALID_VALUE, INVALID_REQUEST, INVALID_JSON = 0, 1, 2, 3
+
+
+def max_streams() -> int:
+    return int(settings.WS_MAX_STREAMS)
+
+
+class RequestError(Exception):
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+
+
+class UserStream:
+    """One user's private events on one connection, shaped by ``wrap``."""
+
+    combined = False
+
+    def __init__(self, outlet: Outlet, wrap: Callable[[dict[str, Any]], str]) -> None:
+        self.outlet = outlet
+        self.wrap = wrap
+
+    def deliver(self, frames: list[Frame], blobs: Blobs) -> None:
+        for frame in frames:
+            for event in binance_events(frame.text):
+                self.outlet.push(Frame(self.wrap(event)))
+
+
+class HubConsumer(AsyncWebsocketConsumer):
+    """A connection that takes frames from the hub: registration and cleanup."""
+
+    channel_layer_alias = "__no_channel_layer__"  # nothing here uses the channel layer
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        self.outlet = Outlet(self.base_send, on_overflow=self._on_overflow)
+        self.registered: list[tuple[str, str, Any]] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        await super().websocket_connect(message)
+
+    def _on_overflow(self) -> None:
+        asyncio.get_running_loop().create_task(self._unregister_all())
+
+    async def register(self, channel: str, label: str, listener: Any) -> None:
+        self.registered.append((channel, label, listener))
+        await get_hub().add(channel, label, listener)
+
+    async def unregister(self, channel: str, label: str, listener: Any) -> None:
+        self.registered.remove((channel, label, listener))
+        await get_hub().remove(channel, label, listener)
+
+    async def _unregister_all(self) -> None:
+        registered, self.registered = self.registered, []
+        for channel, label, listener in registered:
+            await get_hub().remove(channel, label, listener)
+
+    async def disconnect(self, code: int) -> None:
+        self.outlet.close()
+        for task in self.tasks:
+            task.cancel()
+        await self._unregister_all()
+
+    async def send_json(self, value: object) -> None:
+        if not self.outlet.closed:
+            await self.send(text_data=json.dumps(value, separators=(",", ":")))
+
+    async def watch_listen_key(self, listen_key: str, stop: Callable[[], Any]) -> None:
+        """End the user stream (with Binance's ``listenKeyExpired``) once the key is gone."""
+        interval = float(settings.WS_LISTEN_KEY_CHECK_S)
+        while True:
+            await asyncio.sleep(interval)
+            if await database_sync_to_async(user_for_listen_key)(listen_key) is None:
+                await stop()
+                return
+
+
+class StreamConsumer(HubConsumer):
+    """Market streams (raw on ``/ws``, wrapped on ``/stream``) and listenKey user data."""
+
+    async def connect(self) -> None:
+        route = self.scope["url_route"]["kwargs"]
+        self.combined = bool(route.get("combined"))
+        self.streams: dict[str, str] = {}  # stream name -> channel
+        names: list[str] = []
+        if route.get("name") and not route["name"].isdigit():
+            names.append(route["name"])
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        for value in query.get("streams", []):
+            names += [n for n in value.split("/") if n]
+        user_streams: list[tuple[str, int]] = []  # (listen key, user id)
+        for name in names[: max_streams()]:
+            channel = await channel_for(name)
+            if channel is not None:
+                self.streams[name] = channel
+                continue
+            user = await database_sync_to_async(user_for_listen_key)(name)
+            if user is None:
+                await self.close(code=4400)  # the handshake is refused: unknown stream
+                return
+            user_streams.append((name, user.pk))
+        await self.accept()
+        for name, channel in self.streams.items():
+            await self.register(channel, name, self)
+        for listen_key, user_id in user_streams:
+            await self._open_user_stream(listen_key, user_id)
+
+    def deliver(self, frames: list[Frame], blobs: Blobs) -> None:
+        self.outlet.push_many(frames, blobs)
+
+    async def _open_user_stream(self, listen_key: str, user_id: int) -> None:
+        combined = self.combined
+
+        def wrap(event: dict[str, Any]) -> str:
+            payload = {"stream": listen_key, "data": event} if combined else event
+            return json.dumps(payload, separators=(",", ":"))
+
+        stream = UserStream(self.outlet, wrap)
+        registration = (user_events_channel(user_id), listen_key, stream)
+        await self.register(*registration)
+
+        async def expire() -> None:
+            event = {"e": "listenKeyExpired", "E": _now_ms(), "listenKey": listen_key}
+            await self.send(text_data=wrap(event))
+            if registration in self.registered:
+                await self.unregister(*registration)
+
+        self.tasks.append(
+            asyncio.get_running_loop().create_task(self.watch_listen_key(listen_key, expire))
+        )
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        request_id: Any = None
+        try:
+            try:
+                request = json.loads(text_data if text_data is not None else (bytes_data or b""))
+            except ValueError as exc:
+                raise RequestError(INVALID_JSON, f"Invalid JSON: {exc}") from None
+            if not isinstance(request, dict):
+                raise RequestError(INVALID_REQUEST, "Invalid request: expected an object")
+            request_id = request.get("id")
+            if request_id is not None and (
+                isinstance(request_id, bool)
+                or not isinstance(request_id, int | str)
+                or (isinstance(request_id, int) and request_id < 0)
+            ):
+                request_id = None
+                raise RequestError(
+                    INVALID_REQUEST, "Invalid request: request ID must be an unsigned integer"
+                )
+            result = await self.handle(request.get("method"), request.get("params"))
+        except RequestError as err:
+            await self.send_json({"error": {"code": err.code, "msg": err.msg}, "id": request_id})
+            return
+        await self.send_json({"result": result, "id": request_id})
+
+    async def handle(self, method: object, params: object) -> object:
+        if method == "SUBSCRIBE":
+            await self.subscribe(_names(params))
+            return None
+        if method == "UNSUBSCRIBE":
+            await self.unsubscribe(_names(params))
+            return None
+        if method == "LIST_SUBSCRIPTIONS":
+            return list(self.streams)
+        if method == "SET_PROPERTY":
+            if not isinstance(params, list) or len(params) != 2 or params[0] != "combined":
+                raise RequestError(UNKNOWN_PROPERTY, "Unknown property")
+            if not isinstance(params[1], bool):
+                raise RequestError(INVALID_VALUE, "Invalid value type: expected Boolean")
+            self.combined = params[1]
+            return None
+        if method == "GET_PROPERTY":
+            if params != ["combined"]:
+                raise RequestError(UNKNOWN_PROPERTY, "Unknown property")
+            return self.combined
+        raise RequestError(
+            INVALID_REQUEST,
+            f"Invalid request: unknown method {method!r}, expected one of SUBSCRIBE, "
+            "UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY",
+        )
+
+    async def subscribe(self, names: list[str]) -> None:
+        fresh: dict[str, str] = {}
+        for name in names:
+            if name in self.streams or name in fresh:
+                continue
+            channel = await channel_for(name)
+            if channel is None:
+                raise RequestError(INVALID_REQUEST, f"Invalid request: unknown stream {name!r}")
+            fresh[name] = channel
+        if len(self.streams) + len(fresh) > max_streams():
+            raise RequestError(
+                INVALID_REQUEST,
+                f"Invalid request: at most {max_streams()} streams per connection",
+            )
+        for name, channel in fresh.items():
+            self.streams[name] = channel
+            await self.register(channel, name, self)
+
+    async def unsubscribe(self, names: list[str]) -> None:
+        for name in names:
+            channel = self.streams.pop(name, None)
+            if channel is not None:
+                await self.unregister(channel, name, self)
+
+
+def _names(params: object) -> list[str]:
+    if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+        raise RequestError(
+            INVALID_REQUEST, "Invalid request: params must be a list of stream names"
+        )
+    return list(params)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

@@ -1,0 +1,19 @@
+"""WebSocket URL routes (``exchange/asgi.py`` loads ``websocket_application`` by dotted path)."""
+
+from __future__ import annotations
+
+from channels.routing import URLRouter
+from django.urls import re_path
+
+from api.ws.consumers import StreamConsumer
+from api.ws.ws_api import WsApiConsumer
+
+websocket_urlpatterns = [
+    re_path(r"^ws/?$", StreamConsumer.as_asgi()),
+    re_path(r"^ws/(?P<name>[^/]+)/?$", StreamConsumer.as_asgi()),
+    re_path(r"^stream/?$", StreamConsumer.as_asgi(), kwargs={"combined": True}),
+    re_path(r"^stream/(?P<name>\d+)/?$", StreamConsumer.as_asgi(), kwargs={"combined": True}),
+    re_path(r"^ws-api/v3/?$", WsApiConsumer.as_asgi()),
+]
+
+websocket_application = URLRouter(websocket_urlpatterns)

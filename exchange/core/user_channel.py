@@ -1,0 +1,7 @@
+"""The Redis pub/sub channel of one user's private events (clearing and wallets publish on it)."""
+
+from __future__ import annotations
+
+
+def user_events_channel(user_id: int) -> str:
+    return f"user-events:{user_id}"

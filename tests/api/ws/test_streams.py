@@ -1,0 +1,204 @@
+"""Market stream connections: URL forms, SUBSCRIBE/UNSUBSCRIBE/LIST_SUBSCRIPTIONS, errors,
+limits, and a slow client dropped rather than buffered without bound.
+
+Daphne runs as a subprocess; the messages are published on the streams'
+pub/sub channels as the market-data process publishes them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from exchange.marketdata.streams import stream_channel
+from tests.api.ws.support import receive_until, request, running_daphne, wait_until, ws_connect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def base(redis_client, btcusdt):
+    with running_daphne(WS_MAX_STREAMS="3", WS_SEND_BUFFER_BYTES=str(256 * 1024)) as url:
+        yield url
+
+
+def publish_until_received(redis_client, ws, stream: str, text: str) -> object:
+    """Publish ``text`` on ``stream`` until the connection receives something (the hub
+    subscribes asynchronously); return the first message."""
+    for _ in range(100):
+        redis_client.publish(stream_channel(stream), text)
+        try:
+            return json.loads(ws.recv(timeout=0.1))
+        except TimeoutError:
+            continue
+    raise AssertionError("nothing received")
+
+
+def test_subscribe_list_unsubscribe_with_binance_acks(base, redis_client):
+    with ws_connect(f"{base}/ws") as ws:
+        # when
+        subscribed = request(
+            ws, {"method": "SUBSCRIBE", "params": ["btcusdt@trade", "btcusdt@depth@100ms"], "id": 1}
+        )
+        listed = request(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 2})
+        # then
+        assert subscribed == {"result": None, "id": 1}
+        assert listed == {"result": ["btcusdt@trade", "btcusdt@depth@100ms"], "id": 2}
+        trade = '{"e":"trade","t":1}'
+        assert publish_until_received(redis_client, ws, "btcusdt@trade", trade) == json.loads(trade)
+        # @depth@100ms is served by the @depth channel
+        redis_client.publish(stream_channel("btcusdt@depth"), '{"e":"depthUpdate","u":5}')
+        assert json.loads(ws.recv(timeout=5)) == {"e": "depthUpdate", "u": 5}
+
+        # when
+        unsubscribed = request(ws, {"method": "UNSUBSCRIBE", "params": ["btcusdt@trade"], "id": 3})
+        # then
+        assert unsubscribed == {"result": None, "id": 3}
+        assert request(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 4}) == {
+            "result": ["btcusdt@depth@100ms"],
+            "id": 4,
+        }
+        redis_client.publish(stream_channel("btcusdt@trade"), trade)
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=0.5)
+
+
+@pytest.mark.parametrize(
+    ("sent", "reply"),
+    [
+        ("{not json", {"error": {"code": 3, "msg": "Invalid JSON: ..."}, "id": None}),
+        (
+            {"method": "SUBSCRIBE", "params": ["ethbtc@trade"], "id": 5},
+            {
+                "error": {"code": 2, "msg": "Invalid request: unknown stream 'ethbtc@trade'"},
+                "id": 5,
+            },
+        ),
+        (
+            {"method": "SUBSCRIBE", "params": ["btcusdt@trades"], "id": 6},
+            {
+                "error": {"code": 2, "msg": "Invalid request: unknown stream 'btcusdt@trades'"},
+                "id": 6,
+            },
+        ),
+        (
+            {"method": "SUBSCRIBE", "params": "btcusdt@trade", "id": 7},
+            {
+                "error": {
+                    "code": 2,
+                    "msg": "Invalid request: params must be a list of stream names",
+                },
+                "id": 7,
+            },
+        ),
+        (
+            {"method": "FETCH", "id": 8},
+            {"error": {"code": 2, "msg": "Invalid request: unknown method ..."}, "id": 8},
+        ),
+        (
+            {"method": "LIST_SUBSCRIPTIONS", "id": -1},
+            {
+                "error": {
+                    "code": 2,
+                    "msg": "Invalid request: request ID must be an unsigned integer",
+                },
+                "id": None,
+            },
+        ),
+        (
+            {"method": "SET_PROPERTY", "params": ["colour", True], "id": 9},
+            {"error": {"code": 0, "msg": "Unknown property"}, "id": 9},
+        ),
+        (
+            {"method": "SET_PROPERTY", "params": ["combined", "yes"], "id": 10},
+            {"error": {"code": 1, "msg": "Invalid value type: expected Boolean"}, "id": 10},
+        ),
+    ],
+)
+def test_bad_requests_get_binance_errors_and_change_nothing(base, sent, reply):
+    with ws_connect(f"{base}/ws") as ws:
+        ws.send(sent if isinstance(sent, str) else json.dumps(sent))
+        got = json.loads(ws.recv(timeout=5))
+        if reply["error"]["msg"].endswith("..."):
+            assert got["error"]["msg"].startswith(reply["error"]["msg"][:-3])
+            got["error"]["msg"] = reply["error"]["msg"]
+        assert got == reply
+        assert request(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 99}) == {"result": [], "id": 99}
+
+
+def test_subscription_limit_per_connection(base):
+    with ws_connect(f"{base}/ws/0") as ws:
+        assert request(
+            ws, {"method": "SUBSCRIBE", "params": ["btcusdt@trade", "btcusdt@ticker"], "id": 1}
+        ) == {"result": None, "id": 1}
+        # when: two more would make four, over the limit of three
+        reply = request(
+            ws,
+            {"method": "SUBSCRIBE", "params": ["btcusdt@depth5", "btcusdt@kline_1m"], "id": 2},
+        )
+        # then: refused as a whole
+        assert reply == {
+            "error": {"code": 2, "msg": "Invalid request: at most 3 streams per connection"},
+            "id": 2,
+        }
+        assert request(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 3})["result"] == [
+            "btcusdt@trade",
+            "btcusdt@ticker",
+        ]
+
+
+def test_combined_streams_wrap_each_event(base, redis_client):
+    with ws_connect(f"{base}/stream?streams=btcusdt@bookTicker/!miniTicker@arr") as ws:
+        first = publish_until_received(redis_client, ws, "btcusdt@bookTicker", '{"u":1}')
+        redis_client.publish(stream_channel("!miniTicker@arr"), '[{"s":"BTCUSDT"}]')
+        second = json.loads(ws.recv(timeout=5))
+        assert first == {"stream": "btcusdt@bookTicker", "data": {"u": 1}}
+        assert second == {"stream": "!miniTicker@arr", "data": [{"s": "BTCUSDT"}]}
+        assert request(ws, {"method": "GET_PROPERTY", "params": ["combined"], "id": 1}) == {
+            "result": True,
+            "id": 1,
+        }
+
+
+def test_raw_stream_in_the_url_and_switching_to_combined(base, redis_client):
+    with ws_connect(f"{base}/ws/btcusdt@aggTrade") as ws:
+        assert publish_until_received(redis_client, ws, "btcusdt@aggTrade", '{"a":1}') == {"a": 1}
+        assert request(ws, {"method": "SET_PROPERTY", "params": ["combined", True], "id": 1}) == {
+            "result": None,
+            "id": 1,
+        }
+        redis_client.publish(stream_channel("btcusdt@aggTrade"), '{"a":2}')
+        assert json.loads(ws.recv(timeout=5)) == {"stream": "btcusdt@aggTrade", "data": {"a": 2}}
+
+
+def test_unknown_stream_in_the_url_is_refused(base):
+    with pytest.raises(InvalidStatus) as excinfo:
+        ws_connect(f"{base}/ws/btcusdt@nonsense").close()
+    assert excinfo.value.response.status_code == 403
+
+
+def test_a_client_that_does_not_read_is_dropped_and_others_keep_receiving(base, redis_client):
+    with (
+        ws_connect(f"{base}/ws/btcusdt@trade") as healthy,
+        # max_queue=1: the client library stops reading the socket when we stop reading
+        ws_connect(f"{base}/ws/btcusdt@trade", max_queue=1) as slow,
+    ):
+        publish_until_received(redis_client, healthy, "btcusdt@trade", '{"warm":1}')
+        # when: 40 MB are published while `slow` reads nothing
+        big = json.dumps({"e": "trade", "pad": "x" * 200_000})
+        for _ in range(200):
+            redis_client.publish(stream_channel("btcusdt@trade"), big)
+            healthy.recv(timeout=10)
+        # then: the server dropped `slow` (its backlog passed 256 KB) ...
+        with pytest.raises(ConnectionClosed):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                slow.recv(timeout=10)
+        # ... and `healthy` still receives
+        redis_client.publish(stream_channel("btcusdt@trade"), '{"after":1}')
+        received = receive_until(healthy, lambda got: got and got[-1] == {"after": 1})
+        assert received[-1] == {"after": 1}
+        wait_until(lambda: redis_client.pubsub_numsub(stream_channel("btcusdt@trade"))[0][1] == 1)

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from decimal import Decimal as _Decimal
+from typing import Any
 
 import graphene
+from graphql import FloatValueNode, IntValueNode, StringValueNode, Undefined, ValueNode
 
 
 class Decimal(graphene.Decimal):
     """An exact decimal number, sent as a string ("0.015"): never a float.
 
     Output is normalised (no exponent, no trailing zeros), as REST prints it.
+    Input is passed to the action as sent, not parsed here: the action's money
+    rules accept only decimal strings and refuse a number (``1e-07``, ``5``)
+    with the argument's own code (INVALID_PRICE, INVALID_AMOUNT...), as REST does.
     """
+
+    @staticmethod
+    def parse_value(value: Any) -> Any:
+        return value
+
+    @staticmethod
+    def parse_literal(node: ValueNode, _variables: Any = None) -> Any:
+        if isinstance(node, StringValueNode):
+            return node.value
+        if isinstance(node, IntValueNode):
+            return int(node.value)
+        if isinstance(node, FloatValueNode):
+            return float(node.value)
+        return Undefined
 
     @staticmethod
     def serialize(dec: _Decimal | int | str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.rest.fields import DecimalString, EpochMsField, IdField, page_of
+from api.rest.fields import DecimalString, EpochMsField, IdField, MoneyString, page_of
 from exchange.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from exchange.orders.models import (
     Order,
@@ -35,12 +35,12 @@ class OrderIn(serializers.Serializer):
     symbol = serializers.CharField(max_length=32)
     side = serializers.CharField(max_length=8, help_text=_one_of(Side))
     type = serializers.CharField(max_length=32, help_text=_one_of(OrderType))
-    quantity = _optional('Base quantity, a decimal string ("0.015").')
-    quote_order_qty = _optional(
-        "MARKET orders only: spend (buy) or receive (sell) this much quote."
+    quantity = MoneyString(help_text='Base quantity, a decimal string ("0.015").')
+    quote_order_qty = MoneyString(
+        help_text="MARKET orders only: spend (buy) or receive (sell) this much quote."
     )
-    price = _optional("Limit price (LIMIT, LIMIT_MAKER, *_LIMIT types).")
-    stop_price = _optional("Trigger price of stop-loss and take-profit types.")
+    price = MoneyString(help_text="Limit price (LIMIT, LIMIT_MAKER, *_LIMIT types).")
+    stop_price = MoneyString(help_text="Trigger price of stop-loss and take-profit types.")
     time_in_force = _optional(_one_of(TimeInForce) + " Default GTC.")
     client_order_id = _optional("Your id: 1-36 of A-Z a-z 0-9 - _ . : /; unique among open orders.")
     self_trade_prevention = _optional(_one_of(SelfTradePrevention) + " Default NONE.")

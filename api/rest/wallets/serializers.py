@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from api.rest.fields import DecimalString, EpochMsField, page_of
+from api.rest.fields import DecimalString, EpochMsField, MoneyString, page_of
 from exchange.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from exchange.wallets.models import Balance, Deposit, LedgerLine, Withdrawal, WithdrawalStatus
 
@@ -21,7 +21,7 @@ class BalanceOut(serializers.ModelSerializer[Balance]):
 
 class WithdrawalIn(serializers.Serializer):
     asset = serializers.CharField(max_length=16)
-    amount = serializers.CharField(max_length=64, help_text='Decimal string, e.g. "0.015".')
+    amount = MoneyString(required=True, help_text='Decimal string, e.g. "0.015".')
     network = serializers.CharField(max_length=32)
     address = serializers.CharField(max_length=128)
 

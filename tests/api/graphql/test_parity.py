@@ -318,6 +318,19 @@ def written() -> tuple[int, int, int, list[tuple[int, Any, Any]]]:
             "INVALID_QUOTE_QTY",
         ),
         ({"symbol": "HALTED"}, "MARKET_NOT_TRADING"),
+        # money is a decimal string: a JSON number is refused, never read as 1e-07 or 1000.0
+        ({"quantity": 1e-07}, "INVALID_QUANTITY"),
+        ({"quantity": 0.5}, "INVALID_QUANTITY"),
+        ({"price": 1000.0}, "INVALID_PRICE"),
+        ({"price": 1000}, "INVALID_PRICE"),
+        (
+            {"type": "STOP_LOSS_LIMIT", "stop_price": 900.5},
+            "INVALID_PRICE",
+        ),
+        (
+            {"type": "MARKET", "price": None, "quantity": None, "quote_order_qty": 100.0},
+            "INVALID_QUOTE_QTY",
+        ),
     ],
 )
 def test_same_bad_input_same_code_on_every_surface(
@@ -351,3 +364,28 @@ def test_same_unknown_order_same_cancel_code_on_every_surface(surfaces, make_use
     trader = make_user()
     codes = {name: s.cancel(trader, "BTCUSDT", "never-placed") for name, s in surfaces.items()}
     assert codes == dict.fromkeys(surfaces, "ORDER_NOT_FOUND")
+
+
+WITHDRAW = """
+mutation ($asset: String!, $amount: Decimal!, $network: String!, $address: String!) {
+  requestWithdrawal(asset: $asset, amount: $amount, network: $network, address: $address) {
+    withdrawal { id } errors { code }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("amount", [0.1, 1e-07, 1, True, "1e-07x"])
+def test_same_withdrawal_amount_code_on_rest_and_graphql(as_user, make_user, assets, fund, amount):
+    # given a holder of BTC
+    holder = make_user()
+    fund(holder, assets["BTC"], "1")
+    request = {"asset": "BTC", "amount": amount, "network": "BTC", "address": "bc1qexample"}
+    before = written()
+    # when a non-string (or garbage) amount goes through REST and GraphQL
+    rest = RestSurface().client(holder).post("/api/v1/withdrawals", request, format="json")
+    graphql = as_user(holder)(WITHDRAW, request)["data"]["requestWithdrawal"]
+    # then both refuse it with INVALID_AMOUNT, and nothing is written
+    assert (rest.status_code, rest.json()["code"]) == (400, "INVALID_AMOUNT")
+    assert graphql == {"withdrawal": None, "errors": [{"code": "INVALID_AMOUNT"}]}
+    assert written() == before

@@ -110,11 +110,13 @@ def test_rejections_are_typed_errors_and_change_nothing(as_user, trader, overrid
     assert snapshot() == before
 
 
-def test_malformed_decimal_is_refused_before_execution(as_user, trader):
+@pytest.mark.parametrize("price", ["sixty", 60000.0, 60000])
+def test_malformed_or_numeric_price_is_refused_with_the_domain_code(as_user, trader, price):
+    # money is a decimal string; anything else gets the action's code, as on REST
     before = snapshot()
-    response = as_user(trader).post(PLACE, {**LIMIT_BUY, "price": "sixty"})
-    assert response.status_code == 400
-    assert "Decimal" in response.json()["errors"][0]["message"]
+    answer = as_user(trader)(PLACE, {**LIMIT_BUY, "price": price})
+    assert answer["data"]["placeOrder"]["order"] is None
+    assert [e["code"] for e in answer["data"]["placeOrder"]["errors"]] == ["INVALID_PRICE"]
     assert snapshot() == before
 
 

@@ -79,7 +79,8 @@ def test_place_limit_order_locks_the_funds(alice, client_for):
         ({"stop_price": "59000"}, 400, "UNEXPECTED_PARAMETER"),
         ({"client_order_id": "bad id"}, 400, "INVALID_CLIENT_ORDER_ID"),
         ({"side": None}, 400, "INVALID_INPUT"),
-        ({"quantity": True}, 400, "INVALID_INPUT"),
+        ({"quantity": True}, 400, "INVALID_QUANTITY"),
+        ({"quantity": 0.5}, 400, "INVALID_QUANTITY"),
     ],
 )
 def test_rejected_orders_change_nothing(alice, client_for, overrides, status, code):

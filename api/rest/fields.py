@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from exchange.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from exchange.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, format_money
 
 
 class DecimalString(serializers.DecimalField):
@@ -23,9 +23,7 @@ class DecimalString(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_representation(self, value: Any) -> str:
-        number = value if isinstance(value, Decimal) else Decimal(str(value))
-        text = f"{number.normalize():f}"
-        return "0" if text in ("-0", "0") else text
+        return format_money(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
 @extend_schema_field(OpenApiTypes.STR)

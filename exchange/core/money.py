@@ -36,6 +36,15 @@ def parse_decimal(value: object) -> Decimal | None:
     return number
 
 
+def format_money(value: Decimal) -> str:
+    """Money out: plain decimal, no exponent, no trailing zeros, and zero is "0" (never "-0").
+
+    Every API prints money with this, so REST and GraphQL show the same text.
+    """
+    text = f"{value.normalize():f}"
+    return "0" if text == "-0" else text
+
+
 def decimal_places(value: Decimal) -> int:
     """Number of significant decimal places (trailing zeros ignored)."""
     exponent = value.normalize().as_tuple().exponent

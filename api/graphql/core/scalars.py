@@ -8,6 +8,8 @@ from typing import Any
 import graphene
 from graphql import FloatValueNode, IntValueNode, StringValueNode, Undefined, ValueNode
 
+from exchange.core.money import format_money
+
 
 class Decimal(graphene.Decimal):
     """An exact decimal number, sent as a string ("0.015"): never a float.
@@ -37,4 +39,4 @@ class Decimal(graphene.Decimal):
         if isinstance(dec, float | bool):
             raise TypeError(f"money must not be a {type(dec).__name__}: {dec!r}")
         value = dec if isinstance(dec, _Decimal) else _Decimal(dec)
-        return f"{value.normalize():f}"
+        return format_money(value)

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from exchange.core.ids import MAX_ID
 from exchange.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, format_money
 
 
@@ -48,7 +49,6 @@ class MoneyString(serializers.Field):
 
 
 MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z, the last instant a datetime holds
-MAX_ID = 2**63 - 1
 
 
 class EpochMsField(serializers.IntegerField):

@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from api.rest.fields import DecimalString, EpochMsField, IdField, MoneyString, page_of
+from exchange.core.ids import MAX_ID
 from exchange.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from exchange.orders.models import (
     Order,
@@ -122,7 +123,7 @@ class MyTradeQuery(serializers.Serializer):
     symbol = serializers.CharField(max_length=32, required=False)
     order_id = IdField(required=False, help_text="Only the trades of this order of yours.")
     from_id = serializers.IntegerField(
-        min_value=0, max_value=2**63 - 1, required=False, help_text="The market's trade id."
+        min_value=0, max_value=MAX_ID, required=False, help_text="The market's trade id."
     )
     start = EpochMsField()
     end = EpochMsField()

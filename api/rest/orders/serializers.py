@@ -17,7 +17,6 @@ from exchange.orders.models import (
     SelfTradePrevention,
     Side,
     TimeInForce,
-    Trade,
 )
 from exchange.orders.selectors import MAX_TRADES
 
@@ -131,7 +130,7 @@ class MyTradeQuery(serializers.Serializer):
 
 
 class MyTradeOut(serializers.Serializer):
-    """One trade from the caller's side (a self-trade shows its maker side)."""
+    """One trade from one of the caller's orders (a self-trade gives two: maker, then taker)."""
 
     id = serializers.IntegerField(source="trade.trade_id", help_text="The market's trade id.")
     symbol = serializers.CharField(source="trade.market.symbol")
@@ -142,21 +141,5 @@ class MyTradeOut(serializers.Serializer):
     qty = DecimalString(source="trade.qty")
     quote_qty = DecimalString(source="trade.quote_qty")
     commission = DecimalString()
-    commission_asset = serializers.CharField()
+    commission_asset = serializers.CharField(source="commission_asset.code")
     time = serializers.DateTimeField(source="trade.created_at")
-
-
-def my_side(trade: Trade, user_id: int) -> dict[str, Any]:
-    """The fields of ``trade`` seen by one of its users."""
-    maker = trade.maker_user_id == user_id
-    buyer_is_maker = trade.is_buyer_maker
-    return {
-        "trade": trade,
-        "order_id": trade.maker_order_id if maker else trade.taker_order_id,
-        "side": Side.BUY if maker == buyer_is_maker else Side.SELL,
-        "is_maker": maker,
-        "commission": trade.maker_commission if maker else trade.taker_commission,
-        "commission_asset": (
-            trade.maker_commission_asset if maker else trade.taker_commission_asset
-        ).code,
-    }

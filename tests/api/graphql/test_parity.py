@@ -389,3 +389,78 @@ def test_same_withdrawal_amount_code_on_rest_and_graphql(as_user, make_user, ass
     assert (rest.status_code, rest.json()["code"]) == (400, "INVALID_AMOUNT")
     assert graphql == {"withdrawal": None, "errors": [{"code": "INVALID_AMOUNT"}]}
     assert written() == before
+
+
+MY_TRADES_QUERY = """
+query ($market: String, $fromId: BigInt) { me { trades(market: $market, fromId: $fromId) {
+  id orderId side isMaker price quantity commission commissionAsset
+} } }
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_self_trade_is_two_fills_on_rest_and_graphql(
+    redis_client, make_user, assets, fund, btcusdt, as_user
+):
+    # given a trader whose buy matched their own resting sell
+    trader = make_user()
+    fund(trader, assets["BTC"], "1")
+    fund(trader, assets["USDT"], "10000")
+    with running_engine(["BTCUSDT"]):
+        sell = place_order(
+            user=trader, symbol="BTCUSDT", side="SELL", type="LIMIT", price="1000", quantity="0.5"
+        )
+        drain("BTCUSDT")
+        buy = place_order(
+            user=trader, symbol="BTCUSDT", side="BUY", type="LIMIT", price="1000", quantity="0.5"
+        )
+        drain("BTCUSDT")
+    trade = Trade.objects.get()
+    # when the trader lists their trades on each surface
+    rest = RestSurface().client(trader).get("/api/v1/my-trades").json()
+    graphql = as_user(trader)(MY_TRADES_QUERY, {})["data"]["me"]["trades"]
+    # then both show the maker fill, then the taker fill, each with its own commission
+    expected = [
+        (trade.trade_id, sell.pk, "SELL", True, "1000", "0.5", "0.5", "USDT"),
+        (trade.trade_id, buy.pk, "BUY", False, "1000", "0.5", "0.001", "BTC"),
+    ]
+    assert [
+        (
+            t["id"],
+            t["order_id"],
+            t["side"],
+            t["is_maker"],
+            t["price"],
+            t["qty"],
+            t["commission"],
+            t["commission_asset"],
+        )
+        for t in rest
+    ] == expected
+    assert [
+        (
+            t["id"],
+            int(t["orderId"]),
+            t["side"],
+            t["isMaker"],
+            t["price"],
+            t["quantity"],
+            t["commission"],
+            t["commissionAsset"],
+        )
+        for t in graphql
+    ] == expected
+
+
+def test_from_id_without_a_market_is_the_same_missing_parameter(make_user, as_user, btcusdt):
+    # trade ids are per market: from_id alone would mix the markets' sequences
+    trader = make_user()
+    rest = RestSurface().client(trader).get("/api/v1/my-trades", {"from_id": 1})
+    graphql = as_user(trader)(MY_TRADES_QUERY, {"fromId": 1})
+    assert (rest.status_code, rest.json()["code"]) == (400, "MISSING_PARAMETER")
+    assert [e["extensions"]["code"] for e in graphql["errors"]] == ["MISSING_PARAMETER"]
+    ok = RestSurface().client(trader).get("/api/v1/my-trades", {"from_id": 1, "symbol": "BTCUSDT"})
+    assert (ok.status_code, ok.json()) == (200, [])
+    assert as_user(trader)(MY_TRADES_QUERY, {"fromId": 1, "market": "BTCUSDT"}) == {
+        "data": {"me": {"trades": []}}
+    }

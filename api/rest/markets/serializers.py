@@ -6,11 +6,13 @@ from rest_framework import serializers
 
 from api.rest.fields import DecimalString, EpochMsField
 from exchange.marketdata.intervals import INTERVALS
+from exchange.marketdata.selectors import MAX_DEPTH, MAX_KLINES, MAX_RECENT_TRADES
 from exchange.markets.models import Market
 
-MAX_DEPTH = 1000
-MAX_PUBLIC_TRADES = 1000
-MAX_KLINES = 1000
+
+def _limit(default: int, maximum: int) -> serializers.IntegerField:
+    """The range is the selector's rule: outside it, its INVALID_LIMIT (as on GraphQL)."""
+    return serializers.IntegerField(default=default, help_text=f"1..{maximum}.")
 
 
 class MarketOut(serializers.ModelSerializer[Market]):
@@ -70,7 +72,7 @@ class TickerOut(serializers.Serializer):
 
 
 class DepthQuery(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_DEPTH, default=100)
+    limit = _limit(100, MAX_DEPTH)
 
 
 class DepthOut(serializers.Serializer):
@@ -87,7 +89,7 @@ class DepthOut(serializers.Serializer):
 
 
 class PublicTradesQuery(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_PUBLIC_TRADES, default=500)
+    limit = _limit(500, MAX_RECENT_TRADES)
 
 
 class PublicTradeOut(serializers.Serializer):
@@ -103,7 +105,7 @@ class KlineQuery(serializers.Serializer):
     interval = serializers.CharField(max_length=8, help_text=f"One of {', '.join(INTERVALS)}.")
     start = EpochMsField(help_text="Open time from (ms, inclusive).")
     end = EpochMsField(help_text="Open time up to (ms, inclusive).")
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_KLINES, default=500)
+    limit = _limit(500, MAX_KLINES)
 
 
 class KlineOut(serializers.Serializer):

@@ -464,3 +464,26 @@ def test_from_id_without_a_market_is_the_same_missing_parameter(make_user, as_us
     assert as_user(trader)(MY_TRADES_QUERY, {"fromId": 1, "market": "BTCUSDT"}) == {
         "data": {"me": {"trades": []}}
     }
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "limit"),
+    [
+        ("depth", "depth(limit: $limit) { lastUpdateId }", 0),
+        ("depth", "depth(limit: $limit) { lastUpdateId }", 5001),
+        ("trades", "trades(limit: $limit) { price }", -1),
+        ("trades", "trades(limit: $limit) { price }", 1001),
+        ("klines?interval=1m", 'klines(interval: "1m", limit: $limit) { open }', 0),
+        ("klines?interval=1m", 'klines(interval: "1m", limit: $limit) { open }', 1001),
+    ],
+)
+def test_same_market_data_limit_code_on_rest_and_graphql(
+    anonymous, btcusdt, redis_client, path, field, limit
+):
+    joiner = "&" if "?" in path else "?"
+    rest = APIClient().get(f"/api/v1/markets/BTCUSDT/{path}{joiner}limit={limit}")
+    graphql = anonymous(
+        f'query ($limit: Int!) {{ market(symbol: "BTCUSDT") {{ {field} }} }}', {"limit": limit}
+    )
+    assert (rest.status_code, rest.json()["code"]) == (400, "INVALID_LIMIT")
+    assert [e["extensions"]["code"] for e in graphql["errors"]] == ["INVALID_LIMIT"]

@@ -6,7 +6,7 @@ from decimal import Decimal as _Decimal
 from typing import Any
 
 import graphene
-from graphql import FloatValueNode, IntValueNode, StringValueNode, Undefined, ValueNode
+from graphql import ValueNode, value_from_ast_untyped
 
 from exchange.core.money import format_money
 
@@ -26,13 +26,7 @@ class Decimal(graphene.Decimal):
 
     @staticmethod
     def parse_literal(node: ValueNode, _variables: Any = None) -> Any:
-        if isinstance(node, StringValueNode):
-            return node.value
-        if isinstance(node, IntValueNode):
-            return int(node.value)
-        if isinstance(node, FloatValueNode):
-            return float(node.value)
-        return Undefined
+        return value_from_ast_untyped(node, _variables)
 
     @staticmethod
     def serialize(dec: _Decimal | int | str) -> str:

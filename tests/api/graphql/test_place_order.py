@@ -174,3 +174,22 @@ def test_stop_limit_order_waits_for_its_trigger(as_user, trader):
         "59500",
         "IOC",
     )
+
+
+@pytest.mark.parametrize(
+    ("money", "code"),
+    [
+        ('price: "60000", quantity: 0.01', "INVALID_QUANTITY"),
+        ('price: "60000", quantity: 1', "INVALID_QUANTITY"),
+        ('price: "60000", quantity: true', "INVALID_QUANTITY"),
+        ('price: 60000.0, quantity: "0.01"', "INVALID_PRICE"),
+    ],
+)
+def test_money_literals_in_the_query_must_be_strings_too(as_user, trader, money, code):
+    before = snapshot()
+    answer = as_user(trader)(
+        f'mutation {{ placeOrder(symbol: "BTCUSDT", side: BUY, type: LIMIT, {money}) '
+        "{ order { id } errors { code } } }"
+    )
+    assert answer["data"]["placeOrder"] == {"order": None, "errors": [{"code": code}]}
+    assert snapshot() == before

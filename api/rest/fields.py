@@ -70,6 +70,15 @@ class IdField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
+class LimitField(serializers.IntegerField):
+    """A list size. Parsed here; its range is the selector's rule, whose INVALID_LIMIT
+    is the same code GraphQL answers for the same list."""
+
+    def __init__(self, *, default: int, maximum: int, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", f"1..{maximum} (default {default}).")
+        super().__init__(default=default, **kwargs)
+
+
 class Page(serializers.Serializer):
     """Base of cursor pages: ``next_cursor`` is null on the last page."""
 

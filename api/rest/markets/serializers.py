@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from api.rest.fields import DecimalString, EpochMsField
+from api.rest.fields import DecimalString, EpochMsField, LimitField
 from exchange.marketdata.intervals import INTERVALS
 from exchange.marketdata.selectors import MAX_DEPTH, MAX_KLINES, MAX_RECENT_TRADES
 from exchange.markets.models import Market
-
-
-def _limit(default: int, maximum: int) -> serializers.IntegerField:
-    """The range is the selector's rule: outside it, its INVALID_LIMIT (as on GraphQL)."""
-    return serializers.IntegerField(default=default, help_text=f"1..{maximum}.")
 
 
 class MarketOut(serializers.ModelSerializer[Market]):
@@ -72,7 +67,7 @@ class TickerOut(serializers.Serializer):
 
 
 class DepthQuery(serializers.Serializer):
-    limit = _limit(100, MAX_DEPTH)
+    limit = LimitField(default=100, maximum=MAX_DEPTH)
 
 
 class DepthOut(serializers.Serializer):
@@ -89,7 +84,7 @@ class DepthOut(serializers.Serializer):
 
 
 class PublicTradesQuery(serializers.Serializer):
-    limit = _limit(500, MAX_RECENT_TRADES)
+    limit = LimitField(default=500, maximum=MAX_RECENT_TRADES)
 
 
 class PublicTradeOut(serializers.Serializer):
@@ -105,7 +100,7 @@ class KlineQuery(serializers.Serializer):
     interval = serializers.CharField(max_length=8, help_text=f"One of {', '.join(INTERVALS)}.")
     start = EpochMsField(help_text="Open time from (ms, inclusive).")
     end = EpochMsField(help_text="Open time up to (ms, inclusive).")
-    limit = _limit(500, MAX_KLINES)
+    limit = LimitField(default=500, maximum=MAX_KLINES)
 
 
 class KlineOut(serializers.Serializer):

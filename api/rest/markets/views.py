@@ -21,13 +21,12 @@ from api.rest.markets.serializers import (
     TickerOut,
 )
 from api.rest.parsing import valid_query
-from exchange.core.pagination import PageErrorCode
 from exchange.marketdata.errors import MarketDataError, MarketDataErrorCode
 from exchange.marketdata.selectors import kline_list, order_book, recent_trades, ticker_24h
 from exchange.markets.errors import MarketErrorCode
 from exchange.markets.selectors import market_detail, market_list
 
-UNKNOWN_SYMBOL = {"GET": [MarketErrorCode.UNKNOWN_SYMBOL, PageErrorCode.INVALID_LIMIT]}
+UNKNOWN_SYMBOL = {"GET": [MarketErrorCode.UNKNOWN_SYMBOL]}
 
 
 class PublicView(RestView):
@@ -83,13 +82,7 @@ class PublicTradesView(PublicView):
 
 
 class KlineView(PublicView):
-    error_codes = {
-        "GET": [
-            MarketErrorCode.UNKNOWN_SYMBOL,
-            MarketDataErrorCode.INVALID_INTERVAL,
-            PageErrorCode.INVALID_LIMIT,
-        ]
-    }
+    error_codes = {"GET": [MarketErrorCode.UNKNOWN_SYMBOL, MarketDataErrorCode.INVALID_INTERVAL]}
 
     @extend_schema(tags=["market data"], parameters=[KlineQuery], responses=KlineOut(many=True))
     def get(self, request: Request, symbol: str) -> Response:

@@ -7,7 +7,14 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.rest.fields import DecimalString, EpochMsField, IdField, MoneyString, page_of
+from api.rest.fields import (
+    DecimalString,
+    EpochMsField,
+    IdField,
+    LimitField,
+    MoneyString,
+    page_of,
+)
 from exchange.core.ids import MAX_ID
 from exchange.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from exchange.orders.models import (
@@ -106,7 +113,7 @@ class OrderQuery(serializers.Serializer):
     start = EpochMsField(help_text="Created from (ms, inclusive).")
     end = EpochMsField(help_text="Created up to (ms, inclusive).")
     cursor = serializers.CharField(max_length=200, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    limit = LimitField(default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
 
 
 class ClientOrderQuery(serializers.Serializer):
@@ -126,7 +133,7 @@ class MyTradeQuery(serializers.Serializer):
     )
     start = EpochMsField()
     end = EpochMsField()
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_TRADES, default=500)
+    limit = LimitField(default=500, maximum=MAX_TRADES)
 
 
 class MyTradeOut(serializers.Serializer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from api.rest.fields import DecimalString, EpochMsField, MoneyString, page_of
+from api.rest.fields import DecimalString, EpochMsField, LimitField, MoneyString, page_of
 from exchange.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from exchange.wallets.models import Balance, Deposit, LedgerLine, Withdrawal, WithdrawalStatus
 
@@ -49,7 +49,7 @@ class HistoryQuery(serializers.Serializer):
     start = EpochMsField(help_text="From (ms, inclusive).")
     end = EpochMsField(help_text="Up to (ms, inclusive).")
     cursor = serializers.CharField(max_length=200, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    limit = LimitField(default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
 
 
 class WithdrawalQuery(HistoryQuery):

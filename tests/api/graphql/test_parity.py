@@ -487,3 +487,20 @@ def test_same_market_data_limit_code_on_rest_and_graphql(
     )
     assert (rest.status_code, rest.json()["code"]) == (400, "INVALID_LIMIT")
     assert [e["extensions"]["code"] for e in graphql["errors"]] == ["INVALID_LIMIT"]
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/v1/orders?limit={n}", "{ me { orders(first: $n) { edges { cursor } } } }"),
+        ("/api/v1/my-trades?limit={n}", "{ me { trades(limit: $n) { id } } }"),
+        ("/api/v1/withdrawals?limit={n}", "{ me { withdrawals(first: $n) { edges { cursor } } } }"),
+    ],
+)
+@pytest.mark.parametrize("n", [0, -1, 1001])
+def test_same_list_limit_code_on_rest_and_graphql(make_user, as_user, path, query, n):
+    trader = make_user()
+    rest = RestSurface().client(trader).get(path.format(n=n))
+    graphql = as_user(trader)("query ($n: Int!) " + query, {"n": n})
+    assert (rest.status_code, rest.json()["code"]) == (400, "INVALID_LIMIT")
+    assert [e["extensions"]["code"] for e in graphql["errors"]] == ["INVALID_LIMIT"]

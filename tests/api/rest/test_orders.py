@@ -154,7 +154,8 @@ def test_list_filters_and_pages_without_n_plus_one(
     assert client.get(ORDERS, {"start": 4102444800000}).json()["results"] == []  # from 2100
     assert error(client.get(ORDERS, {"status": "DONE"})) == (400, "INVALID_FILTER")
     assert error(client.get(ORDERS, {"cursor": "!!"})) == (400, "INVALID_CURSOR")
-    assert error(client.get(ORDERS, {"limit": 0})) == (400, "INVALID_INPUT")
+    assert error(client.get(ORDERS, {"limit": 0})) == (400, "INVALID_LIMIT")
+    assert error(client.get(ORDERS, {"limit": "x"})) == (400, "INVALID_INPUT")
     assert error(client.get(ORDERS, {"symbol": "NOPE"})) == (404, "UNKNOWN_SYMBOL")
 
 

@@ -291,6 +291,13 @@ class MarketAdmin(admin.ModelAdmin[Market]):
             symbol=obj.symbol or None,
         )
         obj.pk = created.pk
+        if created.status == MarketStatus.HALT:
+            self.message_user(
+                request,
+                f"{created.symbol} was created HALTED: ENGINE_SHARDS lists it in no engine "
+                "shard. Add it to a shard, restart that shard, then resume it here.",
+                messages.WARNING,
+            )
 
     def _set(self, request: HttpRequest, queryset: QuerySet[Market], status: MarketStatus) -> None:
         for market in queryset:

@@ -6,9 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from exchange.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from exchange.core.ids import MAX_ID
+from exchange.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, format_money
 
 
 class DecimalString(serializers.DecimalField):
@@ -21,13 +24,31 @@ class DecimalString(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_representation(self, value: Any) -> str:
-        number = value if isinstance(value, Decimal) else Decimal(str(value))
-        text = f"{number.normalize():f}"
-        return "0" if text in ("-0", "0") else text
+        return format_money(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class MoneyString(serializers.Field):
+    """Money in: a decimal string ("0.015"), passed to the action as sent.
+
+    Not parsed here: the action's money rules refuse a JSON number (which
+    CharField would have turned into "1e-07") with the field's own code
+    (INVALID_PRICE, INVALID_QUANTITY, INVALID_AMOUNT...), as GraphQL does.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", not kwargs["required"])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z, the last instant a datetime holds
-MAX_ID = 2**63 - 1
 
 
 class EpochMsField(serializers.IntegerField):
@@ -47,6 +68,15 @@ class IdField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(**kwargs)
+
+
+class LimitField(serializers.IntegerField):
+    """A list size. Parsed here; its range is the selector's rule, whose INVALID_LIMIT
+    is the same code GraphQL answers for the same list."""
+
+    def __init__(self, *, default: int, maximum: int, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", f"1..{maximum} (default {default}).")
+        super().__init__(default=default, **kwargs)
 
 
 class Page(serializers.Serializer):

@@ -85,6 +85,11 @@ class ErrorDocumentingSchema(AutoSchema):  # type: ignore[misc]
         )
         if has_input:
             codes.append("INVALID_INPUT")
+        if any(
+            p.get("in") == "query" and p.get("name") == "limit"
+            for p in operation.get("parameters", [])
+        ):
+            codes.append("INVALID_LIMIT")  # LimitField: the selector checks the range
         if any(p.get("in") == "path" for p in operation.get("parameters", [])):
             codes.append("NOT_FOUND")  # a path value the route does not match
         if self.method in BODY_METHODS:

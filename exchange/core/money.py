@@ -11,22 +11,38 @@ MONEY_DECIMAL_PLACES = 18
 MONEY_LIMIT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
 # Wide enough that no exact operation on NUMERIC(36, 18) values is rounded.
 MONEY_CONTEXT = Context(prec=80)
+# Longest decimal string accepted as money (parsing is bounded whatever the client sends).
+MONEY_TEXT_MAX = 64
 
 
 def parse_decimal(value: object) -> Decimal | None:
     """Parse a client-supplied amount; None when it is not a finite decimal.
 
-    Floats are refused: their binary value is not what the client meant.
+    Only decimal strings ("0.015") and Decimals are money. Numbers are refused:
+    a float's binary value is not what the client meant, and a JSON number
+    (int or float) is refused alike so every API answers it with the same code.
     """
-    if isinstance(value, bool | float):
-        return None
-    try:
-        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, str) and len(value) <= MONEY_TEXT_MAX:
+        try:
+            number = Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            return None
+    else:
         return None
     if not number.is_finite():
         return None
     return number
+
+
+def format_money(value: Decimal) -> str:
+    """Money out: plain decimal, no exponent, no trailing zeros, and zero is "0" (never "-0").
+
+    Every API prints money with this, so REST and GraphQL show the same text.
+    """
+    text = f"{value.normalize():f}"
+    return "0" if text == "-0" else text
 
 
 def decimal_places(value: Decimal) -> int:

@@ -15,12 +15,12 @@ from typing import Generic, TypeVar
 from django.db.models import Model, QuerySet
 
 from exchange.core.errors import DomainError
+from exchange.core.ids import MAX_ID
 
 T = TypeVar("T", bound=Model)
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-MAX_PK = 2**63 - 1
 
 
 class PageErrorCode(StrEnum):
@@ -51,7 +51,7 @@ def decode_cursor(cursor: str) -> int:
         raise PageError(
             PageErrorCode.INVALID_CURSOR, "Invalid cursor.", fields={"cursor": "invalid"}
         ) from exc
-    if prefix != "pk" or not 1 <= pk <= MAX_PK:
+    if prefix != "pk" or not 1 <= pk <= MAX_ID:
         raise PageError(
             PageErrorCode.INVALID_CURSOR, "Invalid cursor.", fields={"cursor": "invalid"}
         )

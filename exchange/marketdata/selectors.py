@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from exchange.core.pagination import check_limit
 from exchange.core.redis import get_redis
 from exchange.marketdata.errors import MarketDataError, MarketDataErrorCode
 from exchange.marketdata.intervals import INTERVALS
@@ -15,6 +16,10 @@ from exchange.marketdata.models import Kline
 from exchange.marketdata.store import depth_key, ticker_key, trades_key
 from exchange.markets.models import Market
 
+# The largest ``limit`` of each read, for every surface. Depth allows Binance's 5000;
+# the snapshot holds at most DEPTH_LEVELS (1000) levels per side.
+MAX_DEPTH = 5000
+MAX_RECENT_TRADES = 1000
 MAX_KLINES = 1000
 
 
@@ -24,7 +29,11 @@ def _load(key: str, default: Any) -> Any:
 
 
 def order_book(market: Market, *, limit: int = 100) -> dict[str, Any]:
-    """The market-data depth snapshot cut to ``limit`` levels per side, with its lastUpdateId."""
+    """The market-data depth snapshot cut to ``limit`` levels per side, with its lastUpdateId.
+
+    ``limit`` outside 1..MAX_DEPTH is INVALID_LIMIT (as for every market-data read).
+    """
+    check_limit(limit, maximum=MAX_DEPTH)
     depth = _load(depth_key(market.symbol), {"lastUpdateId": 0, "bids": [], "asks": []})
     return {
         "lastUpdateId": depth["lastUpdateId"],
@@ -34,8 +43,10 @@ def order_book(market: Market, *, limit: int = 100) -> dict[str, Any]:
 
 
 def recent_trades(market: Market, *, limit: int = 500) -> list[dict[str, Any]]:
+    """The newest ``limit`` (1..MAX_RECENT_TRADES) public trades, oldest first."""
+    check_limit(limit, maximum=MAX_RECENT_TRADES)
     trades: list[dict[str, Any]] = _load(trades_key(market.symbol), [])
-    return trades[-limit:] if limit else []
+    return trades[-limit:]
 
 
 def ticker_24h(market: Market) -> dict[str, Any] | None:
@@ -78,7 +89,8 @@ def kline_list(
     end: int | None = None,
     limit: int = 500,
 ) -> QuerySet[Kline]:
-    """Klines oldest first; with only ``end`` or neither, the latest ``limit`` ones."""
+    """Klines oldest first; with only ``end`` or neither, the latest ``limit`` (1..MAX_KLINES)."""
+    check_limit(limit, maximum=MAX_KLINES)
     if interval not in INTERVALS:
         raise MarketDataError(
             MarketDataErrorCode.INVALID_INTERVAL,
@@ -89,7 +101,6 @@ def kline_list(
         rows = rows.filter(open_time__gte=start)
     if end is not None:
         rows = rows.filter(open_time__lte=end)
-    limit = max(1, min(limit, MAX_KLINES))
     if start is not None:
         return rows.order_by("open_time")[:limit]
     latest = rows.order_by("-open_time").values_list("pk", flat=True)[:limit]

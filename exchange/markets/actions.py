@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 
 from exchange.core.money import decimal_places, is_multiple_of
@@ -12,6 +14,22 @@ from exchange.markets.models import Market, MarketStatus
 from exchange.markets.selectors import forget_cached_market, get_market
 from exchange.matching.gateway import send_market_state
 from exchange.wallets.models import Asset
+from matching_client import ShardMapError, parse_shard_map
+
+logger = logging.getLogger(__name__)
+
+
+def has_engine(symbol: str) -> bool:
+    """Whether an engine will run ``symbol``: any engine when unsharded (``runengine``
+    follows the market registry), else only the shard ``ENGINE_SHARDS`` assigns it to
+    (a ``runengine --shard`` runs exactly its map's markets, read when it starts)."""
+    if not settings.ENGINE_SHARDS:
+        return True
+    try:
+        shards = parse_shard_map(settings.ENGINE_SHARDS)
+    except ShardMapError:
+        return False
+    return any(symbol.upper() in markets for markets in shards.values())
 
 
 def do_create_market(
@@ -27,7 +45,12 @@ def do_create_market(
     taker_fee: Decimal = Decimal(0),
     symbol: str | None = None,
 ) -> Market:
-    """Create a market whose filters are consistent with each other and its assets."""
+    """Create a market whose filters are consistent with each other and its assets.
+
+    On a sharded deployment (``ENGINE_SHARDS`` set) a market no shard lists is
+    created HALTED: no engine would match it, so it must not take orders until
+    it is added to a shard (and that shard restarted) and resumed.
+    """
     problems = []
     if base.pk == quote.pk:
         problems.append("base and quote must differ")
@@ -45,9 +68,19 @@ def do_create_market(
         problems.append(f"step_size finer than {base.code} precision")
     if problems:
         raise MarketError(MarketErrorCode.INVALID_MARKET, "; ".join(problems) + ".")
+    symbol = (symbol or f"{base.code}{quote.code}").upper()
+    status = MarketStatus.TRADING
+    if not has_engine(symbol):
+        status = MarketStatus.HALT
+        logger.warning(
+            "market %s created HALTED: ENGINE_SHARDS lists it in no shard, so no engine "
+            "matches it; add it to a shard, restart that shard, then resume the market",
+            symbol,
+        )
     with transaction.atomic():
         market = Market.objects.create(
-            symbol=(symbol or f"{base.code}{quote.code}").upper(),
+            symbol=symbol,
+            status=status,
             base=base,
             quote=quote,
             tick_size=tick_size,

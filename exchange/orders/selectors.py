@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
@@ -14,6 +15,7 @@ from exchange.markets.models import Market
 from exchange.markets.selectors import get_market
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.models import OPEN_STATUSES, Order, OrderStatus, Side, Trade
+from exchange.wallets.models import Asset
 
 MAX_TRADES = 1000
 
@@ -114,10 +116,17 @@ def trade_list_for_user(
 ) -> list[Trade]:
     """The user's trades (as maker or taker) oldest first, as Binance's myTrades.
 
-    ``from_id`` is the market's ``trade_id`` and returns trades from it on;
-    otherwise the newest ``limit`` trades in the time range.
+    ``from_id`` is the market's ``trade_id`` and returns trades from it on, so
+    it needs ``market`` (trade ids are per market); otherwise the newest
+    ``limit`` trades in the time range.
     """
     check_limit(limit, maximum=MAX_TRADES)
+    if from_id is not None and market is None:
+        raise OrderError(
+            OrderErrorCode.MISSING_PARAMETER,
+            "fromId needs a symbol: trade ids are counted per market.",
+            fields={"symbol": "required"},
+        )
     trades = Trade.objects.filter(Q(maker_user=user) | Q(taker_user=user)).select_related(
         "market", "maker_commission_asset", "taker_commission_asset"
     )
@@ -134,6 +143,66 @@ def trade_list_for_user(
     newest = list(trades.order_by("-created_at", "-pk")[:limit])
     newest.reverse()
     return newest
+
+
+@dataclass(frozen=True)
+class Fill:
+    """A trade seen from one order: its side, role and commission."""
+
+    trade: Trade
+    order_id: int
+
+    @property
+    def is_maker(self) -> bool:
+        return self.trade.maker_order_id == self.order_id
+
+    @property
+    def side(self) -> str:
+        buyer = self.is_maker == self.trade.is_buyer_maker
+        return Side.BUY.value if buyer else Side.SELL.value
+
+    @property
+    def commission(self) -> Decimal:
+        t = self.trade
+        return t.maker_commission if self.is_maker else t.taker_commission
+
+    @property
+    def commission_asset(self) -> Asset:
+        t = self.trade
+        return t.maker_commission_asset if self.is_maker else t.taker_commission_asset
+
+
+def fills_of_user(trade: Trade, user_id: int) -> list[Fill]:
+    """The user's side(s) of a trade: maker then taker, so two for a trade with oneself."""
+    return [
+        Fill(trade=trade, order_id=order_id)
+        for order_id, owner in (
+            (trade.maker_order_id, trade.maker_user_id),
+            (trade.taker_order_id, trade.taker_user_id),
+        )
+        if owner == user_id
+    ]
+
+
+def fill_list_for_user(
+    *,
+    user: User,
+    market: Market | None = None,
+    order: Order | None = None,
+    from_id: int | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int = 500,
+) -> list[Fill]:
+    """The user's fills, oldest first, as Binance's myTrades: the trades of
+    ``trade_list_for_user`` (``limit`` counts trades), each from the user's
+    side, so a self-trade gives two fills (maker, then taker). With ``order``,
+    only that order's fills. One query, whatever the number of fills."""
+    trades = trade_list_for_user(
+        user=user, market=market, order=order, from_id=from_id, start=start, end=end, limit=limit
+    )
+    fills = [fill for trade in trades for fill in fills_of_user(trade, user.pk)]
+    return fills if order is None else [f for f in fills if f.order_id == order.pk]
 
 
 def last_trade_price(market: Market) -> Decimal | None:

@@ -6,6 +6,7 @@ Rendered offline with tests/deploy/kustomize.py, validated against the Kubernete
 
 from __future__ import annotations
 
+import base64
 import re
 import shlex
 from typing import Any
@@ -14,6 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from exchange.core.deploy_checks import production_guard
 from matching_client import parse_shard_map
 from tests.deploy.kustomize import build
 from tests.deploy.process_model import ROOT, command_line, dockerfile_instructions, procfile
@@ -259,9 +261,56 @@ def test_a_redis_cluster_comes_with_a_plain_redis_for_celery_and_channels(render
         assert config["CHANNELS_REDIS_URL"] != config["REDIS_URL"]
 
 
-def test_every_overlay_runs_in_production_mode_so_dev_secrets_are_refused(rendered):
-    _, objects = rendered
-    assert by_kind(objects, "ConfigMap")["exchange-config"]["data"]["ENVIRONMENT"] == "production"
+def overlay_secrets(overlay: str, objects: list[dict[str, Any]]) -> dict[str, str]:
+    """The overlay's secrets as committed: its rendered Secret, else its example file."""
+    secret = by_kind(objects, "Secret").get("exchange-secrets")
+    if secret is not None:
+        return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    example = K8S / "overlays" / overlay / "secrets.example.env"
+    return dict(
+        line.split("=", 1)
+        for line in example.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+
+
+def guard(environment: str, secrets: dict[str, str]) -> str | None:
+    """The settings' startup guard, on these secrets (as env.list splits the keys)."""
+    return production_guard(
+        environment=environment,
+        secret_key=secrets["SECRET_KEY"],
+        api_key_encryption_keys=[k for k in secrets["API_KEY_ENCRYPTION_KEYS"].split(",") if k],
+    )
+
+
+def test_every_overlay_but_dev_runs_in_production_mode(rendered):
+    overlay, objects = rendered
+    environment = by_kind(objects, "ConfigMap")["exchange-config"]["data"]["ENVIRONMENT"]
+    assert environment == ("development" if overlay == "dev" else "production")
+
+
+def test_prod_refuses_to_start_with_its_example_secrets_left_as_placeholders():
+    # given the prod overlay (production mode) and its example secrets, CHANGE-ME values
+    objects = build(K8S / "overlays" / "prod")
+    assert by_kind(objects, "Secret") == {}  # the real Secret comes from outside git
+    secrets = overlay_secrets("prod", objects)
+    # when the settings' guard runs on them, then both secrets are refused
+    refusal = guard("production", secrets)
+    assert refusal is not None
+    assert "SECRET_KEY is a placeholder (CHANGE-ME)" in refusal
+    assert "API_KEY_ENCRYPTION_KEYS entry 1 is not a Fernet key" in refusal
+
+
+def test_dev_overlay_starts_with_its_committed_dev_secrets_only_in_development_mode():
+    # given the dev overlay, whose committed secrets are development values on purpose
+    objects = build(K8S / "overlays" / "dev")
+    secrets = overlay_secrets("dev", objects)
+    environment = by_kind(objects, "ConfigMap")["exchange-config"]["data"]["ENVIRONMENT"]
+    # then its pods start (development mode), and the same secrets are refused in production
+    assert guard(environment, secrets) is None
+    refusal = guard("production", secrets)
+    assert refusal is not None
+    assert "SECRET_KEY is a placeholder (CHANGE-ME)" in refusal
 
 
 def test_generated_secret_has_the_documented_keys():

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-MAX_ID = 2**63 - 1
+import re
+
+from exchange.core.ids import MAX_ID
+
+# ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
+DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 def parse_id(value: object) -> int | None:
     """The id as an int, or None when it cannot name a row."""
     text = str(value).strip()
-    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+    if not DIGITS.fullmatch(text) or not 0 < int(text) <= MAX_ID:
         return None
     return int(text)

@@ -6,6 +6,10 @@ children, times the page size for list fields (their ``first``/``limit``
 argument, its default, or ``ASSUMED_LIST_SIZE`` when the list has none; a
 connection's ``edges`` count once, the connection's ``first`` sizes them). A
 query over either limit is refused before anything runs.
+
+A fragment is measured once per operation (a memo keyed by fragment name and
+type), and measuring stops once the cost is over the limit, so a small query
+spreading fragments exponentially costs a linear walk, not an exponential one.
 """
 
 from __future__ import annotations
@@ -44,16 +48,22 @@ QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 
-class _Measure:
+class Measure:
+    """Walks an operation adding up its depth and cost."""
+
     def __init__(
         self,
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
+        max_cost: int,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self.max_cost = max_cost
+        self.memo: dict[tuple[str, str | None], tuple[int, int]] = {}
+        self.fragment_walks = 0
 
     def selections(
         self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, seen: frozenset[str]
@@ -75,12 +85,24 @@ class _Measure:
                 fragment = self.fragments.get(name)
                 if fragment is None or name in seen:
                     continue  # reported by the standard rules
-                on = self.schema.get_type(fragment.type_condition.name.value)
-                d, c = self.selections(fragment.selection_set, on, seen | {name})
+                d, c = self.fragment(name, fragment, seen)
             else:
                 continue
             depth, cost = max(depth, d), cost + c
+            if cost > self.max_cost:
+                break  # refused anyway; the rest cannot lower it
         return depth, cost
+
+    def fragment(
+        self, name: str, fragment: FragmentDefinitionNode, seen: frozenset[str]
+    ) -> tuple[int, int]:
+        """(depth, cost) of a named fragment, walked once per operation."""
+        on = self.schema.get_type(fragment.type_condition.name.value)
+        key = (name, on.name if on else None)
+        if key not in self.memo:
+            self.fragment_walks += 1
+            self.memo[key] = self.selections(fragment.selection_set, on, seen | {name})
+        return self.memo[key]
 
     def field(
         self, node: FieldNode, parent: GraphQLNamedType | None, seen: frozenset[str]
@@ -141,7 +163,7 @@ def query_limits(
                 for d in self.context.document.definitions
                 if isinstance(d, FragmentDefinitionNode)
             }
-            measure = _Measure(schema, fragments, variables or {})
+            measure = Measure(schema, fragments, variables or {}, max_complexity)
             depth, cost = measure.selections(node.selection_set, root, frozenset())
             if depth > max_depth:
                 self.report_error(

@@ -9,16 +9,20 @@ import graphene
 from api.graphql.core.enums import choice_field, choices_enum
 from api.graphql.core.scalars import Decimal
 from api.graphql.markets.dataloaders import TickerByMarketLoader
-from exchange.marketdata.selectors import kline_list, order_book, recent_trades
+from exchange.marketdata.selectors import (
+    MAX_DEPTH,
+    MAX_KLINES,
+    MAX_RECENT_TRADES,
+    kline_list,
+    order_book,
+    recent_trades,
+)
 from exchange.markets.models import Market as MarketModel
 from exchange.markets.models import MarketStatus as MarketStatusChoices
 
 MarketStatus = choices_enum(
     "MarketStatus", MarketStatusChoices, "TRADING accepts orders; HALT and BREAK do not."
 )
-
-MAX_DEPTH_LIMIT = 1000
-MAX_TRADES_LIMIT = 1000
 
 
 class Ticker(graphene.ObjectType):
@@ -108,12 +112,12 @@ class Market(graphene.ObjectType):
     depth = graphene.Field(
         OrderBook,
         required=True,
-        limit=graphene.Int(default_value=100, description=f"Levels per side, 1..{MAX_DEPTH_LIMIT}"),
+        limit=graphene.Int(default_value=100, description=f"Levels per side, 1..{MAX_DEPTH}"),
     )
     trades = graphene.List(
         graphene.NonNull(PublicTrade),
         required=True,
-        limit=graphene.Int(default_value=100, description=f"1..{MAX_TRADES_LIMIT}, newest last"),
+        limit=graphene.Int(default_value=100, description=f"1..{MAX_RECENT_TRADES}, newest last"),
     )
     klines = graphene.List(
         graphene.NonNull(Kline),
@@ -121,7 +125,7 @@ class Market(graphene.ObjectType):
         interval=graphene.String(required=True, description="1m, 3m, ... 1d, 3d, 1w, 1M"),
         start=graphene.BigInt(description="open time from, ms since the epoch"),
         end=graphene.BigInt(description="open time to, ms since the epoch"),
-        limit=graphene.Int(default_value=500, description="1..1000, oldest first"),
+        limit=graphene.Int(default_value=500, description=f"1..{MAX_KLINES}, oldest first"),
     )
 
     @staticmethod
@@ -139,7 +143,7 @@ class Market(graphene.ObjectType):
 
     @staticmethod
     def resolve_depth(root: MarketModel, info: graphene.ResolveInfo, limit: int) -> dict[str, Any]:
-        book = order_book(root, limit=max(1, min(limit, MAX_DEPTH_LIMIT)))
+        book = order_book(root, limit=limit)
         return {
             "last_update_id": book["lastUpdateId"],
             "bids": [_level(p) for p in book["bids"]],
@@ -159,7 +163,7 @@ class Market(graphene.ObjectType):
                 "time": t["time"],
                 "is_buyer_maker": t["isBuyerMaker"],
             }
-            for t in recent_trades(root, limit=max(1, min(limit, MAX_TRADES_LIMIT)))
+            for t in recent_trades(root, limit=limit)
         ]
 
     @staticmethod

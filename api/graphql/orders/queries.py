@@ -10,18 +10,16 @@ import graphene
 from api.graphql.core.connections import connection_from_page, page_arguments
 from api.graphql.core.enums import enum_value, enum_values
 from api.graphql.orders.types import (
-    Fill,
     OrderConnection,
     OrderSide,
     OrderStatus,
     Trade,
     expect_fills,
     expect_orders,
-    fills_of_user,
 )
 from exchange.accounts.models import User
 from exchange.markets.selectors import get_market
-from exchange.orders.selectors import MAX_TRADES, order_list, trade_list_for_user
+from exchange.orders.selectors import MAX_TRADES, Fill, fill_list_for_user, order_list
 
 
 def my_orders_field() -> graphene.Field:
@@ -91,7 +89,7 @@ def resolve_my_trades(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
 ) -> list[Fill]:
-    trades = trade_list_for_user(
+    fills = fill_list_for_user(
         user=root,
         market=get_market(market) if market else None,
         from_id=from_id,
@@ -99,4 +97,4 @@ def resolve_my_trades(
         end=end,
         limit=limit,
     )
-    return expect_fills(info, [f for t in trades for f in fills_of_user(t, root.pk)])
+    return expect_fills(info, fills)

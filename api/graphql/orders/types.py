@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import graphene
 
 from api.graphql.core.connections import connection_type
@@ -16,7 +14,7 @@ from exchange.markets.errors import MarketErrorCode
 from exchange.markets.models import Market as MarketModel
 from exchange.orders import models
 from exchange.orders.errors import OrderErrorCode as DomainOrderErrorCode
-from exchange.wallets.models import Asset
+from exchange.orders.selectors import Fill
 
 OrderSide = choices_enum("OrderSide", models.Side)
 OrderType = choices_enum("OrderType", models.OrderType)
@@ -38,35 +36,6 @@ OrderErrorCode = code_enum(
 
 class OrderError(DomainErrorType):
     code = graphene.Field(OrderErrorCode, required=True)
-
-
-@dataclass(frozen=True)
-class Fill:
-    """A trade seen from one of the caller's orders."""
-
-    trade: models.Trade
-    order_id: int
-
-    @property
-    def is_maker(self) -> bool:
-        return self.trade.maker_order_id == self.order_id
-
-    @property
-    def commission_asset(self) -> Asset:
-        t = self.trade
-        return t.maker_commission_asset if self.is_maker else t.taker_commission_asset
-
-
-def fills_of_user(trade: models.Trade, user_id: int) -> list[Fill]:
-    """The caller's side(s) of a trade: two when they traded with themselves."""
-    return [
-        Fill(trade=trade, order_id=order_id)
-        for order_id, owner in (
-            (trade.maker_order_id, trade.maker_user_id),
-            (trade.taker_order_id, trade.taker_user_id),
-        )
-        if owner == user_id
-    ]
 
 
 class Trade(graphene.ObjectType):
@@ -94,8 +63,7 @@ class Trade(graphene.ObjectType):
 
     @staticmethod
     def resolve_side(root: Fill, info: graphene.ResolveInfo) -> str:
-        buyer_is_maker = root.trade.is_buyer_maker
-        return models.Side.BUY.value if root.is_maker == buyer_is_maker else models.Side.SELL.value
+        return root.side
 
     @staticmethod
     def resolve_is_maker(root: Fill, info: graphene.ResolveInfo) -> bool:
@@ -115,8 +83,7 @@ class Trade(graphene.ObjectType):
 
     @staticmethod
     def resolve_commission(root: Fill, info: graphene.ResolveInfo) -> object:
-        t = root.trade
-        return t.maker_commission if root.is_maker else t.taker_commission
+        return root.commission
 
     @staticmethod
     def resolve_commission_asset(root: Fill, info: graphene.ResolveInfo) -> str:

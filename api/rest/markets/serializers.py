@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from api.rest.fields import DecimalString, EpochMsField
+from api.rest.fields import DecimalString, EpochMsField, LimitField
 from exchange.marketdata.intervals import INTERVALS
+from exchange.marketdata.selectors import MAX_DEPTH, MAX_KLINES, MAX_RECENT_TRADES
 from exchange.markets.models import Market
-
-MAX_DEPTH = 1000
-MAX_PUBLIC_TRADES = 1000
-MAX_KLINES = 1000
 
 
 class MarketOut(serializers.ModelSerializer[Market]):
@@ -70,7 +67,7 @@ class TickerOut(serializers.Serializer):
 
 
 class DepthQuery(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_DEPTH, default=100)
+    limit = LimitField(default=100, maximum=MAX_DEPTH)
 
 
 class DepthOut(serializers.Serializer):
@@ -87,7 +84,7 @@ class DepthOut(serializers.Serializer):
 
 
 class PublicTradesQuery(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_PUBLIC_TRADES, default=500)
+    limit = LimitField(default=500, maximum=MAX_RECENT_TRADES)
 
 
 class PublicTradeOut(serializers.Serializer):
@@ -103,7 +100,7 @@ class KlineQuery(serializers.Serializer):
     interval = serializers.CharField(max_length=8, help_text=f"One of {', '.join(INTERVALS)}.")
     start = EpochMsField(help_text="Open time from (ms, inclusive).")
     end = EpochMsField(help_text="Open time up to (ms, inclusive).")
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_KLINES, default=500)
+    limit = LimitField(default=500, maximum=MAX_KLINES)
 
 
 class KlineOut(serializers.Serializer):

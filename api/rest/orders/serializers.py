@@ -7,7 +7,15 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.rest.fields import DecimalString, EpochMsField, IdField, page_of
+from api.rest.fields import (
+    DecimalString,
+    EpochMsField,
+    IdField,
+    LimitField,
+    MoneyString,
+    page_of,
+)
+from exchange.core.ids import MAX_ID
 from exchange.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from exchange.orders.models import (
     Order,
@@ -16,7 +24,6 @@ from exchange.orders.models import (
     SelfTradePrevention,
     Side,
     TimeInForce,
-    Trade,
 )
 from exchange.orders.selectors import MAX_TRADES
 
@@ -35,12 +42,12 @@ class OrderIn(serializers.Serializer):
     symbol = serializers.CharField(max_length=32)
     side = serializers.CharField(max_length=8, help_text=_one_of(Side))
     type = serializers.CharField(max_length=32, help_text=_one_of(OrderType))
-    quantity = _optional('Base quantity, a decimal string ("0.015").')
-    quote_order_qty = _optional(
-        "MARKET orders only: spend (buy) or receive (sell) this much quote."
+    quantity = MoneyString(help_text='Base quantity, a decimal string ("0.015").')
+    quote_order_qty = MoneyString(
+        help_text="MARKET orders only: spend (buy) or receive (sell) this much quote."
     )
-    price = _optional("Limit price (LIMIT, LIMIT_MAKER, *_LIMIT types).")
-    stop_price = _optional("Trigger price of stop-loss and take-profit types.")
+    price = MoneyString(help_text="Limit price (LIMIT, LIMIT_MAKER, *_LIMIT types).")
+    stop_price = MoneyString(help_text="Trigger price of stop-loss and take-profit types.")
     time_in_force = _optional(_one_of(TimeInForce) + " Default GTC.")
     client_order_id = _optional("Your id: 1-36 of A-Z a-z 0-9 - _ . : /; unique among open orders.")
     self_trade_prevention = _optional(_one_of(SelfTradePrevention) + " Default NONE.")
@@ -106,7 +113,7 @@ class OrderQuery(serializers.Serializer):
     start = EpochMsField(help_text="Created from (ms, inclusive).")
     end = EpochMsField(help_text="Created up to (ms, inclusive).")
     cursor = serializers.CharField(max_length=200, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    limit = LimitField(default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
 
 
 class ClientOrderQuery(serializers.Serializer):
@@ -122,15 +129,15 @@ class MyTradeQuery(serializers.Serializer):
     symbol = serializers.CharField(max_length=32, required=False)
     order_id = IdField(required=False, help_text="Only the trades of this order of yours.")
     from_id = serializers.IntegerField(
-        min_value=0, max_value=2**63 - 1, required=False, help_text="The market's trade id."
+        min_value=0, max_value=MAX_ID, required=False, help_text="The market's trade id."
     )
     start = EpochMsField()
     end = EpochMsField()
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_TRADES, default=500)
+    limit = LimitField(default=500, maximum=MAX_TRADES)
 
 
 class MyTradeOut(serializers.Serializer):
-    """One trade from the caller's side (a self-trade shows its maker side)."""
+    """One trade from one of the caller's orders (a self-trade gives two: maker, then taker)."""
 
     id = serializers.IntegerField(source="trade.trade_id", help_text="The market's trade id.")
     symbol = serializers.CharField(source="trade.market.symbol")
@@ -141,21 +148,5 @@ class MyTradeOut(serializers.Serializer):
     qty = DecimalString(source="trade.qty")
     quote_qty = DecimalString(source="trade.quote_qty")
     commission = DecimalString()
-    commission_asset = serializers.CharField()
+    commission_asset = serializers.CharField(source="commission_asset.code")
     time = serializers.DateTimeField(source="trade.created_at")
-
-
-def my_side(trade: Trade, user_id: int) -> dict[str, Any]:
-    """The fields of ``trade`` seen by one of its users."""
-    maker = trade.maker_user_id == user_id
-    buyer_is_maker = trade.is_buyer_maker
-    return {
-        "trade": trade,
-        "order_id": trade.maker_order_id if maker else trade.taker_order_id,
-        "side": Side.BUY if maker == buyer_is_maker else Side.SELL,
-        "is_maker": maker,
-        "commission": trade.maker_commission if maker else trade.taker_commission,
-        "commission_asset": (
-            trade.maker_commission_asset if maker else trade.taker_commission_asset
-        ).code,
-    }

@@ -23,7 +23,6 @@ from api.rest.orders.serializers import (
     OrderOut,
     OrderPage,
     OrderQuery,
-    my_side,
 )
 from api.rest.parsing import valid, valid_query
 from api.rest.request_user import request_user
@@ -32,7 +31,7 @@ from exchange.markets.errors import MarketErrorCode
 from exchange.markets.selectors import get_market
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order, place_order
 from exchange.orders.errors import OrderErrorCode
-from exchange.orders.selectors import access_order, order_list, trade_list_for_user
+from exchange.orders.selectors import access_order, fill_list_for_user, order_list
 
 PLACE_ERRORS = [
     *MarketErrorCode,
@@ -102,7 +101,13 @@ class OrderDetailView(RestView):
 
 
 class OrderByClientIdView(RestView):
-    error_codes = {"GET": [MarketErrorCode.UNKNOWN_SYMBOL, OrderErrorCode.ORDER_NOT_FOUND]}
+    error_codes = {
+        "GET": [
+            MarketErrorCode.UNKNOWN_SYMBOL,
+            OrderErrorCode.ORDER_NOT_FOUND,
+            OrderErrorCode.MISSING_PARAMETER,
+        ]
+    }
 
     @extend_schema(tags=["orders"], parameters=[ClientOrderQuery], responses=OrderOut)
     def get(self, request: Request) -> Response:
@@ -154,14 +159,20 @@ class OrderCancelAllView(RestView):
 
 
 class MyTradeListView(RestView):
-    error_codes = {"GET": [MarketErrorCode.UNKNOWN_SYMBOL, OrderErrorCode.ORDER_NOT_FOUND]}
+    error_codes = {
+        "GET": [
+            MarketErrorCode.UNKNOWN_SYMBOL,
+            OrderErrorCode.ORDER_NOT_FOUND,
+            OrderErrorCode.MISSING_PARAMETER,
+        ]
+    }
 
     @extend_schema(tags=["orders"], parameters=[MyTradeQuery], responses=MyTradeOut(many=True))
     def get(self, request: Request) -> Response:
         """The caller's trades oldest first: from ``from_id`` on, else the newest ``limit``."""
         query = valid_query(MyTradeQuery, request)
         user = request_user(request)
-        trades = trade_list_for_user(
+        fills = fill_list_for_user(
             user=user,
             market=get_market(query["symbol"]) if "symbol" in query else None,
             order=access_order(user=user, order_id=query["order_id"])
@@ -172,4 +183,4 @@ class MyTradeListView(RestView):
             end=ms_to_datetime(query.get("end")),
             limit=query["limit"],
         )
-        return Response(MyTradeOut([my_side(t, user.pk) for t in trades], many=True).data)
+        return Response(MyTradeOut(fills, many=True).data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from api.rest.fields import DecimalString, EpochMsField, page_of
+from api.rest.fields import DecimalString, EpochMsField, LimitField, MoneyString, page_of
 from exchange.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from exchange.wallets.models import Balance, Deposit, LedgerLine, Withdrawal, WithdrawalStatus
 
@@ -21,7 +21,7 @@ class BalanceOut(serializers.ModelSerializer[Balance]):
 
 class WithdrawalIn(serializers.Serializer):
     asset = serializers.CharField(max_length=16)
-    amount = serializers.CharField(max_length=64, help_text='Decimal string, e.g. "0.015".')
+    amount = MoneyString(required=True, help_text='Decimal string, e.g. "0.015".')
     network = serializers.CharField(max_length=32)
     address = serializers.CharField(max_length=128)
 
@@ -49,7 +49,7 @@ class HistoryQuery(serializers.Serializer):
     start = EpochMsField(help_text="From (ms, inclusive).")
     end = EpochMsField(help_text="Up to (ms, inclusive).")
     cursor = serializers.CharField(max_length=200, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    limit = LimitField(default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
 
 
 class WithdrawalQuery(HistoryQuery):

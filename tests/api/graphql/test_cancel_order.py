@@ -104,6 +104,9 @@ def test_user_cannot_cancel_another_users_order(as_user, alice_and_bob, redis_cl
     [
         ({"symbol": "BTCUSDT"}, "MISSING_PARAMETER"),
         ({"symbol": "BTCUSDT", "orderId": "abc"}, "ORDER_NOT_FOUND"),
+        ({"symbol": "BTCUSDT", "orderId": "²"}, "ORDER_NOT_FOUND"),  # isdigit() but not int()
+        ({"symbol": "BTCUSDT", "orderId": "١٢"}, "ORDER_NOT_FOUND"),  # Arabic-Indic digits
+        ({"symbol": "BTCUSDT", "orderId": "9223372036854775808"}, "ORDER_NOT_FOUND"),
         ({"symbol": "NOPE", "orderId": "1"}, "UNKNOWN_SYMBOL"),
     ],
 )

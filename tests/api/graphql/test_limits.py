@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from graphql import parse, specified_rules, validate
 
-from api.graphql.core.limits import MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH, query_limits
+from api.graphql.core.limits import MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH, Measure, query_limits
 from api.graphql.schema import schema
 from tests.api.graphql.conftest import error_codes
 
@@ -71,3 +71,40 @@ def test_introspection_is_not_limited(anonymous, db):
     answer = anonymous(get_introspection_query())
     assert "errors" not in answer
     assert answer["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def doubled_fragments(count: int, leaf: str) -> str:
+    """``count`` fragments, each spreading the next twice: 2**count paths in a few hundred bytes."""
+    spreads = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(count - 1)]
+    return "\n".join(["{ ...F0 }", *spreads, f"fragment F{count - 1} on Query {{ {leaf} }}"])
+
+
+def measure(query: str) -> tuple[Measure, tuple[int, int]]:
+    document = parse(query)
+    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
+    operation = document.definitions[0]
+    walker = Measure(schema.graphql_schema, fragments, {}, MAX_QUERY_COMPLEXITY)
+    return walker, walker.selections(
+        operation.selection_set, schema.graphql_schema.query_type, frozenset()
+    )
+
+
+def test_doubled_fragments_are_walked_once_each_and_a_free_leaf_is_accepted():
+    # __typename costs 0, so only the memo (not the early exit) keeps this linear.
+    walker, (depth, cost) = measure(doubled_fragments(25, "__typename"))
+    assert (walker.fragment_walks, depth, cost) == (25, 0, 0)
+    assert (
+        validate(
+            schema.graphql_schema, parse(doubled_fragments(25, "__typename")), (query_limits({}),)
+        )
+        == []
+    )
+
+
+def test_doubled_fragments_over_the_limit_are_refused_after_one_walk_each():
+    query = doubled_fragments(25, "markets { symbol }")
+    walker, (_, cost) = measure(query)
+    assert walker.fragment_walks == 25
+    assert cost > MAX_QUERY_COMPLEXITY
+    errors = validate(schema.graphql_schema, parse(query), (query_limits({}),))
+    assert [e.extensions for e in errors] == [{"code": "QUERY_TOO_COMPLEX"}]

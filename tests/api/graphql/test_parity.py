@@ -322,6 +322,19 @@ def written() -> tuple[int, int, int, list[tuple[int, Any, Any]]]:
             "INVALID_QUOTE_QTY",
         ),
         ({"symbol": "HALTED"}, "MARKET_NOT_TRADING"),
+        # money is a decimal string: a JSON number is refused, never read as 1e-07 or 1000.0
+        ({"quantity": 1e-07}, "INVALID_QUANTITY"),
+        ({"quantity": 0.5}, "INVALID_QUANTITY"),
+        ({"price": 1000.0}, "INVALID_PRICE"),
+        ({"price": 1000}, "INVALID_PRICE"),
+        (
+            {"type": "STOP_LOSS_LIMIT", "stop_price": 900.5},
+            "INVALID_PRICE",
+        ),
+        (
+            {"type": "MARKET", "price": None, "quantity": None, "quote_order_qty": 100.0},
+            "INVALID_QUOTE_QTY",
+        ),
     ],
 )
 def test_same_bad_input_same_code_on_every_surface(
@@ -355,3 +368,143 @@ def test_same_unknown_order_same_cancel_code_on_every_surface(surfaces, make_use
     trader = make_user()
     codes = {name: s.cancel(trader, "BTCUSDT", "never-placed") for name, s in surfaces.items()}
     assert codes == dict.fromkeys(surfaces, "ORDER_NOT_FOUND")
+
+
+WITHDRAW = """
+mutation ($asset: String!, $amount: Decimal!, $network: String!, $address: String!) {
+  requestWithdrawal(asset: $asset, amount: $amount, network: $network, address: $address) {
+    withdrawal { id } errors { code }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("amount", [0.1, 1e-07, 1, True, "1e-07x"])
+def test_same_withdrawal_amount_code_on_rest_and_graphql(as_user, make_user, assets, fund, amount):
+    # given a holder of BTC
+    holder = make_user()
+    fund(holder, assets["BTC"], "1")
+    request = {"asset": "BTC", "amount": amount, "network": "BTC", "address": "bc1qexample"}
+    before = written()
+    # when a non-string (or garbage) amount goes through REST and GraphQL
+    rest = RestSurface().client(holder).post("/api/v1/withdrawals", request, format="json")
+    graphql = as_user(holder)(WITHDRAW, request)["data"]["requestWithdrawal"]
+    # then both refuse it with INVALID_AMOUNT, and nothing is written
+    assert (rest.status_code, rest.json()["code"]) == (400, "INVALID_AMOUNT")
+    assert graphql == {"withdrawal": None, "errors": [{"code": "INVALID_AMOUNT"}]}
+    assert written() == before
+
+
+MY_TRADES_QUERY = """
+query ($market: String, $fromId: BigInt) { me { trades(market: $market, fromId: $fromId) {
+  id orderId side isMaker price quantity commission commissionAsset
+} } }
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_self_trade_is_two_fills_on_rest_and_graphql(
+    redis_client, make_user, assets, fund, btcusdt, as_user
+):
+    # given a trader whose buy matched their own resting sell
+    trader = make_user()
+    fund(trader, assets["BTC"], "1")
+    fund(trader, assets["USDT"], "10000")
+    with running_engine(["BTCUSDT"]):
+        sell = place_order(
+            user=trader, symbol="BTCUSDT", side="SELL", type="LIMIT", price="1000", quantity="0.5"
+        )
+        drain("BTCUSDT")
+        buy = place_order(
+            user=trader, symbol="BTCUSDT", side="BUY", type="LIMIT", price="1000", quantity="0.5"
+        )
+        drain("BTCUSDT")
+    trade = Trade.objects.get()
+    # when the trader lists their trades on each surface
+    rest = RestSurface().client(trader).get("/api/v1/my-trades").json()
+    graphql = as_user(trader)(MY_TRADES_QUERY, {})["data"]["me"]["trades"]
+    # then both show the maker fill, then the taker fill, each with its own commission
+    expected = [
+        (trade.trade_id, sell.pk, "SELL", True, "1000", "0.5", "0.5", "USDT"),
+        (trade.trade_id, buy.pk, "BUY", False, "1000", "0.5", "0.001", "BTC"),
+    ]
+    assert [
+        (
+            t["id"],
+            t["order_id"],
+            t["side"],
+            t["is_maker"],
+            t["price"],
+            t["qty"],
+            t["commission"],
+            t["commission_asset"],
+        )
+        for t in rest
+    ] == expected
+    assert [
+        (
+            t["id"],
+            int(t["orderId"]),
+            t["side"],
+            t["isMaker"],
+            t["price"],
+            t["quantity"],
+            t["commission"],
+            t["commissionAsset"],
+        )
+        for t in graphql
+    ] == expected
+
+
+def test_from_id_without_a_market_is_the_same_missing_parameter(make_user, as_user, btcusdt):
+    # trade ids are per market: from_id alone would mix the markets' sequences
+    trader = make_user()
+    rest = RestSurface().client(trader).get("/api/v1/my-trades", {"from_id": 1})
+    graphql = as_user(trader)(MY_TRADES_QUERY, {"fromId": 1})
+    assert (rest.status_code, rest.json()["code"]) == (400, "MISSING_PARAMETER")
+    assert [e["extensions"]["code"] for e in graphql["errors"]] == ["MISSING_PARAMETER"]
+    ok = RestSurface().client(trader).get("/api/v1/my-trades", {"from_id": 1, "symbol": "BTCUSDT"})
+    assert (ok.status_code, ok.json()) == (200, [])
+    assert as_user(trader)(MY_TRADES_QUERY, {"fromId": 1, "market": "BTCUSDT"}) == {
+        "data": {"me": {"trades": []}}
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "limit"),
+    [
+        ("depth", "depth(limit: $limit) { lastUpdateId }", 0),
+        ("depth", "depth(limit: $limit) { lastUpdateId }", 5001),
+        ("trades", "trades(limit: $limit) { price }", -1),
+        ("trades", "trades(limit: $limit) { price }", 1001),
+        ("klines?interval=1m", 'klines(interval: "1m", limit: $limit) { open }', 0),
+        ("klines?interval=1m", 'klines(interval: "1m", limit: $limit) { open }', 1001),
+    ],
+)
+def test_same_market_data_limit_code_on_rest_and_graphql(
+    anonymous, btcusdt, redis_client, path, field, limit
+):
+    joiner = "&" if "?" in path else "?"
+    rest = APIClient().get(f"/api/v1/markets/BTCUSDT/{path}{joiner}limit={limit}")
+    graphql = anonymous(
+        f'query ($limit: Int!) {{ market(symbol: "BTCUSDT") {{ {field} }} }}', {"limit": limit}
+    )
+    assert (rest.status_code, rest.json()["code"]) == (400, "INVALID_LIMIT")
+    assert [e["extensions"]["code"] for e in graphql["errors"]] == ["INVALID_LIMIT"]
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/v1/orders?limit={n}", "{ me { orders(first: $n) { edges { cursor } } } }"),
+        ("/api/v1/my-trades?limit={n}", "{ me { trades(limit: $n) { id } } }"),
+        ("/api/v1/withdrawals?limit={n}", "{ me { withdrawals(first: $n) { edges { cursor } } } }"),
+    ],
+)
+@pytest.mark.parametrize("n", [0, -1, 1001])
+def test_same_list_limit_code_on_rest_and_graphql(make_user, as_user, path, query, n):
+    trader = make_user()
+    rest = RestSurface().client(trader).get(path.format(n=n))
+    graphql = as_user(trader)("query ($n: Int!) " + query, {"n": n})
+    assert (rest.status_code, rest.json()["code"]) == (400, "INVALID_LIMIT")
+    assert [e["extensions"]["code"] for e in graphql["errors"]] == ["INVALID_LIMIT"]

@@ -110,11 +110,13 @@ def test_rejections_are_typed_errors_and_change_nothing(as_user, trader, overrid
     assert snapshot() == before
 
 
-def test_malformed_decimal_is_refused_before_execution(as_user, trader):
+@pytest.mark.parametrize("price", ["sixty", 60000.0, 60000])
+def test_malformed_or_numeric_price_is_refused_with_the_domain_code(as_user, trader, price):
+    # money is a decimal string; anything else gets the action's code, as on REST
     before = snapshot()
-    response = as_user(trader).post(PLACE, {**LIMIT_BUY, "price": "sixty"})
-    assert response.status_code == 400
-    assert "Decimal" in response.json()["errors"][0]["message"]
+    answer = as_user(trader)(PLACE, {**LIMIT_BUY, "price": price})
+    assert answer["data"]["placeOrder"]["order"] is None
+    assert [e["code"] for e in answer["data"]["placeOrder"]["errors"]] == ["INVALID_PRICE"]
     assert snapshot() == before
 
 
@@ -172,3 +174,22 @@ def test_stop_limit_order_waits_for_its_trigger(as_user, trader):
         "59500",
         "IOC",
     )
+
+
+@pytest.mark.parametrize(
+    ("money", "code"),
+    [
+        ('price: "60000", quantity: 0.01', "INVALID_QUANTITY"),
+        ('price: "60000", quantity: 1', "INVALID_QUANTITY"),
+        ('price: "60000", quantity: true', "INVALID_QUANTITY"),
+        ('price: 60000.0, quantity: "0.01"', "INVALID_PRICE"),
+    ],
+)
+def test_money_literals_in_the_query_must_be_strings_too(as_user, trader, money, code):
+    before = snapshot()
+    answer = as_user(trader)(
+        f'mutation {{ placeOrder(symbol: "BTCUSDT", side: BUY, type: LIMIT, {money}) '
+        "{ order { id } errors { code } } }"
+    )
+    assert answer["data"]["placeOrder"] == {"order": None, "errors": [{"code": code}]}
+    assert snapshot() == before

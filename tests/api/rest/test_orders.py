@@ -79,7 +79,8 @@ def test_place_limit_order_locks_the_funds(alice, client_for):
         ({"stop_price": "59000"}, 400, "UNEXPECTED_PARAMETER"),
         ({"client_order_id": "bad id"}, 400, "INVALID_CLIENT_ORDER_ID"),
         ({"side": None}, 400, "INVALID_INPUT"),
-        ({"quantity": True}, 400, "INVALID_INPUT"),
+        ({"quantity": True}, 400, "INVALID_QUANTITY"),
+        ({"quantity": 0.5}, 400, "INVALID_QUANTITY"),
     ],
 )
 def test_rejected_orders_change_nothing(alice, client_for, overrides, status, code):
@@ -153,7 +154,8 @@ def test_list_filters_and_pages_without_n_plus_one(
     assert client.get(ORDERS, {"start": 4102444800000}).json()["results"] == []  # from 2100
     assert error(client.get(ORDERS, {"status": "DONE"})) == (400, "INVALID_FILTER")
     assert error(client.get(ORDERS, {"cursor": "!!"})) == (400, "INVALID_CURSOR")
-    assert error(client.get(ORDERS, {"limit": 0})) == (400, "INVALID_INPUT")
+    assert error(client.get(ORDERS, {"limit": 0})) == (400, "INVALID_LIMIT")
+    assert error(client.get(ORDERS, {"limit": "x"})) == (400, "INVALID_INPUT")
     assert error(client.get(ORDERS, {"symbol": "NOPE"})) == (404, "UNKNOWN_SYMBOL")
 
 

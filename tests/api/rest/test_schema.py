@@ -66,3 +66,20 @@ def test_unknown_api_path_is_a_json_404(api_client):
         "detail": "No such endpoint or resource.",
         "fields": {},
     }
+
+
+def test_every_list_with_a_limit_documents_invalid_limit(schema):
+    limited = [
+        (method, path)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if any(p["name"] == "limit" for p in operation.get("parameters", []))
+    ]
+    assert ("get", "/api/v1/markets/{symbol}/depth") in limited
+    assert ("get", "/api/v1/orders") in limited
+    for method, path in limited:
+        bad = schema["paths"][path][method]["responses"]["400"]
+        assert (
+            "INVALID_LIMIT"
+            in bad["content"]["application/json"]["schema"]["properties"]["code"]["enum"]
+        ), (method, path)

@@ -21,6 +21,7 @@ from exchange.core.deploy_checks import (
 
 ROOT = Path(__file__).resolve().parents[3]
 REAL_SECRET = "a-real-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKL"
+REAL_KEY = Fernet.generate_key().decode()
 
 
 def deploy_check_ids() -> list[str]:
@@ -75,8 +76,8 @@ def test_configured_secrets_pass_the_deploy_checks():
         (DEV_SECRET_KEY, dev_api_key_encryption_keys(DEV_SECRET_KEY), ["SECRET_KEY", "API_KEY"]),
         ("", [], ["SECRET_KEY", "API_KEY"]),
         (REAL_SECRET, dev_api_key_encryption_keys(REAL_SECRET), ["API_KEY"]),
-        (DEV_SECRET_KEY, ["k" * 44], ["SECRET_KEY"]),
-        (REAL_SECRET, ["k" * 44], []),
+        (DEV_SECRET_KEY, [REAL_KEY], ["SECRET_KEY"]),
+        (REAL_SECRET, [REAL_KEY], []),
     ],
 )
 def test_production_guard_names_each_development_secret(secret_key, keys, problems):
@@ -101,7 +102,7 @@ def test_development_environment_accepts_the_defaults_and_unknown_names_are_refu
         is None
     )
     assert production_guard(
-        environment="prod", secret_key=REAL_SECRET, api_key_encryption_keys=["k" * 44]
+        environment="prod", secret_key=REAL_SECRET, api_key_encryption_keys=[REAL_KEY]
     ) == ("ENVIRONMENT must be one of development, production, not 'prod'.")
 
 
@@ -135,3 +136,42 @@ def test_check_deploy_fails_on_development_defaults():
     assert result.returncode == 1
     assert "(exchange.E001) SECRET_KEY is the development default." in result.stderr
     assert "(exchange.E002) API_KEY_ENCRYPTION_KEYS is derived from SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "secret_key",
+    [
+        "CHANGE-ME-50-random-characters",  # k8s/overlays/prod/secrets.example.env
+        "a-long-enough-value-but-still-change-me-please-0123",
+        "short-but-random-9f8e7d",
+    ],
+)
+def test_a_placeholder_or_short_secret_key_is_refused(secret_key):
+    refusal = production_guard(
+        environment="production", secret_key=secret_key, api_key_encryption_keys=[REAL_KEY]
+    )
+    assert refusal is not None
+    assert "SECRET_KEY is a placeholder (CHANGE-ME) or shorter than 32 characters" in refusal
+    assert "API_KEY_ENCRYPTION_KEYS" not in refusal.partition(". Set")[0]
+    with override_settings(SECRET_KEY=secret_key, API_KEY_ENCRYPTION_KEYS=[REAL_KEY]):
+        assert deploy_check_ids() == ["exchange.E003"]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ["CHANGE-ME-fernet-key-from-cryptography.fernet.Fernet.generate_key"],
+        ["k" * 44],  # base64 of 33 bytes, not 32
+        [REAL_KEY, "not-a-key"],
+    ],
+)
+def test_an_entry_that_is_not_a_fernet_key_is_refused(keys):
+    refusal = production_guard(
+        environment="production", secret_key=REAL_SECRET, api_key_encryption_keys=keys
+    )
+    position = len(keys)
+    assert refusal is not None
+    assert f"API_KEY_ENCRYPTION_KEYS entry {position} is not a Fernet key" in refusal
+    assert keys[-1] not in refusal  # a secret is never echoed
+    with override_settings(SECRET_KEY=REAL_SECRET, API_KEY_ENCRYPTION_KEYS=keys):
+        assert deploy_check_ids() == ["exchange.E004"]

@@ -11,7 +11,12 @@ from django.utils import timezone
 from exchange.core.errors import DomainError
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus
-from exchange.orders.selectors import access_order, order_list, trade_list_for_user
+from exchange.orders.selectors import (
+    access_order,
+    fill_list_for_user,
+    order_list,
+    trade_list_for_user,
+)
 
 
 @pytest.fixture
@@ -79,7 +84,17 @@ def test_access_order_by_id_or_client_id_and_not_anothers(trader, make_user):
         assert excinfo.value.code == "ORDER_NOT_FOUND"
 
 
-def test_trade_list_for_user_is_empty_without_trades(trader):
+def test_trade_list_for_user_is_empty_without_trades(trader, btcusdt):
     assert trade_list_for_user(user=trader) == []
-    assert trade_list_for_user(user=trader, from_id=1) == []
+    assert trade_list_for_user(user=trader, from_id=1, market=btcusdt) == []
     assert Decimal(0) == sum((t.qty for t in trade_list_for_user(user=trader)), Decimal(0))
+
+
+def test_from_id_needs_a_market_because_trade_ids_are_per_market(trader):
+    for select in (trade_list_for_user, fill_list_for_user):
+        with pytest.raises(DomainError) as excinfo:
+            select(user=trader, from_id=1)
+        assert (excinfo.value.code, excinfo.value.fields) == (
+            "MISSING_PARAMETER",
+            {"symbol": "required"},
+        )

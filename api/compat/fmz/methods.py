@@ -15,7 +15,13 @@ from api.compat.fmz.errors import FmzError, missing
 from api.compat.fmz.symbols import fmz_symbol, order_ref, parse_order_ref, parse_symbol
 from exchange.accounts.models import ApiKey
 from exchange.accounts.signing import require_api_key_permission
-from exchange.marketdata.selectors import kline_list, order_book, recent_trades, ticker_24h
+from exchange.marketdata.selectors import (
+    MAX_KLINES,
+    kline_list,
+    order_book,
+    recent_trades,
+    ticker_24h,
+)
 from exchange.orders.actions import do_cancel_order, place_order
 from exchange.orders.history import order_history_for_user
 from exchange.orders.models import Order, OrderStatus
@@ -121,7 +127,7 @@ def records(key: ApiKey, params: Params) -> Result:
     period = _int(params, "period", 60)
     if period not in PERIODS:
         raise FmzError(f"invalid period {period}; use one of {sorted(PERIODS)} (minutes)")
-    limit = _int(params, "limit", 500) or 500
+    limit = max(1, min(_int(params, "limit", 500) or 500, MAX_KLINES))
     rows = kline_list(market, interval=PERIODS[period], limit=limit)
     return [[k.open_time // 1000, k.open, k.high, k.low, k.close, k.volume] for k in rows], None
 

@@ -90,6 +90,9 @@ def test_every_method_with_the_protocols_request_shapes(live):
         "data"
     ]
     assert hourly[-1][4] == 100
+    # a limit past the kline maximum is cut to it, not refused
+    many = rpc(live, buyer, "records", {"limit": "5000", "period": "1", "symbol": "LTC_USDT"})
+    assert many["data"] == records
 
     # accounts / assets: exact after fees (buyer pays 0.2 % in LTC, seller 0.1 % in USDT)
     assert rpc(live, buyer, "accounts", {})["data"] == [

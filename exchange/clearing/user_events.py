@@ -39,10 +39,6 @@ ExecutionList = list[tuple[int, dict[str, object]]]  # (user id, execution)
 logger = logging.getLogger(__name__)
 
 
-def channel(user_id: int) -> str:
-    return user_events_channel(user_id)
-
-
 def order_event(order: Order, symbol: str) -> dict[str, object]:
     return {
         "symbol": symbol,
@@ -221,11 +217,11 @@ def publish(
         if isinstance(client, RedisCluster):
             # A cluster pipeline refuses PUBLISH (it names no key); one call per user.
             for user_id, message in messages.items():
-                client.publish(channel(user_id), json.dumps(message))
+                client.publish(user_events_channel(user_id), json.dumps(message))
             return
         pipe = client.pipeline(transaction=False)
         for user_id, message in messages.items():
-            pipe.publish(channel(user_id), json.dumps(message))
+            pipe.publish(user_events_channel(user_id), json.dumps(message))
         pipe.execute()
     except (redis.RedisError, OSError):
         logger.warning("could not publish events for %d users", len(messages), exc_info=True)

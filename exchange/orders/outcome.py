@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from exchange.clearing.user_events import channel
+from exchange.core.user_channel import user_events_channel
 from exchange.core.redis import get_redis
 from exchange.orders.models import Order
 
@@ -44,7 +44,7 @@ def wait_for_orders(
     ids = [o.pk for o in orders]
     users = {o.user_id for o in orders}
     pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(*(channel(user_id) for user_id in users))
+    pubsub.subscribe(*(user_events_channel(user_id) for user_id in users))
     deadline = time.monotonic() + timeout
     try:
         while True:

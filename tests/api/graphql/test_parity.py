@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from exchange.accounts.actions import do_issue_token
 from exchange.accounts.models import User
-from exchange.clearing.user_events import channel
+from exchange.core.user_channel import user_events_channel as channel
 from exchange.core.errors import DomainError
 from exchange.markets.actions import do_create_market, do_set_market_status
 from exchange.markets.models import MarketStatus
@@ -182,6 +182,28 @@ def reference(text: str, orders: dict[int, str]) -> str:
     return text
 
 
+def batch_independent(events: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Per channel: every execution in order, and each order's and balance's last state.
+
+    Clearing sends one message per user per batch, and how the engine's answers fall
+    into batches depends on timing; what a client learns from them does not.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, body in events:
+        summary = out.setdefault(name, {"executions": [], "orders": {}, "balances": {}})
+        summary["executions"].extend(body.get("executions", []))
+        summary["orders"].update({o["orderId"]: o for o in body.get("orders", [])})
+        summary["balances"].update({b["asset"]: b for b in body.get("balances", [])})
+    return {
+        name: {
+            **summary,
+            "orders": list(summary["orders"].values()),
+            "balances": list(summary["balances"].values()),
+        }
+        for name, summary in out.items()
+    }
+
+
 def run_scenario(surface: Surface, make_user, assets, fund) -> dict[str, Any]:
     """A resting ask from the maker (action layer), then the taker's buy through ``surface``
     fills part of it, rests the rest, and is canceled through ``surface``."""
@@ -269,10 +291,10 @@ def run_scenario(surface: Surface, make_user, assets, fund) -> dict[str, Any]:
                 .values("account__user_id", "asset__code", "available", "locked")
             ),
             "engine": outputs,
-            "user_events": [
-                (name.replace(str(maker.pk), "maker").replace(str(taker.pk), "taker"), body)
-                for name, body in events
-            ],
+            "user_events": {
+                name.replace(str(maker.pk), "maker").replace(str(taker.pk), "taker"): summary
+                for name, summary in batch_independent(events).items()
+            },
         },
         users,
         orders,

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from exchange.clearing.apply import apply_entries
-from exchange.clearing.user_events import channel
+from exchange.core.user_channel import user_events_channel as channel
 from exchange.core.redis import get_redis
 from exchange.markets.actions import do_set_market_status
 from exchange.markets.models import Market, MarketStatus

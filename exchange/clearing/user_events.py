@@ -27,6 +27,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from exchange.clearing.apply import DONE_STATUS, TRADE_COLUMNS, BatchResult
+from exchange.core.money import format_money
 from exchange.core.redis import get_redis
 from exchange.core.user_channel import user_events_channel
 from exchange.markets.models import Market
@@ -60,7 +61,7 @@ def _ms(when: Any) -> int | None:
 
 
 def _text(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value.normalize():f}"
+    return None if value is None else format_money(value)
 
 
 def _execution(

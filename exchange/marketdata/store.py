@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import transaction
 
+from exchange.core.money import format_money
 from exchange.core.redis import get_redis
 from exchange.marketdata.models import Kline, MarketDataCheckpoint
 from exchange.marketdata.state import RECENT_TRADES, MarketState
@@ -55,7 +56,7 @@ def ticker_key(symbol: str) -> str:
 
 
 def decimal_text(value: Decimal | None) -> str:
-    return "0" if value is None else f"{value.normalize():f}"
+    return "0" if value is None else format_money(value)
 
 
 def trade_json(market: Market, t: TradeTick) -> dict[str, object]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from exchange.core.user_channel import user_events_channel
 from exchange.core.redis import get_redis
+from exchange.core.user_channel import user_events_channel
 from exchange.orders.models import Order
 
 DEFAULT_TIMEOUT = 3.0

@@ -19,6 +19,7 @@ from decimal import Decimal
 import redis
 from django.db import transaction
 
+from exchange.core.money import format_money
 from exchange.core.redis import get_redis
 from exchange.core.user_channel import user_events_channel
 from exchange.wallets.models import Asset, Balance
@@ -33,7 +34,7 @@ def _publish(user_id: int, asset: Asset, delta: Decimal | None, when: int) -> No
         "time": when,
         "balances": [{"asset": asset.code, "free": str(free), "locked": str(locked)}],
         "balanceUpdates": (
-            [{"asset": asset.code, "delta": f"{delta.normalize():f}", "time": when}]
+            [{"asset": asset.code, "delta": format_money(delta), "time": when}]
             if delta is not None
             else []
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from exchange.core.money import format_money
 from exchange.markets.models import Market, MarketStatus
 from exchange.orders.models import Order, OrderStatus, OrderType, Trade
 from exchange.wallets.models import Balance
@@ -22,7 +23,7 @@ def dec(value: Decimal | None) -> str:
     """A plain decimal string, as Binance sends numbers ("0" for none)."""
     if value is None:
         return "0"
-    return f"{value.normalize():f}" if value else "0"
+    return format_money(value) if value else "0"
 
 
 def ms(moment: Any) -> int:

@@ -15,6 +15,7 @@ from api.compat.fmz.errors import FmzError, missing
 from api.compat.fmz.symbols import fmz_symbol, order_ref, parse_order_ref, parse_symbol
 from exchange.accounts.models import ApiKey
 from exchange.accounts.signing import require_api_key_permission
+from exchange.core.money import format_money
 from exchange.marketdata.selectors import (
     MAX_KLINES,
     kline_list,
@@ -136,8 +137,8 @@ def _balances(key: ApiKey) -> list[dict[str, str]]:
     return [
         {
             "currency": b.asset.code,
-            "free": f"{b.available.normalize():f}",
-            "frozen": f"{b.locked.normalize():f}",
+            "free": format_money(b.available),
+            "frozen": format_money(b.locked),
         }
         for b in balance_list(user=key.user)
     ]

@@ -12,13 +12,15 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from exchange.core.money import format_money
+
 _MARK = "\x00"
 _MARKED = re.compile(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?(?:E[-+]?[0-9]+)?)\\u0000"')
 
 
 def _default(value: object) -> str:
     if isinstance(value, Decimal):
-        return f"{_MARK}{value.normalize():f}{_MARK}"
+        return f"{_MARK}{format_money(value)}{_MARK}"
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from exchange.core.money import format_money
 from exchange.reconciliation.checks import reconcile
 
 
 def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}"
+    return format_money(value)
 
 
 class Command(BaseCommand):

@@ -19,7 +19,9 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from api.ws.frames import Blobs, Frame
+from api.ws import gc_tuning
+from api.ws.frames import Frame
+from api.ws.outlet import Burst
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +34,10 @@ MAX_BURST = 2000
 class Listener(Protocol):
     combined: bool  # wants ``{"stream": label, "data": ...}`` frames
 
-    def deliver(self, frames: list[Frame], blobs: Blobs) -> None:
-        """Take a burst's frames, in order (must not block). ``blobs`` is shared by the
-        burst's listeners: equal frame lists are joined into wire bytes once."""
+    def deliver(self, frames: list[Frame], burst: Burst) -> None:
+        """Take a burst's frames, in order (must not block). ``burst`` is shared by the
+        burst's listeners: equal frame lists are joined into wire bytes once, and the
+        socket writes are made together when every listener has had its frames."""
 
 
 class Hub:
@@ -50,6 +53,7 @@ class Hub:
     async def _start(self) -> None:
         if self.reader is not None and not self.reader.done():
             return
+        gc_tuning.tune()
         self.client = aioredis.Redis.from_url(self.url)
         self.pubsub = self.client.pubsub()
         await self.pubsub.subscribe(_CONTROL, *self.routes)
@@ -126,10 +130,11 @@ class Hub:
                         pending[listener] = [item]
                     else:
                         frames.append(item)
-        blobs: Blobs = {}
+        burst = Burst()
         for listener, frames in pending.items():
-            listener.deliver(frames, blobs)
+            listener.deliver(frames, burst)
             self.delivered += len(frames)
+        burst.flush()
 
 
 _hub: Hub | None = None

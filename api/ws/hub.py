@@ -36,8 +36,7 @@ class Listener(Protocol):
 
     def deliver(self, frames: list[Frame], burst: Burst) -> None:
         """Take a burst's frames, in order (must not block). ``burst`` is shared by the
-        burst's listeners: equal frame lists are joined into wire bytes once, and the
-        socket writes are made together when every listener has had its frames."""
+        burst's listeners: equal frame lists are joined into wire bytes once."""
 
 
 class Hub:
@@ -134,7 +133,6 @@ class Hub:
         for listener, frames in pending.items():
             listener.deliver(frames, burst)
             self.delivered += len(frames)
-        burst.flush()
 
 
 _hub: Hub | None = None

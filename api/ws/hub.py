@@ -129,9 +129,9 @@ class Hub:
                         pending[listener] = [item]
                     else:
                         frames.append(item)
-        burst = Burst()
+        shared = Burst()
         for listener, frames in pending.items():
-            listener.deliver(frames, burst)
+            listener.deliver(frames, shared)
             self.delivered += len(frames)
 
 

@@ -46,6 +46,7 @@ from tests.matching_engine.servers import EngineProcess, RedisServer  # noqa: E4
 SYMBOL = "BTCUSDT"
 PATH = "/stream?streams=btcusdt@depth/btcusdt@trade"
 MID = 100_000  # ticks (1000.00)
+SINK_POLL_S = 0.2
 
 
 def free_port() -> int:
@@ -148,6 +149,25 @@ async def observe(
                         seen_trade[event.trade_id] = now
 
 
+async def tap(redis_url: str, records: list[tuple[float, str, int]]) -> None:
+    """Stamp each stream message when Redis pub/sub delivers it, as the hub gets it: the
+    part of the latency spent before the web process."""
+    import redis.asyncio as aioredis
+
+    pubsub = aioredis.Redis.from_url(redis_url).pubsub()
+    await pubsub.subscribe("md-stream:btcusdt@trade", "md-stream:btcusdt@depth")
+    while True:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+        if message is None or message["type"] != "message":
+            continue
+        now = time.time()
+        data = json.loads(message["data"])
+        if message["channel"].endswith(b"@trade"):
+            records.append((now, "trade", data["t"]))
+        else:
+            records.append((now, "depth", data["u"]))
+
+
 async def probe(url: str, records: list[tuple[float, str, int]], ready: asyncio.Event) -> None:
     from websockets.asyncio.client import connect
 
@@ -164,10 +184,13 @@ async def probe(url: str, records: list[tuple[float, str, int]], ready: asyncio.
 
 
 def sink_process(ports: list[int], n: int, conn: Any) -> None:
-    """``n`` raw clients: handshake, then drain every socket every 50 ms and count bytes.
+    """``n`` raw clients: handshake, then drain every socket every ``SINK_POLL_S`` and count bytes.
 
-    Non-blocking sockets polled in one loop cost a few syscalls per client per
-    poll, instead of an event-loop callback per frame per client.
+    Non-blocking sockets polled in one loop cost one ``recv`` per client per
+    poll (a second only when the buffer came back full), instead of an
+    event-loop callback per frame per client: the sinks take as little as
+    possible of the CPU the server needs. Their receive buffers hold well
+    over a poll's worth of bytes, so the server never sees them as slow.
     """
     socks = []
     for i in range(n):
@@ -189,21 +212,28 @@ def sink_process(ports: list[int], n: int, conn: Any) -> None:
         socks.append(sock)
     conn.send(("connected", len(socks)))
     received = 0
+    size = 1 << 18
     while not conn.poll():
         for sock in socks:
             while True:
                 try:
-                    data = sock.recv(1 << 20)
+                    data = sock.recv(size)
                 except BlockingIOError:
                     break
-                if not data:
-                    break
                 received += len(data)
-        time.sleep(0.05)
+                if len(data) < size:
+                    break
+        time.sleep(SINK_POLL_S)
     conn.recv()
-    conn.send(("bytes", received))
+    conn.send(("bytes", received, time.process_time()))
     for sock in socks:
         sock.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -212,7 +242,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run_level(
-    args: argparse.Namespace, ports: list[int], n: int, load: Load, redis_url: str
+    args: argparse.Namespace, ports: list[int], n: int, load: Load, redis_url: str, web: list[int]
 ) -> dict[str, Any]:
     probes = min(args.probes, n)
     parent, child = mp.Pipe()
@@ -222,6 +252,8 @@ async def run_level(
     seen_trade: dict[int, float] = {}
     seen_update: dict[int, float] = {}
     observer = asyncio.create_task(observe(redis_url, seen_trade, seen_update))
+    tapped: list[tuple[float, str, int]] = []
+    tapper = asyncio.create_task(tap(redis_url, tapped))
     records: list[list[tuple[float, str, int]]] = [[] for _ in range(probes)]
     readies = [asyncio.Event() for _ in range(probes)]
     tasks = [
@@ -235,23 +267,29 @@ async def run_level(
     await asyncio.sleep(1.0)  # the hub subscribes the new connections' streams
     load.on.set()
     started = time.time()
+    web_cpu = sum(map(cpu_seconds, web))
     await asyncio.sleep(args.seconds)
     load.on.clear()
     elapsed = time.time() - started
+    web_cpu = sum(map(cpu_seconds, web)) - web_cpu
     await asyncio.sleep(1.0)  # let the last messages arrive
-    for task in [*tasks, observer]:
+    for task in [*tasks, observer, tapper]:
         task.cancel()
     parent.send("stop")
-    sink_bytes = parent.recv()[1]
+    _, sink_bytes, sink_cpu = parent.recv()
     sinks.join()
-    latencies = []
-    received = 0
-    for per_probe in records:
-        received += len(per_probe)
-        for when, kind, key in per_probe:
+
+    def delays(stamped: list[tuple[float, str, int]]) -> list[float]:
+        found = []
+        for when, kind, key in stamped:
             origin = (seen_trade if kind == "trade" else seen_update).get(key)
             if origin is not None:
-                latencies.append((when - origin) * 1000)
+                found.append((when - origin) * 1000)
+        return found
+
+    latencies = [ms for per_probe in records for ms in delays(per_probe)]
+    received = sum(map(len, records))
+    published = delays(tapped)
     per_client = received / probes / elapsed
     return {
         "clients": n,
@@ -262,6 +300,10 @@ async def run_level(
         "per_client": per_client,
         "total": per_client * n,
         "sink_kb_per_client": sink_bytes / max(1, n - probes) / 1024,
+        "sink_cpu": sink_cpu,
+        "pubsub_p50": pct(published, 0.5),
+        "pubsub_p99": pct(published, 0.99),
+        "web_cpu": web_cpu / elapsed * 100,
     }
 
 
@@ -327,15 +369,21 @@ def main() -> None:
             f"rate {args.rate} orders/s, {args.seconds:.0f} s per level, {args.probes} probes, "
             f"{args.web} daphne process(es), streams depth+trade of {SYMBOL}"
         )
-        print("| clients | p50 ms | p99 ms | max ms | samples | msgs/s per client | msgs/s total |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
+        print(
+            "| clients | p50 ms | p99 ms | max ms | samples | msgs/s per client | msgs/s total "
+            "| daphne CPU % | pub/sub p50/p99 ms |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for n in [int(x) for x in args.clients.split(",")]:
-            r = asyncio.run(run_level(args, ports, n, load, server.url))
+            web = [proc.pid for proc in procs[1:]]
+            r = asyncio.run(run_level(args, ports, n, load, server.url, web))
             print(
                 f"| {r['clients']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | "
-                f"{r['samples']} | {r['per_client']:.1f} | {r['total']:.0f} |",
+                f"{r['samples']} | {r['per_client']:.1f} | {r['total']:,.0f} | {r['web_cpu']:.0f} "
+                f"| {r['pubsub_p50']:.1f}/{r['pubsub_p99']:.1f} |",
                 flush=True,
             )
+            print(f"  (sink process CPU {r['sink_cpu']:.1f} s)", file=sys.stderr, flush=True)
     finally:
         for proc in procs:
             proc.terminate()

@@ -22,8 +22,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from api.ws.frames import Frame
-from api.ws.hub import Blobs, get_hub
-from api.ws.outlet import Outlet
+from api.ws.hub import get_hub
+from api.ws.outlet import Burst, Outlet
 from api.ws.stream_names import channel_for
 from api.ws.user_data import binance_events
 from exchange.accounts.listen_keys import user_for_listen_key
@@ -53,10 +53,10 @@ class UserStream:
         self.outlet = outlet
         self.wrap = wrap
 
-    def deliver(self, frames: list[Frame], blobs: Blobs) -> None:
+    def deliver(self, frames: list[Frame], burst: Burst) -> None:
         for frame in frames:
             for event in binance_events(frame.text):
-                self.outlet.push(Frame(self.wrap(event)))
+                self.outlet.push(Frame(self.wrap(event)), burst)
 
 
 class HubConsumer(AsyncWebsocketConsumer):
@@ -136,8 +136,8 @@ class StreamConsumer(HubConsumer):
         for listen_key, user_id in user_streams:
             await self._open_user_stream(listen_key, user_id)
 
-    def deliver(self, frames: list[Frame], blobs: Blobs) -> None:
-        self.outlet.push_many(frames, blobs)
+    def deliver(self, frames: list[Frame], burst: Burst) -> None:
+        self.outlet.push_many(frames, burst)
 
     async def _open_user_stream(self, listen_key: str, user_id: int) -> None:
         combined = self.combined

@@ -5,8 +5,6 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-Blobs = dict[tuple[int, ...], bytes]  # a burst's frames (by identity) -> their joined wire bytes
-
 
 class Frame:
     __slots__ = ("__dict__", "text")

@@ -19,7 +19,9 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from api.ws.frames import Blobs, Frame
+from api.ws import gc_tuning
+from api.ws.frames import Frame
+from api.ws.outlet import Burst
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +34,8 @@ MAX_BURST = 2000
 class Listener(Protocol):
     combined: bool  # wants ``{"stream": label, "data": ...}`` frames
 
-    def deliver(self, frames: list[Frame], blobs: Blobs) -> None:
-        """Take a burst's frames, in order (must not block). ``blobs`` is shared by the
+    def deliver(self, frames: list[Frame], burst: Burst) -> None:
+        """Take a burst's frames, in order (must not block). ``burst`` is shared by the
         burst's listeners: equal frame lists are joined into wire bytes once."""
 
 
@@ -50,6 +52,7 @@ class Hub:
     async def _start(self) -> None:
         if self.reader is not None and not self.reader.done():
             return
+        gc_tuning.tune()
         self.client = aioredis.Redis.from_url(self.url)
         self.pubsub = self.client.pubsub()
         await self.pubsub.subscribe(_CONTROL, *self.routes)
@@ -126,9 +129,9 @@ class Hub:
                         pending[listener] = [item]
                     else:
                         frames.append(item)
-        blobs: Blobs = {}
+        shared = Burst()
         for listener, frames in pending.items():
-            listener.deliver(frames, blobs)
+            listener.deliver(frames, shared)
             self.delivered += len(frames)
 
 

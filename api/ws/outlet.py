@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 
-from api.ws.frames import Blobs, Frame
+from api.ws.frames import Frame
 
 logger = logging.getLogger(__name__)
 
@@ -55,26 +55,44 @@ def _transport_backlog(transport: Any) -> int:
     )
 
 
-def _write(transport: Any, blob: bytes) -> None:
-    """Send now when nothing is queued (one ``send`` call), else queue behind what is.
+class Burst:
+    """One hub burst: frames that several clients get are joined into wire bytes once."""
 
-    Twisted's ``write`` always defers to the reactor, which registers and
-    unregisters the socket with the selector around every write: two extra
-    system calls per client per burst, which dominate with 1,000 clients.
-    """
-    sock = getattr(transport, "socket", None)
-    if sock is None or transport.disconnecting or _transport_backlog(transport):
-        transport.write(blob)
-        return
-    try:
-        sent = sock.send(blob)
-    except (BlockingIOError, InterruptedError):
-        sent = 0
-    except OSError:
-        transport.write(blob)  # let the transport see and report the failure
-        return
-    if sent < len(blob):
-        transport.write(blob[sent:])
+    def __init__(self) -> None:
+        # frames (by identity) -> (the frames, kept alive so no id is reused; their bytes)
+        self.blobs: dict[tuple[int, ...], tuple[list[Frame], bytes]] = {}
+
+    def join(self, frames: list[Frame]) -> bytes:
+        key = tuple(map(id, frames))
+        joined = self.blobs.get(key)
+        if joined is None:
+            blob = b"".join(f.prepared.payloadHybi for f in frames)
+            self.blobs[key] = (frames, blob)
+            return blob
+        return joined[1]
+
+    def write(self, transport: Any, blob: bytes) -> None:
+        """Send now when nothing is queued (one ``send`` call), else queue behind what is.
+
+        Twisted's ``write`` always defers to the reactor, which registers and
+        unregisters the socket with the selector around every write: two extra
+        system calls per client per burst, which dominate with 1,000 clients.
+        Sending at once (rather than after the whole burst is prepared) gives
+        the first clients their bytes while the rest are prepared.
+        """
+        sock = getattr(transport, "socket", None)
+        if sock is None or transport.disconnecting or _transport_backlog(transport):
+            transport.write(blob)
+            return
+        try:
+            sent = sock.send(blob)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            transport.write(blob)  # let the transport see and report the failure
+            return
+        if sent < len(blob):
+            transport.write(blob[sent:])
 
 
 class Outlet:
@@ -91,11 +109,11 @@ class Outlet:
         if self.protocol is None:
             self.writer = asyncio.get_running_loop().create_task(self._write())
 
-    def push(self, frame: Frame) -> None:
+    def push(self, frame: Frame, burst: Burst | None = None) -> None:
         """Queue ``frame`` for the client now; drop the client if its backlog is full."""
-        self.push_many([frame], {})
+        self.push_many([frame], burst or Burst())
 
-    def push_many(self, frames: list[Frame], blobs: Blobs) -> None:
+    def push_many(self, frames: list[Frame], burst: Burst) -> None:
         """Queue ``frames`` in order, as one write when the server allows it."""
         if self.closed:
             return
@@ -110,11 +128,7 @@ class Outlet:
             if protocol._perMessageCompress is None and not protocol.send_queue:
                 # What autobahn's sendPreparedMessage does, minus its per-call logging,
                 # with the burst's frames joined once for every client that gets the same.
-                key = tuple(map(id, frames))
-                blob = blobs.get(key)
-                if blob is None:
-                    blob = blobs[key] = b"".join(f.prepared.payloadHybi for f in frames)
-                _write(transport, blob)
+                burst.write(transport, burst.join(frames))
             else:
                 for frame in frames:
                     protocol.sendPreparedMessage(frame.prepared)

@@ -24,6 +24,7 @@ from exchange.marketdata.state import MarketState
 from exchange.marketdata.stats import Bar
 from exchange.marketdata.store import SnapshotWriter, published_up_to, store_klines
 from exchange.marketdata.streams import StreamPublisher
+from exchange.marketdata.ticker_arrays import TickerArrays
 from exchange.markets.models import Market
 from matching_client import EventConsumer, OutputEntry, decode_output, output_stream, parse_entry_id
 
@@ -42,8 +43,10 @@ class MarketDataFeed:
         batch_size: int = 1000,
         block_ms: int = 100,
         stop: threading.Event | None = None,
+        arrays: TickerArrays | None = None,
     ) -> None:
         self.market = market
+        self.arrays = arrays
         self.symbol = market.symbol
         self.state = MarketState(market.symbol)
         self.redis = get_redis()
@@ -54,7 +57,7 @@ class MarketDataFeed:
         self.stored_up_to = (0, 0)
         self.published_up_to = (0, 0)
         self.writer = SnapshotWriter(market)
-        self.publisher = StreamPublisher(market, self.writer)
+        self.publisher = StreamPublisher(market, self.writer, arrays)
         self.ready = False
 
     def _apply(self, entries: list[OutputEntry]) -> None:
@@ -130,7 +133,7 @@ class MarketDataFeed:
         """Forget the state; the next step rebuilds it from the stream."""
         self.state = MarketState(self.symbol)
         self.writer = SnapshotWriter(self.market)
-        self.publisher = StreamPublisher(self.market, self.writer)
+        self.publisher = StreamPublisher(self.market, self.writer, self.arrays)
         self.ready = False
 
 
@@ -139,13 +142,15 @@ def run_market_data(
     symbols: list[str] | None,
     stop: threading.Event,
     running: dict[str, MarketDataFeed] | None = None,
+    arrays: TickerArrays | None = None,
 ) -> dict[str, MarketDataFeed]:
-    """Start a feed thread (a daemon) for every market that has none in ``running`` yet."""
+    """Start a feed thread (a daemon) for every market that has none in ``running`` yet;
+    the feeds offer their tickers to ``arrays`` (whose owner runs its flusher)."""
     running = {} if running is None else running
     markets = Market.objects.exclude(symbol__in=list(running))
     if symbols:
         markets = markets.filter(symbol__in=symbols)
     for market in markets:
-        feed = running[market.symbol] = MarketDataFeed(market, stop=stop)
+        feed = running[market.symbol] = MarketDataFeed(market, stop=stop, arrays=arrays)
         threading.Thread(target=feed.run, name=f"marketdata-{feed.symbol}", daemon=True).start()
     return running

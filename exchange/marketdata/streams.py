@@ -14,8 +14,9 @@ cadence:
   one taker's fills at one price (its id ``a`` is its first trade id);
 * ``<symbol>@kline_<i>``: the touched bar of every interval; a bar is sent
   once more with ``x: true`` when the first trade of the next bar arrives;
-* ``<symbol>@ticker`` / ``@miniTicker`` and the ``!ticker@arr`` /
-  ``!miniTicker@arr`` arrays (this market's entry) after a batch with trades;
+* ``<symbol>@ticker`` / ``@miniTicker`` after a batch with trades; the same
+  tickers go to the ``!ticker@arr`` / ``!miniTicker@arr`` arrays, published
+  for all changed markets at most once a second (``ticker_arrays.py``);
 * ``<symbol>@bookTicker`` when the best bid or ask changed.
 
 Event times ``E`` are the batch's last engine entry time, so a replay
@@ -31,6 +32,7 @@ from exchange.marketdata.book import BUY
 from exchange.marketdata.state import MarketState
 from exchange.marketdata.stats import Bar, TradeTick
 from exchange.marketdata.store import SnapshotWriter, decimal_text, ticker_json
+from exchange.marketdata.ticker_arrays import TickerArrays
 from exchange.markets.models import Market
 from exchange.orders.lock import units_to_quote
 from matching_client import OutputEntry, entry_ms
@@ -63,8 +65,11 @@ class _Pending:
 class StreamPublisher:
     """Turns applied output entries into stream texts; remembers what it last sent."""
 
-    def __init__(self, market: Market, texts: SnapshotWriter) -> None:
+    def __init__(
+        self, market: Market, texts: SnapshotWriter, arrays: TickerArrays | None = None
+    ) -> None:
         self.market = market
+        self.arrays = arrays
         self.texts = texts
         self.symbol = market.symbol
         self.lower = market.symbol.lower()
@@ -136,8 +141,8 @@ class StreamPublisher:
             full, mini = self._tickers(state, p.time)
             emit(f"{lower}@ticker", full)
             emit(f"{lower}@miniTicker", mini)
-            emit("!ticker@arr", [full])
-            emit("!miniTicker@arr", [mini])
+            if self.arrays is not None:
+                self.arrays.offer(self.symbol, full, mini)
         return out
 
     def _price(self, ticks: int) -> str:

@@ -22,6 +22,7 @@ from django.conf import settings
 from exchange.marketdata.intervals import bucket
 from exchange.marketdata.runner import MarketDataFeed
 from exchange.marketdata.selectors import order_book
+from exchange.marketdata.ticker_arrays import TickerArrays
 from exchange.orders.actions import place_order
 from exchange.orders.models import Trade
 from matching_client import output_stream
@@ -124,13 +125,16 @@ def expected_bars(trades: list[Trade], interval: str) -> dict[int, dict[str, obj
 def test_stream_events_agree_with_the_trade_list(traders, btcusdt):
     # given a feed that is live before trading starts
     collector = Collector()
-    feed = MarketDataFeed(btcusdt, block_ms=10)
+    arrays = TickerArrays()
+    feed = MarketDataFeed(btcusdt, block_ms=10, arrays=arrays)
     feed.catch_up()
     with running_engine(["BTCUSDT"]):
         # when
         trade_randomly(traders, 200, seed=11)
         drain("BTCUSDT")
         follow(feed, collector)
+    arrays.flush()  # what the flusher thread does once a second
+    collector.collect()
     events = collector.events
     trades = list(Trade.objects.filter(market=btcusdt).order_by("trade_id"))
     assert len(trades) > 20
@@ -193,8 +197,9 @@ def test_stream_events_agree_with_the_trade_list(traders, btcusdt):
         "s": "BTCUSDT",
         **{k: ticker[k] for k in ("c", "o", "h", "l", "v", "q")},
     }
-    assert events["!ticker@arr"][-1] == [ticker]
-    assert events["!miniTicker@arr"][-1] == [mini]
+    # the all-market arrays: one of each per flush, with the market's latest tickers
+    assert events["!ticker@arr"] == [[ticker]]
+    assert events["!miniTicker@arr"] == [[mini]]
 
     # depth: the diffs chain; the last partial book and book ticker match the REST snapshot
     diffs = events["btcusdt@depth"]

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from exchange.marketdata.runner import run_market_data
+from exchange.marketdata.ticker_arrays import TickerArrays
 
 logger = logging.getLogger("exchange.marketdata")
 
@@ -25,7 +26,13 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         symbols = [s for s in options["markets"].upper().split(",") if s]
-        feeds = run_market_data(symbols=symbols or None, stop=stop)
+        arrays = TickerArrays()
+        threading.Thread(
+            target=arrays.run, args=(stop,), name="marketdata-ticker-arrays", daemon=True
+        ).start()
+        feeds = run_market_data(symbols=symbols or None, stop=stop, arrays=arrays)
         logger.info("market data for %s", ", ".join(feeds))
         while not stop.wait(10.0):
-            run_market_data(symbols=symbols or None, stop=stop, running=feeds)  # new markets
+            run_market_data(  # new markets
+                symbols=symbols or None, stop=stop, running=feeds, arrays=arrays
+            )

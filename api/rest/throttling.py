@@ -19,9 +19,16 @@ from exchange.accounts.models import ApiKey
 
 
 class RedisThrottle(BaseThrottle):
-    """Consume one unit from ``bucket(request)``'s window; no bucket means not limited."""
+    """Consume one unit from ``bucket(request)``'s window; no bucket means not limited.
+
+    ``surface`` names the buckets (``<surface>:<scope>:<bucket>``) and
+    ``limits_setting`` the settings dict of limits, so another surface (GraphQL)
+    reuses these classes with a budget of its own.
+    """
 
     scope = ""
+    surface = "rest"
+    limits_setting = "RATE_LIMITS"
 
     def __init__(self) -> None:
         self.retry_after = 1
@@ -33,10 +40,11 @@ class RedisThrottle(BaseThrottle):
         bucket = self.bucket(request)
         if bucket is None:
             return True
+        limits = getattr(settings, self.limits_setting)
         usage = consume(
-            f"rest:{self.scope}:{bucket}",
-            limit=settings.RATE_LIMITS[self.scope],
-            window_seconds=settings.RATE_LIMITS["window_seconds"],
+            f"{self.surface}:{self.scope}:{bucket}",
+            limit=limits[self.scope],
+            window_seconds=limits["window_seconds"],
         )
         self.retry_after = usage.retry_after
         return not usage.exceeded

@@ -17,7 +17,13 @@ from api.compat.binance import params
 from api.compat.binance.base import BinanceView
 from api.compat.binance.errors import BinanceError
 from api.compat.binance.shapes import agg_trade_json, dec, public_trade_json
-from exchange.marketdata.selectors import kline_list, order_book, recent_trades, ticker_24h
+from exchange.marketdata.selectors import (
+    book_ticker,
+    kline_list,
+    order_book,
+    recent_trades,
+    ticker_24h,
+)
 from exchange.markets.models import Market
 from exchange.markets.selectors import market_list
 from exchange.orders.history import market_trade_history
@@ -219,13 +225,6 @@ class TickerPriceView(_TickerBase):
 
 class BookTickerView(_TickerBase):
     def shape(self, market: Market) -> dict[str, Any]:
-        book = order_book(market, limit=1)
-        bid = book["bids"][0] if book["bids"] else ["0", "0"]
-        ask = book["asks"][0] if book["asks"] else ["0", "0"]
-        return {
-            "symbol": market.symbol,
-            "bidPrice": bid[0],
-            "bidQty": bid[1],
-            "askPrice": ask[0],
-            "askQty": ask[1],
-        }
+        ticker = book_ticker(market)
+        del ticker["lastUpdateId"]  # spot's REST bookTicker has no update id
+        return ticker

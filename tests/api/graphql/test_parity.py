@@ -20,8 +20,8 @@ from rest_framework.test import APIClient
 
 from exchange.accounts.actions import do_issue_token
 from exchange.accounts.models import User
-from exchange.core.user_channel import user_events_channel as channel
 from exchange.core.errors import DomainError
+from exchange.core.user_channel import user_events_channel as channel
 from exchange.markets.actions import do_create_market, do_set_market_status
 from exchange.markets.models import MarketStatus
 from exchange.orders.actions import do_cancel_order, place_order

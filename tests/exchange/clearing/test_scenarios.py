@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 
 from exchange.clearing.apply import apply_entries
-from exchange.core.user_channel import user_events_channel as channel
 from exchange.core.redis import get_redis
+from exchange.core.user_channel import user_events_channel as channel
 from exchange.markets.actions import do_set_market_status
 from exchange.markets.models import Market, MarketStatus
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order, place_order

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from api import ratelimit
 from api.ratelimit import Usage, consume, peek
+
+pytestmark = pytest.mark.usefixtures("fresh_rate_window")
 
 
 def test_consume_counts_weight_until_the_limit(redis_client):

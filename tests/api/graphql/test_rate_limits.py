@@ -8,9 +8,12 @@ import pytest
 from django.test import Client
 
 from exchange.orders.models import Order
+from tests.api.conftest import RATE_WINDOW_SECONDS
 from tests.api.graphql.conftest import URL
 
-LIMITS = {"window_seconds": 60, "ip": 1000, "user": 1000, "api_key": 1000}
+pytestmark = pytest.mark.usefixtures("fresh_rate_window")
+
+LIMITS = {"window_seconds": RATE_WINDOW_SECONDS, "ip": 1000, "user": 1000, "api_key": 1000}
 ME = json.dumps({"query": "{ me { email } }"})
 PLACE = (
     'mutation { placeOrder(symbol: "BTCUSDT", side: BUY, type: LIMIT, price: "100",'

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.conftest import RATE_WINDOW_SECONDS
 from tests.api.rest.conftest import error
 
 
 @pytest.fixture
-def limits(settings, redis_client):
+def limits(settings, redis_client, fresh_rate_window):
     """Low limits for this test only; the suite's defaults are generous."""
 
     def set_limits(**low: int) -> None:
         settings.RATE_LIMITS = {
-            "window_seconds": 60,
+            "window_seconds": RATE_WINDOW_SECONDS,
             "ip": 10**6,
             "user": 10**6,
             "api_key": 10**6,

@@ -286,7 +286,7 @@ def _ping_status(live) -> int:
         return exc.code
 
 
-def test_rate_limit_then_ban(live):
+def test_rate_limit_then_ban(live, fresh_rate_window):
     ex = ccxt_binance(live)
     redis = get_redis()
     try:

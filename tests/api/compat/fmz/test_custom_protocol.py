@@ -257,7 +257,7 @@ def test_error_cases_answer_200_with_error_and_change_nothing(live):
     assert balance(trader, "USDT") == before
 
 
-def test_over_the_request_weight_is_an_error(live):
+def test_over_the_request_weight_is_an_error(live, fresh_rate_window):
     trader = live.trader()
     redis = get_redis()
     try:

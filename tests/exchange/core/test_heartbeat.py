@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from exchange.core import heartbeat
 from exchange.core.workers import run_until_stopped
 
 
+# run_until_stopped closes stale database connections before each step: with a
+# connection left open by an earlier test, that needs database access.
+@pytest.mark.django_db
 def test_a_worker_beats_after_good_steps_only(settings, tmp_path):
     # given heartbeats on, and two workers: one whose step succeeds, one whose step fails
     settings.HEARTBEAT_DIR = str(tmp_path / "hb")

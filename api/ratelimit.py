@@ -55,14 +55,3 @@ def consume(bucket: str, *, weight: int = 1, limit: int, window_seconds: int = 6
         logger.warning("rate limiter unavailable, allowing %s: %s", bucket, exc)
         return Usage(used=0, limit=limit, retry_after=retry_after)
     return Usage(used=used, limit=limit, retry_after=retry_after)
-
-
-def peek(bucket: str, *, window_seconds: int = 60) -> int:
-    """The weight used in the bucket's current window, without adding any (0 if Redis is down)."""
-    start, _ = _window(window_seconds)
-    try:
-        raw = get_redis().get(_key(bucket, start))
-    except redis.RedisError as exc:
-        logger.warning("rate limiter unavailable, reading %s as 0: %s", bucket, exc)
-        return 0
-    return int(raw) if raw else 0

@@ -30,11 +30,6 @@ def get_market(symbol: str) -> Market:
         raise MarketError(MarketErrorCode.UNKNOWN_SYMBOL, f"Invalid symbol {symbol!r}.") from exc
 
 
-def market_detail(*, symbol: str) -> Market:
-    """One market with its assets, by symbol (any case); UNKNOWN_SYMBOL if none."""
-    return get_market(symbol)
-
-
 _TRADING_CACHE: dict[str, tuple[float, Market]] = {}
 TRADING_CACHE_SECONDS = 1.0
 

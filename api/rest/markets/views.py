@@ -24,7 +24,7 @@ from api.rest.parsing import valid_query
 from exchange.marketdata.errors import MarketDataError, MarketDataErrorCode
 from exchange.marketdata.selectors import kline_list, order_book, recent_trades, ticker_24h
 from exchange.markets.errors import MarketErrorCode
-from exchange.markets.selectors import market_detail, market_list
+from exchange.markets.selectors import get_market, market_list
 
 UNKNOWN_SYMBOL = {"GET": [MarketErrorCode.UNKNOWN_SYMBOL]}
 
@@ -45,7 +45,7 @@ class MarketDetailView(PublicView):
 
     @extend_schema(tags=["markets"], responses=MarketOut)
     def get(self, request: Request, symbol: str) -> Response:
-        return Response(MarketOut(market_detail(symbol=symbol)).data)
+        return Response(MarketOut(get_market(symbol)).data)
 
 
 class TickerView(PublicView):
@@ -53,7 +53,7 @@ class TickerView(PublicView):
 
     @extend_schema(tags=["market data"], responses=TickerOut)
     def get(self, request: Request, symbol: str) -> Response:
-        ticker = ticker_24h(market_detail(symbol=symbol))
+        ticker = ticker_24h(get_market(symbol))
         if ticker is None:
             raise MarketDataError(MarketDataErrorCode.NO_DATA, "No ticker yet for this market.")
         return Response(TickerOut(ticker).data)
@@ -65,7 +65,7 @@ class DepthView(PublicView):
     @extend_schema(tags=["market data"], parameters=[DepthQuery], responses=DepthOut)
     def get(self, request: Request, symbol: str) -> Response:
         query = valid_query(DepthQuery, request)
-        book = order_book(market_detail(symbol=symbol), limit=query["limit"])
+        book = order_book(get_market(symbol), limit=query["limit"])
         return Response(DepthOut(book).data)
 
 
@@ -77,7 +77,7 @@ class PublicTradesView(PublicView):
     )
     def get(self, request: Request, symbol: str) -> Response:
         query = valid_query(PublicTradesQuery, request)
-        trades = recent_trades(market_detail(symbol=symbol), limit=query["limit"])
+        trades = recent_trades(get_market(symbol), limit=query["limit"])
         return Response(PublicTradeOut(trades, many=True).data)
 
 
@@ -87,5 +87,5 @@ class KlineView(PublicView):
     @extend_schema(tags=["market data"], parameters=[KlineQuery], responses=KlineOut(many=True))
     def get(self, request: Request, symbol: str) -> Response:
         query = valid_query(KlineQuery, request)
-        klines = kline_list(market_detail(symbol=symbol), **query)
+        klines = kline_list(get_market(symbol), **query)
         return Response(KlineOut(klines, many=True).data)

@@ -107,8 +107,13 @@ def entry_worker(
     results: Any,
     batch: int,
     threads: int = 1,
+    go: Any = None,
 ) -> None:
     """Place ``count`` limit orders, ``batch`` per call; report latencies.
+
+    Set-up (Django, users) happens before the clock starts: with ``go`` the
+    worker reports ready on ``results`` and waits for it, so N processes
+    start placing at once and spawn time is not counted.
 
     One per call is what the APIs do (``do_place_order``); more per call is the
     batch path (``do_place_orders``). With ``threads`` > 1, that many threads
@@ -126,9 +131,17 @@ def entry_worker(
     from exchange.orders.actions import check_place_order, do_place_order, do_place_orders
 
     latencies: list[float] = []
+    first = index * threads if threads > 1 else index
+    users = {
+        i: User.objects.get(email=f"bench-{i:03}@example.com")
+        for i in range(first, first + threads)
+    }
+    if go is not None:
+        results.put("ready")
+        go.wait()
 
     def place(user_index: int, n: int) -> None:
-        user = User.objects.get(email=f"bench-{user_index:03}@example.com")
+        user = users[user_index]
         for _ in range(n // batch):
             started = time.perf_counter()
             orders = [
@@ -169,9 +182,13 @@ def run_entry(
     batch: int = 1,
     threads: int = 1,
 ) -> tuple[float, list[float]]:
-    """Run ``workers`` entry processes at once; return (seconds, per-call latencies)."""
+    """Run ``workers`` entry processes at once; return (seconds, per-call latencies).
+
+    The clock starts when every worker is set up and ends when the last one is done.
+    """
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
+    go = ctx.Event()
     procs = [
         ctx.Process(
             target=entry_worker,
@@ -185,13 +202,17 @@ def run_entry(
                 results,
                 batch,
                 threads,
+                go,
             ),
         )
         for i in range(workers)
     ]
-    started = time.perf_counter()
     for p in procs:
         p.start()
+    for _ in procs:
+        assert results.get() == "ready"
+    started = time.perf_counter()
+    go.set()
     latencies: list[float] = []
     for _ in procs:
         latencies += results.get()

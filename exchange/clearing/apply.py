@@ -25,7 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models.base import ModelState
 
 from exchange.clearing.models import Checkpoint
-from exchange.core.bulk import bulk_insert_values, bulk_update_fields
+from exchange.core.bulk import array_literal, bulk_insert_values, bulk_update_fields, ids_match
 from exchange.markets.models import Market
 from exchange.markets.selectors import FeeRates, fee_rates_for_users
 from exchange.orders.lock import quote_unit
@@ -141,7 +141,7 @@ def _locked_order_rows(ids: list[int], market: Market) -> Iterable[Sequence[obje
             .values_list(*ORDER_ATTNAMES)
         )
     with connection.cursor() as cursor:
-        cursor.execute(_lock_orders_sql(), [ids, market.pk])
+        cursor.execute(_lock_orders_sql(), [array_literal(ids), market.pk])
         return cursor.fetchall()
 
 
@@ -154,7 +154,7 @@ def _lock_orders_sql() -> str:
     market = quote(str(meta.get_field("market").column))  # type: ignore[union-attr]
     return (
         f"SELECT {columns} FROM {quote(meta.db_table)} "  # noqa: S608 - identifiers from metadata
-        f"WHERE {pk} = ANY(%s::bigint[]) AND {market} = %s ORDER BY {pk} FOR UPDATE"
+        f"WHERE {ids_match(pk)} AND {market} = %s ORDER BY {pk} FOR UPDATE"
     )
 
 

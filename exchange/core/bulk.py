@@ -6,13 +6,21 @@ and both it and ``bulk_create`` prepare every value through the field API
 once per column by type, and written with one ``COPY ... FROM STDIN`` /
 ``UPDATE ... FROM unnest(arrays)`` on PostgreSQL, ``executemany`` elsewhere.
 Identifiers come from the model's metadata, never from input.
+
+Arrays go to PostgreSQL as one text literal each (``'{1,2,3}'::bigint[]``),
+which the type's input function reads, instead of psycopg2's
+``ARRAY[1,2,3]``, which the parser and planner process element by element
+(a third of the UPDATE's time at 10,000 rows). An id list is matched with
+``= ANY((SELECT ids)::bigint[])``: a parameter, not a constant, so the planner
+neither estimates every element nor leaves the primary key index for a scan
+on a table whose statistics are stale (ADR 0008).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
@@ -49,6 +57,38 @@ def _copy_text(value: Any) -> str:
             raise ValueError("naive datetime in a bulk insert")
         return value.isoformat()
     return str(value).translate(_COPY_ESCAPES)
+
+
+_ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
+
+
+def _array_element(value: Any) -> str:
+    """One element of a PostgreSQL array literal (exact: Decimals in plain notation)."""
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in a bulk update")
+        return f'"{value.isoformat()}"'
+    if isinstance(value, str):
+        return f'"{str(value).translate(_ARRAY_ESCAPES)}"'
+    raise TypeError(f"no array literal for {type(value).__name__}")
+
+
+def array_literal(values: Iterable[Any]) -> str:
+    """Values as one PostgreSQL array literal, to pass as a parameter cast to ``type[]``."""
+    return "{" + ",".join(map(_array_element, values)) + "}"
+
+
+def ids_match(column: str, pk_type: str = "bigint") -> str:
+    """``column = ANY(<the id array parameter>)``, found by index whatever the statistics."""
+    return f"{column} = ANY((SELECT %s::{pk_type}[])::{pk_type}[])"
 
 
 def _fields(model: type[models.Model], names: Sequence[str]) -> list[models.Field]:
@@ -94,18 +134,19 @@ def bulk_update_fields(objs: Sequence[models.Model], names: Sequence[str]) -> No
     columns = [quote(str(f.column)) for f in fields]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            arrays = [[getattr(obj, a) for obj in objs] for a in attnames]
-            arrays.append([obj.pk for obj in objs])
+            arrays = [array_literal([getattr(obj, a) for obj in objs]) for a in attnames]
+            arrays.append(array_literal([obj.pk for obj in objs]))
+            pk_type = str(pk.db_type(connection))
             types = [f"{f.db_type(connection)}[]" for f in fields]
-            types.append(f"{pk.db_type(connection)}[]")
+            types.append(f"{pk_type}[]")
             sets = ", ".join(f"{col} = v.{col}" for col in columns)
             names_sql = ", ".join([*columns, "pk"])
             unnest = ", ".join(f"%s::{t}" for t in types)
-            # ``t.pk = ANY(...)`` lets the planner find the rows by index; joined on
+            # The id match lets the planner find the rows by index; joined on
             # ``v.pk`` alone it scans the whole table.
             sql = (
                 f"UPDATE {table} AS t SET {sets} FROM unnest({unnest}) AS v({names_sql}) "  # noqa: S608
-                f"WHERE t.{pk_column} = v.pk AND t.{pk_column} = ANY(%s::{types[-1]})"
+                f"WHERE t.{pk_column} = v.pk AND {ids_match(f't.{pk_column}', pk_type)}"
             )
             cursor.execute(sql, [*arrays, arrays[-1]])
         else:

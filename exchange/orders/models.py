@@ -78,11 +78,16 @@ class Order(models.Model):
 
     # No single-column index where a composite index starts with the column, or
     # where only a PROTECT check on delete would use it: each index is written by
-    # every order update and trade insert of clearing (ADR 0006).
+    # every order update and trade insert of clearing (ADR 0006). Clearing changes
+    # ``status`` and ``accepted_at``, so its updates cannot be HOT: the indexes that
+    # only serve open or unacknowledged orders are partial, and a closed or
+    # acknowledged order's new row version is not inserted into them (ADR 0008).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
     )
-    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="orders")
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     client_order_id = models.CharField(max_length=36)
     side = models.CharField(max_length=4, choices=Side.choices)
     type = models.CharField(max_length=17, choices=OrderType.choices)
@@ -131,10 +136,16 @@ class Order(models.Model):
             ),
         ]
         indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["user", "market", "status"], name="order_user_market_status"),
+            models.Index(
+                fields=["user", "market"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="order_open_user_market",
+            ),
             models.Index(fields=["user", "created_at"], name="order_user_created"),
             models.Index(
-                fields=["status", "accepted_at", "created_at"], name="order_unacknowledged"
+                fields=["created_at"],
+                condition=Q(accepted_at__isnull=True),
+                name="order_unacknowledged",
             ),
         ]
 
@@ -150,29 +161,44 @@ class Trade(models.Model):
     """One match. Each side's commission is charged in the asset that side receives."""
 
     # Single-column indexes only where no composite index starts with the column (see Order).
+    # No database FOREIGN KEY constraints: clearing, the only writer, takes every
+    # referenced id from the order rows it holds locked, and each deferred check
+    # cost a query per trade at commit (ADR 0008). PROTECT stays, in Django.
     market = models.ForeignKey(
-        Market, on_delete=models.PROTECT, related_name="trades", db_index=False
+        Market, on_delete=models.PROTECT, related_name="trades", db_index=False, db_constraint=False
     )
     trade_id = models.BigIntegerField(help_text="Per-market sequence from the engine.")
     price = MoneyField()
     qty = MoneyField()
     quote_qty = MoneyField()
-    maker_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
-    taker_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
+    maker_order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    taker_order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     maker_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     taker_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     is_buyer_maker = models.BooleanField()
     maker_commission = MoneyField()
     maker_commission_asset = models.ForeignKey(
-        Asset, on_delete=models.PROTECT, related_name="+", db_index=False
+        Asset, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     taker_commission = MoneyField()
     taker_commission_asset = models.ForeignKey(
-        Asset, on_delete=models.PROTECT, related_name="+", db_index=False
+        Asset, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     created_at = models.DateTimeField(help_text="From the engine's input entry ID, not a clock.")
 

@@ -37,7 +37,7 @@ def world(make_user, assets, fund, btcusdt) -> dict[str, Any]:
     buyer, seller = make_user(), make_user()
     fund(buyer, assets["USDT"], "10000")
     fund(seller, assets["BTC"], "1")
-    order = dict(symbol="BTCUSDT", type="LIMIT", price="50000", quantity="0.01")
+    order = {"symbol": "BTCUSDT", "type": "LIMIT", "price": "50000", "quantity": "0.01"}
     buy = place_order(user=buyer, side="BUY", client_order_id="b-1", **order)
     sell = place_order(user=seller, side="SELL", **order)
     Trade.objects.create(

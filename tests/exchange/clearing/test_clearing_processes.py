@@ -273,13 +273,13 @@ def test_two_clearing_processes_on_one_market_apply_each_entry_once(
     # when two processes clear both markets (a shard map changed under running pods),
     # starting together on the same entries
     logs = clear_at_once([([], ""), ([], "")], tmp_path, symbols)
-    # then they shared the work, and every entry was applied by exactly one of them
+    # then every entry was applied by exactly one of them (how they shared the work is up
+    # to the lock queue: on SQLite one may take every batch)
     first, second = cleared(logs[0]), cleared(logs[1])
     entries = outputs(symbols)
     for symbol in symbols:
         assert first[symbol][0] + second[symbol][0] == entries[symbol], (first, second)
         assert first[symbol][1] + second[symbol][1] == TRADES, (first, second)
-    assert sum(e for e, _ in first.values()) > 0 and sum(e for e, _ in second.values()) > 0
     for log in logs:
         assert "step failed" not in log, log
     assert_settled_exactly_once(markets, users)

@@ -137,9 +137,9 @@ def start_clearing(args: list[str], log: Path, shards: str = "") -> subprocess.P
 
 
 def clear_at_once(runs: list[tuple[list[str], str]], logs: Path, symbols: list[str]) -> list[str]:
-    """Start a clearing process per run (arguments, ENGINE_SHARDS), both held at the
-    checkpoints until they wait there, then let go; stop them once every output entry
-    is cleared. Return each one's log."""
+    """Start a clearing process per run (arguments, ENGINE_SHARDS), hold them all at the
+    checkpoints until every one waits there, then let go; stop them once every output
+    entry is cleared. Return each one's log."""
     paths = [logs / f"clearing-{i}.log" for i in range(len(runs))]
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -153,8 +153,9 @@ def clear_at_once(runs: list[tuple[list[str], str]], logs: Path, symbols: list[s
                 assert all(p.poll() is None for p in procs), [p.read_text() for p in paths]
                 assert time.monotonic() < deadline, [p.read_text() for p in paths]
                 time.sleep(0.1)
-            if connection.vendor == "postgresql":
-                while waiting_on_checkpoints() < len(procs):
+            if connection.vendor == "postgresql":  # a market thread each, at its first batch
+                threads = sum(len(started(path.read_text())) for path in paths)
+                while waiting_on_checkpoints() < threads:
                     assert time.monotonic() < deadline, "the processes never reached a batch"
                     time.sleep(0.05)
             else:
@@ -174,6 +175,11 @@ def clear_at_once(runs: list[tuple[list[str], str]], logs: Path, symbols: list[s
         codes = [proc.wait(timeout=30) for proc in procs]
     assert codes == [0] * len(procs), [path.read_text() for path in paths]
     return [path.read_text() for path in paths]
+
+
+def started(log: str) -> list[str]:
+    """The markets the process started clearing."""
+    return log.split(STARTED, 1)[1].splitlines()[0].split(", ")
 
 
 def outputs(symbols: list[str]) -> dict[str, int]:

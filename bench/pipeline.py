@@ -295,8 +295,8 @@ def clearing_worker(
     Set-up (Django, the database and Redis connections) happens before the
     clock starts: the worker reports ready on ``results`` and waits for
     ``go``. Then it steps until three reads in a row find nothing, and
-    reports what it cleared, when (``time.monotonic``, one clock for every
-    process of the machine) and the CPU seconds of this process and of its
+    reports what it cleared, when (``time.perf_counter``: CLOCK_MONOTONIC on
+    Linux, one clock for every process of the machine) and the CPU seconds of this process and of its
     PostgreSQL backend: on a CPU shared with other jobs, ``trades / CPU
     seconds`` estimates the rate on idle cores. With ``profile``, under
     cProfile, the stats written to that file.
@@ -317,13 +317,13 @@ def clearing_worker(
     go.wait()
     profiler = cProfile.Profile() if profile else None
     cpu, db_cpu = time.process_time(), backend_cpu_seconds()
-    started = finished = time.monotonic()
+    started = finished = time.perf_counter()
     if profiler:
         profiler.enable()
     idle = 0
     while idle < 3:
         if clearer.step():
-            idle, finished = 0, time.monotonic()
+            idle, finished = 0, time.perf_counter()
         else:
             idle += 1
     if profiler and profile:
@@ -373,7 +373,7 @@ def clear_backlogs(
         p.start()
     for _ in procs:
         assert results.get() == "ready"
-    started = time.monotonic()
+    started = time.perf_counter()
     go.set()
     reports = sorted((results.get() for _ in procs), key=lambda r: symbols.index(r["symbol"]))
     for p in procs:

@@ -296,10 +296,10 @@ def clearing_worker(
     clock starts: the worker reports ready on ``results`` and waits for
     ``go``. Then it steps until three reads in a row find nothing, and
     reports what it cleared, when (``time.perf_counter``: CLOCK_MONOTONIC on
-    Linux, one clock for every process of the machine) and the CPU seconds of this process and of its
-    PostgreSQL backend: on a CPU shared with other jobs, ``trades / CPU
-    seconds`` estimates the rate on idle cores. With ``profile``, under
-    cProfile, the stats written to that file.
+    Linux, one clock for every process of the machine) and the CPU seconds
+    of this process and of its PostgreSQL backend: on a CPU shared with
+    other jobs, ``trades / CPU seconds`` estimates the rate on idle cores.
+    With ``profile``, under cProfile, the stats written to that file.
     """
     import cProfile
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pipeline.py [--orders 20000] [--workers 1,2,4] [--trades 20000]
         [--batch-size 2000] [--entry-batches 1,10] [--threads 1,8] [--parts 1,2,3]
-        [--profile clearing.prof]
+        [--markets 1] [--profile clearing.prof]
 
 Uses DATABASE_URL (default: PostgreSQL at 127.0.0.1, database ``exchange_bench_perf``,
 dropped and re-created) and a private redis-server (AOF, ``appendfsync everysec``)
@@ -12,7 +12,13 @@ on a free loopback port, so nothing shared is touched. Prints three tables:
    append PLACE) with N worker processes, and per-order latency.
 2. Clearing: a backlog of N crossing orders is matched by the real engine
    process, then cleared from the output stream: trades per second into the
-   database, with the batch size used.
+   database, with the batch size used. With ``--markets M``, M markets
+   (BTCUSDT, ETHUSDT, ...) get the same backlog and are cleared at once, one
+   process per market as ``runclearing --markets SYMBOL`` runs in a
+   deployment: per market and in all, with the CPU seconds of the clearing
+   processes and of their PostgreSQL backends. (With part 1, BTCUSDT's backlog
+   also holds the PLACE answers of part 1's resting buys; run ``--parts 2``
+   for equal backlogs.)
 3. Lag under load: entry workers, engine and clearing all running; clearing's
    lag (input entries not yet cleared) sampled every 0.5 s.
 """
@@ -36,6 +42,8 @@ from tests.matching_engine.servers import EngineProcess, RedisServer  # noqa: E4
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/exchange_bench_perf"
 SYMBOL = "BTCUSDT"
+# Base assets of the bench markets (all quoted in USDT); part 2's --markets N uses the first N.
+BASES = ("BTC", "ETH", "SOL", "BNB", "XRP", "ADA", "DOGE", "LTC")
 
 
 def setup_django(db_url: str, redis_url: str) -> None:
@@ -64,8 +72,14 @@ def recreate_database(db_url: str) -> None:
     conn.close()
 
 
-def seed(users: int) -> None:
-    """Assets, the market and funded users (bench-000 ... bench-NNN)."""
+def market_symbols(count: int) -> list[str]:
+    """The first ``count`` bench markets: BTCUSDT (the one parts 1 and 3 use), ETHUSDT, ..."""
+    assert 1 <= count <= len(BASES), f"--markets is 1 to {len(BASES)}"
+    return [f"{base}USDT" for base in BASES[:count]]
+
+
+def seed(users: int, markets: int = 1) -> None:
+    """Assets, the markets (``market_symbols``) and funded users (bench-000 ... bench-NNN)."""
     from decimal import Decimal
 
     from django.core.management import call_command
@@ -76,22 +90,23 @@ def seed(users: int) -> None:
     from exchange.wallets.models import Asset
 
     call_command("migrate", verbosity=0)
-    btc = Asset.objects.create(code="BTC", name="Bitcoin", precision=8)
     usdt = Asset.objects.create(code="USDT", name="Tether", precision=8)
-    do_create_market(
-        base=btc,
-        quote=usdt,
-        tick_size=Decimal("0.01"),
-        step_size=Decimal("0.00001"),
-        min_qty=Decimal("0.00001"),
-        max_qty=Decimal("1000"),
-        min_notional=Decimal("0"),
-        maker_fee=Decimal("0.001"),
-        taker_fee=Decimal("0.002"),
-    )
+    bases = [Asset.objects.create(code=code, name=code, precision=8) for code in BASES[:markets]]
+    for base in bases:
+        do_create_market(
+            base=base,
+            quote=usdt,
+            tick_size=Decimal("0.01"),
+            step_size=Decimal("0.00001"),
+            min_qty=Decimal("0.00001"),
+            max_qty=Decimal("1000"),
+            min_notional=Decimal("0"),
+            maker_fee=Decimal("0.001"),
+            taker_fee=Decimal("0.002"),
+        )
     for i in range(users):
         user = User.objects.create_user(email=f"bench-{i:03}@example.com", password=None)
-        for asset in (btc, usdt):
+        for asset in (*bases, usdt):
             do_credit_deposit(
                 user=user, asset=asset, amount="1000000", network="bench", txid=f"{i}-{asset.code}"
             )
@@ -246,50 +261,169 @@ def backend_cpu_seconds() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def clear_backlog(
-    batch_size: int, profile: str | None = None
-) -> tuple[int, int, float, float, float]:
-    """Clear everything in the output stream.
+def place_backlog(symbol: str, side: str, count: int, users: list[int]) -> None:
+    """Place ``count`` limit orders of 0.00001 at 10000 on ``symbol``, 100 per call, in turns
+    by bench-<users>: part 2's set-up for a market part 1 did not fill (not measured)."""
+    from django.db import connection
 
-    Returns (entries, trades, seconds, CPU seconds of this process, of its
-    PostgreSQL backend): on a CPU shared with other jobs, ``trades / CPU
-    seconds`` estimates the rate on idle cores.
+    from exchange.accounts.models import User
+    from exchange.orders.actions import check_place_order, do_place_orders
+
+    placers = [User.objects.get(email=f"bench-{i:03}@example.com") for i in users]
+    for call, first in enumerate(range(0, count, 100)):
+        orders = [
+            check_place_order(
+                symbol=symbol, side=side, type="LIMIT", price="10000", quantity="0.00001"
+            )
+            for _ in range(min(100, count - first))
+        ]
+        do_place_orders(user=placers[call % len(placers)], orders=orders)
+    connection.close()
+
+
+def clearing_worker(
+    db_url: str,
+    redis_url: str,
+    symbol: str,
+    batch_size: int,
+    results: Any,
+    go: Any,
+    profile: str | None = None,
+) -> None:
+    """Clear ``symbol``'s output stream in this process, as ``runclearing --markets SYMBOL`` does.
+
+    Set-up (Django, the database and Redis connections) happens before the
+    clock starts: the worker reports ready on ``results`` and waits for
+    ``go``. Then it steps until three reads in a row find nothing, and
+    reports what it cleared, when (``time.perf_counter``: CLOCK_MONOTONIC on
+    Linux, one clock for every process of the machine) and the CPU seconds
+    of this process and of its PostgreSQL backend: on a CPU shared with
+    other jobs, ``trades / CPU seconds`` estimates the rate on idle cores.
     With ``profile``, under cProfile, the stats written to that file.
     """
     import cProfile
 
+    setup_django(db_url, redis_url)
     from exchange.clearing.runner import MarketClearer
     from exchange.markets.models import Market
 
     clearer = MarketClearer(
-        Market.objects.select_related("base", "quote").get(symbol=SYMBOL),
+        Market.objects.select_related("base", "quote").get(symbol=symbol),
         batch_size=batch_size,
         block_ms=50,
     )
+    clearer.redis.ping()
+    results.put("ready")
+    go.wait()
     profiler = cProfile.Profile() if profile else None
     cpu, db_cpu = time.process_time(), backend_cpu_seconds()
-    started = time.perf_counter()
+    started = finished = time.perf_counter()
     if profiler:
         profiler.enable()
     idle = 0
     while idle < 3:
-        idle = idle + 1 if clearer.step() == 0 else 0
-    seconds = time.perf_counter() - started - 3 * 0.05
+        if clearer.step():
+            idle, finished = 0, time.perf_counter()
+        else:
+            idle += 1
     if profiler and profile:
         profiler.disable()
         profiler.dump_stats(profile)
-    cpu, db_cpu = time.process_time() - cpu, backend_cpu_seconds() - db_cpu
-    return clearer.cleared_entries, clearer.cleared_trades, seconds, cpu, db_cpu
+    results.put(
+        {
+            "symbol": symbol,
+            "entries": clearer.cleared_entries,
+            "trades": clearer.cleared_trades,
+            "started": started,
+            "finished": finished,
+            "cpu": time.process_time() - cpu,
+            "db_cpu": backend_cpu_seconds() - db_cpu,
+        }
+    )
 
 
-def wait_engine(client: Any, timeout: float = 600) -> None:
-    """Wait until the engine has answered every input entry."""
+def clear_backlogs(
+    db_url: str, redis_url: str, symbols: list[str], batch_size: int, profile: str | None = None
+) -> tuple[float, list[dict[str, Any]]]:
+    """Clear every market's output stream at once, one process per market.
+
+    The clock starts when every process is set up; returns (seconds until
+    the last one was done, each process's report of ``clearing_worker``).
+    With ``profile`` and several markets, each writes ``PROFILE.SYMBOL``.
+    """
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    go = ctx.Event()
+    procs = [
+        ctx.Process(
+            target=clearing_worker,
+            args=(
+                db_url,
+                redis_url,
+                symbol,
+                batch_size,
+                results,
+                go,
+                profile and (profile if len(symbols) == 1 else f"{profile}.{symbol}"),
+            ),
+        )
+        for symbol in symbols
+    ]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        assert results.get() == "ready"
+    started = time.perf_counter()
+    go.set()
+    reports = sorted((results.get() for _ in procs), key=lambda r: symbols.index(r["symbol"]))
+    for p in procs:
+        p.join()
+    return max(r["finished"] for r in reports) - started, reports
+
+
+def print_clearing(reports: list[dict[str, Any]], seconds: float, batch: int) -> None:
+    """Part 2's table: a row per market (its own clock); for several, a market column and
+    a row for all of them (the clock from the start to the last one done, CPU summed)."""
+    rows = [
+        (
+            r["symbol"],
+            r["entries"],
+            r["trades"],
+            r["finished"] - r["started"],
+            r["cpu"],
+            r["db_cpu"],
+        )
+        for r in reports
+    ]
+    if len(rows) > 1:
+        entries, trades, cpu, db_cpu = (sum(row[i] for row in rows) for i in (1, 2, 4, 5))
+        rows.append(("all", entries, trades, seconds, cpu, db_cpu))
+    market = (lambda name: f"{name:>8} ") if len(reports) > 1 else (lambda name: "")
+    print(
+        market("market") + f"{'entries':>8} {'trades':>8} {'seconds':>8} {'trades/s':>10} "
+        f"{'entries/s':>10} {'batch':>6} {'CPU s py':>9} {'CPU s pg':>9} {'trades/CPU s':>13}"
+    )
+    for symbol, entries, trades, secs, cpu, db_cpu in rows:
+        print(
+            market(symbol) + f"{entries:>8} {trades:>8} {secs:>8.2f} {trades / secs:>10.0f} "
+            f"{entries / secs:>10.0f} {batch:>6} {cpu:>9.2f} {db_cpu:>9.2f} "
+            f"{trades / (cpu + db_cpu):>13.0f}"
+        )
+
+
+def load_average() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def wait_engine(client: Any, symbols: list[str], timeout: float = 600) -> None:
+    """Wait until the engine has answered every input entry of the markets."""
     from matching_client import input_stream, output_stream
 
     deadline = time.monotonic() + timeout
-    while client.xlen(output_stream(SYMBOL)) < client.xlen(input_stream(SYMBOL)):
-        assert time.monotonic() < deadline, "engine did not catch up"
-        time.sleep(0.2)
+    for symbol in symbols:
+        while client.xlen(output_stream(symbol)) < client.xlen(input_stream(symbol)):
+            assert time.monotonic() < deadline, "engine did not catch up"
+            time.sleep(0.2)
 
 
 def main() -> None:
@@ -308,6 +442,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--threads", default="1,8", help="threads per entry process, one order per call"
+    )
+    parser.add_argument(
+        "--markets", type=int, default=1, help="markets cleared at once in part 2, a process each"
     )
     parser.add_argument("--profile", help="write cProfile stats of the clearing run here")
     args = parser.parse_args()
@@ -329,7 +466,7 @@ def main() -> None:
             from matching_client import parse_entry_id
 
             users = max(workers) * max(threads) + 4
-            seed(users=users)
+            seed(users=users, markets=args.markets)
             print(
                 f"database: {connection.vendor}; redis: {server.url} (AOF everysec); cores: {os.cpu_count()}"
             )
@@ -369,22 +506,26 @@ def main() -> None:
 
             if 2 not in parts:
                 return
-            print(f"\n2. Clearing a backlog: {args.trades} sells crossing the resting buys")
-            engine = EngineProcess(server.url, Path(tmp) / "engine.log", markets=SYMBOL)
+            symbols = market_symbols(args.markets)
+            print(
+                f"\n2. Clearing a backlog: {args.trades} sells crossing the resting buys, "
+                f"in {', '.join(symbols)}, one clearing process per market"
+            )
+            for symbol in symbols[1:]:  # part 1 (or the seeding above) filled BTCUSDT
+                place_backlog(symbol, "BUY", args.trades, [0, 1])
+            engine = EngineProcess(server.url, Path(tmp) / "engine.log", markets=",".join(symbols))
             engine.start()
             half = args.trades // 2
             run_entry(db_url, server.url, 2, half, "SELL", "10000", first_user=users - 2, batch=10)
-            wait_engine(client)
-            entries, trades, seconds, cpu, db_cpu = clear_backlog(args.batch_size, args.profile)
-            print(
-                f"{'entries':>8} {'trades':>8} {'seconds':>8} {'trades/s':>10} {'entries/s':>10} "
-                f"{'batch':>6} {'CPU s py':>9} {'CPU s pg':>9} {'trades/CPU s':>13}"
+            for symbol in symbols[1:]:
+                place_backlog(symbol, "SELL", half * 2, [users - 2, users - 1])
+            wait_engine(client, symbols)
+            load_before = load_average()
+            seconds, reports = clear_backlogs(
+                db_url, server.url, symbols, args.batch_size, args.profile
             )
-            print(
-                f"{entries:>8} {trades:>8} {seconds:>8.2f} {trades / seconds:>10.0f} "
-                f"{entries / seconds:>10.0f} {args.batch_size:>6} {cpu:>9.2f} {db_cpu:>9.2f} "
-                f"{trades / (cpu + db_cpu):>13.0f}"
-            )
+            print_clearing(reports, seconds, args.batch_size)
+            print(f"load average before: {load_before}; after: {load_average()}")
 
             if 3 not in parts:
                 engine.terminate()

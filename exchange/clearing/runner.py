@@ -109,15 +109,21 @@ class MarketClearer:
             raise
         if raw:
             self.position = raw[-1][0]
-            try:
-                self.redis.execute_command(
-                    "XGROUP", "SETID", output_stream(self.symbol), GROUP, self.position
-                )
-            except redis.ResponseError:
-                self.redis.xgroup_create(
-                    output_stream(self.symbol), GROUP, id=self.position, mkstream=True
-                )
+            self._move_group(self.position)
         return len(raw)
+
+    def _move_group(self, entry_id: str) -> None:
+        stream = output_stream(self.symbol)
+        try:
+            self.redis.execute_command("XGROUP", "SETID", stream, GROUP, entry_id)
+        except redis.ResponseError:  # no group yet
+            try:
+                self.redis.xgroup_create(stream, GROUP, id=entry_id, mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+                # another clearer of this market created it meanwhile
+                self.redis.execute_command("XGROUP", "SETID", stream, GROUP, entry_id)
 
     def run(self) -> None:
         run_until_stopped(

@@ -30,7 +30,7 @@ APP_LABEL = ("app.kubernetes.io/part-of", "open-exchange")
 WORKLOADS = {
     "web": ("Deployment", "web"),
     "engine": ("StatefulSet", "engine"),
-    "clearing": ("Deployment", "clearing"),
+    "clearing": ("StatefulSet", "clearing"),
     "marketdata": ("Deployment", "marketdata"),
     "worker": ("Deployment", "worker"),
     "beat": ("Deployment", "beat"),
@@ -236,6 +236,55 @@ def test_engine_runs_one_pod_per_shard_of_the_shard_map_with_a_snapshot_volume(r
     (claim,) = engine["spec"]["volumeClaimTemplates"]
     assert {"name": claim["metadata"]["name"], "mountPath": snapshot_dir} in spec["volumeMounts"]
     assert engine["spec"]["serviceName"] in by_kind(objects, "Service")
+
+
+def pod_command(workload: dict[str, Any], ordinal: int) -> list[str]:
+    """The container's command as the kubelet runs it in pod <name>-<ordinal>.
+
+    Resolves the env's field references (the pod's name, its StatefulSet
+    index label) and ``$(VAR)`` of variables defined before, as Kubernetes does.
+    """
+    fields = {
+        "metadata.name": f"{workload['metadata']['name']}-{ordinal}",
+        "metadata.labels['apps.kubernetes.io/pod-index']": str(ordinal),
+    }
+    env: dict[str, str] = {}
+
+    def expand(text: str) -> str:
+        return re.sub(r"\$\((\w+)\)", lambda m: env.get(m.group(1), m.group(0)), text)
+
+    spec = container(workload)
+    for var in spec.get("env", []):
+        if "valueFrom" in var:
+            env[var["name"]] = fields[var["valueFrom"]["fieldRef"]["fieldPath"]]
+        else:
+            env[var["name"]] = expand(var["value"])
+    return [expand(arg) for arg in spec["command"]]
+
+
+def test_clearing_runs_one_pod_per_engine_shard_with_the_same_markets(rendered):
+    # given the engine shards and their shard map
+    _, objects = rendered
+    engine = by_kind(objects, "StatefulSet")["engine"]
+    clearing = by_kind(objects, "StatefulSet")["clearing"]
+    shards = parse_shard_map(
+        by_kind(objects, "ConfigMap")["exchange-config"]["data"]["ENGINE_SHARDS"]
+    )
+    # then there is a clearing pod for each engine pod, and pod N clears engine-N's shard
+    assert clearing["spec"]["replicas"] == engine["spec"]["replicas"] == len(shards)
+    for ordinal in range(engine["spec"]["replicas"]):
+        engine_args = pod_command(engine, ordinal)
+        clearing_args = pod_command(clearing, ordinal)
+        assert clearing_args == [
+            "python",
+            "manage.py",
+            "runclearing",
+            "--shard",
+            f"engine-{ordinal}",
+        ]
+        shard = engine_args[engine_args.index("--shard") + 1]
+        assert clearing_args[-1] == shard and shards[shard], shard
+    assert clearing["spec"]["serviceName"] in by_kind(objects, "Service")
 
 
 def test_every_env_var_the_code_reads_is_provided_to_every_process(rendered):

@@ -29,11 +29,12 @@ from tests.deploy.process_model import (
 )
 
 PROCESSES = ["web", "engine", "clearing", "marketdata", "worker", "beat"]
-# Compose runs the engine as shards; every other process is one service of its name.
+# Compose runs the engine and clearing as shards; every other process is one service of
+# its name.
 COMPOSE_SERVICES = {
     "web": ["web"],
     "engine": ["engine-0", "engine-1"],
-    "clearing": ["clearing"],
+    "clearing": ["clearing-0", "clearing-1"],
     "marketdata": ["marketdata"],
     "worker": ["worker"],
     "beat": ["beat"],
@@ -86,8 +87,8 @@ def test_compose_runs_each_process_with_the_procfile_command(process):
     for name in COMPOSE_SERVICES[process]:
         line = compose_command(services[name])
         check_entry_point(line)
-        if process == "engine":
-            # a shard: the same command, with its shard and snapshot directory
+        if process in ("engine", "clearing"):
+            # a shard: the same command, with its shard (and the engine's snapshot directory)
             assert argv(line)[: len(argv(expected))] == argv(expected)
             assert "--shard" in argv(line)
         else:
@@ -120,7 +121,8 @@ def test_compose_has_the_dependencies_the_migration_and_health_checks():
         "web",
         "engine-0",
         "engine-1",
-        "clearing",
+        "clearing-0",
+        "clearing-1",
         "marketdata",
         "worker",
     ]:
@@ -139,6 +141,24 @@ def test_compose_engine_shards_cover_disjoint_markets():
     assert sorted(shards) == ["engine-0", "engine-1"]
     for name in ("engine-0", "engine-1"):
         assert services[name]["environment"]["ENGINE_SHARD"] == name
+
+
+def test_compose_clears_each_engine_shard_in_a_process_of_its_own():
+    # given the engine shards of the compose file's shard map
+    services = compose()["services"]
+    shards = parse_shard_map(services["engine-0"]["environment"]["ENGINE_SHARDS"])
+    # then each clearing service clears one shard, with the map the engines read
+    cleared = {}
+    for name in COMPOSE_SERVICES["clearing"]:
+        args = argv(compose_command(services[name]))
+        shard = args[args.index("--shard") + 1]
+        assert shard in shards, f"{name} clears {shard!r}, which the shard map lacks"
+        assert (
+            services[name]["environment"]["ENGINE_SHARDS"]
+            == (services["engine-0"]["environment"]["ENGINE_SHARDS"])
+        )
+        cleared[shard] = name
+    assert sorted(cleared) == sorted(shards), "every shard's markets are cleared, each once"
 
 
 def test_dockerfile_is_multi_stage_non_root_and_collects_static_files():

@@ -1,4 +1,12 @@
-"""``python manage.py runclearing``: settle engine output into the database."""
+"""``python manage.py runclearing``: settle engine output into the database.
+
+One process clears its markets in a thread each, so they share one
+interpreter lock: to use more cores, run a process per engine shard
+(``--shard``, as ``runengine --shard`` runs it) or per market (``--markets``).
+Each market's clearing is independent (its own output stream and checkpoint
+row), and two processes clearing one market by mistake are harmless: the
+checkpoint row lock decides which applies an entry (``exchange.clearing.runner``).
+"""
 
 from __future__ import annotations
 
@@ -8,32 +16,49 @@ import threading
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
-from exchange.clearing.runner import run_clearing
+from exchange.clearing.runner import MarketClearer, run_clearing
+from matching_client import ShardMapError, shard_markets
 
 logger = logging.getLogger("exchange.clearing")
 
 
 class Command(BaseCommand):
-    help = "Clear every market's engine output from its checkpoint; stop with SIGTERM."
+    help = (
+        "Clear the engine output of every market, or of the listed markets or engine shard, "
+        "from its checkpoint; stop with SIGTERM."
+    )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--markets", default="", help="Comma-separated symbols (default: all).")
+        parser.add_argument(
+            "--markets", default="", help="Comma-separated symbols (default: all, and new ones)."
+        )
+        parser.add_argument(
+            "--shard", default="", help="Clear this shard's markets from settings.ENGINE_SHARDS."
+        )
         parser.add_argument("--batch-size", type=int, default=1000)
         parser.add_argument(
             "--report-every", type=float, default=10.0, help="Seconds between log lines."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        symbols = [s for s in options["markets"].upper().split(",") if s]
+        if options["shard"]:
+            if symbols:
+                raise CommandError("give --markets or --shard, not both")
+            try:
+                symbols = shard_markets(settings.ENGINE_SHARDS, options["shard"])
+            except ShardMapError as exc:
+                raise CommandError(str(exc)) from exc
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        symbols = [s for s in options["markets"].upper().split(",") if s]
         clearers = run_clearing(
             symbols=symbols or None, stop=stop, batch_size=options["batch_size"]
         )
-        logger.info("clearing %s", ", ".join(clearers))
+        logger.info("clearing %s", ", ".join(clearers) or "no market yet")
         while not stop.wait(options["report_every"]):
             run_clearing(
                 symbols=symbols or None,
@@ -41,11 +66,16 @@ class Command(BaseCommand):
                 batch_size=options["batch_size"],
                 running=clearers,
             )
-            logger.info(
-                "cleared: %s",
-                ", ".join(
-                    f"{c.symbol} {c.cleared_entries} entries/{c.cleared_trades} trades"
-                    for c in clearers.values()
-                ),
-            )
+            report(clearers)
         time.sleep(0.5)  # let threads finish the batch in hand
+        report(clearers)
+
+
+def report(clearers: dict[str, MarketClearer]) -> None:
+    logger.info(
+        "cleared: %s",
+        ", ".join(
+            f"{c.symbol} {c.cleared_entries} entries/{c.cleared_trades} trades"
+            for c in clearers.values()
+        ),
+    )

@@ -82,7 +82,7 @@ def _prepared() -> _Prepared:
     user, asset = position["user"], position["locked_asset"]
     amount, created = position["locked"], position["created_at"]
     kind, reason, available_bucket, locked_bucket = (f"${len(fields) + n}" for n in range(1, 5))
-    types = [f.cast_db_type(connection) for f in fields] + ["varchar"] * 4
+    types = [str(f.cast_db_type(connection)) for f in fields] + ["varchar"] * 4
     order_columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     available, locked = _column(Balance, "available"), _column(Balance, "locked")
     order_pk = connection.ops.quote_name(str(Order._meta.pk.column))  # type: ignore[union-attr]
@@ -91,10 +91,10 @@ def _prepared() -> _Prepared:
 WITH balance AS (
     UPDATE {_table(Balance)} AS b
     SET {available} = b.{available} - {amount}, {locked} = b.{locked} + {amount}
-    FROM {_table(Account)} AS a
-    WHERE a.{_column(Account, "kind")} = {kind} AND a.{_column(Account, "user")} = {user}
-      AND b.{_column(Balance, "account")} = a.{_column(Account, "id")}
-      AND b.{_column(Balance, "asset")} = {asset} AND b.{available} >= {amount}
+    WHERE b.{_column(Balance, "account")} = (
+        SELECT a.{_column(Account, "id")} FROM {_table(Account)} AS a
+        WHERE a.{_column(Account, "kind")} = {kind} AND a.{_column(Account, "user")} = {user}
+      ) AND b.{_column(Balance, "asset")} = {asset} AND b.{available} >= {amount}
     RETURNING b.{_column(Balance, "account")} AS account_id
 ), new_order AS (
     INSERT INTO {_table(Order)} ({order_columns})

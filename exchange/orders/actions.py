@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -66,9 +67,15 @@ class ValidatedOrder:
     self_trade_prevention: SelfTradePrevention
 
 
+@cache
+def _values(enum: type) -> frozenset[str]:
+    """An enum's values, built once: ``Choices.values`` builds a new list on every access."""
+    return frozenset(enum.values)  # type: ignore[attr-defined]
+
+
 def _choice(enum: type, value: object, code: OrderErrorCode, field: str) -> str:
     text = str(value or "").upper()
-    if text not in enum.values:  # type: ignore[attr-defined]
+    if text not in _values(enum):
         raise OrderError(code, f"Invalid {field} {value!r}.", fields={field: "invalid"})
     return text
 

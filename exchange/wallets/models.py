@@ -133,9 +133,15 @@ class JournalEntry(models.Model):
 
 
 class LedgerLine(models.Model):
+    # Every order writes two lines, so each index costs order entry two insertions:
+    # none on ``account`` (the (account, asset, bucket) index starts with it) nor on
+    # ``asset`` (no query filters lines by asset alone; only a PROTECT check on
+    # deleting an asset would read it).
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger_lines")
-    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="ledger_lines", db_index=False
+    )
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+", db_index=False)
     bucket = models.CharField(max_length=9, choices=Bucket.choices, default=Bucket.AVAILABLE)
     amount = MoneyField()
 

@@ -18,7 +18,7 @@ A single statement is atomic, so a refusal (no row returned) or an error
 (one round trip); inside a caller's transaction, under a savepoint.
 
 It is PREPAREd once per connection and EXECUTEd per order: parsing and
-planning this statement took PostgreSQL more CPU than running it (ADR 0008).
+planning this statement took PostgreSQL more CPU than running it (ADR 0009).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from exchange.clearing.apply import BatchResult
 from exchange.clearing.user_events import publish_batch
@@ -65,11 +65,11 @@ class EventPublisher:
         try:
             while (job := self._queue.get()) is not None:
                 try:
-                    close_old_connections()
                     publish_batch(*job)
                     self.published += 1
                 except Exception:
                     logger.exception("%s: could not publish a batch's user events", self.name)
+                    connection.close()  # a fresh one for the next batch
                 finally:
                     self.drained_at = time.perf_counter()
                     self._queue.task_done()

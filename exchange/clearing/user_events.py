@@ -20,11 +20,13 @@ costs one short string per fill, not a dict of 25 keys and its encoding.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
 from collections.abc import Sequence
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 import redis
@@ -68,12 +70,24 @@ _NEW, _PENDING, _REJECTED = (
 )
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format_money(value)
+def _string(value: str) -> str:
+    """``json.dumps`` of a string (the same C encoder, without its per-call set-up)."""
+    return encode_basestring_ascii(value)
 
 
-def _ms(when: object) -> int | None:
-    return int(when.timestamp() * 1000) if when else None  # type: ignore[attr-defined]
+def _str_json(value: Decimal | None) -> str:
+    """``json.dumps(str(value))`` of an amount (its text needs no escaping), "null" for none."""
+    return "null" if value is None else f'"{value}"'
+
+
+def _money_json(value: Decimal | None) -> str:
+    """``json.dumps(format_money(value))``, "null" for none."""
+    return "null" if value is None else f'"{format_money(value)}"'
+
+
+def _ms_json(when: dt.datetime | None) -> str:
+    """A time as ``json.dumps`` of its Unix milliseconds, "null" for none."""
+    return str(int(when.timestamp() * 1000)) if when else "null"
 
 
 class _OrderText:
@@ -86,36 +100,42 @@ class _OrderText:
         "head",
         "order_json",
         "prices",
+        "reports",
         "totals",
         "user_id",
     )
 
     def __init__(self, order: Order, symbol_json: str) -> None:
         self.user_id = order.user_id
-        price, orig = order.price, order.orig_qty
+        price, orig, stop, quote = (
+            order.price,
+            order.orig_qty,
+            order.stop_price,
+            order.quote_order_qty,
+        )
         self.head = (
-            f'{{"symbol": {symbol_json}, "orderId": {order.pk}, '
-            f'"clientOrderId": {_dumps(order.client_order_id)}, "side": {_dumps(order.side)}, '
-            f'"orderType": {_dumps(order.type)}, "status": '
+            f'{{"symbol": {symbol_json}, "orderId": {order.id}, '
+            f'"clientOrderId": {_string(order.client_order_id)}, "side": {_string(order.side)}, '
+            f'"orderType": {_string(order.type)}, "status": '
         )
         self.prices = (
-            f', "price": {_dumps(None if price is None else str(price))}, '
-            f'"origQty": {_dumps(None if orig is None else str(orig))}, "executedQty": '
+            f', "price": {_str_json(price)}, "origQty": {_str_json(orig)}, "executedQty": '
         )
-        update = f', "updateTime": {_dumps(_ms(order.updated_at))}'
+        update = f', "updateTime": {_ms_json(order.updated_at)}'
         self.order_json = (
-            f"{self.head}{_dumps(order.status)}{self.prices}{_dumps(str(order.executed_qty))}, "
-            f'"cummulativeQuoteQty": {_dumps(str(order.cumulative_quote_qty))}{update}}}'
+            f'{self.head}{_string(order.status)}{self.prices}"{order.executed_qty}", '
+            f'"cummulativeQuoteQty": "{order.cumulative_quote_qty}"{update}}}'
         )
         self.exec_middle = f'{update}, "execution": "'
         self.exec_reason = (
-            f'", "timeInForce": {_dumps(order.time_in_force)}, '
-            f'"stopPrice": {_dumps(_text(order.stop_price))}, '
-            f'"quoteOrderQty": {_dumps(_text(order.quote_order_qty))}, "rejectReason": '
+            f'", "timeInForce": {_string(order.time_in_force)}, '
+            f'"stopPrice": {_money_json(stop)}, "quoteOrderQty": {_money_json(quote)}, '
+            '"rejectReason": '
         )
-        self.exec_end = f', "orderTime": {_dumps(_ms(order.created_at))}, "eventTime": '
+        self.exec_end = f', "orderTime": {_ms_json(order.created_at)}, "eventTime": '
         # Running totals (executed, quote): the state after the batch minus the batch's fills.
         self.totals = [order.executed_qty, order.cumulative_quote_qty]
+        self.reports: list[_Execution] = []  # the user's message's executions
 
 
 class _Execution:
@@ -154,9 +174,11 @@ class _Builder:
 
     def __init__(self, market: Market, result: BatchResult) -> None:
         self.market, self.result = market, result
-        symbol_json = _dumps(market.symbol)
+        symbol_json = _string(market.symbol)
         self.texts = {pk: _OrderText(order, symbol_json) for pk, order in result.orders.items()}
         self.messages: dict[int, _Message] = {}
+        for text in self.texts.values():
+            text.reports = self.message(text.user_id).executions
         self.latest: int | None = None  # the newest execution's time
 
     def message(self, user_id: int) -> _Message:
@@ -169,10 +191,10 @@ class _Builder:
         self, pk: int, kind: str, status: str, when: int, fill: str = _NO_FILL
     ) -> _Execution:
         text = self.texts[pk]
-        reason = _dumps(self.result.orders[pk].reject_reason) if kind == "REJECTED" else '""'
+        reason = _string(self.result.orders[pk].reject_reason) if kind == "REJECTED" else '""'
         item = _Execution(text, kind, status, when, reason, fill)
         self.latest = when  # entries come in time order
-        self.message(text.user_id).executions.append(item)
+        text.reports.append(item)
         return item
 
     def executions(self, entries: Sequence[OutputEntry]) -> None:
@@ -187,6 +209,7 @@ class _Builder:
                     text.totals[1] -= fill[_QUOTE]
         market = self.market
         assets = {market.base_id: market.base.code, market.quote_id: market.quote.code}
+        asset_json = {asset_id: _string(code) for asset_id, code in assets.items()}
         for entry in entries:
             when = int(entry.entry_id.partition("-")[0])
             last_fill: dict[int, _Execution] = {}
@@ -221,7 +244,7 @@ class _Builder:
                         totals[1] += quote
                         fill_text = (
                             f'{common}{format_money(fee)}", "commissionAsset": '
-                            f"{_dumps(assets.get(asset))}{tail}{maker}"
+                            f"{asset_json.get(asset, 'null')}{tail}{maker}"
                         )
                         last_fill[pk] = self.report(pk, "TRADE", _PARTIALLY_FILLED, when, fill_text)
                 elif type(event) is OrderDone and event.order_id in texts:
@@ -253,7 +276,11 @@ class _Builder:
 
     def texts_by_user(self) -> dict[int, str]:
         # The engine's time of the batch (deterministic: a replay sends the same message).
-        times = [ms for o in self.result.orders.values() if (ms := _ms(o.updated_at)) is not None]
+        times = [
+            int(o.updated_at.timestamp() * 1000)
+            for o in self.result.orders.values()
+            if o.updated_at
+        ]
         if self.latest is not None:
             times.append(self.latest)
         now = max(times) if times else int(time.time() * 1000)

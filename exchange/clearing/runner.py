@@ -89,6 +89,7 @@ class MarketClearer:
         self.cleared_trades = 0
         self.position: str | None = None  # the checkpoint as last read or written
         self.publisher = EventPublisher(f"clearing-events-{self.symbol}")
+        self.stopped = threading.Event()  # set when ``run`` has returned, its events published
         self._reader: ThreadPoolExecutor | None = None
         self._ahead: tuple[str, Future[list[ReadEntry]]] | None = None  # (after, batch)
 
@@ -171,6 +172,7 @@ class MarketClearer:
             )
         finally:
             self.close()
+            self.stopped.set()
 
     def close(self) -> None:
         """Drop the prefetched batch, and publish the user events still queued."""

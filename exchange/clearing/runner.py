@@ -146,21 +146,22 @@ class MarketClearer:
         self._prefetch(batch[-1][0] if batch else self.position)
         try:
             self.process(batch)
+            if batch:
+                self.position = batch[-1][0]
+                self._move_group(self.position)
         except BaseException:
             self.position = None  # re-read from the database's checkpoint
             self._ahead = None
             raise
-        if batch:
-            self.position = batch[-1][0]
-            try:
-                self.redis.execute_command(
-                    "XGROUP", "SETID", output_stream(self.symbol), GROUP, self.position
-                )
-            except redis.ResponseError:
-                self.redis.xgroup_create(
-                    output_stream(self.symbol), GROUP, id=self.position, mkstream=True
-                )
         return len(batch)
+
+    def _move_group(self, entry_id: str) -> None:
+        try:
+            self.redis.execute_command(
+                "XGROUP", "SETID", output_stream(self.symbol), GROUP, entry_id
+            )
+        except redis.ResponseError:
+            self.redis.xgroup_create(output_stream(self.symbol), GROUP, id=entry_id, mkstream=True)
 
     def run(self) -> None:
         try:

@@ -342,6 +342,8 @@ def clearing_worker(
             idle, finished = 0, time.perf_counter()
         else:
             idle += 1
+    clearer.publisher.wait()
+    finished = max(finished, clearer.publisher.drained_at)
     if profiler and profile:
         profiler.disable()
         profiler.dump_stats(profile)
@@ -356,6 +358,7 @@ def clearing_worker(
             "db_cpu": backend_cpu_seconds() - db_cpu,
         }
     )
+    clearer.close()
 
 
 def clear_backlogs(

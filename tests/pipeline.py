@@ -65,7 +65,6 @@ def last_input_id(client: redis.Redis | RedisCluster, symbol: str) -> str:
 
 def drain(*symbols: str, timeout: float = 20.0) -> None:
     """Clear in this thread until every input entry so far has its output applied."""
-    client = get_redis()
     clearers = {
         s: MarketClearer(
             Market.objects.select_related("base", "quote").get(symbol=s),
@@ -73,6 +72,16 @@ def drain(*symbols: str, timeout: float = 20.0) -> None:
         )
         for s in symbols
     }
+    try:
+        _clear_until_caught_up(clearers, timeout)
+    finally:
+        for clearer in clearers.values():
+            clearer.close()  # its user events are published when this returns
+
+
+def _clear_until_caught_up(clearers: dict[str, MarketClearer], timeout: float) -> None:
+    client = get_redis()
+    symbols = list(clearers)
     targets = {s: parse_entry_id(last_input_id(client, s)) for s in symbols}
     parked_before = DeadLetter.objects.count()
     deadline = time.monotonic() + timeout

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_UP, Decimal
+from decimal import Decimal
 from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
@@ -26,6 +26,7 @@ from django.db.models.base import ModelState
 
 from exchange.clearing.models import Checkpoint
 from exchange.core.bulk import array_literal, bulk_insert_values, bulk_update_fields, ids_match
+from exchange.core.money import MONEY_CONTEXT, decimal_places
 from exchange.markets.models import Market
 from exchange.markets.selectors import FeeRates, fee_rates_for_users
 from exchange.orders.lock import quote_unit
@@ -41,7 +42,6 @@ from matching_client import (
     ResultCode,
     StopTriggered,
     Trade,
-    entry_ms,
     parse_entry_id,
 )
 from matching_client import Side as EngineSide
@@ -87,14 +87,14 @@ TRADE_COLUMNS = [
 ]
 
 NetKey = tuple[int, int, Bucket]  # (account id, asset id, bucket)
+# Per order in a batch: (user id, account id, maker rate, taker rate as integer ratios).
+_Party = tuple[int, int, tuple[int, int], tuple[int, int]]
+_BUY = EngineSide.BUY
+_LOCKED, _AVAILABLE = Bucket.LOCKED, Bucket.AVAILABLE
 
 
 class ClearingError(Exception):
     """An entry that cannot be applied (unknown order, amounts that disagree): a poison entry."""
-
-
-def entry_time(entry_id: str) -> dt.datetime:
-    return dt.datetime.fromtimestamp(entry_ms(entry_id) / 1000, tz=dt.UTC)
 
 
 @dataclass
@@ -158,6 +158,34 @@ def _lock_orders_sql() -> str:
     )
 
 
+def _atoms_per(unit: Decimal, scale: int) -> int:
+    """``unit`` in units of 10**-scale (exact: scale covers the unit's decimals)."""
+    return int(unit.scaleb(scale, MONEY_CONTEXT))
+
+
+class _Asset:
+    """Integer arithmetic for one asset of a batch: amounts in atoms of 10**-scale.
+
+    The scale covers the asset's precision and the market's unit for it, so
+    every amount (a trade's base or quote, a fee rounded up to the precision)
+    is an exact integer; Decimals are made once per ledger line.
+    """
+
+    def __init__(self, precision: int, unit: Decimal) -> None:
+        self.scale = max(precision, decimal_places(unit))
+        self.unit = _atoms_per(unit, self.scale)  # atoms per engine unit (lot, quote unit)
+        self.fee_quantum = 10 ** (self.scale - precision)  # fees round up to the precision
+
+    def fee(self, atoms: int, rate: tuple[int, int]) -> int:
+        """``atoms * rate`` rounded up to the precision, at most ``atoms`` (rates are >= 0)."""
+        num, den = rate
+        quantum = self.fee_quantum
+        return min(atoms, -(-atoms * num // (den * quantum)) * quantum)
+
+    def decimal(self, atoms: int) -> Decimal:
+        return Decimal(atoms).scaleb(-self.scale, MONEY_CONTEXT)
+
+
 class _Batch:
     def __init__(self, market: Market, entries: Sequence[OutputEntry]) -> None:
         self.market = market
@@ -166,14 +194,16 @@ class _Batch:
         self.changed: dict[int, Order] = {}
         self.trades: list[tuple[object, ...]] = []  # in TRADE_COLUMNS order
         self.net: dict[NetKey, Decimal] = {}
+        self.net_atoms: dict[NetKey, int] = {}  # the trades' part of ``net``, in asset atoms
         self.rates: dict[int, FeeRates] = {}
         self.accounts: dict[int, Account] = {}  # by user id
         self.fee_account = system_account(AccountKind.FEE_INCOME)
         self.base_id, self.quote_id = market.base_id, market.quote_id
         self.tick, self.step = market.tick_size, market.step_size
         self.quote_unit = quote_unit(market)
-        self.base_exp = Decimal(1).scaleb(-market.base.precision)
-        self.quote_exp = Decimal(1).scaleb(-market.quote.precision)
+        self.market_id, self.fee_account_id = market.pk, self.fee_account.pk
+        self.base = _Asset(market.base.precision, self.step)
+        self.quote = _Asset(market.quote.precision, self.quote_unit)
 
     def _order_ids(self) -> set[int]:
         ids: set[int] = set()
@@ -204,21 +234,39 @@ class _Batch:
 
     def run(self) -> None:
         self.load()
+        self.compute()
+
+    def _parties(self) -> dict[int, _Party]:
+        """Per order id: what a fill needs of its owner (read once per batch, not per fill)."""
+        users = {
+            user_id: (user_id, account.pk, r.maker.as_integer_ratio(), r.taker.as_integer_ratio())
+            for user_id, account in self.accounts.items()
+            if (r := self.rates.get(user_id)) is not None
+        }
+        return {order_id: users[order.user_id] for order_id, order in self.orders.items()}
+
+    def compute(self) -> None:
+        """Apply the entries to the loaded orders, in memory."""
+        self.parties = self._parties()
+        times: dict[int, dt.datetime] = {}  # entries of one millisecond share their time
         for entry in self.entries:
-            when = entry_time(entry.entry_id)
+            ms = int(entry.entry_id.partition("-")[0])
+            when = times.get(ms)
+            if when is None:
+                when = times[ms] = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
             if entry.command == CommandType.PLACE and entry.order_id:
                 self.on_place_result(entry, when)
             for event in entry.events:
-                if isinstance(event, Trade):
+                if type(event) is Trade:
                     self.on_trade(event, when)
-                elif isinstance(event, OrderDone):
+                elif type(event) is OrderDone:
                     self.on_done(event, when)
-                elif isinstance(event, StopTriggered):
+                elif type(event) is StopTriggered:
                     self.on_stop_triggered(event, when)
 
-    def touch(self, order: Order, when: dt.datetime) -> None:
+    def touch(self, order_id: int, order: Order, when: dt.datetime) -> None:
         order.updated_at = when
-        self.changed[order.pk] = order
+        self.changed[order_id] = order
 
     def on_place_result(self, entry: OutputEntry, when: dt.datetime) -> None:
         order = self.order(entry.order_id)
@@ -229,26 +277,35 @@ class _Batch:
             order.status = OrderStatus.REJECTED
             order.reject_reason = entry.result.name
             order.done_at = when
-            self.release(order)
-        self.touch(order, when)
+            self.release(entry.order_id, order)
+        self.touch(entry.order_id, order, when)
 
     def on_trade(self, t: Trade, when: dt.datetime) -> None:
-        maker, taker = self.order(t.maker_order_id), self.order(t.taker_order_id)
-        price = self.tick * t.price
-        qty = self.step * t.qty
-        quote = self.quote_unit * t.quote
-        buyer_is_taker = t.taker_side == EngineSide.BUY
-        buyer, seller = (taker, maker) if buyer_is_taker else (maker, taker)
-        buyer_rates, seller_rates = self.rates[buyer.user_id], self.rates[seller.user_id]
-        buyer_rate = buyer_rates.taker if buyer_is_taker else buyer_rates.maker
-        seller_rate = seller_rates.maker if buyer_is_taker else seller_rates.taker
+        maker_id, taker_id = t.maker_order_id, t.taker_order_id
+        maker, taker = self.order(maker_id), self.order(taker_id)
+        base, quote_asset = self.base, self.quote
+        qty_atoms, quote_atoms = t.qty * base.unit, t.quote * quote_asset.unit
+        qty, quote = base.decimal(qty_atoms), quote_asset.decimal(quote_atoms)
+        buyer_is_taker = t.taker_side is _BUY
+        if buyer_is_taker:
+            buyer_id, buyer, seller_id, seller = taker_id, taker, maker_id, maker
+        else:
+            buyer_id, buyer, seller_id, seller = maker_id, maker, taker_id, taker
+        parties = self.parties
+        buyer_user, b, buyer_maker_rate, buyer_taker_rate = parties[buyer_id]
+        seller_user, s, seller_maker_rate, seller_taker_rate = parties[seller_id]
         # Rounded up to the asset's precision, never more than what the side receives.
-        buyer_fee = min(qty, (qty * buyer_rate).quantize(self.base_exp, rounding=ROUND_UP))
-        seller_fee = min(quote, (quote * seller_rate).quantize(self.quote_exp, rounding=ROUND_UP))
+        buyer_fee_atoms = base.fee(
+            qty_atoms, buyer_taker_rate if buyer_is_taker else buyer_maker_rate
+        )
+        seller_fee_atoms = quote_asset.fee(
+            quote_atoms, seller_maker_rate if buyer_is_taker else seller_taker_rate
+        )
+        buyer_fee, seller_fee = base.decimal(buyer_fee_atoms), quote_asset.decimal(seller_fee_atoms)
 
-        for order, spent in ((buyer, quote), (seller, qty)):
+        for order_id, order, spent in ((buyer_id, buyer, quote), (seller_id, seller, qty)):
             if order.locked_remaining < spent:
-                raise ClearingError(f"trade {t.trade_id} spends more than order {order.pk} locked")
+                raise ClearingError(f"trade {t.trade_id} spends more than order {order_id} locked")
             order.locked_remaining -= spent
             order.executed_qty += qty
             order.cumulative_quote_qty += quote
@@ -257,20 +314,23 @@ class _Batch:
             if order.accepted_at is None:
                 order.accepted_at = when
             order.updated_at = when
-            self.changed[order.pk] = order
+            self.changed[order_id] = order
 
         base_id, quote_id = self.base_id, self.quote_id
+        maker_user, taker_user = (
+            (seller_user, buyer_user) if buyer_is_taker else (buyer_user, seller_user)
+        )
         self.trades.append(
             (
-                self.market.pk,
+                self.market_id,
                 t.trade_id,
-                price,
+                self.tick * t.price,
                 qty,
                 quote,
-                maker.pk,
-                taker.pk,
-                maker.user_id,
-                taker.user_id,
+                maker_id,
+                taker_id,
+                maker_user,
+                taker_user,
                 not buyer_is_taker,
                 seller_fee if buyer_is_taker else buyer_fee,
                 quote_id if buyer_is_taker else base_id,
@@ -279,14 +339,17 @@ class _Batch:
                 when,
             )
         )
-        b, s = self.accounts[buyer.user_id].pk, self.accounts[seller.user_id].pk
-        fee = self.fee_account.pk
-        self.move(b, quote_id, Bucket.LOCKED, -quote)
-        self.move(s, quote_id, Bucket.AVAILABLE, quote - seller_fee)
-        self.move(fee, quote_id, Bucket.AVAILABLE, seller_fee)
-        self.move(s, base_id, Bucket.LOCKED, -qty)
-        self.move(b, base_id, Bucket.AVAILABLE, qty - buyer_fee)
-        self.move(fee, base_id, Bucket.AVAILABLE, buyer_fee)
+        fee = self.fee_account_id
+        net = self.net_atoms
+        for key, atoms in (
+            ((b, quote_id, _LOCKED), -quote_atoms),
+            ((s, quote_id, _AVAILABLE), quote_atoms - seller_fee_atoms),
+            ((fee, quote_id, _AVAILABLE), seller_fee_atoms),
+            ((s, base_id, _LOCKED), -qty_atoms),
+            ((b, base_id, _AVAILABLE), qty_atoms - buyer_fee_atoms),
+            ((fee, base_id, _AVAILABLE), buyer_fee_atoms),
+        ):
+            net[key] = net.get(key, 0) + atoms
 
     def on_done(self, done: OrderDone, when: dt.datetime) -> None:
         order = self.order(done.order_id)
@@ -294,26 +357,26 @@ class _Batch:
         unused = unit * done.unused_lock
         if unused != order.locked_remaining:
             raise ClearingError(
-                f"order {order.pk}: engine returns {unused} unused, database holds {order.locked_remaining}"
+                f"order {done.order_id}: engine returns {unused} unused, database holds {order.locked_remaining}"
             )
         order.status = DONE_STATUS[done.reason]
         order.done_at = when
         if order.accepted_at is None:
             order.accepted_at = when
-        self.release(order)
-        self.touch(order, when)
+        self.release(done.order_id, order)
+        self.touch(done.order_id, order, when)
 
     def on_stop_triggered(self, event: StopTriggered, when: dt.datetime) -> None:
         order = self.order(event.order_id)
         if order.status == OrderStatus.PENDING_TRIGGER:
             order.status = OrderStatus.NEW
-            self.touch(order, when)
+            self.touch(event.order_id, order, when)
 
-    def release(self, order: Order) -> None:
+    def release(self, order_id: int, order: Order) -> None:
         amount = order.locked_remaining
         if amount <= 0:
             return
-        account = self.accounts[order.user_id].pk
+        account = self.parties[order_id][1]
         asset = self.quote_id if order.side == Side.BUY else self.base_id
         order.locked_remaining = Decimal(0)
         self.move(account, asset, Bucket.LOCKED, -amount)
@@ -325,6 +388,15 @@ class _Batch:
         net = self.net
         net[key] = net[key] + amount if key in net else amount
 
+    def net_changes(self) -> dict[NetKey, Decimal]:
+        """``net`` with the trades' integer part added."""
+        net = dict(self.net)
+        assets = {self.base_id: self.base, self.quote_id: self.quote}
+        for key, atoms in self.net_atoms.items():
+            amount = assets[key[1]].decimal(atoms)
+            net[key] = net[key] + amount if key in net else amount
+        return net
+
     def lines(self) -> list[Line]:
         """The batch's non-zero net changes as ledger lines, in (account, asset, bucket) order."""
         accounts = {a.pk: a for a in self.accounts.values()}
@@ -332,7 +404,7 @@ class _Batch:
         assets = {self.base_id: self.market.base, self.quote_id: self.market.quote}
         return [
             Line(accounts[account_id], assets[asset_id], bucket, amount)
-            for (account_id, asset_id, bucket), amount in sorted(self.net.items())
+            for (account_id, asset_id, bucket), amount in sorted(self.net_changes().items())
             if amount != 0
         ]
 

@@ -8,6 +8,13 @@ the middle of a batch, a renamed process or two clearers running at once can
 neither skip nor repeat an entry. The consumer group ``clearing`` is moved to
 the checkpoint after each commit, for lag monitoring and stream trimming.
 
+Two threads keep the database busy: a reader fetches and decodes the batch
+after the one being applied (it starts where that batch ends, which is where
+the checkpoint will be once it commits; after any error the prefetched batch
+is dropped and reading starts again from the database's checkpoint), and a
+publisher sends each committed batch's user events in commit order
+(``publisher.py``).
+
 An entry that cannot be decoded or that the database contradicts is parked:
 a ``DeadLetter`` row (shown in the admin) and an entry on the stream
 ``clearing:{SYMBOL}:dead``; the checkpoint moves past it in the same
@@ -20,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import redis
@@ -28,7 +36,7 @@ from django.db.utils import DataError, IntegrityError
 
 from exchange.clearing.apply import ClearingError, advance_checkpoint, apply_entries
 from exchange.clearing.models import Checkpoint, DeadLetter
-from exchange.clearing.user_events import executions, publish
+from exchange.clearing.publisher import EventPublisher
 from exchange.core.errors import DomainError
 from exchange.core.redis import get_redis
 from exchange.core.workers import run_until_stopped
@@ -52,6 +60,8 @@ POISON = (
 )
 
 RawEntry = tuple[str, bytes]
+# An entry as read: its ID, its payload, and what it decodes to (or why it does not).
+ReadEntry = tuple[str, bytes, OutputEntry | ProtocolError]
 
 
 def dead_letter_stream(symbol: str) -> str:
@@ -78,6 +88,10 @@ class MarketClearer:
         self.cleared_entries = 0
         self.cleared_trades = 0
         self.position: str | None = None  # the checkpoint as last read or written
+        self.publisher = EventPublisher(f"clearing-events-{self.symbol}")
+        self.stopped = threading.Event()  # set when ``run`` has returned, its events published
+        self._reader: ThreadPoolExecutor | None = None
+        self._ahead: tuple[str, Future[list[ReadEntry]]] | None = None  # (after, batch)
 
     def _checkpoint(self) -> str:
         row = (
@@ -97,20 +111,49 @@ class MarketClearer:
             if fields
         ]
 
+    def _fetch(self, after: str) -> list[ReadEntry]:
+        """Read the batch after ``after`` and decode it (on the reader thread when prefetching)."""
+        out: list[ReadEntry] = []
+        for entry_id, blob in self._read(after):
+            try:
+                out.append((entry_id, blob, decode_output(self.symbol, entry_id, blob)))
+            except ProtocolError as exc:
+                out.append((entry_id, blob, exc))
+        return out
+
+    def _next_batch(self, after: str) -> list[ReadEntry]:
+        """The batch after ``after``: the prefetched one if it starts there, else read now."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == after:
+            return ahead[1].result()
+        return self._fetch(after)
+
+    def _prefetch(self, after: str) -> None:
+        if self._reader is None:
+            self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"clearing-read-{self.symbol}")
+        self._ahead = (after, self._reader.submit(self._fetch, after))
+
     def step(self) -> int:
-        """Read and clear the next batch after the checkpoint; return the number of entries read."""
+        """Read and clear the next batch after the checkpoint; return the number of entries read.
+
+        The batch after it is read meanwhile; an error drops it, and the next
+        step starts again from the checkpoint in the database.
+        """
         if self.position is None:
+            self._ahead = None
             self.position = self._checkpoint()
-        raw = self._read(self.position)
+        batch = self._next_batch(self.position)
+        self._prefetch(batch[-1][0] if batch else self.position)
         try:
-            self.process(raw)
+            self.process(batch)
+            if batch:
+                self.position = batch[-1][0]
+                self._move_group(self.position)
         except BaseException:
             self.position = None  # re-read from the database's checkpoint
+            self._ahead = None
             raise
-        if raw:
-            self.position = raw[-1][0]
-            self._move_group(self.position)
-        return len(raw)
+        return len(batch)
 
     def _move_group(self, entry_id: str) -> None:
         stream = output_stream(self.symbol)
@@ -126,23 +169,35 @@ class MarketClearer:
                 self.redis.execute_command("XGROUP", "SETID", stream, GROUP, entry_id)
 
     def run(self) -> None:
-        run_until_stopped(
-            name=f"clearing {self.symbol}",
-            step=self.step,
-            stop=self.stop,
-            retry_delay_s=RETRY_DELAY_S,
-        )
+        try:
+            run_until_stopped(
+                name=f"clearing {self.symbol}",
+                step=self.step,
+                stop=self.stop,
+                retry_delay_s=RETRY_DELAY_S,
+            )
+        finally:
+            self.close()
+            self.stopped.set()
 
-    def process(self, raw: Sequence[RawEntry]) -> None:
-        """Apply and park a batch of raw entries, in stream order."""
+    def close(self) -> None:
+        """Drop the prefetched batch, and publish the user events still queued."""
+        self._ahead = None
+        if self._reader is not None:
+            self._reader.shutdown()
+            self._reader = None
+        self.publisher.close()
+
+    def process(self, batch: Sequence[ReadEntry]) -> None:
+        """Apply and park a batch of entries, in stream order."""
         run: list[OutputEntry] = []
-        for entry_id, blob in raw:
-            try:
-                run.append(decode_output(self.symbol, entry_id, blob))
-            except ProtocolError as exc:
+        for entry_id, blob, entry in batch:
+            if isinstance(entry, ProtocolError):
                 self._apply(run)
                 run = []
-                self.park(entry_id, blob, f"undecodable: {exc}")
+                self.park(entry_id, blob, f"undecodable: {entry}")
+            else:
+                run.append(entry)
         self._apply(run)
 
     def _apply(self, entries: list[OutputEntry]) -> None:
@@ -160,12 +215,8 @@ class MarketClearer:
             return
         self.cleared_entries += result.applied
         self.cleared_trades += result.trades
-        publish(
-            symbol=self.symbol,
-            orders=result.orders.values(),
-            balances=result.balances,
-            executions=executions(self.market, entries[result.skipped :], result),
-        )
+        if result.orders:
+            self.publisher.submit(self.market, entries[result.skipped :], result)
 
     def park(self, entry_id: str, blob: bytes | None, error: str) -> None:
         if blob is None:

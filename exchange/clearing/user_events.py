@@ -2,25 +2,31 @@
 
 Each clearing batch sends each touched user ONE JSON message on the Redis
 pub/sub channel ``user-events:{user_id}``: ``{"time", "orders": [...],
-"balances": [...], "executions": [...]}`` with the orders' and balances'
-state after the batch and, in engine order, every execution of the user's
-orders in the batch (accepted, each fill with its price, quantity,
-commission and trade id, canceled, expired, rejected) with the order's
-running totals after it. Wallet actions send ``{"time", "balances",
-"balanceUpdates"}`` on the same channel (``exchange.wallets.events``). It is
-the hook the WebSocket user-data streams subscribe to. Pub/sub is
-fire-and-forget: a client that was not listening reads the state over REST.
+"balances": [...], "executions": [...]}`` with the orders' state after the
+batch, the balances as they are when the message is built (at least as new
+as the batch: clearing publishes from its own thread, ``publisher.py``), and,
+in engine order, every execution of the user's orders in the batch
+(accepted, each fill with its price, quantity, commission and trade id,
+canceled, expired, rejected) with the order's running totals after it.
+Wallet actions send ``{"time", "balances", "balanceUpdates"}`` on the same
+channel (``exchange.wallets.events``). It is the hook the WebSocket user-data
+streams subscribe to. Pub/sub is fire-and-forget: a client that was not
+listening reads the state over REST.
+
+The text is exactly ``json.dumps`` of those dicts, built from per-order
+fragments rendered once per batch: an order with many fills in a batch
+costs one short string per fill, not a dict of 25 keys and its encoding.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 import redis
@@ -35,194 +41,285 @@ from exchange.orders.models import Order, OrderStatus
 from exchange.wallets.models import Balance
 from matching_client import CommandType, DoneReason, OrderDone, OutputEntry, ResultCode, Trade
 
-ExecutionList = list[tuple[int, dict[str, object]]]  # (user id, execution)
-
 logger = logging.getLogger(__name__)
 
-
-def order_event(order: Order, symbol: str) -> dict[str, object]:
-    return {
-        "symbol": symbol,
-        "orderId": order.pk,
-        "clientOrderId": order.client_order_id,
-        "side": order.side,
-        "orderType": order.type,
-        "status": order.status,
-        "price": str(order.price) if order.price is not None else None,
-        "origQty": str(order.orig_qty) if order.orig_qty is not None else None,
-        "executedQty": str(order.executed_qty),
-        "cummulativeQuoteQty": str(order.cumulative_quote_qty),
-        "updateTime": int(order.updated_at.timestamp() * 1000) if order.updated_at else None,
-    }
-
-
-def _ms(when: Any) -> int | None:
-    return int(when.timestamp() * 1000) if when else None
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format_money(value)
-
-
-def _execution(
-    order: Order, symbol: str, kind: str, status: str, when: int, totals: list[Decimal]
-) -> dict[str, object]:
-    return {
-        **order_event(order, symbol),
-        "execution": kind,
-        "status": status,
-        "timeInForce": order.time_in_force,
-        "stopPrice": _text(order.stop_price),
-        "quoteOrderQty": _text(order.quote_order_qty),
-        "rejectReason": order.reject_reason if kind == "REJECTED" else "",
-        "executedQty": _text(totals[0]),
-        "cummulativeQuoteQty": _text(totals[1]),
-        "lastQty": "0",
-        "lastPrice": "0",
-        "lastQuoteQty": "0",
-        "commission": "0",
-        "commissionAsset": None,
-        "tradeId": -1,
-        "isMaker": False,
-        "orderTime": _ms(order.created_at),
-        "eventTime": when,
-    }
+_dumps = json.dumps
+_PRICE, _QTY, _QUOTE, _MAKER, _TAKER = (
+    TRADE_COLUMNS.index(c) for c in ("price", "qty", "quote_qty", "maker_order", "taker_order")
+)
+_MAKER_FEE, _MAKER_FEE_ASSET, _TAKER_FEE, _TAKER_FEE_ASSET = (
+    TRADE_COLUMNS.index(c)
+    for c in (
+        "maker_commission",
+        "maker_commission_asset",
+        "taker_commission",
+        "taker_commission_asset",
+    )
+)
+_NO_FILL = (
+    '"lastQty": "0", "lastPrice": "0", "lastQuoteQty": "0", "commission": "0", '
+    '"commissionAsset": null, "tradeId": -1, "isMaker": false'
+)
+_FILLED = OrderStatus.FILLED.value
+_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED.value
+_DONE_STATUS = {reason: status.value for reason, status in DONE_STATUS.items()}
+_NEW, _PENDING, _REJECTED = (
+    OrderStatus.NEW.value,
+    OrderStatus.PENDING_TRIGGER.value,
+    OrderStatus.REJECTED.value,
+)
 
 
-@dataclass(frozen=True)
-class _Fill:
-    """One inserted Trade row (``apply.TRADE_COLUMNS``), as an execution needs it."""
+def _string(value: str) -> str:
+    """``json.dumps`` of a string (the same C encoder, without its per-call set-up)."""
+    return encode_basestring_ascii(value)
 
-    price: Decimal
-    qty: Decimal
-    quote: Decimal
-    sides: tuple[tuple[int, bool, Decimal, int], ...]  # (order id, is maker, commission, asset)
 
-    @classmethod
-    def of(cls, row: tuple[Any, ...]) -> tuple[int, _Fill]:
-        r = dict(zip(TRADE_COLUMNS, row, strict=True))
-        return r["trade_id"], cls(
-            r["price"],
-            r["qty"],
-            r["quote_qty"],
-            (
-                (r["maker_order"], True, r["maker_commission"], r["maker_commission_asset"]),
-                (r["taker_order"], False, r["taker_commission"], r["taker_commission_asset"]),
-            ),
+def _str_json(value: Decimal | None) -> str:
+    """``json.dumps(str(value))`` of an amount (its text needs no escaping), "null" for none."""
+    return "null" if value is None else f'"{value}"'
+
+
+def _money_json(value: Decimal | None) -> str:
+    """``json.dumps(format_money(value))``, "null" for none."""
+    return "null" if value is None else f'"{format_money(value)}"'
+
+
+def _ms_json(when: dt.datetime | None) -> str:
+    """A time as ``json.dumps`` of its Unix milliseconds, "null" for none."""
+    return str(int(when.timestamp() * 1000)) if when else "null"
+
+
+class _OrderText:
+    """One order's JSON fragments for a batch; its executions fill in what varies."""
+
+    __slots__ = (
+        "exec_end",
+        "exec_middle",
+        "exec_reason",
+        "head",
+        "order_json",
+        "prices",
+        "reports",
+        "totals",
+        "user_id",
+    )
+
+    def __init__(self, order: Order, symbol_json: str) -> None:
+        self.user_id = order.user_id
+        price, orig, stop, quote = (
+            order.price,
+            order.orig_qty,
+            order.stop_price,
+            order.quote_order_qty,
+        )
+        self.head = (
+            f'{{"symbol": {symbol_json}, "orderId": {order.id}, '
+            f'"clientOrderId": {_string(order.client_order_id)}, "side": {_string(order.side)}, '
+            f'"orderType": {_string(order.type)}, "status": '
+        )
+        self.prices = (
+            f', "price": {_str_json(price)}, "origQty": {_str_json(orig)}, "executedQty": '
+        )
+        update = f', "updateTime": {_ms_json(order.updated_at)}'
+        self.order_json = (
+            f'{self.head}{_string(order.status)}{self.prices}"{order.executed_qty}", '
+            f'"cummulativeQuoteQty": "{order.cumulative_quote_qty}"{update}}}'
+        )
+        self.exec_middle = f'{update}, "execution": "'
+        self.exec_reason = (
+            f'", "timeInForce": {_string(order.time_in_force)}, '
+            f'"stopPrice": {_money_json(stop)}, "quoteOrderQty": {_money_json(quote)}, '
+            '"rejectReason": '
+        )
+        self.exec_end = f', "orderTime": {_ms_json(order.created_at)}, "eventTime": '
+        # Running totals (executed, quote): the state after the batch minus the batch's fills.
+        self.totals = [order.executed_qty, order.cumulative_quote_qty]
+        self.reports: list[_Execution] = []  # the user's message's executions
+
+
+class _Execution:
+    """One execution report: its order's fragments and what differs per report."""
+
+    __slots__ = ("executed", "fill", "kind", "order", "quote", "reason", "status", "when")
+
+    def __init__(
+        self, order: _OrderText, kind: str, status: str, when: int, reason: str, fill: str
+    ) -> None:
+        self.order, self.kind, self.status, self.when = order, kind, status, when
+        self.reason, self.fill = reason, fill
+        self.executed, self.quote = format_money(order.totals[0]), format_money(order.totals[1])
+
+    def json(self) -> str:
+        o = self.order
+        return (
+            f'{o.head}"{self.status}"{o.prices}"{self.executed}", '
+            f'"cummulativeQuoteQty": "{self.quote}"'
+            f"{o.exec_middle}{self.kind}{o.exec_reason}"
+            f"{self.reason}, {self.fill}{o.exec_end}{self.when}}}"
         )
 
 
-def executions(
-    market: Market, entries: Sequence[OutputEntry], result: BatchResult
-) -> ExecutionList:
-    """Every execution of the batch's orders in engine order, from the applied entries.
+class _Message:
+    __slots__ = ("balances", "executions", "orders")
 
-    Running totals start from each order's state after the batch minus the
-    batch's fills, so they are exact after every single fill.
-    """
-    orders = result.orders
-    if not orders:
-        return []
-    fills = dict(_Fill.of(row) for row in result.trade_rows)
-    totals = {pk: [o.executed_qty, o.cumulative_quote_qty] for pk, o in orders.items()}
-    for fill in fills.values():
-        for pk, *_ in fill.sides:
-            if pk in totals:
-                totals[pk][0] -= fill.qty
-                totals[pk][1] -= fill.quote
-    assets = {market.base_id: market.base.code, market.quote_id: market.quote.code}
-    out: ExecutionList = []
-    symbol = market.symbol
+    def __init__(self) -> None:
+        self.orders: list[str] = []
+        self.balances: list[str] = []
+        self.executions: list[_Execution] = []
 
-    def report(order: Order, kind: str, status: str, when: int) -> dict[str, object]:
-        item = _execution(order, symbol, kind, status, when, totals[order.pk])
-        out.append((order.user_id, item))
+
+class _Builder:
+    """The messages of one batch, per user id."""
+
+    def __init__(self, market: Market, result: BatchResult) -> None:
+        self.market, self.result = market, result
+        symbol_json = _string(market.symbol)
+        self.texts = {pk: _OrderText(order, symbol_json) for pk, order in result.orders.items()}
+        self.messages: dict[int, _Message] = {}
+        for text in self.texts.values():
+            text.reports = self.message(text.user_id).executions
+        self.latest: int | None = None  # the newest execution's time
+
+    def message(self, user_id: int) -> _Message:
+        message = self.messages.get(user_id)
+        if message is None:
+            message = self.messages[user_id] = _Message()
+        return message
+
+    def report(
+        self, pk: int, kind: str, status: str, when: int, fill: str = _NO_FILL
+    ) -> _Execution:
+        text = self.texts[pk]
+        reason = _string(self.result.orders[pk].reject_reason) if kind == "REJECTED" else '""'
+        item = _Execution(text, kind, status, when, reason, fill)
+        self.latest = when  # entries come in time order
+        text.reports.append(item)
         return item
 
-    for entry in entries:
-        when = int(entry.entry_id.partition("-")[0])
-        last_fill: dict[int, dict[str, object]] = {}
-        placed = orders.get(entry.order_id) if entry.command == CommandType.PLACE else None
-        if placed is not None and entry.result == ResultCode.OK:
-            pending = placed.status == OrderStatus.PENDING_TRIGGER
-            report(placed, "NEW", OrderStatus.PENDING_TRIGGER if pending else OrderStatus.NEW, when)
-        elif placed is not None and entry.result != ResultCode.DUPLICATE:
-            report(placed, "REJECTED", OrderStatus.REJECTED, when)
-        for event in entry.events:
-            if isinstance(event, Trade) and event.trade_id in fills:
-                fill = fills[event.trade_id]
-                for pk, maker, commission, asset in fill.sides:
-                    order = orders.get(pk)
-                    if order is None:
+    def executions(self, entries: Sequence[OutputEntry]) -> None:
+        """Add every execution of the batch's orders, in engine order."""
+        texts, orders = self.texts, self.result.orders
+        fills: dict[Any, tuple[Any, ...]] = {row[1]: row for row in self.result.trade_rows}
+        for fill in fills.values():
+            for pk in (fill[_MAKER], fill[_TAKER]):
+                text = texts.get(pk)
+                if text is not None:
+                    text.totals[0] -= fill[_QTY]
+                    text.totals[1] -= fill[_QUOTE]
+        market = self.market
+        assets = {market.base_id: market.base.code, market.quote_id: market.quote.code}
+        asset_json = {asset_id: _string(code) for asset_id, code in assets.items()}
+        for entry in entries:
+            when = int(entry.entry_id.partition("-")[0])
+            last_fill: dict[int, _Execution] = {}
+            pk = entry.order_id
+            if entry.command == CommandType.PLACE and pk in texts:
+                if entry.result == ResultCode.OK:
+                    pending = orders[pk].status == OrderStatus.PENDING_TRIGGER
+                    self.report(pk, "NEW", _PENDING if pending else _NEW, when)
+                elif entry.result != ResultCode.DUPLICATE:
+                    self.report(pk, "REJECTED", _REJECTED, when)
+            for event in entry.events:
+                if type(event) is Trade:
+                    trade = fills.get(event.trade_id)
+                    if trade is None:
                         continue
-                    totals[pk][0] += fill.qty
-                    totals[pk][1] += fill.quote
-                    item = report(order, "TRADE", OrderStatus.PARTIALLY_FILLED, when)
-                    item.update(
-                        lastQty=_text(fill.qty),
-                        lastPrice=_text(fill.price),
-                        lastQuoteQty=_text(fill.quote),
-                        commission=_text(commission),
-                        commissionAsset=assets.get(asset),
-                        tradeId=event.trade_id,
-                        isMaker=maker,
+                    qty, quote = trade[_QTY], trade[_QUOTE]
+                    common = (
+                        f'"lastQty": "{format_money(qty)}", '
+                        f'"lastPrice": "{format_money(trade[_PRICE])}", '
+                        f'"lastQuoteQty": "{format_money(quote)}", "commission": "'
                     )
-                    last_fill[pk] = item
-            elif isinstance(event, OrderDone) and event.order_id in orders:
-                done = orders[event.order_id]
-                if event.reason == DoneReason.FILLED and done.pk in last_fill:
-                    last_fill[done.pk]["status"] = OrderStatus.FILLED
-                    continue
-                status = DONE_STATUS[event.reason]
-                report(done, "TRADE" if status == OrderStatus.FILLED else status, status, when)
-    return out
+                    tail = f', "tradeId": {event.trade_id}, "isMaker": '
+                    for pk, fee, asset, maker in (
+                        (trade[_MAKER], trade[_MAKER_FEE], trade[_MAKER_FEE_ASSET], "true"),
+                        (trade[_TAKER], trade[_TAKER_FEE], trade[_TAKER_FEE_ASSET], "false"),
+                    ):
+                        text = texts.get(pk)
+                        if text is None:
+                            continue
+                        totals = text.totals
+                        totals[0] += qty
+                        totals[1] += quote
+                        fill_text = (
+                            f'{common}{format_money(fee)}", "commissionAsset": '
+                            f"{asset_json.get(asset, 'null')}{tail}{maker}"
+                        )
+                        last_fill[pk] = self.report(pk, "TRADE", _PARTIALLY_FILLED, when, fill_text)
+                elif type(event) is OrderDone and event.order_id in texts:
+                    pk = event.order_id
+                    if event.reason == DoneReason.FILLED and pk in last_fill:
+                        last_fill[pk].status = _FILLED
+                        continue
+                    status = _DONE_STATUS[event.reason]
+                    self.report(pk, "TRADE" if status == _FILLED else status, status, when)
 
+    def orders(self) -> None:
+        for text in self.texts.values():
+            self.message(text.user_id).orders.append(text.order_json)
 
-def publish(
-    *,
-    symbol: str,
-    orders: Iterable[Order],
-    balances: set[tuple[int, int]],
-    executions: Iterable[tuple[int, dict[str, object]]] = (),
-) -> None:
-    """Publish one message per touched user with their executions, orders and balances."""
-    executions = list(executions)
-    orders = list(orders)
-    # The engine's time of the batch (deterministic: a replay sends the same message).
-    now = max(
-        [int(x["eventTime"]) for _, x in executions if isinstance(x["eventTime"], int)]
-        + [int(o.updated_at.timestamp() * 1000) for o in orders if o.updated_at],
-        default=int(time.time() * 1000),
-    )
-    messages: dict[int, dict[str, Any]] = defaultdict(
-        lambda: {"time": now, "orders": [], "balances": [], "executions": []}
-    )
-    for user_id, execution in executions:
-        messages[user_id]["executions"].append(execution)
-    for order in orders:
-        messages[order.user_id]["orders"].append(order_event(order, symbol))
-    if balances:
-        users = {user_id for user_id, _ in balances}
+    def balances(self) -> None:
+        """Add each touched balance as it is now (read after the batch's commit)."""
+        wanted = self.result.balances
+        if not wanted:
+            return
+        users = {user_id for user_id, _ in wanted}
         rows = Balance.objects.filter(account__user_id__in=users).values_list(
             "account__user_id", "asset_id", "asset__code", "available", "locked"
         )
         for user_id, asset_id, code, available, locked in rows:
-            if (user_id, asset_id) in balances:
-                messages[user_id]["balances"].append(
-                    {"asset": code, "free": str(available), "locked": str(locked)}
+            if (user_id, asset_id) in wanted:
+                self.message(user_id).balances.append(
+                    _dumps({"asset": code, "free": str(available), "locked": str(locked)})
                 )
-    if not messages:
+
+    def texts_by_user(self) -> dict[int, str]:
+        # The engine's time of the batch (deterministic: a replay sends the same message).
+        times = [
+            int(o.updated_at.timestamp() * 1000)
+            for o in self.result.orders.values()
+            if o.updated_at
+        ]
+        if self.latest is not None:
+            times.append(self.latest)
+        now = max(times) if times else int(time.time() * 1000)
+        return {
+            user_id: (
+                f'{{"time": {now}, "orders": [{", ".join(m.orders)}], '
+                f'"balances": [{", ".join(m.balances)}], '
+                f'"executions": [{", ".join([x.json() for x in m.executions])}]}}'
+            )
+            for user_id, m in self.messages.items()
+        }
+
+
+def messages(market: Market, entries: Sequence[OutputEntry], result: BatchResult) -> dict[int, str]:
+    """The batch's message text per user id (``entries``: the applied ones, in order)."""
+    if not result.orders:
+        return {}
+    builder = _Builder(market, result)
+    builder.executions(entries)
+    builder.orders()
+    builder.balances()
+    return builder.texts_by_user()
+
+
+def publish_batch(market: Market, entries: Sequence[OutputEntry], result: BatchResult) -> None:
+    """Publish one message per touched user with their executions, orders and balances."""
+    texts = messages(market, entries, result)
+    if not texts:
         return
     try:
         client = get_redis()
         if isinstance(client, RedisCluster):
             # A cluster pipeline refuses PUBLISH (it names no key); one call per user.
-            for user_id, message in messages.items():
-                client.publish(user_events_channel(user_id), json.dumps(message))
+            for user_id, text in texts.items():
+                client.publish(user_events_channel(user_id), text)
             return
         pipe = client.pipeline(transaction=False)
-        for user_id, message in messages.items():
-            pipe.publish(user_events_channel(user_id), json.dumps(message))
+        for user_id, text in texts.items():
+            pipe.publish(user_events_channel(user_id), text)
         pipe.execute()
     except (redis.RedisError, OSError):
-        logger.warning("could not publish events for %d users", len(messages), exc_info=True)
+        logger.warning("could not publish events for %d users", len(texts), exc_info=True)

@@ -36,6 +36,7 @@ def test_undecodable_and_inconsistent_entries_are_parked(
     clearer = MarketClearer(btcusdt, block_ms=10)
     while clearer.step():
         pass
+    clearer.close()
     # then the good entry applied, both bad ones parked, the checkpoint past all three
     assert Order.objects.get(pk=order.pk).accepted_at is not None
     parked = {d.entry_id: d.error for d in DeadLetter.objects.all()}

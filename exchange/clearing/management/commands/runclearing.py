@@ -67,7 +67,9 @@ class Command(BaseCommand):
                 running=clearers,
             )
             report(clearers)
-        time.sleep(0.5)  # let threads finish the batch in hand
+        deadline = time.monotonic() + 10
+        for clearer in clearers.values():  # the batch in hand, and its user events
+            clearer.stopped.wait(max(0.0, deadline - time.monotonic()))
         report(clearers)
 
 

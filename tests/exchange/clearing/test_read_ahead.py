@@ -1,0 +1,119 @@
+"""The clearer reads the next batch while one applies, and publishes user events on a thread.
+
+Real Redis and database; the engine's output entries are written by hand
+(one per order: the engine's "accepted" answer) so each batch is known.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import msgpack
+import pytest
+from django.db.utils import OperationalError
+
+from exchange.clearing import publisher, runner
+from exchange.clearing.models import Checkpoint
+from exchange.core.redis import get_redis
+from exchange.core.user_channel import user_events_channel
+from exchange.orders.actions import place_order
+from exchange.orders.models import Order
+from matching_client import output_stream
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def accepted(redis_client, btcusdt, make_user, assets, fund):
+    """Three resting buys of one user, and the engine's acceptance of each on the stream."""
+    user = make_user()
+    fund(user, assets["USDT"], "1000")
+    orders = [
+        place_order(
+            user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+        )
+        for _ in range(3)
+    ]
+    for i, order in enumerate(orders, start=1):
+        blob = msgpack.packb([1, 1, 0, order.pk, user.pk, [], [], 0, 0])
+        redis_client.xadd(output_stream("BTCUSDT"), {"d": blob}, id=f"1000-{i}")
+    return user, orders
+
+
+def test_a_failed_batch_drops_the_prefetched_one_and_reads_again_from_the_checkpoint(
+    accepted, btcusdt, monkeypatch
+):
+    user, orders = accepted
+    real_apply, applied = runner.apply_entries, []
+
+    def fails_once(market, entries):
+        applied.append([e.entry_id for e in entries])
+        if len(applied) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_apply(market, entries)
+
+    monkeypatch.setattr(runner, "apply_entries", fails_once)
+    clearer = runner.MarketClearer(btcusdt, batch_size=1, block_ms=10)
+    try:
+        # given the first batch fails while the second one is being read ahead
+        with pytest.raises(OperationalError):
+            clearer.step()
+        # when clearing carries on
+        while clearer.step():
+            pass
+    finally:
+        clearer.close()
+    # then it started again at the checkpoint: the first entry, not the prefetched second
+    assert applied == [["1000-1"], ["1000-1"], ["1000-2"], ["1000-3"]]
+    assert all(o.accepted_at for o in Order.objects.filter(pk__in=[o.pk for o in orders]))
+    assert Checkpoint.objects.get(symbol="BTCUSDT").last_entry_id == "1000-3"
+
+
+def test_user_events_are_published_in_batch_order_and_drained_on_close(accepted, btcusdt):
+    user, orders = accepted
+    listener = get_redis().pubsub()
+    listener.subscribe(user_events_channel(user.pk))
+    listener.get_message(timeout=1)  # the subscribe confirmation
+    clearer = runner.MarketClearer(btcusdt, batch_size=1, block_ms=10)
+    # when three one-entry batches are cleared and the clearer is closed
+    while clearer.step():
+        pass
+    clearer.close()
+    # then the user got one message per batch, in stream order, each with its order accepted
+    messages = []
+    while (message := listener.get_message(timeout=1)) is not None:
+        messages.append(json.loads(message["data"]))
+    assert [[x["orderId"] for x in m["executions"]] for m in messages] == [[o.pk] for o in orders]
+    assert [m["executions"][0]["execution"] for m in messages] == ["NEW"] * 3
+
+
+def test_the_publisher_keeps_order_waits_when_full_and_drains_on_close(monkeypatch):
+    published: list[int] = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow_publish(market, entries, result):
+        started.set()
+        release.wait()
+        published.append(result)
+
+    monkeypatch.setattr(publisher, "publish_batch", slow_publish)
+    events = publisher.EventPublisher("test-events", depth=2)
+    # given the thread busy with batch 0 and batches 1 and 2 queued
+    events.submit(None, [], 0)
+    started.wait()
+    events.submit(None, [], 1)
+    events.submit(None, [], 2)
+    # when a fourth batch is submitted
+    blocked = threading.Thread(target=events.submit, args=(None, [], 3))
+    blocked.start()
+    blocked.join(0.3)
+    # then the clearer waits (back-pressure) until the publisher catches up
+    assert blocked.is_alive()
+    assert published == []
+    release.set()
+    blocked.join()
+    events.submit(None, [], 4)
+    events.close()
+    # and every batch was published, in order, before close returned
+    assert published == [0, 1, 2, 3, 4]

@@ -104,8 +104,16 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
         self.message_user(request, f"Revoked {len(active)} key(s).")
 
 
+class NeverDeletedMixin:
+    """Orders and ledger lines name markets and assets without a database FK
+    constraint (ADR 0010): their integrity rests on these rows never being deleted."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin[Asset]):
+class AssetAdmin(NeverDeletedMixin, admin.ModelAdmin[Asset]):
     list_display = ("code", "name", "precision")
     search_fields = ("code", "name")
 
@@ -251,7 +259,7 @@ class WithdrawalAdmin(ReadOnlyMixin, admin.ModelAdmin[Withdrawal]):
 
 
 @admin.register(Market)
-class MarketAdmin(admin.ModelAdmin[Market]):
+class MarketAdmin(NeverDeletedMixin, admin.ModelAdmin[Market]):
     list_display = (
         "symbol",
         "base",

@@ -82,11 +82,18 @@ class Order(models.Model):
     # ``status`` and ``accepted_at``, so its updates cannot be HOT: the indexes that
     # only serve open or unacknowledged orders are partial, and a closed or
     # acknowledged order's new row version is not inserted into them (ADR 0008).
+    # ``market`` and ``locked_asset`` have no database FK constraint: its check at
+    # every entry's commit locked the same market and asset rows FOR KEY SHARE from
+    # every worker (ADR 0010). Their ids come from rows that are never deleted.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
     )
     market = models.ForeignKey(
-        Market, on_delete=models.PROTECT, related_name="orders", db_index=False
+        Market,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
+        db_constraint=False,
     )
     client_order_id = models.CharField(max_length=36)
     side = models.CharField(max_length=4, choices=Side.choices)
@@ -105,7 +112,7 @@ class Order(models.Model):
     cumulative_quote_qty = MoneyField(default=0)
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW)
     locked_asset = models.ForeignKey(
-        Asset, on_delete=models.PROTECT, related_name="+", db_index=False
+        Asset, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     locked = MoneyField()
     locked_remaining = MoneyField()

@@ -136,12 +136,16 @@ class LedgerLine(models.Model):
     # Every order writes two lines, so each index costs order entry two insertions:
     # none on ``account`` (the (account, asset, bucket) index starts with it) nor on
     # ``asset`` (no query filters lines by asset alone; only a PROTECT check on
-    # deleting an asset would read it).
+    # deleting an asset would read it). No database FK constraint on ``asset``: its
+    # check locked the same asset row FOR KEY SHARE from every order (ADR 0010); each
+    # writer takes the asset from a balance row or market it holds.
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(
         Account, on_delete=models.PROTECT, related_name="ledger_lines", db_index=False
     )
-    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+", db_index=False)
+    asset = models.ForeignKey(
+        Asset, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     bucket = models.CharField(max_length=9, choices=Bucket.choices, default=Bucket.AVAILABLE)
     amount = MoneyField()
 

@@ -19,6 +19,7 @@ from exchange.reconciliation.checks import reconcile
 from exchange.wallets.actions import do_request_withdrawal
 from exchange.wallets.models import (
     Adjustment,
+    Asset,
     Balance,
     JournalEntry,
     Withdrawal,
@@ -162,3 +163,23 @@ def test_index_alerts_on_unresolved_dead_letters(operator_client):
     DeadLetter.objects.create(symbol="BTCUSDT", entry_id="1-0", payload_hex="00", error="boom")
     page = operator_client.get("/admin/").content.decode()
     assert "Clearing parked 1 engine output entry" in page
+
+
+def test_markets_and_assets_cannot_be_deleted(operator_client, btcusdt):
+    # given a market and an asset nothing references: PROTECT alone would let them go,
+    # and orders and ledger lines name them without a FK constraint (ADR 0010)
+    doge = Asset.objects.create(code="DOGE", name="Dogecoin", precision=8)
+    for obj in (btcusdt, doge):
+        name = f"admin:{obj._meta.app_label}_{obj._meta.model_name}"
+        # when
+        bulk = operator_client.post(
+            reverse(f"{name}_changelist"),
+            {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"},
+            follow=True,
+        )
+        page = operator_client.post(reverse(f"{name}_delete", args=[obj.pk]), {"post": "yes"})
+        # then
+        assert b"delete_selected" not in bulk.content
+        assert b"delete_selected" not in operator_client.get(reverse(f"{name}_changelist")).content
+        assert page.status_code == 403
+        assert type(obj).objects.filter(pk=obj.pk).exists()

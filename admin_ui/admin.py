@@ -106,7 +106,7 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
 
 class NeverDeletedMixin:
     """Orders and ledger lines name markets and assets without a database FK
-    constraint (ADR 0010): their integrity rests on these rows never being deleted."""
+    constraint (ADR 0011): their integrity rests on these rows never being deleted."""
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

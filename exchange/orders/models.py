@@ -84,7 +84,7 @@ class Order(models.Model):
     # acknowledged order's new row version is not inserted into them (ADR 0008).
     # ``market`` and ``locked_asset`` have no database FK constraint: its check at
     # every entry's commit locked the same market and asset rows FOR KEY SHARE from
-    # every worker (ADR 0010). Their ids come from rows that are never deleted.
+    # every worker (ADR 0011). Their ids come from rows that are never deleted.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
     )

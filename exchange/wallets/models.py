@@ -137,7 +137,7 @@ class LedgerLine(models.Model):
     # none on ``account`` (the (account, asset, bucket) index starts with it) nor on
     # ``asset`` (no query filters lines by asset alone; only a PROTECT check on
     # deleting an asset would read it). No database FK constraint on ``asset``: its
-    # check locked the same asset row FOR KEY SHARE from every order (ADR 0010); each
+    # check locked the same asset row FOR KEY SHARE from every order (ADR 0011); each
     # writer takes the asset from a balance row or market it holds.
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(

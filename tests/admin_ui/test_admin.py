@@ -167,7 +167,7 @@ def test_index_alerts_on_unresolved_dead_letters(operator_client):
 
 def test_markets_and_assets_cannot_be_deleted(operator_client, btcusdt):
     # given a market and an asset nothing references: PROTECT alone would let them go,
-    # and orders and ledger lines name them without a FK constraint (ADR 0010)
+    # and orders and ledger lines name them without a FK constraint (ADR 0011)
     doge = Asset.objects.create(code="DOGE", name="Dogecoin", precision=8)
     for obj in (btcusdt, doge):
         name = f"admin:{obj._meta.app_label}_{obj._meta.model_name}"

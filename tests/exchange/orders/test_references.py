@@ -1,5 +1,5 @@
 """An order's market and locked asset, and a ledger line's asset, have no database
-FK constraint (ADR 0010): what the constraint guaranteed must still hold."""
+FK constraint (ADR 0011): what the constraint guaranteed must still hold."""
 
 from __future__ import annotations
 

@@ -130,11 +130,12 @@ class StreamConsumer(HubConsumer):
                 await self.close(code=4400)  # the handshake is refused: unknown stream
                 return
             user_streams.append((name, user.pk))
-        await self.accept()
         for name, channel in self.streams.items():
             await self.register(channel, name, self)
         for listen_key, user_id in user_streams:
             await self._open_user_stream(listen_key, user_id)
+        await self.accept()
+        self.outlet.open()
 
     def deliver(self, frames: list[Frame], burst: Burst) -> None:
         self.outlet.push_many(frames, burst)

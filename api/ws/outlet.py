@@ -102,6 +102,7 @@ class Outlet:
         self.on_overflow = on_overflow
         self.protocol = _daphne_protocol(send)
         self.closed = False
+        self.held: list[Frame] | None = []  # frames that came before the handshake finished
         self.queue: deque[Frame] = deque()
         self.queued = 0
         self.ready = asyncio.Event()
@@ -113,9 +114,25 @@ class Outlet:
         """Queue ``frame`` for the client now; drop the client if its backlog is full."""
         self.push_many([frame], burst or Burst())
 
+    def open(self) -> None:
+        """The handshake is done: send what came before it, then everything as it comes.
+
+        A connection subscribes before it accepts, so nothing published after the
+        client sees the connection open is lost in between.
+        """
+        held, self.held = self.held, None
+        if held:
+            self.push_many(held, Burst())
+
     def push_many(self, frames: list[Frame], burst: Burst) -> None:
         """Queue ``frames`` in order, as one write when the server allows it."""
         if self.closed:
+            return
+        if self.held is not None:
+            if sum(len(f.text) for f in self.held) + sum(len(f.text) for f in frames) > self.limit:
+                self._overflow()
+                return
+            self.held.extend(frames)
             return
         protocol = self.protocol
         if protocol is not None:

@@ -82,6 +82,7 @@ class WsApiConsumer(HubConsumer):
         self.subscriptions: dict[int, tuple[str, UserStream]] = {}
         self.next_subscription = 0
         await self.accept()
+        self.outlet.open()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         request_id: Any = None

@@ -8,13 +8,14 @@ and records what is handed to ``write`` (the queued path).
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 
 import pytest
 
 from api.ws.frames import Frame
-from api.ws.outlet import Burst
+from api.ws.outlet import Burst, Outlet
 
 
 class Transport:
@@ -92,3 +93,27 @@ def test_a_connection_with_queued_bytes_is_written_behind_them(pair):
     assert transport.written == [b"next"]
     server.send(b"x")
     assert client.recv(10) == b"x"  # nothing else reached the socket
+
+
+def test_frames_pushed_before_the_handshake_are_sent_after_it_in_order():
+    # given an outlet (outside daphne: it sends ASGI messages) that is not open yet
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def scenario() -> None:
+        outlet = Outlet(send, on_overflow=lambda: None)
+        # when frames arrive before the handshake is done, then after it
+        outlet.push(Frame("one"))
+        outlet.push(Frame("two"))
+        await asyncio.sleep(0)
+        assert sent == []
+        outlet.open()
+        outlet.push(Frame("three"))
+        await asyncio.sleep(0.01)
+        outlet.close()
+
+    asyncio.run(scenario())
+    # then all are sent, in order, none before the handshake
+    assert [m["text"] for m in sent] == ["one", "two", "three"]

@@ -17,6 +17,7 @@ import pytest
 from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.listen_keys import close_listen_key, create_listen_key
 from exchange.accounts.models import ApiKey
+from exchange.core.user_channel import user_events_channel
 from exchange.orders.actions import do_cancel_order, place_order
 from exchange.orders.models import Order, Trade
 from exchange.wallets.actions import (
@@ -25,7 +26,7 @@ from exchange.wallets.actions import (
     do_request_withdrawal,
 )
 from exchange.wallets.models import Balance
-from tests.api.ws.support import receive_until, request, running_daphne, ws_connect
+from tests.api.ws.support import receive_until, request, running_daphne, wait_until, ws_connect
 from tests.pipeline import drain, running_engine
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -270,6 +271,25 @@ def test_a_closed_listen_key_ends_the_stream_with_listen_key_expired(world):
         )
         with pytest.raises(TimeoutError):
             ws.recv(timeout=0.5)
+
+
+def test_a_user_stream_listens_before_its_handshake_completes(world, redis_client):
+    # given a listen key; the server subscribes to its user's channel before accepting,
+    # so an event published the moment the client is connected is not lost
+    alice = world["alice"]
+    key = create_listen_key(user=alice, api_key=world["api_key"])
+    channel = user_events_channel(alice.pk)
+
+    def listeners() -> int:
+        ((_, count),) = redis_client.pubsub_numsub(channel)
+        return int(count)
+
+    for _ in range(10):
+        # when a client connects
+        with ws_connect(f"{world['base']}/ws/{key}"):
+            # then the server is already listening
+            assert listeners() == 1
+        wait_until(lambda: listeners() == 0)
 
 
 def test_an_unknown_listen_key_is_refused_at_the_handshake(world):

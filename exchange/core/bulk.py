@@ -62,7 +62,7 @@ def _copy_text(value: Any) -> str:
 _ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 
-def _array_element(value: Any) -> str:
+def array_element(value: Any) -> str:
     """One element of a PostgreSQL array literal (exact: Decimals in plain notation)."""
     if value is None:
         return "NULL"
@@ -83,7 +83,7 @@ def _array_element(value: Any) -> str:
 
 def array_literal(values: Iterable[Any]) -> str:
     """Values as one PostgreSQL array literal, to pass as a parameter cast to ``type[]``."""
-    return "{" + ",".join(map(_array_element, values)) + "}"
+    return "{" + ",".join(map(array_element, values)) + "}"
 
 
 def ids_match(column: str, pk_type: str = "bigint") -> str:
@@ -101,19 +101,30 @@ def bulk_insert_values(
     """INSERT raw rows (values in ``names`` order, foreign keys as ids) in one statement."""
     if not rows:
         return
+    if connection.vendor == "postgresql":
+        bulk_copy_text(
+            model, names, "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
+        )
+        return
     fields = _fields(model, names)
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(str(f.column)) for f in fields)
+    table, columns = _table_columns(model, fields)
+    adapters = [_adapter(f) for f in fields]
+    params = [[adapt(v) for adapt, v in zip(adapters, row, strict=True)] for row in rows]
+    marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            data = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
-            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(data))
-        else:
-            adapters = [_adapter(f) for f in fields]
-            params = [[adapt(v) for adapt, v in zip(adapters, row, strict=True)] for row in rows]
-            marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)  # noqa: S608
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)  # noqa: S608
+
+
+def bulk_copy_text(model: type[models.Model], names: Sequence[str], data: str) -> None:
+    """``COPY`` rows already in PostgreSQL's text format (columns ``names``) into the table."""
+    table, columns = _table_columns(model, _fields(model, names))
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(data))
+
+
+def _table_columns(model: type[models.Model], fields: Sequence[models.Field]) -> tuple[str, str]:
+    quote = connection.ops.quote_name
+    return quote(model._meta.db_table), ", ".join(quote(str(f.column)) for f in fields)
 
 
 def bulk_update_fields(objs: Sequence[models.Model], names: Sequence[str]) -> None:

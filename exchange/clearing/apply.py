@@ -8,9 +8,10 @@ Entries at or below the checkpoint are skipped, so re-delivery is harmless.
 Order rows are locked in id order, balance rows in (account, asset) order.
 
 This is the clearing hot path (see bench/RESULTS.md): orders are read as
-value rows, net balance changes are summed per (account, asset, bucket) and
-turned into ledger lines once per batch, trades go in with ``COPY`` on
-PostgreSQL (ADR 0006).
+``LockedOrder`` values with times in integers (``locked_orders``), net
+balance changes are summed per (account, asset, bucket) and turned into
+ledger lines once per batch, trades go in with ``COPY`` on PostgreSQL
+(ADR 0006), its text made per row.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db import connection
 
-from exchange.core.bulk import array_element, array_literal, ids_match
+from exchange.core.bulk import array_element, ids_match
 from exchange.core.money_db import to_db_money
 from exchange.markets.models import Market
 from exchange.orders.models import Order
@@ -118,7 +118,7 @@ def lock_orders(ids: Iterable[int], market: Market) -> dict[int, LockedOrder]:
 def _locked_rows(ids: list[int], market: Market) -> Iterable[Sequence[Any]]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_lock_sql(), [array_literal(ids), market.pk])
+            cursor.execute(_lock_sql(), [_ints(ids), market.pk])
             return cursor.fetchall()
     rows = (
         Order.objects.select_for_update()

@@ -351,17 +351,11 @@ def test_orders_and_trades_carry_their_engine_entries_times(world):
     assert rejected.reject_reason == "POST_ONLY_WOULD_TAKE"
     assert {t.trade_id: ms(t.created_at) for t in Trade.objects.all()} == trade_times
     # and bob's user events show the stored times
-    reported = [
-        o
-        for m in iter(lambda: listener.get_message(timeout=1), None)
-        for o in json.loads(m["data"])["orders"]
-    ]
-    final = {o["orderId"]: o for o in reported}
-    for order in (bid, rejected):
-        assert (final[order.pk]["updateTime"], final[order.pk]["orderTime"]) == (
-            ms(order.updated_at),
-            ms(order.created_at),
-        )
+    messages = [json.loads(m["data"]) for m in iter(lambda: listener.get_message(timeout=1), None)]
+    final = {o["orderId"]: o["updateTime"] for m in messages for o in m["orders"]}
+    created = {(x["orderId"], x["orderTime"]) for m in messages for x in m["executions"]}
+    assert final == {order.pk: ms(order.updated_at) for order in (bid, rejected)}
+    assert created == {(order.pk, ms(order.created_at)) for order in (bid, rejected)}
 
 
 def set_last_price(alice, bob, price: str) -> None:

@@ -228,7 +228,8 @@ def _update_sql() -> str:
             f"{accepted} = COALESCE({accepted}, %s), {done} = COALESCE(%s, {done}), "
             f"{updated} = %s WHERE {pk} = %s"
         )
-    # Milliseconds to a timestamptz exactly: integer microseconds of an interval.
+    # Milliseconds to a timestamptz: ``interval * bigint`` multiplies the interval's
+    # microseconds in float8, exact while they stay below 2**53 (the year 2255).
     epoch = "TIMESTAMPTZ 'epoch' + INTERVAL '1 millisecond' * v"
     # The id match lets the planner find the rows by index; joined on
     # ``v.pk`` alone it scans the whole table (exchange.core.bulk).

@@ -8,29 +8,30 @@ Entries at or below the checkpoint are skipped, so re-delivery is harmless.
 Order rows are locked in id order, balance rows in (account, asset) order.
 
 This is the clearing hot path (see bench/RESULTS.md): orders are read as
-value rows, net balance changes are summed per (account, asset, bucket) and
-turned into ledger lines once per batch, trades go in with ``COPY`` on
-PostgreSQL (ADR 0006).
+``LockedOrder`` values with times in integers (``locked_orders``), net
+balance changes are summed per (account, asset, bucket) and turned into
+ledger lines once per batch, trades go in with ``COPY`` on PostgreSQL
+(ADR 0006), its text made per row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
-from django.db.models.base import ModelState
+from django.db import connection, transaction
 
+from exchange.clearing.locked_orders import LockedOrder, lock_orders, write_orders
 from exchange.clearing.models import Checkpoint
-from exchange.core.bulk import array_literal, bulk_insert_values, bulk_update_fields, ids_match
+from exchange.core.bulk import bulk_copy_text, bulk_insert_values
 from exchange.core.money import MONEY_CONTEXT, decimal_places
 from exchange.markets.models import Market
 from exchange.markets.selectors import FeeRates, fee_rates_for_users
 from exchange.orders.lock import quote_unit
-from exchange.orders.models import Order, OrderStatus, Side
+from exchange.orders.models import OrderStatus, Side
 from exchange.orders.models import Trade as TradeRow
 from exchange.wallets.ledger import Line, Posting, post_entries, system_account, user_accounts
 from exchange.wallets.models import Account, AccountKind, Bucket, JournalReason
@@ -55,18 +56,6 @@ DONE_STATUS = {
 }
 ACCEPTED = (ResultCode.OK, ResultCode.DUPLICATE)
 NOT_STARTED = (OrderStatus.NEW, OrderStatus.PENDING_TRIGGER)
-ORDER_FIELDS = [
-    "status",
-    "executed_qty",
-    "cumulative_quote_qty",
-    "locked_remaining",
-    "reject_reason",
-    "accepted_at",
-    "done_at",
-    "updated_at",
-]
-ORDER_ATTNAMES = tuple(f.attname for f in Order._meta.concrete_fields)
-
 
 TRADE_COLUMNS = [
     "market",
@@ -90,6 +79,8 @@ NetKey = tuple[int, int, Bucket]  # (account id, asset id, bucket)
 # Per order in a batch: (user id, account id, maker rate, taker rate as integer ratios).
 _Party = tuple[int, int, tuple[int, int], tuple[int, int]]
 _BUY = EngineSide.BUY
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MS = dt.timedelta(milliseconds=1)
 _LOCKED, _AVAILABLE = Bucket.LOCKED, Bucket.AVAILABLE
 
 
@@ -104,58 +95,10 @@ class BatchResult:
     applied: int = 0
     skipped: int = 0
     trades: int = 0
-    orders: dict[int, Order] = field(default_factory=dict)
+    orders: dict[int, LockedOrder] = field(default_factory=dict)
     balances: set[tuple[int, int]] = field(default_factory=set)  # (user_id, asset_id)
-    trade_rows: list[tuple[object, ...]] = field(default_factory=list)  # in TRADE_COLUMNS order
-
-
-def _lock_orders(ids: Iterable[int], market: Market) -> dict[int, Order]:
-    """Lock the orders (in id order) and read them as Order instances.
-
-    Built from value rows: the same instance ``Model.from_db`` returns (every
-    concrete field loaded, not adding, this database), without its per-field
-    ``__init__``, a sixth of the clearing time at tens of thousands of orders a second.
-    """
-    orders: dict[int, Order] = {}
-    for values in _locked_order_rows(sorted(ids), market):
-        order = Order.__new__(Order)
-        order.__dict__.update(zip(ORDER_ATTNAMES, values, strict=True))
-        state = order._state = ModelState()
-        state.adding, state.db = False, DEFAULT_DB_ALIAS
-        orders[order.pk] = order
-    return orders
-
-
-def _locked_order_rows(ids: list[int], market: Market) -> Iterable[Sequence[object]]:
-    """``SELECT ... FOR UPDATE`` of the orders, values in ORDER_ATTNAMES order.
-
-    On PostgreSQL as one hand-written statement: psycopg2 already returns
-    Decimals and aware datetimes, so Django's per-value converters and per-id
-    lookup parameters (a tenth of the clearing time) are skipped.
-    """
-    if connection.vendor != "postgresql":
-        return (
-            Order.objects.select_for_update()
-            .filter(pk__in=ids, market=market)
-            .order_by("pk")
-            .values_list(*ORDER_ATTNAMES)
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(_lock_orders_sql(), [array_literal(ids), market.pk])
-        return cursor.fetchall()
-
-
-@cache
-def _lock_orders_sql() -> str:
-    quote = connection.ops.quote_name
-    meta = Order._meta
-    columns = ", ".join(quote(str(f.column)) for f in meta.concrete_fields)
-    pk = quote(str(meta.pk.column))  # type: ignore[union-attr]
-    market = quote(str(meta.get_field("market").column))  # type: ignore[union-attr]
-    return (
-        f"SELECT {columns} FROM {quote(meta.db_table)} "  # noqa: S608 - identifiers from metadata
-        f"WHERE {ids_match(pk)} AND {market} = %s ORDER BY {pk} FOR UPDATE"
-    )
+    # In TRADE_COLUMNS order, created_at in Unix milliseconds.
+    trade_rows: list[tuple[object, ...]] = field(default_factory=list)
 
 
 def _atoms_per(unit: Decimal, scale: int) -> int:
@@ -190,9 +133,9 @@ class _Batch:
     def __init__(self, market: Market, entries: Sequence[OutputEntry]) -> None:
         self.market = market
         self.entries = entries
-        self.orders: dict[int, Order] = {}
-        self.changed: dict[int, Order] = {}
-        self.trades: list[tuple[object, ...]] = []  # in TRADE_COLUMNS order
+        self.orders: dict[int, LockedOrder] = {}
+        self.changed: dict[int, LockedOrder] = {}
+        self.trades: list[tuple[object, ...]] = []  # in TRADE_COLUMNS order, times in ms
         self.net: dict[NetKey, Decimal] = {}
         self.net_atoms: dict[NetKey, int] = {}  # the trades' part of ``net``, in asset atoms
         self.rates: dict[int, FeeRates] = {}
@@ -219,12 +162,12 @@ class _Batch:
         return ids
 
     def load(self) -> None:
-        self.orders = _lock_orders(self._order_ids(), self.market)
+        self.orders = lock_orders(self._order_ids(), self.market)
         users = {o.user_id for o in self.orders.values()}
         self.accounts = user_accounts(users)
         self.rates = fee_rates_for_users(user_ids=users, market=self.market)
 
-    def order(self, order_id: int) -> Order:
+    def order(self, order_id: int) -> LockedOrder:
         try:
             return self.orders[order_id]
         except KeyError:
@@ -248,12 +191,8 @@ class _Batch:
     def compute(self) -> None:
         """Apply the entries to the loaded orders, in memory."""
         self.parties = self._parties()
-        times: dict[int, dt.datetime] = {}  # entries of one millisecond share their time
         for entry in self.entries:
-            ms = int(entry.entry_id.partition("-")[0])
-            when = times.get(ms)
-            if when is None:
-                when = times[ms] = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+            when = int(entry.entry_id.partition("-")[0])  # Unix milliseconds
             if entry.command == CommandType.PLACE and entry.order_id:
                 self.on_place_result(entry, when)
             for event in entry.events:
@@ -264,23 +203,23 @@ class _Batch:
                 elif type(event) is StopTriggered:
                     self.on_stop_triggered(event, when)
 
-    def touch(self, order_id: int, order: Order, when: dt.datetime) -> None:
-        order.updated_at = when
+    def touch(self, order_id: int, order: LockedOrder, when: int) -> None:
+        order.updated_ms = when
         self.changed[order_id] = order
 
-    def on_place_result(self, entry: OutputEntry, when: dt.datetime) -> None:
+    def on_place_result(self, entry: OutputEntry, when: int) -> None:
         order = self.order(entry.order_id)
-        if order.accepted_at is not None:
+        if order.accepted:
             return
-        order.accepted_at = when
+        order.accepted, order.accepted_ms = True, when
         if entry.result not in ACCEPTED and order.status in NOT_STARTED:
             order.status = OrderStatus.REJECTED
             order.reject_reason = entry.result.name
-            order.done_at = when
+            order.done_ms = when
             self.release(entry.order_id, order)
         self.touch(entry.order_id, order, when)
 
-    def on_trade(self, t: Trade, when: dt.datetime) -> None:
+    def on_trade(self, t: Trade, when: int) -> None:
         maker_id, taker_id = t.maker_order_id, t.taker_order_id
         maker, taker = self.order(maker_id), self.order(taker_id)
         base, quote_asset = self.base, self.quote
@@ -311,9 +250,9 @@ class _Batch:
             order.cumulative_quote_qty += quote
             if order.status in NOT_STARTED:
                 order.status = OrderStatus.PARTIALLY_FILLED
-            if order.accepted_at is None:
-                order.accepted_at = when
-            order.updated_at = when
+            if not order.accepted:
+                order.accepted, order.accepted_ms = True, when
+            order.updated_ms = when
             self.changed[order_id] = order
 
         base_id, quote_id = self.base_id, self.quote_id
@@ -351,7 +290,7 @@ class _Batch:
         ):
             net[key] = net.get(key, 0) + atoms
 
-    def on_done(self, done: OrderDone, when: dt.datetime) -> None:
+    def on_done(self, done: OrderDone, when: int) -> None:
         order = self.order(done.order_id)
         unit = self.quote_unit if order.side == Side.BUY else self.step
         unused = unit * done.unused_lock
@@ -360,19 +299,19 @@ class _Batch:
                 f"order {done.order_id}: engine returns {unused} unused, database holds {order.locked_remaining}"
             )
         order.status = DONE_STATUS[done.reason]
-        order.done_at = when
-        if order.accepted_at is None:
-            order.accepted_at = when
+        order.done_ms = when
+        if not order.accepted:
+            order.accepted, order.accepted_ms = True, when
         self.release(done.order_id, order)
         self.touch(done.order_id, order, when)
 
-    def on_stop_triggered(self, event: StopTriggered, when: dt.datetime) -> None:
+    def on_stop_triggered(self, event: StopTriggered, when: int) -> None:
         order = self.order(event.order_id)
         if order.status == OrderStatus.PENDING_TRIGGER:
             order.status = OrderStatus.NEW
             self.touch(event.order_id, order, when)
 
-    def release(self, order_id: int, order: Order) -> None:
+    def release(self, order_id: int, order: LockedOrder) -> None:
         amount = order.locked_remaining
         if amount <= 0:
             return
@@ -409,8 +348,8 @@ class _Batch:
         ]
 
     def write(self) -> None:
-        bulk_insert_values(TradeRow, TRADE_COLUMNS, self.trades)
-        bulk_update_fields(list(self.changed.values()), ORDER_FIELDS)
+        self.write_trades()
+        write_orders(list(self.changed.values()))
         lines = self.lines()
         if lines:
             first, last = self.entries[0].entry_id, self.entries[-1].entry_id
@@ -424,6 +363,34 @@ class _Batch:
                 ],
                 savepoint=False,
             )
+
+    def write_trades(self) -> None:
+        """INSERT the trades; on PostgreSQL as COPY text made per row, not per value."""
+        if not self.trades:
+            return
+        times: dict[Any, dt.datetime] = {}
+        for row in self.trades:
+            ms: Any = row[-1]
+            if ms not in times:
+                times[ms] = _EPOCH + ms * _MS
+        if connection.vendor != "postgresql":
+            rows = [(*row[:-1], times[row[-1]]) for row in self.trades]
+            bulk_insert_values(TradeRow, TRADE_COLUMNS, rows)
+            return
+        # Every value is an int, a Decimal (whose str() numeric input reads
+        # exactly), a bool or a time: nothing to escape.
+        stamps = {ms: when.isoformat() for ms, when in times.items()}
+        bulk_copy_text(
+            TradeRow,
+            TRADE_COLUMNS,
+            "".join(
+                [
+                    f"{m}\t{i}\t{p}\t{q}\t{qq}\t{mo}\t{to}\t{mu}\t{tu}\t{'t' if bm else 'f'}"
+                    f"\t{mc}\t{mca}\t{tc}\t{tca}\t{stamps[at]}\n"  # type: ignore[index]
+                    for m, i, p, q, qq, mo, to, mu, tu, bm, mc, mca, tc, tca, at in self.trades
+                ]
+            ),
+        )
 
 
 def _locked_checkpoint(symbol: str) -> Checkpoint:

@@ -20,7 +20,6 @@ costs one short string per fill, not a dict of 25 keys and its encoding.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import time
@@ -33,11 +32,12 @@ import redis
 from redis.cluster import RedisCluster
 
 from exchange.clearing.apply import DONE_STATUS, TRADE_COLUMNS, BatchResult
+from exchange.clearing.locked_orders import LockedOrder
 from exchange.core.money import format_money
 from exchange.core.redis import get_redis
 from exchange.core.user_channel import user_events_channel
 from exchange.markets.models import Market
-from exchange.orders.models import Order, OrderStatus
+from exchange.orders.models import OrderStatus
 from exchange.wallets.models import Balance
 from matching_client import CommandType, DoneReason, OrderDone, OutputEntry, ResultCode, Trade
 
@@ -85,9 +85,13 @@ def _money_json(value: Decimal | None) -> str:
     return "null" if value is None else f'"{format_money(value)}"'
 
 
-def _ms_json(when: dt.datetime | None) -> str:
-    """A time as ``json.dumps`` of its Unix milliseconds, "null" for none."""
-    return str(int(when.timestamp() * 1000)) if when else "null"
+def _us_ms_json(us: int) -> str:
+    """Unix microseconds as ``json.dumps`` of the Unix milliseconds ``datetime.timestamp`` gives."""
+    return str(int(us / 10**6 * 1000))
+
+
+def _ms_json(ms: int | None) -> str:
+    return "null" if ms is None else str(ms)
 
 
 class _OrderText:
@@ -105,7 +109,7 @@ class _OrderText:
         "user_id",
     )
 
-    def __init__(self, order: Order, symbol_json: str) -> None:
+    def __init__(self, order: LockedOrder, symbol_json: str) -> None:
         self.user_id = order.user_id
         price, orig, stop, quote = (
             order.price,
@@ -121,7 +125,7 @@ class _OrderText:
         self.prices = (
             f', "price": {_str_json(price)}, "origQty": {_str_json(orig)}, "executedQty": '
         )
-        update = f', "updateTime": {_ms_json(order.updated_at)}'
+        update = f', "updateTime": {_ms_json(order.updated_ms)}'
         self.order_json = (
             f'{self.head}{_string(order.status)}{self.prices}"{order.executed_qty}", '
             f'"cummulativeQuoteQty": "{order.cumulative_quote_qty}"{update}}}'
@@ -132,7 +136,7 @@ class _OrderText:
             f'"stopPrice": {_money_json(stop)}, "quoteOrderQty": {_money_json(quote)}, '
             '"rejectReason": '
         )
-        self.exec_end = f', "orderTime": {_ms_json(order.created_at)}, "eventTime": '
+        self.exec_end = f', "orderTime": {_us_ms_json(order.created_us)}, "eventTime": '
         # Running totals (executed, quote): the state after the batch minus the batch's fills.
         self.totals = [order.executed_qty, order.cumulative_quote_qty]
         self.reports: list[_Execution] = []  # the user's message's executions
@@ -276,11 +280,7 @@ class _Builder:
 
     def texts_by_user(self) -> dict[int, str]:
         # The engine's time of the batch (deterministic: a replay sends the same message).
-        times = [
-            int(o.updated_at.timestamp() * 1000)
-            for o in self.result.orders.values()
-            if o.updated_at
-        ]
+        times = [o.updated_ms for o in self.result.orders.values() if o.updated_ms]
         if self.latest is not None:
             times.append(self.latest)
         now = max(times) if times else int(time.time() * 1000)

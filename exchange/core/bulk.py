@@ -1,10 +1,10 @@
-"""Fast bulk INSERT and UPDATE for the clearing hot path.
+"""Fast bulk INSERT, and array parameters, for the clearing hot path.
 
-Django's ``bulk_update`` builds a ``CASE WHEN`` expression per field and row,
-and both it and ``bulk_create`` prepare every value through the field API
+Django's ``bulk_create`` prepares every value through the field API
 (microseconds each, tens of thousands per batch). Here values are adapted
-once per column by type, and written with one ``COPY ... FROM STDIN`` /
-``UPDATE ... FROM unnest(arrays)`` on PostgreSQL, ``executemany`` elsewhere.
+once per column by type, and written with one ``COPY ... FROM STDIN`` on
+PostgreSQL, ``executemany`` elsewhere; clearing's order UPDATE sends one
+array per column (``exchange.clearing.locked_orders``).
 Identifiers come from the model's metadata, never from input.
 
 Arrays go to PostgreSQL as one text literal each (``'{1,2,3}'::bigint[]``),
@@ -62,7 +62,7 @@ def _copy_text(value: Any) -> str:
 _ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 
-def _array_element(value: Any) -> str:
+def array_element(value: Any) -> str:
     """One element of a PostgreSQL array literal (exact: Decimals in plain notation)."""
     if value is None:
         return "NULL"
@@ -83,7 +83,7 @@ def _array_element(value: Any) -> str:
 
 def array_literal(values: Iterable[Any]) -> str:
     """Values as one PostgreSQL array literal, to pass as a parameter cast to ``type[]``."""
-    return "{" + ",".join(map(_array_element, values)) + "}"
+    return "{" + ",".join(map(array_element, values)) + "}"
 
 
 def ids_match(column: str, pk_type: str = "bigint") -> str:
@@ -101,60 +101,27 @@ def bulk_insert_values(
     """INSERT raw rows (values in ``names`` order, foreign keys as ids) in one statement."""
     if not rows:
         return
-    fields = _fields(model, names)
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            data = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
-            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(data))
-        else:
-            adapters = [_adapter(f) for f in fields]
-            params = [[adapt(v) for adapt, v in zip(adapters, row, strict=True)] for row in rows]
-            marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)  # noqa: S608
-
-
-def bulk_update_fields(objs: Sequence[models.Model], names: Sequence[str]) -> None:
-    """Write the ``names`` fields of every object (all of one model) in one statement.
-
-    On PostgreSQL the values go as one array per column (``unnest``), which
-    psycopg2 adapts in C, instead of a ``VALUES`` row per object.
-    """
-    if not objs:
+    if connection.vendor == "postgresql":
+        bulk_copy_text(
+            model, names, "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
+        )
         return
-    model = type(objs[0])
     fields = _fields(model, names)
-    attnames = [f.attname for f in fields]
-    pk = model._meta.pk
-    assert pk is not None
-    quote = connection.ops.quote_name
-    table, pk_column = quote(model._meta.db_table), quote(str(pk.column))
-    columns = [quote(str(f.column)) for f in fields]
+    table, columns = _table_columns(model, fields)
+    adapters = [_adapter(f) for f in fields]
+    params = [[adapt(v) for adapt, v in zip(adapters, row, strict=True)] for row in rows]
+    marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = [array_literal([getattr(obj, a) for obj in objs]) for a in attnames]
-            arrays.append(array_literal([obj.pk for obj in objs]))
-            pk_type = str(pk.db_type(connection))
-            types = [f"{f.db_type(connection)}[]" for f in fields]
-            types.append(f"{pk_type}[]")
-            sets = ", ".join(f"{col} = v.{col}" for col in columns)
-            names_sql = ", ".join([*columns, "pk"])
-            unnest = ", ".join(f"%s::{t}" for t in types)
-            # The id match lets the planner find the rows by index; joined on
-            # ``v.pk`` alone it scans the whole table.
-            sql = (
-                f"UPDATE {table} AS t SET {sets} FROM unnest({unnest}) AS v({names_sql}) "  # noqa: S608
-                f"WHERE t.{pk_column} = v.pk AND {ids_match(f't.{pk_column}', pk_type)}"
-            )
-            cursor.execute(sql, [*arrays, arrays[-1]])
-        else:
-            adapters = [_adapter(f) for f in fields]
-            rows = [
-                [adapt(getattr(obj, a)) for adapt, a in zip(adapters, attnames, strict=True)]
-                + [obj.pk]
-                for obj in objs
-            ]
-            sets = ", ".join(f"{col} = %s" for col in columns)
-            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk_column} = %s", rows)  # noqa: S608
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)  # noqa: S608
+
+
+def bulk_copy_text(model: type[models.Model], names: Sequence[str], data: str) -> None:
+    """``COPY`` rows already in PostgreSQL's text format (columns ``names``) into the table."""
+    table, columns = _table_columns(model, _fields(model, names))
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(data))
+
+
+def _table_columns(model: type[models.Model], fields: Sequence[models.Field]) -> tuple[str, str]:
+    quote = connection.ops.quote_name
+    return quote(model._meta.db_table), ", ".join(quote(str(f.column)) for f in fields)

@@ -6,6 +6,7 @@ buyer pays its fee in BTC, the seller in USDT.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -21,7 +22,8 @@ from exchange.orders.models import Order, OrderStatus, Trade
 from exchange.reconciliation.checks import reconcile
 from exchange.wallets.ledger import system_account
 from exchange.wallets.models import AccountKind, Balance, LedgerLine
-from matching_client import decode_output, output_stream
+from matching_client import OrderDone, decode_output, output_stream
+from matching_client import Trade as MatchedTrade
 from tests.pipeline import drain, running_engine
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -300,6 +302,60 @@ def test_each_user_gets_one_event_message_per_batch(world):
     balances = {b["asset"]: b for m in messages for b in m["balances"]}
     assert D(balances["BTC"]["free"]) == D("1.0998")
     assert D(balances["USDT"]["free"]) == D("94000")
+
+
+def ms(when: dt.datetime | None) -> int | None:
+    return None if when is None else int(when.timestamp() * 1000)
+
+
+def test_orders_and_trades_carry_their_engine_entries_times(world):
+    alice, bob, a = world
+    listener = get_redis().pubsub()
+    listener.subscribe(channel(bob.pk))
+    listener.get_message(timeout=1)  # the subscribe confirmation
+    # given a fill, a partial fill, a rejected post-only order and a cancel
+    ask = limit(alice, "SELL", "60000", "0.1")
+    bid = limit(bob, "BUY", "60000", "0.3")
+    rejected = place_order(
+        user=bob, symbol="BTCUSDT", side="SELL", type="LIMIT_MAKER", price="50000", quantity="0.1"
+    )
+    settled(bid)
+    do_cancel_order(user=bob, order_id=bid.pk)
+    ask, bid, rejected = settled(ask, bid, rejected)
+    # then each time clearing wrote is its engine entry's time, to the microsecond
+    entries = [
+        decode_output("BTCUSDT", eid.decode(), f[b"d"])
+        for eid, f in get_redis().xrange(output_stream("BTCUSDT"))
+    ]
+    accepted: dict[int, int] = {}
+    done: dict[int, int] = {}
+    trade_times: dict[int, int] = {}
+    for entry in entries:
+        when = int(entry.entry_id.split("-")[0])
+        if entry.order_id:
+            accepted.setdefault(entry.order_id, when)
+        for event in entry.events:
+            if isinstance(event, MatchedTrade):
+                trade_times[event.trade_id] = when
+            elif isinstance(event, OrderDone):
+                done[event.order_id] = when
+    for order in (ask, bid, rejected):
+        assert order.accepted_at is not None and order.done_at is not None
+        assert order.accepted_at.microsecond % 1000 == 0
+        ended = done.get(order.pk, accepted[order.pk])  # a rejection ends with its PLACE
+        assert (ms(order.accepted_at), ms(order.done_at), ms(order.updated_at)) == (
+            accepted[order.pk],
+            ended,
+            ended,
+        )
+    assert rejected.reject_reason == "POST_ONLY_WOULD_TAKE"
+    assert {t.trade_id: ms(t.created_at) for t in Trade.objects.all()} == trade_times
+    # and bob's user events show the stored times
+    messages = [json.loads(m["data"]) for m in iter(lambda: listener.get_message(timeout=1), None)]
+    final = {o["orderId"]: o["updateTime"] for m in messages for o in m["orders"]}
+    created = {(x["orderId"], x["orderTime"]) for m in messages for x in m["executions"]}
+    assert final == {order.pk: ms(order.updated_at) for order in (bid, rejected)}
+    assert created == {(order.pk, ms(order.created_at)) for order in (bid, rejected)}
 
 
 def set_last_price(alice, bob, price: str) -> None:

@@ -134,6 +134,8 @@ class StreamConsumer(HubConsumer):
             await self.register(channel, name, self)
         for listen_key, user_id in user_streams:
             await self._open_user_stream(listen_key, user_id)
+        if self.outlet.closed:  # dropped for a backlog before the handshake finished
+            return
         await self.accept()
         self.outlet.open()
 

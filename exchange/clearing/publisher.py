@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
 from exchange.clearing.apply import BatchResult
 from exchange.clearing.user_events import publish_batch
@@ -65,7 +65,7 @@ class EventPublisher:
         try:
             while (job := self._queue.get()) is not None:
                 try:
-                    publish_batch(*job)
+                    self._publish(job)
                     self.published += 1
                 except Exception:
                     logger.exception("%s: could not publish a batch's user events", self.name)
@@ -76,3 +76,13 @@ class EventPublisher:
             self._queue.task_done()
         finally:
             connection.close()  # this thread's own connection (balances are read here)
+
+    @staticmethod
+    def _publish(job: Job) -> None:
+        try:
+            publish_batch(*job)
+        except (OperationalError, InterfaceError):
+            # The connection died while idle (a server restart, a timeout): balances are
+            # read before anything is sent, so the batch is published once, on a fresh one.
+            connection.close()
+            publish_batch(*job)

@@ -74,6 +74,7 @@ def commit_group(group: list[Request]) -> None:
         logger.warning("order entry group of %d failed", len(group), exc_info=True)
         for request in group:
             request.placed, request.error = False, request.error or exc
+        place_statement.lost_statement(exc)
         connection.close_if_unusable_or_obsolete()
         return
     placed = [r.order for r in group if r.placed]

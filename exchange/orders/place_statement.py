@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Field
 
 from exchange.orders.models import Order
@@ -136,6 +136,7 @@ SELECT id FROM new_order
 # The DB-API connections that hold the PREPARE (it lasts as long as the session;
 # PREPARE is not transactional, so a rollback does not undo it).
 _prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
+INVALID_SQL_STATEMENT_NAME = "26000"  # SQLSTATE: no such prepared statement
 
 
 def _prepare_once(prepared: _Prepared) -> None:
@@ -146,6 +147,16 @@ def _prepare_once(prepared: _Prepared) -> None:
         with connection.cursor() as cursor:
             cursor.execute(prepared.prepare)
         _prepared_on.add(raw)
+
+
+def lost_statement(exc: BaseException) -> bool:
+    """Whether ``exc`` says the session no longer holds the statement (``DEALLOCATE``,
+    ``DISCARD ALL``, or a reconnect after the PREPARE); the connection is forgotten, so
+    the next ``statement`` call prepares it again."""
+    if getattr(exc.__cause__, "pgcode", None) != INVALID_SQL_STATEMENT_NAME:
+        return False
+    _prepared_on.discard(connection.connection)
+    return True
 
 
 def statement(order: Order) -> tuple[str, list[Any]]:
@@ -189,10 +200,20 @@ def place_in_one_statement(order: Order) -> bool:
     Returns False, having changed nothing, when the available balance is short.
     Raises IntegrityError (nothing changed) on a duplicate open client order id.
     """
+    try:
+        row = _execute(order)
+    except DatabaseError as exc:
+        if not lost_statement(exc):
+            raise
+        row = _execute(order)  # prepared again on this connection
+    return mark_placed(order, row)
+
+
+def _execute(order: Order) -> Sequence[Any] | None:
     sql, params = statement(order)
     # Autocommit: the statement commits by itself. In a caller's transaction: a savepoint.
     savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
     with savepoint, connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return mark_placed(order, row)
+        row: Sequence[Any] | None = cursor.fetchone()
+    return row

@@ -11,6 +11,7 @@ import threading
 
 import msgpack
 import pytest
+from django.db import connection
 from django.db.utils import OperationalError
 
 from exchange.clearing import publisher, runner
@@ -86,6 +87,32 @@ def test_user_events_are_published_in_batch_order_and_drained_on_close(accepted,
         messages.append(json.loads(message["data"]))
     assert [[x["orderId"] for x in m["executions"]] for m in messages] == [[o.pk] for o in orders]
     assert [m["executions"][0]["execution"] for m in messages] == ["NEW"] * 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ends a PostgreSQL backend")
+def test_a_publisher_whose_idle_connection_died_still_publishes_the_batch(accepted, btcusdt):
+    user, orders = accepted
+    listener = get_redis().pubsub()
+    listener.subscribe(user_events_channel(user.pk))
+    listener.get_message(timeout=1)  # the subscribe confirmation
+    clearer = runner.MarketClearer(btcusdt, batch_size=1, block_ms=10)
+    clearer.step()
+    clearer.publisher.wait()
+    # given the publisher's idle connection ended by the server (a restart, a timeout)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    # when the next batches are cleared
+    while clearer.step():
+        pass
+    clearer.close()
+    # then every batch's events were published
+    messages = []
+    while (message := listener.get_message(timeout=1)) is not None:
+        messages.append(json.loads(message["data"]))
+    assert [[x["orderId"] for x in m["executions"]] for m in messages] == [[o.pk] for o in orders]
 
 
 def test_the_publisher_keeps_order_waits_when_full_and_drains_on_close(monkeypatch):

@@ -160,3 +160,19 @@ def test_column_values_are_what_django_would_send(twins):
         django = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
         with connection.cursor() as cursor:
             assert cursor.mogrify(placeholders, fast) == cursor.mogrify(placeholders, django)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_that_lost_the_statement_prepares_it_again(make_user, assets, fund, btcusdt):
+    # given a connection that placed an order, so it holds the prepared statement
+    user = make_user()
+    fund(user, assets["USDT"], "1000")
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001"}
+    do_place_order(user=user, order=check_place_order(**order, price="60000"))
+    # when the session drops it (DEALLOCATE ALL, DISCARD ALL, a pooler) and another order comes
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    placed = do_place_order(user=user, order=check_place_order(**order, price="60001"))
+    # then it is placed, once
+    assert Order.objects.filter(user=user).count() == 2
+    assert Order.objects.get(pk=placed.pk).price == placed.price

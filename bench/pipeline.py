@@ -592,8 +592,13 @@ def main() -> None:
             started = time.perf_counter()
             for p in procs:
                 p.start()
-            while any(p.is_alive() for p in procs):
+            reports: list[Any] = []
+            # Results are read while sampling: a worker whose report does not fit the
+            # pipe's buffer cannot exit before it is read.
+            while len(reports) < len(procs):
                 time.sleep(0.5)
+                while not results.empty():
+                    reports.append(results.get())
                 last_in = parse_entry_id(last_input_id(client))
                 done = parse_entry_id(Checkpoint.objects.get(symbol=SYMBOL).last_entry_id)
                 samples.append(
@@ -601,8 +606,6 @@ def main() -> None:
                     if last_in > done
                     else 0
                 )
-            for _ in procs:
-                results.get()
             elapsed = time.perf_counter() - started
             stop.set()
             thread.join()

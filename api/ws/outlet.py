@@ -103,6 +103,7 @@ class Outlet:
         self.protocol = _daphne_protocol(send)
         self.closed = False
         self.held: list[Frame] | None = []  # frames that came before the handshake finished
+        self.held_bytes = 0
         self.queue: deque[Frame] = deque()
         self.queued = 0
         self.ready = asyncio.Event()
@@ -129,7 +130,8 @@ class Outlet:
         if self.closed:
             return
         if self.held is not None:
-            if sum(len(f.text) for f in self.held) + sum(len(f.text) for f in frames) > self.limit:
+            self.held_bytes += sum(len(f.text) for f in frames)
+            if self.held_bytes > self.limit:
                 self._overflow()
                 return
             self.held.extend(frames)

@@ -1,7 +1,7 @@
 """After a clearing commit: tell each user what changed (orders, balances).
 
-Each clearing batch sends each touched user ONE JSON message on the Redis
-pub/sub channel ``user-events:{user_id}``: ``{"time", "orders": [...],
+Each clearing batch sends each touched user who is listening ONE JSON message
+on the Redis pub/sub channel ``user-events:{user_id}``: ``{"time", "orders": [...],
 "balances": [...], "executions": [...]}`` with the orders' state after the
 batch, the balances as they are when the message is built (at least as new
 as the batch: clearing publishes from its own thread, ``publisher.py``), and,
@@ -11,7 +11,10 @@ canceled, expired, rejected) with the order's running totals after it.
 Wallet actions send ``{"time", "balances", "balanceUpdates"}`` on the same
 channel (``exchange.wallets.events``). It is the hook the WebSocket user-data
 streams subscribe to. Pub/sub is fire-and-forget: a client that was not
-listening reads the state over REST.
+listening reads the state over REST. So a message is built only for a user
+whose channel has a subscriber (``listening``): most traders, and most bots,
+have no user-data stream open, and building their messages was most of
+clearing's Python time.
 
 The text is exactly ``json.dumps`` of those dicts, built from per-order
 fragments rendered once per batch: an order with many fills in a batch
@@ -23,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
@@ -176,10 +179,14 @@ class _Message:
 class _Builder:
     """The messages of one batch, per user id."""
 
-    def __init__(self, market: Market, result: BatchResult) -> None:
-        self.market, self.result = market, result
+    def __init__(self, market: Market, result: BatchResult, users: Collection[int]) -> None:
+        self.market, self.result, self.users = market, result, users
         symbol_json = _string(market.symbol)
-        self.texts = {pk: _OrderText(order, symbol_json) for pk, order in result.orders.items()}
+        self.texts = {
+            pk: _OrderText(order, symbol_json)
+            for pk, order in result.orders.items()
+            if order.user_id in users
+        }
         self.messages: dict[int, _Message] = {}
         for text in self.texts.values():
             text.reports = self.message(text.user_id).executions
@@ -265,7 +272,7 @@ class _Builder:
 
     def balances(self) -> None:
         """Add each touched balance as it is now (read after the batch's commit)."""
-        wanted = self.result.balances
+        wanted = {key for key in self.result.balances if key[0] in self.users}
         if not wanted:
             return
         users = {user_id for user_id, _ in wanted}
@@ -294,24 +301,60 @@ class _Builder:
         }
 
 
-def messages(market: Market, entries: Sequence[OutputEntry], result: BatchResult) -> dict[int, str]:
-    """The batch's message text per user id (``entries``: the applied ones, in order)."""
+def touched_users(result: BatchResult) -> set[int]:
+    """The users a batch has news for: the owners of its changed orders."""
+    return {order.user_id for order in result.orders.values()}
+
+
+def messages(
+    market: Market,
+    entries: Sequence[OutputEntry],
+    result: BatchResult,
+    users: Collection[int] | None = None,
+) -> dict[int, str]:
+    """The batch's message text per user id, for ``users`` only when given.
+
+    ``entries``: the applied ones, in order. A user's text does not depend on
+    which other users get one.
+    """
     if not result.orders:
         return {}
-    builder = _Builder(market, result)
+    builder = _Builder(market, result, touched_users(result) if users is None else users)
     builder.executions(entries)
     builder.orders()
     builder.balances()
     return builder.texts_by_user()
 
 
+def listening(client: redis.Redis, users: Collection[int]) -> set[int]:
+    """The ``users`` whose channel has a subscriber now (``PUBSUB NUMSUB``, one round trip).
+
+    In a Redis Cluster a subscriber is counted only by its own node, so there
+    every user counts as listening.
+    """
+    if isinstance(client, RedisCluster):
+        return set(users)
+    ids = list(users)
+    counts = client.pubsub_numsub(*(user_events_channel(user_id) for user_id in ids))
+    return {user_id for user_id, (_, count) in zip(ids, counts, strict=True) if count}
+
+
 def publish_batch(market: Market, entries: Sequence[OutputEntry], result: BatchResult) -> None:
-    """Publish one message per touched user with their executions, orders and balances."""
-    texts = messages(market, entries, result)
-    if not texts:
+    """Publish one message per touched user who is listening, with their executions, orders
+    and balances.
+
+    A message is built only for a user whose channel has a subscriber when the
+    batch (already committed) is published. Whoever subscribes later reads the
+    state after subscribing (the WebSocket user-data stream's REST snapshot,
+    ``outcome.wait_for_orders``' re-read), and that state holds this batch.
+    """
+    if not result.orders:
         return
     try:
         client = get_redis()
+        texts = messages(market, entries, result, listening(client, touched_users(result)))
+        if not texts:
+            return
         if isinstance(client, RedisCluster):
             # A cluster pipeline refuses PUBLISH (it names no key); one call per user.
             for user_id, text in texts.items():
@@ -322,4 +365,4 @@ def publish_batch(market: Market, entries: Sequence[OutputEntry], result: BatchR
             pipe.publish(user_events_channel(user_id), text)
         pipe.execute()
     except (redis.RedisError, OSError):
-        logger.warning("could not publish events for %d users", len(texts), exc_info=True)
+        logger.warning("could not publish events of %s", market.symbol, exc_info=True)

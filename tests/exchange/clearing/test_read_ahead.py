@@ -144,3 +144,38 @@ def test_the_publisher_keeps_order_waits_when_full_and_drains_on_close(monkeypat
     events.close()
     # and every batch was published, in order, before close returned
     assert published == [0, 1, 2, 3, 4]
+
+
+def test_user_events_go_only_to_users_whose_channel_has_a_subscriber(
+    redis_client, btcusdt, make_user, assets, fund
+):
+    listening, silent = make_user(), make_user()
+    for user in (listening, silent):
+        fund(user, assets["USDT"], "1000")
+    orders = [
+        place_order(user=u, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1")
+        for u in (listening, silent)
+    ]
+    for i, order in enumerate(orders, start=1):
+        blob = msgpack.packb([1, 1, 0, order.pk, order.user_id, [], [], 0, 0])
+        redis_client.xadd(output_stream("BTCUSDT"), {"d": blob}, id=f"1000-{i}")
+    # given one user's channel has a subscriber, and a pattern subscriber sees every
+    # user channel without counting as one
+    subscriber, observer = get_redis().pubsub(), get_redis().pubsub()
+    subscriber.subscribe(user_events_channel(listening.pk))
+    observer.psubscribe("user-events:*")
+    subscriber.get_message(timeout=1)
+    observer.get_message(timeout=1)
+    # when both orders' acceptance is cleared in one batch
+    clearer = runner.MarketClearer(btcusdt, batch_size=10, block_ms=10)
+    while clearer.step():
+        pass
+    clearer.close()
+    # then only the subscribed user's channel carried a message, with their order
+    seen = []
+    while (message := observer.get_message(timeout=1)) is not None:
+        seen.append((message["channel"].decode(), json.loads(message["data"])))
+    assert [(channel, [x["orderId"] for x in m["executions"]]) for channel, m in seen] == [
+        (user_events_channel(listening.pk), [orders[0].pk])
+    ]
+    assert Order.objects.get(pk=orders[1].pk).accepted_at is not None

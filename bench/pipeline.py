@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pipeline.py [--orders 20000] [--workers 1,2,4] [--trades 20000]
         [--batch-size 2000] [--entry-batches 1,10] [--threads 1,8] [--parts 1,2,3]
-        [--markets 1] [--profile clearing.prof]
+        [--markets 1] [--listeners] [--profile clearing.prof]
 
 Uses DATABASE_URL (default: PostgreSQL at 127.0.0.1, database ``exchange_bench_perf``,
 dropped and re-created) and a private redis-server (AOF, ``appendfsync everysec``)
@@ -20,7 +20,10 @@ on a free loopback port, so nothing shared is touched. Prints three tables:
    deployment: per market and in all, with the CPU seconds of the clearing
    processes and of their PostgreSQL backends. (With part 1, BTCUSDT's backlog
    also holds the PLACE answers of part 1's resting buys; run ``--parts 2``
-   for equal backlogs.)
+   for equal backlogs.) Clearing builds user events only for users whose
+   channel has a subscriber: with ``--listeners`` a subscriber (a thread of
+   the bench, standing in for the WebSocket servers) listens on every bench
+   user's channel, so every message is built and sent.
 3. Lag under load: entry workers, engine and clearing all running; clearing's
    lag (input entries not yet cleared) sampled every 0.5 s.
 """
@@ -33,6 +36,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -430,6 +434,42 @@ def print_clearing(reports: list[dict[str, Any]], seconds: float, batch: int) ->
         )
 
 
+class Listener:
+    """Subscribes to every bench user's channel and counts what arrives, on its own thread."""
+
+    def __init__(self, client: Any) -> None:
+        from exchange.accounts.models import User
+        from exchange.core.user_channel import user_events_channel
+
+        self.pubsub = client.pubsub(ignore_subscribe_messages=True)
+        channels = [user_events_channel(pk) for pk in User.objects.values_list("pk", flat=True)]
+        self.pubsub.subscribe(*channels)
+        for _ in channels:  # the confirmations: subscribed before clearing starts
+            self.pubsub.get_message(timeout=5)
+        self.messages = self.bytes = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while not self.stop.is_set():
+            message = self.pubsub.get_message(timeout=0.1)
+            if message is not None:
+                self.messages += 1
+                self.bytes += len(message["data"])
+
+    def close(self) -> None:
+        """Stop once nothing more arrives for a second."""
+        quiet = self.messages, time.monotonic()
+        while time.monotonic() - quiet[1] < 1:
+            time.sleep(0.1)
+            if self.messages != quiet[0]:
+                quiet = self.messages, time.monotonic()
+        self.stop.set()
+        self.thread.join()
+        self.pubsub.close()
+
+
 def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -464,6 +504,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--markets", type=int, default=1, help="markets cleared at once in part 2, a process each"
+    )
+    parser.add_argument(
+        "--listeners",
+        action="store_true",
+        help="part 2: a subscriber on every user's channel (every user event is built and sent)",
     )
     parser.add_argument("--profile", help="write cProfile stats of the clearing run here")
     args = parser.parse_args()
@@ -547,17 +592,25 @@ def main() -> None:
                 place_backlog(symbol, "SELL", half * 2, [users - 2, users - 1])
             wait_engine(client, symbols)
             load_before = load_average()
+            listener = Listener(client) if args.listeners else None
             seconds, reports = clear_backlogs(
                 db_url, server.url, symbols, args.batch_size, args.profile
             )
             print_clearing(reports, seconds, args.batch_size)
+            if listener is None:
+                print("user events: no subscribers, none built (--listeners for a subscriber)")
+            else:
+                listener.close()
+                print(
+                    f"user events: {listener.messages} messages, {listener.bytes / 1e6:.1f} MB "
+                    "to a subscriber of every user's channel"
+                )
             print(f"load average before: {load_before}; after: {load_average()}")
 
             if 3 not in parts:
                 engine.terminate()
                 return
             print("\n3. Lag under load: 2 entry workers + engine + clearing (in-process thread)")
-            import threading
 
             from exchange.clearing.runner import MarketClearer
             from exchange.markets.models import Market

@@ -80,7 +80,7 @@ def _string(value: str) -> str:
 
 def _str_json(value: Decimal | None) -> str:
     """``json.dumps(str(value))`` of an amount (its text needs no escaping), "null" for none."""
-    return "null" if value is None else f'"{value}"'
+    return "null" if value is None else f'"{value!s}"'
 
 
 def _money_json(value: Decimal | None) -> str:
@@ -130,8 +130,8 @@ class _OrderText:
         )
         update = f', "updateTime": {_ms_json(order.updated_ms)}'
         self.order_json = (
-            f'{self.head}{_string(order.status)}{self.prices}"{order.executed_qty}", '
-            f'"cummulativeQuoteQty": "{order.cumulative_quote_qty}"{update}}}'
+            f'{self.head}{_string(order.status)}{self.prices}"{order.executed_qty!s}", '
+            f'"cummulativeQuoteQty": "{order.cumulative_quote_qty!s}"{update}}}'
         )
         self.exec_middle = f'{update}, "execution": "'
         self.exec_reason = (
@@ -145,17 +145,32 @@ class _OrderText:
         self.reports: list[_Execution] = []  # the user's message's executions
 
 
+class _MoneyText(dict[Decimal, str]):
+    """``format_money`` for one batch: each distinct amount is formatted once."""
+
+    def __missing__(self, value: Decimal) -> str:
+        text = self[value] = format_money(value)
+        return text
+
+
 class _Execution:
     """One execution report: its order's fragments and what differs per report."""
 
     __slots__ = ("executed", "fill", "kind", "order", "quote", "reason", "status", "when")
 
     def __init__(
-        self, order: _OrderText, kind: str, status: str, when: int, reason: str, fill: str
+        self,
+        order: _OrderText,
+        kind: str,
+        status: str,
+        when: int,
+        reason: str,
+        fill: str,
+        money: _MoneyText,
     ) -> None:
         self.order, self.kind, self.status, self.when = order, kind, status, when
         self.reason, self.fill = reason, fill
-        self.executed, self.quote = format_money(order.totals[0]), format_money(order.totals[1])
+        self.executed, self.quote = money[order.totals[0]], money[order.totals[1]]
 
     def json(self) -> str:
         o = self.order
@@ -191,6 +206,7 @@ class _Builder:
         for text in self.texts.values():
             text.reports = self.message(text.user_id).executions
         self.latest: int | None = None  # the newest execution's time
+        self.money = _MoneyText()
 
     def message(self, user_id: int) -> _Message:
         message = self.messages.get(user_id)
@@ -203,14 +219,14 @@ class _Builder:
     ) -> _Execution:
         text = self.texts[pk]
         reason = _string(self.result.orders[pk].reject_reason) if kind == "REJECTED" else '""'
-        item = _Execution(text, kind, status, when, reason, fill)
+        item = _Execution(text, kind, status, when, reason, fill, self.money)
         self.latest = when  # entries come in time order
         text.reports.append(item)
         return item
 
     def executions(self, entries: Sequence[OutputEntry]) -> None:
         """Add every execution of the batch's orders, in engine order."""
-        texts, orders = self.texts, self.result.orders
+        texts, orders, money = self.texts, self.result.orders, self.money
         fills: dict[Any, tuple[Any, ...]] = {row[1]: row for row in self.result.trade_rows}
         for fill in fills.values():
             for pk in (fill[_MAKER], fill[_TAKER]):
@@ -238,9 +254,9 @@ class _Builder:
                         continue
                     qty, quote = trade[_QTY], trade[_QUOTE]
                     common = (
-                        f'"lastQty": "{format_money(qty)}", '
-                        f'"lastPrice": "{format_money(trade[_PRICE])}", '
-                        f'"lastQuoteQty": "{format_money(quote)}", "commission": "'
+                        f'"lastQty": "{money[qty]}", '
+                        f'"lastPrice": "{money[trade[_PRICE]]}", '
+                        f'"lastQuoteQty": "{money[quote]}", "commission": "'
                     )
                     tail = f', "tradeId": {event.trade_id}, "isMaker": '
                     for pk, fee, asset, maker in (
@@ -254,7 +270,7 @@ class _Builder:
                         totals[0] += qty
                         totals[1] += quote
                         fill_text = (
-                            f'{common}{format_money(fee)}", "commissionAsset": '
+                            f'{common}{money[fee]}", "commissionAsset": '
                             f"{asset_json.get(asset, 'null')}{tail}{maker}"
                         )
                         last_fill[pk] = self.report(pk, "TRADE", _PARTIALLY_FILLED, when, fill_text)

@@ -24,6 +24,7 @@ planning this statement took PostgreSQL more CPU than running it (ADR 0009).
 from __future__ import annotations
 
 import hashlib
+import threading
 import weakref
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -211,9 +212,40 @@ def place_in_one_statement(order: Order) -> bool:
 
 def _execute(order: Order) -> Sequence[Any] | None:
     sql, params = statement(order)
-    # Autocommit: the statement commits by itself. In a caller's transaction: a savepoint.
-    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    with savepoint, connection.cursor() as cursor:
+    # In a caller's transaction: under a savepoint. Logged or wrapped (DEBUG, query
+    # counting, tracing): through Django's cursor, so they see it. Else on this
+    # thread's own cursor, where the statement commits by itself (autocommit).
+    if connection.in_atomic_block or connection.queries_logged or connection.execute_wrappers:
+        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with savepoint, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row: Sequence[Any] | None = cursor.fetchone()
+        return row
+    with connection.wrap_database_errors:
+        cursor = _own_cursor(connection.connection)
         cursor.execute(sql, params)
-        row: Sequence[Any] | None = cursor.fetchone()
+        row = cursor.fetchone()
     return row
+
+
+class _OwnCursor(threading.local):
+    """This thread's DB-API cursor, and the connection it belongs to."""
+
+    cursor: Any = None
+
+
+_own = _OwnCursor()
+
+
+def _own_cursor(raw: Any) -> Any:
+    """A psycopg2 cursor of ``raw``, kept from order to order.
+
+    Django's cursor costs more client CPU than the statement's round trip: a new
+    psycopg2 cursor and its wrapper per order, and half a dozen lookups of the
+    thread's connection. Errors still reach the caller as Django's
+    (``wrap_database_errors``).
+    """
+    cursor = _own.cursor
+    if cursor is None or cursor.connection is not raw or cursor.closed:
+        cursor = _own.cursor = raw.cursor()
+    return cursor

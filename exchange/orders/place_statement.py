@@ -55,8 +55,47 @@ def _table(model: type) -> str:
     return connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
 
 
+# The order's columns that order entry sets, sent as parameters. ``locked_remaining``
+# and ``updated_at`` repeat ``locked`` and ``created_at`` (SAME_AS); every other
+# column is its field's default, a constant in the statement's text.
+PARAMETER_FIELDS = (
+    "user",
+    "market",
+    "locked_asset",
+    "client_order_id",
+    "side",
+    "type",
+    "time_in_force",
+    "self_trade_prevention",
+    "status",
+    "price",
+    "stop_price",
+    "orig_qty",
+    "quote_order_qty",
+    "locked",
+    "created_at",
+)
+SAME_AS = {"locked_remaining": "locked", "updated_at": "created_at"}
+
+
 def _order_fields() -> list[Field]:
     return [f for f in Order._meta.concrete_fields if not f.primary_key]
+
+
+def _parameter_fields() -> list[Field]:
+    return [Order._meta.get_field(name) for name in PARAMETER_FIELDS]  # type: ignore[misc]
+
+
+def _literal(cursor: Any, value: object) -> str:
+    return str(cursor.mogrify("%s", [value]).decode())
+
+
+def _default(cursor: Any, field: Field) -> str:
+    """``field``'s default at entry as an SQL literal; an error for a default that varies."""
+    varies = callable(field.default) if field.has_default() else not field.null
+    if varies:
+        raise TypeError(f"Order.{field.name} needs a value from order entry: add it to PARAMETER_FIELDS")
+    return _literal(cursor, field.get_db_prep_save(field.get_default(), connection))
 
 
 @dataclass(frozen=True)
@@ -66,25 +105,31 @@ class _Prepared:
     prepare: str
     execute: str
     fields: list[Field]
-    constants: list[str]
 
 
 @cache
 def _prepared() -> _Prepared:
     """The statement, built once from the models' metadata (no input in it).
 
-    Parameters: the order's columns ($1..$n, in ``_order_fields`` order), then the
-    account kind, the journal reason and the two buckets. The balance update, the
+    Parameters: ``PARAMETER_FIELDS``, in that order. The balance update, the
     journal entry and the ledger lines reuse the order's own user, locked asset,
     ``locked`` amount and ``created_at`` parameters, so they cannot disagree.
     """
-    fields = _order_fields()
+    fields = _parameter_fields()
     position = {f.name: f"${n}" for n, f in enumerate(fields, start=1)}
     user, asset = position["user"], position["locked_asset"]
     amount, created = position["locked"], position["created_at"]
-    kind, reason, available_bucket, locked_bucket = (f"${len(fields) + n}" for n in range(1, 5))
-    types = [str(f.cast_db_type(connection)) for f in fields] + ["varchar"] * 4
-    order_columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    types = [str(f.cast_db_type(connection)) for f in fields]
+    with connection.cursor() as cursor:
+        values = {
+            f.name: position.get(f.name) or position.get(SAME_AS.get(f.name, "")) or _default(cursor, f)
+            for f in _order_fields()
+        }
+        kind, reason, available_bucket, locked_bucket = (
+            _literal(cursor, value)
+            for value in (AccountKind.USER, JournalReason.ORDER_LOCK, Bucket.AVAILABLE, Bucket.LOCKED)
+        )
+    order_columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _order_fields())
     available, locked = _column(Balance, "available"), _column(Balance, "locked")
     order_pk = connection.ops.quote_name(str(Order._meta.pk.column))  # type: ignore[union-attr]
     entry_pk = connection.ops.quote_name(str(JournalEntry._meta.pk.column))  # type: ignore[union-attr]
@@ -99,7 +144,7 @@ WITH balance AS (
     RETURNING b.{_column(Balance, "account")} AS account_id
 ), new_order AS (
     INSERT INTO {_table(Order)} ({order_columns})
-    SELECT {", ".join(position.values())} FROM balance
+    SELECT {", ".join(values.values())} FROM balance
     RETURNING {order_pk} AS id
 ), entry AS (
     INSERT INTO {_table(JournalEntry)} ({_column(JournalEntry, "reason")},
@@ -118,19 +163,13 @@ WITH balance AS (
     ORDER BY line.n
 )
 SELECT id FROM new_order
-"""  # noqa: S608 - identifiers from model metadata, values as parameters
+"""  # noqa: S608 - identifiers from model metadata, constants as literals, values as parameters
     # A new name when the text changes: a connection never runs an older statement.
     name = "order_entry_place_" + hashlib.sha256(body.encode()).hexdigest()[:12]
     return _Prepared(
         prepare=f"PREPARE {name} ({', '.join(types)}) AS {body}",
         execute=f"EXECUTE {name} ({', '.join(['%s'] * len(types))})",
         fields=fields,
-        constants=[
-            AccountKind.USER.value,
-            JournalReason.ORDER_LOCK.value,
-            Bucket.AVAILABLE.value,
-            Bucket.LOCKED.value,
-        ],
     )
 
 
@@ -171,18 +210,19 @@ def statement(order: Order) -> tuple[str, list[Any]]:
     assert connection.vendor == "postgresql" and order.pk is None
     prepared = _prepared()
     _prepare_once(prepared)
-    return prepared.execute, column_values(order, prepared.fields) + prepared.constants
+    order.updated_at = order.created_at  # what the statement writes (SAME_AS)
+    return prepared.execute, column_values(order, prepared.fields)
 
 
 def column_values(order: Order, fields: list[Field]) -> list[Any]:
-    """The order's column values as psycopg2 is to send them.
+    """The order's values of ``fields`` as psycopg2 is to send them.
 
-    ``pre_save`` (``updated_at``'s auto_now) without Django's ``get_db_prep_save``:
-    on PostgreSQL that returns the same int, str, Decimal and aware datetime it
-    is given, through ~5 calls per column (a third of the client's CPU here).
-    tests/exchange/orders/test_place_statement.py holds the two equal.
+    Without Django's ``get_db_prep_save``: on PostgreSQL that returns the same int,
+    str, Decimal and aware datetime it is given, through ~5 calls per column (a
+    third of the client's CPU here). tests/exchange/orders/test_place_statement.py
+    holds the two equal.
     """
-    return [f.pre_save(order, add=True) for f in fields]
+    return [getattr(order, f.attname) for f in fields]
 
 
 def mark_placed(order: Order, row: Sequence[Any] | None) -> bool:

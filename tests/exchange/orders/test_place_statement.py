@@ -151,12 +151,12 @@ def test_both_paths_refuse_alike_and_write_nothing(twins, params, code):
 def test_column_values_are_what_django_would_send(twins):
     """The statement skips ``get_db_prep_save``: on PostgreSQL the same SQL text goes out."""
     user = twins[0]
-    fields = place_statement._order_fields()
+    fields = place_statement._parameter_fields()
     placeholders = ", ".join(["%s"] * len(fields))
     for params in ORDERS:
         order = check_place_order(symbol="BTCUSDT", **params)
         row = _order_row(user, order, *_lock_for(user, order))
-        fast = place_statement.column_values(row, fields)  # sets updated_at (auto_now)
+        fast = place_statement.column_values(row, fields)
         django = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
         with connection.cursor() as cursor:
             assert cursor.mogrify(placeholders, fast) == cursor.mogrify(placeholders, django)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import uuid
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -128,7 +128,7 @@ def check_place_order(
         )
     )
     if client_order_id in (None, ""):
-        client_order_id = f"x-{uuid.uuid4().hex[:30]}"
+        client_order_id = f"x-{secrets.token_hex(15)}"  # 30 random hex digits
     elif not CLIENT_ORDER_ID.match(str(client_order_id)):
         raise OrderError(
             OrderErrorCode.INVALID_CLIENT_ORDER_ID,
@@ -250,24 +250,46 @@ def do_place_order(*, user: User, order: ValidatedOrder) -> Order:
     return row
 
 
+@cache
+def _order_defaults() -> dict[str, object]:
+    """Every column of an order (by attname, in field order) at its field's default.
+
+    ``created_at``'s default (now) is per row: ``_order_row`` sets it.
+    """
+    return {
+        f.attname: None if callable(f.default) else f.get_default()
+        for f in Order._meta.concrete_fields
+    }
+
+
 def _order_row(user: User, order: ValidatedOrder, asset: Asset, amount: Decimal) -> Order:
-    return Order(
-        user=user,
-        market=order.market,
-        client_order_id=order.client_order_id,
-        side=order.side,
-        type=order.type,
-        time_in_force=order.time_in_force,
-        self_trade_prevention=order.self_trade_prevention,
-        price=order.price,
-        stop_price=order.stop_price,
-        orig_qty=order.quantity,
-        quote_order_qty=order.quote_order_qty,
-        status=OrderStatus.PENDING_TRIGGER if order.type in STOP_TYPES else OrderStatus.NEW,
-        locked_asset=asset,
-        locked=amount,
-        locked_remaining=amount,
-    )
+    """The unsaved order, its user, market and locked asset cached on it.
+
+    Built from its columns in field order, Django's fast path for positional values
+    (a third of the CPU of keyword arguments with related objects).
+    """
+    columns = _order_defaults() | {
+        "user_id": user.pk,
+        "market_id": order.market.pk,
+        "client_order_id": order.client_order_id,
+        "side": order.side,
+        "type": order.type,
+        "time_in_force": order.time_in_force,
+        "self_trade_prevention": order.self_trade_prevention,
+        "price": order.price,
+        "stop_price": order.stop_price,
+        "orig_qty": order.quantity,
+        "quote_order_qty": order.quote_order_qty,
+        "status": OrderStatus.PENDING_TRIGGER if order.type in STOP_TYPES else OrderStatus.NEW,
+        "locked_asset_id": asset.pk,
+        "locked": amount,
+        "locked_remaining": amount,
+        "created_at": timezone.now(),
+    }
+    row = Order(*columns.values())
+    for name, related in (("user", user), ("market", order.market), ("locked_asset", asset)):
+        Order._meta.get_field(name).set_cached_value(row, related)  # type: ignore[union-attr]
+    return row
 
 
 def _duplicate_or_raise(exc: IntegrityError) -> Exception:

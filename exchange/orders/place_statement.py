@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 
 from exchange.orders.models import Order
@@ -94,7 +95,9 @@ def _default(cursor: Any, field: Field) -> str:
     """``field``'s default at entry as an SQL literal; an error for a default that varies."""
     varies = callable(field.default) if field.has_default() else not field.null
     if varies:
-        raise TypeError(f"Order.{field.name} needs a value from order entry: add it to PARAMETER_FIELDS")
+        raise TypeError(
+            f"Order.{field.name} needs a value from order entry: add it to PARAMETER_FIELDS"
+        )
     return _literal(cursor, field.get_db_prep_save(field.get_default(), connection))
 
 
@@ -122,12 +125,19 @@ def _prepared() -> _Prepared:
     types = [str(f.cast_db_type(connection)) for f in fields]
     with connection.cursor() as cursor:
         values = {
-            f.name: position.get(f.name) or position.get(SAME_AS.get(f.name, "")) or _default(cursor, f)
+            f.name: position.get(f.name)
+            or position.get(SAME_AS.get(f.name, ""))
+            or _default(cursor, f)
             for f in _order_fields()
         }
         kind, reason, available_bucket, locked_bucket = (
             _literal(cursor, value)
-            for value in (AccountKind.USER, JournalReason.ORDER_LOCK, Bucket.AVAILABLE, Bucket.LOCKED)
+            for value in (
+                AccountKind.USER,
+                JournalReason.ORDER_LOCK,
+                Bucket.AVAILABLE,
+                Bucket.LOCKED,
+            )
         )
     order_columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _order_fields())
     available, locked = _column(Balance, "available"), _column(Balance, "locked")
@@ -179,12 +189,12 @@ _prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
 INVALID_SQL_STATEMENT_NAME = "26000"  # SQLSTATE: no such prepared statement
 
 
-def _prepare_once(prepared: _Prepared) -> None:
-    """PREPARE the statement on this thread's connection unless it already holds it."""
-    connection.ensure_connection()
-    raw = connection.connection
+def _prepare_once(db: BaseDatabaseWrapper, prepared: _Prepared) -> None:
+    """PREPARE the statement on ``db``'s connection unless it already holds it."""
+    db.ensure_connection()
+    raw = db.connection
     if raw not in _prepared_on:
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(prepared.prepare)
         _prepared_on.add(raw)
 
@@ -207,9 +217,13 @@ def statement(order: Order) -> tuple[str, list[Any]]:
     The SQL EXECUTEs a statement this call has PREPAREd on this thread's
     connection: PostgreSQL parses and plans it once per connection, not per order.
     """
-    assert connection.vendor == "postgresql" and order.pk is None
+    return _statement(connections[DEFAULT_DB_ALIAS], order)
+
+
+def _statement(db: BaseDatabaseWrapper, order: Order) -> tuple[str, list[Any]]:
+    assert db.vendor == "postgresql" and order.pk is None
     prepared = _prepared()
-    _prepare_once(prepared)
+    _prepare_once(db, prepared)
     order.updated_at = order.created_at  # what the statement writes (SAME_AS)
     return prepared.execute, column_values(order, prepared.fields)
 
@@ -231,7 +245,7 @@ def mark_placed(order: Order, row: Sequence[Any] | None) -> bool:
         return False
     order.pk = row[0]
     order._state.adding = False
-    order._state.db = connection.alias
+    order._state.db = DEFAULT_DB_ALIAS
     return True
 
 
@@ -251,18 +265,19 @@ def place_in_one_statement(order: Order) -> bool:
 
 
 def _execute(order: Order) -> Sequence[Any] | None:
-    sql, params = statement(order)
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's; looked up once, not per use
+    sql, params = _statement(db, order)
     # In a caller's transaction: under a savepoint. Logged or wrapped (DEBUG, query
     # counting, tracing): through Django's cursor, so they see it. Else on this
     # thread's own cursor, where the statement commits by itself (autocommit).
-    if connection.in_atomic_block or connection.queries_logged or connection.execute_wrappers:
-        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
-        with savepoint, connection.cursor() as cursor:
+    if db.in_atomic_block or db.queries_logged or db.execute_wrappers:
+        savepoint = transaction.atomic() if db.in_atomic_block else nullcontext()
+        with savepoint, db.cursor() as cursor:
             cursor.execute(sql, params)
             row: Sequence[Any] | None = cursor.fetchone()
         return row
-    with connection.wrap_database_errors:
-        cursor = _own_cursor(connection.connection)
+    with db.wrap_database_errors:
+        cursor = _own_cursor(db.connection)
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row

@@ -77,10 +77,10 @@ class MatchingClient:
         not through redis-py's command machinery: order entry sends one per order.
         """
         key, payload = input_stream(command.symbol), command.encode()
-        if isinstance(self._redis, RedisCluster):
-            entry_id: Any = self._redis.xadd(key, {FIELD: payload})
+        if isinstance(self._redis, redis.Redis):
+            entry_id: Any = _append(self._redis.connection_pool, key, payload)
         else:
-            entry_id = _append(self._redis.connection_pool, key, payload)
+            entry_id = self._redis.xadd(key, {FIELD: payload})
         return _text(entry_id)
 
     def send_many(self, commands: Sequence[Command]) -> list[str]:

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from typing import TypeVar
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, TextChoices
 from django.utils import timezone
 
 from exchange.accounts.models import User
@@ -67,17 +68,21 @@ class ValidatedOrder:
     self_trade_prevention: SelfTradePrevention
 
 
+Choice = TypeVar("Choice", bound=TextChoices)
+
+
 @cache
-def _values(enum: type) -> frozenset[str]:
-    """An enum's values, built once: ``Choices.values`` builds a new list on every access."""
-    return frozenset(enum.values)  # type: ignore[attr-defined]
+def _members(enum: type[Choice]) -> dict[str, Choice]:
+    """An enum's members by value, built once: ``Choices.values`` builds a new list on
+    every access, and ``enum(value)`` looks the member up through the enum machinery."""
+    return {member.value: member for member in enum}
 
 
-def _choice(enum: type, value: object, code: OrderErrorCode, field: str) -> str:
-    text = str(value or "").upper()
-    if text not in _values(enum):
+def _choice(enum: type[Choice], value: object, code: OrderErrorCode, field: str) -> Choice:
+    member = _members(enum).get(str(value or "").upper())
+    if member is None:
         raise OrderError(code, f"Invalid {field} {value!r}.", fields={field: "invalid"})
-    return text
+    return member
 
 
 def _require(name: str, value: object) -> None:
@@ -117,15 +122,13 @@ def check_place_order(
         raise MarketError(
             MarketErrorCode.MARKET_NOT_TRADING, f"Market {market.symbol} is {market.status}."
         )
-    side_v = Side(_choice(Side, side, OrderErrorCode.INVALID_SIDE, "side"))
-    type_v = OrderType(_choice(OrderType, type, OrderErrorCode.INVALID_TYPE, "type"))
-    stp = SelfTradePrevention(
-        _choice(
-            SelfTradePrevention,
-            self_trade_prevention or "NONE",
-            OrderErrorCode.INVALID_SELF_TRADE_PREVENTION,
-            "selfTradePreventionMode",
-        )
+    side_v = _choice(Side, side, OrderErrorCode.INVALID_SIDE, "side")
+    type_v = _choice(OrderType, type, OrderErrorCode.INVALID_TYPE, "type")
+    stp = _choice(
+        SelfTradePrevention,
+        self_trade_prevention or "NONE",
+        OrderErrorCode.INVALID_SELF_TRADE_PREVENTION,
+        "selfTradePreventionMode",
     )
     if client_order_id in (None, ""):
         client_order_id = f"x-{secrets.token_hex(15)}"  # 30 random hex digits
@@ -287,8 +290,12 @@ def _order_row(user: User, order: ValidatedOrder, asset: Asset, amount: Decimal)
         "created_at": timezone.now(),
     }
     row = Order(*columns.values())
-    for name, related in (("user", user), ("market", order.market), ("locked_asset", asset)):
-        Order._meta.get_field(name).set_cached_value(row, related)  # type: ignore[union-attr]
+    for descriptor, related in (
+        (Order.user, user),
+        (Order.market, order.market),
+        (Order.locked_asset, asset),
+    ):
+        descriptor.field.set_cached_value(row, related)
     return row
 
 

@@ -191,7 +191,11 @@ INVALID_SQL_STATEMENT_NAME = "26000"  # SQLSTATE: no such prepared statement
 
 
 def _prepare_once(db: BaseDatabaseWrapper, prepared: _Prepared) -> None:
-    """PREPARE the statement on ``db``'s connection unless it already holds it."""
+    """PREPARE the statement on ``db``'s connection unless it already holds it.
+
+    Connects (after the health check Django's cursor would run) if need be.
+    """
+    db.close_if_health_check_failed()
     db.ensure_connection()
     raw = db.connection
     if raw not in _prepared_on:

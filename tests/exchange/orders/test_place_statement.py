@@ -176,3 +176,35 @@ def test_a_connection_that_lost_the_statement_prepares_it_again(make_user, asset
     # then it is placed, once
     assert Order.objects.filter(user=user).count() == 2
     assert Order.objects.get(pk=placed.pk).price == placed.price
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_autocommit_on_its_own_cursor_a_refusal_is_typed_and_writes_nothing(
+    make_user, assets, fund, btcusdt
+):
+    # given a user with an open order, placed in autocommit (the thread's own cursor)
+    user = make_user()
+    fund(user, assets["USDT"], "1000")
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "60000"}
+    placed = do_place_order(
+        user=user, order=check_place_order(**order, quantity="0.001", client_order_id="taken")
+    )
+    assert not connection.in_atomic_block and Order.objects.get(pk=placed.pk).price == placed.price
+    before = everything()
+
+    # when the same client order id comes again, then an order larger than the balance
+    with pytest.raises(DomainError) as duplicate:
+        do_place_order(
+            user=user, order=check_place_order(**order, quantity="0.001", client_order_id="taken")
+        )
+    with pytest.raises(DomainError) as short:
+        do_place_order(user=user, order=check_place_order(**order, quantity="1"))
+
+    # then each gets its code, nothing is written, and the connection still places orders
+    assert (duplicate.value.code, short.value.code) == (
+        "DUPLICATE_CLIENT_ORDER_ID",
+        "INSUFFICIENT_BALANCE",
+    )
+    assert everything() == before
+    do_place_order(user=user, order=check_place_order(**order, quantity="0.001"))
+    assert Order.objects.filter(user=user).count() == 2

@@ -94,8 +94,8 @@ def _literal(cursor: Any, value: object) -> str:
 
 def _default(cursor: Any, field: Field) -> str:
     """``field``'s default at entry as an SQL literal; an error for a default that varies."""
-    varies = callable(field.default) if field.has_default() else not field.null
-    if varies:
+    needs_value = callable(field.default) if field.has_default() else not field.null
+    if needs_value:
         raise TypeError(
             f"Order.{field.name} needs a value from order entry: add it to PARAMETER_FIELDS"
         )

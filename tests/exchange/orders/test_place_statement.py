@@ -208,3 +208,12 @@ def test_in_autocommit_on_its_own_cursor_a_refusal_is_typed_and_writes_nothing(
     assert everything() == before
     do_place_order(user=user, order=check_place_order(**order, quantity="0.001"))
     assert Order.objects.filter(user=user).count() == 2
+
+
+def test_a_column_entry_sends_no_value_for_is_written_as_its_constant_default(db):
+    with connection.cursor() as cursor:
+        assert place_statement._default(cursor, Order._meta.get_field("executed_qty")) == "0"
+        assert place_statement._default(cursor, Order._meta.get_field("done_at")) == "NULL"
+        # a default that varies (now) cannot be a constant: entry must send it
+        with pytest.raises(TypeError, match="PARAMETER_FIELDS"):
+            place_statement._default(cursor, Order._meta.get_field("created_at"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Context, Decimal, InvalidOperation, localcontext
+from decimal import Context, Decimal, InvalidOperation
 
 # NUMERIC(36, 18): enough for 18 decimal places (ETH wei) and 10^18 whole units.
 MONEY_MAX_DIGITS = 36
@@ -53,14 +53,14 @@ def decimal_places(value: Decimal) -> int:
 
 
 def is_multiple_of(value: Decimal, step: Decimal) -> bool:
-    with localcontext(MONEY_CONTEXT):
-        return step > 0 and value % step == 0
+    # The context's own method: order entry calls this per order, and switching the
+    # thread's context (``localcontext``) cost more than the remainder.
+    return step > 0 and MONEY_CONTEXT.remainder(value, step) == 0
 
 
 def exact_units(value: Decimal, unit: Decimal) -> int:
     """``value / unit`` as an int; ValueError unless it divides exactly."""
-    with localcontext(MONEY_CONTEXT):
-        units = value / unit
-        if units != units.to_integral_value():
-            raise ValueError(f"{value} is not a multiple of {unit}")
-        return int(units)
+    units = MONEY_CONTEXT.divide(value, unit)
+    if units != units.to_integral_value(context=MONEY_CONTEXT):
+        raise ValueError(f"{value} is not a multiple of {unit}")
+    return int(units)

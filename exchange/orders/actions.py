@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import uuid
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from typing import TypeVar
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, TextChoices
 from django.utils import timezone
 
 from exchange.accounts.models import User
@@ -67,17 +68,21 @@ class ValidatedOrder:
     self_trade_prevention: SelfTradePrevention
 
 
+Choice = TypeVar("Choice", bound=TextChoices)
+
+
 @cache
-def _values(enum: type) -> frozenset[str]:
-    """An enum's values, built once: ``Choices.values`` builds a new list on every access."""
-    return frozenset(enum.values)  # type: ignore[attr-defined]
+def _members(enum: type[Choice]) -> dict[str, Choice]:
+    """An enum's members by value, built once: ``Choices.values`` builds a new list on
+    every access, and ``enum(value)`` looks the member up through the enum machinery."""
+    return {member.value: member for member in enum}
 
 
-def _choice(enum: type, value: object, code: OrderErrorCode, field: str) -> str:
-    text = str(value or "").upper()
-    if text not in _values(enum):
+def _choice(enum: type[Choice], value: object, code: OrderErrorCode, field: str) -> Choice:
+    member = _members(enum).get(str(value or "").upper())
+    if member is None:
         raise OrderError(code, f"Invalid {field} {value!r}.", fields={field: "invalid"})
-    return text
+    return member
 
 
 def _require(name: str, value: object) -> None:
@@ -117,18 +122,16 @@ def check_place_order(
         raise MarketError(
             MarketErrorCode.MARKET_NOT_TRADING, f"Market {market.symbol} is {market.status}."
         )
-    side_v = Side(_choice(Side, side, OrderErrorCode.INVALID_SIDE, "side"))
-    type_v = OrderType(_choice(OrderType, type, OrderErrorCode.INVALID_TYPE, "type"))
-    stp = SelfTradePrevention(
-        _choice(
-            SelfTradePrevention,
-            self_trade_prevention or "NONE",
-            OrderErrorCode.INVALID_SELF_TRADE_PREVENTION,
-            "selfTradePreventionMode",
-        )
+    side_v = _choice(Side, side, OrderErrorCode.INVALID_SIDE, "side")
+    type_v = _choice(OrderType, type, OrderErrorCode.INVALID_TYPE, "type")
+    stp = _choice(
+        SelfTradePrevention,
+        self_trade_prevention or "NONE",
+        OrderErrorCode.INVALID_SELF_TRADE_PREVENTION,
+        "selfTradePreventionMode",
     )
     if client_order_id in (None, ""):
-        client_order_id = f"x-{uuid.uuid4().hex[:30]}"
+        client_order_id = f"x-{secrets.token_hex(15)}"  # 30 random hex digits
     elif not CLIENT_ORDER_ID.match(str(client_order_id)):
         raise OrderError(
             OrderErrorCode.INVALID_CLIENT_ORDER_ID,
@@ -250,24 +253,50 @@ def do_place_order(*, user: User, order: ValidatedOrder) -> Order:
     return row
 
 
+@cache
+def _order_defaults() -> dict[str, object]:
+    """Every column of an order (by attname, in field order) at its field's default.
+
+    ``created_at``'s default (now) is per row: ``_order_row`` sets it.
+    """
+    return {
+        f.attname: None if callable(f.default) else f.get_default()
+        for f in Order._meta.concrete_fields
+    }
+
+
 def _order_row(user: User, order: ValidatedOrder, asset: Asset, amount: Decimal) -> Order:
-    return Order(
-        user=user,
-        market=order.market,
-        client_order_id=order.client_order_id,
-        side=order.side,
-        type=order.type,
-        time_in_force=order.time_in_force,
-        self_trade_prevention=order.self_trade_prevention,
-        price=order.price,
-        stop_price=order.stop_price,
-        orig_qty=order.quantity,
-        quote_order_qty=order.quote_order_qty,
-        status=OrderStatus.PENDING_TRIGGER if order.type in STOP_TYPES else OrderStatus.NEW,
-        locked_asset=asset,
-        locked=amount,
-        locked_remaining=amount,
-    )
+    """The unsaved order, its user, market and locked asset cached on it.
+
+    Built from its columns in field order, Django's fast path for positional values
+    (a third of the CPU of keyword arguments with related objects).
+    """
+    columns = _order_defaults() | {
+        "user_id": user.pk,
+        "market_id": order.market.pk,
+        "client_order_id": order.client_order_id,
+        "side": order.side,
+        "type": order.type,
+        "time_in_force": order.time_in_force,
+        "self_trade_prevention": order.self_trade_prevention,
+        "price": order.price,
+        "stop_price": order.stop_price,
+        "orig_qty": order.quantity,
+        "quote_order_qty": order.quote_order_qty,
+        "status": OrderStatus.PENDING_TRIGGER if order.type in STOP_TYPES else OrderStatus.NEW,
+        "locked_asset_id": asset.pk,
+        "locked": amount,
+        "locked_remaining": amount,
+        "created_at": timezone.now(),
+    }
+    row = Order(*columns.values())
+    for descriptor, related in (
+        (Order.user, user),
+        (Order.market, order.market),
+        (Order.locked_asset, asset),
+    ):
+        descriptor.field.set_cached_value(row, related)
+    return row
 
 
 def _duplicate_or_raise(exc: IntegrityError) -> Exception:

@@ -24,14 +24,17 @@ planning this statement took PostgreSQL more CPU than running it (ADR 0009).
 from __future__ import annotations
 
 import hashlib
+import threading
 import weakref
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from enum import Enum
 from functools import cache
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 
 from exchange.orders.models import Order
@@ -54,8 +57,49 @@ def _table(model: type) -> str:
     return connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
 
 
+# The order's columns that order entry sets, sent as parameters. ``locked_remaining``
+# and ``updated_at`` repeat ``locked`` and ``created_at`` (SAME_AS); every other
+# column is its field's default, a constant in the statement's text.
+PARAMETER_FIELDS = (
+    "user",
+    "market",
+    "locked_asset",
+    "client_order_id",
+    "side",
+    "type",
+    "time_in_force",
+    "self_trade_prevention",
+    "status",
+    "price",
+    "stop_price",
+    "orig_qty",
+    "quote_order_qty",
+    "locked",
+    "created_at",
+)
+SAME_AS = {"locked_remaining": "locked", "updated_at": "created_at"}
+
+
 def _order_fields() -> list[Field]:
     return [f for f in Order._meta.concrete_fields if not f.primary_key]
+
+
+def _parameter_fields() -> list[Field]:
+    return [Order._meta.get_field(name) for name in PARAMETER_FIELDS]  # type: ignore[misc]
+
+
+def _literal(cursor: Any, value: object) -> str:
+    return str(cursor.mogrify("%s", [value]).decode())
+
+
+def _default(cursor: Any, field: Field) -> str:
+    """``field``'s default at entry as an SQL literal; an error for a default that varies."""
+    needs_value = callable(field.default) if field.has_default() else not field.null
+    if needs_value:
+        raise TypeError(
+            f"Order.{field.name} needs a value from order entry: add it to PARAMETER_FIELDS"
+        )
+    return _literal(cursor, field.get_db_prep_save(field.get_default(), connection))
 
 
 @dataclass(frozen=True)
@@ -65,25 +109,38 @@ class _Prepared:
     prepare: str
     execute: str
     fields: list[Field]
-    constants: list[str]
 
 
 @cache
 def _prepared() -> _Prepared:
     """The statement, built once from the models' metadata (no input in it).
 
-    Parameters: the order's columns ($1..$n, in ``_order_fields`` order), then the
-    account kind, the journal reason and the two buckets. The balance update, the
+    Parameters: ``PARAMETER_FIELDS``, in that order. The balance update, the
     journal entry and the ledger lines reuse the order's own user, locked asset,
     ``locked`` amount and ``created_at`` parameters, so they cannot disagree.
     """
-    fields = _order_fields()
+    fields = _parameter_fields()
     position = {f.name: f"${n}" for n, f in enumerate(fields, start=1)}
     user, asset = position["user"], position["locked_asset"]
     amount, created = position["locked"], position["created_at"]
-    kind, reason, available_bucket, locked_bucket = (f"${len(fields) + n}" for n in range(1, 5))
-    types = [str(f.cast_db_type(connection)) for f in fields] + ["varchar"] * 4
-    order_columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    types = [str(f.cast_db_type(connection)) for f in fields]
+    with connection.cursor() as cursor:
+        values = {
+            f.name: position.get(f.name)
+            or position.get(SAME_AS.get(f.name, ""))
+            or _default(cursor, f)
+            for f in _order_fields()
+        }
+        kind, reason, available_bucket, locked_bucket = (
+            _literal(cursor, value)
+            for value in (
+                AccountKind.USER,
+                JournalReason.ORDER_LOCK,
+                Bucket.AVAILABLE,
+                Bucket.LOCKED,
+            )
+        )
+    order_columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _order_fields())
     available, locked = _column(Balance, "available"), _column(Balance, "locked")
     order_pk = connection.ops.quote_name(str(Order._meta.pk.column))  # type: ignore[union-attr]
     entry_pk = connection.ops.quote_name(str(JournalEntry._meta.pk.column))  # type: ignore[union-attr]
@@ -98,7 +155,7 @@ WITH balance AS (
     RETURNING b.{_column(Balance, "account")} AS account_id
 ), new_order AS (
     INSERT INTO {_table(Order)} ({order_columns})
-    SELECT {", ".join(position.values())} FROM balance
+    SELECT {", ".join(values.values())} FROM balance
     RETURNING {order_pk} AS id
 ), entry AS (
     INSERT INTO {_table(JournalEntry)} ({_column(JournalEntry, "reason")},
@@ -117,19 +174,13 @@ WITH balance AS (
     ORDER BY line.n
 )
 SELECT id FROM new_order
-"""  # noqa: S608 - identifiers from model metadata, values as parameters
+"""  # noqa: S608 - identifiers from model metadata, constants as literals, values as parameters
     # A new name when the text changes: a connection never runs an older statement.
     name = "order_entry_place_" + hashlib.sha256(body.encode()).hexdigest()[:12]
     return _Prepared(
         prepare=f"PREPARE {name} ({', '.join(types)}) AS {body}",
         execute=f"EXECUTE {name} ({', '.join(['%s'] * len(types))})",
         fields=fields,
-        constants=[
-            AccountKind.USER.value,
-            JournalReason.ORDER_LOCK.value,
-            Bucket.AVAILABLE.value,
-            Bucket.LOCKED.value,
-        ],
     )
 
 
@@ -139,12 +190,16 @@ _prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
 INVALID_SQL_STATEMENT_NAME = "26000"  # SQLSTATE: no such prepared statement
 
 
-def _prepare_once(prepared: _Prepared) -> None:
-    """PREPARE the statement on this thread's connection unless it already holds it."""
-    connection.ensure_connection()
-    raw = connection.connection
+def _prepare_once(db: BaseDatabaseWrapper, prepared: _Prepared) -> None:
+    """PREPARE the statement on ``db``'s connection unless it already holds it.
+
+    Connects (after the health check Django's cursor would run) if need be.
+    """
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    raw = db.connection
     if raw not in _prepared_on:
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(prepared.prepare)
         _prepared_on.add(raw)
 
@@ -167,21 +222,29 @@ def statement(order: Order) -> tuple[str, list[Any]]:
     The SQL EXECUTEs a statement this call has PREPAREd on this thread's
     connection: PostgreSQL parses and plans it once per connection, not per order.
     """
-    assert connection.vendor == "postgresql" and order.pk is None
+    return _statement(connections[DEFAULT_DB_ALIAS], order)
+
+
+def _statement(db: BaseDatabaseWrapper, order: Order) -> tuple[str, list[Any]]:
+    assert db.vendor == "postgresql" and order.pk is None
     prepared = _prepared()
-    _prepare_once(prepared)
-    return prepared.execute, column_values(order, prepared.fields) + prepared.constants
+    _prepare_once(db, prepared)
+    order.updated_at = order.created_at  # what the statement writes (SAME_AS)
+    return prepared.execute, column_values(order, prepared.fields)
 
 
 def column_values(order: Order, fields: list[Field]) -> list[Any]:
-    """The order's column values as psycopg2 is to send them.
+    """The order's values of ``fields`` as psycopg2 is to send them.
 
-    ``pre_save`` (``updated_at``'s auto_now) without Django's ``get_db_prep_save``:
-    on PostgreSQL that returns the same int, str, Decimal and aware datetime it
-    is given, through ~5 calls per column (a third of the client's CPU here).
+    Without Django's ``get_db_prep_save``: on PostgreSQL that returns the same int,
+    str, Decimal and aware datetime it is given, through ~5 calls per column (a
+    third of the client's CPU here). Choices as their plain ``str`` values: psycopg2
+    finds the adapter of a ``str`` subclass by walking its MRO, which took a third
+    of the time it spent on the parameters.
     tests/exchange/orders/test_place_statement.py holds the two equal.
     """
-    return [f.pre_save(order, add=True) for f in fields]
+    values = [getattr(order, f.attname) for f in fields]
+    return [v.value if isinstance(v, Enum) else v for v in values]
 
 
 def mark_placed(order: Order, row: Sequence[Any] | None) -> bool:
@@ -190,7 +253,7 @@ def mark_placed(order: Order, row: Sequence[Any] | None) -> bool:
         return False
     order.pk = row[0]
     order._state.adding = False
-    order._state.db = connection.alias
+    order._state.db = DEFAULT_DB_ALIAS
     return True
 
 
@@ -210,10 +273,42 @@ def place_in_one_statement(order: Order) -> bool:
 
 
 def _execute(order: Order) -> Sequence[Any] | None:
-    sql, params = statement(order)
-    # Autocommit: the statement commits by itself. In a caller's transaction: a savepoint.
-    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    with savepoint, connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's; looked up once, not per use
+    sql, params = _statement(db, order)
+    # In a caller's transaction: under a savepoint. Logged or wrapped (DEBUG, query
+    # counting, tracing): through Django's cursor, so they see it. Else on this
+    # thread's own cursor, where the statement commits by itself (autocommit).
+    if db.in_atomic_block or db.queries_logged or db.execute_wrappers:
+        savepoint = transaction.atomic() if db.in_atomic_block else nullcontext()
+        with savepoint, db.cursor() as cursor:
+            cursor.execute(sql, params)
+            row: Sequence[Any] | None = cursor.fetchone()
+        return row
+    with db.wrap_database_errors:
+        cursor = _own_cursor(db.connection)
         cursor.execute(sql, params)
-        row: Sequence[Any] | None = cursor.fetchone()
+        row = cursor.fetchone()
     return row
+
+
+class _OwnCursor(threading.local):
+    """This thread's DB-API cursor, and the connection it belongs to."""
+
+    cursor: Any = None
+
+
+_own = _OwnCursor()
+
+
+def _own_cursor(raw: Any) -> Any:
+    """A psycopg2 cursor of ``raw``, kept from order to order.
+
+    Django's cursor costs more client CPU than the statement's round trip: a new
+    psycopg2 cursor and its wrapper per order, and half a dozen lookups of the
+    thread's connection. Errors still reach the caller as Django's
+    (``wrap_database_errors``).
+    """
+    cursor = _own.cursor
+    if cursor is None or cursor.connection is not raw or cursor.closed:
+        cursor = _own.cursor = raw.cursor()
+    return cursor

@@ -116,3 +116,16 @@ def test_unacknowledged_entries_survive_a_consumer_crash(
     assert [e.entry_id for e in claimed] == ids and cursor == "0-0"
     assert other.ack(SYMBOL, ids) == 3
     assert restarted.read_pending(SYMBOL) == []
+
+
+def test_send_reopens_its_connection_when_the_server_dropped_it(r: redis.Redis) -> None:
+    # given a client that sent a command over its thread's own connection
+    client = MatchingClient(r)
+    first = client.send(CreateMarket(SYMBOL))
+
+    # when the server drops every other client's connection, and the client sends again
+    r.client_kill_filter(_type="normal", skipme=True)
+    second = client.send(CreateMarket(SYMBOL))
+
+    # then the second command is appended, once, after the first
+    assert [entry_id.decode() for entry_id, _ in r.xrange(f"me:{{{SYMBOL}}}:in")] == [first, second]

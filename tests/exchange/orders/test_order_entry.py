@@ -9,7 +9,13 @@ import pytest
 from exchange.core.errors import DomainError
 from exchange.markets.actions import do_set_market_status
 from exchange.markets.models import MarketStatus
-from exchange.orders.actions import check_place_order, do_place_orders, place_order
+from exchange.orders.actions import (
+    _lock_for,
+    _order_row,
+    check_place_order,
+    do_place_orders,
+    place_order,
+)
 from exchange.orders.models import Order, OrderStatus
 from exchange.wallets.models import Balance, JournalEntry, LedgerLine
 
@@ -140,3 +146,54 @@ def test_batch_is_all_or_nothing(trader, assets):
     placed = do_place_orders(user=trader, orders=fits)
     assert [o.locked for o in placed] == [Decimal("300"), Decimal("300")]
     assert Balance.objects.get(account__user=trader, asset=assets["USDT"]).locked == Decimal("600")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        LIMIT_BUY,
+        {
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "type": "STOP_LOSS",
+            "stop_price": "50000",
+            "quantity": "0.1",
+        },
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quote_order_qty": "123.45"},
+    ],
+)
+def test_the_order_row_is_what_keyword_construction_builds(
+    trader, django_assert_num_queries, params
+):
+    # given a checked order and its lock
+    order = check_place_order(**params)
+    asset, amount = _lock_for(trader, order)
+
+    # when entry builds its row (from positional column values)
+    with django_assert_num_queries(0):  # its user, market and asset are cached on it
+        row = _order_row(trader, order, asset, amount)
+        related = (row.user, row.market, row.locked_asset)
+
+    # then it has the columns and related objects Order(...) with keywords gives
+    expected = Order(
+        user=trader,
+        market=order.market,
+        client_order_id=order.client_order_id,
+        side=order.side,
+        type=order.type,
+        time_in_force=order.time_in_force,
+        self_trade_prevention=order.self_trade_prevention,
+        price=order.price,
+        stop_price=order.stop_price,
+        orig_qty=order.quantity,
+        quote_order_qty=order.quote_order_qty,
+        status=OrderStatus.PENDING_TRIGGER if params["type"] == "STOP_LOSS" else OrderStatus.NEW,
+        locked_asset=asset,
+        locked=amount,
+        locked_remaining=amount,
+        created_at=row.created_at,
+    )
+    columns = [f.attname for f in Order._meta.concrete_fields]
+    assert [getattr(row, c) for c in columns] == [getattr(expected, c) for c in columns]
+    assert related == (trader, order.market, asset)
+    assert row._state.adding and row.pk is None

@@ -151,12 +151,12 @@ def test_both_paths_refuse_alike_and_write_nothing(twins, params, code):
 def test_column_values_are_what_django_would_send(twins):
     """The statement skips ``get_db_prep_save``: on PostgreSQL the same SQL text goes out."""
     user = twins[0]
-    fields = place_statement._order_fields()
+    fields = place_statement._parameter_fields()
     placeholders = ", ".join(["%s"] * len(fields))
     for params in ORDERS:
         order = check_place_order(symbol="BTCUSDT", **params)
         row = _order_row(user, order, *_lock_for(user, order))
-        fast = place_statement.column_values(row, fields)  # sets updated_at (auto_now)
+        fast = place_statement.column_values(row, fields)
         django = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
         with connection.cursor() as cursor:
             assert cursor.mogrify(placeholders, fast) == cursor.mogrify(placeholders, django)
@@ -176,3 +176,44 @@ def test_a_connection_that_lost_the_statement_prepares_it_again(make_user, asset
     # then it is placed, once
     assert Order.objects.filter(user=user).count() == 2
     assert Order.objects.get(pk=placed.pk).price == placed.price
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_autocommit_on_its_own_cursor_a_refusal_is_typed_and_writes_nothing(
+    make_user, assets, fund, btcusdt
+):
+    # given a user with an open order, placed in autocommit (the thread's own cursor)
+    user = make_user()
+    fund(user, assets["USDT"], "1000")
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "60000"}
+    placed = do_place_order(
+        user=user, order=check_place_order(**order, quantity="0.001", client_order_id="taken")
+    )
+    assert not connection.in_atomic_block and Order.objects.get(pk=placed.pk).price == placed.price
+    before = everything()
+
+    # when the same client order id comes again, then an order larger than the balance
+    with pytest.raises(DomainError) as duplicate:
+        do_place_order(
+            user=user, order=check_place_order(**order, quantity="0.001", client_order_id="taken")
+        )
+    with pytest.raises(DomainError) as short:
+        do_place_order(user=user, order=check_place_order(**order, quantity="1"))
+
+    # then each gets its code, nothing is written, and the connection still places orders
+    assert (duplicate.value.code, short.value.code) == (
+        "DUPLICATE_CLIENT_ORDER_ID",
+        "INSUFFICIENT_BALANCE",
+    )
+    assert everything() == before
+    do_place_order(user=user, order=check_place_order(**order, quantity="0.001"))
+    assert Order.objects.filter(user=user).count() == 2
+
+
+def test_a_column_entry_sends_no_value_for_is_written_as_its_constant_default(db):
+    with connection.cursor() as cursor:
+        assert place_statement._default(cursor, Order._meta.get_field("executed_qty")) == "0"
+        assert place_statement._default(cursor, Order._meta.get_field("done_at")) == "NULL"
+        # a default that varies (now) cannot be a constant: entry must send it
+        with pytest.raises(TypeError, match="PARAMETER_FIELDS"):
+            place_statement._default(cursor, Order._meta.get_field("created_at"))

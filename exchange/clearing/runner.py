@@ -43,7 +43,14 @@ from exchange.core.errors import DomainError
 from exchange.core.redis import get_redis
 from exchange.core.workers import run_until_stopped
 from exchange.markets.models import Market
-from matching_client import OutputEntry, ProtocolError, decode_output, output_stream, stream_entries
+from matching_client import (
+    OutputEntry,
+    ProtocolError,
+    decode_output,
+    output_stream,
+    stream_fields,
+    unparsed_stream_client,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +102,7 @@ class MarketClearer:
         self.market = market
         self.symbol = market.symbol
         self.redis = get_redis()
+        self._stream_redis = unparsed_stream_client(self.redis)  # for XREAD only
         self.batch_size = batch_size
         self.block_ms = block_ms
         self.stop = stop or threading.Event()
@@ -119,16 +127,14 @@ class MarketClearer:
 
         Clearing reads no level changes, so they are checked, not kept.
         """
-        reply: Any = self.redis.xread(
+        reply: Any = self._stream_redis.xread(
             {output_stream(self.symbol): after}, count=self.batch_size, block=self.block_ms
         )
         symbol = self.symbol
         out: list[ReadEntry] = []
         append = out.append
-        for eid, fields in stream_entries(reply):
-            if not fields:
-                continue
-            entry_id, blob = eid.decode(), fields.get(FIELD, b"")
+        for eid, blob in stream_fields(reply, FIELD):
+            entry_id = eid.decode()
             try:
                 append(decode_output(symbol, entry_id, blob, levels=False))
             except ProtocolError as exc:

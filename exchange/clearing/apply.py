@@ -462,11 +462,8 @@ def apply_entries(market: Market, entries: Sequence[OutputEntry]) -> BatchResult
     result.trades = len(batch.trades)
     result.trade_rows = batch.trades
     result.orders = batch.changed
-    result.balances = {
-        (o.user_id, asset_id)
-        for o in batch.changed.values()
-        for asset_id in (batch.base_id, batch.quote_id)
-    }
+    users = {o.user_id for o in batch.changed.values()}
+    result.balances = {(u, asset_id) for u in users for asset_id in (batch.base_id, batch.quote_id)}
     return result
 
 

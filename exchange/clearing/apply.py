@@ -85,6 +85,7 @@ _BUY_SIDE = Side.BUY
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MS = dt.timedelta(milliseconds=1)
 _LOCKED, _AVAILABLE = Bucket.LOCKED, Bucket.AVAILABLE
+_ZERO = Decimal(0)
 
 
 class ClearingError(Exception):
@@ -238,7 +239,8 @@ class _Batch:
         self.changed[order_id] = order
 
     def on_place_result(self, entry: OutputEntry, when: int) -> None:
-        order = self.order(entry.order_id)
+        order_id = entry.order_id
+        order = self.orders.get(order_id) or self.order(order_id)
         if order.accepted:
             return
         order.accepted, order.accepted_ms = True, when
@@ -246,8 +248,9 @@ class _Batch:
             order.status = OrderStatus.REJECTED
             order.reject_reason = entry.result.name
             order.done_ms = when
-            self.release(entry.order_id, order)
-        self.touch(entry.order_id, order, when)
+            self.release(order_id, order)
+        order.updated_ms = when
+        self.changed[order_id] = order
 
     def on_trade(self, t: Trade, when: int) -> None:
         maker_id, taker_id = t.maker_order_id, t.taker_order_id
@@ -339,11 +342,11 @@ class _Batch:
                 f"order {done.order_id}: engine returns {unused} unused, database holds {order.locked_remaining}"
             )
         order.status = DONE_STATUS[done.reason]
-        order.done_ms = when
+        order.done_ms = order.updated_ms = when
         if not order.accepted:
             order.accepted, order.accepted_ms = True, when
         self.release(done.order_id, order)
-        self.touch(done.order_id, order, when)
+        self.changed[done.order_id] = order
 
     def on_stop_triggered(self, event: StopTriggered, when: int) -> None:
         order = self.order(event.order_id)
@@ -355,17 +358,12 @@ class _Batch:
         amount = order.locked_remaining
         if amount <= 0:
             return
-        account = self.parties[order_id][1]
-        asset = self.quote_id if order.side == _BUY_SIDE else self.base_id
-        order.locked_remaining = Decimal(0)
-        self.move(account, asset, Bucket.LOCKED, -amount)
-        self.move(account, asset, Bucket.AVAILABLE, amount)
-
-    def move(self, account_id: int, asset_id: int, bucket: Bucket, amount: Decimal) -> None:
-        """Add to the batch's net change of one bucket (one ledger line per bucket per batch)."""
-        key = (account_id, asset_id, bucket)
-        net = self.net
-        net[key] = net[key] + amount if key in net else amount
+        keys = self.parties[order_id][4]
+        locked, available = (keys[0], keys[1]) if order.side == _BUY_SIDE else (keys[2], keys[3])
+        order.locked_remaining = _ZERO
+        net, spent = self.net, -amount  # one ledger line per bucket per batch
+        net[locked] = net[locked] + spent if locked in net else spent
+        net[available] = net[available] + amount if available in net else amount
 
     def net_changes(self) -> dict[NetKey, Decimal]:
         """``net`` with the trades' integer part added."""

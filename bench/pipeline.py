@@ -324,7 +324,7 @@ def clearing_worker(
     import cProfile
 
     setup_django(db_url, redis_url)
-    from exchange.clearing.runner import MarketClearer
+    from exchange.clearing.runner import MarketClearer, tune_gc
     from exchange.markets.models import Market
 
     clearer = MarketClearer(
@@ -333,6 +333,7 @@ def clearing_worker(
         block_ms=50,
     )
     clearer.redis.ping()
+    tune_gc()  # as runclearing does
     results.put("ready")
     go.wait()
     profiler = cProfile.Profile() if profile else None

@@ -22,7 +22,7 @@ from matching_engine.protocol import (
 )
 from matching_engine.shards import ShardMapError, parse_shard_map, shard_markets
 
-from .client import EngineStats, EventConsumer, MatchingClient
+from .client import EngineStats, EventConsumer, MatchingClient, unparsed_stream_client
 from .commands import (
     CancelAll,
     CancelOrder,
@@ -33,7 +33,7 @@ from .commands import (
     RequestSnapshot,
     ResumeMarket,
 )
-from .entry_ids import EntryId, entry_ms, parse_entry_id, stream_entries
+from .entry_ids import EntryId, entry_ms, parse_entry_id, stream_entries, stream_fields
 from .events import (
     Event,
     LevelChange,
@@ -87,4 +87,6 @@ __all__ = [
     "snapshot_key",
     "stats_key",
     "stream_entries",
+    "stream_fields",
+    "unparsed_stream_client",
 ]

@@ -64,6 +64,22 @@ def _append(pool: redis.ConnectionPool, key: str, payload: bytes) -> Any:
         return connection.read_response()
 
 
+def unparsed_stream_client(client: Client) -> Client:
+    """A client whose XREAD replies are left as the server sends them (read with `stream_fields`).
+
+    redis-py turns each entry of an XREAD reply into a tuple and a dict, which
+    costs more than decoding the entry for a reader of thousands of entries. On
+    a single Redis this is a client on the same connection pool without that
+    reply callback; a cluster client parses in its node clients and is returned
+    as it is (`stream_fields` reads both).
+    """
+    if isinstance(client, RedisCluster):
+        return client
+    own = redis.Redis(connection_pool=client.connection_pool)
+    own.response_callbacks.pop("XREAD", None)
+    return own
+
+
 class MatchingClient:
     """Append commands to the matching cluster's input streams."""
 

@@ -111,12 +111,13 @@ _TRADE, _DONE, _STOP, _SNAPSHOT = (
     int(EventType.STOP_TRIGGERED),
     int(EventType.SNAPSHOT),
 )
-_INT_ONLY = {int}
+# The types a list of n integers (not bools) maps to: comparing lists is one C call.
+_INT_TYPES = {n: [int] * n for n in (3, 4, 6, 7, 10)}
 
 
 def _ints(values: Any, n: int) -> list[int]:
     """``values`` if it is a list of ``n`` ints (not bools)."""
-    if type(values) is not list or len(values) != n or not set(map(type, values)) <= _INT_ONLY:
+    if type(values) is not list or [*map(type, values)] != _INT_TYPES[n]:
         raise ProtocolError(f"expected {n} integers, got {values!r}")
     return values
 
@@ -126,11 +127,13 @@ def _event(raw: Any) -> Event:
         raise ProtocolError(f"bad event {raw!r}")
     kind = raw[0]
     if kind == _TRADE and type(kind) is int:
-        f = _ints(raw, 10)
-        return Trade(f[1], f[2], f[3], f[4], _SIDES[f[5]], f[6], f[7], f[8], f[9])
+        _, trade_id, price, qty, quote, side, taker, taker_user, maker, maker_user = _ints(raw, 10)
+        return Trade(
+            trade_id, price, qty, quote, _SIDES[side], taker, taker_user, maker, maker_user
+        )
     if kind == _DONE and type(kind) is int:
-        f = _ints(raw, 7)
-        return OrderDone(f[1], f[2], _DONE_REASONS[f[3]], f[4], f[5], f[6])
+        _, order_id, user_id, reason, qty, quote, unused = _ints(raw, 7)
+        return OrderDone(order_id, user_id, _DONE_REASONS[reason], qty, quote, unused)
     if kind == _STOP and type(kind) is int:
         f = _ints(raw, 4)
         return StopTriggered(f[1], f[2], f[3])
@@ -144,21 +147,38 @@ def _level(raw: Any) -> LevelChange:
     return LevelChange(_SIDES[f[0]], f[1], f[2])
 
 
-def decode_output(symbol: str, entry_id: str, blob: bytes) -> OutputEntry:
-    """Decode one output entry; raise ProtocolError if it is not a v1 entry."""
+def _check_level(raw: Any) -> None:
+    """Raise what ``_level`` raises for ``raw``, without building the LevelChange."""
+    _SIDES[_ints(raw, 3)[0]]
+
+
+def decode_output(symbol: str, entry_id: str, blob: bytes, *, levels: bool = True) -> OutputEntry:
+    """Decode one output entry; raise ProtocolError if it is not a v1 entry.
+
+    With ``levels=False`` the level changes are checked but not kept (``levels`` is
+    empty): for readers that do not follow the book (clearing), an entry decodes or
+    fails exactly as with them, for less.
+    """
     try:
         raw = msgpack.unpackb(blob)
     except Exception as exc:  # msgpack raises several unrelated types
         raise ProtocolError(f"{entry_id}: not msgpack") from exc
     if type(raw) is not list or len(raw) != 9:
         raise ProtocolError(f"{entry_id}: not an output entry")
-    version, command, result, order_id, user_id, events, levels, first, last = raw
+    version, command, result, order_id, user_id, events, changes, first, last = raw
     if version != VERSION:
         raise ProtocolError(f"{entry_id}: unsupported version {version!r}")
-    if type(events) is not list or type(levels) is not list:
+    if type(events) is not list or type(changes) is not list:
         raise ProtocolError(f"{entry_id}: malformed entry")
     try:
         _ints([command, result, order_id, user_id, first, last], 6)
+        decoded = tuple(map(_event, events)) if events else ()
+        if levels:
+            level_changes = tuple(map(_level, changes))
+        else:
+            level_changes = ()
+            for change in changes:
+                _check_level(change)
         return OutputEntry(
             symbol,
             entry_id,
@@ -166,8 +186,8 @@ def decode_output(symbol: str, entry_id: str, blob: bytes) -> OutputEntry:
             _RESULTS[result],
             order_id,
             user_id,
-            tuple(map(_event, events)),
-            tuple(map(_level, levels)),
+            decoded,
+            level_changes,
             first,
             last,
         )

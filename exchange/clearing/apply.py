@@ -76,12 +76,16 @@ TRADE_COLUMNS = [
 ]
 
 NetKey = tuple[int, int, Bucket]  # (account id, asset id, bucket)
-# Per order in a batch: (user id, account id, maker rate, taker rate as integer ratios).
-_Party = tuple[int, int, tuple[int, int], tuple[int, int]]
+# Per order in a batch: (user id, account id, maker rate, taker rate as integer ratios,
+# the account's net keys: quote locked, quote available, base locked, base available).
+_Party = tuple[int, int, tuple[int, int], tuple[int, int], tuple[NetKey, NetKey, NetKey, NetKey]]
 _BUY = EngineSide.BUY
+_PLACE = CommandType.PLACE
+_BUY_SIDE = Side.BUY
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MS = dt.timedelta(milliseconds=1)
 _LOCKED, _AVAILABLE = Bucket.LOCKED, Bucket.AVAILABLE
+_ZERO = Decimal(0)
 
 
 class ClearingError(Exception):
@@ -111,13 +115,15 @@ class _Asset:
 
     The scale covers the asset's precision and the market's unit for it, so
     every amount (a trade's base or quote, a fee rounded up to the precision)
-    is an exact integer; Decimals are made once per ledger line.
+    is an exact integer; a Decimal is made once per distinct amount of the
+    batch (trades repeat their sizes and fees) and per ledger line.
     """
 
     def __init__(self, precision: int, unit: Decimal) -> None:
         self.scale = max(precision, decimal_places(unit))
         self.unit = _atoms_per(unit, self.scale)  # atoms per engine unit (lot, quote unit)
         self.fee_quantum = 10 ** (self.scale - precision)  # fees round up to the precision
+        self._decimals: dict[int, Decimal] = {}  # a batch's trades repeat the same amounts
 
     def fee(self, atoms: int, rate: tuple[int, int]) -> int:
         """``atoms * rate`` rounded up to the precision, at most ``atoms`` (rates are >= 0)."""
@@ -126,7 +132,10 @@ class _Asset:
         return min(atoms, -(-atoms * num // (den * quantum)) * quantum)
 
     def decimal(self, atoms: int) -> Decimal:
-        return Decimal(atoms).scaleb(-self.scale, MONEY_CONTEXT)
+        value = self._decimals.get(atoms)
+        if value is None:
+            value = self._decimals[atoms] = Decimal(atoms).scaleb(-self.scale, MONEY_CONTEXT)
+        return value
 
 
 class _Batch:
@@ -144,21 +153,31 @@ class _Batch:
         self.base_id, self.quote_id = market.base_id, market.quote_id
         self.tick, self.step = market.tick_size, market.step_size
         self.quote_unit = quote_unit(market)
-        self.market_id, self.fee_account_id = market.pk, self.fee_account.pk
+        self.market_id = market.pk
+        fee, base, quote = self.fee_account.pk, self.base_id, self.quote_id
+        # The fee account's net keys, in the order of a party's (see ``_Party``).
+        self.fee_keys = (
+            (fee, quote, _LOCKED),
+            (fee, quote, _AVAILABLE),
+            (fee, base, _LOCKED),
+            (fee, base, _AVAILABLE),
+        )
         self.base = _Asset(market.base.precision, self.step)
         self.quote = _Asset(market.quote.precision, self.quote_unit)
+        self.prices: dict[int, Decimal] = {}  # trade price by engine ticks
 
     def _order_ids(self) -> set[int]:
         ids: set[int] = set()
+        add = ids.add
         for entry in self.entries:
-            if entry.command == CommandType.PLACE and entry.order_id:
-                ids.add(entry.order_id)
+            if entry.command == _PLACE and entry.order_id:
+                add(entry.order_id)
             for event in entry.events:
-                if isinstance(event, Trade):
-                    ids.add(event.maker_order_id)
-                    ids.add(event.taker_order_id)
-                elif isinstance(event, OrderDone | StopTriggered):
-                    ids.add(event.order_id)
+                if type(event) is Trade:
+                    add(event.maker_order_id)
+                    add(event.taker_order_id)
+                elif type(event) is OrderDone or type(event) is StopTriggered:
+                    add(event.order_id)
         return ids
 
     def load(self) -> None:
@@ -181,34 +200,47 @@ class _Batch:
 
     def _parties(self) -> dict[int, _Party]:
         """Per order id: what a fill needs of its owner (read once per batch, not per fill)."""
-        users = {
-            user_id: (user_id, account.pk, r.maker.as_integer_ratio(), r.taker.as_integer_ratio())
-            for user_id, account in self.accounts.items()
-            if (r := self.rates.get(user_id)) is not None
-        }
+        base, quote = self.base_id, self.quote_id
+        users: dict[int, _Party] = {}
+        for user_id, account in self.accounts.items():
+            rates = self.rates.get(user_id)
+            if rates is None:
+                continue
+            a = account.pk
+            keys = (
+                (a, quote, _LOCKED),
+                (a, quote, _AVAILABLE),
+                (a, base, _LOCKED),
+                (a, base, _AVAILABLE),
+            )
+            maker, taker = rates.maker.as_integer_ratio(), rates.taker.as_integer_ratio()
+            users[user_id] = (user_id, a, maker, taker, keys)
         return {order_id: users[order.user_id] for order_id, order in self.orders.items()}
 
     def compute(self) -> None:
         """Apply the entries to the loaded orders, in memory."""
         self.parties = self._parties()
+        on_place, on_trade = self.on_place_result, self.on_trade
+        on_done, on_stop = self.on_done, self.on_stop_triggered
         for entry in self.entries:
             when = int(entry.entry_id.partition("-")[0])  # Unix milliseconds
-            if entry.command == CommandType.PLACE and entry.order_id:
-                self.on_place_result(entry, when)
+            if entry.command == _PLACE and entry.order_id:
+                on_place(entry, when)
             for event in entry.events:
                 if type(event) is Trade:
-                    self.on_trade(event, when)
+                    on_trade(event, when)
                 elif type(event) is OrderDone:
-                    self.on_done(event, when)
+                    on_done(event, when)
                 elif type(event) is StopTriggered:
-                    self.on_stop_triggered(event, when)
+                    on_stop(event, when)
 
     def touch(self, order_id: int, order: LockedOrder, when: int) -> None:
         order.updated_ms = when
         self.changed[order_id] = order
 
     def on_place_result(self, entry: OutputEntry, when: int) -> None:
-        order = self.order(entry.order_id)
+        order_id = entry.order_id
+        order = self.orders.get(order_id) or self.order(order_id)
         if order.accepted:
             return
         order.accepted, order.accepted_ms = True, when
@@ -216,12 +248,15 @@ class _Batch:
             order.status = OrderStatus.REJECTED
             order.reject_reason = entry.result.name
             order.done_ms = when
-            self.release(entry.order_id, order)
-        self.touch(entry.order_id, order, when)
+            self.release(order_id, order)
+        order.updated_ms = when
+        self.changed[order_id] = order
 
     def on_trade(self, t: Trade, when: int) -> None:
         maker_id, taker_id = t.maker_order_id, t.taker_order_id
-        maker, taker = self.order(maker_id), self.order(taker_id)
+        orders = self.orders
+        maker = orders.get(maker_id) or self.order(maker_id)
+        taker = orders.get(taker_id) or self.order(taker_id)
         base, quote_asset = self.base, self.quote
         qty_atoms, quote_atoms = t.qty * base.unit, t.quote * quote_asset.unit
         qty, quote = base.decimal(qty_atoms), quote_asset.decimal(quote_atoms)
@@ -231,8 +266,8 @@ class _Batch:
         else:
             buyer_id, buyer, seller_id, seller = maker_id, maker, taker_id, taker
         parties = self.parties
-        buyer_user, b, buyer_maker_rate, buyer_taker_rate = parties[buyer_id]
-        seller_user, s, seller_maker_rate, seller_taker_rate = parties[seller_id]
+        buyer_user, _, buyer_maker_rate, buyer_taker_rate, b = parties[buyer_id]
+        seller_user, _, seller_maker_rate, seller_taker_rate, s = parties[seller_id]
         # Rounded up to the asset's precision, never more than what the side receives.
         buyer_fee_atoms = base.fee(
             qty_atoms, buyer_taker_rate if buyer_is_taker else buyer_maker_rate
@@ -240,8 +275,10 @@ class _Batch:
         seller_fee_atoms = quote_asset.fee(
             quote_atoms, seller_maker_rate if buyer_is_taker else seller_taker_rate
         )
-        buyer_fee, seller_fee = base.decimal(buyer_fee_atoms), quote_asset.decimal(seller_fee_atoms)
+        buyer_fee = base.decimal(buyer_fee_atoms)
+        seller_fee = quote_asset.decimal(seller_fee_atoms)
 
+        changed = self.changed
         for order_id, order, spent in ((buyer_id, buyer, quote), (seller_id, seller, qty)):
             if order.locked_remaining < spent:
                 raise ClearingError(f"trade {t.trade_id} spends more than order {order_id} locked")
@@ -253,17 +290,20 @@ class _Batch:
             if not order.accepted:
                 order.accepted, order.accepted_ms = True, when
             order.updated_ms = when
-            self.changed[order_id] = order
+            changed[order_id] = order
 
         base_id, quote_id = self.base_id, self.quote_id
         maker_user, taker_user = (
             (seller_user, buyer_user) if buyer_is_taker else (buyer_user, seller_user)
         )
+        price = self.prices.get(t.price)
+        if price is None:
+            price = self.prices[t.price] = self.tick * t.price
         self.trades.append(
             (
                 self.market_id,
                 t.trade_id,
-                self.tick * t.price,
+                price,
                 qty,
                 quote,
                 maker_id,
@@ -278,32 +318,35 @@ class _Batch:
                 when,
             )
         )
-        fee = self.fee_account_id
+        # The net keys: quote locked, quote available, base locked, base available.
         net = self.net_atoms
-        for key, atoms in (
-            ((b, quote_id, _LOCKED), -quote_atoms),
-            ((s, quote_id, _AVAILABLE), quote_atoms - seller_fee_atoms),
-            ((fee, quote_id, _AVAILABLE), seller_fee_atoms),
-            ((s, base_id, _LOCKED), -qty_atoms),
-            ((b, base_id, _AVAILABLE), qty_atoms - buyer_fee_atoms),
-            ((fee, base_id, _AVAILABLE), buyer_fee_atoms),
-        ):
-            net[key] = net.get(key, 0) + atoms
+        key = b[0]
+        net[key] = net.get(key, 0) - quote_atoms
+        key = s[1]
+        net[key] = net.get(key, 0) + quote_atoms - seller_fee_atoms
+        key = self.fee_keys[1]
+        net[key] = net.get(key, 0) + seller_fee_atoms
+        key = s[2]
+        net[key] = net.get(key, 0) - qty_atoms
+        key = b[3]
+        net[key] = net.get(key, 0) + qty_atoms - buyer_fee_atoms
+        key = self.fee_keys[3]
+        net[key] = net.get(key, 0) + buyer_fee_atoms
 
     def on_done(self, done: OrderDone, when: int) -> None:
-        order = self.order(done.order_id)
-        unit = self.quote_unit if order.side == Side.BUY else self.step
+        order = self.orders.get(done.order_id) or self.order(done.order_id)
+        unit = self.quote_unit if order.side == _BUY_SIDE else self.step
         unused = unit * done.unused_lock
         if unused != order.locked_remaining:
             raise ClearingError(
                 f"order {done.order_id}: engine returns {unused} unused, database holds {order.locked_remaining}"
             )
         order.status = DONE_STATUS[done.reason]
-        order.done_ms = when
+        order.done_ms = order.updated_ms = when
         if not order.accepted:
             order.accepted, order.accepted_ms = True, when
         self.release(done.order_id, order)
-        self.touch(done.order_id, order, when)
+        self.changed[done.order_id] = order
 
     def on_stop_triggered(self, event: StopTriggered, when: int) -> None:
         order = self.order(event.order_id)
@@ -315,17 +358,12 @@ class _Batch:
         amount = order.locked_remaining
         if amount <= 0:
             return
-        account = self.parties[order_id][1]
-        asset = self.quote_id if order.side == Side.BUY else self.base_id
-        order.locked_remaining = Decimal(0)
-        self.move(account, asset, Bucket.LOCKED, -amount)
-        self.move(account, asset, Bucket.AVAILABLE, amount)
-
-    def move(self, account_id: int, asset_id: int, bucket: Bucket, amount: Decimal) -> None:
-        """Add to the batch's net change of one bucket (one ledger line per bucket per batch)."""
-        key = (account_id, asset_id, bucket)
-        net = self.net
-        net[key] = net[key] + amount if key in net else amount
+        keys = self.parties[order_id][4]
+        locked, available = (keys[0], keys[1]) if order.side == _BUY_SIDE else (keys[2], keys[3])
+        order.locked_remaining = _ZERO
+        net, spent = self.net, -amount  # one ledger line per bucket per batch
+        net[locked] = net[locked] + spent if locked in net else spent
+        net[available] = net[available] + amount if available in net else amount
 
     def net_changes(self) -> dict[NetKey, Decimal]:
         """``net`` with the trades' integer part added."""
@@ -422,11 +460,8 @@ def apply_entries(market: Market, entries: Sequence[OutputEntry]) -> BatchResult
     result.trades = len(batch.trades)
     result.trade_rows = batch.trades
     result.orders = batch.changed
-    result.balances = {
-        (o.user_id, asset_id)
-        for o in batch.changed.values()
-        for asset_id in (batch.base_id, batch.quote_id)
-    }
+    users = {o.user_id for o in batch.changed.values()}
+    result.balances = {(u, asset_id) for u in users for asset_id in (batch.base_id, batch.quote_id)}
     return result
 
 

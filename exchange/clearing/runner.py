@@ -24,10 +24,12 @@ errors are retried after a pause, never parked.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -41,13 +43,22 @@ from exchange.core.errors import DomainError
 from exchange.core.redis import get_redis
 from exchange.core.workers import run_until_stopped
 from exchange.markets.models import Market
-from matching_client import OutputEntry, ProtocolError, decode_output, output_stream, stream_entries
+from matching_client import (
+    OutputEntry,
+    ProtocolError,
+    decode_output,
+    output_stream,
+    stream_fields,
+    unparsed_stream_client,
+)
 
 logger = logging.getLogger(__name__)
 
 GROUP = "clearing"
 FIELD = b"d"
 RETRY_DELAY_S = 0.5
+# Objects allocated (net) between young-generation collections; CPython's default is 700.
+GC_YOUNG_THRESHOLD = 100_000
 # What an entry itself can cause; anything else (an outage, a bug) is retried, not parked.
 POISON = (
     ClearingError,
@@ -59,9 +70,18 @@ POISON = (
     DataError,
 )
 
-RawEntry = tuple[str, bytes]
-# An entry as read: its ID, its payload, and what it decodes to (or why it does not).
-ReadEntry = tuple[str, bytes, OutputEntry | ProtocolError]
+
+@dataclass(frozen=True, slots=True)
+class Undecodable:
+    """An entry as read that does not decode: parked with its payload."""
+
+    entry_id: str
+    blob: bytes
+    error: ProtocolError
+
+
+# An entry as read: what it decodes to (without its level changes), or why it does not.
+ReadEntry = OutputEntry | Undecodable
 
 
 def dead_letter_stream(symbol: str) -> str:
@@ -82,6 +102,7 @@ class MarketClearer:
         self.market = market
         self.symbol = market.symbol
         self.redis = get_redis()
+        self._stream_redis = unparsed_stream_client(self.redis)  # for XREAD only
         self.batch_size = batch_size
         self.block_ms = block_ms
         self.stop = stop or threading.Event()
@@ -101,24 +122,23 @@ class MarketClearer:
         )
         return row or "0-0"
 
-    def _read(self, after: str) -> list[RawEntry]:
-        reply: Any = self.redis.xread(
+    def _fetch(self, after: str) -> list[ReadEntry]:
+        """Read the batch after ``after`` and decode it (on the reader thread when prefetching).
+
+        Clearing reads no level changes, so they are checked, not kept.
+        """
+        reply: Any = self._stream_redis.xread(
             {output_stream(self.symbol): after}, count=self.batch_size, block=self.block_ms
         )
-        return [
-            (eid.decode(), fields.get(FIELD, b""))
-            for eid, fields in stream_entries(reply)
-            if fields
-        ]
-
-    def _fetch(self, after: str) -> list[ReadEntry]:
-        """Read the batch after ``after`` and decode it (on the reader thread when prefetching)."""
+        symbol = self.symbol
         out: list[ReadEntry] = []
-        for entry_id, blob in self._read(after):
+        append = out.append
+        for eid, blob in stream_fields(reply, FIELD):
+            entry_id = eid.decode()
             try:
-                out.append((entry_id, blob, decode_output(self.symbol, entry_id, blob)))
+                append(decode_output(symbol, entry_id, blob, levels=False))
             except ProtocolError as exc:
-                out.append((entry_id, blob, exc))
+                append(Undecodable(entry_id, blob, exc))
         return out
 
     def _next_batch(self, after: str) -> list[ReadEntry]:
@@ -143,11 +163,11 @@ class MarketClearer:
             self._ahead = None
             self.position = self._checkpoint()
         batch = self._next_batch(self.position)
-        self._prefetch(batch[-1][0] if batch else self.position)
+        self._prefetch(batch[-1].entry_id if batch else self.position)
         try:
             self.process(batch)
             if batch:
-                self.position = batch[-1][0]
+                self.position = batch[-1].entry_id
                 self._move_group(self.position)
         except BaseException:
             self.position = None  # re-read from the database's checkpoint
@@ -191,11 +211,11 @@ class MarketClearer:
     def process(self, batch: Sequence[ReadEntry]) -> None:
         """Apply and park a batch of entries, in stream order."""
         run: list[OutputEntry] = []
-        for entry_id, blob, entry in batch:
-            if isinstance(entry, ProtocolError):
+        for entry in batch:
+            if isinstance(entry, Undecodable):
                 self._apply(run)
                 run = []
-                self.park(entry_id, blob, f"undecodable: {entry}")
+                self.park(entry.entry_id, entry.blob, f"undecodable: {entry.error}")
             else:
                 run.append(entry)
         self._apply(run)
@@ -233,6 +253,21 @@ class MarketClearer:
             dead_letter_stream(self.symbol), {"entry_id": entry_id, "d": blob, "error": error}
         )
         logger.error("clearing %s: parked entry %s: %s", self.symbol, entry_id, error)
+
+
+def tune_gc() -> None:
+    """Keep the cyclic garbage collector off clearing's path; call once, after set-up.
+
+    A batch allocates tens of thousands of objects (decoded entries, order rows,
+    trade rows) that live a batch or two and are freed by reference counting. With
+    the default thresholds the collector walked them again and again, and in full
+    passes every object of the set-up (Django, models) too: about a third of the
+    process's CPU in bench/pipeline.py. ``gc.freeze`` leaves the set-up's objects out
+    of every pass; the higher young threshold lets most batch objects die first.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def run_clearing(

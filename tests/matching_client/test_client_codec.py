@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import msgpack
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -252,3 +254,45 @@ def test_decoder_returns_an_entry_or_a_protocol_error(blob: bytes) -> None:
     except ProtocolError:
         return
     assert (entry.symbol, entry.entry_id) == (SYMBOL, "1-0")
+
+
+def _decoded(blob: bytes, *, levels: bool) -> OutputEntry | str:
+    try:
+        return decode_output(SYMBOL, "1-0", blob, levels=levels)
+    except ProtocolError as exc:
+        return str(exc)
+
+
+def test_without_levels_every_generated_output_decodes_the_same_but_its_levels() -> None:
+    # given a long stream with every kind of command, including garbage
+    market = Market(SYMBOL)
+    outputs = [market.apply(blob) for blob in generate(seed=5, count=5_000)]
+
+    # when each output is decoded without its level changes
+    lean = [_decoded(blob, levels=False) for blob in outputs]
+
+    # then it is the full entry with no level changes
+    full = [_decoded(blob, levels=True) for blob in outputs]
+    assert lean == [dataclasses.replace(e, levels=()) for e in full if not isinstance(e, str)]
+    assert any(e.levels for e in full if not isinstance(e, str))
+
+
+_small = st.one_of(st.integers(-1, 5), st.booleans(), st.text(max_size=2))
+_parts = st.lists(st.one_of(st.lists(_small, max_size=11), _small), max_size=3)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.tuples(st.integers(-1, 5), st.integers(-1, 3), _parts, _parts).map(
+        lambda t: msgpack.packb([1, t[0], t[1], 7, 8, t[2], t[3], 1, 1])
+    )
+)
+def test_without_levels_an_entry_fails_exactly_when_it_fails_with_them(blob: bytes) -> None:
+    # when arbitrary entries are decoded with and without their level changes
+    lean, full = _decoded(blob, levels=False), _decoded(blob, levels=True)
+
+    # then both fail with the same error, or decode to the same entry but its levels
+    if isinstance(full, str):
+        assert lean == full
+    else:
+        assert lean == dataclasses.replace(full, levels=())

@@ -48,8 +48,11 @@ def _append(pool: redis.ConnectionPool, key: str, payload: bytes) -> Any:
     a connection from the pool (a lock and a poll of the socket each time), wraps the
     call in retry and metrics, and gives the connection back. This connection stays
     with the thread (a new one after a fork or for another pool). A connection the
-    server dropped while idle is reopened and the XADD sent once more, as the client's
-    own retry would; a duplicate PLACE or CANCEL is ignored by the engine.
+    server dropped while idle is reopened and the XADD sent once more: the server
+    never read the first. A timeout is not retried (the first XADD may have been
+    appended; a second CANCEL_ALL could cancel an order placed in between), nor is
+    a server still loading its data more than once: the caller logs the failure
+    and the sweeper re-sends.
     """
     if _own.pool is not pool or _own.pid != os.getpid():
         _own.pool, _own.pid = pool, os.getpid()
@@ -58,7 +61,7 @@ def _append(pool: redis.ConnectionPool, key: str, payload: bytes) -> Any:
     try:
         connection.send_command("XADD", key, "*", FIELD, payload)
         return connection.read_response()
-    except (redis.ConnectionError, redis.TimeoutError):
+    except redis.ConnectionError:
         connection.disconnect()
         connection.send_command("XADD", key, "*", FIELD, payload)
         return connection.read_response()

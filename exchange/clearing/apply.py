@@ -76,9 +76,9 @@ TRADE_COLUMNS = [
 ]
 
 NetKey = tuple[int, int, Bucket]  # (account id, asset id, bucket)
-# Per order in a batch: (user id, account id, maker rate, taker rate as integer ratios,
-# the account's net keys: quote locked, quote available, base locked, base available).
-_Party = tuple[int, int, tuple[int, int], tuple[int, int], tuple[NetKey, NetKey, NetKey, NetKey]]
+# Per order in a batch: (user id, maker rate, taker rate as integer ratios, the
+# account's net keys: quote locked, quote available, base locked, base available).
+_Party = tuple[int, tuple[int, int], tuple[int, int], tuple[NetKey, NetKey, NetKey, NetKey]]
 _BUY = EngineSide.BUY
 _PLACE = CommandType.PLACE
 _BUY_SIDE = Side.BUY
@@ -214,7 +214,7 @@ class _Batch:
                 (a, base, _AVAILABLE),
             )
             maker, taker = rates.maker.as_integer_ratio(), rates.taker.as_integer_ratio()
-            users[user_id] = (user_id, a, maker, taker, keys)
+            users[user_id] = (user_id, maker, taker, keys)
         return {order_id: users[order.user_id] for order_id, order in self.orders.items()}
 
     def compute(self) -> None:
@@ -266,8 +266,8 @@ class _Batch:
         else:
             buyer_id, buyer, seller_id, seller = maker_id, maker, taker_id, taker
         parties = self.parties
-        buyer_user, _, buyer_maker_rate, buyer_taker_rate, b = parties[buyer_id]
-        seller_user, _, seller_maker_rate, seller_taker_rate, s = parties[seller_id]
+        buyer_user, buyer_maker_rate, buyer_taker_rate, b = parties[buyer_id]
+        seller_user, seller_maker_rate, seller_taker_rate, s = parties[seller_id]
         # Rounded up to the asset's precision, never more than what the side receives.
         buyer_fee_atoms = base.fee(
             qty_atoms, buyer_taker_rate if buyer_is_taker else buyer_maker_rate
@@ -358,7 +358,7 @@ class _Batch:
         amount = order.locked_remaining
         if amount <= 0:
             return
-        keys = self.parties[order_id][4]
+        keys = self.parties[order_id][3]
         locked, available = (keys[0], keys[1]) if order.side == _BUY_SIDE else (keys[2], keys[3])
         order.locked_remaining = _ZERO
         net, spent = self.net, -amount  # one ledger line per bucket per batch

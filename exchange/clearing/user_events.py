@@ -28,6 +28,7 @@ import logging
 import time
 from collections.abc import Collection, Sequence
 from decimal import Decimal
+from functools import cache
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
@@ -292,8 +293,10 @@ class _Builder:
         if not wanted:
             return
         users = {user_id for user_id, _ in wanted}
-        rows = Balance.objects.filter(account__user_id__in=users).values_list(
-            "account__user_id", "asset_id", "asset__code", "available", "locked"
+        rows = (
+            Balance.objects.filter(account__user_id__in=users)
+            .order_by("account__user_id", "asset_id")
+            .values_list("account__user_id", "asset_id", "asset__code", "available", "locked")
         )
         for user_id, asset_id, code, available, locked in rows:
             if (user_id, asset_id) in wanted:
@@ -342,16 +345,27 @@ def messages(
     return builder.texts_by_user()
 
 
+@cache
+def _numsub_refused() -> None:
+    """Say once per process that every touched user gets their events (no filter)."""
+    logger.warning("Redis refused PUBSUB NUMSUB: user events go to every touched user")
+
+
 def listening(client: redis.Redis, users: Collection[int]) -> set[int]:
     """The ``users`` whose channel has a subscriber now (``PUBSUB NUMSUB``, one round trip).
 
-    In a Redis Cluster a subscriber is counted only by its own node, so there
-    every user counts as listening.
+    In a Redis Cluster a subscriber is counted only by its own node, and a server
+    that refuses ``PUBSUB`` (an ACL, a proxy) cannot tell: there every user counts
+    as listening.
     """
     if isinstance(client, RedisCluster):
         return set(users)
     ids = list(users)
-    counts = client.pubsub_numsub(*(user_events_channel(user_id) for user_id in ids))
+    try:
+        counts = client.pubsub_numsub(*(user_events_channel(user_id) for user_id in ids))
+    except redis.ResponseError:
+        _numsub_refused()
+        return set(ids)
     return {user_id for user_id, (_, count) in zip(ids, counts, strict=True) if count}
 
 

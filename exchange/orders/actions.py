@@ -257,8 +257,17 @@ def do_place_order(*, user: User, order: ValidatedOrder) -> Order:
 def _order_defaults() -> dict[str, object]:
     """Every column of an order (by attname, in field order) at its field's default.
 
-    ``created_at``'s default (now) is per row: ``_order_row`` sets it.
+    A default made per row (a callable) must be set by ``_order_row``, as
+    ``created_at``'s is: any other would be written as NULL, so it fails here.
     """
+    per_row = {"created_at"}
+    varying = [
+        f.name for f in Order._meta.concrete_fields if f.has_default() and callable(f.default)
+    ]
+    if unset := sorted(set(varying) - per_row):
+        raise TypeError(
+            f"Order fields with a per-row default that _order_row does not set: {unset}"
+        )
     return {
         f.attname: None if callable(f.default) else f.get_default()
         for f in Order._meta.concrete_fields

@@ -11,10 +11,11 @@ import threading
 
 import msgpack
 import pytest
+import redis
 from django.db import connection
 from django.db.utils import OperationalError
 
-from exchange.clearing import publisher, runner
+from exchange.clearing import publisher, runner, user_events
 from exchange.clearing.models import Checkpoint
 from exchange.core.redis import get_redis
 from exchange.core.user_channel import user_events_channel
@@ -179,3 +180,14 @@ def test_user_events_go_only_to_users_whose_channel_has_a_subscriber(
         (user_events_channel(listening.pk), [orders[0].pk])
     ]
     assert Order.objects.get(pk=orders[1].pk).accepted_at is not None
+
+
+def test_a_server_that_refuses_pubsub_numsub_counts_every_user_as_listening():
+    class RefusesPubsub(redis.Redis):
+        def pubsub_numsub(self, *channels):
+            raise redis.ResponseError("NOPERM this user has no permissions to run 'pubsub'")
+
+    # given a Redis that refuses PUBSUB (an ACL, a proxy)
+    client = RefusesPubsub()  # connects on its first command, which never goes out
+    # then every touched user still gets their events
+    assert user_events.listening(client, {1, 2}) == {1, 2}

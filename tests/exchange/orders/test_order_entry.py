@@ -11,6 +11,7 @@ from exchange.markets.actions import do_set_market_status
 from exchange.markets.models import MarketStatus
 from exchange.orders.actions import (
     _lock_for,
+    _order_defaults,
     _order_row,
     check_place_order,
     do_place_orders,
@@ -197,3 +198,15 @@ def test_the_order_row_is_what_keyword_construction_builds(
     assert [getattr(row, c) for c in columns] == [getattr(expected, c) for c in columns]
     assert related == (trader, order.market, asset)
     assert row._state.adding and row.pk is None
+
+
+def test_a_per_row_default_the_order_row_does_not_set_is_refused(monkeypatch):
+    # given an order field whose default is made per row, which _order_row does not set
+    monkeypatch.setattr(Order._meta.get_field("client_order_id"), "default", lambda: "x-1")
+    _order_defaults.cache_clear()
+    try:
+        # then building the defaults fails, rather than writing NULL for it
+        with pytest.raises(TypeError, match="client_order_id"):
+            _order_defaults()
+    finally:
+        _order_defaults.cache_clear()

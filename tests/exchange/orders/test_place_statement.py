@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import psycopg2
 import pytest
 from django.db import connection
 
@@ -217,3 +218,27 @@ def test_a_column_entry_sends_no_value_for_is_written_as_its_constant_default(db
         # a default that varies (now) cannot be a constant: entry must send it
         with pytest.raises(TypeError, match="PARAMETER_FIELDS"):
             place_statement._default(cursor, Order._meta.get_field("created_at"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_django_closes_its_connection_the_own_cursor_follows_the_new_one(
+    make_user, assets, fund, btcusdt
+):
+    # given an order placed in autocommit on the thread's own cursor
+    user = make_user()
+    fund(user, assets["USDT"], "1000")
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001"}
+    do_place_order(user=user, order=check_place_order(**order, price="60000"))
+    # when Django closes the connection (CONN_MAX_AGE 0 does at every request's end)
+    connection.close()
+    # then the next order goes through the new connection, once, and is committed
+    placed = do_place_order(user=user, order=check_place_order(**order, price="60001"))
+    other = psycopg2.connect(**connection.get_connection_params())  # sees committed rows only
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT price FROM orders_order WHERE id = %s", [placed.pk])
+            committed = cursor.fetchall()
+    finally:
+        other.close()
+    assert committed == [(placed.price,)]
+    assert Order.objects.filter(user=user).count() == 2

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.matching_engine.servers import RedisServer, kill_leftover_engines
+from tests.matching_engine.servers import RedisServer, kill_leftover_engines, start_cluster
 
 
 @pytest.fixture(scope="module")
@@ -16,6 +16,15 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.start()
     yield server
     server.kill()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[RedisServer]]:
+    """A private 3-master Redis Cluster for this module."""
+    nodes = start_cluster(tmp_path_factory.mktemp("cluster"), nodes=3)
+    yield nodes
+    for node in nodes:
+        node.kill()
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from redis.cluster import RedisCluster
 
 from matching_client import (
@@ -20,17 +18,9 @@ from matching_client import (
     Trade,
     snapshot_key,
 )
-from tests.matching_engine.servers import EngineProcess, RedisServer, start_cluster
+from tests.matching_engine.servers import EngineProcess, RedisServer
 
 MARKETS = ("BTCUSDT", "ETHUSDT")  # slots 8473 and 5282: on different masters
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[RedisServer]]:
-    nodes = start_cluster(tmp_path_factory.mktemp("cluster"), nodes=3)
-    yield nodes
-    for node in nodes:
-        node.kill()
 
 
 def test_engine_and_client_work_across_cluster_nodes(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import redis
 from redis.cluster import RedisCluster
 
 from matching_client import output_stream, stream_fields, unparsed_stream_client
-from tests.matching_engine.servers import RedisServer, start_cluster
+from tests.matching_engine.servers import RedisServer
 
 STREAM = output_stream("BTCUSDT")
 # Entries as the engine writes them, and odd ones: extra fields, a repeated field, no "d".
@@ -53,14 +51,6 @@ def test_nothing_read_is_no_entries(redis_server: RedisServer) -> None:
     client.flushall()
     reply = client.xread({STREAM: "0-0"}, count=10, block=10)
     assert stream_fields(reply, b"d") == []
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[RedisServer]]:
-    nodes = start_cluster(tmp_path_factory.mktemp("cluster"), nodes=3)
-    yield nodes
-    for node in nodes:
-        node.kill()
 
 
 def test_a_cluster_client_reads_the_same_fields(cluster: list[RedisServer]) -> None:

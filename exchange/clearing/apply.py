@@ -154,13 +154,10 @@ class _Batch:
         self.tick, self.step = market.tick_size, market.step_size
         self.quote_unit = quote_unit(market)
         self.market_id = market.pk
-        fee, base, quote = self.fee_account.pk, self.base_id, self.quote_id
-        # The fee account's net keys, in the order of a party's (see ``_Party``).
-        self.fee_keys = (
-            (fee, quote, _LOCKED),
-            (fee, quote, _AVAILABLE),
-            (fee, base, _LOCKED),
-            (fee, base, _AVAILABLE),
+        fee = self.fee_account.pk  # fees go to its available quote and base
+        self.fee_quote, self.fee_base = (
+            (fee, self.quote_id, _AVAILABLE),
+            (fee, self.base_id, _AVAILABLE),
         )
         self.base = _Asset(market.base.precision, self.step)
         self.quote = _Asset(market.quote.precision, self.quote_unit)
@@ -233,10 +230,6 @@ class _Batch:
                     on_done(event, when)
                 elif type(event) is StopTriggered:
                     on_stop(event, when)
-
-    def touch(self, order_id: int, order: LockedOrder, when: int) -> None:
-        order.updated_ms = when
-        self.changed[order_id] = order
 
     def on_place_result(self, entry: OutputEntry, when: int) -> None:
         order_id = entry.order_id
@@ -324,13 +317,13 @@ class _Batch:
         net[key] = net.get(key, 0) - quote_atoms
         key = s[1]
         net[key] = net.get(key, 0) + quote_atoms - seller_fee_atoms
-        key = self.fee_keys[1]
+        key = self.fee_quote
         net[key] = net.get(key, 0) + seller_fee_atoms
         key = s[2]
         net[key] = net.get(key, 0) - qty_atoms
         key = b[3]
         net[key] = net.get(key, 0) + qty_atoms - buyer_fee_atoms
-        key = self.fee_keys[3]
+        key = self.fee_base
         net[key] = net.get(key, 0) + buyer_fee_atoms
 
     def on_done(self, done: OrderDone, when: int) -> None:
@@ -352,7 +345,8 @@ class _Batch:
         order = self.order(event.order_id)
         if order.status == OrderStatus.PENDING_TRIGGER:
             order.status = OrderStatus.NEW
-            self.touch(event.order_id, order, when)
+            order.updated_ms = when
+            self.changed[event.order_id] = order
 
     def release(self, order_id: int, order: LockedOrder) -> None:
         amount = order.locked_remaining

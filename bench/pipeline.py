@@ -324,7 +324,8 @@ def clearing_worker(
     import cProfile
 
     setup_django(db_url, redis_url)
-    from exchange.clearing.runner import MarketClearer, tune_gc
+    from exchange.clearing.runner import GC_GEN0_THRESHOLD, MarketClearer
+    from exchange.core import gc_tuning
     from exchange.markets.models import Market
 
     clearer = MarketClearer(
@@ -333,7 +334,7 @@ def clearing_worker(
         block_ms=50,
     )
     clearer.redis.ping()
-    tune_gc()  # as runclearing does
+    gc_tuning.tune(GC_GEN0_THRESHOLD)  # as runclearing does
     results.put("ready")
     go.wait()
     profiler = cProfile.Profile() if profile else None

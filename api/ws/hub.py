@@ -19,9 +19,9 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from api.ws import gc_tuning
 from api.ws.frames import Frame
 from api.ws.outlet import Burst
+from exchange.core import gc_tuning
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ _CONTROL = "md-stream:__hub__"  # always subscribed, so the reader can block on 
 
 
 MAX_BURST = 2000
+# Young collections this far apart: a 1,000-client burst's lists die before one runs.
+GC_GEN0_THRESHOLD = 50_000
 
 
 class Listener(Protocol):
@@ -52,7 +54,7 @@ class Hub:
     async def _start(self) -> None:
         if self.reader is not None and not self.reader.done():
             return
-        gc_tuning.tune()
+        gc_tuning.tune(GC_GEN0_THRESHOLD)
         self.client = aioredis.Redis.from_url(self.url)
         self.pubsub = self.client.pubsub()
         await self.pubsub.subscribe(_CONTROL, *self.routes)

@@ -24,7 +24,6 @@ errors are retried after a pause, never parked.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from collections.abc import Sequence
@@ -57,8 +56,9 @@ logger = logging.getLogger(__name__)
 GROUP = "clearing"
 FIELD = b"d"
 RETRY_DELAY_S = 0.5
-# Objects allocated (net) between young-generation collections; CPython's default is 700.
-GC_YOUNG_THRESHOLD = 100_000
+# Objects allocated (net) between young collections (CPython's default is 700): most of a
+# batch's decoded entries and rows die before one runs (exchange.core.gc_tuning).
+GC_GEN0_THRESHOLD = 100_000
 # What an entry itself can cause; anything else (an outage, a bug) is retried, not parked.
 POISON = (
     ClearingError,
@@ -253,21 +253,6 @@ class MarketClearer:
             dead_letter_stream(self.symbol), {"entry_id": entry_id, "d": blob, "error": error}
         )
         logger.error("clearing %s: parked entry %s: %s", self.symbol, entry_id, error)
-
-
-def tune_gc() -> None:
-    """Keep the cyclic garbage collector off clearing's path; call once, after set-up.
-
-    A batch allocates tens of thousands of objects (decoded entries, order rows,
-    trade rows) that live a batch or two and are freed by reference counting. With
-    the default thresholds the collector walked them again and again, and in full
-    passes every object of the set-up (Django, models) too: about a third of the
-    process's CPU in bench/pipeline.py. ``gc.freeze`` leaves the set-up's objects out
-    of every pass; the higher young threshold lets most batch objects die first.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def run_clearing(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from decimal import Decimal
@@ -13,11 +12,9 @@ import pytest
 import redis
 
 from exchange.clearing.runner import (
-    GC_YOUNG_THRESHOLD,
     GROUP,
     MarketClearer,
     run_clearing,
-    tune_gc,
 )
 from exchange.markets.actions import do_create_market
 from exchange.orders.actions import place_order
@@ -89,19 +86,3 @@ def test_a_consumer_group_another_clearer_just_created_is_moved_along(
     assert Order.objects.get(pk=order.pk).accepted_at is not None
     (group,) = redis_client.xinfo_groups(out)
     assert (group["name"], group["last-delivered-id"]) == (GROUP.encode(), b"1000-1")
-
-
-@pytest.mark.django_db(transaction=False)
-def test_tune_gc_leaves_the_set_up_out_and_collects_young_objects_less_often():
-    # given the collector's settings
-    threshold = gc.get_threshold()
-    try:
-        # when clearing tunes it
-        tune_gc()
-
-        # then the objects of the set-up are frozen, and young ones wait for more company
-        assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *threshold[1:])
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*threshold)

@@ -19,7 +19,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from exchange.clearing.runner import MarketClearer, run_clearing, tune_gc
+from exchange.clearing.runner import GC_GEN0_THRESHOLD, MarketClearer, run_clearing
+from exchange.core import gc_tuning
 from matching_client import ShardMapError, shard_markets
 
 logger = logging.getLogger("exchange.clearing")
@@ -52,7 +53,7 @@ class Command(BaseCommand):
                 symbols = shard_markets(settings.ENGINE_SHARDS, options["shard"])
             except ShardMapError as exc:
                 raise CommandError(str(exc)) from exc
-        tune_gc()
+        gc_tuning.tune(GC_GEN0_THRESHOLD)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db import connection
 
-from exchange.core.bulk import array_element, ids_match
+from exchange.core.bulk import decimal_array, ids_match, int_array, text_array
 from exchange.core.money_db import to_db_money
 from exchange.markets.models import Market
 from exchange.orders.models import Order
@@ -118,7 +118,7 @@ def lock_orders(ids: Iterable[int], market: Market) -> dict[int, LockedOrder]:
 def _locked_rows(ids: list[int], market: Market) -> Iterable[Sequence[Any]]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_lock_sql(), [_ints(ids), market.pk])
+            cursor.execute(_lock_sql(), [int_array(ids), market.pk])
             return cursor.fetchall()
     rows = (
         Order.objects.select_for_update()
@@ -144,19 +144,6 @@ def _lock_sql() -> str:
     )
 
 
-def _ints(values: Iterable[int | None]) -> str:
-    return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
-
-
-def _texts(values: Iterable[str]) -> str:
-    return "{" + ",".join(['""' if not v else array_element(v) for v in values]) + "}"
-
-
-def _decimals(values: Iterable[Decimal]) -> str:
-    # ``str`` of a Decimal is exact; numeric input reads its exponent form ("1E-8").
-    return "{" + ",".join(map(str, values)) + "}"
-
-
 def write_orders(orders: Sequence[LockedOrder]) -> None:
     """Write what clearing changed of ``orders`` (all locked by this transaction)."""
     if not orders:
@@ -167,14 +154,14 @@ def write_orders(orders: Sequence[LockedOrder]) -> None:
                 _update_sql(),
                 [
                     "{" + ",".join([o.status for o in orders]) + "}",  # plain upper-case words
-                    _decimals([o.executed_qty for o in orders]),
-                    _decimals([o.cumulative_quote_qty for o in orders]),
-                    _decimals([o.locked_remaining for o in orders]),
-                    _texts([o.reject_reason for o in orders]),
-                    _ints([o.accepted_ms for o in orders]),
-                    _ints([o.done_ms for o in orders]),
-                    _ints([o.updated_ms for o in orders]),
-                    ids := _ints([o.id for o in orders]),
+                    decimal_array([o.executed_qty for o in orders]),
+                    decimal_array([o.cumulative_quote_qty for o in orders]),
+                    decimal_array([o.locked_remaining for o in orders]),
+                    text_array([o.reject_reason for o in orders]),
+                    int_array([o.accepted_ms for o in orders]),
+                    int_array([o.done_ms for o in orders]),
+                    int_array([o.updated_ms for o in orders]),
+                    ids := int_array([o.id for o in orders]),
                     ids,
                 ],
             )

@@ -1,10 +1,11 @@
 """Fast bulk INSERT, and array parameters, for the clearing hot path.
 
 Django's ``bulk_create`` prepares every value through the field API
-(microseconds each, tens of thousands per batch). Here values are adapted
-once per column by type, and written with one ``COPY ... FROM STDIN`` on
-PostgreSQL, ``executemany`` elsewhere; clearing's order UPDATE sends one
-array per column (``exchange.clearing.locked_orders``).
+(microseconds each, tens of thousands per batch). Here rows are written with
+one ``COPY ... FROM STDIN`` of text their caller makes on PostgreSQL, and with
+values adapted once per column by type and ``executemany`` elsewhere;
+clearing's order UPDATE sends one array per column
+(``exchange.clearing.locked_orders``).
 Identifiers come from the model's metadata, never from input.
 
 Arrays go to PostgreSQL as one text literal each (``'{1,2,3}'::bigint[]``),
@@ -18,7 +19,6 @@ on a table whose statistics are stale (ADR 0008).
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
@@ -41,49 +41,23 @@ def _adapter(field: models.Field) -> Callable[[Any], Any]:
     return _same
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: Any) -> str:
-    """One value in PostgreSQL's COPY text format (exact: Decimals in plain notation)."""
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime in a bulk insert")
-        return value.isoformat()
-    return str(value).translate(_COPY_ESCAPES)
-
-
 _ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 
-def array_element(value: Any) -> str:
-    """One element of a PostgreSQL array literal (exact: Decimals in plain notation)."""
-    if value is None:
-        return "NULL"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime in a bulk update")
-        return f'"{value.isoformat()}"'
-    if isinstance(value, str):
-        return f'"{str(value).translate(_ARRAY_ESCAPES)}"'
-    raise TypeError(f"no array literal for {type(value).__name__}")
+def int_array(values: Iterable[int | None]) -> str:
+    """Integers (None: NULL) as one PostgreSQL array literal, for a ``bigint[]`` parameter."""
+    return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
 
 
-def array_literal(values: Iterable[Any]) -> str:
-    """Values as one PostgreSQL array literal, to pass as a parameter cast to ``type[]``."""
-    return "{" + ",".join(map(array_element, values)) + "}"
+def decimal_array(values: Iterable[Decimal]) -> str:
+    """Decimals as one array literal for a ``numeric[]`` parameter: ``str`` is exact, and
+    numeric input reads its exponent form ("1E-8")."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def text_array(values: Iterable[str]) -> str:
+    """Strings as one array literal for a ``varchar[]`` parameter, each quoted and escaped."""
+    return "{" + ",".join([f'"{v.translate(_ARRAY_ESCAPES)}"' if v else '""' for v in values]) + "}"
 
 
 def ids_match(column: str, pk_type: str = "bigint") -> str:
@@ -98,13 +72,11 @@ def _fields(model: type[models.Model], names: Sequence[str]) -> list[models.Fiel
 def bulk_insert_values(
     model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
-    """INSERT raw rows (values in ``names`` order, foreign keys as ids) in one statement."""
+    """INSERT raw rows (values in ``names`` order, foreign keys as ids) with ``executemany``.
+
+    Where there is no ``COPY``: on PostgreSQL, ``bulk_copy_text`` takes the rows.
+    """
     if not rows:
-        return
-    if connection.vendor == "postgresql":
-        bulk_copy_text(
-            model, names, "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
-        )
         return
     fields = _fields(model, names)
     table, columns = _table_columns(model, fields)

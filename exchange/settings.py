@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "exchange.clearing",
     "exchange.marketdata",
     "exchange.reconciliation",
+    "exchange.demo",
 ]
 
 MIDDLEWARE = [

@@ -9,10 +9,10 @@ from django.conf import settings
 from django.db import transaction
 
 from exchange.core.money import decimal_places, is_multiple_of
+from exchange.markets.engine_state import send_market_state
 from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.models import Market, MarketStatus
 from exchange.markets.selectors import forget_cached_market, get_market
-from exchange.matching.gateway import send_market_state
 from exchange.wallets.models import Asset
 from matching_client import ShardMapError, parse_shard_map
 

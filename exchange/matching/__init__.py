@@ -1,6 +1,6 @@
-"""Commands from the platform to the matching engine, above markets and orders.
+"""The pipe to the matching engine, below every domain (ADR 0018).
 
-``gateway`` sends commands and owns the market-level ones (markets import
-it); ``order_commands`` converts orders (orders import it). Markets never
-import orders: the import-linter contract in pyproject.toml holds that.
+``gateway`` appends commands and knows no domain model: markets build their
+state commands (``markets.engine_state``), orders their PLACE and CANCEL
+(``orders.engine_commands``), and both send through it.
 """

@@ -26,7 +26,7 @@ from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.filters import check_notional, clean_price, clean_quantity
 from exchange.markets.models import Market, MarketStatus
 from exchange.markets.selectors import get_market, get_market_cached
-from exchange.matching import order_commands as engine_gateway
+from exchange.orders import engine_commands as engine_gateway
 from exchange.orders import group_commit
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.lock import floor_to, market_buy_lock, quote_unit

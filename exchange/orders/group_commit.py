@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
 
-from exchange.matching import order_commands as engine_gateway
+from exchange.orders import engine_commands as engine_gateway
 from exchange.orders import place_statement
 from exchange.orders.models import Order
 

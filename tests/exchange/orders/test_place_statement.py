@@ -9,7 +9,6 @@ import pytest
 from django.db import connection
 
 from exchange.core.errors import DomainError
-from exchange.matching.order_commands import place_command
 from exchange.orders import place_statement
 from exchange.orders.actions import (
     _lock_for,
@@ -18,6 +17,7 @@ from exchange.orders.actions import (
     do_place_order,
     do_place_orders,
 )
+from exchange.orders.engine_commands import place_command
 from exchange.orders.models import Order
 from exchange.wallets.models import Balance, JournalEntry, LedgerLine
 

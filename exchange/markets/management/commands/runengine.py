@@ -18,8 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from exchange.markets.engine_state import send_market_state
 from exchange.markets.models import Market
-from exchange.matching.gateway import send_market_state
 from matching_client import ShardMapError, shard_markets
 
 

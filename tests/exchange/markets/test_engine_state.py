@@ -1,4 +1,4 @@
-"""The platform's side of the engine: what markets and orders append to the input stream."""
+"""What markets append to the engine's input stream: their state, after commit."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from decimal import Decimal
 import msgpack
 
 from exchange.markets.actions import do_create_market, do_set_market_status
+from exchange.markets.engine_state import send_market_state
 from exchange.markets.models import MarketStatus
-from exchange.matching.gateway import send_market_state
-from exchange.matching.order_commands import send_cancel
-from exchange.orders.actions import place_order
 from matching_client import MARKETS_KEY, CommandType, input_stream
 
 
@@ -56,21 +54,3 @@ def test_market_actions_tell_the_engine_after_commit(
         CommandType.MARKET_CREATE,
         CommandType.HALT,
     ]
-
-
-def test_order_commands_place_then_cancel(
-    btcusdt, make_user, assets, fund, redis_client, django_capture_on_commit_callbacks
-):
-    # given an accepted order the engine has not answered yet
-    user = make_user()
-    fund(user, assets["USDT"], "1000")
-    with django_capture_on_commit_callbacks(execute=True):
-        order = place_order(
-            user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
-        )
-    before = len(commands(redis_client, "BTCUSDT"))
-    # when its cancel is sent
-    assert send_cancel(order)
-    # then the PLACE goes first again (harmless if known), then the CANCEL
-    sent = commands(redis_client, "BTCUSDT")[before:]
-    assert [c[1] for c in sent] == [CommandType.PLACE, CommandType.CANCEL]

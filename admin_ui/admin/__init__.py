@@ -1,0 +1,7 @@
+"""Operator back office: every model, with searches, filters and thin actions.
+
+One module per domain; importing them registers their pages (Django imports
+``admin_ui.admin`` at start-up).
+"""
+
+from admin_ui.admin import accounts, clearing, markets, orders, wallets  # noqa: F401

@@ -1,0 +1,68 @@
+"""Back office for accounts: users and API keys."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from exchange.accounts.actions import do_revoke_api_key
+from exchange.accounts.models import ApiKey, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "is_active", "is_staff", "date_joined")
+    list_filter = ("is_active", "is_staff", "is_superuser")
+    search_fields = ("email",)
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
+    list_display = (
+        "label",
+        "user",
+        "key_prefix",
+        "kind",
+        "permissions",
+        "created_at",
+        "revoked_at",
+    )
+    list_filter = ("kind", "revoked_at")
+    search_fields = ("label", "user__email", "key")
+    # The encrypted secret is never shown, not even encrypted.
+    exclude = ("secret_encrypted",)
+    # Permissions and whitelist change only through the owner's create/revoke actions.
+    readonly_fields = (
+        "user",
+        "key",
+        "kind",
+        "public_key",
+        "permissions",
+        "ip_whitelist",
+        "created_at",
+        "revoked_at",
+    )
+    actions = ("revoke",)
+
+    @admin.display(description="key")
+    def key_prefix(self, obj: ApiKey) -> str:
+        return f"{obj.key[:8]}…"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # keys are created by their owner, who sees the secret once
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        active = list(queryset.filter(revoked_at__isnull=True))
+        for api_key in active:
+            do_revoke_api_key(user=api_key.user, api_key_id=api_key.pk)
+        self.message_user(request, f"Revoked {len(active)} key(s).")

@@ -1,0 +1,174 @@
+"""Back office for wallets: assets, balances and adjustments, the journal, deposits, withdrawals."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from admin_ui.admin.mixins import NeverDeletedMixin, ReadOnlyMixin
+from exchange.accounts.models import User
+from exchange.core.errors import DomainError
+from exchange.wallets.actions import do_adjust_balance, do_approve_withdrawal, do_reject_withdrawal
+from exchange.wallets.models import (
+    Account,
+    Adjustment,
+    Asset,
+    Balance,
+    Deposit,
+    JournalEntry,
+    LedgerLine,
+    Withdrawal,
+)
+
+
+@admin.register(Asset)
+class AssetAdmin(NeverDeletedMixin, admin.ModelAdmin[Asset]):
+    list_display = ("code", "name", "precision")
+    search_fields = ("code", "name")
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyMixin, admin.ModelAdmin[Account]):
+    list_display = ("id", "kind", "user")
+    list_filter = ("kind",)
+    search_fields = ("user__email",)
+
+
+class AdjustmentForm(forms.Form):
+    email = forms.EmailField(label="User email")
+    asset = forms.ModelChoiceField(queryset=Asset.objects.all())
+    amount = forms.DecimalField(max_digits=36, decimal_places=18, help_text="Negative to debit.")
+    reason = forms.CharField(widget=forms.Textarea, help_text="Required; kept in the journal.")
+    # Generated when the form is rendered: a second submit of the same form is a no-op.
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+
+@admin.register(Balance)
+class BalanceAdmin(ReadOnlyMixin, admin.ModelAdmin[Balance]):
+    list_display = ("account", "asset", "available", "locked", "updated_at")
+    list_filter = ("asset", "account__kind")
+    search_fields = ("account__user__email",)
+    list_select_related = ("account__user", "asset")
+    change_list_template = "admin_ui/balance_changelist.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        adjust = path(
+            "adjust/", self.admin_site.admin_view(self.adjust_view), name="balance_adjust"
+        )
+        return [adjust, *super().get_urls()]
+
+    def adjust_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("wallets.change_balance"):
+            return HttpResponse(status=403)
+        form = (
+            AdjustmentForm(request.POST)
+            if request.method == "POST"
+            else AdjustmentForm(initial={"idempotency_key": uuid.uuid4()})
+        )
+        if request.method == "POST" and form.is_valid():
+            user = User.objects.filter(email=form.cleaned_data["email"].lower()).first()
+            if user is None:
+                form.add_error("email", "No user with this email.")
+            else:
+                try:
+                    _, created = do_adjust_balance(
+                        user=user,
+                        asset=form.cleaned_data["asset"],
+                        amount=form.cleaned_data["amount"],
+                        reason=form.cleaned_data["reason"],
+                        adjusted_by=request.user,  # type: ignore[arg-type]
+                        idempotency_key=form.cleaned_data["idempotency_key"],
+                    )
+                except DomainError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    if created:
+                        self.message_user(request, "Balance adjusted.", messages.SUCCESS)
+                    else:
+                        self.message_user(
+                            request,
+                            "This adjustment was already posted (the form was submitted twice); "
+                            "it was not applied again.",
+                            messages.WARNING,
+                        )
+                    return HttpResponseRedirect(reverse("admin:wallets_balance_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Adjust a balance",
+        }
+        return TemplateResponse(request, "admin_ui/adjust_balance.html", context)
+
+
+class LedgerLineInline(admin.TabularInline[LedgerLine, JournalEntry]):
+    model = LedgerLine
+    fields = ("account", "asset", "bucket", "amount")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyMixin, admin.ModelAdmin[JournalEntry]):
+    list_display = ("id", "reason", "reference", "memo", "created_at")
+    list_filter = ("reason",)
+    search_fields = ("reference", "memo")
+    date_hierarchy = "created_at"
+    inlines = (LedgerLineInline,)
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(ReadOnlyMixin, admin.ModelAdmin[Adjustment]):
+    list_display = ("id", "user", "asset", "amount", "reason", "adjusted_by", "created_at")
+    list_filter = ("asset",)
+    search_fields = ("user__email", "adjusted_by__email", "reason")
+    list_select_related = ("user", "asset", "adjusted_by")
+
+
+@admin.register(Deposit)
+class DepositAdmin(ReadOnlyMixin, admin.ModelAdmin[Deposit]):
+    list_display = ("id", "user", "asset", "amount", "network", "txid", "created_at")
+    list_filter = ("asset", "network")
+    search_fields = ("user__email", "txid")
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(ReadOnlyMixin, admin.ModelAdmin[Withdrawal]):
+    list_display = ("id", "user", "asset", "amount", "network", "address", "status", "created_at")
+    list_filter = ("status", "asset", "network")
+    search_fields = ("user__email", "address")
+    actions = ("approve", "reject")
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("wallets.change_withdrawal")
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Withdrawal], action: Any) -> None:
+        done = 0
+        for withdrawal in queryset:  # the action refuses what is not pending, with a message
+            try:
+                action(withdrawal.pk, request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"#{withdrawal.pk}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{done} withdrawal(s) processed.")
+
+    @admin.action(description="Approve selected pending withdrawals", permissions=["decide"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
+        self._decide(
+            request,
+            queryset,
+            lambda pk, by: do_approve_withdrawal(withdrawal_id=pk, approved_by=by),
+        )
+
+    @admin.action(description="Reject selected pending withdrawals", permissions=["decide"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
+        self._decide(
+            request, queryset, lambda pk, by: do_reject_withdrawal(withdrawal_id=pk, rejected_by=by)
+        )

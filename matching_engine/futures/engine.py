@@ -94,6 +94,7 @@ class MarginGroup:
         self.long_heaps: dict[int, list[tuple[int, int, int]]] = {}
         self.short_heaps: dict[int, list[tuple[int, int, int]]] = {}
         self.multi: set[int] = set()  # accounts with positions in several contracts
+        self.negative: set[int] = set()  # accounts a fill left with a negative wallet
         self.events: list[Event] = []
         self.levels: list[tuple[int, int, int, int]] = []
         self.snapshot_requested = False
@@ -285,7 +286,11 @@ class MarginGroup:
             worst = (abs(size) + qty) * est_price * m
             if leverage > contract.bracket(worst).max_leverage:
                 return _PLACE, R.LEVERAGE_TOO_HIGH, order_id, user
-            if self.available(acct) < self.order_margin(contract, leverage, est_price, qty):
+            # A limit through the mark books a loss the moment it fills (Binance's
+            # "open loss"): the account must be able to pay for that too.
+            gap = (price - contract.mark if side == BUY else contract.mark - price) if price else 0
+            need = self.order_margin(contract, leverage, est_price, qty) + max(gap, 0) * qty * m
+            if self.available(acct) < need:
                 return _PLACE, R.INSUFFICIENT_MARGIN, order_id, user
         book = self.books[cid]
         if otype == _LIMIT_MAKER and book.would_take(side, price):
@@ -495,6 +500,8 @@ class MarginGroup:
                 (FuturesEvent.POSITION, acct.user, contract.id, pos.size, pos.cost, acct.wallet)
             )
             self._reindex(acct)
+            if acct.wallet < 0:
+                self.negative.add(acct.user)
 
     def _fill(self, acct: Account, contract: Contract, dq: int, price: int) -> int:
         """Apply a fill of `dq` signed lots at `price`; return the realized PnL."""
@@ -606,6 +613,14 @@ class MarginGroup:
     def _liquidate_due(self) -> None:
         while (acct := self._due()) is not None:
             self._liquidate(acct)
+        # A flat account that a fill at a price far from the mark left below zero (a
+        # market order, a fee) has nothing left to liquidate: the fund clears it.
+        if self.negative:
+            for user in sorted(self.negative):
+                acct = self.accounts[user]
+                if acct.wallet < 0 and not acct.open_positions():
+                    self._settle_liquidated(acct, 0)
+            self.negative.clear()
 
     def _liquidate(self, acct: Account) -> None:
         """Cancel the account's orders, close its positions, settle with the fund and ADL."""
@@ -614,8 +629,8 @@ class MarginGroup:
             (
                 FuturesEvent.LIQUIDATION,
                 user,
-                RATE_SCALE * self.equity(acct),
-                self.maintenance_scaled(acct),
+                self.equity(acct),
+                _ceil_div(self.maintenance_scaled(acct), RATE_SCALE),
             )
         )
         for oid, cid in sorted(acct.orders.items()):

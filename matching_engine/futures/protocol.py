@@ -88,7 +88,7 @@ class FuturesEvent(IntEnum):
     BALANCE = 21
     # (22, contract, rate, mark, user, amount): amount < 0 paid, > 0 received
     FUNDING = 22
-    # (23, user, equity_times_scale, maintenance_times_scale): liquidation starts
+    # (23, user, equity, maintenance_margin): liquidation starts (both in atoms)
     LIQUIDATION = 23
     # (24, contract, price, qty, user, counterparty): ADL of user against counterparty
     ADL = 24

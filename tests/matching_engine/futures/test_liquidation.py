@@ -36,9 +36,9 @@ def test_worked_example_deep_book(f: FDriver) -> None:
     # amount 50 USDT), so the liquidation price solves 3,070 + (P - 60,000) = 0.5 % * P - 50
     open_20x_long(f)
     acct = f.group.accounts[1]
-    assert f.group.contracts[BTC].liquidation_price(1000, acct.positions[BTC].cost, acct.wallet) == (
-        px(57_165.8)
-    )
+    assert f.group.contracts[BTC].liquidation_price(
+        1000, acct.positions[BTC].cost, acct.wallet
+    ) == (px(57_165.8))
     f.place(100, BUY, px(57_000), 2000)  # a bid 2 BTC deep at 57,000
     tp = f.place(1, SELL, px(65_000), 500, reduce_only=True)  # take-profit, needs no margin
     assert tp[2] == FuturesResult.OK

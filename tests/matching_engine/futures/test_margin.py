@@ -109,7 +109,9 @@ def test_withdraw_only_free_margin_and_deposits_are_exactly_once(f: FDriver) -> 
     assert f.wallet(1) == usdt(3_000)
 
 
-def test_unknown_contract_no_mark_and_bad_fields_have_their_codes(book_cls: type[OrderBook]) -> None:
+def test_unknown_contract_no_mark_and_bad_fields_have_their_codes(
+    book_cls: type[OrderBook],
+) -> None:
     d = FDriver(book_cls)
     d.deposit(1, usdt(1_000))
     assert d.place(1, BUY, px(60_000), 10)[2] == FuturesResult.NO_MARK_PRICE

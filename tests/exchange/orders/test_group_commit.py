@@ -13,6 +13,7 @@ from exchange.orders import group_commit
 from exchange.orders.actions import _order_row, place_order
 from exchange.orders.models import Order, OrderStatus
 from exchange.orders.requests import OrderRequest
+from exchange.risk.stage import Hold
 from exchange.wallets.models import Balance, JournalEntry, LedgerLine
 from matching_client import input_stream
 
@@ -63,14 +64,14 @@ def test_a_group_places_each_order_on_its_own(traders, redis_client):
     entries_before = JournalEntry.objects.count()
     sent_before = redis_client.xlen(input_stream("BTCUSDT"))
     requests = [
-        group_commit.Request(_order_row(user, order, asset, amount))
+        group_commit.Request(_order_row(user, order, Hold(order.market.quote, amount)))
         for user, order in [
             (rich, OrderRequest.parse(quantity="0.001", **BUY)),
             (poor, OrderRequest.parse(quantity="0.01", **BUY)),  # 600 USDT > 10
             (dup, OrderRequest.parse(client_order_id="same", quantity="0.001", **BUY)),
             (rich, OrderRequest.parse(quantity="0.002", **BUY)),
         ]
-        for asset, amount in [(order.market.quote, order.price * order.quantity)]
+        for amount in [order.price * order.quantity]
     ]
 
     group_commit.commit_group(requests)

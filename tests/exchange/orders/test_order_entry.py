@@ -10,7 +10,7 @@ from exchange.core.errors import DomainError
 from exchange.markets.actions import do_set_market_status
 from exchange.markets.models import MarketStatus
 from exchange.orders.actions import (
-    _lock_for,
+    _hold_for,
     _order_defaults,
     _order_row,
     do_place_orders,
@@ -166,11 +166,11 @@ def test_the_order_row_is_what_keyword_construction_builds(
 ):
     # given a checked order and its lock
     order = OrderRequest.parse(**params)
-    asset, amount = _lock_for(trader, order)
+    hold = _hold_for(trader, order)
 
     # when entry builds its row (from positional column values)
     with django_assert_num_queries(0):  # its user, market and asset are cached on it
-        row = _order_row(trader, order, asset, amount)
+        row = _order_row(trader, order, hold)
         related = (row.user, row.market, row.locked_asset)
 
     # then it has the columns and related objects Order(...) with keywords gives
@@ -187,14 +187,14 @@ def test_the_order_row_is_what_keyword_construction_builds(
         orig_qty=order.quantity,
         quote_order_qty=order.quote_order_qty,
         status=OrderStatus.PENDING_TRIGGER if params["type"] == "STOP_LOSS" else OrderStatus.NEW,
-        locked_asset=asset,
-        locked=amount,
-        locked_remaining=amount,
+        locked_asset=hold.asset,
+        locked=hold.amount,
+        locked_remaining=hold.amount,
         created_at=row.created_at,
     )
     columns = [f.attname for f in Order._meta.concrete_fields]
     assert [getattr(row, c) for c in columns] == [getattr(expected, c) for c in columns]
-    assert related == (trader, order.market, asset)
+    assert related == (trader, order.market, hold.asset)
     assert row._state.adding and row.pk is None
 
 

@@ -11,7 +11,7 @@ from django.db import connection
 from exchange.core.errors import DomainError
 from exchange.orders import place_statement
 from exchange.orders.actions import (
-    _lock_for,
+    _hold_for,
     _order_row,
     do_place_order,
     do_place_orders,
@@ -156,7 +156,7 @@ def test_column_values_are_what_django_would_send(twins):
     placeholders = ", ".join(["%s"] * len(fields))
     for params in ORDERS:
         order = OrderRequest.parse(symbol="BTCUSDT", **params)
-        row = _order_row(user, order, *_lock_for(user, order))
+        row = _order_row(user, order, _hold_for(user, order))
         fast = place_statement.column_values(row, fields)
         django = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
         with connection.cursor() as cursor:

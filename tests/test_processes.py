@@ -18,6 +18,7 @@ from django.db import connection
 
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,10 +91,16 @@ def test_procfile_processes_serve_and_trade(redis_client, btcusdt, make_user, as
         fund(seller, assets["BTC"], "1")
         fund(buyer, assets["USDT"], "1000")
         place_order(
-            user=seller, symbol="BTCUSDT", side="SELL", type="LIMIT", price="60000", quantity="0.01"
+            user=seller,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="SELL", type="LIMIT", price="60000", quantity="0.01"
+            ),
         )
         bid = place_order(
-            user=buyer, symbol="BTCUSDT", side="BUY", type="LIMIT", price="60000", quantity="0.01"
+            user=buyer,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="60000", quantity="0.01"
+            ),
         )
         deadline = time.monotonic() + 30
         while Order.objects.get(pk=bid.pk).status != OrderStatus.FILLED:

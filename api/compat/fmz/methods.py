@@ -26,6 +26,7 @@ from exchange.marketdata.selectors import (
 from exchange.orders.actions import do_cancel_order, place_order
 from exchange.orders.history import order_history_for_user
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import CancelRequest, OrderRequest
 from exchange.orders.selectors import access_order, order_list_open
 from exchange.wallets.selectors import balance_list
 
@@ -180,11 +181,15 @@ def trade(key: ApiKey, params: Params) -> Result:
         raise FmzError(f"invalid type {params['type']!r}; use buy or sell")
     price, amount = _decimal(params, "price"), _decimal(params, "amount")
     if price == -1:
-        sizing = {"quote_order_qty": amount} if side == "buy" else {"quantity": amount}
-        order = place_order(user=key.user, symbol=market.symbol, side=side, type="MARKET", **sizing)
+        request = OrderRequest.parse(
+            symbol=market.symbol,
+            side=side,
+            type="MARKET",
+            quote_order_qty=amount if side == "buy" else None,
+            quantity=amount if side == "sell" else None,
+        )
     else:
-        order = place_order(
-            user=key.user,
+        request = OrderRequest.parse(
             symbol=market.symbol,
             side=side,
             type="LIMIT",
@@ -192,6 +197,7 @@ def trade(key: ApiKey, params: Params) -> Result:
             price=price,
             quantity=amount,
         )
+    order = place_order(user=key.user, request=request)
     return {"id": order_ref(market, order.pk)}, None
 
 
@@ -222,7 +228,8 @@ def historyorders(key: ApiKey, params: Params) -> Result:
 def cancel(key: ApiKey, params: Params) -> Result:
     require_api_key_permission(key, "trade")
     market, order_id = parse_order_ref(_required(params, "id"))
-    do_cancel_order(user=key.user, symbol=market.symbol, order_id=order_id)
+    cancel = CancelRequest.parse(symbol=market.symbol, order_id=order_id)
+    do_cancel_order(user=key.user, request=cancel)
     return True, None
 
 

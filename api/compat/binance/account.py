@@ -96,7 +96,7 @@ class MyTradesView(BinanceView):
         query = self.params(request)
         market = params.market(query)
         user = self.user(request)
-        start, end = params.optional_int(query, "startTime"), params.optional_int(query, "endTime")
+        start, end = params.optional_ms(query, "startTime"), params.optional_ms(query, "endTime")
         from_id = params.optional_int(query, "fromId")
         if (start is not None and end is not None and end < start) or (
             from_id is not None and start is not None

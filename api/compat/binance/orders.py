@@ -180,7 +180,7 @@ class AllOrdersView(BinanceView):
     def get(self, request: Request) -> Response:
         query = self.params(request)
         market = params.market(query)
-        start, end = params.optional_int(query, "startTime"), params.optional_int(query, "endTime")
+        start, end = params.optional_ms(query, "startTime"), params.optional_ms(query, "endTime")
         if start is not None and end is not None and end < start:
             raise BinanceError(-1128, "Combination of optional parameters invalid.")
         orders: list[Order] = order_history_for_user(

@@ -7,12 +7,14 @@ Each takes the verified API key and the request's ``params`` and returns
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from api.compat.fmz.errors import FmzError, missing
 from api.compat.fmz.symbols import fmz_symbol, order_ref, parse_order_ref, parse_symbol
+from api.rest.fields import MAX_MS
 from exchange.accounts.models import ApiKey
 from exchange.accounts.signing import require_api_key_permission
 from exchange.core.money import format_money
@@ -31,6 +33,7 @@ from exchange.orders.selectors import access_order, order_list_open
 from exchange.wallets.selectors import balance_list
 
 Params = dict[str, Any]
+INT_TEXT = re.compile(r"[0-9]{1,15}")
 Result = tuple[Any, Any]
 
 # FMZ's period in minutes to our kline interval.
@@ -69,18 +72,17 @@ def _required(params: Params, name: str) -> Any:
 
 
 def _int(params: Params, name: str, default: int) -> int:
+    """A count or a time in ms: a JSON integer or ASCII digits up to the last instant a
+    datetime holds (``int()`` alone takes ``"١٠٠"``, ``" 5"`` and ``1e309``, the last
+    with an OverflowError)."""
     value = params.get(name, default)
-    try:
-        return int(value if value not in (None, "") else default)
-    except (TypeError, ValueError) as exc:
-        raise FmzError(f"invalid parameter {name}: {value!r}") from exc
-
-
-def _decimal(params: Params, name: str) -> Decimal:
-    try:
-        return Decimal(str(_required(params, name)))
-    except InvalidOperation as exc:
-        raise FmzError(f"invalid parameter {name}: {params[name]!r}") from exc
+    if value in (None, ""):
+        return default
+    if isinstance(value, str) and INT_TEXT.fullmatch(value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_MS:
+        return value
+    raise FmzError(f"invalid parameter {name}: {str(value)[:40]!r}")
 
 
 def ticker(key: ApiKey, params: Params) -> Result:
@@ -179,8 +181,11 @@ def trade(key: ApiKey, params: Params) -> Result:
     side = str(_required(params, "type")).lower()
     if side not in ("buy", "sell"):
         raise FmzError(f"invalid type {params['type']!r}; use buy or sell")
-    price, amount = _decimal(params, "price"), _decimal(params, "amount")
-    if price == -1:
+    # Sent as the docker sends them (strings); the order request parses them with the
+    # one money grammar and refuses anything else with the field's own code. -1 is
+    # FMZ's "market order" marker, not a price.
+    price, amount = _required(params, "price"), _required(params, "amount")
+    if price in ("-1", -1):
         request = OrderRequest.parse(
             symbol=market.symbol,
             side=side,

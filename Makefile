@@ -22,10 +22,9 @@ migrate: $(STAMP)
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# deploy/Procfile under supervisord: a process that dies is restarted, Ctrl-C stops all.
 run: seed
-	@mkdir -p var
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" REDIS_URL="$${REDIS_URL:-$$($(PY) -m exchange.embedded_redis)}" \
-		honcho -f deploy/Procfile start
+	$(PY) -m exchange.supervise
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -32,7 +32,12 @@ INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 class ExchangeGraphQLView(GrapheneView):
-    """graphene's view with the query limits and error codes of this API."""
+    """graphene's view with the query limits and error codes of this API.
+
+    Its GraphiQL page loads the assets from our static files, not graphene's CDN links.
+    """
+
+    graphiql_template = "graphql/graphiql.html"
 
     def execute_graphql_request(
         self,

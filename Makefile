@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+ASSETS := assets/dist/.installed
 
-.PHONY: run test lint typecheck contracts pytest migrate seed clean
+.PHONY: run test lint typecheck contracts pytest migrate seed clean assets
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -16,7 +17,14 @@ $(STAMP): $(PY) pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-migrate: $(STAMP)
+# GraphiQL's files from the npm registry, locked (assets/package-lock.json), served locally.
+$(ASSETS): assets/package.json assets/package-lock.json assets/build.sh
+	@command -v npm >/dev/null 2>&1 || { echo "need npm (nodejs) for the GraphiQL assets"; exit 1; }
+	sh assets/build.sh
+
+assets: $(ASSETS)
+
+migrate: $(STAMP) $(ASSETS)
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
@@ -36,11 +44,11 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(ASSETS)
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test: lint typecheck contracts pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var assets/node_modules assets/dist .pytest_cache .mypy_cache .ruff_cache

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files
     "channels",
     "graphene_django",
     "exchange.core",
@@ -99,7 +100,8 @@ ASGI_APPLICATION = "exchange.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The explorers' pages, pointing at locally installed assets (api/rest/urls.py, api/graphql).
+        "DIRS": [BASE_DIR / "api" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -156,6 +158,9 @@ STATIC_ROOT = VAR_DIR / "static"
 # The image runs collectstatic into STATIC_ROOT; a local run serves the apps' files as they are.
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+# Browser assets from the npm registry (GraphiQL), installed from assets/package-lock.json
+# by `make assets`; nothing is loaded from a CDN at run time.
+STATICFILES_DIRS = [BASE_DIR / "assets" / "dist"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -196,6 +201,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 CHANNEL_LAYERS = {

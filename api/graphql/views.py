@@ -35,7 +35,12 @@ MALFORMED_REQUEST = "MALFORMED_REQUEST"  # REST's code for a body it cannot pars
 
 
 class ExchangeGraphQLView(GrapheneView):
-    """graphene's view with the query limits and error codes of this API."""
+    """graphene's view with the query limits and error codes of this API.
+
+    Its GraphiQL page loads the assets from our static files, not graphene's CDN links.
+    """
+
+    graphiql_template = "graphql/graphiql.html"
 
     def execute_graphql_request(
         self,

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts pytest migrate seed clean
+.PHONY: run test lint typecheck contracts pytest migrate seed clean engine-core
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -16,13 +16,17 @@ $(STAMP): $(PY) pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# The spot matching core compiled with mypyc into build/ (ADR 0023); skipped when up to date.
+engine-core: $(STAMP)
+	$(PY) deploy/build_engine_core.py
+
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
 	$(PY) manage.py seed_demo
 
-run: seed
+run: seed engine-core
 	@mkdir -p var
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" REDIS_URL="$${REDIS_URL:-$$($(PY) -m exchange.embedded_redis)}" \
 		honcho -f deploy/Procfile start
@@ -37,11 +41,13 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-pytest: $(STAMP)
+# The whole suite on the compiled core, then the engine's own suite again on the pure one.
+pytest: $(STAMP) engine-core
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	MATCHING_ENGINE_REQUIRE_COMPILED=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+	MATCHING_ENGINE_PURE=1 $(VENV)/bin/pytest tests/matching_engine -q
 
 test: lint typecheck contracts pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache

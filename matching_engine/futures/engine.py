@@ -73,6 +73,7 @@ class MarginGroup:
         dedupe_window: int = DEFAULT_DEDUPE_WINDOW,
     ) -> None:
         self.name = name
+        self.symbol = name  # the stream key, as a spot market's symbol
         self.book_factory = book_factory
         self.contracts: dict[int, Contract] = {}
         self.books: dict[int, OrderBook] = {}

@@ -89,12 +89,12 @@ class MarginGroup:
         self.seen_order: deque[int] = deque()
         self.seen_floor = 0
         self.requests: set[int] = set()  # DEPOSIT/WITHDRAW request ids, exactly once
-        self.reduce_only: set[int] = set()
         # Liquidation index of accounts with exactly one position: per contract a heap
         # of (-price, user, version) for longs and (price, user, version) for shorts.
         self.long_heaps: dict[int, list[tuple[int, int, int]]] = {}
         self.short_heaps: dict[int, list[tuple[int, int, int]]] = {}
         self.multi: set[int] = set()  # accounts with positions in several contracts
+        self.recheck: set[int] = set()  # of those, the ones to check after this command
         self.negative: set[int] = set()  # accounts a fill left with a negative wallet
         self.events: list[Event] = []
         self.levels: list[tuple[int, int, int, int]] = []
@@ -232,8 +232,10 @@ class MarginGroup:
             return c, FuturesResult.LEVERAGE_TOO_HIGH, cid, user
         old = pos.leverage
         pos.leverage = leverage
+        self._rereserve_contract(acct, cid)
         if self.available(acct) < 0:
             pos.leverage = old
+            self._rereserve_contract(acct, cid)
             return c, FuturesResult.INSUFFICIENT_MARGIN, cid, user
         return c, _OK, cid, user
 
@@ -301,7 +303,7 @@ class MarginGroup:
         self.next_seq = seq + 1
         order = Order(order_id, user, side, otype, tif, price, qty, 0, 0, lock, stp, seq)
         if reduce_only:
-            self.reduce_only.add(order_id)
+            acct.reduce_only.add(order_id)
         acct.orders[order_id] = cid
         self._execute(contract, book, order, liquidation=False)
         return _PLACE, _OK, order_id, user
@@ -310,8 +312,8 @@ class MarginGroup:
         acct = self.accounts.get(user)
         cid = None if acct is None else acct.orders.get(order_id)
         if cid is None:
-            for other in self.accounts.values():
-                if order_id in other.orders:
+            for book in self.books.values():
+                if book.get(order_id) is not None:
                     return _CANCEL, FuturesResult.USER_MISMATCH, order_id, user
             return _CANCEL, FuturesResult.UNKNOWN_ORDER, order_id, user
         self._cancel(cid, order_id, DoneReason.CANCELED)
@@ -325,6 +327,7 @@ class MarginGroup:
         if not 0 < price <= MAX_INT:
             return c, FuturesResult.INVALID_PRICE, cid, 0
         contract.mark = price
+        self.recheck |= self.multi
         return c, _OK, cid, 0
 
     def funding(self, cid: int, rate: int) -> tuple[int, int, int, int]:
@@ -418,20 +421,31 @@ class MarginGroup:
 
     def available(self, acct: Account) -> int:
         """Equity minus the initial margin of positions and open orders (may be < 0)."""
-        free = self.equity(acct)
+        free = self.equity(acct) - acct.reserved
         for cid, pos in acct.positions.items():
             if pos.size:
                 contract = self.contracts[cid]
                 free -= _ceil_div(abs(pos.size) * contract.mark * contract.multiplier, pos.leverage)
-        for oid, cid in acct.orders.items():
-            if oid in self.reduce_only:
-                continue
-            order = self.books[cid].get(oid)
-            if order is not None:
-                op = acct.positions.get(cid)
-                lev = op.leverage if op is not None else DEFAULT_LEVERAGE
-                free -= self.order_margin(self.contracts[cid], lev, order.price, order.qty)
         return free
+
+    def _rereserve(self, acct: Account, cid: int, oid: int) -> None:
+        """Reserve margin for what is left of an open order (nothing if reduce-only)."""
+        acct.reserved -= acct.reserve.pop(oid, 0)
+        if oid not in acct.orders or oid in acct.reduce_only:
+            return
+        order = self.books[cid].get(oid)
+        if order is None:
+            return
+        pos = acct.positions.get(cid)
+        lev = pos.leverage if pos is not None else DEFAULT_LEVERAGE
+        r = self.order_margin(self.contracts[cid], lev, order.price, order.qty)
+        acct.reserve[oid] = r
+        acct.reserved += r
+
+    def _rereserve_contract(self, acct: Account, cid: int) -> None:
+        for oid, c in sorted(acct.orders.items()):
+            if c == cid:
+                self._rereserve(acct, cid, oid)
 
     def is_liquidatable(self, acct: Account) -> bool:
         return any(p.size for p in acct.positions.values()) and (
@@ -456,14 +470,20 @@ class MarginGroup:
                 self._order_gone(int(ev[1]), int(ev[2]), int(ev[3]), int(ev[4]))
         if reason >= 0:
             self._order_gone(order.id, order.user, reason, order.qty)
+        else:
+            self._rereserve(self.accounts[order.user], contract.id, order.id)
         for side, price, total in book.take_level_changes():
             self.levels.append((contract.id, side, price, total))
+        trades = [ev for ev in events if ev[0] == _TRADE]
+        if not trades:
+            return
+        for ev in trades:  # partly filled makers reserve less now
+            self._rereserve(self.accounts[int(ev[9])], contract.id, int(ev[8]))
         # A trade may have left reduce-only orders bigger than what they reduce.
-        for user in sorted(
-            {int(ev[7]) for ev in events if ev[0] == _TRADE}
-            | {int(ev[9]) for ev in events if ev[0] == _TRADE}
-        ):
-            self._trim_reduce_only(self.accounts[user], contract.id)
+        for user in sorted({int(ev[7]) for ev in trades} | {int(ev[9]) for ev in trades}):
+            acct = self.accounts[user]
+            if acct.reduce_only:
+                self._trim_reduce_only(acct, contract.id)
 
     def _settle_trade(self, contract: Contract, ev: Event, liquidation: bool) -> None:
         _, seq, price, qty, _quote, side, tid, tuid, mid, muid = (int(v) for v in ev)
@@ -529,7 +549,8 @@ class MarginGroup:
         acct = self.accounts.get(user)
         if acct is not None:
             acct.orders.pop(oid, None)
-        self.reduce_only.discard(oid)
+            acct.reduce_only.discard(oid)
+            acct.reserved -= acct.reserve.pop(oid, 0)
         if oid < LIQUIDATION_ID_BASE:
             self.events.append((FuturesEvent.DONE, oid, user, reason, qty_left))
 
@@ -546,7 +567,7 @@ class MarginGroup:
         pos = acct.positions.get(cid)
         left = abs(pos.size) if pos is not None else 0
         closing = SELL if pos is not None and pos.size > 0 else BUY
-        for oid in sorted(o for o, c in acct.orders.items() if c == cid and o in self.reduce_only):
+        for oid in sorted(o for o in acct.reduce_only if acct.orders[o] == cid):
             order = self.books[cid].get(oid)
             if order is None:
                 continue
@@ -563,6 +584,7 @@ class MarginGroup:
         open_positions = [(c, p) for c, p in acct.positions.items() if p.size]
         if len(open_positions) > 1:
             self.multi.add(acct.user)
+            self.recheck.add(acct.user)
             return
         self.multi.discard(acct.user)
         if not open_positions:
@@ -605,7 +627,9 @@ class MarginGroup:
                             raise InternalStateError(f"index says {user} is due, margin not")
                         return acct
                     break
-        for user in sorted(self.multi):
+        # Accounts in several contracts are checked when a mark moves or they change.
+        for user in sorted(self.recheck):
+            self.recheck.discard(user)
             acct = self.accounts[user]
             if self.is_liquidatable(acct):
                 return acct
@@ -789,7 +813,7 @@ class MarginGroup:
             self.seen_floor,
             list(self.seen_order),
             sorted(self.requests),
-            sorted(self.reduce_only),
+            sorted(o for a in self.accounts.values() for o in a.reduce_only),
             [[*c.spec(), c.mark] for c in self.contracts.values()],
             [self.books[cid].canonical_state() for cid in self.contracts],
             [
@@ -838,7 +862,6 @@ class MarginGroup:
         group.seen_order = deque(seen)
         group.seen = set(seen)
         group.requests = set(requests)
-        group.reduce_only = set(reduce_only)
         for spec in contracts:
             group.create_contract(*spec[:10])
             group.contracts[spec[0]].mark = spec[10]
@@ -856,8 +879,14 @@ class MarginGroup:
                 order = Order.from_fields(fields, group.next_seq)
                 group.next_seq += 1
                 book.rest(order)
-                group.accounts[order.user].orders[order.id] = cid
+                acct = group.accounts[order.user]
+                acct.orders[order.id] = cid
+                if order.id in reduce_only:
+                    acct.reduce_only.add(order.id)
             book.touched.clear()
+        for _, acct in sorted(group.accounts.items()):
+            for oid, cid in sorted(acct.orders.items()):
+                group._rereserve(acct, cid, oid)
         for _, acct in sorted(group.accounts.items()):
             group._reindex(acct)
         return group
@@ -869,10 +898,17 @@ class MarginGroup:
         total = self.insurance + self.fees
         for acct in self.accounts.values():
             total += acct.wallet - sum(p.cost for p in acct.positions.values())
+            reserved = 0
             for oid, cid in acct.orders.items():
                 order = self.books[cid].get(oid)
                 if order is None or order.user != acct.user:
                     raise InternalStateError(f"account {acct.user} lists a gone order {oid}")
+                if oid not in acct.reduce_only:
+                    pos = acct.positions.get(cid)
+                    lev = pos.leverage if pos is not None else DEFAULT_LEVERAGE
+                    reserved += self.order_margin(self.contracts[cid], lev, order.price, order.qty)
+            if reserved != acct.reserved or sum(acct.reserve.values()) != reserved:
+                raise InternalStateError(f"account {acct.user} reserves {acct.reserved}")
             if self.is_liquidatable(acct):
                 raise InternalStateError(f"account {acct.user} is below maintenance")
             for p in acct.positions.values():

@@ -1,0 +1,203 @@
+"""In-process benchmark of the futures state machine (no Redis).
+
+    .venv/bin/python bench/futures_engine.py [--accounts 100000] [--commands 200000] [--seed 1]
+
+Setup (not timed): one BTCUSDT perpetual; `--accounts` accounts deposit and pair up
+(one sells to the other at the mark), so every account holds one open position
+(`--accounts` positions in total) with leverage between 2x and 50x, so liquidation
+prices are spread around the mark. Then, timed:
+
+* commands/s of `MarginGroup.apply` on a mix of market-maker PLACE (limit, some
+  crossing) and CANCEL, traders' small market orders, and a MARK_PRICE every 50
+  commands that moves within a band where nobody is liquidated;
+* MARK_PRICE latency when it liquidates nobody (percentiles over many updates);
+* MARK_PRICE latency when it liquidates: a drop that puts a given number of longs
+  under water, with a bid deep enough to take them all, per update and per account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import random
+import sys
+import time
+
+import msgpack
+
+from matching_engine.futures import protocol as fp
+from matching_engine.futures.engine import MarginGroup
+
+USDT = 1_000_000
+MULT = 100
+MARK = 600_000  # 60,000.0 USDT in 0.1 ticks
+BRACKETS = [(50_000 * USDT, 125, 400_000), (250_000 * USDT, 100, 500_000), (10**18, 20, 2_500_000)]
+MAKER = 10**9  # a market maker with a deep wallet
+
+
+def setup(accounts: int, seed: int) -> tuple[MarginGroup, int]:
+    rng = random.Random(seed)
+    group = MarginGroup("USDT")
+    apply = group.apply
+    apply(
+        fp.encode_contract_create(
+            contract=1,
+            symbol="BTCUSDT",
+            multiplier=MULT,
+            min_notional=5 * USDT,
+            maker_fee=20_000,
+            taker_fee=50_000,
+            liquidation_fee=500_000,
+            funding_cap=750_000,
+            brackets=BRACKETS,
+        )
+    )
+    apply(fp.encode_mark_price(contract=1, price=MARK))
+    apply(fp.encode_deposit(request_id=1, user_id=MAKER, amount=10**17))
+    oid = 10
+    for user in range(1, accounts + 1):
+        oid += 1
+        apply(fp.encode_deposit(request_id=oid, user_id=user, amount=10_000 * USDT))
+        apply(
+            fp.encode_set_leverage(
+                user_id=user, contract=1, leverage=rng.choice((2, 5, 10, 20, 50))
+            )
+        )
+    for user in range(1, accounts, 2):
+        qty = rng.randrange(1, 100)  # 0.001 .. 0.099 BTC
+        oid += 1
+        apply(
+            fp.encode_place(
+                order_id=oid, user_id=user + 1, contract=1, side=1, price=MARK, quantity=qty
+            )
+        )
+        oid += 1
+        apply(
+            fp.encode_place(
+                order_id=oid, user_id=user, contract=1, side=0, price=MARK, quantity=qty
+            )
+        )
+    return group, oid
+
+
+def mixed(
+    group: MarginGroup, oid: int, count: int, accounts: int, seed: int
+) -> tuple[list[bytes], int]:
+    rng = random.Random(seed)
+    blobs: list[bytes] = []
+    open_ids: list[int] = []
+    mark = MARK
+    for i in range(count):
+        oid += 1
+        r = rng.random()
+        if i % 50 == 0:
+            mark = MARK + rng.randrange(-300, 301)  # +-30 USDT: liquidates nobody
+            blobs.append(fp.encode_mark_price(contract=1, price=mark))
+        elif r < 0.55 or not open_ids:
+            side = rng.randrange(2)
+            price = mark + (rng.randrange(-20, 60) * (1 if side else -1))
+            blobs.append(
+                fp.encode_place(
+                    order_id=oid,
+                    user_id=MAKER,
+                    contract=1,
+                    side=side,
+                    price=price,
+                    quantity=rng.randrange(1, 50),
+                )
+            )
+            open_ids.append(oid)
+        elif r < 0.9:
+            blobs.append(
+                fp.encode_cancel(order_id=open_ids.pop(rng.randrange(len(open_ids))), user_id=MAKER)
+            )
+        else:
+            user = rng.randrange(1, accounts + 1)
+            blobs.append(
+                fp.encode_place(
+                    order_id=oid,
+                    user_id=user,
+                    contract=1,
+                    side=rng.randrange(2),
+                    order_type=2,
+                    quantity=1,
+                )
+            )
+    return blobs, oid
+
+
+def percentiles(samples: list[float]) -> str:
+    s = sorted(samples)
+    pick = lambda q: s[min(len(s) - 1, int(q * len(s)))] * 1e6  # noqa: E731
+    return f"p50 {pick(0.5):.1f} us, p99 {pick(0.99):.1f} us, max {s[-1] * 1e6:.1f} us"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--accounts", type=int, default=100_000)
+    p.add_argument("--commands", type=int, default=200_000)
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    gc.disable()
+    t0 = time.perf_counter()
+    group, oid = setup(args.accounts, args.seed)
+    positions = sum(1 for a in group.accounts.values() for pos in a.positions.values() if pos.size)
+    print(
+        f"setup: {len(group.accounts):,} accounts, {positions:,} open positions in {time.perf_counter() - t0:.1f} s"
+    )
+    print(f"python {platform.python_version()} on {platform.machine()}, {sys.platform}")
+
+    blobs, oid = mixed(group, oid, args.commands, args.accounts, args.seed)
+    apply = group.apply
+    t0 = time.perf_counter()
+    for blob in blobs:
+        apply(blob)
+    elapsed = time.perf_counter() - t0
+    print(
+        f"mixed workload: {len(blobs):,} commands in {elapsed:.2f} s = {len(blobs) / elapsed:,.0f} commands/s"
+    )
+
+    quiet: list[float] = []
+    rng = random.Random(args.seed)
+    for _ in range(5_000):
+        blob = fp.encode_mark_price(contract=1, price=MARK + rng.randrange(-300, 301))
+        t = time.perf_counter()
+        apply(blob)
+        quiet.append(time.perf_counter() - t)
+    print(f"MARK_PRICE liquidating nobody ({positions:,} positions): {percentiles(quiet)}")
+
+    # A deep bid, then marks that step down: each step liquidates the longs it crosses.
+    oid += 1
+    apply(
+        fp.encode_place(
+            order_id=oid, user_id=MAKER, contract=1, side=0, price=MARK // 2, quantity=10**7
+        )
+    )
+    mark = MARK
+    total_liq = 0
+    total_t = 0.0
+    steps: list[tuple[int, float]] = []
+    for _ in range(40):
+        mark -= 300
+        t = time.perf_counter()
+        out = msgpack.unpackb(apply(fp.encode_mark_price(contract=1, price=mark)))
+        dt = time.perf_counter() - t
+        n = sum(1 for e in out[5] if e[0] == fp.FuturesEvent.LIQUIDATION)
+        if n:
+            steps.append((n, dt))
+            total_liq += n
+            total_t += dt
+    group.validate_internal_state()
+    if steps:
+        worst = max(steps, key=lambda s: s[1])
+        print(
+            f"MARK_PRICE with liquidations: {len(steps)} updates liquidated {total_liq:,} accounts, "
+            f"{total_t / total_liq * 1e6:.1f} us per liquidated account; "
+            f"slowest update {worst[1] * 1e3:.1f} ms for {worst[0]:,} accounts"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -4,8 +4,8 @@
 
 Setup (not timed): one BTCUSDT perpetual; `--accounts` accounts deposit and pair up
 (one sells to the other at the mark), so every account holds one open position
-(`--accounts` positions in total) with leverage between 2x and 50x, so liquidation
-prices are spread around the mark. Then, timed:
+(`--accounts` positions in total) with leverage between 2x and 50x and a deposit of
+1.1 x its initial margin, so liquidation prices are spread below and above the mark. Then, timed:
 
 * commands/s of `MarginGroup.apply` on a mix of market-maker PLACE (limit, some
   crossing) and CANCEL, traders' small market orders, and a MARK_PRICE every 50
@@ -56,28 +56,21 @@ def setup(accounts: int, seed: int) -> tuple[MarginGroup, int]:
     apply(fp.encode_mark_price(contract=1, price=MARK))
     apply(fp.encode_deposit(request_id=1, user_id=MAKER, amount=10**17))
     oid = 10
-    for user in range(1, accounts + 1):
-        oid += 1
-        apply(fp.encode_deposit(request_id=oid, user_id=user, amount=10_000 * USDT))
-        apply(
-            fp.encode_set_leverage(
-                user_id=user, contract=1, leverage=rng.choice((2, 5, 10, 20, 50))
-            )
-        )
     for user in range(1, accounts, 2):
         qty = rng.randrange(1, 100)  # 0.001 .. 0.099 BTC
-        oid += 1
-        apply(
-            fp.encode_place(
-                order_id=oid, user_id=user + 1, contract=1, side=1, price=MARK, quantity=qty
+        for u, side in ((user + 1, 1), (user, 0)):
+            leverage = rng.choice((2, 5, 10, 20, 50))
+            # 10 % more than the initial margin and the fee: liquidation ~ 1/leverage away
+            deposit = qty * MARK * MULT * 11 // (10 * leverage) + qty * MARK * MULT // 1000
+            oid += 1
+            apply(fp.encode_deposit(request_id=oid, user_id=u, amount=deposit))
+            apply(fp.encode_set_leverage(user_id=u, contract=1, leverage=leverage))
+            oid += 1
+            apply(
+                fp.encode_place(
+                    order_id=oid, user_id=u, contract=1, side=side, price=MARK, quantity=qty
+                )
             )
-        )
-        oid += 1
-        apply(
-            fp.encode_place(
-                order_id=oid, user_id=user, contract=1, side=0, price=MARK, quantity=qty
-            )
-        )
     return group, oid
 
 
@@ -178,8 +171,13 @@ def main() -> int:
     total_liq = 0
     total_t = 0.0
     steps: list[tuple[int, float]] = []
-    for _ in range(40):
-        mark -= 300
+    for _ in range(60):
+        mark -= 600  # 60 USDT, 0.1 %
+        oid += 1
+        bid = fp.encode_place(
+            order_id=oid, user_id=MAKER, contract=1, side=0, price=mark - 100, quantity=10**6
+        )
+        apply(bid)
         t = time.perf_counter()
         out = msgpack.unpackb(apply(fp.encode_mark_price(contract=1, price=mark)))
         dt = time.perf_counter() - t

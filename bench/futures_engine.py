@@ -1,8 +1,8 @@
-"""In-process benchmark of the futures state machine (no Redis).
+"""Benchmark of the futures state machine, in process and (--redis) through Redis.
 
-    .venv/bin/python bench/futures_engine.py [--accounts 100000] [--commands 200000] [--seed 1]
+    .venv/bin/python bench/futures_engine.py [--accounts 100000] [--commands 200000] [--redis]
 
-Setup (not timed): one BTCUSDT perpetual; `--accounts` accounts deposit and pair up
+Setup (timed separately): one BTCUSDT perpetual; `--accounts` accounts deposit and pair up
 (one sells to the other at the mark), so every account holds one open position
 (`--accounts` positions in total) with leverage between 2x and 50x and a deposit of
 1.1 x its initial margin, so liquidation prices are spread below and above the mark. Then, timed:
@@ -11,8 +11,11 @@ Setup (not timed): one BTCUSDT perpetual; `--accounts` accounts deposit and pair
   crossing) and CANCEL, traders' small market orders, and a MARK_PRICE every 50
   commands that moves within a band where nobody is liquidated;
 * MARK_PRICE latency when it liquidates nobody (percentiles over many updates);
-* MARK_PRICE latency when it liquidates: a drop that puts a given number of longs
-  under water, with a bid deep enough to take them all, per update and per account.
+* MARK_PRICE latency when it liquidates: marks stepping down 0.1 % at a time, each
+  with a deep bid just below, so liquidations fill in the book (no ADL);
+* with --redis first: setup + mixed commands appended to `me:{USDT}:in` of a private
+  redis-server (AOF, appendfsync always), then one engine process
+  (`--margin-groups USDT`) runs them; commands/s from its first output to its last.
 """
 
 from __future__ import annotations
@@ -22,12 +25,19 @@ import gc
 import platform
 import random
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import msgpack
 
-from matching_engine.futures import protocol as fp
-from matching_engine.futures.engine import MarginGroup
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+from matching_engine.futures import protocol as fp  # noqa: E402
+from matching_engine.futures.engine import MarginGroup  # noqa: E402
+
+GROUP = "USDT"
 
 USDT = 1_000_000
 MULT = 100
@@ -36,10 +46,11 @@ BRACKETS = [(50_000 * USDT, 125, 400_000), (250_000 * USDT, 100, 500_000), (10**
 MAKER = 10**9  # a market maker with a deep wallet
 
 
-def setup(accounts: int, seed: int) -> tuple[MarginGroup, int]:
+def setup(accounts: int, seed: int) -> tuple[list[bytes], int]:
+    """Return the commands that open one position per account, and the last id used."""
     rng = random.Random(seed)
-    group = MarginGroup("USDT")
-    apply = group.apply
+    blobs: list[bytes] = []
+    apply = blobs.append
     apply(
         fp.encode_contract_create(
             contract=1,
@@ -71,12 +82,10 @@ def setup(accounts: int, seed: int) -> tuple[MarginGroup, int]:
                     order_id=oid, user_id=u, contract=1, side=side, price=MARK, quantity=qty
                 )
             )
-    return group, oid
+    return blobs, oid
 
 
-def mixed(
-    group: MarginGroup, oid: int, count: int, accounts: int, seed: int
-) -> tuple[list[bytes], int]:
+def mixed(oid: int, count: int, accounts: int, seed: int) -> tuple[list[bytes], int]:
     rng = random.Random(seed)
     blobs: list[bytes] = []
     open_ids: list[int] = []
@@ -126,23 +135,57 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {pick(0.5):.1f} us, p99 {pick(0.99):.1f} us, max {s[-1] * 1e6:.1f} us"
 
 
+def through_redis(blobs: list[bytes]) -> float:
+    """Run `blobs` through an engine process on a private durable Redis; commands/s."""
+    from bench.engine_service import append_all, wait_output
+    from tests.matching_engine.servers import EngineProcess, RedisServer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RedisServer(Path(tmp) / "redis")  # AOF, appendfsync always
+        server.start()
+        try:
+            append_all(server.url, GROUP, blobs)
+            engine = EngineProcess(
+                server.url, Path(tmp) / "engine.log", "--margin-groups", GROUP, markets=""
+            )
+            engine.start()
+            first = wait_output(server.url, GROUP, 1, 60)
+            last = wait_output(server.url, GROUP, len(blobs), 1800)
+            engine.terminate()
+        finally:
+            server.kill()
+    return (len(blobs) - 1) / (last - first)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--accounts", type=int, default=100_000)
     p.add_argument("--commands", type=int, default=200_000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--redis", action="store_true", help="also run setup + workload through Redis")
     args = p.parse_args()
+    print(f"python {platform.python_version()} on {platform.machine()}, {sys.platform}")
+    setup_blobs, oid = setup(args.accounts, args.seed)
+    blobs, oid = mixed(oid, args.commands, args.accounts, args.seed)
+    if args.redis:
+        rate = through_redis(setup_blobs + blobs)
+        print(
+            f"through Redis (engine process, AOF always): {len(setup_blobs) + len(blobs):,} "
+            f"commands (setup + mixed) at {rate:,.0f} commands/s"
+        )
     gc.disable()
+    group = MarginGroup(GROUP)
+    apply = group.apply
     t0 = time.perf_counter()
-    group, oid = setup(args.accounts, args.seed)
+    for blob in setup_blobs:
+        apply(blob)
+    elapsed = time.perf_counter() - t0
     positions = sum(1 for a in group.accounts.values() for pos in a.positions.values() if pos.size)
     print(
-        f"setup: {len(group.accounts):,} accounts, {positions:,} open positions in {time.perf_counter() - t0:.1f} s"
+        f"setup: {len(setup_blobs):,} commands in {elapsed:.1f} s = "
+        f"{len(setup_blobs) / elapsed:,.0f} commands/s -> {len(group.accounts):,} accounts, "
+        f"{positions:,} open positions"
     )
-    print(f"python {platform.python_version()} on {platform.machine()}, {sys.platform}")
-
-    blobs, oid = mixed(group, oid, args.commands, args.accounts, args.seed)
-    apply = group.apply
     t0 = time.perf_counter()
     for blob in blobs:
         apply(blob)

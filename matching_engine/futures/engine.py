@@ -211,7 +211,7 @@ class MarginGroup:
             return c, FuturesResult.INVALID_USER_ID, request_id, user
         if not 0 < amount <= MAX_INT:
             return c, FuturesResult.INVALID_AMOUNT, request_id, user
-        acct = self._account(user)
+        acct = self.accounts.get(user) or Account(user)
         if c == FuturesCommand.WITHDRAW:
             if amount > min(acct.wallet, self.available(acct)):
                 return c, FuturesResult.INSUFFICIENT_MARGIN, request_id, user
@@ -220,6 +220,7 @@ class MarginGroup:
         else:
             reason = BalanceReason.DEPOSIT
         self.requests.add(request_id)
+        self.accounts[user] = acct
         acct.wallet += amount
         self.net_deposits += amount
         self.events.append((FuturesEvent.BALANCE, user, acct.wallet, amount, reason))
@@ -284,13 +285,12 @@ class MarginGroup:
         est_price = price if otype != _MARKET else contract.mark
         if price * qty * m > MAX_INT or est_price * qty * m > MAX_INT:
             return _PLACE, R.INVALID_QUANTITY, order_id, user
-        acct = self._account(user)
+        # A rejected PLACE leaves no trace, not even an empty account.
+        acct = self.accounts.get(user) or Account(user)
         pos = acct.positions.get(cid)
         size = pos.size if pos is not None else 0
         if reduce_only:
-            if (size > 0) == (side == SELL) and size != 0 and qty <= abs(size):
-                pass
-            else:
+            if size == 0 or (size > 0) != (side == SELL) or qty > abs(size):
                 return _PLACE, R.REDUCE_ONLY_WOULD_INCREASE, order_id, user
         else:
             if est_price * qty * m < contract.min_notional:
@@ -308,6 +308,7 @@ class MarginGroup:
         book = self.books[cid]
         if otype == _LIMIT_MAKER and book.would_take(side, price):
             return _PLACE, R.POST_ONLY_WOULD_TAKE, order_id, user
+        self.accounts[user] = acct
         lock = (price * qty if price else MAX_INT) if side == BUY else qty
         seq = self.next_seq
         self.next_seq = seq + 1

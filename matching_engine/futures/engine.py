@@ -106,6 +106,8 @@ class MarginGroup:
         self.multi: set[int] = set()  # accounts with positions in several contracts
         self.recheck: set[int] = set()  # of those, the ones to check after this command
         self.negative: set[int] = set()  # accounts a fill left with a negative wallet
+        # ADL candidates per (contract, side), taken once per command, best last
+        self.adl_ranking: dict[tuple[int, int], list[int]] = {}
         self.events: list[Event] = []
         self.levels: list[tuple[int, int, int, int]] = []
         self.snapshot_requested = False
@@ -663,6 +665,7 @@ class MarginGroup:
         return None
 
     def _liquidate_due(self) -> None:
+        self.adl_ranking.clear()
         while (acct := self._due()) is not None:
             self._liquidate(acct)
         # A flat account that a fill at a price far from the mark left below zero (a
@@ -733,6 +736,9 @@ class MarginGroup:
 
         The price is the bankruptcy price (the account ends at zero equity); the ranking
         is Binance's: profit ratio times effective leverage, highest first, then user id.
+        The ranking is taken once per command and side (a crash that deleverages many
+        accounts must not walk every position once per account) and walked past the
+        positions already closed; only if it runs dry is it taken again.
         """
         cid, m, mark = contract.id, contract.multiplier, contract.mark
         q = abs(pos.size)
@@ -741,32 +747,65 @@ class MarginGroup:
             price = max(_ceil_div(pos.cost - others, q * m), 1)
         else:
             price = max((others - pos.cost) // (q * m), 1)
-        ranked: list[tuple[int, int, int]] = []
+        sign = 1 if pos.size > 0 else -1
+        key = (cid, -sign)
+        for fresh in (False, True):
+            if fresh or key not in self.adl_ranking:
+                self.adl_ranking[key] = self._adl_rank(contract, -sign)
+            ranked = self.adl_ranking[key]
+            while pos.size and ranked:
+                other = self.accounts[ranked[-1]]
+                op = other.positions.get(cid)
+                if other is acct or op is None or op.size * sign >= 0:
+                    ranked.pop()  # closed or flipped since the ranking was taken
+                    continue
+                self._deleverage_one(acct, other, contract, pos, price, sign)
+            if not pos.size:
+                return
+        raise InternalStateError(f"no opposite positions left to deleverage {acct.user}")
+
+    def _adl_rank(self, contract: Contract, side_sign: int) -> list[int]:
+        """Users holding `side_sign` positions, best ADL candidate LAST (popped first)."""
+        cid, m, mark = contract.id, contract.multiplier, contract.mark
+        scored: list[tuple[int, int]] = []
         for user, other in self.accounts.items():
             op = other.positions.get(cid)
-            if user == acct.user or op is None or op.size == 0 or (op.size > 0) == (pos.size > 0):
+            if op is None or op.size * side_sign <= 0:
                 continue
-            upnl = op.upnl(mark, m)
             eq = max(self.equity(other), 1)
-            score = upnl * abs(op.size) * mark * m * RATE_SCALE // (max(abs(op.cost), 1) * eq)
-            ranked.append((-score, user, 0))
-        ranked.sort()
-        sign = 1 if pos.size > 0 else -1
-        for _, user, _ in ranked:
-            if pos.size == 0:
-                break
-            other = self.accounts[user]
-            take = min(abs(pos.size), abs(other.positions[cid].size))
-            self._fill(acct, contract, -sign * take, price)
-            self._fill(other, contract, sign * take, price)
-            self.events.append((FuturesEvent.ADL, cid, price, take, acct.user, user))
-            for a in (acct, other):
-                p = a.positions[cid]
-                self.events.append((FuturesEvent.POSITION, a.user, cid, p.size, p.cost, a.wallet))
-            self._trim_reduce_only(other, cid)
-            self._reindex(other)
-        if pos.size:
-            raise InternalStateError(f"no opposite positions left to deleverage {acct.user}")
+            score = (
+                op.upnl(mark, m)
+                * abs(op.size)
+                * mark
+                * m
+                * RATE_SCALE
+                // (max(abs(op.cost), 1) * eq)
+            )
+            scored.append((-score, user))
+        scored.sort(reverse=True)
+        return [user for _, user in scored]
+
+    def _deleverage_one(
+        self,
+        acct: Account,
+        other: Account,
+        contract: Contract,
+        pos: Position,
+        price: int,
+        sign: int,
+    ) -> None:
+        """Close as much of `pos` as `other` holds against it, at `price`."""
+        cid = contract.id
+        user = other.user
+        take = min(abs(pos.size), abs(other.positions[cid].size))
+        self._fill(acct, contract, -sign * take, price)
+        self._fill(other, contract, sign * take, price)
+        self.events.append((FuturesEvent.ADL, cid, price, take, acct.user, user))
+        for a in (acct, other):
+            p = a.positions[cid]
+            self.events.append((FuturesEvent.POSITION, a.user, cid, p.size, p.cost, a.wallet))
+        self._trim_reduce_only(other, cid)
+        self._reindex(other)
 
     def _settle_liquidated(self, acct: Account, closed_notional: int) -> None:
         """Take the liquidation fee out of what is left, or cover the deficit from the fund."""

@@ -28,6 +28,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from . import CORE
+from .futures.engine import MarginGroup
 from .market import Market
 from .protocol import FIELD, MARKETS_KEY, input_stream, output_stream, stats_key
 from .resp import RespConnection, RespError, encode_command
@@ -85,6 +86,7 @@ class MarketWorker:
         snapshot_every: int,
         block_ms: int,
         max_batch: int,
+        futures: bool = False,
     ) -> None:
         self.symbol = symbol
         self.client = client
@@ -99,7 +101,8 @@ class MarketWorker:
         self.stats_key = stats_key(symbol)
         key = self.out_stream.encode()
         self._xadd_head = b"*5\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n" % (len(key), key)
-        self.market = Market(symbol)
+        # A futures margin group speaks the same stream protocol as a spot market.
+        self.market: Market | MarginGroup = MarginGroup(symbol) if futures else Market(symbol)
         self.last_id = b"0-0"
         self.processed = 0
         self.snapshot_processed = 0
@@ -398,6 +401,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--cluster", action="store_true", help="the URL names a Redis Cluster node")
     p.add_argument("--markets", default="", help="comma-separated symbols, e.g. BTCUSDT")
     p.add_argument(
+        "--margin-groups",
+        default="",
+        help="comma-separated margin assets, e.g. USDT: one futures state machine each",
+    )
+    p.add_argument(
         "--follow",
         action="store_true",
         help=f"also run every market in the Redis set {MARKETS_KEY}, "
@@ -416,8 +424,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--max-batch", type=int, default=4096, help="largest XREAD COUNT")
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
-    if not args.follow and not _symbols(args.markets):
-        p.error("give --markets, --follow or both")
+    if not args.follow and not _symbols(args.markets) and not _symbols(args.margin_groups):
+        p.error("give --markets, --margin-groups, --follow or several")
     return args
 
 
@@ -425,7 +433,9 @@ def _symbols(csv: str) -> list[str]:
     return [s.strip() for s in csv.split(",") if s.strip()]
 
 
-def _worker(symbol: str, args: argparse.Namespace, stop: threading.Event) -> MarketWorker:
+def _worker(
+    symbol: str, args: argparse.Namespace, stop: threading.Event, futures: bool = False
+) -> MarketWorker:
     client, connect = _clients(args.redis, args.cluster, args.block_ms, symbol)
     store: SnapshotStore = (
         FileSnapshotStore(args.snapshot_dir) if args.snapshot_dir else RedisSnapshotStore(client)
@@ -439,6 +449,7 @@ def _worker(symbol: str, args: argparse.Namespace, stop: threading.Event) -> Mar
         snapshot_every=args.snapshot_every,
         block_ms=args.block_ms,
         max_batch=args.max_batch,
+        futures=futures,
     )
 
 
@@ -476,16 +487,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     workers: dict[str, MarketWorker] = {}
     threads: list[threading.Thread] = []
 
-    def start(symbols: Sequence[str]) -> None:
+    def start(symbols: Sequence[str], futures: bool = False) -> None:
         for symbol in symbols:
             if symbol in workers or stop.is_set():
                 continue
-            workers[symbol] = worker = _worker(symbol, args, stop)
+            workers[symbol] = worker = _worker(symbol, args, stop, futures)
             thread = threading.Thread(target=worker.run, name=symbol)
             threads.append(thread)
             thread.start()
             log.info("%s: started", symbol)
 
+    start(_symbols(args.margin_groups), futures=True)
     start(_symbols(args.markets))
     registry: Client | None = None
     if args.follow:

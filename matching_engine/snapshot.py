@@ -1,7 +1,8 @@
 """Durable snapshots of a market: its state plus the last input entry ID it covers.
 
 Format (msgpack map, versioned): {"v": 1, "symbol": str, "last_id": "ms-seq",
-"processed": int, "market": Market.to_snapshot()}. A snapshot is written only after
+"processed": int, "market": Market.to_snapshot()}; a futures margin group has
+"group": MarginGroup.to_snapshot() instead of "market". A snapshot is written only after
 every output up to `last_id` is in the output stream, so restart = load it and replay
 the input stream after `last_id`.
 """
@@ -18,6 +19,7 @@ import msgpack
 import redis
 from redis.cluster import RedisCluster
 
+from .futures.engine import MarginGroup
 from .market import Market
 from .protocol import snapshot_key
 
@@ -28,25 +30,29 @@ FORMAT_VERSION = 1
 class Snapshot:
     last_id: str
     processed: int
-    market: Market
+    market: Market | MarginGroup
 
     def encode(self) -> bytes:
+        key = "group" if isinstance(self.market, MarginGroup) else "market"
         blob: bytes = msgpack.packb(
             {
                 "v": FORMAT_VERSION,
                 "symbol": self.market.symbol,
                 "last_id": self.last_id,
                 "processed": self.processed,
-                "market": self.market.to_snapshot(),
+                key: self.market.to_snapshot(),
             }
         )
         return blob
 
     @classmethod
     def decode(cls, blob: bytes) -> Snapshot:
-        data: dict[str, Any] = msgpack.unpackb(blob)
+        data: dict[str, Any] = msgpack.unpackb(blob, strict_map_key=False)
         if data.get("v") != FORMAT_VERSION:
             raise ValueError(f"unsupported snapshot format {data.get('v')!r}")
+        if "group" in data:
+            group = MarginGroup.from_snapshot(data["group"])
+            return cls(data["last_id"], data["processed"], group)
         return cls(data["last_id"], data["processed"], Market.from_snapshot(data["market"]))
 
 

@@ -25,7 +25,16 @@ class Position:
 
 
 class Account:
-    __slots__ = ("user", "wallet", "positions", "orders", "version", "indexed")
+    __slots__ = (
+        "user",
+        "wallet",
+        "positions",
+        "orders",
+        "reserve",
+        "reserved",
+        "reduce_only",
+        "version",
+    )
 
     def __init__(self, user: int, wallet: int = 0) -> None:
         self.user = user
@@ -34,9 +43,12 @@ class Account:
         self.positions: dict[int, Position] = {}
         # open order id -> contract id
         self.orders: dict[int, int] = {}
+        # open order id -> the initial margin plus fee it reserves; `reserved` is the sum
+        self.reserve: dict[int, int] = {}
+        self.reserved = 0
+        self.reduce_only: set[int] = set()  # open reduce-only order ids (reserve nothing)
         # bumped on every re-index: older liquidation-index entries are stale
         self.version = 0
-        self.indexed = False
 
     def open_positions(self) -> list[tuple[int, Position]]:
         return [(c, p) for c, p in sorted(self.positions.items()) if p.size]

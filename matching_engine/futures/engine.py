@@ -42,6 +42,10 @@ BookFactory = Callable[[], OrderBook]
 _PLACE = int(FuturesCommand.PLACE)
 _CANCEL = int(FuturesCommand.CANCEL)
 _OK = int(FuturesResult.OK)
+# Plain ints on the hot path: IntEnum attribute lookups cost more than globals.
+_EV_TRADE = int(FuturesEvent.TRADE)
+_EV_DONE = int(FuturesEvent.DONE)
+_EV_POSITION = int(FuturesEvent.POSITION)
 _MALFORMED = int(FuturesResult.MALFORMED)
 _TRADE = int(EventType.TRADE)
 _DONE = int(EventType.DONE)
@@ -60,7 +64,13 @@ def _ceil_div(a: int, b: int) -> int:
 
 
 def _ints(values: list[Any]) -> bool:
-    return all(type(v) is int for v in values)
+    for v in values:  # noqa: SIM110 - a plain loop is faster than all() over a generator
+        if type(v) is not int:  # bool and float are not accepted
+            return False
+    return True
+
+
+_COMMANDS = frozenset(int(c) for c in FuturesCommand)
 
 
 class MarginGroup:
@@ -73,6 +83,7 @@ class MarginGroup:
         dedupe_window: int = DEFAULT_DEDUPE_WINDOW,
     ) -> None:
         self.name = name
+        self.symbol = name  # the stream key, as a spot market's symbol
         self.book_factory = book_factory
         self.contracts: dict[int, Contract] = {}
         self.books: dict[int, OrderBook] = {}
@@ -88,16 +99,19 @@ class MarginGroup:
         self.seen_order: deque[int] = deque()
         self.seen_floor = 0
         self.requests: set[int] = set()  # DEPOSIT/WITHDRAW request ids, exactly once
-        self.reduce_only: set[int] = set()
         # Liquidation index of accounts with exactly one position: per contract a heap
         # of (-price, user, version) for longs and (price, user, version) for shorts.
         self.long_heaps: dict[int, list[tuple[int, int, int]]] = {}
         self.short_heaps: dict[int, list[tuple[int, int, int]]] = {}
         self.multi: set[int] = set()  # accounts with positions in several contracts
+        self.recheck: set[int] = set()  # of those, the ones to check after this command
         self.negative: set[int] = set()  # accounts a fill left with a negative wallet
+        # ADL candidates per (contract, side), taken once per command, best last
+        self.adl_ranking: dict[tuple[int, int], list[int]] = {}
         self.events: list[Event] = []
         self.levels: list[tuple[int, int, int, int]] = []
         self.snapshot_requested = False
+        self.dirty = False  # an account or a mark changed: look for liquidations
         self._pack: Callable[[object], bytes] = msgpack.Packer(autoreset=True).pack
 
     # --- entry points ----------------------------------------------------------------
@@ -112,10 +126,22 @@ class MarginGroup:
     def process(self, command: Any) -> Output:
         """Execute one decoded command, liquidate what fell below maintenance, reply."""
         out = self._dispatch(command)
-        self._liquidate_due()
+        # Only a changed account or a moved mark can put an account under water.
+        if self.dirty:
+            self._liquidate_due()
+            self.dirty = False
         return self._reply(*out)
 
     def _dispatch(self, command: Any) -> tuple[int, int, int, int]:
+        # Fast path for the command that makes up most traffic.
+        if (
+            type(command) is list
+            and len(command) == 12
+            and command[1] == _PLACE
+            and command[0] == VERSION
+            and _ints(command)
+        ):
+            return self.place(*command[2:])
         if type(command) is not list or len(command) < 2:
             return 0, _MALFORMED, 0, 0
         version, c = command[0], command[1]
@@ -123,7 +149,7 @@ class MarginGroup:
             return 0, _MALFORMED, 0, 0
         if version != VERSION:
             return 0, FuturesResult.UNSUPPORTED_VERSION, 0, 0
-        if c not in FuturesCommand._value2member_map_:
+        if c not in _COMMANDS:
             return 0, FuturesResult.UNKNOWN_COMMAND, 0, 0
         n = len(command)
         args = command[2:]
@@ -200,7 +226,7 @@ class MarginGroup:
             return c, FuturesResult.INVALID_USER_ID, request_id, user
         if not 0 < amount <= MAX_INT:
             return c, FuturesResult.INVALID_AMOUNT, request_id, user
-        acct = self._account(user)
+        acct = self.accounts.get(user) or Account(user)
         if c == FuturesCommand.WITHDRAW:
             if amount > min(acct.wallet, self.available(acct)):
                 return c, FuturesResult.INSUFFICIENT_MARGIN, request_id, user
@@ -209,6 +235,7 @@ class MarginGroup:
         else:
             reason = BalanceReason.DEPOSIT
         self.requests.add(request_id)
+        self.accounts[user] = acct
         acct.wallet += amount
         self.net_deposits += amount
         self.events.append((FuturesEvent.BALANCE, user, acct.wallet, amount, reason))
@@ -231,8 +258,10 @@ class MarginGroup:
             return c, FuturesResult.LEVERAGE_TOO_HIGH, cid, user
         old = pos.leverage
         pos.leverage = leverage
+        self._rereserve_contract(acct, cid)
         if self.available(acct) < 0:
             pos.leverage = old
+            self._rereserve_contract(acct, cid)
             return c, FuturesResult.INSUFFICIENT_MARGIN, cid, user
         return c, _OK, cid, user
 
@@ -271,13 +300,12 @@ class MarginGroup:
         est_price = price if otype != _MARKET else contract.mark
         if price * qty * m > MAX_INT or est_price * qty * m > MAX_INT:
             return _PLACE, R.INVALID_QUANTITY, order_id, user
-        acct = self._account(user)
+        # A rejected PLACE leaves no trace, not even an empty account.
+        acct = self.accounts.get(user) or Account(user)
         pos = acct.positions.get(cid)
         size = pos.size if pos is not None else 0
         if reduce_only:
-            if (size > 0) == (side == SELL) and size != 0 and qty <= abs(size):
-                pass
-            else:
+            if size == 0 or (size > 0) != (side == SELL) or qty > abs(size):
                 return _PLACE, R.REDUCE_ONLY_WOULD_INCREASE, order_id, user
         else:
             if est_price * qty * m < contract.min_notional:
@@ -295,12 +323,13 @@ class MarginGroup:
         book = self.books[cid]
         if otype == _LIMIT_MAKER and book.would_take(side, price):
             return _PLACE, R.POST_ONLY_WOULD_TAKE, order_id, user
+        self.accounts[user] = acct
         lock = (price * qty if price else MAX_INT) if side == BUY else qty
         seq = self.next_seq
         self.next_seq = seq + 1
         order = Order(order_id, user, side, otype, tif, price, qty, 0, 0, lock, stp, seq)
         if reduce_only:
-            self.reduce_only.add(order_id)
+            acct.reduce_only.add(order_id)
         acct.orders[order_id] = cid
         self._execute(contract, book, order, liquidation=False)
         return _PLACE, _OK, order_id, user
@@ -309,8 +338,8 @@ class MarginGroup:
         acct = self.accounts.get(user)
         cid = None if acct is None else acct.orders.get(order_id)
         if cid is None:
-            for other in self.accounts.values():
-                if order_id in other.orders:
+            for book in self.books.values():
+                if book.get(order_id) is not None:
                     return _CANCEL, FuturesResult.USER_MISMATCH, order_id, user
             return _CANCEL, FuturesResult.UNKNOWN_ORDER, order_id, user
         self._cancel(cid, order_id, DoneReason.CANCELED)
@@ -324,6 +353,8 @@ class MarginGroup:
         if not 0 < price <= MAX_INT:
             return c, FuturesResult.INVALID_PRICE, cid, 0
         contract.mark = price
+        self.recheck |= self.multi
+        self.dirty = True
         return c, _OK, cid, 0
 
     def funding(self, cid: int, rate: int) -> tuple[int, int, int, int]:
@@ -417,20 +448,31 @@ class MarginGroup:
 
     def available(self, acct: Account) -> int:
         """Equity minus the initial margin of positions and open orders (may be < 0)."""
-        free = self.equity(acct)
+        free = self.equity(acct) - acct.reserved
         for cid, pos in acct.positions.items():
             if pos.size:
                 contract = self.contracts[cid]
                 free -= _ceil_div(abs(pos.size) * contract.mark * contract.multiplier, pos.leverage)
-        for oid, cid in acct.orders.items():
-            if oid in self.reduce_only:
-                continue
-            order = self.books[cid].get(oid)
-            if order is not None:
-                op = acct.positions.get(cid)
-                lev = op.leverage if op is not None else DEFAULT_LEVERAGE
-                free -= self.order_margin(self.contracts[cid], lev, order.price, order.qty)
         return free
+
+    def _rereserve(self, acct: Account, cid: int, oid: int) -> None:
+        """Reserve margin for what is left of an open order (nothing if reduce-only)."""
+        acct.reserved -= acct.reserve.pop(oid, 0)
+        if oid not in acct.orders or oid in acct.reduce_only:
+            return
+        order = self.books[cid].get(oid)
+        if order is None:
+            return
+        pos = acct.positions.get(cid)
+        lev = pos.leverage if pos is not None else DEFAULT_LEVERAGE
+        r = self.order_margin(self.contracts[cid], lev, order.price, order.qty)
+        acct.reserve[oid] = r
+        acct.reserved += r
+
+    def _rereserve_contract(self, acct: Account, cid: int) -> None:
+        for oid, c in sorted(acct.orders.items()):
+            if c == cid:
+                self._rereserve(acct, cid, oid)
 
     def is_liquidatable(self, acct: Account) -> bool:
         return any(p.size for p in acct.positions.values()) and (
@@ -455,17 +497,24 @@ class MarginGroup:
                 self._order_gone(int(ev[1]), int(ev[2]), int(ev[3]), int(ev[4]))
         if reason >= 0:
             self._order_gone(order.id, order.user, reason, order.qty)
+        else:
+            self._rereserve(self.accounts[order.user], contract.id, order.id)
         for side, price, total in book.take_level_changes():
             self.levels.append((contract.id, side, price, total))
+        trades = [ev for ev in events if ev[0] == _TRADE]
+        if not trades:
+            return
+        for ev in trades:  # partly filled makers reserve less now
+            self._rereserve(self.accounts[int(ev[9])], contract.id, int(ev[8]))
         # A trade may have left reduce-only orders bigger than what they reduce.
-        for user in sorted(
-            {int(ev[7]) for ev in events if ev[0] == _TRADE}
-            | {int(ev[9]) for ev in events if ev[0] == _TRADE}
-        ):
-            self._trim_reduce_only(self.accounts[user], contract.id)
+        for user in sorted({int(ev[7]) for ev in trades} | {int(ev[9]) for ev in trades}):
+            acct = self.accounts[user]
+            if acct.reduce_only:
+                self._trim_reduce_only(acct, contract.id)
 
     def _settle_trade(self, contract: Contract, ev: Event, liquidation: bool) -> None:
-        _, seq, price, qty, _quote, side, tid, tuid, mid, muid = (int(v) for v in ev)
+        _, seq, price, qty, _quote, side, tid, tuid, mid, muid = ev
+        assert type(price) is int and type(qty) is int and type(tuid) is int and type(muid) is int
         notional = price * qty * contract.multiplier
         taker_fee = 0 if liquidation else _ceil_div(notional * contract.taker_fee, RATE_SCALE)
         maker_fee = _ceil_div(notional * contract.maker_fee, RATE_SCALE)
@@ -478,7 +527,7 @@ class MarginGroup:
         self.fees += taker_fee + maker_fee
         self.events.append(
             (
-                FuturesEvent.TRADE,
+                _EV_TRADE,
                 contract.id,
                 seq,
                 price,
@@ -497,7 +546,7 @@ class MarginGroup:
         for acct in (taker, maker) if tuid != muid else (taker,):
             pos = acct.positions[contract.id]
             self.events.append(
-                (FuturesEvent.POSITION, acct.user, contract.id, pos.size, pos.cost, acct.wallet)
+                (_EV_POSITION, acct.user, contract.id, pos.size, pos.cost, acct.wallet)
             )
             self._reindex(acct)
             if acct.wallet < 0:
@@ -528,9 +577,10 @@ class MarginGroup:
         acct = self.accounts.get(user)
         if acct is not None:
             acct.orders.pop(oid, None)
-        self.reduce_only.discard(oid)
+            acct.reduce_only.discard(oid)
+            acct.reserved -= acct.reserve.pop(oid, 0)
         if oid < LIQUIDATION_ID_BASE:
-            self.events.append((FuturesEvent.DONE, oid, user, reason, qty_left))
+            self.events.append((_EV_DONE, oid, user, reason, qty_left))
 
     def _cancel(self, cid: int, oid: int, reason: int) -> None:
         book = self.books[cid]
@@ -545,7 +595,7 @@ class MarginGroup:
         pos = acct.positions.get(cid)
         left = abs(pos.size) if pos is not None else 0
         closing = SELL if pos is not None and pos.size > 0 else BUY
-        for oid in sorted(o for o, c in acct.orders.items() if c == cid and o in self.reduce_only):
+        for oid in sorted(o for o in acct.reduce_only if acct.orders[o] == cid):
             order = self.books[cid].get(oid)
             if order is None:
                 continue
@@ -558,10 +608,12 @@ class MarginGroup:
 
     def _reindex(self, acct: Account) -> None:
         """Put the account where a mark-price move finds it: O(log n) per change."""
+        self.dirty = True
         acct.version += 1
         open_positions = [(c, p) for c, p in acct.positions.items() if p.size]
         if len(open_positions) > 1:
             self.multi.add(acct.user)
+            self.recheck.add(acct.user)
             return
         self.multi.discard(acct.user)
         if not open_positions:
@@ -604,13 +656,16 @@ class MarginGroup:
                             raise InternalStateError(f"index says {user} is due, margin not")
                         return acct
                     break
-        for user in sorted(self.multi):
+        # Accounts in several contracts are checked when a mark moves or they change.
+        for user in sorted(self.recheck):
+            self.recheck.discard(user)
             acct = self.accounts[user]
             if self.is_liquidatable(acct):
                 return acct
         return None
 
     def _liquidate_due(self) -> None:
+        self.adl_ranking.clear()
         while (acct := self._due()) is not None:
             self._liquidate(acct)
         # A flat account that a fill at a price far from the mark left below zero (a
@@ -681,6 +736,9 @@ class MarginGroup:
 
         The price is the bankruptcy price (the account ends at zero equity); the ranking
         is Binance's: profit ratio times effective leverage, highest first, then user id.
+        The ranking is taken once per command and side (a crash that deleverages many
+        accounts must not walk every position once per account) and walked past the
+        positions already closed; only if it runs dry is it taken again.
         """
         cid, m, mark = contract.id, contract.multiplier, contract.mark
         q = abs(pos.size)
@@ -689,32 +747,65 @@ class MarginGroup:
             price = max(_ceil_div(pos.cost - others, q * m), 1)
         else:
             price = max((others - pos.cost) // (q * m), 1)
-        ranked: list[tuple[int, int, int]] = []
+        sign = 1 if pos.size > 0 else -1
+        key = (cid, -sign)
+        for fresh in (False, True):
+            if fresh or key not in self.adl_ranking:
+                self.adl_ranking[key] = self._adl_rank(contract, -sign)
+            ranked = self.adl_ranking[key]
+            while pos.size and ranked:
+                other = self.accounts[ranked[-1]]
+                op = other.positions.get(cid)
+                if other is acct or op is None or op.size * sign >= 0:
+                    ranked.pop()  # closed or flipped since the ranking was taken
+                    continue
+                self._deleverage_one(acct, other, contract, pos, price, sign)
+            if not pos.size:
+                return
+        raise InternalStateError(f"no opposite positions left to deleverage {acct.user}")
+
+    def _adl_rank(self, contract: Contract, side_sign: int) -> list[int]:
+        """Users holding `side_sign` positions, best ADL candidate LAST (popped first)."""
+        cid, m, mark = contract.id, contract.multiplier, contract.mark
+        scored: list[tuple[int, int]] = []
         for user, other in self.accounts.items():
             op = other.positions.get(cid)
-            if user == acct.user or op is None or op.size == 0 or (op.size > 0) == (pos.size > 0):
+            if op is None or op.size * side_sign <= 0:
                 continue
-            upnl = op.upnl(mark, m)
             eq = max(self.equity(other), 1)
-            score = upnl * abs(op.size) * mark * m * RATE_SCALE // (max(abs(op.cost), 1) * eq)
-            ranked.append((-score, user, 0))
-        ranked.sort()
-        sign = 1 if pos.size > 0 else -1
-        for _, user, _ in ranked:
-            if pos.size == 0:
-                break
-            other = self.accounts[user]
-            take = min(abs(pos.size), abs(other.positions[cid].size))
-            self._fill(acct, contract, -sign * take, price)
-            self._fill(other, contract, sign * take, price)
-            self.events.append((FuturesEvent.ADL, cid, price, take, acct.user, user))
-            for a in (acct, other):
-                p = a.positions[cid]
-                self.events.append((FuturesEvent.POSITION, a.user, cid, p.size, p.cost, a.wallet))
-            self._trim_reduce_only(other, cid)
-            self._reindex(other)
-        if pos.size:
-            raise InternalStateError(f"no opposite positions left to deleverage {acct.user}")
+            score = (
+                op.upnl(mark, m)
+                * abs(op.size)
+                * mark
+                * m
+                * RATE_SCALE
+                // (max(abs(op.cost), 1) * eq)
+            )
+            scored.append((-score, user))
+        scored.sort(reverse=True)
+        return [user for _, user in scored]
+
+    def _deleverage_one(
+        self,
+        acct: Account,
+        other: Account,
+        contract: Contract,
+        pos: Position,
+        price: int,
+        sign: int,
+    ) -> None:
+        """Close as much of `pos` as `other` holds against it, at `price`."""
+        cid = contract.id
+        user = other.user
+        take = min(abs(pos.size), abs(other.positions[cid].size))
+        self._fill(acct, contract, -sign * take, price)
+        self._fill(other, contract, sign * take, price)
+        self.events.append((FuturesEvent.ADL, cid, price, take, acct.user, user))
+        for a in (acct, other):
+            p = a.positions[cid]
+            self.events.append((FuturesEvent.POSITION, a.user, cid, p.size, p.cost, a.wallet))
+        self._trim_reduce_only(other, cid)
+        self._reindex(other)
 
     def _settle_liquidated(self, acct: Account, closed_notional: int) -> None:
         """Take the liquidation fee out of what is left, or cover the deficit from the fund."""
@@ -788,7 +879,7 @@ class MarginGroup:
             self.seen_floor,
             list(self.seen_order),
             sorted(self.requests),
-            sorted(self.reduce_only),
+            sorted(o for a in self.accounts.values() for o in a.reduce_only),
             [[*c.spec(), c.mark] for c in self.contracts.values()],
             [self.books[cid].canonical_state() for cid in self.contracts],
             [
@@ -837,7 +928,6 @@ class MarginGroup:
         group.seen_order = deque(seen)
         group.seen = set(seen)
         group.requests = set(requests)
-        group.reduce_only = set(reduce_only)
         for spec in contracts:
             group.create_contract(*spec[:10])
             group.contracts[spec[0]].mark = spec[10]
@@ -855,8 +945,14 @@ class MarginGroup:
                 order = Order.from_fields(fields, group.next_seq)
                 group.next_seq += 1
                 book.rest(order)
-                group.accounts[order.user].orders[order.id] = cid
+                acct = group.accounts[order.user]
+                acct.orders[order.id] = cid
+                if order.id in reduce_only:
+                    acct.reduce_only.add(order.id)
             book.touched.clear()
+        for _, acct in sorted(group.accounts.items()):
+            for oid, cid in sorted(acct.orders.items()):
+                group._rereserve(acct, cid, oid)
         for _, acct in sorted(group.accounts.items()):
             group._reindex(acct)
         return group
@@ -868,10 +964,17 @@ class MarginGroup:
         total = self.insurance + self.fees
         for acct in self.accounts.values():
             total += acct.wallet - sum(p.cost for p in acct.positions.values())
+            reserved = 0
             for oid, cid in acct.orders.items():
                 order = self.books[cid].get(oid)
                 if order is None or order.user != acct.user:
                     raise InternalStateError(f"account {acct.user} lists a gone order {oid}")
+                if oid not in acct.reduce_only:
+                    pos = acct.positions.get(cid)
+                    lev = pos.leverage if pos is not None else DEFAULT_LEVERAGE
+                    reserved += self.order_margin(self.contracts[cid], lev, order.price, order.qty)
+            if reserved != acct.reserved or sum(acct.reserve.values()) != reserved:
+                raise InternalStateError(f"account {acct.user} reserves {acct.reserved}")
             if self.is_liquidatable(acct):
                 raise InternalStateError(f"account {acct.user} is below maintenance")
             for p in acct.positions.values():

@@ -1,4 +1,5 @@
-"""runengine follows the market registry: a market created while it runs trades at once."""
+"""runengine follows the market registry (a market created while it runs trades at once)
+and runs futures margin groups."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import time
 from decimal import Decimal
 
+import msgpack
 import pytest
 from django.conf import settings
 
@@ -20,6 +22,8 @@ from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 from exchange.wallets.models import Balance
 from matching_client import MARKETS_KEY, MatchingClient
+from matching_engine.futures import protocol as fp
+from matching_engine.protocol import FIELD, input_stream, output_stream
 from tests.pipeline import ROOT, drain
 from tests.test_processes import database_url
 
@@ -90,3 +94,32 @@ def test_market_created_while_the_engine_runs_trades_without_restart(
     assert available(seller, assets["USDT"]) == Decimal(300)
     assert available(seller, assets["ETH"]) == Decimal("0.5")
     assert reconcile().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_margin_groups_option_runs_the_futures_state_machine(redis_client, btcusdt):
+    # given: a futures command waiting in the USDT margin group's input stream
+    r = get_redis()
+    deposit = fp.encode_deposit(request_id=1, user_id=7, amount=1_000_000)
+    entry_id = r.xadd(input_stream("USDT"), {FIELD: deposit})
+    # when: runengine runs with --margin-groups
+    engine = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", "runengine", "--margin-groups", "usdt"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not r.xlen(output_stream("USDT")):
+            assert engine.poll() is None, "runengine exited"
+            assert time.monotonic() < deadline, "the margin group produced no output"
+            time.sleep(0.05)
+    finally:
+        engine.send_signal(signal.SIGTERM)
+        engine.wait(timeout=30)
+    # then: the deposit was applied by the futures engine, under the input's entry id
+    ((out_id, fields),) = r.xrange(output_stream("USDT"))
+    assert out_id == entry_id
+    output = msgpack.unpackb(fields[FIELD])
+    assert output[1:3] == [fp.FuturesCommand.DEPOSIT, fp.FuturesResult.OK]
+    assert output[5] == [[fp.FuturesEvent.BALANCE, 7, 1_000_000, 1_000_000, 1]]

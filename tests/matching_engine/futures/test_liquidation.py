@@ -8,8 +8,10 @@ from __future__ import annotations
 import pytest
 
 from matching_engine.book import OrderBook
+from matching_engine.futures import protocol as fp
 from matching_engine.futures.protocol import BalanceReason, DoneReason, FuturesEvent, FuturesResult
 from tests.matching_engine.futures.support import BTC, FDriver, events_of, px, usdt
+from tests.matching_engine.futures.workload import ETH, setup_commands
 
 BUY, SELL = 0, 1
 
@@ -107,3 +109,43 @@ def test_auto_deleveraging_when_the_book_and_the_fund_cannot(f: FDriver) -> None
     assert f.wallet(1) == 0 and f.size(1) == 0
     assert f.size(2) == 0 and f.size(200) == 0
     assert f.group.insurance == 0
+
+
+def test_cross_margin_spans_contracts_and_liquidation_closes_every_position(
+    f: FDriver,
+) -> None:
+    # given: ETHUSDT in the same group (tick 0.01, lot 0.001 ETH: 10 atoms per tick*lot)
+    f.send(setup_commands()[2])  # ETHUSDT's CONTRACT_CREATE
+    f.send(fp.encode_mark_price(contract=ETH, price=300_000))  # 3,000.00
+    f.deposit(1, usdt(3_100 + 1_520))
+    f.place(100, SELL, px(60_000), 1000)
+    f.place(1, BUY, px(60_000), 1000)  # 1 BTC long, IM 3,000
+    eth = fp.encode_place(
+        order_id=9_001, user_id=100, contract=ETH, side=SELL, price=300_000, quantity=10_000
+    )
+    f.send(eth)
+    buy = fp.encode_place(
+        order_id=9_002, user_id=1, contract=ETH, side=BUY, price=300_000, quantity=10_000
+    )
+    assert f.send(buy)[2] == FuturesResult.OK  # 10 ETH long, IM 1,500
+    assert 1 in f.group.multi
+    f.place(100, BUY, px(58_950), 1000)
+    f.send(
+        fp.encode_place(
+            order_id=9_003, user_id=100, contract=ETH, side=BUY, price=264_900, quantity=10_000
+        )
+    )
+    # when: BTC falls 1,000 (healthy: equity 4,575 - 1,000 = 3,575), then ETH falls 350
+    # per ETH: equity 75 < maintenance 245 (BTC) + 106 (ETH)
+    f.mark(px(59_000))
+    assert f.size(1) == 1000
+    out = f.send(fp.encode_mark_price(contract=ETH, price=265_000))
+    # then: the account is liquidated in both contracts in this entry
+    assert len(events_of(out, FuturesEvent.LIQUIDATION)) == 1
+    assert {e[1] for e in events_of(out, FuturesEvent.TRADE)} == {BTC, ETH}
+    assert f.size(1) == 0
+    assert f.group.accounts[1].positions[ETH].size == 0
+    assert 1 not in f.group.multi
+    assert events_of(out, FuturesEvent.ADL) == []
+    # BTC sold at 58,950 (-1,050), ETH at 2,649 (-3,510): 15 USDT left, taken as the fee
+    assert f.wallet(1) == 0 and f.group.insurance == usdt(15)

@@ -47,10 +47,8 @@ def random_commands(rng: random.Random, n: int, users: int = 8) -> list[bytes]:
     """Return setup plus `n` random commands; every id is fresh, some commands fail."""
     marks = {cid: mark for cid, (_, mark) in CONTRACTS.items()}
     out = setup_commands()
-    next_id = 0
     placed: list[tuple[int, int]] = []
-    for _ in range(n):
-        next_id += 1
+    for next_id in range(1, n + 1):
         user = rng.randrange(1, users + 1)
         cid = rng.choice(list(CONTRACTS))
         roll = rng.random()

@@ -6,7 +6,8 @@ with ``python -m matching_engine`` so the supervisor's signals reach the
 engine directly. Without ``--markets`` or ``--shard`` the engine follows the
 registry, so a market created later starts trading within seconds, without a
 restart; with them it runs exactly those markets (one shard of a sharded
-deployment, whose map lists every market).
+deployment, whose map lists every market). ``--margin-groups USDT`` also runs
+the futures state machine of that margin group (docs/futures.md).
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--shard", default="", help="Run this shard's markets from settings.ENGINE_SHARDS."
         )
+        parser.add_argument(
+            "--margin-groups",
+            default="",
+            help="Also run these futures margin groups (margin assets, e.g. USDT).",
+        )
         parser.add_argument("engine_args", nargs="*", help="Passed to the engine after '--'.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -69,6 +75,7 @@ class Command(BaseCommand):
             *(["--markets", ",".join(m.symbol for m in markets)] if markets else []),
             *([] if symbols else ["--follow"]),
             *(["--cluster"] if settings.REDIS_CLUSTER else []),
+            *(["--margin-groups", groups] if (groups := options["margin_groups"].upper()) else []),
             *options["engine_args"],
         ]
         self.stdout.write(f"matching core: {CORE}")

@@ -184,7 +184,7 @@ def trade(key: ApiKey, params: Params) -> Result:
     # money grammar and refuse anything else with the field's own code. -1 is FMZ's
     # "market order" marker, not a price.
     price, amount = _required(params, "price"), _required(params, "amount")
-    if price in ("-1", -1):
+    if price == "-1":
         sizing = {"quote_order_qty": amount} if side == "buy" else {"quantity": amount}
         order = place_order(user=key.user, symbol=market.symbol, side=side, type="MARKET", **sizing)
     else:

@@ -290,7 +290,7 @@ mutation ($asset: String!, $amount: Decimal!) {
 """
 LISTS = """
 query ($limit: Int, $first: Int) {
-  markets { symbol depth(limit: $limit) { bids { price } } klines(interval: "1m", limit: $limit) { open } }
+  market(symbol: "BTCUSDT") { depth(limit: $limit) { bids { price } } }
   me { orders(first: $first) { edges { node { id } } } }
 }
 """

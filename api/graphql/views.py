@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "INTERNAL_ERROR"
 MALFORMED_REQUEST = "MALFORMED_REQUEST"  # REST's code for a body it cannot parse
+NUL_MESSAGE = "A NUL character is not allowed in a request."
 
 
 class ExchangeGraphQLView(GrapheneView):
@@ -53,6 +54,10 @@ class ExchangeGraphQLView(GrapheneView):
     ) -> Any:
         # The view is built per request, so the limits can see this request's variables.
         self.validation_rules = (*specified_rules, query_limits(variables))
+        if query and ("\x00" in query or "\\u0000" in query):
+            # PostgreSQL refuses NUL in text; no argument of this schema may hold one.
+            refused = GraphQLError(NUL_MESSAGE, extensions={"code": MALFORMED_REQUEST})
+            return ExecutionResult(errors=[refused])
         if query:
             try:
                 # Bounded first: the parse below and the validation rules are not.

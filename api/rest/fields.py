@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -48,10 +49,25 @@ class MoneyString(serializers.Field):
         return value
 
 
+class AsciiIntegerField(serializers.IntegerField):
+    """An integer in: a JSON integer or ASCII digits. DRF's own runs ``int()``, which
+    takes ``"١٠"``, ``"1_0"``, ``" 5"`` and (through its decimal stripping) ``"10.0"``."""
+
+    TEXT = re.compile(r"-?[0-9]{1,19}")
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, str) and self.TEXT.fullmatch(data))
+        ):
+            self.fail("invalid")
+        value: int = super().to_internal_value(data)
+        return value
+
+
 MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z, the last instant a datetime holds
 
 
-class EpochMsField(serializers.IntegerField):
+class EpochMsField(AsciiIntegerField):
     """A time as milliseconds since the epoch (UTC)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -61,7 +77,7 @@ class EpochMsField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
-class IdField(serializers.IntegerField):
+class IdField(AsciiIntegerField):
     """A database id: a positive 64-bit integer."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -70,7 +86,7 @@ class IdField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
-class LimitField(serializers.IntegerField):
+class LimitField(AsciiIntegerField):
     """A list size. Parsed here; its range is the selector's rule, whose INVALID_LIMIT
     is the same code GraphQL answers for the same list."""
 

@@ -92,8 +92,11 @@ class ErrorDocumentingSchema(AutoSchema):  # type: ignore[misc]
             codes.append("INVALID_LIMIT")  # LimitField: the selector checks the range
         if any(p.get("in") == "path" for p in operation.get("parameters", [])):
             codes.append("NOT_FOUND")  # a path value the route does not match
+        # A body the bounded JSON reader refuses, or a NUL anywhere in the request
+        # (api/middleware.py): any operation may answer it.
+        codes.append("MALFORMED_REQUEST")
         if self.method in BODY_METHODS:
-            codes += ["MALFORMED_REQUEST", "UNSUPPORTED_MEDIA_TYPE"]
+            codes.append("UNSUPPORTED_MEDIA_TYPE")
         if any(isinstance(p, IsAuthenticated) for p in self.view.get_permissions()):
             codes += ["NOT_AUTHENTICATED", "AUTHENTICATION_FAILED"]
             if any(

@@ -140,6 +140,9 @@ def from_domain(exc: DomainError, *, cancelling: bool = False) -> BinanceError:
     if cancelling and exc.code == OrderErrorCode.ORDER_NOT_FOUND:
         return UNKNOWN_ORDER_ON_CANCEL
     code, msg, status = _BY_CODE.get(exc.code, (-1000, None, 400))
+    if code == -1100 and len(exc.fields) == 1:
+        # the parameter the domain names (stopPrice, not price): its names are Binance's
+        msg = f"Illegal characters found in parameter '{next(iter(exc.fields))}'."
     return BinanceError(code, msg or exc.message, status)
 
 

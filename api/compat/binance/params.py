@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 from api.compat.binance.errors import BinanceError, bad_symbol, illegal, mandatory
+from api.json_input import JsonInputError, loads_bounded
 from api.rest.fields import MAX_MS
 from exchange.core.ids import MAX_ID
 from exchange.markets.errors import MarketError
@@ -15,6 +15,8 @@ from exchange.markets.selectors import get_market
 
 DIGITS = re.compile(r"[0-9]{1,19}")
 SYMBOL = re.compile(r"[A-Z0-9-_.]{1,20}")
+# ``symbols=["A","B"]``: a flat list, at most a few thousand quoted symbols.
+MAX_SYMBOLS_CHARS = 64 * 1024
 
 
 def required(params: dict[str, str], name: str) -> str:
@@ -43,8 +45,8 @@ def markets(params: dict[str, str]) -> list[Market] | None:
     if raw is None:
         return None
     try:
-        symbols = json.loads(raw)
-    except json.JSONDecodeError as exc:
+        symbols = loads_bounded(raw, max_bytes=MAX_SYMBOLS_CHARS, max_depth=1)
+    except JsonInputError as exc:
         raise illegal("symbols") from exc
     if not isinstance(symbols, list) or not symbols or not all(isinstance(s, str) for s in symbols):
         raise illegal("symbols")

@@ -185,7 +185,7 @@ def trade(key: ApiKey, params: Params) -> Result:
     # one money grammar and refuses anything else with the field's own code. -1 is
     # FMZ's "market order" marker, not a price.
     price, amount = _required(params, "price"), _required(params, "amount")
-    if price in ("-1", -1):
+    if price == "-1":
         request = OrderRequest.parse(
             symbol=market.symbol,
             side=side,

@@ -39,7 +39,7 @@ def _handle(request: HttpRequest) -> dict[str, Any]:
     try:
         body = loads_bounded(request.body or b"null")
     except JsonInputError as exc:
-        raise FmzError(f"request body is not JSON this API takes: {exc}") from exc
+        raise FmzError("request body is not JSON") from exc  # too large or deep counts as not JSON
     if not isinstance(body, dict):
         raise FmzError("request body must be a JSON object")
     absent = [name for name in REQUIRED if name not in body]

@@ -34,7 +34,9 @@ def connection_type(node: type[graphene.ObjectType]) -> type[graphene.ObjectType
 
 def page_arguments() -> dict[str, Any]:
     return {
-        "first": graphene.Int(default_value=DEFAULT_LIMIT, description=f"1..{MAX_LIMIT}"),
+        "first": graphene.Int(
+            required=True, default_value=DEFAULT_LIMIT, description=f"1..{MAX_LIMIT}"
+        ),
         "after": graphene.String(description="`endCursor` of the previous page"),
     }
 

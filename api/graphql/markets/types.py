@@ -112,12 +112,16 @@ class Market(graphene.ObjectType):
     depth = graphene.Field(
         OrderBook,
         required=True,
-        limit=graphene.Int(default_value=100, description=f"Levels per side, 1..{MAX_DEPTH}"),
+        limit=graphene.Int(
+            required=True, default_value=100, description=f"Levels per side, 1..{MAX_DEPTH}"
+        ),
     )
     trades = graphene.List(
         graphene.NonNull(PublicTrade),
         required=True,
-        limit=graphene.Int(default_value=100, description=f"1..{MAX_RECENT_TRADES}, newest last"),
+        limit=graphene.Int(
+            required=True, default_value=100, description=f"1..{MAX_RECENT_TRADES}, newest last"
+        ),
     )
     klines = graphene.List(
         graphene.NonNull(Kline),
@@ -125,7 +129,9 @@ class Market(graphene.ObjectType):
         interval=graphene.String(required=True, description="1m, 3m, ... 1d, 3d, 1w, 1M"),
         start=graphene.BigInt(description="open time from, ms since the epoch"),
         end=graphene.BigInt(description="open time to, ms since the epoch"),
-        limit=graphene.Int(default_value=500, description=f"1..{MAX_KLINES}, oldest first"),
+        limit=graphene.Int(
+            required=True, default_value=500, description=f"1..{MAX_KLINES}, oldest first"
+        ),
     )
 
     @staticmethod

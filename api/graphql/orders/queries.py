@@ -74,7 +74,7 @@ def my_trades_field() -> graphene.List:
         from_id=graphene.BigInt(description="From this per-market trade id on"),
         start=graphene.DateTime(),
         end=graphene.DateTime(),
-        limit=graphene.Int(default_value=500, description=f"1..{MAX_TRADES}"),
+        limit=graphene.Int(required=True, default_value=500, description=f"1..{MAX_TRADES}"),
         description="Oldest first; without fromId the newest `limit` trades. "
         "A trade with yourself appears once per side.",
     )

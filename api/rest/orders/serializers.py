@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from api.rest.fields import (
+    AsciiIntegerField,
     DecimalString,
     EpochMsField,
     IdField,
@@ -128,7 +129,7 @@ class CancelAllIn(serializers.Serializer):
 class MyTradeQuery(serializers.Serializer):
     symbol = serializers.CharField(max_length=32, required=False)
     order_id = IdField(required=False, help_text="Only the trades of this order of yours.")
-    from_id = serializers.IntegerField(
+    from_id = AsciiIntegerField(
         min_value=0, max_value=MAX_ID, required=False, help_text="The market's trade id."
     )
     start = EpochMsField()

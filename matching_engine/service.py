@@ -102,6 +102,9 @@ class MarketWorker:
         self.last_id = b"0-0"
         self.processed = 0
         self.snapshot_processed = 0
+        # The input ID the last durable snapshot covers ("" before the first): a restart
+        # needs the input after it, so the stream trimmer may drop what lies below.
+        self.snapshot_id = b""
         # Outputs up to this ID were already in the output stream at startup.
         self.written_until: StreamId | None = None
         # Outputs of applied entries not yet acknowledged by Redis, oldest first; the
@@ -153,6 +156,7 @@ class MarketWorker:
             self.market = snapshot.market
             self.last_id = snapshot.last_id.encode()
             self.processed = self.snapshot_processed = snapshot.processed
+            self.snapshot_id = self.last_id
         newest: Any = self.client.xrevrange(self.out_stream, "+", "-", count=1)
         if newest:
             self.written_until = parse_id(newest[0][0])
@@ -326,6 +330,7 @@ class MarketWorker:
         started = time.monotonic()
         self.store.save(Snapshot(self.last_id.decode(), self.processed, self.market))
         self.snapshot_processed = self.processed
+        self.snapshot_id = self.last_id
         self.market.snapshot_requested = False
         gc.collect()  # the pause is already taken; see IDLE_FULL_GC_S
         self._full_gc_at = time.monotonic()
@@ -354,6 +359,7 @@ class MarketWorker:
                 "lag_entries": int(added) - self.processed if added is not None else -1,
                 "batch_count": self.count,
                 "snapshot_processed": self.snapshot_processed,
+                "snapshot_id": self.snapshot_id,
                 "updated_ms": int(time.time() * 1000),
             },
         )

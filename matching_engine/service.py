@@ -27,6 +27,7 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
+from .lease import Lease, new_token
 from .market import Market
 from .protocol import FIELD, MARKETS_KEY, input_stream, output_stream, stats_key
 from .resp import RespConnection, RespError, encode_command
@@ -84,8 +85,12 @@ class MarketWorker:
         snapshot_every: int,
         block_ms: int,
         max_batch: int,
+        lease: Lease | None = None,
     ) -> None:
         self.symbol = symbol
+        # None: write always (one engine per market). Else a hot standby pair: write,
+        # snapshot and publish stats only while holding the lease (lease.py).
+        self.lease = lease
         self.client = client
         self.connect = connect
         self.store = store
@@ -208,8 +213,10 @@ class MarketWorker:
         assert reader is not None and writer is not None
         if self.stop.is_set():
             self._confirm()
-            if self.processed != self.snapshot_processed:
+            if self._leading() and self.processed != self.snapshot_processed:
                 self._save_snapshot()
+            if self.lease is not None:
+                self.lease.release()  # the standby need not wait for the lapse
             log.info("%s: stopped after %s", self.symbol, self.last_id.decode())
             return True
         if not self.read_in_flight:
@@ -223,9 +230,17 @@ class MarketWorker:
             self._request_batch(reader, entries[-1][0])
             # Kept before any I/O: from here on a failure must not lose these outputs.
             self.unconfirmed += self._process(entries)
-            self._confirm()
-            if self.unconfirmed:
-                self._send_outputs(writer)
+        if self.lease is None or self.lease.held():
+            # Just took over: the outputs the old leader had not written go now.
+            if entries or (self.unconfirmed and not self.writes_in_flight):
+                self._confirm()
+                if self.unconfirmed:
+                    self._send_outputs(writer)
+        else:
+            self._confirm()  # replies to what was sent while still leading
+            self._drop_written()
+            self.lease.report_position(self.last_id)
+            return False
         self._publish_stats()
         if self.market.snapshot_requested or (
             self.processed - self.snapshot_processed >= self.snapshot_every
@@ -246,6 +261,22 @@ class MarketWorker:
             )
         )
         self.writes_in_flight = len(self.unconfirmed)
+
+    def _leading(self) -> bool:
+        return self.lease is None or self.lease.leading
+
+    def _drop_written(self) -> None:
+        """As a standby, forget the outputs the leader has written (same IDs, same bytes)."""
+        if not self.unconfirmed:
+            return
+        newest: Any = self.client.xrevrange(self.out_stream, "+", "-", count=1)
+        if not newest:
+            return
+        written = parse_id(newest[0][0])
+        done = 0
+        while done < len(self.unconfirmed) and parse_id(self.unconfirmed[done][0]) <= written:
+            done += 1
+        del self.unconfirmed[:done]
 
     def _confirm(self) -> None:
         """Wait for the replies to the XADDs in flight."""
@@ -418,6 +449,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--snapshot-every", type=int, default=500_000, help="input entries")
     p.add_argument("--block-ms", type=int, default=100, help="XREAD BLOCK when idle")
     p.add_argument("--max-batch", type=int, default=4096, help="largest XREAD COUNT")
+    p.add_argument(
+        "--standby",
+        action="store_true",
+        help="hot standby pair: follow always, write only while holding the lease "
+        "me:{SYMBOL}:leader (run every engine of the market with it)",
+    )
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
     if not args.follow and not _symbols(args.markets):
@@ -443,6 +480,7 @@ def _worker(symbol: str, args: argparse.Namespace, stop: threading.Event) -> Mar
         snapshot_every=args.snapshot_every,
         block_ms=args.block_ms,
         max_batch=args.max_batch,
+        lease=Lease(client, symbol, args.token) if args.standby else None,
     )
 
 
@@ -462,6 +500,7 @@ def followed_markets(client: Client) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    args.token = new_token()
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(threadName)s %(message)s"
     )

@@ -4,7 +4,10 @@ Nothing trimmed the streams, so Redis memory grew with every command ever sent.
 Who reads what, and from where a restart reads again:
 
 * input ``me:{SYMBOL}:in``: the engine, which restarts from its last durable
-  snapshot and replays the input after it (``snapshot_id`` in its stats hash);
+  snapshot and replays the input after it (``snapshot_id`` in its stats hash),
+  and any hot standby, which reads on from where it is (``me:{SYMBOL}:standby``,
+  refreshed ten times a second; a position older than ``STANDBY_STALE_MS`` is a
+  dead standby's and is dropped: restarted, it starts from the snapshot);
 * output ``me:{SYMBOL}:out``: the engine too (a restart compares its replayed
   outputs with the stored ones, after the snapshot), clearing (after its
   checkpoint row in the database) and market data (after the state it saved in
@@ -28,8 +31,10 @@ from exchange.core.stream_report import write_stream_report
 from exchange.marketdata.state_store import saved_position
 from exchange.markets.models import Market
 from matching_client import input_stream, output_stream, parse_entry_id, stats_key
+from matching_engine.protocol import standby_key
 
 NOTHING = "0-0"
+STANDBY_STALE_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,21 @@ def engine_snapshot_id(symbol: str) -> str | None:
     """The input ID the engine's last durable snapshot covers (from its stats hash)."""
     raw: Any = get_redis().hget(stats_key(symbol), "snapshot_id")
     return raw.decode() if raw else None
+
+
+def standby_position(symbol: str) -> str | None:
+    """The lowest input position of the live standbys; None when none is running."""
+    client = get_redis()
+    raw: Any = client.hgetall(standby_key(symbol))
+    now_ms = int(time.time() * 1000)
+    live: list[tuple[bytes, str]] = []
+    dead: list[tuple[bytes, str]] = []
+    for token, value in raw.items():
+        position, _, at_ms = value.decode().partition("|")
+        (live if now_ms - int(at_ms) < STANDBY_STALE_MS else dead).append((token, position))
+    if dead:
+        client.hdel(standby_key(symbol), *[token for token, _ in dead])
+    return min((p for _, p in live), key=parse_entry_id) if live else None
 
 
 def clearing_position(symbol: str) -> str | None:
@@ -71,8 +91,12 @@ def trim_stream(stream: str, needs: dict[str, str | None]) -> StreamTrim:
 def trim_market(symbol: str) -> list[StreamTrim]:
     """Trim one market's input and output streams; the input first (the engine's need)."""
     snapshot = engine_snapshot_id(symbol)
+    input_needs = {"engine": snapshot}
+    standby = standby_position(symbol)
+    if standby is not None:
+        input_needs["standby"] = standby
     return [
-        trim_stream(input_stream(symbol), {"engine": snapshot}),
+        trim_stream(input_stream(symbol), input_needs),
         trim_stream(
             output_stream(symbol),
             {

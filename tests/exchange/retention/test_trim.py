@@ -19,6 +19,7 @@ from exchange.reconciliation.checks import reconcile
 from exchange.retention.tasks import trim_market_streams
 from exchange.retention.trim import engine_snapshot_id, trim_streams
 from matching_client import RequestSnapshot, input_stream, output_stream, parse_entry_id
+from matching_engine.protocol import standby_key
 from tests.exchange.marketdata.test_feed import book_from_open_orders, feed_until_caught_up
 from tests.pipeline import drain, running_engine
 
@@ -173,3 +174,29 @@ def test_market_data_restarts_from_its_saved_state_without_the_entries_below(tra
     assert restarted.state.klines.current == feed.state.klines.current
     assert list(restarted.state.recent) == list(feed.state.recent)
     assert (order_book(btcusdt, limit=1000), ticker_24h(btcusdt)) == (book, ticker)
+
+
+def test_a_live_standby_keeps_the_input_after_its_position_a_dead_one_does_not(traders, btcusdt):
+    # given an engine snapshot, and two standby positions reported below it (the
+    # engine's --standby writes them; one is fresh, one is a killed standby's)
+    with running_engine([SYMBOL]):
+        place_random(traders, 30, seed=8)
+        drain(SYMBOL)
+        snapshot = snapshot_engine()
+    client = get_redis()
+    entries = [eid.decode() for eid, _ in client.xrange(input_stream(SYMBOL))]
+    behind, older = entries[10], entries[3]
+    now_ms = int(time.time() * 1000)
+    client.hset(
+        standby_key(SYMBOL),
+        mapping={"live": f"{behind}|{now_ms}", "dead": f"{older}|{now_ms - 60_000}"},
+    )
+    assert parse_entry_id(behind) < parse_entry_id(snapshot)
+
+    # when the streams are trimmed
+    trims = {trim.stream: trim for trim in trim_streams()}
+
+    # then the input is kept from the live standby's position; the dead one is forgotten
+    assert first_id(input_stream(SYMBOL)) == behind
+    assert trims[input_stream(SYMBOL)].needs == {"engine": snapshot, "standby": behind}
+    assert client.hkeys(standby_key(SYMBOL)) == [b"live"]

@@ -36,6 +36,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--shard", default="", help="Run this shard's markets from settings.ENGINE_SHARDS."
         )
+        parser.add_argument(
+            "--standby",
+            action="store_true",
+            help="Run as one of a hot standby pair: write only while holding the leader lease.",
+        )
         parser.add_argument("engine_args", nargs="*", help="Passed to the engine after '--'.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -63,6 +68,7 @@ class Command(BaseCommand):
             *(["--markets", ",".join(m.symbol for m in markets)] if markets else []),
             *([] if symbols else ["--follow"]),
             *(["--cluster"] if settings.REDIS_CLUSTER else []),
+            *(["--standby"] if options["standby"] else []),
             *options["engine_args"],
         ]
         self.stdout.write(f"exec {' '.join(argv)}")

@@ -217,3 +217,8 @@ def leader_key(symbol: str) -> str:
 def standby_key(symbol: str) -> str:
     """Hash of the standbys' input positions: token -> "ms-seq|wall ms" (the trimmer's floor)."""
     return f"me:{{{symbol}}}:standby"
+
+
+def input_trimmed_key(symbol: str) -> str:
+    """The ID the input stream was last trimmed below: without a snapshot, no replay."""
+    return f"me:{{{symbol}}}:in:trimmed"

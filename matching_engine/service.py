@@ -29,7 +29,14 @@ from redis.cluster import RedisCluster
 
 from .lease import Lease, new_token
 from .market import Market
-from .protocol import FIELD, MARKETS_KEY, input_stream, output_stream, stats_key
+from .protocol import (
+    FIELD,
+    MARKETS_KEY,
+    input_stream,
+    input_trimmed_key,
+    output_stream,
+    stats_key,
+)
 from .resp import RespConnection, RespError, encode_command
 from .snapshot import FileSnapshotStore, RedisSnapshotStore, Snapshot, SnapshotStore
 
@@ -53,6 +60,10 @@ SYMBOL = re.compile(r"[A-Z0-9]{1,32}")
 
 class DivergedError(Exception):
     """Replay produced an output that differs from the one already in the output stream."""
+
+
+class TrimmedInputError(Exception):
+    """No snapshot, and the input stream no longer starts at the beginning."""
 
 
 class TransientError(ConnectionError):
@@ -137,6 +148,10 @@ class MarketWorker:
             log.critical("%s: replay diverged from the output stream; stopping", self.symbol)
             self.failed = True
             self.stop.set()
+        except TrimmedInputError as exc:
+            log.critical("%s: %s; restore the snapshot, stopping", self.symbol, exc)
+            self.failed = True
+            self.stop.set()
         except Exception:
             log.exception("%s: worker failed", self.symbol)
             self.failed = True
@@ -162,6 +177,8 @@ class MarketWorker:
             self.last_id = snapshot.last_id.encode()
             self.processed = self.snapshot_processed = snapshot.processed
             self.snapshot_id = self.last_id
+        else:
+            self._check_input_whole()
         newest: Any = self.client.xrevrange(self.out_stream, "+", "-", count=1)
         if newest:
             self.written_until = parse_id(newest[0][0])
@@ -172,6 +189,12 @@ class MarketWorker:
             self.processed,
             self.written_until,
         )
+
+    def _check_input_whole(self) -> None:
+        """Refuse to replay from the start an input stream the trimmer has cut."""
+        cut: Any = self.client.get(input_trimmed_key(self.symbol))
+        if cut:
+            raise TrimmedInputError(f"input trimmed below {cut.decode()} and no snapshot")
 
     def _loop(self) -> None:
         while True:

@@ -30,8 +30,14 @@ from exchange.core.redis import get_redis
 from exchange.core.stream_report import write_stream_report
 from exchange.marketdata.state_store import saved_position
 from exchange.markets.models import Market
-from matching_client import input_stream, output_stream, parse_entry_id, stats_key
-from matching_engine.protocol import standby_key
+from matching_client import (
+    input_stream,
+    input_trimmed_key,
+    output_stream,
+    parse_entry_id,
+    standby_key,
+    stats_key,
+)
 
 NOTHING = "0-0"
 STANDBY_STALE_MS = 5000
@@ -95,8 +101,12 @@ def trim_market(symbol: str) -> list[StreamTrim]:
     standby = standby_position(symbol)
     if standby is not None:
         input_needs["standby"] = standby
+    trimmed_input = trim_stream(input_stream(symbol), input_needs)
+    if trimmed_input.deleted:
+        # An engine that lost its snapshot must not replay this stream from its start.
+        get_redis().set(input_trimmed_key(symbol), trimmed_input.trimmed_below or "")
     return [
-        trim_stream(input_stream(symbol), input_needs),
+        trimmed_input,
         trim_stream(
             output_stream(symbol),
             {

@@ -18,10 +18,16 @@ from exchange.orders.actions import place_order
 from exchange.reconciliation.checks import reconcile
 from exchange.retention.tasks import trim_market_streams
 from exchange.retention.trim import engine_snapshot_id, trim_streams
-from matching_client import RequestSnapshot, input_stream, output_stream, parse_entry_id
-from matching_engine.protocol import standby_key
+from matching_client import (
+    RequestSnapshot,
+    input_stream,
+    output_stream,
+    parse_entry_id,
+    snapshot_key,
+    standby_key,
+)
 from tests.exchange.marketdata.test_feed import book_from_open_orders, feed_until_caught_up
-from tests.pipeline import drain, running_engine
+from tests.pipeline import drain, running_engine, start_engine
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SYMBOL = "BTCUSDT"
@@ -200,3 +206,23 @@ def test_a_live_standby_keeps_the_input_after_its_position_a_dead_one_does_not(t
     assert first_id(input_stream(SYMBOL)) == behind
     assert trims[input_stream(SYMBOL)].needs == {"engine": snapshot, "standby": behind}
     assert client.hkeys(standby_key(SYMBOL)) == [b"live"]
+
+
+def test_an_engine_without_its_snapshot_refuses_a_trimmed_input(traders, btcusdt):
+    # given an input stream trimmed below the engine's snapshot
+    with running_engine([SYMBOL]):
+        place_random(traders, 20, seed=9)
+        drain(SYMBOL)
+        snapshot_engine()
+        place_random(traders, 5, seed=10)
+        drain(SYMBOL)
+    assert trim_market_streams() > 0
+    output_length = get_redis().xlen(output_stream(SYMBOL))
+
+    # when the snapshot is lost and the engine starts
+    get_redis().delete(snapshot_key(SYMBOL))
+    engine = start_engine([SYMBOL])
+
+    # then it stops with an error instead of replaying a stream that lacks its start
+    assert engine.wait(timeout=30) == 1
+    assert get_redis().xlen(output_stream(SYMBOL)) == output_length

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "exchange.marketdata",
     "exchange.reconciliation",
     "exchange.demo",
+    "exchange.retention",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +231,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "order-sweeper": {
         "task": "exchange.orders.tasks.resend_unacknowledged_orders",
         "schedule": 2.0,
+    },
+    "stream-trimmer": {
+        "task": "exchange.retention.tasks.trim_market_streams",
+        "schedule": 60.0,
     },
 }
 

@@ -207,3 +207,18 @@ def stats_key(symbol: str) -> str:
 
 def snapshot_key(symbol: str) -> str:
     return f"me:{{{symbol}}}:snapshot"
+
+
+def leader_key(symbol: str) -> str:
+    """The leader lease of a market's engines (``--standby``; see lease.py)."""
+    return f"me:{{{symbol}}}:leader"
+
+
+def standby_key(symbol: str) -> str:
+    """Hash of the standbys' input positions: token -> "ms-seq|wall ms" (the trimmer's floor)."""
+    return f"me:{{{symbol}}}:standby"
+
+
+def input_trimmed_key(symbol: str) -> str:
+    """The ID the input stream was last trimmed below: without a snapshot, no replay."""
+    return f"me:{{{symbol}}}:in:trimmed"

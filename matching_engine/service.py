@@ -29,8 +29,16 @@ from redis.cluster import RedisCluster
 
 from . import CORE
 from .futures.engine import MarginGroup
+from .lease import Lease, new_token
 from .market import Market
-from .protocol import FIELD, MARKETS_KEY, input_stream, output_stream, stats_key
+from .protocol import (
+    FIELD,
+    MARKETS_KEY,
+    input_stream,
+    input_trimmed_key,
+    output_stream,
+    stats_key,
+)
 from .resp import RespConnection, RespError, encode_command
 from .snapshot import FileSnapshotStore, RedisSnapshotStore, Snapshot, SnapshotStore
 
@@ -54,6 +62,10 @@ SYMBOL = re.compile(r"[A-Z0-9]{1,32}")
 
 class DivergedError(Exception):
     """Replay produced an output that differs from the one already in the output stream."""
+
+
+class TrimmedInputError(Exception):
+    """No snapshot, and the input stream no longer starts at the beginning."""
 
 
 class TransientError(ConnectionError):
@@ -87,8 +99,12 @@ class MarketWorker:
         block_ms: int,
         max_batch: int,
         futures: bool = False,
+        lease: Lease | None = None,
     ) -> None:
         self.symbol = symbol
+        # None: write always (one engine per market). Else a hot standby pair: write,
+        # snapshot and publish stats only while holding the lease (lease.py).
+        self.lease = lease
         self.client = client
         self.connect = connect
         self.store = store
@@ -106,6 +122,9 @@ class MarketWorker:
         self.last_id = b"0-0"
         self.processed = 0
         self.snapshot_processed = 0
+        # The input ID the last durable snapshot covers ("" before the first): a restart
+        # needs the input after it, so the stream trimmer may drop what lies below.
+        self.snapshot_id = b""
         # Outputs up to this ID were already in the output stream at startup.
         self.written_until: StreamId | None = None
         # Outputs of applied entries not yet acknowledged by Redis, oldest first; the
@@ -133,6 +152,10 @@ class MarketWorker:
             log.critical("%s: replay diverged from the output stream; stopping", self.symbol)
             self.failed = True
             self.stop.set()
+        except TrimmedInputError as exc:
+            log.critical("%s: %s; restore the snapshot, stopping", self.symbol, exc)
+            self.failed = True
+            self.stop.set()
         except Exception:
             log.exception("%s: worker failed", self.symbol)
             self.failed = True
@@ -157,6 +180,9 @@ class MarketWorker:
             self.market = snapshot.market
             self.last_id = snapshot.last_id.encode()
             self.processed = self.snapshot_processed = snapshot.processed
+            self.snapshot_id = self.last_id
+        else:
+            self._check_input_whole()
         newest: Any = self.client.xrevrange(self.out_stream, "+", "-", count=1)
         if newest:
             self.written_until = parse_id(newest[0][0])
@@ -167,6 +193,12 @@ class MarketWorker:
             self.processed,
             self.written_until,
         )
+
+    def _check_input_whole(self) -> None:
+        """Refuse to replay from the start an input stream the trimmer has cut."""
+        cut: Any = self.client.get(input_trimmed_key(self.symbol))
+        if cut:
+            raise TrimmedInputError(f"input trimmed below {cut.decode()} and no snapshot")
 
     def _loop(self) -> None:
         while True:
@@ -208,8 +240,10 @@ class MarketWorker:
         assert reader is not None and writer is not None
         if self.stop.is_set():
             self._confirm()
-            if self.processed != self.snapshot_processed:
+            if self._leading() and self.processed != self.snapshot_processed:
                 self._save_snapshot()
+            if self.lease is not None:
+                self.lease.release()  # the standby need not wait for the lapse
             log.info("%s: stopped after %s", self.symbol, self.last_id.decode())
             return True
         if not self.read_in_flight:
@@ -223,9 +257,17 @@ class MarketWorker:
             self._request_batch(reader, entries[-1][0])
             # Kept before any I/O: from here on a failure must not lose these outputs.
             self.unconfirmed += self._process(entries)
-            self._confirm()
-            if self.unconfirmed:
-                self._send_outputs(writer)
+        if self.lease is None or self.lease.held():
+            # Just took over: the outputs the old leader had not written go now.
+            if entries or (self.unconfirmed and not self.writes_in_flight):
+                self._confirm()
+                if self.unconfirmed:
+                    self._send_outputs(writer)
+        else:
+            self._confirm()  # replies to what was sent while still leading
+            self._drop_written()
+            self.lease.report_position(self.last_id)
+            return False
         self._publish_stats()
         if self.market.snapshot_requested or (
             self.processed - self.snapshot_processed >= self.snapshot_every
@@ -246,6 +288,22 @@ class MarketWorker:
             )
         )
         self.writes_in_flight = len(self.unconfirmed)
+
+    def _leading(self) -> bool:
+        return self.lease is None or self.lease.leading
+
+    def _drop_written(self) -> None:
+        """As a standby, forget the outputs the leader has written (same IDs, same bytes)."""
+        if not self.unconfirmed:
+            return
+        newest: Any = self.client.xrevrange(self.out_stream, "+", "-", count=1)
+        if not newest:
+            return
+        written = parse_id(newest[0][0])
+        done = 0
+        while done < len(self.unconfirmed) and parse_id(self.unconfirmed[done][0]) <= written:
+            done += 1
+        del self.unconfirmed[:done]
 
     def _confirm(self) -> None:
         """Wait for the replies to the XADDs in flight."""
@@ -330,6 +388,7 @@ class MarketWorker:
         started = time.monotonic()
         self.store.save(Snapshot(self.last_id.decode(), self.processed, self.market))
         self.snapshot_processed = self.processed
+        self.snapshot_id = self.last_id
         self.market.snapshot_requested = False
         gc.collect()  # the pause is already taken; see IDLE_FULL_GC_S
         self._full_gc_at = time.monotonic()
@@ -358,6 +417,7 @@ class MarketWorker:
                 "lag_entries": int(added) - self.processed if added is not None else -1,
                 "batch_count": self.count,
                 "snapshot_processed": self.snapshot_processed,
+                "snapshot_id": self.snapshot_id,
                 "updated_ms": int(time.time() * 1000),
             },
         )
@@ -422,6 +482,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--snapshot-every", type=int, default=500_000, help="input entries")
     p.add_argument("--block-ms", type=int, default=100, help="XREAD BLOCK when idle")
     p.add_argument("--max-batch", type=int, default=4096, help="largest XREAD COUNT")
+    p.add_argument(
+        "--standby",
+        action="store_true",
+        help="hot standby pair: follow always, write only while holding the lease "
+        "me:{SYMBOL}:leader (run every engine of the market with it)",
+    )
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
     if not args.follow and not _symbols(args.markets) and not _symbols(args.margin_groups):
@@ -450,6 +516,7 @@ def _worker(
         block_ms=args.block_ms,
         max_batch=args.max_batch,
         futures=futures,
+        lease=Lease(client, symbol, args.token) if args.standby else None,
     )
 
 
@@ -469,6 +536,7 @@ def followed_markets(client: Client) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    args.token = new_token()
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(threadName)s %(message)s"
     )

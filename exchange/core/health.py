@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from django.db import DatabaseError, connection
 
 from exchange.core.redis import get_redis
+from exchange.core.stream_report import read_stream_report
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +44,29 @@ def check_redis() -> CheckResult:
 
 def run_checks() -> dict[str, CheckResult]:
     return {"database": check_database(), "redis": check_redis()}
+
+
+def stream_figures() -> dict[str, dict[str, Any]]:
+    """Each trimmed stream's length now and the position the last trim cut it below.
+
+    Figures, not a check: a long stream is a trimmer that cannot trim (a reader's
+    position is unknown, see ``needs``), which the operator should see but which
+    does not make this pod unable to serve.
+    """
+    report = read_stream_report()
+    if report is None:
+        return {}
+    streams = list(report["streams"])
+    pipe = get_redis().pipeline(transaction=False)
+    for stream in streams:
+        pipe.xlen(stream)
+    lengths = dict(zip(streams, pipe.execute(), strict=True))
+    return {
+        stream: {
+            "length": int(lengths[stream]),
+            "trimmed_below": trim["trimmed_below"],
+            "needs": trim["needs"],
+            "trimmed_at_ms": report["at_ms"],
+        }
+        for stream, trim in report["streams"].items()
+    }

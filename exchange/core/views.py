@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from exchange.core.health import run_checks
+from exchange.core.health import run_checks, stream_figures
 
 
 @require_GET
@@ -17,4 +17,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "status": "ok" if healthy else "unavailable",
         "checks": {name: {"ok": c.ok, "detail": c.detail} for name, c in checks.items()},
     }
+    if checks["redis"].ok:
+        body["streams"] = stream_figures()
     return JsonResponse(body, status=200 if healthy else 503)

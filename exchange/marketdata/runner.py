@@ -1,26 +1,31 @@
 """The market-data process: one thread per market.
 
-On start it replays the market's whole output stream into memory (the state
-is a pure function of the stream), storing klines only past its checkpoint,
+On start it loads the state it last saved in Redis (``state_store``) and
+replays the output stream after it, or the whole stream when nothing is saved
+(the state is a pure function of the stream), storing klines only past its checkpoint,
 so a restart neither loses nor double-counts anything. It then follows the
 stream through the consumer group ``marketdata``: each batch updates the
 state, upserts the touched klines with the checkpoint in one transaction, and
 replaces the Redis snapshots that REST reads while publishing the batch's
 WebSocket stream events (``streams.py``) in the same Lua script. Events of entries
 past the ``published`` mark are sent during the replay too, so a restart
-leaves no gap in the depth diffs and sends nothing twice.
+leaves no gap in the depth diffs and sends nothing twice. Once following, the
+state is saved every ``state_every_s`` seconds, after its klines and events, so
+the stream trimmer may drop the entries below it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from exchange.core.redis import get_redis
 from exchange.core.workers import run_until_stopped
 from exchange.marketdata.models import MarketDataCheckpoint
 from exchange.marketdata.state import MarketState
+from exchange.marketdata.state_store import load_state, save_state
 from exchange.marketdata.stats import Bar
 from exchange.marketdata.store import SnapshotWriter, published_up_to, store_klines
 from exchange.marketdata.streams import StreamPublisher
@@ -32,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 GROUP = "marketdata"
 FIELD = b"d"
+# Saving costs one encode of the 24-hour trade window: often enough to keep the
+# output stream short, rarely enough to stay off the hot path.
+STATE_EVERY_S = 60.0
 
 
 class MarketDataFeed:
@@ -44,8 +52,11 @@ class MarketDataFeed:
         block_ms: int = 100,
         stop: threading.Event | None = None,
         arrays: TickerArrays | None = None,
+        state_every_s: float = STATE_EVERY_S,
     ) -> None:
         self.market = market
+        self.state_every_s = state_every_s
+        self.state_saved_at = 0.0
         self.arrays = arrays
         self.symbol = market.symbol
         self.state = MarketState(market.symbol)
@@ -89,14 +100,30 @@ class MarketDataFeed:
         self.writer.publish(self.state, messages)
         self.published_up_to = parse_entry_id(self.state.last_entry_id)
 
+    def _restore(self) -> str:
+        """Load the saved state, if any; return where the replay starts."""
+        saved = load_state(self.symbol)
+        if saved is None:
+            return "-"
+        self.state = saved
+        self.publisher.last_bar = dict(saved.klines.current)
+        for tick in saved.recent:
+            self.writer.add_trade(tick)
+        return "(" + saved.last_entry_id
+
+    def save_state(self) -> None:
+        """Save the state so a restart (and the trimmer) need only the entries after it."""
+        save_state(self.state)
+        self.state_saved_at = time.monotonic()
+
     def catch_up(self) -> None:
-        """Replay the stream from its start, then join the group at the replayed end."""
+        """Replay the stream after the saved state, then join the group at the replayed end."""
         checkpoint = MarketDataCheckpoint.objects.filter(symbol=self.symbol).first()
         self.stored_up_to = parse_entry_id(checkpoint.last_entry_id if checkpoint else "0-0")
         published = published_up_to(self.symbol)
         # Never published (a new deployment): the history's events have no listener.
         self.published_up_to = parse_entry_id(published) if published else (2**63, 0)
-        stream, start = output_stream(self.symbol), "-"
+        stream, start = output_stream(self.symbol), self._restore()
         while True:
             chunk: Any = self.redis.xrange(stream, start, "+", count=self.batch_size)
             entries = [
@@ -122,6 +149,8 @@ class MarketDataFeed:
             return 0
         self._apply(entries)
         self.consumer.ack(self.symbol, [e.entry_id for e in entries])
+        if time.monotonic() - self.state_saved_at >= self.state_every_s:
+            self.save_state()
         return len(entries)
 
     def run(self) -> None:

@@ -48,6 +48,11 @@ class Command(BaseCommand):
             default="",
             help="Also run these futures margin groups (margin assets, e.g. USDT).",
         )
+        parser.add_argument(
+            "--standby",
+            action="store_true",
+            help="Run as one of a hot standby pair: write only while holding the leader lease.",
+        )
         parser.add_argument("engine_args", nargs="*", help="Passed to the engine after '--'.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -76,6 +81,7 @@ class Command(BaseCommand):
             *([] if symbols else ["--follow"]),
             *(["--cluster"] if settings.REDIS_CLUSTER else []),
             *(["--margin-groups", groups] if (groups := options["margin_groups"].upper()) else []),
+            *(["--standby"] if options["standby"] else []),
             *options["engine_args"],
         ]
         self.stdout.write(f"matching core: {CORE}")

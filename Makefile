@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+ASSETS := assets/dist/.installed
 
-.PHONY: run test lint typecheck contracts pytest migrate seed clean
+.PHONY: run test lint typecheck contracts pytest migrate seed clean assets engine-core
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -16,16 +17,26 @@ $(STAMP): $(PY) pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-migrate: $(STAMP)
+# GraphiQL's files from the npm registry, locked (assets/package-lock.json), served locally.
+$(ASSETS): assets/package.json assets/package-lock.json assets/build.sh
+	@command -v npm >/dev/null 2>&1 || { echo "need npm (nodejs) for the GraphiQL assets"; exit 1; }
+	sh assets/build.sh
+
+assets: $(ASSETS)
+
+# The spot matching core compiled with mypyc into build/ (ADR 0023); skipped when up to date.
+engine-core: $(STAMP)
+	$(PY) deploy/build_engine_core.py
+
+migrate: $(STAMP) $(ASSETS)
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
 	$(PY) manage.py seed_demo
 
-run: seed
-	@mkdir -p var
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" REDIS_URL="$${REDIS_URL:-$$($(PY) -m exchange.embedded_redis)}" \
-		honcho -f deploy/Procfile start
+# deploy/Procfile under supervisord: a process that dies is restarted, Ctrl-C stops all.
+run: seed engine-core
+	$(PY) -m exchange.supervise
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -37,11 +48,13 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-pytest: $(STAMP)
+# The whole suite on the compiled core, then the engine's own suite again on the pure one.
+pytest: $(STAMP) $(ASSETS) engine-core
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	MATCHING_ENGINE_REQUIRE_COMPILED=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+	MATCHING_ENGINE_PURE=1 $(VENV)/bin/pytest tests/matching_engine -q
 
 test: lint typecheck contracts pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build assets/node_modules assets/dist .pytest_cache .mypy_cache .ruff_cache

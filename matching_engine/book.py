@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from typing import Final
 
 import msgpack
 
 from .order import BUY, Order
 
 # execute() returns a DoneReason value, or RESTED when the remainder joined the book.
-RESTED = -1
+RESTED: Final = -1
 
 Event = tuple[int | str, ...]  # str only in the SNAPSHOT event's state hash
 

@@ -15,22 +15,22 @@ The matching loop binds attributes to locals and emits plain tuples; it is the h
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from typing import cast
+from typing import Final, cast
 
 from .book import RESTED, InternalStateError, OrderBook
 from .order import BUY, LIMIT_MAKER, Order, stop_triggers_up
 from .protocol import DoneReason, EventType, SelfTradePrevention, TimeInForce
 
-_TRADE = int(EventType.TRADE)
-_DONE = int(EventType.DONE)
-_FILLED = int(DoneReason.FILLED)
-_EXPIRED = int(DoneReason.EXPIRED)
-_STP_EXPIRED = int(DoneReason.STP_EXPIRED)
-_LOCK_EXHAUSTED = int(DoneReason.LOCK_EXHAUSTED)
-_EXPIRE_TAKER = int(SelfTradePrevention.EXPIRE_TAKER)
-_EXPIRE_MAKER = int(SelfTradePrevention.EXPIRE_MAKER)
-_GTC = int(TimeInForce.GTC)
-_MIN_KEY = -(1 << 64)  # below every level key: a market order crosses everything
+_TRADE: Final = int(EventType.TRADE)
+_DONE: Final = int(EventType.DONE)
+_FILLED: Final = int(DoneReason.FILLED)
+_EXPIRED: Final = int(DoneReason.EXPIRED)
+_STP_EXPIRED: Final = int(DoneReason.STP_EXPIRED)
+_LOCK_EXHAUSTED: Final = int(DoneReason.LOCK_EXHAUSTED)
+_EXPIRE_TAKER: Final = int(SelfTradePrevention.EXPIRE_TAKER)
+_EXPIRE_MAKER: Final = int(SelfTradePrevention.EXPIRE_MAKER)
+_GTC: Final = int(TimeInForce.GTC)
+_MIN_KEY: Final = -(1 << 64)  # below every level key: a market order crosses everything
 
 
 class _Level:

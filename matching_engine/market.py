@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import msgpack
 
@@ -41,30 +41,30 @@ from .protocol import (
     TimeInForce,
 )
 
-SNAPSHOT_VERSION = 1
-MAX_DEDUPE_WINDOW = 100_000_000
+SNAPSHOT_VERSION: Final = 1
+MAX_DEDUPE_WINDOW: Final = 100_000_000
 
 Output = list[Any]
 
-_PLACE = int(CommandType.PLACE)
-_CANCEL = int(CommandType.CANCEL)
-_CANCEL_ALL = int(CommandType.CANCEL_ALL)
-_MARKET_CREATE = int(CommandType.MARKET_CREATE)
-_HALT = int(CommandType.HALT)
-_RESUME = int(CommandType.RESUME)
-_SNAPSHOT = int(CommandType.SNAPSHOT)
+_PLACE: Final = int(CommandType.PLACE)
+_CANCEL: Final = int(CommandType.CANCEL)
+_CANCEL_ALL: Final = int(CommandType.CANCEL_ALL)
+_MARKET_CREATE: Final = int(CommandType.MARKET_CREATE)
+_HALT: Final = int(CommandType.HALT)
+_RESUME: Final = int(CommandType.RESUME)
+_SNAPSHOT: Final = int(CommandType.SNAPSHOT)
 
-_OK = int(ResultCode.OK)
-_DUPLICATE = int(ResultCode.DUPLICATE)
-_MALFORMED = int(ResultCode.MALFORMED)
-_TRADING = int(MarketStatus.TRADING)
-_HALTED = int(MarketStatus.HALTED)
-_UNKNOWN = int(MarketStatus.UNKNOWN)
-_DONE = int(EventType.DONE)
-_STOP_TRIGGERED = int(EventType.STOP_TRIGGERED)
-_FOK = int(TimeInForce.FOK)
-_EXPIRED = int(DoneReason.EXPIRED)
-_CANCELED = int(DoneReason.CANCELED)
+_OK: Final = int(ResultCode.OK)
+_DUPLICATE: Final = int(ResultCode.DUPLICATE)
+_MALFORMED: Final = int(ResultCode.MALFORMED)
+_TRADING: Final = int(MarketStatus.TRADING)
+_HALTED: Final = int(MarketStatus.HALTED)
+_UNKNOWN: Final = int(MarketStatus.UNKNOWN)
+_DONE: Final = int(EventType.DONE)
+_STOP_TRIGGERED: Final = int(EventType.STOP_TRIGGERED)
+_FOK: Final = int(TimeInForce.FOK)
+_EXPIRED: Final = int(DoneReason.EXPIRED)
+_CANCELED: Final = int(DoneReason.CANCELED)
 
 _LIMIT_PRICED = frozenset((LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
 _WITH_TIF = frozenset((LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from .protocol import OrderType
 
 # Plain ints on the hot path: IntEnum attribute lookups cost more than globals.
-BUY = 0
-SELL = 1
+BUY: Final = 0
+SELL: Final = 1
 
-LIMIT = int(OrderType.LIMIT)
-LIMIT_MAKER = int(OrderType.LIMIT_MAKER)
-MARKET = int(OrderType.MARKET)
-STOP_LOSS = int(OrderType.STOP_LOSS)
-STOP_LOSS_LIMIT = int(OrderType.STOP_LOSS_LIMIT)
-TAKE_PROFIT = int(OrderType.TAKE_PROFIT)
-TAKE_PROFIT_LIMIT = int(OrderType.TAKE_PROFIT_LIMIT)
+LIMIT: Final = int(OrderType.LIMIT)
+LIMIT_MAKER: Final = int(OrderType.LIMIT_MAKER)
+MARKET: Final = int(OrderType.MARKET)
+STOP_LOSS: Final = int(OrderType.STOP_LOSS)
+STOP_LOSS_LIMIT: Final = int(OrderType.STOP_LOSS_LIMIT)
+TAKE_PROFIT: Final = int(OrderType.TAKE_PROFIT)
+TAKE_PROFIT_LIMIT: Final = int(OrderType.TAKE_PROFIT_LIMIT)
 
 # Fields in wire/snapshot order (see Order.fields()).
 ORDER_FIELDS = (

@@ -27,6 +27,7 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
+from . import CORE
 from .market import Market
 from .protocol import FIELD, MARKETS_KEY, input_stream, output_stream, stats_key
 from .resp import RespConnection, RespError, encode_command
@@ -392,6 +393,7 @@ def _clients(
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m matching_engine", description=__doc__)
+    p.add_argument("--version", action="version", version=f"matching core: {CORE}")
     p.add_argument("--redis", required=True, help="redis://, rediss:// or unix:// URL")
     p.add_argument("--cluster", action="store_true", help="the URL names a Redis Cluster node")
     p.add_argument("--markets", default="", help="comma-separated symbols, e.g. BTCUSDT")
@@ -459,6 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(threadName)s %(message)s"
     )
+    log.info("matching core: %s", CORE)
     stop = threading.Event()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 1_000_000)  # no automatic full collections

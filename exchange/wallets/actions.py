@@ -36,8 +36,14 @@ def get_asset(code: str) -> Asset:
 
 
 def clean_amount(asset: Asset, value: object, *, allow_negative: bool = False) -> Decimal:
-    """Parse an amount of ``asset``: finite, non-zero, within the asset's precision."""
-    amount = parse_decimal(value)
+    """Parse an amount of ``asset``: finite, non-zero, within the asset's precision.
+
+    The money grammar has no sign; a debit (``allow_negative``) is ``-`` before it.
+    """
+    debit = value[1:] if allow_negative and isinstance(value, str) and value[:1] == "-" else None
+    amount = parse_decimal(value if debit is None else debit)
+    if amount is not None and debit is not None:
+        amount = -amount
     if (
         amount is None
         or amount == 0

@@ -221,6 +221,7 @@ def test_dockerfile_collectstatic_step_runs_without_redis_or_a_database(tmp_path
                 ROOT / source, tmp_path / source, ignore=shutil.ignore_patterns("__pycache__")
             )
         elif (ROOT / source).exists():
+            (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / source, tmp_path / source)
     assert (tmp_path / "manage.py").exists() and (tmp_path / "exchange").is_dir()
     # when it runs (python from this venv; nothing else from this environment)

@@ -15,12 +15,14 @@ import os
 import sys
 from typing import Any
 
+import django
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from exchange.markets.engine_state import send_market_state
 from exchange.markets.models import Market
 from matching_client import ShardMapError, shard_markets
+from matching_engine import CORE
 
 
 class Command(BaseCommand):
@@ -28,6 +30,10 @@ class Command(BaseCommand):
         "Run the matching engine (python -m matching_engine) for the listed markets, "
         "or for all markets including those created while it runs."
     )
+
+    def get_version(self) -> str:
+        """`runengine --version` also says which matching core the engine will load."""
+        return f"Django {django.get_version()}; matching core: {CORE}"
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -65,6 +71,7 @@ class Command(BaseCommand):
             *(["--cluster"] if settings.REDIS_CLUSTER else []),
             *options["engine_args"],
         ]
+        self.stdout.write(f"matching core: {CORE}")
         self.stdout.write(f"exec {' '.join(argv)}")
         self.stdout.flush()
         os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter and module

@@ -9,6 +9,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v3/", include("api.compat.binance.urls")),
+    path("sapi/v1/", include("api.compat.binance.sapi_urls")),
+    path("", include("api.compat.binance.derivatives_info")),
     path("fmz/", include("api.compat.fmz.urls")),
     path("api/", include("api.rest.urls")),
     path("graphql", include("api.graphql.urls")),

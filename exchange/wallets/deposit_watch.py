@@ -168,10 +168,3 @@ def _credit(
             row.status, row.deposit = TransferStatus.CREDITED, deposit
             row.save(update_fields=["status", "deposit"])
             result.credited.append(row)
-
-
-def confirmations(transfer: ChainTransfer, head: int) -> int:
-    """How many blocks confirm ``transfer`` at chain height ``head`` (0 once it is gone)."""
-    if transfer.status in (TransferStatus.ORPHANED, TransferStatus.REORGED):
-        return 0
-    return max(0, head - transfer.block_number + 1)

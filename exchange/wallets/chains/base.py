@@ -85,5 +85,8 @@ class ChainAdapter(Protocol):
     def status(self, txid: str) -> TxStatus:
         """Where a sent transaction is: waiting, mined (with confirmations), failed, unknown."""
 
+    def balance(self, *, address: str, contract: str) -> Decimal:
+        """An address's balance of the native coin ("") or a token."""
+
     def hot_balance(self, *, contract: str) -> Decimal:
         """The hot wallet's balance of the native coin ("") or a token."""

@@ -220,5 +220,8 @@ class SimChainAdapter:
         confirmations = self.head() - tx.block.number + 1
         return TxStatus(TxState.MINED if tx.succeeded else TxState.FAILED, confirmations)
 
+    def balance(self, *, address: str, contract: str) -> Decimal:
+        return _balance(self.code, address, contract)
+
     def hot_balance(self, *, contract: str) -> Decimal:
         return _balance(self.code, self.network.hot_address, contract)

@@ -14,6 +14,11 @@ USDT_CONTRACT = "sim-usdt-token"
 
 @pytest.fixture
 def simnet(assets: dict[str, Asset]) -> Network:
+    return make_simnet(assets)
+
+
+def make_simnet(assets: dict[str, Asset]) -> Network:
+    """Network SIM: BTC (3 confirmations, min 0.001, fee 0.0005, 2 a day), USDT token (2)."""
     network = Network.objects.create(
         code="SIM", name="Simulated chain", adapter="sim", hot_address=sim_address("hot")
     )

@@ -1,4 +1,4 @@
-"""``python manage.py seed_demo``: an operator, three markets and two funded traders.
+"""``python manage.py seed_demo``: an operator, three markets, two funded traders, a chain.
 
 Idempotent: re-running keeps existing rows and credits nothing twice. The
 operator's password is generated once, kept in ``var/demo-credentials.txt``
@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from exchange.accounts.models import User
+from exchange.demo.simnet import seed_sim_network
 from exchange.markets.actions import do_create_market
 from exchange.markets.models import Market
 from exchange.orders.actions import place_order
@@ -99,6 +100,7 @@ class Command(BaseCommand):
                     network="demo",
                     txid=f"seed-{email}-{code}",
                 )
+        seed_sim_network(assets)
         traded = set(Order.objects.values_list("market__symbol", flat=True).distinct())
         for symbol, email, side, price, quantity in RESTING_ORDERS:
             if symbol not in traded:
@@ -116,3 +118,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo seeded."))
         self.stdout.write(f"  admin:   {ADMIN_EMAIL} / {password}  (http://127.0.0.1:8000/admin/)")
         self.stdout.write(f"  traders: {', '.join(TRADERS)} / {TRADER_PASSWORD}")
+        self.stdout.write(
+            "  chain:   network SIM; deposit with `python manage.py simchain deposit --user"
+            " alice@example.com --asset USDT --amount 100 --mine 3` (docs/wallets.md)"
+        )

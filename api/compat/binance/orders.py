@@ -51,7 +51,7 @@ def _wait_seconds() -> float:
 
 def _order_params(query: dict[str, str]) -> dict[str, Any]:
     """Binance's parameter names to check_place_order's (symbol checked first: -1121)."""
-    params.market(query)
+    params.market(query, cached=True)
     for name in ("side", "type"):
         params.required(query, name)
     return {

@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+ASSETS := assets/dist/.installed
 
-.PHONY: run test lint typecheck contracts pytest migrate seed clean engine-core
+.PHONY: run test lint typecheck contracts pytest migrate seed clean assets engine-core
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -16,20 +17,26 @@ $(STAMP): $(PY) pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# GraphiQL's files from the npm registry, locked (assets/package-lock.json), served locally.
+$(ASSETS): assets/package.json assets/package-lock.json assets/build.sh
+	@command -v npm >/dev/null 2>&1 || { echo "need npm (nodejs) for the GraphiQL assets"; exit 1; }
+	sh assets/build.sh
+
+assets: $(ASSETS)
+
 # The spot matching core compiled with mypyc into build/ (ADR 0023); skipped when up to date.
 engine-core: $(STAMP)
 	$(PY) deploy/build_engine_core.py
 
-migrate: $(STAMP)
+migrate: $(STAMP) $(ASSETS)
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# deploy/Procfile under supervisord: a process that dies is restarted, Ctrl-C stops all.
 run: seed engine-core
-	@mkdir -p var
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" REDIS_URL="$${REDIS_URL:-$$($(PY) -m exchange.embedded_redis)}" \
-		honcho -f deploy/Procfile start
+	$(PY) -m exchange.supervise
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -44,7 +51,7 @@ contracts: $(STAMP)
 # The whole suite on the compiled core, then the engine's own suite again on the pure one
 # (ENGINE_PURE_TESTS= skips that second run).
 ENGINE_PURE_TESTS ?= tests/matching_engine
-pytest: $(STAMP) engine-core
+pytest: $(STAMP) $(ASSETS) engine-core
 	$(PY) manage.py makemigrations --check --dry-run
 	MATCHING_ENGINE_REQUIRE_COMPILED=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 	$(if $(ENGINE_PURE_TESTS),MATCHING_ENGINE_PURE=1 $(VENV)/bin/pytest -q $(ENGINE_PURE_TESTS))
@@ -52,4 +59,4 @@ pytest: $(STAMP) engine-core
 test: lint typecheck contracts pytest
 
 clean:
-	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build assets/node_modules assets/dist .pytest_cache .mypy_cache .ruff_cache

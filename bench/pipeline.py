@@ -149,7 +149,8 @@ def entry_worker(
     from django.db import connection
 
     from exchange.accounts.models import User
-    from exchange.orders.actions import check_place_order, do_place_order, do_place_orders
+    from exchange.orders.actions import do_place_order, do_place_orders
+    from exchange.orders.requests import OrderRequest
 
     latencies: list[float] = []
     first = index * threads if threads > 1 else index
@@ -167,15 +168,15 @@ def entry_worker(
         for _ in range(n // batch):
             started = time.perf_counter()
             orders = [
-                check_place_order(
+                OrderRequest.parse(
                     symbol=SYMBOL, side=side, type="LIMIT", price=price, quantity="0.00001"
                 )
                 for _ in range(batch)
             ]
             if batch == 1:
-                do_place_order(user=user, order=orders[0])
+                do_place_order(user=user, request=orders[0])
             else:
-                do_place_orders(user=user, orders=orders)
+                do_place_orders(user=user, requests=orders)
             latencies.append(time.perf_counter() - started)
         if threads > 1:
             connection.close()
@@ -287,17 +288,18 @@ def place_backlog(symbol: str, side: str, count: int, users: list[int]) -> None:
     from django.db import connection
 
     from exchange.accounts.models import User
-    from exchange.orders.actions import check_place_order, do_place_orders
+    from exchange.orders.actions import do_place_orders
+    from exchange.orders.requests import OrderRequest
 
     placers = [User.objects.get(email=f"bench-{i:03}@example.com") for i in users]
     for call, first in enumerate(range(0, count, 100)):
         orders = [
-            check_place_order(
+            OrderRequest.parse(
                 symbol=symbol, side=side, type="LIMIT", price="10000", quantity="0.00001"
             )
             for _ in range(min(100, count - first))
         ]
-        do_place_orders(user=placers[call % len(placers)], orders=orders)
+        do_place_orders(user=placers[call % len(placers)], requests=orders)
     connection.close()
 
 

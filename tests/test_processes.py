@@ -1,4 +1,4 @@
-"""The Procfile's processes start against the real database and Redis and serve requests."""
+"""The Procfile's processes, started as ``make run`` starts them, serve requests and trade."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -18,10 +17,10 @@ from django.db import connection
 
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 
 ROOT = Path(__file__).resolve().parent.parent
-HONCHO = Path(sys.executable).parent / "honcho"
 
 
 def free_port() -> int:
@@ -50,8 +49,14 @@ def wait_for(url: str, timeout: float = 30) -> tuple[int, bytes]:
             time.sleep(0.2)
 
 
+def lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
 @pytest.mark.django_db(transaction=True)
-def test_procfile_processes_serve_and_trade(redis_client, btcusdt, make_user, assets, fund):
+def test_procfile_processes_serve_and_trade(
+    tmp_path, redis_client, btcusdt, make_user, assets, fund
+):
     port = free_port()
     env = {
         **os.environ,
@@ -60,19 +65,20 @@ def test_procfile_processes_serve_and_trade(redis_client, btcusdt, make_user, as
         "REDIS_URL": settings.REDIS_URL,
         "PYTHONUNBUFFERED": "1",
     }
+    var_dir = tmp_path / "var"
     proc = subprocess.Popen(
-        [str(HONCHO), "-f", "deploy/Procfile", "start", "web", "engine", "clearing", "worker"],
+        [sys.executable, "-m", "exchange.supervise", "--var", str(var_dir)]
+        + ["web", "engine", "clearing", "worker"],
         cwd=ROOT,
-        env={**env, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    lines: list[str] = []
-    reader = threading.Thread(
-        target=lambda: lines.extend(raw.decode(errors="replace") for raw in proc.stdout)
-    )
-    reader.start()
+
+    def logs() -> str:
+        return "".join(path.read_text() for path in sorted((var_dir / "log").glob("*.log")))
+
     try:
         status, body = wait_for(f"http://127.0.0.1:{port}/healthz")
         assert status == 200
@@ -81,26 +87,32 @@ def test_procfile_processes_serve_and_trade(redis_client, btcusdt, make_user, as
         assert status == 200
         assert b"csrfmiddlewaretoken" in body
         deadline = time.monotonic() + 60
-        while not any("celery@" in line and "ready" in line for line in lines):
-            assert time.monotonic() < deadline, "".join(lines)[-3000:]
+        worker_log = var_dir / "log" / "worker.log"
+        while not any("celery@" in line and "ready" in line for line in lines(worker_log)):
+            assert time.monotonic() < deadline, logs()[-3000:]
             time.sleep(0.2)
-        assert proc.poll() is None, "".join(lines)[-3000:]
+        assert proc.poll() is None, logs()[-3000:]
         # an order placed now is matched by the engine process and settled by clearing
         seller, buyer = make_user(), make_user()
         fund(seller, assets["BTC"], "1")
         fund(buyer, assets["USDT"], "1000")
         place_order(
-            user=seller, symbol="BTCUSDT", side="SELL", type="LIMIT", price="60000", quantity="0.01"
+            user=seller,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="SELL", type="LIMIT", price="60000", quantity="0.01"
+            ),
         )
         bid = place_order(
-            user=buyer, symbol="BTCUSDT", side="BUY", type="LIMIT", price="60000", quantity="0.01"
+            user=buyer,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="60000", quantity="0.01"
+            ),
         )
         deadline = time.monotonic() + 30
         while Order.objects.get(pk=bid.pk).status != OrderStatus.FILLED:
-            assert time.monotonic() < deadline, "".join(lines)[-3000:]
+            assert time.monotonic() < deadline, logs()[-3000:]
             time.sleep(0.1)
         assert reconcile().ok
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        reader.join(timeout=5)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)

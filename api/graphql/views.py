@@ -11,28 +11,36 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from graphene_django.views import GraphQLView as GrapheneView
-from graphql import GraphQLError, specified_rules
+from graphene_django.views import HttpError
+from graphql import ExecutionResult, GraphQLError, parse, specified_rules
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.graphql.core.limits import query_limits
+from api.graphql.core.limits import MAX_QUERY_TOKENS, QUERY_TOO_LARGE, query_limits
 from api.graphql.schema import schema as graphql_schema
 from api.graphql.throttling import GRAPHQL_THROTTLES, GraphQLIpThrottle
+from api.json_input import JsonInputError, loads_bounded
 from exchange.accounts.models import ApiKey
 from exchange.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "INTERNAL_ERROR"
+MALFORMED_REQUEST = "MALFORMED_REQUEST"  # REST's code for a body it cannot parse
 
 
 class ExchangeGraphQLView(GrapheneView):
-    """graphene's view with the query limits and error codes of this API."""
+    """graphene's view with the query limits and error codes of this API.
+
+    Its GraphiQL page loads the assets from our static files, not graphene's CDN links.
+    """
+
+    graphiql_template = "graphql/graphiql.html"
 
     def execute_graphql_request(
         self,
@@ -45,12 +53,47 @@ class ExchangeGraphQLView(GrapheneView):
     ) -> Any:
         # The view is built per request, so the limits can see this request's variables.
         self.validation_rules = (*specified_rules, query_limits(variables))
+        if query:
+            try:
+                # Bounded first: the parse below and the validation rules are not.
+                parse(query, no_location=True, max_tokens=MAX_QUERY_TOKENS)
+            except GraphQLError as exc:
+                if "tokens" in exc.message:
+                    too_large = GraphQLError(exc.message, extensions={"code": QUERY_TOO_LARGE})
+                    return ExecutionResult(errors=[too_large])
+                # any other syntax error is reported by graphene's own parse, as before
         return super().execute_graphql_request(
             request, data, query, variables, operation_name, show_graphiql
         )
 
+    def parse_body(self, request: HttpRequest) -> Any:
+        """A JSON body through the bounded loader (graphene's own recursed without bound)."""
+        if self.get_content_type(request) != "application/json":
+            return super().parse_body(request)
+        try:
+            body = loads_bounded(request.body)
+        except JsonInputError as exc:
+            raise HttpError(HttpResponseBadRequest(str(exc)), str(exc)) from exc
+        if not isinstance(body, dict):
+            message = "The received data is not a valid JSON query."
+            raise HttpError(HttpResponseBadRequest(message), message)
+        return body
+
+    @staticmethod
+    def get_graphql_params(request: HttpRequest, data: Any) -> Any:
+        variables = request.GET.get("variables")
+        if variables:
+            try:
+                loads_bounded(variables)
+            except JsonInputError as exc:
+                raise HttpError(HttpResponseBadRequest(str(exc)), str(exc)) from exc
+        return GrapheneView.get_graphql_params(request, data)
+
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:
+        if isinstance(error, HttpError):
+            code = MALFORMED_REQUEST if error.response.status_code == 400 else "METHOD_NOT_ALLOWED"
+            return {"message": error.message or str(error), "extensions": {"code": code}}
         if not isinstance(error, GraphQLError):
             return GrapheneView.format_error(error)
         original = error.original_error

@@ -24,6 +24,13 @@ class IdConverter:
 
 register_converter(IdConverter, "id")
 
+
+class RedocView(SpectacularRedocView):
+    """ReDoc from drf-spectacular-sidecar's bundle, without web fonts from another host."""
+
+    template_name = "rest/redoc.html"
+
+
 v1 = [
     path("auth/register", accounts.RegisterView.as_view(), name="register"),
     path("auth/login", accounts.LoginView.as_view(), name="login"),
@@ -63,5 +70,5 @@ urlpatterns = [
     path("v1/", include(v1)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
 ]

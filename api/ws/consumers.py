@@ -21,6 +21,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from api.json_input import JsonInputError, loads_bounded
 from api.ws.frames import Frame
 from api.ws.hub import get_hub
 from api.ws.outlet import Burst, Outlet
@@ -31,6 +32,8 @@ from exchange.core.user_channel import user_events_channel
 
 # Binance's error codes on the stream endpoints.
 UNKNOWN_PROPERTY, INVALID_VALUE, INVALID_REQUEST, INVALID_JSON = 0, 1, 2, 3
+# A client's request frame: a SUBSCRIBE of the most streams allowed fits many times over.
+MAX_FRAME_BYTES = 64 * 1024
 
 
 def max_streams() -> int:
@@ -167,9 +170,12 @@ class StreamConsumer(HubConsumer):
         request_id: Any = None
         try:
             try:
-                request = json.loads(text_data if text_data is not None else (bytes_data or b""))
-            except ValueError as exc:
-                raise RequestError(INVALID_JSON, f"Invalid JSON: {exc}") from None
+                request = loads_bounded(
+                    text_data if text_data is not None else (bytes_data or b""),
+                    max_bytes=MAX_FRAME_BYTES,
+                )
+            except JsonInputError as exc:
+                raise RequestError(INVALID_JSON, str(exc)) from None
             if not isinstance(request, dict):
                 raise RequestError(INVALID_REQUEST, "Invalid request: expected an object")
             request_id = request.get("id")

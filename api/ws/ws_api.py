@@ -17,6 +17,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from api.json_input import JsonInputError, loads_bounded
 from api.ws.consumers import HubConsumer, UserStream
 from exchange.accounts.errors import ApiKeyError, ApiKeyErrorCode
 from exchange.accounts.models import ApiKey
@@ -35,6 +36,8 @@ BINANCE_ERRORS: dict[str, tuple[int, int]] = {
     ApiKeyErrorCode.RECV_WINDOW_INVALID: (-1131, 400),
 }
 BAD_REQUEST, UNKNOWN_METHOD = -1102, -1100
+MAX_FRAME_BYTES = 64 * 1024
+MAX_ID_CHARS = 36
 
 
 class WsApiError(Exception):
@@ -52,6 +55,16 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _valid_id(value: object) -> bool:
+    """Binance's request ids: an integer or a string of at most 36 characters (a float,
+    ``1e309`` among them, would be echoed as ``Infinity``, which is not JSON)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, str) and len(value) <= MAX_ID_CHARS
 
 
 def _client_ip(scope: dict[str, Any]) -> str:
@@ -88,12 +101,18 @@ class WsApiConsumer(HubConsumer):
         request_id: Any = None
         try:
             try:
-                request = json.loads(text_data if text_data is not None else (bytes_data or b""))
-            except ValueError:
-                raise WsApiError(-1102, "Malformed JSON request.") from None
+                request = loads_bounded(
+                    text_data if text_data is not None else (bytes_data or b""),
+                    max_bytes=MAX_FRAME_BYTES,
+                )
+            except JsonInputError as exc:
+                raise WsApiError(BAD_REQUEST, f"Malformed JSON request: {exc}") from None
             if not isinstance(request, dict):
                 raise WsApiError(BAD_REQUEST, "A request must be a JSON object.")
             request_id = request.get("id")
+            if request_id is not None and not _valid_id(request_id):
+                request_id = None
+                raise WsApiError(BAD_REQUEST, "id must be an integer, a string or null.")
             params = request.get("params") or {}
             if not isinstance(params, dict):
                 raise WsApiError(BAD_REQUEST, "params must be an object.")
@@ -151,11 +170,11 @@ class WsApiConsumer(HubConsumer):
             list(self.subscriptions)
             if subscription_id is None
             else [subscription_id]
-            if subscription_id in self.subscriptions
+            if isinstance(subscription_id, int) and subscription_id in self.subscriptions
             else []
         )
         if not chosen:
             raise WsApiError(BAD_REQUEST, "No such subscription.")
         for sid in chosen:
-            channel, stream = self.subscriptions.pop(sid)  # type: ignore[call-overload]
+            channel, stream = self.subscriptions.pop(sid)
             await self.unregister(channel, str(sid), stream)

@@ -28,9 +28,9 @@ from exchange.clearing.locked_orders import LockedOrder, lock_orders, write_orde
 from exchange.clearing.models import Checkpoint
 from exchange.core.bulk import bulk_copy_text, bulk_insert_values
 from exchange.core.money import MONEY_CONTEXT, decimal_places
+from exchange.markets.filters import quote_unit
 from exchange.markets.models import Market
 from exchange.markets.selectors import FeeRates, fee_rates_for_users
-from exchange.orders.lock import quote_unit
 from exchange.orders.models import OrderStatus, Side
 from exchange.orders.models import Trade as TradeRow
 from exchange.wallets.ledger import Line, Posting, post_entries, system_account, user_accounts

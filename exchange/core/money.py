@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Context, Decimal, InvalidOperation
+import re
+from decimal import Context, Decimal
 
 # NUMERIC(36, 18): enough for 18 decimal places (ETH wei) and 10^18 whole units.
 MONEY_MAX_DIGITS = 36
@@ -11,29 +12,28 @@ MONEY_DECIMAL_PLACES = 18
 MONEY_LIMIT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
 # Wide enough that no exact operation on NUMERIC(36, 18) values is rounded.
 MONEY_CONTEXT = Context(prec=80)
-# Longest decimal string accepted as money (parsing is bounded whatever the client sends).
-MONEY_TEXT_MAX = 64
+# The one grammar of money text on every surface: Binance's
+# ``^([0-9]{1,20})(\.[0-9]{1,20})?$``. ASCII digits only (``str.isdigit`` and ``Decimal``
+# also take Arabic-Indic and full-width digits), no sign, exponent, underscore, space or
+# special value; at most 20 + 1 + 20 characters, so parsing is bounded whatever is sent.
+MONEY_TEXT = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")
 
 
 def parse_decimal(value: object) -> Decimal | None:
-    """Parse a client-supplied amount; None when it is not a finite decimal.
+    """Parse a client-supplied amount; None unless it is a plain decimal string (or a Decimal).
 
-    Only decimal strings ("0.015") and Decimals are money. Numbers are refused:
-    a float's binary value is not what the client meant, and a JSON number
-    (int or float) is refused alike so every API answers it with the same code.
+    Strings must match ``MONEY_TEXT`` exactly (docs/adr/0016-strict-input-boundary.md):
+    ``Decimal()`` alone would take ``1E+1``, ``1_000``, ``" 5"``, ``"١٠٠٠"`` and ``sNaN``,
+    each a way to send a number the client's own checks never saw. Numbers are refused:
+    a float's binary value is not what the client meant, and a JSON number (int or float)
+    is refused alike so every API answers it with the field's own code. A Decimal comes
+    from our own code, not from a client, and only has to be finite.
     """
     if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, str) and len(value) <= MONEY_TEXT_MAX:
-        try:
-            number = Decimal(value.strip())
-        except (InvalidOperation, ValueError):
-            return None
-    else:
-        return None
-    if not number.is_finite():
-        return None
-    return number
+        return value if value.is_finite() else None
+    if isinstance(value, str) and MONEY_TEXT.fullmatch(value):
+        return Decimal(value)
+    return None
 
 
 def format_money(value: Decimal) -> str:

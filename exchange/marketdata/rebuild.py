@@ -16,9 +16,8 @@ from django.db import transaction
 from exchange.marketdata.models import Kline
 from exchange.marketdata.stats import Bar, Klines, TradeTick
 from exchange.marketdata.store import kline_rows
-from exchange.markets.filters import price_to_ticks, qty_to_lots
+from exchange.markets.filters import price_to_ticks, qty_to_lots, quote_to_units
 from exchange.markets.models import Market
-from exchange.orders.lock import quote_to_units
 from exchange.orders.models import Trade
 
 Progress = Callable[[int, int], None]

@@ -24,9 +24,8 @@ from exchange.core.redis import get_redis
 from exchange.marketdata.models import Kline, MarketDataCheckpoint
 from exchange.marketdata.state import RECENT_TRADES, MarketState
 from exchange.marketdata.stats import Bar, TradeTick
-from exchange.markets.filters import lots_to_qty, ticks_to_price
+from exchange.markets.filters import lots_to_qty, ticks_to_price, units_to_quote
 from exchange.markets.models import Market
-from exchange.orders.lock import units_to_quote
 
 DEPTH_LEVELS = 1000
 KLINE_VALUE_FIELDS = [

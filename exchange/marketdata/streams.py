@@ -33,8 +33,8 @@ from exchange.marketdata.state import MarketState
 from exchange.marketdata.stats import Bar, TradeTick
 from exchange.marketdata.store import SnapshotWriter, decimal_text, ticker_json
 from exchange.marketdata.ticker_arrays import TickerArrays
+from exchange.markets.filters import units_to_quote
 from exchange.markets.models import Market
-from exchange.orders.lock import units_to_quote
 from matching_client import OutputEntry, entry_ms
 
 PARTIAL_DEPTHS = (5, 10, 20)

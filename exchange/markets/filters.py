@@ -78,6 +78,20 @@ def check_notional(market: Market, notional: Decimal) -> None:
         )
 
 
+def quote_unit(market: Market) -> Decimal:
+    """The engine's unit of quote amounts: one tick times one lot, so notional =
+    price_ticks × lots is exact."""
+    return (market.tick_size * market.step_size).normalize()
+
+
+def quote_to_units(market: Market, amount: Decimal) -> int:
+    return exact_units(amount, quote_unit(market))
+
+
+def units_to_quote(market: Market, units: int) -> Decimal:
+    return quote_unit(market) * units
+
+
 def price_to_ticks(market: Market, price: Decimal) -> int:
     return exact_units(price, market.tick_size)
 

@@ -54,19 +54,13 @@ def forget_cached_market(symbol: str) -> None:
     _TRADING_CACHE.pop(symbol.upper(), None)
 
 
-def fee_rates_for(*, user_id: int, market: Market) -> FeeRates:
-    """The user's override for this market, else for all markets, else the market's."""
-    overrides = FeeOverride.objects.filter(
-        Q(market=market) | Q(market__isnull=True), user_id=user_id
-    )
-    chosen = min(overrides, key=lambda o: o.market_id is None, default=None)
-    if chosen is None:
-        return FeeRates(maker=market.maker_fee, taker=market.taker_fee)
-    return FeeRates(maker=chosen.maker_fee, taker=chosen.taker_fee)
-
-
 def fee_rates_for_users(*, user_ids: Iterable[int], market: Market) -> dict[int, FeeRates]:
-    """``fee_rates_for`` of many users with one query (clearing's batches)."""
+    """The fee rates of each user in ``market``, with one query: THE fee-rate rule.
+
+    Precedence: the user's override for this market, else the user's override
+    for all markets, else the market's own rates. Clearing charges by it, the
+    account endpoints show it; ``fee_rates_for`` is its one-user form.
+    """
     default = FeeRates(maker=market.maker_fee, taker=market.taker_fee)
     rates = dict.fromkeys(user_ids, default)
     overrides = FeeOverride.objects.filter(
@@ -75,3 +69,8 @@ def fee_rates_for_users(*, user_ids: Iterable[int], market: Market) -> dict[int,
     for override in overrides:
         rates[override.user_id] = FeeRates(maker=override.maker_fee, taker=override.taker_fee)
     return rates
+
+
+def fee_rates_for(*, user_id: int, market: Market) -> FeeRates:
+    """``fee_rates_for_users`` of one user."""
+    return fee_rates_for_users(user_ids=[user_id], market=market)[user_id]

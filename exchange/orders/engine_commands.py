@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from exchange.markets.filters import price_to_ticks, qty_to_lots
+from exchange.markets.filters import price_to_ticks, qty_to_lots, quote_to_units
 from exchange.markets.models import Market
 from exchange.matching.gateway import send_commands
-from exchange.orders.lock import quote_to_units
 from exchange.orders.models import LIMIT_PRICED_TYPES, Order, Side
+from exchange.risk.products import Product, risk_for
 from matching_client import CancelAll, CancelOrder, Command, PlaceOrder
 from matching_client import OrderType as EngineOrderType
 from matching_client import SelfTradePrevention as EngineStp
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 def place_command(order: Order) -> PlaceOrder:
-    """The PLACE for an order, every amount converted exactly (see orders.lock)."""
+    """The PLACE for an order, every amount converted exactly (the hold by the risk stage)."""
     market = order.market
     buy = order.side == Side.BUY
     return PlaceOrder(
@@ -42,7 +42,9 @@ def place_command(order: Order) -> PlaceOrder:
         if order.quote_order_qty is not None
         else 0,
         stop_price=price_to_ticks(market, order.stop_price) if order.stop_price is not None else 0,
-        lock=quote_to_units(market, order.locked) if buy else qty_to_lots(market, order.locked),
+        lock=risk_for(Product.SPOT).engine_lock(
+            market=market, side=order.side, amount=order.locked
+        ),
         stp=EngineStp[order.self_trade_prevention],
     )
 

@@ -124,6 +124,9 @@ def _holds() -> dict[tuple[int, int], Decimal]:
     return holds
 
 
+PAID_OUT = (WithdrawalStatus.APPROVED, WithdrawalStatus.SENT, WithdrawalStatus.CONFIRMED)
+
+
 def reconcile(progress: Progress | None = None) -> Report:
     """Check every invariant on one consistent snapshot of the database."""
     if connection.in_atomic_block:
@@ -224,9 +227,12 @@ def _check_external_totals(
     """Deposits and withdrawals come from their own tables; their ledger accounts must agree."""
     for (asset_id,), total in sum_money(Deposit.objects.all(), ["asset_id"], "amount").items():
         summaries[asset_id].deposits = total
-    approved = Withdrawal.objects.filter(status=WithdrawalStatus.APPROVED)
-    for (asset_id,), total in sum_money(approved, ["asset_id"], "amount").items():
+    # Approved, being paid or paid: the funds left, less the fee the exchange kept.
+    paid = Withdrawal.objects.filter(status__in=PAID_OUT)
+    for (asset_id,), total in sum_money(paid, ["asset_id"], "amount").items():
         summaries[asset_id].withdrawals = total
+    for (asset_id,), total in sum_money(paid, ["asset_id"], "fee").items():
+        summaries[asset_id].withdrawals -= total
     in_ledger: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     for (account_id, asset_id, _bucket), value in ledger.items():
         in_ledger[(kinds[account_id], asset_id)] += value

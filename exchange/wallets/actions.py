@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from exchange.accounts.models import User
 from exchange.core.money import MONEY_LIMIT, decimal_places, parse_decimal
+from exchange.wallets.chains.registry import asset_network
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.events import publish_on_commit
 from exchange.wallets.ledger import Line, post_entry, system_account, user_account
 from exchange.wallets.models import (
+    Account,
     AccountKind,
     Adjustment,
     Asset,
@@ -23,6 +25,7 @@ from exchange.wallets.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from exchange.wallets.withdrawal_rules import check_withdrawal
 
 
 def get_asset(code: str) -> Asset:
@@ -33,8 +36,14 @@ def get_asset(code: str) -> Asset:
 
 
 def clean_amount(asset: Asset, value: object, *, allow_negative: bool = False) -> Decimal:
-    """Parse an amount of ``asset``: finite, non-zero, within the asset's precision."""
-    amount = parse_decimal(value)
+    """Parse an amount of ``asset``: finite, non-zero, within the asset's precision.
+
+    The money grammar has no sign; a debit (``allow_negative``) is ``-`` before it.
+    """
+    debit = value[1:] if allow_negative and isinstance(value, str) and value[:1] == "-" else None
+    amount = parse_decimal(value if debit is None else debit)
+    if amount is not None and debit is not None:
+        amount = -amount
     if (
         amount is None
         or amount == 0
@@ -58,9 +67,9 @@ def clean_amount(asset: Asset, value: object, *, allow_negative: bool = False) -
 
 
 def do_credit_deposit(
-    *, user: User, asset: Asset, amount: object, network: str, txid: str
+    *, user: User, asset: Asset, amount: object, network: str, txid: str, log_index: int = 0
 ) -> tuple[Deposit, bool]:
-    """Credit a deposit once per (network, txid); return (deposit, created).
+    """Credit a deposit once per (network, txid, log index); return (deposit, created).
 
     A replay with the same txid returns the existing deposit and credits
     nothing; a replay that disagrees on user, asset or amount is refused.
@@ -71,19 +80,25 @@ def do_credit_deposit(
         with transaction.atomic():
             entry = post_entry(
                 reason=JournalReason.DEPOSIT,
-                reference=f"deposit:{network}:{txid}",
+                reference=f"deposit:{network}:{txid}" + (f":{log_index}" if log_index else ""),
                 lines=[
                     Line(user_account(user), asset, Bucket.AVAILABLE, value),
                     Line(system_account(AccountKind.DEPOSITS), asset, Bucket.AVAILABLE, -value),
                 ],
             )
             deposit = Deposit.objects.create(
-                user=user, asset=asset, amount=value, network=network, txid=txid, entry=entry
+                user=user,
+                asset=asset,
+                amount=value,
+                network=network,
+                txid=txid,
+                log_index=log_index,
+                entry=entry,
             )
             publish_on_commit(user_id=user.pk, asset=asset, delta=value)
             return deposit, True
     except IntegrityError:
-        existing = Deposit.objects.filter(network=network, txid=txid).first()
+        existing = Deposit.objects.filter(network=network, txid=txid, log_index=log_index).first()
         if existing is None:
             raise
     if (existing.user_id, existing.asset_id, existing.amount) != (user.pk, asset.pk, value):
@@ -95,22 +110,38 @@ def do_credit_deposit(
 
 
 def do_request_withdrawal(
-    *, user: User, asset: Asset, amount: object, network: str, address: str
+    *, user: User, asset: Asset, amount: object, network: str, address: str, memo: str = ""
 ) -> Withdrawal:
-    """Move the amount from available to locked and queue it for approval."""
+    """Move the amount from available to locked and queue it for approval.
+
+    On a registered network the asset's rules apply (``withdrawal_rules``) and
+    its fee is recorded; the address then receives ``amount - fee``.
+    """
     value = clean_amount(asset, amount)
-    address, network = (address or "").strip(), (network or "").strip()
-    if not address or len(address) > 128 or not network or len(network) > 32:
+    address, network, memo = (address or "").strip(), (network or "").strip(), (memo or "").strip()
+    if not address or len(address) > 128 or not network or len(network) > 32 or len(memo) > 64:
         raise WalletError(
             WalletErrorCode.INVALID_ADDRESS,
             "A network and an address (at most 128 characters) are required.",
             fields={"address": "invalid"},
         )
+    entry = asset_network(asset=asset, network=network)
     with transaction.atomic():
-        withdrawal = Withdrawal.objects.create(
-            user=user, asset=asset, amount=value, network=network, address=address
-        )
         account = user_account(user)
+        fee = Decimal(0)
+        if entry is not None:
+            Account.objects.select_for_update().filter(pk=account.pk).first()
+            check_withdrawal(user=user, entry=entry, amount=value, address=address, memo=memo)
+            network, fee = entry.network.code, entry.withdraw_fee
+        withdrawal = Withdrawal.objects.create(
+            user=user,
+            asset=asset,
+            amount=value,
+            fee=fee,
+            network=network,
+            address=address,
+            memo=memo,
+        )
         post_entry(
             reason=JournalReason.WITHDRAWAL_REQUEST,
             reference=f"withdrawal:{withdrawal.pk}",
@@ -138,18 +169,61 @@ def _decide(
 
 
 def do_approve_withdrawal(*, withdrawal_id: int, approved_by: User, note: str = "") -> Withdrawal:
-    """Debit the locked funds: they have left the exchange."""
+    """Debit the locked funds: they leave the exchange, less the fee it keeps.
+
+    On a registered network the payout worker (``payouts``) then sends them.
+    """
     with transaction.atomic():
         w = _decide(withdrawal_id, status=WithdrawalStatus.APPROVED, by=approved_by, note=note)
         post_entry(
             reason=JournalReason.WITHDRAWAL_APPROVE,
             reference=f"withdrawal:{w.pk}",
-            lines=[
-                Line(user_account(w.user), w.asset, Bucket.LOCKED, -w.amount),
-                Line(system_account(AccountKind.WITHDRAWALS), w.asset, Bucket.AVAILABLE, w.amount),
-            ],
+            lines=_paid_out(w, sign=1),
         )
         publish_on_commit(user_id=w.user_id, asset=w.asset, delta=-w.amount)
+    return w
+
+
+def _paid_out(w: Withdrawal, *, sign: int) -> list[Line]:
+    """The approval's lines (``sign=1``), or their reversal (``sign=-1``)."""
+    lines = [
+        Line(
+            user_account(w.user),
+            w.asset,
+            Bucket.LOCKED if sign > 0 else Bucket.AVAILABLE,
+            -sign * w.amount,
+        ),
+        Line(
+            system_account(AccountKind.WITHDRAWALS),
+            w.asset,
+            Bucket.AVAILABLE,
+            sign * (w.amount - w.fee),
+        ),
+    ]
+    if w.fee:
+        lines.append(
+            Line(system_account(AccountKind.FEE_INCOME), w.asset, Bucket.AVAILABLE, sign * w.fee)
+        )
+    return lines
+
+
+def do_fail_withdrawal(*, withdrawal_id: int, note: str) -> Withdrawal:
+    """Return an approved or sent payout's funds (and fee) whose transaction failed on chain."""
+    with transaction.atomic():
+        claimed = Withdrawal.objects.filter(
+            pk=withdrawal_id, status__in=[WithdrawalStatus.APPROVED, WithdrawalStatus.SENT]
+        ).update(status=WithdrawalStatus.FAILED, completed_at=timezone.now(), note=note)
+        if not claimed:
+            raise WalletError(
+                WalletErrorCode.WITHDRAWAL_NOT_PENDING, "The withdrawal is not being paid out."
+            )
+        w = Withdrawal.objects.select_related("asset", "user").get(pk=withdrawal_id)
+        post_entry(
+            reason=JournalReason.WITHDRAWAL_FAIL,
+            reference=f"withdrawal:{w.pk}",
+            lines=_paid_out(w, sign=-1),
+        )
+        publish_on_commit(user_id=w.user_id, asset=w.asset, delta=w.amount)
     return w
 
 

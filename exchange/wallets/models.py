@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from exchange.core.money_db import MoneyField
@@ -114,6 +114,7 @@ class JournalReason(models.TextChoices):
     WITHDRAWAL_REJECT = "WITHDRAWAL_REJECT"
     WITHDRAWAL_CANCEL = "WITHDRAWAL_CANCEL"
     ADJUSTMENT = "ADJUSTMENT"
+    WITHDRAWAL_FAIL = "WITHDRAWAL_FAIL"
     ORDER_LOCK = "ORDER_LOCK"
     SETTLEMENT = "SETTLEMENT"
 
@@ -159,7 +160,11 @@ class LedgerLine(models.Model):
 
 
 class Deposit(models.Model):
-    """An on-chain (or other network) credit, unique by network and txid."""
+    """An on-chain (or other network) credit, unique by network, txid and log index.
+
+    The log index tells apart the transfers of one transaction (an ERC-20
+    ``Transfer`` event each); a network without them uses 0.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits"
@@ -168,12 +173,15 @@ class Deposit(models.Model):
     amount = MoneyField()
     network = models.CharField(max_length=32)
     txid = models.CharField(max_length=128)
+    log_index = models.PositiveIntegerField(default=0)
     entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="deposit")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
-            models.UniqueConstraint(fields=["network", "txid"], name="deposit_unique_network_txid"),
+            models.UniqueConstraint(
+                fields=["network", "txid", "log_index"], name="deposit_unique_network_txid_log"
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="deposit_amount_gt_0"),
         ]
 
@@ -186,6 +194,9 @@ class WithdrawalStatus(models.TextChoices):
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
     CANCELED = "CANCELED"
+    SENT = "SENT"
+    CONFIRMED = "CONFIRMED"
+    FAILED = "FAILED"
 
 
 class Withdrawal(models.Model):
@@ -196,9 +207,20 @@ class Withdrawal(models.Model):
     amount = MoneyField()
     network = models.CharField(max_length=32)
     address = models.CharField(max_length=128)
-    status = models.CharField(
-        max_length=8, choices=WithdrawalStatus.choices, default=WithdrawalStatus.PENDING
+    memo = models.CharField(max_length=64, blank=True, default="")
+    fee = MoneyField(
+        default=0, help_text="Kept by the exchange; the address receives amount - fee."
     )
+    status = models.CharField(
+        max_length=9, choices=WithdrawalStatus.choices, default=WithdrawalStatus.PENDING
+    )
+    # A payout's signed transaction is stored (with its txid) before it is broadcast,
+    # so a crash at any point rebroadcasts the same transaction instead of paying twice.
+    txid = models.CharField(max_length=128, blank=True, default="")
+    signed_tx = models.TextField(blank=True, default="")
+    confirmations = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -209,6 +231,9 @@ class Withdrawal(models.Model):
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="withdrawal_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(fee__gte=0) & Q(fee__lt=F("amount")), name="withdrawal_fee_lt_amount"
+            ),
         ]
         indexes: ClassVar[list[models.Index]] = [models.Index(fields=["status", "created_at"])]
 
@@ -243,3 +268,190 @@ class Adjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount:+} {self.asset} to {self.user} by {self.adjusted_by}"
+
+
+class Network(models.Model):
+    """A blockchain the exchange sends and receives on, served by one chain adapter."""
+
+    code = models.CharField(max_length=32, unique=True, help_text="As Binance names it: ETH, BSC…")
+    name = models.CharField(max_length=64)
+    adapter = models.CharField(max_length=16, help_text="Key in exchange.wallets.chains.registry.")
+    memo_required = models.BooleanField(
+        default=False, help_text="Deposits share one address and tell users apart by memo."
+    )
+    hot_address = models.CharField(max_length=128, help_text="Where payouts are sent from.")
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class AssetNetwork(models.Model):
+    """An asset on a network: its token contract (blank for the native coin) and its rules."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="networks")
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="assets")
+    contract = models.CharField(max_length=128, blank=True, default="")
+    confirmations = models.PositiveIntegerField(default=12)
+    deposit_enabled = models.BooleanField(default=True)
+    withdraw_enabled = models.BooleanField(default=True)
+    withdraw_min = MoneyField(default=0)
+    withdraw_fee = MoneyField(default=0)
+    daily_limit = MoneyField(
+        default=0, help_text="Most one user may withdraw in 24 hours; 0 means no limit."
+    )
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["asset", "network"], name="one_asset_per_network"),
+            models.UniqueConstraint(
+                fields=["network", "contract"], name="one_contract_per_network"
+            ),
+            models.CheckConstraint(condition=Q(withdraw_fee__gte=0), name="assetnet_fee_gte_0"),
+            models.CheckConstraint(condition=Q(withdraw_min__gte=0), name="assetnet_min_gte_0"),
+            models.CheckConstraint(condition=Q(daily_limit__gte=0), name="assetnet_limit_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} on {self.network}"
+
+
+class DepositAddress(models.Model):
+    """A user's deposit address on a network (shared by the network's assets)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposit_addresses"
+    )
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    address = models.CharField(max_length=128)
+    memo = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["user", "network"], name="one_address_per_user_network"
+            ),
+            models.UniqueConstraint(
+                fields=["network", "address", "memo"], name="deposit_address_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.address}{'/' + self.memo if self.memo else ''}"
+
+
+class TransferStatus(models.TextChoices):
+    SEEN = "SEEN", "Seen, waiting for confirmations"
+    CREDITED = "CREDITED", "Credited"
+    ORPHANED = "ORPHANED", "Reorganised away before credit"
+    REORGED = "REORGED", "Reorganised away after credit: operator must act"
+
+
+class ChainTransfer(models.Model):
+    """An incoming transfer to a deposit address as the watcher saw it on chain."""
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    txid = models.CharField(max_length=128)
+    log_index = models.PositiveIntegerField(default=0)
+    block_number = models.PositiveBigIntegerField()
+    block_hash = models.CharField(max_length=128)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    address = models.CharField(max_length=128)
+    memo = models.CharField(max_length=64, blank=True, default="")
+    amount = MoneyField()
+    status = models.CharField(
+        max_length=8, choices=TransferStatus.choices, default=TransferStatus.SEEN
+    )
+    deposit = models.OneToOneField(
+        Deposit, null=True, blank=True, on_delete=models.PROTECT, related_name="transfer"
+    )
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["network", "txid", "log_index"], name="chain_transfer_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="chain_transfer_amount_gt_0"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["network", "status", "block_number"])
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.txid}#{self.log_index} {self.amount} {self.asset}"
+
+
+class ChainCursor(models.Model):
+    """The last block the deposit watcher scanned on a network; it survives restarts."""
+
+    network = models.OneToOneField(Network, on_delete=models.PROTECT, related_name="cursor")
+    last_block = models.BigIntegerField(default=-1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.network} at {self.last_block}"
+
+
+class SimBlock(models.Model):
+    """A block of the simulated test chain (adapter ``sim``): the chain lives in the database."""
+
+    network = models.CharField(max_length=32)
+    number = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["network", "number"], name="sim_block_unique")
+        ]
+
+
+class SimTx(models.Model):
+    """A transfer on the simulated chain; ``block`` is null while it waits in the mempool."""
+
+    network = models.CharField(max_length=32)
+    txid = models.CharField(max_length=64)
+    log_index = models.PositiveIntegerField(default=0)
+    sender = models.CharField(max_length=128)
+    recipient = models.CharField(max_length=128)
+    memo = models.CharField(max_length=64, blank=True, default="")
+    contract = models.CharField(max_length=128, blank=True, default="")
+    amount = MoneyField()
+    block = models.ForeignKey(
+        SimBlock, null=True, blank=True, on_delete=models.SET_NULL, related_name="txs"
+    )
+    succeeded = models.BooleanField(default=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["network", "txid", "log_index"], name="sim_tx_unique")
+        ]
+
+
+class AddressBookEntry(models.Model):
+    """A withdrawal address the user saved. Once a user has one on a network,
+    withdrawals on that network may go only to saved addresses (a whitelist)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="address_book"
+    )
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    address = models.CharField(max_length=128)
+    memo = models.CharField(max_length=64, blank=True, default="")
+    label = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "address book entries"
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["user", "network", "address", "memo"], name="address_book_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label or self.address} ({self.network})"

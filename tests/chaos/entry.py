@@ -15,6 +15,7 @@ from exchange.accounts.models import User
 from exchange.core.errors import DomainError
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order, place_order
 from exchange.orders.models import OPEN_STATUSES, Order
+from exchange.orders.requests import CancelRequest, OrderRequest
 from tests.chaos.world import MARKETS, MarketSpec
 
 STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH")
@@ -127,12 +128,12 @@ class Worker:
             params["client_order_id"] = f"chaos-{self.rng.randint(1, 5)}"
         place = self.place_then_crash if self.rng.random() < self.crash_share else place_order
         try:
-            order = place(user=user, **params)
+            order = place(user=user, request=OrderRequest.parse(**params))
         except DomainError as exc:
             return f"p {exc.code}"
         return f"P {order.pk} {spec.symbol}"
 
-    def place_then_crash(self, *, user: User, **params: Any) -> Order:
+    def place_then_crash(self, *, user: User, request: OrderRequest) -> Order:
         """place_order, then SIGKILL this process after the commit, before the PLACE append.
 
         on_commit callbacks run in the order they were registered, so the one
@@ -140,8 +141,9 @@ class Worker:
         """
         placed: list[Order] = []
         with transaction.atomic():
-            transaction.on_commit(lambda: self.crash(f"K {placed[0].pk} {params['symbol']}"))
-            placed.append(place_order(user=user, **params))
+            symbol = request.market.symbol
+            transaction.on_commit(lambda: self.crash(f"K {placed[0].pk} {symbol}"))
+            placed.append(place_order(user=user, request=request))
         raise AssertionError("unreachable: the commit ran the crash")
 
     def crash(self, line: str) -> None:
@@ -159,7 +161,9 @@ class Worker:
             candidates = list(mine.order_by("-pk").values_list("pk", flat=True)[:50]) or [0]
         order_id = self.rng.choice(candidates)
         try:
-            do_cancel_order(user=user, symbol=spec.symbol, order_id=order_id)
+            do_cancel_order(
+                user=user, request=CancelRequest.parse(symbol=spec.symbol, order_id=order_id)
+            )
         except DomainError as exc:
             return f"c {exc.code}"
         return f"C {order_id} {spec.symbol}"

@@ -28,6 +28,7 @@ from exchange.core.redis import get_redis
 from exchange.markets.actions import do_create_market
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus, Trade
+from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 from matching_client import input_stream
 from tests.api import test_ratelimit as ratelimit
@@ -149,11 +150,17 @@ def test_one_engine_shard_runs_markets_held_by_different_nodes(
         bids = []
         for symbol, price in (("BTCUSDT", "60000"), ("ETHUSDT", "3000")):
             place_order(
-                user=seller, symbol=symbol, side="SELL", type="LIMIT", price=price, quantity="0.5"
+                user=seller,
+                request=OrderRequest.parse(
+                    symbol=symbol, side="SELL", type="LIMIT", price=price, quantity="0.5"
+                ),
             )
             bids.append(
                 place_order(
-                    user=buyer, symbol=symbol, side="BUY", type="LIMIT", price=price, quantity="0.5"
+                    user=buyer,
+                    request=OrderRequest.parse(
+                        symbol=symbol, side="BUY", type="LIMIT", price=price, quantity="0.5"
+                    ),
                 )
             )
         drain("BTCUSDT", "ETHUSDT")

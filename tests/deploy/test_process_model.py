@@ -28,7 +28,7 @@ from tests.deploy.process_model import (
     procfile,
 )
 
-PROCESSES = ["web", "engine", "clearing", "marketdata", "worker", "beat"]
+PROCESSES = ["web", "engine", "clearing", "marketdata", "chainwatch", "worker", "beat"]
 # Compose runs the engine and clearing as shards; every other process is one service of
 # its name.
 COMPOSE_SERVICES = {
@@ -36,6 +36,7 @@ COMPOSE_SERVICES = {
     "engine": ["engine-0", "engine-1"],
     "clearing": ["clearing-0", "clearing-1"],
     "marketdata": ["marketdata"],
+    "chainwatch": ["chainwatch"],
     "worker": ["worker"],
     "beat": ["beat"],
 }
@@ -124,6 +125,7 @@ def test_compose_has_the_dependencies_the_migration_and_health_checks():
         "clearing-0",
         "clearing-1",
         "marketdata",
+        "chainwatch",
         "worker",
     ]:
         assert services[name]["healthcheck"]["test"], name
@@ -219,6 +221,7 @@ def test_dockerfile_collectstatic_step_runs_without_redis_or_a_database(tmp_path
                 ROOT / source, tmp_path / source, ignore=shutil.ignore_patterns("__pycache__")
             )
         elif (ROOT / source).exists():
+            (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / source, tmp_path / source)
     assert (tmp_path / "manage.py").exists() and (tmp_path / "exchange").is_dir()
     # when it runs (python from this venv; nothing else from this environment)

@@ -1,4 +1,5 @@
-"""Signed account endpoints: ``account`` (balances, commission rates) and ``myTrades``."""
+"""Signed account endpoints: ``account`` (balances), ``account/commission`` (a market's
+fee rates for the caller) and ``myTrades``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from api.compat.binance.base import BinanceView
 from api.compat.binance.errors import BinanceError
 from api.compat.binance.shapes import balance_json, dec, my_trade_json
 from exchange.accounts.models import ApiKey
+from exchange.markets.selectors import fee_rates_for
 from exchange.orders.selectors import access_order, trade_list_for_user
 from exchange.wallets.selectors import balance_list
 
@@ -52,6 +54,40 @@ class AccountView(BinanceView):
         )
 
 
+class CommissionView(BinanceView):
+    """The caller's fee rates in one market, as clearing charges them (``fee_rates_for``).
+
+    Fees are taken from what each side receives, so ``buyer`` and ``seller`` (Binance's
+    extra rates by side) are 0; there is no tax commission and no fee-asset discount.
+    """
+
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"GET": 20}
+
+    def get(self, request: Request) -> Response:
+        market = params.market(self.params(request))
+        rates = fee_rates_for(user_id=self.user(request).pk, market=market)
+        zero = dec(Decimal(0))
+        return Response(
+            {
+                "symbol": market.symbol,
+                "standardCommission": {
+                    "maker": dec(rates.maker),
+                    "taker": dec(rates.taker),
+                    "buyer": zero,
+                    "seller": zero,
+                },
+                "taxCommission": {"maker": zero, "taker": zero, "buyer": zero, "seller": zero},
+                "discount": {
+                    "enabledForAccount": False,
+                    "enabledForSymbol": False,
+                    "discountAsset": None,
+                    "discount": zero,
+                },
+            }
+        )
+
+
 class MyTradesView(BinanceView):
     signed = True
     weights: ClassVar[dict[str, int]] = {"GET": 20}
@@ -60,7 +96,7 @@ class MyTradesView(BinanceView):
         query = self.params(request)
         market = params.market(query)
         user = self.user(request)
-        start, end = params.optional_int(query, "startTime"), params.optional_int(query, "endTime")
+        start, end = params.optional_ms(query, "startTime"), params.optional_ms(query, "endTime")
         from_id = params.optional_int(query, "fromId")
         if (start is not None and end is not None and end < start) or (
             from_id is not None and start is not None

@@ -55,7 +55,7 @@ def _depth_weight(limit: int) -> int:
 class DepthView(BinanceView):
     def weight(self, request: Request, query: dict[str, str]) -> int:
         raw = query.get("limit", "100")
-        return _depth_weight(int(raw)) if raw.isdigit() else 5
+        return _depth_weight(int(raw)) if params.DIGITS.fullmatch(raw) else 5
 
     def get(self, request: Request) -> Response:
         query = self.params(request)
@@ -95,8 +95,8 @@ class AggTradesView(BinanceView):
     def get(self, request: Request) -> Response:
         query = self.params(request)
         market = params.market(query)
-        start = params.optional_int(query, "startTime")
-        end = params.optional_int(query, "endTime")
+        start = params.optional_ms(query, "startTime")
+        end = params.optional_ms(query, "endTime")
         if start is not None and end is not None and end < start:
             raise BinanceError(-1128, "Combination of optional parameters invalid.")
         trades = market_trade_history(
@@ -119,8 +119,8 @@ class KlinesView(BinanceView):
         rows = kline_list(
             market,
             interval=interval,
-            start=params.optional_int(query, "startTime"),
-            end=params.optional_int(query, "endTime"),
+            start=params.optional_ms(query, "startTime"),
+            end=params.optional_ms(query, "endTime"),
             limit=params.limit(query, default=500, maximum=1000),
         )
         return Response(

@@ -11,7 +11,7 @@ open order).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from rest_framework.request import Request
@@ -36,6 +36,7 @@ from exchange.orders.actions import (
 from exchange.orders.history import order_history_for_user
 from exchange.orders.models import STOP_TYPES, Order, OrderStatus, OrderType
 from exchange.orders.outcome import accepted, closed, wait_for_orders
+from exchange.orders.requests import CancelRequest, OrderRequest
 from exchange.orders.selectors import access_order, order_list_open, trade_list_for_user
 
 RESPONSE_TYPES = ("ACK", "RESULT", "FULL")
@@ -49,23 +50,23 @@ def _wait_seconds() -> float:
     return float(settings.BINANCE_ORDER_WAIT_SECONDS)
 
 
-def _order_params(query: dict[str, str]) -> dict[str, Any]:
-    """Binance's parameter names to check_place_order's (symbol checked first: -1121)."""
+def _order_request(query: dict[str, str]) -> OrderRequest:
+    """Binance's order parameters as the order request (symbol checked first: -1121)."""
     params.market(query, cached=True)
     for name in ("side", "type"):
         params.required(query, name)
-    return {
-        "symbol": query["symbol"],
-        "side": query["side"],
-        "type": query["type"],
-        "quantity": query.get("quantity"),
-        "quote_order_qty": query.get("quoteOrderQty"),
-        "price": query.get("price"),
-        "stop_price": query.get("stopPrice"),
-        "time_in_force": query.get("timeInForce"),
-        "client_order_id": query.get("newClientOrderId"),
-        "self_trade_prevention": query.get("selfTradePreventionMode"),
-    }
+    return OrderRequest.parse(
+        symbol=query["symbol"],
+        side=query["side"],
+        type=query["type"],
+        quantity=query.get("quantity"),
+        quote_order_qty=query.get("quoteOrderQty"),
+        price=query.get("price"),
+        stop_price=query.get("stopPrice"),
+        time_in_force=query.get("timeInForce"),
+        client_order_id=query.get("newClientOrderId"),
+        self_trade_prevention=query.get("selfTradePreventionMode"),
+    )
 
 
 def _response_type(query: dict[str, str]) -> str:
@@ -93,9 +94,10 @@ class OrderView(BinanceView):
 
     def post(self, request: Request) -> Response:
         query = self.params(request)
-        validated = check_place_order(**_order_params(query))
+        order_request = _order_request(query)
+        check_place_order(request=order_request)
         response_type = _response_type(query)
-        order = do_place_order(user=self.user(request), order=validated)
+        order = do_place_order(user=self.user(request), request=order_request)
         if response_type == "ACK" and order.type not in ENGINE_CHECKED:
             return Response(order_ack_json(order))
         [order] = wait_for_orders([order], until=accepted, timeout=_wait_seconds())
@@ -126,12 +128,10 @@ class OrderView(BinanceView):
         query = self.params(request)
         market = params.market(query)
         order_id, client_id = _order_id(query)
-        order = do_cancel_order(
-            user=self.user(request),
-            symbol=market.symbol,
-            order_id=order_id,
-            client_order_id=client_id,
+        cancel = CancelRequest.parse(
+            symbol=market.symbol, order_id=order_id, client_order_id=client_id
         )
+        order = do_cancel_order(user=self.user(request), request=cancel)
         [order] = wait_for_orders([order], until=closed, timeout=_wait_seconds())
         return Response(order_json(order))
 
@@ -144,7 +144,7 @@ class OrderTestView(BinanceView):
 
     def post(self, request: Request) -> Response:
         query = self.params(request)
-        check_place_order(**_order_params(query))
+        check_place_order(request=_order_request(query))
         _response_type(query)
         return Response({})
 
@@ -180,7 +180,7 @@ class AllOrdersView(BinanceView):
     def get(self, request: Request) -> Response:
         query = self.params(request)
         market = params.market(query)
-        start, end = params.optional_int(query, "startTime"), params.optional_int(query, "endTime")
+        start, end = params.optional_ms(query, "startTime"), params.optional_ms(query, "endTime")
         if start is not None and end is not None and end < start:
             raise BinanceError(-1128, "Combination of optional parameters invalid.")
         orders: list[Order] = order_history_for_user(

@@ -7,6 +7,8 @@ import json
 import re
 
 from api.compat.binance.errors import BinanceError, bad_symbol, illegal, mandatory
+from api.rest.fields import MAX_MS
+from exchange.core.ids import MAX_ID
 from exchange.markets.errors import MarketError
 from exchange.markets.models import Market
 from exchange.markets.selectors import get_market, get_market_cached
@@ -25,7 +27,7 @@ def required(params: dict[str, str], name: str) -> str:
 def market(params: dict[str, str], *, cached: bool = False) -> Market:
     """The ``symbol`` parameter's market: -1102 when missing, -1121 when unknown.
 
-    ``cached`` takes order entry's per-process market cache, which the order service
+    ``cached`` takes order entry's per-process market cache, which ``OrderRequest.parse``
     reads next anyway (an unknown symbol is never cached, so a new market is found).
     """
     symbol = required(params, "symbol")
@@ -53,17 +55,25 @@ def markets(params: dict[str, str]) -> list[Market] | None:
     return [market({"symbol": s}) for s in symbols]
 
 
-def optional_int(params: dict[str, str], name: str) -> int | None:
+def optional_int(params: dict[str, str], name: str, *, maximum: int = MAX_ID) -> int | None:
+    """ASCII digits up to ``maximum`` (an id fits a 64-bit column); -1100 otherwise."""
     value = params.get(name, "")
     if value == "":
         return None
-    if not DIGITS.fullmatch(value):
+    if not DIGITS.fullmatch(value) or int(value) > maximum:
         raise illegal(name)
     return int(value)
 
 
+def optional_ms(params: dict[str, str], name: str) -> int | None:
+    """A time in ms, at most the last instant a datetime holds."""
+    return optional_int(params, name, maximum=MAX_MS)
+
+
 def limit(params: dict[str, str], *, default: int, maximum: int) -> int:
-    """``limit`` clamped to 1..maximum, as Binance serves oversized limits."""
+    """``limit`` in 1..maximum. Past the maximum Binance answers -1130 on its account
+    lists (allOrders, myTrades) and -1100 with the legal range on depth; we answer both
+    ways alike on every list rather than serve an oversized page."""
     value = optional_int(params, "limit")
     if value is None:
         return default
@@ -71,7 +81,9 @@ def limit(params: dict[str, str], *, default: int, maximum: int) -> int:
         raise BinanceError(
             -1100, f"Illegal characters found in parameter 'limit'; legal range is 1..{maximum}."
         )
-    return min(value, maximum)
+    if value > maximum:
+        raise BinanceError(-1130, "Data sent for parameter 'limit' is not valid.")
+    return value
 
 
 def moment(ms: int | None) -> dt.datetime | None:

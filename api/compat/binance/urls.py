@@ -22,6 +22,7 @@ urlpatterns = [
     path("openOrders", orders.OpenOrdersView.as_view()),
     path("allOrders", orders.AllOrdersView.as_view()),
     path("account", account.AccountView.as_view()),
+    path("account/commission", account.CommissionView.as_view()),
     path("myTrades", account.MyTradesView.as_view()),
     path("userDataStream", user_stream.UserDataStreamView.as_view()),
 ]

@@ -7,12 +7,14 @@ Each takes the verified API key and the request's ``params`` and returns
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from api.compat.fmz.errors import FmzError, missing
 from api.compat.fmz.symbols import fmz_symbol, order_ref, parse_order_ref, parse_symbol
+from api.rest.fields import MAX_MS
 from exchange.accounts.models import ApiKey
 from exchange.accounts.signing import require_api_key_permission
 from exchange.core.money import format_money
@@ -26,10 +28,12 @@ from exchange.marketdata.selectors import (
 from exchange.orders.actions import do_cancel_order, place_order
 from exchange.orders.history import order_history_for_user
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import CancelRequest, OrderRequest
 from exchange.orders.selectors import access_order, order_list_open
 from exchange.wallets.selectors import balance_list
 
 Params = dict[str, Any]
+INT_TEXT = re.compile(r"[0-9]{1,15}")
 Result = tuple[Any, Any]
 
 # FMZ's period in minutes to our kline interval.
@@ -68,18 +72,17 @@ def _required(params: Params, name: str) -> Any:
 
 
 def _int(params: Params, name: str, default: int) -> int:
+    """A count or a time in ms: a JSON integer or ASCII digits up to the last instant a
+    datetime holds (``int()`` alone takes ``"١٠٠"``, ``" 5"`` and ``1e309``, the last
+    with an OverflowError)."""
     value = params.get(name, default)
-    try:
-        return int(value if value not in (None, "") else default)
-    except (TypeError, ValueError) as exc:
-        raise FmzError(f"invalid parameter {name}: {value!r}") from exc
-
-
-def _decimal(params: Params, name: str) -> Decimal:
-    try:
-        return Decimal(str(_required(params, name)))
-    except InvalidOperation as exc:
-        raise FmzError(f"invalid parameter {name}: {params[name]!r}") from exc
+    if value in (None, ""):
+        return default
+    if isinstance(value, str) and INT_TEXT.fullmatch(value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_MS:
+        return value
+    raise FmzError(f"invalid parameter {name}: {str(value)[:40]!r}")
 
 
 def ticker(key: ApiKey, params: Params) -> Result:
@@ -178,13 +181,20 @@ def trade(key: ApiKey, params: Params) -> Result:
     side = str(_required(params, "type")).lower()
     if side not in ("buy", "sell"):
         raise FmzError(f"invalid type {params['type']!r}; use buy or sell")
-    price, amount = _decimal(params, "price"), _decimal(params, "amount")
-    if price == -1:
-        sizing = {"quote_order_qty": amount} if side == "buy" else {"quantity": amount}
-        order = place_order(user=key.user, symbol=market.symbol, side=side, type="MARKET", **sizing)
+    # Sent as the docker sends them (strings); the order request parses them with the
+    # one money grammar and refuses anything else with the field's own code. -1 is
+    # FMZ's "market order" marker, not a price.
+    price, amount = _required(params, "price"), _required(params, "amount")
+    if price in ("-1", -1):
+        request = OrderRequest.parse(
+            symbol=market.symbol,
+            side=side,
+            type="MARKET",
+            quote_order_qty=amount if side == "buy" else None,
+            quantity=amount if side == "sell" else None,
+        )
     else:
-        order = place_order(
-            user=key.user,
+        request = OrderRequest.parse(
             symbol=market.symbol,
             side=side,
             type="LIMIT",
@@ -192,6 +202,7 @@ def trade(key: ApiKey, params: Params) -> Result:
             price=price,
             quantity=amount,
         )
+    order = place_order(user=key.user, request=request)
     return {"id": order_ref(market, order.pk)}, None
 
 
@@ -222,7 +233,8 @@ def historyorders(key: ApiKey, params: Params) -> Result:
 def cancel(key: ApiKey, params: Params) -> Result:
     require_api_key_permission(key, "trade")
     market, order_id = parse_order_ref(_required(params, "id"))
-    do_cancel_order(user=key.user, symbol=market.symbol, order_id=order_id)
+    cancel = CancelRequest.parse(symbol=market.symbol, order_id=order_id)
+    do_cancel_order(user=key.user, request=cancel)
     return True, None
 
 

@@ -15,6 +15,8 @@ from exchange.markets.models import Market
 from exchange.markets.selectors import get_market
 
 PART = re.compile(r"[A-Z0-9]{1,16}")
+# A database id: ASCII digits that always fit a 64-bit column.
+ORDER_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 def fmz_symbol(market: Market) -> str:
@@ -42,6 +44,6 @@ def parse_symbol(raw: object) -> Market:
 def parse_order_ref(raw: object) -> tuple[Market, int]:
     """``SYMBOL,ID`` as the market and the order id."""
     symbol, comma, number = str(raw or "").rpartition(",")
-    if not comma or not number.isdigit():
+    if not comma or not ORDER_ID.fullmatch(number):
         raise FmzError(f"invalid order id: {raw!r} (expected SYMBOL,ID, e.g. BTC_USDT,123)")
     return parse_symbol(symbol), int(number)

@@ -19,6 +19,7 @@ from api.compat.binance import ratelimit as binance_ratelimit
 from api.compat.fmz import methods, raw
 from api.compat.fmz.errors import FmzError, error_body, rate_limited
 from api.compat.fmz.render import dumps
+from api.json_input import JsonInputError, loads_bounded
 from api.rest.client_ip import client_ip
 from exchange.accounts.key_pair import verify_key_pair
 from exchange.core.errors import DomainError
@@ -36,9 +37,9 @@ def _handle(request: HttpRequest) -> dict[str, Any]:
     if usage.exceeded:
         raise rate_limited(usage.retry_after)
     try:
-        body = json.loads(request.body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FmzError("request body is not JSON") from exc
+        body = loads_bounded(request.body or b"null")
+    except JsonInputError as exc:
+        raise FmzError(f"request body is not JSON this API takes: {exc}") from exc
     if not isinstance(body, dict):
         raise FmzError("request body must be a JSON object")
     absent = [name for name in REQUIRED if name not in body]

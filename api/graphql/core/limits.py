@@ -1,7 +1,8 @@
 """Query depth and complexity limits, checked with the other validation rules.
 
 Depth counts nested fields (introspection fields are not counted). Complexity
-is the number of fields the query may resolve: each field costs 1 plus its
+is the number of fields the query may resolve, aliases and introspection
+fields included: each field costs 1 plus its
 children, times the page size for list fields (their ``first``/``limit``
 argument, its default, or ``ASSUMED_LIST_SIZE`` when the list has none; a
 connection's ``edges`` count once, the connection's ``first`` sizes them). A
@@ -37,6 +38,9 @@ from graphql import (
     get_nullable_type,
 )
 
+# Parsing stops past this many tokens, before any validation rule runs: the standard
+# rules (overlapping fields above all) are slow on huge documents, whatever they cost.
+MAX_QUERY_TOKENS = 5_000
 MAX_QUERY_DEPTH = 8
 MAX_QUERY_COMPLEXITY = 25_000
 ASSUMED_LIST_SIZE = 10
@@ -46,6 +50,7 @@ PAGED_LISTS = frozenset({"edges"})
 
 QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
 
 
 class Measure:
@@ -108,7 +113,13 @@ class Measure:
         self, node: FieldNode, parent: GraphQLNamedType | None, seen: frozenset[str]
     ) -> tuple[int, int]:
         if node.name.value.startswith("__"):
-            return 0, 0
+            # Introspection (``__typename``, ``__schema``...) costs like any field, so
+            # 100,000 ``__typename`` aliases are refused; its depth is not counted, or
+            # the standard introspection query (``ofType`` nested seven levels) would be.
+            _, cost = (
+                self.selections(node.selection_set, None, seen) if node.selection_set else (0, 0)
+            )
+            return 0, 1 + cost
         field_def = (
             parent.fields.get(node.name.value) if isinstance(parent, GraphQLObjectType) else None
         )

@@ -31,6 +31,7 @@ from exchange.markets.errors import MarketErrorCode
 from exchange.markets.selectors import get_market
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order, place_order
 from exchange.orders.errors import OrderErrorCode
+from exchange.orders.requests import CancelRequest, OrderRequest
 from exchange.orders.selectors import access_order, fill_list_for_user, order_list
 
 PLACE_ERRORS = [
@@ -88,7 +89,8 @@ class OrderListView(RestView):
     @extend_schema(tags=["orders"], request=OrderIn, responses={201: OrderOut})
     def post(self, request: Request) -> Response:
         """Place an order: funds are locked now, the engine matches it right after."""
-        order = place_order(user=request_user(request), **valid(OrderIn, request.data))
+        order_request = OrderRequest.parse(**valid(OrderIn, request.data))
+        order = place_order(user=request_user(request), request=order_request)
         return Response(OrderOut(order).data, status=status.HTTP_201_CREATED)
 
 
@@ -127,7 +129,8 @@ class OrderCancelView(RestView):
 
     @extend_schema(tags=["orders"], request=None, responses={202: OrderOut})
     def post(self, request: Request, order_id: int) -> Response:
-        order = do_cancel_order(user=request_user(request), order_id=order_id)
+        cancel = CancelRequest.parse(order_id=order_id)
+        order = do_cancel_order(user=request_user(request), request=cancel)
         return Response(OrderOut(order).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -138,11 +141,10 @@ class OrderCancelByClientIdView(RestView):
     @extend_schema(tags=["orders"], request=ClientOrderQuery, responses={202: OrderOut})
     def post(self, request: Request) -> Response:
         data = valid(ClientOrderQuery, request.data)
-        order = do_cancel_order(
-            user=request_user(request),
-            symbol=data.get("symbol"),
-            client_order_id=data["client_order_id"],
+        cancel = CancelRequest.parse(
+            symbol=data.get("symbol"), client_order_id=data["client_order_id"]
         )
+        order = do_cancel_order(user=request_user(request), request=cancel)
         return Response(OrderOut(order).data, status=status.HTTP_202_ACCEPTED)
 
 

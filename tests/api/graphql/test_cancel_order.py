@@ -6,6 +6,7 @@ import pytest
 
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import OrderRequest
 from matching_client import input_stream
 from tests.api.graphql.conftest import error_codes
 from tests.pipeline import drain, running_engine
@@ -37,12 +38,14 @@ def alice_and_bob(redis_client, make_user, assets, fund, btcusdt):
 def buy(user, client_order_id: str) -> Order:
     return place_order(
         user=user,
-        symbol="BTCUSDT",
-        side="BUY",
-        type="LIMIT",
-        price="100",
-        quantity="0.1",
-        client_order_id=client_order_id,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT",
+            side="BUY",
+            type="LIMIT",
+            price="100",
+            quantity="0.1",
+            client_order_id=client_order_id,
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from exchange.marketdata.runner import MarketDataFeed
 from exchange.markets.actions import do_create_market, do_set_market_status
 from exchange.markets.models import MarketStatus
 from exchange.orders.actions import place_order
+from exchange.orders.requests import OrderRequest
 from matching_client import output_stream
 from tests.api.graphql.conftest import error_codes
 from tests.pipeline import drain, running_engine
@@ -106,16 +107,28 @@ def test_market_data_after_a_trade(anonymous, redis_client, make_user, assets, f
     fund(taker, assets["USDT"], "10000")
     with running_engine(["BTCUSDT"]):
         place_order(
-            user=maker, symbol="BTCUSDT", side="SELL", type="LIMIT", price="1000", quantity="0.5"
+            user=maker,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="SELL", type="LIMIT", price="1000", quantity="0.5"
+            ),
         )
         place_order(
-            user=maker, symbol="BTCUSDT", side="SELL", type="LIMIT", price="1010", quantity="0.1"
+            user=maker,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="SELL", type="LIMIT", price="1010", quantity="0.1"
+            ),
         )
         place_order(
-            user=taker, symbol="BTCUSDT", side="BUY", type="LIMIT", price="1000", quantity="0.2"
+            user=taker,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="1000", quantity="0.2"
+            ),
         )
         place_order(
-            user=taker, symbol="BTCUSDT", side="BUY", type="LIMIT", price="990", quantity="0.03"
+            user=taker,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="990", quantity="0.03"
+            ),
         )
         drain("BTCUSDT")
     feed_until_caught_up(btcusdt)

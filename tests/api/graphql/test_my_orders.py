@@ -8,6 +8,7 @@ import pytest
 
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import OrderRequest
 from tests.api.graphql.conftest import error_codes
 from tests.pipeline import drain, running_engine
 
@@ -46,12 +47,14 @@ def trader(make_user, assets, fund, btcusdt):
 def order(user, side: str, client_order_id: str, price: str = "100") -> Order:
     return place_order(
         user=user,
-        symbol="BTCUSDT",
-        side=side,
-        type="LIMIT",
-        price=price,
-        quantity="0.1",
-        client_order_id=client_order_id,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT",
+            side=side,
+            type="LIMIT",
+            price=price,
+            quantity="0.1",
+            client_order_id=client_order_id,
+        ),
     )
 
 
@@ -124,12 +127,14 @@ def traded(redis_client, make_user, assets, fund, btcusdt):
                 for half in range(2):
                     place_order(
                         user=bob,
-                        symbol="BTCUSDT",
-                        side="BUY",
-                        type="LIMIT",
-                        price=str(100 + i),
-                        quantity="0.05",
-                        client_order_id=f"b-{i}-{half}",
+                        request=OrderRequest.parse(
+                            symbol="BTCUSDT",
+                            side="BUY",
+                            type="LIMIT",
+                            price=str(100 + i),
+                            quantity="0.05",
+                            client_order_id=f"b-{i}-{half}",
+                        ),
                     )
             drain("BTCUSDT")
         return alice, bob

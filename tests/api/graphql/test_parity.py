@@ -26,6 +26,7 @@ from exchange.markets.actions import do_create_market, do_set_market_status
 from exchange.markets.models import MarketStatus
 from exchange.orders.actions import do_cancel_order, place_order
 from exchange.orders.models import Order, Trade
+from exchange.orders.requests import CancelRequest, OrderRequest
 from exchange.wallets.models import Balance, JournalEntry, LedgerLine
 from matching_client import output_stream
 from matching_client.events import decode_output
@@ -78,14 +79,17 @@ class Surface:
 class ActionSurface(Surface):
     def place(self, user: User, params: dict[str, Any]) -> str | None:
         try:
-            place_order(user=user, **params)
+            place_order(user=user, request=OrderRequest.parse(**params))
         except DomainError as exc:
             return exc.code.value
         return None
 
     def cancel(self, user: User, symbol: str, client_order_id: str) -> str | None:
         try:
-            do_cancel_order(user=user, symbol=symbol, client_order_id=client_order_id)
+            do_cancel_order(
+                user=user,
+                request=CancelRequest.parse(symbol=symbol, client_order_id=client_order_id),
+            )
         except DomainError as exc:
             return exc.code.value
         return None
@@ -221,12 +225,14 @@ def run_scenario(surface: Surface, make_user, assets, fund) -> dict[str, Any]:
 
     maker_order = place_order(
         user=maker,
-        symbol="BTCUSDT",
-        side="SELL",
-        type="LIMIT",
-        price="1000",
-        quantity="0.3",
-        client_order_id="maker-1",
+        request=OrderRequest.parse(
+            symbol="BTCUSDT",
+            side="SELL",
+            type="LIMIT",
+            price="1000",
+            quantity="0.3",
+            client_order_id="maker-1",
+        ),
     )
     assert surface.place(taker, BUY) is None
     drain("BTCUSDT")
@@ -434,11 +440,17 @@ def test_a_self_trade_is_two_fills_on_rest_and_graphql(
     fund(trader, assets["USDT"], "10000")
     with running_engine(["BTCUSDT"]):
         sell = place_order(
-            user=trader, symbol="BTCUSDT", side="SELL", type="LIMIT", price="1000", quantity="0.5"
+            user=trader,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="SELL", type="LIMIT", price="1000", quantity="0.5"
+            ),
         )
         drain("BTCUSDT")
         buy = place_order(
-            user=trader, symbol="BTCUSDT", side="BUY", type="LIMIT", price="1000", quantity="0.5"
+            user=trader,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="1000", quantity="0.5"
+            ),
         )
         drain("BTCUSDT")
     trade = Trade.objects.get()

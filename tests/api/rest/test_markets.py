@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from exchange.orders.actions import place_order
+from exchange.orders.requests import OrderRequest
 from tests.api.rest.conftest import error
 from tests.exchange.marketdata.test_feed import feed_until_caught_up
 from tests.pipeline import drain, running_engine
@@ -76,7 +77,10 @@ def test_market_data_after_a_match(api_client, redis_client, make_user, assets, 
             (bob, "BUY", "60010", "0.01"),
         ]:
             place_order(
-                user=user, symbol="BTCUSDT", side=side, type="LIMIT", price=price, quantity=qty
+                user=user,
+                request=OrderRequest.parse(
+                    symbol="BTCUSDT", side=side, type="LIMIT", price=price, quantity=qty
+                ),
             )
         drain("BTCUSDT")
     feed_until_caught_up(btcusdt)

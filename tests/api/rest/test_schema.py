@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 from django.core.management import call_command
@@ -55,6 +57,20 @@ def test_domain_codes_land_on_their_status(schema):
 def test_schema_and_viewers_are_served(api_client):
     for path in ("/api/schema/", "/api/docs/", "/api/redoc/"):
         assert api_client.get(path).status_code == 200, path
+
+
+@pytest.mark.django_db
+def test_explorers_load_nothing_from_another_host(api_client):
+    """Swagger UI, ReDoc and GraphiQL name only this site's static files (issue 20)."""
+    pages = {
+        "/api/docs/": b"swagger-ui",
+        "/api/redoc/": b"redoc",
+        "/graphql": b"graphiql",
+    }
+    for path, asset in pages.items():
+        html = api_client.get(path, HTTP_ACCEPT="text/html").content
+        assert re.findall(rb"(?:src|href)=[\"'](?:https?:)?//", html) == [], path
+        assert re.search(rb"(?:src|href)=[\"']/static/[^\"']*" + asset, html), path
 
 
 @pytest.mark.django_db

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from exchange.accounts.actions import do_issue_token
 from exchange.orders.actions import place_order
+from exchange.orders.requests import OrderRequest
 from exchange.wallets.actions import do_request_withdrawal
 
 EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}
@@ -46,7 +47,12 @@ def trader(make_user, assets, fund, btcusdt):
     user = make_user()
     fund(user, assets["USDT"], "100000")
     fund(user, assets["BTC"], "10")
-    place_order(user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1")
+    place_order(
+        user=user,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+        ),
+    )
     do_request_withdrawal(
         user=user, asset=assets["BTC"], amount="0.1", network="BTC", address="bc1q"
     )

@@ -29,8 +29,9 @@ from exchange.clearing.models import Checkpoint
 from exchange.core.errors import DomainError
 from exchange.marketdata.selectors import order_book
 from exchange.markets.filters import lots_to_qty, ticks_to_price
-from exchange.orders.actions import check_place_order, do_cancel_order, do_place_orders
+from exchange.orders.actions import do_cancel_order, do_place_orders
 from exchange.orders.models import OPEN_STATUSES, Order
+from exchange.orders.requests import CancelRequest, OrderRequest
 from matching_client import output_stream
 from matching_engine.snapshot import Snapshot
 from tests.api.ws.support import manage, running, running_daphne, wait_until, ws_connect
@@ -187,7 +188,7 @@ def test_local_book_from_snapshot_and_diffs_equals_the_engine_book(
                     batch = random_orders(rng, min(100, n - chunk_start))
                     do_place_orders(
                         user=user,
-                        orders=[check_place_order(symbol="BTCUSDT", **o) for o in batch],
+                        requests=[OrderRequest.parse(symbol="BTCUSDT", **o) for o in batch],
                     )
                     placed += len(batch)
                     if rng.random() < 0.3:  # cancel a few resting orders too
@@ -196,7 +197,10 @@ def test_local_book_from_snapshot_and_diffs_equals_the_engine_book(
                         ).order_by("?")[:5]:
                             with contextlib.suppress(DomainError):  # filled meanwhile
                                 do_cancel_order(
-                                    user=order.user, symbol="BTCUSDT", order_id=order.pk
+                                    user=order.user,
+                                    request=CancelRequest.parse(
+                                        symbol="BTCUSDT", order_id=order.pk
+                                    ),
                                 )
 
             # when: trading starts, the bot takes its snapshot a third of the way in

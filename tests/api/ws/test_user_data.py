@@ -20,6 +20,7 @@ from exchange.accounts.models import ApiKey
 from exchange.core.user_channel import user_events_channel
 from exchange.orders.actions import do_cancel_order, place_order
 from exchange.orders.models import Order, Trade
+from exchange.orders.requests import CancelRequest, OrderRequest
 from exchange.wallets.actions import (
     do_approve_withdrawal,
     do_credit_deposit,
@@ -115,12 +116,14 @@ def test_each_action_sends_the_exact_user_data_events(world):
         # place: NEW, then the balances
         sell = place_order(
             user=alice,
-            symbol="BTCUSDT",
-            side="SELL",
-            type="LIMIT",
-            price="100",
-            quantity="1",
-            client_order_id="alice-sell",
+            request=OrderRequest.parse(
+                symbol="BTCUSDT",
+                side="SELL",
+                type="LIMIT",
+                price="100",
+                quantity="1",
+                client_order_id="alice-sell",
+            ),
         )
         drain("BTCUSDT")
         new, account = events_until(ws, "executionReport", "outboundAccountPosition")
@@ -136,7 +139,10 @@ def test_each_action_sends_the_exact_user_data_events(world):
 
         # partial fill: alice is the maker; her fee is 0.1% of the quote she receives
         place_order(
-            user=bob, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="0.4"
+            user=bob,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="0.4"
+            ),
         )
         drain("BTCUSDT")
         fill, account = events_until(ws, "executionReport", "outboundAccountPosition")
@@ -165,7 +171,10 @@ def test_each_action_sends_the_exact_user_data_events(world):
 
         # fill
         place_order(
-            user=bob, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="0.6"
+            user=bob,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="0.6"
+            ),
         )
         drain("BTCUSDT")
         fill, account = events_until(ws, "executionReport", "outboundAccountPosition")
@@ -195,12 +204,15 @@ def test_each_action_sends_the_exact_user_data_events(world):
 
         # cancel
         buy = place_order(
-            user=alice, symbol="BTCUSDT", side="BUY", type="LIMIT", price="90", quantity="0.5"
+            user=alice,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="90", quantity="0.5"
+            ),
         )
         drain("BTCUSDT")
         new, _ = events_until(ws, "executionReport", "outboundAccountPosition")
         assert (new["x"], new["X"], new["i"]) == ("NEW", "NEW", buy.pk)
-        do_cancel_order(user=alice, symbol="BTCUSDT", order_id=buy.pk)
+        do_cancel_order(user=alice, request=CancelRequest.parse(symbol="BTCUSDT", order_id=buy.pk))
         drain("BTCUSDT")
         canceled, account = events_until(ws, "executionReport", "outboundAccountPosition")
         buy.refresh_from_db()
@@ -215,12 +227,14 @@ def test_each_action_sends_the_exact_user_data_events(world):
         # expire: an IOC with nothing to match is accepted, then expires, in one entry
         ioc = place_order(
             user=alice,
-            symbol="BTCUSDT",
-            side="BUY",
-            type="LIMIT",
-            price="80",
-            quantity="0.5",
-            time_in_force="IOC",
+            request=OrderRequest.parse(
+                symbol="BTCUSDT",
+                side="BUY",
+                type="LIMIT",
+                price="80",
+                quantity="0.5",
+                time_in_force="IOC",
+            ),
         )
         drain("BTCUSDT")
         new, expired, account = events_until(

@@ -32,11 +32,16 @@ from django.utils import timezone
 from exchange.accounts.models import User
 from exchange.clearing.models import DeadLetter
 from exchange.markets.actions import do_create_market
-from exchange.markets.filters import lots_to_qty, price_to_ticks, qty_to_lots
+from exchange.markets.filters import (
+    lots_to_qty,
+    price_to_ticks,
+    qty_to_lots,
+    units_to_quote,
+)
 from exchange.markets.models import Market
 from exchange.orders.actions import do_cancel_order, do_resend_unacknowledged, place_order
-from exchange.orders.lock import units_to_quote
 from exchange.orders.models import OPEN_STATUSES, STOP_TYPES, Order, OrderStatus, Side, Trade
+from exchange.orders.requests import CancelRequest, OrderRequest
 from exchange.reconciliation.checks import reconcile
 from matching_client import DoneReason, ResultCode
 from tests.chaos.audit import EngineOutput, OrderFacts, engine_output, replay_differences
@@ -280,11 +285,14 @@ def test_a_cancel_requested_before_a_lost_place_reaches_the_engine_is_kept(
         with pytest.raises(EntryCrash), transaction.atomic():
             transaction.on_commit(crash)  # runs before order entry's own append callback
             place_order(
-                user=bob, symbol="BTCUSDT", side="BUY", type="LIMIT", price="59000", quantity="0.1"
+                user=bob,
+                request=OrderRequest.parse(
+                    symbol="BTCUSDT", side="BUY", type="LIMIT", price="59000", quantity="0.1"
+                ),
             )
         bid = Order.objects.get(user=bob)
         # and bob cancels it: entry accepts the request and the CANCEL reaches the engine
-        do_cancel_order(user=bob, symbol="BTCUSDT", order_id=bid.pk)
+        do_cancel_order(user=bob, request=CancelRequest.parse(symbol="BTCUSDT", order_id=bid.pk))
         drain("BTCUSDT")
         bid.refresh_from_db()
         # when the sweeper runs once the order is old enough to re-send but its cancel is not
@@ -295,7 +303,10 @@ def test_a_cancel_requested_before_a_lost_place_reaches_the_engine_is_kept(
         drain("BTCUSDT")
         # and alice sells at bob's price
         place_order(
-            user=alice, symbol="BTCUSDT", side="SELL", type="LIMIT", price="59000", quantity="0.1"
+            user=alice,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="SELL", type="LIMIT", price="59000", quantity="0.1"
+            ),
         )
         drain("BTCUSDT")
     # then bob's canceled bid did not trade

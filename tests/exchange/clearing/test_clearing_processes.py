@@ -30,8 +30,9 @@ from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.core.redis import get_redis
 from exchange.markets.actions import do_create_market
 from exchange.markets.models import Market
-from exchange.orders.actions import check_place_order, do_place_orders
+from exchange.orders.actions import do_place_orders
 from exchange.orders.models import Order, OrderStatus, Trade
+from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 from exchange.wallets.models import AccountKind, Balance
 from matching_client import input_stream, output_stream
@@ -83,12 +84,12 @@ def place_backlog(users: list[User]) -> None:
         for side, placers in (("SELL", sellers), ("BUY", buyers)):
             for user in placers:
                 orders = [
-                    check_place_order(
+                    OrderRequest.parse(
                         symbol=symbol, side=side, type="LIMIT", price=PRICE, quantity=QTY
                     )
                     for _ in range(TRADES // len(placers))
                 ]
-                do_place_orders(user=user, orders=orders)
+                do_place_orders(user=user, requests=orders)
 
 
 def wait_matched(symbols: list[str], timeout: float = 60) -> None:

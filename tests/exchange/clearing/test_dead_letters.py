@@ -9,6 +9,7 @@ from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.clearing.runner import MarketClearer, dead_letter_stream
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order
+from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 from matching_client import output_stream
 
@@ -22,7 +23,10 @@ def test_undecodable_and_inconsistent_entries_are_parked(
     user = make_user()
     fund(user, assets["USDT"], "1000")
     order = place_order(
-        user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+        user=user,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+        ),
     )
     out = output_stream("BTCUSDT")
     accepted = msgpack.packb([1, 1, 0, order.pk, user.pk, [], [[0, 10000, 100000]], 1, 1])

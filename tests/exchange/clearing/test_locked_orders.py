@@ -14,6 +14,7 @@ from django.db import transaction
 from exchange.clearing.locked_orders import lock_orders, write_orders
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import OrderRequest
 
 AWKWARD = ['a "quoted", {braced} \\ back', "", "NULL", " padded ", "tab\tand\nnewline"]
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -27,7 +28,10 @@ def orders(make_user, assets, fund, btcusdt) -> list[Order]:
     fund(user, assets["USDT"], "100000")
     placed = [
         place_order(
-            user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="50000", quantity="0.01"
+            user=user,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="50000", quantity="0.01"
+            ),
         )
         for _ in AWKWARD
     ]

@@ -21,6 +21,7 @@ from exchange.core.redis import get_redis
 from exchange.core.user_channel import user_events_channel
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order
+from exchange.orders.requests import OrderRequest
 from matching_client import output_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,7 +34,10 @@ def accepted(redis_client, btcusdt, make_user, assets, fund):
     fund(user, assets["USDT"], "1000")
     orders = [
         place_order(
-            user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+            user=user,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+            ),
         )
         for _ in range(3)
     ]
@@ -154,7 +158,12 @@ def test_user_events_go_only_to_users_whose_channel_has_a_subscriber(
     for user in (listening, silent):
         fund(user, assets["USDT"], "1000")
     orders = [
-        place_order(user=u, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1")
+        place_order(
+            user=u,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+            ),
+        )
         for u in (listening, silent)
     ]
     for i, order in enumerate(orders, start=1):

@@ -19,6 +19,7 @@ from exchange.clearing.runner import (
 from exchange.markets.actions import do_create_market
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order
+from exchange.orders.requests import OrderRequest
 from matching_client import output_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,7 +74,10 @@ def test_a_consumer_group_another_clearer_just_created_is_moved_along(
     user = make_user()
     fund(user, assets["USDT"], "1000")
     order = place_order(
-        user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+        user=user,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+        ),
     )
     out = output_stream("BTCUSDT")
     accepted = msgpack.packb([1, 1, 0, order.pk, user.pk, [], [[0, 10000, 100000]], 1, 1])

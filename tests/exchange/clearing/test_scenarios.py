@@ -19,6 +19,7 @@ from exchange.markets.actions import do_set_market_status
 from exchange.markets.models import Market, MarketStatus
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order, place_order
 from exchange.orders.models import Order, OrderStatus, Trade
+from exchange.orders.requests import CancelRequest, OrderRequest
 from exchange.reconciliation.checks import reconcile
 from exchange.wallets.ledger import system_account
 from exchange.wallets.models import AccountKind, Balance, LedgerLine
@@ -54,7 +55,10 @@ def fees(asset) -> Decimal:
 
 def limit(user, side, price, qty, **extra) -> Order:
     return place_order(
-        user=user, symbol="BTCUSDT", side=side, type="LIMIT", price=price, quantity=qty, **extra
+        user=user,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side=side, type="LIMIT", price=price, quantity=qty, **extra
+        ),
     )
 
 
@@ -120,7 +124,7 @@ def test_cancel_releases_the_rest(world):
     ask = limit(alice, "SELL", "60000", "0.5")
     limit(bob, "BUY", "60000", "0.1")
     settled(ask)
-    do_cancel_order(user=alice, symbol="BTCUSDT", order_id=ask.pk)
+    do_cancel_order(user=alice, request=CancelRequest.parse(symbol="BTCUSDT", order_id=ask.pk))
     (ask,) = settled(ask)
     assert (ask.status, ask.executed_qty, ask.locked_remaining) == (
         OrderStatus.CANCELED,
@@ -145,7 +149,10 @@ def test_post_only_that_would_take_is_rejected_and_unlocked(world):
     alice, bob, a = world
     limit(alice, "SELL", "60000", "0.1")
     maker = place_order(
-        user=bob, symbol="BTCUSDT", side="BUY", type="LIMIT_MAKER", price="60000", quantity="0.1"
+        user=bob,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT_MAKER", price="60000", quantity="0.1"
+        ),
     )
     (maker,) = settled(maker)
     assert (maker.status, maker.reject_reason) == (OrderStatus.REJECTED, "POST_ONLY_WOULD_TAKE")
@@ -156,7 +163,12 @@ def test_market_buy_by_quote_amount(world):
     alice, bob, a = world
     limit(alice, "SELL", "60000", "0.05")
     limit(alice, "SELL", "61000", "0.05")
-    buy = place_order(user=bob, symbol="BTCUSDT", side="BUY", type="MARKET", quote_order_qty="4525")
+    buy = place_order(
+        user=bob,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="MARKET", quote_order_qty="4525"
+        ),
+    )
     (buy,) = settled(buy)
     # 0.05 @ 60000 = 3000, then 1525 / 61000 = 0.025 BTC
     assert (buy.status, buy.executed_qty, buy.cumulative_quote_qty) == (
@@ -173,7 +185,10 @@ def test_market_buy_by_quantity_is_capped_and_refunded(world):
     limit(alice, "SELL", "60000", "0.5")
     limit(bob, "BUY", "60000", "0.01")
     drain("BTCUSDT")  # the last price, 60000, is known once cleared
-    buy = place_order(user=bob, symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.1")
+    buy = place_order(
+        user=bob,
+        request=OrderRequest.parse(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.1"),
+    )
     assert buy.locked == D("6600")  # 0.1 x 60000 x 1.10
     (buy,) = settled(buy)
     assert (buy.status, buy.executed_qty, buy.cumulative_quote_qty) == (
@@ -188,9 +203,15 @@ def test_market_buy_by_quantity_is_capped_and_refunded(world):
 def test_market_sell_by_quantity_and_by_quote(world):
     alice, bob, a = world
     limit(bob, "BUY", "50000", "0.5")
-    by_qty = place_order(user=alice, symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.1")
+    by_qty = place_order(
+        user=alice,
+        request=OrderRequest.parse(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.1"),
+    )
     by_quote = place_order(
-        user=alice, symbol="BTCUSDT", side="SELL", type="MARKET", quote_order_qty="2500"
+        user=alice,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="SELL", type="MARKET", quote_order_qty="2500"
+        ),
     )
     by_qty, by_quote = settled(by_qty, by_quote)
     assert (by_qty.status, by_qty.cumulative_quote_qty) == (OrderStatus.FILLED, D("5000"))
@@ -210,12 +231,14 @@ def test_stop_loss_limit_waits_then_triggers(world):
     limit(bob, "BUY", "60000", "0.1")  # last price 60000
     stop = place_order(
         user=alice,
-        symbol="BTCUSDT",
-        side="SELL",
-        type="STOP_LOSS_LIMIT",
-        stop_price="59000",
-        price="58000",
-        quantity="0.1",
+        request=OrderRequest.parse(
+            symbol="BTCUSDT",
+            side="SELL",
+            type="STOP_LOSS_LIMIT",
+            stop_price="59000",
+            price="58000",
+            quantity="0.1",
+        ),
     )
     (stop,) = settled(stop)
     assert stop.status == OrderStatus.PENDING_TRIGGER
@@ -317,10 +340,13 @@ def test_orders_and_trades_carry_their_engine_entries_times(world):
     ask = limit(alice, "SELL", "60000", "0.1")
     bid = limit(bob, "BUY", "60000", "0.3")
     rejected = place_order(
-        user=bob, symbol="BTCUSDT", side="SELL", type="LIMIT_MAKER", price="50000", quantity="0.1"
+        user=bob,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="SELL", type="LIMIT_MAKER", price="50000", quantity="0.1"
+        ),
     )
     settled(bid)
-    do_cancel_order(user=bob, order_id=bid.pk)
+    do_cancel_order(user=bob, request=CancelRequest.parse(order_id=bid.pk))
     ask, bid, rejected = settled(ask, bid, rejected)
     # then each time clearing wrote is its engine entry's time, to the microsecond
     entries = [
@@ -370,11 +396,9 @@ def test_stop_loss_market_sell_fires_when_price_falls(world):
     limit(bob, "BUY", "58000", "0.5")  # the bid the stop will hit
     stop = place_order(
         user=alice,
-        symbol="BTCUSDT",
-        side="SELL",
-        type="STOP_LOSS",
-        stop_price="59000",
-        quantity="0.2",
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="SELL", type="STOP_LOSS", stop_price="59000", quantity="0.2"
+        ),
     )
     (stop,) = settled(stop)
     assert stop.status == OrderStatus.PENDING_TRIGGER
@@ -392,12 +416,14 @@ def test_take_profit_sell_fires_when_price_rises(world):
     set_last_price(alice, bob, "60000")
     tp = place_order(
         user=alice,
-        symbol="BTCUSDT",
-        side="SELL",
-        type="TAKE_PROFIT_LIMIT",
-        stop_price="62000",
-        price="62000",
-        quantity="0.1",
+        request=OrderRequest.parse(
+            symbol="BTCUSDT",
+            side="SELL",
+            type="TAKE_PROFIT_LIMIT",
+            stop_price="62000",
+            price="62000",
+            quantity="0.1",
+        ),
     )
     limit(bob, "BUY", "62500", "0.1")  # rests: the book has no ask
     (tp,) = settled(tp)
@@ -420,11 +446,9 @@ def test_take_profit_market_buy_fires_when_price_falls(world):
     drain("BTCUSDT")  # the lock of a market buy uses the last price clearing has seen
     tp = place_order(
         user=bob,
-        symbol="BTCUSDT",
-        side="BUY",
-        type="TAKE_PROFIT",
-        stop_price="59000",
-        quantity="0.1",
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="TAKE_PROFIT", stop_price="59000", quantity="0.1"
+        ),
     )
     (tp,) = settled(tp)
     assert (tp.status, tp.locked) == (OrderStatus.PENDING_TRIGGER, D("6600"))  # 0.1 x 60000 x 1.1
@@ -444,7 +468,7 @@ def test_halted_market_still_cancels(world):
     ask = limit(alice, "SELL", "60000", "0.1")
     settled(ask)
     do_set_market_status(symbol="BTCUSDT", status=MarketStatus.HALT)
-    do_cancel_order(user=alice, symbol="BTCUSDT", order_id=ask.pk)
+    do_cancel_order(user=alice, request=CancelRequest.parse(symbol="BTCUSDT", order_id=ask.pk))
     (ask,) = settled(ask)
     assert ask.status == OrderStatus.CANCELED
     assert bal(alice, a["BTC"]) == (D("1"), D(0))

@@ -23,6 +23,7 @@ from exchange.marketdata.selectors import (
 )
 from exchange.orders.actions import place_order
 from exchange.orders.models import OPEN_STATUSES, Order, Trade
+from exchange.orders.requests import OrderRequest
 from matching_client import output_stream
 from tests.pipeline import drain, running_engine
 
@@ -42,11 +43,13 @@ def traded(redis_client, make_user, assets, fund, btcusdt):
         for _ in range(200):
             place_order(
                 user=rng.choice(users),
-                symbol="BTCUSDT",
-                side=rng.choice(["BUY", "SELL"]),
-                type="LIMIT",
-                price=str(rng.randint(990, 1010)),
-                quantity=f"{rng.randint(1, 50) / 100}",
+                request=OrderRequest.parse(
+                    symbol="BTCUSDT",
+                    side=rng.choice(["BUY", "SELL"]),
+                    type="LIMIT",
+                    price=str(rng.randint(990, 1010)),
+                    quantity=f"{rng.randint(1, 50) / 100}",
+                ),
             )
         drain("BTCUSDT")
     return btcusdt

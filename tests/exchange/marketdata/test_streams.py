@@ -25,6 +25,7 @@ from exchange.marketdata.selectors import order_book
 from exchange.marketdata.ticker_arrays import TickerArrays
 from exchange.orders.actions import place_order
 from exchange.orders.models import Trade
+from exchange.orders.requests import OrderRequest
 from matching_client import output_stream
 from tests.pipeline import drain, running_engine
 
@@ -54,11 +55,13 @@ def trade_randomly(users: list[Any], n: int, seed: int) -> None:
     for _ in range(n):
         place_order(
             user=rng.choice(users),
-            symbol="BTCUSDT",
-            side=rng.choice(["BUY", "SELL"]),
-            type="LIMIT",
-            price=str(rng.randint(990, 1010)),
-            quantity=f"{rng.randint(1, 50) / 100}",
+            request=OrderRequest.parse(
+                symbol="BTCUSDT",
+                side=rng.choice(["BUY", "SELL"]),
+                type="LIMIT",
+                price=str(rng.randint(990, 1010)),
+                quantity=f"{rng.randint(1, 50) / 100}",
+            ),
         )
 
 

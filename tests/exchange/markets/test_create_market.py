@@ -12,6 +12,7 @@ from exchange.markets.actions import do_create_market
 from exchange.markets.models import Market, MarketStatus
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order
+from exchange.orders.requests import OrderRequest
 
 
 def create(assets, symbol: str | None = None) -> Market:
@@ -53,11 +54,9 @@ def test_market_no_shard_runs_is_created_halted_and_refuses_orders(
     with pytest.raises(DomainError) as excinfo:
         place_order(
             user=trader,
-            symbol="ETHUSDT",
-            side="BUY",
-            type="LIMIT",
-            price="100",
-            quantity="1",
+            request=OrderRequest.parse(
+                symbol="ETHUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+            ),
         )
     assert excinfo.value.code == "MARKET_NOT_TRADING"
     assert Order.objects.count() == 0

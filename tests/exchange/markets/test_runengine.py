@@ -16,6 +16,7 @@ from exchange.core.redis import get_redis
 from exchange.markets.actions import do_create_market
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus, Trade
+from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 from exchange.wallets.models import Balance
 from matching_client import MARKETS_KEY, MatchingClient
@@ -59,10 +60,16 @@ def test_market_created_while_the_engine_runs_trades_without_restart(
         fund(seller, assets["ETH"], "2")
         fund(buyer, assets["USDT"], "500")
         sell = place_order(
-            user=seller, symbol="ETHUSDT", side="SELL", type="LIMIT", price="200", quantity="1.5"
+            user=seller,
+            request=OrderRequest.parse(
+                symbol="ETHUSDT", side="SELL", type="LIMIT", price="200", quantity="1.5"
+            ),
         )
         buy = place_order(
-            user=buyer, symbol="ETHUSDT", side="BUY", type="LIMIT", price="200", quantity="1.5"
+            user=buyer,
+            request=OrderRequest.parse(
+                symbol="ETHUSDT", side="BUY", type="LIMIT", price="200", quantity="1.5"
+            ),
         )
 
         # then the running engine matches them and clearing settles the trade

@@ -6,6 +6,7 @@ import msgpack
 
 from exchange.orders.actions import place_order
 from exchange.orders.engine_commands import send_cancel
+from exchange.orders.requests import OrderRequest
 from matching_client import CommandType, input_stream
 
 
@@ -21,7 +22,10 @@ def test_order_commands_place_then_cancel(
     fund(user, assets["USDT"], "1000")
     with django_capture_on_commit_callbacks(execute=True):
         order = place_order(
-            user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+            user=user,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+            ),
         )
     before = len(commands(redis_client, "BTCUSDT"))
     # when its cancel is sent

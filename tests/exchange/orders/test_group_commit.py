@@ -10,8 +10,10 @@ from django.db import connection
 
 from exchange.core.errors import DomainError
 from exchange.orders import group_commit
-from exchange.orders.actions import _order_row, check_place_order, place_order
+from exchange.orders.actions import _order_row, place_order
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import OrderRequest
+from exchange.risk.stage import Hold
 from exchange.wallets.models import Balance, JournalEntry, LedgerLine
 from matching_client import input_stream
 
@@ -35,7 +37,9 @@ def traders(grouped, make_user, assets, fund, btcusdt):
     fund(rich, assets["USDT"], "1000")
     fund(poor, assets["USDT"], "10")
     fund(dup, assets["USDT"], "1000")
-    place_order(user=dup, client_order_id="same", quantity="0.001", **BUY)
+    place_order(
+        user=dup, request=OrderRequest.parse(client_order_id="same", quantity="0.001", **BUY)
+    )
     return rich, poor, dup
 
 
@@ -60,14 +64,14 @@ def test_a_group_places_each_order_on_its_own(traders, redis_client):
     entries_before = JournalEntry.objects.count()
     sent_before = redis_client.xlen(input_stream("BTCUSDT"))
     requests = [
-        group_commit.Request(_order_row(user, order, asset, amount))
+        group_commit.Request(_order_row(user, order, Hold(order.market.quote, amount)))
         for user, order in [
-            (rich, check_place_order(quantity="0.001", **BUY)),
-            (poor, check_place_order(quantity="0.01", **BUY)),  # 600 USDT > 10
-            (dup, check_place_order(client_order_id="same", quantity="0.001", **BUY)),
-            (rich, check_place_order(quantity="0.002", **BUY)),
+            (rich, OrderRequest.parse(quantity="0.001", **BUY)),
+            (poor, OrderRequest.parse(quantity="0.01", **BUY)),  # 600 USDT > 10
+            (dup, OrderRequest.parse(client_order_id="same", quantity="0.001", **BUY)),
+            (rich, OrderRequest.parse(quantity="0.002", **BUY)),
         ]
-        for asset, amount in [(order.market.quote, order.price * order.quantity)]
+        for amount in [order.price * order.quantity]
     ]
 
     group_commit.commit_group(requests)
@@ -107,7 +111,9 @@ def test_concurrent_place_order_calls_keep_their_own_outcome(traders):
     def place(name, user, **params):
         start.wait()
         try:
-            outcomes[name] = place_order(user=user, **BUY, **params).status
+            outcomes[name] = place_order(
+                user=user, request=OrderRequest.parse(**BUY, **params)
+            ).status
         except DomainError as exc:
             outcomes[name] = exc.code
         finally:

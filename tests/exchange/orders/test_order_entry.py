@@ -10,14 +10,14 @@ from exchange.core.errors import DomainError
 from exchange.markets.actions import do_set_market_status
 from exchange.markets.models import MarketStatus
 from exchange.orders.actions import (
-    _lock_for,
+    _hold_for,
     _order_defaults,
     _order_row,
-    check_place_order,
     do_place_orders,
     place_order,
 )
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import OrderRequest
 from exchange.wallets.models import Balance, JournalEntry, LedgerLine
 
 
@@ -73,7 +73,7 @@ LIMIT_BUY = {
 def test_rejections_change_nothing(trader, overrides, code):
     before = snapshot()
     with pytest.raises(DomainError) as excinfo:
-        place_order(user=trader, **{**LIMIT_BUY, **overrides})
+        place_order(user=trader, request=OrderRequest.parse(**{**LIMIT_BUY, **overrides}))
     assert excinfo.value.code == code
     assert snapshot() == before
 
@@ -82,28 +82,28 @@ def test_halted_market_rejects(trader):
     do_set_market_status(symbol="BTCUSDT", status=MarketStatus.HALT)
     before = snapshot()
     with pytest.raises(DomainError) as excinfo:
-        place_order(user=trader, **LIMIT_BUY)
+        place_order(user=trader, request=OrderRequest.parse(**LIMIT_BUY))
     assert excinfo.value.code == "MARKET_NOT_TRADING"
     assert snapshot() == before
 
 
 def test_duplicate_client_order_id_among_open_orders(trader):
     small = {**LIMIT_BUY, "quantity": "0.001"}
-    place_order(user=trader, client_order_id="my-1", **small)
+    place_order(user=trader, request=OrderRequest.parse(client_order_id="my-1", **small))
     before = snapshot()
     with pytest.raises(DomainError) as excinfo:
-        place_order(user=trader, client_order_id="my-1", **small)
+        place_order(user=trader, request=OrderRequest.parse(client_order_id="my-1", **small))
     assert excinfo.value.code == "DUPLICATE_CLIENT_ORDER_ID"
     assert snapshot() == before
     # a finished order frees its client order id
     Order.objects.filter(client_order_id="my-1").update(
         status=OrderStatus.CANCELED, locked_remaining=0
     )
-    place_order(user=trader, client_order_id="my-1", **small)
+    place_order(user=trader, request=OrderRequest.parse(client_order_id="my-1", **small))
 
 
 def test_accepted_order_locks_funds_with_a_ledger_entry(trader, assets):
-    order = place_order(user=trader, **LIMIT_BUY)
+    order = place_order(user=trader, request=OrderRequest.parse(**LIMIT_BUY))
     assert (order.status, order.locked, order.locked_asset) == (
         OrderStatus.NEW,
         Decimal("600"),
@@ -122,11 +122,9 @@ def test_accepted_order_locks_funds_with_a_ledger_entry(trader, assets):
 def test_stop_orders_start_pending_trigger(trader):
     order = place_order(
         user=trader,
-        symbol="BTCUSDT",
-        side="SELL",
-        type="STOP_LOSS",
-        stop_price="50000",
-        quantity="0.01",
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="SELL", type="STOP_LOSS", stop_price="50000", quantity="0.01"
+        ),
     )
     assert order.status == OrderStatus.PENDING_TRIGGER
     assert order.locked == Decimal("0.01")
@@ -135,16 +133,16 @@ def test_stop_orders_start_pending_trigger(trader):
 def test_batch_is_all_or_nothing(trader, assets):
 
     # given two orders that fit and a third that does not
-    fits = [check_place_order(**{**LIMIT_BUY, "quantity": "0.005"}) for _ in range(2)]
-    too_big = check_place_order(**{**LIMIT_BUY, "quantity": "0.01"})
+    fits = [OrderRequest.parse(**{**LIMIT_BUY, "quantity": "0.005"}) for _ in range(2)]
+    too_big = OrderRequest.parse(**{**LIMIT_BUY, "quantity": "0.01"})
     before = snapshot()
     # when
     with pytest.raises(DomainError) as excinfo:
-        do_place_orders(user=trader, orders=[*fits, too_big])
+        do_place_orders(user=trader, requests=[*fits, too_big])
     # then nothing was placed; the two alone are accepted together
     assert excinfo.value.code == "INSUFFICIENT_BALANCE"
     assert snapshot() == before
-    placed = do_place_orders(user=trader, orders=fits)
+    placed = do_place_orders(user=trader, requests=fits)
     assert [o.locked for o in placed] == [Decimal("300"), Decimal("300")]
     assert Balance.objects.get(account__user=trader, asset=assets["USDT"]).locked == Decimal("600")
 
@@ -167,12 +165,12 @@ def test_the_order_row_is_what_keyword_construction_builds(
     trader, django_assert_num_queries, params
 ):
     # given a checked order and its lock
-    order = check_place_order(**params)
-    asset, amount = _lock_for(trader, order)
+    order = OrderRequest.parse(**params)
+    hold = _hold_for(trader, order)
 
     # when entry builds its row (from positional column values)
     with django_assert_num_queries(0):  # its user, market and asset are cached on it
-        row = _order_row(trader, order, asset, amount)
+        row = _order_row(trader, order, hold)
         related = (row.user, row.market, row.locked_asset)
 
     # then it has the columns and related objects Order(...) with keywords gives
@@ -189,14 +187,14 @@ def test_the_order_row_is_what_keyword_construction_builds(
         orig_qty=order.quantity,
         quote_order_qty=order.quote_order_qty,
         status=OrderStatus.PENDING_TRIGGER if params["type"] == "STOP_LOSS" else OrderStatus.NEW,
-        locked_asset=asset,
-        locked=amount,
-        locked_remaining=amount,
+        locked_asset=hold.asset,
+        locked=hold.amount,
+        locked_remaining=hold.amount,
         created_at=row.created_at,
     )
     columns = [f.attname for f in Order._meta.concrete_fields]
     assert [getattr(row, c) for c in columns] == [getattr(expected, c) for c in columns]
-    assert related == (trader, order.market, asset)
+    assert related == (trader, order.market, hold.asset)
     assert row._state.adding and row.pk is None
 
 

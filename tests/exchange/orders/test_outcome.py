@@ -7,6 +7,7 @@ import pytest
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus
 from exchange.orders.outcome import accepted, closed, wait_for_orders
+from exchange.orders.requests import OrderRequest
 from tests.pipeline import drain, running_engine
 
 
@@ -22,7 +23,10 @@ def test_returns_the_cleared_state_once_the_engine_answered(redis_client, trader
     # given an order the engine accepted and clearing recorded
     with running_engine(["BTCUSDT"]):
         order = place_order(
-            user=trader, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="0.1"
+            user=trader,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="0.1"
+            ),
         )
         drain("BTCUSDT")
 
@@ -39,7 +43,10 @@ def test_returns_the_cleared_state_once_the_engine_answered(redis_client, trader
 def test_returns_the_current_state_when_the_bound_passes(redis_client, trader):
     # given an order no engine has answered
     order = place_order(
-        user=trader, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="0.1"
+        user=trader,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="0.1"
+        ),
     )
 
     # when

@@ -11,14 +11,14 @@ from django.db import connection
 from exchange.core.errors import DomainError
 from exchange.orders import place_statement
 from exchange.orders.actions import (
-    _lock_for,
+    _hold_for,
     _order_row,
-    check_place_order,
     do_place_order,
     do_place_orders,
 )
 from exchange.orders.engine_commands import place_command
 from exchange.orders.models import Order
+from exchange.orders.requests import OrderRequest
 from exchange.wallets.models import Balance, JournalEntry, LedgerLine
 
 pytestmark = pytest.mark.skipif(
@@ -106,8 +106,8 @@ def test_both_paths_write_the_same_rows(twins, params):
     check = {"symbol": "BTCUSDT", "client_order_id": "same-id", **params}
 
     # when the same order goes through each path (on PostgreSQL do_place_order is the statement)
-    general = do_place_orders(user=general_user, orders=[check_place_order(**check)])[0]
-    one_statement = do_place_order(user=statement_user, order=check_place_order(**check))
+    general = do_place_orders(user=general_user, requests=[OrderRequest.parse(**check)])[0]
+    one_statement = do_place_order(user=statement_user, request=OrderRequest.parse(**check))
 
     # then the orders, journal entries, ledger lines, balances and PLACEs are alike
     assert written(statement_user, one_statement) == written(general_user, general)
@@ -125,8 +125,8 @@ def test_both_paths_refuse_alike_and_write_nothing(twins, params, code):
     for user in twins:  # each holds an open order with the client order id used below
         do_place_orders(
             user=user,
-            orders=[
-                check_place_order(
+            requests=[
+                OrderRequest.parse(
                     symbol="BTCUSDT",
                     type="LIMIT",
                     side="BUY",
@@ -141,9 +141,9 @@ def test_both_paths_refuse_alike_and_write_nothing(twins, params, code):
     before = everything()
 
     with pytest.raises(DomainError) as general:
-        do_place_orders(user=general_user, orders=[check_place_order(**check)])
+        do_place_orders(user=general_user, requests=[OrderRequest.parse(**check)])
     with pytest.raises(DomainError) as one_statement:
-        do_place_order(user=statement_user, order=check_place_order(**check))
+        do_place_order(user=statement_user, request=OrderRequest.parse(**check))
 
     assert general.value.code == one_statement.value.code == code
     assert everything() == before
@@ -155,8 +155,8 @@ def test_column_values_are_what_django_would_send(twins):
     fields = place_statement._parameter_fields()
     placeholders = ", ".join(["%s"] * len(fields))
     for params in ORDERS:
-        order = check_place_order(symbol="BTCUSDT", **params)
-        row = _order_row(user, order, *_lock_for(user, order))
+        order = OrderRequest.parse(symbol="BTCUSDT", **params)
+        row = _order_row(user, order, _hold_for(user, order))
         fast = place_statement.column_values(row, fields)
         django = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
         with connection.cursor() as cursor:
@@ -169,11 +169,11 @@ def test_a_connection_that_lost_the_statement_prepares_it_again(make_user, asset
     user = make_user()
     fund(user, assets["USDT"], "1000")
     order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001"}
-    do_place_order(user=user, order=check_place_order(**order, price="60000"))
+    do_place_order(user=user, request=OrderRequest.parse(**order, price="60000"))
     # when the session drops it (DEALLOCATE ALL, DISCARD ALL, a pooler) and another order comes
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
-    placed = do_place_order(user=user, order=check_place_order(**order, price="60001"))
+    placed = do_place_order(user=user, request=OrderRequest.parse(**order, price="60001"))
     # then it is placed, once
     assert Order.objects.filter(user=user).count() == 2
     assert Order.objects.get(pk=placed.pk).price == placed.price
@@ -188,7 +188,7 @@ def test_in_autocommit_on_its_own_cursor_a_refusal_is_typed_and_writes_nothing(
     fund(user, assets["USDT"], "1000")
     order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "60000"}
     placed = do_place_order(
-        user=user, order=check_place_order(**order, quantity="0.001", client_order_id="taken")
+        user=user, request=OrderRequest.parse(**order, quantity="0.001", client_order_id="taken")
     )
     assert not connection.in_atomic_block and Order.objects.get(pk=placed.pk).price == placed.price
     before = everything()
@@ -196,10 +196,11 @@ def test_in_autocommit_on_its_own_cursor_a_refusal_is_typed_and_writes_nothing(
     # when the same client order id comes again, then an order larger than the balance
     with pytest.raises(DomainError) as duplicate:
         do_place_order(
-            user=user, order=check_place_order(**order, quantity="0.001", client_order_id="taken")
+            user=user,
+            request=OrderRequest.parse(**order, quantity="0.001", client_order_id="taken"),
         )
     with pytest.raises(DomainError) as short:
-        do_place_order(user=user, order=check_place_order(**order, quantity="1"))
+        do_place_order(user=user, request=OrderRequest.parse(**order, quantity="1"))
 
     # then each gets its code, nothing is written, and the connection still places orders
     assert (duplicate.value.code, short.value.code) == (
@@ -207,7 +208,7 @@ def test_in_autocommit_on_its_own_cursor_a_refusal_is_typed_and_writes_nothing(
         "INSUFFICIENT_BALANCE",
     )
     assert everything() == before
-    do_place_order(user=user, order=check_place_order(**order, quantity="0.001"))
+    do_place_order(user=user, request=OrderRequest.parse(**order, quantity="0.001"))
     assert Order.objects.filter(user=user).count() == 2
 
 
@@ -228,11 +229,11 @@ def test_after_django_closes_its_connection_the_own_cursor_follows_the_new_one(
     user = make_user()
     fund(user, assets["USDT"], "1000")
     order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001"}
-    do_place_order(user=user, order=check_place_order(**order, price="60000"))
+    do_place_order(user=user, request=OrderRequest.parse(**order, price="60000"))
     # when Django closes the connection (CONN_MAX_AGE 0 does at every request's end)
     connection.close()
     # then the next order goes through the new connection, once, and is committed
-    placed = do_place_order(user=user, order=check_place_order(**order, price="60001"))
+    placed = do_place_order(user=user, request=OrderRequest.parse(**order, price="60001"))
     other = psycopg2.connect(**connection.get_connection_params())  # sees committed rows only
     try:
         with other.cursor() as cursor:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from exchange.orders import history, selectors
 from exchange.orders.actions import do_resend_unacknowledged, place_order
 from exchange.orders.models import Order, Trade
+from exchange.orders.requests import OrderRequest
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="query plans are PostgreSQL's"
@@ -38,8 +39,10 @@ def world(make_user, assets, fund, btcusdt) -> dict[str, Any]:
     fund(buyer, assets["USDT"], "10000")
     fund(seller, assets["BTC"], "1")
     order = {"symbol": "BTCUSDT", "type": "LIMIT", "price": "50000", "quantity": "0.01"}
-    buy = place_order(user=buyer, side="BUY", client_order_id="b-1", **order)
-    sell = place_order(user=seller, side="SELL", **order)
+    buy = place_order(
+        user=buyer, request=OrderRequest.parse(side="BUY", client_order_id="b-1", **order)
+    )
+    sell = place_order(user=seller, request=OrderRequest.parse(side="SELL", **order))
     Trade.objects.create(
         market=btcusdt,
         trade_id=1,

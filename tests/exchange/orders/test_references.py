@@ -8,6 +8,7 @@ from django.db.models import ProtectedError
 
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order
+from exchange.orders.requests import OrderRequest
 from exchange.wallets.models import JournalEntry, LedgerLine
 
 
@@ -16,7 +17,10 @@ def order(make_user, assets, fund, btcusdt) -> Order:
     user = make_user()
     fund(user, assets["USDT"], "1000")
     return place_order(
-        user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="60000", quantity="0.01"
+        user=user,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", price="60000", quantity="0.01"
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from exchange.core.errors import DomainError
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import OrderRequest
 from exchange.orders.selectors import (
     access_order,
     fill_list_for_user,
@@ -30,12 +31,9 @@ def trader(make_user, assets, fund, btcusdt):
 def buy(user, price: str, **extra):
     return place_order(
         user=user,
-        symbol="BTCUSDT",
-        side="BUY",
-        type="LIMIT",
-        price=price,
-        quantity="0.01",
-        **extra,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", price=price, quantity="0.01", **extra
+        ),
     )
 
 
@@ -44,7 +42,10 @@ def test_order_list_pages_and_filters(trader):
     orders = [buy(trader, str(50000 + i)) for i in range(3)]
     sells = [
         place_order(
-            user=trader, symbol="BTCUSDT", side="SELL", type="LIMIT", price="70000", quantity="0.1"
+            user=trader,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="SELL", type="LIMIT", price="70000", quantity="0.1"
+            ),
         )
         for _ in range(2)
     ]

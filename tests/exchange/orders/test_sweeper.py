@@ -9,6 +9,7 @@ import pytest
 
 from exchange.orders.actions import do_resend_unacknowledged, place_order
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 from matching_client import input_stream
 from tests.pipeline import drain, running_engine
@@ -22,7 +23,10 @@ def test_lost_append_is_resent_and_duplicates_are_ignored(
     user = make_user()
     fund(user, assets["USDT"], "1000")
     order = place_order(
-        user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+        user=user,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+        ),
     )
     # given the PLACE never reached the stream (a crash between commit and append)
     stream = input_stream("BTCUSDT")
@@ -47,5 +51,10 @@ def test_lost_append_is_resent_and_duplicates_are_ignored(
 def test_fresh_orders_are_left_alone(redis_client, btcusdt, make_user, assets, fund):
     user = make_user()
     fund(user, assets["USDT"], "1000")
-    place_order(user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1")
+    place_order(
+        user=user,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+        ),
+    )
     assert do_resend_unacknowledged() == 0  # younger than the 3 s grace period

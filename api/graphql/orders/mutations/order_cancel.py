@@ -11,6 +11,7 @@ from api.graphql.orders.types import Order, OrderError, OrderErrorCode
 from exchange.orders.actions import do_cancel_order
 from exchange.orders.errors import OrderError as DomainOrderError
 from exchange.orders.errors import OrderErrorCode as DomainOrderErrorCode
+from exchange.orders.requests import CancelRequest
 
 
 class CancelOrder(DomainMutation):
@@ -47,7 +48,6 @@ class CancelOrder(DomainMutation):
                 raise DomainOrderError(
                     DomainOrderErrorCode.ORDER_NOT_FOUND, "Order does not exist."
                 )
-        order = do_cancel_order(
-            user=user, symbol=symbol, order_id=pk, client_order_id=client_order_id
-        )
+        request = CancelRequest.parse(symbol=symbol, order_id=pk, client_order_id=client_order_id)
+        order = do_cancel_order(user=user, request=request)
         return cls(order=order, errors=[])

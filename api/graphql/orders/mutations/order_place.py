@@ -20,6 +20,7 @@ from api.graphql.orders.types import (
     TimeInForce,
 )
 from exchange.orders.actions import place_order
+from exchange.orders.requests import OrderRequest
 
 
 class PlaceOrder(DomainMutation):
@@ -63,8 +64,7 @@ class PlaceOrder(DomainMutation):
         self_trade_prevention: object = None,
     ) -> PlaceOrder:
         user = require_user(info, "trade")
-        order = place_order(
-            user=user,
+        request = OrderRequest.parse(
             symbol=symbol,
             side=enum_value(side),
             type=enum_value(type),
@@ -76,4 +76,5 @@ class PlaceOrder(DomainMutation):
             client_order_id=client_order_id,
             self_trade_prevention=enum_value(self_trade_prevention),
         )
+        order = place_order(user=user, request=request)
         return cls(order=order, errors=[])

@@ -20,6 +20,7 @@ from exchange.markets.actions import do_create_market
 from exchange.markets.models import Market
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order
+from exchange.orders.requests import OrderRequest
 from exchange.wallets.actions import do_credit_deposit
 from exchange.wallets.models import Asset
 
@@ -103,12 +104,14 @@ class Command(BaseCommand):
             if symbol not in traded:
                 place_order(
                     user=User.objects.get(email=email),
-                    symbol=symbol,
-                    side=side,
-                    type="LIMIT",
-                    price=price,
-                    quantity=quantity,
-                    time_in_force="GTC",
+                    request=OrderRequest.parse(
+                        symbol=symbol,
+                        side=side,
+                        type="LIMIT",
+                        price=price,
+                        quantity=quantity,
+                        time_in_force="GTC",
+                    ),
                 )
         self.stdout.write(self.style.SUCCESS("Demo seeded."))
         self.stdout.write(f"  admin:   {ADMIN_EMAIL} / {password}  (http://127.0.0.1:8000/admin/)")

@@ -68,6 +68,8 @@ SIGNED = [
     ("GET", "allOrders", {"symbol": SOL, "startTime": "5", "endTime": "1"}, -1128),
     ("GET", "myTrades", {"symbol": SOL, "fromId": "1", "startTime": "1"}, -1128),
     ("GET", "myTrades", {"symbol": "NOPE"}, -1121),
+    ("GET", "account/commission", {}, -1102),
+    ("GET", "account/commission", {"symbol": "NOPE"}, -1121),
 ]
 
 

@@ -1,0 +1,234 @@
+"""The typed requests of order entry: what every surface builds from its own dialect.
+
+REST, GraphQL, Binance ``/api/v3`` and FMZ each turn their input into one
+``OrderRequest`` (or ``CancelRequest``) and hand it to ``orders.actions``;
+the parsing rules and their error codes live here once, so every surface
+refuses the same input with the same code. A request is frozen: once built,
+nothing downstream re-reads the client's raw values.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import TypeVar
+
+from django.db.models import TextChoices
+
+from exchange.core.money import is_multiple_of, parse_decimal
+from exchange.markets.filters import check_notional, clean_price, clean_quantity, quote_unit
+from exchange.markets.models import Market
+from exchange.markets.selectors import get_market_cached
+from exchange.orders.errors import OrderError, OrderErrorCode
+from exchange.orders.models import (
+    LIMIT_PRICED_TYPES,
+    STOP_TYPES,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+)
+
+CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9_.:/-]{1,36}$")
+# Order types with a time in force of their own; MARKET and stops report GTC as Binance does.
+TIME_IN_FORCE_TYPES = frozenset(
+    {OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
+)
+NEVER_RESTING_TYPES = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
+
+Choice = TypeVar("Choice", bound=TextChoices)
+
+
+@cache
+def _members(enum: type[Choice]) -> dict[str, Choice]:
+    """An enum's members by value, built once: ``Choices.values`` builds a new list on
+    every access, and ``enum(value)`` looks the member up through the enum machinery."""
+    return {member.value: member for member in enum}
+
+
+def _choice(enum: type[Choice], value: object, code: OrderErrorCode, field: str) -> Choice:
+    member = _members(enum).get(str(value or "").upper())
+    if member is None:
+        raise OrderError(code, f"Invalid {field} {value!r}.", fields={field: "invalid"})
+    return member
+
+
+def _require(name: str, value: object) -> None:
+    if value in (None, ""):
+        raise OrderError(
+            OrderErrorCode.MISSING_PARAMETER,
+            f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.",
+            fields={name: "required"},
+        )
+
+
+def _forbid(name: str, value: object, why: str) -> None:
+    if value not in (None, ""):
+        raise OrderError(
+            OrderErrorCode.UNEXPECTED_PARAMETER,
+            f"Parameter '{name}' {why}.",
+            fields={name: "unexpected"},
+        )
+
+
+def _client_order_id(value: object) -> str:
+    if value in (None, ""):
+        return f"x-{secrets.token_hex(15)}"  # 30 random hex digits
+    if not isinstance(value, str) or not CLIENT_ORDER_ID.match(value):
+        raise OrderError(
+            OrderErrorCode.INVALID_CLIENT_ORDER_ID,
+            "Client order id must be 1-36 characters of letters, digits and -_.:/",
+            fields={"newClientOrderId": "invalid"},
+        )
+    return value
+
+
+def _quote_order_qty(market: Market, value: object) -> Decimal:
+    amount = parse_decimal(value)
+    unit = quote_unit(market)
+    if amount is None or amount <= 0 or not is_multiple_of(amount, unit):
+        raise OrderError(
+            OrderErrorCode.INVALID_QUOTE_QTY,
+            f"quoteOrderQty must be a positive multiple of {unit.normalize():f}.",
+            fields={"quoteOrderQty": "invalid"},
+        )
+    check_notional(market, amount)
+    return amount
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """One order as the client asked for it, parsed and checked against its market's
+    filters (tick, step, size and notional). Whether the market trades right now is
+    ``actions.check_place_order``'s question, asked at entry."""
+
+    market: Market
+    side: Side
+    type: OrderType
+    time_in_force: str  # a TimeInForce, or "" for types that never rest (LIMIT_MAKER)
+    price: Decimal | None
+    stop_price: Decimal | None
+    quantity: Decimal | None
+    quote_order_qty: Decimal | None
+    client_order_id: str
+    self_trade_prevention: SelfTradePrevention
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        symbol: object,
+        side: object,
+        type: object,  # noqa: A002 - the API's own name
+        quantity: object = None,
+        quote_order_qty: object = None,
+        price: object = None,
+        stop_price: object = None,
+        time_in_force: object = None,
+        client_order_id: object = None,
+        self_trade_prevention: object = None,
+    ) -> OrderRequest:
+        """Build the request from a surface's raw values (strings, or Decimals from a
+        typed surface); raise the first failure's OrderError or MarketError code.
+
+        The symbol is resolved first, so an unknown market is always the answer
+        to an order for one (Binance's -1121 before any other check).
+        """
+        market = get_market_cached(str(symbol or ""))
+        side_v = _choice(Side, side, OrderErrorCode.INVALID_SIDE, "side")
+        type_v = _choice(OrderType, type, OrderErrorCode.INVALID_TYPE, "type")
+        stp = _choice(
+            SelfTradePrevention,
+            self_trade_prevention or "NONE",
+            OrderErrorCode.INVALID_SELF_TRADE_PREVENTION,
+            "selfTradePreventionMode",
+        )
+        client_id = _client_order_id(client_order_id)
+
+        tif = ""
+        if type_v in TIME_IN_FORCE_TYPES:
+            tif = _choice(
+                TimeInForce,
+                time_in_force or "GTC",
+                OrderErrorCode.INVALID_TIME_IN_FORCE,
+                "timeInForce",
+            )
+        elif type_v in NEVER_RESTING_TYPES:
+            tif = TimeInForce.GTC
+
+        price_v = None
+        if type_v in LIMIT_PRICED_TYPES:
+            _require("price", price)
+            price_v = clean_price(market, price)
+        else:
+            _forbid("price", price, "is not allowed for this order type")
+
+        stop_v = None
+        if type_v in STOP_TYPES:
+            _require("stopPrice", stop_price)
+            stop_v = clean_price(market, stop_price, field="stopPrice")
+        else:
+            _forbid("stopPrice", stop_price, "is only for stop-loss and take-profit orders")
+
+        qty_v = quote_v = None
+        if type_v == OrderType.MARKET and quote_order_qty not in (None, ""):
+            _forbid("quantity", quantity, "and quoteOrderQty cannot both be sent")
+            quote_v = _quote_order_qty(market, quote_order_qty)
+        else:
+            _forbid("quoteOrderQty", quote_order_qty, "is only for MARKET orders")
+            _require("quantity", quantity)
+            qty_v = clean_quantity(market, quantity)
+            if price_v is not None:
+                check_notional(market, price_v * qty_v)
+
+        return cls(
+            market=market,
+            side=side_v,
+            type=type_v,
+            time_in_force=tif,
+            price=price_v,
+            stop_price=stop_v,
+            quantity=qty_v,
+            quote_order_qty=quote_v,
+            client_order_id=client_id,
+            self_trade_prevention=stp,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """Which order to cancel: by id or client order id, optionally within one market."""
+
+    symbol: str | None
+    order_id: int | None
+    client_order_id: str | None
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        symbol: object = None,
+        order_id: object = None,
+        client_order_id: object = None,
+    ) -> CancelRequest:
+        """Build the request; MISSING_PARAMETER without an id, ORDER_NOT_FOUND for an id
+        that no order can have (not a positive integer)."""
+        if order_id in (None, "") and client_order_id in (None, ""):
+            raise OrderError(
+                OrderErrorCode.MISSING_PARAMETER,
+                "Either orderId or origClientOrderId must be sent.",
+                fields={"orderId": "required"},
+            )
+        pk = None
+        if order_id not in (None, ""):
+            if type(order_id) is not int or order_id <= 0:
+                raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "Order does not exist.")
+            pk = order_id
+        return cls(
+            symbol=str(symbol) if symbol not in (None, "") else None,
+            order_id=pk,
+            client_order_id=str(client_order_id) if client_order_id not in (None, "") else None,
+        )

@@ -1,0 +1,1 @@
+"""Chain adapters: how the wallets talk to each blockchain (docs/wallets.md)."""

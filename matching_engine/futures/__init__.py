@@ -1,0 +1,1 @@
+"""The perpetual-futures state machine: one margin group matched, margined and liquidated in one process."""

@@ -1,0 +1,884 @@
+"""The deterministic state machine of one futures margin group.
+
+`MarginGroup.apply(blob)` decodes a command (docs/matching-protocol.md, "Futures"),
+executes it, then liquidates every account that is below maintenance margin at the
+current marks, and returns ONE encoded output entry. So an account that a MARK_PRICE
+(or a trade, or FUNDING) puts under water is closed before the next command is read.
+Integer arithmetic only; nothing here reads a clock, a random source or the environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import msgpack
+
+from ..book import Event, InternalStateError, OrderBook
+from ..book_fast import FastOrderBook
+from ..order import BUY, SELL, Order
+from ..protocol import DEFAULT_DEDUPE_WINDOW, MAX_INT, VERSION, EventType
+from .account import DEFAULT_LEVERAGE, Account, Position
+from .contract import MAX_LEVERAGE, Contract
+from .protocol import (
+    LIQUIDATION_ID_BASE,
+    RATE_SCALE,
+    BalanceReason,
+    ContractStatus,
+    DoneReason,
+    FuturesCommand,
+    FuturesEvent,
+    FuturesOrderType,
+    FuturesResult,
+)
+
+SNAPSHOT_VERSION = 1
+Output = list[Any]
+BookFactory = Callable[[], OrderBook]
+
+_PLACE = int(FuturesCommand.PLACE)
+_CANCEL = int(FuturesCommand.CANCEL)
+_OK = int(FuturesResult.OK)
+_MALFORMED = int(FuturesResult.MALFORMED)
+_TRADE = int(EventType.TRADE)
+_DONE = int(EventType.DONE)
+_LIMIT = int(FuturesOrderType.LIMIT)
+_LIMIT_MAKER = int(FuturesOrderType.LIMIT_MAKER)
+_MARKET = int(FuturesOrderType.MARKET)
+_IOC = 1
+_FOK = 2
+_NO_EVENTS: tuple[Event, ...] = ()
+# A heap grows by one entry per re-index; rebuild it when stale entries dominate.
+_COMPACT_MIN = 4096
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -((-a) // b)
+
+
+def _ints(values: list[Any]) -> bool:
+    return all(type(v) is int for v in values)
+
+
+class MarginGroup:
+    """Contracts settled in one margin asset and the cross-margin accounts trading them."""
+
+    def __init__(
+        self,
+        name: str,
+        book_factory: BookFactory = FastOrderBook,
+        dedupe_window: int = DEFAULT_DEDUPE_WINDOW,
+    ) -> None:
+        self.name = name
+        self.book_factory = book_factory
+        self.contracts: dict[int, Contract] = {}
+        self.books: dict[int, OrderBook] = {}
+        self.accounts: dict[int, Account] = {}
+        self.insurance = 0
+        self.fees = 0
+        self.net_deposits = 0
+        self.book_seq = 0
+        self.next_seq = 0
+        self.liq_seq = 0
+        self.dedupe_window = dedupe_window
+        self.seen: set[int] = set()
+        self.seen_order: deque[int] = deque()
+        self.seen_floor = 0
+        self.requests: set[int] = set()  # DEPOSIT/WITHDRAW request ids, exactly once
+        self.reduce_only: set[int] = set()
+        # Liquidation index of accounts with exactly one position: per contract a heap
+        # of (-price, user, version) for longs and (price, user, version) for shorts.
+        self.long_heaps: dict[int, list[tuple[int, int, int]]] = {}
+        self.short_heaps: dict[int, list[tuple[int, int, int]]] = {}
+        self.multi: set[int] = set()  # accounts with positions in several contracts
+        self.negative: set[int] = set()  # accounts a fill left with a negative wallet
+        self.events: list[Event] = []
+        self.levels: list[tuple[int, int, int, int]] = []
+        self.snapshot_requested = False
+        self._pack: Callable[[object], bytes] = msgpack.Packer(autoreset=True).pack
+
+    # --- entry points ----------------------------------------------------------------
+
+    def apply(self, blob: bytes) -> bytes:
+        try:
+            command = msgpack.unpackb(blob)
+        except Exception:  # any undecodable blob is the sender's error, never ours
+            return self._pack(self._reply(0, _MALFORMED, 0, 0))
+        return self._pack(self.process(command))
+
+    def process(self, command: Any) -> Output:
+        """Execute one decoded command, liquidate what fell below maintenance, reply."""
+        out = self._dispatch(command)
+        self._liquidate_due()
+        return self._reply(*out)
+
+    def _dispatch(self, command: Any) -> tuple[int, int, int, int]:
+        if type(command) is not list or len(command) < 2:
+            return 0, _MALFORMED, 0, 0
+        version, c = command[0], command[1]
+        if type(c) is not int or type(version) is not int:
+            return 0, _MALFORMED, 0, 0
+        if version != VERSION:
+            return 0, FuturesResult.UNSUPPORTED_VERSION, 0, 0
+        if c not in FuturesCommand._value2member_map_:
+            return 0, FuturesResult.UNKNOWN_COMMAND, 0, 0
+        n = len(command)
+        args = command[2:]
+        if c == _PLACE and n == 12 and _ints(args):
+            return self.place(*args)
+        if c == _CANCEL and n == 4 and _ints(args):
+            return self.cancel(*args)
+        if c == FuturesCommand.CONTRACT_CREATE and n == 12 and type(command[3]) is str:
+            return self.create_contract(*args)
+        if c in (FuturesCommand.DEPOSIT, FuturesCommand.WITHDRAW) and n == 5 and _ints(args):
+            return self.transfer(c, *args)
+        if c == FuturesCommand.SET_LEVERAGE and n == 5 and _ints(args):
+            return self.set_leverage(*args)
+        if c == FuturesCommand.MARK_PRICE and n == 4 and _ints(args):
+            return self.mark_price(*args)
+        if c == FuturesCommand.FUNDING and n == 4 and _ints(args):
+            return self.funding(*args)
+        if c == FuturesCommand.SNAPSHOT and n == 2:
+            self.snapshot_requested = True
+            self.events.append((FuturesEvent.SNAPSHOT, self.state_hash()))
+            return c, _OK, 0, 0
+        return c, _MALFORMED, 0, 0
+
+    # --- commands --------------------------------------------------------------------
+
+    def create_contract(
+        self,
+        cid: Any,
+        symbol: str,
+        multiplier: Any,
+        min_notional: Any,
+        maker_fee: Any,
+        taker_fee: Any,
+        liquidation_fee: Any,
+        funding_cap: Any,
+        brackets: Any,
+        status: Any,
+    ) -> tuple[int, int, int, int]:
+        c = FuturesCommand.CONTRACT_CREATE
+        contract = Contract.build(
+            cid,
+            symbol,
+            multiplier,
+            min_notional,
+            maker_fee,
+            taker_fee,
+            liquidation_fee,
+            funding_cap,
+            brackets,
+            status,
+        )
+        if contract is None:
+            return c, FuturesResult.INVALID_CONTRACT, 0, 0
+        if contract.id in self.contracts:
+            if self.contracts[contract.id].symbol != symbol:
+                return c, FuturesResult.CONTRACT_EXISTS, contract.id, 0
+            # Re-announcing a known contract updates its status only (halt / resume).
+            self.contracts[contract.id].status = contract.status
+            return c, _OK, contract.id, 0
+        self.contracts[contract.id] = contract
+        self.books[contract.id] = self.book_factory()
+        self.long_heaps[contract.id] = []
+        self.short_heaps[contract.id] = []
+        return c, _OK, contract.id, 0
+
+    def transfer(
+        self, c: int, request_id: int, user: int, amount: int
+    ) -> tuple[int, int, int, int]:
+        if not 0 < request_id <= MAX_INT:
+            return c, FuturesResult.INVALID_ORDER_ID, request_id, user
+        if request_id in self.requests:
+            return c, FuturesResult.DUPLICATE, request_id, user
+        if not 0 <= user <= MAX_INT:
+            return c, FuturesResult.INVALID_USER_ID, request_id, user
+        if not 0 < amount <= MAX_INT:
+            return c, FuturesResult.INVALID_AMOUNT, request_id, user
+        acct = self._account(user)
+        if c == FuturesCommand.WITHDRAW:
+            if amount > min(acct.wallet, self.available(acct)):
+                return c, FuturesResult.INSUFFICIENT_MARGIN, request_id, user
+            amount = -amount
+            reason = BalanceReason.WITHDRAW
+        else:
+            reason = BalanceReason.DEPOSIT
+        self.requests.add(request_id)
+        acct.wallet += amount
+        self.net_deposits += amount
+        self.events.append((FuturesEvent.BALANCE, user, acct.wallet, amount, reason))
+        self._reindex(acct)
+        return c, _OK, request_id, user
+
+    def set_leverage(self, user: int, cid: int, leverage: int) -> tuple[int, int, int, int]:
+        c = FuturesCommand.SET_LEVERAGE
+        contract = self.contracts.get(cid)
+        if contract is None:
+            return c, FuturesResult.CONTRACT_UNKNOWN, cid, user
+        if not 0 <= user <= MAX_INT:
+            return c, FuturesResult.INVALID_USER_ID, cid, user
+        if not 0 < leverage <= MAX_LEVERAGE:
+            return c, FuturesResult.INVALID_LEVERAGE, cid, user
+        acct = self._account(user)
+        pos = acct.positions.setdefault(cid, Position())
+        notional = abs(pos.size) * contract.mark * contract.multiplier
+        if leverage > contract.bracket(notional).max_leverage:
+            return c, FuturesResult.LEVERAGE_TOO_HIGH, cid, user
+        old = pos.leverage
+        pos.leverage = leverage
+        if self.available(acct) < 0:
+            pos.leverage = old
+            return c, FuturesResult.INSUFFICIENT_MARGIN, cid, user
+        return c, _OK, cid, user
+
+    def place(
+        self,
+        order_id: int,
+        user: int,
+        cid: int,
+        side: int,
+        otype: int,
+        tif: int,
+        price: int,
+        qty: int,
+        reduce_only: int,
+        stp: int,
+    ) -> tuple[int, int, int, int]:
+        R = FuturesResult
+        if not 0 < order_id < LIQUIDATION_ID_BASE:
+            return _PLACE, R.INVALID_ORDER_ID, order_id, user
+        if order_id in self.seen:
+            return _PLACE, R.DUPLICATE, order_id, user
+        if order_id <= self.seen_floor:
+            return _PLACE, R.ORDER_ID_TOO_OLD, order_id, user
+        self._remember(order_id)
+        contract = self.contracts.get(cid)
+        if contract is None:
+            return _PLACE, R.CONTRACT_UNKNOWN, order_id, user
+        if contract.status != ContractStatus.TRADING:
+            return _PLACE, R.CONTRACT_HALTED, order_id, user
+        if contract.mark == 0:
+            return _PLACE, R.NO_MARK_PRICE, order_id, user
+        code = self._validate(user, side, otype, tif, price, qty, reduce_only, stp)
+        if code:
+            return _PLACE, code, order_id, user
+        m = contract.multiplier
+        est_price = price if otype != _MARKET else contract.mark
+        if price * qty * m > MAX_INT or est_price * qty * m > MAX_INT:
+            return _PLACE, R.INVALID_QUANTITY, order_id, user
+        acct = self._account(user)
+        pos = acct.positions.get(cid)
+        size = pos.size if pos is not None else 0
+        if reduce_only:
+            if (size > 0) == (side == SELL) and size != 0 and qty <= abs(size):
+                pass
+            else:
+                return _PLACE, R.REDUCE_ONLY_WOULD_INCREASE, order_id, user
+        else:
+            if est_price * qty * m < contract.min_notional:
+                return _PLACE, R.BELOW_MIN_NOTIONAL, order_id, user
+            leverage = pos.leverage if pos is not None else DEFAULT_LEVERAGE
+            worst = (abs(size) + qty) * est_price * m
+            if leverage > contract.bracket(worst).max_leverage:
+                return _PLACE, R.LEVERAGE_TOO_HIGH, order_id, user
+            # A limit through the mark books a loss the moment it fills (Binance's
+            # "open loss"): the account must be able to pay for that too.
+            gap = (price - contract.mark if side == BUY else contract.mark - price) if price else 0
+            need = self.order_margin(contract, leverage, est_price, qty) + max(gap, 0) * qty * m
+            if self.available(acct) < need:
+                return _PLACE, R.INSUFFICIENT_MARGIN, order_id, user
+        book = self.books[cid]
+        if otype == _LIMIT_MAKER and book.would_take(side, price):
+            return _PLACE, R.POST_ONLY_WOULD_TAKE, order_id, user
+        lock = (price * qty if price else MAX_INT) if side == BUY else qty
+        seq = self.next_seq
+        self.next_seq = seq + 1
+        order = Order(order_id, user, side, otype, tif, price, qty, 0, 0, lock, stp, seq)
+        if reduce_only:
+            self.reduce_only.add(order_id)
+        acct.orders[order_id] = cid
+        self._execute(contract, book, order, liquidation=False)
+        return _PLACE, _OK, order_id, user
+
+    def cancel(self, order_id: int, user: int) -> tuple[int, int, int, int]:
+        acct = self.accounts.get(user)
+        cid = None if acct is None else acct.orders.get(order_id)
+        if cid is None:
+            for other in self.accounts.values():
+                if order_id in other.orders:
+                    return _CANCEL, FuturesResult.USER_MISMATCH, order_id, user
+            return _CANCEL, FuturesResult.UNKNOWN_ORDER, order_id, user
+        self._cancel(cid, order_id, DoneReason.CANCELED)
+        return _CANCEL, _OK, order_id, user
+
+    def mark_price(self, cid: int, price: int) -> tuple[int, int, int, int]:
+        c = FuturesCommand.MARK_PRICE
+        contract = self.contracts.get(cid)
+        if contract is None:
+            return c, FuturesResult.CONTRACT_UNKNOWN, cid, 0
+        if not 0 < price <= MAX_INT:
+            return c, FuturesResult.INVALID_PRICE, cid, 0
+        contract.mark = price
+        return c, _OK, cid, 0
+
+    def funding(self, cid: int, rate: int) -> tuple[int, int, int, int]:
+        """Longs pay shorts `size * mark * rate` (shorts pay when negative).
+
+        Payers are rounded up and receivers down; the dust goes to the insurance fund,
+        so the sum over users plus the fund is exactly zero.
+        """
+        c = FuturesCommand.FUNDING
+        contract = self.contracts.get(cid)
+        if contract is None:
+            return c, FuturesResult.CONTRACT_UNKNOWN, cid, 0
+        if abs(rate) > contract.funding_cap:
+            return c, FuturesResult.FUNDING_RATE_OVER_CAP, cid, 0
+        mark = contract.mark
+        if mark == 0:
+            return c, FuturesResult.NO_MARK_PRICE, cid, 0
+        m = contract.multiplier
+        dust = 0
+        touched: list[Account] = []
+        for user in sorted(self.accounts):
+            acct = self.accounts[user]
+            pos = acct.positions.get(cid)
+            if pos is None or pos.size == 0 or rate == 0:
+                continue
+            exact = pos.size * mark * m * rate
+            amount = -_ceil_div(exact, RATE_SCALE) if exact > 0 else (-exact) // RATE_SCALE
+            dust -= amount
+            acct.wallet += amount
+            self.events.append((FuturesEvent.FUNDING, cid, rate, mark, user, amount))
+            touched.append(acct)
+        if dust:
+            self._insurance(dust, 0)
+        for acct in touched:
+            self._reindex(acct)
+        return c, _OK, cid, 0
+
+    # --- validation and margin ----------------------------------------------------------
+
+    @staticmethod
+    def _validate(
+        user: int,
+        side: int,
+        otype: int,
+        tif: int,
+        price: int,
+        qty: int,
+        reduce_only: int,
+        stp: int,
+    ) -> int:
+        R = FuturesResult
+        if not 0 <= user <= MAX_INT:
+            return R.INVALID_USER_ID
+        if side != BUY and side != SELL:
+            return R.INVALID_SIDE
+        if otype not in (_LIMIT, _LIMIT_MAKER, _MARKET) or reduce_only not in (0, 1):
+            return R.INVALID_TYPE
+        if not 0 <= stp <= 3:
+            return R.INVALID_STP
+        if (otype == _LIMIT and not 0 <= tif <= 2) or (otype != _LIMIT and tif != 0):
+            return R.INVALID_TIME_IN_FORCE
+        if (otype == _MARKET and price != 0) or (otype != _MARKET and not 0 < price <= MAX_INT):
+            return R.INVALID_PRICE
+        if not 0 < qty <= MAX_INT:
+            return R.INVALID_QUANTITY
+        return _OK
+
+    def order_margin(self, contract: Contract, leverage: int, price: int, qty: int) -> int:
+        """Initial margin plus the taker fee that an order reserves while it is open."""
+        notional = price * qty * contract.multiplier
+        return _ceil_div(notional, leverage) + _ceil_div(notional * contract.taker_fee, RATE_SCALE)
+
+    def equity(self, acct: Account) -> int:
+        """Wallet plus unrealized PnL at the marks (margin balance)."""
+        e = acct.wallet
+        for cid, pos in acct.positions.items():
+            if pos.size:
+                contract = self.contracts[cid]
+                e += pos.upnl(contract.mark, contract.multiplier)
+        return e
+
+    def maintenance_scaled(self, acct: Account) -> int:
+        mm = 0
+        for cid, pos in acct.positions.items():
+            if pos.size:
+                contract = self.contracts[cid]
+                mm += contract.maintenance_scaled(
+                    abs(pos.size) * contract.mark * contract.multiplier
+                )
+        return mm
+
+    def available(self, acct: Account) -> int:
+        """Equity minus the initial margin of positions and open orders (may be < 0)."""
+        free = self.equity(acct)
+        for cid, pos in acct.positions.items():
+            if pos.size:
+                contract = self.contracts[cid]
+                free -= _ceil_div(abs(pos.size) * contract.mark * contract.multiplier, pos.leverage)
+        for oid, cid in acct.orders.items():
+            if oid in self.reduce_only:
+                continue
+            order = self.books[cid].get(oid)
+            if order is not None:
+                op = acct.positions.get(cid)
+                lev = op.leverage if op is not None else DEFAULT_LEVERAGE
+                free -= self.order_margin(self.contracts[cid], lev, order.price, order.qty)
+        return free
+
+    def is_liquidatable(self, acct: Account) -> bool:
+        return any(p.size for p in acct.positions.values()) and (
+            RATE_SCALE * self.equity(acct) < self.maintenance_scaled(acct)
+        )
+
+    # --- matching and settlement ------------------------------------------------------
+
+    def _execute(
+        self, contract: Contract, book: OrderBook, order: Order, liquidation: bool
+    ) -> None:
+        if order.tif == _FOK and not book.fok_fillable(order):
+            reason = int(DoneReason.EXPIRED)
+        else:
+            reason = book.execute(order)
+        events = book.events
+        book.events = []
+        for ev in events:
+            if ev[0] == _TRADE:
+                self._settle_trade(contract, ev, liquidation)
+            else:  # a maker left the book: filled or expired by self-trade prevention
+                self._order_gone(int(ev[1]), int(ev[2]), int(ev[3]), int(ev[4]))
+        if reason >= 0:
+            self._order_gone(order.id, order.user, reason, order.qty)
+        for side, price, total in book.take_level_changes():
+            self.levels.append((contract.id, side, price, total))
+        # A trade may have left reduce-only orders bigger than what they reduce.
+        for user in sorted(
+            {int(ev[7]) for ev in events if ev[0] == _TRADE}
+            | {int(ev[9]) for ev in events if ev[0] == _TRADE}
+        ):
+            self._trim_reduce_only(self.accounts[user], contract.id)
+
+    def _settle_trade(self, contract: Contract, ev: Event, liquidation: bool) -> None:
+        _, seq, price, qty, _quote, side, tid, tuid, mid, muid = (int(v) for v in ev)
+        notional = price * qty * contract.multiplier
+        taker_fee = 0 if liquidation else _ceil_div(notional * contract.taker_fee, RATE_SCALE)
+        maker_fee = _ceil_div(notional * contract.maker_fee, RATE_SCALE)
+        taker, maker = self.accounts[tuid], self.accounts[muid]
+        sign = 1 if side == BUY else -1
+        t_pnl = self._fill(taker, contract, sign * qty, price)
+        m_pnl = self._fill(maker, contract, -sign * qty, price)
+        taker.wallet -= taker_fee
+        maker.wallet -= maker_fee
+        self.fees += taker_fee + maker_fee
+        self.events.append(
+            (
+                FuturesEvent.TRADE,
+                contract.id,
+                seq,
+                price,
+                qty,
+                side,
+                tid,
+                tuid,
+                mid,
+                muid,
+                taker_fee,
+                maker_fee,
+                t_pnl,
+                m_pnl,
+            )
+        )
+        for acct in (taker, maker) if tuid != muid else (taker,):
+            pos = acct.positions[contract.id]
+            self.events.append(
+                (FuturesEvent.POSITION, acct.user, contract.id, pos.size, pos.cost, acct.wallet)
+            )
+            self._reindex(acct)
+            if acct.wallet < 0:
+                self.negative.add(acct.user)
+
+    def _fill(self, acct: Account, contract: Contract, dq: int, price: int) -> int:
+        """Apply a fill of `dq` signed lots at `price`; return the realized PnL."""
+        pos = acct.positions.get(contract.id)
+        if pos is None:
+            pos = acct.positions[contract.id] = Position()
+        m = contract.multiplier
+        size = pos.size
+        realized = 0
+        if size and (size > 0) != (dq > 0):
+            close = min(abs(dq), abs(size))
+            removed = pos.cost * close // abs(size)
+            realized = (1 if size > 0 else -1) * price * close * m - removed
+            pos.cost -= removed
+            pos.size = size = size + (close if dq > 0 else -close)
+            dq += -close if dq > 0 else close
+        if dq:
+            pos.size = size + dq
+            pos.cost += dq * price * m
+        acct.wallet += realized
+        return realized
+
+    def _order_gone(self, oid: int, user: int, reason: int, qty_left: int) -> None:
+        acct = self.accounts.get(user)
+        if acct is not None:
+            acct.orders.pop(oid, None)
+        self.reduce_only.discard(oid)
+        if oid < LIQUIDATION_ID_BASE:
+            self.events.append((FuturesEvent.DONE, oid, user, reason, qty_left))
+
+    def _cancel(self, cid: int, oid: int, reason: int) -> None:
+        book = self.books[cid]
+        order = book.remove(oid)
+        assert order is not None
+        self._order_gone(oid, order.user, reason, order.qty)
+        for side, price, total in book.take_level_changes():
+            self.levels.append((cid, side, price, total))
+
+    def _trim_reduce_only(self, acct: Account, cid: int) -> None:
+        """Cancel reduce-only orders of `acct` that would no longer only reduce."""
+        pos = acct.positions.get(cid)
+        left = abs(pos.size) if pos is not None else 0
+        closing = SELL if pos is not None and pos.size > 0 else BUY
+        for oid in sorted(o for o, c in acct.orders.items() if c == cid and o in self.reduce_only):
+            order = self.books[cid].get(oid)
+            if order is None:
+                continue
+            if order.side != closing or order.qty > left:
+                self._cancel(cid, oid, DoneReason.REDUCE_ONLY)
+            else:
+                left -= order.qty
+
+    # --- liquidation ----------------------------------------------------------------
+
+    def _reindex(self, acct: Account) -> None:
+        """Put the account where a mark-price move finds it: O(log n) per change."""
+        acct.version += 1
+        open_positions = [(c, p) for c, p in acct.positions.items() if p.size]
+        if len(open_positions) > 1:
+            self.multi.add(acct.user)
+            return
+        self.multi.discard(acct.user)
+        if not open_positions:
+            return
+        cid, pos = open_positions[0]
+        contract = self.contracts[cid]
+        price = contract.liquidation_price(pos.size, pos.cost, acct.wallet)
+        if pos.size > 0:
+            if price <= 0:
+                return
+            heap = self.long_heaps[cid]
+            heapq.heappush(heap, (-price, acct.user, acct.version))
+        else:
+            heap = self.short_heaps[cid]
+            heapq.heappush(heap, (price, acct.user, acct.version))
+        if len(heap) > _COMPACT_MIN and len(heap) > 2 * len(self.accounts):
+            self._compact(heap)
+
+    def _compact(self, heap: list[tuple[int, int, int]]) -> None:
+        live = [e for e in heap if self.accounts[e[1]].version == e[2]]
+        heap[:] = live
+        heapq.heapify(heap)
+
+    def _due(self) -> Account | None:
+        """Return the next account to liquidate, or None when every account is healthy."""
+        for cid, contract in self.contracts.items():
+            mark = contract.mark
+            if not mark:
+                continue
+            for heap, longs in ((self.long_heaps[cid], True), (self.short_heaps[cid], False)):
+                while heap:
+                    key, user, version = heap[0]
+                    acct = self.accounts[user]
+                    if acct.version != version:
+                        heapq.heappop(heap)
+                        continue
+                    if (-key >= mark) if longs else (key <= mark):
+                        heapq.heappop(heap)
+                        if not self.is_liquidatable(acct):
+                            raise InternalStateError(f"index says {user} is due, margin not")
+                        return acct
+                    break
+        for user in sorted(self.multi):
+            acct = self.accounts[user]
+            if self.is_liquidatable(acct):
+                return acct
+        return None
+
+    def _liquidate_due(self) -> None:
+        while (acct := self._due()) is not None:
+            self._liquidate(acct)
+        # A flat account that a fill at a price far from the mark left below zero (a
+        # market order, a fee) has nothing left to liquidate: the fund clears it.
+        if self.negative:
+            for user in sorted(self.negative):
+                acct = self.accounts[user]
+                if acct.wallet < 0 and not acct.open_positions():
+                    self._settle_liquidated(acct, 0)
+            self.negative.clear()
+
+    def _liquidate(self, acct: Account) -> None:
+        """Cancel the account's orders, close its positions, settle with the fund and ADL."""
+        user = acct.user
+        self.events.append(
+            (
+                FuturesEvent.LIQUIDATION,
+                user,
+                self.equity(acct),
+                _ceil_div(self.maintenance_scaled(acct), RATE_SCALE),
+            )
+        )
+        for oid, cid in sorted(acct.orders.items()):
+            self._cancel(cid, oid, DoneReason.LIQUIDATED)
+        closed_notional = 0
+        for cid, pos in acct.open_positions():
+            contract = self.contracts[cid]
+            q = abs(pos.size)
+            qm = q * contract.multiplier
+            others = self.equity(acct) - pos.upnl(contract.mark, contract.multiplier)
+            # The worst price the account plus the insurance fund can pay for.
+            reach = max(self.insurance, 0) // qm
+            if pos.size > 0:
+                side, limit = SELL, max(_ceil_div(pos.cost - others, qm) - reach, 1)
+            else:
+                side, limit = BUY, (others - pos.cost) // qm + reach
+            before = q
+            if limit > 0:
+                self.liq_seq += 1
+                lock = limit * q if side == BUY else q
+                seq = self.next_seq
+                self.next_seq += 1
+                order = Order(
+                    LIQUIDATION_ID_BASE + self.liq_seq,
+                    user,
+                    side,
+                    _LIMIT,
+                    _IOC,
+                    limit,
+                    q,
+                    0,
+                    0,
+                    lock,
+                    0,
+                    seq,
+                )
+                self._execute(contract, self.books[cid], order, liquidation=True)
+            after = abs(acct.positions[cid].size)
+            closed_notional += (before - after) * contract.mark * contract.multiplier
+        for cid, pos in acct.open_positions():
+            contract = self.contracts[cid]
+            closed_notional += abs(pos.size) * contract.mark * contract.multiplier
+            self._deleverage(acct, contract, pos)
+        self._settle_liquidated(acct, closed_notional)
+
+    def _deleverage(self, acct: Account, contract: Contract, pos: Position) -> None:
+        """Close what the book could not take against the best-ranked opposite positions.
+
+        The price is the bankruptcy price (the account ends at zero equity); the ranking
+        is Binance's: profit ratio times effective leverage, highest first, then user id.
+        """
+        cid, m, mark = contract.id, contract.multiplier, contract.mark
+        q = abs(pos.size)
+        others = self.equity(acct) - pos.upnl(mark, m)
+        if pos.size > 0:
+            price = max(_ceil_div(pos.cost - others, q * m), 1)
+        else:
+            price = max((others - pos.cost) // (q * m), 1)
+        ranked: list[tuple[int, int, int]] = []
+        for user, other in self.accounts.items():
+            op = other.positions.get(cid)
+            if user == acct.user or op is None or op.size == 0 or (op.size > 0) == (pos.size > 0):
+                continue
+            upnl = op.upnl(mark, m)
+            eq = max(self.equity(other), 1)
+            score = upnl * abs(op.size) * mark * m * RATE_SCALE // (max(abs(op.cost), 1) * eq)
+            ranked.append((-score, user, 0))
+        ranked.sort()
+        sign = 1 if pos.size > 0 else -1
+        for _, user, _ in ranked:
+            if pos.size == 0:
+                break
+            other = self.accounts[user]
+            take = min(abs(pos.size), abs(other.positions[cid].size))
+            self._fill(acct, contract, -sign * take, price)
+            self._fill(other, contract, sign * take, price)
+            self.events.append((FuturesEvent.ADL, cid, price, take, acct.user, user))
+            for a in (acct, other):
+                p = a.positions[cid]
+                self.events.append((FuturesEvent.POSITION, a.user, cid, p.size, p.cost, a.wallet))
+            self._trim_reduce_only(other, cid)
+            self._reindex(other)
+        if pos.size:
+            raise InternalStateError(f"no opposite positions left to deleverage {acct.user}")
+
+    def _settle_liquidated(self, acct: Account, closed_notional: int) -> None:
+        """Take the liquidation fee out of what is left, or cover the deficit from the fund."""
+        if acct.wallet > 0:
+            rate = max(c.liquidation_fee for c in self.contracts.values())
+            fee = min(acct.wallet, _ceil_div(closed_notional * rate, RATE_SCALE))
+            if fee:
+                acct.wallet -= fee
+                self.events.append(
+                    (
+                        FuturesEvent.BALANCE,
+                        acct.user,
+                        acct.wallet,
+                        -fee,
+                        BalanceReason.LIQUIDATION_FEE,
+                    )
+                )
+                self._insurance(fee, acct.user)
+        elif acct.wallet < 0:
+            deficit = -acct.wallet
+            acct.wallet = 0
+            self.events.append(
+                (FuturesEvent.BALANCE, acct.user, 0, deficit, BalanceReason.INSURANCE_CLEAR)
+            )
+            self._insurance(-deficit, acct.user)
+        self._reindex(acct)
+
+    def _insurance(self, delta: int, user: int) -> None:
+        self.insurance += delta
+        self.events.append((FuturesEvent.INSURANCE, self.insurance, delta, user))
+
+    # --- helpers --------------------------------------------------------------------
+
+    def _account(self, user: int) -> Account:
+        acct = self.accounts.get(user)
+        if acct is None:
+            acct = self.accounts[user] = Account(user)
+        return acct
+
+    def _remember(self, order_id: int) -> None:
+        self.seen.add(order_id)
+        self.seen_order.append(order_id)
+        while len(self.seen_order) > self.dedupe_window:
+            evicted = self.seen_order.popleft()
+            self.seen.discard(evicted)
+            self.seen_floor = max(self.seen_floor, evicted)
+
+    def _reply(self, command: int, result: int, oid: int, user: int) -> Output:
+        events: list[Event] | tuple[Event, ...] = self.events or _NO_EVENTS
+        self.events = []
+        if not self.levels:
+            return [VERSION, command, int(result), oid, user, events, _NO_EVENTS, 0, 0]
+        levels = self.levels
+        self.levels = []
+        first = self.book_seq + 1
+        self.book_seq += len(levels)
+        return [VERSION, command, int(result), oid, user, events, levels, first, self.book_seq]
+
+    # --- state -----------------------------------------------------------------------
+
+    def canonical_state(self) -> list[object]:
+        """Everything that can influence future outputs, as plain data."""
+        return [
+            self.name,
+            self.insurance,
+            self.fees,
+            self.net_deposits,
+            self.book_seq,
+            self.liq_seq,
+            self.dedupe_window,
+            self.seen_floor,
+            list(self.seen_order),
+            sorted(self.requests),
+            sorted(self.reduce_only),
+            [[*c.spec(), c.mark] for c in self.contracts.values()],
+            [self.books[cid].canonical_state() for cid in self.contracts],
+            [
+                [
+                    a.user,
+                    a.wallet,
+                    [[cid, p.size, p.cost, p.leverage] for cid, p in sorted(a.positions.items())],
+                ]
+                for _, a in sorted(self.accounts.items())
+            ],
+        ]
+
+    def state_hash(self) -> str:
+        blob: bytes = msgpack.packb(self.canonical_state())
+        return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+    def to_snapshot(self) -> dict[str, Any]:
+        return {"v": SNAPSHOT_VERSION, "state": self.canonical_state()}
+
+    @classmethod
+    def from_snapshot(
+        cls, data: dict[str, Any], book_factory: BookFactory = FastOrderBook
+    ) -> MarginGroup:
+        """Rebuild a group from `to_snapshot()` data; the liquidation index is recomputed."""
+        if data.get("v") != SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported futures snapshot version {data.get('v')!r}")
+        (
+            name,
+            insurance,
+            fees,
+            net_deposits,
+            book_seq,
+            liq_seq,
+            dedupe_window,
+            seen_floor,
+            seen,
+            requests,
+            reduce_only,
+            contracts,
+            books,
+            accounts,
+        ) = data["state"]
+        group = cls(name, book_factory, dedupe_window)
+        group.insurance, group.fees, group.net_deposits = insurance, fees, net_deposits
+        group.book_seq, group.liq_seq, group.seen_floor = book_seq, liq_seq, seen_floor
+        group.seen_order = deque(seen)
+        group.seen = set(seen)
+        group.requests = set(requests)
+        group.reduce_only = set(reduce_only)
+        for spec in contracts:
+            group.create_contract(*spec[:10])
+            group.contracts[spec[0]].mark = spec[10]
+        for user, wallet, positions in accounts:
+            acct = group._account(user)
+            acct.wallet = wallet
+            for cid, size, cost, leverage in positions:
+                acct.positions[cid] = Position(size, cost, leverage)
+        for cid, (trade_seq, last_price, resting, _stops) in zip(
+            list(group.contracts), books, strict=True
+        ):
+            book = group.books[cid]
+            book.trade_seq, book.last_price = trade_seq, last_price
+            for fields in resting:
+                order = Order.from_fields(fields, group.next_seq)
+                group.next_seq += 1
+                book.rest(order)
+                group.accounts[order.user].orders[order.id] = cid
+            book.touched.clear()
+        for _, acct in sorted(group.accounts.items()):
+            group._reindex(acct)
+        return group
+
+    def validate_internal_state(self) -> None:
+        """Raise InternalStateError unless the books, the money and the index agree."""
+        for book in self.books.values():
+            book.validate_internal_state()
+        total = self.insurance + self.fees
+        for acct in self.accounts.values():
+            total += acct.wallet - sum(p.cost for p in acct.positions.values())
+            for oid, cid in acct.orders.items():
+                order = self.books[cid].get(oid)
+                if order is None or order.user != acct.user:
+                    raise InternalStateError(f"account {acct.user} lists a gone order {oid}")
+            if self.is_liquidatable(acct):
+                raise InternalStateError(f"account {acct.user} is below maintenance")
+            for p in acct.positions.values():
+                if p.size == 0 and p.cost != 0:
+                    raise InternalStateError(f"account {acct.user}: flat position with cost")
+        if total != self.net_deposits:
+            raise InternalStateError(f"money not conserved: {total} != {self.net_deposits}")
+        for cid in self.contracts:
+            if sum(a.positions[cid].size for a in self.accounts.values() if cid in a.positions):
+                raise InternalStateError(f"longs != shorts in contract {cid}")

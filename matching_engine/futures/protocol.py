@@ -1,0 +1,213 @@
+"""Wire protocol of a futures margin group (docs/matching-protocol.md, "Futures").
+
+Same envelope as spot: msgpack arrays, element 0 the protocol version, one output
+entry per input entry. Prices are ticks, quantities lots, money is quote atoms (the
+margin asset's smallest unit); a contract's `multiplier` converts: the notional of `q`
+lots at `p` ticks is `p * q * multiplier` atoms. Rates (fees, margin rates, funding)
+are integers scaled by RATE_SCALE (10**8 = 100 %).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import msgpack
+
+from ..protocol import VERSION, SelfTradePrevention, TimeInForce
+
+RATE_SCALE = 100_000_000
+# Order ids from here up belong to the engine's own liquidation orders.
+LIQUIDATION_ID_BASE = 1 << 62
+
+
+class FuturesCommand(IntEnum):
+    PLACE = 1
+    CANCEL = 2
+    SNAPSHOT = 7
+    CONTRACT_CREATE = 20
+    DEPOSIT = 21
+    WITHDRAW = 22
+    SET_LEVERAGE = 23
+    MARK_PRICE = 24
+    FUNDING = 25
+
+
+class FuturesOrderType(IntEnum):
+    LIMIT = 0
+    LIMIT_MAKER = 1  # GTX, post-only
+    MARKET = 2
+
+
+class FuturesResult(IntEnum):
+    """Outcome of one input entry; the spot codes keep their numbers."""
+
+    OK = 0
+    DUPLICATE = 1
+    MALFORMED = 10
+    UNSUPPORTED_VERSION = 11
+    UNKNOWN_COMMAND = 12
+    INVALID_ORDER_ID = 30
+    INVALID_USER_ID = 31
+    INVALID_SIDE = 32
+    INVALID_TYPE = 33
+    INVALID_TIME_IN_FORCE = 34
+    INVALID_PRICE = 35
+    INVALID_QUANTITY = 36
+    INVALID_STP = 38
+    POST_ONLY_WOULD_TAKE = 40
+    ORDER_ID_TOO_OLD = 42
+    UNKNOWN_ORDER = 50
+    USER_MISMATCH = 51
+    # contracts
+    CONTRACT_UNKNOWN = 60
+    CONTRACT_EXISTS = 61
+    CONTRACT_HALTED = 62
+    INVALID_CONTRACT = 63
+    NO_MARK_PRICE = 64
+    # margin and risk
+    INSUFFICIENT_MARGIN = 70
+    LEVERAGE_TOO_HIGH = 71
+    INVALID_LEVERAGE = 72
+    REDUCE_ONLY_WOULD_INCREASE = 73
+    BELOW_MIN_NOTIONAL = 74
+    INVALID_AMOUNT = 75
+    FUNDING_RATE_OVER_CAP = 76
+
+
+class FuturesEvent(IntEnum):
+    # (1, contract, seq, price, qty, taker_side, taker_order, taker_user, maker_order,
+    #  maker_user, taker_fee, maker_fee, taker_realized_pnl, maker_realized_pnl)
+    TRADE = 1
+    # (2, order, user, reason, qty_left)
+    DONE = 2
+    # (4, state_hash)
+    SNAPSHOT = 4
+    # (20, user, contract, size, cost, wallet): after every change of a position
+    POSITION = 20
+    # (21, user, wallet, delta, reason): wallet changes other than trades and funding
+    BALANCE = 21
+    # (22, contract, rate, mark, user, amount): amount < 0 paid, > 0 received
+    FUNDING = 22
+    # (23, user, equity, maintenance_margin): liquidation starts (both in atoms)
+    LIQUIDATION = 23
+    # (24, contract, price, qty, user, counterparty): ADL of user against counterparty
+    ADL = 24
+    # (25, fund_balance, delta, user): insurance fund moved because of `user`
+    INSURANCE = 25
+
+
+class BalanceReason(IntEnum):
+    DEPOSIT = 1
+    WITHDRAW = 2
+    LIQUIDATION_FEE = 3
+    INSURANCE_CLEAR = 4
+
+
+class DoneReason(IntEnum):
+    FILLED = 0
+    CANCELED = 1
+    EXPIRED = 2
+    STP_EXPIRED = 3
+    LIQUIDATED = 5  # canceled because its account was liquidated
+    REDUCE_ONLY = 6  # a reduce-only order no longer reduces the position
+
+
+class ContractStatus(IntEnum):
+    TRADING = 1
+    HALTED = 2
+
+
+def _pack(obj: object) -> bytes:
+    blob: bytes = msgpack.packb(obj)
+    return blob
+
+
+def encode_contract_create(
+    *,
+    contract: int,
+    symbol: str,
+    multiplier: int,
+    min_notional: int,
+    maker_fee: int,
+    taker_fee: int,
+    liquidation_fee: int,
+    funding_cap: int,
+    brackets: list[tuple[int, int, int]],
+    status: int = ContractStatus.TRADING,
+) -> bytes:
+    """`brackets`: (notional cap in atoms, max leverage, maintenance rate), ascending."""
+    return _pack(
+        [
+            VERSION,
+            FuturesCommand.CONTRACT_CREATE,
+            contract,
+            symbol,
+            multiplier,
+            min_notional,
+            maker_fee,
+            taker_fee,
+            liquidation_fee,
+            funding_cap,
+            [list(b) for b in brackets],
+            status,
+        ]
+    )
+
+
+def encode_place(
+    *,
+    order_id: int,
+    user_id: int,
+    contract: int,
+    side: int,
+    order_type: int = FuturesOrderType.LIMIT,
+    time_in_force: int = TimeInForce.GTC,
+    price: int = 0,
+    quantity: int,
+    reduce_only: bool = False,
+    stp: int = SelfTradePrevention.NONE,
+) -> bytes:
+    return _pack(
+        [
+            VERSION,
+            FuturesCommand.PLACE,
+            order_id,
+            user_id,
+            contract,
+            side,
+            order_type,
+            time_in_force,
+            price,
+            quantity,
+            int(reduce_only),
+            stp,
+        ]
+    )
+
+
+def encode_cancel(*, order_id: int, user_id: int) -> bytes:
+    return _pack([VERSION, FuturesCommand.CANCEL, order_id, user_id])
+
+
+def encode_deposit(*, request_id: int, user_id: int, amount: int) -> bytes:
+    return _pack([VERSION, FuturesCommand.DEPOSIT, request_id, user_id, amount])
+
+
+def encode_withdraw(*, request_id: int, user_id: int, amount: int) -> bytes:
+    return _pack([VERSION, FuturesCommand.WITHDRAW, request_id, user_id, amount])
+
+
+def encode_set_leverage(*, user_id: int, contract: int, leverage: int) -> bytes:
+    return _pack([VERSION, FuturesCommand.SET_LEVERAGE, user_id, contract, leverage])
+
+
+def encode_mark_price(*, contract: int, price: int) -> bytes:
+    return _pack([VERSION, FuturesCommand.MARK_PRICE, contract, price])
+
+
+def encode_funding(*, contract: int, rate: int) -> bytes:
+    return _pack([VERSION, FuturesCommand.FUNDING, contract, rate])
+
+
+def encode_snapshot_request() -> bytes:
+    return _pack([VERSION, FuturesCommand.SNAPSHOT])

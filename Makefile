@@ -48,11 +48,13 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-# The whole suite on the compiled core, then the engine's own suite again on the pure one.
+# The whole suite on the compiled core, then the engine's own suite again on the pure one
+# (ENGINE_PURE_TESTS= skips that second run).
+ENGINE_PURE_TESTS ?= tests/matching_engine
 pytest: $(STAMP) $(ASSETS) engine-core
 	$(PY) manage.py makemigrations --check --dry-run
 	MATCHING_ENGINE_REQUIRE_COMPILED=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
-	MATCHING_ENGINE_PURE=1 $(VENV)/bin/pytest tests/matching_engine -q
+	$(if $(ENGINE_PURE_TESTS),MATCHING_ENGINE_PURE=1 $(VENV)/bin/pytest -q $(ENGINE_PURE_TESTS))
 
 test: lint typecheck contracts pytest
 

@@ -42,6 +42,13 @@ def _key(bucket: str, start: int) -> str:
     return f"rl:{bucket}:{start}"
 
 
+def current_window(bucket: str, window_seconds: int) -> tuple[str, int]:
+    """The bucket's counter key for the current window and the seconds until it resets,
+    for callers that fold the count into a round trip of their own."""
+    start, retry_after = _window(window_seconds)
+    return _key(bucket, start), retry_after
+
+
 def consume(bucket: str, *, weight: int = 1, limit: int, window_seconds: int = 60) -> Usage:
     """Add ``weight`` to the bucket's current window and report the usage after it."""
     start, retry_after = _window(window_seconds)

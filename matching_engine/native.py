@@ -72,9 +72,13 @@ def select_core(package_path: list[str]) -> str:
     # The per-module shims import the shared library by its top-level name.
     spec = importlib.util.spec_from_file_location(SHARED_LIB, shared)
     assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[SHARED_LIB] = module
-    spec.loader.exec_module(module)
+    try:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[SHARED_LIB] = module
+        spec.loader.exec_module(module)
+    except ImportError as exc:  # built for another interpreter or ABI: run pure, say why
+        sys.modules.pop(SHARED_LIB, None)
+        return f"pure (unusable build: {exc}; make engine-core)"
     package_path.insert(0, str(BUILD_DIR / "matching_engine"))
     return "compiled (mypyc: " + ", ".join(COMPILED) + ")"
 

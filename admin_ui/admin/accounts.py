@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from exchange.accounts.actions import do_revoke_api_key
+from exchange.accounts.key_cache import forget_cached_api_keys
 from exchange.accounts.models import ApiKey, User
 
 
@@ -23,6 +26,11 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # A deactivated user's keys must stop working on the next request.
+        forget_cached_api_keys()
 
 
 @admin.register(ApiKey)

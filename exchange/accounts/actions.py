@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from exchange.accounts.errors import AccountError, AccountErrorCode, ApiKeyError, ApiKeyErrorCode
+from exchange.accounts.key_cache import forget_cached_api_keys
 from exchange.accounts.models import ApiKey, ApiKeyKind, ApiKeyPermission, User
 from exchange.accounts.secrets import encrypt_secret, new_key_string, new_secret_string
 
@@ -179,5 +180,6 @@ def access_api_key(*, user: User, api_key_id: int) -> ApiKey:
 def do_revoke_api_key(*, user: User, api_key_id: int) -> ApiKey:
     api_key = access_api_key(user=user, api_key_id=api_key_id)
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    forget_cached_api_keys()
     api_key.refresh_from_db()
     return api_key

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hmac
 
 from exchange.accounts.errors import ApiKeyError, ApiKeyErrorCode
+from exchange.accounts.key_cache import cached_api_key
 from exchange.accounts.models import ApiKey, ApiKeyKind
 from exchange.accounts.secrets import decrypt_secret
 
 
 def active_api_key(*, key: str, client_ip: str) -> ApiKey:
     """The active key ``key`` of an active user, allowed from ``client_ip``. Reads only."""
-    api_key = ApiKey.objects.select_related("user").filter(key=key).first()
+    api_key = cached_api_key(key)
     if api_key is None or not api_key.is_active or not api_key.user.is_active:
         raise ApiKeyError(ApiKeyErrorCode.UNKNOWN_KEY, "API-key format invalid or key unknown.")
     if not api_key.allows_ip(client_ip):

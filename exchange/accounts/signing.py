@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 
 from exchange.accounts.errors import ApiKeyError, ApiKeyErrorCode
+from exchange.accounts.key_cache import cached_api_key
 from exchange.accounts.models import ApiKey, ApiKeyKind
 from exchange.accounts.secrets import decrypt_secret
 
@@ -103,7 +104,7 @@ def verify_signed_request(request: SignedRequest, *, now_ms: int) -> ApiKey:
 
     Reads only; a rejected request changes nothing.
     """
-    api_key = ApiKey.objects.select_related("user").filter(key=request.api_key).first()
+    api_key = cached_api_key(request.api_key)
     if api_key is None or not api_key.is_active or not api_key.user.is_active:
         raise ApiKeyError(ApiKeyErrorCode.UNKNOWN_KEY, "API-key format invalid or key unknown.")
     if not api_key.allows_ip(request.client_ip):

@@ -7,6 +7,7 @@ is set, as `make test` does: there a missing or stale build is a failure.
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
 import os
 import shutil
@@ -74,18 +75,21 @@ def test_compiled_and_pure_cores_agree_on_a_long_generated_stream(
     assert len(set(compiled_run["outputs"])) == 1
 
 
-def test_a_build_of_other_sources_is_ignored(tmp_path: Path) -> None:
-    # given a copy of the package whose build no longer matches an edited source
+def _copy_with_build(tmp_path: Path) -> Path:
+    """A copy of the package beside a build folder whose digest matches its sources."""
     shutil.copytree(ROOT / "matching_engine", tmp_path / "matching_engine")
     build = tmp_path / "build" / "engine_core"
-    build.mkdir(parents=True)
+    (build / "matching_engine").mkdir(parents=True)
     (build / native.MANIFEST).write_text(native.sources_digest() + "\n")
-    market = tmp_path / "matching_engine" / "market.py"
-    market.write_text(market.read_text() + "\n# edited\n")
+    return build
 
-    # when the copy is imported
-    probe = "import matching_engine, matching_engine.market as m; print(matching_engine.CORE, m.__file__, sep=chr(10))"
-    out = subprocess.run(
+
+def _import_copy(tmp_path: Path) -> list[str]:
+    probe = (
+        "import matching_engine, matching_engine.market as m; "
+        "print(matching_engine.CORE, m.__file__, sep=chr(10))"
+    )
+    return subprocess.run(
         [sys.executable, "-c", probe],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(tmp_path), native.PURE_ENV: ""},
@@ -94,6 +98,32 @@ def test_a_build_of_other_sources_is_ignored(tmp_path: Path) -> None:
         check=True,
     ).stdout.splitlines()
 
+
+def test_a_build_of_other_sources_is_ignored(tmp_path: Path) -> None:
+    # given a copy of the package whose build no longer matches an edited source
+    _copy_with_build(tmp_path)
+    market = tmp_path / "matching_engine" / "market.py"
+    market.write_text(market.read_text() + "\n# edited\n")
+
+    # when the copy is imported
+    out = _import_copy(tmp_path)
+
     # then it runs the pure modules and says why
     assert out[0] == "pure (stale build, sources changed since: make engine-core)"
     assert out[1] == str(market)
+
+
+def test_a_build_that_cannot_load_is_ignored(tmp_path: Path) -> None:
+    # given a build of the right sources whose libraries this interpreter cannot load
+    build = _copy_with_build(tmp_path)
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    (build / f"{native.SHARED_LIB}{suffix}").write_bytes(b"not a shared library")
+    for name in native.COMPILED:
+        (build / "matching_engine" / f"{name}{suffix}").write_bytes(b"not a shared library")
+
+    # when the copy is imported
+    out = _import_copy(tmp_path)
+
+    # then it runs the pure modules and says why
+    assert out[0].startswith("pure (unusable build: ")
+    assert out[1] == str(tmp_path / "matching_engine" / "market.py")

@@ -49,6 +49,7 @@ class BinanceView(APIView):
     weights: ClassVar[dict[str, int]] = {}
 
     usage: ratelimit.Usage | None = None
+    _params: dict[str, str] | None = None
 
     def get_authenticators(self) -> list[Any]:
         if self.signed:
@@ -56,19 +57,21 @@ class BinanceView(APIView):
         return [ApiKeyHeaderAuthentication()] if self.key_only else []
 
     def params(self, request: Request) -> dict[str, str]:
-        django_request = request._request
-        return merged_params(
-            django_request.META.get("QUERY_STRING", ""),
-            django_request.body.decode("utf-8", errors="replace"),
-        )
+        """Parsed once per request (a view instance serves one): weight and handler read them."""
+        if self._params is None:
+            django_request = request._request
+            self._params = merged_params(
+                django_request.META.get("QUERY_STRING", ""),
+                django_request.body.decode("utf-8", errors="replace"),
+            )
+        return dict(self._params)
 
     def weight(self, request: Request, params: dict[str, str]) -> int:
         return self.weights.get(request.method or "GET", 1)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         ip = client_ip(request._request)
-        ratelimit.check_ban(ip)
-        self.usage = ratelimit.consume(ip, weight=self.weight(request, self.params(request)))
+        self.usage = ratelimit.admit(ip, weight=self.weight(request, self.params(request)))
         if self.usage.exceeded:
             raise ratelimit.reject(ip)
         super().initial(request, *args, **kwargs)

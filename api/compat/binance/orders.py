@@ -52,7 +52,7 @@ def _wait_seconds() -> float:
 
 def _order_request(query: dict[str, str]) -> OrderRequest:
     """Binance's order parameters as the order request (symbol checked first: -1121)."""
-    params.market(query)
+    params.market(query, cached=True)
     for name in ("side", "type"):
         params.required(query, name)
     return OrderRequest.parse(

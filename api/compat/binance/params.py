@@ -11,7 +11,7 @@ from api.rest.fields import MAX_MS
 from exchange.core.ids import MAX_ID
 from exchange.markets.errors import MarketError
 from exchange.markets.models import Market
-from exchange.markets.selectors import get_market
+from exchange.markets.selectors import get_market, get_market_cached
 
 DIGITS = re.compile(r"[0-9]{1,19}")
 SYMBOL = re.compile(r"[A-Z0-9-_.]{1,20}")
@@ -26,13 +26,17 @@ def required(params: dict[str, str], name: str) -> str:
     return value
 
 
-def market(params: dict[str, str]) -> Market:
-    """The ``symbol`` parameter's market: -1102 when missing, -1121 when unknown."""
+def market(params: dict[str, str], *, cached: bool = False) -> Market:
+    """The ``symbol`` parameter's market: -1102 when missing, -1121 when unknown.
+
+    ``cached`` takes order entry's per-process market cache, which ``OrderRequest.parse``
+    reads next anyway (an unknown symbol is never cached, so a new market is found).
+    """
     symbol = required(params, "symbol")
     if not SYMBOL.fullmatch(symbol):
         raise illegal("symbol")
     try:
-        return get_market(symbol)
+        return get_market_cached(symbol) if cached else get_market(symbol)
     except MarketError as exc:
         raise bad_symbol() from exc
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "channels",
     "graphene_django",
     "exchange.core",
+    "exchange.audit",
     "exchange.accounts",
     "exchange.wallets",
     "exchange.markets",

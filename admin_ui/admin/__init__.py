@@ -4,4 +4,4 @@ One module per domain; importing them registers their pages (Django imports
 ``admin_ui.admin`` at start-up).
 """
 
-from admin_ui.admin import accounts, clearing, markets, orders, wallets  # noqa: F401
+from admin_ui.admin import accounts, audit, clearing, markets, orders, wallets  # noqa: F401

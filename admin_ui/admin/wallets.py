@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from admin_ui.admin.mixins import NeverDeletedMixin, ReadOnlyMixin
+from admin_ui.operator import client_ip
 from exchange.accounts.models import User
 from exchange.core.errors import DomainError
 from exchange.wallets.actions import do_adjust_balance, do_approve_withdrawal, do_reject_withdrawal
@@ -85,6 +86,7 @@ class BalanceAdmin(ReadOnlyMixin, admin.ModelAdmin[Balance]):
                         reason=form.cleaned_data["reason"],
                         adjusted_by=request.user,  # type: ignore[arg-type]
                         idempotency_key=form.cleaned_data["idempotency_key"],
+                        client_ip=client_ip(request),
                     )
                 except DomainError as exc:
                     form.add_error(None, exc.message)
@@ -153,7 +155,7 @@ class WithdrawalAdmin(ReadOnlyMixin, admin.ModelAdmin[Withdrawal]):
         done = 0
         for withdrawal in queryset:  # the action refuses what is not pending, with a message
             try:
-                action(withdrawal.pk, request.user)
+                action(withdrawal.pk, request.user, client_ip(request))
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"#{withdrawal.pk}: {exc.message}", messages.ERROR)
@@ -164,11 +166,15 @@ class WithdrawalAdmin(ReadOnlyMixin, admin.ModelAdmin[Withdrawal]):
         self._decide(
             request,
             queryset,
-            lambda pk, by: do_approve_withdrawal(withdrawal_id=pk, approved_by=by),
+            lambda pk, by, ip: do_approve_withdrawal(
+                withdrawal_id=pk, approved_by=by, client_ip=ip
+            ),
         )
 
     @admin.action(description="Reject selected pending withdrawals", permissions=["decide"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
         self._decide(
-            request, queryset, lambda pk, by: do_reject_withdrawal(withdrawal_id=pk, rejected_by=by)
+            request,
+            queryset,
+            lambda pk, by, ip: do_reject_withdrawal(withdrawal_id=pk, rejected_by=by, client_ip=ip),
         )

@@ -226,7 +226,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "exchange.orders.tasks.resend_unacknowledged_orders",
         "schedule": 2.0,
     },
+    "reconcile": {
+        "task": "exchange.reconciliation.tasks.reconcile_ledger",
+        "schedule": env.float("RECONCILE_EVERY_SECONDS", default=300.0),
+    },
 }
+# Periodic tasks whose idle runs (result 0) leave no Celery log line (exchange/core/task_logging).
+CELERY_QUIET_TASKS = ["exchange.orders.tasks.resend_unacknowledged_orders"]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).
 ORDER_ENTRY_GROUP_COMMIT = env.bool("ORDER_ENTRY_GROUP_COMMIT", default=False)

@@ -33,8 +33,9 @@ class MarketAdmin(NeverDeletedMixin, admin.ModelAdmin[Market]):
         "step_size",
         "maker_fee",
         "taker_fee",
+        "halt_on_drift",
     )
-    list_filter = ("status", "quote")
+    list_filter = ("status", "quote", "halt_on_drift")
     search_fields = ("symbol",)
     actions = ("halt", "resume")
     # The engine's integers are read with tick and step, and the engine hears of status
@@ -65,6 +66,7 @@ class MarketAdmin(NeverDeletedMixin, admin.ModelAdmin[Market]):
             maker_fee=obj.maker_fee,
             taker_fee=obj.taker_fee,
             symbol=obj.symbol or None,
+            halt_on_drift=obj.halt_on_drift,
             operator=operator_of(request),
         )
         obj.pk = created.pk

@@ -48,6 +48,7 @@ def do_create_market(
     maker_fee: Decimal = Decimal(0),
     taker_fee: Decimal = Decimal(0),
     symbol: str | None = None,
+    halt_on_drift: bool = False,
     operator: Operator = SYSTEM,
 ) -> Market:
     """Create a market whose filters are consistent with each other and its assets.
@@ -95,6 +96,7 @@ def do_create_market(
             min_notional=min_notional,
             maker_fee=maker_fee,
             taker_fee=taker_fee,
+            halt_on_drift=halt_on_drift,
         )
         write_audit_record(
             operator=operator,
@@ -121,9 +123,18 @@ MARKET_AUDIT_FIELDS = (
     "max_notional",
     "maker_fee",
     "taker_fee",
+    "halt_on_drift",
 )
 # What an operator may change on a live market: the engine's tick and step stay fixed.
-MARKET_CHANGEABLE = ("min_qty", "max_qty", "min_notional", "max_notional", "maker_fee", "taker_fee")
+MARKET_CHANGEABLE = (
+    "min_qty",
+    "max_qty",
+    "min_notional",
+    "max_notional",
+    "maker_fee",
+    "taker_fee",
+    "halt_on_drift",
+)
 
 
 def do_set_market_status(
@@ -152,7 +163,9 @@ def do_set_market_status(
     return market
 
 
-def do_change_market(*, symbol: str, operator: Operator, **changes: Decimal | None) -> Market:
+def do_change_market(
+    *, symbol: str, operator: Operator, **changes: Decimal | bool | None
+) -> Market:
     """Change a market's quantity and notional limits or its fees.
 
     Tick and step size, assets and status change only by their own paths: the

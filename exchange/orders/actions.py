@@ -417,8 +417,11 @@ def do_resend_unacknowledged(
         open_orders.filter(accepted_at__isnull=True, created_at__lt=cutoff).order_by("pk")[:limit]
     )
     cancels = list(open_orders.filter(cancel_requested_at__lt=cutoff).order_by("pk")[:limit])
+    if places or cancels:
+        logger.info(
+            "sweeper: re-sending %d unacknowledged orders and %d cancels", len(places), len(cancels)
+        )
     if places:
-        logger.info("re-sending %d unacknowledged orders", len(places))
         engine_gateway.send_places(places)
     for order in cancels:
         engine_gateway.send_cancel(order)

@@ -231,6 +231,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": env.float("RECONCILE_EVERY_SECONDS", default=300.0),
     },
 }
+# Prometheus metrics port of the engine, clearing and market-data processes (0: off);
+# the web process serves /metrics on its own port.
+METRICS_PORT = env.int("METRICS_PORT", default=0)
 # Periodic tasks whose idle runs (result 0) leave no Celery log line (exchange/core/task_logging).
 CELERY_QUIET_TASKS = ["exchange.orders.tasks.resend_unacknowledged_orders"]
 

@@ -25,9 +25,11 @@ from types import FrameType
 from typing import Any
 
 import redis
+from prometheus_client import REGISTRY, start_http_server
 from redis.cluster import RedisCluster
 
 from .market import Market
+from .metrics import EngineCollector
 from .protocol import FIELD, MARKETS_KEY, input_stream, output_stream, stats_key
 from .resp import RespConnection, RespError, encode_command
 from .snapshot import FileSnapshotStore, RedisSnapshotStore, Snapshot, SnapshotStore
@@ -413,6 +415,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--block-ms", type=int, default=100, help="XREAD BLOCK when idle")
     p.add_argument("--max-batch", type=int, default=4096, help="largest XREAD COUNT")
     p.add_argument("--log-level", default="INFO")
+    p.add_argument(
+        "--metrics-port", type=int, default=0, help="serve Prometheus metrics here (0: off)"
+    )
     args = p.parse_args(argv)
     if not args.follow and not _symbols(args.markets):
         p.error("give --markets, --follow or both")
@@ -472,6 +477,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     workers: dict[str, MarketWorker] = {}
     threads: list[threading.Thread] = []
+    if args.metrics_port:
+        REGISTRY.register(EngineCollector(lambda: dict(workers)))
+        start_http_server(args.metrics_port)
+        log.info("metrics on port %d", args.metrics_port)
 
     def start(symbols: Sequence[str]) -> None:
         for symbol in symbols:

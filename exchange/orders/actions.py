@@ -7,20 +7,23 @@ append is lost, the sweeper re-sends it and the engine ignores duplicates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, TextChoices
 from django.utils import timezone
 
 from exchange.accounts.models import User
+from exchange.core.errors import DomainError
+from exchange.core.metrics import ORDERS_PLACED, ORDERS_REFUSED
 from exchange.core.money import is_multiple_of, parse_decimal
 from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.filters import check_notional, clean_price, clean_quantity
@@ -69,6 +72,8 @@ class ValidatedOrder:
 
 
 Choice = TypeVar("Choice", bound=TextChoices)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @cache
@@ -103,6 +108,24 @@ def _forbid(name: str, value: object, why: str) -> None:
         )
 
 
+def _counted(action: Callable[P, R]) -> Callable[P, R]:
+    """Count an order-entry step's refusals by code, and a placed order by market (/metrics)."""
+
+    @functools.wraps(action)
+    def counted(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            result = action(*args, **kwargs)
+        except DomainError as exc:
+            ORDERS_REFUSED.labels(code=exc.code.value).inc()
+            raise
+        if isinstance(result, Order):
+            ORDERS_PLACED.labels(market=result.market.symbol).inc()
+        return result
+
+    return counted
+
+
+@_counted
 def check_place_order(
     *,
     symbol: str,
@@ -229,6 +252,7 @@ def _insufficient(*assets: Asset) -> OrderError:
     )
 
 
+@_counted
 def do_place_order(*, user: User, order: ValidatedOrder) -> Order:
     """Lock the funds and insert the order in one transaction; PLACE it after commit.
 

@@ -63,6 +63,7 @@ class Command(BaseCommand):
             *(["--markets", ",".join(m.symbol for m in markets)] if markets else []),
             *([] if symbols else ["--follow"]),
             *(["--cluster"] if settings.REDIS_CLUSTER else []),
+            *(["--metrics-port", str(settings.METRICS_PORT)] if settings.METRICS_PORT else []),
             *options["engine_args"],
         ]
         self.stdout.write(f"exec {' '.join(argv)}")

@@ -34,7 +34,9 @@ class ClearingCollector(Collector):
             labels=["market"],
         )
         length = GaugeMetricFamily(
-            "clearing_output_stream_length", "XLEN of the engine's output stream.", labels=["market"]
+            "clearing_output_stream_length",
+            "XLEN of the engine's output stream.",
+            labels=["market"],
         )
         for symbol, clearer in sorted(dict(self.clearers).items()):
             entries.add_metric([symbol], clearer.cleared_entries)

@@ -20,6 +20,7 @@ from exchange.core.deploy_checks import (
     dev_api_key_encryption_keys,
     production_guard,
 )
+from exchange.core.request_id import logging_config
 
 # Lets ModelAdmin[Model] and friends be subscripted at run time, as the type stubs expect.
 django_stubs_ext.monkeypatch()
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "exchange.core.request_id.RequestIdMiddleware",  # first: every log line of a request has it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files under daphne (deploy/)
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -256,13 +258,11 @@ WS_SEND_BUFFER_BYTES = env.int("WS_SEND_BUFFER_BYTES", default=4 * 1024 * 1024)
 WS_MAX_STREAMS = env.int("WS_MAX_STREAMS", default=1024)
 WS_LISTEN_KEY_CHECK_S = env.float("WS_LISTEN_KEY_CHECK_S", default=60.0)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# LOG_FORMAT=json: one JSON object per line with the request id (exchange/core/request_id.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+# Celery's worker keeps these handlers (JSON lines too) instead of installing its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 GRAPHENE = {"SCHEMA": "api.graphql.schema.schema"}
 # /graphql requests per window, per IP, user and API key (api/graphql/throttling.py).

@@ -8,12 +8,20 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from admin_ui.admin.mixins import ReadOnlyMixin
+from admin_ui.amounts import amount_column
 from exchange.reconciliation.models import ReconciliationResult
 
 
 @admin.register(ReconciliationResult)
 class ReconciliationResultAdmin(ReadOnlyMixin, admin.ModelAdmin[ReconciliationResult]):
-    list_display = ("checked_at", "asset", "ok", "holdings", "expected", "halted_markets")
+    list_display = (
+        "checked_at",
+        "asset",
+        "ok",
+        amount_column("holdings", "asset"),
+        amount_column("expected", "asset"),
+        "halted_markets",
+    )
     list_filter = ("ok", "asset")
     search_fields = ("asset__code",)
     list_select_related = ("asset",)

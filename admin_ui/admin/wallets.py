@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from admin_ui.admin.mixins import NeverDeletedMixin, ReadOnlyMixin
+from admin_ui.amounts import amount_column
 from admin_ui.operator import client_ip
 from exchange.accounts.models import User
 from exchange.core.errors import DomainError
@@ -53,7 +54,13 @@ class AdjustmentForm(forms.Form):
 
 @admin.register(Balance)
 class BalanceAdmin(ReadOnlyMixin, admin.ModelAdmin[Balance]):
-    list_display = ("account", "asset", "available", "locked", "updated_at")
+    list_display = (
+        "account",
+        "asset",
+        amount_column("available", "asset"),
+        amount_column("locked", "asset"),
+        "updated_at",
+    )
     list_filter = ("asset", "account__kind")
     search_fields = ("account__user__email",)
     list_select_related = ("account__user", "asset")
@@ -128,7 +135,15 @@ class JournalEntryAdmin(ReadOnlyMixin, admin.ModelAdmin[JournalEntry]):
 
 @admin.register(Adjustment)
 class AdjustmentAdmin(ReadOnlyMixin, admin.ModelAdmin[Adjustment]):
-    list_display = ("id", "user", "asset", "amount", "reason", "adjusted_by", "created_at")
+    list_display = (
+        "id",
+        "user",
+        "asset",
+        amount_column("amount", "asset"),
+        "reason",
+        "adjusted_by",
+        "created_at",
+    )
     list_filter = ("asset",)
     search_fields = ("user__email", "adjusted_by__email", "reason")
     list_select_related = ("user", "asset", "adjusted_by")
@@ -136,14 +151,33 @@ class AdjustmentAdmin(ReadOnlyMixin, admin.ModelAdmin[Adjustment]):
 
 @admin.register(Deposit)
 class DepositAdmin(ReadOnlyMixin, admin.ModelAdmin[Deposit]):
-    list_display = ("id", "user", "asset", "amount", "network", "txid", "created_at")
+    list_display = (
+        "id",
+        "user",
+        "asset",
+        amount_column("amount", "asset"),
+        "network",
+        "txid",
+        "created_at",
+    )
+    list_select_related = ("user", "asset")
     list_filter = ("asset", "network")
     search_fields = ("user__email", "txid")
 
 
 @admin.register(Withdrawal)
 class WithdrawalAdmin(ReadOnlyMixin, admin.ModelAdmin[Withdrawal]):
-    list_display = ("id", "user", "asset", "amount", "network", "address", "status", "created_at")
+    list_display = (
+        "id",
+        "user",
+        "asset",
+        amount_column("amount", "asset"),
+        "network",
+        "address",
+        "status",
+        "created_at",
+    )
+    list_select_related = ("user", "asset")
     list_filter = ("status", "asset", "network")
     search_fields = ("user__email", "address")
     actions = ("approve", "reject")

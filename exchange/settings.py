@@ -20,6 +20,7 @@ from exchange.core.deploy_checks import (
     dev_api_key_encryption_keys,
     production_guard,
 )
+from exchange.core.request_id import logging_config
 
 # Lets ModelAdmin[Model] and friends be subscripted at run time, as the type stubs expect.
 django_stubs_ext.monkeypatch()
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "channels",
     "graphene_django",
     "exchange.core",
+    "exchange.audit",
     "exchange.accounts",
     "exchange.wallets",
     "exchange.markets",
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "exchange.core.request_id.RequestIdMiddleware",  # first: every log line of a request has it
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files under daphne (deploy/)
@@ -236,7 +239,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "exchange.retention.tasks.trim_market_streams",
         "schedule": 60.0,
     },
+    "reconcile": {
+        "task": "exchange.reconciliation.tasks.reconcile_ledger",
+        "schedule": env.float("RECONCILE_EVERY_SECONDS", default=300.0),
+    },
 }
+# Prometheus metrics port of the engine, clearing and market-data processes (0: off);
+# the web process serves /metrics on its own port.
+METRICS_PORT = env.int("METRICS_PORT", default=0)
+# Periodic tasks whose idle runs (result 0) leave no Celery log line (exchange/core/task_logging).
+CELERY_QUIET_TASKS = ["exchange.orders.tasks.resend_unacknowledged_orders"]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).
 ORDER_ENTRY_GROUP_COMMIT = env.bool("ORDER_ENTRY_GROUP_COMMIT", default=False)
@@ -257,13 +269,11 @@ WS_SEND_BUFFER_BYTES = env.int("WS_SEND_BUFFER_BYTES", default=4 * 1024 * 1024)
 WS_MAX_STREAMS = env.int("WS_MAX_STREAMS", default=1024)
 WS_LISTEN_KEY_CHECK_S = env.float("WS_LISTEN_KEY_CHECK_S", default=60.0)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# LOG_FORMAT=json: one JSON object per line with the request id (exchange/core/request_id.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+# Celery's worker keeps these handlers (JSON lines too) instead of installing its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 GRAPHENE = {"SCHEMA": "api.graphql.schema.schema"}
 # /graphql requests per window, per IP, user and API key (api/graphql/throttling.py).

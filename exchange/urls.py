@@ -3,10 +3,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from exchange.core.views import healthz
+from exchange.core.views import healthz, metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v3/", include("api.compat.binance.urls")),
     path("sapi/v1/", include("api.compat.binance.sapi_urls")),

@@ -25,12 +25,14 @@ from types import FrameType
 from typing import Any
 
 import redis
+from prometheus_client import REGISTRY, start_http_server
 from redis.cluster import RedisCluster
 
 from . import CORE
 from .futures.engine import MarginGroup
 from .lease import Lease, new_token
 from .market import Market
+from .metrics import EngineCollector
 from .protocol import (
     FIELD,
     MARKETS_KEY,
@@ -489,6 +491,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "me:{SYMBOL}:leader (run every engine of the market with it)",
     )
     p.add_argument("--log-level", default="INFO")
+    p.add_argument(
+        "--metrics-port", type=int, default=0, help="serve Prometheus metrics here (0: off)"
+    )
     args = p.parse_args(argv)
     if not args.follow and not _symbols(args.markets) and not _symbols(args.margin_groups):
         p.error("give --markets, --margin-groups, --follow or several")
@@ -554,6 +559,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     workers: dict[str, MarketWorker] = {}
     threads: list[threading.Thread] = []
+    if args.metrics_port:
+        REGISTRY.register(EngineCollector(lambda: dict(workers)))
+        start_http_server(args.metrics_port)
+        log.info("metrics on port %d", args.metrics_port)
 
     def start(symbols: Sequence[str], futures: bool = False) -> None:
         for symbol in symbols:

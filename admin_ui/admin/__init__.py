@@ -4,4 +4,13 @@ One module per domain; importing them registers their pages (Django imports
 ``admin_ui.admin`` at start-up).
 """
 
-from admin_ui.admin import accounts, chains, clearing, markets, orders, wallets  # noqa: F401
+from admin_ui.admin import (  # noqa: F401
+    accounts,
+    audit,
+    chains,
+    clearing,
+    markets,
+    orders,
+    reconciliation,
+    wallets,
+)

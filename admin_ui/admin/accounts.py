@@ -9,7 +9,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from exchange.accounts.actions import do_revoke_api_key
+from admin_ui.operator import operator_of
+from exchange.accounts.actions import do_revoke_api_key, do_set_user_active
 from exchange.accounts.key_cache import forget_cached_api_keys
 from exchange.accounts.models import ApiKey, User
 
@@ -26,6 +27,25 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    # Deactivating is an audited action, not a checkbox.
+    readonly_fields = ("is_active", "last_login", "date_joined")
+    actions = ("deactivate", "activate")
+
+    def _set_active(self, request: HttpRequest, queryset: QuerySet[User], active: bool) -> None:
+        changed = [u for u in queryset if u.is_active != active and u.pk != request.user.pk]
+        for user in changed:
+            do_set_user_active(user_id=user.pk, active=active, operator=operator_of(request))
+        self.message_user(
+            request, f"{len(changed)} user(s) {'activated' if active else 'deactivated'}."
+        )
+
+    @admin.action(description="Deactivate selected users")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._set_active(request, queryset, False)
+
+    @admin.action(description="Activate selected users")
+    def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._set_active(request, queryset, True)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -72,5 +92,7 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         active = list(queryset.filter(revoked_at__isnull=True))
         for api_key in active:
-            do_revoke_api_key(user=api_key.user, api_key_id=api_key.pk)
+            do_revoke_api_key(
+                user=api_key.user, api_key_id=api_key.pk, operator=operator_of(request)
+            )
         self.message_user(request, f"Revoked {len(active)} key(s).")

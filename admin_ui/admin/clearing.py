@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
 from admin_ui.admin.mixins import ReadOnlyMixin
+from admin_ui.operator import operator_of
+from exchange.clearing.actions import do_resolve_dead_letter
 from exchange.clearing.models import Checkpoint, DeadLetter
+from exchange.core.errors import DomainError
 
 
 @admin.register(Checkpoint)
@@ -31,7 +33,24 @@ class DeadLetterAdmin(admin.ModelAdmin[DeadLetter]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: DeadLetter | None = None) -> bool:
+        return False
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: DeadLetter | None = None
+    ) -> tuple[str, ...]:
+        # The resolution is a draft until the audited action closes the letter.
+        if obj is not None and obj.resolved_at is not None:
+            return (*self.readonly_fields, "resolution")
+        return self.readonly_fields
+
     @admin.action(description="Mark resolved (write the resolution first)")
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
-        count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-        self.message_user(request, f"{count} dead letter(s) marked resolved.")
+        done = 0
+        for letter in queryset.filter(resolved_at__isnull=True):
+            try:
+                do_resolve_dead_letter(dead_letter_id=letter.pk, operator=operator_of(request))
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{letter}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{done} dead letter(s) marked resolved.")

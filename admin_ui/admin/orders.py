@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from admin_ui.admin.mixins import ReadOnlyMixin
+from admin_ui.amounts import amount_column
 from exchange.orders.models import Order, Trade
 
 
@@ -16,15 +17,15 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin[Order]):
         "market",
         "side",
         "type",
-        "price",
-        "orig_qty",
-        "executed_qty",
+        amount_column("price", "market.quote"),
+        amount_column("orig_qty", "market.base", description="quantity"),
+        amount_column("executed_qty", "market.base", description="executed"),
         "status",
         "created_at",
     )
     list_filter = ("status", "market", "side", "type")
     search_fields = ("=id", "client_order_id", "user__email")
-    list_select_related = ("user", "market")
+    list_select_related = ("user", "market__base", "market__quote")
     date_hierarchy = "created_at"
 
 
@@ -33,14 +34,14 @@ class TradeAdmin(ReadOnlyMixin, admin.ModelAdmin[Trade]):
     list_display = (
         "market",
         "trade_id",
-        "price",
-        "qty",
-        "quote_qty",
+        amount_column("price", "market.quote"),
+        amount_column("qty", "market.base", description="quantity"),
+        amount_column("quote_qty", "market.quote", description="quote quantity"),
         "maker_user",
         "taker_user",
         "created_at",
     )
     list_filter = ("market",)
     search_fields = ("maker_user__email", "taker_user__email", "=trade_id")
-    list_select_related = ("market", "maker_user", "taker_user")
+    list_select_related = ("market__base", "market__quote", "maker_user", "taker_user")
     date_hierarchy = "created_at"

@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from admin_ui.admin.mixins import NeverDeletedMixin, ReadOnlyMixin
+from admin_ui.amounts import amount_column
+from admin_ui.operator import client_ip
 from exchange.accounts.models import User
 from exchange.core.errors import DomainError
 from exchange.wallets.actions import do_adjust_balance, do_approve_withdrawal, do_reject_withdrawal
@@ -52,7 +54,13 @@ class AdjustmentForm(forms.Form):
 
 @admin.register(Balance)
 class BalanceAdmin(ReadOnlyMixin, admin.ModelAdmin[Balance]):
-    list_display = ("account", "asset", "available", "locked", "updated_at")
+    list_display = (
+        "account",
+        "asset",
+        amount_column("available", "asset"),
+        amount_column("locked", "asset"),
+        "updated_at",
+    )
     list_filter = ("asset", "account__kind")
     search_fields = ("account__user__email",)
     list_select_related = ("account__user", "asset")
@@ -85,6 +93,7 @@ class BalanceAdmin(ReadOnlyMixin, admin.ModelAdmin[Balance]):
                         reason=form.cleaned_data["reason"],
                         adjusted_by=request.user,  # type: ignore[arg-type]
                         idempotency_key=form.cleaned_data["idempotency_key"],
+                        client_ip=client_ip(request),
                     )
                 except DomainError as exc:
                     form.add_error(None, exc.message)
@@ -126,7 +135,15 @@ class JournalEntryAdmin(ReadOnlyMixin, admin.ModelAdmin[JournalEntry]):
 
 @admin.register(Adjustment)
 class AdjustmentAdmin(ReadOnlyMixin, admin.ModelAdmin[Adjustment]):
-    list_display = ("id", "user", "asset", "amount", "reason", "adjusted_by", "created_at")
+    list_display = (
+        "id",
+        "user",
+        "asset",
+        amount_column("amount", "asset"),
+        "reason",
+        "adjusted_by",
+        "created_at",
+    )
     list_filter = ("asset",)
     search_fields = ("user__email", "adjusted_by__email", "reason")
     list_select_related = ("user", "asset", "adjusted_by")
@@ -134,14 +151,33 @@ class AdjustmentAdmin(ReadOnlyMixin, admin.ModelAdmin[Adjustment]):
 
 @admin.register(Deposit)
 class DepositAdmin(ReadOnlyMixin, admin.ModelAdmin[Deposit]):
-    list_display = ("id", "user", "asset", "amount", "network", "txid", "created_at")
+    list_display = (
+        "id",
+        "user",
+        "asset",
+        amount_column("amount", "asset"),
+        "network",
+        "txid",
+        "created_at",
+    )
+    list_select_related = ("user", "asset")
     list_filter = ("asset", "network")
     search_fields = ("user__email", "txid")
 
 
 @admin.register(Withdrawal)
 class WithdrawalAdmin(ReadOnlyMixin, admin.ModelAdmin[Withdrawal]):
-    list_display = ("id", "user", "asset", "amount", "network", "address", "status", "created_at")
+    list_display = (
+        "id",
+        "user",
+        "asset",
+        amount_column("amount", "asset"),
+        "network",
+        "address",
+        "status",
+        "created_at",
+    )
+    list_select_related = ("user", "asset")
     list_filter = ("status", "asset", "network")
     search_fields = ("user__email", "address")
     actions = ("approve", "reject")
@@ -153,7 +189,7 @@ class WithdrawalAdmin(ReadOnlyMixin, admin.ModelAdmin[Withdrawal]):
         done = 0
         for withdrawal in queryset:  # the action refuses what is not pending, with a message
             try:
-                action(withdrawal.pk, request.user)
+                action(withdrawal.pk, request.user, client_ip(request))
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"#{withdrawal.pk}: {exc.message}", messages.ERROR)
@@ -164,11 +200,15 @@ class WithdrawalAdmin(ReadOnlyMixin, admin.ModelAdmin[Withdrawal]):
         self._decide(
             request,
             queryset,
-            lambda pk, by: do_approve_withdrawal(withdrawal_id=pk, approved_by=by),
+            lambda pk, by, ip: do_approve_withdrawal(
+                withdrawal_id=pk, approved_by=by, client_ip=ip
+            ),
         )
 
     @admin.action(description="Reject selected pending withdrawals", permissions=["decide"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
         self._decide(
-            request, queryset, lambda pk, by: do_reject_withdrawal(withdrawal_id=pk, rejected_by=by)
+            request,
+            queryset,
+            lambda pk, by, ip: do_reject_withdrawal(withdrawal_id=pk, rejected_by=by, client_ip=ip),
         )

@@ -20,6 +20,8 @@ from exchange.accounts.errors import AccountError, AccountErrorCode, ApiKeyError
 from exchange.accounts.key_cache import forget_cached_api_keys
 from exchange.accounts.models import ApiKey, ApiKeyKind, ApiKeyPermission, User
 from exchange.accounts.secrets import encrypt_secret, new_key_string, new_secret_string
+from exchange.audit.actions import Operator, write_audit_record
+from exchange.audit.models import AuditAction
 
 MAX_IP_WHITELIST = 30
 
@@ -177,9 +179,47 @@ def access_api_key(*, user: User, api_key_id: int) -> ApiKey:
         raise ApiKeyError(ApiKeyErrorCode.NOT_FOUND, "No such API key.") from exc
 
 
-def do_revoke_api_key(*, user: User, api_key_id: int) -> ApiKey:
+def do_revoke_api_key(*, user: User, api_key_id: int, operator: Operator | None = None) -> ApiKey:
+    """Revoke one of ``user``'s keys; by its owner, or by an operator (``operator``).
+
+    Every revocation that changes the key is audited, the owner's own included.
+    """
     api_key = access_api_key(user=user, api_key_id=api_key_id)
-    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    with transaction.atomic():
+        revoked = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        api_key.refresh_from_db()
+        if revoked:
+            write_audit_record(
+                operator=operator or Operator(user=user),
+                action=AuditAction.API_KEY_REVOKE,
+                target=api_key,
+                before={"revoked_at": None},
+                after={
+                    "revoked_at": api_key.revoked_at.isoformat() if api_key.revoked_at else None
+                },
+            )
     forget_cached_api_keys()
-    api_key.refresh_from_db()
     return api_key
+
+
+def do_set_user_active(*, user_id: int, active: bool, operator: Operator) -> User:
+    """Lock a user out (no login, session, token or API key works while inactive;
+    resting orders stay until cancelled) or let them back in."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        before = user.is_active
+        User.objects.filter(pk=user_id).update(is_active=active)
+        user.is_active = active
+        if not active:
+            Token.objects.filter(user=user).delete()
+        write_audit_record(
+            operator=operator,
+            action=AuditAction.USER_ACTIVATE if active else AuditAction.USER_DEACTIVATE,
+            target=user,
+            before={"is_active": before},
+            after={"is_active": active},
+        )
+    forget_cached_api_keys()  # an inactive user's keys stop working on the next request
+    return user

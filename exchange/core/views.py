@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from exchange.core.health import run_checks, stream_figures
 
@@ -20,3 +21,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if checks["redis"].ok:
         body["streams"] = stream_figures()
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format of this web process's registry (order entry's counters).
+
+    Keep it off the public ingress: Prometheus scrapes the pods directly.
+    """
+    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

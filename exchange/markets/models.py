@@ -43,6 +43,10 @@ class Market(models.Model):
     max_notional = MoneyField(null=True, blank=True)
     maker_fee = FeeRateField(default=0, help_text="Rate, e.g. 0.001 = 0.1%.")
     taker_fee = FeeRateField(default=0)
+    halt_on_drift = models.BooleanField(
+        default=False,
+        help_text="Halt this market when the scheduled reconciliation finds drift in its assets.",
+    )
 
     class Meta:
         ordering: ClassVar[list[str]] = ["symbol"]

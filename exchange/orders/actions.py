@@ -7,15 +7,19 @@ append is lost, the sweeper re-sends it and the engine ignores duplicates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
+from typing import ParamSpec, TypeVar
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from exchange.accounts.models import User
+from exchange.core.errors import DomainError
+from exchange.core.metrics import ORDERS_PLACED, ORDERS_REFUSED
 from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.models import MarketStatus
 from exchange.markets.selectors import get_market
@@ -37,6 +41,60 @@ logger = logging.getLogger(__name__)
 RISK = risk_for(Product.SPOT)  # order entry here is spot's; futures enter through their engine
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@cache
+def _members(enum: type[Choice]) -> dict[str, Choice]:
+    """An enum's members by value, built once: ``Choices.values`` builds a new list on
+    every access, and ``enum(value)`` looks the member up through the enum machinery."""
+    return {member.value: member for member in enum}
+
+
+def _choice(enum: type[Choice], value: object, code: OrderErrorCode, field: str) -> Choice:
+    member = _members(enum).get(str(value or "").upper())
+    if member is None:
+        raise OrderError(code, f"Invalid {field} {value!r}.", fields={field: "invalid"})
+    return member
+
+
+def _require(name: str, value: object) -> None:
+    if value in (None, ""):
+        raise OrderError(
+            OrderErrorCode.MISSING_PARAMETER,
+            f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.",
+            fields={name: "required"},
+        )
+
+
+def _forbid(name: str, value: object, why: str) -> None:
+    if value not in (None, ""):
+        raise OrderError(
+            OrderErrorCode.UNEXPECTED_PARAMETER,
+            f"Parameter '{name}' {why}.",
+            fields={name: "unexpected"},
+        )
+
+
+def _counted(action: Callable[P, R]) -> Callable[P, R]:
+    """Count an order-entry step's refusals by code, and a placed order by market (/metrics)."""
+
+    @functools.wraps(action)
+    def counted(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            result = action(*args, **kwargs)
+        except DomainError as exc:
+            ORDERS_REFUSED.labels(code=exc.code.value).inc()
+            raise
+        if isinstance(result, Order):
+            ORDERS_PLACED.labels(market=result.market.symbol).inc()
+        return result
+
+    return counted
+
+
+@_counted
 def check_place_order(*, request: OrderRequest) -> None:
     """Check that the request's market trades now (its filters were checked when the
     request was built). Reads only."""
@@ -63,6 +121,7 @@ def _insufficient(*assets: Asset) -> OrderError:
     )
 
 
+@_counted
 def do_place_order(*, user: User, request: OrderRequest) -> Order:
     """Lock the funds and insert the order in one transaction; PLACE it after commit.
 
@@ -248,8 +307,11 @@ def do_resend_unacknowledged(
         open_orders.filter(accepted_at__isnull=True, created_at__lt=cutoff).order_by("pk")[:limit]
     )
     cancels = list(open_orders.filter(cancel_requested_at__lt=cutoff).order_by("pk")[:limit])
+    if places or cancels:
+        logger.info(
+            "sweeper: re-sending %d unacknowledged orders and %d cancels", len(places), len(cancels)
+        )
     if places:
-        logger.info("re-sending %d unacknowledged orders", len(places))
         engine_gateway.send_places(places)
     for order in cancels:
         engine_gateway.send_cancel(order)

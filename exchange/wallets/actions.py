@@ -9,7 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exchange.accounts.models import User
-from exchange.core.money import MONEY_LIMIT, decimal_places, parse_decimal
+from exchange.audit.actions import Operator, snapshot, write_audit_record
+from exchange.audit.models import AuditAction
+from exchange.core.money import MONEY_LIMIT, decimal_places, format_money, parse_decimal
 from exchange.wallets.chains.registry import asset_network
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.events import publish_on_commit
@@ -168,13 +170,32 @@ def _decide(
     return Withdrawal.objects.select_related("asset", "user").get(pk=withdrawal_id)
 
 
-def do_approve_withdrawal(*, withdrawal_id: int, approved_by: User, note: str = "") -> Withdrawal:
+WITHDRAWAL_AUDIT_FIELDS = ("user", "asset", "amount", "network", "address", "status")
+
+
+def _audit_decision(w: Withdrawal, action: AuditAction, operator: Operator) -> None:
+    write_audit_record(
+        operator=operator,
+        action=action,
+        target=w,
+        before={**(snapshot(w, WITHDRAWAL_AUDIT_FIELDS) or {}), "status": WithdrawalStatus.PENDING},
+        after=snapshot(w, WITHDRAWAL_AUDIT_FIELDS),
+        reason=w.note,
+    )
+
+
+def do_approve_withdrawal(
+    *, withdrawal_id: int, approved_by: User, note: str = "", client_ip: str | None = None
+) -> Withdrawal:
     """Debit the locked funds: they leave the exchange, less the fee it keeps.
 
     On a registered network the payout worker (``payouts``) then sends them.
     """
     with transaction.atomic():
         w = _decide(withdrawal_id, status=WithdrawalStatus.APPROVED, by=approved_by, note=note)
+        _audit_decision(
+            w, AuditAction.WITHDRAWAL_APPROVE, Operator(user=approved_by, client_ip=client_ip)
+        )
         post_entry(
             reason=JournalReason.WITHDRAWAL_APPROVE,
             reference=f"withdrawal:{w.pk}",
@@ -240,10 +261,15 @@ def _release(w: Withdrawal, reason: JournalReason) -> None:
     publish_on_commit(user_id=w.user_id, asset=w.asset)
 
 
-def do_reject_withdrawal(*, withdrawal_id: int, rejected_by: User, note: str = "") -> Withdrawal:
+def do_reject_withdrawal(
+    *, withdrawal_id: int, rejected_by: User, note: str = "", client_ip: str | None = None
+) -> Withdrawal:
     """Return the locked funds to available."""
     with transaction.atomic():
         w = _decide(withdrawal_id, status=WithdrawalStatus.REJECTED, by=rejected_by, note=note)
+        _audit_decision(
+            w, AuditAction.WITHDRAWAL_REJECT, Operator(user=rejected_by, client_ip=client_ip)
+        )
         _release(w, JournalReason.WITHDRAWAL_REJECT)
     return w
 
@@ -268,6 +294,7 @@ def do_adjust_balance(
     reason: str,
     adjusted_by: User,
     idempotency_key: uuid.UUID,
+    client_ip: str | None = None,
 ) -> tuple[Adjustment, bool]:
     """Credit (positive) or debit (negative) a user's available balance by hand, once per key.
 
@@ -302,6 +329,18 @@ def do_adjust_balance(
                 reason=reason,
                 adjusted_by=adjusted_by,
                 entry=entry,
+            )
+            write_audit_record(
+                operator=Operator(user=adjusted_by, client_ip=client_ip),
+                action=AuditAction.BALANCE_ADJUST,
+                target=adjustment,
+                after={
+                    "user": user.pk,
+                    "asset": asset.code,
+                    "amount": format_money(value),
+                    "journal_entry": entry.pk,
+                },
+                reason=reason,
             )
             publish_on_commit(user_id=user.pk, asset=asset, delta=value)
             return adjustment, True

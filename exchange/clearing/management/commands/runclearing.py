@@ -19,8 +19,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from exchange.clearing.metrics import ClearingCollector
 from exchange.clearing.runner import GC_GEN0_THRESHOLD, MarketClearer, run_clearing
-from exchange.core import gc_tuning
+from exchange.core import gc_tuning, metrics
 from matching_client import ShardMapError, shard_markets
 
 logger = logging.getLogger("exchange.clearing")
@@ -41,6 +42,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=1000)
         parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=settings.METRICS_PORT,
+            help="Serve Prometheus metrics on this port (0: off; default METRICS_PORT).",
+        )
+        parser.add_argument(
             "--report-every", type=float, default=10.0, help="Seconds between log lines."
         )
 
@@ -60,6 +67,7 @@ class Command(BaseCommand):
         clearers = run_clearing(
             symbols=symbols or None, stop=stop, batch_size=options["batch_size"]
         )
+        metrics.serve(options["metrics_port"], ClearingCollector(clearers))
         logger.info("clearing %s", ", ".join(clearers) or "no market yet")
         while not stop.wait(options["report_every"]):
             run_clearing(

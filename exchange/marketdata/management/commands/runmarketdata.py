@@ -7,8 +7,11 @@ import signal
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from exchange.core import metrics
+from exchange.marketdata.metrics import MarketDataCollector
 from exchange.marketdata.runner import run_market_data
 from exchange.marketdata.ticker_arrays import TickerArrays
 
@@ -20,6 +23,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--markets", default="", help="Comma-separated symbols (default: all).")
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=settings.METRICS_PORT,
+            help="Serve Prometheus metrics on this port (0: off; default METRICS_PORT).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
@@ -31,6 +40,7 @@ class Command(BaseCommand):
             target=arrays.run, args=(stop,), name="marketdata-ticker-arrays", daemon=True
         ).start()
         feeds = run_market_data(symbols=symbols or None, stop=stop, arrays=arrays)
+        metrics.serve(options["metrics_port"], MarketDataCollector(feeds))
         logger.info("market data for %s", ", ".join(feeds))
         while not stop.wait(10.0):
             run_market_data(  # new markets

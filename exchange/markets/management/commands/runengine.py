@@ -82,6 +82,7 @@ class Command(BaseCommand):
             *(["--cluster"] if settings.REDIS_CLUSTER else []),
             *(["--margin-groups", groups] if (groups := options["margin_groups"].upper()) else []),
             *(["--standby"] if options["standby"] else []),
+            *(["--metrics-port", str(settings.METRICS_PORT)] if settings.METRICS_PORT else []),
             *options["engine_args"],
         ]
         self.stdout.write(f"matching core: {CORE}")

@@ -6,6 +6,8 @@ users' channels as the WebSocket streams read them.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from exchange.core.redis import get_redis
@@ -80,7 +82,8 @@ def test_a_deposit_message_has_the_user_message_shape(redis_client, make_user, a
     (message,) = heard(listener)
     check(UserMessage, message)
     assert message["balance_updates"] == [{"asset": "USDT", "delta": "25", "time": message["time"]}]
-    assert message["balances"] == [{"asset": "USDT", "free": "25", "locked": "0"}]
+    ((asset, free, locked),) = [(b["asset"], b["free"], b["locked"]) for b in message["balances"]]
+    assert (asset, Decimal(free), Decimal(locked)) == ("USDT", Decimal(25), Decimal(0))
 
 
 @pytest.mark.parametrize(

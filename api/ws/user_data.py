@@ -2,16 +2,17 @@
 
 Clearing (``exchange.clearing.user_events``) and the wallet actions
 (``exchange.wallets.events``) publish one JSON message per change on
-``user-events:{user_id}``; this turns each into Binance's ``executionReport``,
-``balanceUpdate`` and ``outboundAccountPosition`` events, in that order.
+``user-events:{user_id}`` in the project's own names (``exchange.events.user``);
+this turns each into Binance's ``executionReport``, ``balanceUpdate`` and
+``outboundAccountPosition`` events, in that order.
 """
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
+from exchange.events.user import ExecutionReport, decode_user_message
 from exchange.orders.models import OrderStatus
 
 WORKING = {OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED}
@@ -27,54 +28,54 @@ def _binance_status(status: str) -> str:
     return OrderStatus.NEW if status == OrderStatus.PENDING_TRIGGER else status
 
 
-def execution_report(x: dict[str, Any]) -> dict[str, Any]:
+def execution_report(x: ExecutionReport) -> dict[str, Any]:
     status = _binance_status(x["status"])
     return {
         "e": "executionReport",
-        "E": x["eventTime"],
+        "E": x["event_time"],
         "s": x["symbol"],
-        "c": x["clientOrderId"],
+        "c": x["client_order_id"],
         "S": x["side"],
-        "o": x["orderType"],
-        "f": x["timeInForce"],
-        "q": _num(x["origQty"]),
+        "o": x["type"],
+        "f": x["time_in_force"],
+        "q": _num(x["orig_qty"]),
         "p": _num(x["price"]),
-        "P": _num(x["stopPrice"]),
+        "P": _num(x["stop_price"]),
         "F": "0",
         "g": -1,
         "C": "",
         "x": x["execution"],
         "X": status,
-        "r": x["rejectReason"] or "NONE",
-        "i": x["orderId"],
-        "l": _num(x["lastQty"]),
-        "z": _num(x["executedQty"]),
-        "L": _num(x["lastPrice"]),
+        "r": x["reject_reason"] or "NONE",
+        "i": x["order_id"],
+        "l": _num(x["last_qty"]),
+        "z": _num(x["executed_qty"]),
+        "L": _num(x["last_price"]),
         "n": _num(x["commission"]),
-        "N": x["commissionAsset"],
-        "T": x["eventTime"],
-        "t": x["tradeId"],
+        "N": x["commission_asset"],
+        "T": x["event_time"],
+        "t": x["trade_id"],
         "I": 0,
         "w": status in WORKING,
-        "m": x["isMaker"],
+        "m": x["is_maker"],
         "M": False,
-        "O": x["orderTime"],
-        "Z": _num(x["cummulativeQuoteQty"]),
-        "Y": _num(x["lastQuoteQty"]),
-        "Q": _num(x["quoteOrderQty"]),
-        "W": x["orderTime"],
+        "O": x["order_time"],
+        "Z": _num(x["cumulative_quote_qty"]),
+        "Y": _num(x["last_quote_qty"]),
+        "Q": _num(x["quote_order_qty"]),
+        "W": x["order_time"],
         "V": "NONE",
     }
 
 
 def binance_events(text: str) -> list[dict[str, Any]]:
     """The Binance events of one platform user message."""
-    message = json.loads(text)
-    when = message.get("time", 0)
+    message = decode_user_message(text)
+    when = message["time"]
     events = [execution_report(x) for x in message.get("executions", ())]
     events += [
         {"e": "balanceUpdate", "E": when, "a": b["asset"], "d": _num(b["delta"]), "T": b["time"]}
-        for b in message.get("balanceUpdates", ())
+        for b in message.get("balance_updates", ())
     ]
     balances = message.get("balances")
     if balances:

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from exchange.audit.actions import Operator, write_audit_record
 from exchange.audit.models import AuditAction
-from exchange.clearing.errors import ClearingError, ClearingErrorCode
+from exchange.clearing.errors import DeadLetterError, DeadLetterErrorCode
 from exchange.clearing.models import DeadLetter
 
 
@@ -22,13 +22,13 @@ def do_resolve_dead_letter(
     with transaction.atomic():
         letter = DeadLetter.objects.select_for_update().get(pk=dead_letter_id)
         if letter.resolved_at is not None:
-            raise ClearingError(
-                ClearingErrorCode.ALREADY_RESOLVED, f"{letter} is already resolved."
+            raise DeadLetterError(
+                DeadLetterErrorCode.ALREADY_RESOLVED, f"{letter} is already resolved."
             )
         text = (resolution or letter.resolution).strip()
         if not text:
-            raise ClearingError(
-                ClearingErrorCode.RESOLUTION_REQUIRED,
+            raise DeadLetterError(
+                DeadLetterErrorCode.RESOLUTION_REQUIRED,
                 "Write what was done in the resolution first.",
                 fields={"resolution": "required"},
             )

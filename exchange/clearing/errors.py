@@ -1,4 +1,4 @@
-"""Error codes of the operator's clearing actions."""
+"""Clearing's errors: a poison entry (whatever the product), and the operator's refusals."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from enum import StrEnum
 from exchange.core.errors import DomainError
 
 
-class ClearingErrorCode(StrEnum):
+class ClearingError(Exception):
+    """An entry that cannot be applied (unknown order, amounts that disagree): a poison entry."""
+
+
+class DeadLetterErrorCode(StrEnum):
     ALREADY_RESOLVED = "ALREADY_RESOLVED"
     RESOLUTION_REQUIRED = "RESOLUTION_REQUIRED"
 
 
-class ClearingError(DomainError):
-    pass
+class DeadLetterError(DomainError):
+    """An operator's dead-letter resolution that cannot be done."""

@@ -2,7 +2,7 @@
 
 After a batch commits, the clearer hands (market, entries, result) over and
 goes on with the next batch; this thread builds and publishes the messages
-(``user_events``) meanwhile. psycopg2 and socket I/O release the GIL, so the
+meanwhile, with the product settlement's ``publish`` (spot: ``user_events``). psycopg2 and socket I/O release the GIL, so the
 work overlaps the next batch's database time. Batches are published strictly
 in commit order (one thread, one FIFO queue). The queue is bounded: when the
 thread falls ``depth`` batches behind, the clearer waits (back-pressure, so
@@ -16,32 +16,33 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection
 
-from exchange.clearing.apply import BatchResult
-from exchange.clearing.user_events import publish_batch
 from exchange.markets.models import Market
 from matching_client import OutputEntry
 
 logger = logging.getLogger(__name__)
 
-Job = tuple[Market, Sequence[OutputEntry], BatchResult]
+Job = tuple[Market, Sequence[OutputEntry], Any]  # (market, entries, what they settled)
+Publish = Callable[[Market, Sequence[OutputEntry], Any], None]
 
 
 class EventPublisher:
     """Publishes committed batches' user events on its own thread, in submission order."""
 
-    def __init__(self, name: str, *, depth: int = 2) -> None:
+    def __init__(self, name: str, publish: Publish, *, depth: int = 2) -> None:
         self.name = name
+        self.publish = publish
         self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=depth)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.published = 0  # batches
         self.drained_at = 0.0  # time.perf_counter() when the last batch was published
 
-    def submit(self, market: Market, entries: Sequence[OutputEntry], result: BatchResult) -> None:
+    def submit(self, market: Market, entries: Sequence[OutputEntry], result: Any) -> None:
         """Queue a committed batch; wait while ``depth`` batches are queued."""
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -77,12 +78,11 @@ class EventPublisher:
         finally:
             connection.close()  # this thread's own connection (balances are read here)
 
-    @staticmethod
-    def _publish(job: Job) -> None:
+    def _publish(self, job: Job) -> None:
         try:
-            publish_batch(*job)
+            self.publish(*job)
         except (OperationalError, InterfaceError):
             # The connection died while idle (a server restart, a timeout): balances are
             # read before anything is sent, so the batch is published once, on a fresh one.
             connection.close()
-            publish_batch(*job)
+            self.publish(*job)

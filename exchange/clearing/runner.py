@@ -2,8 +2,9 @@
 
 The database decides what comes next: each step reads the entries after the
 market's checkpoint (``XREAD``, blocking when there are none), applies them in
-one transaction (``apply.apply_entries``, which skips anything at or below the
-checkpoint it locks), then publishes user events. So a crash, an outage in
+one transaction (``batch.apply_entries``, which skips anything at or below the
+checkpoint it locks and hands the rest to the market's product settlement,
+``settlement.py``), then publishes user events. So a crash, an outage in
 the middle of a batch, a renamed process or two clearers running at once can
 neither skip nor repeat an entry. The consumer group ``clearing`` is moved to
 the checkpoint after each commit, for lag monitoring and stream trimming.
@@ -35,9 +36,12 @@ import redis
 from django.db import transaction
 from django.db.utils import DataError, IntegrityError
 
-from exchange.clearing.apply import ClearingError, advance_checkpoint, apply_entries
-from exchange.clearing.models import Checkpoint, DeadLetter
+from exchange.clearing.batch import apply_entries
+from exchange.clearing.checkpoint import advance_checkpoint, checkpoint_of
+from exchange.clearing.errors import ClearingError
+from exchange.clearing.models import DeadLetter
 from exchange.clearing.publisher import EventPublisher
+from exchange.clearing.settlement import product_of, settlement_for
 from exchange.core.errors import DomainError
 from exchange.core.redis import get_redis
 from exchange.core.workers import run_until_stopped
@@ -109,18 +113,11 @@ class MarketClearer:
         self.cleared_entries = 0
         self.cleared_trades = 0
         self.position: str | None = None  # the checkpoint as last read or written
-        self.publisher = EventPublisher(f"clearing-events-{self.symbol}")
+        self.settlement = settlement_for(product_of(market))
+        self.publisher = EventPublisher(f"clearing-events-{self.symbol}", self.settlement.publish)
         self.stopped = threading.Event()  # set when ``run`` has returned, its events published
         self._reader: ThreadPoolExecutor | None = None
         self._ahead: tuple[str, Future[list[ReadEntry]]] | None = None  # (after, batch)
-
-    def _checkpoint(self) -> str:
-        row = (
-            Checkpoint.objects.filter(symbol=self.symbol)
-            .values_list("last_entry_id", flat=True)
-            .first()
-        )
-        return row or "0-0"
 
     def _fetch(self, after: str) -> list[ReadEntry]:
         """Read the batch after ``after`` and decode it (on the reader thread when prefetching).
@@ -161,7 +158,7 @@ class MarketClearer:
         """
         if self.position is None:
             self._ahead = None
-            self.position = self._checkpoint()
+            self.position = checkpoint_of(self.symbol)
         batch = self._next_batch(self.position)
         self._prefetch(batch[-1].entry_id if batch else self.position)
         try:
@@ -234,9 +231,12 @@ class MarketClearer:
             self._apply(entries[middle:])
             return
         self.cleared_entries += result.applied
-        self.cleared_trades += result.trades
-        if result.orders:
-            self.publisher.submit(self.market, entries[result.skipped :], result)
+        settled = result.settled
+        if settled is None:
+            return
+        self.cleared_trades += settled.trades
+        if settled.has_news:
+            self.publisher.submit(self.market, entries[result.skipped :], settled)
 
     def park(self, entry_id: str, blob: bytes | None, error: str) -> None:
         if blob is None:

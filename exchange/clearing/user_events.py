@@ -8,7 +8,7 @@ as the batch: clearing publishes from its own thread, ``publisher.py``), and,
 in engine order, every execution of the user's orders in the batch
 (accepted, each fill with its price, quantity, commission and trade id,
 canceled, expired, rejected) with the order's running totals after it.
-Wallet actions send ``{"time", "balances", "balanceUpdates"}`` on the same
+Wallet actions send ``{"time", "balances", "balance_updates"}`` on the same
 channel (``exchange.wallets.events``). It is the hook the WebSocket user-data
 streams subscribe to. Pub/sub is fire-and-forget: a client that was not
 listening reads the state over REST. So a message is built only for a user
@@ -35,8 +35,8 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
-from exchange.clearing.apply import DONE_STATUS, TRADE_COLUMNS, BatchResult
 from exchange.clearing.locked_orders import LockedOrder
+from exchange.clearing.spot.settle import DONE_STATUS, TRADE_COLUMNS, BatchResult
 from exchange.core.money import format_money
 from exchange.core.redis import get_redis
 from exchange.core.user_channel import user_events_channel
@@ -61,8 +61,8 @@ _MAKER_FEE, _MAKER_FEE_ASSET, _TAKER_FEE, _TAKER_FEE_ASSET = (
     )
 )
 _NO_FILL = (
-    '"lastQty": "0", "lastPrice": "0", "lastQuoteQty": "0", "commission": "0", '
-    '"commissionAsset": null, "tradeId": -1, "isMaker": false'
+    '"last_qty": "0", "last_price": "0", "last_quote_qty": "0", "commission": "0", '
+    '"commission_asset": null, "trade_id": -1, "is_maker": false'
 )
 _FILLED = OrderStatus.FILLED.value
 _PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED.value
@@ -122,25 +122,25 @@ class _OrderText:
             order.quote_order_qty,
         )
         self.head = (
-            f'{{"symbol": {symbol_json}, "orderId": {order.id}, '
-            f'"clientOrderId": {_string(order.client_order_id)}, "side": {_string(order.side)}, '
-            f'"orderType": {_string(order.type)}, "status": '
+            f'{{"symbol": {symbol_json}, "order_id": {order.id}, '
+            f'"client_order_id": {_string(order.client_order_id)}, "side": {_string(order.side)}, '
+            f'"type": {_string(order.type)}, "status": '
         )
         self.prices = (
-            f', "price": {_str_json(price)}, "origQty": {_str_json(orig)}, "executedQty": '
+            f', "price": {_str_json(price)}, "orig_qty": {_str_json(orig)}, "executed_qty": '
         )
-        update = f', "updateTime": {_ms_json(order.updated_ms)}'
+        update = f', "update_time": {_ms_json(order.updated_ms)}'
         self.order_json = (
             f'{self.head}{_string(order.status)}{self.prices}"{order.executed_qty!s}", '
-            f'"cummulativeQuoteQty": "{order.cumulative_quote_qty!s}"{update}}}'
+            f'"cumulative_quote_qty": "{order.cumulative_quote_qty!s}"{update}}}'
         )
         self.exec_middle = f'{update}, "execution": "'
         self.exec_reason = (
-            f'", "timeInForce": {_string(order.time_in_force)}, '
-            f'"stopPrice": {_money_json(stop)}, "quoteOrderQty": {_money_json(quote)}, '
-            '"rejectReason": '
+            f'", "time_in_force": {_string(order.time_in_force)}, '
+            f'"stop_price": {_money_json(stop)}, "quote_order_qty": {_money_json(quote)}, '
+            '"reject_reason": '
         )
-        self.exec_end = f', "orderTime": {_us_ms_json(order.created_us)}, "eventTime": '
+        self.exec_end = f', "order_time": {_us_ms_json(order.created_us)}, "event_time": '
         # Running totals (executed, quote): the state after the batch minus the batch's fills.
         self.totals = [order.executed_qty, order.cumulative_quote_qty]
         self.reports: list[_Execution] = []  # the user's message's executions
@@ -177,7 +177,7 @@ class _Execution:
         o = self.order
         return (
             f'{o.head}"{self.status}"{o.prices}"{self.executed}", '
-            f'"cummulativeQuoteQty": "{self.quote}"'
+            f'"cumulative_quote_qty": "{self.quote}"'
             f"{o.exec_middle}{self.kind}{o.exec_reason}"
             f"{self.reason}, {self.fill}{o.exec_end}{self.when}}}"
         )
@@ -255,11 +255,11 @@ class _Builder:
                         continue
                     qty, quote = trade[_QTY], trade[_QUOTE]
                     common = (
-                        f'"lastQty": "{money[qty]}", '
-                        f'"lastPrice": "{money[trade[_PRICE]]}", '
-                        f'"lastQuoteQty": "{money[quote]}", "commission": "'
+                        f'"last_qty": "{money[qty]}", '
+                        f'"last_price": "{money[trade[_PRICE]]}", '
+                        f'"last_quote_qty": "{money[quote]}", "commission": "'
                     )
-                    tail = f', "tradeId": {event.trade_id}, "isMaker": '
+                    tail = f', "trade_id": {event.trade_id}, "is_maker": '
                     for pk, fee, asset, maker in (
                         (trade[_MAKER], trade[_MAKER_FEE], trade[_MAKER_FEE_ASSET], "true"),
                         (trade[_TAKER], trade[_TAKER_FEE], trade[_TAKER_FEE_ASSET], "false"),
@@ -271,7 +271,7 @@ class _Builder:
                         totals[0] += qty
                         totals[1] += quote
                         fill_text = (
-                            f'{common}{money[fee]}", "commissionAsset": '
+                            f'{common}{money[fee]}", "commission_asset": '
                             f"{asset_json.get(asset, 'null')}{tail}{maker}"
                         )
                         last_fill[pk] = self.report(pk, "TRADE", _PARTIALLY_FILLED, when, fill_text)

@@ -196,7 +196,7 @@ def batch_independent(events: list[tuple[str, dict[str, Any]]]) -> dict[str, dic
     for name, body in events:
         summary = out.setdefault(name, {"executions": [], "orders": {}, "balances": {}})
         summary["executions"].extend(body.get("executions", []))
-        summary["orders"].update({o["orderId"]: o for o in body.get("orders", [])})
+        summary["orders"].update({o["order_id"]: o for o in body.get("orders", [])})
         summary["balances"].update({b["asset"]: b for b in body.get("balances", [])})
     return {
         name: {

@@ -90,7 +90,7 @@ def test_user_events_are_published_in_batch_order_and_drained_on_close(accepted,
     messages = []
     while (message := listener.get_message(timeout=1)) is not None:
         messages.append(json.loads(message["data"]))
-    assert [[x["orderId"] for x in m["executions"]] for m in messages] == [[o.pk] for o in orders]
+    assert [[x["order_id"] for x in m["executions"]] for m in messages] == [[o.pk] for o in orders]
     assert [m["executions"][0]["execution"] for m in messages] == ["NEW"] * 3
 
 
@@ -117,10 +117,10 @@ def test_a_publisher_whose_idle_connection_died_still_publishes_the_batch(accept
     messages = []
     while (message := listener.get_message(timeout=1)) is not None:
         messages.append(json.loads(message["data"]))
-    assert [[x["orderId"] for x in m["executions"]] for m in messages] == [[o.pk] for o in orders]
+    assert [[x["order_id"] for x in m["executions"]] for m in messages] == [[o.pk] for o in orders]
 
 
-def test_the_publisher_keeps_order_waits_when_full_and_drains_on_close(monkeypatch):
+def test_the_publisher_keeps_order_waits_when_full_and_drains_on_close():
     published: list[int] = []
     started, release = threading.Event(), threading.Event()
 
@@ -129,8 +129,7 @@ def test_the_publisher_keeps_order_waits_when_full_and_drains_on_close(monkeypat
         release.wait()
         published.append(result)
 
-    monkeypatch.setattr(publisher, "publish_batch", slow_publish)
-    events = publisher.EventPublisher("test-events", depth=2)
+    events = publisher.EventPublisher("test-events", slow_publish, depth=2)
     # given the thread busy with batch 0 and batches 1 and 2 queued
     events.submit(None, [], 0)
     started.wait()
@@ -185,7 +184,7 @@ def test_user_events_go_only_to_users_whose_channel_has_a_subscriber(
     seen = []
     while (message := observer.get_message(timeout=1)) is not None:
         seen.append((message["channel"].decode(), json.loads(message["data"])))
-    assert [(channel, [x["orderId"] for x in m["executions"]]) for channel, m in seen] == [
+    assert [(channel, [x["order_id"] for x in m["executions"]]) for channel, m in seen] == [
         (user_events_channel(listening.pk), [orders[0].pk])
     ]
     assert Order.objects.get(pk=orders[1].pk).accepted_at is not None

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.clearing.apply import apply_entries
+from exchange.clearing.batch import apply_entries
 from exchange.core.redis import get_redis
 from exchange.core.user_channel import user_events_channel as channel
 from exchange.markets.actions import do_set_market_status
@@ -320,8 +320,8 @@ def test_each_user_gets_one_event_message_per_batch(world):
     messages = []
     while (message := listener.get_message(timeout=1)) is not None:
         messages.append(json.loads(message["data"]))
-    final_order = [o for m in messages for o in m["orders"] if o["orderId"] == bid.pk][-1]
-    assert (final_order["status"], D(final_order["executedQty"])) == ("FILLED", D("0.1"))
+    final_order = [o for m in messages for o in m["orders"] if o["order_id"] == bid.pk][-1]
+    assert (final_order["status"], D(final_order["executed_qty"])) == ("FILLED", D("0.1"))
     balances = {b["asset"]: b for m in messages for b in m["balances"]}
     assert D(balances["BTC"]["free"]) == D("1.0998")
     assert D(balances["USDT"]["free"]) == D("94000")
@@ -378,8 +378,8 @@ def test_orders_and_trades_carry_their_engine_entries_times(world):
     assert {t.trade_id: ms(t.created_at) for t in Trade.objects.all()} == trade_times
     # and bob's user events show the stored times
     messages = [json.loads(m["data"]) for m in iter(lambda: listener.get_message(timeout=1), None)]
-    final = {o["orderId"]: o["updateTime"] for m in messages for o in m["orders"]}
-    created = {(x["orderId"], x["orderTime"]) for m in messages for x in m["executions"]}
+    final = {o["order_id"]: o["update_time"] for m in messages for o in m["orders"]}
+    created = {(x["order_id"], x["order_time"]) for m in messages for x in m["executions"]}
     assert final == {order.pk: ms(order.updated_at) for order in (bid, rejected)}
     assert created == {(order.pk, ms(order.created_at)) for order in (bid, rejected)}
 

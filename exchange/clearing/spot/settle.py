@@ -1,10 +1,10 @@
-"""Apply a batch of engine output entries to the database in ONE transaction.
+"""Spot settlement: apply a batch of engine output entries to orders, trades and balances.
 
-Trades are inserted, orders updated, balances moved, unused locks released,
-and the market's checkpoint advanced, all or nothing. The batch is one
+Trades are inserted, orders updated, balances moved and unused locks
+released inside the runner's batch transaction, which also advances the
+market's checkpoint (``exchange.clearing.batch``): all or nothing. The batch is one
 settlement journal entry with one line per touched (account, asset, bucket):
 the per-trade detail (amounts, both fees) is the Trade row itself.
-Entries at or below the checkpoint are skipped, so re-delivery is harmless.
 Order rows are locked in id order, balance rows in (account, asset) order.
 
 This is the clearing hot path (see bench/RESULTS.md): orders are read as
@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
+from exchange.clearing.errors import ClearingError
 from exchange.clearing.locked_orders import LockedOrder, lock_orders, write_orders
-from exchange.clearing.models import Checkpoint
 from exchange.core.bulk import bulk_copy_text, bulk_insert_values
 from exchange.core.money import MONEY_CONTEXT, decimal_places
 from exchange.markets.filters import quote_unit
@@ -43,7 +43,6 @@ from matching_client import (
     ResultCode,
     StopTriggered,
     Trade,
-    parse_entry_id,
 )
 from matching_client import Side as EngineSide
 
@@ -88,21 +87,20 @@ _LOCKED, _AVAILABLE = Bucket.LOCKED, Bucket.AVAILABLE
 _ZERO = Decimal(0)
 
 
-class ClearingError(Exception):
-    """An entry that cannot be applied (unknown order, amounts that disagree): a poison entry."""
-
-
 @dataclass
 class BatchResult:
-    """What changed, for the user-event fan-out after commit."""
+    """What changed, for the user-event fan-out after commit (``user_events``)."""
 
-    applied: int = 0
-    skipped: int = 0
     trades: int = 0
     orders: dict[int, LockedOrder] = field(default_factory=dict)
     balances: set[tuple[int, int]] = field(default_factory=set)  # (user_id, asset_id)
     # In TRADE_COLUMNS order, created_at in Unix milliseconds.
     trade_rows: list[tuple[object, ...]] = field(default_factory=list)
+
+    @property
+    def has_news(self) -> bool:
+        """Whether a user has something to hear: a changed order."""
+        return bool(self.orders)
 
 
 def _atoms_per(unit: Decimal, scale: int) -> int:
@@ -425,42 +423,19 @@ class _Batch:
         )
 
 
-def _locked_checkpoint(symbol: str) -> Checkpoint:
-    """The market's checkpoint row, locked until the transaction ends. Call inside one."""
-    checkpoint, _ = Checkpoint.objects.select_for_update().get_or_create(symbol=symbol)
-    return checkpoint
+def settle_spot(market: Market, entries: Sequence[OutputEntry]) -> BatchResult:
+    """Settle entries not cleared before, in engine order: call inside the batch transaction.
 
-
-def _move_checkpoint(checkpoint: Checkpoint, entry_id: str) -> None:
-    checkpoint.last_entry_id = entry_id
-    checkpoint.save(update_fields=["last_entry_id", "updated_at"])
-
-
-def apply_entries(market: Market, entries: Sequence[OutputEntry]) -> BatchResult:
-    """Apply the entries not yet applied, and advance the checkpoint, in one transaction."""
-    result = BatchResult()
-    with transaction.atomic():
-        checkpoint = _locked_checkpoint(market.symbol)
-        done_up_to = parse_entry_id(checkpoint.last_entry_id)
-        fresh = [e for e in entries if parse_entry_id(e.entry_id) > done_up_to]
-        result.skipped = len(entries) - len(fresh)
-        if not fresh:
-            return result
-        batch = _Batch(market, fresh)
-        batch.run()
-        batch.write()
-        _move_checkpoint(checkpoint, fresh[-1].entry_id)
-    result.applied = len(fresh)
-    result.trades = len(batch.trades)
-    result.trade_rows = batch.trades
-    result.orders = batch.changed
+    The runner (``exchange.clearing.batch``) has locked the checkpoint and
+    dropped the entries at or below it; it moves the checkpoint afterwards.
+    """
+    batch = _Batch(market, entries)
+    batch.run()
+    batch.write()
     users = {o.user_id for o in batch.changed.values()}
-    result.balances = {(u, asset_id) for u in users for asset_id in (batch.base_id, batch.quote_id)}
-    return result
-
-
-def advance_checkpoint(market: Market, entry_id: str) -> None:
-    """Move the checkpoint past a parked entry (call inside the parking transaction)."""
-    checkpoint = _locked_checkpoint(market.symbol)
-    if parse_entry_id(entry_id) > parse_entry_id(checkpoint.last_entry_id):
-        _move_checkpoint(checkpoint, entry_id)
+    return BatchResult(
+        trades=len(batch.trades),
+        orders=batch.changed,
+        balances={(u, asset_id) for u in users for asset_id in (batch.base_id, batch.quote_id)},
+        trade_rows=batch.trades,
+    )

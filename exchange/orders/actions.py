@@ -45,38 +45,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-@cache
-def _members(enum: type[Choice]) -> dict[str, Choice]:
-    """An enum's members by value, built once: ``Choices.values`` builds a new list on
-    every access, and ``enum(value)`` looks the member up through the enum machinery."""
-    return {member.value: member for member in enum}
-
-
-def _choice(enum: type[Choice], value: object, code: OrderErrorCode, field: str) -> Choice:
-    member = _members(enum).get(str(value or "").upper())
-    if member is None:
-        raise OrderError(code, f"Invalid {field} {value!r}.", fields={field: "invalid"})
-    return member
-
-
-def _require(name: str, value: object) -> None:
-    if value in (None, ""):
-        raise OrderError(
-            OrderErrorCode.MISSING_PARAMETER,
-            f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.",
-            fields={name: "required"},
-        )
-
-
-def _forbid(name: str, value: object, why: str) -> None:
-    if value not in (None, ""):
-        raise OrderError(
-            OrderErrorCode.UNEXPECTED_PARAMETER,
-            f"Parameter '{name}' {why}.",
-            fields={name: "unexpected"},
-        )
-
-
 def _counted(action: Callable[P, R]) -> Callable[P, R]:
     """Count an order-entry step's refusals by code, and a placed order by market (/metrics)."""
 

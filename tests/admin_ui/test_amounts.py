@@ -11,6 +11,7 @@ from django.urls import reverse
 from admin_ui.amounts import format_amount
 from exchange.accounts.models import User
 from exchange.orders.actions import place_order
+from exchange.orders.requests import OrderRequest
 
 
 @pytest.fixture
@@ -31,7 +32,12 @@ def test_balance_and_order_lists_use_the_assets_precision(
 ):
     user = make_user()
     fund(user, assets["USDT"], "64950.01")
-    place_order(user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1.5")
+    place_order(
+        user=user,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1.5"
+        ),
+    )
     balances = operator_client.get(reverse("admin:wallets_balance_changelist")).content.decode()
     assert "64,800.01000000" in balances  # available after locking 150.00 + fees
     assert "000000000000" not in balances

@@ -15,6 +15,7 @@ from django.conf import settings
 from exchange.core.redis import get_redis
 from exchange.marketdata.selectors import order_book
 from exchange.orders.actions import place_order
+from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 from matching_client import input_stream, output_stream
 from matching_engine.protocol import leader_key
@@ -64,11 +65,13 @@ def test_the_standby_takes_over_a_killed_leader_with_nothing_lost_or_doubled(
     def place() -> str:
         place_order(
             user=rng.choice(users),
-            symbol=SYMBOL,
-            side=rng.choice(["BUY", "SELL"]),
-            type="LIMIT",
-            price=str(rng.randint(990, 1010)),
-            quantity=f"{rng.randint(1, 50) / 100}",
+            request=OrderRequest.parse(
+                symbol=SYMBOL,
+                side=rng.choice(["BUY", "SELL"]),
+                type="LIMIT",
+                price=str(rng.randint(990, 1010)),
+                quantity=f"{rng.randint(1, 50) / 100}",
+            ),
         )
         return redis_client.xrevrange(input_stream(SYMBOL), count=1)[0][0]
 

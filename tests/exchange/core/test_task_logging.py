@@ -12,6 +12,7 @@ from django.utils import timezone
 from exchange.celery import app
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order
+from exchange.orders.requests import OrderRequest
 from exchange.orders.tasks import resend_unacknowledged_orders
 
 SWEEPER = "exchange.orders.tasks.resend_unacknowledged_orders"
@@ -32,7 +33,12 @@ def test_sweeper_logs_only_when_it_resends(caplog, redis_client, btcusdt, make_u
     # a run that re-sends: both lines are there
     user = make_user()
     fund(user, assets["USDT"], "1000")
-    place_order(user=user, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1")
+    place_order(
+        user=user,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+        ),
+    )
     Order.objects.update(created_at=timezone.now() - dt.timedelta(minutes=1))
     assert resend_unacknowledged_orders.apply().get() == 1
     lines = messages(caplog)

@@ -15,6 +15,7 @@ from exchange.marketdata.selectors import order_book, ticker_24h
 from exchange.marketdata.state_store import saved_position
 from exchange.matching.gateway import engine_client
 from exchange.orders.actions import place_order
+from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 from exchange.retention.tasks import trim_market_streams
 from exchange.retention.trim import engine_snapshot_id, trim_streams
@@ -47,11 +48,13 @@ def place_random(users, n: int, seed: int) -> None:
     for _ in range(n):
         place_order(
             user=rng.choice(users),
-            symbol=SYMBOL,
-            side=rng.choice(["BUY", "SELL"]),
-            type="LIMIT",
-            price=str(rng.randint(990, 1010)),
-            quantity=f"{rng.randint(1, 50) / 100}",
+            request=OrderRequest.parse(
+                symbol=SYMBOL,
+                side=rng.choice(["BUY", "SELL"]),
+                type="LIMIT",
+                price=str(rng.randint(990, 1010)),
+                quantity=f"{rng.randint(1, 50) / 100}",
+            ),
         )
 
 

@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exchange.orders.actions import place_order
 from exchange.orders.errors import OrderError
+from exchange.orders.requests import OrderRequest
 from exchange.wallets.errors import WalletError
 from tests.test_processes import ROOT, database_url, free_port
 
@@ -138,14 +139,23 @@ def test_every_process_serves_metrics_that_move_with_orders(
         fund(buyer, assets["USDT"], "1000")
         for _ in range(3):
             place_order(
-                user=seller, symbol="BTCUSDT", side="SELL", type="LIMIT", price="100", quantity="1"
+                user=seller,
+                request=OrderRequest.parse(
+                    symbol="BTCUSDT", side="SELL", type="LIMIT", price="100", quantity="1"
+                ),
             )
             place_order(
-                user=buyer, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+                user=buyer,
+                request=OrderRequest.parse(
+                    symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="1"
+                ),
             )
         with pytest.raises((OrderError, WalletError)):
             place_order(
-                user=buyer, symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="100"
+                user=buyer,
+                request=OrderRequest.parse(
+                    symbol="BTCUSDT", side="BUY", type="LIMIT", price="100", quantity="100"
+                ),
             )
         # then the web counted the orders placed and refused
         after = scrape(web)

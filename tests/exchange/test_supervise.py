@@ -22,6 +22,7 @@ from supervisor.xmlrpc import SupervisorTransport
 from exchange.embedded_redis import embedded_url, socket_path
 from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus
+from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 from exchange.supervise import ROOT, read_procfile, supervisor_config
 from tests.test_processes import database_url, free_port, wait_for
@@ -131,10 +132,16 @@ def trade(make_user, fund, assets) -> Order:
     fund(seller, assets["BTC"], "1")
     fund(buyer, assets["USDT"], "1000")
     place_order(
-        user=seller, symbol="BTCUSDT", side="SELL", type="LIMIT", price="60000", quantity="0.01"
+        user=seller,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="SELL", type="LIMIT", price="60000", quantity="0.01"
+        ),
     )
     return place_order(
-        user=buyer, symbol="BTCUSDT", side="BUY", type="LIMIT", price="60000", quantity="0.01"
+        user=buyer,
+        request=OrderRequest.parse(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", price="60000", quantity="0.01"
+        ),
     )
 
 

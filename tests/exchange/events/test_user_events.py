@@ -15,6 +15,7 @@ from exchange.core.user_channel import user_events_channel
 from exchange.events.schema import EventSchemaError, check
 from exchange.events.user import UserMessage, decode_user_message
 from exchange.orders.actions import do_cancel_order, place_order
+from exchange.orders.requests import CancelRequest, OrderRequest
 from exchange.wallets.actions import do_credit_deposit
 from tests.pipeline import drain, running_engine
 
@@ -47,16 +48,27 @@ def test_clearing_messages_have_the_user_message_shape(
     with running_engine(["BTCUSDT"]):
         # when an order fills, one rests and is canceled, and each batch is cleared
         place_order(
-            user=alice, symbol="BTCUSDT", side="SELL", type="LIMIT", price="60000", quantity="0.1"
+            user=alice,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="SELL", type="LIMIT", price="60000", quantity="0.1"
+            ),
         )
         place_order(
-            user=bob, symbol="BTCUSDT", side="BUY", type="LIMIT", price="60000", quantity="0.1"
+            user=bob,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="60000", quantity="0.1"
+            ),
         )
         resting = place_order(
-            user=bob, symbol="BTCUSDT", side="BUY", type="LIMIT", price="50000", quantity="0.1"
+            user=bob,
+            request=OrderRequest.parse(
+                symbol="BTCUSDT", side="BUY", type="LIMIT", price="50000", quantity="0.1"
+            ),
         )
         drain("BTCUSDT")
-        do_cancel_order(user=bob, symbol="BTCUSDT", order_id=resting.pk)
+        do_cancel_order(
+            user=bob, request=CancelRequest.parse(symbol="BTCUSDT", order_id=resting.pk)
+        )
         drain("BTCUSDT")
     messages = heard(listener)
     # then every message, order update, execution report and balance has its schema's shape

@@ -103,4 +103,4 @@ def test_neither_markets_nor_follow_is_a_usage_error() -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert "give --markets, --follow or both" in result.stderr
+    assert "give --markets, --margin-groups, --follow or several" in result.stderr

@@ -142,9 +142,12 @@ VOLATILE = {
     "first_update_id",
     "last_update_id",
     "updateTime",
+    "update_time",  # user events (snake_case since ADR 0017)
     "time",  # user events: the batch's engine time
     "eventTime",
+    "event_time",
     "orderTime",
+    "order_time",
     "tradeId",
     "created_at",
     "updated_at",

@@ -36,7 +36,6 @@ from exchange.events.market import (
     DepthUpdate,
     KlineEvent,
     Level,
-    TickerEvent,
     TradeEvent,
     market_channel,
 )

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from exchange.core.money import MONEY_CONTEXT, exact_units
 from exchange.futures.models import Contract
+from exchange.wallets.models import Asset
 from matching_engine.futures.protocol import RATE_SCALE
 
 _RATE_UNIT = Decimal(1) / RATE_SCALE
@@ -66,3 +67,12 @@ def engine_brackets(contract: Contract) -> list[tuple[int, int, int]]:
         (to_atoms(contract, b.notional_cap), b.max_leverage, to_rate(b.maintenance_rate))
         for b in contract.brackets.order_by("tier")
     ]
+
+
+def to_atoms_of(asset: Asset, amount: Decimal) -> int:
+    """``amount`` of a margin asset in atoms (for transfers, which name no contract)."""
+    return exact_units(amount, Decimal(1).scaleb(-asset.precision))
+
+
+def amount_of_asset(asset: Asset, atoms: int) -> Decimal:
+    return Decimal(atoms).scaleb(-asset.precision)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "exchange.accounts",
     "exchange.wallets",
     "exchange.markets",
+    "exchange.futures",
     "exchange.orders",
     "exchange.clearing",
     "exchange.marketdata",

@@ -28,12 +28,22 @@ from tests.deploy.process_model import (
     procfile,
 )
 
-PROCESSES = ["web", "engine", "clearing", "marketdata", "chainwatch", "worker", "beat"]
+PROCESSES = [
+    "web",
+    "engine",
+    "futures-engine",
+    "clearing",
+    "marketdata",
+    "chainwatch",
+    "worker",
+    "beat",
+]
 # Compose runs the engine and clearing as shards; every other process is one service of
 # its name.
 COMPOSE_SERVICES = {
     "web": ["web"],
     "engine": ["engine-0", "engine-1"],
+    "futures-engine": ["futures-engine"],
     "clearing": ["clearing-0", "clearing-1"],
     "marketdata": ["marketdata"],
     "chainwatch": ["chainwatch"],

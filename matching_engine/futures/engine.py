@@ -1097,7 +1097,8 @@ class MarginGroup:
         for oid, cid in sorted(acct.orders.items()):
             self._cancel(cid, oid, DoneReason.LIQUIDATED)
         for oid in sorted(acct.stops):
-            if not acct.positions[self.stops.orders[oid].cid].isolated:
+            pos = acct.positions.get(self.stops.orders[oid].cid)
+            if pos is None or not pos.isolated:
                 self._cancel_stop(oid, DoneReason.LIQUIDATED)
         closed_notional = 0
         for cid, pos in acct.open_positions():

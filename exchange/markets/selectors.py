@@ -89,9 +89,7 @@ def account_fee_rates(*, user_id: int) -> FeeRates:
     }
     general = overrides.get(None)
     rates = [
-        overrides.get(market_id)
-        or general
-        or FeeRates(maker=maker, taker=taker)
+        overrides.get(market_id) or general or FeeRates(maker=maker, taker=taker)
         for market_id, maker, taker in Market.objects.filter(
             status=MarketStatus.TRADING
         ).values_list("pk", "maker_fee", "taker_fee")

@@ -19,7 +19,6 @@ from exchange.markets.selectors import account_fee_rates, fee_rates_for
 from exchange.orders.selectors import access_order, trade_list_for_user
 from exchange.wallets.selectors import balance_list, balance_list_every_asset
 
-
 BASIS_POINTS = 10_000
 
 

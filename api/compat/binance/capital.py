@@ -22,7 +22,13 @@ from api.compat.binance.shapes import dec
 from exchange.wallets.actions import do_request_withdrawal, get_asset
 from exchange.wallets.addresses import access_asset_network, do_get_deposit_address
 from exchange.wallets.errors import WalletError, WalletErrorCode
-from exchange.wallets.models import Asset, AssetNetwork, TransferStatus, Withdrawal, WithdrawalStatus
+from exchange.wallets.models import (
+    Asset,
+    AssetNetwork,
+    TransferStatus,
+    Withdrawal,
+    WithdrawalStatus,
+)
 from exchange.wallets.selectors import balance_list, withdrawal_list
 from exchange.wallets.transfer_history import DepositRecord, deposit_history
 

@@ -30,7 +30,9 @@ def d(value: object) -> Decimal:
 def raw_balances(ex: ccxt.binance) -> dict[str, tuple[str, str]]:
     """The assets held (the answer lists every listed asset, 0 where never held)."""
     info = ex.fetch_balance()["info"]["balances"]
-    return {b["asset"]: (b["free"], b["locked"]) for b in info if (b["free"], b["locked"]) != ("0", "0")}
+    return {
+        b["asset"]: (b["free"], b["locked"]) for b in info if (b["free"], b["locked"]) != ("0", "0")
+    }
 
 
 def test_public_market_data(live):

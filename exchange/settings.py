@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "exchange.reconciliation",
     "exchange.demo",
     "exchange.retention",
+    "web",  # the trading page: templates and scripts over the public API only
 ]
 
 MIDDLEWARE = [

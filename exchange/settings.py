@@ -59,7 +59,7 @@ if _refusal:
 INSTALLED_APPS = [
     "daphne",
     "admin_ui",  # before django.contrib.admin: its templates extend the admin's
-    "django.contrib.admin",
+    "admin_ui.admin_config.OperatorAdminConfig",  # django.contrib.admin with the operator site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

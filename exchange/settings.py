@@ -140,6 +140,10 @@ else:
 # REDIS_URL names a node of a Redis Cluster (streams and market data only: the channel
 # layer and the Celery broker then need their own plain Redis, see docs/deploy.md).
 REDIS_CLUSTER = env.bool("REDIS_CLUSTER", default=False)
+# Replica-acknowledged commands (docs/deploy.md, "Redis replication"): order entry, cancels,
+# transfers and the engine's own output wait (WAIT) for this many replicas; 0 = do not wait.
+REDIS_MIN_REPLICAS_ACK = env.int("REDIS_MIN_REPLICAS_ACK", default=0)
+REDIS_REPLICA_ACK_TIMEOUT_MS = env.int("REDIS_REPLICA_ACK_TIMEOUT_MS", default=500)
 CHANNELS_REDIS_URL = env.str("CHANNELS_REDIS_URL", default=REDIS_URL)
 # Engine shards: "engine-0=BTCUSDT,ETHUSDT;engine-1=ETHBTC" (`runengine --shard engine-0`).
 ENGINE_SHARDS = env.str("ENGINE_SHARDS", default="")

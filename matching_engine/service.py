@@ -102,6 +102,8 @@ class MarketWorker:
         max_batch: int,
         futures: bool = False,
         lease: Lease | None = None,
+        min_replicas: int = 0,
+        replica_timeout_ms: int = 500,
     ) -> None:
         self.symbol = symbol
         # None: write always (one engine per market). Else a hot standby pair: write,
@@ -119,6 +121,10 @@ class MarketWorker:
         self.stats_key = stats_key(symbol)
         key = self.out_stream.encode()
         self._xadd_head = b"*5\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n" % (len(key), key)
+        # With replicas to wait for, each pipeline of outputs ends with a WAIT, and the
+        # outputs count as written only once that many replicas confirmed them.
+        self.min_replicas = min_replicas
+        self._wait = encode_command("WAIT", min_replicas, replica_timeout_ms)
         # A futures margin group speaks the same stream protocol as a spot market.
         self.market: Market | MarginGroup = MarginGroup(symbol) if futures else Market(symbol)
         self.last_id = b"0-0"
@@ -288,6 +294,7 @@ class MarketWorker:
                     for i, blob in self.unconfirmed
                 ]
             )
+            + (self._wait if self.min_replicas else b"")
         )
         self.writes_in_flight = len(self.unconfirmed)
 
@@ -315,8 +322,21 @@ class MarketWorker:
         for error in self.writer.read_xadd_replies(self.writes_in_flight):
             if "equal or smaller" not in str(error):
                 _check_error(error)
-        del self.unconfirmed[: self.writes_in_flight]
-        self.writes_in_flight = 0
+        sent, self.writes_in_flight = self.writes_in_flight, 0
+        if self.min_replicas:
+            acked = int(self.writer.read_reply())
+            if acked < self.min_replicas:
+                # Kept: sent again with the next batch (refused as already written)
+                # and waited for again, until the replicas have them.
+                log.warning(
+                    "%s: %d outputs confirmed by %d of %d replicas; waiting again",
+                    self.symbol,
+                    sent,
+                    acked,
+                    self.min_replicas,
+                )
+                return
+        del self.unconfirmed[:sent]
 
     def _request_batch(self, reader: RespConnection, after: bytes) -> None:
         reader.send(
@@ -387,6 +407,8 @@ class MarketWorker:
     # --- snapshots and stats ----------------------------------------------------------
 
     def _save_snapshot(self) -> None:
+        if self.unconfirmed:
+            return  # outputs the replicas lack: a failover could leave the snapshot ahead
         started = time.monotonic()
         self.store.save(Snapshot(self.last_id.decode(), self.processed, self.market))
         self.snapshot_processed = self.processed
@@ -490,6 +512,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="hot standby pair: follow always, write only while holding the lease "
         "me:{SYMBOL}:leader (run every engine of the market with it)",
     )
+    p.add_argument(
+        "--min-replicas",
+        type=int,
+        default=0,
+        help="count outputs as written only once this many replicas confirm them (WAIT)",
+    )
+    p.add_argument("--replica-timeout-ms", type=int, default=500, help="WAIT timeout")
     p.add_argument("--log-level", default="INFO")
     p.add_argument(
         "--metrics-port", type=int, default=0, help="serve Prometheus metrics here (0: off)"
@@ -522,6 +551,8 @@ def _worker(
         max_batch=args.max_batch,
         futures=futures,
         lease=Lease(client, symbol, args.token) if args.standby else None,
+        min_replicas=0 if args.cluster else args.min_replicas,
+        replica_timeout_ms=args.replica_timeout_ms,
     )
 
 

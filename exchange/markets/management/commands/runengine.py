@@ -83,6 +83,12 @@ class Command(BaseCommand):
             *(["--margin-groups", groups] if (groups := options["margin_groups"].upper()) else []),
             *(["--standby"] if options["standby"] else []),
             *(["--metrics-port", str(settings.METRICS_PORT)] if settings.METRICS_PORT else []),
+            *(
+                ["--min-replicas", str(n), "--replica-timeout-ms", str(t)]
+                if (n := settings.REDIS_MIN_REPLICAS_ACK)
+                and (t := settings.REDIS_REPLICA_ACK_TIMEOUT_MS)
+                else []
+            ),
             *options["engine_args"],
         ]
         self.stdout.write(f"matching core: {CORE}")

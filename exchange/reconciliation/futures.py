@@ -34,13 +34,6 @@ from exchange.wallets.models import AccountKind, Balance
 ZERO = Decimal(0)
 
 
-def _by_asset(rows: dict[tuple[object, ...], Decimal]) -> dict[int, Decimal]:
-    out: dict[int, Decimal] = defaultdict(Decimal)
-    for (asset_id, *_), value in rows.items():
-        out[int(str(asset_id))] += value
-    return out
-
-
 def futures_violations() -> list[Violation]:
     violations: list[Violation] = []
     contracts = {c.pk: c for c in Contract.objects.select_related("margin_asset")}
@@ -61,7 +54,9 @@ def futures_violations() -> list[Violation]:
     kinds: dict[tuple[int, str], Decimal] = {
         (int(str(a)), str(t)): v for (a, t), v in by_type.items()
     }
-    wallet_total = _by_asset(wallets)
+    wallet_total: dict[int, Decimal] = defaultdict(Decimal)
+    for (_user_id, asset_id), value in wallets.items():
+        wallet_total[int(str(asset_id))] += value
     cost = sum_money(Position.objects.all(), ["contract_id"], "cost")
     size = sum_money(Position.objects.all(), ["contract_id"], "size")
     open_cost: dict[int, Decimal] = defaultdict(Decimal)

@@ -170,7 +170,7 @@ def test_open_orders_cancel_and_cancel_all(live, contract):
         ),
         (
             lambda ex: ex.create_order(SYMBOL, "limit", "buy", 0.01, 50000.05),
-            ccxt.ExchangeError,
+            ccxt.BadRequest,
             "-4014",
         ),
         (
@@ -189,8 +189,9 @@ def test_refusals_have_binance_codes_and_change_nothing(live, contract, call, ex
     trader, ex = funded(live, 100)
     ex.markets[SYMBOL]["precision"]["price"] = 1e-8  # let a bad price through to the server
     # when / then
-    with pytest.raises(exception, match=code):
+    with pytest.raises(exception, match=code) as raised:
         call(ex)
+    assert type(raised.value) is exception  # the class docs/bots.md names
     assert wallet(trader) == Decimal(100)
     assert not Position.objects.filter(user=trader.user).exclude(size=0).exists()
     assert not FuturesOrder.objects.filter(user=trader.user, status="NEW").exists()

@@ -142,6 +142,11 @@ else:
 REDIS_CLUSTER = env.bool("REDIS_CLUSTER", default=False)
 # Replica-acknowledged commands (docs/deploy.md, "Redis replication"): order entry, cancels,
 # transfers and the engine's own output wait (WAIT) for this many replicas; 0 = do not wait.
+# Redis Sentinel: "host:port,host:port" of the sentinels watching REDIS_SENTINEL_SERVICE;
+# the platform and the engine then follow the primary through failovers (REDIS_URL still
+# gives the database number and password).
+REDIS_SENTINELS = env.str("REDIS_SENTINELS", default="")
+REDIS_SENTINEL_SERVICE = env.str("REDIS_SENTINEL_SERVICE", default="exchange")
 REDIS_MIN_REPLICAS_ACK = env.int("REDIS_MIN_REPLICAS_ACK", default=0)
 REDIS_REPLICA_ACK_TIMEOUT_MS = env.int("REDIS_REPLICA_ACK_TIMEOUT_MS", default=500)
 CHANNELS_REDIS_URL = env.str("CHANNELS_REDIS_URL", default=REDIS_URL)
@@ -216,10 +221,26 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+def _redis_db(url: str) -> int:
+    """The database number a Redis URL names (path or ``?db=``), as redis-py reads it."""
+    from redis.connection import parse_url
+
+    return int(parse_url(url).get("db", 0))
+
+
+_channels_host: object = CHANNELS_REDIS_URL
+if REDIS_SENTINELS and "CHANNELS_REDIS_URL" not in os.environ:
+    from matching_engine.sentinels import parse_sentinels
+
+    _channels_host = {
+        "master_name": REDIS_SENTINEL_SERVICE,
+        "sentinels": parse_sentinels(REDIS_SENTINELS),
+        "db": _redis_db(REDIS_URL),
+    }
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [CHANNELS_REDIS_URL]},
+        "CONFIG": {"hosts": [_channels_host]},
     }
 }
 
@@ -233,7 +254,17 @@ def _kombu_url(redis_url: str) -> str:
     return redis_url
 
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_kombu_url(REDIS_URL))
+def _default_broker_url() -> str:
+    """Kombu follows Sentinel with ``sentinel://host:port;sentinel://...`` + master_name."""
+    if REDIS_SENTINELS:
+        db = _redis_db(REDIS_URL)
+        return ";".join(f"sentinel://{s.strip()}/{db}" for s in REDIS_SENTINELS.split(","))
+    return _kombu_url(REDIS_URL)
+
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_default_broker_url())
+if CELERY_BROKER_URL.startswith("sentinel://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"master_name": REDIS_SENTINEL_SERVICE}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {

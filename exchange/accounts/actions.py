@@ -14,12 +14,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from exchange.accounts.errors import AccountError, AccountErrorCode, ApiKeyError, ApiKeyErrorCode
 from exchange.accounts.key_cache import forget_cached_api_keys
 from exchange.accounts.models import ApiKey, ApiKeyKind, ApiKeyPermission, User
 from exchange.accounts.secrets import encrypt_secret, new_key_string, new_secret_string
+from exchange.accounts.signals import user_deactivated
 from exchange.audit.actions import Operator, write_audit_record
 from exchange.audit.models import AuditAction
 
@@ -58,15 +58,6 @@ def check_login(*, email: str, password: str) -> User:
     if not isinstance(user, User) or not user.is_active:
         raise AccountError(AccountErrorCode.INVALID_CREDENTIALS, "Wrong email or password.")
     return user
-
-
-def do_issue_token(*, user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
-
-
-def do_revoke_token(*, user: User) -> None:
-    Token.objects.filter(user=user).delete()
 
 
 @dataclass(frozen=True)
@@ -213,7 +204,7 @@ def do_set_user_active(*, user_id: int, active: bool, operator: Operator) -> Use
         User.objects.filter(pk=user_id).update(is_active=active)
         user.is_active = active
         if not active:
-            Token.objects.filter(user=user).delete()
+            user_deactivated.send(sender=User, user=user)
         write_audit_record(
             operator=operator,
             action=AuditAction.USER_ACTIVATE if active else AuditAction.USER_DEACTIVATE,

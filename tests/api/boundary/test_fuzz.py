@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from exchange.accounts.actions import do_create_api_key, do_issue_token
+from api.rest.accounts.tokens import issue_token
+from exchange.accounts.actions import do_create_api_key
 from exchange.core.money import MONEY_TEXT
 from tests.api.boundary.bad_input import BAD_NUMBER_TEXT
 from tests.api.boundary.test_binance import Signed
@@ -91,7 +92,7 @@ def no_server_error(response, request: Any) -> None:  # noqa: ANN001
 
 def test_rest_v1(trader):
     client = Client(
-        raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {do_issue_token(user=trader)}"
+        raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {issue_token(user=trader)}"
     )
     order = optional(
         {
@@ -298,7 +299,7 @@ query ($limit: Int, $first: Int) {
 
 def test_graphql_variables(trader):
     client = Client(
-        raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {do_issue_token(user=trader)}"
+        raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {issue_token(user=trader)}"
     )
     place = optional(
         {

@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
-from exchange.accounts.actions import do_create_api_key, do_issue_token
+from api.rest.accounts.tokens import issue_token
+from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.models import User
 
 URL = "/graphql"
@@ -59,7 +60,7 @@ def anonymous() -> Caller:
 @pytest.fixture
 def as_user() -> Callable[[User], Caller]:
     def make(user: User) -> Caller:
-        return Caller(Client(), token=do_issue_token(user=user))
+        return Caller(Client(), token=issue_token(user=user))
 
     return make
 

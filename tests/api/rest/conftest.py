@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 import pytest
 from rest_framework.test import APIClient
 
-from exchange.accounts.actions import do_create_api_key, do_issue_token
+from api.rest.accounts.tokens import issue_token
+from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.models import User
 from exchange.orders.models import Order, Trade
 from exchange.wallets.models import Balance, JournalEntry, LedgerLine, Withdrawal
@@ -25,7 +26,7 @@ def client_for(db) -> Callable[[User], APIClient]:
 
     def make(user: User) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {do_issue_token(user=user)}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=user)}")
         return client
 
     return make

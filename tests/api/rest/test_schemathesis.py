@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from exchange.accounts.actions import do_issue_token
+from api.rest.accounts.tokens import issue_token
 from exchange.orders.actions import place_order
 from exchange.orders.requests import OrderRequest
 from exchange.wallets.actions import do_request_withdrawal
@@ -106,7 +106,7 @@ def test_generated_requests_conform(settings, redis_client, trader, wsgi_app):
 
     def headers() -> dict[str, str]:
         # Re-issued per request: a generated logout must not end the run's authentication.
-        return {"Authorization": f"Token {do_issue_token(user=trader)}"}
+        return {"Authorization": f"Token {issue_token(user=trader)}"}
 
     # when every operation gets valid and invalid generated requests
     sent = sum(

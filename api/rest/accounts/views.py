@@ -30,6 +30,7 @@ from exchange.accounts.actions import (
     do_revoke_api_key,
 )
 from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.accounts.selectors import api_key_list
 
 LOGIN_THROTTLES = [*DEFAULT_THROTTLES, LoginRateThrottle]
@@ -104,7 +105,9 @@ class ApiKeyListView(RestView):
     def post(self, request: Request) -> Response:
         data = ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
-        created = do_create_api_key(user=request_user(request), **data.validated_data)
+        created = do_create_api_key(
+            user=request_user(request), request=ApiKeyRequest.parse(**data.validated_data)
+        )
         body = {**ApiKeyOut(created.api_key).data, "secret": created.secret}
         return Response(body, status=status.HTTP_201_CREATED)
 

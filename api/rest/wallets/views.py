@@ -31,6 +31,7 @@ from api.rest.wallets.serializers import (
 from exchange.core.pagination import PageErrorCode, paginate
 from exchange.wallets.actions import do_cancel_withdrawal, do_request_withdrawal, get_asset
 from exchange.wallets.errors import WalletErrorCode
+from exchange.wallets.requests import WithdrawalRequest
 from exchange.wallets.selectors import (
     balance_list,
     deposit_list,
@@ -123,10 +124,12 @@ class WithdrawalListView(RestView):
         data = valid(WithdrawalIn, request.data)
         withdrawal = do_request_withdrawal(
             user=request_user(request),
-            asset=get_asset(data["asset"]),
-            amount=data["amount"],
-            network=data["network"],
-            address=data["address"],
+            request=WithdrawalRequest.parse(
+                asset=get_asset(data["asset"]),
+                amount=data["amount"],
+                network=data["network"],
+                address=data["address"],
+            ),
         )
         return Response(WithdrawalOut(withdrawal).data, status=status.HTTP_201_CREATED)
 

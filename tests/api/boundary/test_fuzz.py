@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from api.rest.accounts.tokens import issue_token
 from exchange.accounts.actions import do_create_api_key
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.core.money import MONEY_TEXT
 from tests.api.boundary.bad_input import BAD_NUMBER_TEXT
 from tests.api.boundary.test_binance import Signed
@@ -147,7 +148,9 @@ def test_rest_v1(trader):
 
 
 def test_binance_v3(trader):
-    created = do_create_api_key(user=trader, label="fuzz", permissions=["read", "trade"])
+    created = do_create_api_key(
+        user=trader, request=ApiKeyRequest.parse(label="fuzz", permissions=["read", "trade"])
+    )
     assert created.secret is not None
     signed = Signed(created.api_key.key, created.secret)
     public = Client(raise_request_exception=False)
@@ -217,7 +220,9 @@ def test_binance_v3(trader):
 
 
 def test_fmz(trader):
-    created = do_create_api_key(user=trader, label="fuzz", permissions=["read", "trade"])
+    created = do_create_api_key(
+        user=trader, request=ApiKeyRequest.parse(label="fuzz", permissions=["read", "trade"])
+    )
     assert created.secret is not None
     client = Client(raise_request_exception=False)
     symbol = st.one_of(st.just("BTC_USDT"), TEXT)

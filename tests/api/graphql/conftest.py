@@ -16,6 +16,7 @@ from django.test import Client
 from api.rest.accounts.tokens import issue_token
 from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.models import User
+from exchange.accounts.requests import ApiKeyRequest
 
 URL = "/graphql"
 
@@ -68,7 +69,9 @@ def as_user() -> Callable[[User], Caller]:
 @pytest.fixture
 def as_key() -> Callable[..., Caller]:
     def make(user: User, permissions: list[str]) -> Caller:
-        created = do_create_api_key(user=user, label="bot", permissions=permissions)
+        created = do_create_api_key(
+            user=user, request=ApiKeyRequest.parse(label="bot", permissions=permissions)
+        )
         assert created.secret is not None
         return Caller(Client(), key=(created.api_key.key, created.secret))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from exchange.accounts.actions import do_create_api_key, do_set_user_active
 from exchange.accounts.models import ApiKey
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.audit.actions import Operator
 from tests.api.rest.conftest import error
 
@@ -65,7 +66,9 @@ def test_register_and_login_errors(api_client, make_user):
 
 def test_keys_are_listed_and_revoked_by_their_owner_only(make_user, client_for, signed_client):
     alice, bob = make_user(), make_user()
-    key = do_create_api_key(user=alice, label="bot", permissions=["read"]).api_key
+    key = do_create_api_key(
+        user=alice, request=ApiKeyRequest.parse(label="bot", permissions=["read"])
+    ).api_key
     created = client_for(alice).post(
         "/api/v1/api-keys", {"label": "two", "permissions": ["read", "trade"]}, format="json"
     )

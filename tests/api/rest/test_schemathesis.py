@@ -29,6 +29,7 @@ from api.rest.accounts.tokens import issue_token
 from exchange.orders.actions import place_order
 from exchange.orders.requests import OrderRequest
 from exchange.wallets.actions import do_request_withdrawal
+from exchange.wallets.requests import WithdrawalRequest
 
 EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}
 CHECKS = [
@@ -54,7 +55,10 @@ def trader(make_user, assets, fund, btcusdt):
         ),
     )
     do_request_withdrawal(
-        user=user, asset=assets["BTC"], amount="0.1", network="BTC", address="bc1q"
+        user=user,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="0.1", network="BTC", address="bc1q"
+        ),
     )
     return user
 

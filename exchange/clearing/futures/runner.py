@@ -175,8 +175,11 @@ class GroupClearer:
 
 
 def run_futures_clearing(
-    *, stop: threading.Event, batch_size: int = 1000, running: dict[str, Any] | None = None
-) -> dict[str, Any]:
+    *,
+    stop: threading.Event,
+    batch_size: int = 1000,
+    running: dict[str, GroupClearer] | None = None,
+) -> dict[str, GroupClearer]:
     """Start a clearing thread for every margin group with contracts and none running."""
     running = {} if running is None else running
     groups = set(Contract.objects.values_list("margin_asset__code", flat=True))

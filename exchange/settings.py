@@ -236,6 +236,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "exchange.orders.tasks.resend_unacknowledged_orders",
         "schedule": 2.0,
     },
+    "futures-sweeper": {
+        "task": "exchange.futures.tasks.resend_pending_futures_commands",
+        "schedule": 5.0,
+    },
     "stream-trimmer": {
         "task": "exchange.retention.tasks.trim_market_streams",
         "schedule": 60.0,
@@ -249,7 +253,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # the web process serves /metrics on its own port.
 METRICS_PORT = env.int("METRICS_PORT", default=0)
 # Periodic tasks whose idle runs (result 0) leave no Celery log line (exchange/core/task_logging).
-CELERY_QUIET_TASKS = ["exchange.orders.tasks.resend_unacknowledged_orders"]
+CELERY_QUIET_TASKS = [
+    "exchange.orders.tasks.resend_unacknowledged_orders",
+    "exchange.futures.tasks.resend_pending_futures_commands",
+]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).
 ORDER_ENTRY_GROUP_COMMIT = env.bool("ORDER_ENTRY_GROUP_COMMIT", default=False)

@@ -277,6 +277,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "exchange.orders.tasks.release_client_order_ids",
         "schedule": 60.0,
     },
+    "futures-sweeper": {
+        "task": "exchange.futures.tasks.resend_pending_futures_commands",
+        "schedule": 5.0,
+    },
     "stream-trimmer": {
         "task": "exchange.retention.tasks.trim_market_streams",
         "schedule": 60.0,
@@ -293,6 +297,7 @@ METRICS_PORT = env.int("METRICS_PORT", default=0)
 CELERY_QUIET_TASKS = [
     "exchange.orders.tasks.resend_unacknowledged_orders",
     "exchange.orders.tasks.release_client_order_ids",
+    "exchange.futures.tasks.resend_pending_futures_commands",
 ]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).

@@ -30,7 +30,7 @@ from exchange.core.workers import run_until_stopped
 from exchange.futures.models import Contract
 from exchange.wallets.models import Asset
 from matching_client import parse_entry_id
-from matching_engine.futures.protocol import FuturesEvent
+from matching_engine.futures.protocol import FuturesCommand, FuturesEvent
 from matching_engine.protocol import FIELD, input_stream, output_stream
 
 logger = logging.getLogger(__name__)
@@ -140,6 +140,7 @@ class GroupClearer:
             if not fresh:
                 return None
             wanted = {ev[1] for e in fresh for ev in e.events if ev[0] in _CONTRACT_EVENTS}
+            wanted |= {e.id for e in fresh if e.command == FuturesCommand.SET_LEVERAGE}
             if not wanted <= self._contracts.keys():
                 self._contracts = self.contracts()
             settled = settle_futures(self.asset, self._contracts, fresh, self.read_leverage)
@@ -175,8 +176,11 @@ class GroupClearer:
 
 
 def run_futures_clearing(
-    *, stop: threading.Event, batch_size: int = 1000, running: dict[str, Any] | None = None
-) -> dict[str, Any]:
+    *,
+    stop: threading.Event,
+    batch_size: int = 1000,
+    running: dict[str, GroupClearer] | None = None,
+) -> dict[str, GroupClearer]:
     """Start a clearing thread for every margin group with contracts and none running."""
     running = {} if running is None else running
     groups = set(Contract.objects.values_list("margin_asset__code", flat=True))

@@ -96,7 +96,13 @@ def _append(
 
 
 def _send_first(connection: Any, commands: list[tuple[Any, ...]]) -> Any:
-    """Send ``commands`` in one write and read the first reply."""
+    """Send ``commands`` in one write and read the first reply.
+
+    ``connect()`` first (a no-op while connected): sending on a closed connection would
+    reconnect to the address it holds, where a Sentinel-managed one must ask the
+    sentinels for the current primary.
+    """
+    connection.connect()
     connection.send_packed_command(connection.pack_commands(commands))
     return connection.read_response()
 

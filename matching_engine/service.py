@@ -42,6 +42,7 @@ from .protocol import (
     stats_key,
 )
 from .resp import RespConnection, RespError, encode_command
+from .sentinels import SentinelPrimary
 from .snapshot import FileSnapshotStore, RedisSnapshotStore, Snapshot, SnapshotStore
 
 log = logging.getLogger("matching_engine")
@@ -126,6 +127,7 @@ class MarketWorker:
         self.min_replicas = min_replicas
         self._wait = encode_command("WAIT", min_replicas, replica_timeout_ms)
         # A futures margin group speaks the same stream protocol as a spot market.
+        self.futures = futures
         self.market: Market | MarginGroup = MarginGroup(symbol) if futures else Market(symbol)
         self.last_id = b"0-0"
         self.processed = 0
@@ -229,9 +231,40 @@ class MarketWorker:
         self.reader = self.connect()
         self.writer = self.connect()
         self.writes_in_flight = 0
+        if self._input_lost_its_tail():
+            self._rewind()
         if self.unconfirmed:
             # Some may have landed before the failure: XADD refuses those, harmlessly.
             self._send_outputs(self.writer)
+
+    def _input_lost_its_tail(self) -> bool:
+        """True when the input no longer holds the last entry applied: a failover to a
+        replica that had not received it (possible only without ``--min-replicas``, or
+        for entries whose outputs were never confirmed). The trimmer never removes the
+        engine's own position, so a missing entry means the journal went back."""
+        if self.last_id == b"0-0":
+            return False
+        found: Any = self.client.xrange(self.in_stream, self.last_id, self.last_id)
+        return not found
+
+    def _rewind(self) -> None:
+        """Start again from the durable snapshot and replay the input the new primary holds.
+
+        Outputs not yet written are dropped with the state that made them: they answer
+        inputs the journal lost. Outputs already on the new primary are compared with
+        the replay as on any restart.
+        """
+        log.warning(
+            "%s: input stream lost %s (failover?); restarting from the snapshot",
+            self.symbol,
+            self.last_id.decode(),
+        )
+        self.market = MarginGroup(self.symbol) if self.futures else Market(self.symbol)
+        self.last_id, self.processed, self.snapshot_processed = b"0-0", 0, 0
+        self.snapshot_id, self.written_until = b"", None
+        self.unconfirmed.clear()
+        self.read_in_flight = False
+        self._recover()
 
     def _disconnect(self) -> None:
         for conn in (self.reader, self.writer):
@@ -450,10 +483,24 @@ class MarketWorker:
 
 
 def _clients(
-    url: str, cluster: bool, block_ms: int, symbol: str
+    url: str, cluster: bool, block_ms: int, symbol: str, sentinel: tuple[str, str] | None = None
 ) -> tuple[Client, Callable[[], RespConnection]]:
-    """Return a redis-py client and a factory of hot-path connections for one market."""
+    """Return a redis-py client and a factory of hot-path connections for one market.
+
+    ``sentinel = (sentinels csv, service name)``: both follow the primary Sentinel names,
+    asked again at each reconnect (a failover shows up as a dropped connection).
+    """
     timeout = block_ms / 1000 + 30
+    if sentinel is not None:
+        primary = SentinelPrimary(sentinel[0], sentinel[1], url)
+
+        def connect_primary() -> RespConnection:
+            conn = RespConnection.from_url(url, timeout=timeout)
+            conn.host, conn.port = primary.address()
+            conn.connect()
+            return conn
+
+        return primary.client(socket_timeout=timeout), connect_primary
     if not cluster:
 
         def connect() -> RespConnection:
@@ -483,6 +530,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--version", action="version", version=f"matching core: {CORE}")
     p.add_argument("--redis", required=True, help="redis://, rediss:// or unix:// URL")
     p.add_argument("--cluster", action="store_true", help="the URL names a Redis Cluster node")
+    p.add_argument(
+        "--sentinels",
+        default="",
+        help="host:port,... of Redis Sentinels: follow the primary they name "
+        "(the URL then gives only the database and password)",
+    )
+    p.add_argument("--sentinel-service", default="exchange", help="the Sentinel service name")
     p.add_argument("--markets", default="", help="comma-separated symbols, e.g. BTCUSDT")
     p.add_argument(
         "--margin-groups",
@@ -536,7 +590,8 @@ def _symbols(csv: str) -> list[str]:
 def _worker(
     symbol: str, args: argparse.Namespace, stop: threading.Event, futures: bool = False
 ) -> MarketWorker:
-    client, connect = _clients(args.redis, args.cluster, args.block_ms, symbol)
+    sentinel = (args.sentinels, args.sentinel_service) if args.sentinels else None
+    client, connect = _clients(args.redis, args.cluster, args.block_ms, symbol, sentinel)
     store: SnapshotStore = (
         FileSnapshotStore(args.snapshot_dir) if args.snapshot_dir else RedisSnapshotStore(client)
     )

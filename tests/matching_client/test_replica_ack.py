@@ -47,7 +47,15 @@ class Pair:
             time.sleep(0.05)
 
     def cut_replica(self) -> None:
-        """Freeze the replica and drop its link: nothing more reaches it."""
+        """Once the replica has caught up, freeze it and drop its link: nothing more
+        reaches it."""
+        deadline = time.monotonic() + 20
+        while (
+            self.replica.client().info("replication")["slave_repl_offset"]
+            != self.primary.client().info("replication")["master_repl_offset"]
+        ):
+            assert time.monotonic() < deadline, "the replica never caught up"
+            time.sleep(0.01)
         assert self.replica.process is not None
         self.replica.process.send_signal(signal.SIGSTOP)
         self.primary.client().client_kill_filter(_type="replica")

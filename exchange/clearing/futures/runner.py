@@ -140,7 +140,6 @@ class GroupClearer:
             if not fresh:
                 return None
             wanted = {ev[1] for e in fresh for ev in e.events if ev[0] in _CONTRACT_EVENTS}
-            # SET_LEVERAGE names its contract in the entry, not in an event.
             wanted |= {e.id for e in fresh if e.command == FuturesCommand.SET_LEVERAGE}
             if not wanted <= self._contracts.keys():
                 self._contracts = self.contracts()
@@ -177,8 +176,11 @@ class GroupClearer:
 
 
 def run_futures_clearing(
-    *, stop: threading.Event, batch_size: int = 1000, running: dict[str, Any] | None = None
-) -> dict[str, Any]:
+    *,
+    stop: threading.Event,
+    batch_size: int = 1000,
+    running: dict[str, GroupClearer] | None = None,
+) -> dict[str, GroupClearer]:
     """Start a clearing thread for every margin group with contracts and none running."""
     running = {} if running is None else running
     groups = set(Contract.objects.values_list("margin_asset__code", flat=True))

@@ -94,7 +94,8 @@ class Command(BaseCommand):
                 run_futures_clearing(stop=stop, batch_size=batch_size, running=groups)
             report({**clearers, **groups})
         deadline = time.monotonic() + 10
-        for clearer in [*clearers.values(), *groups.values()]:  # the batch in hand
+        everyone: list[MarketClearer | GroupClearer] = [*clearers.values(), *groups.values()]
+        for clearer in everyone:  # the batch in hand, and its user events
             clearer.stopped.wait(max(0.0, deadline - time.monotonic()))
         report({**clearers, **groups})
 

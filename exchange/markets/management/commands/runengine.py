@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from exchange.markets.engine_state import send_market_state
 from exchange.markets.models import Market
+from exchange.matching.engine_args import engine_redis_args
 from matching_client import ShardMapError, shard_markets
 from matching_engine import CORE
 
@@ -75,20 +76,12 @@ class Command(BaseCommand):
             sys.executable,
             "-m",
             "matching_engine",
-            "--redis",
-            settings.REDIS_URL,
+            *engine_redis_args(),
             *(["--markets", ",".join(m.symbol for m in markets)] if markets else []),
             *([] if symbols else ["--follow"]),
-            *(["--cluster"] if settings.REDIS_CLUSTER else []),
             *(["--margin-groups", groups] if (groups := options["margin_groups"].upper()) else []),
             *(["--standby"] if options["standby"] else []),
             *(["--metrics-port", str(settings.METRICS_PORT)] if settings.METRICS_PORT else []),
-            *(
-                ["--min-replicas", str(n), "--replica-timeout-ms", str(t)]
-                if (n := settings.REDIS_MIN_REPLICAS_ACK)
-                and (t := settings.REDIS_REPLICA_ACK_TIMEOUT_MS)
-                else []
-            ),
             *options["engine_args"],
         ]
         self.stdout.write(f"matching core: {CORE}")

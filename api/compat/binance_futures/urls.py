@@ -2,12 +2,20 @@
 
 from django.urls import path
 
-from api.compat.binance_futures import account, general, orders, user_stream
+from api.compat.binance_futures import account, general, market, orders, user_stream
 
 urlpatterns = [
     path("v1/ping", general.PingView.as_view()),
     path("v1/time", general.TimeView.as_view()),
     path("v1/exchangeInfo", general.ExchangeInfoView.as_view()),
+    path("v1/depth", market.DepthView.as_view()),
+    path("v1/trades", market.TradesView.as_view()),
+    path("v1/aggTrades", market.AggTradesView.as_view()),
+    path("v1/klines", market.KlinesView.as_view()),
+    path("v1/ticker/24hr", market.Ticker24hView.as_view()),
+    path("v1/ticker/price", market.TickerPriceView.as_view()),
+    path("v1/ticker/bookTicker", market.BookTickerView.as_view()),
+    path("v1/openInterest", market.OpenInterestView.as_view()),
     path("v1/leverageBracket", general.LeverageBracketView.as_view()),
     path("v1/commissionRate", general.CommissionRateView.as_view()),
     path("v1/positionSide/dual", general.PositionSideDualView.as_view()),

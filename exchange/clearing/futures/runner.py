@@ -21,6 +21,7 @@ import msgpack
 from django.db import transaction
 
 from exchange.clearing.checkpoint import checkpoint_of, locked_checkpoint, move_checkpoint
+from exchange.clearing.futures.events import publish
 from exchange.clearing.futures.output import FuturesEntry, FuturesProtocolError, decode_entry
 from exchange.clearing.futures.settle import FuturesBatch, settle_futures
 from exchange.clearing.models import DeadLetter
@@ -130,6 +131,7 @@ class GroupClearer:
             return
         if settled is not None:
             self.cleared_trades += settled.trades
+            publish(settled)
 
     def apply_entries(self, entries: Sequence[FuturesEntry]) -> FuturesBatch | None:
         """Apply the entries after the checkpoint and move it, in one transaction."""

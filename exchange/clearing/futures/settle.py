@@ -76,12 +76,14 @@ ReadLeverage = Callable[[str], int]
 
 @dataclass
 class FuturesBatch:
-    """What a batch changed, for the runner's counters."""
+    """What a batch changed: the runner's counters and the users' events."""
 
+    asset: Asset
     trades: int = 0
-    incomes: int = 0
-    has_news: bool = False
-    touched_users: set[int] = field(default_factory=set)
+    wallets: dict[int, Decimal] = field(default_factory=dict)
+    positions: dict[tuple[int, int], Position] = field(default_factory=dict)
+    orders: list[FuturesOrder] = field(default_factory=list)
+    incomes: list[Income] = field(default_factory=list)
 
 
 class _Batch:
@@ -160,7 +162,7 @@ class _Batch:
         if key not in self.positions:
             self.positions[key] = Position.objects.filter(
                 user_id=user, contract=contract
-            ).first() or Position(user_id=user, contract=contract)
+            ).first() or Position(user_id=user, contract=contract, size=Decimal(0), cost=Decimal(0))
         return self.positions[key]
 
 
@@ -177,18 +179,20 @@ def settle_futures(
     """Apply ``entries`` (not cleared before, in engine order); call inside the batch
     transaction that also moves the checkpoint."""
     batch = _Batch(asset, contracts)
-    result = FuturesBatch()
     for entry in entries:
         time = _time(entry)
         _command(batch, entry, read_leverage)
         for index, event in enumerate(entry.events):
             _event(batch, entry, time, index * 4, event)
     _write(batch)
-    result.trades = len(batch.trades)
-    result.incomes = len(batch.incomes)
-    result.has_news = bool(batch.trades or batch.incomes or batch.dirty_orders)
-    result.touched_users = set(batch.wallets)
-    return result
+    return FuturesBatch(
+        asset=asset,
+        trades=len(batch.trades),
+        wallets=batch.wallets,
+        positions=batch.positions,
+        orders=[batch.orders[pk] for pk in sorted(batch.dirty_orders)],
+        incomes=batch.incomes,
+    )
 
 
 def _command(batch: _Batch, entry: FuturesEntry, read_leverage: ReadLeverage) -> None:

@@ -144,8 +144,18 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {pick(0.5):.1f} us, p99 {pick(0.99):.1f} us, max {s[-1] * 1e6:.1f} us"
 
 
-def through_redis(blobs: list[bytes]) -> float:
-    """Run `blobs` through an engine process on a private durable Redis; commands/s."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc), load-independent."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def through_redis(blobs: list[bytes]) -> tuple[float, float]:
+    """Run `blobs` through an engine process on a private durable Redis.
+
+    Return commands/s (wall clock, first output to last) and the engine process's CPU
+    seconds per command up to its last output (startup included).
+    """
     from bench.engine_service import append_all, wait_output
     from tests.matching_engine.servers import EngineProcess, RedisServer
 
@@ -160,13 +170,19 @@ def through_redis(blobs: list[bytes]) -> float:
             engine.start()
             first = wait_output(server.url, GROUP, 1, 60)
             last = wait_output(server.url, GROUP, len(blobs), 1800)
+            assert engine.process is not None
+            cpu = cpu_seconds(engine.process.pid)
             engine.terminate()
         finally:
             server.kill()
-    return (len(blobs) - 1) / (last - first)
+    return (len(blobs) - 1) / (last - first), cpu / len(blobs)
 
 
-RATE = re.compile(r"^(setup|mixed workload|through Redis)\b.*?([\d,]+) commands/s", re.M)
+RATE = re.compile(
+    r"^(setup|mixed workload|through Redis|MARK_PRICE liquidating nobody)\b.*?"
+    r"([\d,.]+) (?:commands/s|us)",
+    re.M,
+)
 
 
 def both_cores(argv: list[str]) -> int:
@@ -201,10 +217,11 @@ def main() -> int:
     setup_blobs, oid = setup(args.accounts, args.seed)
     blobs, oid = mixed(oid, args.commands, args.accounts, args.seed)
     if args.redis:
-        rate = through_redis(setup_blobs + blobs)
+        rate, cpu = through_redis(setup_blobs + blobs)
         print(
             f"through Redis (engine process, AOF always): {len(setup_blobs) + len(blobs):,} "
-            f"commands (setup + mixed) at {rate:,.0f} commands/s"
+            f"commands (setup + mixed) at {rate:,.0f} commands/s; engine CPU "
+            f"{cpu * 1e6:.1f} us per command = {1 / cpu:,.0f} commands per CPU-second"
         )
     gc.disable()
     group = MarginGroup(GROUP)

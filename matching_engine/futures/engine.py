@@ -204,15 +204,15 @@ class MarginGroup:
             events.append((_EV_DONE, stop.id, stop.user, DoneReason.TRIGGER_REJECTED, qty))
 
     def _dispatch(self, command: Any) -> tuple[int, int, int, int]:
-        # Fast path for the command that makes up most traffic.
-        if (
-            type(command) is list
-            and len(command) == 12
-            and command[1] == _PLACE
-            and command[0] == VERSION
-            and _ints(command)
-        ):
-            return self.place(*command[2:])
+        # Fast paths for the commands that make up most traffic; explicit arguments
+        # rather than a star-call, which the compiled core would have to box.
+        if type(command) is list and _ints(command) and command[0] == VERSION:
+            n = len(command)
+            if n == 12 and command[1] == _PLACE:
+                c = command
+                return self.place(c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11])
+            if n == 4 and command[1] == _CANCEL:
+                return self.cancel(command[2], command[3])
         if type(command) is not list or len(command) < 2:
             return 0, _MALFORMED, 0, 0
         version, c = command[0], command[1]

@@ -209,8 +209,8 @@ class MarginGroup:
         if type(command) is list and _ints(command) and command[0] == VERSION:
             n = len(command)
             if n == 12 and command[1] == _PLACE:
-                c = command
-                return self.place(c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11])
+                a = command
+                return self.place(a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11])
             if n == 4 and command[1] == _CANCEL:
                 return self.cancel(command[2], command[3])
         if type(command) is not list or len(command) < 2:

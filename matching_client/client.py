@@ -22,6 +22,7 @@ from matching_engine.protocol import FIELD, MARKETS_KEY, input_stream, output_st
 from .commands import Command
 from .entry_ids import stream_entries
 from .events import OutputEntry, decode_output
+from .futures import FuturesCommand
 
 Client = redis.Redis | RedisCluster
 
@@ -89,7 +90,7 @@ class MatchingClient:
     def __init__(self, client: Client) -> None:
         self._redis = client
 
-    def send(self, command: Command) -> str:
+    def send(self, command: Command | FuturesCommand) -> str:
         """Append one command; return its input entry ID (the ID of its output entry).
 
         On a single server the XADD goes over this thread's own connection (``_append``),
@@ -102,7 +103,7 @@ class MatchingClient:
             entry_id = self._redis.xadd(key, {FIELD: payload})
         return _text(entry_id)
 
-    def send_many(self, commands: Sequence[Command]) -> list[str]:
+    def send_many(self, commands: Sequence[Command | FuturesCommand]) -> list[str]:
         """Append commands in one round trip (no transaction); return their entry IDs.
 
         Commands of one market keep their order. On a cluster the pipeline is split by

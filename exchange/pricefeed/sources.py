@@ -105,6 +105,13 @@ class HttpJsonSource:
         self.weight = weight
         self.timeout_s = timeout_s
         self.last: Quote | None = None
+        self.failing = False
+
+    def _failed(self, why: object) -> Quote | None:
+        if not self.failing:  # once per outage, not once a second
+            logger.warning("price source %s failing: %s", self.name, why)
+            self.failing = True
+        return self.last
 
     def quote(self, now_ms: int) -> Quote | None:
         try:
@@ -112,12 +119,13 @@ class HttpJsonSource:
             with urllib.request.urlopen(self.url, timeout=self.timeout_s) as answer:  # noqa: S310
                 body = json.loads(answer.read())
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            logger.warning("price source %s: %s", self.name, exc)
-            return self.last
+            return self._failed(exc)
         price = _decimal(body.get("price")) if isinstance(body, dict) else None
         if price is None:
-            logger.warning("price source %s: no usable price in %r", self.name, body)
-            return self.last
+            return self._failed(f"no usable price in {body!r}")
+        if self.failing:
+            logger.warning("price source %s answers again", self.name)
+            self.failing = False
         at = body.get("time")
         self.last = Quote(self.name, price, self.weight, at if isinstance(at, int) else now_ms)
         return self.last

@@ -32,6 +32,7 @@ WORKLOADS = {
     "engine": ("StatefulSet", "engine"),
     "clearing": ("StatefulSet", "clearing"),
     "marketdata": ("Deployment", "marketdata"),
+    "pricefeed": ("Deployment", "pricefeed"),
     "chainwatch": ("Deployment", "chainwatch"),
     "worker": ("Deployment", "worker"),
     "beat": ("Deployment", "beat"),

@@ -28,7 +28,16 @@ from tests.deploy.process_model import (
     procfile,
 )
 
-PROCESSES = ["web", "engine", "clearing", "marketdata", "chainwatch", "worker", "beat"]
+PROCESSES = [
+    "web",
+    "engine",
+    "clearing",
+    "marketdata",
+    "pricefeed",
+    "chainwatch",
+    "worker",
+    "beat",
+]
 # Compose runs the engine and clearing as shards; every other process is one service of
 # its name.
 COMPOSE_SERVICES = {
@@ -36,6 +45,7 @@ COMPOSE_SERVICES = {
     "engine": ["engine-0", "engine-1"],
     "clearing": ["clearing-0", "clearing-1"],
     "marketdata": ["marketdata"],
+    "pricefeed": ["pricefeed"],
     "chainwatch": ["chainwatch"],
     "worker": ["worker"],
     "beat": ["beat"],
@@ -125,6 +135,7 @@ def test_compose_has_the_dependencies_the_migration_and_health_checks():
         "clearing-0",
         "clearing-1",
         "marketdata",
+        "pricefeed",
         "chainwatch",
         "worker",
     ]:

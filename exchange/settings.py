@@ -59,7 +59,7 @@ if _refusal:
 INSTALLED_APPS = [
     "daphne",
     "admin_ui",  # before django.contrib.admin: its templates extend the admin's
-    "django.contrib.admin",
+    "admin_ui.admin_config.OperatorAdminConfig",  # django.contrib.admin with the operator site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "exchange.accounts",
     "exchange.wallets",
     "exchange.markets",
+    "exchange.futures",
     "exchange.orders",
     "exchange.clearing",
     "exchange.marketdata",
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "exchange.demo",
     "exchange.retention",
     "exchange.pricefeed",
+    "web",  # the trading page: templates and scripts over the public API only
 ]
 
 MIDDLEWARE = [
@@ -245,6 +247,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "exchange.orders.tasks.resend_unacknowledged_orders",
         "schedule": 2.0,
     },
+    "client-order-id-release": {
+        "task": "exchange.orders.tasks.release_client_order_ids",
+        "schedule": 60.0,
+    },
     "stream-trimmer": {
         "task": "exchange.retention.tasks.trim_market_streams",
         "schedule": 60.0,
@@ -258,10 +264,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # the web process serves /metrics on its own port.
 METRICS_PORT = env.int("METRICS_PORT", default=0)
 # Periodic tasks whose idle runs (result 0) leave no Celery log line (exchange/core/task_logging).
-CELERY_QUIET_TASKS = ["exchange.orders.tasks.resend_unacknowledged_orders"]
+CELERY_QUIET_TASKS = [
+    "exchange.orders.tasks.resend_unacknowledged_orders",
+    "exchange.orders.tasks.release_client_order_ids",
+]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).
 ORDER_ENTRY_GROUP_COMMIT = env.bool("ORDER_ENTRY_GROUP_COMMIT", default=False)
+# A client order id stays taken while its order is open and this long after (retries, ADR 0028).
+ORDER_CLIENT_ID_WINDOW_HOURS = env.float("ORDER_CLIENT_ID_WINDOW_HOURS", default=24.0)
 
 # Binance-style signed requests: recvWindow default and ceiling, in ms.
 SIGNED_REQUEST_DEFAULT_RECV_WINDOW_MS = 5000

@@ -15,6 +15,7 @@ urlpatterns = [
     path("fmz/", include("api.compat.fmz.urls")),
     path("api/", include("api.rest.urls")),
     path("graphql", include("api.graphql.urls")),
+    path("", include("web.urls")),
 ]
 
 handler404 = "api.rest.errors.not_found"

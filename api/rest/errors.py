@@ -11,7 +11,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode
+from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode, ListenKeyErrorCode
 from exchange.core.errors import DomainError
 from exchange.core.pagination import PageErrorCode
 from exchange.marketdata.errors import MarketDataErrorCode
@@ -22,6 +22,7 @@ from exchange.wallets.errors import WalletErrorCode
 DOMAIN_CODES: tuple[type[StrEnum], ...] = (
     AccountErrorCode,
     ApiKeyErrorCode,
+    ListenKeyErrorCode,
     WalletErrorCode,
     MarketErrorCode,
     MarketDataErrorCode,
@@ -41,6 +42,8 @@ HTTP_STATUS: dict[str, int] = {
     ApiKeyErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,
     AccountErrorCode.INVALID_CREDENTIALS: status.HTTP_401_UNAUTHORIZED,
     AccountErrorCode.EMAIL_TAKEN: status.HTTP_409_CONFLICT,
+    ListenKeyErrorCode.UNKNOWN_LISTEN_KEY: status.HTTP_404_NOT_FOUND,
+    ListenKeyErrorCode.FOREIGN_LISTEN_KEY: status.HTTP_404_NOT_FOUND,
     WalletErrorCode.UNKNOWN_ASSET: status.HTTP_404_NOT_FOUND,
     WalletErrorCode.WITHDRAWAL_NOT_FOUND: status.HTTP_404_NOT_FOUND,
     WalletErrorCode.WITHDRAWAL_NOT_PENDING: status.HTTP_409_CONFLICT,

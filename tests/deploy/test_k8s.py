@@ -30,6 +30,7 @@ APP_LABEL = ("app.kubernetes.io/part-of", "open-exchange")
 WORKLOADS = {
     "web": ("Deployment", "web"),
     "engine": ("StatefulSet", "engine"),
+    "futures-engine": ("StatefulSet", "futures-engine"),
     "clearing": ("StatefulSet", "clearing"),
     "marketdata": ("Deployment", "marketdata"),
     "pricefeed": ("Deployment", "pricefeed"),

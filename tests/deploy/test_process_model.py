@@ -31,6 +31,7 @@ from tests.deploy.process_model import (
 PROCESSES = [
     "web",
     "engine",
+    "futures-engine",
     "clearing",
     "marketdata",
     "pricefeed",
@@ -43,6 +44,7 @@ PROCESSES = [
 COMPOSE_SERVICES = {
     "web": ["web"],
     "engine": ["engine-0", "engine-1"],
+    "futures-engine": ["futures-engine"],
     "clearing": ["clearing-0", "clearing-1"],
     "marketdata": ["marketdata"],
     "pricefeed": ["pricefeed"],

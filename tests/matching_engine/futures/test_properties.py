@@ -52,6 +52,7 @@ def test_the_workload_reaches_liquidation_insurance_and_adl() -> None:
             seen.update(e[0] for e in msgpack.unpackb(out)[5])
     assert {FuturesEvent.LIQUIDATION, FuturesEvent.ADL, FuturesEvent.INSURANCE} <= seen
     assert {FuturesEvent.FUNDING, FuturesEvent.TRADE} <= seen
+    assert {FuturesEvent.STOP_TRIGGERED, FuturesEvent.ISOLATED_MARGIN} <= seen
 
 
 @settings(max_examples=40, deadline=None)

@@ -61,16 +61,19 @@ class ContractPricer:
         now_ms: int,
     ) -> None:
         """``samples``: stored (time, premium) of the current and previous interval;
-        ``last_funding_ms``: the last funding time applied (None: never, so the first
-        funding is the next scheduled one, not one for the slot already under way)."""
+        ``last_funding_ms``: the last funding time applied, None if never."""
         self.contract = contract
         self.interval_ms = interval_ms
         self.sample_ms = sample_ms
         self.samples: list[tuple[int, Decimal]] = sorted(samples)
         self.sample_slot = self.samples[-1][0] // sample_ms if self.samples else -1
-        self.last_funding_ms = (
-            last_funding_ms if last_funding_ms is not None else self.slot_start(now_ms)
-        )
+        if last_funding_ms is None:
+            # Never funded: the feed was already sampling before the latest scheduled time
+            # (a restart just after it) or it starts now and funds from the next one.
+            start = self.slot_start(now_ms)
+            sampled = self._samples_in(start - interval_ms, start)
+            last_funding_ms = start - interval_ms if sampled else start
+        self.last_funding_ms = last_funding_ms
         self.basis: deque[tuple[int, Decimal]] = deque()
         self.impact_notional = impact_notional(contract.max_leverage)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from decimal import Decimal
@@ -12,7 +13,7 @@ import pytest
 from exchange.core.price_status import price_status
 from exchange.core.redis import get_redis
 from exchange.pricefeed.models import FundingRate, PremiumSample, PriceBar, PriceKind
-from exchange.pricefeed.publish import latest_mark
+from exchange.pricefeed.publish import futures_stream_channel, latest_mark
 from exchange.pricefeed.runner import FeedSettings, PriceFeed
 from exchange.pricefeed.sources import HttpJsonSource
 from matching_client import MatchingClient, input_stream
@@ -156,3 +157,40 @@ def test_healthz_lists_each_contract_live_or_stale(redis_client, price_server, c
         "updated_ms": now + 1_500,
     }
     assert body["status"] == "ok"
+
+
+def test_a_restarted_feed_keeps_the_intervals_samples_and_never_funds_twice(
+    redis_client, price_server
+):
+    first = _feed(price_server)
+    for t in (T0 + 500, T0 + 1_500, T0 + 2_500):
+        first.step(t)
+    # when the process restarts within the interval
+    second = _feed(price_server)
+    second.step(T0 + 3_100)
+    # then the funding averages the samples the first process stored
+    assert FundingRate.objects.get().samples == 3
+    # and a third process after the funding does not charge it again
+    third = _feed(price_server)
+    third.step(T0 + 3_200)
+    assert [c[1] for c in _commands()].count(FUNDING_COMMAND) == 1
+
+
+def test_each_second_publishes_a_mark_price_update_event(redis_client, price_server):
+    pubsub = get_redis().pubsub()
+    pubsub.subscribe(futures_stream_channel("btcusdt@markPrice@1s"))
+    pubsub.get_message(timeout=1)  # the subscription's confirmation
+    _feed(price_server).step(T0 + 500)
+    message = pubsub.get_message(timeout=5)
+    pubsub.close()
+    assert message is not None
+    assert json.loads(message["data"]) == {
+        "e": "markPriceUpdate",
+        "E": T0 + 500,
+        "s": "BTCUSDT",
+        "p": "60000",
+        "i": "60000",
+        "P": "60000",
+        "r": "0.00010000",
+        "T": T0 + 3_000,
+    }

@@ -69,12 +69,18 @@ def publish_mark(symbol: str, tick: PriceTick, interest_rate: Decimal) -> None:
         separators=(",", ":"),
     )
     stream = symbol.lower()
-    pipe = get_redis().pipeline(transaction=False)
-    pipe.set(mark_key(symbol), json.dumps(body))
-    pipe.publish(futures_stream_channel(f"{stream}@markPrice@1s"), event)
+    args = [json.dumps(body), futures_stream_channel(f"{stream}@markPrice@1s"), event]
     if tick.time_ms // 1000 % (EVERY_3S_MS // 1000) == 0:
-        pipe.publish(futures_stream_channel(f"{stream}@markPrice"), event)
-    pipe.execute()
+        args += [futures_stream_channel(f"{stream}@markPrice"), event]
+    # One script, as market data publishes: a pipelined PUBLISH is refused on a cluster.
+    get_redis().register_script(_PUBLISH_LUA)(keys=[mark_key(symbol)], args=args)
+
+
+_PUBLISH_LUA = """
+redis.call('SET', KEYS[1], ARGV[1])
+for i = 2, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+return 0
+"""
 
 
 def latest_mark(symbol: str) -> dict[str, object] | None:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "api.rest.apps.RestApiConfig",  # connects the REST tokens to user deactivation
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files
     "channels",
@@ -141,6 +142,15 @@ else:
 # REDIS_URL names a node of a Redis Cluster (streams and market data only: the channel
 # layer and the Celery broker then need their own plain Redis, see docs/deploy.md).
 REDIS_CLUSTER = env.bool("REDIS_CLUSTER", default=False)
+# Replica-acknowledged commands (docs/deploy.md, "Redis replication"): order entry, cancels,
+# transfers and the engine's own output wait (WAIT) for this many replicas; 0 = do not wait.
+# Redis Sentinel: "host:port,host:port" of the sentinels watching REDIS_SENTINEL_SERVICE;
+# the platform and the engine then follow the primary through failovers (REDIS_URL still
+# gives the database number and password).
+REDIS_SENTINELS = env.str("REDIS_SENTINELS", default="")
+REDIS_SENTINEL_SERVICE = env.str("REDIS_SENTINEL_SERVICE", default="exchange")
+REDIS_MIN_REPLICAS_ACK = env.int("REDIS_MIN_REPLICAS_ACK", default=0)
+REDIS_REPLICA_ACK_TIMEOUT_MS = env.int("REDIS_REPLICA_ACK_TIMEOUT_MS", default=500)
 CHANNELS_REDIS_URL = env.str("CHANNELS_REDIS_URL", default=REDIS_URL)
 # Engine shards: "engine-0=BTCUSDT,ETHUSDT;engine-1=ETHBTC" (`runengine --shard engine-0`).
 ENGINE_SHARDS = env.str("ENGINE_SHARDS", default="")
@@ -222,10 +232,26 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+def _redis_db(url: str) -> int:
+    """The database number a Redis URL names (path or ``?db=``), as redis-py reads it."""
+    from redis.connection import parse_url
+
+    return int(parse_url(url).get("db", 0))
+
+
+_channels_host: object = CHANNELS_REDIS_URL
+if REDIS_SENTINELS and "CHANNELS_REDIS_URL" not in os.environ:
+    from matching_engine.sentinels import parse_sentinels
+
+    _channels_host = {
+        "master_name": REDIS_SENTINEL_SERVICE,
+        "sentinels": parse_sentinels(REDIS_SENTINELS),
+        "db": _redis_db(REDIS_URL),
+    }
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [CHANNELS_REDIS_URL]},
+        "CONFIG": {"hosts": [_channels_host]},
     }
 }
 
@@ -239,7 +265,17 @@ def _kombu_url(redis_url: str) -> str:
     return redis_url
 
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_kombu_url(REDIS_URL))
+def _default_broker_url() -> str:
+    """Kombu follows Sentinel with ``sentinel://host:port;sentinel://...`` + master_name."""
+    if REDIS_SENTINELS:
+        db = _redis_db(REDIS_URL)
+        return ";".join(f"sentinel://{s.strip()}/{db}" for s in REDIS_SENTINELS.split(","))
+    return _kombu_url(REDIS_URL)
+
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_default_broker_url())
+if CELERY_BROKER_URL.startswith("sentinel://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"master_name": REDIS_SENTINEL_SERVICE}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -250,6 +286,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "client-order-id-release": {
         "task": "exchange.orders.tasks.release_client_order_ids",
         "schedule": 60.0,
+    },
+    "futures-sweeper": {
+        "task": "exchange.futures.tasks.resend_pending_futures_commands",
+        "schedule": 5.0,
     },
     "stream-trimmer": {
         "task": "exchange.retention.tasks.trim_market_streams",
@@ -267,6 +307,7 @@ METRICS_PORT = env.int("METRICS_PORT", default=0)
 CELERY_QUIET_TASKS = [
     "exchange.orders.tasks.resend_unacknowledged_orders",
     "exchange.orders.tasks.release_client_order_ids",
+    "exchange.futures.tasks.resend_pending_futures_commands",
 ]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).

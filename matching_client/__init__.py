@@ -25,7 +25,13 @@ from matching_engine.protocol import (
 )
 from matching_engine.shards import ShardMapError, parse_shard_map, shard_markets
 
-from .client import EngineStats, EventConsumer, MatchingClient, unparsed_stream_client
+from .client import (
+    EngineStats,
+    EventConsumer,
+    MatchingClient,
+    ReplicaAckTimeout,
+    unparsed_stream_client,
+)
 from .commands import (
     CancelAll,
     CancelOrder,
@@ -70,6 +76,7 @@ __all__ = [
     "OutputEntry",
     "PlaceOrder",
     "ProtocolError",
+    "ReplicaAckTimeout",
     "RequestSnapshot",
     "ResultCode",
     "ResumeMarket",

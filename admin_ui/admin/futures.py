@@ -98,6 +98,8 @@ class ContractAdmin(NeverDeletedMixin, admin.ModelAdmin[Contract]):
             self.message_user(request, f"Not created: {exc.message}", messages.ERROR)
             raise
         obj.pk = created.pk
+        for fs in formsets:  # what the admin's change message reads of a saved formset
+            fs.new_objects, fs.changed_objects, fs.deleted_objects = [], [], []
 
     def _set(
         self, request: HttpRequest, queryset: QuerySet[Contract], status: ContractStatus

@@ -22,6 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from api.json_input import JsonInputError, loads_bounded
+from api.refusals import WEBSOCKET, count_refusal
 from api.ws.frames import Frame
 from api.ws.hub import Render, get_hub
 from api.ws.outlet import Burst, Outlet
@@ -30,8 +31,9 @@ from api.ws.user_data import binance_events
 from exchange.accounts.listen_keys import user_for_listen_key
 from exchange.core.user_channel import user_events_channel
 
-# Binance's error codes on the stream endpoints.
+# Binance's error codes on the stream endpoints, and their names on ``/metrics``.
 UNKNOWN_PROPERTY, INVALID_VALUE, INVALID_REQUEST, INVALID_JSON = 0, 1, 2, 3
+REASONS = {0: "UNKNOWN_PROPERTY", 1: "INVALID_VALUE", 2: "INVALID_REQUEST"}
 # A client's request frame: a SUBSCRIBE of the most streams allowed fits many times over.
 MAX_FRAME_BYTES = 64 * 1024
 
@@ -179,6 +181,7 @@ class StreamConsumer(HubConsumer):
                     max_bytes=MAX_FRAME_BYTES,
                 )
             except JsonInputError as exc:
+                count_refusal(WEBSOCKET, exc.reason)
                 raise RequestError(INVALID_JSON, str(exc)) from None
             if not isinstance(request, dict):
                 raise RequestError(INVALID_REQUEST, "Invalid request: expected an object")
@@ -194,6 +197,8 @@ class StreamConsumer(HubConsumer):
                 )
             result = await self.handle(request.get("method"), request.get("params"))
         except RequestError as err:
+            if err.code in REASONS:
+                count_refusal(WEBSOCKET, REASONS[err.code])
             await self.send_json({"error": {"code": err.code, "msg": err.msg}, "id": request_id})
             return
         await self.send_json({"result": result, "id": request_id})

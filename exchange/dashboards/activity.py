@@ -29,15 +29,16 @@ class Window:
     name: str
     span: timedelta
     bucket: timedelta
+    bucket_name: str
     trunc: Any
 
 
 WINDOWS = {
     w.name: w
     for w in (
-        Window("1h", timedelta(hours=1), timedelta(minutes=1), TruncMinute),
-        Window("24h", timedelta(hours=24), timedelta(hours=1), TruncHour),
-        Window("30d", timedelta(days=30), timedelta(days=1), TruncDay),
+        Window("1h", timedelta(hours=1), timedelta(minutes=1), "minute", TruncMinute),
+        Window("24h", timedelta(hours=24), timedelta(hours=1), "hour", TruncHour),
+        Window("30d", timedelta(days=30), timedelta(days=1), "day", TruncDay),
     )
 }
 DEFAULT_WINDOW = "24h"

@@ -29,6 +29,7 @@ from exchange.wallets.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from exchange.wallets.requests import WithdrawalRequest
 from exchange.wallets.selectors import balance_list, withdrawal_list
 from exchange.wallets.transfer_history import DepositRecord, deposit_history
 
@@ -219,11 +220,13 @@ class WithdrawApplyView(CapitalView):
         network = query.get("network") or access_asset_network(asset=asset, network=None).network
         withdrawal = do_request_withdrawal(
             user=self.user(request),
-            asset=asset,
-            amount=params.required(query, "amount"),
-            network=str(network),
-            address=params.required(query, "address"),
-            memo=query.get("addressTag", ""),
+            request=WithdrawalRequest.parse(
+                asset=asset,
+                amount=params.required(query, "amount"),
+                network=str(network),
+                address=params.required(query, "address"),
+                memo=query.get("addressTag", ""),
+            ),
         )
         return Response({"id": str(withdrawal.pk)})
 

@@ -1,4 +1,4 @@
-"""``python manage.py seed_demo``: an operator, three markets, two funded traders, a chain.
+"""``python manage.py seed_demo``: an operator, three markets, two perpetuals, two traders, a chain.
 
 Idempotent: re-running keeps existing rows and credits nothing twice. The
 operator's password is generated once, kept in ``var/demo-credentials.txt``
@@ -76,7 +76,10 @@ RESTING_ORDERS = [
 
 
 class Command(BaseCommand):
-    help = "Seed a demo: operator, assets, markets BTCUSDT/ETHUSDT/ETHBTC, funded traders."
+    help = (
+        "Seed a demo: operator, assets, markets BTCUSDT/ETHUSDT/ETHBTC, BTCUSDT and ETHUSDT "
+        "perpetuals, funded traders."
+    )
 
     def _admin_password(self) -> str:
         path = settings.VAR_DIR / "demo-credentials.txt"

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "exchange.reconciliation",
     "exchange.demo",
     "exchange.retention",
+    "exchange.pricefeed",
     "web",  # the trading page: templates and scripts over the public API only
 ]
 
@@ -155,6 +156,15 @@ CHANNELS_REDIS_URL = env.str("CHANNELS_REDIS_URL", default=REDIS_URL)
 ENGINE_SHARDS = env.str("ENGINE_SHARDS", default="")
 # Clearing and market-data threads touch a file here per step, for liveness probes.
 HEARTBEAT_DIR = env.str("HEARTBEAT_DIR", default="")
+# The futures price feed (docs/futures.md, "Mark price and funding"; ADR 0026).
+# External index sources per contract, JSON: {"BTCUSDT": [{"name": "venue-a",
+# "url": "http://...", "weight": "1"}]}; each URL answers {"price": "..."}.
+PRICEFEED_SOURCES = env.json("PRICEFEED_SOURCES", default={})
+PRICEFEED_SPOT_WEIGHT = env.str("PRICEFEED_SPOT_WEIGHT", default="1")
+PRICEFEED_MAX_INDEX_AGE_SECONDS = env.int("PRICEFEED_MAX_INDEX_AGE_SECONDS", default=10)
+PRICEFEED_PREMIUM_SAMPLE_SECONDS = env.int("PRICEFEED_PREMIUM_SAMPLE_SECONDS", default=60)
+# 0: each contract's own funding interval; tests and demos set a few seconds.
+PRICEFEED_FUNDING_INTERVAL_SECONDS = env.int("PRICEFEED_FUNDING_INTERVAL_SECONDS", default=0)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

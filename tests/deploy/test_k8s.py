@@ -33,6 +33,7 @@ WORKLOADS = {
     "futures-engine": ("StatefulSet", "futures-engine"),
     "clearing": ("StatefulSet", "clearing"),
     "marketdata": ("Deployment", "marketdata"),
+    "pricefeed": ("Deployment", "pricefeed"),
     "chainwatch": ("Deployment", "chainwatch"),
     "worker": ("Deployment", "worker"),
     "beat": ("Deployment", "beat"),

@@ -34,6 +34,7 @@ PROCESSES = [
     "futures-engine",
     "clearing",
     "marketdata",
+    "pricefeed",
     "chainwatch",
     "worker",
     "beat",
@@ -46,6 +47,7 @@ COMPOSE_SERVICES = {
     "futures-engine": ["futures-engine"],
     "clearing": ["clearing-0", "clearing-1"],
     "marketdata": ["marketdata"],
+    "pricefeed": ["pricefeed"],
     "chainwatch": ["chainwatch"],
     "worker": ["worker"],
     "beat": ["beat"],
@@ -140,6 +142,7 @@ def test_compose_has_the_dependencies_the_migration_and_health_checks():
         "clearing-0",
         "clearing-1",
         "marketdata",
+        "pricefeed",
         "chainwatch",
         "worker",
     ]:

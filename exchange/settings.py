@@ -232,6 +232,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+
 def _redis_db(url: str) -> int:
     """The database number a Redis URL names (path or ``?db=``), as redis-py reads it."""
     from redis.connection import parse_url

@@ -46,7 +46,9 @@ def signed(url: str, key: str, secret: str, method: str, path: str, params: dict
     signature = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
     headers = {"X-MBX-APIKEY": key}
     if method == "GET":
-        return requests.get(f"{url}{path}?{payload}&signature={signature}", headers=headers, timeout=10)
+        return requests.get(
+            f"{url}{path}?{payload}&signature={signature}", headers=headers, timeout=10
+        )
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     return requests.request(
         method, f"{url}{path}", data=f"{payload}&signature={signature}", headers=headers, timeout=10

@@ -16,7 +16,9 @@ def wait(browser: WebDriver, predicate, what: str, timeout: float = 30):  # noqa
         return WebDriverWait(browser, timeout, poll_frequency=0.1).until(predicate)
     except TimeoutException as exc:
         console = "\n".join(entry["message"] for entry in browser.get_log("browser"))
-        raise AssertionError(f"timed out waiting for {what}; the page's console:\n{console}") from exc
+        raise AssertionError(
+            f"timed out waiting for {what}; the page's console:\n{console}"
+        ) from exc
 
 
 def visible(browser: WebDriver, css: str, timeout: float = 30):
@@ -55,7 +57,11 @@ def deposit_on_test_chain(browser: WebDriver, url: str, asset: str, amount: str)
 
 def open_market(browser: WebDriver, url: str, symbol: str) -> None:
     browser.get(f"{url}/trade/{symbol}")
-    wait(browser, lambda b: b.execute_script("return !!(window.exchangePage && window.exchangePage.ready)"), "page ready")
+    wait(
+        browser,
+        lambda b: b.execute_script("return !!(window.exchangePage && window.exchangePage.ready)"),
+        "page ready",
+    )
     wait(browser, lambda b: text(b, "#live-status") == "live", "the market stream")
 
 

@@ -12,8 +12,11 @@ const root = document.getElementById("trade");
 const $ = (id) => document.getElementById(id);
 
 const markets = await api("GET", "/markets");
-let symbol = root.dataset.symbol;
-if (!symbol && markets.length) location.replace(`/trade/${markets[0].symbol}`);
+const symbol = root.dataset.symbol;
+if (!symbol && markets.length) {
+  location.replace(`/trade/${markets[0].symbol}`);
+  await new Promise(() => {});  // the page is being replaced
+}
 const market = markets.find((m) => m.symbol === symbol);
 if (!market) {
   root.replaceChildren(el("section", { class: "panel wide" }, el("h1", { text: `No market ${symbol}` }),
@@ -44,7 +47,9 @@ const candles = chart.addSeries(LightweightCharts.CandlestickSeries, {
   upColor: "#16c784", downColor: "#ea3943", borderVisible: false, wickUpColor: "#16c784", wickDownColor: "#ea3943",
   priceFormat: { type: "price", precision: priceDp, minMove: Number(market.tick_size) },
 });
-const volumes = chart.addSeries(LightweightCharts.HistogramSeries, { priceScaleId: "", priceFormat: { type: "volume" } });
+const volumes = chart.addSeries(LightweightCharts.HistogramSeries, {
+  priceScaleId: "", priceFormat: { type: "volume" }, lastValueVisible: false, priceLineVisible: false,
+});
 volumes.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
 
 function bar(k) {

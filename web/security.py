@@ -12,7 +12,6 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-
 # lightweight-charts (assets/package-lock.json, 5.0.9) adds one fixed <style> element;
 # its hash admits exactly that text. A new chart version prints the new hash in the
 # browser console ("Applying inline style violates ...") and the browser test fails.

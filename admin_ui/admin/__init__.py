@@ -12,5 +12,6 @@ from admin_ui.admin import (  # noqa: F401
     markets,
     orders,
     reconciliation,
+    two_factor,
     wallets,
 )

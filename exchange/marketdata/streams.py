@@ -48,7 +48,6 @@ from exchange.markets.filters import units_to_quote
 from exchange.markets.models import Market
 from matching_client import OutputEntry, entry_ms
 
-
 # One encoder for every event (``json.dumps`` with separators builds one per call).
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 

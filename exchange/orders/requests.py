@@ -60,7 +60,7 @@ def _require(name: str, value: object) -> None:
     if value in (None, ""):
         raise OrderError(
             OrderErrorCode.MISSING_PARAMETER,
-            f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.",
+            f"{name} is required.",
             fields={name: "required"},
         )
 

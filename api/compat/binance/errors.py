@@ -143,6 +143,9 @@ def from_domain(exc: DomainError, *, cancelling: bool = False) -> BinanceError:
     if code == -1100 and len(exc.fields) == 1:
         # the parameter the domain names (stopPrice, not price): its names are Binance's
         msg = f"Illegal characters found in parameter '{next(iter(exc.fields))}'."
+    elif code == -1102 and len(exc.fields) == 1:
+        name = next(iter(exc.fields))
+        msg = f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
     return BinanceError(code, msg or exc.message, status)
 
 

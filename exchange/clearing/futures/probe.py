@@ -12,6 +12,7 @@ trimmer keeps it above the last snapshot.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -81,7 +82,7 @@ def probe_group(group: str) -> ProbeResult:
     diffs: list[str] = []
     seen_positions: set[tuple[int, int]] = set()
     for user, account in sorted(state.accounts.items()):
-        db_wallet = units.to_atoms_of(asset, wallets.pop(user, 0))
+        db_wallet = units.to_atoms_of(asset, wallets.pop(user, Decimal(0)))
         if db_wallet != account.wallet:
             diffs.append(f"user {user}: wallet {db_wallet} != engine {account.wallet} atoms")
         for cid, pos in sorted(account.positions.items()):
@@ -108,7 +109,7 @@ def probe_group(group: str) -> ProbeResult:
         for (u, c), p in positions.items()
         if (u, c) not in seen_positions and p.size
     ]
-    db_fund = units.to_atoms_of(asset, fund or 0)
+    db_fund = units.to_atoms_of(asset, fund if fund is not None else Decimal(0))
     if db_fund != state.insurance:
         diffs.append(f"insurance fund {db_fund} != engine {state.insurance} atoms")
     return ProbeResult(checkpoint, replayed, diffs)

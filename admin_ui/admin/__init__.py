@@ -13,5 +13,6 @@ from admin_ui.admin import (  # noqa: F401
     markets,
     orders,
     reconciliation,
+    two_factor,
     wallets,
 )

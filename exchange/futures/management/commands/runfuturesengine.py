@@ -12,11 +12,11 @@ import os
 import sys
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from exchange.futures.engine_state import send_contract_state
 from exchange.futures.models import Contract
+from exchange.matching.engine_args import engine_redis_args
 
 
 class Command(BaseCommand):
@@ -40,11 +40,9 @@ class Command(BaseCommand):
             sys.executable,
             "-m",
             "matching_engine",
-            "--redis",
-            settings.REDIS_URL,
+            *engine_redis_args(),
             "--margin-groups",
             ",".join(groups),
-            *(["--cluster"] if settings.REDIS_CLUSTER else []),
             *options["engine_args"],
         ]
         self.stdout.write(f"exec {' '.join(argv)}")

@@ -21,7 +21,13 @@ from exchange.clearing.checkpoint import checkpoint_of
 from exchange.clearing.futures.runner import checkpoint_key
 from exchange.core.redis import get_redis
 from exchange.futures import units
-from exchange.futures.models import Contract, FuturesWallet, InsuranceFund, Position
+from exchange.futures.models import (
+    Contract,
+    FuturesWallet,
+    InsuranceFund,
+    MarginType,
+    Position,
+)
 from exchange.wallets.models import Asset
 from matching_client import parse_entry_id
 from matching_engine.futures.engine import MarginGroup
@@ -99,6 +105,17 @@ def probe_group(group: str) -> ProbeResult:
                     f"user {user} {contract.symbol}: (size, cost) {ours} != engine "
                     f"{(pos.size, pos.cost)}"
                 )
+            if row is not None:
+                engine_margin = (
+                    MarginType.ISOLATED if pos.isolated else MarginType.CROSSED,
+                    pos.margin,
+                )
+                ours_margin = (row.margin_type, units.to_atoms(contract, row.isolated_margin))
+                if ours_margin != engine_margin:
+                    diffs.append(
+                        f"user {user} {contract.symbol}: margin {ours_margin} != engine "
+                        f"{engine_margin}"
+                    )
             if row is not None and row.leverage != pos.leverage:
                 diffs.append(
                     f"user {user} {contract.symbol}: leverage {row.leverage} != {pos.leverage}"

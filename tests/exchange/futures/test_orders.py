@@ -64,7 +64,7 @@ def parse(**fields: object) -> FuturesOrderRequest:
             FuturesErrorCode.INVALID_ORDER,
         ),
         (
-            {"type": "STOP_MARKET", "stop_price": "2", "working_type": "INDEX"},
+            {"type": "STOP_MARKET", "quantity": "1", "stop_price": "2", "working_type": "INDEX"},
             FuturesErrorCode.INVALID_ORDER,
         ),
         ({"type": "LIMIT", "quantity": "1", "price": "-1"}, FuturesErrorCode.INVALID_PRICE),

@@ -45,7 +45,28 @@ def parse(**fields: object) -> FuturesOrderRequest:
         ({"type": "LIMIT", "quantity": "1", "price": "60000.05"}, FuturesErrorCode.PRICE_TICK),
         ({"type": "LIMIT", "quantity": "0.0005", "price": "1"}, FuturesErrorCode.QUANTITY_STEP),
         ({"type": "MARKET", "quantity": "1", "price": "1"}, FuturesErrorCode.INVALID_ORDER),
-        ({"type": "STOP_MARKET", "quantity": "1"}, FuturesErrorCode.INVALID_ORDER),
+        ({"type": "STOP_MARKET", "quantity": "1"}, FuturesErrorCode.INVALID_PRICE),
+        (
+            {"type": "LIMIT", "quantity": "1", "price": "1", "stop_price": "2"},
+            FuturesErrorCode.INVALID_ORDER,
+        ),
+        (
+            {"type": "STOP", "quantity": "1", "stop_price": "2", "close_position": True},
+            FuturesErrorCode.INVALID_ORDER,
+        ),
+        (
+            {
+                "type": "TAKE_PROFIT_MARKET",
+                "quantity": "1",
+                "stop_price": "2",
+                "close_position": True,
+            },
+            FuturesErrorCode.INVALID_ORDER,
+        ),
+        (
+            {"type": "STOP_MARKET", "quantity": "1", "stop_price": "2", "working_type": "INDEX"},
+            FuturesErrorCode.INVALID_ORDER,
+        ),
         ({"type": "LIMIT", "quantity": "1", "price": "-1"}, FuturesErrorCode.INVALID_PRICE),
         ({"type": "LIMIT", "quantity": "1e3", "price": "1"}, FuturesErrorCode.INVALID_QUANTITY),
         (

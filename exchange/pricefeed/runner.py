@@ -20,16 +20,18 @@ from exchange.core.workers import run_until_stopped
 from exchange.pricefeed import history
 from exchange.pricefeed.contracts import FeedContract
 from exchange.pricefeed.formulas import index_price
-from exchange.pricefeed.futures_book import GroupBooks
+from exchange.pricefeed.futures_book import GroupBooks, find_command
 from exchange.pricefeed.pricer import ContractPricer
 from exchange.pricefeed.publish import publish_mark
 from exchange.pricefeed.sources import IndexSource, is_fresh
-from matching_client import MatchingClient
+from matching_client import MatchingClient, parse_entry_id
 from matching_client.futures import ApplyFunding, FuturesCommand, SetMarkPrice
 
 logger = logging.getLogger(__name__)
 
 RELOAD_CONTRACTS_MS = 10_000
+# Entry ids are Redis's clock, a funding row's time the feed's: look back this much more.
+CLOCK_SKEW_MS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,33 @@ class PriceFeed:
                 contract, pricer, self.sources_for(contract), since_ms=now_ms
             )
             self.books.setdefault(contract.group, GroupBooks(contract.group))
+            self._finish_fundings(contract)
         self.loaded_at = now_ms
+
+    def _finish_fundings(self, contract: FeedContract) -> None:
+        """Complete the fundings whose row was written but whose append was not recorded.
+
+        The input stream is the truth: a FUNDING found there after the row's time was
+        appended (its entry id is recorded now); one not found never reached the
+        engine and is appended now, late but once.
+        """
+        for row in history.fundings_without_entry(contract.symbol):
+            command = ApplyFunding(contract.group, contract.engine_id, row.rate_units)
+            # After the previous funding's entry: the same rate makes the same bytes.
+            after = max(
+                (f"{row.applied_at - CLOCK_SKEW_MS}-0", history.previous_entry(row)),
+                key=parse_entry_id,
+            )
+            entry_id = find_command(contract.group, command.encode(), after=after)
+            if entry_id is None:
+                entry_id = self.client.send(command)
+                logger.warning(
+                    "%s: the funding of %d was never appended; appended now as %s",
+                    contract.symbol,
+                    row.funding_time,
+                    entry_id,
+                )
+            history.funding_appended(contract.symbol, row.funding_time, entry_id)
 
     def _mark_stale(self, feed: _Feed, reason: str, now_ms: int) -> None:
         if feed.stale_reason != reason:

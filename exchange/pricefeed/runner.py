@@ -68,6 +68,12 @@ class PriceFeed:
         self.bars = history.MinuteBars()
         self.loaded_at = -RELOAD_CONTRACTS_MS
 
+    def reset(self) -> None:
+        """Forget the contracts' running figures after a failed step: the next step reloads
+        them from the database and completes any funding whose append was not recorded."""
+        self.feeds.clear()
+        self.loaded_at = -RELOAD_CONTRACTS_MS
+
     def _interval_ms(self, contract: FeedContract) -> int:
         return self.settings.funding_interval_ms or contract.funding_interval_seconds * 1000
 
@@ -193,12 +199,13 @@ class PriceFeed:
 def run_every_second(feed: PriceFeed, *, stop: threading.Event, period_s: float = 1.0) -> None:
     """Call ``feed.step`` at each whole period of the wall clock until ``stop`` is set.
 
-    A failed step is logged and the next one tried (``run_until_stopped``); while steps
-    fail, no status is written and the contracts read as not live after a few seconds.
+    A failed step is logged, the feed reset and the next one tried (``run_until_stopped``);
+    while steps fail, no status is written and the contracts read as not live after a
+    few seconds.
     """
 
     def step() -> None:
         if not stop.wait(period_s - time.time() % period_s):
             feed.step(int(time.time() * 1000))
 
-    run_until_stopped(name="pricefeed", step=step, stop=stop)
+    run_until_stopped(name="pricefeed", step=step, stop=stop, on_error=feed.reset)

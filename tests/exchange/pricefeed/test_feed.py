@@ -239,3 +239,21 @@ def test_a_funding_never_appended_before_a_crash_is_appended_once(redis_client, 
     ]
     assert len(fundings) == 2 and fundings[0] == first
     assert FundingRate.objects.get(funding_time=t0 + 6_000).entry_id == fundings[1]
+
+
+def test_after_a_failed_step_the_reset_feed_completes_the_funding(redis_client, price_server):
+    t0 = _now_slot()
+    feed = _feed(price_server)
+    feed.step(t0 + 500)
+    feed.step(t0 + 3_100)
+    # given the append of that step's FUNDING failed after its row was written
+    (row,) = FundingRate.objects.all()
+    get_redis().xdel(input_stream("USDT"), row.entry_id)
+    FundingRate.objects.update(entry_id="")
+    # when the runner resets the feed after the failure and steps again
+    feed.reset()
+    feed.step(t0 + 4_100)
+    # then the funding is appended and recorded, once
+    row.refresh_from_db()
+    assert row.entry_id
+    assert [c[1] for c in _commands()].count(FUNDING_COMMAND) == 1

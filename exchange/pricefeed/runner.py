@@ -22,7 +22,7 @@ from exchange.pricefeed.contracts import FeedContract
 from exchange.pricefeed.formulas import index_price
 from exchange.pricefeed.futures_book import GroupBooks, find_command
 from exchange.pricefeed.pricer import ContractPricer
-from exchange.pricefeed.publish import publish_mark
+from exchange.pricefeed.publish import publish_mark, publish_mark_array
 from exchange.pricefeed.sources import IndexSource, is_fresh
 from matching_client import MatchingClient, parse_entry_id
 from matching_client.futures import ApplyFunding, FuturesCommand, SetMarkPrice
@@ -154,6 +154,7 @@ class PriceFeed:
             books.catch_up()
         commands: list[FuturesCommand] = []
         fundings: list[tuple[int, str, int]] = []  # (command index, symbol, funding time)
+        events: list[str] = []
         for symbol, feed in self.feeds.items():
             c = feed.contract
             quotes = [
@@ -187,9 +188,10 @@ class PriceFeed:
                         decision.samples,
                     )
                 feed.pricer.funded(decision)
-            publish_mark(symbol, tick, c.interest_rate)
+            events.append(publish_mark(symbol, tick, c.interest_rate))
             self._mark_fresh(feed, now_ms)
         entry_ids = self.client.send_many(commands) if commands else []
+        publish_mark_array(events, now_ms)
         for position, symbol, funding_time in fundings:
             history.funding_appended(symbol, funding_time, entry_ids[position])
         self.bars.flush()

@@ -179,11 +179,15 @@ def test_a_restarted_feed_keeps_the_intervals_samples_and_never_funds_twice(
 def test_each_second_publishes_a_mark_price_update_event(redis_client, price_server):
     pubsub = get_redis().pubsub()
     pubsub.subscribe(futures_stream_channel("btcusdt@markPrice@1s"))
-    pubsub.get_message(timeout=1)  # the subscription's confirmation
+    pubsub.subscribe(futures_stream_channel("!markPrice@arr@1s"))
+    for _ in range(2):
+        pubsub.get_message(timeout=1)  # the subscriptions' confirmations
     _feed(price_server).step(T0 + 500)
     message = pubsub.get_message(timeout=5)
+    array = pubsub.get_message(timeout=5)
     pubsub.close()
-    assert message is not None
+    assert message is not None and array is not None
+    assert json.loads(array["data"]) == [json.loads(message["data"])]
     assert json.loads(message["data"]) == {
         "e": "markPriceUpdate",
         "E": T0 + 500,

@@ -21,7 +21,7 @@ from exchange.pricefeed import history
 from exchange.pricefeed.contracts import FeedContract
 from exchange.pricefeed.formulas import index_price
 from exchange.pricefeed.futures_book import GroupBooks, find_command
-from exchange.pricefeed.pricer import ContractPricer
+from exchange.pricefeed.pricer import ContractPricer, PriceTick
 from exchange.pricefeed.publish import publish_mark, publish_mark_array
 from exchange.pricefeed.sources import IndexSource, is_fresh
 from matching_client import MatchingClient, parse_entry_id
@@ -154,7 +154,7 @@ class PriceFeed:
             books.catch_up()
         commands: list[FuturesCommand] = []
         fundings: list[tuple[int, str, int]] = []  # (command index, symbol, funding time)
-        events: list[str] = []
+        priced: list[tuple[_Feed, PriceTick]] = []
         for symbol, feed in self.feeds.items():
             c = feed.contract
             quotes = [
@@ -188,12 +188,15 @@ class PriceFeed:
                         decision.samples,
                     )
                 feed.pricer.funded(decision)
-            events.append(publish_mark(symbol, tick, c.interest_rate))
-            self._mark_fresh(feed, now_ms)
+            priced.append((feed, tick))
         entry_ids = self.client.send_many(commands) if commands else []
-        publish_mark_array(events, now_ms)
         for position, symbol, funding_time in fundings:
             history.funding_appended(symbol, funding_time, entry_ids[position])
+        # Live only once its mark is in the engine's input: a failed append says nothing.
+        events = [publish_mark(f.contract.symbol, t, f.contract.interest_rate) for f, t in priced]
+        for feed, _ in priced:
+            self._mark_fresh(feed, now_ms)
+        publish_mark_array(events, now_ms)
         self.bars.flush()
         return entry_ids
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.core.redis import get_redis
-from matching_client import Side, output_stream
+from matching_client import Side, input_stream, output_stream
 from matching_client.futures import decode_book_changes
 
 FIELD = b"d"
@@ -78,3 +78,17 @@ class GroupBooks:
             applied += len(entries)
             if len(entries) < BATCH:
                 return applied
+
+
+def find_command(group: str, payload: bytes, *, after: str) -> str | None:
+    """The entry id of the first ``payload`` in the group's input after ``after``, or None."""
+    client, start = get_redis(), f"({after}"
+    while True:
+        entries: Any = client.xrange(input_stream(group), min=start, count=BATCH)
+        for entry_id, fields in entries:
+            if fields[FIELD] == payload:
+                return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        if len(entries) < BATCH:
+            return None
+        last = entries[-1][0]
+        start = "(" + (last.decode() if isinstance(last, bytes) else str(last))

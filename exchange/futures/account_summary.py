@@ -97,7 +97,7 @@ def tier_for(tiers: list[BracketTier], notional: Decimal) -> BracketTier:
     return tiers[-1]
 
 
-def _liquidation_price(
+def liquidation_price(
     size: Decimal, cost: Decimal, cushion: Decimal, tiers: list[BracketTier]
 ) -> Decimal:
     """The mark at which equity meets maintenance, the rest of the account held still.
@@ -206,7 +206,7 @@ def account_figures(*, user: Any, mark_of: MarkOf) -> AccountFigures:
         others = (totals.unrealized_pnl - row.unrealized_pnl) - (
             totals.maintenance_margin - row.maintenance_margin
         )
-        row.liquidation_price = _liquidation_price(
+        row.liquidation_price = liquidation_price(
             row.size, row.cost, totals.wallet + others, tiers[row.contract.pk]
         )
     figures.assets = list(by_asset.values())

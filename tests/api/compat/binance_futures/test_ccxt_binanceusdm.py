@@ -71,6 +71,8 @@ def test_two_accounts_trade_with_exact_margin_fees_and_income(live, contract):
     alice, ex_a = funded(live, 5000)
     bob, ex_b = funded(live, 5000)
     assert ex_a.fetch_balance()["USDT"]["free"] == 5000
+    with pytest.raises(ccxt.MarginModeAlreadySet, match="-4046"):  # positions are cross
+        ex_a.set_margin_mode("cross", SYMBOL)
     ex_a.set_leverage(10, SYMBOL)
     assert Position.objects.get(user=alice.user, contract=contract).leverage == 10
 
@@ -137,6 +139,8 @@ def test_open_orders_cancel_and_cancel_all(live, contract):
     first = ex.create_order(SYMBOL, "limit", "buy", 0.01, 50000, {"clientOrderId": "fut-1"})
     second = ex.create_order(SYMBOL, "limit", "buy", 0.01, 50001)
     assert [o["id"] for o in ex.fetch_open_orders(SYMBOL)] == [first["id"], second["id"]]
+    ex.options["warnOnFetchOpenOrdersWithoutSymbol"] = False  # ccxt's own guard
+    assert [o["id"] for o in ex.fetch_open_orders()] == [first["id"], second["id"]]
     by_client = ex.fetch_order(None, SYMBOL, {"origClientOrderId": "fut-1"})
     assert by_client["id"] == first["id"]
     cancelled = ex.cancel_order(first["id"], SYMBOL)

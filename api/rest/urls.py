@@ -37,6 +37,11 @@ v1 = [
     path("auth/logout", accounts.LogoutView.as_view(), name="logout"),
     path("auth/session", accounts.SessionView.as_view(), name="session"),
     path("user-data-stream", accounts.UserDataStreamView.as_view(), name="user-data-stream"),
+    path(
+        "user-data-stream/<str:listen_key>",
+        accounts.UserDataStreamKeyView.as_view(),
+        name="user-data-stream-key",
+    ),
     path("me", accounts.MeView.as_view(), name="me"),
     path("api-keys", accounts.ApiKeyListView.as_view(), name="api-keys"),
     path("api-keys/<id:api_key_id>", accounts.ApiKeyDetailView.as_view(), name="api-key"),

@@ -109,7 +109,7 @@ def test_bad_input_shows_the_api_message_next_to_the_field(browser, exchange, sc
         (("20000", "1"), "#e-quantity", "insufficient balance"),
     ]
     for (price, quantity), where, words in cases:
-        place_limit(browser, "BUY", price, quantity)
+        place_limit(browser, "BUY", price, quantity, by_keyboard=True)
         wait(browser, lambda b, w=where: b.find_element(By.CSS_SELECTOR, w).text, where)
         assert words in browser.find_element(By.CSS_SELECTOR, where).text
         field = browser.find_element(By.CSS_SELECTOR, f"[aria-describedby='{where[1:]}']")
@@ -245,3 +245,18 @@ def test_the_markets_page_lists_markets_with_tickers(browser, exchange, screensh
     screenshot("web-markets")
     policy = requests.get(f"{exchange.url}/", timeout=10).headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "default-src 'self'" in policy
+
+
+def test_the_trading_screen_fits_a_phone_in_the_light_theme(browser, exchange, screenshot):
+    browser.set_window_size(390, 1400)
+    try:
+        open_market(browser, exchange.url, "BTCUSDT")
+        browser.find_element(By.ID, "theme").click()
+        assert browser.execute_script("return document.documentElement.dataset.theme") == "light"
+        # one column: nothing wider than the screen
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390
+        screenshot("web-trade-phone-light")
+    finally:
+        browser.find_element(By.ID, "theme").click()
+        browser.set_window_size(1400, 1000)

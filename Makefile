@@ -43,7 +43,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy matching_engine matching_client exchange api admin_ui
+	$(VENV)/bin/mypy matching_engine matching_client exchange api admin_ui web
 
 contracts: $(STAMP)
 	$(VENV)/bin/lint-imports

@@ -11,10 +11,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v3/", include("api.compat.binance.urls")),
     path("sapi/v1/", include("api.compat.binance.sapi_urls")),
+    path("fapi/", include("api.compat.binance_futures.urls")),
     path("", include("api.compat.binance.derivatives_info")),
     path("fmz/", include("api.compat.fmz.urls")),
     path("api/", include("api.rest.urls")),
     path("graphql", include("api.graphql.urls")),
+    path("", include("web.urls")),
 ]
 
 handler404 = "api.rest.errors.not_found"

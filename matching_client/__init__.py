@@ -11,6 +11,7 @@ from matching_engine.protocol import (
     DoneReason,
     MarketStatus,
     OrderType,
+    ReplaceMode,
     ResultCode,
     SelfTradePrevention,
     Side,
@@ -25,7 +26,13 @@ from matching_engine.protocol import (
 )
 from matching_engine.shards import ShardMapError, parse_shard_map, shard_markets
 
-from .client import EngineStats, EventConsumer, MatchingClient, unparsed_stream_client
+from .client import (
+    EngineStats,
+    EventConsumer,
+    MatchingClient,
+    ReplicaAckTimeout,
+    unparsed_stream_client,
+)
 from .commands import (
     CancelAll,
     CancelOrder,
@@ -33,6 +40,7 @@ from .commands import (
     CreateMarket,
     HaltMarket,
     PlaceOrder,
+    ReplaceOrder,
     RequestSnapshot,
     ResumeMarket,
 )
@@ -69,7 +77,10 @@ __all__ = [
     "OrderType",
     "OutputEntry",
     "PlaceOrder",
+    "ReplaceMode",
+    "ReplaceOrder",
     "ProtocolError",
+    "ReplicaAckTimeout",
     "RequestSnapshot",
     "ResultCode",
     "ResumeMarket",

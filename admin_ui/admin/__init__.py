@@ -9,6 +9,7 @@ from admin_ui.admin import (  # noqa: F401
     audit,
     chains,
     clearing,
+    futures,
     markets,
     orders,
     reconciliation,

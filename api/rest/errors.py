@@ -11,7 +11,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode
+from api.refusals import count_field_error, count_refusal, surface_of
+from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode, ListenKeyErrorCode
 from exchange.core.errors import DomainError
 from exchange.core.pagination import PageErrorCode
 from exchange.marketdata.errors import MarketDataErrorCode
@@ -22,6 +23,7 @@ from exchange.wallets.errors import WalletErrorCode
 DOMAIN_CODES: tuple[type[StrEnum], ...] = (
     AccountErrorCode,
     ApiKeyErrorCode,
+    ListenKeyErrorCode,
     WalletErrorCode,
     MarketErrorCode,
     MarketDataErrorCode,
@@ -41,6 +43,8 @@ HTTP_STATUS: dict[str, int] = {
     ApiKeyErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,
     AccountErrorCode.INVALID_CREDENTIALS: status.HTTP_401_UNAUTHORIZED,
     AccountErrorCode.EMAIL_TAKEN: status.HTTP_409_CONFLICT,
+    ListenKeyErrorCode.UNKNOWN_LISTEN_KEY: status.HTTP_404_NOT_FOUND,
+    ListenKeyErrorCode.FOREIGN_LISTEN_KEY: status.HTTP_404_NOT_FOUND,
     WalletErrorCode.UNKNOWN_ASSET: status.HTTP_404_NOT_FOUND,
     WalletErrorCode.WITHDRAWAL_NOT_FOUND: status.HTTP_404_NOT_FOUND,
     WalletErrorCode.WITHDRAWAL_NOT_PENDING: status.HTTP_409_CONFLICT,
@@ -92,7 +96,10 @@ def error_body(code: str, detail: str, fields: dict[str, Any] | None = None) -> 
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    request = context.get("request")
+    surface = surface_of(request.path if request is not None else "")
     if isinstance(exc, DomainError):
+        count_field_error(surface, exc)
         code = exc.code.value
         return Response(
             error_body(code, exc.message, exc.fields),
@@ -103,6 +110,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return response
     code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "ERROR")
     if isinstance(exc, exceptions.ValidationError):
+        count_refusal(surface, code)
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = error_body(code, "Invalid input.", fields)
     else:

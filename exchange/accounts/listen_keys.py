@@ -6,8 +6,13 @@ While a key lives, creating again for the same API key returns the same key
 (and extends it), as Binance does. Revoking the API key or deactivating the
 user invalidates the key at its next use.
 
+A signed-in person (session or token, the web page) gets a key of their own,
+``create_session_listen_key``, recorded with API key id 0: it lives while the user
+is active, with the same expiry and keepalive.
+
 Redis keys: ``listenkey:<key>`` → ``"<user_id>:<api_key_id>"`` and
-``listenkey-of:<api_key_id>`` → ``<key>``, both with the same expiry.
+``listenkey-of:<api_key_id>`` (``listenkey-of-user:<user_id>`` for a session's key)
+→ ``<key>``, both with the same expiry.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from exchange.core.redis import get_redis
 
 LISTEN_KEY_TTL_SECONDS = 60 * 60
 LISTEN_KEY_LENGTH = 60
+SESSION = 0  # the API key id recorded for a key created by a session or token
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -29,8 +35,8 @@ def _key(listen_key: str) -> str:
     return f"listenkey:{listen_key}"
 
 
-def _of(api_key_id: int) -> str:
-    return f"listenkey-of:{api_key_id}"
+def _of(api_key_id: int, user_id: int) -> str:
+    return f"listenkey-of:{api_key_id}" if api_key_id != SESSION else f"listenkey-of-user:{user_id}"
 
 
 def _owner(listen_key: str) -> tuple[int, int] | None:
@@ -63,17 +69,26 @@ def create_listen_key(*, user: User, api_key: ApiKey) -> str:
         raise ListenKeyError(
             ListenKeyErrorCode.API_KEY_INACTIVE, "The API key is revoked or not yours."
         )
+    return _issue(user_id=user.pk, api_key_id=api_key.pk)
+
+
+def create_session_listen_key(*, user: User) -> str:
+    """Return the signed-in user's own live listen key (extended) or a new one."""
+    return _issue(user_id=user.pk, api_key_id=SESSION)
+
+
+def _issue(*, user_id: int, api_key_id: int) -> str:
     client = get_redis()
-    existing: Any = client.get(_of(api_key.pk))
-    if existing is not None and _owner(existing.decode()) == (user.pk, api_key.pk):
+    existing: Any = client.get(_of(api_key_id, user_id))
+    if existing is not None and _owner(existing.decode()) == (user_id, api_key_id):
         listen_key = existing.decode()
     else:
         listen_key = "".join(secrets.choice(_ALPHABET) for _ in range(LISTEN_KEY_LENGTH))
     # Not a MULTI: the two keys may live on different Redis Cluster slots. If
     # only the first is written, the next create makes a fresh key; nothing breaks.
     pipe = client.pipeline(transaction=False)
-    pipe.set(_key(listen_key), f"{user.pk}:{api_key.pk}", ex=LISTEN_KEY_TTL_SECONDS)
-    pipe.set(_of(api_key.pk), listen_key, ex=LISTEN_KEY_TTL_SECONDS)
+    pipe.set(_key(listen_key), f"{user_id}:{api_key_id}", ex=LISTEN_KEY_TTL_SECONDS)
+    pipe.set(_of(api_key_id, user_id), listen_key, ex=LISTEN_KEY_TTL_SECONDS)
     pipe.execute()
     return listen_key
 
@@ -83,14 +98,14 @@ def keepalive_listen_key(*, user: User, listen_key: str) -> None:
     api_key_id = _owned(user=user, listen_key=listen_key)
     pipe = get_redis().pipeline(transaction=False)
     pipe.expire(_key(listen_key), LISTEN_KEY_TTL_SECONDS)
-    pipe.expire(_of(api_key_id), LISTEN_KEY_TTL_SECONDS)
+    pipe.expire(_of(api_key_id, user.pk), LISTEN_KEY_TTL_SECONDS)
     pipe.execute()
 
 
 def close_listen_key(*, user: User, listen_key: str) -> None:
     """Invalidate the key; streams opened with it end at their next check."""
     api_key_id = _owned(user=user, listen_key=listen_key)
-    get_redis().delete(_key(listen_key), _of(api_key_id))
+    get_redis().delete(_key(listen_key), _of(api_key_id, user.pk))
 
 
 def user_for_listen_key(listen_key: str) -> User | None:
@@ -98,6 +113,8 @@ def user_for_listen_key(listen_key: str) -> User | None:
     owner = _owner(listen_key)
     if owner is None:
         return None
+    if owner[1] == SESSION:
+        return User.objects.filter(pk=owner[0], is_active=True).first()
     api_key = ApiKey.objects.select_related("user").filter(pk=owner[1], user_id=owner[0]).first()
     if api_key is None or not api_key.is_active or not api_key.user.is_active:
         return None

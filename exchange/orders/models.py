@@ -127,13 +127,20 @@ class Order(models.Model):
         null=True, blank=True, help_text="When the sweeper last re-sent it."
     )
     done_at = models.DateTimeField(null=True, blank=True)
+    client_id_released = models.BooleanField(
+        default=False,
+        help_text="The client order id may be used again: the order is closed and older "
+        "than ORDER_CLIENT_ID_WINDOW (exchange/orders/client_ids.py).",
+    )
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            # A retry of an order is refused (or answered with it) for as long as the
+            # id is held: while open and for the window after (ADR 0028).
             models.UniqueConstraint(
                 fields=["user", "client_order_id"],
-                condition=Q(status__in=OPEN_STATUSES),
-                name="order_client_id_unique_among_open",
+                condition=Q(client_id_released=False),
+                name="order_client_id_unique_held",
             ),
             models.CheckConstraint(
                 condition=Q(locked_remaining__gte=0), name="order_locked_remaining_gte_0"
@@ -153,6 +160,11 @@ class Order(models.Model):
                 fields=["created_at"],
                 condition=Q(accepted_at__isnull=True),
                 name="order_unacknowledged",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(client_id_released=False),
+                name="order_client_id_held",
             ),
         ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
@@ -23,6 +24,19 @@ def balance_list(*, user: User) -> QuerySet[Balance]:
     return (
         Balance.objects.filter(account__user=user).select_related("asset").order_by("asset__code")
     )
+
+
+def balance_list_every_asset(*, user: User) -> list[Balance]:
+    """The user's balance in every listed asset, by code; unsaved zero rows where never held.
+
+    Binance's account answer lists every coin, so a client can read ``['BTC']`` of a
+    fresh account.
+    """
+    held = {b.asset_id: b for b in balance_list(user=user)}
+    return [
+        held.get(asset.pk) or Balance(asset=asset, available=Decimal(0), locked=Decimal(0))
+        for asset in Asset.objects.order_by("code")
+    ]
 
 
 def _time_range(

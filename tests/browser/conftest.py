@@ -34,6 +34,8 @@ def browser() -> Iterator[webdriver.Chrome]:
         pytest.skip(message)
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
+    # The page's console (errors, CSP reports) for a failing test's message.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     for flag in (
         "--headless=new",
         "--no-sandbox",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import login, logout
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,22 +17,31 @@ from api.rest.accounts.serializers import (
     ApiKeyIn,
     ApiKeyOut,
     CredentialsIn,
+    ListenKeyIn,
+    ListenKeyOut,
+    SessionOut,
     TokenOut,
     UserOut,
 )
+from api.rest.accounts.tokens import issue_token, revoke_token
 from api.rest.authentication import USER_LOGIN_AUTHENTICATION
 from api.rest.base import RestView
+from api.rest.parsing import valid
 from api.rest.request_user import request_user
 from api.rest.throttling import DEFAULT_THROTTLES, LoginRateThrottle
 from exchange.accounts.actions import (
     check_login,
     do_create_api_key,
-    do_issue_token,
     do_register_user,
     do_revoke_api_key,
-    do_revoke_token,
 )
-from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode
+from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode, ListenKeyErrorCode
+from exchange.accounts.listen_keys import (
+    close_listen_key,
+    create_session_listen_key,
+    keepalive_listen_key,
+)
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.accounts.selectors import api_key_list
 
 LOGIN_THROTTLES = [*DEFAULT_THROTTLES, LoginRateThrottle]
@@ -53,7 +64,7 @@ class RegisterView(RestView):
         data = CredentialsIn(data=request.data)
         data.is_valid(raise_exception=True)
         user = do_register_user(**data.validated_data)
-        body = {"token": do_issue_token(user=user), "user": UserOut(user).data}
+        body = {"token": issue_token(user=user), "user": UserOut(user).data}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -68,7 +79,60 @@ class LoginView(RestView):
         data = CredentialsIn(data=request.data)
         data.is_valid(raise_exception=True)
         user = check_login(**data.validated_data)
-        return Response({"token": do_issue_token(user=user), "user": UserOut(user).data})
+        return Response({"token": issue_token(user=user), "user": UserOut(user).data})
+
+
+class SessionView(RestView):
+    """Sign in a browser: the session cookie (HttpOnly) replaces a token the page would
+    otherwise have to keep where scripts can read it. CSRF applies, as to every
+    session request."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [AllowAny]
+    throttle_classes = LOGIN_THROTTLES
+    error_codes = {"POST": [AccountErrorCode.INVALID_CREDENTIALS]}
+
+    @extend_schema(tags=["account"], request=CredentialsIn, responses={200: SessionOut})
+    def post(self, request: Request) -> Response:
+        SessionAuthentication().enforce_csrf(request)
+        data = CredentialsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = check_login(**data.validated_data)
+        login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return Response({"user": UserOut(user).data})
+
+    @extend_schema(tags=["account"], request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        SessionAuthentication().enforce_csrf(request)
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserDataStreamView(RestView):
+    """The signed-in user's listen key for the WebSocket user-data stream (API keys use
+    ``/api/v3/userDataStream``)."""
+
+    authentication_classes = USER_LOGIN_AUTHENTICATION
+    error_codes = {
+        "PUT": [ListenKeyErrorCode.UNKNOWN_LISTEN_KEY, ListenKeyErrorCode.FOREIGN_LISTEN_KEY],
+        "DELETE": [ListenKeyErrorCode.UNKNOWN_LISTEN_KEY, ListenKeyErrorCode.FOREIGN_LISTEN_KEY],
+    }
+
+    @extend_schema(tags=["account"], request=None, responses={200: ListenKeyOut})
+    def post(self, request: Request) -> Response:
+        return Response({"listen_key": create_session_listen_key(user=request_user(request))})
+
+    @extend_schema(tags=["account"], request=ListenKeyIn, responses={204: None})
+    def put(self, request: Request) -> Response:
+        data = valid(ListenKeyIn, request.data)
+        keepalive_listen_key(user=request_user(request), listen_key=data["listen_key"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(tags=["account"], request=ListenKeyIn, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        data = valid(ListenKeyIn, request.data)
+        close_listen_key(user=request_user(request), listen_key=data["listen_key"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LogoutView(RestView):
@@ -76,7 +140,7 @@ class LogoutView(RestView):
 
     @extend_schema(tags=["account"], request=None, responses={204: None})
     def post(self, request: Request) -> Response:
-        do_revoke_token(user=request_user(request))
+        revoke_token(user=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -105,7 +169,9 @@ class ApiKeyListView(RestView):
     def post(self, request: Request) -> Response:
         data = ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
-        created = do_create_api_key(user=request_user(request), **data.validated_data)
+        created = do_create_api_key(
+            user=request_user(request), request=ApiKeyRequest.parse(**data.validated_data)
+        )
         body = {**ApiKeyOut(created.api_key).data, "secret": created.secret}
         return Response(body, status=status.HTTP_201_CREATED)
 

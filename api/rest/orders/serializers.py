@@ -50,7 +50,10 @@ class OrderIn(serializers.Serializer):
     price = MoneyString(help_text="Limit price (LIMIT, LIMIT_MAKER, *_LIMIT types).")
     stop_price = MoneyString(help_text="Trigger price of stop-loss and take-profit types.")
     time_in_force = _optional(_one_of(TimeInForce) + " Default GTC.")
-    client_order_id = _optional("Your id: 1-36 of A-Z a-z 0-9 - _ . : /; unique among open orders.")
+    client_order_id = _optional(
+        "Your id: 1-36 of A-Z a-z 0-9 - _ . : /; held while the order is open and 24 h after;"
+        " a retry with the same id and parameters returns the first order."
+    )
     self_trade_prevention = _optional(_one_of(SelfTradePrevention) + " Default NONE.")
 
 

@@ -94,3 +94,30 @@ class LedgerLineOut(serializers.ModelSerializer[LedgerLine]):
 WithdrawalPage = page_of(WithdrawalOut, "WithdrawalPage")
 DepositPage = page_of(DepositOut, "DepositPage")
 LedgerPage = page_of(LedgerLineOut, "LedgerPage")
+
+
+class DepositAddressQuery(serializers.Serializer):
+    asset = serializers.CharField(max_length=16)
+    network = serializers.CharField(max_length=32, required=False)
+
+
+class DepositAddressOut(serializers.Serializer):
+    asset = serializers.CharField()
+    network = serializers.CharField()
+    address = serializers.CharField()
+    memo = serializers.CharField(allow_blank=True)
+
+
+class TestDepositIn(serializers.Serializer):
+    asset = serializers.CharField(max_length=16)
+    amount = MoneyString(required=True, help_text='Decimal string, e.g. "1000".')
+    network = serializers.CharField(max_length=32, required=False)
+
+
+class TestDepositOut(serializers.Serializer):
+    asset = serializers.CharField()
+    network = serializers.CharField()
+    amount = DecimalString()
+    address = serializers.CharField()
+    txid = serializers.CharField()
+    credited = serializers.BooleanField()

@@ -18,11 +18,15 @@ from api.rest.parsing import valid, valid_query
 from api.rest.request_user import request_user
 from api.rest.wallets.serializers import (
     BalanceOut,
+    DepositAddressOut,
+    DepositAddressQuery,
     DepositOut,
     DepositPage,
     HistoryQuery,
     LedgerLineOut,
     LedgerPage,
+    TestDepositIn,
+    TestDepositOut,
     WithdrawalIn,
     WithdrawalOut,
     WithdrawalPage,
@@ -30,7 +34,10 @@ from api.rest.wallets.serializers import (
 )
 from exchange.core.pagination import PageErrorCode, paginate
 from exchange.wallets.actions import do_cancel_withdrawal, do_request_withdrawal, get_asset
+from exchange.wallets.addresses import do_get_deposit_address
 from exchange.wallets.errors import WalletErrorCode
+from exchange.wallets.faucet import do_test_deposit
+from exchange.wallets.requests import WithdrawalRequest
 from exchange.wallets.selectors import (
     balance_list,
     deposit_list,
@@ -123,10 +130,12 @@ class WithdrawalListView(RestView):
         data = valid(WithdrawalIn, request.data)
         withdrawal = do_request_withdrawal(
             user=request_user(request),
-            asset=get_asset(data["asset"]),
-            amount=data["amount"],
-            network=data["network"],
-            address=data["address"],
+            request=WithdrawalRequest.parse(
+                asset=get_asset(data["asset"]),
+                amount=data["amount"],
+                network=data["network"],
+                address=data["address"],
+            ),
         )
         return Response(WithdrawalOut(withdrawal).data, status=status.HTTP_201_CREATED)
 
@@ -142,3 +151,57 @@ class WithdrawalCancelView(RestView):
         """Cancel a pending withdrawal: its amount is available again."""
         withdrawal = do_cancel_withdrawal(user=request_user(request), withdrawal_id=withdrawal_id)
         return Response(WithdrawalOut(withdrawal).data)
+
+
+class DepositAddressView(RestView):
+    error_codes = {
+        "GET": [
+            WalletErrorCode.UNKNOWN_ASSET,
+            WalletErrorCode.UNKNOWN_NETWORK,
+            WalletErrorCode.DEPOSIT_DISABLED,
+        ]
+    }
+
+    @extend_schema(tags=["wallet"], parameters=[DepositAddressQuery], responses=DepositAddressOut)
+    def get(self, request: Request) -> Response:
+        """The caller's deposit address for an asset (on its first network unless named)."""
+        query = valid_query(DepositAddressQuery, request)
+        asset = get_asset(query["asset"])
+        address = do_get_deposit_address(
+            user=request_user(request), asset=asset, network=query.get("network") or None
+        )
+        return Response(
+            {
+                "asset": asset.code,
+                "network": address.network.code,
+                "address": address.address,
+                "memo": address.memo,
+            }
+        )
+
+
+class TestDepositView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {
+        "POST": [
+            WalletErrorCode.UNKNOWN_ASSET,
+            WalletErrorCode.UNKNOWN_NETWORK,
+            WalletErrorCode.DEPOSIT_DISABLED,
+            WalletErrorCode.INVALID_AMOUNT,
+            WalletErrorCode.AMOUNT_PRECISION,
+            WalletErrorCode.TEST_DEPOSIT_UNAVAILABLE,
+            WalletErrorCode.TEST_DEPOSIT_TOO_LARGE,
+        ]
+    }
+
+    @extend_schema(tags=["wallet"], request=TestDepositIn, responses={201: TestDepositOut})
+    def post(self, request: Request) -> Response:
+        """Send coins from the simulated chain's faucet to the caller (demo networks only)."""
+        data = valid(TestDepositIn, request.data)
+        deposit = do_test_deposit(
+            user=request_user(request),
+            asset=get_asset(data["asset"]),
+            amount=data["amount"],
+            network=data.get("network") or None,
+        )
+        return Response(TestDepositOut(deposit).data, status=status.HTTP_201_CREATED)

@@ -80,6 +80,8 @@ NetKey = tuple[int, int, Bucket]  # (account id, asset id, bucket)
 _Party = tuple[int, tuple[int, int], tuple[int, int], tuple[NetKey, NetKey, NetKey, NetKey]]
 _BUY = EngineSide.BUY
 _PLACE = CommandType.PLACE
+_REPLACE = CommandType.REPLACE
+_ENTRY_COMMANDS = (_PLACE, _REPLACE)  # commands whose entry answers a new order
 _BUY_SIDE = Side.BUY
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MS = dt.timedelta(milliseconds=1)
@@ -165,7 +167,7 @@ class _Batch:
         ids: set[int] = set()
         add = ids.add
         for entry in self.entries:
-            if entry.command == _PLACE and entry.order_id:
+            if entry.command in _ENTRY_COMMANDS and entry.order_id:
                 add(entry.order_id)
             for event in entry.events:
                 if type(event) is Trade:
@@ -219,8 +221,11 @@ class _Batch:
         on_done, on_stop = self.on_done, self.on_stop_triggered
         for entry in self.entries:
             when = int(entry.entry_id.partition("-")[0])  # Unix milliseconds
-            if entry.command == _PLACE and entry.order_id:
+            if entry.command in _ENTRY_COMMANDS and entry.order_id:
                 on_place(entry, when)
+                if entry.command is _REPLACE and entry.result is ResultCode.OK:
+                    self.on_replaced(entry, when)
+                    continue
             for event in entry.events:
                 if type(event) is Trade:
                     on_trade(event, when)
@@ -338,6 +343,37 @@ class _Batch:
             order.accepted, order.accepted_ms = True, when
         self.release(done.order_id, order)
         self.changed[done.order_id] = order
+
+    def on_replaced(self, entry: OutputEntry, when: int) -> None:
+        """Apply an accepted REPLACE's events. Its one CANCELED DONE is the replaced order
+        (the new order's own DONEs are FILLED or EXPIRED); when it is on the new order's
+        side, the engine moved its unused lock to the new order, and so does this."""
+        new_id = entry.order_id
+        for event in entry.events:
+            if type(event) is Trade:
+                self.on_trade(event, when)
+            elif type(event) is OrderDone:
+                self.on_done(event, when)
+                if event.reason is DoneReason.CANCELED and event.order_id != new_id:
+                    self.carry_lock(self.order(event.order_id), new_id, event.unused_lock)
+            elif type(event) is StopTriggered:
+                self.on_stop_triggered(event, when)
+
+    def carry_lock(self, old: LockedOrder, new_id: int, unused_lock: int) -> None:
+        """Lock again for ``new_id`` what releasing ``old`` just freed (same side): the
+        engine counts it in the new order's lock. Call right after ``on_done(old)``."""
+        new = self.order(new_id)
+        if new.side != old.side:
+            return
+        keys = self.parties[new_id][3]
+        locked, available = (keys[0], keys[1]) if new.side == _BUY_SIDE else (keys[2], keys[3])
+        unit = self.quote_unit if new.side == _BUY_SIDE else self.step
+        amount = unused_lock * unit
+        new.locked_remaining += amount
+        net = self.net
+        net[locked] = net.get(locked, _ZERO) + amount
+        net[available] = net.get(available, _ZERO) - amount
+        self.changed[new_id] = new
 
     def on_stop_triggered(self, event: StopTriggered, when: int) -> None:
         order = self.order(event.order_id)

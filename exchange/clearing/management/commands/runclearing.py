@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from exchange.clearing.futures.runner import GroupClearer, run_futures_clearing
 from exchange.clearing.metrics import ClearingCollector
 from exchange.clearing.runner import GC_GEN0_THRESHOLD, MarketClearer, run_clearing
 from exchange.core import gc_tuning, metrics
@@ -39,6 +40,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--shard", default="", help="Clear this shard's markets from settings.ENGINE_SHARDS."
+        )
+        parser.add_argument(
+            "--futures",
+            choices=("auto", "only", "no"),
+            default="auto",
+            help="Futures margin groups: cleared when no --markets/--shard is given (auto), "
+            "alone (only) or never (no).",
         )
         parser.add_argument("--batch-size", type=int, default=1000)
         parser.add_argument(
@@ -64,26 +72,35 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        clearers = run_clearing(
-            symbols=symbols or None, stop=stop, batch_size=options["batch_size"]
-        )
-        metrics.serve(options["metrics_port"], ClearingCollector(clearers))
-        logger.info("clearing %s", ", ".join(clearers) or "no market yet")
-        while not stop.wait(options["report_every"]):
+        spot = options["futures"] != "only"
+        futures = options["futures"] == "only" or (options["futures"] == "auto" and not symbols)
+        batch_size = options["batch_size"]
+        clearers: dict[str, MarketClearer] = {}
+        groups: dict[str, GroupClearer] = {}
+        if spot:
             run_clearing(
-                symbols=symbols or None,
-                stop=stop,
-                batch_size=options["batch_size"],
-                running=clearers,
+                symbols=symbols or None, stop=stop, batch_size=batch_size, running=clearers
             )
-            report(clearers)
+        if futures:
+            run_futures_clearing(stop=stop, batch_size=batch_size, running=groups)
+        metrics.serve(options["metrics_port"], ClearingCollector(clearers))
+        logger.info("clearing %s", ", ".join([*clearers, *groups]) or "no market yet")
+        while not stop.wait(options["report_every"]):
+            if spot:
+                run_clearing(
+                    symbols=symbols or None, stop=stop, batch_size=batch_size, running=clearers
+                )
+            if futures:
+                run_futures_clearing(stop=stop, batch_size=batch_size, running=groups)
+            report({**clearers, **groups})
         deadline = time.monotonic() + 10
-        for clearer in clearers.values():  # the batch in hand, and its user events
+        everyone: list[MarketClearer | GroupClearer] = [*clearers.values(), *groups.values()]
+        for clearer in everyone:  # the batch in hand, and its user events
             clearer.stopped.wait(max(0.0, deadline - time.monotonic()))
-        report(clearers)
+        report({**clearers, **groups})
 
 
-def report(clearers: dict[str, MarketClearer]) -> None:
+def report(clearers: dict[str, MarketClearer | GroupClearer]) -> None:
     logger.info(
         "cleared: %s",
         ", ".join(

@@ -1,0 +1,247 @@
+"""The spot trading page in headless Chromium against a live exchange (issue 21).
+
+A trader signs up, deposits on the simulated chain, places a limit order that shows in
+the book and in open orders, is filled by a second trader's signed order (tape, fills and
+balances update live), cancels; bad input shows the API's words next to the field; the
+book after a dropped socket equals the REST book; an API key is created, used, revoked.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import requests
+from selenium.webdriver.common.by import By
+
+from exchange.orders.models import Order
+from tests.api.compat.conftest import wait_until
+from tests.browser.trading.conftest import new_email, signed
+from tests.browser.trading.pages import (
+    balance_cells,
+    deposit_on_test_chain,
+    open_market,
+    place_limit,
+    sign_up,
+    text,
+    visible,
+    wait,
+)
+
+
+def _open_rows(browser):
+    return browser.find_elements(By.CSS_SELECTOR, "#open-orders tbody tr[data-order-id]")
+
+
+def test_a_new_trader_places_is_filled_live_and_cancels(browser, exchange, screenshot):
+    url = exchange.url
+    email = new_email()
+    # given: a new trader with 1000 USDT from the test chain
+    sign_up(browser, url, email)
+    screenshot("web-trade-empty")
+    deposit_on_test_chain(browser, url, "USDT", "1000")
+    assert balance_cells(browser, "USDT")[0] == "1,000.00000000"
+    screenshot("web-wallet")
+    # when: they bid 0.01 BTC at 20000
+    open_market(browser, url, "BTCUSDT")
+    place_limit(browser, "BUY", "20000", "0.01")
+    # then: the order is open, in the book, and 200 USDT are locked
+    wait(browser, lambda b: len(_open_rows(b)) == 1, "the open order")
+    wait(
+        browser,
+        lambda b: b.find_elements(By.CSS_SELECTOR, '#bids .level[data-price="20000"]'),
+        "the bid in the book",
+    )
+    browser.find_element(By.CSS_SELECTOR, '[data-tab="balances"]').click()
+    wait(browser, lambda b: balance_cells(b, "USDT") == ("800.00000000", "200.00000000"), "locked")
+    order_id = int(_open_rows(browser)[0].get_attribute("data-order-id"))
+    # when: a second trader sells 0.004 BTC into the bid through a signed request
+    seller = exchange.trader(BTC="1")
+    sold = signed(
+        url,
+        seller.key,
+        seller.secret,
+        "POST",
+        "/api/v1/orders",
+        {
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "type": "LIMIT",
+            "price": "20000",
+            "quantity": "0.004",
+            "time_in_force": "IOC",
+        },
+    )
+    assert sold.status_code == 201, sold.text
+    # then: without a reload, the tape shows the trade, the fill is listed, balances move
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#trades .tick"), "the trade")
+    assert text(browser, "#trades .tick .price") == "20,000.00"
+    wait(browser, lambda b: balance_cells(b, "BTC")[0] == "0.00399600", "BTC bought, fee paid")
+    assert balance_cells(browser, "USDT") == ("800.00000000", "120.00000000")
+    browser.find_element(By.CSS_SELECTOR, '[data-tab="fills"]').click()
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#fills tbody tr"), "the fill")
+    assert "0.00400" in text(browser, "#fills tbody tr")
+    browser.find_element(By.CSS_SELECTOR, '[data-tab="open"]').click()
+    wait(browser, lambda b: "0.00400" in text(b, "#open-orders tbody tr"), "partly filled")
+    screenshot("web-trade-filled")
+    # when: they cancel the rest
+    browser.find_element(By.CSS_SELECTOR, f'[aria-label="Cancel order {order_id}"]').click()
+    # then: gone from open orders and the book; the funds are back
+    wait(browser, lambda b: not _open_rows(b), "no open orders")
+    wait(
+        browser,
+        lambda b: not b.find_elements(By.CSS_SELECTOR, '#bids .level[data-price="20000"]'),
+        "the bid gone from the book",
+    )
+    assert Order.objects.get(pk=order_id).status == "CANCELED"
+    browser.find_element(By.CSS_SELECTOR, '[data-tab="balances"]').click()
+    wait(browser, lambda b: balance_cells(b, "USDT") == ("920.00000000", "0.00000000"), "unlocked")
+
+
+def test_bad_input_shows_the_api_message_next_to_the_field(browser, exchange, screenshot):
+    url = exchange.url
+    sign_up(browser, url, new_email())
+    deposit_on_test_chain(browser, url, "USDT", "100")
+    open_market(browser, url, "BTCUSDT")
+    orders_before = Order.objects.count()
+    cases = [
+        (("20000.001", "0.001"), "#e-price", "PRICE_FILTER"),
+        (("20000", "0.000001"), "#e-quantity", "LOT_SIZE"),
+        (("20000", "1"), "#e-quantity", "insufficient balance"),
+    ]
+    for (price, quantity), where, words in cases:
+        place_limit(browser, "BUY", price, quantity)
+        wait(browser, lambda b, w=where: b.find_element(By.CSS_SELECTOR, w).text, where)
+        assert words in browser.find_element(By.CSS_SELECTOR, where).text
+        field = browser.find_element(By.CSS_SELECTOR, f"[aria-describedby='{where[1:]}']")
+        assert field.get_attribute("aria-invalid") == "true"
+        if words == "PRICE_FILTER":
+            screenshot("web-trade-bad-price")
+    assert Order.objects.count() == orders_before
+    assert not _open_rows(browser)
+
+
+def test_the_book_equals_the_rest_book_after_the_socket_is_cut(browser, exchange, screenshot):
+    url = exchange.url
+    sign_up(browser, url, new_email())
+    open_market(browser, url, "ETHUSDT")
+    maker = exchange.trader(USDT="100000", ETH="100")
+    for i in range(5):
+        for side, price in (("BUY", 1000 - i), ("SELL", 1100 + i)):
+            response = signed(
+                url,
+                maker.key,
+                maker.secret,
+                "POST",
+                "/api/v1/orders",
+                {
+                    "symbol": "ETHUSDT",
+                    "side": side,
+                    "type": "LIMIT",
+                    "price": str(price),
+                    "quantity": "0.5",
+                },
+            )
+            assert response.status_code == 201, response.text
+    wait(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#bids .level")) == 5, "5 bids")
+    # when: the socket drops, and the book changes while the page is away
+    browser.execute_script("window.exchangePage.marketStream.drop()")
+    for price in (995, 1105):
+        side = "BUY" if price < 1050 else "SELL"
+        signed(
+            url,
+            maker.key,
+            maker.secret,
+            "POST",
+            "/api/v1/orders",
+            {
+                "symbol": "ETHUSDT",
+                "side": side,
+                "type": "LIMIT",
+                "price": str(price),
+                "quantity": "1.5",
+            },
+        )
+    wait_until(
+        lambda: Order.objects.filter(user=maker.user, accepted_at__isnull=True).count() == 0,
+        what="the orders accepted",
+    )
+    wait(
+        browser,
+        lambda b: b.execute_script("return window.exchangePage.marketStream.connects") >= 2,
+        "the reconnection",
+    )
+    # then: the page's book equals the REST book
+    rest = requests.get(
+        f"{url}/api/v1/markets/ETHUSDT/depth", params={"limit": 1000}, timeout=10
+    ).json()
+
+    def page_book(b):
+        return b.execute_script(
+            "const l = window.exchangePage.book.levels(1000); return [l.bids, l.asks];"
+        )
+
+    wait(browser, lambda b: page_book(b) == [rest["bids"], rest["asks"]], "the books to agree")
+    assert [Decimal(q) for _, q in rest["bids"]][:1] == [Decimal("0.5")]
+    assert any(p == "995" for p, _ in rest["bids"])
+    screenshot("web-trade-book")
+
+
+def test_an_api_key_is_created_used_and_revoked(browser, exchange, screenshot):
+    url = exchange.url
+    sign_up(browser, url, new_email())
+    browser.get(f"{url}/account/api-keys")
+    visible(browser, "#k-label").send_keys("my bot")
+    browser.find_element(By.CSS_SELECTOR, "input[name=perm][value=trade]").click()
+    browser.find_element(By.ID, "k-ips").send_keys("10.0.0.0/8, 127.0.0.1")
+    browser.find_element(By.CSS_SELECTOR, "#key-form button[type=submit]").click()
+    wait(browser, lambda b: text(b, "#new-secret"), "the secret, shown once")
+    key, secret = text(browser, "#new-key"), text(browser, "#new-secret")
+    assert len(secret) >= 32
+    screenshot("web-api-keys")
+    row = browser.find_element(By.CSS_SELECTOR, "#keys tbody tr[data-key-id]")
+    assert "read, trade" in row.text and "127.0.0.1" in row.text
+    # the key signs a request a bot would make
+    answer = signed(url, key, secret, "GET", "/api/v1/balances", {})
+    assert answer.status_code == 200, answer.text
+    # the secret is not kept anywhere a script could find it later
+    browser.find_element(By.ID, "secret-done").click()
+    assert (
+        browser.execute_script(
+            "return JSON.stringify(localStorage) + JSON.stringify(sessionStorage)"
+        ).find(secret)
+        == -1
+    )
+    browser.refresh()
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#keys tbody tr[data-key-id]"), "keys")
+    assert secret not in browser.page_source
+    # revoked: gone from the list of live keys, and the key stops working
+    browser.find_element(By.CSS_SELECTOR, '[aria-label="Revoke key my bot"]').click()
+    browser.switch_to.alert.accept()
+    wait(
+        browser,
+        lambda b: not b.find_elements(By.CSS_SELECTOR, "#keys tbody tr[data-key-id]"),
+        "revoked",
+    )
+    assert signed(url, key, secret, "GET", "/api/v1/balances", {}).status_code == 401
+    # a bad whitelist is the API's message next to its field
+    browser.find_element(By.ID, "k-label").send_keys("second")
+    browser.find_element(By.ID, "k-ips").send_keys("not-an-ip")
+    browser.find_element(By.CSS_SELECTOR, "#key-form button[type=submit]").click()
+    wait(browser, lambda b: b.find_element(By.ID, "e-ips").text, "the whitelist error")
+
+
+def test_the_markets_page_lists_markets_with_tickers(browser, exchange, screenshot):
+    browser.get(f"{exchange.url}/")
+    visible(browser, '#markets tr[data-symbol="BTCUSDT"]')
+    row = browser.find_element(By.CSS_SELECTOR, '#markets tr[data-symbol="BTCUSDT"]')
+    assert "BTC" in row.text
+    wait(
+        browser,
+        lambda b: (
+            b.find_element(By.CSS_SELECTOR, '#markets tr[data-symbol="BTCUSDT"] .last').text != "–"
+        ),
+        "last price",
+    )
+    screenshot("web-markets")
+    policy = requests.get(f"{exchange.url}/", timeout=10).headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "default-src 'self'" in policy

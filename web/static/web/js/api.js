@@ -1,0 +1,103 @@
+// The page's only way to the exchange: the public REST API (/api/v1) and GraphQL,
+// with the session cookie (HttpOnly) and Django's CSRF header. No token is stored.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.detail) || `Request failed (${status})`);
+    this.status = status;
+    this.code = (body && body.code) || "ERROR";
+    this.fields = (body && body.fields) || {};
+  }
+}
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+export async function api(method, path, { body, query } = {}) {
+  const url = new URL(`/api/v1${path}`, location.origin);
+  for (const [k, v] of Object.entries(query || {})) {
+    if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
+  }
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(url, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+export async function graphql(query, variables = {}) {
+  const response = await fetch("/graphql", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify({ query, variables }),
+  });
+  const data = await response.json();
+  if (data.errors && data.errors.length) {
+    const first = data.errors[0];
+    throw new ApiError(response.status, {
+      code: (first.extensions && first.extensions.code) || "ERROR",
+      detail: first.message,
+    });
+  }
+  return data.data;
+}
+
+let me;
+/** The signed-in user, or null (asked once per page). */
+export function currentUser() {
+  if (me === undefined) {
+    me = api("GET", "/me").catch((error) => {
+      if (error.status === 401 || error.status === 403) return null;
+      throw error;
+    });
+  }
+  return me;
+}
+
+/** Show an API error in words next to the field it concerns (or above the button). */
+export function showErrors(form, error, fieldFor = {}) {
+  clearErrors(form);
+  const fields = Object.keys((error && error.fields) || {});
+  const normal = (name) => name.replace(/[_-]/g, "").toLowerCase();
+  const targets = [...form.querySelectorAll("[data-field]")];
+  let placed = false;
+  const wanted = fields.length ? fields : [fieldFor[error.code]].filter(Boolean);
+  for (const name of wanted) {
+    const target = targets.find((t) => normal(t.dataset.field) === normal(name));
+    if (target && !target.closest("[hidden]")) {
+      const detail = error.fields && typeof error.fields[name] !== "string" && error.code === "INVALID_INPUT"
+        ? [].concat(error.fields[name]).join(" ")
+        : error.message;
+      target.textContent = detail;
+      const input = form.querySelector(`#${target.id.replace(/^e-/, "")}`) ||
+        form.querySelector(`[aria-describedby~="${target.id}"]`);
+      if (input) input.setAttribute("aria-invalid", "true");
+      placed = true;
+    }
+  }
+  if (!placed) form.querySelector(".form-error").textContent = error.message;
+}
+
+export function clearErrors(form) {
+  form.querySelectorAll("[data-field], .form-error").forEach((e) => (e.textContent = ""));
+  form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+}
+
+export function toast(text) {
+  const box = document.getElementById("toast");
+  box.textContent = text;
+  box.classList.add("show");
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => box.classList.remove("show"), 4000);
+}

@@ -1,0 +1,62 @@
+// One reconnecting WebSocket to the platform's streams (docs/websocket.md). After every
+// (re)connection `onOpen` runs, so the page fetches fresh snapshots and then applies
+// diffs: the same snapshot-plus-diff rule a bot follows.
+
+export class Stream {
+  constructor(path, { onOpen, onMessage, onState } = {}) {
+    this.path = path;
+    this.onOpen = onOpen || (() => {});
+    this.onMessage = onMessage || (() => {});
+    this.onState = onState || (() => {});
+    this.delay = 500;
+    this.closed = false;
+    this.connects = 0;
+    this.connect();
+  }
+
+  connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}${this.path}`);
+    this.socket = socket;
+    this.onState("connecting");
+    socket.addEventListener("open", () => {
+      this.delay = 500;
+      this.connects += 1;
+      this.onState("live");
+      this.onOpen(this);
+    });
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      if (message.stream !== undefined && message.data !== undefined) this.onMessage(message.data, message.stream);
+      else this.onMessage(message, null);
+    });
+    socket.addEventListener("close", () => {
+      if (this.socket !== socket || this.closed) return;
+      this.onState("reconnecting");
+      setTimeout(() => this.connect(), this.delay);
+      this.delay = Math.min(this.delay * 2, 10000);
+    });
+  }
+
+  send(payload) {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(payload));
+  }
+
+  /** Drop the connection as a network failure would; the stream reconnects itself. */
+  drop() {
+    this.socket.close();
+  }
+
+  close() {
+    this.closed = true;
+    this.socket.close();
+  }
+}
+
+/** The signed-in user's event stream (orders, balances), or null when signed out. */
+export async function userStream(api, handlers) {
+  const { listen_key: key } = await api("POST", "/user-data-stream");
+  // Keep the key alive (it lives 60 minutes) while the page is open.
+  setInterval(() => api("PUT", "/user-data-stream", { body: { listen_key: key } }).catch(() => {}), 30 * 60 * 1000);
+  return new Stream(`/ws/${key}`, handlers);
+}

@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",  # second factor: TOTP devices and recovery codes (exchange.accounts.two_factor)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "rest_framework.authtoken",
     "api.rest.apps.RestApiConfig",  # connects the REST tokens to user deactivation
@@ -84,6 +87,7 @@ INSTALLED_APPS = [
     "exchange.reconciliation",
     "exchange.demo",
     "exchange.retention",
+    "exchange.pricefeed",
     "web",  # the trading page: templates and scripts over the public API only
 ]
 
@@ -96,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): passed the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -155,6 +160,15 @@ CHANNELS_REDIS_URL = env.str("CHANNELS_REDIS_URL", default=REDIS_URL)
 ENGINE_SHARDS = env.str("ENGINE_SHARDS", default="")
 # Clearing and market-data threads touch a file here per step, for liveness probes.
 HEARTBEAT_DIR = env.str("HEARTBEAT_DIR", default="")
+# The futures price feed (docs/futures.md, "Mark price and funding"; ADR 0026).
+# External index sources per contract, JSON: {"BTCUSDT": [{"name": "venue-a",
+# "url": "http://...", "weight": "1"}]}; each URL answers {"price": "..."}.
+PRICEFEED_SOURCES = env.json("PRICEFEED_SOURCES", default={})
+PRICEFEED_SPOT_WEIGHT = env.str("PRICEFEED_SPOT_WEIGHT", default="1")
+PRICEFEED_MAX_INDEX_AGE_SECONDS = env.int("PRICEFEED_MAX_INDEX_AGE_SECONDS", default=10)
+PRICEFEED_PREMIUM_SAMPLE_SECONDS = env.int("PRICEFEED_PREMIUM_SAMPLE_SECONDS", default=60)
+# 0: each contract's own funding interval; tests and demos set a few seconds.
+PRICEFEED_FUNDING_INTERVAL_SECONDS = env.int("PRICEFEED_FUNDING_INTERVAL_SECONDS", default=0)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -268,6 +282,11 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_default_broker_url())
 if CELERY_BROKER_URL.startswith("sentinel://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"master_name": REDIS_SENTINEL_SERVICE}
 CELERY_RESULT_BACKEND = None
+# Second factor (exchange.accounts.two_factor). Staff who enrolled always give a code at
+# the admin login; with this on, staff who have not are sent to enrol before any page.
+ADMIN_REQUIRE_TWO_FACTOR = env.bool("ADMIN_REQUIRE_TWO_FACTOR", default=False)
+OTP_TOTP_ISSUER = "Open Exchange"
+
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "order-sweeper": {

@@ -22,6 +22,7 @@ from matching_engine.protocol import FIELD, MARKETS_KEY, input_stream, output_st
 from .commands import Command
 from .entry_ids import stream_entries
 from .events import OutputEntry, decode_output
+from .futures import FuturesCommand
 
 Client = redis.Redis | RedisCluster
 
@@ -144,7 +145,7 @@ class MatchingClient:
         if self._wait is not None and int(acked) < self._wait[0]:
             raise ReplicaAckTimeout(entry_ids, int(acked), self._wait[0])
 
-    def send(self, command: Command) -> str:
+    def send(self, command: Command | FuturesCommand) -> str:
         """Append one command; return its input entry ID (the ID of its output entry).
 
         On a single server the XADD goes over this thread's own connection (``_append``),
@@ -157,7 +158,7 @@ class MatchingClient:
             return _text(entry_id)
         return _text(self._redis.xadd(key, {FIELD: payload}))
 
-    def send_many(self, commands: Sequence[Command]) -> list[str]:
+    def send_many(self, commands: Sequence[Command | FuturesCommand]) -> list[str]:
         """Append commands in one round trip (no transaction); return their entry IDs.
 
         Commands of one market keep their order. On a cluster the pipeline is split by

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -124,7 +125,9 @@ class Hub:
         return burst
 
     def dispatch(self, burst: list[tuple[str, str]]) -> None:
-        pending: dict[Listener, list[Frame]] = {}
+        # A defaultdict and a local count: the per-listener loop is the fan-out's hot path
+        # (it runs clients x messages times), so each step in it is a C call or nothing.
+        pending: defaultdict[Listener, list[Frame]] = defaultdict(list)
         for channel, text in burst:
             labels = self.routes.get(channel)
             if not labels:
@@ -137,19 +140,17 @@ class Hub:
                 wrapped: Frame | None = None
                 for listener in listeners:
                     if listener.combined:
-                        wrapped = wrapped or frame.wrapped(label)
-                        item = wrapped
+                        if wrapped is None:
+                            wrapped = frame.wrapped(label)
+                        pending[listener].append(wrapped)
                     else:
-                        item = frame
-                    frames = pending.get(listener)
-                    if frames is None:
-                        pending[listener] = [item]
-                    else:
-                        frames.append(item)
+                        pending[listener].append(frame)
         shared = Burst()
+        delivered = 0
         for listener, frames in pending.items():
             listener.deliver(frames, shared)
-            self.delivered += len(frames)
+            delivered += len(frames)
+        self.delivered += delivered
 
 
 class _Rendered:

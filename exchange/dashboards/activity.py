@@ -13,11 +13,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count
 from django.db.models.functions import TruncDay, TruncHour, TruncMinute
 from django.utils import timezone
 
-from exchange.core.money_db import sum_money
+from exchange.core.money_db import count_and_sum_money
 from exchange.markets.models import Market
 from exchange.orders.models import Trade
 
@@ -79,23 +78,26 @@ def market_activity(*, window: Window, now: datetime | None = None) -> list[Mark
     """Every market's volume, trades and fees per bucket of ``window`` up to ``now``."""
     now = now or timezone.now()
     starts = _bucket_starts(window, now)
-    rows = Trade.objects.filter(created_at__gte=starts[0]).annotate(
-        bucket=window.trunc("created_at", tzinfo=UTC)
+    markets = list(Market.objects.select_related("base", "quote").order_by("symbol"))
+    # By market first: the (market, created_at) index serves each market's window.
+    rows = Trade.objects.filter(
+        market_id__in=[m.pk for m in markets], created_at__gte=starts[0]
+    ).annotate(bucket=window.trunc("created_at", tzinfo=UTC))
+    grouped = count_and_sum_money(
+        rows,
+        ["market_id", "bucket", "maker_commission_asset_id", "taker_commission_asset_id"],
+        ["quote_qty", "maker_commission", "taker_commission"],
     )
-    volume = sum_money(rows, ["market_id", "bucket"], "quote_qty")
-    counts = {
-        (r["market_id"], r["bucket"]): r["n"]
-        for r in rows.values("market_id", "bucket").annotate(n=Count("id")).order_by()
-    }
+    volume: dict[tuple[int, datetime], Decimal] = defaultdict(Decimal)
+    counts: dict[tuple[int, datetime], int] = defaultdict(int)
     fees: dict[tuple[int, datetime, int], Decimal] = defaultdict(Decimal)
-    for side in ("maker", "taker"):
-        charged = sum_money(
-            rows, ["market_id", "bucket", f"{side}_commission_asset_id"], f"{side}_commission"
-        )
-        for key, amount in charged.items():
-            fees[key] += amount
+    for (market_id, bucket, maker_asset, taker_asset), (n, sums) in grouped.items():
+        quote_qty, maker_fee, taker_fee = sums
+        volume[market_id, bucket] += quote_qty
+        counts[market_id, bucket] += n
+        fees[market_id, bucket, maker_asset] += maker_fee
+        fees[market_id, bucket, taker_asset] += taker_fee
     activity = []
-    markets = Market.objects.select_related("base", "quote").order_by("symbol")
     for market in markets:
         assets = {market.base_id: market.base.code, market.quote_id: market.quote.code}
         series = MarketActivity(

@@ -11,9 +11,13 @@ from exchange.futures.models import (
     FuturesTransfer,
     OrderSide,
     TransferDirection,
+    WorkingType,
 )
 from matching_engine.futures.protocol import (
     FuturesOrderType as EngineType,
+)
+from matching_engine.futures.protocol import (
+    WorkingType as EngineWorking,
 )
 from matching_engine.futures.protocol import (
     encode_deposit,
@@ -29,18 +33,26 @@ _TIF = {
 }
 
 
+_CONDITIONAL = {
+    FuturesOrderType.STOP: EngineType.STOP,
+    FuturesOrderType.STOP_MARKET: EngineType.STOP_MARKET,
+    FuturesOrderType.TAKE_PROFIT: EngineType.TAKE_PROFIT,
+    FuturesOrderType.TAKE_PROFIT_MARKET: EngineType.TAKE_PROFIT_MARKET,
+}
+
+
 def place_command(order: FuturesOrder) -> bytes:
     contract = order.contract
+    price = 0 if order.price is None else units.to_ticks(contract, order.price)
     if order.type == FuturesOrderType.MARKET:
-        engine_type, tif, price = EngineType.MARKET, TimeInForce.GTC, 0
+        engine_type, tif = EngineType.MARKET, TimeInForce.GTC
+    elif order.type in _CONDITIONAL:
+        engine_type = _CONDITIONAL[FuturesOrderType(order.type)]
+        tif = _TIF[FuturesTimeInForce(order.time_in_force)] if price else TimeInForce.GTC
     elif order.time_in_force == FuturesTimeInForce.GTX:
-        assert order.price is not None
         engine_type, tif = EngineType.LIMIT_MAKER, TimeInForce.GTC
-        price = units.to_ticks(contract, order.price)
     else:
-        assert order.price is not None
         engine_type, tif = EngineType.LIMIT, _TIF[FuturesTimeInForce(order.time_in_force)]
-        price = units.to_ticks(contract, order.price)
     return encode_place(
         order_id=order.pk,
         user_id=order.user_id,
@@ -51,6 +63,11 @@ def place_command(order: FuturesOrder) -> bytes:
         price=price,
         quantity=units.to_lots(contract, order.quantity),
         reduce_only=order.reduce_only,
+        stop_price=0 if order.stop_price is None else units.to_ticks(contract, order.stop_price),
+        working_type=EngineWorking.MARK_PRICE
+        if order.working_type == WorkingType.MARK_PRICE
+        else EngineWorking.CONTRACT_PRICE,
+        close_position=order.close_position,
     )
 
 

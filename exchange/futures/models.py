@@ -134,7 +134,35 @@ class OrderSide(models.TextChoices):
 class FuturesOrderType(models.TextChoices):
     LIMIT = "LIMIT"
     MARKET = "MARKET"
-    # STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET: added with the engine's stops.
+    # Conditional: pending in the engine until the working price reaches stop_price.
+    STOP = "STOP"
+    STOP_MARKET = "STOP_MARKET"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    TAKE_PROFIT_MARKET = "TAKE_PROFIT_MARKET"
+
+
+CONDITIONAL_TYPES = frozenset(
+    {
+        FuturesOrderType.STOP,
+        FuturesOrderType.STOP_MARKET,
+        FuturesOrderType.TAKE_PROFIT,
+        FuturesOrderType.TAKE_PROFIT_MARKET,
+    }
+)
+# Types with a limit price (the rest execute at market).
+PRICED_TYPES = frozenset(
+    {FuturesOrderType.LIMIT, FuturesOrderType.STOP, FuturesOrderType.TAKE_PROFIT}
+)
+
+
+class WorkingType(models.TextChoices):
+    CONTRACT_PRICE = "CONTRACT_PRICE", "Last trade price"
+    MARK_PRICE = "MARK_PRICE"
+
+
+class MarginType(models.TextChoices):
+    CROSSED = "CROSSED"
+    ISOLATED = "ISOLATED"
 
 
 class FuturesTimeInForce(models.TextChoices):
@@ -174,6 +202,14 @@ class FuturesOrder(models.Model):
     price = MoneyField(null=True, blank=True)
     quantity = MoneyField()
     reduce_only = models.BooleanField(default=False)
+    stop_price = MoneyField(null=True, blank=True)
+    working_type = models.CharField(
+        max_length=14, choices=WorkingType.choices, default=WorkingType.CONTRACT_PRICE
+    )
+    close_position = models.BooleanField(
+        default=False, help_text="Closes the whole position when triggered (quantity 0)."
+    )
+    triggered = models.BooleanField(default=False, help_text="A conditional order has fired.")
     executed_qty = MoneyField(default=0)
     cum_quote = MoneyField(default=0)
     status = models.CharField(
@@ -189,7 +225,10 @@ class FuturesOrder(models.Model):
             models.UniqueConstraint(
                 fields=["user", "client_order_id"], name="futures_order_unique_client_id"
             ),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="futures_order_qty_gt_0"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0) | Q(close_position=True, quantity=0),
+                name="futures_order_qty_gt_0",
+            ),
         ]
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["user", "contract", "status"]),
@@ -242,6 +281,10 @@ class Position(models.Model):
     size = MoneyField(default=0, help_text="Signed: > 0 long, < 0 short.")
     cost = MoneyField(default=0, help_text="Signed notional of the open fills.")
     leverage = models.PositiveSmallIntegerField(default=20)
+    margin_type = models.CharField(
+        max_length=8, choices=MarginType.choices, default=MarginType.CROSSED
+    )
+    isolated_margin = MoneyField(default=0, help_text="Part of the wallet held by this position.")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

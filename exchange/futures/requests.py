@@ -2,9 +2,11 @@
 to ``futures.services``. Parsing rules and their error codes live here once, in the
 style of ``exchange.orders.requests``; a request is frozen once built.
 
-Stop types (STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET) and closePosition are
-refused as INVALID_ORDER until the engine has them: ``FuturesOrderRequest.stop_price``
-and ``working_type`` are the hooks they will fill.
+Conditional types follow Binance USDⓈ-M: STOP and TAKE_PROFIT take ``price`` and
+``stop_price`` (a limit order once triggered), STOP_MARKET and TAKE_PROFIT_MARKET take
+``stop_price`` only; ``working_type`` says which price triggers (last trade or mark);
+``close_position`` (the *_MARKET types only, no quantity, not reduce-only) closes
+whatever position is open when it fires.
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ from django.db.models import TextChoices
 from exchange.core.money import is_multiple_of, parse_decimal
 from exchange.futures.errors import FuturesError, FuturesErrorCode
 from exchange.futures.models import (
+    CONDITIONAL_TYPES,
+    PRICED_TYPES,
     Contract,
     FuturesOrderType,
     FuturesTimeInForce,
+    MarginType,
     OrderSide,
     TransferDirection,
+    WorkingType,
 )
 from exchange.futures.selectors import get_contract
 
@@ -60,6 +66,28 @@ def _positive(value: object, field: str, code: FuturesErrorCode) -> Decimal:
     return amount
 
 
+def _forbid(value: object, field: str, why: str) -> None:
+    if value not in (None, ""):
+        raise FuturesError(
+            FuturesErrorCode.INVALID_ORDER, f"No {field}: {why}.", fields={field: "unexpected"}
+        )
+
+
+def _ticked(contract: Contract, price: Decimal) -> Decimal:
+    if not is_multiple_of(price, contract.tick_size):
+        raise FuturesError(
+            FuturesErrorCode.PRICE_TICK,
+            f"Price must be a multiple of {contract.tick_size}.",
+            fields={"price": "tick"},
+        )
+    return price
+
+
+CLOSE_POSITION_TYPES = frozenset(
+    {FuturesOrderType.STOP_MARKET, FuturesOrderType.TAKE_PROFIT_MARKET}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class FuturesOrderRequest:
     contract: Contract
@@ -70,8 +98,9 @@ class FuturesOrderRequest:
     price: Decimal | None
     reduce_only: bool
     client_order_id: str
-    stop_price: Decimal | None = None  # hook: STOP / TAKE_PROFIT
-    working_type: str = "CONTRACT_PRICE"  # hook: MARK_PRICE or CONTRACT_PRICE
+    stop_price: Decimal | None = None
+    working_type: WorkingType = WorkingType.CONTRACT_PRICE
+    close_position: bool = False
 
     @classmethod
     def parse(
@@ -80,40 +109,62 @@ class FuturesOrderRequest:
         symbol: object,
         side: object,
         type: object,  # noqa: A002 - the field's name on every surface
-        quantity: object,
+        quantity: object = None,
         price: object = None,
         time_in_force: object = None,
         reduce_only: bool = False,
         client_order_id: object = None,
+        stop_price: object = None,
+        working_type: object = None,
+        close_position: bool = False,
     ) -> FuturesOrderRequest:
         contract = get_contract(str(symbol or ""))
         order_side = _choice(OrderSide, side, "side")
         order_type = _choice(FuturesOrderType, type, "type")
-        qty = _positive(quantity, "quantity", FuturesErrorCode.INVALID_QUANTITY)
-        if not is_multiple_of(qty, contract.step_size):
-            raise FuturesError(
-                FuturesErrorCode.QUANTITY_STEP,
-                f"Quantity must be a multiple of {contract.step_size}.",
-                fields={"quantity": "step"},
-            )
-        limit: Decimal | None = None
-        if order_type == FuturesOrderType.LIMIT:
-            tif = _choice(FuturesTimeInForce, time_in_force or "GTC", "timeInForce")
-            limit = _positive(price, "price", FuturesErrorCode.INVALID_PRICE)
-            if not is_multiple_of(limit, contract.tick_size):
-                raise FuturesError(
-                    FuturesErrorCode.PRICE_TICK,
-                    f"Price must be a multiple of {contract.tick_size}.",
-                    fields={"price": "tick"},
-                )
-        else:
-            if price not in (None, ""):
+        conditional = order_type in CONDITIONAL_TYPES
+        if close_position:
+            if order_type not in CLOSE_POSITION_TYPES or reduce_only:
                 raise FuturesError(
                     FuturesErrorCode.INVALID_ORDER,
-                    "A MARKET order takes no price.",
-                    fields={"price": "unexpected"},
+                    "closePosition goes with STOP_MARKET or TAKE_PROFIT_MARKET, not reduceOnly.",
+                    fields={"closePosition": "invalid"},
                 )
-            tif = FuturesTimeInForce.IOC
+            _forbid(quantity, "quantity", "closePosition closes the whole position")
+            qty = Decimal(0)
+        else:
+            qty = _positive(quantity, "quantity", FuturesErrorCode.INVALID_QUANTITY)
+            if not is_multiple_of(qty, contract.step_size):
+                raise FuturesError(
+                    FuturesErrorCode.QUANTITY_STEP,
+                    f"Quantity must be a multiple of {contract.step_size}.",
+                    fields={"quantity": "step"},
+                )
+        limit: Decimal | None = None
+        if order_type in PRICED_TYPES:
+            tif = _choice(FuturesTimeInForce, time_in_force or "GTC", "timeInForce")
+            if conditional and tif == FuturesTimeInForce.GTX:
+                raise FuturesError(
+                    FuturesErrorCode.INVALID_ORDER,
+                    "A conditional order cannot be post-only.",
+                    fields={"timeInForce": "invalid"},
+                )
+            limit = _ticked(contract, _positive(price, "price", FuturesErrorCode.INVALID_PRICE))
+        else:
+            _forbid(price, "price", f"a {order_type} order takes no price")
+            tif = (
+                FuturesTimeInForce.IOC
+                if order_type == FuturesOrderType.MARKET
+                else (FuturesTimeInForce.GTC)
+            )
+        stop: Decimal | None = None
+        working = WorkingType.CONTRACT_PRICE
+        if conditional:
+            stop = _ticked(
+                contract, _positive(stop_price, "stopPrice", FuturesErrorCode.INVALID_PRICE)
+            )
+            working = _choice(WorkingType, working_type or "CONTRACT_PRICE", "workingType")
+        else:
+            _forbid(stop_price, "stopPrice", f"a {order_type} order has no trigger")
         return cls(
             contract=contract,
             side=order_side,
@@ -123,6 +174,9 @@ class FuturesOrderRequest:
             price=limit,
             reduce_only=bool(reduce_only),
             client_order_id=_client_id(client_order_id, "clientOrderId"),
+            stop_price=stop,
+            working_type=working,
+            close_position=bool(close_position),
         )
 
 
@@ -151,6 +205,34 @@ class LeverageRequest:
                 fields={"leverage": "range"},
             )
         return cls(contract=contract, leverage=leverage)
+
+
+@dataclass(frozen=True, slots=True)
+class MarginTypeRequest:
+    contract: Contract
+    margin_type: MarginType
+
+    @classmethod
+    def parse(cls, *, symbol: object, margin_type: object) -> MarginTypeRequest:
+        value = str(margin_type or "").upper()
+        value = {"CROSS": "CROSSED"}.get(value, value)
+        return cls(
+            contract=get_contract(str(symbol or "")),
+            margin_type=_choice(MarginType, value, "marginType"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IsolatedMarginRequest:
+    """Add (> 0) or take back (< 0) margin of an isolated position."""
+
+    contract: Contract
+    amount: Decimal
+
+    @classmethod
+    def parse(cls, *, symbol: object, amount: object, add: bool) -> IsolatedMarginRequest:
+        positive = _positive(amount, "amount", FuturesErrorCode.INVALID_AMOUNT)
+        return cls(contract=get_contract(str(symbol or "")), amount=positive if add else -positive)
 
 
 @dataclass(frozen=True, slots=True)

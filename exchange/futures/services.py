@@ -32,13 +32,26 @@ from exchange.futures.models import (
     ContractStatus,
     FuturesOrder,
     FuturesTransfer,
+    MarginType,
     TransferDirection,
     TransferStatus,
 )
-from exchange.futures.requests import FuturesOrderRequest, LeverageRequest, TransferRequest
+from exchange.futures.requests import (
+    FuturesOrderRequest,
+    IsolatedMarginRequest,
+    LeverageRequest,
+    MarginTypeRequest,
+    TransferRequest,
+)
 from exchange.wallets.ledger import Line, post_entry, system_account, user_account
 from exchange.wallets.models import AccountKind, Asset, Bucket, JournalReason
-from matching_engine.futures.protocol import encode_cancel, encode_set_leverage
+from matching_engine.futures.protocol import MarginType as EngineMarginType
+from matching_engine.futures.protocol import (
+    encode_adjust_isolated_margin,
+    encode_cancel,
+    encode_set_leverage,
+    encode_set_margin_type,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +90,9 @@ def place_futures_order(*, user: Any, request: FuturesOrderRequest) -> FuturesOr
                 price=request.price,
                 quantity=request.quantity,
                 reduce_only=request.reduce_only,
+                stop_price=request.stop_price,
+                working_type=request.working_type,
+                close_position=request.close_position,
             )
             payload = place_command(order)
             transaction.on_commit(
@@ -110,6 +126,39 @@ def set_leverage(*, user: Any, request: LeverageRequest) -> None:
         user_id=user.pk, contract=contract.engine_id, leverage=request.leverage
     )
     if not _send(margin_group(contract), payload, f"leverage of {user.pk}"):
+        raise FuturesError(FuturesErrorCode.ENGINE_UNAVAILABLE, "Try again shortly.")
+
+
+def set_margin_type(*, user: Any, request: MarginTypeRequest) -> None:
+    """Append SET_MARGIN_TYPE; the engine refuses it with a position or open orders."""
+    contract = request.contract
+    payload = encode_set_margin_type(
+        user_id=user.pk,
+        contract=contract.engine_id,
+        margin_type=EngineMarginType.ISOLATED
+        if request.margin_type == MarginType.ISOLATED
+        else EngineMarginType.CROSSED,
+    )
+    if not _send(margin_group(contract), payload, f"margin type of {user.pk}"):
+        raise FuturesError(FuturesErrorCode.ENGINE_UNAVAILABLE, "Try again shortly.")
+
+
+def adjust_isolated_margin(*, user: Any, request: IsolatedMarginRequest) -> None:
+    """Append ADJUST_ISOLATED_MARGIN (``amount`` > 0 adds from the cross wallet, < 0
+    takes back); the engine bounds both, and clearing records the position's margin."""
+    contract = request.contract
+    try:
+        atoms = units.to_atoms(contract, request.amount)
+    except ValueError:
+        raise FuturesError(
+            FuturesErrorCode.INVALID_AMOUNT,
+            "Too many decimal places.",
+            fields={"amount": "precision"},
+        ) from None
+    payload = encode_adjust_isolated_margin(
+        user_id=user.pk, contract=contract.engine_id, delta=atoms
+    )
+    if not _send(margin_group(contract), payload, f"isolated margin of {user.pk}"):
         raise FuturesError(FuturesErrorCode.ENGINE_UNAVAILABLE, "Try again shortly.")
 
 

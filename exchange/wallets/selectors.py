@@ -101,3 +101,28 @@ def ledger_lines_for_user(
         rows = rows.filter(asset=asset)
     rows = _time_range(rows, "entry__created_at", start, end)
     return paginate(rows, cursor=cursor, limit=limit)
+
+
+def journal_references_for(term: str) -> list[str]:
+    """The journal ``reference`` values an operator's search term names: an order or
+    withdrawal id (``order:12``, ``withdrawal:12``), a deposit's or withdrawal's txid,
+    an adjustment's idempotency key, or a reference typed whole. Exact values, so the
+    lookup uses the reference index."""
+    term = term.strip()
+    if not term:
+        return []
+    references = {term}
+    if term.isdigit():
+        references |= {f"order:{term}", f"withdrawal:{term}"}
+    references |= {f"adjustment:{term}"}
+    references |= {
+        f"withdrawal:{pk}"
+        for pk in Withdrawal.objects.filter(txid=term).values_list("pk", flat=True)
+    }
+    references |= {
+        f"deposit:{network}:{term}" + (f":{log_index}" if log_index else "")
+        for network, log_index in Deposit.objects.filter(txid=term).values_list(
+            "network", "log_index"
+        )
+    }
+    return sorted(references)

@@ -161,6 +161,8 @@ class MarginGroup:
                 fired += self.stops.fired(cid, _LAST, self.books[cid].last_price)
             self.moved.clear()
             for stop in sorted(fired, key=lambda o: o.seq):
+                if self.stops.remove(stop.id) is None:
+                    continue  # canceled by a liquidation that an earlier one caused
                 self._trigger(stop)
                 if self.dirty:
                     self._liquidate_due()
@@ -204,15 +206,15 @@ class MarginGroup:
             events.append((_EV_DONE, stop.id, stop.user, DoneReason.TRIGGER_REJECTED, qty))
 
     def _dispatch(self, command: Any) -> tuple[int, int, int, int]:
-        # Fast path for the command that makes up most traffic.
-        if (
-            type(command) is list
-            and len(command) == 12
-            and command[1] == _PLACE
-            and command[0] == VERSION
-            and _ints(command)
-        ):
-            return self.place(*command[2:])
+        # Fast paths for the commands that make up most traffic; explicit arguments
+        # rather than a star-call, which the compiled core would have to box.
+        if type(command) is list and _ints(command) and command[0] == VERSION:
+            n = len(command)
+            if n == 12 and command[1] == _PLACE:
+                a = command
+                return self.place(a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11])
+            if n == 4 and command[1] == _CANCEL:
+                return self.cancel(command[2], command[3])
         if type(command) is not list or len(command) < 2:
             return 0, _MALFORMED, 0, 0
         version, c = command[0], command[1]

@@ -80,3 +80,32 @@ def test_an_operator_creates_a_perpetual_with_brackets_then_halts_it(
     assert operator_client.get(reverse("admin:futures_contract_changelist")).status_code == 200
     page = operator_client.get(reverse("admin:futures_contract_change", args=[contract.pk]))
     assert page.status_code == 200
+
+
+def test_a_contract_the_engine_cannot_hold_is_refused_on_the_form(operator_client, assets):
+    form = {
+        "symbol": "ETHUSDT",
+        "base_asset": assets["ETH"].pk,
+        "quote_asset": assets["USDT"].pk,
+        "margin_asset": assets["USDT"].pk,
+        "tick_size": "0.00001",  # x step 0.0001 is finer than 10^-8 USDT
+        "step_size": "0.0001",
+        "min_notional": "5",
+        "maker_fee": "0.0002",
+        "taker_fee": "0.0005",
+        "liquidation_fee": "0.005",
+        "funding_interval_seconds": "28800",
+        "interest_rate": "0.0001",
+        "funding_cap": "0.0075",
+        "brackets-TOTAL_FORMS": "1",
+        "brackets-INITIAL_FORMS": "0",
+        "brackets-0-tier": "1",
+        "brackets-0-notional_cap": "50000",
+        "brackets-0-max_leverage": "125",
+        "brackets-0-maintenance_rate": "0.004",
+    }
+    response = operator_client.post(reverse("admin:futures_contract_add"), form, follow=True)
+    assert response.status_code == 200
+    assert "Not created: not exact in the engine&#x27;s units" in response.content.decode()
+    assert not Contract.objects.exists()
+    assert not AuditRecord.objects.filter(action=AuditAction.CONTRACT_CREATE).exists()

@@ -105,6 +105,28 @@ class OrderOut(serializers.ModelSerializer[Order]):
 OrderPage = page_of(OrderOut, "OrderPage")
 
 
+class OrderReplaceIn(OrderIn):
+    mode = serializers.CharField(
+        max_length=32,
+        help_text="STOP_ON_FAILURE (a failed cancel places nothing) or ALLOW_FAILURE "
+        "(the new order is placed anyway).",
+    )
+
+
+class ReplaceErrorOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class OrderReplaceOut(serializers.Serializer):
+    """The new order, the order its REPLACE cancels (null when the cancel failed under
+    ALLOW_FAILURE) and why that cancel failed."""
+
+    order = OrderOut()
+    replaced_order_id = serializers.IntegerField(allow_null=True)
+    cancel_error = ReplaceErrorOut(allow_null=True)
+
+
 class OrderQuery(serializers.Serializer):
     symbol = serializers.CharField(max_length=32, required=False)
     status = serializers.CharField(

@@ -24,6 +24,8 @@ from api.rest.orders.serializers import (
     OrderOut,
     OrderPage,
     OrderQuery,
+    OrderReplaceIn,
+    OrderReplaceOut,
 )
 from api.rest.parsing import valid, valid_query
 from api.rest.request_user import request_user
@@ -32,7 +34,8 @@ from exchange.markets.errors import MarketErrorCode
 from exchange.markets.selectors import get_market
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order
 from exchange.orders.errors import OrderErrorCode
-from exchange.orders.requests import CancelRequest, OrderRequest
+from exchange.orders.replace import do_replace_order
+from exchange.orders.requests import CancelRequest, OrderRequest, ReplaceRequest
 from exchange.orders.retries import place_order_once
 from exchange.orders.selectors import access_order, fill_list_for_user, order_list
 
@@ -153,6 +156,35 @@ class OrderCancelView(RestView):
         cancel = CancelRequest.parse(order_id=order_id)
         order = do_cancel_order(user=request_user(request), request=cancel)
         return Response(OrderOut(order).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderReplaceView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {"POST": [*PLACE_ERRORS, *CANCEL_ERRORS[1:], OrderErrorCode.INVALID_REPLACE_MODE]}
+
+    @extend_schema(tags=["orders"], request=OrderReplaceIn, responses={202: OrderReplaceOut})
+    def post(self, request: Request, order_id: int) -> Response:
+        """Cancel this order and place the new one in ONE engine step (cancel-replace).
+
+        A new order on the same side takes over the old one's lock: only the
+        difference is locked from available funds. The cancel's outcome is
+        clearing's, visible on both orders and in the user stream.
+        """
+        data = valid(OrderReplaceIn, request.data)
+        mode = data.pop("mode")
+        replace = ReplaceRequest.parse(
+            cancel=CancelRequest.parse(symbol=data.get("symbol"), order_id=order_id),
+            order=OrderRequest.parse(**data),
+            mode=mode,
+        )
+        outcome = do_replace_order(user=request_user(request), request=replace)
+        error = outcome.cancel_error
+        body = {
+            "order": outcome.order,
+            "replaced_order_id": outcome.replaced.pk if outcome.replaced else None,
+            "cancel_error": {"code": error.code, "message": error.message} if error else None,
+        }
+        return Response(OrderReplaceOut(body).data, status=status.HTTP_202_ACCEPTED)
 
 
 class OrderCancelByClientIdView(RestView):

@@ -21,6 +21,7 @@ import msgpack
 from django.db import transaction
 
 from exchange.clearing.checkpoint import checkpoint_of, locked_checkpoint, move_checkpoint
+from exchange.clearing.futures.events import publish
 from exchange.clearing.futures.output import FuturesEntry, FuturesProtocolError, decode_entry
 from exchange.clearing.futures.settle import FuturesBatch, settle_futures
 from exchange.clearing.models import DeadLetter
@@ -35,13 +36,17 @@ from matching_engine.protocol import FIELD, input_stream, output_stream
 
 logger = logging.getLogger(__name__)
 
-# Events that name a contract (in their second field).
-_CONTRACT_EVENTS = (
-    FuturesEvent.TRADE,
-    FuturesEvent.POSITION,
-    FuturesEvent.FUNDING,
-    FuturesEvent.ADL,
-)
+# Where an event names its contract.
+_CONTRACT_FIELD = {
+    FuturesEvent.TRADE: 1,
+    FuturesEvent.POSITION: 2,
+    FuturesEvent.FUNDING: 1,
+    FuturesEvent.ADL: 1,
+    FuturesEvent.ISOLATED_MARGIN: 2,
+    FuturesEvent.STOP_TRIGGERED: 3,
+}
+# Commands whose output id is a contract id.
+_CONTRACT_COMMANDS = (FuturesCommand.SET_LEVERAGE, FuturesCommand.SET_MARGIN_TYPE)
 
 
 def checkpoint_key(group: str) -> str:
@@ -81,8 +86,9 @@ class GroupClearer:
             for c in Contract.objects.filter(margin_asset=self.asset).select_related("margin_asset")
         }
 
-    def read_leverage(self, entry_id: str) -> int:
-        """The leverage of the SET_LEVERAGE command with this ID (input ID = output ID)."""
+    def read_value(self, entry_id: str) -> int:
+        """The value (last field) of the SET_LEVERAGE or SET_MARGIN_TYPE command with
+        this ID: the input entry has the ID of its output entry."""
         rows: Any = self.redis.xrange(input_stream(self.group), entry_id, entry_id)
         command = msgpack.unpackb(rows[0][1][FIELD])
         return int(command[4])
@@ -130,6 +136,7 @@ class GroupClearer:
             return
         if settled is not None:
             self.cleared_trades += settled.trades
+            publish(settled)
 
     def apply_entries(self, entries: Sequence[FuturesEntry]) -> FuturesBatch | None:
         """Apply the entries after the checkpoint and move it, in one transaction."""
@@ -139,11 +146,16 @@ class GroupClearer:
             fresh = [e for e in entries if parse_entry_id(e.entry_id) > done_up_to]
             if not fresh:
                 return None
-            wanted = {ev[1] for e in fresh for ev in e.events if ev[0] in _CONTRACT_EVENTS}
-            wanted |= {e.id for e in fresh if e.command == FuturesCommand.SET_LEVERAGE}
+            wanted = {
+                ev[_CONTRACT_FIELD[ev[0]]]
+                for e in fresh
+                for ev in e.events
+                if ev[0] in _CONTRACT_FIELD
+            }
+            wanted |= {e.id for e in fresh if e.command in _CONTRACT_COMMANDS}
             if not wanted <= self._contracts.keys():
                 self._contracts = self.contracts()
-            settled = settle_futures(self.asset, self._contracts, fresh, self.read_leverage)
+            settled = settle_futures(self.asset, self._contracts, fresh, self.read_value)
             move_checkpoint(checkpoint, fresh[-1].entry_id)
         self.cleared_entries += len(fresh)
         return settled

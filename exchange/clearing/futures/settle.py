@@ -37,6 +37,7 @@ from exchange.futures.models import (
     Income,
     IncomeType,
     InsuranceFund,
+    MarginType,
     OrderSide,
     Position,
     TransferDirection,
@@ -53,6 +54,7 @@ from matching_engine.futures.protocol import (
     FuturesEvent,
     FuturesResult,
 )
+from matching_engine.futures.protocol import MarginType as EngineMarginType
 
 _DONE_STATUS = {
     DoneReason.FILLED: FuturesOrderStatus.FILLED,
@@ -61,6 +63,7 @@ _DONE_STATUS = {
     DoneReason.REDUCE_ONLY: FuturesOrderStatus.CANCELED,
     DoneReason.EXPIRED: FuturesOrderStatus.EXPIRED,
     DoneReason.STP_EXPIRED: FuturesOrderStatus.EXPIRED,
+    DoneReason.TRIGGER_REJECTED: FuturesOrderStatus.EXPIRED,
 }
 _BALANCE_INCOME = {
     BalanceReason.DEPOSIT: IncomeType.TRANSFER,
@@ -70,18 +73,21 @@ _BALANCE_INCOME = {
 }
 _IGNORED = (FuturesResult.DUPLICATE,)
 
-# SET_LEVERAGE's output names no leverage: the command itself (same ID) is read back.
-ReadLeverage = Callable[[str], int]
+# SET_LEVERAGE's and SET_MARGIN_TYPE's outputs do not repeat the value set: the
+# command itself (same ID as its output) is read back, and this gives its last field.
+ReadCommandValue = Callable[[str], int]
 
 
 @dataclass
 class FuturesBatch:
-    """What a batch changed, for the runner's counters."""
+    """What a batch changed: the runner's counters and the users' events."""
 
+    asset: Asset
     trades: int = 0
-    incomes: int = 0
-    has_news: bool = False
-    touched_users: set[int] = field(default_factory=set)
+    wallets: dict[int, Decimal] = field(default_factory=dict)
+    positions: dict[tuple[int, int], Position] = field(default_factory=dict)
+    orders: list[FuturesOrder] = field(default_factory=list)
+    incomes: list[Income] = field(default_factory=list)
 
 
 class _Batch:
@@ -160,7 +166,7 @@ class _Batch:
         if key not in self.positions:
             self.positions[key] = Position.objects.filter(
                 user_id=user, contract=contract
-            ).first() or Position(user_id=user, contract=contract)
+            ).first() or Position(user_id=user, contract=contract, size=Decimal(0), cost=Decimal(0))
         return self.positions[key]
 
 
@@ -172,26 +178,28 @@ def settle_futures(
     asset: Asset,
     contracts: dict[int, Contract],
     entries: Sequence[FuturesEntry],
-    read_leverage: ReadLeverage,
+    read_value: ReadCommandValue,
 ) -> FuturesBatch:
     """Apply ``entries`` (not cleared before, in engine order); call inside the batch
     transaction that also moves the checkpoint."""
     batch = _Batch(asset, contracts)
-    result = FuturesBatch()
     for entry in entries:
         time = _time(entry)
-        _command(batch, entry, read_leverage)
+        _command(batch, entry, read_value)
         for index, event in enumerate(entry.events):
             _event(batch, entry, time, index * 4, event)
     _write(batch)
-    result.trades = len(batch.trades)
-    result.incomes = len(batch.incomes)
-    result.has_news = bool(batch.trades or batch.incomes or batch.dirty_orders)
-    result.touched_users = set(batch.wallets)
-    return result
+    return FuturesBatch(
+        asset=asset,
+        trades=len(batch.trades),
+        wallets=batch.wallets,
+        positions=batch.positions,
+        orders=[batch.orders[pk] for pk in sorted(batch.dirty_orders)],
+        incomes=batch.incomes,
+    )
 
 
-def _command(batch: _Batch, entry: FuturesEntry, read_leverage: ReadLeverage) -> None:
+def _command(batch: _Batch, entry: FuturesEntry, read_value: ReadCommandValue) -> None:
     c, r = entry.command, entry.result
     if r in _IGNORED:
         return
@@ -206,11 +214,19 @@ def _command(batch: _Batch, entry: FuturesEntry, read_leverage: ReadLeverage) ->
         batch.dirty_orders.add(order.pk)
     elif c in (FuturesCommand.DEPOSIT, FuturesCommand.WITHDRAW):
         _transfer_decided(batch, entry)
-    elif c == FuturesCommand.SET_LEVERAGE and r == FuturesResult.OK:
+    elif c in (FuturesCommand.SET_LEVERAGE, FuturesCommand.SET_MARGIN_TYPE) and r == 0:
         contract = batch.contracts.get(entry.id)
         if contract is not None:
             position = batch.position(entry.user_id, contract)
-            position.leverage = read_leverage(entry.entry_id)
+            value = read_value(entry.entry_id)
+            if c == FuturesCommand.SET_LEVERAGE:
+                position.leverage = value
+            else:
+                position.margin_type = (
+                    MarginType.ISOLATED
+                    if value == EngineMarginType.ISOLATED
+                    else MarginType.CROSSED
+                )
 
 
 def _result_name(result: int) -> str:
@@ -287,6 +303,20 @@ def _event(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: 
         batch.adl_pending[deleveraged] = cid
     elif kind == FuturesEvent.INSURANCE:
         batch.fund = batch.amount(event[1])
+    elif kind == FuturesEvent.ISOLATED_MARGIN:
+        _, user, cid, margin, wallet = event
+        batch.check_wallet(entry, user, wallet)
+        position = batch.position(user, batch.contracts[cid])
+        position.isolated_margin = batch.amount(margin)
+        position.updated_at = time
+    elif kind == FuturesEvent.STOP_TRIGGERED:
+        _, order_id, _user, _cid, _trigger, result = event
+        order = batch.order(order_id)
+        if order is not None:
+            order.triggered = True
+            if result:
+                order.reject_reason = _result_name(result)
+            batch.dirty_orders.add(order.pk)
     # LIQUIDATION and SNAPSHOT change nothing here: their effects come as the events above.
 
 
@@ -363,7 +393,15 @@ def _write(batch: _Batch) -> None:
             order.updated_at = now
         FuturesOrder.objects.bulk_update(
             orders,
-            ["accepted", "status", "reject_reason", "executed_qty", "cum_quote", "updated_at"],
+            [
+                "accepted",
+                "status",
+                "reject_reason",
+                "triggered",
+                "executed_qty",
+                "cum_quote",
+                "updated_at",
+            ],
         )
     for position in batch.positions.values():
         position.save()

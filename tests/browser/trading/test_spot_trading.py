@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 import requests
 from selenium.webdriver.common.by import By
 
@@ -27,8 +26,6 @@ from tests.browser.trading.pages import (
     visible,
     wait,
 )
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _open_rows(browser):
@@ -112,7 +109,7 @@ def test_bad_input_shows_the_api_message_next_to_the_field(browser, exchange, sc
         (("20000", "1"), "#e-quantity", "insufficient balance"),
     ]
     for (price, quantity), where, words in cases:
-        place_limit(browser, "BUY", price, quantity)
+        place_limit(browser, "BUY", price, quantity, by_keyboard=True)
         wait(browser, lambda b, w=where: b.find_element(By.CSS_SELECTOR, w).text, where)
         assert words in browser.find_element(By.CSS_SELECTOR, where).text
         field = browser.find_element(By.CSS_SELECTOR, f"[aria-describedby='{where[1:]}']")
@@ -197,11 +194,11 @@ def test_an_api_key_is_created_used_and_revoked(browser, exchange, screenshot):
     browser.find_element(By.CSS_SELECTOR, "input[name=perm][value=trade]").click()
     browser.find_element(By.ID, "k-ips").send_keys("10.0.0.0/8, 127.0.0.1")
     browser.find_element(By.CSS_SELECTOR, "#key-form button[type=submit]").click()
-    visible(browser, "#secret-box")
+    wait(browser, lambda b: text(b, "#new-secret"), "the secret, shown once")
     key, secret = text(browser, "#new-key"), text(browser, "#new-secret")
     assert len(secret) >= 32
     screenshot("web-api-keys")
-    row = browser.find_element(By.CSS_SELECTOR, "#keys tbody tr[data-state=active]")
+    row = browser.find_element(By.CSS_SELECTOR, "#keys tbody tr[data-key-id]")
     assert "read, trade" in row.text and "127.0.0.1" in row.text
     # the key signs a request a bot would make
     answer = signed(url, key, secret, "GET", "/api/v1/balances", {})
@@ -217,12 +214,12 @@ def test_an_api_key_is_created_used_and_revoked(browser, exchange, screenshot):
     browser.refresh()
     wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#keys tbody tr[data-key-id]"), "keys")
     assert secret not in browser.page_source
-    # revoked: the page says so and the key stops working
+    # revoked: gone from the list of live keys, and the key stops working
     browser.find_element(By.CSS_SELECTOR, '[aria-label="Revoke key my bot"]').click()
     browser.switch_to.alert.accept()
     wait(
         browser,
-        lambda b: b.find_elements(By.CSS_SELECTOR, "#keys tbody tr[data-state=revoked]"),
+        lambda b: not b.find_elements(By.CSS_SELECTOR, "#keys tbody tr[data-key-id]"),
         "revoked",
     )
     assert signed(url, key, secret, "GET", "/api/v1/balances", {}).status_code == 401
@@ -248,3 +245,18 @@ def test_the_markets_page_lists_markets_with_tickers(browser, exchange, screensh
     screenshot("web-markets")
     policy = requests.get(f"{exchange.url}/", timeout=10).headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "default-src 'self'" in policy
+
+
+def test_the_trading_screen_fits_a_phone_in_the_light_theme(browser, exchange, screenshot):
+    browser.set_window_size(390, 1400)
+    try:
+        open_market(browser, exchange.url, "BTCUSDT")
+        browser.find_element(By.ID, "theme").click()
+        assert browser.execute_script("return document.documentElement.dataset.theme") == "light"
+        # one column: nothing wider than the screen
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390
+        screenshot("web-trade-phone-light")
+    finally:
+        browser.find_element(By.ID, "theme").click()
+        browser.set_window_size(1400, 1000)

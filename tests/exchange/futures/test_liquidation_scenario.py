@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from exchange.clearing.futures.probe import probe_group
 from exchange.clearing.futures.runner import checkpoint_key
 from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.core.redis import get_redis
@@ -112,13 +113,17 @@ def processes(contract, tmp_path: Path) -> Iterator[None]:
         assert codes == [0, 0], [log.read_text() for log in logs]
 
 
+def last_input_id() -> str:
+    newest = get_redis().xrevrange(input_stream(GROUP), count=1)
+    return newest[0][0].decode() if newest else "0-0"
+
+
 def settle(timeout: float = 60) -> None:
     """Wait until the engine answered every command and clearing applied every answer."""
     client = get_redis()
     deadline = time.monotonic() + timeout
     while True:
-        newest = client.xrevrange(input_stream(GROUP), count=1)
-        last = newest[0][0].decode() if newest else "0-0"
+        last = last_input_id()
         answered = client.xlen(output_stream(GROUP)) == client.xlen(input_stream(GROUP))
         cleared = Checkpoint.objects.filter(
             symbol=checkpoint_key(GROUP), last_entry_id=last
@@ -208,6 +213,7 @@ def test_a_20x_long_is_liquidated_before_a_later_order_and_every_unit_is_account
     assert Position.objects.get(user=seller).size == D("-2")
     assert not DeadLetter.objects.exists()
     assert reconcile().violations == []
+    assert probe_group(GROUP).differences == []
     # when: the seller takes 1,000 USDT back to spot
     back = transfer(
         user=seller,
@@ -218,3 +224,5 @@ def test_a_20x_long_is_liquidated_before_a_later_order_and_every_unit_is_account
     assert FuturesTransfer.objects.get(pk=back.pk).status == TransferStatus.DONE
     assert Balance.objects.get(account__user=seller, asset=usdt).available == D("101000")
     assert reconcile().violations == []
+    probe = probe_group(GROUP)
+    assert (probe.differences, probe.checkpoint) == ([], last_input_id())

@@ -10,6 +10,12 @@ import pytest
 
 from exchange.clearing.futures.runner import GroupClearer
 from exchange.core.redis import get_redis
+from exchange.events.futures import (
+    FuturesUserMessage,
+    decode_futures_message,
+    futures_events_channel,
+)
+from exchange.events.schema import check
 from exchange.futures.engine_state import append
 from exchange.futures.errors import FuturesError, FuturesErrorCode
 from exchange.futures.models import FuturesOrder, FuturesOrderStatus, Position
@@ -39,7 +45,28 @@ def parse(**fields: object) -> FuturesOrderRequest:
         ({"type": "LIMIT", "quantity": "1", "price": "60000.05"}, FuturesErrorCode.PRICE_TICK),
         ({"type": "LIMIT", "quantity": "0.0005", "price": "1"}, FuturesErrorCode.QUANTITY_STEP),
         ({"type": "MARKET", "quantity": "1", "price": "1"}, FuturesErrorCode.INVALID_ORDER),
-        ({"type": "STOP_MARKET", "quantity": "1"}, FuturesErrorCode.INVALID_ORDER),
+        ({"type": "STOP_MARKET", "quantity": "1"}, FuturesErrorCode.INVALID_PRICE),
+        (
+            {"type": "LIMIT", "quantity": "1", "price": "1", "stop_price": "2"},
+            FuturesErrorCode.INVALID_ORDER,
+        ),
+        (
+            {"type": "STOP", "quantity": "1", "stop_price": "2", "close_position": True},
+            FuturesErrorCode.INVALID_ORDER,
+        ),
+        (
+            {
+                "type": "TAKE_PROFIT_MARKET",
+                "quantity": "1",
+                "stop_price": "2",
+                "close_position": True,
+            },
+            FuturesErrorCode.INVALID_ORDER,
+        ),
+        (
+            {"type": "STOP_MARKET", "quantity": "1", "stop_price": "2", "working_type": "INDEX"},
+            FuturesErrorCode.INVALID_ORDER,
+        ),
         ({"type": "LIMIT", "quantity": "1", "price": "-1"}, FuturesErrorCode.INVALID_PRICE),
         ({"type": "LIMIT", "quantity": "1e3", "price": "1"}, FuturesErrorCode.INVALID_QUANTITY),
         (
@@ -74,8 +101,21 @@ def test_orders_are_answered_by_the_engine_and_cleared(assets, redis_client, mak
         user=poor, request=parse(type="LIMIT", quantity="0.1", price="60000")
     )
     set_leverage(user=rich, request=LeverageRequest.parse(symbol="BTCUSDT", leverage="10"))
+    listener = get_redis().pubsub()
+    listener.subscribe(futures_events_channel(rich.pk))
+    assert listener.get_message(timeout=5)["type"] == "subscribe"
     engine.run()
     GroupClearer(GROUP, block_ms=1, stop=threading.Event()).step()
+    # and: the user who listens is told, in the schema of futures user events
+    message = decode_futures_message(listener.get_message(timeout=5)["data"])
+    check(FuturesUserMessage, message)
+    assert message["wallet"] == "10000"
+    assert [(o["order_id"], o["status"]) for o in message["orders"]] == [(covered.pk, "NEW")]
+    assert [(p["symbol"], p["size"], p["leverage"]) for p in message["positions"]] == [
+        ("BTCUSDT", "0", 10)
+    ]
+    assert [(i["income_type"], i["amount"]) for i in message["income"]] == [("TRANSFER", "10000")]
+    listener.close()
     # then: the engine's answers are on the rows
     covered.refresh_from_db()
     too_big.refresh_from_db()

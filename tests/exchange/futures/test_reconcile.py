@@ -6,7 +6,9 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 
+from exchange.clearing.futures.probe import probe_group
 from exchange.clearing.futures.runner import GroupClearer
 from exchange.futures.models import FuturesWallet, InsuranceFund, Position
 from exchange.futures.requests import TransferRequest
@@ -39,8 +41,15 @@ def checks() -> set[str]:
 
 def test_a_wallet_that_is_not_its_income_is_found(cleared):
     _, (user, _) = cleared
+    assert probe_group(GROUP).differences == []
     FuturesWallet.objects.filter(user=user).update(balance=D("500.00000001"))
     assert {"futures_wallet_matches_income", "futures_conservation"} <= checks()
+    # and the engine probe names the user and the atom
+    assert probe_group(GROUP).differences == [
+        f"user {user.pk}: wallet 50000000001 != engine 50000000000 atoms"
+    ]
+    with pytest.raises(CommandError, match="1 difference"):
+        call_command("probefutures", "--group", "usdt")
 
 
 def test_longs_that_do_not_equal_shorts_are_found(cleared):

@@ -160,3 +160,18 @@ def test_partial_close_hands_margin_and_profit_back_to_cross(f: FDriver) -> None
     acct = f.group.accounts[1]
     assert acct.positions[BTC].margin == usdt(1_750)
     assert acct.wallet == usdt(9_970 + 500 - 15.25)
+
+
+def test_funding_moves_an_isolated_margin_and_still_sums_to_zero(f: FDriver) -> None:
+    open_isolated_long(f)
+    fund = f.group.insurance
+    # when: 0.01 % at 60,000: the isolated long pays 6 USDT to the maker's cross short
+    out = f.send(fp.encode_funding(contract=BTC, rate=10_000))
+    # then
+    paid = [e[5] for e in events_of(out, FuturesEvent.FUNDING)]
+    assert sorted(paid) == [-usdt(6), usdt(6)]
+    assert sum(paid) + (f.group.insurance - fund) == 0
+    assert f.group.accounts[1].positions[BTC].margin == usdt(3_000 - 6)
+    assert events_of(out, FuturesEvent.ISOLATED_MARGIN) == [
+        [FuturesEvent.ISOLATED_MARGIN, 1, BTC, usdt(2_994), usdt(9_964)]
+    ]

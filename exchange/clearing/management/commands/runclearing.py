@@ -23,7 +23,7 @@ from exchange.clearing.futures.runner import GroupClearer, run_futures_clearing
 from exchange.clearing.metrics import ClearingCollector
 from exchange.clearing.runner import GC_GEN0_THRESHOLD, MarketClearer, run_clearing
 from exchange.core import gc_tuning, metrics
-from matching_client import ShardMapError, shard_markets
+from matching_client import ShardMapError, parse_shard_map, shard_markets
 
 logger = logging.getLogger("exchange.clearing")
 
@@ -45,8 +45,8 @@ class Command(BaseCommand):
             "--futures",
             choices=("auto", "only", "no"),
             default="auto",
-            help="Futures margin groups: cleared when no --markets/--shard is given (auto), "
-            "alone (only) or never (no).",
+            help="Futures margin groups: cleared (auto) when no --markets is given and, "
+            "with --shard, by the first shard of ENGINE_SHARDS only; alone (only); never (no).",
         )
         parser.add_argument("--batch-size", type=int, default=1000)
         parser.add_argument(
@@ -73,7 +73,11 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         spot = options["futures"] != "only"
-        futures = options["futures"] == "only" or (options["futures"] == "auto" and not symbols)
+        futures = options["futures"] == "only" or (
+            options["futures"] == "auto"
+            and not options["markets"]
+            and (not options["shard"] or options["shard"] == first_shard())
+        )
         batch_size = options["batch_size"]
         clearers: dict[str, MarketClearer] = {}
         groups: dict[str, GroupClearer] = {}
@@ -98,6 +102,12 @@ class Command(BaseCommand):
         for clearer in everyone:  # the batch in hand, and its user events
             clearer.stopped.wait(max(0.0, deadline - time.monotonic()))
         report({**clearers, **groups})
+
+
+def first_shard() -> str:
+    """The shard whose clearing process also clears the futures margin groups (one is
+    enough; a second would only wait on the same checkpoint row)."""
+    return next(iter(parse_shard_map(settings.ENGINE_SHARDS)), "")
 
 
 def report(clearers: dict[str, MarketClearer | GroupClearer]) -> None:

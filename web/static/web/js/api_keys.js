@@ -1,5 +1,5 @@
 // API keys: create with permissions and an IP whitelist (the secret is shown once, kept
-// only in this page's memory), list, revoke.
+// only in this page's memory), list the live keys, revoke.
 
 import { api, clearErrors, currentUser, showErrors, toast } from "./api.js";
 import { dateTime, el, row } from "./format.js";
@@ -12,15 +12,15 @@ async function load() {
   const body = document.querySelector("#keys tbody");
   body.replaceChildren(...keys.map((k) => row([
     k.label, el("code", { text: k.key }), k.permissions.join(", "), k.ip_whitelist.length ? k.ip_whitelist.join(", ") : "any",
-    dateTime(k.created_at), k.revoked_at ? "Revoked" : "Active",
-    k.revoked_at ? "" : el("button", { type: "button", class: "btn small ghost", text: "Revoke", "aria-label": `Revoke key ${k.label}`,
+    dateTime(k.created_at),
+    el("button", { type: "button", class: "btn small ghost", text: "Revoke", "aria-label": `Revoke key ${k.label}`,
       onclick: async () => {
         if (!confirm(`Revoke the key "${k.label}"? Bots using it stop working.`)) return;
         await api("DELETE", `/api-keys/${k.id}`).catch((e) => toast(e.message));
         await load();
       } }),
-  ], { "data-key-id": k.id, "data-state": k.revoked_at ? "revoked" : "active" })));
-  if (!keys.length) body.append(row([{ colspan: 7, class: "muted", text: "No API keys yet." }]));
+  ], { "data-key-id": k.id })));
+  if (!keys.length) body.append(row([{ colspan: 6, class: "muted", text: "No API keys yet." }]));
 }
 
 const form = $("key-form");

@@ -6,7 +6,7 @@ import { decimalsOf, el, fixed, percent } from "./format.js";
 import { Stream } from "./ws.js";
 
 const QUERY = `{ markets { symbol baseAsset quoteAsset status tickSize stepSize
-  ticker { lastPrice priceChangePercent highPrice lowPrice volume quoteVolume }
+  ticker { lastPrice priceChangePercent highPrice lowPrice volume quoteVolume count }
   klines(interval: "1h", limit: 24) { close } } }`;
 
 const body = document.querySelector("#markets tbody");
@@ -33,7 +33,7 @@ function sparkline(closes) {
 
 function render(market) {
   const priceDp = decimalsOf(market.tickSize), qtyDp = decimalsOf(market.stepSize);
-  const t = market.ticker;
+  const t = market.ticker && market.ticker.count ? market.ticker : null;  // no trade in 24 h: no price
   const change = t ? t.priceChangePercent : null;
   const tr = el("tr", { "data-symbol": market.symbol },
     el("th", { scope: "row" }, el("a", { href: `/trade/${market.symbol}` },

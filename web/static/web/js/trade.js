@@ -12,8 +12,11 @@ const root = document.getElementById("trade");
 const $ = (id) => document.getElementById(id);
 
 const markets = await api("GET", "/markets");
-let symbol = root.dataset.symbol;
-if (!symbol && markets.length) location.replace(`/trade/${markets[0].symbol}`);
+const symbol = root.dataset.symbol;
+if (!symbol && markets.length) {
+  location.replace(`/trade/${markets[0].symbol}`);
+  await new Promise(() => {});  // the page is being replaced
+}
 const market = markets.find((m) => m.symbol === symbol);
 if (!market) {
   root.replaceChildren(el("section", { class: "panel wide" }, el("h1", { text: `No market ${symbol}` }),
@@ -37,14 +40,16 @@ const chart = LightweightCharts.createChart($("chart"), {
   autoSize: true,
   layout: { background: { color: "transparent" }, textColor: css.getPropertyValue("--muted").trim() || "#8a94a6" },
   grid: { vertLines: { color: "rgba(128,128,128,0.12)" }, horzLines: { color: "rgba(128,128,128,0.12)" } },
-  timeScale: { timeVisible: true, secondsVisible: false },
+  timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 6 },
   rightPriceScale: { scaleMargins: { top: 0.1, bottom: 0.25 } },
 });
 const candles = chart.addSeries(LightweightCharts.CandlestickSeries, {
   upColor: "#16c784", downColor: "#ea3943", borderVisible: false, wickUpColor: "#16c784", wickDownColor: "#ea3943",
   priceFormat: { type: "price", precision: priceDp, minMove: Number(market.tick_size) },
 });
-const volumes = chart.addSeries(LightweightCharts.HistogramSeries, { priceScaleId: "", priceFormat: { type: "volume" } });
+const volumes = chart.addSeries(LightweightCharts.HistogramSeries, {
+  priceScaleId: "", priceFormat: { type: "volume" }, lastValueVisible: false, priceLineVisible: false,
+});
 volumes.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
 
 function bar(k) {
@@ -61,6 +66,7 @@ async function loadKlines() {
   const bars = klines.map(bar);
   candles.setData(bars.map((b) => b[0]));
   volumes.setData(bars.map((b) => b[1]));
+  $("chart-empty").hidden = bars.length > 0;
 }
 
 const intervals = $("intervals");
@@ -124,6 +130,7 @@ function showTicker(last, change, high, low, volume) {
 async function loadTicker() {
   try {
     const t = await api("GET", `/markets/${symbol}/ticker`);
+    if (!t.count) return;  // no trade in 24 h: no price to show yet
     showTicker(t.last_price, t.price_change_percent, t.high_price, t.low_price, t.volume);
   } catch (error) {
     if (error.code !== "NO_DATA") throw error;
@@ -150,6 +157,7 @@ const market_stream = new Stream(`/stream?streams=${lower}@depth/${lower}@trade/
       const [c, v] = bar({ open_time: data.k.t, open: data.k.o, high: data.k.h, low: data.k.l, close: data.k.c, volume: data.k.v });
       candles.update(c);
       volumes.update(v);
+      $("chart-empty").hidden = true;
     }
   },
 });

@@ -34,6 +34,7 @@ async function loadAssets() {
   for (const m of await api("GET", "/markets")) { assets.add(m.base); assets.add(m.quote); }
   for (const id of ["d-asset", "w-asset"]) {
     $(id).replaceChildren(...[...assets].sort().map((a) => el("option", { value: a, text: a })));
+    if (assets.has("USDT")) $(id).value = "USDT";
   }
   await showAddress();
 }

@@ -59,6 +59,7 @@ _BY_FIELD: dict[str, BinanceError] = {
     "side": BinanceError(-1117, "Invalid side."),
     "type": BinanceError(-1116, "Invalid orderType."),
     "timeInForce": BinanceError(-1115, "Invalid timeInForce."),
+    "closePosition": BinanceError(-1106, "Parameter 'closePosition' sent when not required."),
 }
 
 

@@ -57,17 +57,21 @@ def _order_request(query: dict[str, str]) -> FuturesOrderRequest:
         params.required(query, name)
     if query.get("positionSide", "BOTH").upper() != "BOTH":
         raise POSITION_SIDE_MISMATCH
-    if _flag(query, "closePosition"):
-        raise BinanceError(-1106, "Parameter 'closePosition' sent when not required.")
+    close_position = _flag(query, "closePosition")
+    if not close_position:
+        params.required(query, "quantity")
     return FuturesOrderRequest.parse(
         symbol=query["symbol"],
         side=query["side"],
         type=query["type"],
-        quantity=params.required(query, "quantity"),
+        quantity=query.get("quantity"),
         price=query.get("price"),
         time_in_force=query.get("timeInForce"),
         reduce_only=_flag(query, "reduceOnly"),
         client_order_id=query.get("newClientOrderId"),
+        stop_price=query.get("stopPrice"),
+        working_type=query.get("workingType"),
+        close_position=close_position,
     )
 
 
@@ -202,3 +206,91 @@ class UserTradesView(FuturesView):
             limit=params.limit(query, default=500, maximum=1000),
         )
         return Response([user_trade_json(t, user.pk, contract) for t in fills])
+
+
+ALGO_STATUS = {
+    FuturesOrderStatus.NEW: "NEW",
+    FuturesOrderStatus.PARTIALLY_FILLED: "TRIGGERED",
+    FuturesOrderStatus.FILLED: "FINISHED",
+    FuturesOrderStatus.CANCELED: "CANCELED",
+    FuturesOrderStatus.REJECTED: "REJECTED",
+    FuturesOrderStatus.EXPIRED: "EXPIRED",
+}
+
+
+def algo_json(order: FuturesOrder) -> dict[str, object]:
+    """A conditional order as ``/fapi/v1/algoOrder`` shows it; ``algoId`` is the order id."""
+    body = order_json(order)
+    return {
+        "algoId": order.pk,
+        "clientAlgoId": order.client_order_id,
+        "algoType": "CONDITIONAL",
+        "orderType": order.type,
+        "symbol": order.contract.symbol,
+        "side": order.side,
+        "positionSide": "BOTH",
+        "timeInForce": order.time_in_force,
+        "quantity": body["origQty"],
+        "algoStatus": ALGO_STATUS.get(FuturesOrderStatus(order.status), "NEW"),
+        "triggerPrice": body["stopPrice"],
+        "price": body["price"],
+        "selfTradePreventionMode": "NONE",
+        "workingType": order.working_type,
+        "priceMatch": "NONE",
+        "closePosition": order.close_position,
+        "priceProtect": False,
+        "reduceOnly": order.reduce_only,
+        "createTime": body["time"],
+        "updateTime": body["updateTime"],
+        "triggerTime": 0,
+        "goodTillDate": 0,
+    }
+
+
+class AlgoOrderView(FuturesView):
+    """``/fapi/v1/algoOrder`` (algoType CONDITIONAL): where ccxt and python-binance send
+    STOP / STOP_MARKET / TAKE_PROFIT / TAKE_PROFIT_MARKET since Binance moved them. The
+    order is the same futures order as ``/fapi/v1/order`` places (``algoId`` = orderId)."""
+
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"POST": 1, "GET": 1, "DELETE": 1}
+    key_permissions: ClassVar[dict[str, str]] = {"POST": "trade", "DELETE": "trade"}
+
+    def post(self, request: Request) -> Response:
+        query = self.params(request)
+        if query.get("algoType", "CONDITIONAL").upper() != "CONDITIONAL":
+            raise BinanceError(-1130, "Data sent for parameter 'algoType' is not valid.")
+        translated = dict(query)
+        for ours, theirs in (("stopPrice", "triggerPrice"), ("newClientOrderId", "clientAlgoId")):
+            if theirs in query:
+                translated[ours] = query[theirs]
+        order = place_futures_order(user=self.user(request), request=_order_request(translated))
+        [order] = wait_for_futures_orders([order], until=accepted, timeout=_wait_seconds())
+        if order.status == FuturesOrderStatus.REJECTED:
+            raise from_rejection(order.reject_reason)
+        return Response(algo_json(order))
+
+    def _order(self, request: Request) -> FuturesOrder:
+        query = self.params(request)
+        algo_id = params.optional_int(query, "algoId")
+        client_id = query.get("clientAlgoId") or None
+        if algo_id is None and client_id is None:
+            raise mandatory("algoId")
+        rows = FuturesOrder.objects.filter(user=self.user(request)).select_related("contract")
+        order = (
+            rows.filter(pk=algo_id)
+            if algo_id is not None
+            else rows.filter(client_order_id=client_id)
+        ).first()
+        if order is None:
+            raise BinanceError(-2013, "Order does not exist.")
+        return order
+
+    def get(self, request: Request) -> Response:
+        return Response(algo_json(self._order(request)))
+
+    def delete(self, request: Request) -> Response:
+        order = self._order(request)
+        cancel_futures_order(user=self.user(request), order_id=order.pk)
+        [order] = wait_for_futures_orders([order], until=closed, timeout=_wait_seconds())
+        return Response(algo_json(order))

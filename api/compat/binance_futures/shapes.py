@@ -17,7 +17,7 @@ PERPETUAL_DELIVERY_MS = 4133404800000
 NO_CAP_STEPS = 10**9
 # PERCENT_PRICE as Binance lists it for its perpetuals.
 PERCENT_UP, PERCENT_DOWN = Decimal("1.0500"), Decimal("0.9500")
-ORDER_TYPES = ["LIMIT", "MARKET"]
+ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET"]
 AVG_PLACES = Decimal("1e-8")
 TIME_IN_FORCE = ["GTC", "IOC", "FOK", "GTX"]
 
@@ -133,11 +133,11 @@ def order_json(order: FuturesOrder) -> dict[str, Any]:
         "timeInForce": order.time_in_force,
         "type": order.type,
         "reduceOnly": order.reduce_only,
-        "closePosition": False,
+        "closePosition": order.close_position,
         "side": order.side,
         "positionSide": "BOTH",
-        "stopPrice": "0",
-        "workingType": "CONTRACT_PRICE",
+        "stopPrice": dec(order.stop_price),
+        "workingType": order.working_type,
         "priceProtect": False,
         "origType": order.type,
         "priceMatch": "NONE",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("v1/positionSide/dual", general.PositionSideDualView.as_view()),
     path("v1/marginType", general.MarginTypeView.as_view()),
     path("v1/order", orders.OrderView.as_view()),
+    path("v1/algoOrder", orders.AlgoOrderView.as_view()),
     path("v1/allOpenOrders", orders.AllOpenOrdersView.as_view()),
     path("v1/openOrders", orders.OpenOrdersView.as_view()),
     path("v1/openOrder", orders.OpenOrderView.as_view()),

@@ -42,7 +42,7 @@ SIGNED = [
     ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "symbol": "NOPE"}, -1121),
     ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "side": "UP"}, -1117),
     ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "type": "OCO"}, -1116),
-    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "type": "STOP"}, -1116),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "type": "STOP"}, -1100),
     (
         "POST",
         "v1/order",

@@ -201,3 +201,21 @@ def test_refusals_have_binance_codes_and_change_nothing(live, contract, call, ex
     assert wallet(trader) == Decimal(100)
     assert not Position.objects.filter(user=trader.user).exclude(size=0).exists()
     assert not FuturesOrder.objects.filter(user=trader.user, status="NEW").exists()
+
+
+def test_a_reduce_only_stop_market_rests_until_triggered(live, contract):
+    # given a long of 0.01 (bought from a resting ask)
+    seller, ex_s = funded(live, 1000)
+    trader, ex = funded(live, 1000)
+    ex_s.create_order(SYMBOL, "limit", "sell", 0.01, 60000)
+    ex.create_order(SYMBOL, "market", "buy", 0.01)
+    wait_until(lambda: Position.objects.get(user=trader.user, contract=contract).size)
+    # when it places a reduce-only STOP_MARKET below the mark
+    stop = ex.create_order(
+        SYMBOL, "STOP_MARKET", "sell", 0.01, None, {"stopPrice": 55000, "reduceOnly": True}
+    )
+    # then it is open with its trigger, and cancelled it leaves the position alone
+    assert stop["status"] == "open" and stop["triggerPrice"] == 55000
+    assert stop["reduceOnly"] is True
+    assert ex.cancel_order(stop["id"], SYMBOL)["status"] == "canceled"
+    assert Position.objects.get(user=trader.user, contract=contract).size == Decimal("0.01")

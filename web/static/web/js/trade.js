@@ -43,6 +43,9 @@ const chart = LightweightCharts.createChart($("chart"), {
   timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 6 },
   rightPriceScale: { scaleMargins: { top: 0.1, bottom: 0.25 } },
 });
+window.addEventListener("themechange", () => chart.applyOptions({
+  layout: { textColor: getComputedStyle(document.documentElement).getPropertyValue("--muted").trim() },
+}));
 const candles = chart.addSeries(LightweightCharts.CandlestickSeries, {
   upColor: "#16c784", downColor: "#ea3943", borderVisible: false, wickUpColor: "#16c784", wickDownColor: "#ea3943",
   priceFormat: { type: "price", precision: priceDp, minMove: Number(market.tick_size) },

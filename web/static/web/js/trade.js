@@ -90,8 +90,8 @@ function setInterval_(next) {
 // ---- order book --------------------------------------------------------------
 function renderBook(book) {
   const { bids, asks } = book.levels(15);
-  const totalOf = (levels) => levels.reduce((sum, [, q]) => sum + Number(q), 0) || 1;  // bar widths only
-  const most = Math.max(totalOf(bids), totalOf(asks));
+  const totalOf = (levels) => levels.reduce((sum, [, q]) => sum + Number(q), 0);  // bar widths only
+  const most = Math.max(totalOf(bids), totalOf(asks)) || 1;
   const lines = (levels, side) => {
     let running = 0;
     return levels.map(([p, q]) => {

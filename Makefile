@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ASSETS := assets/dist/.installed
 
-.PHONY: run test lint typecheck contracts pytest migrate seed clean assets engine-core
+.PHONY: run test lint typecheck contracts pytest migrate seed clean assets engine-core screenshots
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -57,6 +57,13 @@ pytest: $(STAMP) $(ASSETS) engine-core
 	$(if $(ENGINE_PURE_TESTS),MATCHING_ENGINE_PURE=1 $(VENV)/bin/pytest -q $(ENGINE_PURE_TESTS))
 
 test: lint typecheck contracts pytest
+
+# The browser tests (headless Chromium) save every page they check in var/screenshots/;
+# the README's dashboard picture is copied from there.
+screenshots: $(STAMP) $(ASSETS)
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/browser
+	mkdir -p docs/img
+	cp var/screenshots/dashboard-trading.png docs/img/dashboard-trading.png
 
 clean:
 	rm -rf $(VENV) var build assets/node_modules assets/dist .pytest_cache .mypy_cache .ruff_cache

@@ -28,7 +28,12 @@ _OPENERS = frozenset("[{")
 
 
 class JsonInputError(ValueError):
-    """The text is not JSON this API parses; ``str()`` says why, for the client."""
+    """The text is not JSON this API parses; ``str()`` says why, for the client, and
+    ``reason`` names the rule that refused it (the ``/metrics`` label)."""
+
+    def __init__(self, message: str, reason: str = "JSON_INVALID") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def check_depth(text: str, max_depth: int = MAX_JSON_DEPTH) -> None:
@@ -39,13 +44,15 @@ def check_depth(text: str, max_depth: int = MAX_JSON_DEPTH) -> None:
         if char in _OPENERS:
             depth += 1
             if depth > max_depth:
-                raise JsonInputError(f"JSON nested deeper than {max_depth} levels.")
+                raise JsonInputError(
+                    f"JSON nested deeper than {max_depth} levels.", "JSON_TOO_DEEP"
+                )
         elif char[0] != '"':
             depth -= 1
 
 
 def _refuse_constant(name: str) -> Any:
-    raise JsonInputError(f"{name} is not a JSON value.")
+    raise JsonInputError(f"{name} is not a JSON value.", "JSON_CONSTANT")
 
 
 def loads_bounded(
@@ -59,16 +66,16 @@ def loads_bounded(
     The size bound counts bytes, or characters when ``data`` is already text.
     """
     if len(data) > max_bytes:
-        raise JsonInputError(f"JSON larger than {max_bytes} bytes.")
+        raise JsonInputError(f"JSON larger than {max_bytes} bytes.", "JSON_TOO_LARGE")
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise JsonInputError("JSON must be UTF-8.") from exc
+            raise JsonInputError("JSON must be UTF-8.", "JSON_NOT_UTF8") from exc
     else:
         text = data
     if "\\u0000" in text or "\x00" in text:
-        raise JsonInputError("JSON must not contain a NUL character.")
+        raise JsonInputError("JSON must not contain a NUL character.", "NUL")
     check_depth(text, max_depth)
     try:
         return json.loads(text, parse_constant=_refuse_constant)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from api.compat.binance.errors import BinanceError
+from api.refusals import count_refusal, surface_of
 from api.rest.errors import error_body
 
 FORM = "application/x-www-form-urlencoded"
@@ -29,6 +30,7 @@ def has_nul(request: HttpRequest) -> bool:
 
 def refusal(path: str) -> HttpResponse:
     """A 400 in the addressed surface's own error shape."""
+    count_refusal(surface_of(path), "NUL")
     if path.startswith("/api/v3/"):
         return JsonResponse(
             BinanceError(-1100, "Illegal characters found in a parameter.").body(), status=400

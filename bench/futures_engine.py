@@ -1,6 +1,11 @@
 """Benchmark of the futures state machine, in process and (--redis) through Redis.
 
     .venv/bin/python bench/futures_engine.py [--accounts 100000] [--commands 200000] [--redis]
+        [--cores both]
+
+`--cores both` runs the whole benchmark twice, in child processes, on the pure-Python
+core (MATCHING_ENGINE_PURE=1, the engine process too) and on the mypyc build
+(`make engine-core`), and prints the compiled / pure ratio of every rate.
 
 Setup (timed separately): one BTCUSDT perpetual; `--accounts` accounts deposit and pair up
 (one sells to the other at the mark), so every account holds one open position
@@ -22,8 +27,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import platform
 import random
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +42,7 @@ import msgpack
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
+import matching_engine  # noqa: E402
 from matching_engine.futures import protocol as fp  # noqa: E402
 from matching_engine.futures.engine import MarginGroup  # noqa: E402
 
@@ -135,8 +144,18 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {pick(0.5):.1f} us, p99 {pick(0.99):.1f} us, max {s[-1] * 1e6:.1f} us"
 
 
-def through_redis(blobs: list[bytes]) -> float:
-    """Run `blobs` through an engine process on a private durable Redis; commands/s."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc), load-independent."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def through_redis(blobs: list[bytes]) -> tuple[float, float]:
+    """Run `blobs` through an engine process on a private durable Redis.
+
+    Return commands/s (wall clock, first output to last) and the engine process's CPU
+    seconds per command up to its last output (startup included).
+    """
     from bench.engine_service import append_all, wait_output
     from tests.matching_engine.servers import EngineProcess, RedisServer
 
@@ -151,27 +170,58 @@ def through_redis(blobs: list[bytes]) -> float:
             engine.start()
             first = wait_output(server.url, GROUP, 1, 60)
             last = wait_output(server.url, GROUP, len(blobs), 1800)
+            assert engine.process is not None
+            cpu = cpu_seconds(engine.process.pid)
             engine.terminate()
         finally:
             server.kill()
-    return (len(blobs) - 1) / (last - first)
+    return (len(blobs) - 1) / (last - first), cpu / len(blobs)
+
+
+RATE = re.compile(
+    r"^(setup|mixed workload|through Redis|MARK_PRICE liquidating nobody)\b.*?"
+    r"([\d,.]+) (?:commands/s|us)",
+    re.M,
+)
+
+
+def both_cores(argv: list[str]) -> int:
+    """Run this benchmark on each core in a child process; print both and the ratios."""
+    rates: dict[str, dict[str, float]] = {}
+    for core, pure in (("pure", "1"), ("compiled", "")):
+        env = {**os.environ, "MATCHING_ENGINE_PURE": pure}
+        out = subprocess.run(
+            [sys.executable, __file__, *argv], env=env, capture_output=True, text=True, check=True
+        ).stdout
+        print(f"--- {core} core\n{out}", end="")
+        rates[core] = {m[1]: float(m[2].replace(",", "")) for m in RATE.finditer(out)}
+    for name, pure_rate in rates["pure"].items():
+        ratio = rates["compiled"].get(name, 0.0) / pure_rate
+        print(f"compiled / pure, {name}: {ratio:.2f}x")
+    return 0
 
 
 def main() -> int:
+    if "--cores" in sys.argv:
+        at = sys.argv.index("--cores")
+        return both_cores(sys.argv[1:at] + sys.argv[at + 2 :])
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--accounts", type=int, default=100_000)
     p.add_argument("--commands", type=int, default=200_000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--redis", action="store_true", help="also run setup + workload through Redis")
+    p.add_argument("--cores", choices=["both"], help="compare the pure and the compiled core")
     args = p.parse_args()
     print(f"python {platform.python_version()} on {platform.machine()}, {sys.platform}")
+    print(f"core: {matching_engine.CORE}")
     setup_blobs, oid = setup(args.accounts, args.seed)
     blobs, oid = mixed(oid, args.commands, args.accounts, args.seed)
     if args.redis:
-        rate = through_redis(setup_blobs + blobs)
+        rate, cpu = through_redis(setup_blobs + blobs)
         print(
             f"through Redis (engine process, AOF always): {len(setup_blobs) + len(blobs):,} "
-            f"commands (setup + mixed) at {rate:,.0f} commands/s"
+            f"commands (setup + mixed) at {rate:,.0f} commands/s; engine CPU "
+            f"{cpu * 1e6:.1f} us per command = {1 / cpu:,.0f} commands per CPU-second"
         )
     gc.disable()
     group = MarginGroup(GROUP)
@@ -186,12 +236,13 @@ def main() -> int:
         f"{len(setup_blobs) / elapsed:,.0f} commands/s -> {len(group.accounts):,} accounts, "
         f"{positions:,} open positions"
     )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for blob in blobs:
         apply(blob)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(
-        f"mixed workload: {len(blobs):,} commands in {elapsed:.2f} s = {len(blobs) / elapsed:,.0f} commands/s"
+        f"mixed workload: {len(blobs):,} commands in {elapsed:.2f} s = "
+        f"{len(blobs) / elapsed:,.0f} commands/s; {len(blobs) / cpu:,.0f} per CPU-second"
     )
 
     quiet: list[float] = []

@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from exchange.accounts.requests import ApiKeyRequest
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/exchange_bench_http"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/8"
@@ -91,7 +93,9 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     )
     user = User.objects.create_user(email="bench-http@example.com", password=None)
     do_credit_deposit(user=user, asset=usdt, amount="100000000", network="bench", txid="http")
-    created = do_create_api_key(user=user, label="bench", permissions=["read", "trade"])
+    created = do_create_api_key(
+        user=user, request=ApiKeyRequest.parse(label="bench", permissions=["read", "trade"])
+    )
     assert created.secret is not None
     secret = created.secret.encode()
     client = Client()

@@ -155,17 +155,17 @@ async def tap(redis_url: str, records: list[tuple[float, str, int]]) -> None:
     import redis.asyncio as aioredis
 
     pubsub = aioredis.Redis.from_url(redis_url).pubsub()
-    await pubsub.subscribe("md-stream:btcusdt@trade", "md-stream:btcusdt@depth")
+    await pubsub.subscribe(f"md-stream:{SYMBOL}:trade", f"md-stream:{SYMBOL}:depth")
     while True:
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
         if message is None or message["type"] != "message":
             continue
         now = time.time()
-        data = json.loads(message["data"])
-        if message["channel"].endswith(b"@trade"):
-            records.append((now, "trade", data["t"]))
+        data = json.loads(message["data"])  # exchange.events.market: TradeEvent, DepthUpdate
+        if message["channel"].endswith(b":trade"):
+            records.append((now, "trade", data["trade_id"]))
         else:
-            records.append((now, "depth", data["u"]))
+            records.append((now, "depth", data["last_update_id"]))
 
 
 async def probe(url: str, records: list[tuple[float, str, int]], ready: asyncio.Event) -> None:

@@ -57,6 +57,7 @@ def build() -> None:
         staged = work / "engine_core"
         (staged / "matching_engine").mkdir(parents=True)
         for lib in out.rglob("*.so"):
+            (staged / lib.relative_to(out)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(lib, staged / lib.relative_to(out))
         (staged / native.MANIFEST).write_text(digest + "\n")
         shutil.rmtree(native.BUILD_DIR, ignore_errors=True)

@@ -59,14 +59,18 @@ if _refusal:
 INSTALLED_APPS = [
     "daphne",
     "admin_ui",  # before django.contrib.admin: its templates extend the admin's
-    "django.contrib.admin",
+    "admin_ui.admin_config.OperatorAdminConfig",  # django.contrib.admin with the operator site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",  # second factor: TOTP devices and recovery codes (exchange.accounts.two_factor)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "rest_framework.authtoken",
+    "api.rest.apps.RestApiConfig",  # connects the REST tokens to user deactivation
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files
     "channels",
@@ -76,12 +80,14 @@ INSTALLED_APPS = [
     "exchange.accounts",
     "exchange.wallets",
     "exchange.markets",
+    "exchange.futures",
     "exchange.orders",
     "exchange.clearing",
     "exchange.marketdata",
     "exchange.reconciliation",
     "exchange.demo",
     "exchange.retention",
+    "exchange.pricefeed",
     "web",  # the trading page: templates and scripts over the public API only
 ]
 
@@ -94,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): passed the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -139,11 +146,29 @@ else:
 # REDIS_URL names a node of a Redis Cluster (streams and market data only: the channel
 # layer and the Celery broker then need their own plain Redis, see docs/deploy.md).
 REDIS_CLUSTER = env.bool("REDIS_CLUSTER", default=False)
+# Replica-acknowledged commands (docs/deploy.md, "Redis replication"): order entry, cancels,
+# transfers and the engine's own output wait (WAIT) for this many replicas; 0 = do not wait.
+# Redis Sentinel: "host:port,host:port" of the sentinels watching REDIS_SENTINEL_SERVICE;
+# the platform and the engine then follow the primary through failovers (REDIS_URL still
+# gives the database number and password).
+REDIS_SENTINELS = env.str("REDIS_SENTINELS", default="")
+REDIS_SENTINEL_SERVICE = env.str("REDIS_SENTINEL_SERVICE", default="exchange")
+REDIS_MIN_REPLICAS_ACK = env.int("REDIS_MIN_REPLICAS_ACK", default=0)
+REDIS_REPLICA_ACK_TIMEOUT_MS = env.int("REDIS_REPLICA_ACK_TIMEOUT_MS", default=500)
 CHANNELS_REDIS_URL = env.str("CHANNELS_REDIS_URL", default=REDIS_URL)
 # Engine shards: "engine-0=BTCUSDT,ETHUSDT;engine-1=ETHBTC" (`runengine --shard engine-0`).
 ENGINE_SHARDS = env.str("ENGINE_SHARDS", default="")
 # Clearing and market-data threads touch a file here per step, for liveness probes.
 HEARTBEAT_DIR = env.str("HEARTBEAT_DIR", default="")
+# The futures price feed (docs/futures.md, "Mark price and funding"; ADR 0026).
+# External index sources per contract, JSON: {"BTCUSDT": [{"name": "venue-a",
+# "url": "http://...", "weight": "1"}]}; each URL answers {"price": "..."}.
+PRICEFEED_SOURCES = env.json("PRICEFEED_SOURCES", default={})
+PRICEFEED_SPOT_WEIGHT = env.str("PRICEFEED_SPOT_WEIGHT", default="1")
+PRICEFEED_MAX_INDEX_AGE_SECONDS = env.int("PRICEFEED_MAX_INDEX_AGE_SECONDS", default=10)
+PRICEFEED_PREMIUM_SAMPLE_SECONDS = env.int("PRICEFEED_PREMIUM_SAMPLE_SECONDS", default=60)
+# 0: each contract's own funding interval; tests and demos set a few seconds.
+PRICEFEED_FUNDING_INTERVAL_SECONDS = env.int("PRICEFEED_FUNDING_INTERVAL_SECONDS", default=0)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -211,10 +236,27 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+
+def _redis_db(url: str) -> int:
+    """The database number a Redis URL names (path or ``?db=``), as redis-py reads it."""
+    from redis.connection import parse_url
+
+    return int(parse_url(url).get("db", 0))
+
+
+_channels_host: object = CHANNELS_REDIS_URL
+if REDIS_SENTINELS and "CHANNELS_REDIS_URL" not in os.environ:
+    from matching_engine.sentinels import parse_sentinels
+
+    _channels_host = {
+        "master_name": REDIS_SENTINEL_SERVICE,
+        "sentinels": parse_sentinels(REDIS_SENTINELS),
+        "db": _redis_db(REDIS_URL),
+    }
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [CHANNELS_REDIS_URL]},
+        "CONFIG": {"hosts": [_channels_host]},
     }
 }
 
@@ -228,13 +270,36 @@ def _kombu_url(redis_url: str) -> str:
     return redis_url
 
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_kombu_url(REDIS_URL))
+def _default_broker_url() -> str:
+    """Kombu follows Sentinel with ``sentinel://host:port;sentinel://...`` + master_name."""
+    if REDIS_SENTINELS:
+        db = _redis_db(REDIS_URL)
+        return ";".join(f"sentinel://{s.strip()}/{db}" for s in REDIS_SENTINELS.split(","))
+    return _kombu_url(REDIS_URL)
+
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_default_broker_url())
+if CELERY_BROKER_URL.startswith("sentinel://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"master_name": REDIS_SENTINEL_SERVICE}
 CELERY_RESULT_BACKEND = None
+# Second factor (exchange.accounts.two_factor). Staff who enrolled always give a code at
+# the admin login; with this on, staff who have not are sent to enrol before any page.
+ADMIN_REQUIRE_TWO_FACTOR = env.bool("ADMIN_REQUIRE_TWO_FACTOR", default=False)
+OTP_TOTP_ISSUER = "Open Exchange"
+
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "order-sweeper": {
         "task": "exchange.orders.tasks.resend_unacknowledged_orders",
         "schedule": 2.0,
+    },
+    "client-order-id-release": {
+        "task": "exchange.orders.tasks.release_client_order_ids",
+        "schedule": 60.0,
+    },
+    "futures-sweeper": {
+        "task": "exchange.futures.tasks.resend_pending_futures_commands",
+        "schedule": 5.0,
     },
     "stream-trimmer": {
         "task": "exchange.retention.tasks.trim_market_streams",
@@ -249,10 +314,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # the web process serves /metrics on its own port.
 METRICS_PORT = env.int("METRICS_PORT", default=0)
 # Periodic tasks whose idle runs (result 0) leave no Celery log line (exchange/core/task_logging).
-CELERY_QUIET_TASKS = ["exchange.orders.tasks.resend_unacknowledged_orders"]
+CELERY_QUIET_TASKS = [
+    "exchange.orders.tasks.resend_unacknowledged_orders",
+    "exchange.orders.tasks.release_client_order_ids",
+    "exchange.futures.tasks.resend_pending_futures_commands",
+]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).
 ORDER_ENTRY_GROUP_COMMIT = env.bool("ORDER_ENTRY_GROUP_COMMIT", default=False)
+# A client order id stays taken while its order is open and this long after (retries, ADR 0028).
+ORDER_CLIENT_ID_WINDOW_HOURS = env.float("ORDER_CLIENT_ID_WINDOW_HOURS", default=24.0)
 
 # Binance-style signed requests: recvWindow default and ceiling, in ms.
 SIGNED_REQUEST_DEFAULT_RECV_WINDOW_MS = 5000

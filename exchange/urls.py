@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v3/", include("api.compat.binance.urls")),
     path("sapi/v1/", include("api.compat.binance.sapi_urls")),
+    path("fapi/", include("api.compat.binance_futures.urls")),
     path("", include("api.compat.binance.derivatives_info")),
     path("fmz/", include("api.compat.fmz.urls")),
     path("api/", include("api.rest.urls")),

@@ -11,12 +11,14 @@ from matching_engine.protocol import (
     DoneReason,
     MarketStatus,
     OrderType,
+    ReplaceMode,
     ResultCode,
     SelfTradePrevention,
     Side,
     TimeInForce,
     input_stream,
     input_trimmed_key,
+    leader_key,
     output_stream,
     snapshot_key,
     standby_key,
@@ -24,7 +26,13 @@ from matching_engine.protocol import (
 )
 from matching_engine.shards import ShardMapError, parse_shard_map, shard_markets
 
-from .client import EngineStats, EventConsumer, MatchingClient, unparsed_stream_client
+from .client import (
+    EngineStats,
+    EventConsumer,
+    MatchingClient,
+    ReplicaAckTimeout,
+    unparsed_stream_client,
+)
 from .commands import (
     CancelAll,
     CancelOrder,
@@ -32,6 +40,7 @@ from .commands import (
     CreateMarket,
     HaltMarket,
     PlaceOrder,
+    ReplaceOrder,
     RequestSnapshot,
     ResumeMarket,
 )
@@ -68,7 +77,10 @@ __all__ = [
     "OrderType",
     "OutputEntry",
     "PlaceOrder",
+    "ReplaceMode",
+    "ReplaceOrder",
     "ProtocolError",
+    "ReplicaAckTimeout",
     "RequestSnapshot",
     "ResultCode",
     "ResumeMarket",
@@ -82,6 +94,7 @@ __all__ = [
     "decode_output",
     "entry_ms",
     "input_stream",
+    "leader_key",
     "input_trimmed_key",
     "output_stream",
     "parse_shard_map",

@@ -22,6 +22,7 @@ from matching_engine.protocol import FIELD, MARKETS_KEY, input_stream, output_st
 from .commands import Command
 from .entry_ids import stream_entries
 from .events import OutputEntry, decode_output
+from .futures import FuturesCommand
 
 Client = redis.Redis | RedisCluster
 
@@ -41,8 +42,37 @@ class _OwnConnection(threading.local):
 _own = _OwnConnection()
 
 
-def _append(pool: redis.ConnectionPool, key: str, payload: bytes) -> Any:
-    """XADD ``payload`` to ``key`` on this thread's own connection; return the entry ID.
+class ReplicaAckTimeout(redis.RedisError):
+    """The primary appended the commands but fewer replicas than required confirmed them.
+
+    The commands are in the primary's stream and the engine will act on them, but a
+    failover before the replicas catch up could lose them. Senders treat this like an
+    append that failed: the change is durable in the database and the sweeper re-sends
+    it (the engine answers a PLACE it already knows with DUPLICATE).
+    """
+
+    def __init__(self, entry_ids: list[str], acked: int, required: int) -> None:
+        super().__init__(
+            f"{len(entry_ids)} command(s) appended but confirmed by {acked} of "
+            f"{required} replicas in time"
+        )
+        self.entry_ids, self.acked, self.required = entry_ids, acked, required
+
+
+def _own_connection(pool: redis.ConnectionPool) -> Any:
+    if _own.pool is not pool or _own.pid != os.getpid():
+        _own.pool, _own.pid = pool, os.getpid()
+        _own.connection = pool.connection_class(**pool.connection_kwargs)
+    return _own.connection
+
+
+def _append(
+    pool: redis.ConnectionPool, key: str, payload: bytes, wait: tuple[int, int] | None
+) -> Any:
+    """XADD ``payload`` to ``key`` on this thread's own connection.
+
+    Returns (entry ID, None), or with ``wait = (replicas, timeout ms)`` (entry ID, the
+    reply of a WAIT sent in the same write: how many replicas confirmed it).
 
     The client's ``xadd`` costs ~4x the socket round trip in client CPU: it borrows
     a connection from the pool (a lock and a poll of the socket each time), wraps the
@@ -54,17 +84,28 @@ def _append(pool: redis.ConnectionPool, key: str, payload: bytes) -> Any:
     a server still loading its data more than once: the caller logs the failure
     and the sweeper re-sends.
     """
-    if _own.pool is not pool or _own.pid != os.getpid():
-        _own.pool, _own.pid = pool, os.getpid()
-        _own.connection = pool.connection_class(**pool.connection_kwargs)
-    connection = _own.connection
+    connection = _own_connection(pool)
+    commands: list[tuple[Any, ...]] = [("XADD", key, "*", FIELD, payload)]
+    if wait is not None:
+        commands.append(("WAIT", *wait))
     try:
-        connection.send_command("XADD", key, "*", FIELD, payload)
-        return connection.read_response()
+        entry_id = _send_first(connection, commands)
     except redis.ConnectionError:
         connection.disconnect()
-        connection.send_command("XADD", key, "*", FIELD, payload)
-        return connection.read_response()
+        entry_id = _send_first(connection, commands)
+    return entry_id, connection.read_response() if wait is not None else None
+
+
+def _send_first(connection: Any, commands: list[tuple[Any, ...]]) -> Any:
+    """Send ``commands`` in one write and read the first reply.
+
+    ``connect()`` first (a no-op while connected): sending on a closed connection would
+    reconnect to the address it holds, where a Sentinel-managed one must ask the
+    sentinels for the current primary.
+    """
+    connection.connect()
+    connection.send_packed_command(connection.pack_commands(commands))
+    return connection.read_response()
 
 
 def unparsed_stream_client(client: Client) -> Client:
@@ -84,12 +125,27 @@ def unparsed_stream_client(client: Client) -> Client:
 
 
 class MatchingClient:
-    """Append commands to the matching cluster's input streams."""
+    """Append commands to the matching cluster's input streams.
 
-    def __init__(self, client: Client) -> None:
+    With ``min_replicas`` > 0 every append is followed by ``WAIT min_replicas timeout``
+    on the same connection and raises `ReplicaAckTimeout` when fewer replicas confirmed
+    it in time, so a command reported as sent survives a failover to a replica. Only a
+    single server (or a Sentinel-managed primary) has replicas to wait for; a Redis
+    Cluster client ignores the setting (configure ``min-replicas-to-write`` there).
+    """
+
+    def __init__(
+        self, client: Client, *, min_replicas: int = 0, replica_timeout_ms: int = 500
+    ) -> None:
         self._redis = client
+        single = isinstance(client, redis.Redis)
+        self._wait = (min_replicas, replica_timeout_ms) if min_replicas > 0 and single else None
 
-    def send(self, command: Command) -> str:
+    def _check_acked(self, entry_ids: list[str], acked: Any) -> None:
+        if self._wait is not None and int(acked) < self._wait[0]:
+            raise ReplicaAckTimeout(entry_ids, int(acked), self._wait[0])
+
+    def send(self, command: Command | FuturesCommand) -> str:
         """Append one command; return its input entry ID (the ID of its output entry).
 
         On a single server the XADD goes over this thread's own connection (``_append``),
@@ -97,12 +153,12 @@ class MatchingClient:
         """
         key, payload = input_stream(command.symbol), command.encode()
         if isinstance(self._redis, redis.Redis):
-            entry_id: Any = _append(self._redis.connection_pool, key, payload)
-        else:
-            entry_id = self._redis.xadd(key, {FIELD: payload})
-        return _text(entry_id)
+            entry_id, acked = _append(self._redis.connection_pool, key, payload, self._wait)
+            self._check_acked([_text(entry_id)], acked)
+            return _text(entry_id)
+        return _text(self._redis.xadd(key, {FIELD: payload}))
 
-    def send_many(self, commands: Sequence[Command]) -> list[str]:
+    def send_many(self, commands: Sequence[Command | FuturesCommand]) -> list[str]:
         """Append commands in one round trip (no transaction); return their entry IDs.
 
         Commands of one market keep their order. On a cluster the pipeline is split by
@@ -114,7 +170,13 @@ class MatchingClient:
         pipe = self._redis.pipeline(transaction=False)
         for command in commands:
             pipe.xadd(input_stream(command.symbol), {FIELD: command.encode()})
-        return [_text(entry_id) for entry_id in pipe.execute()]
+        if self._wait is not None:
+            pipe.execute_command("WAIT", *self._wait)
+        replies = pipe.execute()
+        entry_ids = [_text(entry_id) for entry_id in replies[: len(commands)]]
+        if self._wait is not None:
+            self._check_acked(entry_ids, replies[-1])
+        return entry_ids
 
     def register_markets(self, symbols: Sequence[str]) -> None:
         """List markets for engines started with ``--follow``; they start them within seconds.

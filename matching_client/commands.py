@@ -8,6 +8,7 @@ from matching_engine.protocol import (
     DEFAULT_DEDUPE_WINDOW,
     MarketStatus,
     OrderType,
+    ReplaceMode,
     SelfTradePrevention,
     Side,
     TimeInForce,
@@ -16,6 +17,7 @@ from matching_engine.protocol import (
     encode_halt,
     encode_market_create,
     encode_place,
+    encode_replace,
     encode_resume,
     encode_snapshot_request,
 )
@@ -56,6 +58,43 @@ class PlaceOrder:
             stop_price=self.stop_price,
             lock=self.lock,
             stp=self.stp,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceOrder:
+    """Cancel ``cancel_order_id`` and place ``place`` in one engine step (cancel-replace).
+
+    The output entry is the new order's (command REPLACE); the canceled order's
+    DONE is among its events. ``mode`` says whether a failed cancel stops the place.
+    """
+
+    place: PlaceOrder
+    cancel_order_id: int
+    mode: ReplaceMode = ReplaceMode.STOP_ON_FAILURE
+    carry: int = 0  # at most this much of the canceled order's lock moves to the new one
+
+    @property
+    def symbol(self) -> str:
+        return self.place.symbol
+
+    def encode(self) -> bytes:
+        p = self.place
+        return encode_replace(
+            cancel_order_id=self.cancel_order_id,
+            mode=self.mode,
+            carry=self.carry,
+            order_id=p.order_id,
+            user_id=p.user_id,
+            side=p.side,
+            order_type=p.order_type,
+            time_in_force=p.time_in_force,
+            price=p.price,
+            quantity=p.quantity,
+            quote_amount=p.quote_amount,
+            stop_price=p.stop_price,
+            lock=p.lock,
+            stp=p.stp,
         )
 
 
@@ -118,6 +157,7 @@ class RequestSnapshot:
 
 Command = (
     PlaceOrder
+    | ReplaceOrder
     | CancelOrder
     | CancelAll
     | CreateMarket

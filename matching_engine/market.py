@@ -37,6 +37,7 @@ from .protocol import (
     DoneReason,
     EventType,
     MarketStatus,
+    ReplaceMode,
     ResultCode,
     TimeInForce,
 )
@@ -53,6 +54,9 @@ _MARKET_CREATE: Final = int(CommandType.MARKET_CREATE)
 _HALT: Final = int(CommandType.HALT)
 _RESUME: Final = int(CommandType.RESUME)
 _SNAPSHOT: Final = int(CommandType.SNAPSHOT)
+_REPLACE: Final = int(CommandType.REPLACE)
+_STOP_ON_FAILURE: Final = int(ReplaceMode.STOP_ON_FAILURE)
+_ALLOW_FAILURE: Final = int(ReplaceMode.ALLOW_FAILURE)
 
 _OK: Final = int(ResultCode.OK)
 _DUPLICATE: Final = int(ResultCode.DUPLICATE)
@@ -182,6 +186,9 @@ class Market:
         elif c == _MARKET_CREATE:
             if n == 5 and type(command[2]) is str and _all_ints(command[3:]):
                 return self.create(command[2], command[3], command[4])
+        elif c == _REPLACE:
+            if n == 16 and _all_ints(command):
+                return self.replace(*command[2:])
         elif c in (_HALT, _RESUME, _SNAPSHOT):
             if n == 2:
                 return self.control(c)
@@ -205,24 +212,21 @@ class Market:
         stop: int,
         lock: int,
         stp: int,
+        command: int = _PLACE,
     ) -> Output:
         if not 0 < order_id <= MAX_INT:
-            return self._reply(_PLACE, ResultCode.INVALID_ORDER_ID, order_id, user_id)
+            return self._reply(command, ResultCode.INVALID_ORDER_ID, order_id, user_id)
         book = self.book
         # An id seen before is ignored whatever the rest says: the sweeper may re-send.
         if order_id in self.seen:
-            return self._reply(_PLACE, _DUPLICATE, order_id, user_id)
+            return self._reply(command, _DUPLICATE, order_id, user_id)
         if order_id <= self.seen_floor:
             code = _DUPLICATE if book.get(order_id) is not None else ResultCode.ORDER_ID_TOO_OLD
-            return self._reply(_PLACE, code, order_id, user_id)
-        self.seen.add(order_id)
-        seen_order = self.seen_order
-        seen_order.append(order_id)
-        if len(seen_order) > self.dedupe_window:
-            self._trim_seen()
+            return self._reply(command, code, order_id, user_id)
+        self._remember(order_id)
         if self.status != _TRADING:
             code = ResultCode.MARKET_HALTED if self.status == _HALTED else ResultCode.MARKET_UNKNOWN
-            return self._reply(_PLACE, code, order_id, user_id)
+            return self._reply(command, code, order_id, user_id)
         # Fast path for the common valid limit order; anything else gets a precise code.
         if not (
             order_type == LIMIT
@@ -241,7 +245,7 @@ class Market:
                 user_id, side, order_type, tif, price, qty, quote, stop, lock, stp
             )
             if code:
-                return self._reply(_PLACE, code, order_id, user_id)
+                return self._reply(command, code, order_id, user_id)
         seq = self.next_seq
         self.next_seq = seq + 1
         order = Order(
@@ -250,16 +254,72 @@ class Market:
         if order_type in _STOPS:
             last = book.last_price
             if last and (last >= stop if stop_triggers_up(side, order_type) else last <= stop):
-                return self._reply(_PLACE, ResultCode.STOP_WOULD_TRIGGER, order_id, user_id)
+                return self._reply(command, ResultCode.STOP_WOULD_TRIGGER, order_id, user_id)
             book.add_stop(order)
-            return self._reply(_PLACE, _OK, order_id, user_id)
+            return self._reply(command, _OK, order_id, user_id)
         if order_type == LIMIT_MAKER and book.would_take(side, price):
-            return self._reply(_PLACE, ResultCode.POST_ONLY_WOULD_TAKE, order_id, user_id)
+            return self._reply(command, ResultCode.POST_ONLY_WOULD_TAKE, order_id, user_id)
         trades_before = book.trade_seq
         self._execute(order)
         if book.trade_seq != trades_before:
             self._trigger_stops()
-        return self._reply(_PLACE, _OK, order_id, user_id)
+        return self._reply(command, _OK, order_id, user_id)
+
+    def replace(
+        self,
+        cancel_id: int,
+        mode: int,
+        carry: int,
+        order_id: int,
+        user_id: int,
+        side: int,
+        order_type: int,
+        tif: int,
+        price: int,
+        qty: int,
+        quote: int,
+        stop: int,
+        lock: int,
+        stp: int,
+    ) -> Output:
+        """Cancel ``cancel_id`` and place the new order in this one step: no other command
+        runs between them. A repeat of the new order id changes nothing (DUPLICATE), as
+        for PLACE. Up to ``carry`` of the canceled order's unused lock moves to a new
+        order of its side; the canceled order's DONE reports the rest as unused."""
+        if (mode != _STOP_ON_FAILURE and mode != _ALLOW_FAILURE) or not 0 <= carry <= MAX_INT:
+            return self._reply(_REPLACE, _MALFORMED, order_id, user_id)
+        if not 0 < order_id <= MAX_INT:
+            return self._reply(_REPLACE, ResultCode.INVALID_ORDER_ID, order_id, user_id)
+        if order_id in self.seen or order_id <= self.seen_floor or self.status == _UNKNOWN:
+            # A repeat (DUPLICATE) or no market: PLACE's answer, and nothing is canceled.
+            return self.place(
+                order_id, user_id, side, order_type, tif, price, qty, quote, stop, lock, stp,
+                _REPLACE,
+            )  # fmt: skip
+        book = self.book
+        old = book.get(cancel_id)
+        if old is None or old.user != user_id:
+            if mode == _STOP_ON_FAILURE:
+                self._remember(order_id)
+                code = ResultCode.UNKNOWN_ORDER if old is None else ResultCode.USER_MISMATCH
+                return self._reply(_REPLACE, code, order_id, user_id)
+            return self.place(
+                order_id, user_id, side, order_type, tif, price, qty, quote, stop, lock, stp,
+                _REPLACE,
+            )  # fmt: skip
+        book.remove(cancel_id)
+        carried = min(carry, old.lock) if old.side == side else 0
+        # The cancel comes first among the entry's events; its unused lock is known
+        # once the new order is accepted (carried) or refused (nothing carried).
+        at = len(book.events)
+        book.events.append((_DONE,))
+        reply = self.place(
+            order_id, user_id, side, order_type, tif, price, qty, quote, stop, lock + carried,
+            stp, _REPLACE,
+        )  # fmt: skip
+        unused = old.lock - carried if reply[2] == _OK else old.lock
+        reply[5][at] = (_DONE, old.id, old.user, _CANCELED, old.qty, old.quote, unused)
+        return reply
 
     def cancel(self, order_id: int, user_id: int) -> Output:
         if self.status == _UNKNOWN:
@@ -332,6 +392,14 @@ class Market:
         self.book.events.append(
             (_DONE, order.id, order.user, _CANCELED, order.qty, order.quote, order.lock)
         )
+
+    def _remember(self, order_id: int) -> None:
+        """Add a new order id to the dedupe window: a later PLACE of it is a DUPLICATE."""
+        self.seen.add(order_id)
+        seen_order = self.seen_order
+        seen_order.append(order_id)
+        if len(seen_order) > self.dedupe_window:
+            self._trim_seen()
 
     def _trim_seen(self) -> None:
         seen_order = self.seen_order

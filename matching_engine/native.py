@@ -21,8 +21,21 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUILD_DIR = PACKAGE_DIR.parent / "build" / "engine_core"
-# The spot core, listed explicitly: a module added later stays pure until listed here.
-COMPILED = ("protocol", "order", "book", "book_fast", "book_naive", "market")
+# The spot and futures cores, listed explicitly: a module added later stays pure until
+# listed here. Names are paths below the package ("futures/engine").
+COMPILED = (
+    "protocol",
+    "order",
+    "book",
+    "book_fast",
+    "book_naive",
+    "market",
+    "futures/protocol",
+    "futures/account",
+    "futures/contract",
+    "futures/conditional",
+    "futures/engine",
+)
 # mypyc puts the compiled code of a multi-module group in one shared library.
 GROUP = "matching_engine_core"
 SHARED_LIB = f"{GROUP}__mypyc"
@@ -80,10 +93,21 @@ def select_core(package_path: list[str]) -> str:
         sys.modules.pop(SHARED_LIB, None)
         return f"pure (unusable build: {exc}; make engine-core)"
     package_path.insert(0, str(BUILD_DIR / "matching_engine"))
+    global _SELECTED
+    _SELECTED = True
     return "compiled (mypyc: " + ", ".join(COMPILED) + ")"
+
+
+_SELECTED = False
+
+
+def select_subpackage(package_path: list[str], name: str) -> None:
+    """Put a subpackage's compiled modules first, if `select_core` chose the build."""
+    if _SELECTED:
+        package_path.insert(0, str(BUILD_DIR / "matching_engine" / name))
 
 
 def is_compiled(module_name: str) -> bool:
     """Whether an imported engine module is an extension module (for tests and the bench)."""
-    module = sys.modules[module_name]
+    module = importlib.import_module(module_name.replace("/", "."))
     return not str(getattr(module, "__file__", "")).endswith(".py")

@@ -31,6 +31,14 @@ class CommandType(IntEnum):
     HALT = 5
     RESUME = 6
     SNAPSHOT = 7
+    REPLACE = 8  # cancel one order and place another in the same step
+
+
+class ReplaceMode(IntEnum):
+    """What REPLACE does when its cancel fails (Binance's cancelReplaceMode)."""
+
+    STOP_ON_FAILURE = 0  # the new order is refused with the cancel's result code
+    ALLOW_FAILURE = 1  # the new order is placed anyway
 
 
 class Side(IntEnum):
@@ -142,6 +150,51 @@ def encode_place(
         [
             VERSION,
             CommandType.PLACE,
+            order_id,
+            user_id,
+            side,
+            order_type,
+            time_in_force,
+            price,
+            quantity,
+            quote_amount,
+            stop_price,
+            lock,
+            stp,
+        ]
+    )
+
+
+def encode_replace(
+    *,
+    cancel_order_id: int,
+    mode: int,
+    carry: int,
+    order_id: int,
+    user_id: int,
+    side: int,
+    order_type: int,
+    time_in_force: int = TimeInForce.GTC,
+    price: int = 0,
+    quantity: int = 0,
+    quote_amount: int = 0,
+    stop_price: int = 0,
+    lock: int,
+    stp: int = SelfTradePrevention.NONE,
+) -> bytes:
+    """Encode a REPLACE: cancel ``cancel_order_id``, then PLACE the rest as one step.
+
+    ``lock`` is what entry locked for the new order; when the cancel succeeds and
+    both orders are on one side, up to ``carry`` of the canceled order's unused lock
+    is added to it (the canceled order's DONE reports only the rest as unused).
+    """
+    return _pack(
+        [
+            VERSION,
+            CommandType.REPLACE,
+            cancel_order_id,
+            mode,
+            carry,
             order_id,
             user_id,
             side,

@@ -42,6 +42,7 @@ from .protocol import (
     stats_key,
 )
 from .resp import RespConnection, RespError, encode_command
+from .sentinels import SentinelPrimary
 from .snapshot import FileSnapshotStore, RedisSnapshotStore, Snapshot, SnapshotStore
 
 log = logging.getLogger("matching_engine")
@@ -102,6 +103,8 @@ class MarketWorker:
         max_batch: int,
         futures: bool = False,
         lease: Lease | None = None,
+        min_replicas: int = 0,
+        replica_timeout_ms: int = 500,
     ) -> None:
         self.symbol = symbol
         # None: write always (one engine per market). Else a hot standby pair: write,
@@ -119,7 +122,12 @@ class MarketWorker:
         self.stats_key = stats_key(symbol)
         key = self.out_stream.encode()
         self._xadd_head = b"*5\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n" % (len(key), key)
+        # With replicas to wait for, each pipeline of outputs ends with a WAIT, and the
+        # outputs count as written only once that many replicas confirmed them.
+        self.min_replicas = min_replicas
+        self._wait = encode_command("WAIT", min_replicas, replica_timeout_ms)
         # A futures margin group speaks the same stream protocol as a spot market.
+        self.futures = futures
         self.market: Market | MarginGroup = MarginGroup(symbol) if futures else Market(symbol)
         self.last_id = b"0-0"
         self.processed = 0
@@ -223,9 +231,40 @@ class MarketWorker:
         self.reader = self.connect()
         self.writer = self.connect()
         self.writes_in_flight = 0
+        if self._input_lost_its_tail():
+            self._rewind()
         if self.unconfirmed:
             # Some may have landed before the failure: XADD refuses those, harmlessly.
             self._send_outputs(self.writer)
+
+    def _input_lost_its_tail(self) -> bool:
+        """True when the input no longer holds the last entry applied: a failover to a
+        replica that had not received it (possible only without ``--min-replicas``, or
+        for entries whose outputs were never confirmed). The trimmer never removes the
+        engine's own position, so a missing entry means the journal went back."""
+        if self.last_id == b"0-0":
+            return False
+        found: Any = self.client.xrange(self.in_stream, self.last_id, self.last_id)
+        return not found
+
+    def _rewind(self) -> None:
+        """Start again from the durable snapshot and replay the input the new primary holds.
+
+        Outputs not yet written are dropped with the state that made them: they answer
+        inputs the journal lost. Outputs already on the new primary are compared with
+        the replay as on any restart.
+        """
+        log.warning(
+            "%s: input stream lost %s (failover?); restarting from the snapshot",
+            self.symbol,
+            self.last_id.decode(),
+        )
+        self.market = MarginGroup(self.symbol) if self.futures else Market(self.symbol)
+        self.last_id, self.processed, self.snapshot_processed = b"0-0", 0, 0
+        self.snapshot_id, self.written_until = b"", None
+        self.unconfirmed.clear()
+        self.read_in_flight = False
+        self._recover()
 
     def _disconnect(self) -> None:
         for conn in (self.reader, self.writer):
@@ -288,6 +327,7 @@ class MarketWorker:
                     for i, blob in self.unconfirmed
                 ]
             )
+            + (self._wait if self.min_replicas else b"")
         )
         self.writes_in_flight = len(self.unconfirmed)
 
@@ -315,8 +355,21 @@ class MarketWorker:
         for error in self.writer.read_xadd_replies(self.writes_in_flight):
             if "equal or smaller" not in str(error):
                 _check_error(error)
-        del self.unconfirmed[: self.writes_in_flight]
-        self.writes_in_flight = 0
+        sent, self.writes_in_flight = self.writes_in_flight, 0
+        if self.min_replicas:
+            acked = int(self.writer.read_reply())
+            if acked < self.min_replicas:
+                # Kept: sent again with the next batch (refused as already written)
+                # and waited for again, until the replicas have them.
+                log.warning(
+                    "%s: %d outputs confirmed by %d of %d replicas; waiting again",
+                    self.symbol,
+                    sent,
+                    acked,
+                    self.min_replicas,
+                )
+                return
+        del self.unconfirmed[:sent]
 
     def _request_batch(self, reader: RespConnection, after: bytes) -> None:
         reader.send(
@@ -387,6 +440,8 @@ class MarketWorker:
     # --- snapshots and stats ----------------------------------------------------------
 
     def _save_snapshot(self) -> None:
+        if self.unconfirmed:
+            return  # outputs the replicas lack: a failover could leave the snapshot ahead
         started = time.monotonic()
         self.store.save(Snapshot(self.last_id.decode(), self.processed, self.market))
         self.snapshot_processed = self.processed
@@ -428,10 +483,24 @@ class MarketWorker:
 
 
 def _clients(
-    url: str, cluster: bool, block_ms: int, symbol: str
+    url: str, cluster: bool, block_ms: int, symbol: str, sentinel: tuple[str, str] | None = None
 ) -> tuple[Client, Callable[[], RespConnection]]:
-    """Return a redis-py client and a factory of hot-path connections for one market."""
+    """Return a redis-py client and a factory of hot-path connections for one market.
+
+    ``sentinel = (sentinels csv, service name)``: both follow the primary Sentinel names,
+    asked again at each reconnect (a failover shows up as a dropped connection).
+    """
     timeout = block_ms / 1000 + 30
+    if sentinel is not None:
+        primary = SentinelPrimary(sentinel[0], sentinel[1], url)
+
+        def connect_primary() -> RespConnection:
+            conn = RespConnection.from_url(url, timeout=timeout)
+            conn.host, conn.port = primary.address()
+            conn.connect()
+            return conn
+
+        return primary.client(socket_timeout=timeout), connect_primary
     if not cluster:
 
         def connect() -> RespConnection:
@@ -461,6 +530,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--version", action="version", version=f"matching core: {CORE}")
     p.add_argument("--redis", required=True, help="redis://, rediss:// or unix:// URL")
     p.add_argument("--cluster", action="store_true", help="the URL names a Redis Cluster node")
+    p.add_argument(
+        "--sentinels",
+        default="",
+        help="host:port,... of Redis Sentinels: follow the primary they name "
+        "(the URL then gives only the database and password)",
+    )
+    p.add_argument("--sentinel-service", default="exchange", help="the Sentinel service name")
     p.add_argument("--markets", default="", help="comma-separated symbols, e.g. BTCUSDT")
     p.add_argument(
         "--margin-groups",
@@ -490,6 +566,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="hot standby pair: follow always, write only while holding the lease "
         "me:{SYMBOL}:leader (run every engine of the market with it)",
     )
+    p.add_argument(
+        "--min-replicas",
+        type=int,
+        default=0,
+        help="count outputs as written only once this many replicas confirm them (WAIT)",
+    )
+    p.add_argument("--replica-timeout-ms", type=int, default=500, help="WAIT timeout")
     p.add_argument("--log-level", default="INFO")
     p.add_argument(
         "--metrics-port", type=int, default=0, help="serve Prometheus metrics here (0: off)"
@@ -507,7 +590,8 @@ def _symbols(csv: str) -> list[str]:
 def _worker(
     symbol: str, args: argparse.Namespace, stop: threading.Event, futures: bool = False
 ) -> MarketWorker:
-    client, connect = _clients(args.redis, args.cluster, args.block_ms, symbol)
+    sentinel = (args.sentinels, args.sentinel_service) if args.sentinels else None
+    client, connect = _clients(args.redis, args.cluster, args.block_ms, symbol, sentinel)
     store: SnapshotStore = (
         FileSnapshotStore(args.snapshot_dir) if args.snapshot_dir else RedisSnapshotStore(client)
     )
@@ -522,6 +606,8 @@ def _worker(
         max_batch=args.max_batch,
         futures=futures,
         lease=Lease(client, symbol, args.token) if args.standby else None,
+        min_replicas=0 if args.cluster else args.min_replicas,
+        replica_timeout_ms=args.replica_timeout_ms,
     )
 
 

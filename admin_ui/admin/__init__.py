@@ -9,8 +9,11 @@ from admin_ui.admin import (  # noqa: F401
     audit,
     chains,
     clearing,
+    futures,
     markets,
     orders,
+    pricefeed,
     reconciliation,
+    two_factor,
     wallets,
 )

@@ -11,8 +11,10 @@ from django.http import HttpRequest
 
 from admin_ui.operator import operator_of
 from exchange.accounts.actions import do_revoke_api_key, do_set_user_active
+from exchange.accounts.errors import TwoFactorError
 from exchange.accounts.key_cache import forget_cached_api_keys
 from exchange.accounts.models import ApiKey, User
+from exchange.accounts.two_factor import do_disable_two_factor
 
 
 @admin.register(User)
@@ -29,7 +31,7 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     # Deactivating is an audited action, not a checkbox.
     readonly_fields = ("is_active", "last_login", "date_joined")
-    actions = ("deactivate", "activate")
+    actions = ("deactivate", "activate", "reset_two_factor")
 
     def _set_active(self, request: HttpRequest, queryset: QuerySet[User], active: bool) -> None:
         changed = [u for u in queryset if u.is_active != active and u.pk != request.user.pk]
@@ -46,6 +48,17 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description="Activate selected users")
     def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         self._set_active(request, queryset, True)
+
+    @admin.action(description="Reset two-factor (lost authenticator)")
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        done = 0
+        for user in queryset:
+            try:
+                do_disable_two_factor(user=user, operator=operator_of(request))
+                done += 1
+            except TwoFactorError:
+                continue  # had none: nothing to reset
+        self.message_user(request, f"Two-factor reset for {done} user(s); they can enrol again.")
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

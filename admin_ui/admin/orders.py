@@ -23,8 +23,9 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin[Order]):
         "status",
         "created_at",
     )
-    list_filter = ("status", "market", "side", "type")
-    search_fields = ("=id", "client_order_id", "user__email")
+    list_filter = ("status", "market", "side", "type", "time_in_force")
+    search_fields = ("=id", "=client_order_id", "user__email")
+    search_help_text = "Order id, client order id, or the user's email (or part of it)."
     list_select_related = ("user", "market__base", "market__quote")
     date_hierarchy = "created_at"
 
@@ -41,7 +42,16 @@ class TradeAdmin(ReadOnlyMixin, admin.ModelAdmin[Trade]):
         "taker_user",
         "created_at",
     )
-    list_filter = ("market",)
-    search_fields = ("maker_user__email", "taker_user__email", "=trade_id")
+    list_filter = ("market", "is_buyer_maker")
+    search_fields = (
+        "=trade_id",
+        "=maker_order__id",
+        "=taker_order__id",
+        "=maker_order__client_order_id",
+        "=taker_order__client_order_id",
+        "maker_user__email",
+        "taker_user__email",
+    )
+    search_help_text = "Trade id, either side's order id or client order id, or a user's email."
     list_select_related = ("market__base", "market__quote", "maker_user", "taker_user")
     date_hierarchy = "created_at"

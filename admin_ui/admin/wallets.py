@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 
 from admin_ui.admin.mixins import NeverDeletedMixin, ReadOnlyMixin
 from admin_ui.amounts import amount_column
@@ -28,6 +29,7 @@ from exchange.wallets.models import (
     LedgerLine,
     Withdrawal,
 )
+from exchange.wallets.selectors import journal_references_for
 
 
 @admin.register(Asset)
@@ -128,9 +130,63 @@ class LedgerLineInline(admin.TabularInline[LedgerLine, JournalEntry]):
 class JournalEntryAdmin(ReadOnlyMixin, admin.ModelAdmin[JournalEntry]):
     list_display = ("id", "reason", "reference", "memo", "created_at")
     list_filter = ("reason",)
-    search_fields = ("reference", "memo")
+    search_fields = ("lines__account__user__email",)
+    search_help_text = (
+        "Order or withdrawal id, txid, adjustment key, a whole reference, "
+        "or the email of a user with a line in the entry."
+    )
     date_hierarchy = "created_at"
     inlines = (LedgerLineInline,)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[JournalEntry], search_term: str
+    ) -> tuple[QuerySet[JournalEntry], bool]:
+        if not search_term.strip():
+            return queryset, False
+        if "@" in search_term:
+            return super().get_search_results(request, queryset, search_term)
+        # References are looked up exactly (indexed), never by substring.
+        return queryset.filter(reference__in=journal_references_for(search_term)), False
+
+
+@admin.register(LedgerLine)
+class LedgerLineAdmin(ReadOnlyMixin, admin.ModelAdmin[LedgerLine]):
+    """Every balance change, line by line: a user's ledger is a search by email."""
+
+    list_display = (
+        "id",
+        "entry_link",
+        "reason",
+        "account",
+        "asset",
+        "bucket",
+        amount_column("amount", "asset"),
+        "created_at",
+    )
+    list_filter = ("asset", "bucket", "entry__reason", "account__kind")
+    search_fields = ("account__user__email",)
+    search_help_text = "A user's email (or part of it), or an order or withdrawal id, or a txid."
+    list_select_related = ("entry", "account__user", "asset")
+
+    @admin.display(description="entry")
+    def entry_link(self, line: LedgerLine) -> str:
+        url = reverse("admin:wallets_journalentry_change", args=[line.entry_id])
+        return format_html('<a href="{}">{}</a>', url, line.entry.reference)
+
+    @admin.display(description="reason", ordering="entry__reason")
+    def reason(self, line: LedgerLine) -> str:
+        return line.entry.reason
+
+    @admin.display(description="time", ordering="entry__created_at")
+    def created_at(self, line: LedgerLine) -> object:
+        return line.entry.created_at
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[LedgerLine], search_term: str
+    ) -> tuple[QuerySet[LedgerLine], bool]:
+        if not search_term.strip() or "@" in search_term:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(entry__reference__in=journal_references_for(search_term)), False
 
 
 @admin.register(Adjustment)
@@ -162,7 +218,9 @@ class DepositAdmin(ReadOnlyMixin, admin.ModelAdmin[Deposit]):
     )
     list_select_related = ("user", "asset")
     list_filter = ("asset", "network")
-    search_fields = ("user__email", "txid")
+    search_fields = ("=id", "=txid", "user__email")
+    search_help_text = "Deposit id, txid, or the user's email."
+    date_hierarchy = "created_at"
 
 
 @admin.register(Withdrawal)
@@ -175,11 +233,14 @@ class WithdrawalAdmin(ReadOnlyMixin, admin.ModelAdmin[Withdrawal]):
         "network",
         "address",
         "status",
+        "txid",
         "created_at",
     )
     list_select_related = ("user", "asset")
     list_filter = ("status", "asset", "network")
-    search_fields = ("user__email", "address")
+    search_fields = ("=id", "=txid", "=address", "user__email")
+    search_help_text = "Withdrawal id, txid, destination address, or the user's email."
+    date_hierarchy = "created_at"
     actions = ("approve", "reject")
 
     def has_decide_permission(self, request: HttpRequest) -> bool:

@@ -25,6 +25,7 @@ from api.graphql.core.limits import MAX_QUERY_TOKENS, QUERY_TOO_LARGE, query_lim
 from api.graphql.schema import schema as graphql_schema
 from api.graphql.throttling import GRAPHQL_THROTTLES, GraphQLIpThrottle
 from api.json_input import JsonInputError, loads_bounded
+from api.refusals import GRAPHQL, count_field_error, count_refusal
 from exchange.accounts.models import ApiKey
 from exchange.core.errors import DomainError
 
@@ -78,8 +79,10 @@ class ExchangeGraphQLView(GrapheneView):
         try:
             body = loads_bounded(request.body)
         except JsonInputError as exc:
+            count_refusal(GRAPHQL, exc.reason)
             raise HttpError(HttpResponseBadRequest(str(exc)), str(exc)) from exc
         if not isinstance(body, dict):
+            count_refusal(GRAPHQL, MALFORMED_REQUEST)
             message = "The received data is not a valid JSON query."
             raise HttpError(HttpResponseBadRequest(message), message)
         return body
@@ -91,6 +94,7 @@ class ExchangeGraphQLView(GrapheneView):
             try:
                 loads_bounded(variables)
             except JsonInputError as exc:
+                count_refusal(GRAPHQL, exc.reason)
                 raise HttpError(HttpResponseBadRequest(str(exc)), str(exc)) from exc
         return GrapheneView.get_graphql_params(request, data)
 
@@ -102,7 +106,10 @@ class ExchangeGraphQLView(GrapheneView):
         if not isinstance(error, GraphQLError):
             return GrapheneView.format_error(error)
         original = error.original_error
+        if original is None:  # the document or its variables: syntax, validation, limits
+            count_refusal(GRAPHQL, str((error.extensions or {}).get("code", "INVALID_DOCUMENT")))
         if isinstance(original, DomainError):
+            count_field_error(GRAPHQL, original)
             error.extensions = {**(error.extensions or {}), "code": original.code.value}
             error.message = original.message
         elif original is not None and not isinstance(original, GraphQLError):

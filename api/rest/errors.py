@@ -11,6 +11,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from api.refusals import count_field_error, count_refusal, surface_of
 from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode, ListenKeyErrorCode
 from exchange.core.errors import DomainError
 from exchange.core.pagination import PageErrorCode
@@ -95,7 +96,10 @@ def error_body(code: str, detail: str, fields: dict[str, Any] | None = None) -> 
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    request = context.get("request")
+    surface = surface_of(request.path if request is not None else "")
     if isinstance(exc, DomainError):
+        count_field_error(surface, exc)
         code = exc.code.value
         return Response(
             error_body(code, exc.message, exc.fields),
@@ -106,6 +110,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return response
     code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "ERROR")
     if isinstance(exc, exceptions.ValidationError):
+        count_refusal(surface, code)
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = error_body(code, "Invalid input.", fields)
     else:

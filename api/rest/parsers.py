@@ -8,6 +8,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from api.json_input import MAX_JSON_BYTES, JsonInputError, loads_bounded
+from api.refusals import count_refusal, surface_of
 
 
 class BoundedJSONParser(JSONParser):
@@ -18,4 +19,6 @@ class BoundedJSONParser(JSONParser):
         try:
             return loads_bounded(stream.read(MAX_JSON_BYTES + 1))
         except JsonInputError as exc:
+            request = (parser_context or {}).get("request")
+            count_refusal(surface_of(request.path if request else ""), exc.reason)
             raise ParseError(f"JSON parse error - {exc}") from exc

@@ -72,6 +72,7 @@ v1 = [
     path("orders/cancel-all", orders.OrderCancelAllView.as_view(), name="orders-cancel-all"),
     path("orders/<id:order_id>", orders.OrderDetailView.as_view(), name="order"),
     path("orders/<id:order_id>/cancel", orders.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<id:order_id>/replace", orders.OrderReplaceView.as_view(), name="order-replace"),
     path("my-trades", orders.MyTradeListView.as_view(), name="my-trades"),
 ]
 

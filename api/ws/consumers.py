@@ -22,16 +22,18 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from api.json_input import JsonInputError, loads_bounded
+from api.refusals import WEBSOCKET, count_refusal
 from api.ws.frames import Frame
-from api.ws.hub import get_hub
+from api.ws.hub import Render, get_hub
 from api.ws.outlet import Burst, Outlet
-from api.ws.stream_names import channel_for
+from api.ws.stream_names import Source, source_for
 from api.ws.user_data import binance_events
 from exchange.accounts.listen_keys import user_for_listen_key
 from exchange.core.user_channel import user_events_channel
 
-# Binance's error codes on the stream endpoints.
+# Binance's error codes on the stream endpoints, and their names on ``/metrics``.
 UNKNOWN_PROPERTY, INVALID_VALUE, INVALID_REQUEST, INVALID_JSON = 0, 1, 2, 3
+REASONS = {0: "UNKNOWN_PROPERTY", 1: "INVALID_VALUE", 2: "INVALID_REQUEST"}
 # A client's request frame: a SUBSCRIBE of the most streams allowed fits many times over.
 MAX_FRAME_BYTES = 64 * 1024
 
@@ -69,25 +71,29 @@ class HubConsumer(AsyncWebsocketConsumer):
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         self.outlet = Outlet(self.base_send, on_overflow=self._on_overflow)
-        self.registered: list[tuple[str, str, Any]] = []
+        self.registered: list[tuple[str, str, Any, Render | None]] = []
         self.tasks: list[asyncio.Task[None]] = []
         await super().websocket_connect(message)
 
     def _on_overflow(self) -> None:
         asyncio.get_running_loop().create_task(self._unregister_all())
 
-    async def register(self, channel: str, label: str, listener: Any) -> None:
-        self.registered.append((channel, label, listener))
-        await get_hub().add(channel, label, listener)
+    async def register(
+        self, channel: str, label: str, listener: Any, render: Render | None = None
+    ) -> None:
+        self.registered.append((channel, label, listener, render))
+        await get_hub().add(channel, label, listener, render)
 
-    async def unregister(self, channel: str, label: str, listener: Any) -> None:
-        self.registered.remove((channel, label, listener))
-        await get_hub().remove(channel, label, listener)
+    async def unregister(
+        self, channel: str, label: str, listener: Any, render: Render | None = None
+    ) -> None:
+        self.registered.remove((channel, label, listener, render))
+        await get_hub().remove(channel, label, listener, render)
 
     async def _unregister_all(self) -> None:
         registered, self.registered = self.registered, []
-        for channel, label, listener in registered:
-            await get_hub().remove(channel, label, listener)
+        for channel, label, listener, render in registered:
+            await get_hub().remove(channel, label, listener, render)
 
     async def disconnect(self, code: int) -> None:
         self.outlet.close()
@@ -115,7 +121,7 @@ class StreamConsumer(HubConsumer):
     async def connect(self) -> None:
         route = self.scope["url_route"]["kwargs"]
         self.combined = bool(route.get("combined"))
-        self.streams: dict[str, str] = {}  # stream name -> channel
+        self.streams: dict[str, Source] = {}  # stream name -> (channel, renderer)
         names: list[str] = []
         if route.get("name") and not route["name"].isdigit():
             names.append(route["name"])
@@ -124,17 +130,17 @@ class StreamConsumer(HubConsumer):
             names += [n for n in value.split("/") if n]
         user_streams: list[tuple[str, int]] = []  # (listen key, user id)
         for name in names[: max_streams()]:
-            channel = await channel_for(name)
-            if channel is not None:
-                self.streams[name] = channel
+            source = await source_for(name)
+            if source is not None:
+                self.streams[name] = source
                 continue
             user = await database_sync_to_async(user_for_listen_key)(name)
             if user is None:
                 await self.close(code=4400)  # the handshake is refused: unknown stream
                 return
             user_streams.append((name, user.pk))
-        for name, channel in self.streams.items():
-            await self.register(channel, name, self)
+        for name, (channel, render) in self.streams.items():
+            await self.register(channel, name, self, render)
         for listen_key, user_id in user_streams:
             await self._open_user_stream(listen_key, user_id)
         if self.outlet.closed:  # dropped for a backlog before the handshake finished
@@ -153,7 +159,7 @@ class StreamConsumer(HubConsumer):
             return json.dumps(payload, separators=(",", ":"))
 
         stream = UserStream(self.outlet, wrap)
-        registration = (user_events_channel(user_id), listen_key, stream)
+        registration = (user_events_channel(user_id), listen_key, stream, None)
         await self.register(*registration)
 
         async def expire() -> None:
@@ -175,6 +181,7 @@ class StreamConsumer(HubConsumer):
                     max_bytes=MAX_FRAME_BYTES,
                 )
             except JsonInputError as exc:
+                count_refusal(WEBSOCKET, exc.reason)
                 raise RequestError(INVALID_JSON, str(exc)) from None
             if not isinstance(request, dict):
                 raise RequestError(INVALID_REQUEST, "Invalid request: expected an object")
@@ -190,6 +197,8 @@ class StreamConsumer(HubConsumer):
                 )
             result = await self.handle(request.get("method"), request.get("params"))
         except RequestError as err:
+            if err.code in REASONS:
+                count_refusal(WEBSOCKET, REASONS[err.code])
             await self.send_json({"error": {"code": err.code, "msg": err.msg}, "id": request_id})
             return
         await self.send_json({"result": result, "id": request_id})
@@ -221,28 +230,28 @@ class StreamConsumer(HubConsumer):
         )
 
     async def subscribe(self, names: list[str]) -> None:
-        fresh: dict[str, str] = {}
+        fresh: dict[str, Source] = {}
         for name in names:
             if name in self.streams or name in fresh:
                 continue
-            channel = await channel_for(name)
-            if channel is None:
+            source = await source_for(name)
+            if source is None:
                 raise RequestError(INVALID_REQUEST, f"Invalid request: unknown stream {name!r}")
-            fresh[name] = channel
+            fresh[name] = source
         if len(self.streams) + len(fresh) > max_streams():
             raise RequestError(
                 INVALID_REQUEST,
                 f"Invalid request: at most {max_streams()} streams per connection",
             )
-        for name, channel in fresh.items():
-            self.streams[name] = channel
-            await self.register(channel, name, self)
+        for name, (channel, render) in fresh.items():
+            self.streams[name] = (channel, render)
+            await self.register(channel, name, self, render)
 
     async def unsubscribe(self, names: list[str]) -> None:
         for name in names:
-            channel = self.streams.pop(name, None)
-            if channel is not None:
-                await self.unregister(channel, name, self)
+            source = self.streams.pop(name, None)
+            if source is not None:
+                await self.unregister(source[0], name, self, source[1])
 
 
 def _names(params: object) -> list[str]:

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -27,6 +30,12 @@ logger = logging.getLogger(__name__)
 
 _CONTROL = "md-stream:__hub__"  # always subscribed, so the reader can block on the socket
 
+
+# Turns a decoded channel message into the text a listener's clients get.
+Render = Callable[[Any], str]
+# A listener's key on a channel: the stream name its clients know it by, and its renderer
+# (None: the text as published, e.g. user events, which each listener shapes itself).
+Route = tuple[str, Render | None]
 
 MAX_BURST = 2000
 # Young collections this far apart: a 1,000-client burst's lists die before one runs.
@@ -44,7 +53,7 @@ class Listener(Protocol):
 class Hub:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.routes: dict[str, dict[str, set[Listener]]] = {}  # channel -> label -> listeners
+        self.routes: dict[str, dict[Route, set[Listener]]] = {}  # channel -> route -> listeners
         self.client: aioredis.Redis | None = None
         self.pubsub: Any = None
         self.reader: asyncio.Task[None] | None = None
@@ -60,25 +69,29 @@ class Hub:
         await self.pubsub.subscribe(_CONTROL, *self.routes)
         self.reader = asyncio.get_running_loop().create_task(self._read())
 
-    async def add(self, channel: str, label: str, listener: Listener) -> None:
+    async def add(
+        self, channel: str, label: str, listener: Listener, render: Render | None = None
+    ) -> None:
         async with self.lock:
             await self._start()
             labels = self.routes.get(channel)
             if labels is None:
                 labels = self.routes[channel] = {}
                 await self.pubsub.subscribe(channel)
-            labels.setdefault(label, set()).add(listener)
+            labels.setdefault((label, render), set()).add(listener)
 
-    async def remove(self, channel: str, label: str, listener: Listener) -> None:
+    async def remove(
+        self, channel: str, label: str, listener: Listener, render: Render | None = None
+    ) -> None:
         async with self.lock:
             labels = self.routes.get(channel)
             if labels is None:
                 return
-            listeners = labels.get(label)
+            listeners = labels.get((label, render))
             if listeners is not None:
                 listeners.discard(listener)
                 if not listeners:
-                    del labels[label]
+                    del labels[(label, render)]
             if not labels:
                 del self.routes[channel]
                 with contextlib.suppress(aioredis.RedisError, OSError):
@@ -112,29 +125,61 @@ class Hub:
         return burst
 
     def dispatch(self, burst: list[tuple[str, str]]) -> None:
-        pending: dict[Listener, list[Frame]] = {}
+        # A defaultdict and a local count: the per-listener loop is the fan-out's hot path
+        # (it runs clients x messages times), so each step in it is a C call or nothing.
+        pending: defaultdict[Listener, list[Frame]] = defaultdict(list)
         for channel, text in burst:
             labels = self.routes.get(channel)
             if not labels:
                 continue
-            frame = Frame(text)
-            for label, listeners in labels.items():
+            rendered = _Rendered(text)
+            for (label, render), listeners in labels.items():
+                frame = rendered.frame(render)
+                if frame is None:
+                    continue
                 wrapped: Frame | None = None
                 for listener in listeners:
                     if listener.combined:
-                        wrapped = wrapped or frame.wrapped(label)
-                        item = wrapped
+                        if wrapped is None:
+                            wrapped = frame.wrapped(label)
+                        pending[listener].append(wrapped)
                     else:
-                        item = frame
-                    frames = pending.get(listener)
-                    if frames is None:
-                        pending[listener] = [item]
-                    else:
-                        frames.append(item)
+                        pending[listener].append(frame)
         shared = Burst()
+        delivered = 0
         for listener, frames in pending.items():
             listener.deliver(frames, shared)
-            self.delivered += len(frames)
+            delivered += len(frames)
+        self.delivered += delivered
+
+
+class _Rendered:
+    """One message's frames, one per renderer, decoded at most once."""
+
+    __slots__ = ("decoded", "frames", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.decoded: Any = None
+        self.frames: dict[Render | None, Frame | None] = {}
+
+    def frame(self, render: Render | None) -> Frame | None:
+        """The message's frame for ``render``; None (logged) if the message cannot be rendered."""
+        if render in self.frames:
+            return self.frames[render]
+        frame: Frame | None
+        if render is None:
+            frame = Frame(self.text)
+        else:
+            try:
+                if self.decoded is None:
+                    self.decoded = json.loads(self.text)
+                frame = Frame(render(self.decoded))
+            except (ValueError, KeyError, TypeError):
+                logger.warning("websocket hub: cannot render %.200r", self.text)
+                frame = None
+        self.frames[render] = frame
+        return frame
 
 
 _hub: Hub | None = None

@@ -1,8 +1,11 @@
-"""Binance stream names: which ones exist and the pub/sub channel that carries each.
+"""Binance stream names: which ones exist, the market-data topic that carries each, and
+the renderer that turns the topic's events into the stream's frames.
 
-``<symbol>@depth@100ms`` is served by the ``@depth`` channel (one diff per
-market-data batch for both), ``@depth<N>@100ms`` by ``@depth<N>``. Symbols are
-matched case-insensitively and echoed as the client wrote them.
+``<symbol>@depth@100ms`` is served by the ``depth`` topic (one diff per
+market-data batch for both), ``@depth<N>@100ms`` by ``top<N>``; ``@ticker``
+and ``@miniTicker`` are two renderings of the ``ticker`` topic, the
+``!…@arr`` streams two of the all-market ticker list. Symbols are matched
+case-insensitively and echoed as the client wrote them.
 """
 
 from __future__ import annotations
@@ -12,11 +15,28 @@ import time
 
 from channels.db import database_sync_to_async
 
+from api.compat.binance import streams as render
+from api.ws.hub import Render
+from exchange.events.market import TICKERS_CHANNEL, market_channel
 from exchange.marketdata.intervals import INTERVALS
-from exchange.marketdata.streams import stream_channel
 from exchange.markets.models import Market
 
-GLOBAL_STREAMS = frozenset({"!ticker@arr", "!miniTicker@arr"})
+# A stream's pub/sub channel and the renderer of its frames.
+Source = tuple[str, Render]
+
+GLOBAL_STREAMS: dict[str, Source] = {
+    "!ticker@arr": (TICKERS_CHANNEL, render.ticker_array),
+    "!miniTicker@arr": (TICKERS_CHANNEL, render.mini_ticker_array),
+}
+# Stream kind -> (topic, renderer); ``kline_<i>`` and ``depth<N>`` are handled in ``_topic``.
+_KIND_TOPICS: dict[str, tuple[str, Render]] = {
+    "depth": ("depth", render.depth_update),
+    "trade": ("trade", render.trade),
+    "aggTrade": ("agg_trade", render.agg_trade),
+    "ticker": ("ticker", render.ticker),
+    "miniTicker": ("ticker", render.mini_ticker),
+    "bookTicker": ("best_quote", render.book_ticker),
+}
 _KINDS = "|".join(
     [
         r"depth(?:5|10|20)?",
@@ -57,25 +77,34 @@ def _load_symbols() -> frozenset[str]:
 known_symbols = _KnownSymbols()
 
 
-def parse_shape(name: str) -> str | None:
-    """The channel of a well-formed stream name (symbol not checked), else None."""
+def _topic(kind: str) -> tuple[str, Render]:
+    if kind.startswith("kline_"):
+        return kind, render.kline
+    if kind.startswith("depth") and kind != "depth":
+        return f"top{kind.removeprefix('depth')}", render.partial_depth
+    return _KIND_TOPICS[kind]
+
+
+def parse_shape(name: str) -> Source | None:
+    """The channel and renderer of a well-formed stream name (symbol not checked), else None."""
     if name in GLOBAL_STREAMS:
-        return stream_channel(name)
+        return GLOBAL_STREAMS[name]
     match = _STREAM.fullmatch(name)
     if match is None:
         return None
     kind = match["kind"]
     if match["speed"] and not kind.startswith("depth"):
         return None
-    return stream_channel(f"{match['symbol'].lower()}@{kind}")
+    topic, renderer = _topic(kind)
+    return market_channel(match["symbol"].upper(), topic), renderer
 
 
-async def channel_for(name: str) -> str | None:
-    """The pub/sub channel of a stream of an existing market, else None."""
-    channel = parse_shape(name)
-    if channel is None:
+async def source_for(name: str) -> Source | None:
+    """The channel and renderer of a stream of an existing market, else None."""
+    source = parse_shape(name)
+    if source is None:
         return None
     if name in GLOBAL_STREAMS:
-        return channel
+        return source
     symbol = name.partition("@")[0].upper()
-    return channel if await known_symbols.contains(symbol) else None
+    return source if await known_symbols.contains(symbol) else None

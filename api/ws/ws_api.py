@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from api.json_input import JsonInputError, loads_bounded
+from api.refusals import WEBSOCKET, count_refusal
 from api.ws.consumers import HubConsumer, UserStream
 from exchange.accounts.errors import ApiKeyError, ApiKeyErrorCode
 from exchange.accounts.models import ApiKey
@@ -36,14 +37,17 @@ BINANCE_ERRORS: dict[str, tuple[int, int]] = {
     ApiKeyErrorCode.RECV_WINDOW_INVALID: (-1131, 400),
 }
 BAD_REQUEST, UNKNOWN_METHOD = -1102, -1100
+INPUT_CODES = frozenset({BAD_REQUEST, UNKNOWN_METHOD})
 MAX_FRAME_BYTES = 64 * 1024
 MAX_ID_CHARS = 36
 
 
 class WsApiError(Exception):
-    def __init__(self, code: int, msg: str, status: int = 400) -> None:
+    def __init__(self, code: int, msg: str, status: int = 400, reason: str | None = None) -> None:
         super().__init__(msg)
         self.code, self.msg, self.status = code, msg, status
+        # The ``/metrics`` label of a malformed request; empty: not an input refusal.
+        self.reason = str(code) if reason is None and code in INPUT_CODES else reason or ""
 
 
 def signed_payload(params: dict[str, Any]) -> str:
@@ -106,7 +110,8 @@ class WsApiConsumer(HubConsumer):
                     max_bytes=MAX_FRAME_BYTES,
                 )
             except JsonInputError as exc:
-                raise WsApiError(BAD_REQUEST, f"Malformed JSON request: {exc}") from None
+                message = f"Malformed JSON request: {exc}"
+                raise WsApiError(BAD_REQUEST, message, reason=exc.reason) from None
             if not isinstance(request, dict):
                 raise WsApiError(BAD_REQUEST, "A request must be a JSON object.")
             request_id = request.get("id")
@@ -118,6 +123,8 @@ class WsApiConsumer(HubConsumer):
                 raise WsApiError(BAD_REQUEST, "params must be an object.")
             result = await self.handle(str(request.get("method")), params)
         except WsApiError as err:
+            if err.reason:
+                count_refusal(WEBSOCKET, err.reason)
             await self.send_json(
                 {
                     "id": request_id,

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import authenticate
@@ -14,16 +10,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from exchange.accounts.errors import AccountError, AccountErrorCode, ApiKeyError, ApiKeyErrorCode
 from exchange.accounts.key_cache import forget_cached_api_keys
-from exchange.accounts.models import ApiKey, ApiKeyKind, ApiKeyPermission, User
+from exchange.accounts.models import ApiKey, ApiKeyKind, User
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.accounts.secrets import encrypt_secret, new_key_string, new_secret_string
+from exchange.accounts.signals import user_deactivated
 from exchange.audit.actions import Operator, write_audit_record
 from exchange.audit.models import AuditAction
-
-MAX_IP_WHITELIST = 30
 
 
 def do_register_user(*, email: str, password: str) -> User:
@@ -60,15 +55,6 @@ def check_login(*, email: str, password: str) -> User:
     return user
 
 
-def do_issue_token(*, user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
-
-
-def do_revoke_token(*, user: User) -> None:
-    Token.objects.filter(user=user).delete()
-
-
 @dataclass(frozen=True)
 class CreatedApiKey:
     api_key: ApiKey
@@ -76,98 +62,23 @@ class CreatedApiKey:
     """The HMAC secret, returned exactly once; None for Ed25519 keys."""
 
 
-def _clean_permissions(permissions: Iterable[str]) -> list[str]:
-    wanted = sorted(set(permissions))
-    allowed = set(ApiKeyPermission.values)
-    if not wanted or any(p not in allowed for p in wanted):
-        raise ApiKeyError(
-            ApiKeyErrorCode.INVALID_PERMISSIONS,
-            f"Permissions must be a non-empty subset of {sorted(allowed)}.",
-            fields={"permissions": "invalid"},
-        )
-    return wanted
-
-
-def _clean_ip_whitelist(entries: Iterable[str]) -> list[str]:
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(str(ipaddress.ip_network(str(entry).strip(), strict=False)))
-        except ValueError as exc:
-            raise ApiKeyError(
-                ApiKeyErrorCode.INVALID_IP_WHITELIST,
-                f"{entry!r} is not an IPv4/IPv6 address or CIDR network.",
-                fields={"ip_whitelist": "invalid"},
-            ) from exc
-    if len(networks) > MAX_IP_WHITELIST:
-        raise ApiKeyError(
-            ApiKeyErrorCode.INVALID_IP_WHITELIST,
-            f"At most {MAX_IP_WHITELIST} whitelist entries.",
-            fields={"ip_whitelist": "too_many"},
-        )
-    return sorted(set(networks))
-
-
-def _clean_ed25519_public_key(public_key: str) -> str:
-    """Accept a PEM or base64 raw 32-byte key; store base64 of the raw bytes."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    text = public_key.strip()
-    try:
-        if text.startswith("-----BEGIN"):
-            loaded = serialization.load_pem_public_key(text.encode())
-            if not isinstance(loaded, Ed25519PublicKey):
-                raise ValueError("not an Ed25519 key")
-            raw = loaded.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        else:
-            raw = base64.b64decode(text, validate=True)
-            Ed25519PublicKey.from_public_bytes(raw)
-    except (ValueError, binascii.Error) as exc:
-        raise ApiKeyError(
-            ApiKeyErrorCode.INVALID_PUBLIC_KEY,
-            "public_key must be an Ed25519 public key (PEM or base64 of 32 raw bytes).",
-            fields={"public_key": "invalid"},
-        ) from exc
-    return base64.b64encode(raw).decode()
-
-
-def do_create_api_key(
-    *,
-    user: User,
-    label: str,
-    permissions: Iterable[str],
-    ip_whitelist: Iterable[str] = (),
-    ed25519_public_key: str | None = None,
-) -> CreatedApiKey:
-    label = (label or "").strip()
-    if not label or len(label) > 100:
-        raise ApiKeyError(
-            ApiKeyErrorCode.INVALID_LABEL,
-            "Label must be 1-100 characters.",
-            fields={"label": "invalid"},
-        )
-    perms = _clean_permissions(permissions)
-    whitelist = _clean_ip_whitelist(ip_whitelist)
+def do_create_api_key(*, user: User, request: ApiKeyRequest) -> CreatedApiKey:
+    """Create the key ``request`` describes (parsed and checked by ``ApiKeyRequest.parse``)."""
     secret: str | None = None
-    if ed25519_public_key:
-        kind, public_key, encrypted = (
-            ApiKeyKind.ED25519,
-            _clean_ed25519_public_key(ed25519_public_key),
-            "",
-        )
+    if request.ed25519_public_key:
+        kind, public_key, encrypted = ApiKeyKind.ED25519, request.ed25519_public_key, ""
     else:
         secret = new_secret_string()
         kind, public_key, encrypted = ApiKeyKind.HMAC, "", encrypt_secret(secret)
     api_key = ApiKey.objects.create(
         user=user,
-        label=label,
+        label=request.label,
         key=new_key_string(),
         kind=kind,
         secret_encrypted=encrypted,
         public_key=public_key,
-        permissions=perms,
-        ip_whitelist=whitelist,
+        permissions=list(request.permissions),
+        ip_whitelist=list(request.ip_whitelist),
     )
     return CreatedApiKey(api_key=api_key, secret=secret)
 
@@ -213,7 +124,7 @@ def do_set_user_active(*, user_id: int, active: bool, operator: Operator) -> Use
         User.objects.filter(pk=user_id).update(is_active=active)
         user.is_active = active
         if not active:
-            Token.objects.filter(user=user).delete()
+            user_deactivated.send(sender=User, user=user)
         write_audit_record(
             operator=operator,
             action=AuditAction.USER_ACTIVATE if active else AuditAction.USER_DEACTIVATE,

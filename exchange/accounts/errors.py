@@ -48,3 +48,16 @@ class ListenKeyErrorCode(StrEnum):
 
 class ListenKeyError(DomainError):
     pass
+
+
+class TwoFactorErrorCode(StrEnum):
+    NOT_ENROLLED = "TWO_FACTOR_NOT_ENROLLED"
+    ALREADY_ENROLLED = "TWO_FACTOR_ALREADY_ENROLLED"
+    CODE_REQUIRED = "TWO_FACTOR_CODE_REQUIRED"
+    INVALID_CODE = "TWO_FACTOR_INVALID_CODE"
+    # Too many wrong codes: every device refuses for a doubling delay (django-otp).
+    THROTTLED = "TWO_FACTOR_THROTTLED"
+
+
+class TwoFactorError(DomainError):
+    pass

@@ -242,7 +242,7 @@ class _Builder:
             when = int(entry.entry_id.partition("-")[0])
             last_fill: dict[int, _Execution] = {}
             pk = entry.order_id
-            if entry.command == CommandType.PLACE and pk in texts:
+            if entry.command in (CommandType.PLACE, CommandType.REPLACE) and pk in texts:
                 if entry.result == ResultCode.OK:
                     pending = orders[pk].status == OrderStatus.PENDING_TRIGGER
                     self.report(pk, "NEW", _PENDING if pending else _NEW, when)

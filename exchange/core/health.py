@@ -9,6 +9,7 @@ from typing import Any
 import redis
 from django.db import DatabaseError, connection
 
+from exchange.core.price_status import price_statuses
 from exchange.core.redis import get_redis
 from exchange.core.stream_report import read_stream_report
 
@@ -69,4 +70,21 @@ def stream_figures() -> dict[str, dict[str, Any]]:
             "trimmed_at_ms": report["at_ms"],
         }
         for stream, trim in report["streams"].items()
+    }
+
+
+def price_feed_figures() -> dict[str, dict[str, Any]]:
+    """Each futures contract's mark: live, or stale and why (the feed also logs it).
+
+    Figures, not a check: a stale index halts new positions on that contract, which
+    operators must see, but this pod still serves everything else.
+    """
+    return {
+        symbol: {
+            "live": s.live,
+            "reason": s.reason,
+            "since_ms": s.since_ms,
+            "updated_ms": s.updated_ms,
+        }
+        for symbol, s in price_statuses().items()
     }

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from exchange.core.health import run_checks, stream_figures
+from exchange.core.health import price_feed_figures, run_checks, stream_figures
 
 
 @require_GET
@@ -20,6 +20,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     }
     if checks["redis"].ok:
         body["streams"] = stream_figures()
+        body["price_feed"] = price_feed_figures()
     return JsonResponse(body, status=200 if healthy else 503)
 
 

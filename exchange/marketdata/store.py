@@ -21,6 +21,7 @@ from django.db import transaction
 
 from exchange.core.money import format_money
 from exchange.core.redis import get_redis
+from exchange.events.market import TickerEvent
 from exchange.marketdata.models import Kline, MarketDataCheckpoint
 from exchange.marketdata.state import RECENT_TRADES, MarketState
 from exchange.marketdata.stats import Bar, TradeTick
@@ -70,7 +71,8 @@ def trade_json(market: Market, t: TradeTick) -> dict[str, object]:
     }
 
 
-def ticker_json(market: Market, state: MarketState) -> dict[str, object]:
+def ticker_event(market: Market, state: MarketState, now: int) -> TickerEvent:
+    """The rolling 24-hour figures of ``state``, as the ``ticker`` topic carries them."""
     tk = state.ticker
     bid, ask = state.book.best()
     last = tk.last.price if tk.last else None
@@ -87,31 +89,63 @@ def ticker_json(market: Market, state: MarketState) -> dict[str, object]:
     )
     volume, quote = lots_to_qty(market, tk.volume), units_to_quote(market, tk.quote_volume)
     return {
+        "kind": "ticker",
         "symbol": state.symbol,
-        "priceChange": decimal_text(change),
-        "priceChangePercent": decimal_text(pct),
-        "weightedAvgPrice": decimal_text(
+        "time": now,
+        "price_change": decimal_text(change),
+        "price_change_percent": decimal_text(pct),
+        "weighted_avg_price": decimal_text(
             (quote / volume).quantize(market.tick_size) if volume else Decimal(0)
         ),
-        "prevClosePrice": decimal_text(
+        "prev_close_price": decimal_text(
             ticks_to_price(market, tk.prev_close) if tk.prev_close is not None else None
         ),
-        "lastPrice": decimal_text(ticks_to_price(market, last) if last is not None else None),
-        "lastQty": decimal_text(lots_to_qty(market, tk.last.qty) if tk.last else None),
-        "bidPrice": decimal_text(ticks_to_price(market, bid[0]) if bid else None),
-        "bidQty": decimal_text(lots_to_qty(market, bid[1]) if bid else None),
-        "askPrice": decimal_text(ticks_to_price(market, ask[0]) if ask else None),
-        "askQty": decimal_text(lots_to_qty(market, ask[1]) if ask else None),
-        "openPrice": decimal_text(ticks_to_price(market, open_) if open_ is not None else None),
-        "highPrice": decimal_text(ticks_to_price(market, tk.high) if tk.high is not None else None),
-        "lowPrice": decimal_text(ticks_to_price(market, tk.low) if tk.low is not None else None),
+        "last_price": decimal_text(ticks_to_price(market, last) if last is not None else None),
+        "last_qty": decimal_text(lots_to_qty(market, tk.last.qty) if tk.last else None),
+        "bid_price": decimal_text(ticks_to_price(market, bid[0]) if bid else None),
+        "bid_qty": decimal_text(lots_to_qty(market, bid[1]) if bid else None),
+        "ask_price": decimal_text(ticks_to_price(market, ask[0]) if ask else None),
+        "ask_qty": decimal_text(lots_to_qty(market, ask[1]) if ask else None),
+        "open_price": decimal_text(ticks_to_price(market, open_) if open_ is not None else None),
+        "high_price": decimal_text(
+            ticks_to_price(market, tk.high) if tk.high is not None else None
+        ),
+        "low_price": decimal_text(ticks_to_price(market, tk.low) if tk.low is not None else None),
         "volume": decimal_text(volume),
-        "quoteVolume": decimal_text(quote),
-        "openTime": tk.now - tk.window_ms + 1 if tk.now else 0,
-        "closeTime": tk.now,
-        "firstId": tk.first_id,
-        "lastId": tk.last_id,
+        "quote_volume": decimal_text(quote),
+        "open_time": tk.now - tk.window_ms + 1 if tk.now else 0,
+        "close_time": tk.now,
+        "first_id": tk.first_id,
+        "last_id": tk.last_id,
         "count": tk.count,
+    }
+
+
+def ticker_json(market: Market, state: MarketState) -> dict[str, object]:
+    """The REST snapshot of the 24-hour ticker (the names ``/api/v1`` and ``/api/v3`` share)."""
+    t = ticker_event(market, state, 0)
+    return {
+        "symbol": t["symbol"],
+        "priceChange": t["price_change"],
+        "priceChangePercent": t["price_change_percent"],
+        "weightedAvgPrice": t["weighted_avg_price"],
+        "prevClosePrice": t["prev_close_price"],
+        "lastPrice": t["last_price"],
+        "lastQty": t["last_qty"],
+        "bidPrice": t["bid_price"],
+        "bidQty": t["bid_qty"],
+        "askPrice": t["ask_price"],
+        "askQty": t["ask_qty"],
+        "openPrice": t["open_price"],
+        "highPrice": t["high_price"],
+        "lowPrice": t["low_price"],
+        "volume": t["volume"],
+        "quoteVolume": t["quote_volume"],
+        "openTime": t["open_time"],
+        "closeTime": t["close_time"],
+        "firstId": t["first_id"],
+        "lastId": t["last_id"],
+        "count": t["count"],
     }
 
 

@@ -1,26 +1,26 @@
-"""The Binance-shaped WebSocket stream events of one market-data batch.
+"""The market-data events of one batch, in the project's own names (``exchange.events.market``).
 
-After each batch the market-data process publishes, per market stream, ONE
-JSON text on the Redis pub/sub channel ``stream_channel(<stream>)``; every
-web process subscribes once per stream it has clients for and fans the text
-out in-process (see docs/adr/0007-websocket-fan-out.md). Streams and their
-cadence:
+After each batch the market-data process publishes, per market topic, ONE
+JSON text on the Redis pub/sub channel ``market_channel(<symbol>, <topic>)``;
+every web process subscribes once per topic it has clients for, renders the
+text once into its clients' dialect and fans it out in-process (see
+docs/adr/0007-websocket-fan-out.md and docs/adr/0029-typed-market-data-events.md).
+Topics and their cadence:
 
-* ``<symbol>@depth`` (also served as ``@depth@100ms``): one ``depthUpdate``
-  per batch with the batch's changed levels, ``U``/``u`` from the engine's
-  book update sequence, the one the REST snapshot's ``lastUpdateId`` uses;
-* ``<symbol>@depth5|10|20``: the top of the book when it changed;
-* ``<symbol>@trade`` / ``@aggTrade``: every trade; an aggregate is the run of
-  one taker's fills at one price (its id ``a`` is its first trade id);
-* ``<symbol>@kline_<i>``: the touched bar of every interval; a bar is sent
-  once more with ``x: true`` when the first trade of the next bar arrives;
-* ``<symbol>@ticker`` / ``@miniTicker`` after a batch with trades; the same
-  tickers go to the ``!ticker@arr`` / ``!miniTicker@arr`` arrays, published
-  for all changed markets at most once a second (``ticker_arrays.py``);
-* ``<symbol>@bookTicker`` when the best bid or ask changed.
+* ``depth``: one ``DepthUpdate`` per batch with the batch's changed levels,
+  its update ids from the engine's book update sequence, the one the REST
+  snapshot's ``lastUpdateId`` uses;
+* ``top5|10|20``: a ``BookTop`` when the best N levels changed;
+* ``trade`` / ``agg_trade``: every trade; an aggregate is the run of one
+  taker's fills at one price (its id is its first trade id);
+* ``kline_<i>``: the touched bar of every interval; a bar is sent once more
+  with ``closed`` when the first trade of the next bar arrives;
+* ``ticker`` after a batch with trades; the same tickers go to the
+  all-market list, published at most once a second (``ticker_arrays.py``);
+* ``best_quote`` when the best bid or ask changed.
 
-Event times ``E`` are the batch's last engine entry time, so a replay
-produces the same texts.
+Event times are the batch's last engine entry time, so a replay produces the
+same texts.
 """
 
 from __future__ import annotations
@@ -28,25 +28,28 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from exchange.events.market import (
+    TOP_DEPTHS,
+    AggTradeEvent,
+    BestQuote,
+    BookTop,
+    DepthUpdate,
+    KlineEvent,
+    Level,
+    TradeEvent,
+    market_channel,
+)
 from exchange.marketdata.book import BUY
 from exchange.marketdata.state import MarketState
 from exchange.marketdata.stats import Bar, TradeTick
-from exchange.marketdata.store import SnapshotWriter, decimal_text, ticker_json
+from exchange.marketdata.store import SnapshotWriter, decimal_text, ticker_event
 from exchange.marketdata.ticker_arrays import TickerArrays
 from exchange.markets.filters import units_to_quote
 from exchange.markets.models import Market
 from matching_client import OutputEntry, entry_ms
 
-PARTIAL_DEPTHS = (5, 10, 20)
-
-
-def stream_channel(stream: str) -> str:
-    """The pub/sub channel of a canonical stream name (``btcusdt@depth``, ``!ticker@arr``)."""
-    return f"md-stream:{stream}"
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"))
+# One encoder for every event (``json.dumps`` with separators builds one per call).
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @dataclass
@@ -72,7 +75,6 @@ class StreamPublisher:
         self.arrays = arrays
         self.texts = texts
         self.symbol = market.symbol
-        self.lower = market.symbol.lower()
         self.pending = _Pending()
         self.last_bar: dict[str, Bar] = {}
         self.sent_top: dict[int, object] = {}
@@ -113,36 +115,35 @@ class StreamPublisher:
         if not p.time:
             return []
         out: list[tuple[str, str]] = []
-        lower = self.lower
+        symbol = self.symbol
 
-        def emit(stream: str, event: object) -> None:
-            out.append((stream_channel(stream), _dumps(event)))
+        def emit(topic: str, event: object) -> None:
+            out.append((market_channel(symbol, topic), _dumps(event)))
 
         if p.levels:
-            emit(f"{lower}@depth", self._depth_update(p))
-            for n in PARTIAL_DEPTHS:
-                top = self._partial(state, n)
+            emit("depth", self._depth_update(p))
+            for n in TOP_DEPTHS:
+                top = self._book_top(state, n)
                 if top != self.sent_top.get(n):
                     self.sent_top[n] = top
-                    emit(f"{lower}@depth{n}", top)
+                    emit(f"top{n}", top)
         best = state.book.best()
         if best != self.sent_best:
             self.sent_best = best
-            emit(f"{lower}@bookTicker", self._book_ticker(state))
+            emit("best_quote", self._best_quote(state))
         for tick in self._trade_events(p):
-            emit(f"{lower}@trade", tick)
+            emit("trade", tick)
         for agg in self._agg_events(p):
-            emit(f"{lower}@aggTrade", agg)
+            emit("agg_trade", agg)
         for bar in p.closed:
-            emit(f"{lower}@kline_{bar.interval}", self._kline(bar, p.time, closed=True))
+            emit(f"kline_{bar.interval}", self._kline(bar, p.time, closed=True))
         for bar in p.bars.values():
-            emit(f"{lower}@kline_{bar.interval}", self._kline(bar, p.time, closed=False))
+            emit(f"kline_{bar.interval}", self._kline(bar, p.time, closed=False))
         if p.trades:
-            full, mini = self._tickers(state, p.time)
-            emit(f"{lower}@ticker", full)
-            emit(f"{lower}@miniTicker", mini)
+            ticker = ticker_event(self.market, state, p.time)
+            emit("ticker", ticker)
             if self.arrays is not None:
-                self.arrays.offer(self.symbol, full, mini)
+                self.arrays.offer(self.symbol, ticker)
         return out
 
     def _price(self, ticks: int) -> str:
@@ -151,55 +152,62 @@ class StreamPublisher:
     def _qty(self, lots: int) -> str:
         return self.texts.qty(lots)
 
-    def _depth_update(self, p: _Pending) -> dict[str, object]:
+    def _levels(self, levels: list[tuple[int, int]]) -> list[Level]:
+        price, qty = self.texts.price, self.texts.qty
+        return [(price(pr), qty(q)) for pr, q in levels]
+
+    def _depth_update(self, p: _Pending) -> DepthUpdate:
         bids = sorted(((pr, q) for (side, pr), q in p.levels.items() if side == BUY), reverse=True)
         asks = sorted((pr, q) for (side, pr), q in p.levels.items() if side != BUY)
         return {
-            "e": "depthUpdate",
-            "E": p.time,
-            "s": self.symbol,
-            "U": p.first_update_id,
-            "u": p.last_update_id,
-            "b": [[self._price(pr), self._qty(q)] for pr, q in bids],
-            "a": [[self._price(pr), self._qty(q)] for pr, q in asks],
+            "kind": "depth_update",
+            "symbol": self.symbol,
+            "time": p.time,
+            "first_update_id": p.first_update_id,
+            "last_update_id": p.last_update_id,
+            "bids": self._levels(bids),
+            "asks": self._levels(asks),
         }
 
-    def _partial(self, state: MarketState, n: int) -> dict[str, object]:
+    def _book_top(self, state: MarketState, n: int) -> BookTop:
         bids, asks = state.book.top(n)
         return {
-            "lastUpdateId": state.book.last_update_id,
-            "bids": [[self._price(pr), self._qty(q)] for pr, q in bids],
-            "asks": [[self._price(pr), self._qty(q)] for pr, q in asks],
+            "kind": "book_top",
+            "symbol": self.symbol,
+            "depth": n,
+            "last_update_id": state.book.last_update_id,
+            "bids": self._levels(bids),
+            "asks": self._levels(asks),
         }
 
-    def _book_ticker(self, state: MarketState) -> dict[str, object]:
+    def _best_quote(self, state: MarketState) -> BestQuote:
         bid, ask = state.book.best()
         return {
-            "u": state.book.last_update_id,
-            "s": self.symbol,
-            "b": self._price(bid[0]) if bid else "0",
-            "B": self._qty(bid[1]) if bid else "0",
-            "a": self._price(ask[0]) if ask else "0",
-            "A": self._qty(ask[1]) if ask else "0",
+            "kind": "best_quote",
+            "symbol": self.symbol,
+            "last_update_id": state.book.last_update_id,
+            "bid_price": self._price(bid[0]) if bid else None,
+            "bid_qty": self._qty(bid[1]) if bid else None,
+            "ask_price": self._price(ask[0]) if ask else None,
+            "ask_qty": self._qty(ask[1]) if ask else None,
         }
 
-    def _trade_events(self, p: _Pending) -> list[dict[str, object]]:
+    def _trade_events(self, p: _Pending) -> list[TradeEvent]:
         return [
             {
-                "e": "trade",
-                "E": p.time,
-                "s": self.symbol,
-                "t": t.trade_id,
-                "p": self._price(t.price),
-                "q": self._qty(t.qty),
-                "T": t.time,
-                "m": not t.taker_buy,
-                "M": True,
+                "kind": "trade",
+                "symbol": self.symbol,
+                "time": p.time,
+                "trade_id": t.trade_id,
+                "price": self._price(t.price),
+                "qty": self._qty(t.qty),
+                "trade_time": t.time,
+                "buyer_is_maker": not t.taker_buy,
             }
             for t, _ in p.trades
         ]
 
-    def _agg_events(self, p: _Pending) -> list[dict[str, object]]:
+    def _agg_events(self, p: _Pending) -> list[AggTradeEvent]:
         runs: list[list[TradeTick]] = []
         last_key: tuple[int, int, int] | None = None
         for t, taker in p.trades:
@@ -211,84 +219,41 @@ class StreamPublisher:
                 last_key = key
         return [
             {
-                "e": "aggTrade",
-                "E": p.time,
-                "s": self.symbol,
-                "a": run[0].trade_id,
-                "p": self._price(run[0].price),
-                "q": self._qty(sum(t.qty for t in run)),
-                "f": run[0].trade_id,
-                "l": run[-1].trade_id,
-                "T": run[0].time,
-                "m": not run[0].taker_buy,
-                "M": True,
+                "kind": "agg_trade",
+                "symbol": self.symbol,
+                "time": p.time,
+                "agg_id": run[0].trade_id,
+                "price": self._price(run[0].price),
+                "qty": self._qty(sum(t.qty for t in run)),
+                "first_trade_id": run[0].trade_id,
+                "last_trade_id": run[-1].trade_id,
+                "trade_time": run[0].time,
+                "buyer_is_maker": not run[0].taker_buy,
             }
             for run in runs
         ]
 
-    def _kline(self, bar: Bar, now: int, *, closed: bool) -> dict[str, object]:
+    def _kline(self, bar: Bar, now: int, *, closed: bool) -> KlineEvent:
         market = self.market
         return {
-            "e": "kline",
-            "E": now,
-            "s": self.symbol,
-            "k": {
-                "t": bar.open_time,
-                "T": bar.close_time,
-                "s": self.symbol,
-                "i": bar.interval,
-                "f": bar.first_trade_id,
-                "L": bar.last_trade_id,
-                "o": self._price(bar.open),
-                "c": self._price(bar.close),
-                "h": self._price(bar.high),
-                "l": self._price(bar.low),
-                "v": self._qty(bar.volume),
-                "n": bar.trades,
-                "x": closed,
-                "q": decimal_text(units_to_quote(market, bar.quote_volume)),
-                "V": self._qty(bar.taker_buy_volume),
-                "Q": decimal_text(units_to_quote(market, bar.taker_buy_quote)),
-                "B": "0",
+            "kind": "kline",
+            "symbol": self.symbol,
+            "time": now,
+            "closed": closed,
+            "bar": {
+                "interval": bar.interval,
+                "open_time": bar.open_time,
+                "close_time": bar.close_time,
+                "first_trade_id": bar.first_trade_id,
+                "last_trade_id": bar.last_trade_id,
+                "open": self._price(bar.open),
+                "close": self._price(bar.close),
+                "high": self._price(bar.high),
+                "low": self._price(bar.low),
+                "volume": self._qty(bar.volume),
+                "trades": bar.trades,
+                "quote_volume": decimal_text(units_to_quote(market, bar.quote_volume)),
+                "taker_buy_volume": self._qty(bar.taker_buy_volume),
+                "taker_buy_quote_volume": decimal_text(units_to_quote(market, bar.taker_buy_quote)),
             },
         }
-
-    def _tickers(self, state: MarketState, now: int) -> tuple[dict[str, object], dict[str, object]]:
-        t = ticker_json(self.market, state)
-        full = {
-            "e": "24hrTicker",
-            "E": now,
-            "s": self.symbol,
-            "p": t["priceChange"],
-            "P": t["priceChangePercent"],
-            "w": t["weightedAvgPrice"],
-            "x": t["prevClosePrice"],
-            "c": t["lastPrice"],
-            "Q": t["lastQty"],
-            "b": t["bidPrice"],
-            "B": t["bidQty"],
-            "a": t["askPrice"],
-            "A": t["askQty"],
-            "o": t["openPrice"],
-            "h": t["highPrice"],
-            "l": t["lowPrice"],
-            "v": t["volume"],
-            "q": t["quoteVolume"],
-            "O": t["openTime"],
-            "C": t["closeTime"],
-            "F": t["firstId"],
-            "L": t["lastId"],
-            "n": t["count"],
-        }
-        mini = {
-            "e": "24hrMiniTicker",
-            "E": now,
-            "s": self.symbol,
-            "c": t["lastPrice"],
-            "o": t["openPrice"],
-            "h": t["highPrice"],
-            "l": t["lowPrice"],
-            "v": t["volume"],
-            "q": t["quoteVolume"],
-        }
-        return full, mini

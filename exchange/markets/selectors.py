@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import F, Q, QuerySet
 
 from exchange.markets.errors import MarketError, MarketErrorCode
-from exchange.markets.models import FeeOverride, Market
+from exchange.markets.models import FeeOverride, Market, MarketStatus
 
 
 @dataclass(frozen=True)
@@ -74,3 +74,26 @@ def fee_rates_for_users(*, user_ids: Iterable[int], market: Market) -> dict[int,
 def fee_rates_for(*, user_id: int, market: Market) -> FeeRates:
     """``fee_rates_for_users`` of one user."""
     return fee_rates_for_users(user_ids=[user_id], market=market)[user_id]
+
+
+def account_fee_rates(*, user_id: int) -> FeeRates:
+    """The highest maker and taker rates the user pays in any trading market (two queries).
+
+    Account-wide answers (Binance's ``/api/v3/account``) have one rate where ours are per
+    market; the highest is the one a bot can budget on. Per-market rates come from
+    ``fee_rates_for``. With no trading market, the user's all-markets override or 0.
+    """
+    overrides = {
+        o.market_id: FeeRates(maker=o.maker_fee, taker=o.taker_fee)
+        for o in FeeOverride.objects.filter(user_id=user_id)
+    }
+    general = overrides.get(None)
+    rates = [
+        overrides.get(market_id) or general or FeeRates(maker=maker, taker=taker)
+        for market_id, maker, taker in Market.objects.filter(
+            status=MarketStatus.TRADING
+        ).values_list("pk", "maker_fee", "taker_fee")
+    ]
+    if not rates:
+        return general or FeeRates(maker=Decimal(0), taker=Decimal(0))
+    return FeeRates(maker=max(r.maker for r in rates), taker=max(r.taker for r in rates))

@@ -21,6 +21,7 @@ class OrderErrorCode(StrEnum):
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
     ORDER_NOT_OPEN = "ORDER_NOT_OPEN"
     INVALID_FILTER = "INVALID_FILTER"
+    INVALID_REPLACE_MODE = "INVALID_REPLACE_MODE"
 
 
 class OrderError(DomainError):

@@ -55,6 +55,13 @@ class SelfTradePrevention(models.TextChoices):
     EXPIRE_BOTH = "EXPIRE_BOTH"
 
 
+class ReplaceMode(models.TextChoices):
+    """What a cancel-replace does when its cancel fails (Binance's cancelReplaceMode)."""
+
+    STOP_ON_FAILURE = "STOP_ON_FAILURE"
+    ALLOW_FAILURE = "ALLOW_FAILURE"
+
+
 class OrderStatus(models.TextChoices):
     NEW = "NEW"
     PENDING_TRIGGER = "PENDING_TRIGGER", "Stop waiting for its trigger"
@@ -127,13 +134,38 @@ class Order(models.Model):
         null=True, blank=True, help_text="When the sweeper last re-sent it."
     )
     done_at = models.DateTimeField(null=True, blank=True)
+    replaces = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        help_text="The order this one's cancel-replace canceled in the same engine step.",
+    )
+    replace_mode = models.CharField(
+        max_length=15, choices=ReplaceMode.choices, blank=True, default=""
+    )
+    lock_from_replaced = MoneyField(
+        default=0,
+        help_text="What this order takes over of the replaced order's lock (at most), "
+        "on top of ``locked``: moved by the engine and clearing, not by entry.",
+    )
+    client_id_released = models.BooleanField(
+        default=False,
+        help_text="The client order id may be used again: the order is closed and older "
+        "than ORDER_CLIENT_ID_WINDOW (exchange/orders/client_ids.py).",
+    )
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            # A retry of an order is refused (or answered with it) for as long as the
+            # id is held: while open and for the window after (ADR 0028).
             models.UniqueConstraint(
                 fields=["user", "client_order_id"],
-                condition=Q(status__in=OPEN_STATUSES),
-                name="order_client_id_unique_among_open",
+                condition=Q(client_id_released=False),
+                name="order_client_id_unique_held",
             ),
             models.CheckConstraint(
                 condition=Q(locked_remaining__gte=0), name="order_locked_remaining_gte_0"
@@ -153,6 +185,11 @@ class Order(models.Model):
                 fields=["created_at"],
                 condition=Q(accepted_at__isnull=True),
                 name="order_unacknowledged",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(client_id_released=False),
+                name="order_client_id_held",
             ),
         ]
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 from celery import shared_task
 
 from exchange.orders.actions import do_resend_unacknowledged
+from exchange.orders.client_ids import do_release_client_order_ids
 
 
 @shared_task(ignore_result=True)
 def resend_unacknowledged_orders() -> int:
     """The sweeper: see do_resend_unacknowledged."""
     return do_resend_unacknowledged()
+
+
+@shared_task(ignore_result=True)
+def release_client_order_ids() -> int:
+    """Free the client order ids of closed orders past the window: see client_ids."""
+    return do_release_client_order_ids()

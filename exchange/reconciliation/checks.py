@@ -23,6 +23,8 @@ from django.db import connection, transaction
 
 from exchange.core.money_db import sum_money
 from exchange.orders.selectors import open_order_locks
+from exchange.reconciliation.futures import futures_violations
+from exchange.reconciliation.violation import Violation
 from exchange.wallets.models import (
     HOLDING_KINDS,
     Account,
@@ -39,14 +41,6 @@ from exchange.wallets.models import (
 Progress = Callable[[str, int, int], None]
 ZERO = Decimal(0)
 CHUNK = 2000
-
-
-@dataclass(frozen=True)
-class Violation:
-    check: str
-    account: str
-    asset: str
-    detail: str
 
 
 @dataclass
@@ -200,6 +194,7 @@ def _reconcile(progress: Progress | None) -> Report:
         elif kind == AccountKind.ADJUSTMENTS:
             summaries[asset_id].adjustments -= value
     _check_external_totals(summaries, ledger, kinds, assets, violations)
+    violations.extend(futures_violations())
 
     for summary in summaries.values():
         if not summary.ok:

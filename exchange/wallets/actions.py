@@ -11,7 +11,7 @@ from django.utils import timezone
 from exchange.accounts.models import User
 from exchange.audit.actions import Operator, snapshot, write_audit_record
 from exchange.audit.models import AuditAction
-from exchange.core.money import MONEY_LIMIT, decimal_places, format_money, parse_decimal
+from exchange.core.money import format_money
 from exchange.wallets.chains.registry import asset_network
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.events import publish_on_commit
@@ -27,6 +27,7 @@ from exchange.wallets.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from exchange.wallets.requests import WithdrawalRequest, clean_amount
 from exchange.wallets.withdrawal_rules import check_withdrawal
 
 
@@ -35,37 +36,6 @@ def get_asset(code: str) -> Asset:
         return Asset.objects.get(code=(code or "").upper())
     except Asset.DoesNotExist as exc:
         raise WalletError(WalletErrorCode.UNKNOWN_ASSET, f"Unknown asset {code!r}.") from exc
-
-
-def clean_amount(asset: Asset, value: object, *, allow_negative: bool = False) -> Decimal:
-    """Parse an amount of ``asset``: finite, non-zero, within the asset's precision.
-
-    The money grammar has no sign; a debit (``allow_negative``) is ``-`` before it.
-    """
-    debit = value[1:] if allow_negative and isinstance(value, str) and value[:1] == "-" else None
-    amount = parse_decimal(value if debit is None else debit)
-    if amount is not None and debit is not None:
-        amount = -amount
-    if (
-        amount is None
-        or amount == 0
-        or abs(amount) >= MONEY_LIMIT
-        or (amount < 0 and not allow_negative)
-    ):
-        raise WalletError(
-            WalletErrorCode.INVALID_AMOUNT,
-            "Amount must be a positive decimal number."
-            if not allow_negative
-            else "Amount must be a non-zero decimal number.",
-            fields={"amount": "invalid"},
-        )
-    if decimal_places(amount) > asset.precision:
-        raise WalletError(
-            WalletErrorCode.AMOUNT_PRECISION,
-            f"{asset.code} amounts have at most {asset.precision} decimal places.",
-            fields={"amount": "precision"},
-        )
-    return amount
 
 
 def do_credit_deposit(
@@ -111,22 +81,14 @@ def do_credit_deposit(
     return existing, False
 
 
-def do_request_withdrawal(
-    *, user: User, asset: Asset, amount: object, network: str, address: str, memo: str = ""
-) -> Withdrawal:
+def do_request_withdrawal(*, user: User, request: WithdrawalRequest) -> Withdrawal:
     """Move the amount from available to locked and queue it for approval.
 
     On a registered network the asset's rules apply (``withdrawal_rules``) and
     its fee is recorded; the address then receives ``amount - fee``.
     """
-    value = clean_amount(asset, amount)
-    address, network, memo = (address or "").strip(), (network or "").strip(), (memo or "").strip()
-    if not address or len(address) > 128 or not network or len(network) > 32 or len(memo) > 64:
-        raise WalletError(
-            WalletErrorCode.INVALID_ADDRESS,
-            "A network and an address (at most 128 characters) are required.",
-            fields={"address": "invalid"},
-        )
+    asset, value, network = request.asset, request.amount, request.network
+    address, memo = request.address, request.memo
     entry = asset_network(asset=asset, network=network)
     with transaction.atomic():
         account = user_account(user)

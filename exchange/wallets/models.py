@@ -42,9 +42,12 @@ class AccountKind(models.TextChoices):
     DEPOSITS = "DEPOSITS", "Deposits clearing (external)"
     WITHDRAWALS = "WITHDRAWALS", "Withdrawals clearing (external)"
     ADJUSTMENTS = "ADJUSTMENTS", "Admin adjustments (external)"
+    FUTURES_COLLATERAL = "FUTURES", "Futures collateral (held for futures wallets)"
 
 
-HOLDING_KINDS = frozenset({AccountKind.USER, AccountKind.FEE_INCOME})
+HOLDING_KINDS = frozenset(
+    {AccountKind.USER, AccountKind.FEE_INCOME, AccountKind.FUTURES_COLLATERAL}
+)
 EXTERNAL_KINDS = frozenset({AccountKind.DEPOSITS, AccountKind.WITHDRAWALS, AccountKind.ADJUSTMENTS})
 
 
@@ -117,6 +120,8 @@ class JournalReason(models.TextChoices):
     WITHDRAWAL_FAIL = "WITHDRAWAL_FAIL"
     ORDER_LOCK = "ORDER_LOCK"
     SETTLEMENT = "SETTLEMENT"
+    FUTURES_TRANSFER = "FUTURES_TRANSFER"
+    FUTURES_FEES = "FUTURES_FEES"
 
 
 class JournalEntry(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
@@ -23,6 +24,19 @@ def balance_list(*, user: User) -> QuerySet[Balance]:
     return (
         Balance.objects.filter(account__user=user).select_related("asset").order_by("asset__code")
     )
+
+
+def balance_list_every_asset(*, user: User) -> list[Balance]:
+    """The user's balance in every listed asset, by code; unsaved zero rows where never held.
+
+    Binance's account answer lists every coin, so a client can read ``['BTC']`` of a
+    fresh account.
+    """
+    held = {b.asset_id: b for b in balance_list(user=user)}
+    return [
+        held.get(asset.pk) or Balance(asset=asset, available=Decimal(0), locked=Decimal(0))
+        for asset in Asset.objects.order_by("code")
+    ]
 
 
 def _time_range(
@@ -87,3 +101,28 @@ def ledger_lines_for_user(
         rows = rows.filter(asset=asset)
     rows = _time_range(rows, "entry__created_at", start, end)
     return paginate(rows, cursor=cursor, limit=limit)
+
+
+def journal_references_for(term: str) -> list[str]:
+    """The journal ``reference`` values an operator's search term names: an order or
+    withdrawal id (``order:12``, ``withdrawal:12``), a deposit's or withdrawal's txid,
+    an adjustment's idempotency key, or a reference typed whole. Exact values, so the
+    lookup uses the reference index."""
+    term = term.strip()
+    if not term:
+        return []
+    references = {term}
+    if term.isdigit():
+        references |= {f"order:{term}", f"withdrawal:{term}"}
+    references |= {f"adjustment:{term}"}
+    references |= {
+        f"withdrawal:{pk}"
+        for pk in Withdrawal.objects.filter(txid=term).values_list("pk", flat=True)
+    }
+    references |= {
+        f"deposit:{network}:{term}" + (f":{log_index}" if log_index else "")
+        for network, log_index in Deposit.objects.filter(txid=term).values_list(
+            "network", "log_index"
+        )
+    }
+    return sorted(references)

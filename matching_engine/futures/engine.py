@@ -22,6 +22,7 @@ from ..book_fast import FastOrderBook
 from ..order import BUY, SELL, Order
 from ..protocol import DEFAULT_DEDUPE_WINDOW, MAX_INT, VERSION, EventType
 from .account import DEFAULT_LEVERAGE, Account, Position
+from .conditional import CONDITIONAL_TYPES, Stop, StopBook
 from .contract import MAX_LEVERAGE, Contract
 from .protocol import (
     LIQUIDATION_ID_BASE,
@@ -33,9 +34,12 @@ from .protocol import (
     FuturesEvent,
     FuturesOrderType,
     FuturesResult,
+    MarginType,
+    WorkingType,
 )
 
-SNAPSHOT_VERSION = 1
+# 2 adds isolated margin and pending conditional orders; version 1 snapshots still load.
+SNAPSHOT_VERSION = 2
 Output = list[Any]
 BookFactory = Callable[[], OrderBook]
 
@@ -52,6 +56,10 @@ _DONE = int(EventType.DONE)
 _LIMIT = int(FuturesOrderType.LIMIT)
 _LIMIT_MAKER = int(FuturesOrderType.LIMIT_MAKER)
 _MARKET = int(FuturesOrderType.MARKET)
+_STOP_LIMIT_TYPES = (int(FuturesOrderType.STOP), int(FuturesOrderType.TAKE_PROFIT))
+_MARK = int(WorkingType.MARK_PRICE)
+_LAST = int(WorkingType.CONTRACT_PRICE)
+_EV_ISO = int(FuturesEvent.ISOLATED_MARGIN)
 _IOC = 1
 _FOK = 2
 _NO_EVENTS: tuple[Event, ...] = ()
@@ -112,6 +120,8 @@ class MarginGroup:
         self.levels: list[tuple[int, int, int, int]] = []
         self.snapshot_requested = False
         self.dirty = False  # an account or a mark changed: look for liquidations
+        self.stops = StopBook()
+        self.moved: set[int] = set()  # contracts whose mark or last price moved
         self._pack: Callable[[object], bytes] = msgpack.Packer(autoreset=True).pack
 
     # --- entry points ----------------------------------------------------------------
@@ -130,18 +140,81 @@ class MarginGroup:
         if self.dirty:
             self._liquidate_due()
             self.dirty = False
+        if self.moved:
+            if self.stops.orders:
+                self._fire_stops()
+            else:
+                self.moved.clear()
         return self._reply(*out)
 
+    def _fire_stops(self) -> None:
+        """Place the conditional orders that the moved prices trigger, oldest first.
+
+        A placed one may trade and move the last price again: repeat until nothing
+        fires. Liquidations still come first, before each triggered order.
+        """
+        while self.moved:
+            fired: list[Stop] = []
+            for cid in sorted(self.moved):
+                contract = self.contracts[cid]
+                fired += self.stops.fired(cid, _MARK, contract.mark)
+                fired += self.stops.fired(cid, _LAST, self.books[cid].last_price)
+            self.moved.clear()
+            for stop in sorted(fired, key=lambda o: o.seq):
+                if self.stops.remove(stop.id) is None:
+                    continue  # canceled by a liquidation that an earlier one caused
+                self._trigger(stop)
+                if self.dirty:
+                    self._liquidate_due()
+                    self.dirty = False
+
+    def _trigger(self, stop: Stop) -> None:
+        acct = self.accounts[stop.user]
+        acct.stops.discard(stop.id)
+        contract = self.contracts[stop.cid]
+        price = contract.mark if stop.working == _MARK else self.books[stop.cid].last_price
+        qty, reduce_only = stop.qty, stop.reduce_only
+        code = _OK
+        if stop.close:
+            pos = acct.positions.get(stop.cid)
+            size = pos.size if pos is not None else 0
+            qty, reduce_only = abs(size), 1
+            if size == 0 or (size > 0) != (stop.side == SELL):
+                code = FuturesResult.REDUCE_ONLY_WOULD_INCREASE
+        if code == _OK and contract.status != ContractStatus.TRADING:
+            code = FuturesResult.CONTRACT_HALTED
+        otype = _LIMIT if stop.type in _STOP_LIMIT_TYPES else _MARKET
+        tif = stop.tif if otype == _LIMIT else 0
+        events = self.events
+        at = len(events)
+        events.append((FuturesEvent.STOP_TRIGGERED, stop.id, stop.user, stop.cid, price, 0))
+        if code == _OK:
+            code = self._open(
+                stop.id,
+                stop.user,
+                contract,
+                stop.side,
+                otype,
+                tif,
+                stop.price,
+                qty,
+                reduce_only,
+                stop.stp,
+            )
+        if code != _OK:
+            events[at] = (FuturesEvent.STOP_TRIGGERED, stop.id, stop.user, stop.cid, price, code)
+            events.append((_EV_DONE, stop.id, stop.user, DoneReason.TRIGGER_REJECTED, qty))
+
     def _dispatch(self, command: Any) -> tuple[int, int, int, int]:
-        # Fast path for the command that makes up most traffic.
-        if (
-            type(command) is list
-            and len(command) == 12
-            and command[1] == _PLACE
-            and command[0] == VERSION
-            and _ints(command)
-        ):
-            return self.place(*command[2:])
+        # Fast paths for the commands that make up most traffic; explicit arguments
+        # rather than a star-call, which the compiled core would have to box.
+        if type(command) is list and _ints(command) and command[0] == VERSION:
+            n = len(command)
+            if n == 12 and command[1] == _PLACE:
+                a = command
+                return self.place(a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11])
+            if n == 4 and command[1] == _CANCEL:
+                return self.cancel(command[2], command[3])
         if type(command) is not list or len(command) < 2:
             return 0, _MALFORMED, 0, 0
         version, c = command[0], command[1]
@@ -155,6 +228,8 @@ class MarginGroup:
         args = command[2:]
         if c == _PLACE and n == 12 and _ints(args):
             return self.place(*args)
+        if c == _PLACE and n == 15 and _ints(args):
+            return self.place(*args)
         if c == _CANCEL and n == 4 and _ints(args):
             return self.cancel(*args)
         if c == FuturesCommand.CONTRACT_CREATE and n == 12 and type(command[3]) is str:
@@ -167,6 +242,10 @@ class MarginGroup:
             return self.mark_price(*args)
         if c == FuturesCommand.FUNDING and n == 4 and _ints(args):
             return self.funding(*args)
+        if c == FuturesCommand.SET_MARGIN_TYPE and n == 5 and _ints(args):
+            return self.set_margin_type(*args)
+        if c == FuturesCommand.ADJUST_ISOLATED_MARGIN and n == 5 and _ints(args):
+            return self.adjust_isolated_margin(*args)
         if c == FuturesCommand.SNAPSHOT and n == 2:
             self.snapshot_requested = True
             self.events.append((FuturesEvent.SNAPSHOT, self.state_hash()))
@@ -228,7 +307,7 @@ class MarginGroup:
             return c, FuturesResult.INVALID_AMOUNT, request_id, user
         acct = self.accounts.get(user) or Account(user)
         if c == FuturesCommand.WITHDRAW:
-            if amount > min(acct.wallet, self.available(acct)):
+            if amount > min(acct.cross_wallet(), self.available(acct)):
                 return c, FuturesResult.INSUFFICIENT_MARGIN, request_id, user
             amount = -amount
             reason = BalanceReason.WITHDRAW
@@ -257,12 +336,67 @@ class MarginGroup:
         if leverage > contract.bracket(notional).max_leverage:
             return c, FuturesResult.LEVERAGE_TOO_HIGH, cid, user
         old = pos.leverage
+        if pos.isolated and pos.size and leverage < old:
+            # The isolated margin was sized for the old leverage (Binance -4161).
+            return c, FuturesResult.LEVERAGE_REDUCTION_NOT_SUPPORTED, cid, user
         pos.leverage = leverage
         self._rereserve_contract(acct, cid)
         if self.available(acct) < 0:
             pos.leverage = old
             self._rereserve_contract(acct, cid)
             return c, FuturesResult.INSUFFICIENT_MARGIN, cid, user
+        return c, _OK, cid, user
+
+    def set_margin_type(self, user: int, cid: int, margin_type: int) -> tuple[int, int, int, int]:
+        """Switch a contract between cross and isolated: only while flat and orderless."""
+        c = FuturesCommand.SET_MARGIN_TYPE
+        R = FuturesResult
+        if cid not in self.contracts:
+            return c, R.CONTRACT_UNKNOWN, cid, user
+        if not 0 <= user <= MAX_INT:
+            return c, R.INVALID_USER_ID, cid, user
+        if margin_type not in (MarginType.CROSSED, MarginType.ISOLATED):
+            return c, R.INVALID_MARGIN_TYPE, cid, user
+        acct = self.accounts.get(user)
+        pos = None if acct is None else acct.positions.get(cid)
+        if acct is not None and pos is not None and pos.size:
+            return c, R.MARGIN_TYPE_HAS_POSITION, cid, user
+        if acct is not None and (
+            cid in acct.orders.values() or any(self.stops.orders[o].cid == cid for o in acct.stops)
+        ):
+            return c, R.MARGIN_TYPE_HAS_ORDERS, cid, user
+        acct = self._account(user)
+        acct.positions.setdefault(cid, Position()).isolated = margin_type
+        return c, _OK, cid, user
+
+    def adjust_isolated_margin(self, user: int, cid: int, delta: int) -> tuple[int, int, int, int]:
+        """Move `delta` atoms from the cross wallet into an isolated position (< 0: back).
+
+        Adding is bounded by the cross available balance; removing keeps the position's
+        margin, after any unrealized loss, at or above its initial margin at the mark.
+        """
+        c = FuturesCommand.ADJUST_ISOLATED_MARGIN
+        R = FuturesResult
+        contract = self.contracts.get(cid)
+        if contract is None:
+            return c, R.CONTRACT_UNKNOWN, cid, user
+        acct = self.accounts.get(user)
+        pos = None if acct is None else acct.positions.get(cid)
+        if acct is None or pos is None or not pos.isolated or not pos.size:
+            return c, R.NOT_ISOLATED, cid, user
+        if delta == 0 or abs(delta) > MAX_INT:
+            return c, R.INVALID_AMOUNT, cid, user
+        m = contract.multiplier
+        if delta > 0:
+            if delta > min(acct.cross_wallet(), self.available(acct)):
+                return c, R.INSUFFICIENT_MARGIN, cid, user
+        else:
+            im = _ceil_div(abs(pos.size) * contract.mark * m, pos.leverage)
+            if pos.margin + delta + min(pos.upnl(contract.mark, m), 0) < im:
+                return c, R.INSUFFICIENT_MARGIN, cid, user
+        pos.margin += delta
+        self.events.append((_EV_ISO, user, cid, pos.margin, acct.wallet))
+        self._reindex(acct)
         return c, _OK, cid, user
 
     def place(
@@ -277,6 +411,9 @@ class MarginGroup:
         qty: int,
         reduce_only: int,
         stp: int,
+        stop: int = 0,
+        working: int = 0,
+        close: int = 0,
     ) -> tuple[int, int, int, int]:
         R = FuturesResult
         if not 0 < order_id < LIQUIDATION_ID_BASE:
@@ -293,36 +430,142 @@ class MarginGroup:
             return _PLACE, R.CONTRACT_HALTED, order_id, user
         if contract.mark == 0:
             return _PLACE, R.NO_MARK_PRICE, order_id, user
+        if otype in CONDITIONAL_TYPES or stop or working or close:
+            code = self._conditional(
+                order_id,
+                user,
+                contract,
+                side,
+                otype,
+                tif,
+                price,
+                qty,
+                reduce_only,
+                stp,
+                stop,
+                working,
+                close,
+            )
+            return _PLACE, code, order_id, user
         code = self._validate(user, side, otype, tif, price, qty, reduce_only, stp)
         if code:
             return _PLACE, code, order_id, user
+        return (
+            _PLACE,
+            self._open(order_id, user, contract, side, otype, tif, price, qty, reduce_only, stp),
+            order_id,
+            user,
+        )
+
+    def _conditional(
+        self,
+        order_id: int,
+        user: int,
+        contract: Contract,
+        side: int,
+        otype: int,
+        tif: int,
+        price: int,
+        qty: int,
+        reduce_only: int,
+        stp: int,
+        stop: int,
+        working: int,
+        close: int,
+    ) -> int:
+        """Validate a conditional order and keep it pending; margin is checked when fired."""
+        R = FuturesResult
+        if otype not in CONDITIONAL_TYPES:
+            return R.INVALID_STOP_PRICE if stop else R.INVALID_TYPE
+        limit_type = otype if otype in _STOP_LIMIT_TYPES else _MARKET
+        if limit_type != _MARKET:
+            limit_type = _LIMIT
+        if close not in (0, 1) or (close and (limit_type != _MARKET or qty != 0 or reduce_only)):
+            return R.INVALID_CLOSE_POSITION
+        code = self._validate(
+            user, side, limit_type, tif, price, 1 if close else qty, reduce_only, stp
+        )
+        if code:
+            return code
+        if not 0 < stop <= MAX_INT:
+            return R.INVALID_STOP_PRICE
+        if working not in (_MARK, _LAST):
+            return R.INVALID_WORKING_TYPE
+        m = contract.multiplier
+        if price * qty * m > MAX_INT or stop * qty * m > MAX_INT:
+            return R.INVALID_QUANTITY
+        ref = contract.mark if working == _MARK else self.books[contract.id].last_price
+        if self.stops.would_fire(side, otype, stop, ref):
+            return R.STOP_WOULD_TRIGGER
+        acct = self._account(user)
+        seq = self.next_seq
+        self.next_seq = seq + 1
+        self.stops.add(
+            Stop(
+                order_id,
+                user,
+                contract.id,
+                side,
+                otype,
+                tif,
+                price,
+                qty,
+                reduce_only,
+                stp,
+                stop,
+                working,
+                close,
+                seq,
+            )
+        )
+        acct.stops.add(order_id)
+        return _OK
+
+    def _open(
+        self,
+        order_id: int,
+        user: int,
+        contract: Contract,
+        side: int,
+        otype: int,
+        tif: int,
+        price: int,
+        qty: int,
+        reduce_only: int,
+        stp: int,
+    ) -> int:
+        """Check margin and limits for a validated order, then match it (PLACE or fired)."""
+        R = FuturesResult
+        cid = contract.id
         m = contract.multiplier
         est_price = price if otype != _MARKET else contract.mark
         if price * qty * m > MAX_INT or est_price * qty * m > MAX_INT:
-            return _PLACE, R.INVALID_QUANTITY, order_id, user
+            return R.INVALID_QUANTITY
         # A rejected PLACE leaves no trace, not even an empty account.
         acct = self.accounts.get(user) or Account(user)
         pos = acct.positions.get(cid)
         size = pos.size if pos is not None else 0
         if reduce_only:
             if size == 0 or (size > 0) != (side == SELL) or qty > abs(size):
-                return _PLACE, R.REDUCE_ONLY_WOULD_INCREASE, order_id, user
+                return R.REDUCE_ONLY_WOULD_INCREASE
         else:
             if est_price * qty * m < contract.min_notional:
-                return _PLACE, R.BELOW_MIN_NOTIONAL, order_id, user
+                return R.BELOW_MIN_NOTIONAL
             leverage = pos.leverage if pos is not None else DEFAULT_LEVERAGE
             worst = (abs(size) + qty) * est_price * m
+            if worst > contract.brackets[-1].cap:
+                return R.POSITION_LIMIT
             if leverage > contract.bracket(worst).max_leverage:
-                return _PLACE, R.LEVERAGE_TOO_HIGH, order_id, user
+                return R.LEVERAGE_TOO_HIGH
             # A limit through the mark books a loss the moment it fills (Binance's
             # "open loss"): the account must be able to pay for that too.
             gap = (price - contract.mark if side == BUY else contract.mark - price) if price else 0
             need = self.order_margin(contract, leverage, est_price, qty) + max(gap, 0) * qty * m
             if self.available(acct) < need:
-                return _PLACE, R.INSUFFICIENT_MARGIN, order_id, user
+                return R.INSUFFICIENT_MARGIN
         book = self.books[cid]
         if otype == _LIMIT_MAKER and book.would_take(side, price):
-            return _PLACE, R.POST_ONLY_WOULD_TAKE, order_id, user
+            return R.POST_ONLY_WOULD_TAKE
         self.accounts[user] = acct
         lock = (price * qty if price else MAX_INT) if side == BUY else qty
         seq = self.next_seq
@@ -332,12 +575,17 @@ class MarginGroup:
             acct.reduce_only.add(order_id)
         acct.orders[order_id] = cid
         self._execute(contract, book, order, liquidation=False)
-        return _PLACE, _OK, order_id, user
+        return _OK
 
     def cancel(self, order_id: int, user: int) -> tuple[int, int, int, int]:
         acct = self.accounts.get(user)
         cid = None if acct is None else acct.orders.get(order_id)
         if cid is None:
+            if acct is not None and order_id in acct.stops:
+                self._cancel_stop(order_id, DoneReason.CANCELED)
+                return _CANCEL, _OK, order_id, user
+            if order_id in self.stops.orders:
+                return _CANCEL, FuturesResult.USER_MISMATCH, order_id, user
             for book in self.books.values():
                 if book.get(order_id) is not None:
                     return _CANCEL, FuturesResult.USER_MISMATCH, order_id, user
@@ -355,6 +603,7 @@ class MarginGroup:
         contract.mark = price
         self.recheck |= self.multi
         self.dirty = True
+        self.moved.add(cid)
         return c, _OK, cid, 0
 
     def funding(self, cid: int, rate: int) -> tuple[int, int, int, int]:
@@ -385,6 +634,9 @@ class MarginGroup:
             dust -= amount
             acct.wallet += amount
             self.events.append((FuturesEvent.FUNDING, cid, rate, mark, user, amount))
+            if pos.isolated:  # an isolated position pays from and is paid into its margin
+                pos.margin += amount
+                self.events.append((_EV_ISO, user, cid, pos.margin, acct.wallet))
             touched.append(acct)
         if dust:
             self._insurance(dust, 0)
@@ -428,7 +680,7 @@ class MarginGroup:
         return _ceil_div(notional, leverage) + _ceil_div(notional * contract.taker_fee, RATE_SCALE)
 
     def equity(self, acct: Account) -> int:
-        """Wallet plus unrealized PnL at the marks (margin balance)."""
+        """Wallet plus unrealized PnL at the marks (margin balance), isolated included."""
         e = acct.wallet
         for cid, pos in acct.positions.items():
             if pos.size:
@@ -436,10 +688,22 @@ class MarginGroup:
                 e += pos.upnl(contract.mark, contract.multiplier)
         return e
 
+    def cross_equity(self, acct: Account) -> int:
+        """Cross wallet plus the unrealized PnL of the cross positions."""
+        e = acct.wallet
+        for cid, pos in acct.positions.items():
+            if pos.isolated:
+                e -= pos.margin
+            elif pos.size:
+                contract = self.contracts[cid]
+                e += pos.upnl(contract.mark, contract.multiplier)
+        return e
+
     def maintenance_scaled(self, acct: Account) -> int:
+        """Maintenance margin of the cross positions, times RATE_SCALE."""
         mm = 0
         for cid, pos in acct.positions.items():
-            if pos.size:
+            if pos.size and not pos.isolated:
                 contract = self.contracts[cid]
                 mm += contract.maintenance_scaled(
                     abs(pos.size) * contract.mark * contract.multiplier
@@ -447,10 +711,11 @@ class MarginGroup:
         return mm
 
     def available(self, acct: Account) -> int:
-        """Equity minus the initial margin of positions and open orders (may be < 0)."""
-        free = self.equity(acct) - acct.reserved
+        """Cross equity minus the initial margin of cross positions and of every open
+        order (an isolated order's margin moves into its position when it fills)."""
+        free = self.cross_equity(acct) - acct.reserved
         for cid, pos in acct.positions.items():
-            if pos.size:
+            if pos.size and not pos.isolated:
                 contract = self.contracts[cid]
                 free -= _ceil_div(abs(pos.size) * contract.mark * contract.multiplier, pos.leverage)
         return free
@@ -475,9 +740,15 @@ class MarginGroup:
                 self._rereserve(acct, cid, oid)
 
     def is_liquidatable(self, acct: Account) -> bool:
-        return any(p.size for p in acct.positions.values()) and (
-            RATE_SCALE * self.equity(acct) < self.maintenance_scaled(acct)
+        """Is the cross part of the account below maintenance?"""
+        return any(p.size and not p.isolated for p in acct.positions.values()) and (
+            RATE_SCALE * self.cross_equity(acct) < self.maintenance_scaled(acct)
         )
+
+    def isolated_liquidatable(self, contract: Contract, pos: Position) -> bool:
+        m, mark = contract.multiplier, contract.mark
+        equity = pos.margin + pos.upnl(mark, m)
+        return RATE_SCALE * equity < contract.maintenance_scaled(abs(pos.size) * mark * m)
 
     # --- matching and settlement ------------------------------------------------------
 
@@ -504,6 +775,7 @@ class MarginGroup:
         trades = [ev for ev in events if ev[0] == _TRADE]
         if not trades:
             return
+        self.moved.add(contract.id)
         for ev in trades:  # partly filled makers reserve less now
             self._rereserve(self.accounts[int(ev[9])], contract.id, int(ev[8]))
         # A trade may have left reduce-only orders bigger than what they reduce.
@@ -520,7 +792,7 @@ class MarginGroup:
         maker_fee = _ceil_div(notional * contract.maker_fee, RATE_SCALE)
         taker, maker = self.accounts[tuid], self.accounts[muid]
         sign = 1 if side == BUY else -1
-        t_pnl = self._fill(taker, contract, sign * qty, price)
+        t_pnl = self._fill(taker, contract, sign * qty, price, keep_margin=liquidation)
         m_pnl = self._fill(maker, contract, -sign * qty, price)
         taker.wallet -= taker_fee
         maker.wallet -= maker_fee
@@ -548,12 +820,24 @@ class MarginGroup:
             self.events.append(
                 (_EV_POSITION, acct.user, contract.id, pos.size, pos.cost, acct.wallet)
             )
+            if pos.isolated:
+                self.events.append((_EV_ISO, acct.user, contract.id, pos.margin, acct.wallet))
             self._reindex(acct)
             if acct.wallet < 0:
                 self.negative.add(acct.user)
 
-    def _fill(self, acct: Account, contract: Contract, dq: int, price: int) -> int:
-        """Apply a fill of `dq` signed lots at `price`; return the realized PnL."""
+    def _fill(
+        self, acct: Account, contract: Contract, dq: int, price: int, keep_margin: bool = False
+    ) -> int:
+        """Apply a fill of `dq` signed lots at `price`; return the realized PnL.
+
+        An isolated position books its realized PnL into its margin and hands the
+        closed share of that margin back to the cross wallet (all of it once flat; a
+        loss beyond it is the cross wallet's, as a user chose to close at that price).
+        A liquidation keeps everything in the margin for `_settle_isolated`. An opening
+        fill moves its initial margin at the fill price from the cross wallet (at most
+        what the cross wallet holds) into the position.
+        """
         pos = acct.positions.get(contract.id)
         if pos is None:
             pos = acct.positions[contract.id] = Position()
@@ -565,13 +849,29 @@ class MarginGroup:
             removed = pos.cost * close // abs(size)
             realized = (1 if size > 0 else -1) * price * close * m - removed
             pos.cost -= removed
+            if pos.isolated:
+                pos.margin += realized
+                if not keep_margin:
+                    if close == abs(size):
+                        pos.margin = 0
+                    elif pos.margin > 0:
+                        pos.margin -= pos.margin * close // abs(size)
             pos.size = size = size + (close if dq > 0 else -close)
             dq += -close if dq > 0 else close
+        acct.wallet += realized
         if dq:
             pos.size = size + dq
             pos.cost += dq * price * m
-        acct.wallet += realized
+            if pos.isolated:
+                im = _ceil_div(abs(dq) * price * m, pos.leverage)
+                pos.margin += max(min(im, acct.cross_wallet()), 0)
         return realized
+
+    def _cancel_stop(self, oid: int, reason: int) -> None:
+        stop = self.stops.remove(oid)
+        assert stop is not None
+        self.accounts[stop.user].stops.discard(oid)
+        self.events.append((_EV_DONE, oid, stop.user, reason, stop.qty))
 
     def _order_gone(self, oid: int, user: int, reason: int, qty_left: int) -> None:
         acct = self.accounts.get(user)
@@ -610,17 +910,27 @@ class MarginGroup:
         """Put the account where a mark-price move finds it: O(log n) per change."""
         self.dirty = True
         acct.version += 1
-        open_positions = [(c, p) for c, p in acct.positions.items() if p.size]
-        if len(open_positions) > 1:
+        cross: list[tuple[int, Position]] = []
+        isolated = 0
+        for cid, pos in acct.positions.items():
+            if pos.isolated:
+                isolated += pos.margin
+                if pos.size:  # an isolated position has its own liquidation price
+                    self._push(acct, cid, pos, pos.margin)
+            elif pos.size:
+                cross.append((cid, pos))
+        if len(cross) > 1:
             self.multi.add(acct.user)
             self.recheck.add(acct.user)
             return
         self.multi.discard(acct.user)
-        if not open_positions:
-            return
-        cid, pos = open_positions[0]
+        if cross:
+            cid, pos = cross[0]
+            self._push(acct, cid, pos, acct.wallet - isolated)
+
+    def _push(self, acct: Account, cid: int, pos: Position, wallet: int) -> None:
         contract = self.contracts[cid]
-        price = contract.liquidation_price(pos.size, pos.cost, acct.wallet)
+        price = contract.liquidation_price(pos.size, pos.cost, wallet)
         if pos.size > 0:
             if price <= 0:
                 return
@@ -637,8 +947,9 @@ class MarginGroup:
         heap[:] = live
         heapq.heapify(heap)
 
-    def _due(self) -> Account | None:
-        """Return the next account to liquidate, or None when every account is healthy."""
+    def _due(self) -> tuple[Account, int] | None:
+        """Return the next account to liquidate and the isolated contract to liquidate
+        alone (0: the cross part), or None when every account is healthy."""
         for cid, contract in self.contracts.items():
             mark = contract.mark
             if not mark:
@@ -652,22 +963,31 @@ class MarginGroup:
                         continue
                     if (-key >= mark) if longs else (key <= mark):
                         heapq.heappop(heap)
+                        pos = acct.positions[cid]
+                        if pos.isolated:
+                            if not self.isolated_liquidatable(contract, pos):
+                                raise InternalStateError(f"index says {user} is due, margin not")
+                            return acct, cid
                         if not self.is_liquidatable(acct):
                             raise InternalStateError(f"index says {user} is due, margin not")
-                        return acct
+                        return acct, 0
                     break
         # Accounts in several contracts are checked when a mark moves or they change.
         for user in sorted(self.recheck):
             self.recheck.discard(user)
             acct = self.accounts[user]
             if self.is_liquidatable(acct):
-                return acct
+                return acct, 0
         return None
 
     def _liquidate_due(self) -> None:
         self.adl_ranking.clear()
-        while (acct := self._due()) is not None:
-            self._liquidate(acct)
+        while (due := self._due()) is not None:
+            acct, cid = due
+            if cid:
+                self._liquidate_isolated(acct, cid)
+            else:
+                self._liquidate(acct)
         # A flat account that a fill at a price far from the mark left below zero (a
         # market order, a fee) has nothing left to liquidate: the fund clears it.
         if self.negative:
@@ -677,6 +997,94 @@ class MarginGroup:
                     self._settle_liquidated(acct, 0)
             self.negative.clear()
 
+    def _liquidate_isolated(self, acct: Account, cid: int) -> None:
+        """Liquidate one isolated position alone: its loss stops at its margin."""
+        contract = self.contracts[cid]
+        pos = acct.positions[cid]
+        m, mark = contract.multiplier, contract.mark
+        self.events.append(
+            (
+                FuturesEvent.LIQUIDATION,
+                acct.user,
+                pos.margin + pos.upnl(mark, m),
+                _ceil_div(contract.maintenance_scaled(abs(pos.size) * mark * m), RATE_SCALE),
+            )
+        )
+        for oid, c in sorted(acct.orders.items()):
+            if c == cid:
+                self._cancel(cid, oid, DoneReason.LIQUIDATED)
+        for oid in sorted(acct.stops):
+            if self.stops.orders[oid].cid == cid:
+                self._cancel_stop(oid, DoneReason.LIQUIDATED)
+        closed = self._close_out(acct, contract, pos)
+        # What is left of the margin pays the fee; a deficit is the fund's.
+        left = pos.margin
+        pos.margin = 0
+        if left > 0:
+            fee = min(left, _ceil_div(closed * contract.liquidation_fee, RATE_SCALE))
+            if fee:
+                acct.wallet -= fee
+                self.events.append(
+                    (
+                        FuturesEvent.BALANCE,
+                        acct.user,
+                        acct.wallet,
+                        -fee,
+                        BalanceReason.LIQUIDATION_FEE,
+                    )
+                )
+                self._insurance(fee, acct.user)
+        elif left < 0:
+            acct.wallet -= left
+            self.events.append(
+                (FuturesEvent.BALANCE, acct.user, acct.wallet, -left, BalanceReason.INSURANCE_CLEAR)
+            )
+            self._insurance(left, acct.user)
+        self.events.append((_EV_ISO, acct.user, cid, 0, acct.wallet))
+        self._reindex(acct)
+
+    def _others(self, acct: Account, contract: Contract, pos: Position) -> int:
+        """The equity that backs `pos` apart from its own unrealized PnL."""
+        if pos.isolated:
+            return pos.margin
+        return self.cross_equity(acct) - pos.upnl(contract.mark, contract.multiplier)
+
+    def _close_out(self, acct: Account, contract: Contract, pos: Position) -> int:
+        """Close `pos` with an IOC liquidation order no worse than the bankruptcy price
+        widened by the fund's reach, ADL the rest; return the notional closed at mark."""
+        cid = contract.id
+        q = abs(pos.size)
+        qm = q * contract.multiplier
+        others = self._others(acct, contract, pos)
+        reach = max(self.insurance, 0) // qm
+        if pos.size > 0:
+            side, limit = SELL, max(_ceil_div(pos.cost - others, qm) - reach, 1)
+        else:
+            side, limit = BUY, (others - pos.cost) // qm + reach
+        if limit > 0:
+            self.liq_seq += 1
+            lock = limit * q if side == BUY else q
+            seq = self.next_seq
+            self.next_seq += 1
+            order = Order(
+                LIQUIDATION_ID_BASE + self.liq_seq,
+                acct.user,
+                side,
+                _LIMIT,
+                _IOC,
+                limit,
+                q,
+                0,
+                0,
+                lock,
+                0,
+                seq,
+            )
+            self._execute(contract, self.books[cid], order, liquidation=True)
+        if pos.size:
+            self._deleverage(acct, contract, pos)
+        return q * contract.mark * contract.multiplier
+
     def _liquidate(self, acct: Account) -> None:
         """Cancel the account's orders, close its positions, settle with the fund and ADL."""
         user = acct.user
@@ -684,18 +1092,24 @@ class MarginGroup:
             (
                 FuturesEvent.LIQUIDATION,
                 user,
-                self.equity(acct),
+                self.cross_equity(acct),
                 _ceil_div(self.maintenance_scaled(acct), RATE_SCALE),
             )
         )
         for oid, cid in sorted(acct.orders.items()):
             self._cancel(cid, oid, DoneReason.LIQUIDATED)
+        for oid in sorted(acct.stops):
+            pos = acct.positions.get(self.stops.orders[oid].cid)
+            if pos is None or not pos.isolated:
+                self._cancel_stop(oid, DoneReason.LIQUIDATED)
         closed_notional = 0
         for cid, pos in acct.open_positions():
+            if pos.isolated:
+                continue
             contract = self.contracts[cid]
             q = abs(pos.size)
             qm = q * contract.multiplier
-            others = self.equity(acct) - pos.upnl(contract.mark, contract.multiplier)
+            others = self._others(acct, contract, pos)
             # The worst price the account plus the insurance fund can pay for.
             reach = max(self.insurance, 0) // qm
             if pos.size > 0:
@@ -726,6 +1140,8 @@ class MarginGroup:
             after = abs(acct.positions[cid].size)
             closed_notional += (before - after) * contract.mark * contract.multiplier
         for cid, pos in acct.open_positions():
+            if pos.isolated:
+                continue
             contract = self.contracts[cid]
             closed_notional += abs(pos.size) * contract.mark * contract.multiplier
             self._deleverage(acct, contract, pos)
@@ -740,9 +1156,9 @@ class MarginGroup:
         accounts must not walk every position once per account) and walked past the
         positions already closed; only if it runs dry is it taken again.
         """
-        cid, m, mark = contract.id, contract.multiplier, contract.mark
+        cid, m = contract.id, contract.multiplier
         q = abs(pos.size)
-        others = self.equity(acct) - pos.upnl(mark, m)
+        others = self._others(acct, contract, pos)
         if pos.size > 0:
             price = max(_ceil_div(pos.cost - others, q * m), 1)
         else:
@@ -798,20 +1214,24 @@ class MarginGroup:
         cid = contract.id
         user = other.user
         take = min(abs(pos.size), abs(other.positions[cid].size))
-        self._fill(acct, contract, -sign * take, price)
+        self._fill(acct, contract, -sign * take, price, keep_margin=True)
         self._fill(other, contract, sign * take, price)
         self.events.append((FuturesEvent.ADL, cid, price, take, acct.user, user))
         for a in (acct, other):
             p = a.positions[cid]
             self.events.append((FuturesEvent.POSITION, a.user, cid, p.size, p.cost, a.wallet))
+            if p.isolated and a is other:
+                self.events.append((_EV_ISO, a.user, cid, p.margin, a.wallet))
         self._trim_reduce_only(other, cid)
         self._reindex(other)
 
     def _settle_liquidated(self, acct: Account, closed_notional: int) -> None:
-        """Take the liquidation fee out of what is left, or cover the deficit from the fund."""
-        if acct.wallet > 0:
+        """Take the liquidation fee out of what is left of the cross wallet, or cover its
+        deficit from the fund (isolated margins are not touched)."""
+        cross = acct.cross_wallet()
+        if cross > 0:
             rate = max(c.liquidation_fee for c in self.contracts.values())
-            fee = min(acct.wallet, _ceil_div(closed_notional * rate, RATE_SCALE))
+            fee = min(cross, _ceil_div(closed_notional * rate, RATE_SCALE))
             if fee:
                 acct.wallet -= fee
                 self.events.append(
@@ -824,11 +1244,17 @@ class MarginGroup:
                     )
                 )
                 self._insurance(fee, acct.user)
-        elif acct.wallet < 0:
-            deficit = -acct.wallet
-            acct.wallet = 0
+        elif cross < 0:
+            deficit = -cross
+            acct.wallet += deficit
             self.events.append(
-                (FuturesEvent.BALANCE, acct.user, 0, deficit, BalanceReason.INSURANCE_CLEAR)
+                (
+                    FuturesEvent.BALANCE,
+                    acct.user,
+                    acct.wallet,
+                    deficit,
+                    BalanceReason.INSURANCE_CLEAR,
+                )
             )
             self._insurance(-deficit, acct.user)
         self._reindex(acct)
@@ -886,10 +1312,14 @@ class MarginGroup:
                 [
                     a.user,
                     a.wallet,
-                    [[cid, p.size, p.cost, p.leverage] for cid, p in sorted(a.positions.items())],
+                    [
+                        [cid, p.size, p.cost, p.leverage, p.isolated, p.margin]
+                        for cid, p in sorted(a.positions.items())
+                    ],
                 ]
                 for _, a in sorted(self.accounts.items())
             ],
+            [o.fields() for o in self.stops.pending()],
         ]
 
     def state_hash(self) -> str:
@@ -904,8 +1334,11 @@ class MarginGroup:
         cls, data: dict[str, Any], book_factory: BookFactory = FastOrderBook
     ) -> MarginGroup:
         """Rebuild a group from `to_snapshot()` data; the liquidation index is recomputed."""
-        if data.get("v") != SNAPSHOT_VERSION:
+        if data.get("v") not in (1, SNAPSHOT_VERSION):
             raise ValueError(f"unsupported futures snapshot version {data.get('v')!r}")
+        state = list(data["state"])
+        if data["v"] == 1:
+            state.append([])  # no conditional orders
         (
             name,
             insurance,
@@ -921,7 +1354,8 @@ class MarginGroup:
             contracts,
             books,
             accounts,
-        ) = data["state"]
+            stops,
+        ) = state
         group = cls(name, book_factory, dedupe_window)
         group.insurance, group.fees, group.net_deposits = insurance, fees, net_deposits
         group.book_seq, group.liq_seq, group.seen_floor = book_seq, liq_seq, seen_floor
@@ -934,8 +1368,8 @@ class MarginGroup:
         for user, wallet, positions in accounts:
             acct = group._account(user)
             acct.wallet = wallet
-            for cid, size, cost, leverage in positions:
-                acct.positions[cid] = Position(size, cost, leverage)
+            for cid, size, cost, leverage, *isolated in positions:
+                acct.positions[cid] = Position(size, cost, leverage, *isolated)
         for cid, (trade_seq, last_price, resting, _stops) in zip(
             list(group.contracts), books, strict=True
         ):
@@ -950,6 +1384,11 @@ class MarginGroup:
                 if order.id in reduce_only:
                     acct.reduce_only.add(order.id)
             book.touched.clear()
+        for fields in stops:
+            stop = Stop.from_fields(fields, group.next_seq)
+            group.next_seq += 1
+            group.stops.add(stop)
+            group.accounts[stop.user].stops.add(stop.id)
         for _, acct in sorted(group.accounts.items()):
             for oid, cid in sorted(acct.orders.items()):
                 group._rereserve(acct, cid, oid)
@@ -977,9 +1416,18 @@ class MarginGroup:
                 raise InternalStateError(f"account {acct.user} reserves {acct.reserved}")
             if self.is_liquidatable(acct):
                 raise InternalStateError(f"account {acct.user} is below maintenance")
-            for p in acct.positions.values():
+            for cid, p in acct.positions.items():
                 if p.size == 0 and p.cost != 0:
                     raise InternalStateError(f"account {acct.user}: flat position with cost")
+                if (not p.isolated or not p.size) and p.margin:
+                    raise InternalStateError(f"account {acct.user}: stray isolated margin")
+                if p.isolated and p.size and self.isolated_liquidatable(self.contracts[cid], p):
+                    raise InternalStateError(f"account {acct.user}: isolated {cid} under water")
+            for oid in acct.stops:
+                if self.stops.orders[oid].user != acct.user:
+                    raise InternalStateError(f"account {acct.user} lists a gone stop {oid}")
+        if sum(len(a.stops) for a in self.accounts.values()) != len(self.stops.orders):
+            raise InternalStateError("pending conditional orders disagree")
         if total != self.net_deposits:
             raise InternalStateError(f"money not conserved: {total} != {self.net_deposits}")
         for cid in self.contracts:

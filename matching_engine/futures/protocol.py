@@ -30,12 +30,35 @@ class FuturesCommand(IntEnum):
     SET_LEVERAGE = 23
     MARK_PRICE = 24
     FUNDING = 25
+    SET_MARGIN_TYPE = 26
+    ADJUST_ISOLATED_MARGIN = 27
+    # The issue's names for the two transfer commands: the same numbers and layouts.
+    TRANSFER_IN = 21
+    TRANSFER_OUT = 22
 
 
 class FuturesOrderType(IntEnum):
     LIMIT = 0
     LIMIT_MAKER = 1  # GTX, post-only
     MARKET = 2
+    # Conditional orders: pending (no margin reserved) until the mark or the last price
+    # reaches `stop_price`, then placed as LIMIT (STOP, TAKE_PROFIT) or MARKET.
+    STOP = 3
+    STOP_MARKET = 4
+    TAKE_PROFIT = 5
+    TAKE_PROFIT_MARKET = 6
+
+
+class WorkingType(IntEnum):
+    """Which price triggers a conditional order (Binance's `workingType`)."""
+
+    CONTRACT_PRICE = 0  # the contract's last trade price
+    MARK_PRICE = 1
+
+
+class MarginType(IntEnum):
+    CROSSED = 0
+    ISOLATED = 1
 
 
 class FuturesResult(IntEnum):
@@ -53,8 +76,10 @@ class FuturesResult(IntEnum):
     INVALID_TIME_IN_FORCE = 34
     INVALID_PRICE = 35
     INVALID_QUANTITY = 36
+    INVALID_STOP_PRICE = 37
     INVALID_STP = 38
     POST_ONLY_WOULD_TAKE = 40
+    STOP_WOULD_TRIGGER = 41  # a conditional order whose trigger is already reached
     ORDER_ID_TOO_OLD = 42
     UNKNOWN_ORDER = 50
     USER_MISMATCH = 51
@@ -72,6 +97,16 @@ class FuturesResult(IntEnum):
     BELOW_MIN_NOTIONAL = 74
     INVALID_AMOUNT = 75
     FUNDING_RATE_OVER_CAP = 76
+    POSITION_LIMIT = 77  # the resulting position exceeds the last bracket's notional cap
+    # isolated margin
+    MARGIN_TYPE_HAS_POSITION = 78
+    MARGIN_TYPE_HAS_ORDERS = 79
+    INVALID_MARGIN_TYPE = 80
+    NOT_ISOLATED = 81  # ADJUST_ISOLATED_MARGIN without an open isolated position
+    LEVERAGE_REDUCTION_NOT_SUPPORTED = 82  # isolated position open, as Binance -4161
+    # conditional orders
+    INVALID_WORKING_TYPE = 83
+    INVALID_CLOSE_POSITION = 84
 
 
 class FuturesEvent(IntEnum):
@@ -94,6 +129,12 @@ class FuturesEvent(IntEnum):
     ADL = 24
     # (25, fund_balance, delta, user): insurance fund moved because of `user`
     INSURANCE = 25
+    # (26, order, user, contract, trigger_price, result): a conditional order triggered;
+    # result is the FuturesResult of placing it (non-zero: refused, a DONE follows)
+    STOP_TRIGGERED = 26
+    # (27, user, contract, isolated_margin, wallet): an isolated position's margin
+    # changed (fill, funding, ADJUST_ISOLATED_MARGIN, liquidation); 0 once it is flat
+    ISOLATED_MARGIN = 27
 
 
 class BalanceReason(IntEnum):
@@ -110,6 +151,7 @@ class DoneReason(IntEnum):
     STP_EXPIRED = 3
     LIQUIDATED = 5  # canceled because its account was liquidated
     REDUCE_ONLY = 6  # a reduce-only order no longer reduces the position
+    TRIGGER_REJECTED = 7  # a triggered conditional order was refused (see STOP_TRIGGERED)
 
 
 class ContractStatus(IntEnum):
@@ -166,23 +208,28 @@ def encode_place(
     quantity: int,
     reduce_only: bool = False,
     stp: int = SelfTradePrevention.NONE,
+    stop_price: int = 0,
+    working_type: int = WorkingType.CONTRACT_PRICE,
+    close_position: bool = False,
 ) -> bytes:
-    return _pack(
-        [
-            VERSION,
-            FuturesCommand.PLACE,
-            order_id,
-            user_id,
-            contract,
-            side,
-            order_type,
-            time_in_force,
-            price,
-            quantity,
-            int(reduce_only),
-            stp,
-        ]
-    )
+    """The 12-element PLACE, or the 15-element one when a conditional field is set."""
+    fields = [
+        VERSION,
+        FuturesCommand.PLACE,
+        order_id,
+        user_id,
+        contract,
+        side,
+        order_type,
+        time_in_force,
+        price,
+        quantity,
+        int(reduce_only),
+        stp,
+    ]
+    if stop_price or working_type or close_position:
+        fields += [stop_price, working_type, int(close_position)]
+    return _pack(fields)
 
 
 def encode_cancel(*, order_id: int, user_id: int) -> bytes:
@@ -195,6 +242,25 @@ def encode_deposit(*, request_id: int, user_id: int, amount: int) -> bytes:
 
 def encode_withdraw(*, request_id: int, user_id: int, amount: int) -> bytes:
     return _pack([VERSION, FuturesCommand.WITHDRAW, request_id, user_id, amount])
+
+
+def encode_transfer_in(*, request_id: int, user_id: int, amount: int) -> bytes:
+    """TRANSFER_IN is DEPOSIT (command 21): spot wallet -> futures wallet."""
+    return encode_deposit(request_id=request_id, user_id=user_id, amount=amount)
+
+
+def encode_transfer_out(*, request_id: int, user_id: int, amount: int) -> bytes:
+    """TRANSFER_OUT is WITHDRAW (command 22): decided by the engine (free margin)."""
+    return encode_withdraw(request_id=request_id, user_id=user_id, amount=amount)
+
+
+def encode_set_margin_type(*, user_id: int, contract: int, margin_type: int) -> bytes:
+    return _pack([VERSION, FuturesCommand.SET_MARGIN_TYPE, user_id, contract, margin_type])
+
+
+def encode_adjust_isolated_margin(*, user_id: int, contract: int, delta: int) -> bytes:
+    """`delta` > 0 moves cross wallet into the position's margin, < 0 takes it back."""
+    return _pack([VERSION, FuturesCommand.ADJUST_ISOLATED_MARGIN, user_id, contract, delta])
 
 
 def encode_set_leverage(*, user_id: int, contract: int, leverage: int) -> bytes:

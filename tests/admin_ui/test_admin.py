@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.models import User
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.clearing.models import DeadLetter
 from exchange.reconciliation.checks import reconcile
 from exchange.wallets.actions import do_request_withdrawal
@@ -25,6 +26,7 @@ from exchange.wallets.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from exchange.wallets.requests import WithdrawalRequest
 from matching_client import CommandType, input_stream
 
 
@@ -40,7 +42,9 @@ def operator_client(db) -> Client:
 
 
 def test_every_model_has_a_working_changelist_with_search(operator_client, btcusdt, make_user):
-    do_create_api_key(user=make_user(), label="bot", permissions=["read"])
+    do_create_api_key(
+        user=make_user(), request=ApiKeyRequest.parse(label="bot", permissions=["read"])
+    )
     for model, model_admin in admin.site._registry.items():
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         response = operator_client.get(url, {"q": "x"} if model_admin.search_fields else {})
@@ -48,7 +52,9 @@ def test_every_model_has_a_working_changelist_with_search(operator_client, btcus
 
 
 def test_api_key_secret_is_never_displayed(operator_client, make_user):
-    created = do_create_api_key(user=make_user(), label="bot", permissions=["read"])
+    created = do_create_api_key(
+        user=make_user(), request=ApiKeyRequest.parse(label="bot", permissions=["read"])
+    )
     pages = [
         operator_client.get(reverse("admin:accounts_apikey_changelist")),
         operator_client.get(reverse("admin:accounts_apikey_change", args=[created.api_key.pk])),
@@ -66,7 +72,10 @@ def test_withdrawal_actions(operator_client, make_user, assets, fund, action, st
     user = make_user()
     fund(user, assets["BTC"], "2")
     w = do_request_withdrawal(
-        user=user, asset=assets["BTC"], amount="1", network="BTC", address="bc1q"
+        user=user,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="1", network="BTC", address="bc1q"
+        ),
     )
     response = operator_client.post(
         reverse("admin:wallets_withdrawal_changelist"),

@@ -12,12 +12,14 @@ from django.urls import reverse
 
 from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.models import ApiKey, User
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.audit.actions import Operator
 from exchange.audit.models import AppendOnlyError, AuditAction, AuditRecord
 from exchange.clearing.models import DeadLetter
 from exchange.markets.actions import do_create_market
 from exchange.markets.models import FeeOverride
 from exchange.wallets.actions import do_request_withdrawal
+from exchange.wallets.requests import WithdrawalRequest
 
 OPS_IP = "203.0.113.7"
 
@@ -170,7 +172,10 @@ def test_withdrawal_decisions_are_audited(
     user = make_user()
     fund(user, assets["BTC"], "2")
     w = do_request_withdrawal(
-        user=user, asset=assets["BTC"], amount="1", network="BTC", address="bc1q"
+        user=user,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="1", network="BTC", address="bc1q"
+        ),
     )
     changelist_action(operator_client, "wallets_withdrawal", action, w.pk)
     record = the_record(audited)
@@ -180,7 +185,9 @@ def test_withdrawal_decisions_are_audited(
 
 
 def test_api_key_revoke_is_audited(operator_client, ops, make_user):
-    created = do_create_api_key(user=make_user(), label="bot", permissions=["read"])
+    created = do_create_api_key(
+        user=make_user(), request=ApiKeyRequest.parse(label="bot", permissions=["read"])
+    )
     changelist_action(operator_client, "accounts_apikey", "revoke", created.api_key.pk)
     assert not ApiKey.objects.get().is_active
     record = the_record(AuditAction.API_KEY_REVOKE)

@@ -30,8 +30,10 @@ APP_LABEL = ("app.kubernetes.io/part-of", "open-exchange")
 WORKLOADS = {
     "web": ("Deployment", "web"),
     "engine": ("StatefulSet", "engine"),
+    "futures-engine": ("StatefulSet", "futures-engine"),
     "clearing": ("StatefulSet", "clearing"),
     "marketdata": ("Deployment", "marketdata"),
+    "pricefeed": ("Deployment", "pricefeed"),
     "chainwatch": ("Deployment", "chainwatch"),
     "worker": ("Deployment", "worker"),
     "beat": ("Deployment", "beat"),
@@ -222,21 +224,36 @@ def test_beat_is_a_single_replica_recreated_never_doubled(rendered):
     assert "beat" not in by_kind(objects, "HorizontalPodAutoscaler")
 
 
-def test_engine_runs_one_pod_per_shard_of_the_shard_map_with_a_snapshot_volume(rendered):
+def test_engine_runs_a_hot_standby_pair_per_shard_of_the_shard_map(rendered):
     _, objects = rendered
-    engine = by_kind(objects, "StatefulSet")["engine"]
+    statefulsets = by_kind(objects, "StatefulSet")
+    engine, standby = statefulsets["engine"], statefulsets["engine-standby"]
     config = by_kind(objects, "ConfigMap")["exchange-config"]["data"]
     shards = parse_shard_map(config["ENGINE_SHARDS"])
     assert sorted(shards) == [f"engine-{i}" for i in range(engine["spec"]["replicas"])]
-    spec = container(engine)
-    assert spec["command"][2:5] == ["runengine", "--shard", "$(ENGINE_SHARD)"]
-    assert {"name": "ENGINE_SHARD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} in (
-        spec["env"]
+    assert standby["spec"]["replicas"] == engine["spec"]["replicas"]
+    for ordinal in range(engine["spec"]["replicas"]):
+        pair = [pod_command(side, ordinal) for side in (engine, standby)]
+        for args in pair:
+            assert args[2:5] == ["runengine", "--shard", f"engine-{ordinal}"]
+            assert "--standby" in args
+            # both sides load the same snapshots: Redis's, never a pod's own volume
+            assert "--snapshot-dir" not in args
+        assert pair[0] == pair[1]
+    for side in (engine, standby):
+        assert "volumeClaimTemplates" not in side["spec"]
+        assert side["spec"]["serviceName"] in by_kind(objects, "Service")
+    # one budget over both sides: a drain never takes both engines of a shard at once
+    (budget,) = [
+        pdb
+        for pdb in by_kind(objects, "PodDisruptionBudget").values()
+        if pdb["spec"]["selector"]["matchLabels"].items()
+        <= standby["spec"]["template"]["metadata"]["labels"].items()
+    ]
+    assert budget["spec"]["maxUnavailable"] == 1
+    assert budget["spec"]["selector"]["matchLabels"].items() <= (
+        engine["spec"]["template"]["metadata"]["labels"].items()
     )
-    snapshot_dir = spec["command"][spec["command"].index("--snapshot-dir") + 1]
-    (claim,) = engine["spec"]["volumeClaimTemplates"]
-    assert {"name": claim["metadata"]["name"], "mountPath": snapshot_dir} in spec["volumeMounts"]
-    assert engine["spec"]["serviceName"] in by_kind(objects, "Service")
 
 
 def pod_command(workload: dict[str, Any], ordinal: int) -> list[str]:

@@ -28,14 +28,26 @@ from tests.deploy.process_model import (
     procfile,
 )
 
-PROCESSES = ["web", "engine", "clearing", "marketdata", "chainwatch", "worker", "beat"]
+PROCESSES = [
+    "web",
+    "engine",
+    "futures-engine",
+    "clearing",
+    "marketdata",
+    "pricefeed",
+    "chainwatch",
+    "worker",
+    "beat",
+]
 # Compose runs the engine and clearing as shards; every other process is one service of
 # its name.
 COMPOSE_SERVICES = {
     "web": ["web"],
     "engine": ["engine-0", "engine-1"],
+    "futures-engine": ["futures-engine"],
     "clearing": ["clearing-0", "clearing-1"],
     "marketdata": ["marketdata"],
+    "pricefeed": ["pricefeed"],
     "chainwatch": ["chainwatch"],
     "worker": ["worker"],
     "beat": ["beat"],
@@ -106,11 +118,16 @@ def test_compose_engine_arguments_are_accepted_by_the_engine():
 
 def test_compose_has_the_dependencies_the_migration_and_health_checks():
     services = compose()["services"]
-    app = [s for s in services if s not in ("postgres", "redis")]
+    datastores = ("postgres", "redis", "redis-replica", "sentinel")
+    app = [s for s in services if s not in datastores]
     assert set(app) == {"migrate"} | {s for names in COMPOSE_SERVICES.values() for s in names}
     assert compose_command(services["migrate"]) == "python manage.py migrate --noinput"
     assert services["migrate"]["restart"] == "no"
-    assert "--appendonly yes --appendfsync always" in command_line(services["redis"]["command"])
+    for redis in ("redis", "redis-replica"):
+        assert "--appendonly yes --appendfsync always" in command_line(services[redis]["command"])
+    assert "--replicaof redis 6379" in command_line(services["redis-replica"]["command"])
+    assert "sentinel monitor exchange redis 6379" in compose_command(services["sentinel"])
+    assert services["web"]["environment"]["REDIS_SENTINELS"] == "sentinel:26379"
     for name in app:
         if name != "migrate":
             assert services[name]["depends_on"]["migrate"] == {
@@ -125,6 +142,7 @@ def test_compose_has_the_dependencies_the_migration_and_health_checks():
         "clearing-0",
         "clearing-1",
         "marketdata",
+        "pricefeed",
         "chainwatch",
         "worker",
     ]:

@@ -12,14 +12,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
 
 import msgpack
 
 import matching_engine
 from matching_engine.book_fast import FastOrderBook
 from matching_engine.book_naive import NaiveOrderBook
+from matching_engine.futures.engine import MarginGroup
 from matching_engine.market import Market
 from matching_engine.native import COMPILED, is_compiled
+from tests.matching_engine.futures.workload import random_commands
 from tests.matching_engine.support import SYMBOL
 from tests.matching_engine.workload import generate
 
@@ -41,11 +44,21 @@ def main() -> None:
                 market.validate_internal_state()
             hashes.append([m.state_hash() for m in markets])
     snapshots = [hashlib.sha256(msgpack.packb(m.to_snapshot())).hexdigest() for m in markets]
+    # The futures margin group on both books: its own random stream (docs/futures.md).
+    groups = [MarginGroup("USDT", FastOrderBook), MarginGroup("USDT", NaiveOrderBook)]
+    futures = [hashlib.sha256(), hashlib.sha256()]
+    for blob in random_commands(random.Random(args.seed), args.commands // 10):
+        for group, digest in zip(groups, futures, strict=True):
+            digest.update(group.apply(blob))
+    for group in groups:
+        group.validate_internal_state()
     print(  # noqa: T201 - the parent test reads this line
         json.dumps(
             {
                 "core": matching_engine.CORE,
                 "compiled": [n for n in COMPILED if is_compiled(f"matching_engine.{n}")],
+                "futures_outputs": [d.hexdigest() for d in futures],
+                "futures_states": [g.state_hash() for g in groups],
                 "state_hashes": hashes,
                 "outputs": [d.hexdigest() for d in outputs],
                 "snapshots": snapshots,

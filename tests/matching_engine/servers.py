@@ -64,9 +64,15 @@ class RedisServer:
     engine_args: tuple[str, ...] = ()  # what an engine needs to be told about this server
 
     def __init__(
-        self, directory: Path, *, appendfsync: str = "always", cluster: bool = False
+        self,
+        directory: Path,
+        *,
+        appendfsync: str = "always",
+        cluster: bool = False,
+        replica_of: RedisServer | None = None,
     ) -> None:
         self.directory = directory
+        self.replica_of = replica_of
         self.port = free_port()
         self.appendfsync = appendfsync
         self.cluster = cluster
@@ -111,6 +117,11 @@ class RedisServer:
                 "--logfile",
                 str(self.directory / "redis.log"),
                 *(self._cluster_args() if self.cluster else []),
+                *(
+                    ["--replicaof", "127.0.0.1", str(self.replica_of.port)]
+                    if self.replica_of
+                    else []
+                ),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -71,6 +71,9 @@ def test_compiled_and_pure_cores_agree_on_a_long_generated_stream(
         assert compiled == pure, f"state diverged at check {i}"
     assert compiled_run["outputs"] == pure_run["outputs"]
     assert compiled_run["snapshots"] == pure_run["snapshots"]
+    assert compiled_run["futures_outputs"] == pure_run["futures_outputs"]
+    assert compiled_run["futures_states"] == pure_run["futures_states"]
+    assert len(set(compiled_run["futures_outputs"])) == 1
     # and the fast and naive books agree inside each core too
     assert len(set(compiled_run["outputs"])) == 1
 
@@ -79,7 +82,7 @@ def _copy_with_build(tmp_path: Path) -> Path:
     """A copy of the package beside a build folder whose digest matches its sources."""
     shutil.copytree(ROOT / "matching_engine", tmp_path / "matching_engine")
     build = tmp_path / "build" / "engine_core"
-    (build / "matching_engine").mkdir(parents=True)
+    (build / "matching_engine" / "futures").mkdir(parents=True)
     (build / native.MANIFEST).write_text(native.sources_digest() + "\n")
     return build
 

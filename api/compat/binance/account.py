@@ -15,30 +15,43 @@ from api.compat.binance.base import BinanceView
 from api.compat.binance.errors import BinanceError
 from api.compat.binance.shapes import balance_json, dec, my_trade_json
 from exchange.accounts.models import ApiKey
-from exchange.markets.selectors import fee_rates_for
+from exchange.markets.selectors import account_fee_rates, fee_rates_for
 from exchange.orders.selectors import access_order, trade_list_for_user
-from exchange.wallets.selectors import balance_list
+from exchange.wallets.selectors import balance_list, balance_list_every_asset
+
+BASIS_POINTS = 10_000
 
 
 class AccountView(BinanceView):
+    """Balances of every listed asset (0 where never held) unless ``omitZeroBalances=true``;
+    the commissions are ``account_fee_rates`` (the highest the caller pays in any market)."""
+
     signed = True
     weights: ClassVar[dict[str, int]] = {"GET": 20}
 
     def get(self, request: Request) -> Response:
         user = self.user(request)
         assert isinstance(request.auth, ApiKey)
-        balances = list(balance_list(user=user))
         omit_zero = self.params(request).get("omitZeroBalances", "").lower() == "true"
         if omit_zero:
-            balances = [b for b in balances if b.available or b.locked]
+            balances = [b for b in balance_list(user=user) if b.available or b.locked]
+        else:
+            balances = balance_list_every_asset(user=user)
+        rates = account_fee_rates(user_id=user.pk)
         zero = dec(Decimal(0))
         return Response(
             {
-                "makerCommission": 0,
-                "takerCommission": 0,
+                # Binance's integer commissions are in basis points (0.001 -> 10).
+                "makerCommission": int(rates.maker * BASIS_POINTS),
+                "takerCommission": int(rates.taker * BASIS_POINTS),
                 "buyerCommission": 0,
                 "sellerCommission": 0,
-                "commissionRates": {"maker": zero, "taker": zero, "buyer": zero, "seller": zero},
+                "commissionRates": {
+                    "maker": dec(rates.maker),
+                    "taker": dec(rates.taker),
+                    "buyer": zero,
+                    "seller": zero,
+                },
                 "canTrade": request.auth.allows("trade"),
                 "canWithdraw": request.auth.allows("withdraw"),
                 "canDeposit": True,

@@ -12,12 +12,16 @@ from rest_framework.views import APIView
 
 from api.compat.binance import ratelimit
 from api.compat.binance.errors import API_KEY_MISSING, BinanceError, from_domain
+from api.refusals import BINANCE, count_field_error, count_refusal
 from api.rest.authentication import API_KEY_HEADER, SignedApiKeyAuthentication
 from api.rest.client_ip import client_ip
 from exchange.accounts.key_pair import active_api_key
 from exchange.accounts.models import ApiKey, User
 from exchange.accounts.signing import merged_params, require_api_key_permission
 from exchange.core.errors import DomainError
+
+# Binance's 11xx codes: a parameter missing, malformed or not allowed.
+PARAMETER_CODES = (-1199, -1100)
 
 
 class ApiKeyHeaderAuthentication(BaseAuthentication):
@@ -89,8 +93,11 @@ class BinanceView(APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, DomainError):
+            count_field_error(BINANCE, exc)
             # A cancel of an order that does not exist is -2011, a query -2013.
             exc = from_domain(exc, cancelling=self.request.method == "DELETE")
+        elif isinstance(exc, BinanceError) and PARAMETER_CODES[0] <= exc.code <= PARAMETER_CODES[1]:
+            count_refusal(BINANCE, str(exc.code))  # -11xx: Binance's "request issues"
         if isinstance(exc, BinanceError):
             return Response(exc.body(), status=exc.status)
         if isinstance(exc, exceptions.APIException):

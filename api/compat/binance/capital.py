@@ -22,7 +22,14 @@ from api.compat.binance.shapes import dec
 from exchange.wallets.actions import do_request_withdrawal, get_asset
 from exchange.wallets.addresses import access_asset_network, do_get_deposit_address
 from exchange.wallets.errors import WalletError, WalletErrorCode
-from exchange.wallets.models import AssetNetwork, TransferStatus, Withdrawal, WithdrawalStatus
+from exchange.wallets.models import (
+    Asset,
+    AssetNetwork,
+    TransferStatus,
+    Withdrawal,
+    WithdrawalStatus,
+)
+from exchange.wallets.requests import WithdrawalRequest
 from exchange.wallets.selectors import balance_list, withdrawal_list
 from exchange.wallets.transfer_history import DepositRecord, deposit_history
 
@@ -109,6 +116,9 @@ def _network_json(entry: AssetNetwork, is_default: bool) -> dict[str, object]:
 
 
 class CapitalConfigView(CapitalView):
+    """Every listed coin, as Binance lists all of its coins; ``networkList`` is empty for a
+    coin with no network (it trades but cannot be deposited or withdrawn)."""
+
     weights: ClassVar[dict[str, int]] = {"GET": 10}
 
     def get(self, request: Request) -> Response:
@@ -118,12 +128,13 @@ class CapitalConfigView(CapitalView):
         for entry in entries:
             by_asset.setdefault(entry.asset.code, []).append(entry)
         coins = []
-        for code, networks in sorted(by_asset.items()):
-            balance = balances.get(code)
+        for asset in Asset.objects.order_by("code"):
+            networks = by_asset.get(asset.code, [])
+            balance = balances.get(asset.code)
             coins.append(
                 {
-                    "coin": code,
-                    "name": networks[0].asset.name,
+                    "coin": asset.code,
+                    "name": asset.name,
                     "depositAllEnable": any(n.deposit_enabled for n in networks),
                     "withdrawAllEnable": any(n.withdraw_enabled for n in networks),
                     "free": dec(balance.available if balance else None),
@@ -209,11 +220,13 @@ class WithdrawApplyView(CapitalView):
         network = query.get("network") or access_asset_network(asset=asset, network=None).network
         withdrawal = do_request_withdrawal(
             user=self.user(request),
-            asset=asset,
-            amount=params.required(query, "amount"),
-            network=str(network),
-            address=params.required(query, "address"),
-            memo=query.get("addressTag", ""),
+            request=WithdrawalRequest.parse(
+                asset=asset,
+                amount=params.required(query, "amount"),
+                network=str(network),
+                address=params.required(query, "address"),
+                memo=query.get("addressTag", ""),
+            ),
         )
         return Response({"id": str(withdrawal.pk)})
 

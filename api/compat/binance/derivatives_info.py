@@ -1,10 +1,9 @@
-"""``/fapi/v1/exchangeInfo`` and ``/dapi/v1/exchangeInfo`` until futures are listed: no symbols.
+"""``/dapi/v1/exchangeInfo``: no COIN-M contracts are listed, so no symbols.
 
 ccxt's ``load_markets`` with its default options asks for spot, USDⓈ-M (fapi) and
-COIN-M (dapi) markets and fails if any answer is missing. This module answers
-the two derivatives calls with valid, empty lists; the futures work replaces the
-fapi route with its own when it lists contracts (keep this module separate so
-that swap is one line in ``exchange/urls.py``).
+COIN-M (dapi) markets and fails if any answer is missing. USDⓈ-M contracts are
+listed by ``api.compat.binance_futures``; this answers the COIN-M call with a
+valid, empty list.
 """
 
 from __future__ import annotations
@@ -44,6 +43,5 @@ class EmptyExchangeInfoView(BinanceView):
 
 
 urlpatterns = [
-    path("fapi/v1/exchangeInfo", EmptyExchangeInfoView.as_view()),
     path("dapi/v1/exchangeInfo", EmptyExchangeInfoView.as_view()),
 ]

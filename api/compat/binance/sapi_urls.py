@@ -3,6 +3,7 @@
 from django.urls import path
 
 from api.compat.binance import capital, margin_pairs
+from api.compat.binance_futures import transfer
 
 urlpatterns = [
     path("capital/config/getall", capital.CapitalConfigView.as_view()),
@@ -10,6 +11,7 @@ urlpatterns = [
     path("capital/deposit/hisrec", capital.DepositHistoryView.as_view()),
     path("capital/withdraw/apply", capital.WithdrawApplyView.as_view()),
     path("capital/withdraw/history", capital.WithdrawHistoryView.as_view()),
+    path("asset/transfer", transfer.AssetTransferView.as_view()),
     path("margin/allPairs", margin_pairs.CrossMarginPairsView.as_view()),
     path("margin/isolated/allPairs", margin_pairs.IsolatedMarginPairsView.as_view()),
 ]

@@ -6,6 +6,7 @@ domain code first, then the human message.
 
 from __future__ import annotations
 
+from api.refusals import FMZ, count_field_error, count_refusal
 from exchange.accounts.errors import ApiKeyErrorCode
 from exchange.core.errors import DomainError
 
@@ -13,9 +14,10 @@ from exchange.core.errors import DomainError
 class FmzError(Exception):
     """An error in the protocol's own terms (bad request shape, symbol or method)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, reason: str = "MALFORMED_REQUEST") -> None:
         super().__init__(message)
         self.message = message
+        self.reason = reason  # the ``/metrics`` label; empty: not an input refusal
 
 
 # Key problems are reported alike, so a caller cannot probe which part was wrong.
@@ -28,8 +30,11 @@ _KEY_CODES = {
 
 def error_body(exc: Exception) -> dict[str, str]:
     if isinstance(exc, FmzError):
+        if exc.reason:
+            count_refusal(FMZ, exc.reason)
         return {"error": exc.message}
     if isinstance(exc, DomainError):
+        count_field_error(FMZ, exc)
         if exc.code in _KEY_CODES:
             return {"error": "invalid access_key or secret_key"}
         return {"error": f"{exc.code.value}: {exc.message}"}
@@ -45,4 +50,6 @@ def invalid_symbol(symbol: object) -> FmzError:
 
 
 def rate_limited(retry_after: int) -> FmzError:
-    return FmzError(f"RATE_LIMITED: too much request weight used; retry after {retry_after} s")
+    return FmzError(
+        f"RATE_LIMITED: too much request weight used; retry after {retry_after} s", reason=""
+    )

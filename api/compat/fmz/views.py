@@ -39,7 +39,8 @@ def _handle(request: HttpRequest) -> dict[str, Any]:
     try:
         body = loads_bounded(request.body or b"null")
     except JsonInputError as exc:
-        raise FmzError("request body is not JSON") from exc  # too large or deep counts as not JSON
+        # too large or deep counts as not JSON
+        raise FmzError("request body is not JSON", reason=exc.reason) from exc
     if not isinstance(body, dict):
         raise FmzError("request body must be a JSON object")
     absent = [name for name in REQUIRED if name not in body]

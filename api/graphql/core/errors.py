@@ -15,6 +15,7 @@ from typing import Any
 
 import graphene
 
+from api.refusals import GRAPHQL, count_field_error
 from exchange.core.errors import DomainError
 
 # Domain field names that differ from this API's argument names.
@@ -83,4 +84,5 @@ class DomainMutation(graphene.Mutation):
         except DomainError as exc:
             if exc.code.value not in cls.error_codes._meta.enum.__members__:
                 raise
+            count_field_error(GRAPHQL, exc)
             return cls(errors=error_list(exc))

@@ -22,6 +22,7 @@ from api.rest.accounts.serializers import (
     TokenOut,
     UserOut,
 )
+from api.rest.accounts.tokens import issue_token, revoke_token
 from api.rest.authentication import USER_LOGIN_AUTHENTICATION
 from api.rest.base import RestView
 from api.rest.request_user import request_user
@@ -29,10 +30,8 @@ from api.rest.throttling import DEFAULT_THROTTLES, LoginRateThrottle
 from exchange.accounts.actions import (
     check_login,
     do_create_api_key,
-    do_issue_token,
     do_register_user,
     do_revoke_api_key,
-    do_revoke_token,
 )
 from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode, ListenKeyErrorCode
 from exchange.accounts.listen_keys import (
@@ -40,6 +39,7 @@ from exchange.accounts.listen_keys import (
     create_session_listen_key,
     keepalive_listen_key,
 )
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.accounts.selectors import api_key_list
 
 LOGIN_THROTTLES = [*DEFAULT_THROTTLES, LoginRateThrottle]
@@ -62,7 +62,7 @@ class RegisterView(RestView):
         data = CredentialsIn(data=request.data)
         data.is_valid(raise_exception=True)
         user = do_register_user(**data.validated_data)
-        body = {"token": do_issue_token(user=user), "user": UserOut(user).data}
+        body = {"token": issue_token(user=user), "user": UserOut(user).data}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -77,7 +77,7 @@ class LoginView(RestView):
         data = CredentialsIn(data=request.data)
         data.is_valid(raise_exception=True)
         user = check_login(**data.validated_data)
-        return Response({"token": do_issue_token(user=user), "user": UserOut(user).data})
+        return Response({"token": issue_token(user=user), "user": UserOut(user).data})
 
 
 class SessionView(RestView):
@@ -146,7 +146,7 @@ class LogoutView(RestView):
 
     @extend_schema(tags=["account"], request=None, responses={204: None})
     def post(self, request: Request) -> Response:
-        do_revoke_token(user=request_user(request))
+        revoke_token(user=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -175,7 +175,9 @@ class ApiKeyListView(RestView):
     def post(self, request: Request) -> Response:
         data = ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
-        created = do_create_api_key(user=request_user(request), **data.validated_data)
+        created = do_create_api_key(
+            user=request_user(request), request=ApiKeyRequest.parse(**data.validated_data)
+        )
         body = {**ApiKeyOut(created.api_key).data, "secret": created.secret}
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -50,7 +50,10 @@ class OrderIn(serializers.Serializer):
     price = MoneyString(help_text="Limit price (LIMIT, LIMIT_MAKER, *_LIMIT types).")
     stop_price = MoneyString(help_text="Trigger price of stop-loss and take-profit types.")
     time_in_force = _optional(_one_of(TimeInForce) + " Default GTC.")
-    client_order_id = _optional("Your id: 1-36 of A-Z a-z 0-9 - _ . : /; unique among open orders.")
+    client_order_id = _optional(
+        "Your id: 1-36 of A-Z a-z 0-9 - _ . : /; held while the order is open and 24 h after;"
+        " a retry with the same id and parameters returns the first order."
+    )
     self_trade_prevention = _optional(_one_of(SelfTradePrevention) + " Default NONE.")
 
 
@@ -100,6 +103,28 @@ class OrderOut(serializers.ModelSerializer[Order]):
 
 
 OrderPage = page_of(OrderOut, "OrderPage")
+
+
+class OrderReplaceIn(OrderIn):
+    mode = serializers.CharField(
+        max_length=32,
+        help_text="STOP_ON_FAILURE (a failed cancel places nothing) or ALLOW_FAILURE "
+        "(the new order is placed anyway).",
+    )
+
+
+class ReplaceErrorOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class OrderReplaceOut(serializers.Serializer):
+    """The new order, the order its REPLACE cancels (null when the cancel failed under
+    ALLOW_FAILURE) and why that cancel failed."""
+
+    order = OrderOut()
+    replaced_order_id = serializers.IntegerField(allow_null=True)
+    cancel_error = ReplaceErrorOut(allow_null=True)
 
 
 class OrderQuery(serializers.Serializer):

@@ -7,7 +7,8 @@ engine's answer, visible on the order and in the user stream.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,15 +24,19 @@ from api.rest.orders.serializers import (
     OrderOut,
     OrderPage,
     OrderQuery,
+    OrderReplaceIn,
+    OrderReplaceOut,
 )
 from api.rest.parsing import valid, valid_query
 from api.rest.request_user import request_user
 from exchange.core.pagination import PageErrorCode
 from exchange.markets.errors import MarketErrorCode
 from exchange.markets.selectors import get_market
-from exchange.orders.actions import do_cancel_all_orders, do_cancel_order, place_order
+from exchange.orders.actions import do_cancel_all_orders, do_cancel_order
 from exchange.orders.errors import OrderErrorCode
-from exchange.orders.requests import CancelRequest, OrderRequest
+from exchange.orders.replace import do_replace_order
+from exchange.orders.requests import CancelRequest, OrderRequest, ReplaceRequest
+from exchange.orders.retries import place_order_once
 from exchange.orders.selectors import access_order, fill_list_for_user, order_list
 
 PLACE_ERRORS = [
@@ -47,6 +52,12 @@ PLACE_ERRORS = [
     OrderErrorCode.INVALID_QUOTE_QTY,
     OrderErrorCode.INSUFFICIENT_BALANCE,
 ]
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Used as the client order id when the body has none (same rules).",
+)
 CANCEL_ERRORS = [
     MarketErrorCode.UNKNOWN_SYMBOL,
     OrderErrorCode.ORDER_NOT_FOUND,
@@ -86,12 +97,25 @@ class OrderListView(RestView):
             {"results": OrderOut(page.items, many=True).data, "next_cursor": page.next_cursor}
         )
 
-    @extend_schema(tags=["orders"], request=OrderIn, responses={201: OrderOut})
+    @extend_schema(
+        tags=["orders"],
+        request=OrderIn,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderOut, 200: OrderOut},
+    )
     def post(self, request: Request) -> Response:
-        """Place an order: funds are locked now, the engine matches it right after."""
-        order_request = OrderRequest.parse(**valid(OrderIn, request.data))
-        order = place_order(user=request_user(request), request=order_request)
-        return Response(OrderOut(order).data, status=status.HTTP_201_CREATED)
+        """Place an order: funds are locked now, the engine matches it right after.
+
+        A retry (same client order id, or ``Idempotency-Key``, and the same
+        parameters) answers 200 with the order the first call placed.
+        """
+        data = valid(OrderIn, request.data)
+        if not data.get("client_order_id"):
+            data["client_order_id"] = request.headers.get("Idempotency-Key")
+        order_request = OrderRequest.parse(**data)
+        order, created = place_order_once(user=request_user(request), request=order_request)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(OrderOut(order).data, status=code)
 
 
 class OrderDetailView(RestView):
@@ -132,6 +156,35 @@ class OrderCancelView(RestView):
         cancel = CancelRequest.parse(order_id=order_id)
         order = do_cancel_order(user=request_user(request), request=cancel)
         return Response(OrderOut(order).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderReplaceView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {"POST": [*PLACE_ERRORS, *CANCEL_ERRORS[1:], OrderErrorCode.INVALID_REPLACE_MODE]}
+
+    @extend_schema(tags=["orders"], request=OrderReplaceIn, responses={202: OrderReplaceOut})
+    def post(self, request: Request, order_id: int) -> Response:
+        """Cancel this order and place the new one in ONE engine step (cancel-replace).
+
+        A new order on the same side takes over the old one's lock: only the
+        difference is locked from available funds. The cancel's outcome is
+        clearing's, visible on both orders and in the user stream.
+        """
+        data = valid(OrderReplaceIn, request.data)
+        mode = data.pop("mode")
+        replace = ReplaceRequest.parse(
+            cancel=CancelRequest.parse(symbol=data.get("symbol"), order_id=order_id),
+            order=OrderRequest.parse(**data),
+            mode=mode,
+        )
+        outcome = do_replace_order(user=request_user(request), request=replace)
+        error = outcome.cancel_error
+        body = {
+            "order": outcome.order,
+            "replaced_order_id": outcome.replaced.pk if outcome.replaced else None,
+            "cancel_error": {"code": error.code, "message": error.message} if error else None,
+        }
+        return Response(OrderReplaceOut(body).data, status=status.HTTP_202_ACCEPTED)
 
 
 class OrderCancelByClientIdView(RestView):

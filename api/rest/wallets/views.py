@@ -37,6 +37,7 @@ from exchange.wallets.actions import do_cancel_withdrawal, do_request_withdrawal
 from exchange.wallets.addresses import do_get_deposit_address
 from exchange.wallets.errors import WalletErrorCode
 from exchange.wallets.faucet import do_test_deposit
+from exchange.wallets.requests import WithdrawalRequest
 from exchange.wallets.selectors import (
     balance_list,
     deposit_list,
@@ -129,10 +130,12 @@ class WithdrawalListView(RestView):
         data = valid(WithdrawalIn, request.data)
         withdrawal = do_request_withdrawal(
             user=request_user(request),
-            asset=get_asset(data["asset"]),
-            amount=data["amount"],
-            network=data["network"],
-            address=data["address"],
+            request=WithdrawalRequest.parse(
+                asset=get_asset(data["asset"]),
+                amount=data["amount"],
+                network=data["network"],
+                address=data["address"],
+            ),
         )
         return Response(WithdrawalOut(withdrawal).data, status=status.HTTP_201_CREATED)
 

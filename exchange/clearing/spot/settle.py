@@ -80,6 +80,8 @@ NetKey = tuple[int, int, Bucket]  # (account id, asset id, bucket)
 _Party = tuple[int, tuple[int, int], tuple[int, int], tuple[NetKey, NetKey, NetKey, NetKey]]
 _BUY = EngineSide.BUY
 _PLACE = CommandType.PLACE
+_REPLACE = CommandType.REPLACE
+_ENTRY_COMMANDS = (_PLACE, _REPLACE)  # commands whose entry answers a new order
 _BUY_SIDE = Side.BUY
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MS = dt.timedelta(milliseconds=1)
@@ -165,7 +167,7 @@ class _Batch:
         ids: set[int] = set()
         add = ids.add
         for entry in self.entries:
-            if entry.command == _PLACE and entry.order_id:
+            if entry.command in _ENTRY_COMMANDS and entry.order_id:
                 add(entry.order_id)
             for event in entry.events:
                 if type(event) is Trade:
@@ -219,8 +221,11 @@ class _Batch:
         on_done, on_stop = self.on_done, self.on_stop_triggered
         for entry in self.entries:
             when = int(entry.entry_id.partition("-")[0])  # Unix milliseconds
-            if entry.command == _PLACE and entry.order_id:
+            if entry.command in _ENTRY_COMMANDS and entry.order_id:
                 on_place(entry, when)
+                if entry.command is _REPLACE and entry.result is ResultCode.OK:
+                    self.on_replaced(entry, when)
+                    continue
             for event in entry.events:
                 if type(event) is Trade:
                     on_trade(event, when)
@@ -338,6 +343,33 @@ class _Batch:
             order.accepted, order.accepted_ms = True, when
         self.release(done.order_id, order)
         self.changed[done.order_id] = order
+
+    def on_replaced(self, entry: OutputEntry, when: int) -> None:
+        """Apply an accepted REPLACE's events. Its one CANCELED DONE is the replaced order
+        (the new order's own DONEs are FILLED or EXPIRED): the part of its lock the
+        DONE does not report unused went to the new order, in the same locked bucket."""
+        new_id = entry.order_id
+        for event in entry.events:
+            if type(event) is Trade:
+                self.on_trade(event, when)
+            elif type(event) is OrderDone:
+                if event.reason is DoneReason.CANCELED and event.order_id != new_id:
+                    self.carry_lock(self.order(event.order_id), new_id, event.unused_lock)
+                self.on_done(event, when)
+            elif type(event) is StopTriggered:
+                self.on_stop_triggered(event, when)
+
+    def carry_lock(self, old: LockedOrder, new_id: int, unused_lock: int) -> None:
+        """Move to ``new_id`` what ``old`` holds beyond its reported unused lock; no
+        balance changes (both amounts are in the user's locked bucket)."""
+        unit = self.quote_unit if old.side == _BUY_SIDE else self.step
+        carried = old.locked_remaining - unused_lock * unit
+        if carried <= 0:
+            return
+        new = self.order(new_id)
+        old.locked_remaining -= carried
+        new.locked_remaining += carried
+        self.changed[new_id] = new
 
     def on_stop_triggered(self, event: StopTriggered, when: int) -> None:
         order = self.order(event.order_id)

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from exchange.accounts.actions import do_create_api_key
+from exchange.accounts.requests import ApiKeyRequest
 from tests.api.boundary.bad_input import BAD_NUMBER_TEXT, DEEP_ARRAY
 from tests.api.rest.conftest import SignedClient, rows_snapshot
 
@@ -65,7 +66,9 @@ class Signed(SignedClient):
 
 @pytest.fixture
 def signed(trader) -> Signed:
-    created = do_create_api_key(user=trader, label="bot", permissions=["read", "trade"])
+    created = do_create_api_key(
+        user=trader, request=ApiKeyRequest.parse(label="bot", permissions=["read", "trade"])
+    )
     assert created.secret is not None
     return Signed(created.api_key.key, created.secret)
 

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from exchange.accounts.actions import do_create_api_key
+from exchange.accounts.requests import ApiKeyRequest
 from tests.api.boundary.bad_input import BAD_BODIES, BAD_NUMBER_TOKENS
 from tests.api.rest.conftest import rows_snapshot
 
@@ -49,7 +50,9 @@ def params_with(params: dict[str, str], name: str, token: str) -> str:
 
 @pytest.fixture
 def rpc(trader) -> Rpc:
-    created = do_create_api_key(user=trader, label="fmz", permissions=["read", "trade"])
+    created = do_create_api_key(
+        user=trader, request=ApiKeyRequest.parse(label="fmz", permissions=["read", "trade"])
+    )
     assert created.secret is not None
     return Rpc(created.api_key.key, created.secret)
 

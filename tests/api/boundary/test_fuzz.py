@@ -20,7 +20,9 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from exchange.accounts.actions import do_create_api_key, do_issue_token
+from api.rest.accounts.tokens import issue_token
+from exchange.accounts.actions import do_create_api_key
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.core.money import MONEY_TEXT
 from tests.api.boundary.bad_input import BAD_NUMBER_TEXT
 from tests.api.boundary.test_binance import Signed
@@ -91,7 +93,7 @@ def no_server_error(response, request: Any) -> None:  # noqa: ANN001
 
 def test_rest_v1(trader):
     client = Client(
-        raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {do_issue_token(user=trader)}"
+        raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {issue_token(user=trader)}"
     )
     order = optional(
         {
@@ -146,7 +148,9 @@ def test_rest_v1(trader):
 
 
 def test_binance_v3(trader):
-    created = do_create_api_key(user=trader, label="fuzz", permissions=["read", "trade"])
+    created = do_create_api_key(
+        user=trader, request=ApiKeyRequest.parse(label="fuzz", permissions=["read", "trade"])
+    )
     assert created.secret is not None
     signed = Signed(created.api_key.key, created.secret)
     public = Client(raise_request_exception=False)
@@ -216,7 +220,9 @@ def test_binance_v3(trader):
 
 
 def test_fmz(trader):
-    created = do_create_api_key(user=trader, label="fuzz", permissions=["read", "trade"])
+    created = do_create_api_key(
+        user=trader, request=ApiKeyRequest.parse(label="fuzz", permissions=["read", "trade"])
+    )
     assert created.secret is not None
     client = Client(raise_request_exception=False)
     symbol = st.one_of(st.just("BTC_USDT"), TEXT)
@@ -298,7 +304,7 @@ query ($limit: Int, $first: Int) {
 
 def test_graphql_variables(trader):
     client = Client(
-        raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {do_issue_token(user=trader)}"
+        raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {issue_token(user=trader)}"
     )
     place = optional(
         {

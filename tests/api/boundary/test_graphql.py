@@ -8,7 +8,7 @@ import json
 import pytest
 from django.test import Client
 
-from exchange.accounts.actions import do_issue_token
+from api.rest.accounts.tokens import issue_token
 from tests.api.boundary.bad_input import BAD_BODIES, BAD_NUMBER_TEXT, BAD_NUMBER_TOKENS
 from tests.api.rest.conftest import rows_snapshot
 
@@ -43,7 +43,7 @@ FIELDS = [
 
 @pytest.fixture
 def client(trader) -> Client:
-    token = do_issue_token(user=trader)
+    token = issue_token(user=trader)
     return Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {token}")
 
 

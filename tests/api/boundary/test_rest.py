@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from exchange.accounts.actions import do_issue_token
+from api.rest.accounts.tokens import issue_token
 from tests.api.boundary.bad_input import BAD_BODIES, BAD_NUMBER_TOKENS, body_with
 from tests.api.rest.conftest import rows_snapshot
 
@@ -36,7 +36,7 @@ NUL_URLS = [
 
 @pytest.fixture
 def client(trader) -> Client:
-    token = do_issue_token(user=trader)
+    token = issue_token(user=trader)
     return Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {token}")
 
 

@@ -16,6 +16,7 @@ from channels.testing import WebsocketCommunicator
 from api.ws.routing import websocket_application
 from api.ws.ws_api import signed_payload
 from exchange.accounts.actions import do_create_api_key
+from exchange.accounts.requests import ApiKeyRequest
 from tests.api.boundary.bad_input import DEEP_ARRAY, DEEP_OBJECT
 from tests.api.rest.conftest import rows_snapshot
 
@@ -117,7 +118,9 @@ def test_bad_ws_api_frames_are_answered_and_the_connection_stays_open(trader):
 
 @pytest.mark.django_db(transaction=True)
 def test_bad_signed_parameters_are_refused_with_their_codes(trader):
-    created = do_create_api_key(user=trader, label="ws", permissions=["read"])
+    created = do_create_api_key(
+        user=trader, request=ApiKeyRequest.parse(label="ws", permissions=["read"])
+    )
     assert created.secret is not None
     key, secret = created.api_key.key, created.secret
     # the control: the same request with good values subscribes

@@ -32,6 +32,7 @@ from redis.cluster import RedisCluster
 
 from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.models import User
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.markets.actions import do_create_market
 from exchange.markets.models import Market
 from exchange.orders.actions import do_cancel_all_orders
@@ -65,7 +66,9 @@ class LiveExchange:
     def trader(self, permissions: tuple[str, ...] = ("read", "trade"), **funds: str) -> Trader:
         """A new user with an HMAC key and the given deposits (``USDT="1000"``)."""
         user = User.objects.create_user(email=f"bot{next(_seq)}@example.com", password="x" * 12)
-        created = do_create_api_key(user=user, label="bot", permissions=list(permissions))
+        created = do_create_api_key(
+            user=user, request=ApiKeyRequest.parse(label="bot", permissions=list(permissions))
+        )
         for code, amount in funds.items():
             do_credit_deposit(
                 user=user,

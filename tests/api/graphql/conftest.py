@@ -13,8 +13,10 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
-from exchange.accounts.actions import do_create_api_key, do_issue_token
+from api.rest.accounts.tokens import issue_token
+from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.models import User
+from exchange.accounts.requests import ApiKeyRequest
 
 URL = "/graphql"
 
@@ -59,7 +61,7 @@ def anonymous() -> Caller:
 @pytest.fixture
 def as_user() -> Callable[[User], Caller]:
     def make(user: User) -> Caller:
-        return Caller(Client(), token=do_issue_token(user=user))
+        return Caller(Client(), token=issue_token(user=user))
 
     return make
 
@@ -67,7 +69,9 @@ def as_user() -> Callable[[User], Caller]:
 @pytest.fixture
 def as_key() -> Callable[..., Caller]:
     def make(user: User, permissions: list[str]) -> Caller:
-        created = do_create_api_key(user=user, label="bot", permissions=permissions)
+        created = do_create_api_key(
+            user=user, request=ApiKeyRequest.parse(label="bot", permissions=permissions)
+        )
         assert created.secret is not None
         return Caller(Client(), key=(created.api_key.key, created.secret))
 

@@ -7,6 +7,7 @@ import json
 from django.test import Client
 
 from exchange.accounts.actions import do_create_api_key, do_revoke_api_key
+from exchange.accounts.requests import ApiKeyRequest
 from tests.api.graphql.conftest import URL, Caller
 
 ME = json.dumps({"query": "{ me { email } }"})
@@ -23,7 +24,9 @@ def test_bad_token_is_401_with_a_graphql_error_body(db):
 
 
 def test_wrong_signature_is_401_with_its_code(make_user):
-    created = do_create_api_key(user=make_user(), label="bot", permissions=["read"])
+    created = do_create_api_key(
+        user=make_user(), request=ApiKeyRequest.parse(label="bot", permissions=["read"])
+    )
     response = Caller(Client(), key=(created.api_key.key, "not-the-secret")).post(
         "{ me { email } }"
     )
@@ -33,7 +36,9 @@ def test_wrong_signature_is_401_with_its_code(make_user):
 
 def test_revoked_key_is_refused(make_user):
     user = make_user()
-    created = do_create_api_key(user=user, label="bot", permissions=["read"])
+    created = do_create_api_key(
+        user=user, request=ApiKeyRequest.parse(label="bot", permissions=["read"])
+    )
     do_revoke_api_key(user=user, api_key_id=created.api_key.pk)
     assert created.secret is not None
     response = Caller(Client(), key=(created.api_key.key, created.secret)).post("{ me { email } }")
@@ -43,7 +48,9 @@ def test_revoked_key_is_refused(make_user):
 
 def test_signature_covers_the_body(make_user):
     # given a request signed for one query, then sent with another body
-    created = do_create_api_key(user=make_user(), label="bot", permissions=["read"])
+    created = do_create_api_key(
+        user=make_user(), request=ApiKeyRequest.parse(label="bot", permissions=["read"])
+    )
     assert created.secret is not None
     caller = Caller(Client(), key=(created.api_key.key, created.secret))
     response = caller.client.post(

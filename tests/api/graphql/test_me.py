@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.test import Client
 
 from exchange.accounts.actions import do_create_api_key, do_revoke_api_key
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.wallets.actions import do_request_withdrawal
+from exchange.wallets.requests import WithdrawalRequest
 from tests.api.graphql.conftest import URL, error_codes
 
 ME = """
@@ -27,9 +29,17 @@ def test_me_shows_only_the_callers_balances_and_withdrawals(as_user, make_user, 
     fund(alice, assets["BTC"], "1")
     fund(bob, assets["USDT"], "500")
     do_request_withdrawal(
-        user=alice, asset=assets["BTC"], amount="0.25", network="BTC", address="bc1a"
+        user=alice,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="0.25", network="BTC", address="bc1a"
+        ),
     )
-    do_request_withdrawal(user=bob, asset=assets["USDT"], amount="7", network="TRX", address="T1b")
+    do_request_withdrawal(
+        user=bob,
+        request=WithdrawalRequest.parse(
+            asset=assets["USDT"], amount="7", network="TRX", address="T1b"
+        ),
+    )
     # when alice asks
     answer = as_user(alice)(ME)
     # then she sees her own, not bob's
@@ -75,11 +85,16 @@ def test_me_by_session(make_user, db):
 
 def test_api_keys_lists_own_keys_newest_first(as_user, make_user):
     alice, bob = make_user(), make_user()
-    first = do_create_api_key(user=alice, label="one", permissions=["read"]).api_key
-    second = do_create_api_key(
-        user=alice, label="two", permissions=["trade", "read"], ip_whitelist=["10.0.0.1"]
+    first = do_create_api_key(
+        user=alice, request=ApiKeyRequest.parse(label="one", permissions=["read"])
     ).api_key
-    do_create_api_key(user=bob, label="bobs", permissions=["read"])
+    second = do_create_api_key(
+        user=alice,
+        request=ApiKeyRequest.parse(
+            label="two", permissions=["trade", "read"], ip_whitelist=["10.0.0.1"]
+        ),
+    ).api_key
+    do_create_api_key(user=bob, request=ApiKeyRequest.parse(label="bobs", permissions=["read"]))
     do_revoke_api_key(user=alice, api_key_id=first.pk)
     client = as_user(alice)
     answer = client("{ me { apiKeys { id label key kind permissions ipWhitelist revokedAt } } }")
@@ -123,9 +138,17 @@ def test_withdrawals_filters_and_pages(as_user, make_user, assets, fund):
     fund(user, assets["USDT"], "100")
     for amount in ("0.1", "0.2", "0.3"):
         do_request_withdrawal(
-            user=user, asset=assets["BTC"], amount=amount, network="BTC", address="a"
+            user=user,
+            request=WithdrawalRequest.parse(
+                asset=assets["BTC"], amount=amount, network="BTC", address="a"
+            ),
         )
-    do_request_withdrawal(user=user, asset=assets["USDT"], amount="5", network="TRX", address="t")
+    do_request_withdrawal(
+        user=user,
+        request=WithdrawalRequest.parse(
+            asset=assets["USDT"], amount="5", network="TRX", address="t"
+        ),
+    )
     client = as_user(user)
     first = client(WITHDRAWALS, {"asset": "BTC", "first": 2})
     assert amounts(first) == ["0.3", "0.2"]

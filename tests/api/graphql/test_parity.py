@@ -18,7 +18,7 @@ import redis
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from exchange.accounts.actions import do_issue_token
+from api.rest.accounts.tokens import issue_token
 from exchange.accounts.models import User
 from exchange.core.errors import DomainError
 from exchange.core.user_channel import user_events_channel as channel
@@ -113,7 +113,7 @@ class GraphQLSurface(Surface):
 class RestSurface(Surface):
     def client(self, user: User) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {do_issue_token(user=user)}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=user)}")
         return client
 
     def place(self, user: User, params: dict[str, Any]) -> str | None:

@@ -11,8 +11,10 @@ from urllib.parse import urlencode
 import pytest
 from rest_framework.test import APIClient
 
-from exchange.accounts.actions import do_create_api_key, do_issue_token
+from api.rest.accounts.tokens import issue_token
+from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.models import User
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.orders.models import Order, Trade
 from exchange.wallets.models import Balance, JournalEntry, LedgerLine, Withdrawal
 
@@ -25,7 +27,7 @@ def client_for(db) -> Callable[[User], APIClient]:
 
     def make(user: User) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {do_issue_token(user=user)}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=user)}")
         return client
 
     return make
@@ -60,7 +62,9 @@ def signed_client(db) -> Callable[..., SignedClient]:
     """A signed client for a new HMAC key of the user with the given permissions."""
 
     def make(user: User, *permissions: str) -> SignedClient:
-        created = do_create_api_key(user=user, label="bot", permissions=list(permissions))
+        created = do_create_api_key(
+            user=user, request=ApiKeyRequest.parse(label="bot", permissions=list(permissions))
+        )
         assert created.secret is not None
         return SignedClient(created.api_key.key, created.secret)
 

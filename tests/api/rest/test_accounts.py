@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from exchange.accounts.actions import do_create_api_key
+from exchange.accounts.actions import do_create_api_key, do_set_user_active
 from exchange.accounts.models import ApiKey
+from exchange.accounts.requests import ApiKeyRequest
+from exchange.audit.actions import Operator
 from tests.api.rest.conftest import error
 
 PASSWORD = "correct horse battery"  # noqa: S105 - a test password
@@ -22,6 +24,24 @@ def test_register_login_me_logout(api_client, db):
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api_client.get("/api/v1/me").json()["email"] == "ann@example.com"
     assert api_client.post("/api/v1/auth/logout").status_code == 204
+    assert error(api_client.get("/api/v1/me")) == (401, "AUTHENTICATION_FAILED")
+
+
+def test_a_deactivated_users_token_is_dropped_and_not_revived_by_reactivation(
+    api_client, make_user
+):
+    # given a user logged in with a REST token
+    user, ops = make_user(), make_user()
+    token = api_client.post(
+        "/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json"
+    ).json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api_client.get("/api/v1/me").status_code == 200
+    # when an operator deactivates and then reactivates them (the accounts domain signals it;
+    # the REST surface owns the token)
+    do_set_user_active(user_id=user.pk, active=False, operator=Operator(user=ops, client_ip=""))
+    do_set_user_active(user_id=user.pk, active=True, operator=Operator(user=ops, client_ip=""))
+    # then the old token is gone
     assert error(api_client.get("/api/v1/me")) == (401, "AUTHENTICATION_FAILED")
 
 
@@ -46,7 +66,9 @@ def test_register_and_login_errors(api_client, make_user):
 
 def test_keys_are_listed_and_revoked_by_their_owner_only(make_user, client_for, signed_client):
     alice, bob = make_user(), make_user()
-    key = do_create_api_key(user=alice, label="bot", permissions=["read"]).api_key
+    key = do_create_api_key(
+        user=alice, request=ApiKeyRequest.parse(label="bot", permissions=["read"])
+    ).api_key
     created = client_for(alice).post(
         "/api/v1/api-keys", {"label": "two", "permissions": ["read", "trade"]}, format="json"
     )

@@ -25,10 +25,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from exchange.accounts.actions import do_issue_token
+from api.rest.accounts.tokens import issue_token
 from exchange.orders.actions import place_order
 from exchange.orders.requests import OrderRequest
 from exchange.wallets.actions import do_request_withdrawal
+from exchange.wallets.requests import WithdrawalRequest
 
 EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}
 CHECKS = [
@@ -54,7 +55,10 @@ def trader(make_user, assets, fund, btcusdt):
         ),
     )
     do_request_withdrawal(
-        user=user, asset=assets["BTC"], amount="0.1", network="BTC", address="bc1q"
+        user=user,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="0.1", network="BTC", address="bc1q"
+        ),
     )
     return user
 
@@ -106,7 +110,7 @@ def test_generated_requests_conform(settings, redis_client, trader, wsgi_app):
 
     def headers() -> dict[str, str]:
         # Re-issued per request: a generated logout must not end the run's authentication.
-        return {"Authorization": f"Token {do_issue_token(user=trader)}"}
+        return {"Authorization": f"Token {issue_token(user=trader)}"}
 
     # when every operation gets valid and invalid generated requests
     sent = sum(

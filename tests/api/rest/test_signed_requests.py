@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rest_framework.test import APIClient
 
 from exchange.accounts.actions import do_create_api_key, do_revoke_api_key
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.wallets.models import JournalEntry, Withdrawal
 
 WITHDRAWALS = "/api/v1/withdrawals"
@@ -50,7 +51,10 @@ def trader(make_user, assets, fund):
 
 @pytest.fixture
 def key(trader):
-    return do_create_api_key(user=trader, label="bot", permissions=["read", "trade", "withdraw"])
+    return do_create_api_key(
+        user=trader,
+        request=ApiKeyRequest.parse(label="bot", permissions=["read", "trade", "withdraw"]),
+    )
 
 
 def post_signed(client: APIClient, api_key: str, secret: str, params: dict[str, object], **extra):
@@ -117,7 +121,10 @@ def test_ed25519_signature_is_accepted(api_client, trader):
         .decode()
     )
     created = do_create_api_key(
-        user=trader, label="ed", permissions=["read", "withdraw"], ed25519_public_key=pem
+        user=trader,
+        request=ApiKeyRequest.parse(
+            label="ed", permissions=["read", "withdraw"], ed25519_public_key=pem
+        ),
     )
     body = urlencode(withdrawal_params())
     signature = base64.b64encode(private.sign(body.encode())).decode()
@@ -225,7 +232,8 @@ def test_revoked_key_is_rejected(api_client, key, trader):
 def test_ip_whitelist(api_client, trader, whitelist, remote, allowed):
     before = JournalEntry.objects.count()
     created = do_create_api_key(
-        user=trader, label="ip", permissions=["withdraw"], ip_whitelist=whitelist
+        user=trader,
+        request=ApiKeyRequest.parse(label="ip", permissions=["withdraw"], ip_whitelist=whitelist),
     )
     response = post_signed(
         api_client, created.api_key.key, created.secret, withdrawal_params(), REMOTE_ADDR=remote
@@ -240,7 +248,9 @@ def test_ip_whitelist(api_client, trader, whitelist, remote, allowed):
 
 def test_missing_permission_is_rejected(api_client, trader):
     before = JournalEntry.objects.count()
-    created = do_create_api_key(user=trader, label="ro", permissions=["read", "trade"])
+    created = do_create_api_key(
+        user=trader, request=ApiKeyRequest.parse(label="ro", permissions=["read", "trade"])
+    )
     response = post_signed(api_client, created.api_key.key, created.secret, withdrawal_params())
     assert response.status_code == 403
     assert response.json()["code"] == "PERMISSION_DENIED"

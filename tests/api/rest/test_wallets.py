@@ -9,6 +9,7 @@ import pytest
 
 from exchange.wallets.actions import do_request_withdrawal
 from exchange.wallets.models import Balance, Withdrawal
+from exchange.wallets.requests import WithdrawalRequest
 from tests.api.rest.conftest import error, rows_snapshot
 
 WITHDRAWALS = "/api/v1/withdrawals"
@@ -116,7 +117,10 @@ def test_rejected_withdrawals_change_nothing(alice, client_for, overrides, statu
 
 def test_nobody_reads_or_cancels_anothers_withdrawal(alice, make_user, assets, client_for):
     pending = do_request_withdrawal(
-        user=alice, asset=assets["BTC"], amount="0.1", network="BTC", address="bc1q"
+        user=alice,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="0.1", network="BTC", address="bc1q"
+        ),
     )
     mallory = client_for(make_user())
     before = rows_snapshot()
@@ -133,7 +137,10 @@ def test_nobody_reads_or_cancels_anothers_withdrawal(alice, make_user, assets, c
 
 def test_key_without_withdraw_cannot_withdraw_or_cancel(alice, assets, signed_client):
     pending = do_request_withdrawal(
-        user=alice, asset=assets["BTC"], amount="0.1", network="BTC", address="bc1q"
+        user=alice,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="0.1", network="BTC", address="bc1q"
+        ),
     )
     trader = signed_client(alice, "read", "trade")
     before = rows_snapshot()

@@ -17,6 +17,7 @@ import pytest
 from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.listen_keys import close_listen_key, create_listen_key
 from exchange.accounts.models import ApiKey
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.core.user_channel import user_events_channel
 from exchange.orders.actions import do_cancel_order, place_order
 from exchange.orders.models import Order, Trade
@@ -27,6 +28,7 @@ from exchange.wallets.actions import (
     do_request_withdrawal,
 )
 from exchange.wallets.models import Balance
+from exchange.wallets.requests import WithdrawalRequest
 from tests.api.ws.support import receive_until, request, running_daphne, wait_until, ws_connect
 from tests.pipeline import drain, running_engine
 
@@ -96,7 +98,9 @@ def world(redis_client, btcusdt, make_user, assets, fund):
     for user in (alice, bob):
         fund(user, assets["USDT"], "1000")
         fund(user, assets["BTC"], "10")
-    created = do_create_api_key(user=alice, label="bot", permissions=["read", "trade"])
+    created = do_create_api_key(
+        user=alice, request=ApiKeyRequest.parse(label="bot", permissions=["read", "trade"])
+    )
     api_key = ApiKey.objects.get(pk=created.api_key.pk)
     with running_engine(["BTCUSDT"]), running_daphne(WS_LISTEN_KEY_CHECK_S="0.2") as base:
         yield {
@@ -261,7 +265,10 @@ def test_each_action_sends_the_exact_user_data_events(world):
 
         # withdrawal: the request locks (balance only); the approval debits (balanceUpdate)
         withdrawal = do_request_withdrawal(
-            user=alice, asset=world["assets"]["USDT"], amount="10", network="t", address="addr"
+            user=alice,
+            request=WithdrawalRequest.parse(
+                asset=world["assets"]["USDT"], amount="10", network="t", address="addr"
+            ),
         )
         (account,) = events_until(ws, "outboundAccountPosition")
         assert account["B"] == [{"a": "USDT", "f": "1115.4", "l": "10"}]

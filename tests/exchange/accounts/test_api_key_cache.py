@@ -12,6 +12,7 @@ from django.test import Client
 
 from exchange.accounts.actions import do_create_api_key, do_revoke_api_key
 from exchange.accounts.key_cache import cached_api_key, forget_cached_api_keys
+from exchange.accounts.requests import ApiKeyRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,9 @@ def signed_account(client: Client, key: str, secret: str):  # noqa: ANN201
 @pytest.fixture
 def bot(make_user, redis_client):  # noqa: ANN001, ANN201
     user = make_user()
-    created = do_create_api_key(user=user, label="bot", permissions=["read", "trade"])
+    created = do_create_api_key(
+        user=user, request=ApiKeyRequest.parse(label="bot", permissions=["read", "trade"])
+    )
     assert created.secret is not None
     return user, created.api_key, created.secret
 
@@ -86,7 +89,9 @@ def test_a_deactivated_user_is_refused_on_the_next_request(bot):
 def test_other_keys_are_reloaded_after_a_change_and_keep_working(bot, make_user):
     _, api_key, secret = bot
     client = Client()
-    other = do_create_api_key(user=make_user(), label="other", permissions=["read"])
+    other = do_create_api_key(
+        user=make_user(), request=ApiKeyRequest.parse(label="other", permissions=["read"])
+    )
     assert signed_account(client, api_key.key, secret).status_code == 200
 
     # when another user's key is revoked

@@ -8,6 +8,7 @@ from django.db import connection
 from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.errors import ApiKeyError, ApiKeyErrorCode
 from exchange.accounts.models import ApiKey
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.accounts.secrets import decrypt_secret
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +65,9 @@ def test_revoke_hides_key_from_list(token_client):
 
 def test_cannot_revoke_another_users_key(token_client, make_user):
     client, _ = token_client
-    other = do_create_api_key(user=make_user(), label="theirs", permissions=["read"])
+    other = do_create_api_key(
+        user=make_user(), request=ApiKeyRequest.parse(label="theirs", permissions=["read"])
+    )
     response = client.delete(f"/api/v1/api-keys/{other.api_key.pk}")
     assert response.status_code == 404
     assert response.json()["code"] == "API_KEY_NOT_FOUND"
@@ -90,7 +93,7 @@ def test_cannot_revoke_another_users_key(token_client, make_user):
 def test_invalid_key_requests_are_rejected(make_user, kwargs, code):
     user = make_user()
     with pytest.raises(ApiKeyError) as excinfo:
-        do_create_api_key(user=user, **{"label": "bot", **kwargs})
+        do_create_api_key(user=user, request=ApiKeyRequest.parse(**{"label": "bot", **kwargs}))
     assert excinfo.value.code == code
     assert not ApiKey.objects.exists()
 

@@ -15,6 +15,7 @@ from exchange.accounts.listen_keys import (
     user_for_listen_key,
 )
 from exchange.accounts.models import ApiKey
+from exchange.accounts.requests import ApiKeyRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def owner(make_user, redis_client):
     user = make_user()
-    created = do_create_api_key(user=user, label="bot", permissions=["read"])
+    created = do_create_api_key(
+        user=user, request=ApiKeyRequest.parse(label="bot", permissions=["read"])
+    )
     return user, ApiKey.objects.get(key=created.api_key.key)
 
 

@@ -1,9 +1,12 @@
 """The stream events market data publishes, checked against the cleared trade list.
 
-Trades, aggregate trades, klines and tickers are recomputed here independently
-from the ``Trade`` rows clearing wrote; depth diffs must chain without a gap;
-and a market-data process that dies mid-stream and is replaced publishes the
-rest with no gap and nothing twice.
+Every published message is held to its schema (``exchange.events.market``)
+and rendered into the Binance streams a web process would send
+(``api.ws.stream_names``), and those frames are checked: trades, aggregate
+trades, klines and tickers are recomputed here independently from the
+``Trade`` rows clearing wrote; depth diffs must chain without a gap; and a
+market-data process that dies mid-stream and is replaced publishes the rest
+with no gap and nothing twice.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ import pytest
 import redis
 from django.conf import settings
 
-from exchange.marketdata.intervals import bucket
+from api.ws.stream_names import parse_shape
+from exchange.events.market import TICKERS_CHANNEL, MarketEvent, TickerList
+from exchange.events.schema import check
+from exchange.marketdata.intervals import INTERVALS, bucket
 from exchange.marketdata.runner import MarketDataFeed
 from exchange.marketdata.selectors import order_book
 from exchange.marketdata.ticker_arrays import TickerArrays
@@ -33,21 +39,45 @@ pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
 
 
+BINANCE_STREAMS = [
+    *(f"btcusdt@{k}" for k in ("depth", "depth5", "depth10", "depth20", "trade", "aggTrade")),
+    *(f"btcusdt@{k}" for k in ("ticker", "miniTicker", "bookTicker")),
+    *(f"btcusdt@kline_{i}" for i in INTERVALS),
+    "!ticker@arr",
+    "!miniTicker@arr",
+]
+
+
+def binance_routes() -> dict[str, list[tuple[str, Any]]]:
+    """channel -> the Binance streams (name, renderer) it feeds."""
+    routes: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    for name in BINANCE_STREAMS:
+        source = parse_shape(name)
+        assert source is not None
+        routes[source[0]].append((name, source[1]))
+    return routes
+
+
 class Collector:
-    """Every stream text published, per stream, in order."""
+    """Every message published, held to its schema and rendered per Binance stream, in order."""
 
     def __init__(self) -> None:
         self.client = redis.Redis.from_url(settings.REDIS_URL)
         self.pubsub = self.client.pubsub()
         self.pubsub.psubscribe("md-stream:*")
         self.pubsub.get_message(timeout=1)  # the psubscribe confirmation
+        self.routes = binance_routes()
         self.events: dict[str, list[Any]] = defaultdict(list)
 
     def collect(self) -> None:
         while (message := self.pubsub.get_message(timeout=0.2)) is not None:
             if message["type"] == "pmessage":
-                stream = message["channel"].decode().removeprefix("md-stream:")
-                self.events[stream].append(json.loads(message["data"]))
+                channel = message["channel"].decode()
+                event = json.loads(message["data"])
+                check(TickerList if channel == TICKERS_CHANNEL else MarketEvent, event)
+                assert self.routes[channel], channel
+                for stream, render in self.routes[channel]:
+                    self.events[stream].append(json.loads(render(event)))
 
 
 def trade_randomly(users: list[Any], n: int, seed: int) -> None:

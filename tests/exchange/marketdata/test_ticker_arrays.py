@@ -1,4 +1,5 @@
-"""``!ticker@arr`` / ``!miniTicker@arr``: all changed markets in one array per flush.
+"""The all-market ticker list (Binance's ``!ticker@arr`` / ``!miniTicker@arr``): all changed
+markets in one list per flush.
 
 Published on real Redis pub/sub and read back with a real subscriber.
 """
@@ -11,14 +12,14 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from exchange.events.market import TICKERS_CHANNEL
 from exchange.marketdata.ticker_arrays import TickerArrays
 
 
 def subscriber() -> Any:
     pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub()
-    pubsub.subscribe("md-stream:!ticker@arr", "md-stream:!miniTicker@arr")
-    for _ in range(2):
-        pubsub.get_message(timeout=1)  # the subscribe confirmations
+    pubsub.subscribe(TICKERS_CHANNEL)
+    pubsub.get_message(timeout=1)  # the subscribe confirmation
     return pubsub
 
 
@@ -30,28 +31,24 @@ def received(pubsub: Any) -> list[tuple[str, Any]]:
     return got
 
 
-def full(symbol: str, close: str) -> dict[str, object]:
-    return {"e": "24hrTicker", "s": symbol, "c": close}
-
-
-def mini(symbol: str, close: str) -> dict[str, object]:
-    return {"e": "24hrMiniTicker", "s": symbol, "c": close}
+def ticker(symbol: str, close: str) -> Any:
+    """A ticker event (only the fields the list's order and freshness depend on)."""
+    return {"kind": "ticker", "symbol": symbol, "last_price": close}
 
 
 def test_one_array_per_flush_holds_each_changed_markets_latest_ticker(redis_client):
     pubsub = subscriber()
     arrays = TickerArrays()
     # given three batches with trades on two markets since the last flush
-    arrays.offer("ETHUSDT", full("ETHUSDT", "10"), mini("ETHUSDT", "10"))
-    arrays.offer("BTCUSDT", full("BTCUSDT", "100"), mini("BTCUSDT", "100"))
-    arrays.offer("ETHUSDT", full("ETHUSDT", "11"), mini("ETHUSDT", "11"))
+    arrays.offer("ETHUSDT", ticker("ETHUSDT", "10"))
+    arrays.offer("BTCUSDT", ticker("BTCUSDT", "100"))
+    arrays.offer("ETHUSDT", ticker("ETHUSDT", "11"))
     # when the flusher runs
     published = arrays.flush()
-    # then one array per stream, markets in symbol order, each with its latest ticker
+    # then one list, markets in symbol order, each with its latest ticker
     assert published is True
     assert received(pubsub) == [
-        ("md-stream:!ticker@arr", [full("BTCUSDT", "100"), full("ETHUSDT", "11")]),
-        ("md-stream:!miniTicker@arr", [mini("BTCUSDT", "100"), mini("ETHUSDT", "11")]),
+        (TICKERS_CHANNEL, [ticker("BTCUSDT", "100"), ticker("ETHUSDT", "11")]),
     ]
     pubsub.close()
 
@@ -59,17 +56,14 @@ def test_one_array_per_flush_holds_each_changed_markets_latest_ticker(redis_clie
 def test_a_flush_sends_only_markets_changed_since_the_last_and_nothing_when_none(redis_client):
     pubsub = subscriber()
     arrays = TickerArrays()
-    arrays.offer("BTCUSDT", full("BTCUSDT", "100"), mini("BTCUSDT", "100"))
+    arrays.offer("BTCUSDT", ticker("BTCUSDT", "100"))
     arrays.flush()
     received(pubsub)
     # when nothing changed, then nothing is published
     assert arrays.flush() is False
     assert received(pubsub) == []
-    # when one market changed, then only it is in the arrays
-    arrays.offer("ETHUSDT", full("ETHUSDT", "12"), mini("ETHUSDT", "12"))
+    # when one market changed, then only it is in the list
+    arrays.offer("ETHUSDT", ticker("ETHUSDT", "12"))
     assert arrays.flush() is True
-    assert received(pubsub) == [
-        ("md-stream:!ticker@arr", [full("ETHUSDT", "12")]),
-        ("md-stream:!miniTicker@arr", [mini("ETHUSDT", "12")]),
-    ]
+    assert received(pubsub) == [(TICKERS_CHANNEL, [ticker("ETHUSDT", "12")])]
     pubsub.close()

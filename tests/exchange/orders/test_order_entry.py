@@ -87,7 +87,7 @@ def test_halted_market_rejects(trader):
     assert snapshot() == before
 
 
-def test_duplicate_client_order_id_among_open_orders(trader):
+def test_duplicate_client_order_id_while_held(trader):
     small = {**LIMIT_BUY, "quantity": "0.001"}
     place_order(user=trader, request=OrderRequest.parse(client_order_id="my-1", **small))
     before = snapshot()
@@ -95,10 +95,14 @@ def test_duplicate_client_order_id_among_open_orders(trader):
         place_order(user=trader, request=OrderRequest.parse(client_order_id="my-1", **small))
     assert excinfo.value.code == "DUPLICATE_CLIENT_ORDER_ID"
     assert snapshot() == before
-    # a finished order frees its client order id
+    # a finished order keeps its client order id for the window (client_ids) ...
     Order.objects.filter(client_order_id="my-1").update(
         status=OrderStatus.CANCELED, locked_remaining=0
     )
+    with pytest.raises(DomainError):
+        place_order(user=trader, request=OrderRequest.parse(client_order_id="my-1", **small))
+    # ... and frees it once released
+    Order.objects.filter(client_order_id="my-1").update(client_id_released=True)
     place_order(user=trader, request=OrderRequest.parse(client_order_id="my-1", **small))
 
 

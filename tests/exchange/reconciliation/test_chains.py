@@ -10,6 +10,7 @@ from exchange.wallets.addresses import do_get_deposit_address
 from exchange.wallets.chains.simchain import sim_address, sim_deposit, sim_mine
 from exchange.wallets.deposit_watch import scan_network
 from exchange.wallets.payouts import pay_network
+from exchange.wallets.requests import WithdrawalRequest
 from tests.exchange.wallets.conftest import fund_hot_wallet, make_simnet
 
 
@@ -23,7 +24,10 @@ def test_chain_holdings_match_the_ledger_up_to_the_hot_wallet_float(make_user, a
     sim_mine("SIM", 3)
     scan_network(simnet)
     w = do_request_withdrawal(
-        user=user, asset=assets["BTC"], amount="1", network="SIM", address=sim_address("out")
+        user=user,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="1", network="SIM", address=sim_address("out")
+        ),
     )
     do_approve_withdrawal(withdrawal_id=w.pk, approved_by=make_user())
     pay_network(simnet)

@@ -22,6 +22,7 @@ from exchange.wallets.payouts import (
     pay_network,
     sign_and_record,
 )
+from exchange.wallets.requests import WithdrawalRequest
 from tests.exchange.wallets.conftest import fund_hot_wallet
 
 PAYEE = sim_address("payee")
@@ -39,7 +40,10 @@ def approved(simnet, make_user, assets, fund):
     operator = make_user()
     fund(user, assets["BTC"], "3")
     w = do_request_withdrawal(
-        user=user, asset=assets["BTC"], amount="1", network="SIM", address=PAYEE
+        user=user,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="1", network="SIM", address=PAYEE
+        ),
     )
     return do_approve_withdrawal(withdrawal_id=w.pk, approved_by=operator)
 

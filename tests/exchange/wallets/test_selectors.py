@@ -8,6 +8,7 @@ import pytest
 
 from exchange.core.errors import DomainError
 from exchange.wallets.actions import do_request_withdrawal
+from exchange.wallets.requests import WithdrawalRequest
 from exchange.wallets.selectors import deposit_list, ledger_lines_for_user, withdrawal_list
 
 
@@ -17,7 +18,10 @@ def test_ledger_lines_are_the_users_own_newest_first(make_user, assets, fund):
     fund(alice, assets["BTC"], "1")
     fund(bob, assets["BTC"], "5")
     do_request_withdrawal(
-        user=alice, asset=assets["BTC"], amount="0.25", network="BTC", address="bc1qx"
+        user=alice,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="0.25", network="BTC", address="bc1qx"
+        ),
     )
     # when alice reads her ledger
     page = ledger_lines_for_user(user=alice)

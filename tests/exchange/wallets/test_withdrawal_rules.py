@@ -16,6 +16,7 @@ from exchange.wallets.models import (
     JournalEntry,
     Withdrawal,
 )
+from exchange.wallets.requests import WithdrawalRequest
 
 GOOD = sim_address("good")
 
@@ -29,7 +30,10 @@ def user(simnet, make_user, assets, fund):
 
 def request(user, asset, amount="1", address=GOOD, network="SIM"):
     return do_request_withdrawal(
-        user=user, asset=asset, amount=amount, network=network, address=address
+        user=user,
+        request=WithdrawalRequest.parse(
+            asset=asset, amount=amount, network=network, address=address
+        ),
     )
 
 

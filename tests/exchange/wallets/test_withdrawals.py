@@ -17,6 +17,7 @@ from exchange.wallets.actions import (
 )
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.models import Balance, Withdrawal, WithdrawalStatus
+from exchange.wallets.requests import WithdrawalRequest
 
 
 def balance(user, asset) -> tuple[Decimal, Decimal]:
@@ -26,7 +27,8 @@ def balance(user, asset) -> tuple[Decimal, Decimal]:
 
 def request(user, asset, amount="1"):
     return do_request_withdrawal(
-        user=user, asset=asset, amount=amount, network="BTC", address="bc1q"
+        user=user,
+        request=WithdrawalRequest.parse(asset=asset, amount=amount, network="BTC", address="bc1q"),
     )
 
 

@@ -124,6 +124,46 @@ class FuturesMachine(RuleBasedStateMachine):
                 )
             )
 
+    @rule(user=USERS, cid=CIDS, isolated=st.integers(min_value=0, max_value=1))
+    def set_margin_type(self, user: int, cid: int, isolated: int) -> None:
+        self.send(fp.encode_set_margin_type(user_id=user, contract=cid, margin_type=isolated))
+
+    @rule(user=USERS, cid=CIDS, delta=st.integers(min_value=-usdt(2_000), max_value=usdt(2_000)))
+    def adjust_isolated_margin(self, user: int, cid: int, delta: int) -> None:
+        self.send(fp.encode_adjust_isolated_margin(user_id=user, contract=cid, delta=delta))
+
+    @rule(
+        user=USERS,
+        cid=CIDS,
+        side=st.integers(min_value=0, max_value=1),
+        otype=st.sampled_from(tuple(range(3, 7))),
+        offset=st.integers(min_value=-500, max_value=500),
+        qty=st.sampled_from((0, 10, 1_000)),
+        working=st.integers(min_value=0, max_value=1),
+    )
+    def place_conditional(
+        self, user: int, cid: int, side: int, otype: int, offset: int, qty: int, working: int
+    ) -> None:
+        """STOP / TAKE_PROFIT (limit or market), qty 0 meaning closePosition."""
+        mark = self.marks[cid]
+        oid = self.fresh_id()
+        market = otype in (fp.FuturesOrderType.STOP_MARKET, fp.FuturesOrderType.TAKE_PROFIT_MARKET)
+        self.send(
+            fp.encode_place(
+                order_id=oid,
+                user_id=user,
+                contract=cid,
+                side=side,
+                order_type=otype,
+                price=0 if market else max(1, mark - offset * mark // 10_000),
+                quantity=qty,
+                stop_price=max(1, mark + offset * mark // 10_000),
+                working_type=working,
+                close_position=qty == 0,
+            )
+        )
+        self.placed.append((oid, user))
+
     @precondition(lambda self: bool(self.placed))
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:

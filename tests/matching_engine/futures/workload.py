@@ -77,7 +77,40 @@ def random_commands(rng: random.Random, n: int, users: int = 8) -> list[bytes]:
         elif roll < 0.32:
             rate = rng.randrange(-FUNDING_CAP, FUNDING_CAP + 1)
             out.append(fp.encode_funding(contract=cid, rate=rate))
-        elif roll < 0.40 and placed:
+        elif roll < 0.34:
+            out.append(
+                fp.encode_set_margin_type(user_id=user, contract=cid, margin_type=rng.randrange(2))
+            )
+        elif roll < 0.36:
+            out.append(
+                fp.encode_adjust_isolated_margin(
+                    user_id=user,
+                    contract=cid,
+                    delta=rng.choice((-1, 1)) * usdt(rng.choice((1, 50, 500))),
+                )
+            )
+        elif roll < 0.42:
+            otype = rng.randrange(3, 7)
+            close = otype in (4, 6) and rng.random() < 0.3
+            offset = rng.randrange(-600, 601)
+            out.append(
+                fp.encode_place(
+                    order_id=next_id,
+                    user_id=user,
+                    contract=cid,
+                    side=rng.randrange(2),
+                    order_type=otype,
+                    price=0
+                    if otype in (4, 6)
+                    else max(1, marks[cid] - offset * marks[cid] // 10_000),
+                    quantity=0 if close else rng.choice((1, 10, 100, 500)),
+                    stop_price=max(1, marks[cid] + offset * marks[cid] // 10_000),
+                    working_type=rng.randrange(2),
+                    close_position=close,
+                )
+            )
+            placed.append((next_id, user))
+        elif roll < 0.48 and placed:
             oid, owner = rng.choice(placed)
             out.append(fp.encode_cancel(order_id=oid, user_id=owner))
         else:

@@ -9,6 +9,7 @@ from api.graphql.core.auth import require_login
 from api.graphql.core.enums import enum_values
 from api.graphql.core.errors import DomainMutation
 from exchange.accounts.actions import do_create_api_key
+from exchange.accounts.requests import ApiKeyRequest
 
 
 class CreateApiKey(DomainMutation):
@@ -42,9 +43,11 @@ class CreateApiKey(DomainMutation):
     ) -> CreateApiKey:
         created = do_create_api_key(
             user=require_login(info),
-            label=label,
-            permissions=enum_values(permissions),
-            ip_whitelist=ip_whitelist or (),
-            ed25519_public_key=ed25519_public_key,
+            request=ApiKeyRequest.parse(
+                label=label,
+                permissions=enum_values(permissions),
+                ip_whitelist=ip_whitelist or (),
+                ed25519_public_key=ed25519_public_key,
+            ),
         )
         return cls(api_key=created.api_key, secret=created.secret, errors=[])

@@ -19,8 +19,8 @@ from api.graphql.orders.types import (
     SelfTradePrevention,
     TimeInForce,
 )
-from exchange.orders.actions import place_order
 from exchange.orders.requests import OrderRequest
+from exchange.orders.retries import place_order_once
 
 
 class PlaceOrder(DomainMutation):
@@ -28,6 +28,8 @@ class PlaceOrder(DomainMutation):
 
     The order comes back as accepted (NEW or PENDING_TRIGGER); fills arrive
     as the engine matches it: query the order again or follow the user stream.
+    A retry with the client order id and the parameters of an order placed
+    earlier answers with that order (`created: false`) instead of a second one.
     """
 
     class Arguments:
@@ -43,6 +45,9 @@ class PlaceOrder(DomainMutation):
         self_trade_prevention = SelfTradePrevention()
 
     order = graphene.Field(Order)
+    created = graphene.Boolean(
+        description="False when this call repeated an earlier one and returns its order"
+    )
     errors = graphene.List(graphene.NonNull(OrderError), required=True)
 
     error_codes = OrderErrorCode
@@ -76,5 +81,5 @@ class PlaceOrder(DomainMutation):
             client_order_id=client_order_id,
             self_trade_prevention=enum_value(self_trade_prevention),
         )
-        order = place_order(user=user, request=request)
-        return cls(order=order, errors=[])
+        order, created = place_order_once(user=user, request=request)
+        return cls(order=order, created=created, errors=[])

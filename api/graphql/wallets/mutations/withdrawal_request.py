@@ -11,6 +11,7 @@ from api.graphql.core.errors import DomainMutation
 from api.graphql.core.scalars import Decimal
 from api.graphql.wallets.types import WalletError, WalletErrorCode, Withdrawal
 from exchange.wallets.actions import do_request_withdrawal, get_asset
+from exchange.wallets.requests import WithdrawalRequest
 
 
 class RequestWithdrawal(DomainMutation):
@@ -39,6 +40,9 @@ class RequestWithdrawal(DomainMutation):
     ) -> RequestWithdrawal:
         user = require_user(info, "withdraw")
         withdrawal = do_request_withdrawal(
-            user=user, asset=get_asset(asset), amount=amount, network=network, address=address
+            user=user,
+            request=WithdrawalRequest.parse(
+                asset=get_asset(asset), amount=amount, network=network, address=address
+            ),
         )
         return cls(withdrawal=withdrawal, errors=[])

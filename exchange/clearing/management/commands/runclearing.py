@@ -19,10 +19,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from exchange.clearing.futures.runner import GroupClearer, run_futures_clearing
 from exchange.clearing.metrics import ClearingCollector
 from exchange.clearing.runner import GC_GEN0_THRESHOLD, MarketClearer, run_clearing
 from exchange.core import gc_tuning, metrics
-from matching_client import ShardMapError, shard_markets
+from matching_client import ShardMapError, parse_shard_map, shard_markets
 
 logger = logging.getLogger("exchange.clearing")
 
@@ -39,6 +40,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--shard", default="", help="Clear this shard's markets from settings.ENGINE_SHARDS."
+        )
+        parser.add_argument(
+            "--futures",
+            choices=("auto", "only", "no"),
+            default="auto",
+            help="Futures margin groups: cleared (auto) when no --markets is given and, "
+            "with --shard, by the first shard of ENGINE_SHARDS only; alone (only); never (no).",
         )
         parser.add_argument("--batch-size", type=int, default=1000)
         parser.add_argument(
@@ -64,26 +72,45 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        clearers = run_clearing(
-            symbols=symbols or None, stop=stop, batch_size=options["batch_size"]
+        spot = options["futures"] != "only"
+        futures = options["futures"] == "only" or (
+            options["futures"] == "auto"
+            and not options["markets"]
+            and (not options["shard"] or options["shard"] == first_shard())
         )
-        metrics.serve(options["metrics_port"], ClearingCollector(clearers))
-        logger.info("clearing %s", ", ".join(clearers) or "no market yet")
-        while not stop.wait(options["report_every"]):
+        batch_size = options["batch_size"]
+        clearers: dict[str, MarketClearer] = {}
+        groups: dict[str, GroupClearer] = {}
+        if spot:
             run_clearing(
-                symbols=symbols or None,
-                stop=stop,
-                batch_size=options["batch_size"],
-                running=clearers,
+                symbols=symbols or None, stop=stop, batch_size=batch_size, running=clearers
             )
-            report(clearers)
+        if futures:
+            run_futures_clearing(stop=stop, batch_size=batch_size, running=groups)
+        metrics.serve(options["metrics_port"], ClearingCollector(clearers))
+        logger.info("clearing %s", ", ".join([*clearers, *groups]) or "no market yet")
+        while not stop.wait(options["report_every"]):
+            if spot:
+                run_clearing(
+                    symbols=symbols or None, stop=stop, batch_size=batch_size, running=clearers
+                )
+            if futures:
+                run_futures_clearing(stop=stop, batch_size=batch_size, running=groups)
+            report({**clearers, **groups})
         deadline = time.monotonic() + 10
-        for clearer in clearers.values():  # the batch in hand, and its user events
+        everyone: list[MarketClearer | GroupClearer] = [*clearers.values(), *groups.values()]
+        for clearer in everyone:  # the batch in hand, and its user events
             clearer.stopped.wait(max(0.0, deadline - time.monotonic()))
-        report(clearers)
+        report({**clearers, **groups})
 
 
-def report(clearers: dict[str, MarketClearer]) -> None:
+def first_shard() -> str:
+    """The shard whose clearing process also clears the futures margin groups (one is
+    enough; a second would only wait on the same checkpoint row)."""
+    return next(iter(parse_shard_map(settings.ENGINE_SHARDS)), "")
+
+
+def report(clearers: dict[str, MarketClearer | GroupClearer]) -> None:
     logger.info(
         "cleared: %s",
         ", ".join(

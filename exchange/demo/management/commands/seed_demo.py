@@ -1,4 +1,4 @@
-"""``python manage.py seed_demo``: an operator, three markets, two funded traders, a chain.
+"""``python manage.py seed_demo``: an operator, three markets, two perpetuals, two traders, a chain.
 
 Idempotent: re-running keeps existing rows and credits nothing twice. The
 operator's password is generated once, kept in ``var/demo-credentials.txt``
@@ -17,6 +17,8 @@ from django.db import transaction
 
 from exchange.accounts.models import User
 from exchange.demo.simnet import seed_sim_network
+from exchange.futures.actions import BracketSpec, do_create_contract
+from exchange.futures.models import Contract
 from exchange.markets.actions import do_create_market
 from exchange.markets.models import Market
 from exchange.orders.actions import place_order
@@ -33,6 +35,28 @@ MARKETS = [
     ("ETH", "USDT", "0.01", "0.0001", "0.0001", "90000", "5"),
     ("ETH", "BTC", "0.00001", "0.001", "0.001", "100000", "0.0001"),
 ]
+# Perpetuals (symbol, base, tick, step, min_notional) with Binance's USDⓈ-M brackets,
+# abridged: (notional cap in USDT, max leverage, maintenance rate).
+CONTRACTS = [("BTC", "0.1", "0.001", "100"), ("ETH", "0.01", "0.001", "20")]
+BRACKETS = {
+    "BTC": [
+        ("50000", 125, "0.004"),
+        ("600000", 100, "0.005"),
+        ("3000000", 75, "0.0065"),
+        ("12000000", 50, "0.01"),
+        ("70000000", 25, "0.02"),
+        ("100000000", 20, "0.025"),
+        ("1000000000", 10, "0.05"),
+    ],
+    "ETH": [
+        ("50000", 125, "0.004"),
+        ("600000", 100, "0.005"),
+        ("3000000", 75, "0.0065"),
+        ("12000000", 50, "0.01"),
+        ("50000000", 25, "0.02"),
+        ("1000000000", 10, "0.05"),
+    ],
+}
 TRADERS = {
     "alice@example.com": {"USDT": "100000", "BTC": "2", "ETH": "20"},
     "bob@example.com": {"USDT": "100000", "BTC": "2", "ETH": "20"},
@@ -52,7 +76,10 @@ RESTING_ORDERS = [
 
 
 class Command(BaseCommand):
-    help = "Seed a demo: operator, assets, markets BTCUSDT/ETHUSDT/ETHBTC, funded traders."
+    help = (
+        "Seed a demo: operator, assets, markets BTCUSDT/ETHUSDT/ETHBTC, BTCUSDT and ETHUSDT "
+        "perpetuals, funded traders."
+    )
 
     def _admin_password(self) -> str:
         path = settings.VAR_DIR / "demo-credentials.txt"
@@ -87,6 +114,20 @@ class Command(BaseCommand):
                     min_notional=Decimal(min_notional),
                     maker_fee=Decimal("0.001"),
                     taker_fee=Decimal("0.001"),
+                )
+        for base, tick, step, min_notional in CONTRACTS:
+            if not Contract.objects.filter(symbol=f"{base}USDT").exists():
+                do_create_contract(
+                    base=assets[base],
+                    quote=assets["USDT"],
+                    tick_size=Decimal(tick),
+                    step_size=Decimal(step),
+                    min_notional=Decimal(min_notional),
+                    brackets=[
+                        BracketSpec(Decimal(cap), lev, Decimal(mmr))
+                        for cap, lev, mmr in BRACKETS[base]
+                    ],
+                    index_market=Market.objects.get(symbol=f"{base}USDT"),
                 )
         for email, funds in TRADERS.items():
             user = User.objects.filter(email=email).first() or User.objects.create_user(

@@ -1,4 +1,5 @@
-"""``python manage.py runmarketdata``: depth, trades, tickers and klines from engine output."""
+"""``python manage.py runmarketdata``: depth, trades, tickers and klines from engine output,
+for the spot markets and (without ``--markets``) the perpetuals' margin groups."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from exchange.core import metrics
+from exchange.marketdata.futures_feed import run_futures_market_data
 from exchange.marketdata.metrics import MarketDataCollector
 from exchange.marketdata.runner import run_market_data
 from exchange.marketdata.ticker_arrays import TickerArrays
@@ -40,9 +42,13 @@ class Command(BaseCommand):
             target=arrays.run, args=(stop,), name="marketdata-ticker-arrays", daemon=True
         ).start()
         feeds = run_market_data(symbols=symbols or None, stop=stop, arrays=arrays)
+        # Perpetuals' margin groups too, when no markets are named (as runclearing does).
+        groups = None if symbols else run_futures_market_data(stop=stop)
         metrics.serve(options["metrics_port"], MarketDataCollector(feeds))
         logger.info("market data for %s", ", ".join(feeds))
         while not stop.wait(10.0):
             run_market_data(  # new markets
                 symbols=symbols or None, stop=stop, running=feeds, arrays=arrays
             )
+            if groups is not None:  # new margin groups
+                run_futures_market_data(stop=stop, running=groups)

@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from exchange.markets.engine_state import send_market_state
 from exchange.markets.models import Market
+from exchange.matching.engine_args import engine_redis_args
 from matching_client import ShardMapError, shard_markets
 from matching_engine import CORE
 
@@ -75,11 +76,9 @@ class Command(BaseCommand):
             sys.executable,
             "-m",
             "matching_engine",
-            "--redis",
-            settings.REDIS_URL,
+            *engine_redis_args(),
             *(["--markets", ",".join(m.symbol for m in markets)] if markets else []),
             *([] if symbols else ["--follow"]),
-            *(["--cluster"] if settings.REDIS_CLUSTER else []),
             *(["--margin-groups", groups] if (groups := options["margin_groups"].upper()) else []),
             *(["--standby"] if options["standby"] else []),
             *(["--metrics-port", str(settings.METRICS_PORT)] if settings.METRICS_PORT else []),

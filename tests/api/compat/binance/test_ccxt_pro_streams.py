@@ -15,6 +15,7 @@ from typing import Any
 import ccxt.pro
 import pytest
 
+from tests.api.compat.clients import with_host
 from tests.api.compat.conftest import LiveExchange, Trader
 
 pytest.importorskip("api.ws.routing", reason="needs the WebSocket server (api.ws)")
@@ -27,17 +28,10 @@ def pro_client(live: LiveExchange, trader: Trader | None = None) -> ccxt.pro.bin
         {
             "apiKey": trader.key if trader else None,
             "secret": trader.secret if trader else None,
-            "options": {
-                "fetchMarkets": {"types": ["spot"]},
-                "fetchCurrencies": False,
-                "fetchMargins": False,
-            },
         }
     )
     ws = live.url.replace("http://", "ws://")
-    for name, value in list(exchange.urls["api"].items()):
-        if isinstance(value, str):
-            exchange.urls["api"][name] = f"{live.url}/api/v3"
+    with_host(exchange, live)
     streams = exchange.urls["api"]["ws"]
     for name, value in list(streams.items()):
         if isinstance(value, dict):

@@ -19,7 +19,9 @@ SYMBOL = "ETHUSDT"
 
 
 def balances(client) -> dict[str, tuple[str, str]]:  # noqa: ANN001
-    return {b["asset"]: (b["free"], b["locked"]) for b in client.get_account()["balances"]}
+    """The assets held, as Binance lists them with ``omitZeroBalances=true``."""
+    account = client.get_account(omitZeroBalances="true")
+    return {b["asset"]: (b["free"], b["locked"]) for b in account["balances"]}
 
 
 def test_market_data_and_a_trade_between_two_accounts(live):

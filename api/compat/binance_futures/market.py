@@ -1,0 +1,209 @@
+"""Public ``/fapi/v1`` market endpoints on the contracts: ``depth``, ``trades``,
+``aggTrades``, ``klines``, ``ticker/24hr``, ``ticker/price``, ``ticker/bookTicker`` and
+``openInterest``, from ``exchange.marketdata.futures_selectors``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.compat.binance import params
+from api.compat.binance.shapes import dec
+from api.compat.binance_futures.base import FuturesView
+from exchange.futures.catalog import contract_list
+from exchange.futures.models import Contract
+from exchange.futures.selectors import get_contract
+from exchange.marketdata.futures_selectors import (
+    contract_book,
+    contract_klines,
+    contract_ticker,
+    contract_trades,
+    open_interest,
+)
+
+
+def _contract(query: dict[str, str]) -> Contract:
+    return get_contract(params.required(query, "symbol"))
+
+
+def _depth_weight(limit: int) -> int:
+    return 2 if limit <= 50 else 5 if limit <= 100 else 10 if limit <= 500 else 20
+
+
+class DepthView(FuturesView):
+    def weight(self, request: Request, query: dict[str, str]) -> int:
+        raw = query.get("limit", "500")
+        return _depth_weight(int(raw)) if params.DIGITS.fullmatch(raw) else 10
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        contract = _contract(query)
+        return Response(
+            contract_book(contract, limit=params.limit(query, default=500, maximum=1000))
+        )
+
+
+class TradesView(FuturesView):
+    weights: ClassVar[dict[str, int]] = {"GET": 5}
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        contract = _contract(query)
+        return Response(
+            contract_trades(contract, limit=params.limit(query, default=500, maximum=1000))
+        )
+
+
+class AggTradesView(FuturesView):
+    """Every fill is its own aggregate trade (a = f = l)."""
+
+    weights: ClassVar[dict[str, int]] = {"GET": 20}
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        contract = _contract(query)
+        start = params.optional_ms(query, "startTime")
+        end = params.optional_ms(query, "endTime")
+        from_id = params.optional_int(query, "fromId")
+        trades = contract_trades(contract, limit=1000)
+        if start is not None:
+            trades = [t for t in trades if t["time"] >= start]
+        if end is not None:
+            trades = [t for t in trades if t["time"] <= end]
+        if from_id is not None:
+            trades = [t for t in trades if t["id"] >= from_id]
+        limit = params.limit(query, default=500, maximum=1000)
+        chosen = trades[:limit] if (start is not None or from_id is not None) else trades[-limit:]
+        return Response(
+            [
+                {
+                    "a": t["id"],
+                    "p": t["price"],
+                    "q": t["qty"],
+                    "f": t["id"],
+                    "l": t["id"],
+                    "T": t["time"],
+                    "m": t["isBuyerMaker"],
+                }
+                for t in chosen
+            ]
+        )
+
+
+class KlinesView(FuturesView):
+    def weight(self, request: Request, query: dict[str, str]) -> int:
+        raw = query.get("limit", "500")
+        limit = int(raw) if params.DIGITS.fullmatch(raw) else 500
+        return 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        contract = _contract(query)
+        return Response(
+            contract_klines(
+                contract,
+                interval=params.required(query, "interval"),
+                start=params.optional_ms(query, "startTime"),
+                end=params.optional_ms(query, "endTime"),
+                limit=params.limit(query, default=500, maximum=1000),
+            )
+        )
+
+
+def _ticker(contract: Contract) -> dict[str, Any]:
+    ticker = contract_ticker(contract)
+    if ticker is None:
+        now = int(time.time() * 1000)
+        return {
+            "symbol": contract.symbol,
+            "priceChange": "0",
+            "priceChangePercent": "0",
+            "weightedAvgPrice": "0",
+            "lastPrice": "0",
+            "lastQty": "0",
+            "openPrice": "0",
+            "highPrice": "0",
+            "lowPrice": "0",
+            "volume": "0",
+            "quoteVolume": "0",
+            "openTime": now,
+            "closeTime": now,
+            "firstId": -1,
+            "lastId": -1,
+            "count": 0,
+        }
+    return ticker
+
+
+def _price(contract: Contract) -> dict[str, Any]:
+    ticker = _ticker(contract)
+    return {"symbol": contract.symbol, "price": ticker["lastPrice"], "time": ticker["closeTime"]}
+
+
+def _book_ticker(contract: Contract) -> dict[str, Any]:
+    book = contract_book(contract, limit=1)
+    bid = book["bids"][0] if book["bids"] else ["0", "0"]
+    ask = book["asks"][0] if book["asks"] else ["0", "0"]
+    return {
+        "symbol": contract.symbol,
+        "bidPrice": bid[0],
+        "bidQty": bid[1],
+        "askPrice": ask[0],
+        "askQty": ask[1],
+        "time": book["T"],
+        "lastUpdateId": book["lastUpdateId"],
+    }
+
+
+class _PerContractView(FuturesView):
+    """One contract's figures with ``symbol``, else every contract's as a list."""
+
+    single_weight: ClassVar[int] = 1
+    list_weight: ClassVar[int] = 40
+
+    def weight(self, request: Request, query: dict[str, str]) -> int:
+        return self.single_weight if query.get("symbol") else self.list_weight
+
+    def shape(self, contract: Contract) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def get(self, request: Request) -> Response:
+        symbol = self.params(request).get("symbol")
+        if symbol:
+            return Response(self.shape(get_contract(symbol)))
+        return Response([self.shape(c) for c in contract_list()])
+
+
+class Ticker24hView(_PerContractView):
+    def shape(self, contract: Contract) -> dict[str, Any]:
+        return _ticker(contract)
+
+
+class TickerPriceView(_PerContractView):
+    list_weight = 2
+
+    def shape(self, contract: Contract) -> dict[str, Any]:
+        return _price(contract)
+
+
+class BookTickerView(_PerContractView):
+    single_weight = 2
+    list_weight = 5
+
+    def shape(self, contract: Contract) -> dict[str, Any]:
+        return _book_ticker(contract)
+
+
+class OpenInterestView(FuturesView):
+    def get(self, request: Request) -> Response:
+        contract = _contract(self.params(request))
+        return Response(
+            {
+                "openInterest": dec(open_interest(contract)),
+                "symbol": contract.symbol,
+                "time": int(time.time() * 1000),
+            }
+        )

@@ -1,0 +1,204 @@
+"""Signed ``/fapi/v1`` order endpoints: ``order`` (POST/GET/DELETE), ``allOpenOrders``,
+``openOrders``, ``openOrder``, ``allOrders`` and ``userTrades``.
+
+A placed order's answer waits up to ``BINANCE_ORDER_WAIT_SECONDS`` for clearing to
+record the engine's decision (``exchange.futures.outcome``), so a refusal (margin,
+reduce-only, post-only) is the HTTP answer with Binance's code, as on Binance; past
+the bound the order is answered as NEW. Cancels wait the same way for CANCELED.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.compat.binance import params
+from api.compat.binance.errors import BinanceError, mandatory
+from api.compat.binance_futures.base import FuturesView
+from api.compat.binance_futures.errors import POSITION_SIDE_MISMATCH, from_rejection
+from api.compat.binance_futures.shapes import order_json, user_trade_json
+from exchange.futures.history import (
+    access_futures_order,
+    futures_fills,
+    futures_open_orders,
+    futures_order_history,
+)
+from exchange.futures.models import Contract, FuturesOrder, FuturesOrderStatus
+from exchange.futures.outcome import accepted, closed, wait_for_futures_orders
+from exchange.futures.requests import FuturesOrderRequest
+from exchange.futures.selectors import get_contract
+from exchange.futures.services import cancel_futures_order, place_futures_order
+
+RESPONSE_TYPES = ("ACK", "RESULT")
+
+
+def _wait_seconds() -> float:
+    return float(settings.BINANCE_ORDER_WAIT_SECONDS)
+
+
+def _contract(query: dict[str, str]) -> Contract:
+    return get_contract(params.required(query, "symbol"))
+
+
+def _flag(query: dict[str, str], name: str) -> bool:
+    value = query.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise BinanceError(-1130, f"Data sent for parameter '{name}' is not valid.")
+    return value == "true"
+
+
+def _order_request(query: dict[str, str]) -> FuturesOrderRequest:
+    """Binance's futures order parameters as the typed request (the symbol first: -1121)."""
+    _contract(query)
+    for name in ("side", "type"):
+        params.required(query, name)
+    if query.get("positionSide", "BOTH").upper() != "BOTH":
+        raise POSITION_SIDE_MISMATCH
+    if _flag(query, "closePosition"):
+        raise BinanceError(-1106, "Parameter 'closePosition' sent when not required.")
+    return FuturesOrderRequest.parse(
+        symbol=query["symbol"],
+        side=query["side"],
+        type=query["type"],
+        quantity=params.required(query, "quantity"),
+        price=query.get("price"),
+        time_in_force=query.get("timeInForce"),
+        reduce_only=_flag(query, "reduceOnly"),
+        client_order_id=query.get("newClientOrderId"),
+    )
+
+
+def _order_id(query: dict[str, str]) -> tuple[int | None, str | None]:
+    order_id = params.optional_int(query, "orderId")
+    client_id = query.get("origClientOrderId") or None
+    if order_id is None and client_id is None:
+        raise mandatory("orderId")
+    return order_id, client_id
+
+
+class OrderView(FuturesView):
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"POST": 1, "GET": 1, "DELETE": 1}
+    key_permissions: ClassVar[dict[str, str]] = {"POST": "trade", "DELETE": "trade"}
+
+    def post(self, request: Request) -> Response:
+        query = self.params(request)
+        if query.get("newOrderRespType", "ACK").upper() not in RESPONSE_TYPES:
+            raise BinanceError(-1130, "Data sent for parameter 'newOrderRespType' is not valid.")
+        order = place_futures_order(user=self.user(request), request=_order_request(query))
+        [order] = wait_for_futures_orders([order], until=accepted, timeout=_wait_seconds())
+        if order.status == FuturesOrderStatus.REJECTED:
+            raise from_rejection(order.reject_reason)
+        return Response(order_json(order))
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        order_id, client_id = _order_id(query)
+        order = access_futures_order(
+            user=self.user(request),
+            contract=_contract(query),
+            order_id=order_id,
+            client_order_id=client_id,
+        )
+        return Response(order_json(order))
+
+    def delete(self, request: Request) -> Response:
+        query = self.params(request)
+        order_id, client_id = _order_id(query)
+        user = self.user(request)
+        order = access_futures_order(
+            user=user, contract=_contract(query), order_id=order_id, client_order_id=client_id
+        )
+        cancel_futures_order(user=user, order_id=order.pk)
+        [order] = wait_for_futures_orders([order], until=closed, timeout=_wait_seconds())
+        return Response(order_json(order))
+
+
+class AllOpenOrdersView(FuturesView):
+    """``DELETE allOpenOrders``: cancel every open order in the contract."""
+
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"DELETE": 1}
+    key_permissions: ClassVar[dict[str, str]] = {"DELETE": "trade"}
+
+    def delete(self, request: Request) -> Response:
+        user = self.user(request)
+        orders = list(futures_open_orders(user=user, contract=_contract(self.params(request))))
+        for order in orders:
+            cancel_futures_order(user=user, order_id=order.pk)
+        wait_for_futures_orders(orders, until=closed, timeout=_wait_seconds())
+        return Response({"code": 200, "msg": "The operation of cancel all open order is done."})
+
+
+class OpenOrdersView(FuturesView):
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"GET": 1}
+
+    def weight(self, request: Request, query: dict[str, str]) -> int:
+        return 1 if query.get("symbol") else 40
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        contract = _contract(query) if query.get("symbol") else None
+        orders = futures_open_orders(user=self.user(request), contract=contract)
+        return Response([order_json(o) for o in orders])
+
+
+class OpenOrderView(FuturesView):
+    """``GET openOrder``: one open order, -2013 when it is closed or unknown."""
+
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"GET": 1}
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        order_id, client_id = _order_id(query)
+        order: FuturesOrder = access_futures_order(
+            user=self.user(request),
+            contract=_contract(query),
+            order_id=order_id,
+            client_order_id=client_id,
+        )
+        if closed(order):
+            raise BinanceError(-2013, "Order does not exist.")
+        return Response(order_json(order))
+
+
+class AllOrdersView(FuturesView):
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"GET": 5}
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        orders = futures_order_history(
+            user=self.user(request),
+            contract=_contract(query),
+            from_id=params.optional_int(query, "orderId"),
+            start=params.moment(params.optional_ms(query, "startTime")),
+            end=params.moment(params.optional_ms(query, "endTime")),
+            limit=params.limit(query, default=500, maximum=1000),
+        )
+        return Response([order_json(o) for o in orders])
+
+
+class UserTradesView(FuturesView):
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"GET": 5}
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        contract = _contract(query)
+        user = self.user(request)
+        fills = futures_fills(
+            user=user,
+            contract=contract,
+            order_id=params.optional_int(query, "orderId"),
+            from_seq=params.optional_int(query, "fromId"),
+            start=params.moment(params.optional_ms(query, "startTime")),
+            end=params.moment(params.optional_ms(query, "endTime")),
+            limit=params.limit(query, default=500, maximum=1000),
+        )
+        return Response([user_trade_json(t, user.pk, contract) for t in fills])

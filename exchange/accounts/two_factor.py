@@ -1,0 +1,132 @@
+"""Second factor (TOTP) for anyone with an account: enrol, check a code, disable.
+
+django-otp keeps the devices: a TOTP device (an authenticator app) and a static
+device holding single-use recovery codes. It brings what makes codes safe to
+accept: a code's time step must be newer than the last accepted one (no
+replay), and after a wrong code every further try on that device is refused
+for 1, 2, 4, 8... seconds (``OTP_*_THROTTLE_FACTOR``), a correct code included.
+The admin login uses this module; traders' withdrawals and key creation can
+call ``check_second_factor`` the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+import qrcode
+import qrcode.image.svg
+from django.db import transaction
+from django_otp import verify_token
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from exchange.accounts.errors import TwoFactorError, TwoFactorErrorCode
+from exchange.accounts.models import User
+from exchange.audit.actions import Operator, write_audit_record
+from exchange.audit.models import AuditAction
+
+AUTHENTICATOR = "authenticator"
+RECOVERY = "recovery codes"
+RECOVERY_CODE_COUNT = 10
+_TOTP_CODE = re.compile(r"^\d{6}$")
+
+
+def two_factor_enrolled(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def do_begin_totp_enrolment(*, user: User) -> TOTPDevice:
+    """The user's unconfirmed authenticator (a new secret if none is pending); it
+    protects nothing until a code from it is confirmed."""
+    if two_factor_enrolled(user):
+        raise TwoFactorError(TwoFactorErrorCode.ALREADY_ENROLLED, "Two-factor is already on.")
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=False, defaults={"name": AUTHENTICATOR}
+    )
+    return device
+
+
+def provisioning_qr_svg(device: TOTPDevice) -> str:
+    """The device's otpauth:// URL as an inline SVG QR code, drawn here, not by a service."""
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    return image.to_string(encoding="unicode")
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def do_confirm_totp_enrolment(*, user: User, code: str, operator: Operator) -> list[str]:
+    """Turn the pending authenticator on with a code from it; return the new recovery
+    codes, to be shown this once (django-otp stores them as they are, not hashed: its
+    tables are as secret as the TOTP keys)."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+        if device is None:
+            raise TwoFactorError(TwoFactorErrorCode.NOT_ENROLLED, "Start the enrolment first.")
+        if not device.verify_token(code.strip()):
+            raise TwoFactorError(TwoFactorErrorCode.INVALID_CODE, "That code is not valid.")
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _new_recovery_codes(user)
+        write_audit_record(
+            operator=operator,
+            action=AuditAction.TWO_FACTOR_ENROL,
+            target=user,
+            before={"two_factor": False},
+            after={"two_factor": True, "recovery_codes": len(codes)},
+        )
+    return codes
+
+
+def check_second_factor(*, user: User, code: str) -> Device:
+    """The device that accepts ``code`` (six digits: the authenticator; otherwise a
+    recovery code, which is then used up). Raises TwoFactorError, saying THROTTLED
+    while wrong codes have locked the device."""
+    token = re.sub(r"[\s-]", "", code or "").lower()
+    if not token:
+        raise TwoFactorError(TwoFactorErrorCode.CODE_REQUIRED, "Enter your authentication code.")
+    model = TOTPDevice if _TOTP_CODE.match(token) else StaticDevice
+    device = model.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        if model is TOTPDevice:
+            raise TwoFactorError(TwoFactorErrorCode.NOT_ENROLLED, "Two-factor is not on.")
+        raise TwoFactorError(TwoFactorErrorCode.INVALID_CODE, "That code is not valid.")
+    allowed, why = device.verify_is_allowed()
+    if not allowed:
+        until = (why or {}).get("locked_until")
+        wait = f" until {until:%H:%M:%S} UTC" if until else ""
+        raise TwoFactorError(
+            TwoFactorErrorCode.THROTTLED, f"Too many wrong codes: try again{wait}."
+        )
+    verified = verify_token(user, device.persistent_id, token)
+    if verified is None:
+        raise TwoFactorError(TwoFactorErrorCode.INVALID_CODE, "That code is not valid.")
+    return verified
+
+
+def do_disable_two_factor(*, user: User, operator: Operator) -> None:
+    """Remove the user's authenticator and recovery codes. The caller has checked a
+    current code (the user's own request) or is an operator resetting a lost device."""
+    with transaction.atomic():
+        had = two_factor_enrolled(user)
+        if not had:
+            raise TwoFactorError(TwoFactorErrorCode.NOT_ENROLLED, "Two-factor is not on.")
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        write_audit_record(
+            operator=operator,
+            action=AuditAction.TWO_FACTOR_DISABLE,
+            target=user,
+            before={"two_factor": True},
+            after={"two_factor": False},
+        )

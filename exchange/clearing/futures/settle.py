@@ -1,0 +1,438 @@
+"""Settle a margin group's engine output into the database (issue 16, item 7).
+
+Per entry: the command's outcome (orders accepted or refused, transfers decided,
+leverage set), then its events in order: trades (with both sides' commission and
+realized PnL as income), order ends, positions, wallet changes (transfers,
+liquidation fees, insurance clears), funding and the insurance fund. The wallet of
+every user is followed through the batch: each POSITION or BALANCE event carries
+the engine's wallet, and it must equal the wallet plus the income recorded so far,
+else the entry is poison (the database and the engine disagree). Auto-deleveraging
+has no fill report of its own: its realized PnL is the wallet move it causes.
+
+The spot ledger sees only what crosses the boundary: a transfer out credits the
+user's spot wallet from the futures-collateral account once the engine has
+accepted it (a refused transfer in is given back), and the batch's commissions
+move from the collateral account to fee income.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from exchange.clearing.errors import ClearingError
+from exchange.clearing.futures.output import FuturesEntry
+from exchange.futures import units
+from exchange.futures.models import (
+    Contract,
+    FuturesOrder,
+    FuturesOrderStatus,
+    FuturesTrade,
+    FuturesTransfer,
+    FuturesWallet,
+    Income,
+    IncomeType,
+    InsuranceFund,
+    MarginType,
+    OrderSide,
+    Position,
+    TransferDirection,
+    TransferStatus,
+)
+from exchange.wallets.ledger import Line, Posting, post_entries, system_account, user_accounts
+from exchange.wallets.models import AccountKind, Asset, Bucket, JournalReason
+from matching_client import entry_ms
+from matching_engine.futures.protocol import (
+    LIQUIDATION_ID_BASE,
+    BalanceReason,
+    DoneReason,
+    FuturesCommand,
+    FuturesEvent,
+    FuturesResult,
+)
+from matching_engine.futures.protocol import MarginType as EngineMarginType
+
+_DONE_STATUS = {
+    DoneReason.FILLED: FuturesOrderStatus.FILLED,
+    DoneReason.CANCELED: FuturesOrderStatus.CANCELED,
+    DoneReason.LIQUIDATED: FuturesOrderStatus.CANCELED,
+    DoneReason.REDUCE_ONLY: FuturesOrderStatus.CANCELED,
+    DoneReason.EXPIRED: FuturesOrderStatus.EXPIRED,
+    DoneReason.STP_EXPIRED: FuturesOrderStatus.EXPIRED,
+    DoneReason.TRIGGER_REJECTED: FuturesOrderStatus.EXPIRED,
+}
+_BALANCE_INCOME = {
+    BalanceReason.DEPOSIT: IncomeType.TRANSFER,
+    BalanceReason.WITHDRAW: IncomeType.TRANSFER,
+    BalanceReason.LIQUIDATION_FEE: IncomeType.LIQUIDATION_FEE,
+    BalanceReason.INSURANCE_CLEAR: IncomeType.INSURANCE_CLEAR,
+}
+_IGNORED = (FuturesResult.DUPLICATE,)
+
+# SET_LEVERAGE's and SET_MARGIN_TYPE's outputs do not repeat the value set: the
+# command itself (same ID as its output) is read back, and this gives its last field.
+ReadCommandValue = Callable[[str], int]
+
+
+@dataclass
+class FuturesBatch:
+    """What a batch changed: the runner's counters and the users' events."""
+
+    asset: Asset
+    trades: int = 0
+    wallets: dict[int, Decimal] = field(default_factory=dict)
+    positions: dict[tuple[int, int], Position] = field(default_factory=dict)
+    orders: list[FuturesOrder] = field(default_factory=list)
+    incomes: list[Income] = field(default_factory=list)
+
+
+class _Batch:
+    """The batch's working state: rows loaded once, changed in memory, written at the end."""
+
+    def __init__(self, asset: Asset, contracts: dict[int, Contract]) -> None:
+        self.asset = asset
+        self.contracts = contracts
+        self.orders: dict[int, FuturesOrder] = {}
+        self.dirty_orders: set[int] = set()
+        self.wallets: dict[int, Decimal] = {}
+        self.positions: dict[tuple[int, int], Position] = {}
+        self.trades: list[FuturesTrade] = []
+        self.incomes: list[Income] = []
+        self.fees = Decimal(0)
+        self.postings: list[Posting] = []
+        self.fund: Decimal | None = None
+        self.adl_pending: dict[int, int] = {}  # user -> contract, a POSITION owed its PnL
+
+    def amount(self, atoms: int) -> Decimal:
+        return units.amount_of_asset(self.asset, atoms)
+
+    def wallet(self, user: int) -> Decimal:
+        if user not in self.wallets:
+            row = FuturesWallet.objects.filter(user_id=user, asset=self.asset).first()
+            self.wallets[user] = row.balance if row else Decimal(0)
+        return self.wallets[user]
+
+    def income(
+        self,
+        entry: FuturesEntry,
+        time: datetime,
+        seq: int,
+        user: int,
+        kind: IncomeType,
+        amount: Decimal,
+        contract: Contract | None = None,
+        info: str = "",
+    ) -> None:
+        if amount == 0:
+            return
+        self.wallets[user] = self.wallet(user) + amount
+        self.incomes.append(
+            Income(
+                time=time,
+                entry_id=entry.entry_id,
+                seq=seq,
+                user_id=user,
+                asset=self.asset,
+                contract=contract,
+                income_type=kind,
+                amount=amount,
+                info=info,
+            )
+        )
+
+    def check_wallet(self, entry: FuturesEntry, user: int, atoms: int) -> None:
+        reported = self.amount(atoms)
+        if self.wallet(user) != reported:
+            raise ClearingError(
+                f"{entry.entry_id}: user {user} wallet {self.wallet(user)} != engine {reported}"
+            )
+
+    def order(self, order_id: int) -> FuturesOrder | None:
+        if order_id >= LIQUIDATION_ID_BASE:
+            return None
+        if order_id not in self.orders:
+            row = FuturesOrder.objects.filter(pk=order_id).first()
+            if row is None:
+                raise ClearingError(f"unknown futures order {order_id}")
+            self.orders[order_id] = row
+        return self.orders[order_id]
+
+    def position(self, user: int, contract: Contract) -> Position:
+        key = (user, contract.pk)
+        if key not in self.positions:
+            self.positions[key] = Position.objects.filter(
+                user_id=user, contract=contract
+            ).first() or Position(user_id=user, contract=contract, size=Decimal(0), cost=Decimal(0))
+        return self.positions[key]
+
+
+def _time(entry: FuturesEntry) -> datetime:
+    return datetime.fromtimestamp(entry_ms(entry.entry_id) / 1000, tz=UTC)
+
+
+def settle_futures(
+    asset: Asset,
+    contracts: dict[int, Contract],
+    entries: Sequence[FuturesEntry],
+    read_value: ReadCommandValue,
+) -> FuturesBatch:
+    """Apply ``entries`` (not cleared before, in engine order); call inside the batch
+    transaction that also moves the checkpoint."""
+    batch = _Batch(asset, contracts)
+    for entry in entries:
+        time = _time(entry)
+        _command(batch, entry, read_value)
+        for index, event in enumerate(entry.events):
+            _event(batch, entry, time, index * 4, event)
+    _write(batch)
+    return FuturesBatch(
+        asset=asset,
+        trades=len(batch.trades),
+        wallets=batch.wallets,
+        positions=batch.positions,
+        orders=[batch.orders[pk] for pk in sorted(batch.dirty_orders)],
+        incomes=batch.incomes,
+    )
+
+
+def _command(batch: _Batch, entry: FuturesEntry, read_value: ReadCommandValue) -> None:
+    c, r = entry.command, entry.result
+    if r in _IGNORED:
+        return
+    if c == FuturesCommand.PLACE:
+        order = batch.order(entry.id)
+        if order is None or order.accepted:
+            return
+        order.accepted = True
+        if r != FuturesResult.OK:
+            order.status = FuturesOrderStatus.REJECTED
+            order.reject_reason = _result_name(r)
+        batch.dirty_orders.add(order.pk)
+    elif c in (FuturesCommand.DEPOSIT, FuturesCommand.WITHDRAW):
+        _transfer_decided(batch, entry)
+    elif c in (FuturesCommand.SET_LEVERAGE, FuturesCommand.SET_MARGIN_TYPE) and r == 0:
+        contract = batch.contracts.get(entry.id)
+        if contract is not None:
+            position = batch.position(entry.user_id, contract)
+            value = read_value(entry.entry_id)
+            if c == FuturesCommand.SET_LEVERAGE:
+                position.leverage = value
+            else:
+                position.margin_type = (
+                    MarginType.ISOLATED
+                    if value == EngineMarginType.ISOLATED
+                    else MarginType.CROSSED
+                )
+
+
+def _result_name(result: int) -> str:
+    try:
+        return FuturesResult(result).name
+    except ValueError:
+        return str(result)
+
+
+def _transfer_decided(batch: _Batch, entry: FuturesEntry) -> None:
+    moved = FuturesTransfer.objects.select_for_update().filter(pk=entry.id).first()
+    if moved is None or moved.status == TransferStatus.DONE:
+        return  # not ours (a test's own request id), or decided before
+    if moved.asset_id != batch.asset.pk or moved.user_id != entry.user_id:
+        raise ClearingError(f"transfer {moved.pk} does not match its engine output")
+    accepted = entry.result == FuturesResult.OK
+    if not accepted and moved.status == TransferStatus.REFUSED:
+        return
+    collateral = system_account(AccountKind.FUTURES_COLLATERAL)
+    user = user_accounts([moved.user_id])[moved.user_id]
+    give_spot = (moved.direction == TransferDirection.OUT) == accepted
+    if give_spot:
+        # Out and accepted: the engine has debited the futures wallet. In and refused:
+        # the spot debit made at request time is given back.
+        batch.postings.append(
+            Posting(
+                reason=JournalReason.FUTURES_TRANSFER,
+                reference=f"futures-transfer:{moved.pk}",
+                lines=[
+                    Line(collateral, batch.asset, Bucket.AVAILABLE, -moved.amount),
+                    Line(user, batch.asset, Bucket.AVAILABLE, moved.amount),
+                ],
+            )
+        )
+    moved.status = TransferStatus.DONE if accepted else TransferStatus.REFUSED
+    moved.refusal = "" if accepted else _result_name(entry.result)
+    moved.decided_at = timezone.now()
+    moved.save(update_fields=["status", "refusal", "decided_at"])
+
+
+def _event(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: list[int]) -> None:
+    kind = event[0]
+    if kind == FuturesEvent.TRADE:
+        _trade(batch, entry, time, seq, event)
+    elif kind == FuturesEvent.DONE:
+        _, order_id, _user, reason, _left = event
+        order = batch.order(order_id)
+        if order is not None:
+            order.status = _DONE_STATUS.get(DoneReason(reason), FuturesOrderStatus.CANCELED)
+            batch.dirty_orders.add(order.pk)
+    elif kind == FuturesEvent.POSITION:
+        _, user, cid, size, cost, wallet = event
+        contract = batch.contracts[cid]
+        if batch.adl_pending.pop(user, None) is not None:
+            pnl = batch.amount(wallet) - batch.wallet(user)
+            batch.income(entry, time, seq, user, IncomeType.REALIZED_PNL, pnl, contract, "ADL")
+        batch.check_wallet(entry, user, wallet)
+        position = batch.position(user, contract)
+        position.size = units.quantity_of(contract, size)
+        position.cost = batch.amount(cost)
+        position.updated_at = time
+    elif kind == FuturesEvent.BALANCE:
+        _, user, wallet, delta, reason = event
+        income_kind = _BALANCE_INCOME[BalanceReason(reason)]
+        batch.income(entry, time, seq, user, income_kind, batch.amount(delta))
+        batch.check_wallet(entry, user, wallet)
+    elif kind == FuturesEvent.FUNDING:
+        _, cid, _rate, _mark, user, amount = event
+        contract = batch.contracts[cid]
+        batch.income(entry, time, seq, user, IncomeType.FUNDING_FEE, batch.amount(amount), contract)
+    elif kind == FuturesEvent.ADL:
+        _, cid, _price, _qty, liquidated, deleveraged = event
+        batch.adl_pending[liquidated] = cid
+        batch.adl_pending[deleveraged] = cid
+    elif kind == FuturesEvent.INSURANCE:
+        batch.fund = batch.amount(event[1])
+    elif kind == FuturesEvent.ISOLATED_MARGIN:
+        _, user, cid, margin, wallet = event
+        batch.check_wallet(entry, user, wallet)
+        position = batch.position(user, batch.contracts[cid])
+        position.isolated_margin = batch.amount(margin)
+        position.updated_at = time
+    elif kind == FuturesEvent.STOP_TRIGGERED:
+        _, order_id, _user, _cid, _trigger, result = event
+        order = batch.order(order_id)
+        if order is not None:
+            order.triggered = True
+            if result:
+                order.reject_reason = _result_name(result)
+            batch.dirty_orders.add(order.pk)
+    # LIQUIDATION and SNAPSHOT change nothing here: their effects come as the events above.
+
+
+def _trade(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: list[int]) -> None:
+    (_, cid, trade_seq, price, qty, side, t_order, t_user, m_order, m_user) = event[:10]
+    t_fee, m_fee, t_pnl, m_pnl = event[10:14]
+    contract = batch.contracts[cid]
+    p, q = units.price_of(contract, price), units.quantity_of(contract, qty)
+    quote = batch.amount(price * qty * units.multiplier(contract))
+    batch.trades.append(
+        FuturesTrade(
+            time=time,
+            contract=contract,
+            trade_seq=trade_seq,
+            price=p,
+            qty=q,
+            quote_qty=quote,
+            taker_side=OrderSide.BUY if side == 0 else OrderSide.SELL,
+            taker_order_id=t_order,
+            maker_order_id=m_order,
+            taker_user_id=t_user,
+            maker_user_id=m_user,
+            taker_fee=batch.amount(t_fee),
+            maker_fee=batch.amount(m_fee),
+            taker_realized_pnl=batch.amount(t_pnl),
+            maker_realized_pnl=batch.amount(m_pnl),
+            liquidation=t_order >= LIQUIDATION_ID_BASE,
+            entry_id=entry.entry_id,
+        )
+    )
+    info = f"trade {trade_seq}"
+    for k, (user, fee, pnl, order_id) in enumerate(
+        ((t_user, t_fee, t_pnl, t_order), (m_user, m_fee, m_pnl, m_order))
+    ):
+        batch.income(
+            entry,
+            time,
+            seq + 2 * k,
+            user,
+            IncomeType.REALIZED_PNL,
+            batch.amount(pnl),
+            contract,
+            info,
+        )
+        batch.income(
+            entry,
+            time,
+            seq + 2 * k + 1,
+            user,
+            IncomeType.COMMISSION,
+            -batch.amount(fee),
+            contract,
+            info,
+        )
+        batch.fees += batch.amount(fee)
+        order = batch.order(order_id)
+        if order is not None:
+            order.executed_qty += q
+            order.cum_quote += quote
+            if order.status == FuturesOrderStatus.NEW:
+                order.status = FuturesOrderStatus.PARTIALLY_FILLED
+            if order.executed_qty == order.quantity:
+                order.status = FuturesOrderStatus.FILLED
+            batch.dirty_orders.add(order.pk)
+
+
+def _write(batch: _Batch) -> None:
+    now = timezone.now()
+    FuturesTrade.objects.bulk_create(batch.trades)
+    Income.objects.bulk_create(batch.incomes)
+    if batch.dirty_orders:
+        orders = [batch.orders[pk] for pk in sorted(batch.dirty_orders)]
+        for order in orders:
+            order.updated_at = now
+        FuturesOrder.objects.bulk_update(
+            orders,
+            [
+                "accepted",
+                "status",
+                "reject_reason",
+                "triggered",
+                "executed_qty",
+                "cum_quote",
+                "updated_at",
+            ],
+        )
+    for position in batch.positions.values():
+        position.save()
+    for user, balance in sorted(batch.wallets.items()):
+        FuturesWallet.objects.update_or_create(
+            user_id=user, asset=batch.asset, defaults={"balance": balance, "updated_at": now}
+        )
+    if batch.fund is not None:
+        InsuranceFund.objects.update_or_create(
+            asset=batch.asset, defaults={"balance": batch.fund, "updated_at": now}
+        )
+    if batch.fees:
+        batch.postings.append(
+            Posting(
+                reason=JournalReason.FUTURES_FEES,
+                reference=f"futures-fees:{batch.asset.code}",
+                lines=[
+                    Line(
+                        system_account(AccountKind.FUTURES_COLLATERAL),
+                        batch.asset,
+                        Bucket.AVAILABLE,
+                        -batch.fees,
+                    ),
+                    Line(
+                        system_account(AccountKind.FEE_INCOME),
+                        batch.asset,
+                        Bucket.AVAILABLE,
+                        batch.fees,
+                    ),
+                ],
+            )
+        )
+    if batch.postings:
+        post_entries(batch.postings)

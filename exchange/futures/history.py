@@ -1,0 +1,115 @@
+"""Read-only queries of a user's futures orders, fills and income (the read APIs share them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from exchange.futures.errors import FuturesError, FuturesErrorCode
+from exchange.futures.models import (
+    FUTURES_OPEN_STATUSES,
+    Contract,
+    FuturesOrder,
+    FuturesTrade,
+    Income,
+    IncomeType,
+)
+
+
+def access_futures_order(
+    *, user: Any, contract: Contract, order_id: int | None, client_order_id: str | None
+) -> FuturesOrder:
+    """The user's order in ``contract`` by id or client id, or UNKNOWN_ORDER."""
+    rows = FuturesOrder.objects.filter(user=user, contract=contract).select_related("contract")
+    if order_id is not None:
+        rows = rows.filter(pk=order_id)
+    else:
+        rows = rows.filter(client_order_id=client_order_id or "")
+    order = rows.first()
+    if order is None:
+        raise FuturesError(FuturesErrorCode.UNKNOWN_ORDER, "Order does not exist.")
+    return order
+
+
+def futures_open_orders(*, user: Any, contract: Contract | None = None) -> QuerySet[FuturesOrder]:
+    rows = FuturesOrder.objects.filter(user=user, status__in=FUTURES_OPEN_STATUSES)
+    if contract is not None:
+        rows = rows.filter(contract=contract)
+    return rows.select_related("contract").order_by("pk")
+
+
+def futures_order_history(
+    *,
+    user: Any,
+    contract: Contract,
+    from_id: int | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    limit: int,
+) -> list[FuturesOrder]:
+    """Oldest first from ``from_id``, else the newest ``limit`` in the window, oldest first."""
+    rows = FuturesOrder.objects.filter(user=user, contract=contract).select_related("contract")
+    if start is not None:
+        rows = rows.filter(created_at__gte=start)
+    if end is not None:
+        rows = rows.filter(created_at__lte=end)
+    if from_id is not None:
+        return list(rows.filter(pk__gte=from_id).order_by("pk")[:limit])
+    return list(rows.order_by("-pk")[:limit])[::-1]
+
+
+def futures_fills(
+    *,
+    user: Any,
+    contract: Contract,
+    order_id: int | None,
+    from_seq: int | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    limit: int,
+) -> list[FuturesTrade]:
+    """The user's fills in ``contract`` (as taker or maker), oldest first."""
+    mine = Q(taker_user_id=user.pk) | Q(maker_user_id=user.pk)
+    rows = FuturesTrade.objects.filter(mine, contract=contract)
+    if order_id is not None:
+        rows = rows.filter(Q(taker_order_id=order_id) | Q(maker_order_id=order_id))
+    if start is not None:
+        rows = rows.filter(time__gte=start)
+    if end is not None:
+        rows = rows.filter(time__lte=end)
+    if from_seq is not None:
+        return list(rows.filter(trade_seq__gte=from_seq).order_by("trade_seq")[:limit])
+    return list(rows.order_by("-time", "-trade_seq")[:limit])[::-1]
+
+
+def income_history(
+    *,
+    user: Any,
+    income_type: str | None,
+    contract: Contract | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    limit: int,
+) -> list[Income]:
+    """The user's income rows, oldest first; without a window, the newest ``limit``."""
+    rows = Income.objects.filter(user=user)
+    if income_type:
+        if income_type not in IncomeType.values:
+            raise FuturesError(
+                FuturesErrorCode.INVALID_ORDER,
+                f"Invalid incomeType {income_type!r}.",
+                fields={"incomeType": "invalid"},
+            )
+        rows = rows.filter(income_type=income_type)
+    if contract is not None:
+        rows = rows.filter(contract=contract)
+    if start is not None:
+        rows = rows.filter(time__gte=start)
+        if end is not None:
+            rows = rows.filter(time__lte=end)
+        return list(rows.order_by("time", "entry_id", "seq")[:limit])
+    if end is not None:
+        rows = rows.filter(time__lte=end)
+    return list(rows.order_by("-time", "-entry_id", "-seq")[:limit])[::-1]

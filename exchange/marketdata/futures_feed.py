@@ -1,0 +1,289 @@
+"""Market data of the perpetual contracts, from their margin group's output stream.
+
+A margin group's engine writes one output entry per command for all its contracts:
+the trades, and every changed level's new total with the group's book sequence
+(``first..last``, docs/matching-protocol.md). This process follows that stream
+(without a consumer group: it is a projection that rebuilds from the stream, as the
+price feed's book does) and keeps, per contract, the book, the recent trades, the
+rolling 24-hour ticker and the latest ``KEEP_BARS`` klines of every interval. After
+each batch it replaces the contract's Redis snapshots, which ``/fapi`` reads:
+
+* ``fmd:{SYMBOL}:depth``: ``{"lastUpdateId", "E", "T", "bids", "asks"}`` (best 1000 a side);
+* ``fmd:{SYMBOL}:trades``: the latest ``RECENT_TRADES`` fills, oldest first;
+* ``fmd:{SYMBOL}:ticker``: the rolling 24-hour figures, Binance's 24hr fields;
+* ``fmd:{SYMBOL}:klines``: a hash, interval -> rows oldest first, Binance's kline arrays.
+
+The ``fmd:`` prefix keeps a contract apart from the spot market of the same symbol
+(``md:``), as the price feed's keys are. Update ids are the group's sequence: a
+contract's ids grow but skip the other contracts' changes, which Binance's futures
+depth protocol allows (each diff names the previous one, ``pu``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import deque
+from decimal import Decimal
+from typing import Any
+
+import msgpack
+from sortedcontainers import SortedDict
+
+from exchange.core.redis import get_redis
+from exchange.core.workers import run_until_stopped
+from exchange.futures import units
+from exchange.futures.models import Contract
+from exchange.marketdata.intervals import INTERVALS
+from exchange.marketdata.stats import Bar, Klines, RollingTicker, TradeTick
+from matching_client import entry_ms, output_stream
+from matching_engine.futures.protocol import FuturesEvent
+
+logger = logging.getLogger(__name__)
+
+FIELD = b"d"
+DEPTH_LEVELS = 1000
+RECENT_TRADES = 1000
+KEEP_BARS = 1500
+BUY = 0
+
+
+def depth_key(symbol: str) -> str:
+    return f"fmd:{{{symbol}}}:depth"
+
+
+def trades_key(symbol: str) -> str:
+    return f"fmd:{{{symbol}}}:trades"
+
+
+def ticker_key(symbol: str) -> str:
+    return f"fmd:{{{symbol}}}:ticker"
+
+
+def klines_key(symbol: str) -> str:
+    return f"fmd:{{{symbol}}}:klines"
+
+
+def _text(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value else "0"
+
+
+class ContractData:
+    """One contract's book, trades, ticker and klines in the engine's integers."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.multiplier = units.multiplier(contract)
+        self.bids: SortedDict = SortedDict()
+        self.asks: SortedDict = SortedDict()
+        self.last_update_id = 0
+        self.time = 0
+        self.recent: deque[TradeTick] = deque(maxlen=RECENT_TRADES)
+        self.ticker = RollingTicker()
+        self.klines = Klines()
+        self.bars: dict[str, deque[Bar]] = {i: deque(maxlen=KEEP_BARS) for i in INTERVALS}
+        self.touched_intervals: set[str] = set()
+
+    def trade(self, now: int, event: list[int]) -> None:
+        _, _, seq, price, qty, taker_side = event[:6]
+        tick = TradeTick(now, seq, price, qty, price * qty * self.multiplier, taker_side == BUY)
+        self.recent.append(tick)
+        self.ticker.add(tick)
+        for bar in self.klines.add(tick):
+            history = self.bars[bar.interval]
+            if not history or history[-1] is not bar:
+                history.append(bar)
+            self.touched_intervals.add(bar.interval)
+
+    def level(self, side: int, price: int, total: int) -> None:
+        book = self.bids if side == BUY else self.asks
+        if total:
+            book[price] = total
+        else:
+            book.pop(price, None)
+
+    # --- rendering, in the contract's decimals -------------------------------------
+
+    def price(self, ticks: int) -> str:
+        return _text(units.price_of(self.contract, ticks))
+
+    def qty(self, lots: int) -> str:
+        return _text(units.quantity_of(self.contract, lots))
+
+    def quote(self, atoms: int) -> str:
+        return _text(units.amount_of(self.contract, atoms))
+
+    def depth_json(self) -> dict[str, Any]:
+        bids = self.bids.items()[-DEPTH_LEVELS:][::-1]
+        asks = self.asks.items()[:DEPTH_LEVELS]
+        return {
+            "lastUpdateId": self.last_update_id,
+            "E": self.time,
+            "T": self.time,
+            "bids": [[self.price(p), self.qty(q)] for p, q in bids],
+            "asks": [[self.price(p), self.qty(q)] for p, q in asks],
+        }
+
+    def trade_json(self, t: TradeTick) -> dict[str, Any]:
+        return {
+            "id": t.trade_id,
+            "price": self.price(t.price),
+            "qty": self.qty(t.qty),
+            "quoteQty": self.quote(t.quote),
+            "time": t.time,
+            "isBuyerMaker": not t.taker_buy,
+        }
+
+    def kline_row(self, b: Bar) -> list[Any]:
+        return [
+            b.open_time,
+            self.price(b.open),
+            self.price(b.high),
+            self.price(b.low),
+            self.price(b.close),
+            self.qty(b.volume),
+            b.close_time,
+            self.quote(b.quote_volume),
+            b.trades,
+            self.qty(b.taker_buy_volume),
+            self.quote(b.taker_buy_quote),
+            "0",
+        ]
+
+    def ticker_json(self) -> dict[str, Any]:
+        tk = self.ticker
+        last = tk.last.price if tk.last else None
+        opened = tk.open if tk.open is not None else last
+        change = units.price_of(self.contract, last - opened) if last and opened else Decimal(0)
+        pct = (
+            (change / units.price_of(self.contract, opened) * 100).quantize(Decimal("0.001"))
+            if opened
+            else Decimal(0)
+        )
+        volume = units.quantity_of(self.contract, tk.volume)
+        quote = units.amount_of(self.contract, tk.quote_volume)
+        return {
+            "symbol": self.contract.symbol,
+            "priceChange": _text(change),
+            "priceChangePercent": _text(pct),
+            "weightedAvgPrice": _text(
+                (quote / volume).quantize(self.contract.tick_size) if volume else Decimal(0)
+            ),
+            "lastPrice": self.price(last) if last is not None else "0",
+            "lastQty": self.qty(tk.last.qty) if tk.last else "0",
+            "openPrice": self.price(opened) if opened is not None else "0",
+            "highPrice": self.price(tk.high) if tk.high is not None else "0",
+            "lowPrice": self.price(tk.low) if tk.low is not None else "0",
+            "volume": _text(volume),
+            "quoteVolume": _text(quote),
+            "openTime": tk.now - tk.window_ms + 1 if tk.now else 0,
+            "closeTime": tk.now,
+            "firstId": tk.first_id,
+            "lastId": tk.last_id,
+            "count": tk.count,
+        }
+
+    def publish(self, pipe: Any) -> None:
+        symbol = self.contract.symbol
+        pipe.set(depth_key(symbol), json.dumps(self.depth_json()))
+        pipe.set(trades_key(symbol), json.dumps([self.trade_json(t) for t in self.recent]))
+        pipe.set(ticker_key(symbol), json.dumps(self.ticker_json()))
+        for interval in self.touched_intervals:
+            rows = [self.kline_row(b) for b in self.bars[interval]]
+            pipe.hset(klines_key(symbol), interval, json.dumps(rows))
+        self.touched_intervals.clear()
+
+
+class FuturesMarketData:
+    """Follows one margin group's output stream from its start."""
+
+    def __init__(
+        self, group: str, *, batch_size: int = 1000, block_ms: int = 100, stop: threading.Event
+    ) -> None:
+        self.group = group
+        self.batch_size = batch_size
+        self.block_ms = block_ms
+        self.stop = stop
+        self.redis = get_redis()
+        self.after = "0-0"
+        self.contracts: dict[int, ContractData] = {}
+
+    def _contract(self, engine_id: int) -> ContractData | None:
+        data = self.contracts.get(engine_id)
+        if data is None:
+            contract = (
+                Contract.objects.select_related("margin_asset")
+                .filter(engine_id=engine_id, margin_asset__code=self.group)
+                .first()
+            )
+            if contract is None:
+                return None
+            data = self.contracts[engine_id] = ContractData(contract)
+        return data
+
+    def apply(self, entry_id: str, blob: bytes) -> set[int]:
+        """Apply one output entry; return the engine ids of the contracts it touched."""
+        raw = msgpack.unpackb(blob)
+        events, levels, last = raw[5], raw[6], raw[8]
+        now = entry_ms(entry_id)
+        touched: set[int] = set()
+        for event in events:
+            if event[0] == FuturesEvent.TRADE and (data := self._contract(event[1])):
+                data.trade(now, event)
+                touched.add(event[1])
+        for cid, side, price, total in levels:
+            if data := self._contract(cid):
+                data.level(side, price, total)
+                data.last_update_id = last
+                touched.add(cid)
+        for cid in touched:
+            self.contracts[cid].time = now
+        return touched
+
+    def step(self) -> int:
+        reply: Any = self.redis.xread(
+            {output_stream(self.group): self.after}, count=self.batch_size, block=self.block_ms
+        )
+        touched: set[int] = set()
+        count = 0
+        for _stream, entries in reply or []:
+            for raw_id, fields in entries:
+                entry_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+                try:
+                    touched |= self.apply(entry_id, fields.get(FIELD, b""))
+                except (ValueError, TypeError, IndexError, msgpack.UnpackException):
+                    logger.warning("futures market data %s: skipped %s", self.group, entry_id)
+                self.after = entry_id
+                count += 1
+        if touched:
+            pipe = self.redis.pipeline(transaction=False)
+            for cid in touched:
+                self.contracts[cid].publish(pipe)
+            pipe.execute()
+        return count
+
+    def reset(self) -> None:
+        """Forget everything; the next step rebuilds from the stream's start."""
+        self.after = "0-0"
+        self.contracts = {}
+
+    def run(self) -> None:
+        run_until_stopped(
+            name=f"futures market data {self.group}",
+            step=self.step,
+            stop=self.stop,
+            on_error=self.reset,
+        )
+
+
+def run_futures_market_data(
+    *, stop: threading.Event, running: dict[str, FuturesMarketData] | None = None
+) -> dict[str, FuturesMarketData]:
+    """Start a feed thread (a daemon) for every margin group with a contract and no feed."""
+    running = {} if running is None else running
+    groups = set(Contract.objects.values_list("margin_asset__code", flat=True)) - set(running)
+    for group in sorted(groups):
+        feed = running[group] = FuturesMarketData(group, stop=stop)
+        threading.Thread(target=feed.run, name=f"futures-md-{group}", daemon=True).start()
+    return running

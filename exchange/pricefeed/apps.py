@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PriceFeedConfig(AppConfig):
+    name = "exchange.pricefeed"
+    label = "pricefeed"

@@ -1,0 +1,94 @@
+"""The contracts' books and last trade prices, followed from their margin group's output stream.
+
+The mark price needs the contract's best bid and ask, its impact prices and its last
+trade. The engine writes every level's new total and every trade into the output
+stream, so reading the stream from its start rebuilds the books exactly; the feed
+then reads only what was added since, without a consumer group (it acknowledges
+nothing: it is a reader, not a projection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from exchange.core.redis import get_redis
+from matching_client import Side, input_stream, output_stream
+from matching_client.futures import decode_book_changes
+
+FIELD = b"d"
+BATCH = 1000
+
+
+@dataclass
+class ContractBook:
+    """Totals in lots by price in ticks, per side, and the last trade price in ticks."""
+
+    bids: dict[int, int] = field(default_factory=dict)
+    asks: dict[int, int] = field(default_factory=dict)
+    last_price: int | None = None
+
+    def best_bid(self) -> int | None:
+        return max(self.bids) if self.bids else None
+
+    def best_ask(self) -> int | None:
+        return min(self.asks) if self.asks else None
+
+    def bid_levels(self) -> Iterator[tuple[int, int]]:
+        """(ticks, lots), best first."""
+        return ((p, self.bids[p]) for p in sorted(self.bids, reverse=True))
+
+    def ask_levels(self) -> Iterator[tuple[int, int]]:
+        return ((p, self.asks[p]) for p in sorted(self.asks))
+
+
+class GroupBooks:
+    """Every contract's book in one margin group, as of the last entry read."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self.stream = output_stream(group)
+        self.books: dict[int, ContractBook] = {}
+        self.last_id = "0-0"
+
+    def book(self, contract: int) -> ContractBook:
+        return self.books.setdefault(contract, ContractBook())
+
+    def _apply(self, blob: bytes) -> None:
+        changes = decode_book_changes(blob)
+        for contract, side, price, total in changes.levels:
+            levels = self.book(contract).bids if side == Side.BUY else self.book(contract).asks
+            if total:
+                levels[price] = total
+            else:
+                levels.pop(price, None)
+        for contract, price in changes.trades:
+            self.book(contract).last_price = price
+
+    def catch_up(self) -> int:
+        """Apply every output entry written since the last call; return how many."""
+        client = get_redis()
+        applied = 0
+        while True:
+            entries: Any = client.xrange(self.stream, min=f"({self.last_id}", count=BATCH)
+            for entry_id, fields in entries:
+                self._apply(fields[FIELD])
+                self.last_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+            applied += len(entries)
+            if len(entries) < BATCH:
+                return applied
+
+
+def find_command(group: str, payload: bytes, *, after: str) -> str | None:
+    """The entry id of the first ``payload`` in the group's input after ``after``, or None."""
+    client, start = get_redis(), f"({after}"
+    while True:
+        entries: Any = client.xrange(input_stream(group), min=start, count=BATCH)
+        for entry_id, fields in entries:
+            if fields[FIELD] == payload:
+                return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        if len(entries) < BATCH:
+            return None
+        last = entries[-1][0]
+        start = "(" + (last.decode() if isinstance(last, bytes) else str(last))

@@ -1,0 +1,114 @@
+"""The dashboards: trading activity per market, pipeline health, last reconciliation."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from exchange.accounts.models import User
+from exchange.clearing.models import DeadLetter
+from exchange.dashboards.activity import WINDOWS, market_activity
+from exchange.dashboards.pipeline import market_pipeline
+from exchange.orders.models import Trade
+from exchange.reconciliation.actions import do_record_reconciliation
+from exchange.reconciliation.selectors import reconciliation_latest_per_asset
+from matching_client import output_stream
+from tests.admin_ui.burst import trading_burst
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def operator_client(db) -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser(email="ops@example.com", password="x"))
+    return client
+
+
+@pytest.fixture
+def burst(redis_client, make_user, assets, fund, btcusdt):
+    seller, buyer = make_user(), make_user()
+    fund(seller, assets["BTC"], "1")
+    fund(buyer, assets["USDT"], "10000")
+    return trading_burst(seller, buyer, fills=3)
+
+
+def test_activity_sums_the_window_s_trades_per_market(burst):
+    # given three fills of 0.01 BTC at 60000, 60001, 60002 (maker 0.1% in USDT, taker 0.2% in BTC)
+    # when the last hour is summed by minute
+    [btcusdt] = market_activity(window=WINDOWS["1h"])
+    # then every minute of the hour is a point and the totals are the trades' exact sums
+    assert len(btcusdt.volume) == len(btcusdt.trades) == 60
+    assert btcusdt.total_trades == 3 == Trade.objects.count()
+    assert btcusdt.total_volume == Decimal("1800.03")
+    assert btcusdt.total_fees == {"BTC": Decimal("0.00006"), "USDT": Decimal("1.80003")}
+    assert sum(n for _, n in btcusdt.trades) == 3
+    times = [t for t, _ in btcusdt.volume]
+    assert times == sorted(times) and times[1] - times[0] == 60
+
+
+def test_trading_dashboard_shows_totals_and_chart_data(burst, operator_client):
+    response = operator_client.get(reverse("admin:dashboard_trading"), {"window": "1h"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "1,800.03000000 USDT" in html  # USDT's precision, grouped
+    assert "0.00006000 BTC" in html and "1.80003000 USDT" in html
+    assert "charts/lightweight-charts.standalone.production.js" in html
+    [chart] = json.loads(json.dumps(response.context["charts"]))
+    assert chart["symbol"] == "BTCUSDT"
+    assert sum(n for _, n in chart["trades"]) == 3
+    assert "futures-slot" in html
+
+
+def test_pipeline_reports_positions_lags_and_dead_letters(burst, redis_client):
+    # given the burst cleared (the engine has stopped) and one dead letter parked
+    DeadLetter.objects.create(symbol="BTCUSDT", entry_id="1-0", payload_hex="00", error="boom")
+    # when the pipeline is read
+    [row] = market_pipeline()
+    # then clearing is caught up with the engine, and the dead letter is a problem to act on
+    assert row.engine_position is not None
+    assert row.input_length == row.output_length >= 6  # the six orders and the market's setup
+    assert row.clearing is not None and row.clearing.entries == 0
+    newest = redis_client.xrevrange(output_stream("BTCUSDT"), count=1)[0][0].decode()
+    assert row.clearing.position == newest
+    # market data is not running: behind by every entry, from the oldest to the newest
+    assert row.marketdata is not None and row.marketdata.entries == row.output_length
+    assert 0 <= row.marketdata.seconds < 60
+    assert row.dead_letters == 1
+    assert "1 dead letter(s) to resolve" in row.problems
+    assert row.leader is None and row.standbys == []
+
+
+def test_pipeline_dashboard_shows_each_market_and_the_last_reconciliation(burst, operator_client):
+    do_record_reconciliation()
+    latest = reconciliation_latest_per_asset()
+    assert [r.asset.code for r in latest] == ["BTC", "ETH", "USDT"]
+    assert all(r.ok for r in latest)
+    response = operator_client.get(reverse("admin:dashboard_pipeline"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-market="BTCUSDT"' in html
+    assert html.count('<span class="badge ok">OK</span>') >= 3
+
+
+def test_the_latest_reconciliation_per_asset_is_the_newest(assets):
+    first = do_record_reconciliation()
+    second = do_record_reconciliation()
+    latest = {r.asset.code: r.pk for r in reconciliation_latest_per_asset()}
+    assert latest == {r.asset.code: r.pk for r in second}
+    assert not set(latest.values()) & {r.pk for r in first}
+
+
+def test_the_admin_index_links_the_dashboards(operator_client):
+    html = operator_client.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:dashboard_trading") in html
+    assert reverse("admin:dashboard_pipeline") in html
+
+
+def test_dashboards_need_a_staff_login(db):
+    response = Client().get(reverse("admin:dashboard_pipeline"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

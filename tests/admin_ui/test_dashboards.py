@@ -145,3 +145,19 @@ def test_without_contracts_the_futures_slot_says_so(operator_client, btcusdt):
     assert futures_overview(window=WINDOWS["24h"]) is None
     html = operator_client.get(reverse("admin:dashboard_trading")).content.decode()
     assert "once a perpetual contract is listed" in html
+
+
+def test_a_futures_margin_group_is_a_pipeline_row_of_its_own(
+    assets, redis_client, make_user, fund, btcusdt
+):
+    btc_perpetual(assets)
+    maker, taker = make_user(), make_user()
+    for user in (maker, taker):
+        fund(user, assets["USDT"], "10000")
+    perpetual_fill(maker, taker)
+    rows = {row.symbol: row for row in market_pipeline()}
+    group = rows["USDT"]
+    assert (group.status, rows["BTCUSDT"].status) == ("MARGIN GROUP", "TRADING")
+    assert group.input_length == group.output_length > 0
+    assert group.clearing is not None and group.clearing.entries == 0
+    assert group.marketdata is None and group.dead_letters == 0

@@ -139,7 +139,9 @@ def account_figures(*, user: Any, mark_of: MarkOf) -> AccountFigures:
         by_asset[asset.pk] = AssetFigures(
             asset=asset,
             wallet=wallet.balance if wallet else Decimal(0),
-            updated_ms=int(wallet.updated_at.timestamp() * 1000) if wallet else 0,
+            # Never funded: 0 since the account exists (Binance's 0 means "not initialised",
+            # which clients skip; our zero is a real balance).
+            updated_ms=int((wallet.updated_at if wallet else user.date_joined).timestamp() * 1000),
         )
     open_orders: dict[int, list[FuturesOrder]] = {}
     for order in FuturesOrder.objects.filter(

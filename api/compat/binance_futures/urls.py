@@ -30,6 +30,7 @@ urlpatterns = [
     path("v1/leverage", account.LeverageView.as_view()),
     path("v1/positionMargin", account.PositionMarginView.as_view()),
     path("v1/listenKey", user_stream.ListenKeyView.as_view()),
+    path("v2/ticker/price", market.TickerPriceView.as_view()),
     path("v2/account", account.AccountView.as_view()),
     path("v3/account", account.AccountV3View.as_view()),
     path("v2/balance", account.BalanceView.as_view()),

@@ -176,3 +176,23 @@ class MyTradeOut(serializers.Serializer):
     commission = DecimalString()
     commission_asset = serializers.CharField(source="commission_asset.code")
     time = serializers.DateTimeField(source="trade.created_at")
+
+
+class OrderBatchIn(serializers.Serializer):
+    orders = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="1 to 10 orders, each with the fields of POST /api/v1/orders.",
+    )
+
+
+class SlotErrorOut(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField()  # type: ignore[assignment]  # the error body's name
+
+
+class OrderBatchSlotOut(serializers.Serializer):
+    """One order's answer: exactly one of ``order`` and ``error`` is set."""
+
+    order = OrderOut(allow_null=True)
+    error = SlotErrorOut(allow_null=True)

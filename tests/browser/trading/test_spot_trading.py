@@ -82,7 +82,10 @@ def test_a_new_trader_places_is_filled_live_and_cancels(browser, exchange, scree
     assert "0.00400" in text(browser, "#fills tbody tr")
     browser.find_element(By.CSS_SELECTOR, '[data-tab="open"]').click()
     wait(browser, lambda b: "0.00400" in text(b, "#open-orders tbody tr"), "partly filled")
-    screenshot("web-trade-filled")
+    browser.set_window_size(1400, 1100)
+    browser.execute_script("document.getElementById('toast').hidden = true")
+    screenshot("web-trade-filled")  # the README's picture (docs/images/trading-page.png)
+    browser.set_window_size(1400, 1000)
     # when: they cancel the rest
     browser.find_element(By.CSS_SELECTOR, f'[aria-label="Cancel order {order_id}"]').click()
     # then: gone from open orders and the book; the funds are back

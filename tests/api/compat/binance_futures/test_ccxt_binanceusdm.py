@@ -64,6 +64,8 @@ def test_load_markets_lists_the_perpetual(live, contract):
     assert perp["precision"]["price"] == 0.1 and perp["precision"]["amount"] == 0.001
     assert perp["limits"]["cost"]["min"] == 5 and perp["limits"]["amount"]["min"] == 0.001
     assert perp["maker"] == 0.0002 and perp["taker"] == 0.0005
+    # and a fresh account's futures balance lists the margin asset at 0
+    assert ex.fetch_balance()["USDT"] == {"free": 0.0, "used": 0.0, "total": 0.0}
 
 
 def test_two_accounts_trade_with_exact_margin_fees_and_income(live, contract):

@@ -29,6 +29,13 @@ PUBLIC = [
     ("GET", "v1/ticker/bookTicker", {"symbol": "NOPE"}, -1121),
     ("GET", "v1/openInterest", {}, -1102),
     ("GET", "v1/openInterest", {"symbol": "ETHUSDT"}, -1121),  # a spot market, no contract
+    ("GET", "v1/premiumIndex", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/fundingRate", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/fundingRate", {"limit": "5000"}, -1130),
+    ("GET", "v1/markPriceKlines", {"symbol": BTC}, -1102),
+    ("GET", "v1/markPriceKlines", {"symbol": BTC, "interval": "7m"}, -1120),
+    ("GET", "v1/indexPriceKlines", {"pair": "NOPE", "interval": "1m"}, -1121),
+    ("GET", "v1/premiumIndexKlines", {"symbol": BTC, "interval": "1m", "limit": "0"}, -1100),
 ]
 ORDER = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC"}
 SIGNED = [

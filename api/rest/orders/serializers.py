@@ -196,3 +196,17 @@ class OrderBatchSlotOut(serializers.Serializer):
 
     order = OrderOut(allow_null=True)
     error = SlotErrorOut(allow_null=True)
+
+
+class CancelCountdownIn(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32)
+    countdown_ms = AsciiIntegerField(
+        help_text="Cancel every open order in the market unless renewed within this many "
+        "ms (1 to 86400000); 0 stops the countdown."
+    )
+
+
+class CancelCountdownOut(serializers.Serializer):
+    symbol = serializers.CharField()
+    countdown_ms = serializers.IntegerField()
+    deadline = serializers.DateTimeField(allow_null=True)

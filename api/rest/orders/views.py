@@ -17,6 +17,8 @@ from api.rest.base import RestView
 from api.rest.fields import ms_to_datetime
 from api.rest.orders.serializers import (
     CancelAllIn,
+    CancelCountdownIn,
+    CancelCountdownOut,
     ClientOrderQuery,
     MyTradeOut,
     MyTradeQuery,
@@ -37,6 +39,7 @@ from exchange.markets.errors import MarketErrorCode
 from exchange.markets.selectors import get_market
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order
 from exchange.orders.batch import check_batch_size, place_order_batch
+from exchange.orders.countdown import do_set_cancel_countdown
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.replace import do_replace_order
 from exchange.orders.requests import CancelRequest, OrderRequest, ReplaceRequest
@@ -264,6 +267,22 @@ class OrderCancelAllView(RestView):
         data = valid(CancelAllIn, request.data)
         orders = do_cancel_all_orders(user=request_user(request), symbol=data["symbol"])
         return Response(OrderOut(orders, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CancelCountdownView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {"POST": [MarketErrorCode.UNKNOWN_SYMBOL, OrderErrorCode.INVALID_COUNTDOWN]}
+
+    @extend_schema(tags=["orders"], request=CancelCountdownIn, responses=CancelCountdownOut)
+    def post(self, request: Request) -> Response:
+        """Dead-man's switch: set or renew (heartbeat) the countdown after which every open
+        order of the caller in the market is canceled, once; 0 stops it. It survives
+        restarts: the deadline is stored, and checked every second."""
+        data = valid(CancelCountdownIn, request.data)
+        deadline = do_set_cancel_countdown(
+            user=request_user(request), symbol=data["symbol"], countdown_ms=data["countdown_ms"]
+        )
+        return Response(CancelCountdownOut({**data, "deadline": deadline}).data)
 
 
 class MyTradeListView(RestView):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.orders.models import Order
+from exchange.orders.models import CancelCountdown, Order
 
 REPLACE = """
 mutation ($orderId: ID!, $mode: ReplaceMode!, $price: Decimal, $quantity: Decimal) {
@@ -118,3 +118,22 @@ def test_place_orders_refuses_more_than_ten(as_user, trader):
     answer = as_user(trader)(PLACE_MANY, {"orders": [order] * 11})["data"]["placeOrders"]
     assert [e["code"] for e in answer["errors"]] == ["INVALID_BATCH"]
     assert not Order.objects.exists()
+
+
+COUNTDOWN = """
+mutation ($ms: Int!) {
+  setCancelCountdown(symbol: "BTCUSDT", countdownMs: $ms) { deadline errors { code } }
+}
+"""
+
+
+def test_set_cancel_countdown(as_user, trader):
+    caller = as_user(trader)
+    answer = caller(COUNTDOWN, {"ms": 5000})["data"]["setCancelCountdown"]
+    assert answer["errors"] == [] and answer["deadline"] is not None
+    assert CancelCountdown.objects.filter(user=trader).count() == 1
+    stopped = caller(COUNTDOWN, {"ms": 0})["data"]["setCancelCountdown"]
+    assert stopped == {"deadline": None, "errors": []}
+    bad = caller(COUNTDOWN, {"ms": -1})["data"]["setCancelCountdown"]
+    assert [e["code"] for e in bad["errors"]] == ["INVALID_COUNTDOWN"]
+    assert not CancelCountdown.objects.exists()

@@ -96,19 +96,24 @@ def trim_stream(stream: str, needs: dict[str, str | None]) -> StreamTrim:
     return StreamTrim(stream, needs, floor, deleted, int(client.xlen(stream)))
 
 
+def trim_input(symbol: str, snapshot: str | None) -> StreamTrim:
+    """Trim an engine's input below its snapshot and any live standby's position."""
+    needs = {"engine": snapshot}
+    standby = standby_position(symbol)
+    if standby is not None:
+        needs["standby"] = standby
+    trimmed = trim_stream(input_stream(symbol), needs)
+    if trimmed.deleted:
+        # An engine that lost its snapshot must not replay this stream from its start.
+        get_redis().set(input_trimmed_key(symbol), trimmed.trimmed_below or "")
+    return trimmed
+
+
 def trim_market(symbol: str) -> list[StreamTrim]:
     """Trim one market's input and output streams; the input first (the engine's need)."""
     snapshot = engine_snapshot_id(symbol)
-    input_needs = {"engine": snapshot}
-    standby = standby_position(symbol)
-    if standby is not None:
-        input_needs["standby"] = standby
-    trimmed_input = trim_stream(input_stream(symbol), input_needs)
-    if trimmed_input.deleted:
-        # An engine that lost its snapshot must not replay this stream from its start.
-        get_redis().set(input_trimmed_key(symbol), trimmed_input.trimmed_below or "")
     return [
-        trimmed_input,
+        trim_input(symbol, snapshot),
         trim_stream(
             output_stream(symbol),
             {
@@ -125,15 +130,8 @@ def trim_margin_group(group: str) -> list[StreamTrim]:
     reader, and futures market data and the price feed's book rebuild from the whole
     output stream (no saved position), so that stays whole until they save one."""
     snapshot = engine_snapshot_id(group)
-    input_needs = {"engine": snapshot}
-    standby = standby_position(group)
-    if standby is not None:
-        input_needs["standby"] = standby
-    trimmed_input = trim_stream(input_stream(group), input_needs)
-    if trimmed_input.deleted:
-        get_redis().set(input_trimmed_key(group), trimmed_input.trimmed_below or "")
     return [
-        trimmed_input,
+        trim_input(group, snapshot),
         trim_stream(
             output_stream(group),
             {

@@ -72,7 +72,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2000)
     args = parser.parse_args()
     for levels in (int(x) for x in args.levels.split(",")):
-        sys.stdout.write(f"{levels:>6} levels per side: {run(levels, args.rounds):8.1f} us median\n")
+        sys.stdout.write(
+            f"{levels:>6} levels per side: {run(levels, args.rounds):8.1f} us median\n"
+        )
 
 
 if __name__ == "__main__":

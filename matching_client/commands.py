@@ -72,6 +72,7 @@ class ReplaceOrder:
     place: PlaceOrder
     cancel_order_id: int
     mode: ReplaceMode = ReplaceMode.STOP_ON_FAILURE
+    carry: int = 0  # at most this much of the canceled order's lock moves to the new one
 
     @property
     def symbol(self) -> str:
@@ -82,6 +83,7 @@ class ReplaceOrder:
         return encode_replace(
             cancel_order_id=self.cancel_order_id,
             mode=self.mode,
+            carry=self.carry,
             order_id=p.order_id,
             user_id=p.user_id,
             side=p.side,

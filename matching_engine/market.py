@@ -187,7 +187,7 @@ class Market:
             if n == 5 and type(command[2]) is str and _all_ints(command[3:]):
                 return self.create(command[2], command[3], command[4])
         elif c == _REPLACE:
-            if n == 15 and _all_ints(command):
+            if n == 16 and _all_ints(command):
                 return self.replace(*command[2:])
         elif c in (_HALT, _RESUME, _SNAPSHOT):
             if n == 2:
@@ -269,6 +269,7 @@ class Market:
         self,
         cancel_id: int,
         mode: int,
+        carry: int,
         order_id: int,
         user_id: int,
         side: int,
@@ -283,8 +284,9 @@ class Market:
     ) -> Output:
         """Cancel ``cancel_id`` and place the new order in this one step: no other command
         runs between them. A repeat of the new order id changes nothing (DUPLICATE), as
-        for PLACE. The canceled order's unused lock moves to a new order of its side."""
-        if mode != _STOP_ON_FAILURE and mode != _ALLOW_FAILURE:
+        for PLACE. Up to ``carry`` of the canceled order's unused lock moves to a new
+        order of its side; the canceled order's DONE reports the rest as unused."""
+        if (mode != _STOP_ON_FAILURE and mode != _ALLOW_FAILURE) or not 0 <= carry <= MAX_INT:
             return self._reply(_REPLACE, _MALFORMED, order_id, user_id)
         if not 0 < order_id <= MAX_INT:
             return self._reply(_REPLACE, ResultCode.INVALID_ORDER_ID, order_id, user_id)
@@ -294,20 +296,30 @@ class Market:
                 order_id, user_id, side, order_type, tif, price, qty, quote, stop, lock, stp,
                 _REPLACE,
             )  # fmt: skip
-        old = self.book.get(cancel_id)
-        if old is not None and old.user == user_id:
-            self._cancel(cancel_id)
-            if old.side == side:
-                # Accepted, the new order carries the old one's unused lock (clearing
-                # moves it too); refused, clearing releases both as usual.
-                lock += old.lock
-        elif mode == _STOP_ON_FAILURE:
-            self._remember(order_id)
-            code = ResultCode.UNKNOWN_ORDER if old is None else ResultCode.USER_MISMATCH
-            return self._reply(_REPLACE, code, order_id, user_id)
-        return self.place(
-            order_id, user_id, side, order_type, tif, price, qty, quote, stop, lock, stp, _REPLACE
-        )
+        book = self.book
+        old = book.get(cancel_id)
+        if old is None or old.user != user_id:
+            if mode == _STOP_ON_FAILURE:
+                self._remember(order_id)
+                code = ResultCode.UNKNOWN_ORDER if old is None else ResultCode.USER_MISMATCH
+                return self._reply(_REPLACE, code, order_id, user_id)
+            return self.place(
+                order_id, user_id, side, order_type, tif, price, qty, quote, stop, lock, stp,
+                _REPLACE,
+            )  # fmt: skip
+        book.remove(cancel_id)
+        carried = min(carry, old.lock) if old.side == side else 0
+        # The cancel comes first among the entry's events; its unused lock is known
+        # once the new order is accepted (carried) or refused (nothing carried).
+        at = len(book.events)
+        book.events.append((_DONE,))
+        reply = self.place(
+            order_id, user_id, side, order_type, tif, price, qty, quote, stop, lock + carried,
+            stp, _REPLACE,
+        )  # fmt: skip
+        unused = old.lock - carried if reply[2] == _OK else old.lock
+        reply[5][at] = (_DONE, old.id, old.user, _CANCELED, old.qty, old.quote, unused)
+        return reply
 
     def cancel(self, order_id: int, user_id: int) -> Output:
         if self.status == _UNKNOWN:

@@ -169,6 +169,7 @@ def encode_replace(
     *,
     cancel_order_id: int,
     mode: int,
+    carry: int,
     order_id: int,
     user_id: int,
     side: int,
@@ -184,7 +185,8 @@ def encode_replace(
     """Encode a REPLACE: cancel ``cancel_order_id``, then PLACE the rest as one step.
 
     ``lock`` is what entry locked for the new order; when the cancel succeeds and
-    both orders are on one side, the canceled order's unused lock is added to it.
+    both orders are on one side, up to ``carry`` of the canceled order's unused lock
+    is added to it (the canceled order's DONE reports only the rest as unused).
     """
     return _pack(
         [
@@ -192,6 +194,7 @@ def encode_replace(
             CommandType.REPLACE,
             cancel_order_id,
             mode,
+            carry,
             order_id,
             user_id,
             side,

@@ -12,6 +12,7 @@ from admin_ui.admin import (  # noqa: F401
     futures,
     markets,
     orders,
+    pricefeed,
     reconciliation,
     two_factor,
     wallets,

@@ -37,6 +37,11 @@ v1 = [
     path("auth/logout", accounts.LogoutView.as_view(), name="logout"),
     path("auth/session", accounts.SessionView.as_view(), name="session"),
     path("user-data-stream", accounts.UserDataStreamView.as_view(), name="user-data-stream"),
+    path(
+        "user-data-stream/<str:listen_key>",
+        accounts.UserDataStreamKeyView.as_view(),
+        name="user-data-stream-key",
+    ),
     path("me", accounts.MeView.as_view(), name="me"),
     path("api-keys", accounts.ApiKeyListView.as_view(), name="api-keys"),
     path("api-keys/<id:api_key_id>", accounts.ApiKeyDetailView.as_view(), name="api-key"),
@@ -64,9 +69,16 @@ v1 = [
         orders.OrderCancelByClientIdView.as_view(),
         name="order-cancel-by-client-id",
     ),
+    path("orders/batch", orders.OrderBatchView.as_view(), name="orders-batch"),
+    path(
+        "orders/countdown-cancel-all",
+        orders.CancelCountdownView.as_view(),
+        name="orders-countdown-cancel-all",
+    ),
     path("orders/cancel-all", orders.OrderCancelAllView.as_view(), name="orders-cancel-all"),
     path("orders/<id:order_id>", orders.OrderDetailView.as_view(), name="order"),
     path("orders/<id:order_id>/cancel", orders.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<id:order_id>/replace", orders.OrderReplaceView.as_view(), name="order-replace"),
     path("my-trades", orders.MyTradeListView.as_view(), name="my-trades"),
 ]
 

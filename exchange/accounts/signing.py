@@ -61,7 +61,7 @@ def _check_timestamp(params: dict[str, str], now_ms: int) -> None:
     if raw_ts is None or not DIGITS.fullmatch(raw_ts):
         raise ApiKeyError(
             ApiKeyErrorCode.TIMESTAMP_MISSING,
-            "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
+            "A signed request needs timestamp, in milliseconds since the epoch.",
         )
     raw_window = params.get("recvWindow", str(settings.SIGNED_REQUEST_DEFAULT_RECV_WINDOW_MS))
     if (
@@ -82,7 +82,7 @@ def _check_timestamp(params: dict[str, str], now_ms: int) -> None:
     if now_ms - timestamp > window:
         raise ApiKeyError(
             ApiKeyErrorCode.TIMESTAMP_OUTSIDE_RECV_WINDOW,
-            "Timestamp for this request is outside of the recvWindow.",
+            "The request's timestamp is outside its recvWindow.",
         )
 
 
@@ -116,9 +116,7 @@ def verify_signed_request(request: SignedRequest, *, now_ms: int) -> ApiKey:
     body, body_signature = _without_signature(request.body)
     signature = body_signature or query_signature
     if not signature:
-        raise ApiKeyError(
-            ApiKeyErrorCode.SIGNATURE_MISSING, "Mandatory parameter 'signature' was not sent."
-        )
+        raise ApiKeyError(ApiKeyErrorCode.SIGNATURE_MISSING, "A signed request needs signature.")
     if not _signature_matches(api_key, query + body, signature):
         raise ApiKeyError(
             ApiKeyErrorCode.SIGNATURE_INVALID, "Signature for this request is not valid."

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import F, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 
 from exchange.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
@@ -95,3 +95,24 @@ def sum_money(
     for *key, value in rows.values_list(*group_by, field).order_by().iterator(chunk_size=5000):
         totals[tuple(key)] += value
     return dict(totals)
+
+
+def count_and_sum_money(
+    rows: QuerySet[Any], group_by: Sequence[str], fields: Sequence[str]
+) -> dict[tuple[Any, ...], tuple[int, list[Decimal]]]:
+    """``COUNT(*), SUM(f1), SUM(f2)... GROUP BY group_by`` in one pass, exact on every
+    backend (``sum_money`` for several columns, and the row count with them)."""
+    if connection.vendor != "sqlite":
+        aggregates = {f"sum_{i}": Sum(field) for i, field in enumerate(fields)}
+        grouped = rows.values(*group_by).annotate(rows_=Count("pk"), **aggregates).order_by()
+        return {
+            tuple(r[k] for k in group_by): (r["rows_"], [r[f"sum_{i}"] for i in range(len(fields))])
+            for r in grouped
+        }
+    totals: dict[tuple[Any, ...], tuple[int, list[Decimal]]] = {}
+    width = len(group_by)
+    for values in rows.values_list(*group_by, *fields).order_by().iterator(chunk_size=5000):
+        key = tuple(values[:width])
+        count, sums = totals.get(key, (0, [Decimal(0)] * len(fields)))
+        totals[key] = (count + 1, [s + v for s, v in zip(sums, values[width:], strict=True)])
+    return totals

@@ -97,7 +97,7 @@ def tier_for(tiers: list[BracketTier], notional: Decimal) -> BracketTier:
     return tiers[-1]
 
 
-def _liquidation_price(
+def liquidation_price(
     size: Decimal, cost: Decimal, cushion: Decimal, tiers: list[BracketTier]
 ) -> Decimal:
     """The mark at which equity meets maintenance, the rest of the account held still.
@@ -139,7 +139,9 @@ def account_figures(*, user: Any, mark_of: MarkOf) -> AccountFigures:
         by_asset[asset.pk] = AssetFigures(
             asset=asset,
             wallet=wallet.balance if wallet else Decimal(0),
-            updated_ms=int(wallet.updated_at.timestamp() * 1000) if wallet else 0,
+            # Never funded: 0 since the account exists (Binance's 0 means "not initialised",
+            # which clients skip; our zero is a real balance).
+            updated_ms=int((wallet.updated_at if wallet else user.date_joined).timestamp() * 1000),
         )
     open_orders: dict[int, list[FuturesOrder]] = {}
     for order in FuturesOrder.objects.filter(
@@ -206,7 +208,7 @@ def account_figures(*, user: Any, mark_of: MarkOf) -> AccountFigures:
         others = (totals.unrealized_pnl - row.unrealized_pnl) - (
             totals.maintenance_margin - row.maintenance_margin
         )
-        row.liquidation_price = _liquidation_price(
+        row.liquidation_price = liquidation_price(
             row.size, row.cost, totals.wallet + others, tiers[row.contract.pk]
         )
     figures.assets = list(by_asset.values())

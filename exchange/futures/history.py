@@ -94,7 +94,7 @@ def income_history(
     limit: int,
 ) -> list[Income]:
     """The user's income rows, oldest first; without a window, the newest ``limit``."""
-    rows = Income.objects.filter(user=user)
+    rows = Income.objects.filter(user=user).select_related("asset")
     if income_type:
         if income_type not in IncomeType.values:
             raise FuturesError(

@@ -6,8 +6,6 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
-
 from exchange.core.pagination import check_limit
 from exchange.core.redis import get_redis
 from exchange.futures.models import Contract, Position
@@ -63,6 +61,9 @@ def contract_klines(
 
 
 def open_interest(contract: Contract) -> Decimal:
-    """The contract's open interest: the sum of the long positions (longs equal shorts)."""
-    total = Position.objects.filter(contract=contract, size__gt=0).aggregate(s=Sum("size"))["s"]
-    return total or Decimal(0)
+    """The contract's open interest: the sum of the long positions (longs equal shorts).
+
+    Summed in Python: money is exact text on SQLite (ADR 0002), where SUM would not be.
+    """
+    sizes = Position.objects.filter(contract=contract, size__gt=0).values_list("size", flat=True)
+    return sum(sizes, Decimal(0))

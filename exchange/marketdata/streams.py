@@ -48,9 +48,8 @@ from exchange.markets.filters import units_to_quote
 from exchange.markets.models import Market
 from matching_client import OutputEntry, entry_ms
 
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"))
+# One encoder for every event (``json.dumps`` with separators builds one per call).
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @dataclass

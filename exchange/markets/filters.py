@@ -25,7 +25,7 @@ def clean_price(market: Market, value: object, *, field: str = "price") -> Decim
     if not is_multiple_of(price, market.tick_size):
         raise MarketError(
             MarketErrorCode.PRICE_TICK,
-            f"Filter failure: PRICE_FILTER ({field} must be a multiple of {market.tick_size.normalize()}).",
+            f"{field} must be a multiple of the tick size {market.tick_size.normalize()}.",
             fields={field: "tick"},
         )
     return price
@@ -42,19 +42,19 @@ def clean_quantity(market: Market, value: object, *, field: str = "quantity") ->
     if not is_multiple_of(qty, market.step_size):
         raise MarketError(
             MarketErrorCode.QUANTITY_STEP,
-            f"Filter failure: LOT_SIZE ({field} must be a multiple of {market.step_size.normalize()}).",
+            f"{field} must be a multiple of the step size {market.step_size.normalize()}.",
             fields={field: "step"},
         )
     if qty < market.min_qty:
         raise MarketError(
             MarketErrorCode.QUANTITY_TOO_SMALL,
-            f"Filter failure: LOT_SIZE ({field} below {market.min_qty.normalize()}).",
+            f"{field} is below the minimum quantity {market.min_qty.normalize()}.",
             fields={field: "min"},
         )
     if qty > market.max_qty:
         raise MarketError(
             MarketErrorCode.QUANTITY_TOO_LARGE,
-            f"Filter failure: LOT_SIZE ({field} above {market.max_qty.normalize()}).",
+            f"{field} is above the maximum quantity {market.max_qty.normalize()}.",
             fields={field: "max"},
         )
     return qty
@@ -64,17 +64,17 @@ def check_notional(market: Market, notional: Decimal) -> None:
     if notional >= MONEY_LIMIT:
         raise MarketError(
             MarketErrorCode.NOTIONAL_TOO_LARGE,
-            f"Filter failure: NOTIONAL (must be below {MONEY_LIMIT:f} {market.quote.code}).",
+            f"The order value must be below {MONEY_LIMIT:f} {market.quote.code}.",
         )
     if notional < market.min_notional:
         raise MarketError(
             MarketErrorCode.NOTIONAL_TOO_SMALL,
-            f"Filter failure: NOTIONAL (below {market.min_notional.normalize()} {market.quote.code}).",
+            f"The order value is below the minimum {market.min_notional.normalize()} {market.quote.code}.",
         )
     if market.max_notional is not None and notional > market.max_notional:
         raise MarketError(
             MarketErrorCode.NOTIONAL_TOO_LARGE,
-            f"Filter failure: NOTIONAL (above {market.max_notional.normalize()} {market.quote.code}).",
+            f"The order value is above the maximum {market.max_notional.normalize()} {market.quote.code}.",
         )
 
 

@@ -85,7 +85,7 @@ def _insufficient(*assets: Asset) -> OrderError:
     codes = ", ".join(sorted({asset.code for asset in assets}))
     return OrderError(
         OrderErrorCode.INSUFFICIENT_BALANCE,
-        f"Account has insufficient balance for requested action. ({codes})",
+        f"Insufficient available balance ({codes}).",
     )
 
 
@@ -174,7 +174,9 @@ def _order_row(user: User, request: OrderRequest, hold: Hold) -> Order:
 def _duplicate_or_raise(exc: IntegrityError) -> Exception:
     if "client_order_id" not in str(exc):
         return exc
-    return OrderError(OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.")
+    return OrderError(
+        OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID, "An order with this client order id exists."
+    )
 
 
 def do_place_orders(*, user: User, requests: Sequence[OrderRequest]) -> list[Order]:
@@ -232,7 +234,7 @@ def do_cancel_order(*, user: User, request: CancelRequest) -> Order:
         client_order_id=request.client_order_id,
     )
     if not order.is_open:
-        raise OrderError(OrderErrorCode.ORDER_NOT_OPEN, "Unknown order sent.")
+        raise OrderError(OrderErrorCode.ORDER_NOT_OPEN, "The order is no longer open.")
     order.cancel_requested_at = timezone.now()
     Order.objects.filter(pk=order.pk).update(cancel_requested_at=order.cancel_requested_at)
     engine_gateway.send_cancel(order)

@@ -14,7 +14,7 @@ from exchange.markets.models import Market
 from exchange.matching.gateway import send_commands
 from exchange.orders.models import LIMIT_PRICED_TYPES, Order, Side
 from exchange.risk.products import Product, risk_for
-from matching_client import CancelAll, CancelOrder, Command, PlaceOrder
+from matching_client import CancelAll, CancelOrder, Command, PlaceOrder, ReplaceMode, ReplaceOrder
 from matching_client import OrderType as EngineOrderType
 from matching_client import SelfTradePrevention as EngineStp
 from matching_client import Side as EngineSide
@@ -49,12 +49,24 @@ def place_command(order: Order) -> PlaceOrder:
     )
 
 
+def entry_command(order: Order) -> PlaceOrder | ReplaceOrder:
+    """What enters an order: its PLACE, or the REPLACE that cancels the order it replaces."""
+    place = place_command(order)
+    if order.replaces_id is None:
+        return place
+    carry = risk_for(Product.SPOT).engine_lock(
+        market=order.market, side=order.side, amount=order.lock_from_replaced
+    )
+    return ReplaceOrder(place, order.replaces_id, ReplaceMode[order.replace_mode], carry)
+
+
 def send_places(orders: list[Order]) -> bool:
-    """PLACE many orders in one round trip; an order that cannot be converted is logged, not sent."""
+    """PLACE (or REPLACE) many orders in one round trip; an order that cannot be
+    converted is logged, not sent."""
     commands: list[Command] = []
     for order in orders:
         try:
-            commands.append(place_command(order))
+            commands.append(entry_command(order))
         except (ValueError, KeyError):
             logger.exception("order %s cannot be expressed in engine units; not sent", order.pk)
     return send_commands(commands, f"PLACE of {len(commands)} orders") if commands else True
@@ -67,7 +79,13 @@ def _unanswered_places(orders: list[Order]) -> list[Command]:
     the sweeper's later PLACE would then bring the order to life. Sent first, a PLACE
     the engine already knows is answered DUPLICATE and changes nothing.
     """
-    return [place_command(o) for o in orders if o.accepted_at is None]
+    return [entry_command(o) for o in orders if o.accepted_at is None]
+
+
+def send_replace(order: Order, replaced: Order) -> bool:
+    """REPLACE ``replaced`` by ``order``; ``replaced``'s PLACE first if it is unanswered."""
+    commands = [*_unanswered_places([replaced]), entry_command(order)]
+    return send_commands(commands, f"REPLACE of order {replaced.pk} by {order.pk}")
 
 
 def send_cancel(order: Order) -> bool:

@@ -55,6 +55,13 @@ class SelfTradePrevention(models.TextChoices):
     EXPIRE_BOTH = "EXPIRE_BOTH"
 
 
+class ReplaceMode(models.TextChoices):
+    """What a cancel-replace does when its cancel fails (Binance's cancelReplaceMode)."""
+
+    STOP_ON_FAILURE = "STOP_ON_FAILURE"
+    ALLOW_FAILURE = "ALLOW_FAILURE"
+
+
 class OrderStatus(models.TextChoices):
     NEW = "NEW"
     PENDING_TRIGGER = "PENDING_TRIGGER", "Stop waiting for its trigger"
@@ -127,6 +134,24 @@ class Order(models.Model):
         null=True, blank=True, help_text="When the sweeper last re-sent it."
     )
     done_at = models.DateTimeField(null=True, blank=True)
+    replaces = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        help_text="The order this one's cancel-replace canceled in the same engine step.",
+    )
+    replace_mode = models.CharField(
+        max_length=15, choices=ReplaceMode.choices, blank=True, default=""
+    )
+    lock_from_replaced = MoneyField(
+        default=0,
+        help_text="What this order takes over of the replaced order's lock (at most), "
+        "on top of ``locked``: moved by the engine and clearing, not by entry.",
+    )
     client_id_released = models.BooleanField(
         default=False,
         help_text="The client order id may be used again: the order is closed and older "
@@ -235,3 +260,24 @@ class Trade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.market_id}#{self.trade_id} {self.qty}@{self.price}"
+
+
+class CancelCountdown(models.Model):
+    """A dead-man's switch: when ``deadline`` passes unrenewed, every open order of the
+    user in the market is canceled, once (``countdown.py``). The deadline is a row, not a
+    timer in a process, so it survives restarts of any process."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="+")
+    deadline = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["user", "market"], name="countdown_unique_user_market"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["deadline"], name="countdown_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.market_id} at {self.deadline}"

@@ -27,6 +27,7 @@ from exchange.orders.models import (
     LIMIT_PRICED_TYPES,
     STOP_TYPES,
     OrderType,
+    ReplaceMode,
     SelfTradePrevention,
     Side,
     TimeInForce,
@@ -60,7 +61,7 @@ def _require(name: str, value: object) -> None:
     if value in (None, ""):
         raise OrderError(
             OrderErrorCode.MISSING_PARAMETER,
-            f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.",
+            f"{name} is required.",
             fields={name: "required"},
         )
 
@@ -232,3 +233,21 @@ class CancelRequest:
             order_id=pk,
             client_order_id=str(client_order_id) if client_order_id not in (None, "") else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceRequest:
+    """Cancel one order and place another in its market, in one engine step."""
+
+    cancel: CancelRequest
+    order: OrderRequest
+    mode: ReplaceMode
+
+    @classmethod
+    def parse(cls, *, cancel: CancelRequest, order: OrderRequest, mode: object) -> ReplaceRequest:
+        """``mode`` is required (Binance's cancelReplaceMode has no default)."""
+        _require("cancelReplaceMode", mode)
+        mode_v = _choice(
+            ReplaceMode, mode, OrderErrorCode.INVALID_REPLACE_MODE, "cancelReplaceMode"
+        )
+        return cls(cancel=cancel, order=order, mode=mode_v)

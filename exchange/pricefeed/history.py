@@ -102,3 +102,19 @@ def record_funding(
 
 def funding_appended(symbol: str, funding_time: int, entry_id: str) -> None:
     FundingRate.objects.filter(symbol=symbol, funding_time=funding_time).update(entry_id=entry_id)
+
+
+def fundings_without_entry(symbol: str) -> list[FundingRate]:
+    """Fundings decided but not known to be appended (the process died in between)."""
+    return list(FundingRate.objects.filter(symbol=symbol, entry_id="").order_by("funding_time"))
+
+
+def previous_entry(row: FundingRate) -> str:
+    """The input entry of the contract's funding before ``row`` ("0-0" if none)."""
+    previous = (
+        FundingRate.objects.filter(symbol=row.symbol, funding_time__lt=row.funding_time)
+        .exclude(entry_id="")
+        .order_by("-funding_time")
+        .first()
+    )
+    return previous.entry_id if previous else "0-0"

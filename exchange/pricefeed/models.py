@@ -66,9 +66,9 @@ class PremiumSample(models.Model):
 class FundingRate(models.Model):
     """One funding the feed appended: Binance's fundingRate history row, and why it was that.
 
-    ``rate`` is exactly what the engine applied (``rate_units`` / 10^8); the row is written
-    before the FUNDING command is appended, so a crash in between skips that funding
-    rather than charging it twice (ADR 0026).
+    ``rate`` is exactly what the engine applied (``rate_units`` / 10^8). The row is
+    written before the FUNDING command is appended and ``entry_id`` after; a row left
+    without it is completed on restart from the input stream (ADR 0026).
     """
 
     symbol = models.CharField(max_length=32)

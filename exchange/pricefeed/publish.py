@@ -8,7 +8,8 @@ contract never shares a name with the spot market of the same symbol (``md:``).
   interestRate, nextFundingTime, time), replaced every second;
 * channel ``fmd-stream:<symbol>@markPrice@1s`` every second and
   ``fmd-stream:<symbol>@markPrice`` every third second: a ``markPriceUpdate`` event,
-  as Binance sends them.
+  as Binance sends them; ``fmd-stream:!markPrice@arr@1s`` / ``!markPrice@arr``: the
+  same events of every contract in one array.
 """
 
 from __future__ import annotations
@@ -52,8 +53,12 @@ def premium_index_json(symbol: str, tick: PriceTick, interest_rate: Decimal) -> 
     }
 
 
-def publish_mark(symbol: str, tick: PriceTick, interest_rate: Decimal) -> None:
-    """Replace the latest figures and send the stream events of this second."""
+def _every_3s(time_ms: int) -> bool:
+    return time_ms // 1000 % (EVERY_3S_MS // 1000) == 0
+
+
+def publish_mark(symbol: str, tick: PriceTick, interest_rate: Decimal) -> str:
+    """Replace the latest figures and send the stream events of this second; return the event."""
     body = premium_index_json(symbol, tick, interest_rate)
     event = json.dumps(
         {
@@ -70,10 +75,22 @@ def publish_mark(symbol: str, tick: PriceTick, interest_rate: Decimal) -> None:
     )
     stream = symbol.lower()
     args = [json.dumps(body), futures_stream_channel(f"{stream}@markPrice@1s"), event]
-    if tick.time_ms // 1000 % (EVERY_3S_MS // 1000) == 0:
+    if _every_3s(tick.time_ms):
         args += [futures_stream_channel(f"{stream}@markPrice"), event]
     # One script, as market data publishes: a pipelined PUBLISH is refused on a cluster.
     get_redis().register_script(_PUBLISH_LUA)(keys=[mark_key(symbol)], args=args)
+    return event
+
+
+def publish_mark_array(events: list[str], time_ms: int) -> None:
+    """Every contract's event of this second as one array (Binance's ``!markPrice@arr``)."""
+    if not events:
+        return
+    text = "[" + ",".join(events) + "]"
+    client = get_redis()
+    client.publish(futures_stream_channel("!markPrice@arr@1s"), text)
+    if _every_3s(time_ms):
+        client.publish(futures_stream_channel("!markPrice@arr"), text)
 
 
 _PUBLISH_LUA = """

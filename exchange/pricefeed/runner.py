@@ -20,16 +20,18 @@ from exchange.core.workers import run_until_stopped
 from exchange.pricefeed import history
 from exchange.pricefeed.contracts import FeedContract
 from exchange.pricefeed.formulas import index_price
-from exchange.pricefeed.futures_book import GroupBooks
-from exchange.pricefeed.pricer import ContractPricer
-from exchange.pricefeed.publish import publish_mark
+from exchange.pricefeed.futures_book import GroupBooks, find_command
+from exchange.pricefeed.pricer import ContractPricer, PriceTick
+from exchange.pricefeed.publish import publish_mark, publish_mark_array
 from exchange.pricefeed.sources import IndexSource, is_fresh
-from matching_client import MatchingClient
+from matching_client import MatchingClient, parse_entry_id
 from matching_client.futures import ApplyFunding, FuturesCommand, SetMarkPrice
 
 logger = logging.getLogger(__name__)
 
 RELOAD_CONTRACTS_MS = 10_000
+# Entry ids are Redis's clock, a funding row's time the feed's: look back this much more.
+CLOCK_SKEW_MS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,12 @@ class PriceFeed:
         self.bars = history.MinuteBars()
         self.loaded_at = -RELOAD_CONTRACTS_MS
 
+    def reset(self) -> None:
+        """Forget the contracts' running figures after a failed step: the next step reloads
+        them from the database and completes any funding whose append was not recorded."""
+        self.feeds.clear()
+        self.loaded_at = -RELOAD_CONTRACTS_MS
+
     def _interval_ms(self, contract: FeedContract) -> int:
         return self.settings.funding_interval_ms or contract.funding_interval_seconds * 1000
 
@@ -90,7 +98,33 @@ class PriceFeed:
                 contract, pricer, self.sources_for(contract), since_ms=now_ms
             )
             self.books.setdefault(contract.group, GroupBooks(contract.group))
+            self._finish_fundings(contract)
         self.loaded_at = now_ms
+
+    def _finish_fundings(self, contract: FeedContract) -> None:
+        """Complete the fundings whose row was written but whose append was not recorded.
+
+        The input stream is the truth: a FUNDING found there after the row's time was
+        appended (its entry id is recorded now); one not found never reached the
+        engine and is appended now, late but once.
+        """
+        for row in history.fundings_without_entry(contract.symbol):
+            command = ApplyFunding(contract.group, contract.engine_id, row.rate_units)
+            # After the previous funding's entry: the same rate makes the same bytes.
+            after = max(
+                (f"{row.applied_at - CLOCK_SKEW_MS}-0", history.previous_entry(row)),
+                key=parse_entry_id,
+            )
+            entry_id = find_command(contract.group, command.encode(), after=after)
+            if entry_id is None:
+                entry_id = self.client.send(command)
+                logger.warning(
+                    "%s: the funding of %d was never appended; appended now as %s",
+                    contract.symbol,
+                    row.funding_time,
+                    entry_id,
+                )
+            history.funding_appended(contract.symbol, row.funding_time, entry_id)
 
     def _mark_stale(self, feed: _Feed, reason: str, now_ms: int) -> None:
         if feed.stale_reason != reason:
@@ -120,6 +154,7 @@ class PriceFeed:
             books.catch_up()
         commands: list[FuturesCommand] = []
         fundings: list[tuple[int, str, int]] = []  # (command index, symbol, funding time)
+        priced: list[tuple[_Feed, PriceTick]] = []
         for symbol, feed in self.feeds.items():
             c = feed.contract
             quotes = [
@@ -153,11 +188,15 @@ class PriceFeed:
                         decision.samples,
                     )
                 feed.pricer.funded(decision)
-            publish_mark(symbol, tick, c.interest_rate)
-            self._mark_fresh(feed, now_ms)
+            priced.append((feed, tick))
         entry_ids = self.client.send_many(commands) if commands else []
         for position, symbol, funding_time in fundings:
             history.funding_appended(symbol, funding_time, entry_ids[position])
+        # Live only once its mark is in the engine's input: a failed append says nothing.
+        events = [publish_mark(f.contract.symbol, t, f.contract.interest_rate) for f, t in priced]
+        for feed, _ in priced:
+            self._mark_fresh(feed, now_ms)
+        publish_mark_array(events, now_ms)
         self.bars.flush()
         return entry_ids
 
@@ -165,12 +204,13 @@ class PriceFeed:
 def run_every_second(feed: PriceFeed, *, stop: threading.Event, period_s: float = 1.0) -> None:
     """Call ``feed.step`` at each whole period of the wall clock until ``stop`` is set.
 
-    A failed step is logged and the next one tried (``run_until_stopped``); while steps
-    fail, no status is written and the contracts read as not live after a few seconds.
+    A failed step is logged, the feed reset and the next one tried (``run_until_stopped``);
+    while steps fail, no status is written and the contracts read as not live after a
+    few seconds.
     """
 
     def step() -> None:
         if not stop.wait(period_s - time.time() % period_s):
             feed.step(int(time.time() * 1000))
 
-    run_until_stopped(name="pricefeed", step=step, stop=stop)
+    run_until_stopped(name="pricefeed", step=step, stop=stop, on_error=feed.reset)

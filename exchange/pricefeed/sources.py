@@ -8,6 +8,7 @@ pinning it to an old price.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import urllib.error
@@ -97,7 +98,7 @@ class HttpJsonSource:
     quote, with its old time, so it ages out rather than vanishing at the first blip.
     """
 
-    def __init__(self, name: str, url: str, *, weight: Decimal, timeout_s: float = 1.0) -> None:
+    def __init__(self, name: str, url: str, *, weight: Decimal, timeout_s: float = 0.5) -> None:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"{name}: only http(s) URLs, got {url!r}")
         self.name = name
@@ -118,7 +119,7 @@ class HttpJsonSource:
             # The scheme is checked in __init__; the URL is operator configuration.
             with urllib.request.urlopen(self.url, timeout=self.timeout_s) as answer:  # noqa: S310
                 body = json.loads(answer.read())
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
             return self._failed(exc)
         price = _decimal(body.get("price")) if isinstance(body, dict) else None
         if price is None:

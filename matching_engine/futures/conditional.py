@@ -147,7 +147,11 @@ class StopBook:
         return price >= stop if fires_rising(side, order_type) else price <= stop
 
     def fired(self, cid: int, working: int, price: int) -> list[Stop]:
-        """Remove and return the orders that `price` triggers (none if price is 0)."""
+        """Return the orders that `price` triggers (none if price is 0), out of the index.
+
+        They stay in `orders` until the engine places them (`remove`): one placed
+        before them may get their account liquidated, which cancels them instead.
+        """
         if not price:
             return []
         out: list[Stop] = []
@@ -155,13 +159,13 @@ class StopBook:
         rising = self.heaps.get((cid, working, True))
         while rising and rising[0][0] <= price:
             _, _, oid = heapq.heappop(rising)
-            order = orders.pop(oid, None)
+            order = orders.get(oid)
             if order is not None:
                 out.append(order)
         falling = self.heaps.get((cid, working, False))
         while falling and -falling[0][0] >= price:
             _, _, oid = heapq.heappop(falling)
-            order = orders.pop(oid, None)
+            order = orders.get(oid)
             if order is not None:
                 out.append(order)
         return out

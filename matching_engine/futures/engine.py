@@ -161,6 +161,8 @@ class MarginGroup:
                 fired += self.stops.fired(cid, _LAST, self.books[cid].last_price)
             self.moved.clear()
             for stop in sorted(fired, key=lambda o: o.seq):
+                if self.stops.remove(stop.id) is None:
+                    continue  # canceled by a liquidation that an earlier one caused
                 self._trigger(stop)
                 if self.dirty:
                     self._liquidate_due()

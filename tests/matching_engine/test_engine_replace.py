@@ -25,6 +25,7 @@ def replace(
     qty: int,
     *,
     lock: int,
+    carry: int = 10**12,
     mode: int = ReplaceMode.STOP_ON_FAILURE,
     order_type: int = OrderType.LIMIT,
 ):
@@ -32,6 +33,7 @@ def replace(
         encode_replace(
             cancel_order_id=cancel,
             mode=mode,
+            carry=carry,
             order_id=oid,
             user_id=uid,
             side=side,
@@ -51,10 +53,20 @@ def test_replace_cancels_and_places_in_one_entry_carrying_the_lock(d: Driver) ->
     reply = replace(d, 1, 2, 10, BUY, 100, 5, lock=5)
     # then one entry: the old order's DONE (canceled, its lock reported), the new one rests
     assert (reply.command, reply.result, reply.order_id) == (8, ResultCode.OK, 2)
-    assert reply.done(1).reason == DoneReason.CANCELED and reply.done(1).unused_lock == 99 * 5
+    assert reply.done(1).reason == DoneReason.CANCELED and reply.done(1).unused_lock == 0
     assert d.depth(BUY) == [(100, 5)]
     assert d.market.book.get(2).lock == 99 * 5 + 5
     assert reply.levels == [(BUY, 100, 5), (BUY, 99, 0)]
+
+
+def test_replace_carries_at_most_what_it_is_told(d: Driver) -> None:
+    d.limit(1, 10, BUY, 100, 5)
+    # the new order needs 99 * 5: entry counted 495 of the old 500 as carried
+    reply = replace(d, 1, 2, 10, BUY, 99, 5, lock=0, carry=495)
+    assert reply.result == ResultCode.OK
+    assert reply.done(1).unused_lock == 5
+    assert d.market.book.get(2).lock == 495
+    assert reply.levels == [(BUY, 100, 0), (BUY, 99, 5)]
 
 
 def test_nobody_trades_between_the_cancel_and_the_new_order(d: Driver) -> None:
@@ -68,6 +80,7 @@ def test_nobody_trades_between_the_cancel_and_the_new_order(d: Driver) -> None:
     assert [t.taker for t in reply.trades] == [2]
     assert reply.done(2).reason == DoneReason.FILLED
     assert reply.done(2).unused_lock == 99 * 2 + 2 - 100 * 2
+    assert reply.done(1).unused_lock == 0
 
 
 def test_stop_on_failure_places_nothing_when_the_cancel_fails(d: Driver) -> None:
@@ -123,6 +136,7 @@ def test_a_repeated_replace_changes_nothing(d: Driver) -> None:
 def test_malformed_mode_is_refused(d: Driver) -> None:
     d.limit(1, 10, BUY, 99, 1)
     assert replace(d, 1, 2, 10, BUY, 100, 1, lock=100, mode=7).result == ResultCode.MALFORMED
+    assert replace(d, 1, 2, 10, BUY, 100, 1, lock=100, carry=-1).result == ResultCode.MALFORMED
     assert d.depth(BUY) == [(99, 1)]
 
 
@@ -136,17 +150,19 @@ def test_snapshot_and_replay_reproduce_the_state(d: Driver, book_cls) -> None:  
         encode_replace(
             cancel_order_id=2,
             mode=0,
+            carry=1,
             order_id=4,
             user_id=20,
             side=SELL,
             order_type=OrderType.LIMIT,
             price=101,
             quantity=1,
-            lock=0 + 1,
-        ),  # fmt: skip
+            lock=0,
+        ),
         encode_replace(
             cancel_order_id=3,
             mode=1,
+            carry=0,
             order_id=5,
             user_id=10,
             side=BUY,

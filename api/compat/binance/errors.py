@@ -30,8 +30,11 @@ class BinanceError(Exception):
     code: int
     msg: str
     status: int = 400
+    data: dict[str, object] | None = None  # cancelReplace's detail of each half
 
     def body(self) -> dict[str, object]:
+        if self.data is not None:
+            return {"code": self.code, "msg": self.msg, "data": self.data}
         return {"code": self.code, "msg": self.msg}
 
 
@@ -78,7 +81,11 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None, int]] = {
         400,
     ),
     ApiKeyErrorCode.RECV_WINDOW_INVALID: (-1131, "recvWindow must be less than 60000", 400),
-    ApiKeyErrorCode.TIMESTAMP_OUTSIDE_RECV_WINDOW: (-1021, None, 400),
+    ApiKeyErrorCode.TIMESTAMP_OUTSIDE_RECV_WINDOW: (
+        -1021,
+        "Timestamp for this request is outside of the recvWindow.",
+        400,
+    ),
     MarketErrorCode.UNKNOWN_SYMBOL: (-1121, "Invalid symbol.", 400),
     MarketErrorCode.INVALID_MARKET: (-1121, "Invalid symbol.", 400),
     MarketErrorCode.MARKET_NOT_TRADING: (-2010, "Market is closed.", 400),
@@ -116,6 +123,11 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None, int]] = {
     OrderErrorCode.ORDER_NOT_FOUND: (-2013, "Order does not exist.", 400),
     OrderErrorCode.ORDER_NOT_OPEN: (-2011, "Unknown order sent.", 400),
     OrderErrorCode.INVALID_FILTER: (-1100, None, 400),
+    OrderErrorCode.INVALID_REPLACE_MODE: (
+        -1100,
+        "Illegal characters found in parameter 'cancelReplaceMode'.",
+        400,
+    ),
     PageErrorCode.INVALID_LIMIT: (-1100, "Illegal characters found in parameter 'limit'.", 400),
     ListenKeyErrorCode.UNKNOWN_LISTEN_KEY: (-1125, "This listenKey does not exist.", 400),
     ListenKeyErrorCode.FOREIGN_LISTEN_KEY: (-1125, "This listenKey does not exist.", 400),
@@ -143,6 +155,9 @@ def from_domain(exc: DomainError, *, cancelling: bool = False) -> BinanceError:
     if code == -1100 and len(exc.fields) == 1:
         # the parameter the domain names (stopPrice, not price): its names are Binance's
         msg = f"Illegal characters found in parameter '{next(iter(exc.fields))}'."
+    elif code == -1102 and len(exc.fields) == 1:
+        name = next(iter(exc.fields))
+        msg = f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
     return BinanceError(code, msg or exc.message, status)
 
 

@@ -11,7 +11,7 @@ open order).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from rest_framework.request import Request
@@ -46,11 +46,11 @@ ENGINE_CHECKED = frozenset({OrderType.LIMIT_MAKER} | STOP_TYPES)
 MAX_FILLS = 1000
 
 
-def _wait_seconds() -> float:
+def wait_seconds() -> float:
     return float(settings.BINANCE_ORDER_WAIT_SECONDS)
 
 
-def _order_request(query: dict[str, str]) -> OrderRequest:
+def order_request(query: dict[str, str]) -> OrderRequest:
     """Binance's order parameters as the order request (symbol checked first: -1121)."""
     params.market(query, cached=True)
     for name in ("side", "type"):
@@ -69,7 +69,7 @@ def _order_request(query: dict[str, str]) -> OrderRequest:
     )
 
 
-def _response_type(query: dict[str, str]) -> str:
+def response_type(query: dict[str, str]) -> str:
     wanted = query.get("newOrderRespType", "").upper()
     if wanted == "":
         # Binance: MARKET and LIMIT default to FULL, every other type to ACK.
@@ -87,6 +87,24 @@ def _order_id(query: dict[str, str]) -> tuple[int | None, str | None]:
     return order_id, client_id
 
 
+def placed_answer(order: Order, resp_type: str) -> dict[str, Any]:
+    """The answer to a placed order in ``newOrderRespType``; waits for the engine when the
+    answer needs it. Raises the -2010 BinanceError of an order the engine rejected."""
+    if resp_type == "ACK" and order.type not in ENGINE_CHECKED:
+        return order_ack_json(order)
+    [order] = wait_for_orders([order], until=accepted, timeout=wait_seconds())
+    if order.status == OrderStatus.REJECTED:
+        raise from_rejection(order.reject_reason)
+    if resp_type == "ACK":
+        return order_ack_json(order)
+    fills = (
+        trade_list_for_user(user=order.user, order=order, limit=MAX_FILLS)
+        if resp_type == "FULL"
+        else None
+    )
+    return order_result_json(order, fills)
+
+
 class OrderView(BinanceView):
     signed = True
     key_permissions: ClassVar[dict[str, str]] = {"POST": "trade", "DELETE": "trade"}
@@ -94,23 +112,11 @@ class OrderView(BinanceView):
 
     def post(self, request: Request) -> Response:
         query = self.params(request)
-        order_request = _order_request(query)
-        check_place_order(request=order_request)
-        response_type = _response_type(query)
-        order = do_place_order(user=self.user(request), request=order_request)
-        if response_type == "ACK" and order.type not in ENGINE_CHECKED:
-            return Response(order_ack_json(order))
-        [order] = wait_for_orders([order], until=accepted, timeout=_wait_seconds())
-        if order.status == OrderStatus.REJECTED:
-            raise from_rejection(order.reject_reason)
-        if response_type == "ACK":
-            return Response(order_ack_json(order))
-        fills = (
-            trade_list_for_user(user=order.user, order=order, limit=MAX_FILLS)
-            if response_type == "FULL"
-            else None
-        )
-        return Response(order_result_json(order, fills))
+        new_order = order_request(query)
+        check_place_order(request=new_order)
+        resp_type = response_type(query)
+        order = do_place_order(user=self.user(request), request=new_order)
+        return Response(placed_answer(order, resp_type))
 
     def get(self, request: Request) -> Response:
         query = self.params(request)
@@ -132,7 +138,7 @@ class OrderView(BinanceView):
             symbol=market.symbol, order_id=order_id, client_order_id=client_id
         )
         order = do_cancel_order(user=self.user(request), request=cancel)
-        [order] = wait_for_orders([order], until=closed, timeout=_wait_seconds())
+        [order] = wait_for_orders([order], until=closed, timeout=wait_seconds())
         return Response(order_json(order))
 
 
@@ -144,8 +150,8 @@ class OrderTestView(BinanceView):
 
     def post(self, request: Request) -> Response:
         query = self.params(request)
-        check_place_order(request=_order_request(query))
-        _response_type(query)
+        check_place_order(request=order_request(query))
+        response_type(query)
         return Response({})
 
 
@@ -169,7 +175,7 @@ class OpenOrdersView(BinanceView):
         orders = do_cancel_all_orders(user=self.user(request), symbol=market.symbol)
         if not orders:
             raise UNKNOWN_ORDER_ON_CANCEL
-        done = wait_for_orders(orders, until=closed, timeout=_wait_seconds())
+        done = wait_for_orders(orders, until=closed, timeout=wait_seconds())
         return Response([order_json(o) for o in done])
 
 

@@ -49,7 +49,7 @@ def market_json(market: Market) -> dict[str, Any]:
         "otoAllowed": False,
         "quoteOrderQtyMarketAllowed": True,
         "allowTrailingStop": False,
-        "cancelReplaceAllowed": False,
+        "cancelReplaceAllowed": True,
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": False,
         "filters": [
@@ -116,6 +116,33 @@ def order_json(order: Order) -> dict[str, Any]:
         "workingTime": created,
         "origQuoteOrderQty": dec(order.quote_order_qty),
         "selfTradePreventionMode": order.self_trade_prevention,
+    }
+
+
+def canceled_json(order: Order) -> dict[str, Any]:
+    """A cancel's answer (cancelReplace's ``cancelResponse``): the order as canceled."""
+    body = order_json(order)
+    return {
+        "symbol": body["symbol"],
+        "origClientOrderId": order.client_order_id,
+        "orderId": order.pk,
+        "orderListId": -1,
+        "clientOrderId": order.client_order_id,
+        "transactTime": body["updateTime"],
+        **{
+            key: body[key]
+            for key in (
+                "price",
+                "origQty",
+                "executedQty",
+                "cummulativeQuoteQty",
+                "status",
+                "timeInForce",
+                "type",
+                "side",
+                "selfTradePreventionMode",
+            )
+        },
     }
 
 

@@ -54,6 +54,13 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None]] = {
     ),
 }
 
+# An INVALID_ORDER naming one of these fields has Binance's own code for it.
+_BY_FIELD: dict[str, BinanceError] = {
+    "side": BinanceError(-1117, "Invalid side."),
+    "type": BinanceError(-1116, "Invalid orderType."),
+    "timeInForce": BinanceError(-1115, "Invalid timeInForce."),
+}
+
 
 def from_domain(exc: DomainError, *, cancelling: bool = False) -> BinanceError:
     """Binance's futures code for a domain error; other domains use the spot table."""
@@ -61,6 +68,10 @@ def from_domain(exc: DomainError, *, cancelling: bool = False) -> BinanceError:
         return UNKNOWN_ORDER_ON_CANCEL
     if exc.code == FuturesErrorCode.UNKNOWN_CONTRACT:
         return bad_symbol()
+    if exc.code == FuturesErrorCode.INVALID_ORDER and len(exc.fields) == 1:
+        named = _BY_FIELD.get(next(iter(exc.fields)))
+        if named is not None:
+            return named
     found = _BY_CODE.get(exc.code)
     if found is None:
         return spot_from_domain(exc, cancelling=cancelling)

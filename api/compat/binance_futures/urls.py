@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api.compat.binance_futures import account, general, market, orders, user_stream
+from api.compat.binance_futures import account, funding, general, market, orders, user_stream
 
 urlpatterns = [
     path("v1/ping", general.PingView.as_view()),
@@ -16,6 +16,12 @@ urlpatterns = [
     path("v1/ticker/price", market.TickerPriceView.as_view()),
     path("v1/ticker/bookTicker", market.BookTickerView.as_view()),
     path("v1/openInterest", market.OpenInterestView.as_view()),
+    path("v1/premiumIndex", funding.PremiumIndexView.as_view()),
+    path("v1/fundingRate", funding.FundingRateView.as_view()),
+    path("v1/fundingInfo", funding.FundingInfoView.as_view()),
+    path("v1/markPriceKlines", funding.PriceKlinesView.as_view()),
+    path("v1/indexPriceKlines", funding.IndexPriceKlinesView.as_view()),
+    path("v1/premiumIndexKlines", funding.PremiumIndexKlinesView.as_view()),
     path("v1/leverageBracket", general.LeverageBracketView.as_view()),
     path("v1/commissionRate", general.CommissionRateView.as_view()),
     path("v1/positionSide/dual", general.PositionSideDualView.as_view()),
@@ -30,6 +36,7 @@ urlpatterns = [
     path("v1/leverage", account.LeverageView.as_view()),
     path("v1/positionMargin", account.PositionMarginView.as_view()),
     path("v1/listenKey", user_stream.ListenKeyView.as_view()),
+    path("v2/ticker/price", market.TickerPriceView.as_view()),
     path("v2/account", account.AccountView.as_view()),
     path("v3/account", account.AccountV3View.as_view()),
     path("v2/balance", account.BalanceView.as_view()),

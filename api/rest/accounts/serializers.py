@@ -58,9 +58,5 @@ class SessionOut(serializers.Serializer):
     user = UserOut()
 
 
-class ListenKeyIn(serializers.Serializer):
-    listen_key = serializers.CharField(max_length=128)
-
-
 class ListenKeyOut(serializers.Serializer):
     listen_key = serializers.CharField(help_text="Open ws://HOST/ws/<listen_key>; 60 minutes.")

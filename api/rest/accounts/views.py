@@ -17,7 +17,6 @@ from api.rest.accounts.serializers import (
     ApiKeyIn,
     ApiKeyOut,
     CredentialsIn,
-    ListenKeyIn,
     ListenKeyOut,
     SessionOut,
     TokenOut,
@@ -26,7 +25,6 @@ from api.rest.accounts.serializers import (
 from api.rest.accounts.tokens import issue_token, revoke_token
 from api.rest.authentication import USER_LOGIN_AUTHENTICATION
 from api.rest.base import RestView
-from api.rest.parsing import valid
 from api.rest.request_user import request_user
 from api.rest.throttling import DEFAULT_THROTTLES, LoginRateThrottle
 from exchange.accounts.actions import (
@@ -90,7 +88,11 @@ class SessionView(RestView):
     authentication_classes = [SessionAuthentication]
     permission_classes = [AllowAny]
     throttle_classes = LOGIN_THROTTLES
-    error_codes = {"POST": [AccountErrorCode.INVALID_CREDENTIALS]}
+    # PERMISSION_DENIED: the CSRF cookie or header is missing or wrong.
+    error_codes = {
+        "POST": [AccountErrorCode.INVALID_CREDENTIALS, "PERMISSION_DENIED"],
+        "DELETE": ["PERMISSION_DENIED"],
+    }
 
     @extend_schema(tags=["account"], request=CredentialsIn, responses={200: SessionOut})
     def post(self, request: Request) -> Response:
@@ -113,25 +115,29 @@ class UserDataStreamView(RestView):
     ``/api/v3/userDataStream``)."""
 
     authentication_classes = USER_LOGIN_AUTHENTICATION
-    error_codes = {
-        "PUT": [ListenKeyErrorCode.UNKNOWN_LISTEN_KEY, ListenKeyErrorCode.FOREIGN_LISTEN_KEY],
-        "DELETE": [ListenKeyErrorCode.UNKNOWN_LISTEN_KEY, ListenKeyErrorCode.FOREIGN_LISTEN_KEY],
-    }
 
     @extend_schema(tags=["account"], request=None, responses={200: ListenKeyOut})
     def post(self, request: Request) -> Response:
         return Response({"listen_key": create_session_listen_key(user=request_user(request))})
 
-    @extend_schema(tags=["account"], request=ListenKeyIn, responses={204: None})
-    def put(self, request: Request) -> Response:
-        data = valid(ListenKeyIn, request.data)
-        keepalive_listen_key(user=request_user(request), listen_key=data["listen_key"])
+
+class UserDataStreamKeyView(RestView):
+    authentication_classes = USER_LOGIN_AUTHENTICATION
+    error_codes = {
+        "PUT": [ListenKeyErrorCode.UNKNOWN_LISTEN_KEY, ListenKeyErrorCode.FOREIGN_LISTEN_KEY],
+        "DELETE": [ListenKeyErrorCode.UNKNOWN_LISTEN_KEY, ListenKeyErrorCode.FOREIGN_LISTEN_KEY],
+    }
+
+    @extend_schema(tags=["account"], request=None, responses={204: None})
+    def put(self, request: Request, listen_key: str) -> Response:
+        """Keep the key alive for another 60 minutes."""
+        keepalive_listen_key(user=request_user(request), listen_key=listen_key)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(tags=["account"], request=ListenKeyIn, responses={204: None})
-    def delete(self, request: Request) -> Response:
-        data = valid(ListenKeyIn, request.data)
-        close_listen_key(user=request_user(request), listen_key=data["listen_key"])
+    @extend_schema(tags=["account"], request=None, responses={204: None})
+    def delete(self, request: Request, listen_key: str) -> Response:
+        """Close the key: its stream ends."""
+        close_listen_key(user=request_user(request), listen_key=listen_key)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -105,6 +105,28 @@ class OrderOut(serializers.ModelSerializer[Order]):
 OrderPage = page_of(OrderOut, "OrderPage")
 
 
+class OrderReplaceIn(OrderIn):
+    mode = serializers.CharField(
+        max_length=32,
+        help_text="STOP_ON_FAILURE (a failed cancel places nothing) or ALLOW_FAILURE "
+        "(the new order is placed anyway).",
+    )
+
+
+class ReplaceErrorOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class OrderReplaceOut(serializers.Serializer):
+    """The new order, the order its REPLACE cancels (null when the cancel failed under
+    ALLOW_FAILURE) and why that cancel failed."""
+
+    order = OrderOut()
+    replaced_order_id = serializers.IntegerField(allow_null=True)
+    cancel_error = ReplaceErrorOut(allow_null=True)
+
+
 class OrderQuery(serializers.Serializer):
     symbol = serializers.CharField(max_length=32, required=False)
     status = serializers.CharField(
@@ -154,3 +176,37 @@ class MyTradeOut(serializers.Serializer):
     commission = DecimalString()
     commission_asset = serializers.CharField(source="commission_asset.code")
     time = serializers.DateTimeField(source="trade.created_at")
+
+
+class OrderBatchIn(serializers.Serializer):
+    orders = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="1 to 10 orders, each with the fields of POST /api/v1/orders.",
+    )
+
+
+class SlotErrorOut(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField()  # type: ignore[assignment]  # the error body's name
+
+
+class OrderBatchSlotOut(serializers.Serializer):
+    """One order's answer: exactly one of ``order`` and ``error`` is set."""
+
+    order = OrderOut(allow_null=True)
+    error = SlotErrorOut(allow_null=True)
+
+
+class CancelCountdownIn(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32)
+    countdown_ms = AsciiIntegerField(
+        help_text="Cancel every open order in the market unless renewed within this many "
+        "ms (1 to 86400000); 0 stops the countdown."
+    )
+
+
+class CancelCountdownOut(serializers.Serializer):
+    symbol = serializers.CharField()
+    countdown_ms = serializers.IntegerField()
+    deadline = serializers.DateTimeField(allow_null=True)

@@ -17,22 +17,32 @@ from api.rest.base import RestView
 from api.rest.fields import ms_to_datetime
 from api.rest.orders.serializers import (
     CancelAllIn,
+    CancelCountdownIn,
+    CancelCountdownOut,
     ClientOrderQuery,
     MyTradeOut,
     MyTradeQuery,
+    OrderBatchIn,
+    OrderBatchSlotOut,
     OrderIn,
     OrderOut,
     OrderPage,
     OrderQuery,
+    OrderReplaceIn,
+    OrderReplaceOut,
 )
 from api.rest.parsing import valid, valid_query
 from api.rest.request_user import request_user
+from exchange.core.errors import DomainError
 from exchange.core.pagination import PageErrorCode
 from exchange.markets.errors import MarketErrorCode
 from exchange.markets.selectors import get_market
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order
-from exchange.orders.errors import OrderErrorCode
-from exchange.orders.requests import CancelRequest, OrderRequest
+from exchange.orders.batch import check_batch_size, place_order_batch
+from exchange.orders.countdown import do_set_cancel_countdown
+from exchange.orders.errors import OrderError, OrderErrorCode
+from exchange.orders.replace import do_replace_order
+from exchange.orders.requests import CancelRequest, OrderRequest, ReplaceRequest
 from exchange.orders.retries import place_order_once
 from exchange.orders.selectors import access_order, fill_list_for_user, order_list
 
@@ -115,6 +125,55 @@ class OrderListView(RestView):
         return Response(OrderOut(order).data, status=code)
 
 
+def _batch_item(item: dict[str, object]) -> OrderRequest | DomainError:
+    """One batch item as its order request, or the error that refuses only its slot."""
+    parsed = OrderIn(data=item)
+    if not parsed.is_valid():
+        return OrderError(
+            OrderErrorCode.INVALID_INPUT_IN_BATCH,
+            "Invalid order fields.",
+            fields={k: "; ".join(str(e) for e in v) for k, v in parsed.errors.items()},
+        )
+    try:
+        return OrderRequest.parse(**parsed.validated_data)
+    except DomainError as exc:
+        return exc
+
+
+class OrderBatchView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {"POST": [OrderErrorCode.INVALID_BATCH]}
+
+    @extend_schema(
+        tags=["orders"], request=OrderBatchIn, responses={200: OrderBatchSlotOut(many=True)}
+    )
+    def post(self, request: Request) -> Response:
+        """Place up to 10 orders; each succeeds or fails in its own slot of the answer.
+
+        The accepted ones are stored in one transaction and sent to the engine in one
+        append. A slot's error has the codes of POST /api/v1/orders.
+        """
+        items = valid(OrderBatchIn, request.data)["orders"]
+        check_batch_size(len(items))
+        slots = place_order_batch(
+            user=request_user(request), requests=[_batch_item(item) for item in items]
+        )
+        body = [
+            {
+                "order": slot.order,
+                "error": {
+                    "code": slot.error.code.value,
+                    "detail": slot.error.message,
+                    "fields": slot.error.fields,
+                }
+                if slot.error
+                else None,
+            }
+            for slot in slots
+        ]
+        return Response(OrderBatchSlotOut(body, many=True).data)
+
+
 class OrderDetailView(RestView):
     error_codes = {"GET": [OrderErrorCode.ORDER_NOT_FOUND]}
 
@@ -155,6 +214,35 @@ class OrderCancelView(RestView):
         return Response(OrderOut(order).data, status=status.HTTP_202_ACCEPTED)
 
 
+class OrderReplaceView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {"POST": [*PLACE_ERRORS, *CANCEL_ERRORS[1:], OrderErrorCode.INVALID_REPLACE_MODE]}
+
+    @extend_schema(tags=["orders"], request=OrderReplaceIn, responses={202: OrderReplaceOut})
+    def post(self, request: Request, order_id: int) -> Response:
+        """Cancel this order and place the new one in ONE engine step (cancel-replace).
+
+        A new order on the same side takes over the old one's lock: only the
+        difference is locked from available funds. The cancel's outcome is
+        clearing's, visible on both orders and in the user stream.
+        """
+        data = valid(OrderReplaceIn, request.data)
+        mode = data.pop("mode")
+        replace = ReplaceRequest.parse(
+            cancel=CancelRequest.parse(symbol=data.get("symbol"), order_id=order_id),
+            order=OrderRequest.parse(**data),
+            mode=mode,
+        )
+        outcome = do_replace_order(user=request_user(request), request=replace)
+        error = outcome.cancel_error
+        body = {
+            "order": outcome.order,
+            "replaced_order_id": outcome.replaced.pk if outcome.replaced else None,
+            "cancel_error": {"code": error.code, "message": error.message} if error else None,
+        }
+        return Response(OrderReplaceOut(body).data, status=status.HTTP_202_ACCEPTED)
+
+
 class OrderCancelByClientIdView(RestView):
     key_permissions = {"POST": "trade"}
     error_codes = {"POST": CANCEL_ERRORS}
@@ -179,6 +267,22 @@ class OrderCancelAllView(RestView):
         data = valid(CancelAllIn, request.data)
         orders = do_cancel_all_orders(user=request_user(request), symbol=data["symbol"])
         return Response(OrderOut(orders, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CancelCountdownView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {"POST": [MarketErrorCode.UNKNOWN_SYMBOL, OrderErrorCode.INVALID_COUNTDOWN]}
+
+    @extend_schema(tags=["orders"], request=CancelCountdownIn, responses=CancelCountdownOut)
+    def post(self, request: Request) -> Response:
+        """Dead-man's switch: set or renew (heartbeat) the countdown after which every open
+        order of the caller in the market is canceled, once; 0 stops it. It survives
+        restarts: the deadline is stored, and checked every second."""
+        data = valid(CancelCountdownIn, request.data)
+        deadline = do_set_cancel_countdown(
+            user=request_user(request), symbol=data["symbol"], countdown_ms=data["countdown_ms"]
+        )
+        return Response(CancelCountdownOut({**data, "deadline": deadline}).data)
 
 
 class MyTradeListView(RestView):

@@ -346,33 +346,29 @@ class _Batch:
 
     def on_replaced(self, entry: OutputEntry, when: int) -> None:
         """Apply an accepted REPLACE's events. Its one CANCELED DONE is the replaced order
-        (the new order's own DONEs are FILLED or EXPIRED); when it is on the new order's
-        side, the engine moved its unused lock to the new order, and so does this."""
+        (the new order's own DONEs are FILLED or EXPIRED): the part of its lock the
+        DONE does not report unused went to the new order, in the same locked bucket."""
         new_id = entry.order_id
         for event in entry.events:
             if type(event) is Trade:
                 self.on_trade(event, when)
             elif type(event) is OrderDone:
-                self.on_done(event, when)
                 if event.reason is DoneReason.CANCELED and event.order_id != new_id:
                     self.carry_lock(self.order(event.order_id), new_id, event.unused_lock)
+                self.on_done(event, when)
             elif type(event) is StopTriggered:
                 self.on_stop_triggered(event, when)
 
     def carry_lock(self, old: LockedOrder, new_id: int, unused_lock: int) -> None:
-        """Lock again for ``new_id`` what releasing ``old`` just freed (same side): the
-        engine counts it in the new order's lock. Call right after ``on_done(old)``."""
-        new = self.order(new_id)
-        if new.side != old.side:
+        """Move to ``new_id`` what ``old`` holds beyond its reported unused lock; no
+        balance changes (both amounts are in the user's locked bucket)."""
+        unit = self.quote_unit if old.side == _BUY_SIDE else self.step
+        carried = old.locked_remaining - unused_lock * unit
+        if carried <= 0:
             return
-        keys = self.parties[new_id][3]
-        locked, available = (keys[0], keys[1]) if new.side == _BUY_SIDE else (keys[2], keys[3])
-        unit = self.quote_unit if new.side == _BUY_SIDE else self.step
-        amount = unused_lock * unit
-        new.locked_remaining += amount
-        net = self.net
-        net[locked] = net.get(locked, _ZERO) + amount
-        net[available] = net.get(available, _ZERO) - amount
+        new = self.order(new_id)
+        old.locked_remaining -= carried
+        new.locked_remaining += carried
         self.changed[new_id] = new
 
     def on_stop_triggered(self, event: StopTriggered, when: int) -> None:

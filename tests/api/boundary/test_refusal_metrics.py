@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -17,6 +18,7 @@ from api.rest.accounts.tokens import issue_token
 from exchange.accounts.actions import do_create_api_key
 from exchange.accounts.requests import ApiKeyRequest
 from tests.api.boundary.bad_input import DEEP_ARRAY
+from tests.api.boundary.test_ws import exchange_frames
 from tests.api.rest.conftest import SignedClient
 
 ORDER = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "100", "quantity": "0.1"}
@@ -120,3 +122,14 @@ def test_a_nul_is_counted_for_the_surface_it_addressed(token_client):
     assert Client().get("/api/v3/depth?symbol=%00").status_code == 400
     assert refused("rest", "NUL") == rest + 1
     assert refused("binance", "NUL") == binance + 1
+
+
+def test_websocket_counts_a_deep_frame_and_a_bad_request(trader):
+    deep, bad = refused("websocket", "JSON_TOO_DEEP"), refused("websocket", "INVALID_REQUEST")
+    answers, still_open = async_to_sync(exchange_frames)(
+        "/ws", ["[" * 40 + "]" * 40, '{"method": "SUBSCRIBE", "params": "btcusdt@trade", "id": 1}']
+    )
+    assert [a["error"]["code"] for a in answers] == [3, 2]
+    assert still_open == {"result": [], "id": 7}
+    assert refused("websocket", "JSON_TOO_DEEP") == deep + 1
+    assert refused("websocket", "INVALID_REQUEST") == bad + 1

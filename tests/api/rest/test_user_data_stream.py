@@ -23,26 +23,22 @@ def test_a_token_user_gets_one_live_listen_key(make_user, client_for, redis_clie
     assert again.json()["listen_key"] == key
     assert user_for_listen_key(key) == user
     assert 0 < listen_key_ttl(key) <= LISTEN_KEY_TTL_SECONDS
-    assert (
-        client.put("/api/v1/user-data-stream", {"listen_key": key}, format="json").status_code
-        == 204
-    )
-    assert (
-        client.delete("/api/v1/user-data-stream", {"listen_key": key}, format="json").status_code
-        == 204
-    )
+    assert client.put(f"/api/v1/user-data-stream/{key}").status_code == 204
+    assert client.delete(f"/api/v1/user-data-stream/{key}").status_code == 204
     assert user_for_listen_key(key) is None
 
 
 def test_a_listen_key_ends_with_its_user_and_is_not_anothers(make_user, client_for, redis_client):
     owner, other = make_user(), make_user()
     key = client_for(owner).post("/api/v1/user-data-stream").json()["listen_key"]
-    assert error(
-        client_for(other).put("/api/v1/user-data-stream", {"listen_key": key}, format="json")
-    ) == (404, "LISTEN_KEY_FOREIGN")
-    assert error(
-        client_for(other).delete("/api/v1/user-data-stream", {"listen_key": "nope"}, format="json")
-    ) == (404, "LISTEN_KEY_UNKNOWN")
+    assert error(client_for(other).put(f"/api/v1/user-data-stream/{key}")) == (
+        404,
+        "LISTEN_KEY_FOREIGN",
+    )
+    assert error(client_for(other).delete("/api/v1/user-data-stream/nope")) == (
+        404,
+        "LISTEN_KEY_UNKNOWN",
+    )
     owner.is_active = False
     owner.save(update_fields=["is_active"])
     assert user_for_listen_key(key) is None

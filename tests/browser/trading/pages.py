@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -65,16 +66,28 @@ def open_market(browser: WebDriver, url: str, symbol: str) -> None:
     wait(browser, lambda b: text(b, "#live-status") == "live", "the market stream")
 
 
-def place_limit(browser: WebDriver, side: str, price: str, quantity: str) -> None:
+def place_limit(
+    browser: WebDriver, side: str, price: str, quantity: str, *, by_keyboard: bool = False
+) -> None:
+    """Fill the order form; submit with the button, or with Enter in the amount field."""
     browser.find_element(By.CSS_SELECTOR, f".side-tabs input[value={side}]").click()
     browser.find_element(By.CSS_SELECTOR, "#o-type option[value=LIMIT]").click()
     for field, value in (("o-price", price), ("o-qty", quantity)):
         element = browser.find_element(By.ID, field)
         element.clear()
         element.send_keys(value)
-    browser.find_element(By.ID, "o-submit").click()
+    if by_keyboard:
+        browser.find_element(By.ID, "o-qty").send_keys(Keys.ENTER)
+    else:
+        browser.find_element(By.ID, "o-submit").click()
 
 
 def balance_cells(browser: WebDriver, asset: str) -> tuple[str, str]:
-    cells = browser.find_elements(By.CSS_SELECTOR, f"#balances tr[data-asset={asset}] td")
-    return (cells[1].get_attribute("textContent"), cells[2].get_attribute("textContent"))
+    """(available, locked) as the balances table shows them, read in one step (the
+    table is redrawn on every balance event)."""
+    cells = browser.execute_script(
+        "return [...document.querySelectorAll(`#balances tr[data-asset=${arguments[0]}] td`)]"
+        ".map((td) => td.textContent)",
+        asset,
+    )
+    return (cells[1], cells[2]) if len(cells) >= 3 else ("", "")

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from exchange.accounts.actions import do_issue_token
+from api.rest.accounts.tokens import issue_token
 from exchange.orders.models import Order
 from tests.test_processes import database_url, free_port
 
@@ -105,7 +105,7 @@ def test_killed_web_processes_never_double_a_retried_order(make_user, assets, fu
     # given a funded trader and two web processes
     user = make_user()
     fund(user, assets["USDT"], str(ORDERS * 10 + 1000))
-    token = do_issue_token(user=user)
+    token = issue_token(user=user)
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),

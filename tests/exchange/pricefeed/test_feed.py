@@ -179,11 +179,15 @@ def test_a_restarted_feed_keeps_the_intervals_samples_and_never_funds_twice(
 def test_each_second_publishes_a_mark_price_update_event(redis_client, price_server):
     pubsub = get_redis().pubsub()
     pubsub.subscribe(futures_stream_channel("btcusdt@markPrice@1s"))
-    pubsub.get_message(timeout=1)  # the subscription's confirmation
+    pubsub.subscribe(futures_stream_channel("!markPrice@arr@1s"))
+    for _ in range(2):
+        pubsub.get_message(timeout=1)  # the subscriptions' confirmations
     _feed(price_server).step(T0 + 500)
     message = pubsub.get_message(timeout=5)
+    array = pubsub.get_message(timeout=5)
     pubsub.close()
-    assert message is not None
+    assert message is not None and array is not None
+    assert json.loads(array["data"]) == [json.loads(message["data"])]
     assert json.loads(message["data"]) == {
         "e": "markPriceUpdate",
         "E": T0 + 500,
@@ -194,3 +198,66 @@ def test_each_second_publishes_a_mark_price_update_event(redis_client, price_ser
         "r": "0.00010000",
         "T": T0 + 3_000,
     }
+
+
+def _now_slot() -> int:
+    """A funding time near the wall clock: recovery searches the input by Redis's time."""
+    return int(time.time() * 1000) // 3_000 * 3_000
+
+
+def _two_fundings(price_server, t0: int) -> list[str]:
+    """Fund at t0 + 3 s and t0 + 6 s (the same rate: the same command bytes)."""
+    feed = _feed(price_server)
+    for t in (t0 + 500, t0 + 3_100, t0 + 6_100):
+        feed.step(t)
+    rows = list(FundingRate.objects.order_by("funding_time"))
+    assert [r.rate_units for r in rows] == [10_000, 10_000]
+    return [r.entry_id for r in rows]
+
+
+def test_a_funding_appended_before_a_crash_is_found_not_sent_again(redis_client, price_server):
+    t0 = _now_slot()
+    first, second = _two_fundings(price_server, t0)
+    # given the process died after appending the second funding, before recording it
+    FundingRate.objects.filter(entry_id=second).update(entry_id="")
+    # when it restarts
+    _feed(price_server).step(t0 + 6_500)
+    # then the entry is found in the input stream (not the first funding's), nothing resent
+    assert FundingRate.objects.get(funding_time=t0 + 6_000).entry_id == second
+    assert [c[1] for c in _commands()].count(FUNDING_COMMAND) == 2
+
+
+def test_a_funding_never_appended_before_a_crash_is_appended_once(redis_client, price_server):
+    t0 = _now_slot()
+    first, second = _two_fundings(price_server, t0)
+    # given the process died after writing the row, before the append
+    get_redis().xdel(input_stream("USDT"), second)
+    FundingRate.objects.filter(entry_id=second).update(entry_id="")
+    # when it restarts
+    _feed(price_server).step(t0 + 6_500)
+    # then the funding is appended now, once, and recorded
+    fundings = [
+        i.decode()
+        for i, f in get_redis().xrange(input_stream("USDT"))
+        if msgpack.unpackb(f[b"d"])[1] == FUNDING_COMMAND
+    ]
+    assert len(fundings) == 2 and fundings[0] == first
+    assert FundingRate.objects.get(funding_time=t0 + 6_000).entry_id == fundings[1]
+
+
+def test_after_a_failed_step_the_reset_feed_completes_the_funding(redis_client, price_server):
+    t0 = _now_slot()
+    feed = _feed(price_server)
+    feed.step(t0 + 500)
+    feed.step(t0 + 3_100)
+    # given the append of that step's FUNDING failed after its row was written
+    (row,) = FundingRate.objects.all()
+    get_redis().xdel(input_stream("USDT"), row.entry_id)
+    FundingRate.objects.update(entry_id="")
+    # when the runner resets the feed after the failure and steps again
+    feed.reset()
+    feed.step(t0 + 4_100)
+    # then the funding is appended and recorded, once
+    row.refresh_from_db()
+    assert row.entry_id
+    assert [c[1] for c in _commands()].count(FUNDING_COMMAND) == 1

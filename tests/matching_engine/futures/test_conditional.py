@@ -200,3 +200,41 @@ def test_position_limit_is_the_last_bracket_cap(f: FDriver) -> None:
     lots = 10**12 * 1000 // 60_000 + 1  # lots of 0.001 BTC at 60,000 above 10^12 USDT
     f.deposit(1, usdt(10**12))
     assert f.place(1, BUY, px(60_000), lots)[2] == FuturesResult.POSITION_LIMIT
+
+
+def test_a_fired_stop_whose_account_an_earlier_one_liquidates_is_canceled(f: FDriver) -> None:
+    # given: user 2's sell stop (older) and user 1's close-position stop fire at the same
+    # mark; user 1 (125x) bids 0.5 BTC at 60,000, so user 2's stop fills that bid
+    f.deposit(2, usdt(100_000))
+    older = f.place(
+        2,
+        SELL,
+        0,
+        500,
+        order_type=T.STOP_MARKET,
+        stop_price=px(59_000),
+        working_type=WorkingType.MARK_PRICE,
+    )
+    f.send(fp.encode_set_leverage(user_id=3, contract=BTC, leverage=125))
+    f.deposit(3, usdt(255))
+    assert f.place(3, BUY, px(60_000), 500)[2] == FuturesResult.OK
+    mine = f.place(
+        3,
+        SELL,
+        0,
+        0,
+        order_type=T.STOP_MARKET,
+        stop_price=px(59_000),
+        working_type=WorkingType.MARK_PRICE,
+        close_position=True,
+    )
+    # when the mark falls to 59,000
+    out = f.mark(px(59_000))
+    # then user 2's stop buys user 3 a long 1,000 USDT under water: liquidated at once,
+    # which cancels user 3's own fired stop before its turn
+    assert [e[1] for e in events_of(out, FuturesEvent.STOP_TRIGGERED)] == [older[3]]
+    assert [e[1] for e in events_of(out, FuturesEvent.LIQUIDATION)] == [3]
+    assert [e[1:4] for e in events_of(out, FuturesEvent.DONE) if e[1] == mine[3]] == [
+        [mine[3], 3, DoneReason.LIQUIDATED]
+    ]
+    assert f.group.stops.orders == {}

@@ -27,6 +27,7 @@ from exchange.futures.actions import BracketSpec, do_create_contract
 from exchange.futures.engine_state import append
 from exchange.futures.models import Contract, FuturesTransfer, Position, TransferStatus
 from exchange.futures.units import to_ticks
+from exchange.pricefeed.publish import mark_key
 from matching_engine.futures.protocol import encode_mark_price
 from tests.api.compat.conftest import ROOT, LiveExchange, wait_until
 from tests.test_processes import database_url
@@ -55,7 +56,7 @@ def set_mark(contract: Contract, price: Decimal) -> None:
         "nextFundingTime": 0,
         "time": 0,
     }
-    get_redis().set(f"fmd:{{{contract.symbol}}}:mark", json.dumps(figures))
+    get_redis().set(mark_key(contract.symbol), json.dumps(figures))
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,11 @@ def test_the_quant_systems_call_sequence(live, contract):
         "takerCommissionRate": "0.0005",
     }
     assert client.futures_get_position_mode() == {"dualSidePosition": False}
+    book = client.futures_order_book(symbol=SYMBOL, limit=5)
+    assert set(book) >= {"lastUpdateId", "bids", "asks", "E", "T"}
+    assert isinstance(client.futures_klines(symbol=SYMBOL, interval="1m"), list)
+    assert client.futures_symbol_ticker(symbol=SYMBOL)["symbol"] == SYMBOL
+    assert client.futures_ticker(symbol=SYMBOL)["symbol"] == SYMBOL
     changed = client.futures_change_leverage(symbol=SYMBOL, leverage=5)
     assert (changed["leverage"], changed["maxNotionalValue"]) == (5, "1000000000")
 

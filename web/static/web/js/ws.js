@@ -57,6 +57,6 @@ export class Stream {
 export async function userStream(api, handlers) {
   const { listen_key: key } = await api("POST", "/user-data-stream");
   // Keep the key alive (it lives 60 minutes) while the page is open.
-  setInterval(() => api("PUT", "/user-data-stream", { body: { listen_key: key } }).catch(() => {}), 30 * 60 * 1000);
+  setInterval(() => api("PUT", `/user-data-stream/${key}`).catch(() => {}), 30 * 60 * 1000);
   return new Stream(`/ws/${key}`, handlers);
 }

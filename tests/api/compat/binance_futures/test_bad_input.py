@@ -1,0 +1,178 @@
+"""Bad input on every new ``/fapi`` (and ``/sapi/v1/asset/transfer``) endpoint: Binance's
+futures code, an HTTP 4xx with only ``code`` and ``msg``, and nothing changed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from exchange.futures.models import FuturesOrder, FuturesTransfer, Position
+from tests.api.compat.binance.test_bad_input import signed
+from tests.api.compat.conftest import balance
+
+BTC = "BTCUSDT"
+PUBLIC = [
+    ("GET", "v1/depth", {}, -1102),
+    ("GET", "v1/depth", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/depth", {"symbol": BTC, "limit": "0"}, -1100),
+    ("GET", "v1/trades", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/trades", {"symbol": BTC, "limit": "5000"}, -1130),
+    ("GET", "v1/aggTrades", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/klines", {"symbol": BTC}, -1102),
+    ("GET", "v1/klines", {"symbol": BTC, "interval": "2m"}, -1120),
+    ("GET", "v1/klines", {"symbol": "NOPE", "interval": "1m"}, -1121),
+    ("GET", "v1/ticker/24hr", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/ticker/price", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/ticker/bookTicker", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/openInterest", {}, -1102),
+    ("GET", "v1/openInterest", {"symbol": "ETHUSDT"}, -1121),  # a spot market, no contract
+    ("GET", "v1/premiumIndex", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/fundingRate", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/fundingRate", {"limit": "5000"}, -1130),
+    ("GET", "v1/markPriceKlines", {"symbol": BTC}, -1102),
+    ("GET", "v1/markPriceKlines", {"symbol": BTC, "interval": "7m"}, -1120),
+    ("GET", "v1/indexPriceKlines", {"pair": "NOPE", "interval": "1m"}, -1121),
+    ("GET", "v1/premiumIndexKlines", {"symbol": BTC, "interval": "1m", "limit": "0"}, -1100),
+]
+ORDER = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC"}
+SIGNED = [
+    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "symbol": "NOPE"}, -1121),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "side": "UP"}, -1117),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "type": "OCO"}, -1116),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "type": "STOP"}, -1116),
+    (
+        "POST",
+        "v1/order",
+        {**ORDER, "quantity": "0.01", "price": "50000", "timeInForce": "X"},
+        -1115,
+    ),
+    ("POST", "v1/order", {**ORDER, "price": "50000"}, -1102),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000.05"}, -4014),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.0001", "price": "50000"}, -1111),
+    ("POST", "v1/order", {**ORDER, "quantity": "abc", "price": "50000"}, -1100),
+    (
+        "POST",
+        "v1/order",
+        {**ORDER, "quantity": "0.01", "price": "50000", "positionSide": "SHORT"},
+        -4061,
+    ),
+    (
+        "POST",
+        "v1/order",
+        {**ORDER, "quantity": "0.01", "price": "50000", "reduceOnly": "maybe"},
+        -1130,
+    ),
+    (
+        "POST",
+        "v1/order",
+        {**ORDER, "quantity": "0.01", "price": "50000", "closePosition": "true"},
+        -1106,
+    ),
+    (
+        "POST",
+        "v1/order",
+        {**ORDER, "quantity": "0.01", "price": "50000", "newOrderRespType": "FULL"},
+        -1130,
+    ),
+    ("POST", "v1/order", {**ORDER, "quantity": "1", "price": "50000"}, -2019),
+    (
+        "POST",
+        "v1/order",
+        {**ORDER, "side": "SELL", "quantity": "0.01", "price": "50000", "reduceOnly": "true"},
+        -2022,
+    ),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.0001", "price": "50000"}, -1111),
+    ("GET", "v1/order", {"symbol": BTC}, -1102),
+    ("GET", "v1/order", {"symbol": BTC, "orderId": "1"}, -2013),
+    ("DELETE", "v1/order", {"symbol": BTC, "orderId": "1"}, -2011),
+    ("GET", "v1/openOrder", {"symbol": BTC, "orderId": "1"}, -2013),
+    ("GET", "v1/openOrders", {"symbol": "NOPE"}, -1121),
+    ("DELETE", "v1/allOpenOrders", {}, -1102),
+    ("GET", "v1/allOrders", {}, -1102),
+    ("GET", "v1/userTrades", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/income", {"incomeType": "BONUS"}, -1100),
+    ("GET", "v1/income", {"limit": "2000"}, -1130),
+    ("POST", "v1/leverage", {"symbol": BTC, "leverage": "0"}, -4028),
+    ("POST", "v1/leverage", {"symbol": BTC, "leverage": "126"}, -4028),
+    ("POST", "v1/leverage", {"symbol": BTC, "leverage": "ten"}, -4028),
+    ("POST", "v1/leverage", {"symbol": "NOPE", "leverage": "5"}, -1121),
+    ("POST", "v1/marginType", {"symbol": BTC, "marginType": "CROSSED"}, -4046),
+    ("POST", "v1/marginType", {"symbol": BTC, "marginType": "ISOLATED"}, -1130),
+    ("POST", "v1/marginType", {"symbol": BTC}, -1102),
+    ("POST", "v1/positionMargin", {"symbol": BTC, "amount": "1", "type": "1"}, -1130),
+    ("POST", "v1/positionSide/dual", {"dualSidePosition": "false"}, -4059),
+    ("POST", "v1/positionSide/dual", {"dualSidePosition": "true"}, -1130),
+    ("GET", "v1/leverageBracket", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/commissionRate", {}, -1102),
+    ("GET", "v2/positionRisk", {"symbol": "NOPE"}, -1121),
+]
+TRANSFERS = [
+    ({"type": "MAIN_CMFUTURE", "asset": "USDT", "amount": "1"}, -1130),
+    ({"type": "MAIN_UMFUTURE", "asset": "USDT"}, -1102),
+    ({"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "-1"}, -1100),
+    ({"type": "MAIN_UMFUTURE", "asset": "BTC", "amount": "1"}, -1100),
+    ({"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "1000"}, -5013),
+]
+
+
+def send(live, method: str, path: str, query: str = "", key: str | None = None):  # noqa: ANN001, ANN201
+    headers = {"X-MBX-APIKEY": key} if key else {}
+    if method in ("POST", "PUT"):
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return requests.request(
+            method, f"{live.url}/{path}", data=query, headers=headers, timeout=10
+        )
+    return requests.request(method, f"{live.url}/{path}?{query}", headers=headers, timeout=10)
+
+
+@pytest.mark.parametrize(("method", "path", "params", "code"), PUBLIC)
+def test_public_bad_input(live, contract, method, path, params, code):
+    response = send(live, method, f"fapi/{path}", urlencode(params))
+    assert (response.status_code, response.json()["code"]) == (400, code)
+    assert int(response.headers["X-MBX-USED-WEIGHT-1M"]) > 0
+
+
+@pytest.mark.parametrize(("method", "path", "params", "code"), SIGNED)
+def test_signed_bad_input_changes_nothing(live, contract, method, path, params, code):
+    # given a trader with 100 USDT in futures (moved in by the test's own transfer)
+    trader = live.trader(USDT="200")
+    moved = send(
+        live,
+        "POST",
+        "sapi/v1/asset/transfer",
+        signed(trader, {"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "100"}),
+        trader.key,
+    )
+    assert moved.status_code == 200
+    orders_before = FuturesOrder.objects.filter(user=trader.user, accepted=True).exclude(
+        status="REJECTED"
+    )
+    # when
+    response = send(live, method, f"fapi/{path}", signed(trader, params), trader.key)
+    # then
+    assert (response.status_code, response.json()["code"]) == (400, code), response.json()
+    assert set(response.json()) == {"code", "msg"}
+    assert not orders_before.exists()
+    assert not Position.objects.filter(user=trader.user).exclude(size=0).exists()
+    assert Position.objects.filter(user=trader.user).exclude(leverage=20).count() == 0
+
+
+@pytest.mark.parametrize(("params", "code"), TRANSFERS)
+def test_bad_transfers_move_nothing(live, contract, params, code):
+    trader = live.trader(USDT="100")
+    response = send(live, "POST", "sapi/v1/asset/transfer", signed(trader, params), trader.key)
+    assert (response.status_code, response.json()["code"]) == (400, code), response.json()
+    assert balance(trader, "USDT") == (Decimal(100), Decimal(0))
+    assert not FuturesTransfer.objects.filter(user=trader.user).exists()
+
+
+def test_listen_key_needs_a_key_and_accepts_a_stray_signature(live, contract):
+    trader = live.trader()
+    assert send(live, "POST", "fapi/v1/listenKey").json()["code"] == -2014
+    first = send(live, "POST", "fapi/v1/listenKey", "signature=abc", trader.key).json()
+    again = send(live, "POST", "fapi/v1/listenKey", "", trader.key).json()
+    assert first == again and len(first["listenKey"]) > 20
+    assert send(live, "PUT", "fapi/v1/listenKey", "", trader.key).json() == first

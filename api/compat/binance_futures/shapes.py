@@ -37,7 +37,9 @@ def contract_json(contract: Contract, tiers: list[BracketTier]) -> dict[str, Any
         "contractType": "PERPETUAL",
         "deliveryDate": PERPETUAL_DELIVERY_MS,
         "onboardDate": ms(contract.onboard_date),
-        "status": "TRADING" if contract.status == ContractStatus.TRADING else "BREAK",
+        # A halted contract takes no orders: Binance's futures status for that is
+        # PENDING_TRADING (ccxt marks the market inactive).
+        "status": "TRADING" if contract.status == ContractStatus.TRADING else "PENDING_TRADING",
         "maintMarginPercent": dec(first.maintenance_rate * 100) if first else "0",
         "requiredMarginPercent": dec(Decimal(100) / first.max_leverage) if first else "0",
         "baseAsset": contract.base_asset.code,
@@ -113,10 +115,6 @@ def _number(value: Decimal) -> int | Decimal:
     return int(value) if value == value.to_integral_value() else value
 
 
-def _status(order: FuturesOrder) -> str:
-    return str(order.status)
-
-
 def order_json(order: FuturesOrder) -> dict[str, Any]:
     """One order as ``GET /fapi/v1/order`` answers (``POST`` answers the same fields)."""
     created = ms(order.created_at)
@@ -124,7 +122,7 @@ def order_json(order: FuturesOrder) -> dict[str, Any]:
     return {
         "orderId": order.pk,
         "symbol": order.contract.symbol,
-        "status": _status(order),
+        "status": str(order.status),
         "clientOrderId": order.client_order_id,
         "price": dec(order.price),
         "avgPrice": dec((order.cum_quote / executed).quantize(AVG_PLACES) if executed else None),

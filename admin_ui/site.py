@@ -86,5 +86,8 @@ class OperatorAdminSite(admin.AdminSite):
                 name="dashboard_pipeline",
             ),
             path("two-factor/", self._staff_page(two_factor_page), name="two_factor"),
+            # Not behind admin_view: Django's would send a session without the admin
+            # permission (staff who owe a second factor) to the index instead.
+            path("logout/", never_cache(self.logout), name="logout"),
         ]
         return [*pages, *super().get_urls()]

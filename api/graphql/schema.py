@@ -15,7 +15,9 @@ from api.graphql.accounts.queries import AccountQueries
 from api.graphql.markets.queries import MarketQueries
 from api.graphql.orders.mutations.order_cancel import CancelOrder
 from api.graphql.orders.mutations.order_cancel_all import CancelAllOrders
+from api.graphql.orders.mutations.order_countdown import SetCancelCountdown
 from api.graphql.orders.mutations.order_place import PlaceOrder
+from api.graphql.orders.mutations.order_place_batch import PlaceOrders
 from api.graphql.orders.mutations.order_replace import ReplaceOrder
 from api.graphql.wallets.mutations.withdrawal_request import RequestWithdrawal
 
@@ -26,9 +28,11 @@ class Query(MarketQueries, AccountQueries, graphene.ObjectType):
 
 class Mutation(graphene.ObjectType):
     place_order = PlaceOrder.Field()
+    place_orders = PlaceOrders.Field()
     cancel_order = CancelOrder.Field()
     replace_order = ReplaceOrder.Field()
     cancel_all_orders = CancelAllOrders.Field()
+    set_cancel_countdown = SetCancelCountdown.Field()
     request_withdrawal = RequestWithdrawal.Field()
     create_api_key = CreateApiKey.Field()
     revoke_api_key = RevokeApiKey.Field()

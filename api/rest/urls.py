@@ -69,6 +69,12 @@ v1 = [
         orders.OrderCancelByClientIdView.as_view(),
         name="order-cancel-by-client-id",
     ),
+    path("orders/batch", orders.OrderBatchView.as_view(), name="orders-batch"),
+    path(
+        "orders/countdown-cancel-all",
+        orders.CancelCountdownView.as_view(),
+        name="orders-countdown-cancel-all",
+    ),
     path("orders/cancel-all", orders.OrderCancelAllView.as_view(), name="orders-cancel-all"),
     path("orders/<id:order_id>", orders.OrderDetailView.as_view(), name="order"),
     path("orders/<id:order_id>/cancel", orders.OrderCancelView.as_view(), name="order-cancel"),

@@ -17,25 +17,15 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from api.compat.binance.errors import from_domain
 from api.json_input import JsonInputError, loads_bounded
 from api.refusals import WEBSOCKET, count_refusal
 from api.ws.consumers import HubConsumer, UserStream
-from exchange.accounts.errors import ApiKeyError, ApiKeyErrorCode
+from exchange.accounts.errors import ApiKeyError
 from exchange.accounts.models import ApiKey
 from exchange.accounts.signing import SignedRequest, verify_signed_request
 from exchange.core.user_channel import user_events_channel
 
-# Binance codes and HTTP-like statuses for the signature checks.
-BINANCE_ERRORS: dict[str, tuple[int, int]] = {
-    ApiKeyErrorCode.UNKNOWN_KEY: (-2015, 401),
-    ApiKeyErrorCode.IP_NOT_ALLOWED: (-2015, 401),
-    ApiKeyErrorCode.PERMISSION_DENIED: (-2015, 401),
-    ApiKeyErrorCode.SIGNATURE_MISSING: (-1102, 400),
-    ApiKeyErrorCode.SIGNATURE_INVALID: (-1022, 400),
-    ApiKeyErrorCode.TIMESTAMP_MISSING: (-1102, 400),
-    ApiKeyErrorCode.TIMESTAMP_OUTSIDE_RECV_WINDOW: (-1021, 400),
-    ApiKeyErrorCode.RECV_WINDOW_INVALID: (-1131, 400),
-}
 BAD_REQUEST, UNKNOWN_METHOD = -1102, -1100
 INPUT_CODES = frozenset({BAD_REQUEST, UNKNOWN_METHOD})
 MAX_FRAME_BYTES = 64 * 1024
@@ -156,8 +146,8 @@ class WsApiConsumer(HubConsumer):
         try:
             api_key = await database_sync_to_async(_verify)(params, _client_ip(self.scope))
         except ApiKeyError as err:
-            code, status = BINANCE_ERRORS.get(err.code, (-2015, 401))
-            raise WsApiError(code, err.message, status) from None
+            binance = from_domain(err)  # Binance's code, text and status, as on /api/v3
+            raise WsApiError(binance.code, binance.msg, binance.status) from None
         subscription = self.next_subscription
         self.next_subscription += 1
 

@@ -82,7 +82,7 @@ def _check_timestamp(params: dict[str, str], now_ms: int) -> None:
     if now_ms - timestamp > window:
         raise ApiKeyError(
             ApiKeyErrorCode.TIMESTAMP_OUTSIDE_RECV_WINDOW,
-            "Timestamp for this request is outside of the recvWindow.",
+            "The request's timestamp is outside its recvWindow.",
         )
 
 

@@ -53,12 +53,19 @@ class MarketActivity:
     volume: list[tuple[int, Decimal]]  # quote quantity traded
     trades: list[tuple[int, int]]
     fees: dict[str, list[tuple[int, Decimal]]]  # per asset the fee was charged in
-    total_volume: Decimal = Decimal(0)
-    total_trades: int = 0
-    total_fees: dict[str, Decimal] = field(default_factory=dict)
+    total_volume: Decimal = field(init=False)
+    total_trades: int = field(init=False)
+    total_fees: dict[str, Decimal] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.total_volume = sum((v for _, v in self.volume), Decimal(0))
+        self.total_trades = sum(n for _, n in self.trades)
+        self.total_fees = {
+            code: sum((v for _, v in points), Decimal(0)) for code, points in self.fees.items()
+        }
 
 
-def _bucket_starts(window: Window, now: datetime) -> list[datetime]:
+def bucket_starts(window: Window, now: datetime) -> list[datetime]:
     last = _floor(now, window.bucket)
     count = int(window.span / window.bucket)
     return [last - window.bucket * i for i in range(count - 1, -1, -1)]
@@ -70,14 +77,14 @@ def _floor(moment: datetime, bucket: timedelta) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
 
 
-def _seconds(moment: datetime) -> int:
+def unix(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
 def market_activity(*, window: Window, now: datetime | None = None) -> list[MarketActivity]:
     """Every market's volume, trades and fees per bucket of ``window`` up to ``now``."""
     now = now or timezone.now()
-    starts = _bucket_starts(window, now)
+    starts = bucket_starts(window, now)
     markets = list(Market.objects.select_related("base", "quote").order_by("symbol"))
     # By market first: the (market, created_at) index serves each market's window.
     rows = Trade.objects.filter(
@@ -104,19 +111,12 @@ def market_activity(*, window: Window, now: datetime | None = None) -> list[Mark
             symbol=market.symbol,
             base=market.base.code,
             quote=market.quote.code,
-            volume=[(_seconds(s), volume.get((market.pk, s), Decimal(0))) for s in starts],
-            trades=[(_seconds(s), counts.get((market.pk, s), 0)) for s in starts],
+            volume=[(unix(s), volume.get((market.pk, s), Decimal(0))) for s in starts],
+            trades=[(unix(s), counts.get((market.pk, s), 0)) for s in starts],
             fees={
-                code: [
-                    (_seconds(s), fees.get((market.pk, s, asset_id), Decimal(0))) for s in starts
-                ]
+                code: [(unix(s), fees.get((market.pk, s, asset_id), Decimal(0))) for s in starts]
                 for asset_id, code in assets.items()
             },
         )
-        series.total_volume = sum((v for _, v in series.volume), Decimal(0))
-        series.total_trades = sum(n for _, n in series.trades)
-        series.total_fees = {
-            code: sum((v for _, v in points), Decimal(0)) for code, points in series.fees.items()
-        }
         activity.append(series)
     return activity

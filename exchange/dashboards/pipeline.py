@@ -20,6 +20,7 @@ from django.db.models import Count
 from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.core.metrics import LAG_COUNT_CAP, id_ms, stream_position
 from exchange.core.redis import get_redis
+from exchange.futures.models import Contract
 from exchange.marketdata.store import published_up_to
 from exchange.markets.models import Market
 from matching_client import input_stream, leader_key, output_stream, standby_key, stats_key
@@ -122,7 +123,8 @@ def _reader(row: MarketPipeline, name: str, lag: Lag | None) -> None:
 
 
 def market_pipeline() -> list[MarketPipeline]:
-    """Every market's pipeline figures, and what in them needs an operator's eye."""
+    """Every spot market's and futures margin group's pipeline figures, and what in
+    them needs an operator's eye."""
     client = get_redis()
     now_ms = int(time.time() * 1000)
     checkpoints = dict(Checkpoint.objects.values_list("symbol", "last_entry_id"))
@@ -135,31 +137,45 @@ def market_pipeline() -> list[MarketPipeline]:
     rows = []
     for symbol, status in Market.objects.order_by("symbol").values_list("symbol", "status"):
         row = MarketPipeline(symbol=symbol, status=status, dead_letters=dead.get(symbol, 0))
-        rows.append(row)
-        try:
-            pipe = client.pipeline(transaction=False)
-            pipe.xlen(input_stream(symbol))
-            pipe.xlen(output_stream(symbol))
-            pipe.hgetall(stats_key(symbol))
-            pipe.get(leader_key(symbol))
-            pipe.hgetall(standby_key(symbol))
-            in_len, out_len, stats, leader, standbys = pipe.execute()
-        except redis.RedisError as exc:
-            row.problems.append(f"Redis did not answer ({exc.__class__.__name__})")
-            continue
-        row.input_length, row.output_length = int(in_len), int(out_len)
-        row.leader = _text(leader)
-        for token, value in standbys.items():
-            position, _, at_ms = value.decode().partition("|")
-            seen = max(0, now_ms - int(at_ms))
-            if seen < STANDBY_STALE_MS:
-                row.standbys.append(Standby(token.decode(), position, seen / 1000))
-        _engine(row, stats, now_ms)
-        cleared = checkpoints.get(symbol)
-        row.clearing = _lag(client, symbol, cleared if cleared != "0-0" else None)
-        _reader(row, "clearing", row.clearing)
+        _streams(row, client, now_ms, checkpoints.get(symbol))
         row.marketdata = _lag(client, symbol, published_up_to(symbol))
         _reader(row, "market data", row.marketdata)
+        rows.append(row)
+    # A futures margin group is one engine stream for all its contracts; its clearing
+    # checkpoint row is "futures:GROUP" (exchange.clearing.futures).
+    groups = Contract.objects.values_list("margin_asset__code", flat=True).distinct()
+    for group in sorted(set(groups)):
+        key = f"futures:{group}"
+        row = MarketPipeline(symbol=group, status="MARGIN GROUP", dead_letters=dead.get(key, 0))
+        _streams(row, client, now_ms, checkpoints.get(key))
+        rows.append(row)
+    for row in rows:
         if row.dead_letters:
             row.problems.append(f"{row.dead_letters} dead letter(s) to resolve")
     return rows
+
+
+def _streams(row: MarketPipeline, client: Any, now_ms: int, cleared: str | None) -> None:
+    """The engine's and clearing's figures of one stream pair."""
+    symbol = row.symbol
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.xlen(input_stream(symbol))
+        pipe.xlen(output_stream(symbol))
+        pipe.hgetall(stats_key(symbol))
+        pipe.get(leader_key(symbol))
+        pipe.hgetall(standby_key(symbol))
+        in_len, out_len, stats, leader, standbys = pipe.execute()
+    except redis.RedisError as exc:
+        row.problems.append(f"Redis did not answer ({exc.__class__.__name__})")
+        return
+    row.input_length, row.output_length = int(in_len), int(out_len)
+    row.leader = _text(leader)
+    for token, value in standbys.items():
+        position, _, at_ms = value.decode().partition("|")
+        seen = max(0, now_ms - int(at_ms))
+        if seen < STANDBY_STALE_MS:
+            row.standbys.append(Standby(token.decode(), position, seen / 1000))
+    _engine(row, stats, now_ms)
+    row.clearing = _lag(client, symbol, cleared if cleared != "0-0" else None)
+    _reader(row, "clearing", row.clearing)

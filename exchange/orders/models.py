@@ -260,3 +260,24 @@ class Trade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.market_id}#{self.trade_id} {self.qty}@{self.price}"
+
+
+class CancelCountdown(models.Model):
+    """A dead-man's switch: when ``deadline`` passes unrenewed, every open order of the
+    user in the market is canceled, once (``countdown.py``). The deadline is a row, not a
+    timer in a process, so it survives restarts of any process."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="+")
+    deadline = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["user", "market"], name="countdown_unique_user_market"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["deadline"], name="countdown_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.market_id} at {self.deadline}"

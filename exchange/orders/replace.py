@@ -86,7 +86,7 @@ def do_replace_order(*, user: User, request: ReplaceRequest) -> ReplaceOutcome:
                 if old.locked_asset_id == hold.asset.pk and old.side == request.order.side:
                     carried = min(old.locked_remaining, hold.amount)
             amount = hold.amount - carried
-            if hold.amount <= 0 or (old is None and amount <= 0):
+            if hold.amount <= 0:
                 raise _insufficient(hold.asset)
             row = _order_row(user, request.order, Hold(asset=hold.asset, amount=amount))
             row.replaces_id = old.pk if old is not None else None

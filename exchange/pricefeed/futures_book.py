@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sortedcontainers import SortedDict
+
 from exchange.core.redis import get_redis
 from matching_client import Side, input_stream, output_stream
 from matching_client.futures import decode_book_changes
@@ -23,24 +25,25 @@ BATCH = 1000
 
 @dataclass
 class ContractBook:
-    """Totals in lots by price in ticks, per side, and the last trade price in ticks."""
+    """Totals in lots by price in ticks, per side (sorted: the walks stop at the impact
+    notional), and the last trade price in ticks."""
 
-    bids: dict[int, int] = field(default_factory=dict)
-    asks: dict[int, int] = field(default_factory=dict)
+    bids: SortedDict = field(default_factory=SortedDict)
+    asks: SortedDict = field(default_factory=SortedDict)
     last_price: int | None = None
 
     def best_bid(self) -> int | None:
-        return max(self.bids) if self.bids else None
+        return self.bids.peekitem(-1)[0] if self.bids else None
 
     def best_ask(self) -> int | None:
-        return min(self.asks) if self.asks else None
+        return self.asks.peekitem(0)[0] if self.asks else None
 
     def bid_levels(self) -> Iterator[tuple[int, int]]:
         """(ticks, lots), best first."""
-        return ((p, self.bids[p]) for p in sorted(self.bids, reverse=True))
+        return ((p, self.bids[p]) for p in reversed(self.bids))
 
     def ask_levels(self) -> Iterator[tuple[int, int]]:
-        return ((p, self.asks[p]) for p in sorted(self.asks))
+        return iter(self.asks.items())
 
 
 class GroupBooks:

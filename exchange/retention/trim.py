@@ -25,9 +25,11 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from exchange.clearing.futures.runner import checkpoint_key
 from exchange.clearing.models import Checkpoint
 from exchange.core.redis import get_redis
 from exchange.core.stream_report import write_stream_report
+from exchange.futures.models import Contract
 from exchange.marketdata.state_store import saved_position
 from exchange.markets.models import Market
 from matching_client import (
@@ -94,19 +96,24 @@ def trim_stream(stream: str, needs: dict[str, str | None]) -> StreamTrim:
     return StreamTrim(stream, needs, floor, deleted, int(client.xlen(stream)))
 
 
+def trim_input(symbol: str, snapshot: str | None) -> StreamTrim:
+    """Trim an engine's input below its snapshot and any live standby's position."""
+    needs = {"engine": snapshot}
+    standby = standby_position(symbol)
+    if standby is not None:
+        needs["standby"] = standby
+    trimmed = trim_stream(input_stream(symbol), needs)
+    if trimmed.deleted:
+        # An engine that lost its snapshot must not replay this stream from its start.
+        get_redis().set(input_trimmed_key(symbol), trimmed.trimmed_below or "")
+    return trimmed
+
+
 def trim_market(symbol: str) -> list[StreamTrim]:
     """Trim one market's input and output streams; the input first (the engine's need)."""
     snapshot = engine_snapshot_id(symbol)
-    input_needs = {"engine": snapshot}
-    standby = standby_position(symbol)
-    if standby is not None:
-        input_needs["standby"] = standby
-    trimmed_input = trim_stream(input_stream(symbol), input_needs)
-    if trimmed_input.deleted:
-        # An engine that lost its snapshot must not replay this stream from its start.
-        get_redis().set(input_trimmed_key(symbol), trimmed_input.trimmed_below or "")
     return [
-        trimmed_input,
+        trim_input(symbol, snapshot),
         trim_stream(
             output_stream(symbol),
             {
@@ -118,13 +125,32 @@ def trim_market(symbol: str) -> list[StreamTrim]:
     ]
 
 
+def trim_margin_group(group: str) -> list[StreamTrim]:
+    """Trim a futures margin group's input as a market's; its output only below every
+    reader, and futures market data and the price feed's book rebuild from the whole
+    output stream (no saved position), so that stays whole until they save one."""
+    snapshot = engine_snapshot_id(group)
+    return [
+        trim_input(group, snapshot),
+        trim_stream(
+            output_stream(group),
+            {
+                "engine": snapshot,
+                "clearing": clearing_position(checkpoint_key(group)),
+                "marketdata": None,
+            },
+        ),
+    ]
+
+
 def trim_streams() -> list[StreamTrim]:
-    """Trim every market's streams and publish the report ``/healthz`` shows."""
+    """Trim every market's and margin group's streams; publish the report ``/healthz`` shows."""
+    groups = Contract.objects.values_list("margin_asset__code", flat=True).distinct()
     trims = [
         trim
         for symbol in Market.objects.order_by("symbol").values_list("symbol", flat=True)
         for trim in trim_market(symbol)
-    ]
+    ] + [trim for group in sorted(set(groups)) for trim in trim_margin_group(group)]
     write_stream_report(
         {
             "at_ms": int(time.time() * 1000),

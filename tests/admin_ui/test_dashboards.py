@@ -12,12 +12,14 @@ from django.urls import reverse
 from exchange.accounts.models import User
 from exchange.clearing.models import DeadLetter
 from exchange.dashboards.activity import WINDOWS, market_activity
+from exchange.dashboards.futures import futures_overview
 from exchange.dashboards.pipeline import market_pipeline
 from exchange.orders.models import Trade
 from exchange.reconciliation.actions import do_record_reconciliation
 from exchange.reconciliation.selectors import reconciliation_latest_per_asset
 from matching_client import output_stream
-from tests.admin_ui.burst import trading_burst
+from tests.admin_ui.burst import perpetual_fill, trading_burst
+from tests.exchange.futures.support import btc_perpetual
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,3 +114,50 @@ def test_the_admin_index_links_the_dashboards(operator_client):
 def test_dashboards_need_a_staff_login(db):
     response = Client().get(reverse("admin:dashboard_pipeline"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_futures_show_per_contract_activity_open_interest_and_the_insurance_fund(
+    assets, redis_client, make_user, fund, operator_client
+):
+    # given one perpetual fill of 0.1 BTC at 60,000 through the margin group's state machine
+    btc_perpetual(assets)
+    maker, taker = make_user(), make_user()
+    for user in (maker, taker):
+        fund(user, assets["USDT"], "10000")
+    perpetual_fill(maker, taker)
+    # when the overview is read
+    overview = futures_overview(window=WINDOWS["1h"])
+    # then one trade of 6,000 USDT, fees 0.02 % + 0.05 % of it, 0.1 BTC open each way
+    assert overview is not None
+    [contract] = overview.contracts
+    assert (contract.symbol, contract.open_interest) == ("BTCUSDT", Decimal("0.1"))
+    [activity] = overview.activity
+    assert (activity.total_trades, activity.total_volume) == (1, Decimal("6000"))
+    assert activity.total_fees == {"USDT": Decimal("4.2")}
+    assert set(overview.insurance_fund) <= {"USDT"}
+    # and the page shows them beside the spot markets
+    html = operator_client.get(reverse("admin:dashboard_trading"), {"window": "1h"}).content
+    assert b'data-key="perp:BTCUSDT"' in html
+    assert b"0.1 BTC" in html and b"6,000.00000000 USDT" in html
+
+
+def test_without_contracts_the_futures_slot_says_so(operator_client, btcusdt):
+    assert futures_overview(window=WINDOWS["24h"]) is None
+    html = operator_client.get(reverse("admin:dashboard_trading")).content.decode()
+    assert "once a perpetual contract is listed" in html
+
+
+def test_a_futures_margin_group_is_a_pipeline_row_of_its_own(
+    assets, redis_client, make_user, fund, btcusdt
+):
+    btc_perpetual(assets)
+    maker, taker = make_user(), make_user()
+    for user in (maker, taker):
+        fund(user, assets["USDT"], "10000")
+    perpetual_fill(maker, taker)
+    rows = {row.symbol: row for row in market_pipeline()}
+    group = rows["USDT"]
+    assert (group.status, rows["BTCUSDT"].status) == ("MARGIN GROUP", "TRADING")
+    assert group.input_length == group.output_length > 0
+    assert group.clearing is not None and group.clearing.entries == 0
+    assert group.marketdata is None and group.dead_letters == 0

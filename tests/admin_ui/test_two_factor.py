@@ -144,6 +144,11 @@ def test_the_setting_sends_staff_without_two_factor_to_enrol_first(staff, settin
         assert response.status_code == 302 and response["Location"] == reverse("admin:two_factor")
     page = client.get(reverse("admin:two_factor"))
     assert page.status_code == 200 and page.context["required"] is True
+    # (and they may log out instead)
+    leaving = Client()
+    login(leaving)
+    leaving.post(reverse("admin:logout"))
+    assert "_auth_user_id" not in leaving.session
     device = TOTPDevice.objects.get(user=staff, confirmed=False)
     client.post(reverse("admin:two_factor"), {"code": totp_code(device)})
     assert client.get(reverse("admin:index")).status_code == 200

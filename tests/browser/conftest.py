@@ -58,10 +58,17 @@ def browser() -> Iterator[webdriver.Chrome]:
 def screenshot(browser: webdriver.Chrome):
     """Saves the page as var/screenshots/<name>.png (gitignored) for a person to look at."""
 
-    def save(name: str) -> Path:
+    def save(name: str, *, full_page: bool = False) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
+        size = browser.get_window_size()
+        if full_page:  # the window as tall as the page, for one picture of all of it
+            for _ in range(2):  # a resize can reflow the page to another height
+                height = browser.execute_script("return document.documentElement.scrollHeight")
+                browser.set_window_size(size["width"], max(size["height"], height + 120))
         browser.save_screenshot(str(path))
+        if full_page:
+            browser.set_window_size(size["width"], size["height"])
         return path
 
     return save

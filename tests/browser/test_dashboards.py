@@ -9,7 +9,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from exchange.accounts.models import User
 from exchange.reconciliation.actions import do_record_reconciliation
-from tests.admin_ui.burst import trading_burst
+from tests.admin_ui.burst import perpetual_fill, trading_burst
+from tests.exchange.futures.support import btc_perpetual
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,22 +32,33 @@ def burst(redis_client, make_user, assets, fund, btcusdt):
     return trading_burst(seller, buyer, fills=4)
 
 
-def test_trading_dashboard_draws_non_empty_charts(browser, live_server, screenshot, burst):
+def test_trading_dashboard_draws_non_empty_charts(
+    browser, live_server, screenshot, burst, assets, make_user, fund
+):
+    btc_perpetual(assets)
+    maker, taker = make_user(), make_user()
+    for user in (maker, taker):
+        fund(user, assets["USDT"], "10000")
+    perpetual_fill(maker, taker)
     User.objects.create_superuser(email="ops@example.com", password=PASSWORD)
     admin_login(browser, live_server, "ops@example.com")
     browser.find_element(By.LINK_TEXT, "Trading activity").click()
     browser.get(browser.current_url + "?window=1h")
     WebDriverWait(browser, 30).until(
-        lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-charts-drawn") == "1"
+        lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-charts-drawn") == "2"
     )
-    shot = screenshot("dashboard-trading")
-    section = browser.find_element(By.CSS_SELECTOR, 'section[data-market="BTCUSDT"]')
+    shot = screenshot("dashboard-trading", full_page=True)
+    section = browser.find_element(By.CSS_SELECTOR, 'section[data-key="spot:BTCUSDT"]')
     # lightweight-charts draws into canvases: each chart has a plot area wider than its axes
     for name in ("volume", "trades", "fees"):
         canvases = section.find_elements(By.CSS_SELECTOR, f'[data-chart="{name}"] canvas')
         assert max(c.size["width"] for c in canvases) > 200, name
     total = browser.find_element(By.CSS_SELECTOR, "#market-totals tbody tr").text
     assert "BTCUSDT 4 2,400.06000000 USDT" in total
+    contract = browser.find_element(By.CSS_SELECTOR, "#contract-totals tbody tr").text
+    assert contract.startswith("BTCUSDT TRADING 1 6,000.00000000 USDT 4.20000000 USDT 0.1 BTC")
+    perpetual = browser.find_element(By.CSS_SELECTOR, 'section[data-key="perp:BTCUSDT"] canvas')
+    assert perpetual.size["width"] > 0
     assert shot.stat().st_size > 0
 
 

@@ -40,10 +40,14 @@
   }
 
   for (const market of data) {
-    const section = document.querySelector(`section[data-market="${market.symbol}"]`);
+    const section = document.querySelector(`section[data-key="${market.key}"]`);
     const chartOf = (selector) => section.querySelector(selector);
     draw(chartOf('[data-chart="volume"]'), "volume", market.volume, { type: "volume" });
-    draw(chartOf('[data-chart="trades"]'), "trades", market.trades, { type: "volume" });
+    draw(chartOf('[data-chart="trades"]'), "trades", market.trades, {
+      type: "price",
+      precision: 0,
+      minMove: 1,
+    });
     for (const [asset, pairs] of Object.entries(market.fees)) {
       draw(chartOf(`[data-chart="fees"][data-asset="${asset}"]`), "fees", pairs, {
         type: "price",

@@ -81,7 +81,11 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None, int]] = {
         400,
     ),
     ApiKeyErrorCode.RECV_WINDOW_INVALID: (-1131, "recvWindow must be less than 60000", 400),
-    ApiKeyErrorCode.TIMESTAMP_OUTSIDE_RECV_WINDOW: (-1021, None, 400),
+    ApiKeyErrorCode.TIMESTAMP_OUTSIDE_RECV_WINDOW: (
+        -1021,
+        "Timestamp for this request is outside of the recvWindow.",
+        400,
+    ),
     MarketErrorCode.UNKNOWN_SYMBOL: (-1121, "Invalid symbol.", 400),
     MarketErrorCode.INVALID_MARKET: (-1121, "Invalid symbol.", 400),
     MarketErrorCode.MARKET_NOT_TRADING: (-2010, "Market is closed.", 400),

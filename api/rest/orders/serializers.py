@@ -176,3 +176,37 @@ class MyTradeOut(serializers.Serializer):
     commission = DecimalString()
     commission_asset = serializers.CharField(source="commission_asset.code")
     time = serializers.DateTimeField(source="trade.created_at")
+
+
+class OrderBatchIn(serializers.Serializer):
+    orders = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="1 to 10 orders, each with the fields of POST /api/v1/orders.",
+    )
+
+
+class SlotErrorOut(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField()  # type: ignore[assignment]  # the error body's name
+
+
+class OrderBatchSlotOut(serializers.Serializer):
+    """One order's answer: exactly one of ``order`` and ``error`` is set."""
+
+    order = OrderOut(allow_null=True)
+    error = SlotErrorOut(allow_null=True)
+
+
+class CancelCountdownIn(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32)
+    countdown_ms = AsciiIntegerField(
+        help_text="Cancel every open order in the market unless renewed within this many "
+        "ms (1 to 86400000); 0 stops the countdown."
+    )
+
+
+class CancelCountdownOut(serializers.Serializer):
+    symbol = serializers.CharField()
+    countdown_ms = serializers.IntegerField()
+    deadline = serializers.DateTimeField(allow_null=True)

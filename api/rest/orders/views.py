@@ -17,9 +17,13 @@ from api.rest.base import RestView
 from api.rest.fields import ms_to_datetime
 from api.rest.orders.serializers import (
     CancelAllIn,
+    CancelCountdownIn,
+    CancelCountdownOut,
     ClientOrderQuery,
     MyTradeOut,
     MyTradeQuery,
+    OrderBatchIn,
+    OrderBatchSlotOut,
     OrderIn,
     OrderOut,
     OrderPage,
@@ -29,11 +33,14 @@ from api.rest.orders.serializers import (
 )
 from api.rest.parsing import valid, valid_query
 from api.rest.request_user import request_user
+from exchange.core.errors import DomainError
 from exchange.core.pagination import PageErrorCode
 from exchange.markets.errors import MarketErrorCode
 from exchange.markets.selectors import get_market
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order
-from exchange.orders.errors import OrderErrorCode
+from exchange.orders.batch import check_batch_size, place_order_batch
+from exchange.orders.countdown import do_set_cancel_countdown
+from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.replace import do_replace_order
 from exchange.orders.requests import CancelRequest, OrderRequest, ReplaceRequest
 from exchange.orders.retries import place_order_once
@@ -116,6 +123,55 @@ class OrderListView(RestView):
         order, created = place_order_once(user=request_user(request), request=order_request)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(OrderOut(order).data, status=code)
+
+
+def _batch_item(item: dict[str, object]) -> OrderRequest | DomainError:
+    """One batch item as its order request, or the error that refuses only its slot."""
+    parsed = OrderIn(data=item)
+    if not parsed.is_valid():
+        return OrderError(
+            OrderErrorCode.INVALID_INPUT_IN_BATCH,
+            "Invalid order fields.",
+            fields={k: "; ".join(str(e) for e in v) for k, v in parsed.errors.items()},
+        )
+    try:
+        return OrderRequest.parse(**parsed.validated_data)
+    except DomainError as exc:
+        return exc
+
+
+class OrderBatchView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {"POST": [OrderErrorCode.INVALID_BATCH]}
+
+    @extend_schema(
+        tags=["orders"], request=OrderBatchIn, responses={200: OrderBatchSlotOut(many=True)}
+    )
+    def post(self, request: Request) -> Response:
+        """Place up to 10 orders; each succeeds or fails in its own slot of the answer.
+
+        The accepted ones are stored in one transaction and sent to the engine in one
+        append. A slot's error has the codes of POST /api/v1/orders.
+        """
+        items = valid(OrderBatchIn, request.data)["orders"]
+        check_batch_size(len(items))
+        slots = place_order_batch(
+            user=request_user(request), requests=[_batch_item(item) for item in items]
+        )
+        body = [
+            {
+                "order": slot.order,
+                "error": {
+                    "code": slot.error.code.value,
+                    "detail": slot.error.message,
+                    "fields": slot.error.fields,
+                }
+                if slot.error
+                else None,
+            }
+            for slot in slots
+        ]
+        return Response(OrderBatchSlotOut(body, many=True).data)
 
 
 class OrderDetailView(RestView):
@@ -211,6 +267,22 @@ class OrderCancelAllView(RestView):
         data = valid(CancelAllIn, request.data)
         orders = do_cancel_all_orders(user=request_user(request), symbol=data["symbol"])
         return Response(OrderOut(orders, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CancelCountdownView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {"POST": [MarketErrorCode.UNKNOWN_SYMBOL, OrderErrorCode.INVALID_COUNTDOWN]}
+
+    @extend_schema(tags=["orders"], request=CancelCountdownIn, responses=CancelCountdownOut)
+    def post(self, request: Request) -> Response:
+        """Dead-man's switch: set or renew (heartbeat) the countdown after which every open
+        order of the caller in the market is canceled, once; 0 stops it. It survives
+        restarts: the deadline is stored, and checked every second."""
+        data = valid(CancelCountdownIn, request.data)
+        deadline = do_set_cancel_countdown(
+            user=request_user(request), symbol=data["symbol"], countdown_ms=data["countdown_ms"]
+        )
+        return Response(CancelCountdownOut({**data, "deadline": deadline}).data)
 
 
 class MyTradeListView(RestView):

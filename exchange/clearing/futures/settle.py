@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from exchange.clearing.errors import ClearingError
 from exchange.clearing.futures.output import FuturesEntry
+from exchange.clearing.futures.rows import update_rows
 from exchange.futures import units
 from exchange.futures.models import (
     Contract,
@@ -72,6 +73,12 @@ _BALANCE_INCOME = {
     BalanceReason.INSURANCE_CLEAR: IncomeType.INSURANCE_CLEAR,
 }
 _IGNORED = (FuturesResult.DUPLICATE,)
+# Events whose second field is a user.
+_USER_FIRST = (
+    FuturesEvent.POSITION,
+    FuturesEvent.BALANCE,
+    FuturesEvent.ISOLATED_MARGIN,
+)
 
 # SET_LEVERAGE's and SET_MARGIN_TYPE's outputs do not repeat the value set: the
 # command itself (same ID as its output) is read back, and this gives its last field.
@@ -106,13 +113,47 @@ class _Batch:
         self.postings: list[Posting] = []
         self.fund: Decimal | None = None
         self.adl_pending: dict[int, int] = {}  # user -> contract, a POSITION owed its PnL
+        self.stored_wallets: dict[int, FuturesWallet] = {}
+        self.touched_positions: set[tuple[int, int]] = set()
 
     def amount(self, atoms: int) -> Decimal:
         return units.amount_of_asset(self.asset, atoms)
 
+    def preload(self, entries: Sequence[FuturesEntry]) -> None:
+        """Read the batch's orders, wallets and positions in three queries, not one per event."""
+        order_ids: set[int] = set()
+        users: set[int] = set()
+        for entry in entries:
+            users.add(entry.user_id)
+            if entry.command == FuturesCommand.PLACE:
+                order_ids.add(entry.id)
+            for ev in entry.events:
+                kind = ev[0]
+                if kind == FuturesEvent.TRADE:
+                    order_ids.update((ev[6], ev[8]))
+                    users.update((ev[7], ev[9]))
+                elif kind in (FuturesEvent.DONE, FuturesEvent.STOP_TRIGGERED):
+                    order_ids.add(ev[1])
+                elif kind == FuturesEvent.FUNDING:
+                    users.add(ev[4])
+                elif kind == FuturesEvent.ADL:
+                    users.update((ev[4], ev[5]))
+                elif kind in _USER_FIRST:
+                    users.add(ev[1])
+        wanted = [i for i in order_ids if i < LIQUIDATION_ID_BASE]
+        self.orders.update(FuturesOrder.objects.in_bulk(wanted))
+        self.stored_wallets = {
+            w.user_id: w
+            for w in FuturesWallet.objects.filter(asset=self.asset, user_id__in=list(users))
+        }
+        for p in Position.objects.filter(
+            user_id__in=list(users), contract__margin_asset=self.asset
+        ):
+            self.positions[(p.user_id, p.contract_id)] = p
+
     def wallet(self, user: int) -> Decimal:
         if user not in self.wallets:
-            row = FuturesWallet.objects.filter(user_id=user, asset=self.asset).first()
+            row = self.stored_wallets.get(user)
             self.wallets[user] = row.balance if row else Decimal(0)
         return self.wallets[user]
 
@@ -163,10 +204,11 @@ class _Batch:
 
     def position(self, user: int, contract: Contract) -> Position:
         key = (user, contract.pk)
-        if key not in self.positions:
-            self.positions[key] = Position.objects.filter(
-                user_id=user, contract=contract
-            ).first() or Position(user_id=user, contract=contract, size=Decimal(0), cost=Decimal(0))
+        if key not in self.positions:  # preloaded if it exists
+            self.positions[key] = Position(
+                user_id=user, contract=contract, size=Decimal(0), cost=Decimal(0)
+            )
+        self.touched_positions.add(key)
         return self.positions[key]
 
 
@@ -183,6 +225,7 @@ def settle_futures(
     """Apply ``entries`` (not cleared before, in engine order); call inside the batch
     transaction that also moves the checkpoint."""
     batch = _Batch(asset, contracts)
+    batch.preload(entries)
     for entry in entries:
         time = _time(entry)
         _command(batch, entry, read_value)
@@ -193,7 +236,7 @@ def settle_futures(
         asset=asset,
         trades=len(batch.trades),
         wallets=batch.wallets,
-        positions=batch.positions,
+        positions={key: batch.positions[key] for key in batch.touched_positions},
         orders=[batch.orders[pk] for pk in sorted(batch.dirty_orders)],
         incomes=batch.incomes,
     )
@@ -391,7 +434,8 @@ def _write(batch: _Batch) -> None:
         orders = [batch.orders[pk] for pk in sorted(batch.dirty_orders)]
         for order in orders:
             order.updated_at = now
-        FuturesOrder.objects.bulk_update(
+        update_rows(
+            FuturesOrder,
             orders,
             [
                 "accepted",
@@ -403,12 +447,25 @@ def _write(batch: _Batch) -> None:
                 "updated_at",
             ],
         )
-    for position in batch.positions.values():
-        position.save()
+    touched = [batch.positions[key] for key in sorted(batch.touched_positions)]
+    Position.objects.bulk_create([p for p in touched if p.pk is None])
+    update_rows(
+        Position,
+        [p for p in touched if p.pk is not None],
+        ["size", "cost", "leverage", "margin_type", "isolated_margin", "updated_at"],
+    )
+    new_wallets, changed = [], []
     for user, balance in sorted(batch.wallets.items()):
-        FuturesWallet.objects.update_or_create(
-            user_id=user, asset=batch.asset, defaults={"balance": balance, "updated_at": now}
-        )
+        row = batch.stored_wallets.get(user)
+        if row is None:
+            new_wallets.append(
+                FuturesWallet(user_id=user, asset=batch.asset, balance=balance, updated_at=now)
+            )
+        elif row.balance != balance:
+            row.balance, row.updated_at = balance, now
+            changed.append(row)
+    FuturesWallet.objects.bulk_create(new_wallets)
+    update_rows(FuturesWallet, changed, ["balance", "updated_at"])
     if batch.fund is not None:
         InsuranceFund.objects.update_or_create(
             asset=batch.asset, defaults={"balance": batch.fund, "updated_at": now}

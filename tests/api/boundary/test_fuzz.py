@@ -4,7 +4,8 @@ Hypothesis strategies mix valid and hostile values (decimal strings and the form
 money grammar refuses, JSON numbers, floats, deep lists, any text) into order, withdrawal
 and list requests for /api/v1, /api/v3, FMZ and GraphQL variables. The suite sends
 ``BOUNDARY_FUZZ_EXAMPLES`` (default 1,000) per surface; ``BOUNDARY_FUZZ_EXAMPLES=10000``
-is the bench size (bench/RESULTS.md). schemathesis covers /api/v1 from its OpenAPI
+is the bench size, which ``bench/boundary_fuzz.py`` runs per surface with its own
+timeout (bench/RESULTS.md). schemathesis covers /api/v1 from its OpenAPI
 document as well (tests/api/rest/test_schemathesis.py).
 """
 

@@ -92,11 +92,14 @@ def test_rejected_orders_change_nothing(alice, client_for, overrides, status, co
     assert rows_snapshot() == before
 
 
-def test_duplicate_open_client_order_id_is_conflict(alice, client_for):
+def test_duplicate_client_order_id_with_other_parameters_is_conflict(alice, client_for):
+    # (the same parameters are a retry, answered with the first order: test_order_replace.py)
     client = client_for(alice)
     client.post(ORDERS, {**LIMIT_BUY, "client_order_id": "dup"}, format="json")
     before = rows_snapshot()
-    response = client.post(ORDERS, {**LIMIT_BUY, "client_order_id": "dup"}, format="json")
+    response = client.post(
+        ORDERS, {**LIMIT_BUY, "price": "49000", "client_order_id": "dup"}, format="json"
+    )
     assert error(response) == (409, "DUPLICATE_CLIENT_ORDER_ID")
     assert rows_snapshot() == before
 

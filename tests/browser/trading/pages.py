@@ -83,5 +83,11 @@ def place_limit(
 
 
 def balance_cells(browser: WebDriver, asset: str) -> tuple[str, str]:
-    cells = browser.find_elements(By.CSS_SELECTOR, f"#balances tr[data-asset={asset}] td")
-    return (cells[1].get_attribute("textContent"), cells[2].get_attribute("textContent"))
+    """(available, locked) as the balances table shows them, read in one step (the
+    table is redrawn on every balance event)."""
+    cells = browser.execute_script(
+        "return [...document.querySelectorAll(`#balances tr[data-asset=${arguments[0]}] td`)]"
+        ".map((td) => td.textContent)",
+        asset,
+    )
+    return (cells[1], cells[2]) if len(cells) >= 3 else ("", "")

@@ -82,7 +82,10 @@ def test_a_new_trader_places_is_filled_live_and_cancels(browser, exchange, scree
     assert "0.00400" in text(browser, "#fills tbody tr")
     browser.find_element(By.CSS_SELECTOR, '[data-tab="open"]').click()
     wait(browser, lambda b: "0.00400" in text(b, "#open-orders tbody tr"), "partly filled")
-    screenshot("web-trade-filled")
+    browser.set_window_size(1400, 1100)
+    browser.execute_script("document.getElementById('toast').hidden = true")
+    screenshot("web-trade-filled")  # the README's picture (docs/images/trading-page.png)
+    browser.set_window_size(1400, 1000)
     # when: they cancel the rest
     browser.find_element(By.CSS_SELECTOR, f'[aria-label="Cancel order {order_id}"]').click()
     # then: gone from open orders and the book; the funds are back
@@ -104,17 +107,24 @@ def test_bad_input_shows_the_api_message_next_to_the_field(browser, exchange, sc
     open_market(browser, url, "BTCUSDT")
     orders_before = Order.objects.count()
     cases = [
-        (("20000.001", "0.001"), "#e-price", "PRICE_FILTER"),
-        (("20000", "0.000001"), "#e-quantity", "LOT_SIZE"),
-        (("20000", "1"), "#e-quantity", "insufficient balance"),
+        (("20000.001", "0.001"), "#e-price", "PRICE_TICK"),
+        (("20000", "0.000001"), "#e-quantity", "QUANTITY_STEP"),
+        (("20000", "1"), "#e-quantity", "INSUFFICIENT_BALANCE"),
     ]
-    for (price, quantity), where, words in cases:
+    for (price, quantity), where, code in cases:
         place_limit(browser, "BUY", price, quantity, by_keyboard=True)
-        wait(browser, lambda b, w=where: b.find_element(By.CSS_SELECTOR, w).text, where)
-        assert words in browser.find_element(By.CSS_SELECTOR, where).text
+        wait(
+            browser,
+            lambda b, w=where, c=code: (
+                b.find_element(By.CSS_SELECTOR, w).get_attribute("data-code") == c
+            ),
+            f"{code} at {where}",
+        )
+        # the API's own sentence (its detail), in words, next to the field
+        assert len(browser.find_element(By.CSS_SELECTOR, where).text) > 10
         field = browser.find_element(By.CSS_SELECTOR, f"[aria-describedby='{where[1:]}']")
         assert field.get_attribute("aria-invalid") == "true"
-        if words == "PRICE_FILTER":
+        if code == "PRICE_TICK":
             screenshot("web-trade-bad-price")
     assert Order.objects.count() == orders_before
     assert not _open_rows(browser)

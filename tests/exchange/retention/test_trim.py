@@ -22,6 +22,7 @@ from exchange.retention.trim import engine_snapshot_id, trim_streams
 from matching_client import (
     RequestSnapshot,
     input_stream,
+    input_trimmed_key,
     output_stream,
     parse_entry_id,
     snapshot_key,
@@ -229,3 +230,32 @@ def test_an_engine_without_its_snapshot_refuses_a_trimmed_input(traders, btcusdt
     # then it stops with an error instead of replaying a stream that lacks its start
     assert engine.wait(timeout=30) == 1
     assert get_redis().xlen(output_stream(SYMBOL)) == output_length
+
+
+def test_a_margin_group_input_is_trimmed_below_its_snapshot_its_output_kept_whole(
+    redis_client, assets
+):
+    """The futures margin group's streams: the input below the engine's snapshot goes;
+    the output stays, because futures market data and the price feed rebuild from it."""
+    from exchange.clearing.futures.runner import checkpoint_key
+    from exchange.clearing.models import Checkpoint
+    from matching_client import stats_key
+    from tests.exchange.futures.support import btc_perpetual
+
+    btc_perpetual(assets)
+    client = get_redis()
+    client.delete(input_stream("USDT"), output_stream("USDT"))  # its CONTRACT_CREATE: no engine
+    for ms in range(1, 11):
+        client.xadd(input_stream("USDT"), {"d": b"x"}, id=f"{ms}-0")
+        client.xadd(output_stream("USDT"), {"d": b"y"}, id=f"{ms}-0")
+    client.hset(stats_key("USDT"), "snapshot_id", "5-0")
+    Checkpoint.objects.create(symbol=checkpoint_key("USDT"), last_entry_id="7-0")
+
+    trims = {trim.stream: trim for trim in trim_streams()}
+
+    group_in, group_out = trims[input_stream("USDT")], trims[output_stream("USDT")]
+    assert (group_in.trimmed_below, group_in.deleted, group_in.length) == ("5-0", 4, 6)
+    assert first_id(input_stream("USDT")) == "5-0"
+    assert client.get(input_trimmed_key("USDT")) == b"5-0"
+    assert group_out.needs == {"engine": "5-0", "clearing": "7-0", "marketdata": None}
+    assert (group_out.trimmed_below, group_out.deleted, group_out.length) == (None, 0, 10)

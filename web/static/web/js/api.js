@@ -80,17 +80,25 @@ export function showErrors(form, error, fieldFor = {}) {
         ? [].concat(error.fields[name]).join(" ")
         : error.message;
       target.textContent = detail;
+      target.dataset.code = error.code;  // the API's stable code, for styling and tests
       const input = form.querySelector(`#${target.id.replace(/^e-/, "")}`) ||
         form.querySelector(`[aria-describedby~="${target.id}"]`);
       if (input) input.setAttribute("aria-invalid", "true");
       placed = true;
     }
   }
-  if (!placed) form.querySelector(".form-error").textContent = error.message;
+  if (!placed) {
+    const general = form.querySelector(".form-error");
+    general.textContent = error.message;
+    general.dataset.code = error.code;
+  }
 }
 
 export function clearErrors(form) {
-  form.querySelectorAll("[data-field], .form-error").forEach((e) => (e.textContent = ""));
+  form.querySelectorAll("[data-field], .form-error").forEach((e) => {
+    e.textContent = "";
+    delete e.dataset.code;
+  });
   form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
 }
 

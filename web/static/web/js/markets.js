@@ -18,8 +18,8 @@ function sparkline(closes) {
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("class", "spark");
   svg.setAttribute("aria-hidden", "true");
-  if (closes.length > 1) {
-    const values = closes.map(Number);  // drawing only: pixels, not money
+  if (closes.length) {
+    const values = (closes.length === 1 ? [closes[0], closes[0]] : closes).map(Number);  // pixels, not money
     const lo = Math.min(...values), hi = Math.max(...values);
     const points = values.map((v, i) =>
       `${(i / (values.length - 1)) * width},${height - 2 - ((v - lo) / (hi - lo || 1)) * (height - 4)}`);
@@ -39,7 +39,7 @@ function render(market) {
     el("th", { scope: "row" }, el("a", { href: `/trade/${market.symbol}` },
       el("strong", { text: market.baseAsset }), el("span", { class: "muted", text: ` / ${market.quoteAsset}` }))),
     el("td", { class: "num last", text: t ? fixed(t.lastPrice, priceDp) : "–" }),
-    el("td", { class: `num change ${change && change.startsWith("-") ? "down" : "up"}`, text: t ? percent(change) : "–" }),
+    el("td", { class: `num change ${!t ? "" : change.startsWith("-") ? "down" : "up"}`, text: t ? percent(change) : "–" }),
     el("td", { class: "num high", text: t ? fixed(t.highPrice, priceDp) : "–" }),
     el("td", { class: "num low", text: t ? fixed(t.lowPrice, priceDp) : "–" }),
     el("td", { class: "num volume", text: t ? fixed(t.volume, qtyDp) : "–" }),

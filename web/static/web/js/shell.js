@@ -9,6 +9,7 @@ if (saved) root.dataset.theme = saved;
 document.getElementById("theme").addEventListener("click", () => {
   root.dataset.theme = root.dataset.theme === "dark" ? "light" : "dark";
   localStorage.setItem("theme", root.dataset.theme);
+  window.dispatchEvent(new Event("themechange"));
 });
 
 currentUser().then((user) => {

@@ -43,6 +43,9 @@ const chart = LightweightCharts.createChart($("chart"), {
   timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 6 },
   rightPriceScale: { scaleMargins: { top: 0.1, bottom: 0.25 } },
 });
+window.addEventListener("themechange", () => chart.applyOptions({
+  layout: { textColor: getComputedStyle(document.documentElement).getPropertyValue("--muted").trim() },
+}));
 const candles = chart.addSeries(LightweightCharts.CandlestickSeries, {
   upColor: "#16c784", downColor: "#ea3943", borderVisible: false, wickUpColor: "#16c784", wickDownColor: "#ea3943",
   priceFormat: { type: "price", precision: priceDp, minMove: Number(market.tick_size) },
@@ -87,8 +90,8 @@ function setInterval_(next) {
 // ---- order book --------------------------------------------------------------
 function renderBook(book) {
   const { bids, asks } = book.levels(15);
-  const totalOf = (levels) => levels.reduce((sum, [, q]) => sum + Number(q), 0) || 1;  // bar widths only
-  const most = Math.max(totalOf(bids), totalOf(asks));
+  const totalOf = (levels) => levels.reduce((sum, [, q]) => sum + Number(q), 0);  // bar widths only
+  const most = Math.max(totalOf(bids), totalOf(asks)) || 1;
   const lines = (levels, side) => {
     let running = 0;
     return levels.map(([p, q]) => {

@@ -1,4 +1,4 @@
-"""Mutations `replaceOrder` (cancel-replace) and `placeOrder`'s retry answer."""
+"""Mutations `replaceOrder` (cancel-replace), `placeOrders` (batch) and `placeOrder`'s retry answer."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.orders.models import Order
+from exchange.orders.models import CancelCountdown, Order
 
 REPLACE = """
 mutation ($orderId: ID!, $mode: ReplaceMode!, $price: Decimal, $quantity: Decimal) {
@@ -82,3 +82,58 @@ def test_place_order_retry_returns_the_first_order(as_user, trader):
         "DUPLICATE_CLIENT_ORDER_ID"
     ]
     assert Order.objects.count() == 1
+
+
+PLACE_MANY = """
+mutation ($orders: [OrderInput!]!) {
+  placeOrders(orders: $orders) {
+    results { order { id clientOrderId } errors { code } }
+    errors { code }
+  }
+}
+"""
+
+
+def test_place_orders_answers_each_slot(as_user, trader):
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01"}
+    answer = as_user(trader)(
+        PLACE_MANY,
+        {
+            "orders": [
+                {**order, "price": "50000", "clientOrderId": "m-1"},
+                {**order, "price": "50000.001"},
+                {**order, "price": "50000", "quantity": "1"},
+            ]
+        },
+    )["data"]["placeOrders"]
+    assert answer["errors"] == []
+    codes = [[e["code"] for e in r["errors"]] for r in answer["results"]]
+    assert codes == [[], ["PRICE_TICK"], ["INSUFFICIENT_BALANCE"]]
+    assert answer["results"][0]["order"]["clientOrderId"] == "m-1"
+    assert Order.objects.count() == 1
+
+
+def test_place_orders_refuses_more_than_ten(as_user, trader):
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "1"}
+    answer = as_user(trader)(PLACE_MANY, {"orders": [order] * 11})["data"]["placeOrders"]
+    assert [e["code"] for e in answer["errors"]] == ["INVALID_BATCH"]
+    assert not Order.objects.exists()
+
+
+COUNTDOWN = """
+mutation ($ms: Int!) {
+  setCancelCountdown(symbol: "BTCUSDT", countdownMs: $ms) { deadline errors { code } }
+}
+"""
+
+
+def test_set_cancel_countdown(as_user, trader):
+    caller = as_user(trader)
+    answer = caller(COUNTDOWN, {"ms": 5000})["data"]["setCancelCountdown"]
+    assert answer["errors"] == [] and answer["deadline"] is not None
+    assert CancelCountdown.objects.filter(user=trader).count() == 1
+    stopped = caller(COUNTDOWN, {"ms": 0})["data"]["setCancelCountdown"]
+    assert stopped == {"deadline": None, "errors": []}
+    bad = caller(COUNTDOWN, {"ms": -1})["data"]["setCancelCountdown"]
+    assert [e["code"] for e in bad["errors"]] == ["INVALID_COUNTDOWN"]
+    assert not CancelCountdown.objects.exists()

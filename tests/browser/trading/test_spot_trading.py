@@ -14,6 +14,7 @@ import requests
 from selenium.webdriver.common.by import By
 
 from exchange.orders.models import Order
+from exchange.wallets.chains.simchain import sim_address
 from tests.api.compat.conftest import wait_until
 from tests.browser.trading.conftest import new_email, signed
 from tests.browser.trading.pages import (
@@ -270,3 +271,26 @@ def test_the_trading_screen_fits_a_phone_in_the_light_theme(browser, exchange, s
     finally:
         browser.find_element(By.ID, "theme").click()
         browser.set_window_size(1400, 1000)
+
+
+def test_a_withdrawal_is_requested_and_cancelled_on_the_wallet_page(browser, exchange, screenshot):
+    url = exchange.url
+    sign_up(browser, url, new_email())
+    deposit_on_test_chain(browser, url, "USDT", "100")
+    # a bad address is the API's message next to the address field
+    browser.find_element(By.CSS_SELECTOR, "#w-asset option[value=USDT]").click()
+    browser.find_element(By.ID, "w-address").send_keys("not-an-address")
+    browser.find_element(By.ID, "w-amount").send_keys("20")
+    browser.find_element(By.CSS_SELECTOR, "#withdraw-form button[type=submit]").click()
+    wait(browser, lambda b: b.find_element(By.ID, "e-w-address").text, "the address error")
+    # a good one locks the amount until an operator decides
+    address = browser.find_element(By.ID, "w-address")
+    address.clear()
+    address.send_keys(sim_address("web-withdrawal-test"))
+    browser.find_element(By.CSS_SELECTOR, "#withdraw-form button[type=submit]").click()
+    wait(browser, lambda b: "PENDING" in text(b, "#withdrawals tbody"), "the pending withdrawal")
+    wait(browser, lambda b: balance_cells(b, "USDT") == ("80.00000000", "20.00000000"), "locked")
+    screenshot("web-wallet-withdrawal")
+    browser.find_element(By.CSS_SELECTOR, "#withdrawals [aria-label^='Cancel withdrawal']").click()
+    wait(browser, lambda b: "CANCELED" in text(b, "#withdrawals tbody"), "the cancelled withdrawal")
+    wait(browser, lambda b: balance_cells(b, "USDT") == ("100.00000000", "0.00000000"), "unlocked")

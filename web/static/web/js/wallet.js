@@ -57,7 +57,7 @@ depositForm.addEventListener("submit", async (event) => {
   try {
     const made = await api("POST", "/test-deposits", { body: { asset: $("d-asset").value, amount: $("d-amount").value.trim() } });
     toast(made.credited ? `${made.amount} ${made.asset} credited` : `${made.amount} ${made.asset} sent; waiting for confirmations`);
-    depositForm.reset();
+    $("d-amount").value = "";
     await Promise.all([loadBalances(), loadLedger(true)]);
   } catch (error) {
     showErrors(depositForm, error, { INVALID_AMOUNT: "amount", AMOUNT_PRECISION: "amount", TEST_DEPOSIT_TOO_LARGE: "amount" });
@@ -72,7 +72,8 @@ withdrawForm.addEventListener("submit", async (event) => {
   try {
     const w = await api("POST", "/withdrawals", { body });
     toast(`Withdrawal ${w.id} requested: waiting for approval`);
-    withdrawForm.reset();
+    $("w-amount").value = "";
+    $("w-address").value = "";
     await Promise.all([loadBalances(), loadWithdrawals(), loadLedger(true)]);
   } catch (error) {
     showErrors(withdrawForm, error, {

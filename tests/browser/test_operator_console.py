@@ -15,8 +15,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from exchange.accounts.models import User
 from exchange.markets.models import Market, MarketStatus
 from exchange.wallets.actions import do_request_withdrawal
-from exchange.wallets.requests import WithdrawalRequest
 from exchange.wallets.models import Withdrawal, WithdrawalStatus
+from exchange.wallets.requests import WithdrawalRequest
 from tests.admin_ui.burst import trading_burst
 from tests.admin_ui.two_factor import enrol, totp_code
 

@@ -11,6 +11,7 @@ from exchange.accounts.models import User
 from exchange.orders.models import Order
 from exchange.wallets.actions import do_credit_deposit, do_request_withdrawal
 from exchange.wallets.models import Withdrawal
+from exchange.wallets.requests import WithdrawalRequest
 from tests.admin_ui.burst import trading_burst
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,7 +34,10 @@ def world(redis_client, make_user, assets, btcusdt):
     )
     orders = trading_burst(alice, bob, fills=2)
     withdrawal = do_request_withdrawal(
-        user=bob, asset=assets["BTC"], amount="0.005", network="BTC", address="bc1qbob"
+        user=bob,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="0.005", network="BTC", address="bc1qbob"
+        ),
     )
     Withdrawal.objects.filter(pk=withdrawal.pk).update(txid="beef01")  # as a payout sets it
     return {"alice": alice, "bob": bob, "orders": orders, "withdrawal": withdrawal}

@@ -16,6 +16,7 @@ from exchange.accounts.models import User
 from exchange.markets.models import Market, MarketStatus
 from exchange.wallets.actions import do_request_withdrawal
 from exchange.wallets.models import Withdrawal, WithdrawalStatus
+from exchange.wallets.requests import WithdrawalRequest
 from tests.admin_ui.burst import trading_burst
 from tests.admin_ui.two_factor import enrol, totp_code
 
@@ -76,7 +77,10 @@ def test_login_with_totp_dashboard_halt_approve_and_audit(
     fund(buyer, assets["USDT"], "10000")
     trading_burst(seller, buyer, fills=5)
     withdrawal = do_request_withdrawal(
-        user=seller, asset=assets["BTC"], amount="0.1", network="BTC", address="bc1qseller"
+        user=seller,
+        request=WithdrawalRequest.parse(
+            asset=assets["BTC"], amount="0.1", network="BTC", address="bc1qseller"
+        ),
     )
 
     # a wrong code is refused on the login page itself

@@ -240,7 +240,7 @@ def test_error_cases_answer_200_with_error_and_change_nothing(live):
     )
     assert rpc(
         live, trader, "trade", {"amount": "1", "price": "100", "symbol": "LTC_USDT", "type": "buy"}
-    )["error"].startswith("INSUFFICIENT_BALANCE: Account has insufficient balance")
+    )["error"].startswith("INSUFFICIENT_BALANCE: Insufficient available balance")
     assert rpc(
         live,
         trader,

@@ -17,7 +17,7 @@ ERC-20 tokens are not served yet (``contract`` must be ""): see ADR 0032.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +27,6 @@ from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
-from web3.types import TxParams
 
 from exchange.wallets.chains.base import IncomingTransfer, SignedPayout, TxState, TxStatus
 from exchange.wallets.errors import WalletError, WalletErrorCode
@@ -51,7 +50,7 @@ def from_wei(wei: int) -> Decimal:
     return Decimal(wei) / WEI
 
 
-@lru_cache(maxsize=None)
+@cache
 def _in_process_chain(name: str) -> Web3:
     """One in-process EVM per name, shared by every adapter of this process."""
     from web3 import EthereumTesterProvider  # eth-tester is a dev dependency
@@ -174,7 +173,7 @@ class EvmAdapter:
                 f"{self.network.code}'s hot address is not the mnemonic's index 0.",
             )
         max_fee, priority = self._fees()
-        tx: TxParams = {
+        tx: dict[str, Any] = {
             "chainId": self.w3.eth.chain_id,
             "nonce": self.w3.eth.get_transaction_count(hot.address, "pending"),
             "to": to_checksum_address(to),
@@ -184,7 +183,7 @@ class EvmAdapter:
             "maxPriorityFeePerGas": priority,
             "type": 2,
         }
-        signed = hot.sign_transaction(dict(tx))
+        signed = hot.sign_transaction(tx)
         return SignedPayout(
             txid=HexBytes(signed.hash).to_0x_hex(), raw=HexBytes(signed.raw_transaction).to_0x_hex()
         )

@@ -26,7 +26,6 @@ from exchange.wallets.models import (
     JournalEntry,
     Network,
     TransferStatus,
-    Withdrawal,
     WithdrawalStatus,
 )
 from exchange.wallets.payouts import pay_network

@@ -28,7 +28,7 @@ from exchange.wallets.models import (
     TransferStatus,
     WithdrawalStatus,
 )
-from exchange.wallets.payouts import pay_network
+from exchange.wallets.payouts import pay_network, sign_and_record
 from exchange.wallets.requests import WithdrawalRequest
 
 MNEMONIC = "test test test test test test test test test test test junk"
@@ -175,3 +175,47 @@ def test_a_payout_the_hot_wallet_cannot_cover_is_refused_by_the_node(evm, evmnet
         evm.broadcast(signed.raw)
     assert evm.status(signed.txid).state == TxState.UNKNOWN
     assert Web3.is_checksum_address(evm.network.hot_address)
+
+
+def test_a_deposit_reverted_away_before_its_confirmations_is_never_credited(
+    evm, evmnet, make_user, assets
+):
+    # given alice's deposit seen at 1 confirmation
+    alice = make_user()
+    address = do_get_deposit_address(user=alice, asset=assets["ETH"], network="ETH").address
+    tester = evm.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+    snapshot = tester.take_snapshot()
+    txid = send_from_faucet(evm, address, "0.5")
+    assert [t.txid for t in scan_network(evmnet).seen] == [txid]
+    # when the chain reverts to before it and grows past its confirmations without it
+    tester.revert_to_snapshot(snapshot)
+    mine(evm, 4)
+    scan_network(evmnet)
+    scan_network(evmnet)
+    # then it is orphaned and never credited
+    assert ChainTransfer.objects.get().status == TransferStatus.ORPHANED
+    assert available(alice, assets["ETH"]) == 0 and not Deposit.objects.exists()
+
+
+def test_a_payout_recorded_but_not_broadcast_is_sent_once(evm, evmnet, make_user, assets, fund):
+    # given an approved withdrawal whose signed transaction was recorded by a process
+    # that died before broadcasting it
+    send_from_faucet(evm, evmnet.hot_address, "5")
+    user, operator = make_user(), make_user()
+    fund(user, assets["ETH"], "1")
+    w = do_request_withdrawal(
+        user=user,
+        request=WithdrawalRequest.parse(
+            asset=assets["ETH"], amount="1", network="ETH", address=PAYEE
+        ),
+    )
+    do_approve_withdrawal(withdrawal_id=w.pk, approved_by=operator)
+    recorded = sign_and_record(w.pk, evm)
+    # when the next passes run
+    pay_network(evmnet)
+    pay_network(evmnet)
+    # then the recorded transaction, and only it, paid the payee once
+    w.refresh_from_db()
+    assert w.txid == recorded.txid and w.status == WithdrawalStatus.SENT
+    assert evm.balance(address=PAYEE, contract="") == Decimal("0.999")
+    assert evm.w3.eth.get_transaction_count(evmnet.hot_address) == 1

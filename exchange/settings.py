@@ -50,6 +50,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 API_KEY_ENCRYPTION_KEYS = env.list(
     "API_KEY_ENCRYPTION_KEYS", default=dev_api_key_encryption_keys(SECRET_KEY)
 )
+# EVM chains (exchange/wallets/chains/evm.py, ADR 0032): the mnemonic every hot and
+# deposit address is derived from (a secret: environment only), and per network code
+# its node ("ETH=https://…", or "eth-tester://NAME" for an in-process EVM) and chain id.
+EVM_HD_MNEMONIC = env.str("EVM_HD_MNEMONIC", default="")
+EVM_RPC_URLS = env.dict("EVM_RPC_URLS", default={})
+EVM_CHAIN_IDS = env.dict("EVM_CHAIN_IDS", cast={"value": int}, default={})
 _refusal = production_guard(
     environment=ENVIRONMENT, secret_key=SECRET_KEY, api_key_encryption_keys=API_KEY_ENCRYPTION_KEYS
 )

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from exchange.wallets.chains.base import ChainAdapter
+from exchange.wallets.chains.evm import EvmAdapter
 from exchange.wallets.chains.simchain import SimChainAdapter
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.models import Asset, AssetNetwork, Network
 
 ADAPTERS: dict[str, Callable[[Network], ChainAdapter]] = {
     "sim": SimChainAdapter,
+    "evm": EvmAdapter,
 }
 
 

@@ -48,6 +48,8 @@ NOT_SET_IN_DEPLOYMENTS = {
     "WS_SEND_BUFFER_BYTES": "WebSocket tuning; the default (4 MiB per client) fits",
     "WS_MAX_STREAMS": "WebSocket tuning; the default is Binance's 1024",
     "WS_LISTEN_KEY_CHECK_S": "WebSocket tuning; tests shorten it",
+    "EVM_HD_MNEMONIC": "a secret only networks on the evm chain adapter need; add it to "
+    "exchange-secrets with EVM_RPC_URLS when you add one (docs/wallets.md)",
 }
 ENV_READ = re.compile(
     r"""(?:env\.(?:str|bool|int|list|db|float|json)|environ\.get|env\.get|getenv)\(\s*"([A-Z][A-Z0-9_]+)"|environ\[\s*"([A-Z][A-Z0-9_]+)"\]"""

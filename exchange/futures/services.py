@@ -22,6 +22,7 @@ import redis
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from exchange.core.price_status import price_status
 from exchange.futures import units
 from exchange.futures.engine_commands import place_command, transfer_command
 from exchange.futures.engine_state import append, margin_group
@@ -78,6 +79,7 @@ def place_futures_order(*, user: Any, request: FuturesOrderRequest) -> FuturesOr
     ).first()
     if existing is not None:
         return existing
+    _refuse_new_positions_on_a_stale_mark(contract, request)
     try:
         with transaction.atomic():
             order = FuturesOrder.objects.create(
@@ -101,6 +103,21 @@ def place_futures_order(*, user: Any, request: FuturesOrderRequest) -> FuturesOr
     except IntegrityError:  # the same client order id, committed meanwhile
         return FuturesOrder.objects.get(user=user, client_order_id=request.client_order_id)
     return order
+
+
+def _refuse_new_positions_on_a_stale_mark(contract: Contract, request: FuturesOrderRequest) -> None:
+    """A stale index halts new positions (the price feed sends no marks then): only
+    orders that can only shrink a position pass. A contract the feed never reported
+    (no feed running yet) is left to the engine, which refuses without a mark."""
+    if request.reduce_only or request.close_position:
+        return
+    status = price_status(contract.symbol)
+    if status.updated_ms and not status.live:
+        raise FuturesError(
+            FuturesErrorCode.MARK_PRICE_STALE,
+            f"{contract.symbol} takes only reduce-only orders while its mark price is stale "
+            f"({status.reason}).",
+        )
 
 
 def cancel_futures_order(*, user: Any, order_id: int) -> FuturesOrder:

@@ -33,6 +33,7 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None]] = {
     FuturesErrorCode.UNKNOWN_CONTRACT: (-1121, "Invalid symbol."),
     FuturesErrorCode.INVALID_CONTRACT: (-1121, "Invalid symbol."),
     FuturesErrorCode.CONTRACT_NOT_TRADING: (-4140, "Invalid symbol status for opening position."),
+    FuturesErrorCode.MARK_PRICE_STALE: (-4140, "Invalid symbol status for opening position."),
     FuturesErrorCode.INVALID_ORDER: (-1100, None),
     FuturesErrorCode.INVALID_PRICE: (-1100, "Illegal characters found in parameter 'price'."),
     FuturesErrorCode.PRICE_TICK: (-4014, "Price not increased by tick size."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 
 import msgpack
@@ -147,3 +148,33 @@ def test_a_retried_client_order_id_is_one_order(assets, redis_client, make_user)
         if (c := msgpack.unpackb(f[FIELD]))[1] == FuturesCommand.PLACE
     ]
     assert [c[2] for c in places] == [first.pk]
+
+
+def test_a_stale_mark_takes_only_reduce_only_orders(assets, redis_client, make_user, fund):
+    """The price feed reports the index stale: no new position can open, while an order
+    that only shrinks one still goes; a feed that stopped reporting counts as stale."""
+    from exchange.core.price_status import write_price_status
+
+    btc_perpetual(assets)
+    user = make_user()
+    fund(user, assets["USDT"], "1000")
+    now = int(time.time() * 1000)
+    write_price_status("BTCUSDT", stale=True, reason="index stale", since_ms=now, now_ms=now)
+    opening = parse(type="LIMIT", quantity="0.01", price="60000")
+    with pytest.raises(FuturesError) as refused:
+        place_futures_order(user=user, request=opening)
+    assert refused.value.code == FuturesErrorCode.MARK_PRICE_STALE
+    assert "index stale" in str(refused.value)
+    assert not FuturesOrder.objects.filter(user=user).exists()
+
+    closing = parse(side="SELL", type="LIMIT", quantity="0.01", price="60000", reduce_only=True)
+    assert place_futures_order(user=user, request=closing).reduce_only
+
+    old = now - 60_000  # the feed's last word, a minute ago, said live
+    write_price_status("BTCUSDT", stale=False, reason="", since_ms=old, now_ms=old)
+    with pytest.raises(FuturesError):
+        place_futures_order(user=user, request=parse(type="LIMIT", quantity="0.02", price="1"))
+
+    fresh = int(time.time() * 1000)
+    write_price_status("BTCUSDT", stale=False, reason="", since_ms=fresh, now_ms=fresh)
+    assert place_futures_order(user=user, request=parse(type="LIMIT", quantity="0.02", price="1"))

@@ -1020,26 +1020,7 @@ class MarginGroup:
         # What is left of the margin pays the fee; a deficit is the fund's.
         left = pos.margin
         pos.margin = 0
-        if left > 0:
-            fee = min(left, _ceil_div(closed * contract.liquidation_fee, RATE_SCALE))
-            if fee:
-                acct.wallet -= fee
-                self.events.append(
-                    (
-                        FuturesEvent.BALANCE,
-                        acct.user,
-                        acct.wallet,
-                        -fee,
-                        BalanceReason.LIQUIDATION_FEE,
-                    )
-                )
-                self._insurance(fee, acct.user)
-        elif left < 0:
-            acct.wallet -= left
-            self.events.append(
-                (FuturesEvent.BALANCE, acct.user, acct.wallet, -left, BalanceReason.INSURANCE_CLEAR)
-            )
-            self._insurance(left, acct.user)
+        self._fee_or_deficit(acct, left, closed * contract.liquidation_fee)
         self.events.append((_EV_ISO, acct.user, cid, 0, acct.wallet))
         self._reindex(acct)
 
@@ -1228,10 +1209,16 @@ class MarginGroup:
     def _settle_liquidated(self, acct: Account, closed_notional: int) -> None:
         """Take the liquidation fee out of what is left of the cross wallet, or cover its
         deficit from the fund (isolated margins are not touched)."""
-        cross = acct.cross_wallet()
-        if cross > 0:
-            rate = max(c.liquidation_fee for c in self.contracts.values())
-            fee = min(cross, _ceil_div(closed_notional * rate, RATE_SCALE))
+        rate = max(c.liquidation_fee for c in self.contracts.values())
+        self._fee_or_deficit(acct, acct.cross_wallet(), closed_notional * rate)
+        self._reindex(acct)
+
+    def _fee_or_deficit(self, acct: Account, left: int, fee_scaled: int) -> None:
+        """After a liquidation: the fee (``fee_scaled / RATE_SCALE``, rounded up) goes to the
+        fund out of what is ``left``, at most all of it; a negative ``left`` is a deficit
+        the fund pays back to zero (INSURANCE_CLEAR)."""
+        if left > 0:
+            fee = min(left, _ceil_div(fee_scaled, RATE_SCALE))
             if fee:
                 acct.wallet -= fee
                 self.events.append(
@@ -1244,20 +1231,12 @@ class MarginGroup:
                     )
                 )
                 self._insurance(fee, acct.user)
-        elif cross < 0:
-            deficit = -cross
-            acct.wallet += deficit
+        elif left < 0:
+            acct.wallet -= left
             self.events.append(
-                (
-                    FuturesEvent.BALANCE,
-                    acct.user,
-                    acct.wallet,
-                    deficit,
-                    BalanceReason.INSURANCE_CLEAR,
-                )
+                (FuturesEvent.BALANCE, acct.user, acct.wallet, -left, BalanceReason.INSURANCE_CLEAR)
             )
-            self._insurance(-deficit, acct.user)
-        self._reindex(acct)
+            self._insurance(left, acct.user)
 
     def _insurance(self, delta: int, user: int) -> None:
         self.insurance += delta

@@ -1030,10 +1030,10 @@ class MarginGroup:
             return pos.margin
         return self.cross_equity(acct) - pos.upnl(contract.mark, contract.multiplier)
 
-    def _close_out(self, acct: Account, contract: Contract, pos: Position) -> int:
-        """Close `pos` with an IOC liquidation order no worse than the bankruptcy price
-        widened by the fund's reach, ADL the rest; return the notional closed at mark."""
-        cid = contract.id
+    def _liquidation_ioc(self, acct: Account, contract: Contract, pos: Position) -> None:
+        """Send an IOC for the whole of `pos` no worse than its bankruptcy price widened
+        by what the insurance fund can pay (the worst price the account plus the fund
+        can pay for); a limit below one tick sends nothing (ADL takes it all)."""
         q = abs(pos.size)
         qm = q * contract.multiplier
         others = self._others(acct, contract, pos)
@@ -1042,26 +1042,33 @@ class MarginGroup:
             side, limit = SELL, max(_ceil_div(pos.cost - others, qm) - reach, 1)
         else:
             side, limit = BUY, (others - pos.cost) // qm + reach
-        if limit > 0:
-            self.liq_seq += 1
-            lock = limit * q if side == BUY else q
-            seq = self.next_seq
-            self.next_seq += 1
-            order = Order(
-                LIQUIDATION_ID_BASE + self.liq_seq,
-                acct.user,
-                side,
-                _LIMIT,
-                _IOC,
-                limit,
-                q,
-                0,
-                0,
-                lock,
-                0,
-                seq,
-            )
-            self._execute(contract, self.books[cid], order, liquidation=True)
+        if limit <= 0:
+            return
+        self.liq_seq += 1
+        seq = self.next_seq
+        self.next_seq += 1
+        lock = limit * q if side == BUY else q
+        order = Order(
+            LIQUIDATION_ID_BASE + self.liq_seq,
+            acct.user,
+            side,
+            _LIMIT,
+            _IOC,
+            limit,
+            q,
+            0,
+            0,
+            lock,
+            0,
+            seq,
+        )
+        self._execute(contract, self.books[contract.id], order, liquidation=True)
+
+    def _close_out(self, acct: Account, contract: Contract, pos: Position) -> int:
+        """Close `pos` with an IOC liquidation order no worse than the bankruptcy price
+        widened by the fund's reach, ADL the rest; return the notional closed at mark."""
+        q = abs(pos.size)
+        self._liquidation_ioc(acct, contract, pos)
         if pos.size:
             self._deleverage(acct, contract, pos)
         return q * contract.mark * contract.multiplier
@@ -1088,36 +1095,8 @@ class MarginGroup:
             if pos.isolated:
                 continue
             contract = self.contracts[cid]
-            q = abs(pos.size)
-            qm = q * contract.multiplier
-            others = self._others(acct, contract, pos)
-            # The worst price the account plus the insurance fund can pay for.
-            reach = max(self.insurance, 0) // qm
-            if pos.size > 0:
-                side, limit = SELL, max(_ceil_div(pos.cost - others, qm) - reach, 1)
-            else:
-                side, limit = BUY, (others - pos.cost) // qm + reach
-            before = q
-            if limit > 0:
-                self.liq_seq += 1
-                lock = limit * q if side == BUY else q
-                seq = self.next_seq
-                self.next_seq += 1
-                order = Order(
-                    LIQUIDATION_ID_BASE + self.liq_seq,
-                    user,
-                    side,
-                    _LIMIT,
-                    _IOC,
-                    limit,
-                    q,
-                    0,
-                    0,
-                    lock,
-                    0,
-                    seq,
-                )
-                self._execute(contract, self.books[cid], order, liquidation=True)
+            before = abs(pos.size)
+            self._liquidation_ioc(acct, contract, pos)
             after = abs(acct.positions[cid].size)
             closed_notional += (before - after) * contract.mark * contract.multiplier
         for cid, pos in acct.open_positions():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 import msgpack
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +43,17 @@ def test_invariants_hold_after_every_command_and_books_agree(seed: int) -> None:
     fast = run(blobs, MarginGroup("USDT", FastOrderBook))
     naive = run(blobs, MarginGroup("USDT", NaiveOrderBook))
     assert fast == naive
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known engine bug found by the test above: with seed 1506 an account's equity "
+    "ends negative (isolated-margin / conditional-order settlement); strict, so fixing it "
+    "turns this red until the mark is removed",
+)
+def test_seed_1506_keeps_every_equity_non_negative() -> None:
+    blobs = random_commands(random.Random(1506), 400)
+    run(blobs, MarginGroup("USDT", FastOrderBook))
 
 
 def test_the_workload_reaches_liquidation_insurance_and_adl() -> None:

@@ -1184,6 +1184,10 @@ class MarginGroup:
                 self.events.append((_EV_ISO, a.user, cid, p.margin, a.wallet))
         self._trim_reduce_only(other, cid)
         self._reindex(other)
+        # The bankruptcy price of a gap can be beyond the counterparty's own: one left
+        # flat below zero is cleared by the fund like a flat account after a far fill.
+        if other.wallet < 0:
+            self.negative.add(user)
 
     def _settle_liquidated(self, acct: Account, closed_notional: int) -> None:
         """Take the liquidation fee out of what is left of the cross wallet, or cover its

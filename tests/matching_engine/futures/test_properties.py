@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 
 import msgpack
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +18,7 @@ from matching_engine.book_fast import FastOrderBook
 from matching_engine.book_naive import NaiveOrderBook
 from matching_engine.futures.contract import Contract
 from matching_engine.futures.engine import MarginGroup
-from matching_engine.futures.protocol import RATE_SCALE, FuturesEvent
+from matching_engine.futures.protocol import RATE_SCALE, BalanceReason, FuturesEvent
 from tests.matching_engine.futures.support import BRACKETS
 from tests.matching_engine.futures.workload import random_commands
 
@@ -45,15 +44,20 @@ def test_invariants_hold_after_every_command_and_books_agree(seed: int) -> None:
     assert fast == naive
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known engine bug found by the test above: with seed 1506 an account's equity "
-    "ends negative (isolated-margin / conditional-order settlement); strict, so fixing it "
-    "turns this red until the mark is removed",
-)
-def test_seed_1506_keeps_every_equity_non_negative() -> None:
+def test_a_counterparty_deleveraged_past_its_own_bankruptcy_is_cleared_by_the_fund() -> None:
+    """Seed 1506: a gap makes the bankruptcy price worse than a short's own; ADL leaves
+    it flat below zero and the fund must clear it (it used to stay negative)."""
     blobs = random_commands(random.Random(1506), 400)
-    run(blobs, MarginGroup("USDT", FastOrderBook))
+    events = [
+        e for out in run(blobs, MarginGroup("USDT", FastOrderBook)) for e in msgpack.unpackb(out)[5]
+    ]
+    deleveraged = {e[5] for e in events if e[0] == FuturesEvent.ADL}
+    cleared = {
+        e[1]
+        for e in events
+        if e[0] == FuturesEvent.BALANCE and e[4] == BalanceReason.INSURANCE_CLEAR
+    }
+    assert deleveraged & cleared, "no deleveraged counterparty was cleared by the fund"
 
 
 def test_the_workload_reaches_liquidation_insurance_and_adl() -> None:

@@ -53,13 +53,19 @@ def _counted(action: Callable[P, R]) -> Callable[P, R]:
         try:
             result = action(*args, **kwargs)
         except DomainError as exc:
-            ORDERS_REFUSED.labels(code=exc.code.value).inc()
+            _refused(exc.code.value).inc()
             raise
         if isinstance(result, Order):
-            ORDERS_PLACED.labels(market=result.market.symbol).inc()
+            _placed(result.market.symbol).inc()
         return result
 
     return counted
+
+
+# One labelled child per market and per code, looked up once: ``labels()`` sorts and
+# checks its arguments and takes a lock on every call, once per order.
+_placed = cache(lambda market: ORDERS_PLACED.labels(market=market))
+_refused = cache(lambda code: ORDERS_REFUSED.labels(code=code))
 
 
 @_counted

@@ -13,6 +13,7 @@ from exchange.futures.models import (
     Contract,
     FuturesOrder,
     FuturesTrade,
+    FuturesTransfer,
     Income,
     IncomeType,
 )
@@ -38,6 +39,32 @@ def futures_open_orders(*, user: Any, contract: Contract | None = None) -> Query
     if contract is not None:
         rows = rows.filter(contract=contract)
     return rows.select_related("contract").order_by("pk")
+
+
+def futures_order_list(
+    *, user: Any, contract: Contract | None, open_only: bool, limit: int
+) -> list[FuturesOrder]:
+    """The user's newest ``limit`` orders (only open ones with ``open_only``), newest first."""
+    rows = FuturesOrder.objects.filter(user=user).select_related("contract")
+    if contract is not None:
+        rows = rows.filter(contract=contract)
+    if open_only:
+        rows = rows.filter(status__in=FUTURES_OPEN_STATUSES)
+    return list(rows.order_by("-pk")[:limit])
+
+
+def access_futures_order_by_id(*, user: Any, order_id: int) -> FuturesOrder:
+    """The user's order ``order_id`` in any contract, or UNKNOWN_ORDER."""
+    order = FuturesOrder.objects.filter(user=user, pk=order_id).select_related("contract").first()
+    if order is None:
+        raise FuturesError(FuturesErrorCode.UNKNOWN_ORDER, "Order does not exist.")
+    return order
+
+
+def futures_transfer_list(*, user: Any, limit: int) -> list[FuturesTransfer]:
+    """The user's newest ``limit`` transfers between spot and futures, newest first."""
+    rows = FuturesTransfer.objects.filter(user=user).select_related("asset")
+    return list(rows.order_by("-pk")[:limit])
 
 
 def futures_order_history(

@@ -83,7 +83,7 @@ class FuturesContract(graphene.ObjectType):
     mark_price = Decimal(description="Null before the price feed's first second.")
     index_price = Decimal()
     funding_rate = Decimal(description="The rate the next funding applies.")
-    next_funding_time = graphene.Float(description="ms since the epoch.")
+    next_funding_time = graphene.BigInt(description="ms since the epoch.")
 
     @staticmethod
     def resolve_base_asset(root: models.Contract, info: graphene.ResolveInfo) -> str:

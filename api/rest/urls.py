@@ -114,6 +114,7 @@ v1 = [
     path("futures/margin-type", futures.MarginTypeView.as_view(), name="futures-margin-type"),
     path("futures/transfers", futures.TransferListView.as_view(), name="futures-transfers"),
     path("futures/income", futures.IncomeView.as_view(), name="futures-income"),
+    path("futures/my-trades", futures.FuturesTradeListView.as_view(), name="futures-my-trades"),
 ]
 
 urlpatterns = [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -109,6 +111,31 @@ def futures_fills(
     if from_seq is not None:
         return list(rows.filter(trade_seq__gte=from_seq).order_by("trade_seq")[:limit])
     return list(rows.order_by("-time", "-trade_seq")[:limit])[::-1]
+
+
+@dataclass(frozen=True, slots=True)
+class FuturesFill:
+    """One trade from one user's side (a self-trade: as the taker)."""
+
+    trade: FuturesTrade
+    is_maker: bool
+    side: str
+    order_id: int
+    commission: Decimal
+    realized_pnl: Decimal
+
+
+def fill_of(trade: FuturesTrade, user_id: int) -> FuturesFill:
+    maker = trade.taker_user_id != user_id
+    buyer = (trade.taker_side == "BUY") != maker
+    return FuturesFill(
+        trade=trade,
+        is_maker=maker,
+        side="BUY" if buyer else "SELL",
+        order_id=trade.maker_order_id if maker else trade.taker_order_id,
+        commission=trade.maker_fee if maker else trade.taker_fee,
+        realized_pnl=trade.maker_realized_pnl if maker else trade.taker_realized_pnl,
+    )
 
 
 def income_history(

@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from api.rest.fields import AsciiIntegerField, DecimalString, EpochMsField, MoneyString
+from exchange.core.ids import MAX_ID
 from exchange.futures.models import (
     FuturesOrder,
     FuturesOrderStatus,
@@ -256,3 +257,32 @@ class IncomeOut(serializers.Serializer):
     income_type = serializers.CharField()
     amount = DecimalString()
     info = serializers.CharField()
+
+
+class FuturesTradeQuery(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32)
+    order_id = AsciiIntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Only this order's."
+    )
+    from_id = AsciiIntegerField(
+        min_value=0, max_value=MAX_ID, required=False, help_text="The contract's trade id."
+    )
+    start = EpochMsField(help_text="From (ms, inclusive).")
+    end = EpochMsField(help_text="Up to (ms, inclusive).")
+    limit = _limit(500)
+
+
+class FuturesTradeOut(serializers.Serializer):
+    """One fill from the caller's side; ``liquidation`` marks a liquidation's fill."""
+
+    id = serializers.IntegerField(source="trade.trade_seq", help_text="Per-contract trade id.")
+    order_id = serializers.IntegerField()
+    side = serializers.CharField()
+    is_maker = serializers.BooleanField()
+    price = DecimalString(source="trade.price")
+    qty = DecimalString(source="trade.qty")
+    quote_qty = DecimalString(source="trade.quote_qty")
+    commission = DecimalString()
+    realized_pnl = DecimalString()
+    liquidation = serializers.BooleanField(source="trade.liquidation")
+    time = serializers.DateTimeField(source="trade.time")

@@ -25,6 +25,8 @@ from api.rest.futures.serializers import (
     FuturesOrderIn,
     FuturesOrderOut,
     FuturesOrderQuery,
+    FuturesTradeOut,
+    FuturesTradeQuery,
     IncomeOut,
     IncomeQuery,
     LeverageIn,
@@ -45,6 +47,8 @@ from exchange.futures.catalog import contract_list
 from exchange.futures.errors import FuturesErrorCode
 from exchange.futures.history import (
     access_futures_order_by_id,
+    fill_of,
+    futures_fills,
     futures_order_list,
     futures_transfer_list,
     income_history,
@@ -300,3 +304,26 @@ class IncomeView(RestView):
             for r in rows
         ]
         return Response(IncomeOut(body, many=True).data)
+
+
+class FuturesTradeListView(RestView):
+    error_codes = {"GET": UNKNOWN_CONTRACT}
+
+    @extend_schema(
+        tags=["futures"], parameters=[FuturesTradeQuery], responses=FuturesTradeOut(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        """The caller's fills in a contract with fee and realized PnL, oldest first: from
+        ``from_id`` on, else the newest ``limit``. A liquidation's fills are marked."""
+        query = valid_query(FuturesTradeQuery, request)
+        user = request_user(request)
+        trades = futures_fills(
+            user=user,
+            contract=get_contract(query["symbol"]),
+            order_id=query.get("order_id"),
+            from_seq=query.get("from_id"),
+            start=ms_to_datetime(query.get("start")),
+            end=ms_to_datetime(query.get("end")),
+            limit=query["limit"],
+        )
+        return Response(FuturesTradeOut([fill_of(t, user.pk) for t in trades], many=True).data)

@@ -134,6 +134,21 @@ def test_two_users_trade_and_every_figure_is_exact(venue, trader):
     ]
     maker_fees = maker_api.get(f"{BASE}/income", {"income_type": "COMMISSION"}).json()
     assert [i["amount"] for i in maker_fees] == ["-1.2"]
+    [fill] = taker_api.get(f"{BASE}/my-trades", {"symbol": "BTCUSDT"}).json()
+    assert {k: fill[k] for k in ("order_id", "side", "is_maker", "price", "qty", "commission")} == {
+        "order_id": buy.json()["id"],
+        "side": "BUY",
+        "is_maker": False,
+        "price": "60000",
+        "qty": "0.1",
+        "commission": "3",
+    }
+    [maker_fill] = maker_api.get(f"{BASE}/my-trades", {"symbol": "BTCUSDT"}).json()
+    assert (maker_fill["side"], maker_fill["is_maker"], maker_fill["liquidation"]) == (
+        "SELL",
+        True,
+        False,
+    )
     account = taker_api.get(f"{BASE}/account").json()
     [usdt] = account["assets"]
     assert (usdt["wallet_balance"], usdt["available"]) == ("4997", "4397")

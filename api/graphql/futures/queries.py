@@ -15,13 +15,21 @@ from api.graphql.futures.types import (
     FuturesIncome,
     FuturesOrder,
     FuturesPosition,
+    FuturesTrade,
     FuturesTransfer,
     IncomeType,
 )
 from exchange.futures.account_summary import AssetFigures, PositionFigures, account_figures
 from exchange.futures.catalog import contract_list
 from exchange.futures.errors import FuturesError, FuturesErrorCode
-from exchange.futures.history import futures_order_list, futures_transfer_list, income_history
+from exchange.futures.history import (
+    FuturesFill,
+    fill_of,
+    futures_fills,
+    futures_order_list,
+    futures_transfer_list,
+    income_history,
+)
 from exchange.futures.models import Contract
 from exchange.futures.models import FuturesOrder as FuturesOrderModel
 from exchange.futures.models import FuturesTransfer as FuturesTransferModel
@@ -73,6 +81,13 @@ class FuturesQueries(graphene.ObjectType):
         income_type=IncomeType(),
         limit=graphene.Int(default_value=100, description=f"1..{MAX_ROWS}"),
         description="The newest changes of the caller's futures wallet, oldest first.",
+    )
+    futures_trades = graphene.List(
+        graphene.NonNull(FuturesTrade),
+        required=True,
+        symbol=graphene.String(required=True),
+        limit=graphene.Int(default_value=100, description=f"1..{MAX_ROWS}"),
+        description="The caller's newest fills in a contract, oldest first.",
     )
     futures_transfers = graphene.List(
         graphene.NonNull(FuturesTransfer),
@@ -148,6 +163,22 @@ class FuturesQueries(graphene.ObjectType):
             }
             for r in rows
         ]
+
+    @staticmethod
+    def resolve_futures_trades(
+        root: Any, info: graphene.ResolveInfo, symbol: str, limit: int
+    ) -> list[FuturesFill]:
+        user = require_user(info, "read")
+        trades = futures_fills(
+            user=user,
+            contract=get_contract(symbol),
+            order_id=None,
+            from_seq=None,
+            start=None,
+            end=None,
+            limit=_limit(limit),
+        )
+        return [fill_of(t, user.pk) for t in trades]
 
     @staticmethod
     def resolve_futures_transfers(

@@ -14,6 +14,7 @@ from exchange.futures import models
 from exchange.futures.account_summary import AssetFigures, PositionFigures
 from exchange.futures.bracket_tiers import contract_tiers
 from exchange.futures.errors import FuturesErrorCode as DomainFuturesErrorCode
+from exchange.futures.history import FuturesFill
 from exchange.pricefeed.selectors import premium_index
 from exchange.wallets.errors import WalletErrorCode
 
@@ -198,6 +199,41 @@ class FuturesIncome(graphene.ObjectType):
     income_type = graphene.Field(IncomeType, required=True)
     amount = Decimal(required=True)
     info = graphene.String(required=True)
+
+
+class FuturesTrade(graphene.ObjectType):
+    """One of the caller's fills, from their side; `liquidation` marks a liquidation's."""
+
+    id = graphene.BigInt(required=True, description="Per-contract trade id")
+    order_id = graphene.ID(required=True)
+    side = graphene.Field(OrderSide, required=True)
+    is_maker = graphene.Boolean(required=True)
+    price = Decimal(required=True)
+    quantity = Decimal(required=True)
+    commission = Decimal(required=True)
+    realized_pnl = Decimal(required=True)
+    liquidation = graphene.Boolean(required=True)
+    time = graphene.DateTime(required=True)
+
+    @staticmethod
+    def resolve_id(root: FuturesFill, info: graphene.ResolveInfo) -> int:
+        return root.trade.trade_seq
+
+    @staticmethod
+    def resolve_price(root: FuturesFill, info: graphene.ResolveInfo) -> object:
+        return root.trade.price
+
+    @staticmethod
+    def resolve_quantity(root: FuturesFill, info: graphene.ResolveInfo) -> object:
+        return root.trade.qty
+
+    @staticmethod
+    def resolve_liquidation(root: FuturesFill, info: graphene.ResolveInfo) -> bool:
+        return root.trade.liquidation
+
+    @staticmethod
+    def resolve_time(root: FuturesFill, info: graphene.ResolveInfo) -> object:
+        return root.trade.time
 
 
 class FuturesTransfer(graphene.ObjectType):

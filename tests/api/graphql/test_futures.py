@@ -128,6 +128,12 @@ def test_two_users_trade_and_every_figure_is_exact(venue, trader):
     ]
     fees = maker("{ futuresIncome(incomeType: COMMISSION) { amount } }")["data"]["futuresIncome"]
     assert fees == [{"amount": "-1.2"}]
+    trades = taker(
+        '{ futuresTrades(symbol: "BTCUSDT") { side isMaker price quantity commission } }'
+    )
+    assert trades["data"]["futuresTrades"] == [
+        {"side": "BUY", "isMaker": False, "price": "60000", "quantity": "0.1", "commission": "3"}
+    ]
     [usdt] = taker("{ futuresAccount { asset walletBalance available } }")["data"]["futuresAccount"]
     assert usdt == {"asset": "USDT", "walletBalance": "4997", "available": "4397"}
 

@@ -12,6 +12,11 @@ import graphene
 from api.graphql.accounts.mutations.api_key_create import CreateApiKey
 from api.graphql.accounts.mutations.api_key_revoke import RevokeApiKey
 from api.graphql.accounts.queries import AccountQueries
+from api.graphql.futures.mutations.futures_order_cancel import CancelFuturesOrder
+from api.graphql.futures.mutations.futures_order_place import PlaceFuturesOrder
+from api.graphql.futures.mutations.futures_settings import SetLeverage, SetMarginType
+from api.graphql.futures.mutations.futures_transfer import TransferFutures
+from api.graphql.futures.queries import FuturesQueries
 from api.graphql.markets.queries import MarketQueries
 from api.graphql.orders.mutations.order_cancel import CancelOrder
 from api.graphql.orders.mutations.order_cancel_all import CancelAllOrders
@@ -22,7 +27,7 @@ from api.graphql.orders.mutations.order_replace import ReplaceOrder
 from api.graphql.wallets.mutations.withdrawal_request import RequestWithdrawal
 
 
-class Query(MarketQueries, AccountQueries, graphene.ObjectType):
+class Query(MarketQueries, AccountQueries, FuturesQueries, graphene.ObjectType):
     pass
 
 
@@ -36,6 +41,11 @@ class Mutation(graphene.ObjectType):
     request_withdrawal = RequestWithdrawal.Field()
     create_api_key = CreateApiKey.Field()
     revoke_api_key = RevokeApiKey.Field()
+    place_futures_order = PlaceFuturesOrder.Field()
+    cancel_futures_order = CancelFuturesOrder.Field()
+    set_leverage = SetLeverage.Field()
+    set_margin_type = SetMarginType.Field()
+    transfer_futures = TransferFutures.Field()
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)

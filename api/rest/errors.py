@@ -15,6 +15,7 @@ from api.refusals import count_field_error, count_refusal, surface_of
 from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode, ListenKeyErrorCode
 from exchange.core.errors import DomainError
 from exchange.core.pagination import PageErrorCode
+from exchange.futures.errors import FuturesErrorCode
 from exchange.marketdata.errors import MarketDataErrorCode
 from exchange.markets.errors import MarketErrorCode
 from exchange.orders.errors import OrderErrorCode
@@ -29,6 +30,7 @@ DOMAIN_CODES: tuple[type[StrEnum], ...] = (
     MarketDataErrorCode,
     OrderErrorCode,
     PageErrorCode,
+    FuturesErrorCode,
 )
 
 HTTP_STATUS: dict[str, int] = {
@@ -55,6 +57,11 @@ HTTP_STATUS: dict[str, int] = {
     OrderErrorCode.ORDER_NOT_FOUND: status.HTTP_404_NOT_FOUND,
     OrderErrorCode.ORDER_NOT_OPEN: status.HTTP_409_CONFLICT,
     OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID: status.HTTP_409_CONFLICT,
+    FuturesErrorCode.UNKNOWN_CONTRACT: status.HTTP_404_NOT_FOUND,
+    FuturesErrorCode.UNKNOWN_ORDER: status.HTTP_404_NOT_FOUND,
+    FuturesErrorCode.CONTRACT_NOT_TRADING: status.HTTP_409_CONFLICT,
+    FuturesErrorCode.MARK_PRICE_STALE: status.HTTP_409_CONFLICT,
+    FuturesErrorCode.ENGINE_UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 """HTTP status of a domain code; every other domain code is 400."""
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from api.rest import schema  # noqa: F401 - registers the signed-key OpenAPI scheme
 from api.rest.accounts import views as accounts
+from api.rest.futures import views as futures
 from api.rest.markets import views as markets
 from api.rest.orders import views as orders
 from api.rest.wallets import views as wallets
@@ -80,6 +81,40 @@ v1 = [
     path("orders/<id:order_id>/cancel", orders.OrderCancelView.as_view(), name="order-cancel"),
     path("orders/<id:order_id>/replace", orders.OrderReplaceView.as_view(), name="order-replace"),
     path("my-trades", orders.MyTradeListView.as_view(), name="my-trades"),
+    path("futures/contracts", futures.ContractListView.as_view(), name="futures-contracts"),
+    path(
+        "futures/contracts/<str:symbol>",
+        futures.ContractDetailView.as_view(),
+        name="futures-contract",
+    ),
+    path(
+        "futures/contracts/<str:symbol>/premium",
+        futures.PremiumView.as_view(),
+        name="futures-premium",
+    ),
+    path(
+        "futures/contracts/<str:symbol>/funding-rates",
+        futures.FundingRateView.as_view(),
+        name="futures-funding-rates",
+    ),
+    path("futures/orders", futures.FuturesOrderListView.as_view(), name="futures-orders"),
+    path(
+        "futures/orders/<id:order_id>",
+        futures.FuturesOrderDetailView.as_view(),
+        name="futures-order",
+    ),
+    path(
+        "futures/orders/<id:order_id>/cancel",
+        futures.FuturesOrderCancelView.as_view(),
+        name="futures-order-cancel",
+    ),
+    path("futures/positions", futures.PositionListView.as_view(), name="futures-positions"),
+    path("futures/account", futures.FuturesAccountView.as_view(), name="futures-account"),
+    path("futures/leverage", futures.LeverageView.as_view(), name="futures-leverage"),
+    path("futures/margin-type", futures.MarginTypeView.as_view(), name="futures-margin-type"),
+    path("futures/transfers", futures.TransferListView.as_view(), name="futures-transfers"),
+    path("futures/income", futures.IncomeView.as_view(), name="futures-income"),
+    path("futures/my-trades", futures.FuturesTradeListView.as_view(), name="futures-my-trades"),
 ]
 
 urlpatterns = [

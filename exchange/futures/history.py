@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -13,6 +15,7 @@ from exchange.futures.models import (
     Contract,
     FuturesOrder,
     FuturesTrade,
+    FuturesTransfer,
     Income,
     IncomeType,
 )
@@ -38,6 +41,32 @@ def futures_open_orders(*, user: Any, contract: Contract | None = None) -> Query
     if contract is not None:
         rows = rows.filter(contract=contract)
     return rows.select_related("contract").order_by("pk")
+
+
+def futures_order_list(
+    *, user: Any, contract: Contract | None, open_only: bool, limit: int
+) -> list[FuturesOrder]:
+    """The user's newest ``limit`` orders (only open ones with ``open_only``), newest first."""
+    rows = FuturesOrder.objects.filter(user=user).select_related("contract")
+    if contract is not None:
+        rows = rows.filter(contract=contract)
+    if open_only:
+        rows = rows.filter(status__in=FUTURES_OPEN_STATUSES)
+    return list(rows.order_by("-pk")[:limit])
+
+
+def access_futures_order_by_id(*, user: Any, order_id: int) -> FuturesOrder:
+    """The user's order ``order_id`` in any contract, or UNKNOWN_ORDER."""
+    order = FuturesOrder.objects.filter(user=user, pk=order_id).select_related("contract").first()
+    if order is None:
+        raise FuturesError(FuturesErrorCode.UNKNOWN_ORDER, "Order does not exist.")
+    return order
+
+
+def futures_transfer_list(*, user: Any, limit: int) -> list[FuturesTransfer]:
+    """The user's newest ``limit`` transfers between spot and futures, newest first."""
+    rows = FuturesTransfer.objects.filter(user=user).select_related("asset")
+    return list(rows.order_by("-pk")[:limit])
 
 
 def futures_order_history(
@@ -82,6 +111,31 @@ def futures_fills(
     if from_seq is not None:
         return list(rows.filter(trade_seq__gte=from_seq).order_by("trade_seq")[:limit])
     return list(rows.order_by("-time", "-trade_seq")[:limit])[::-1]
+
+
+@dataclass(frozen=True, slots=True)
+class FuturesFill:
+    """One trade from one user's side (a self-trade: as the taker)."""
+
+    trade: FuturesTrade
+    is_maker: bool
+    side: str
+    order_id: int
+    commission: Decimal
+    realized_pnl: Decimal
+
+
+def fill_of(trade: FuturesTrade, user_id: int) -> FuturesFill:
+    maker = trade.taker_user_id != user_id
+    buyer = (trade.taker_side == "BUY") != maker
+    return FuturesFill(
+        trade=trade,
+        is_maker=maker,
+        side="BUY" if buyer else "SELL",
+        order_id=trade.maker_order_id if maker else trade.taker_order_id,
+        commission=trade.maker_fee if maker else trade.taker_fee,
+        realized_pnl=trade.maker_realized_pnl if maker else trade.taker_realized_pnl,
+    )
 
 
 def income_history(

@@ -19,7 +19,6 @@ from api.compat.binance.errors import BinanceError
 from api.compat.binance.shapes import dec
 from api.compat.binance_futures.base import FuturesView
 from api.compat.binance_futures.errors import invalid_value
-from api.compat.binance_futures.marks import mark_of
 from api.compat.binance_futures.shapes import (
     account_position_json,
     asset_json,
@@ -35,6 +34,7 @@ from exchange.futures.outcome import wait_for_leverage
 from exchange.futures.requests import LeverageRequest
 from exchange.futures.selectors import get_contract
 from exchange.futures.services import set_leverage
+from exchange.pricefeed.selectors import latest_mark_price as mark_of
 
 ZERO = Decimal(0)
 

@@ -8,6 +8,7 @@ from typing import Any
 from api.compat.binance.shapes import dec, ms
 from exchange.futures.account_summary import AssetFigures, PositionFigures
 from exchange.futures.bracket_tiers import BracketTier
+from exchange.futures.history import fill_of
 from exchange.futures.models import Contract, ContractStatus, FuturesOrder, FuturesTrade, Income
 
 # Binance's deliveryDate of a perpetual: 2100-12-25 08:00 UTC.
@@ -150,20 +151,19 @@ def order_json(order: FuturesOrder) -> dict[str, Any]:
 
 def user_trade_json(trade: FuturesTrade, user_id: int, contract: Contract) -> dict[str, Any]:
     """One fill as ``userTrades`` shows it to ``user_id`` (a self-trade: as the taker)."""
-    maker = trade.taker_user_id != user_id
-    buyer = (trade.taker_side == "BUY") != maker
+    fill = fill_of(trade, user_id)
     return {
-        "buyer": buyer,
-        "commission": dec(trade.maker_fee if maker else trade.taker_fee),
+        "buyer": fill.side == "BUY",
+        "commission": dec(fill.commission),
         "commissionAsset": contract.margin_asset.code,
         "id": trade.trade_seq,
-        "maker": maker,
-        "orderId": trade.maker_order_id if maker else trade.taker_order_id,
+        "maker": fill.is_maker,
+        "orderId": fill.order_id,
         "price": dec(trade.price),
         "qty": dec(trade.qty),
         "quoteQty": dec(trade.quote_qty),
-        "realizedPnl": dec(trade.maker_realized_pnl if maker else trade.taker_realized_pnl),
-        "side": "BUY" if buyer else "SELL",
+        "realizedPnl": dec(fill.realized_pnl),
+        "side": fill.side,
         "positionSide": "BOTH",
         "symbol": contract.symbol,
         "time": ms(trade.time),

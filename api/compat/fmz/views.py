@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from api.compat.binance import ratelimit as binance_ratelimit
-from api.compat.fmz import methods, raw
+from api.compat.fmz import futures, methods, raw
 from api.compat.fmz.errors import FmzError, error_body, rate_limited
 from api.compat.fmz.render import dumps
 from api.json_input import JsonInputError, loads_bounded
@@ -66,7 +66,9 @@ def _handle(request: HttpRequest) -> dict[str, Any]:
         if status >= 400:
             return {"error": json.dumps(answer) if not isinstance(answer, str) else answer}
         return {"data": answer, "raw": answer}
-    handler = methods.METHODS.get(method)
+    handler = (
+        futures.METHODS.get(method) if futures.is_futures(params) else None
+    ) or futures.FUTURES_ONLY.get(method, methods.METHODS.get(method))
     if handler is None:
         raise FmzError(f"invalid method: {method}")
     data, raw_answer = handler(key, params)

@@ -29,6 +29,7 @@ from exchange.futures.models import Contract, FuturesTransfer, Position, Transfe
 from exchange.futures.units import to_ticks
 from exchange.pricefeed.publish import mark_key
 from matching_engine.futures.protocol import encode_mark_price
+from matching_engine.protocol import output_stream
 from tests.api.compat.conftest import ROOT, LiveExchange, wait_until
 from tests.test_processes import database_url
 
@@ -40,9 +41,11 @@ BRACKETS = [
 ]
 
 
-def set_mark(contract: Contract, price: Decimal) -> None:
-    """What the price feed does each second: tell the engine, then publish the figures."""
-    append(
+def set_mark(contract: Contract, price: Decimal) -> str:
+    """What the price feed does each second: tell the engine, then publish the figures.
+
+    Returns the MARK_PRICE's input entry ID, which is also the ID of the engine's answer."""
+    entry_id = append(
         contract.margin_asset.code,
         encode_mark_price(contract=contract.engine_id, price=to_ticks(contract, price)),
     )
@@ -57,6 +60,12 @@ def set_mark(contract: Contract, price: Decimal) -> None:
         "time": 0,
     }
     get_redis().set(mark_key(contract.symbol), json.dumps(figures))
+    return entry_id
+
+
+def answered(group: str, entry_id: str) -> bool:
+    """Whether the margin group's engine has written its answer to input entry ``entry_id``."""
+    return bool(get_redis().xrange(output_stream(group), entry_id, entry_id))
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +98,13 @@ def contract(live: LiveExchange, django_db_blocker) -> Iterator[Contract]:  # no
             start_new_session=True,
         )
         try:
-            set_mark(listed, Decimal(60_000))
+            # A cold engine start on a loaded machine takes longer than a test's own waits.
+            first = set_mark(listed, Decimal(60_000))
+            wait_until(
+                lambda: answered(listed.margin_asset.code, first),
+                timeout=180,
+                what="the futures engine to start",
+            )
             yield listed
         finally:
             os.killpg(engine.pid, signal.SIGTERM)

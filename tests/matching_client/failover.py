@@ -64,7 +64,7 @@ class FailoverResult:
     promoted_replica: bool
     engine_starts: int  # 1: the engine followed the failover without a restart
     unavailable_s: float  # from the SIGKILL to the first acknowledged command after it
-    caught_up_s: float  # from the SIGKILL until every acknowledged command has its output
+    caught_up_s: float  # from the SIGKILL until every input entry has its output
     engine_log: Path
 
 
@@ -149,8 +149,12 @@ def _flow(
             killed_at = time.monotonic()
     assert killed_at is not None, "the flow never reached the kill"
     promoted = follow.client(socket_timeout=2)
+    # every input entry, acknowledged or not (a refused send may have landed), answered
     wait_for(
-        lambda: len(promoted.xrange(output_stream(SYMBOL))) >= len(acknowledged) + 1,
+        lambda: (
+            promoted.xlen(output_stream(SYMBOL)) >= promoted.xlen(input_stream(SYMBOL))
+            and promoted.xlen(output_stream(SYMBOL)) >= len(acknowledged) + 1
+        ),
         f"outputs missing; see {engine.log}",
     )
     caught_up = time.monotonic()

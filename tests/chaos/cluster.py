@@ -215,8 +215,13 @@ class ClusterRun:
         plan, due, restart_at = self.kill_plan(), [], {}
         for proc in self.processes:
             proc.start()
-        self.worker.start()
         deadline = time.monotonic() + self.config.timeout_s
+        while not all(proc.ready() for proc in self.processes):  # then the flow starts
+            for proc in self.processes:
+                proc.reap()
+            assert time.monotonic() < deadline, "the processes did not start"
+            time.sleep(0.1)
+        self.worker.start()
         while True:
             now, done = time.monotonic(), self.progress.count()
             for proc in self.processes:

@@ -64,7 +64,8 @@ class FailoverResult:
     promoted_replica: bool
     engine_starts: int  # 1: the engine followed the failover without a restart
     unavailable_s: float  # from the SIGKILL to the first acknowledged command after it
-    caught_up_s: float  # from the SIGKILL until every input entry has its output
+    caught_up_s: float  # from the SIGKILL until every input entry has its output, checked
+    # only once the flow stopped: at least the rest of the flow
     engine_log: Path
 
 

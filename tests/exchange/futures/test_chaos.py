@@ -58,7 +58,7 @@ from tests.chaos.processes import Supervised
 from tests.exchange.futures.support import btc_perpetual
 from tests.test_processes import database_url
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 
 D = Decimal
 GROUP = "USDT"

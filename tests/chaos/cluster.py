@@ -110,7 +110,9 @@ class ClusterRun:
             proc("marketdata", [*manage, "runmarketdata"], "market data for"),
             proc(
                 "pricefeed",
-                [*manage, "runpricefeed", "--funding-interval-seconds", "5"],
+                # an index older than a market-data restart takes on two busy cores
+                [*manage, "runpricefeed", "--funding-interval-seconds", "5"]
+                + ["--max-index-age-seconds", "60"],
                 "price feed started",
             ),
             proc(

@@ -78,7 +78,7 @@ def world(assets, fund) -> tuple[dict, list[int]]:
         )
         for spec in MARKETS
     }
-    contract = btc_perpetual(assets)
+    contract = btc_perpetual(assets, index_market=markets["BTCUSDT"])  # the feed's index
     assert send_contract_state(contract)  # what runfuturesengine does before it execs
     append(GROUP, encode_mark_price(contract=contract.engine_id, price=600_000))
     ids = []

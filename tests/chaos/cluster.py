@@ -229,7 +229,7 @@ class ClusterRun:
             for proc in self.processes:
                 proc.reap()  # raises ProcessDied: they never end on their own
             if self.worker.reap() is not None and done < self.config.actions:
-                self.worker.start()  # it stopped short (a futures refusal loop never does)
+                self.worker.start()  # a kill cut its last line: it does what is left
             while plan and plan[0][0] <= done:
                 at_action, name = plan.pop(0)
                 due.append((at_action, name, now + self.rng.uniform(0, 0.3)))

@@ -24,11 +24,11 @@ from exchange.accounts.models import User
 from exchange.clearing.futures.probe import probe_group
 from exchange.clearing.models import DeadLetter
 from exchange.futures.engine_state import append, send_contract_state
-from exchange.futures.models import FuturesOrder, FuturesTransfer, Position
+from exchange.futures.models import FuturesOrder, FuturesTrade, FuturesTransfer, Position
 from exchange.futures.requests import TransferRequest
 from exchange.futures.services import transfer
 from exchange.markets.actions import do_create_market
-from exchange.orders.models import OPEN_STATUSES, Order
+from exchange.orders.models import OPEN_STATUSES, Order, Trade
 from exchange.reconciliation.checks import reconcile
 from matching_engine.futures.protocol import encode_mark_price
 from matching_engine.protocol import input_stream, output_stream
@@ -61,9 +61,9 @@ def report(text: str) -> None:
 
 
 @pytest.fixture
-def world(assets, fund) -> tuple[dict, list[int]]:
+def world(redis_client, assets, fund) -> tuple[dict, list[int]]:
     """The two spot markets, the BTC perpetual with a first mark, and funded traders
-    with futures collateral moved in."""
+    with futures collateral moved in (after redis_client emptied the test's Redis)."""
     markets = {
         spec.symbol: do_create_market(
             base=assets[spec.base],
@@ -153,6 +153,8 @@ def test_money_and_orders_survive_sigkill_of_every_process_kind(world, redis_cli
         problems = order_mismatches(market, out)
         assert not problems, f"{len(problems)} mismatches:\n" + "\n".join(problems[:40])
     assert not Order.objects.exclude(status__in=OPEN_STATUSES).filter(locked_remaining__gt=0)
+    # and the flow did trade on both sides (an engine that knows no market answers too)
+    assert Trade.objects.exists() and FuturesTrade.objects.exists()
     # and so did the futures engine, and the database holds its positions and wallets
     inputs = [i for i, _ in redis_client.xrange(input_stream(GROUP))]
     outputs = [i for i, _ in redis_client.xrange(output_stream(GROUP))]
@@ -160,7 +162,8 @@ def test_money_and_orders_survive_sigkill_of_every_process_kind(world, redis_cli
     assert (outputs == inputs, differences) == (True, [])
     assert probe_group(GROUP).differences == []
     report(
-        f"spot orders {Order.objects.count()}, futures orders {FuturesOrder.objects.count()}, "
+        f"spot orders {Order.objects.count()} ({Trade.objects.count()} trades), futures orders "
+        f"{FuturesOrder.objects.count()} ({FuturesTrade.objects.count()} trades), "
         f"transfers {FuturesTransfer.objects.count()}, open positions "
         f"{Position.objects.exclude(size=0).count()}, insurance {reference.insurance} atoms; "
         f"{time.monotonic() - started:.1f}s in all; kills {Counter(k.process for k in chaos.kills)}"

@@ -251,6 +251,7 @@ def test_futures_engine_killed_during_a_liquidation_restarts_to_the_same_state(
                 flow.move(trader, str(rng.randint(50, 400)), rng.choice(("IN", "OUT")))
                 flow.tick()
             if rnd % 2:
+                flow.wait_ready(clearing)
                 flow.kill(clearing)
             report(f"round {rnd}: kills so far {len(flow.kills)}")
         flow.restart_all()
@@ -305,6 +306,7 @@ def test_futures_engine_killed_during_a_liquidation_restarts_to_the_same_state(
         f"open positions at the end {Position.objects.exclude(size=0).count()}"
     )
     assert liquidations >= ROUNDS and unanswered
+    assert any(name == "clearing" for name, _ in flow.kills)
     assert any(at_kill.get(kill_id, 0) > 0 for kill_id in unanswered)
     assert any(n > 0 for n in resumed)
 

@@ -13,6 +13,9 @@ OS, so a SIGKILL loses at most the line of the action in flight:
     C <order_id> <symbol>   cancel requested and sent
     c <code>                cancel rejected by entry
     A <symbol> <n>          cancel-all requested for n open orders
+
+With --futures-share, that share of the actions are futures orders, cancels and
+transfers instead (tests/chaos/futures_entry.py lists their lines).
 """
 
 from __future__ import annotations
@@ -37,21 +40,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0.0,
         help="share of orders after whose commit the worker SIGKILLs itself before the append",
     )
+    parser.add_argument("--futures-share", type=float, default=0.0, help="share of futures actions")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
     django.setup()
     from tests.chaos.entry import Worker  # models import only after setup
+    from tests.chaos.futures_entry import FuturesWorker
 
+    rng = random.Random(args.seed)
+    users = [int(u) for u in args.users.split(",")]
     with open(args.progress, "a", buffering=1) as progress:
-        worker = Worker(
-            random.Random(args.seed),
-            [int(u) for u in args.users.split(",")],
-            progress=progress,
-            crash_share=args.crash_share,
-        )
+        worker = Worker(rng, users, progress=progress, crash_share=args.crash_share)
+        futures = FuturesWorker(rng, users)
         for _ in range(args.count):
-            progress.write(worker.act() + "\n")
+            act = (
+                futures.act
+                if args.futures_share and rng.random() < args.futures_share
+                else worker.act
+            )
+            progress.write(act() + "\n")
     return 0
 
 

@@ -25,6 +25,8 @@ class Supervised:
 
     ``allowed_exits`` are the exit codes with which the process may end on its
     own (the worker: 0 when its count is done, -SIGKILL when it crashed itself).
+    ``ready_line`` is a log line fragment the process writes once it does its work
+    (after Django's start-up); ``ready()`` looks for it in the current life's log.
     """
 
     def __init__(
@@ -35,12 +37,14 @@ class Supervised:
         env: dict[str, str],
         log_dir: Path,
         allowed_exits: Collection[int] = (),
+        ready_line: str | None = None,
     ) -> None:
         self.name = name
         self.argv_for = argv_for
         self.env = env
         self.log_dir = log_dir
         self.allowed_exits = allowed_exits
+        self.ready_line = ready_line
         self.proc: subprocess.Popen[bytes] | None = None
         self.lives = 0
         self.kills = 0
@@ -48,6 +52,15 @@ class Supervised:
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def ready(self) -> bool:
+        """Running, and (with a ready_line) past its start-up in this life."""
+        if not self.running:
+            return False
+        if self.ready_line is None:
+            return True
+        path = self.log_path(self.lives)
+        return path.exists() and self.ready_line in path.read_text(errors="replace")
 
     def log_path(self, life: int) -> Path:
         return self.log_dir / f"{self.name}-{life}.log"

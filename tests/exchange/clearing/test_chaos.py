@@ -26,25 +26,23 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from exchange.accounts.models import User
 from exchange.clearing.models import DeadLetter
 from exchange.markets.actions import do_create_market
-from exchange.markets.filters import (
-    lots_to_qty,
-    price_to_ticks,
-    qty_to_lots,
-    units_to_quote,
-)
 from exchange.markets.models import Market
 from exchange.orders.actions import do_cancel_order, do_resend_unacknowledged, place_order
-from exchange.orders.models import OPEN_STATUSES, STOP_TYPES, Order, OrderStatus, Side, Trade
+from exchange.orders.models import OPEN_STATUSES, Order, OrderStatus, Trade
 from exchange.orders.requests import CancelRequest, OrderRequest
 from exchange.reconciliation.checks import reconcile
-from matching_client import DoneReason, ResultCode
-from tests.chaos.audit import EngineOutput, OrderFacts, engine_output, replay_differences
+from tests.chaos.audit import (
+    EngineOutput,
+    db_trades,
+    engine_output,
+    order_mismatches,
+    replay_differences,
+)
 from tests.chaos.supervisor import ChaosConfig, ChaosRun
 from tests.chaos.world import FUNDING, MARKETS, SYMBOLS
 from tests.pipeline import drain, running_engine
@@ -59,14 +57,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(int(CHAOS_TIMEOUT_S) + 1200),
 ]
-# The engine's DONE reasons as order statuses, stated here rather than taken from clearing.
-DONE_STATUS = {
-    DoneReason.FILLED: OrderStatus.FILLED,
-    DoneReason.CANCELED: OrderStatus.CANCELED,
-    DoneReason.EXPIRED: OrderStatus.EXPIRED,
-    DoneReason.STP_EXPIRED: OrderStatus.EXPIRED,
-    DoneReason.LOCK_EXHAUSTED: OrderStatus.EXPIRED,
-}
 
 
 def report(text: str) -> None:
@@ -103,25 +93,6 @@ def traders(assets, fund) -> list[int]:
     return ids
 
 
-def expected_open_status(order: dict, facts: OrderFacts) -> str:
-    if facts.trades:
-        return OrderStatus.PARTIALLY_FILLED
-    if order["type"] in STOP_TYPES and not facts.triggered:
-        return OrderStatus.PENDING_TRIGGER
-    return OrderStatus.NEW
-
-
-def db_trades(market: Market) -> list[tuple[int, int, int, int, int]]:
-    """(trade_id, maker order, taker order, price ticks, qty lots) of every Trade row."""
-    rows = Trade.objects.filter(market=market).values_list(
-        "trade_id", "maker_order_id", "taker_order_id", "price", "qty"
-    )
-    return sorted(
-        (tid, maker, taker, price_to_ticks(market, price), qty_to_lots(market, qty))
-        for tid, maker, taker, price, qty in rows
-    )
-
-
 def overtaken(market: Market, out: EngineOutput) -> list[tuple[int, str]]:
     """(order, status) of orders whose cancel was requested before the engine saw them."""
     requested = Order.objects.filter(market=market, cancel_requested_at__isnull=False)
@@ -130,62 +101,6 @@ def overtaken(market: Market, out: EngineOutput) -> list[tuple[int, str]]:
         for oid, status, at in requested.values_list("id", "status", "cancel_requested_at")
         if oid in out.orders and at.timestamp() * 1000 < out.orders[oid].first_place_ms
     ]
-
-
-def order_mismatches(market: Market, out: EngineOutput) -> list[str]:
-    """Every difference between the market's Order rows and the engine's output."""
-    trade_counts: Counter[int] = Counter()
-    for role in ("maker_order", "taker_order"):
-        rows = Trade.objects.filter(market=market).values(role).annotate(n=Count("id"))
-        trade_counts.update({row[role]: row["n"] for row in rows})
-    problems = []
-    orders = Order.objects.filter(market=market).values()
-    for order in orders:
-        oid = order["id"]
-        facts = out.orders.get(oid)
-        if facts is None or not facts.place_results:
-            problems.append(f"order {oid}: the engine never received it (lost)")
-            continue
-        first, *again = facts.place_results
-        got = (
-            order["status"],
-            order["executed_qty"],
-            order["cumulative_quote_qty"],
-            trade_counts[oid],
-            order["locked_remaining"],
-        )
-        if first != ResultCode.OK:
-            want = (OrderStatus.REJECTED, Decimal(0), Decimal(0), 0, Decimal(0))
-            if order["reject_reason"] != first.name:
-                problems.append(f"order {oid}: reject reason {order['reject_reason']!r} != {first}")
-        else:
-            spent = (
-                units_to_quote(market, facts.quote_units)
-                if order["side"] == Side.BUY
-                else lots_to_qty(market, facts.lots)
-            )
-            status = (
-                DONE_STATUS[facts.dones[0]] if facts.dones else expected_open_status(order, facts)
-            )
-            want = (
-                status,
-                lots_to_qty(market, facts.lots),
-                units_to_quote(market, facts.quote_units),
-                facts.trades,
-                Decimal(0) if facts.dones else order["locked"] - spent,
-            )
-        if got != want:
-            problems.append(f"order {oid} ({order['type']}): database {got} != engine {want}")
-        if any(result != ResultCode.DUPLICATE for result in again) or len(facts.dones) > 1:
-            problems.append(
-                f"order {oid}: PLACE results {facts.place_results}, DONEs {facts.dones}"
-            )
-        if order["accepted_at"] is None:
-            problems.append(f"order {oid}: never marked accepted")
-    unknown = set(out.orders) - {o["id"] for o in orders}
-    if unknown:
-        problems.append(f"engine orders without a row: {sorted(unknown)[:20]}")
-    return problems
 
 
 def test_orders_survive_sigkill_of_engine_clearing_and_order_entry(

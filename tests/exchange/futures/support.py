@@ -12,6 +12,7 @@ from decimal import Decimal
 from exchange.core.redis import get_redis
 from exchange.futures.actions import BracketSpec, do_create_contract
 from exchange.futures.models import Contract
+from exchange.markets.models import Market
 from exchange.wallets.models import Asset
 from matching_engine.futures.engine import MarginGroup
 from matching_engine.protocol import FIELD, input_stream, output_stream
@@ -20,8 +21,10 @@ D = Decimal
 GROUP = "USDT"
 
 
-def btc_perpetual(assets: dict[str, Asset]) -> Contract:
+def btc_perpetual(assets: dict[str, Asset], index_market: Market | None = None) -> Contract:
+    """``index_market``: the spot market whose book the price feed prices it from."""
     return do_create_contract(
+        index_market=index_market,
         base=assets["BTC"],
         quote=assets["USDT"],
         tick_size=D("0.1"),

@@ -108,6 +108,23 @@ SIGNED = [
     ("GET", "v1/leverageBracket", {"symbol": "NOPE"}, -1121),
     ("GET", "v1/commissionRate", {}, -1102),
     ("GET", "v2/positionRisk", {"symbol": "NOPE"}, -1121),
+    ("POST", "v1/batchOrders", {}, -1102),
+    ("POST", "v1/batchOrders", {"batchOrders": "not json"}, -1100),
+    ("POST", "v1/batchOrders", {"batchOrders": "[]"}, -1100),
+    ("DELETE", "v1/batchOrders", {"symbol": BTC}, -1102),
+    ("DELETE", "v1/batchOrders", {"symbol": BTC, "orderIdList": '["x"]'}, -1100),
+    ("DELETE", "v1/batchOrders", {"symbol": BTC, "orderIdList": str(list(range(1, 12)))}, -1130),
+    ("PUT", "v1/order", {"symbol": BTC, "side": "BUY", "quantity": "0.01", "price": "1"}, -1102),
+    ("PUT", "v1/order", {"symbol": BTC, "orderId": "1", "quantity": "0.01", "price": "1"}, -1102),
+    (
+        "PUT",
+        "v1/order",
+        {"symbol": BTC, "orderId": "1", "side": "BUY", "quantity": "0.01", "price": "1"},
+        -2013,
+    ),
+    ("POST", "v1/countdownCancelAll", {"symbol": BTC}, -1102),
+    ("POST", "v1/countdownCancelAll", {"symbol": BTC, "countdownTime": "-5"}, -1130),
+    ("POST", "v1/countdownCancelAll", {"symbol": "NOPE", "countdownTime": "5"}, -1121),
 ]
 TRANSFERS = [
     ({"type": "MAIN_CMFUTURE", "asset": "USDT", "amount": "1"}, -1130),

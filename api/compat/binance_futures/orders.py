@@ -19,12 +19,13 @@ from api.compat.binance import params
 from api.compat.binance.errors import BinanceError, mandatory
 from api.compat.binance_futures.base import FuturesView
 from api.compat.binance_futures.errors import POSITION_SIDE_MISMATCH, from_rejection
-from api.compat.binance_futures.shapes import order_json, user_trade_json
+from api.compat.binance_futures.shapes import amendment_json, order_json, user_trade_json
 from exchange.futures.countdown import do_set_futures_cancel_countdown
 from exchange.futures.history import (
     access_futures_order,
     futures_fills,
     futures_open_orders,
+    futures_order_amendments,
     futures_order_history,
 )
 from exchange.futures.models import Contract, FuturesOrder, FuturesOrderStatus
@@ -154,6 +155,30 @@ class OrderView(FuturesView):
         cancel_futures_order(user=user, order_id=order.pk)
         [order] = wait_for_futures_orders([order], until=closed, timeout=_wait_seconds())
         return Response(order_json(order))
+
+
+class OrderAmendmentView(FuturesView):
+    """``GET orderAmendment``: the modifies of one order the engine accepted, oldest first."""
+
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"GET": 1}
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        order_id, client_id = _order_id(query)
+        order = access_futures_order(
+            user=self.user(request),
+            contract=_contract(query),
+            order_id=order_id,
+            client_order_id=client_id,
+        )
+        rows = futures_order_amendments(
+            order=order,
+            start=params.moment(params.optional_ms(query, "startTime")),
+            end=params.moment(params.optional_ms(query, "endTime")),
+            limit=params.limit(query, default=50, maximum=100),
+        )
+        return Response([amendment_json(row, count) for row, count in rows])
 
 
 class CountdownCancelAllView(FuturesView):

@@ -38,6 +38,7 @@ urlpatterns = [
     path("v1/algoOrder", orders.AlgoOrderView.as_view()),
     path("v1/batchOrders", batch_orders.BatchOrdersView.as_view()),
     path("v1/countdownCancelAll", orders.CountdownCancelAllView.as_view()),
+    path("v1/orderAmendment", orders.OrderAmendmentView.as_view()),
     path("v1/allOpenOrders", orders.AllOpenOrdersView.as_view()),
     path("v1/openOrders", orders.OpenOrdersView.as_view()),
     path("v1/openOrder", orders.OpenOrderView.as_view()),

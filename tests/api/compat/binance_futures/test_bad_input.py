@@ -122,6 +122,8 @@ SIGNED = [
         {"symbol": BTC, "orderId": "1", "side": "BUY", "quantity": "0.01", "price": "1"},
         -2013,
     ),
+    ("GET", "v1/orderAmendment", {"symbol": BTC}, -1102),
+    ("GET", "v1/orderAmendment", {"symbol": BTC, "orderId": "1"}, -2013),
     ("POST", "v1/countdownCancelAll", {"symbol": BTC}, -1102),
     ("POST", "v1/countdownCancelAll", {"symbol": BTC, "countdownTime": "-5"}, -1130),
     ("POST", "v1/countdownCancelAll", {"symbol": "NOPE", "countdownTime": "5"}, -1121),

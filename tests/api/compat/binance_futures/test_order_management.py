@@ -140,11 +140,34 @@ def test_modify_keeps_the_queue_place_only_when_the_quantity_goes_down(live, con
         what="the second bid filled",
     )
     assert FuturesOrder.objects.get(pk=a["orderId"]).executed_qty == Decimal("0.002")
-    amendments = FuturesOrderAmendment.objects.filter(order_id=a["orderId"]).order_by("pk")
-    assert [(x.old_quantity, x.quantity, x.result) for x in amendments] == [
-        (Decimal("0.01"), Decimal("0.005"), "OK"),
-        (Decimal("0.005"), Decimal("0.01"), "OK"),
+    history = first.futures_v1_get_order_amendment(symbol=SYMBOL, orderId=a["orderId"])
+    assert [(h["orderId"], h["amendment"]) for h in history] == [
+        (
+            a["orderId"],
+            {
+                "price": {"before": "45000", "after": "45000"},
+                "origQty": {"before": "0.01", "after": "0.005"},
+                "count": 1,
+            },
+        ),
+        (
+            a["orderId"],
+            {
+                "price": {"before": "45000", "after": "45000"},
+                "origQty": {"before": "0.005", "after": "0.01"},
+                "count": 2,
+            },
+        ),
     ]
+    assert set(history[0]) == {
+        "amendmentId",
+        "symbol",
+        "pair",
+        "orderId",
+        "clientOrderId",
+        "time",
+        "amendment",
+    }
     # an unchanged order is -5027; a modify beyond the margin is refused and changes nothing
     with pytest.raises(BinanceAPIException) as same:
         first.futures_modify_order(
@@ -157,6 +180,8 @@ def test_modify_keeps_the_queue_place_only_when_the_quantity_goes_down(live, con
         )
     assert short.value.code == -2019
     assert FuturesOrder.objects.get(pk=a["orderId"]).quantity == Decimal("0.01")
+    refused = FuturesOrderAmendment.objects.filter(order_id=a["orderId"]).last()
+    assert refused is not None and refused.result == "INSUFFICIENT_MARGIN"
     for client in (first, second):
         client.futures_cancel_all_open_orders(symbol=SYMBOL)
 

@@ -303,6 +303,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "exchange.orders.tasks.fire_cancel_countdowns",
         "schedule": 1.0,
     },
+    "futures-cancel-countdowns": {
+        "task": "exchange.futures.tasks.fire_futures_cancel_countdowns",
+        "schedule": 1.0,
+    },
     "client-order-id-release": {
         "task": "exchange.orders.tasks.release_client_order_ids",
         "schedule": 60.0,
@@ -330,6 +334,7 @@ CELERY_QUIET_TASKS = [
     "exchange.orders.tasks.release_client_order_ids",
     "exchange.futures.tasks.resend_pending_futures_commands",
     "exchange.orders.tasks.fire_cancel_countdowns",
+    "exchange.futures.tasks.fire_futures_cancel_countdowns",
 ]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).

@@ -74,6 +74,11 @@ class OrderBook(ABC):
         """Take a resting or pending-stop order out of the book and return it."""
 
     @abstractmethod
+    def reduce(self, order_id: int, qty: int) -> None:
+        """Lower a resting order's remaining quantity to `qty` (0 < qty < its qty) in
+        place: it keeps its queue position, as an amend that only decreases does."""
+
+    @abstractmethod
     def user_order_ids(self, user_id: int) -> list[int]:
         """Return the ids of the user's resting and pending-stop orders, ascending."""
 

@@ -283,6 +283,14 @@ class FastOrderBook(OrderBook):
         self._forget_user_order(order.user, order.id)
         return order
 
+    def reduce(self, order_id: int, qty: int) -> None:
+        order = self._orders[order_id]
+        level = order.level
+        assert isinstance(level, _Level) and 0 < qty < order.qty
+        level.total -= order.qty - qty
+        order.qty = qty
+        self.touched[level.key] = level
+
     def user_order_ids(self, user_id: int) -> list[int]:
         return sorted(self._by_user.get(user_id, ()))
 

@@ -145,6 +145,15 @@ class NaiveOrderBook(OrderBook):
                     return o
         return None
 
+    def reduce(self, order_id: int, qty: int) -> None:
+        for o in self.bids + self.asks:
+            if o.id == order_id:
+                assert 0 < qty < o.qty
+                o.qty = qty
+                self._touch(o)
+                return
+        raise KeyError(order_id)
+
     def user_order_ids(self, user_id: int) -> list[int]:
         return sorted(o.id for o in self._all() if o.user == user_id)
 

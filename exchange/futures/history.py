@@ -14,6 +14,7 @@ from exchange.futures.models import (
     FUTURES_OPEN_STATUSES,
     Contract,
     FuturesOrder,
+    FuturesOrderAmendment,
     FuturesTrade,
     FuturesTransfer,
     Income,
@@ -167,3 +168,16 @@ def income_history(
     if end is not None:
         rows = rows.filter(time__lte=end)
     return list(rows.order_by("-time", "-entry_id", "-seq")[:limit])[::-1]
+
+
+def futures_order_amendments(
+    *, order: FuturesOrder, start: Any = None, end: Any = None, limit: int = 50
+) -> list[tuple[FuturesOrderAmendment, int]]:
+    """The order's modifies the engine accepted, oldest first, each with its ordinal."""
+    rows = order.amendments.filter(result="OK").select_related("order__contract").order_by("pk")
+    numbered = [(row, n) for n, row in enumerate(rows, start=1)]
+    return [
+        (row, n)
+        for row, n in numbered
+        if (start is None or row.created_at >= start) and (end is None or row.created_at <= end)
+    ][:limit]

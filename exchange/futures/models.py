@@ -239,6 +239,52 @@ class FuturesOrder(models.Model):
         return f"#{self.pk} {self.side} {self.quantity} {self.contract.symbol} ({self.status})"
 
 
+class FuturesOrderAmendment(models.Model):
+    """One modify of a resting limit order (Binance's PUT /fapi/v1/order): what was asked,
+    and the engine's answer once clearing has it (``result`` empty while pending)."""
+
+    order = models.ForeignKey(FuturesOrder, on_delete=models.CASCADE, related_name="amendments")
+    old_price = MoneyField()
+    old_quantity = MoneyField()
+    price = MoneyField()
+    quantity = MoneyField()
+    result = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["order"], condition=Q(result=""), name="futures_amendment_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.order_id}: {self.old_price}x{self.old_quantity} -> {self.price}x{self.quantity}"
+
+
+class FuturesCancelCountdown(models.Model):
+    """The futures dead-man's switch: when ``deadline`` passes unrenewed, every open order
+    of the user in the contract is canceled, once (``exchange.futures.countdown``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+")
+    deadline = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["user", "contract"], name="futures_countdown_unique_user_contract"
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["deadline"], name="futures_countdown_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.contract_id} at {self.deadline}"
+
+
 class FuturesTrade(models.Model):
     """One fill; partition-ready: the time is the first column of the key."""
 

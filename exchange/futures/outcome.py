@@ -14,7 +14,12 @@ from collections.abc import Callable, Sequence
 
 from exchange.core.redis import get_redis
 from exchange.core.user_channel import user_events_channel
-from exchange.futures.models import FUTURES_OPEN_STATUSES, FuturesOrder, Position
+from exchange.futures.models import (
+    FUTURES_OPEN_STATUSES,
+    FuturesOrder,
+    FuturesOrderAmendment,
+    Position,
+)
 
 POLL_S = 0.05
 
@@ -65,3 +70,24 @@ def wait_for_leverage(*, user_id: int, contract_id: int, leverage: int, timeout:
         if time.monotonic() >= deadline:
             return False
         time.sleep(POLL_S)
+
+
+def wait_for_amendment(amendment: FuturesOrderAmendment, *, timeout: float) -> str:
+    """The engine's answer to a modify as clearing recorded it ("OK" or the refusal), or
+    "" when it has not within ``timeout``. Clearing publishes on the user's channel."""
+    pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(user_events_channel(amendment.order.user_id))
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            result = (
+                FuturesOrderAmendment.objects.filter(pk=amendment.pk)
+                .values_list("result", flat=True)
+                .first()
+            )
+            remaining = deadline - time.monotonic()
+            if result or remaining <= 0:
+                return result or ""
+            pubsub.get_message(timeout=min(remaining, POLL_S))
+    finally:
+        pubsub.close()

@@ -181,6 +181,35 @@ class FuturesOrderRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class FuturesModifyRequest:
+    """A new price and original quantity for a resting limit order (PUT /fapi/v1/order)."""
+
+    contract: Contract
+    side: OrderSide
+    price: Decimal
+    quantity: Decimal
+
+    @classmethod
+    def parse(
+        cls, *, symbol: object, side: object, price: object, quantity: object
+    ) -> FuturesModifyRequest:
+        contract = get_contract(str(symbol or ""))
+        qty = _positive(quantity, "quantity", FuturesErrorCode.INVALID_QUANTITY)
+        if not is_multiple_of(qty, contract.step_size):
+            raise FuturesError(
+                FuturesErrorCode.QUANTITY_STEP,
+                f"Quantity must be a multiple of {contract.step_size}.",
+                fields={"quantity": "step"},
+            )
+        return cls(
+            contract=contract,
+            side=_choice(OrderSide, side, "side"),
+            price=_ticked(contract, _positive(price, "price", FuturesErrorCode.INVALID_PRICE)),
+            quantity=qty,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class LeverageRequest:
     contract: Contract
     leverage: int

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exchange.core.price_status import price_status
+from exchange.core.redis import get_redis
 from exchange.futures import units
 from exchange.futures.engine_commands import place_command, transfer_command
 from exchange.futures.engine_state import append, margin_group
@@ -53,6 +54,7 @@ from matching_engine.futures.protocol import (
     encode_set_leverage,
     encode_set_margin_type,
 )
+from matching_engine.protocol import FIELD, input_stream
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +68,19 @@ def _send(group: str, payload: bytes, what: str) -> bool:
     return True
 
 
-def place_futures_order(*, user: Any, request: FuturesOrderRequest) -> FuturesOrder:
-    """Record the order and append its PLACE after the commit; a retried client order id
-    returns the first order."""
+def append_all(group: str, payloads: list[bytes]) -> None:
+    """XADD several commands to one margin group in one round trip, in order."""
+    if not payloads:
+        return
+    pipe = get_redis().pipeline(transaction=False)
+    for payload in payloads:
+        pipe.xadd(input_stream(group), {FIELD: payload})
+    pipe.execute()
+
+
+def check_futures_order(*, user: Any, request: FuturesOrderRequest) -> FuturesOrder | None:
+    """What entry checks before the row: the contract trades and the mark is live for a
+    position-opening order; returns the first order of a retried client order id."""
     contract = request.contract
     if contract.status != ContractStatus.TRADING:
         raise FuturesError(
@@ -77,25 +89,39 @@ def place_futures_order(*, user: Any, request: FuturesOrderRequest) -> FuturesOr
     existing = FuturesOrder.objects.filter(
         user=user, client_order_id=request.client_order_id
     ).first()
+    if existing is None:
+        _refuse_new_positions_on_a_stale_mark(contract, request)
+    return existing
+
+
+def insert_futures_order(*, user: Any, request: FuturesOrderRequest) -> FuturesOrder:
+    """Insert the order row (call inside a transaction); IntegrityError on a held id."""
+    return FuturesOrder.objects.create(
+        user=user,
+        contract=request.contract,
+        client_order_id=request.client_order_id,
+        side=request.side,
+        type=request.type,
+        time_in_force=request.time_in_force,
+        price=request.price,
+        quantity=request.quantity,
+        reduce_only=request.reduce_only,
+        stop_price=request.stop_price,
+        working_type=request.working_type,
+        close_position=request.close_position,
+    )
+
+
+def place_futures_order(*, user: Any, request: FuturesOrderRequest) -> FuturesOrder:
+    """Record the order and append its PLACE after the commit; a retried client order id
+    returns the first order."""
+    contract = request.contract
+    existing = check_futures_order(user=user, request=request)
     if existing is not None:
         return existing
-    _refuse_new_positions_on_a_stale_mark(contract, request)
     try:
         with transaction.atomic():
-            order = FuturesOrder.objects.create(
-                user=user,
-                contract=contract,
-                client_order_id=request.client_order_id,
-                side=request.side,
-                type=request.type,
-                time_in_force=request.time_in_force,
-                price=request.price,
-                quantity=request.quantity,
-                reduce_only=request.reduce_only,
-                stop_price=request.stop_price,
-                working_type=request.working_type,
-                close_position=request.close_position,
-            )
+            order = insert_futures_order(user=user, request=request)
             payload = place_command(order)
             transaction.on_commit(
                 lambda: _send(margin_group(contract), payload, f"futures order {order.pk}")

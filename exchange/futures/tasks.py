@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from exchange.futures.countdown import do_fire_expired_futures_countdowns
 from exchange.futures.services import resend_pending
 
 
@@ -11,3 +12,9 @@ from exchange.futures.services import resend_pending
 def resend_pending_futures_commands() -> int:
     """The futures sweeper: see ``services.resend_pending``."""
     return resend_pending()
+
+
+@shared_task(ignore_result=True)
+def fire_futures_cancel_countdowns() -> int:
+    """The futures dead-man's switch: see ``countdown``."""
+    return do_fire_expired_futures_countdowns()

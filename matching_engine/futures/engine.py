@@ -45,6 +45,7 @@ BookFactory = Callable[[], OrderBook]
 
 _PLACE = int(FuturesCommand.PLACE)
 _CANCEL = int(FuturesCommand.CANCEL)
+_MODIFY = int(FuturesCommand.MODIFY)
 _OK = int(FuturesResult.OK)
 # Plain ints on the hot path: IntEnum attribute lookups cost more than globals.
 _EV_TRADE = int(FuturesEvent.TRADE)
@@ -60,6 +61,7 @@ _STOP_LIMIT_TYPES = (int(FuturesOrderType.STOP), int(FuturesOrderType.TAKE_PROFI
 _MARK = int(WorkingType.MARK_PRICE)
 _LAST = int(WorkingType.CONTRACT_PRICE)
 _EV_ISO = int(FuturesEvent.ISOLATED_MARGIN)
+_EV_AMENDED = int(FuturesEvent.AMENDED)
 _IOC = 1
 _FOK = 2
 _NO_EVENTS: tuple[Event, ...] = ()
@@ -232,6 +234,8 @@ class MarginGroup:
             return self.place(*args)
         if c == _CANCEL and n == 4 and _ints(args):
             return self.cancel(*args)
+        if c == _MODIFY and n == 7 and _ints(args):
+            return self.modify(*args)
         if c == FuturesCommand.CONTRACT_CREATE and n == 12 and type(command[3]) is str:
             return self.create_contract(*args)
         if c in (FuturesCommand.DEPOSIT, FuturesCommand.WITHDRAW) and n == 5 and _ints(args):
@@ -543,26 +547,9 @@ class MarginGroup:
             return R.INVALID_QUANTITY
         # A rejected PLACE leaves no trace, not even an empty account.
         acct = self.accounts.get(user) or Account(user)
-        pos = acct.positions.get(cid)
-        size = pos.size if pos is not None else 0
-        if reduce_only:
-            if size == 0 or (size > 0) != (side == SELL) or qty > abs(size):
-                return R.REDUCE_ONLY_WOULD_INCREASE
-        else:
-            if est_price * qty * m < contract.min_notional:
-                return R.BELOW_MIN_NOTIONAL
-            leverage = pos.leverage if pos is not None else DEFAULT_LEVERAGE
-            worst = (abs(size) + qty) * est_price * m
-            if worst > contract.brackets[-1].cap:
-                return R.POSITION_LIMIT
-            if leverage > contract.bracket(worst).max_leverage:
-                return R.LEVERAGE_TOO_HIGH
-            # A limit through the mark books a loss the moment it fills (Binance's
-            # "open loss"): the account must be able to pay for that too.
-            gap = (price - contract.mark if side == BUY else contract.mark - price) if price else 0
-            need = self.order_margin(contract, leverage, est_price, qty) + max(gap, 0) * qty * m
-            if self.available(acct) < need:
-                return R.INSUFFICIENT_MARGIN
+        code = self._risk_check(acct, contract, side, price, est_price, qty, reduce_only, 0)
+        if code:
+            return code
         book = self.books[cid]
         if otype == _LIMIT_MAKER and book.would_take(side, price):
             return R.POST_ONLY_WOULD_TAKE
@@ -576,6 +563,121 @@ class MarginGroup:
         acct.orders[order_id] = cid
         self._execute(contract, book, order, liquidation=False)
         return _OK
+
+    def _risk_check(
+        self,
+        acct: Account,
+        contract: Contract,
+        side: int,
+        price: int,
+        est_price: int,
+        qty: int,
+        reduce_only: int,
+        credit: int,
+    ) -> int:
+        """Position, leverage and margin limits of a new (or re-queued) order; `credit` is
+        margin the order frees by replacing itself (a MODIFY's own reservation)."""
+        R = FuturesResult
+        m = contract.multiplier
+        pos = acct.positions.get(contract.id)
+        size = pos.size if pos is not None else 0
+        if reduce_only:
+            if size == 0 or (size > 0) != (side == SELL) or qty > abs(size):
+                return R.REDUCE_ONLY_WOULD_INCREASE
+            return _OK
+        if est_price * qty * m < contract.min_notional:
+            return R.BELOW_MIN_NOTIONAL
+        leverage = pos.leverage if pos is not None else DEFAULT_LEVERAGE
+        worst = (abs(size) + qty) * est_price * m
+        if worst > contract.brackets[-1].cap:
+            return R.POSITION_LIMIT
+        if leverage > contract.bracket(worst).max_leverage:
+            return R.LEVERAGE_TOO_HIGH
+        # A limit through the mark books a loss the moment it fills (Binance's
+        # "open loss"): the account must be able to pay for that too.
+        gap = (price - contract.mark if side == BUY else contract.mark - price) if price else 0
+        need = self.order_margin(contract, leverage, est_price, qty) + max(gap, 0) * qty * m
+        if self.available(acct) + credit < need:
+            return R.INSUFFICIENT_MARGIN
+        return _OK
+
+    def modify(
+        self, order_id: int, user: int, price: int, old_qty: int, new_qty: int
+    ) -> tuple[int, int, int, int]:
+        """Binance's order modify (PUT /fapi/v1/order) of a resting limit order, in one step.
+
+        `old_qty` is the original quantity the sender knew and `new_qty` the new one, so
+        what has filled meanwhile is `old_qty` minus what rests. Lowering only the
+        quantity keeps the queue place; any other change re-queues the order (same id)
+        at the back of its new level, where it may trade at once. A new quantity not
+        above what has filled cancels the order, and so does a post-only price that
+        would take, as on Binance. A refusal (margin, limits) leaves the order as it was.
+        """
+        c, R = _MODIFY, FuturesResult
+        acct = self.accounts.get(user)
+        cid = None if acct is None else acct.orders.get(order_id)
+        if acct is None or cid is None:
+            if order_id in self.stops.orders:
+                return c, R.INVALID_TYPE, order_id, user
+            for book in self.books.values():
+                if book.get(order_id) is not None:
+                    return c, R.USER_MISMATCH, order_id, user
+            return c, R.UNKNOWN_ORDER, order_id, user
+        contract, book = self.contracts[cid], self.books[cid]
+        order = book.get(order_id)
+        assert order is not None
+        filled = old_qty - order.qty
+        if filled < 0 or not 0 < new_qty <= MAX_INT:
+            return c, R.INVALID_QUANTITY, order_id, user
+        if not 0 < price <= MAX_INT or price * new_qty * contract.multiplier > MAX_INT:
+            return c, R.INVALID_PRICE, order_id, user
+        if contract.status != ContractStatus.TRADING:
+            return c, R.CONTRACT_HALTED, order_id, user
+        left = new_qty - filled
+        if left <= 0:
+            self._cancel(cid, order_id, DoneReason.CANCELED)
+            return c, _OK, order_id, user
+        events = self.events
+        if price == order.price and left <= order.qty:
+            if left < order.qty:
+                cut = order.qty - left
+                order.lock -= cut * price if order.side == BUY else cut
+                book.reduce(order_id, left)
+                self._rereserve(acct, cid, order_id)
+                for side, level_price, total in book.take_level_changes():
+                    self.levels.append((cid, side, level_price, total))
+            events.append((_EV_AMENDED, order_id, user, cid, price, new_qty, left, 1))
+            return c, _OK, order_id, user
+        reduce_only = 1 if order_id in acct.reduce_only else 0
+        credit = acct.reserve.get(order_id, 0)
+        code = self._risk_check(acct, contract, order.side, price, price, left, reduce_only, credit)
+        if code:
+            return c, code, order_id, user
+        if order.type == _LIMIT_MAKER and book.would_take(order.side, price):
+            self._cancel(cid, order_id, DoneReason.EXPIRED)
+            return c, R.POST_ONLY_WOULD_TAKE, order_id, user
+        book.remove(order_id)
+        acct.reserved -= acct.reserve.pop(order_id, 0)
+        seq = self.next_seq
+        self.next_seq = seq + 1
+        lock = price * left if order.side == BUY else left
+        moved = Order(
+            order_id,
+            user,
+            order.side,
+            order.type,
+            order.tif,
+            price,
+            left,
+            0,
+            0,
+            lock,
+            order.stp,
+            seq,
+        )
+        events.append((_EV_AMENDED, order_id, user, cid, price, new_qty, left, 0))
+        self._execute(contract, book, moved, liquidation=False)
+        return c, _OK, order_id, user
 
     def cancel(self, order_id: int, user: int) -> tuple[int, int, int, int]:
         acct = self.accounts.get(user)

@@ -32,6 +32,8 @@ class FuturesCommand(IntEnum):
     FUNDING = 25
     SET_MARGIN_TYPE = 26
     ADJUST_ISOLATED_MARGIN = 27
+    # (28, order, user, price, old_qty, new_qty): Binance's modify of a resting limit order
+    MODIFY = 28
     # The issue's names for the two transfer commands: the same numbers and layouts.
     TRANSFER_IN = 21
     TRANSFER_OUT = 22
@@ -135,6 +137,9 @@ class FuturesEvent(IntEnum):
     # (27, user, contract, isolated_margin, wallet): an isolated position's margin
     # changed (fill, funding, ADJUST_ISOLATED_MARGIN, liquidation); 0 once it is flat
     ISOLATED_MARGIN = 27
+    # (28, order, user, contract, price, orig_qty, qty_left, kept_priority): a MODIFY
+    # changed a resting order; kept_priority 0 means it was re-queued (trades may follow)
+    AMENDED = 28
 
 
 class BalanceReason(IntEnum):
@@ -234,6 +239,11 @@ def encode_place(
 
 def encode_cancel(*, order_id: int, user_id: int) -> bytes:
     return _pack([VERSION, FuturesCommand.CANCEL, order_id, user_id])
+
+
+def encode_modify(*, order_id: int, user_id: int, price: int, old_qty: int, new_qty: int) -> bytes:
+    """MODIFY: `old_qty` is the original quantity the sender knows, `new_qty` the new one."""
+    return _pack([VERSION, FuturesCommand.MODIFY, order_id, user_id, price, old_qty, new_qty])
 
 
 def encode_deposit(*, request_id: int, user_id: int, amount: int) -> bytes:

@@ -49,6 +49,17 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None]] = {
     FuturesErrorCode.INVALID_LEVERAGE: (-4028, None),
     FuturesErrorCode.INSUFFICIENT_BALANCE: (-2019, "Margin is insufficient."),
     FuturesErrorCode.UNKNOWN_ORDER: (-2013, "Order does not exist."),
+    FuturesErrorCode.INVALID_BATCH: (-1130, "Data sent for parameter 'batchOrders' is not valid."),
+    FuturesErrorCode.INVALID_COUNTDOWN: (
+        -1130,
+        "Data sent for parameter 'countdownTime' is not valid.",
+    ),
+    FuturesErrorCode.NOT_MODIFIABLE: (-1116, "Invalid orderType."),
+    FuturesErrorCode.NO_CHANGE: (-5027, "No need to modify the order."),
+    FuturesErrorCode.AMENDMENT_PENDING: (
+        -1008,
+        "The order's previous modification is still being processed; try again.",
+    ),
     FuturesErrorCode.ENGINE_UNAVAILABLE: (
         -1001,
         "Internal error; unable to process your request. Please try again.",

@@ -19,16 +19,24 @@ from api.compat.binance import params
 from api.compat.binance.errors import BinanceError, mandatory
 from api.compat.binance_futures.base import FuturesView
 from api.compat.binance_futures.errors import POSITION_SIDE_MISMATCH, from_rejection
-from api.compat.binance_futures.shapes import order_json, user_trade_json
+from api.compat.binance_futures.shapes import amendment_json, order_json, user_trade_json
+from exchange.futures.countdown import do_set_futures_cancel_countdown
 from exchange.futures.history import (
     access_futures_order,
     futures_fills,
     futures_open_orders,
+    futures_order_amendments,
     futures_order_history,
 )
 from exchange.futures.models import Contract, FuturesOrder, FuturesOrderStatus
-from exchange.futures.outcome import accepted, closed, wait_for_futures_orders
-from exchange.futures.requests import FuturesOrderRequest
+from exchange.futures.modify import modify_futures_order
+from exchange.futures.outcome import (
+    accepted,
+    closed,
+    wait_for_amendment,
+    wait_for_futures_orders,
+)
+from exchange.futures.requests import FuturesModifyRequest, FuturesOrderRequest
 from exchange.futures.selectors import get_contract
 from exchange.futures.services import cancel_futures_order, place_futures_order
 
@@ -85,8 +93,36 @@ def _order_id(query: dict[str, str]) -> tuple[int | None, str | None]:
 
 class OrderView(FuturesView):
     signed = True
-    weights: ClassVar[dict[str, int]] = {"POST": 1, "GET": 1, "DELETE": 1}
-    key_permissions: ClassVar[dict[str, str]] = {"POST": "trade", "DELETE": "trade"}
+    weights: ClassVar[dict[str, int]] = {"POST": 1, "GET": 1, "DELETE": 1, "PUT": 1}
+    key_permissions: ClassVar[dict[str, str]] = {
+        "POST": "trade",
+        "DELETE": "trade",
+        "PUT": "trade",
+    }
+
+    def put(self, request: Request) -> Response:
+        """Modify a resting LIMIT order's price and quantity (same id): it keeps its queue
+        place only when the quantity alone goes down (``exchange.futures.modify``)."""
+        query = self.params(request)
+        order_id, client_id = _order_id(query)
+        for name in ("side", "quantity", "price"):
+            params.required(query, name)
+        change = FuturesModifyRequest.parse(
+            symbol=query["symbol"],
+            side=query["side"],
+            price=query["price"],
+            quantity=query["quantity"],
+        )
+        user = self.user(request)
+        order = access_futures_order(
+            user=user, contract=change.contract, order_id=order_id, client_order_id=client_id
+        )
+        amendment = modify_futures_order(user=user, order_id=order.pk, request=change)
+        result = wait_for_amendment(amendment, timeout=_wait_seconds())
+        if result not in ("", "OK"):
+            raise from_rejection(result)
+        [order] = wait_for_futures_orders([order], until=accepted, timeout=0)
+        return Response(order_json(order))
 
     def post(self, request: Request) -> Response:
         query = self.params(request)
@@ -119,6 +155,49 @@ class OrderView(FuturesView):
         cancel_futures_order(user=user, order_id=order.pk)
         [order] = wait_for_futures_orders([order], until=closed, timeout=_wait_seconds())
         return Response(order_json(order))
+
+
+class OrderAmendmentView(FuturesView):
+    """``GET orderAmendment``: the modifies of one order the engine accepted, oldest first."""
+
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"GET": 1}
+
+    def get(self, request: Request) -> Response:
+        query = self.params(request)
+        order_id, client_id = _order_id(query)
+        order = access_futures_order(
+            user=self.user(request),
+            contract=_contract(query),
+            order_id=order_id,
+            client_order_id=client_id,
+        )
+        rows = futures_order_amendments(
+            order=order,
+            start=params.moment(params.optional_ms(query, "startTime")),
+            end=params.moment(params.optional_ms(query, "endTime")),
+            limit=params.limit(query, default=50, maximum=100),
+        )
+        return Response([amendment_json(row, count) for row, count in rows])
+
+
+class CountdownCancelAllView(FuturesView):
+    """``POST countdownCancelAll``: the dead-man's switch (``exchange.futures.countdown``)."""
+
+    signed = True
+    weights: ClassVar[dict[str, int]] = {"POST": 10}
+    key_permissions: ClassVar[dict[str, str]] = {"POST": "trade"}
+
+    def post(self, request: Request) -> Response:
+        query = self.params(request)
+        contract = _contract(query)
+        countdown = params.required(query, "countdownTime")
+        if not countdown.isascii() or not countdown.isdigit() or len(countdown) > 12:
+            raise BinanceError(-1130, "Data sent for parameter 'countdownTime' is not valid.")
+        do_set_futures_cancel_countdown(
+            user=self.user(request), symbol=contract.symbol, countdown_ms=int(countdown)
+        )
+        return Response({"symbol": contract.symbol, "countdownTime": str(int(countdown))})
 
 
 class AllOpenOrdersView(FuturesView):

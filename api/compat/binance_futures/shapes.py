@@ -9,7 +9,14 @@ from api.compat.binance.shapes import dec, ms
 from exchange.futures.account_summary import AssetFigures, PositionFigures
 from exchange.futures.bracket_tiers import BracketTier
 from exchange.futures.history import fill_of
-from exchange.futures.models import Contract, ContractStatus, FuturesOrder, FuturesTrade, Income
+from exchange.futures.models import (
+    Contract,
+    ContractStatus,
+    FuturesOrder,
+    FuturesOrderAmendment,
+    FuturesTrade,
+    Income,
+)
 
 # Binance's deliveryDate of a perpetual: 2100-12-25 08:00 UTC.
 PERPETUAL_DELIVERY_MS = 4133404800000
@@ -270,4 +277,22 @@ def position_risk_json(p: PositionFigures) -> dict[str, Any]:
         "bidNotional": "0",
         "askNotional": "0",
         "updateTime": p.updated_ms,
+    }
+
+
+def amendment_json(amendment: FuturesOrderAmendment, count: int) -> dict[str, Any]:
+    """One row of ``GET /fapi/v1/orderAmendment``; ``count`` is the order's n-th modify."""
+    order = amendment.order
+    return {
+        "amendmentId": amendment.pk,
+        "symbol": order.contract.symbol,
+        "pair": order.contract.symbol,
+        "orderId": order.pk,
+        "clientOrderId": order.client_order_id,
+        "time": ms(amendment.decided_at or amendment.created_at),
+        "amendment": {
+            "price": {"before": dec(amendment.old_price), "after": dec(amendment.price)},
+            "origQty": {"before": dec(amendment.old_quantity), "after": dec(amendment.quantity)},
+            "count": count,
+        },
     }

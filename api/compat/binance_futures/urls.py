@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from api.compat.binance_futures import account, funding, general, market, orders, user_stream
+from api.compat.binance_futures import (
+    account,
+    batch_orders,
+    funding,
+    general,
+    market,
+    orders,
+    user_stream,
+)
 
 urlpatterns = [
     path("v1/ping", general.PingView.as_view()),
@@ -28,6 +36,9 @@ urlpatterns = [
     path("v1/marginType", general.MarginTypeView.as_view()),
     path("v1/order", orders.OrderView.as_view()),
     path("v1/algoOrder", orders.AlgoOrderView.as_view()),
+    path("v1/batchOrders", batch_orders.BatchOrdersView.as_view()),
+    path("v1/countdownCancelAll", orders.CountdownCancelAllView.as_view()),
+    path("v1/orderAmendment", orders.OrderAmendmentView.as_view()),
     path("v1/allOpenOrders", orders.AllOpenOrdersView.as_view()),
     path("v1/openOrders", orders.OpenOrdersView.as_view()),
     path("v1/openOrder", orders.OpenOrderView.as_view()),

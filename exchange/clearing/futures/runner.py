@@ -44,6 +44,7 @@ _CONTRACT_FIELD = {
     FuturesEvent.ADL: 1,
     FuturesEvent.ISOLATED_MARGIN: 2,
     FuturesEvent.STOP_TRIGGERED: 3,
+    FuturesEvent.AMENDED: 3,
 }
 # Commands whose output id is a contract id.
 _CONTRACT_COMMANDS = (FuturesCommand.SET_LEVERAGE, FuturesCommand.SET_MARGIN_TYPE)

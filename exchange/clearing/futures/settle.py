@@ -31,6 +31,7 @@ from exchange.futures import units
 from exchange.futures.models import (
     Contract,
     FuturesOrder,
+    FuturesOrderAmendment,
     FuturesOrderStatus,
     FuturesTrade,
     FuturesTransfer,
@@ -132,7 +133,7 @@ class _Batch:
                 if kind == FuturesEvent.TRADE:
                     order_ids.update((ev[6], ev[8]))
                     users.update((ev[7], ev[9]))
-                elif kind in (FuturesEvent.DONE, FuturesEvent.STOP_TRIGGERED):
+                elif kind in (FuturesEvent.DONE, FuturesEvent.STOP_TRIGGERED, FuturesEvent.AMENDED):
                     order_ids.add(ev[1])
                 elif kind == FuturesEvent.FUNDING:
                     users.add(ev[4])
@@ -255,6 +256,8 @@ def _command(batch: _Batch, entry: FuturesEntry, read_value: ReadCommandValue) -
             order.status = FuturesOrderStatus.REJECTED
             order.reject_reason = _result_name(r)
         batch.dirty_orders.add(order.pk)
+    elif c == FuturesCommand.MODIFY:
+        _amendment_decided(entry)
     elif c in (FuturesCommand.DEPOSIT, FuturesCommand.WITHDRAW):
         _transfer_decided(batch, entry)
     elif c in (FuturesCommand.SET_LEVERAGE, FuturesCommand.SET_MARGIN_TYPE) and r == 0:
@@ -277,6 +280,19 @@ def _result_name(result: int) -> str:
         return FuturesResult(result).name
     except ValueError:
         return str(result)
+
+
+def _amendment_decided(entry: FuturesEntry) -> None:
+    """The engine's answer to a MODIFY goes on the oldest undecided amendment of the order
+    (one is in flight at a time, ``exchange.futures.modify``); the new price and quantity
+    come as the AMENDED event."""
+    amendment = (
+        FuturesOrderAmendment.objects.filter(order_id=entry.id, result="").order_by("pk").first()
+    )
+    if amendment is not None:
+        amendment.result = _result_name(entry.result)
+        amendment.decided_at = timezone.now()
+        amendment.save(update_fields=["result", "decided_at"])
 
 
 def _transfer_decided(batch: _Batch, entry: FuturesEntry) -> None:
@@ -360,6 +376,14 @@ def _event(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: 
             if result:
                 order.reject_reason = _result_name(result)
             batch.dirty_orders.add(order.pk)
+    elif kind == FuturesEvent.AMENDED:
+        _, order_id, _user, cid, price, orig_qty, _left, _kept = event
+        order = batch.order(order_id)
+        if order is not None:
+            contract = batch.contracts[cid]
+            order.price = units.price_of(contract, price)
+            order.quantity = units.quantity_of(contract, orig_qty)
+            batch.dirty_orders.add(order.pk)
     # LIQUIDATION and SNAPSHOT change nothing here: their effects come as the events above.
 
 
@@ -440,6 +464,8 @@ def _write(batch: _Batch) -> None:
             [
                 "accepted",
                 "status",
+                "price",
+                "quantity",
                 "reject_reason",
                 "triggered",
                 "executed_qty",

@@ -170,6 +170,29 @@ class FuturesMachine(RuleBasedStateMachine):
         oid, user = data.draw(st.sampled_from(self.placed))
         self.send(fp.encode_cancel(order_id=oid, user_id=user))
 
+    @precondition(lambda self: bool(self.placed))
+    @rule(
+        data=st.data(),
+        filled=st.sampled_from((0, 0, 10, 500)),
+        new_qty=st.sampled_from((1, 10, 400, 1_000, 3_000)),
+        offset=st.integers(min_value=-50, max_value=50),
+    )
+    def modify(self, data: st.DataObject, filled: int, new_qty: int, offset: int) -> None:
+        """MODIFY of a placed order: kept in place, re-queued, canceled or refused alike."""
+        oid, user = data.draw(st.sampled_from(self.placed))
+        resting = None
+        for book in self.fast.books.values():
+            resting = resting or book.get(oid)
+        price = resting.price if resting is not None else 1
+        if offset and resting is not None:
+            price = max(1, price + offset * price // 10_000)
+        left = resting.qty if resting is not None else 1
+        self.send(
+            fp.encode_modify(
+                order_id=oid, user_id=user, price=price, old_qty=left + filled, new_qty=new_qty
+            )
+        )
+
     @rule(cid=CIDS, percent=st.integers(min_value=-12, max_value=12))
     def mark_price(self, cid: int, percent: int) -> None:
         self.marks[cid] = max(1, self.marks[cid] + self.marks[cid] * percent // 100)

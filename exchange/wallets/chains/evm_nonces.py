@@ -20,9 +20,8 @@ def allocate_nonce(*, network: Network, address: str, chain_next: int) -> int:
     transaction signed with it (the row lock is held until that commits)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("allocate a nonce inside the transaction that records its use")
-    key = {"network": network, "address": address.lower()}
-    AccountNonce.objects.get_or_create(**key)
-    row = AccountNonce.objects.select_for_update().get(**key)
+    AccountNonce.objects.get_or_create(network=network, address=address.lower())
+    row = AccountNonce.objects.select_for_update().get(network=network, address=address.lower())
     nonce = max(row.next_nonce, chain_next)
     row.next_nonce = nonce + 1
     row.save(update_fields=["next_nonce"])

@@ -430,6 +430,50 @@ class AccountNonce(models.Model):
         return f"{self.network}:{self.address} next {self.next_nonce}"
 
 
+class SweepStatus(models.TextChoices):
+    GAS_SENT = "GAS_SENT", "Gas sent from the hot wallet; waiting for it to be mined"
+    SENT = "SENT", "Sent to the hot wallet"
+    CONFIRMED = "CONFIRMED", "Mined"
+    FAILED = "FAILED", "Failed on chain: an operator looks"
+
+
+class Sweep(models.Model):
+    """Moving a deposit address's balance of one asset to the hot wallet.
+
+    A token sweep whose address lacks gas first gets a top-up from the hot wallet.
+    Like a payout, each signed transaction is recorded before it is broadcast.
+    """
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    deposit_address = models.ForeignKey(
+        DepositAddress, on_delete=models.PROTECT, related_name="sweeps"
+    )
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField()
+    status = models.CharField(max_length=9, choices=SweepStatus.choices)
+    gas_amount = MoneyField(default=0, help_text="Native coin sent to the address for gas.")
+    gas_txid = models.CharField(max_length=128, blank=True, default="")
+    gas_signed_tx = models.TextField(blank=True, default="")
+    txid = models.CharField(max_length=128, blank=True, default="")
+    signed_tx = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="sweep_amount_gt_0"),
+            # one open sweep per address and asset: a second pass advances it
+            models.UniqueConstraint(
+                fields=["deposit_address", "asset"],
+                condition=Q(status__in=["GAS_SENT", "SENT"]),
+                name="one_open_sweep_per_address_asset",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"sweep {self.amount} {self.asset} from {self.deposit_address} ({self.status})"
+
+
 class SimBlock(models.Model):
     """A block of the simulated test chain (adapter ``sim``): the chain lives in the database."""
 

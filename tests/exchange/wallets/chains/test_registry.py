@@ -19,7 +19,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
 import django
 django.setup()
 import exchange.asgi, exchange.celery, exchange.urls  # the web, worker and beat entry points
-import exchange.wallets.deposit_watch, exchange.wallets.payouts
+import exchange.wallets.deposit_watch, exchange.wallets.payouts, exchange.wallets.tasks
 from exchange.wallets.chains.registry import _factory
 print("web3" in sys.modules, "eth_account" in sys.modules, end=" ")
 _factory("evm")

@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ASSETS := assets/dist/.installed
 
-.PHONY: run test lint typecheck contracts pytest migrate seed clean assets engine-core screenshots
+.PHONY: run test lint typecheck contracts pytest migrate seed clean assets engine-core screenshots \
+	test-token
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -23,6 +24,12 @@ $(ASSETS): assets/package.json assets/package-lock.json assets/build.sh
 	sh assets/build.sh
 
 assets: $(ASSETS)
+
+# The EVM tests' ERC-20 (contracts/TestToken.sol) compiled by the locked solc-js into the
+# committed tests/exchange/wallets/chains/test_token.json (ADR 0040); run after editing it.
+test-token:
+	@command -v npm >/dev/null 2>&1 || { echo "need npm (nodejs) for solc"; exit 1; }
+	cd contracts && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && node build.js
 
 # The spot matching core compiled with mypyc into build/ (ADR 0023); skipped when up to date.
 engine-core: $(STAMP)
@@ -66,4 +73,4 @@ screenshots: $(STAMP) $(ASSETS)
 	cp var/screenshots/dashboard-trading.png docs/img/dashboard-trading.png
 
 clean:
-	rm -rf $(VENV) var build assets/node_modules assets/dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build assets/node_modules assets/dist contracts/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -324,6 +324,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "exchange.reconciliation.tasks.reconcile_ledger",
         "schedule": env.float("RECONCILE_EVERY_SECONDS", default=300.0),
     },
+    # Deposit addresses of EVM networks into the hot wallet (exchange/wallets/sweeps.py).
+    "chain-sweep": {
+        "task": "exchange.wallets.tasks.sweep_deposit_addresses",
+        "schedule": env.float("SWEEP_EVERY_SECONDS", default=300.0),
+    },
 }
 # Prometheus metrics port of the engine, clearing and market-data processes (0: off);
 # the web process serves /metrics on its own port.

@@ -2,7 +2,8 @@
 transfers the watcher saw — filter by status to find stuck (SEEN) or REORGED deposits.
 
 Read-only: networks change by data migration or seed, transfers only by the watcher.
-Stuck payouts are withdrawals filtered by status (APPROVED with a txid, or SENT).
+Stuck payouts are withdrawals filtered by status (APPROVED with a txid, or SENT);
+stuck sweeps are sweeps in GAS_SENT or SENT for long, or FAILED.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from exchange.wallets.models import (
     ChainTransfer,
     DepositAddress,
     Network,
+    Sweep,
 )
 
 
@@ -25,6 +27,7 @@ class AssetNetworkInline(ReadOnlyMixin, admin.TabularInline[AssetNetwork, Networ
     fields = (
         "asset",
         "contract",
+        "decimals",
         "confirmations",
         "deposit_enabled",
         "withdraw_enabled",
@@ -70,3 +73,22 @@ class ChainTransferAdmin(ReadOnlyMixin, admin.ModelAdmin[ChainTransfer]):
     list_filter = ("status", "network", "asset")
     search_fields = ("txid", "address", "user__email")
     list_select_related = ("network", "user", "asset")
+
+
+@admin.register(Sweep)
+class SweepAdmin(ReadOnlyMixin, admin.ModelAdmin[Sweep]):
+    list_display = (
+        "id",
+        "network",
+        "status",
+        "deposit_address",
+        "asset",
+        "amount",
+        "gas_amount",
+        "txid",
+        "created_at",
+        "completed_at",
+    )
+    list_filter = ("status", "network", "asset")
+    search_fields = ("txid", "gas_txid", "deposit_address__address")
+    list_select_related = ("network", "deposit_address", "asset")

@@ -49,6 +49,7 @@ v1 = [
     path("balances", wallets.BalanceListView.as_view(), name="balances"),
     path("ledger", wallets.LedgerView.as_view(), name="ledger"),
     path("deposits", wallets.DepositListView.as_view(), name="deposits"),
+    path("chain-deposits", wallets.ChainDepositListView.as_view(), name="chain-deposits"),
     path("deposit-address", wallets.DepositAddressView.as_view(), name="deposit-address"),
     path("test-deposits", wallets.TestDepositView.as_view(), name="test-deposits"),
     path("withdrawals", wallets.WithdrawalListView.as_view(), name="withdrawals"),

@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     CONTRACT_STATUS = "CONTRACT_STATUS"
     TWO_FACTOR_ENROL = "TWO_FACTOR_ENROL"
     TWO_FACTOR_DISABLE = "TWO_FACTOR_DISABLE"
+    CHAIN_SWEEP = "CHAIN_SWEEP"
 
 
 class AppendOnlyError(Exception):

@@ -9,12 +9,18 @@ chain's: a transfer whose block was replaced becomes ORPHANED if it was not yet
 credited (it is never credited unless the chain mines it again) and REORGED if
 it was (an operator decides: the credit is not silently kept or reversed).
 The cursor (last scanned block) is stored per network, so a restart resumes.
+
+A chain amount may be finer than the asset's precision (ether has 18 decimals, the
+ETH asset 8): the credit is rounded down to the precision and the remainder stays
+with the exchange (it is swept with the rest); a transfer smaller than one unit of
+precision is recorded as DUST and not credited.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
 
@@ -157,10 +163,15 @@ def _credit(
                 adapter.block_hash(row.block_number) != row.block_hash
             ):
                 continue  # reorganised since this pass began: the next pass sees it
+            amount = row.amount.quantize(Decimal(1).scaleb(-row.asset.precision), ROUND_DOWN)
+            if amount == 0:
+                row.status = TransferStatus.DUST
+                row.save(update_fields=["status"])
+                continue
             deposit, _ = do_credit_deposit(
                 user=row.user,
                 asset=row.asset,
-                amount=row.amount,
+                amount=amount,
                 network=network.code,
                 txid=row.txid,
                 log_index=row.log_index,

@@ -299,6 +299,11 @@ class AssetNetwork(models.Model):
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="networks")
     network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="assets")
     contract = models.CharField(max_length=128, blank=True, default="")
+    decimals = models.PositiveSmallIntegerField(
+        default=18,
+        help_text="The token's (or coin's) smallest unit is 10^-decimals: 6 for USDT, 18 for"
+        " ether. Checked against the contract's decimals() before use.",
+    )
     confirmations = models.PositiveIntegerField(default=12)
     deposit_enabled = models.BooleanField(default=True)
     withdraw_enabled = models.BooleanField(default=True)
@@ -317,6 +322,8 @@ class AssetNetwork(models.Model):
             models.CheckConstraint(condition=Q(withdraw_fee__gte=0), name="assetnet_fee_gte_0"),
             models.CheckConstraint(condition=Q(withdraw_min__gte=0), name="assetnet_min_gte_0"),
             models.CheckConstraint(condition=Q(daily_limit__gte=0), name="assetnet_limit_gte_0"),
+            # Money columns hold 18 decimal places: a finer unit could not be stored.
+            models.CheckConstraint(condition=Q(decimals__lte=18), name="assetnet_decimals_lte_18"),
         ]
 
     def __str__(self) -> str:
@@ -353,6 +360,7 @@ class TransferStatus(models.TextChoices):
     CREDITED = "CREDITED", "Credited"
     ORPHANED = "ORPHANED", "Reorganised away before credit"
     REORGED = "REORGED", "Reorganised away after credit: operator must act"
+    DUST = "DUST", "Smaller than the asset's precision: not credited"
 
 
 class ChainTransfer(models.Model):
@@ -400,6 +408,70 @@ class ChainCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network} at {self.last_block}"
+
+
+class AccountNonce(models.Model):
+    """The next nonce of an account we sign for on an account-based chain (EVM).
+
+    Taken under a row lock in the transaction that records the signed transaction,
+    so concurrent payouts get consecutive nonces: none reused, none skipped.
+    """
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    address = models.CharField(max_length=128, help_text="Lower case.")
+    next_nonce = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["network", "address"], name="account_nonce_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.address} next {self.next_nonce}"
+
+
+class SweepStatus(models.TextChoices):
+    GAS_SENT = "GAS_SENT", "Gas sent from the hot wallet; waiting for it to be mined"
+    SENT = "SENT", "Sent to the hot wallet"
+    CONFIRMED = "CONFIRMED", "Mined"
+    FAILED = "FAILED", "Failed on chain: an operator looks"
+
+
+class Sweep(models.Model):
+    """Moving a deposit address's balance of one asset to the hot wallet.
+
+    A token sweep whose address lacks gas first gets a top-up from the hot wallet.
+    Like a payout, each signed transaction is recorded before it is broadcast.
+    """
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    deposit_address = models.ForeignKey(
+        DepositAddress, on_delete=models.PROTECT, related_name="sweeps"
+    )
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField()
+    status = models.CharField(max_length=9, choices=SweepStatus.choices)
+    gas_amount = MoneyField(default=0, help_text="Native coin sent to the address for gas.")
+    gas_txid = models.CharField(max_length=128, blank=True, default="")
+    gas_signed_tx = models.TextField(blank=True, default="")
+    txid = models.CharField(max_length=128, blank=True, default="")
+    signed_tx = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="sweep_amount_gt_0"),
+            # one open sweep per address and asset: a second pass advances it
+            models.UniqueConstraint(
+                fields=["deposit_address", "asset"],
+                condition=Q(status__in=["GAS_SENT", "SENT"]),
+                name="one_open_sweep_per_address_asset",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"sweep {self.amount} {self.asset} from {self.deposit_address} ({self.status})"
 
 
 class SimBlock(models.Model):

@@ -13,6 +13,7 @@ from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.models import (
     Asset,
     Balance,
+    ChainTransfer,
     Deposit,
     LedgerLine,
     Withdrawal,
@@ -84,6 +85,21 @@ def deposit_list(
     if asset is not None:
         rows = rows.filter(asset=asset)
     return _time_range(rows, "created_at", start, end).order_by("-created_at", "-pk")
+
+
+def chain_deposit_list(
+    *,
+    user: User,
+    asset: Asset | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> QuerySet[ChainTransfer]:
+    """Transfers the watcher saw to the user's addresses, newest first, whatever their
+    status (confirming, credited, reorganised away); page them with ``paginate``."""
+    rows = ChainTransfer.objects.filter(user=user).select_related("asset", "network")
+    if asset is not None:
+        rows = rows.filter(asset=asset)
+    return _time_range(rows, "seen_at", start, end).order_by("-seen_at", "-pk")
 
 
 def ledger_lines_for_user(

@@ -8,6 +8,7 @@ confirmations against the asset's requirement; a credit without a chain transfer
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -36,6 +37,29 @@ class DepositRecord:
     confirmations: int
     required: int
     time: dt.datetime
+
+
+@dataclass(frozen=True)
+class Progress:
+    confirmations: int  # 0 once reorganised away
+    required: int  # the asset's confirmations on that network
+
+
+def chain_deposit_progress(transfers: Iterable[ChainTransfer]) -> dict[int, Progress]:
+    """{transfer id: its confirmations now and the number required}; one head per network."""
+    heads: dict[int, int] = {}
+    required = {(e.network_id, e.asset_id): e.confirmations for e in AssetNetwork.objects.all()}
+    return {t.pk: _progress(t, heads, required) for t in transfers}
+
+
+def _progress(
+    t: ChainTransfer, heads: dict[int, int], required: dict[tuple[int, int], int]
+) -> Progress:
+    gone = t.status in (TransferStatus.ORPHANED, TransferStatus.REORGED)
+    return Progress(
+        confirmations=0 if gone else max(0, _head(t.network, heads) - t.block_number + 1),
+        required=required.get((t.network_id, t.asset_id), 0),
+    )
 
 
 def deposit_history(
@@ -91,8 +115,7 @@ def _head(network: Network, heads: dict[int, int]) -> int:
 def _from_transfer(
     t: ChainTransfer, heads: dict[int, int], required: dict[tuple[int, int], int]
 ) -> DepositRecord:
-    gone = t.status in (TransferStatus.ORPHANED, TransferStatus.REORGED)
-    confirmations = 0 if gone else max(0, _head(t.network, heads) - t.block_number + 1)
+    progress = _progress(t, heads, required)
     return DepositRecord(
         id=t.deposit_id if t.deposit_id is not None else -t.pk,
         asset=t.asset.code,
@@ -102,7 +125,7 @@ def _from_transfer(
         address=t.address,
         memo=t.memo,
         txid=t.txid,
-        confirmations=confirmations,
-        required=required.get((t.network_id, t.asset_id), 0),
+        confirmations=progress.confirmations,
+        required=progress.required,
         time=t.seen_at,
     )

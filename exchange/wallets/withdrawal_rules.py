@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from exchange.accounts.models import User
+from exchange.core.money import decimal_places
 from exchange.wallets.chains.registry import adapter_for
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.models import AddressBookEntry, AssetNetwork, Withdrawal, WithdrawalStatus
@@ -47,6 +48,13 @@ def check_withdrawal(
             f"The minimum {code} withdrawal on {entry.network.code} is {minimum}"
             f" (fee {entry.withdraw_fee}).",
             fields={"amount": "below_minimum"},
+        )
+    if decimal_places(amount - entry.withdraw_fee) > entry.decimals:
+        raise WalletError(
+            WalletErrorCode.AMOUNT_PRECISION,
+            f"{code} on {entry.network.code} moves in units of 10^-{entry.decimals}:"
+            f" {amount - entry.withdraw_fee} after the fee is finer than that.",
+            fields={"amount": "precision"},
         )
     book = AddressBookEntry.objects.filter(user=user, network=entry.network)
     if book.exists() and not book.filter(address=address, memo=memo).exists():

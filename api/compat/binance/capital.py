@@ -39,6 +39,7 @@ DEPOSIT_STATUS = {
     TransferStatus.CREDITED: 1,
     TransferStatus.REORGED: 1,  # still credited until an operator decides
     TransferStatus.ORPHANED: 7,
+    TransferStatus.DUST: 7,
 }
 # 1 cancelled, 2 awaiting approval, 3 rejected, 4 processing, 5 failure, 6 completed.
 WITHDRAW_STATUS = {

@@ -15,8 +15,12 @@ from api.graphql.orders.queries import (
 )
 from api.graphql.wallets.queries import (
     my_balances_field,
+    my_chain_deposits_field,
+    my_deposit_address_field,
     my_withdrawals_field,
     resolve_my_balances,
+    resolve_my_chain_deposits,
+    resolve_my_deposit_address,
     resolve_my_withdrawals,
 )
 from exchange.accounts.errors import ApiKeyErrorCode as DomainApiKeyErrorCode
@@ -76,6 +80,8 @@ class Me(graphene.ObjectType):
     orders = my_orders_field()
     trades = my_trades_field()
     withdrawals = my_withdrawals_field()
+    deposit_address = my_deposit_address_field()
+    chain_deposits = my_chain_deposits_field()
     api_keys = graphene.List(
         graphene.NonNull(ApiKey),
         required=True,
@@ -87,6 +93,8 @@ class Me(graphene.ObjectType):
     resolve_orders = staticmethod(resolve_my_orders)
     resolve_trades = staticmethod(resolve_my_trades)
     resolve_withdrawals = staticmethod(resolve_my_withdrawals)
+    resolve_deposit_address = staticmethod(resolve_my_deposit_address)
+    resolve_chain_deposits = staticmethod(resolve_my_chain_deposits)
 
     @staticmethod
     def resolve_api_keys(

@@ -8,12 +8,21 @@ import graphene
 
 from api.graphql.core.connections import connection_from_page, page_arguments
 from api.graphql.core.enums import enum_value
-from api.graphql.wallets.types import Balance, WithdrawalConnection, WithdrawalStatus
+from api.graphql.wallets.types import (
+    Balance,
+    ChainDepositConnection,
+    ChainDepositNode,
+    DepositAddress,
+    WithdrawalConnection,
+    WithdrawalStatus,
+)
 from exchange.accounts.models import User
 from exchange.core.pagination import paginate
 from exchange.wallets.actions import get_asset
+from exchange.wallets.addresses import do_get_deposit_address
 from exchange.wallets.models import Balance as BalanceModel
-from exchange.wallets.selectors import balance_list, withdrawal_list
+from exchange.wallets.selectors import balance_list, chain_deposit_list, withdrawal_list
+from exchange.wallets.transfer_history import chain_deposit_progress
 
 
 def my_balances_field() -> graphene.List:
@@ -47,3 +56,52 @@ def resolve_my_withdrawals(
         user=root, asset=get_asset(asset) if asset else None, status=enum_value(status)
     )
     return connection_from_page(paginate(rows, cursor=after, limit=first))
+
+
+def my_deposit_address_field() -> graphene.Field:
+    return graphene.Field(
+        DepositAddress,
+        required=True,
+        asset=graphene.String(required=True),
+        network=graphene.String(description="The asset's first network when omitted."),
+        description="Allocated on first use, the same address afterwards.",
+    )
+
+
+def resolve_my_deposit_address(
+    root: User, info: graphene.ResolveInfo, asset: str, network: str | None = None
+) -> dict[str, str]:
+    coin = get_asset(asset)
+    address = do_get_deposit_address(user=root, asset=coin, network=network or None)
+    return {
+        "asset": coin.code,
+        "network": address.network.code,
+        "address": address.address,
+        "memo": address.memo,
+    }
+
+
+def my_chain_deposits_field() -> graphene.Field:
+    return graphene.Field(
+        ChainDepositConnection,
+        required=True,
+        asset=graphene.String(),
+        **page_arguments(),
+        description="Transfers to your deposit addresses with their confirmations, newest first.",
+    )
+
+
+def resolve_my_chain_deposits(
+    root: User,
+    info: graphene.ResolveInfo,
+    first: int,
+    asset: str | None = None,
+    after: str | None = None,
+) -> dict[str, Any]:
+    rows = chain_deposit_list(user=root, asset=get_asset(asset) if asset else None)
+    page = paginate(rows, cursor=after, limit=first)
+    connection = connection_from_page(page)
+    progress = chain_deposit_progress(page.items)
+    for edge in connection["edges"]:
+        edge["node"] = ChainDepositNode(edge["node"], progress[edge["node"].pk])
+    return connection

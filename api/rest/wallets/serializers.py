@@ -6,7 +6,16 @@ from rest_framework import serializers
 
 from api.rest.fields import DecimalString, EpochMsField, LimitField, MoneyString, page_of
 from exchange.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from exchange.wallets.models import Balance, Deposit, LedgerLine, Withdrawal, WithdrawalStatus
+from exchange.wallets.models import (
+    Balance,
+    ChainTransfer,
+    Deposit,
+    LedgerLine,
+    TransferStatus,
+    Withdrawal,
+    WithdrawalStatus,
+)
+from exchange.wallets.transfer_history import Progress
 
 
 class BalanceOut(serializers.ModelSerializer[Balance]):
@@ -24,11 +33,19 @@ class WithdrawalIn(serializers.Serializer):
     amount = MoneyString(required=True, help_text='Decimal string, e.g. "0.015".')
     network = serializers.CharField(max_length=32)
     address = serializers.CharField(max_length=128)
+    memo = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="Tag or memo, where needed."
+    )
 
 
 class WithdrawalOut(serializers.ModelSerializer[Withdrawal]):
+    """``amount`` is what was debited; the address receives ``amount - fee``."""
+
     asset = serializers.CharField(source="asset.code")
     amount = DecimalString()
+    fee = DecimalString()
+    txid = serializers.CharField(help_text="Empty until the payout is signed.")
+    confirmations = serializers.IntegerField(help_text="Of the payout's transaction, once mined.")
 
     class Meta:
         model = Withdrawal
@@ -36,11 +53,17 @@ class WithdrawalOut(serializers.ModelSerializer[Withdrawal]):
             "id",
             "asset",
             "amount",
+            "fee",
             "network",
             "address",
+            "memo",
             "status",
+            "txid",
+            "confirmations",
             "created_at",
             "decided_at",
+            "sent_at",
+            "completed_at",
         )
 
 
@@ -65,6 +88,41 @@ class DepositOut(serializers.ModelSerializer[Deposit]):
     class Meta:
         model = Deposit
         fields = ("id", "asset", "amount", "network", "txid", "created_at")
+
+
+class ChainDepositOut(serializers.Serializer):
+    """A transfer the watcher saw to one of the caller's addresses, with its progress."""
+
+    id = serializers.IntegerField()
+    deposit_id = serializers.IntegerField(
+        allow_null=True, help_text="The credit (see /deposits), once credited."
+    )
+    asset = serializers.CharField(source="asset.code")
+    amount = DecimalString()
+    network = serializers.CharField(source="network.code")
+    address = serializers.CharField()
+    memo = serializers.CharField(allow_blank=True)
+    txid = serializers.CharField()
+    log_index = serializers.IntegerField()
+    block_number = serializers.IntegerField()
+    status = serializers.ChoiceField(
+        choices=TransferStatus.choices,
+        help_text="SEEN (confirming), CREDITED, ORPHANED (reorganised away before credit),"
+        " REORGED (after credit: an operator decides), DUST (below the asset's precision).",
+    )
+    confirmations = serializers.SerializerMethodField()
+    required_confirmations = serializers.SerializerMethodField()
+    seen_at = serializers.DateTimeField()
+
+    def _progress(self, row: ChainTransfer) -> Progress:
+        progress: dict[int, Progress] = self.context["progress"]
+        return progress[row.pk]
+
+    def get_confirmations(self, row: ChainTransfer) -> int:
+        return self._progress(row).confirmations
+
+    def get_required_confirmations(self, row: ChainTransfer) -> int:
+        return self._progress(row).required
 
 
 class LedgerLineOut(serializers.ModelSerializer[LedgerLine]):
@@ -93,6 +151,7 @@ class LedgerLineOut(serializers.ModelSerializer[LedgerLine]):
 
 WithdrawalPage = page_of(WithdrawalOut, "WithdrawalPage")
 DepositPage = page_of(DepositOut, "DepositPage")
+ChainDepositPage = page_of(ChainDepositOut, "ChainDepositPage")
 LedgerPage = page_of(LedgerLineOut, "LedgerPage")
 
 

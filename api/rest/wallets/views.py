@@ -18,6 +18,8 @@ from api.rest.parsing import valid, valid_query
 from api.rest.request_user import request_user
 from api.rest.wallets.serializers import (
     BalanceOut,
+    ChainDepositOut,
+    ChainDepositPage,
     DepositAddressOut,
     DepositAddressQuery,
     DepositOut,
@@ -40,10 +42,12 @@ from exchange.wallets.faucet import do_test_deposit
 from exchange.wallets.requests import WithdrawalRequest
 from exchange.wallets.selectors import (
     balance_list,
+    chain_deposit_list,
     deposit_list,
     ledger_lines_for_user,
     withdrawal_list,
 )
+from exchange.wallets.transfer_history import chain_deposit_progress
 
 HISTORY_ERRORS = [WalletErrorCode.UNKNOWN_ASSET, *PageErrorCode]
 
@@ -97,6 +101,25 @@ class DepositListView(RestView):
         )
 
 
+class ChainDepositListView(RestView):
+    error_codes = {"GET": HISTORY_ERRORS}
+
+    @extend_schema(tags=["wallet"], parameters=[HistoryQuery], responses=ChainDepositPage)
+    def get(self, request: Request) -> Response:
+        """Transfers to the caller's deposit addresses as the chain watcher saw them, newest
+        first: confirming ones with their confirmations, credited and reorganised ones."""
+        query = valid_query(HistoryQuery, request)
+        page = paginate(
+            chain_deposit_list(user=request_user(request), **_history(query)),
+            cursor=query.get("cursor"),
+            limit=query["limit"],
+        )
+        out = ChainDepositOut(
+            page.items, many=True, context={"progress": chain_deposit_progress(page.items)}
+        )
+        return Response({"results": out.data, "next_cursor": page.next_cursor})
+
+
 class WithdrawalListView(RestView):
     key_permissions = {"POST": "withdraw"}
     error_codes = {
@@ -107,6 +130,10 @@ class WithdrawalListView(RestView):
             WalletErrorCode.AMOUNT_PRECISION,
             WalletErrorCode.INVALID_ADDRESS,
             WalletErrorCode.INSUFFICIENT_BALANCE,
+            WalletErrorCode.WITHDRAW_DISABLED,
+            WalletErrorCode.AMOUNT_BELOW_MINIMUM,
+            WalletErrorCode.DAILY_LIMIT_EXCEEDED,
+            WalletErrorCode.ADDRESS_NOT_WHITELISTED,
         ],
     }
 
@@ -126,7 +153,8 @@ class WithdrawalListView(RestView):
 
     @extend_schema(tags=["wallet"], request=WithdrawalIn, responses={201: WithdrawalOut})
     def post(self, request: Request) -> Response:
-        """Request a withdrawal: the amount is locked until an operator decides."""
+        """Request a withdrawal: the amount is locked until an operator decides; once
+        approved the chain watcher pays it out and records its txid."""
         data = valid(WithdrawalIn, request.data)
         withdrawal = do_request_withdrawal(
             user=request_user(request),
@@ -135,6 +163,7 @@ class WithdrawalListView(RestView):
                 amount=data["amount"],
                 network=data["network"],
                 address=data["address"],
+                memo=data.get("memo", ""),
             ),
         )
         return Response(WithdrawalOut(withdrawal).data, status=status.HTTP_201_CREATED)

@@ -1,29 +1,38 @@
-"""Which adapter serves a network, and which asset a (network, contract) is."""
+"""Which adapter serves a network, and which asset a (network, contract) is.
+
+Adapters are named by module path and imported on first use: web3 and its key
+stack cost every process (web, workers, engines) tens of megabytes and a second
+of start-up, and only the chain watcher and a few requests need them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
+from importlib import import_module
+from typing import cast
 
 from exchange.wallets.chains.base import ChainAdapter
-from exchange.wallets.chains.evm import EvmAdapter
-from exchange.wallets.chains.simchain import SimChainAdapter
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.models import Asset, AssetNetwork, Network
 
-ADAPTERS: dict[str, Callable[[Network], ChainAdapter]] = {
-    "sim": SimChainAdapter,
-    "evm": EvmAdapter,
+ADAPTERS: dict[str, str] = {
+    "sim": "exchange.wallets.chains.simchain.SimChainAdapter",
+    "evm": "exchange.wallets.chains.evm.EvmAdapter",
 }
 
 
-def adapter_for(network: Network) -> ChainAdapter:
+@cache
+def _factory(name: str) -> Callable[[Network], ChainAdapter]:
     try:
-        factory = ADAPTERS[network.adapter]
+        module, _, attribute = ADAPTERS[name].rpartition(".")
     except KeyError as exc:
-        raise WalletError(
-            WalletErrorCode.UNKNOWN_NETWORK, f"No chain adapter {network.adapter!r}."
-        ) from exc
-    return factory(network)
+        raise WalletError(WalletErrorCode.UNKNOWN_NETWORK, f"No chain adapter {name!r}.") from exc
+    return cast("Callable[[Network], ChainAdapter]", getattr(import_module(module), attribute))
+
+
+def adapter_for(network: Network) -> ChainAdapter:
+    return _factory(network.adapter)(network)
 
 
 def asset_network(*, asset: Asset, network: str) -> AssetNetwork | None:

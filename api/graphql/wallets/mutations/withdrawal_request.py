@@ -22,6 +22,7 @@ class RequestWithdrawal(DomainMutation):
         amount = Decimal(required=True)
         network = graphene.String(required=True)
         address = graphene.String(required=True)
+        memo = graphene.String(default_value="", description="Tag or memo, where needed.")
 
     withdrawal = graphene.Field(Withdrawal)
     errors = graphene.List(graphene.NonNull(WalletError), required=True)
@@ -37,12 +38,17 @@ class RequestWithdrawal(DomainMutation):
         amount: _Decimal,
         network: str,
         address: str,
+        memo: str = "",
     ) -> RequestWithdrawal:
         user = require_user(info, "withdraw")
         withdrawal = do_request_withdrawal(
             user=user,
             request=WithdrawalRequest.parse(
-                asset=get_asset(asset), amount=amount, network=network, address=address
+                asset=get_asset(asset),
+                amount=amount,
+                network=network,
+                address=address,
+                memo=memo,
             ),
         )
         return cls(withdrawal=withdrawal, errors=[])

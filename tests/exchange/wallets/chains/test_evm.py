@@ -3,7 +3,6 @@ EthereumTesterProvider): the same watcher and payout passes the simulated chain 
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -14,64 +13,20 @@ from exchange.reconciliation.checks import reconcile
 from exchange.wallets.actions import do_approve_withdrawal, do_request_withdrawal
 from exchange.wallets.addresses import do_get_deposit_address
 from exchange.wallets.chains.base import TxState
-from exchange.wallets.chains.evm import EvmAdapter, derive_account, to_wei
-from exchange.wallets.chains.registry import adapter_for
+from exchange.wallets.chains.evm import derive_account, to_wei
 from exchange.wallets.deposit_watch import scan_network
 from exchange.wallets.models import (
-    AssetNetwork,
     Balance,
     ChainCursor,
     ChainTransfer,
     Deposit,
     JournalEntry,
-    Network,
     TransferStatus,
     WithdrawalStatus,
 )
 from exchange.wallets.payouts import pay_network, sign_and_record
 from exchange.wallets.requests import WithdrawalRequest
-
-MNEMONIC = "test test test test test test test test test test test junk"
-PAYEE = "0x000000000000000000000000000000000000bEEF"
-
-
-@pytest.fixture
-def evmnet(settings, assets) -> Network:
-    """Network ETH on a fresh in-process EVM: ether with 3 confirmations."""
-    settings.EVM_HD_MNEMONIC = MNEMONIC
-    settings.EVM_RPC_URLS = {"ETH": f"eth-tester://{uuid.uuid4().hex}"}
-    settings.EVM_CHAIN_IDS = {"ETH": 131277322940537}  # eth-tester's chain id
-    network = Network.objects.create(
-        code="ETH", name="Ethereum", adapter="evm", hot_address=derive_account(0).address
-    )
-    AssetNetwork.objects.create(
-        asset=assets["ETH"],
-        network=network,
-        confirmations=3,
-        withdraw_min=Decimal("0.01"),
-        withdraw_fee=Decimal("0.001"),
-    )
-    return network
-
-
-@pytest.fixture
-def evm(evmnet) -> EvmAdapter:
-    adapter = adapter_for(evmnet)
-    assert isinstance(adapter, EvmAdapter)
-    return adapter
-
-
-def send_from_faucet(adapter: EvmAdapter, to: str, ether: str) -> str:
-    """A transfer from eth-tester's funded account, mined at once in its own block."""
-    w3 = adapter.w3
-    txid = w3.eth.send_transaction(
-        {"from": w3.eth.accounts[0], "to": to, "value": to_wei(Decimal(ether))}
-    )
-    return txid.to_0x_hex()
-
-
-def mine(adapter: EvmAdapter, blocks: int) -> None:
-    adapter.w3.provider.ethereum_tester.mine_blocks(blocks)  # type: ignore[attr-defined]
+from tests.exchange.wallets.chains.conftest import PAYEE, mine, send_from_faucet
 
 
 def available(user, asset) -> Decimal:

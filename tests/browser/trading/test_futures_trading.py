@@ -138,7 +138,7 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
     wait(browser, lambda b: _cell(b, ".pnl")[1] == "50", "+50 unrealized")
     assert _cell(browser, ".mark") == ("61,000.0", "61000")
     assert text(browser, "#f-mark") == "61,000.0"
-    screenshot("web-futures-position")
+    screenshot("web-futures-position", full_page=True)
 
     # when: the maker bids 61,000 and the trader closes the position
     _fapi(

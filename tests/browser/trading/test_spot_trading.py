@@ -284,6 +284,28 @@ def test_an_api_key_is_created_used_and_revoked(browser, exchange, screenshot):
 
 
 def test_the_markets_page_lists_markets_with_tickers(browser, exchange, screenshot):
+    # given: a trade on BTCUSDT at 25,000 (this test's own: it runs alone or in any order)
+    maker, taker = exchange.trader(BTC="1"), exchange.trader(USDT="1000")
+    for trader, side, tif in ((maker, "SELL", "GTC"), (taker, "BUY", "IOC")):
+        placed = signed(
+            exchange.url,
+            trader.key,
+            trader.secret,
+            "POST",
+            "/api/v1/orders",
+            {
+                "symbol": "BTCUSDT",
+                "side": side,
+                "type": "LIMIT",
+                "price": "25000",
+                "quantity": "0.001",
+                "time_in_force": tif,
+            },
+        )
+        assert placed.status_code == 201, placed.text
+    wait_until(
+        lambda: Order.objects.filter(user=maker.user, status="FILLED").exists(), what="the trade"
+    )
     browser.get(f"{exchange.url}/")
     visible(browser, '#markets tr[data-symbol="BTCUSDT"]')
     row = browser.find_element(By.CSS_SELECTOR, '#markets tr[data-symbol="BTCUSDT"]')
@@ -291,7 +313,8 @@ def test_the_markets_page_lists_markets_with_tickers(browser, exchange, screensh
     wait(
         browser,
         lambda b: (
-            b.find_element(By.CSS_SELECTOR, '#markets tr[data-symbol="BTCUSDT"] .last').text != "–"
+            b.find_element(By.CSS_SELECTOR, '#markets tr[data-symbol="BTCUSDT"] .last').text
+            == "25,000.00"
         ),
         "last price",
     )

@@ -92,13 +92,13 @@ class BinanceView(APIView):
                 require_api_key_permission(
                     request.auth, self.key_permissions.get(request.method or "GET", "read")
                 )
-            elif not (self.session_allowed and request.user.is_authenticated):
+            elif not (self.session_allowed and isinstance(request.user, User)):
                 raise API_KEY_MISSING
 
     def user(self, request: Request) -> User:
         if isinstance(request.auth, ApiKey):
             return request.auth.user
-        assert self.session_allowed and isinstance(request.user, User)
+        assert self.session_allowed and isinstance(request.user, User)  # initial() checked
         return request.user
 
     def handle_exception(self, exc: Exception) -> Response:

@@ -8,14 +8,25 @@ from decimal import Decimal
 import requests
 
 from exchange.accounts.models import User
-from exchange.futures.models import Position
-from tests.api.compat.binance_futures.conftest import SYMBOL
+from exchange.futures.models import FuturesWallet, Position
+from exchange.wallets.actions import do_credit_deposit
+from exchange.wallets.models import Asset
+from tests.api.compat.binance_futures.conftest import SYMBOL, transferred
+from tests.api.compat.conftest import wait_until
 
 PASSWORD = "a long test passphrase"
 
 
-def signed_in(url: str, email: str) -> requests.Session:
-    User.objects.create_user(email=email, password=PASSWORD)
+def signed_in(url: str, email: str, usdt: str = "0") -> requests.Session:
+    user = User.objects.create_user(email=email, password=PASSWORD)
+    if Decimal(usdt):
+        do_credit_deposit(
+            user=user,
+            asset=Asset.objects.get(code="USDT"),
+            amount=usdt,
+            network="test",
+            txid=f"session-{email}",
+        )
     browser = requests.Session()
     browser.get(f"{url}/login", timeout=10)  # sets the csrftoken cookie
     answer = browser.post(
@@ -29,24 +40,35 @@ def signed_in(url: str, email: str) -> requests.Session:
 
 
 def test_a_session_reads_and_with_its_csrf_token_writes(live, contract):
-    browser = signed_in(live.url, "fapi-session@example.com")
+    browser = signed_in(live.url, "fapi-session@example.com", usdt="100")
     user = User.objects.get(email="fapi-session@example.com")
+    csrf = {"X-CSRFToken": browser.cookies["csrftoken"]}
     # reads: the session alone
     balances = browser.get(f"{live.url}/fapi/v2/balance", timeout=10)
     assert balances.status_code == 200, balances.text
-    assert [b["balance"] for b in balances.json() if b["asset"] == "USDT"] in ([], ["0"])
     # a write without the CSRF token is refused and changes nothing
     refused = browser.post(
-        f"{live.url}/fapi/v1/leverage", data={"symbol": SYMBOL, "leverage": "7"}, timeout=10
+        f"{live.url}/sapi/v1/asset/transfer",
+        data={"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "40"},
+        timeout=10,
     )
     assert (refused.status_code, refused.json()["code"]) == (403, -1000)
     assert "CSRF" in refused.json()["msg"]
-    assert not Position.objects.filter(user=user, leverage=7).exists()
+    assert not FuturesWallet.objects.filter(user=user).exists()
     # with it, the change is made for the session's user
+    moved = browser.post(
+        f"{live.url}/sapi/v1/asset/transfer",
+        data={"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "40"},
+        headers=csrf,
+        timeout=10,
+    )
+    assert moved.status_code == 200, moved.text
+    wait_until(lambda: transferred(moved.json()["tranId"]), what="the transfer")
+    assert FuturesWallet.objects.get(user=user).balance == Decimal(40)
     changed = browser.post(
         f"{live.url}/fapi/v1/leverage",
         data={"symbol": SYMBOL, "leverage": "7"},
-        headers={"X-CSRFToken": browser.cookies["csrftoken"]},
+        headers=csrf,
         timeout=10,
     )
     assert changed.status_code == 200, changed.text
@@ -54,11 +76,12 @@ def test_a_session_reads_and_with_its_csrf_token_writes(live, contract):
     # a transfer the spot wallet cannot cover: Binance's refusal, nothing moved
     transfer = browser.post(
         f"{live.url}/sapi/v1/asset/transfer",
-        data={"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": str(Decimal(5))},
-        headers={"X-CSRFToken": browser.cookies["csrftoken"]},
+        data={"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "61"},
+        headers=csrf,
         timeout=10,
     )
     assert transfer.json()["code"] == -5013
+    assert FuturesWallet.objects.get(user=user).balance == Decimal(40)
 
 
 def test_the_listen_key_and_a_signed_out_browser_still_need_a_key(live, contract):

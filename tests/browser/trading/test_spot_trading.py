@@ -236,7 +236,7 @@ def test_a_fill_while_the_user_stream_is_cut_shows_after_it_is_restored(
     browser.find_element(By.CSS_SELECTOR, '[data-tab="balances"]').click()
     wait(browser, lambda b: balance_cells(b, "USDT") == ("75.00000000", "0.00000000"), "paid")
     assert balance_cells(browser, "LTC")[0] == "0.49950000"
-    screenshot("web-trade-user-stream-restored")
+    screenshot("web-trade-user-stream-restored", full_page=True)
 
 
 def test_an_api_key_is_created_used_and_revoked(browser, exchange, screenshot):

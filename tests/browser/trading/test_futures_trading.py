@@ -34,9 +34,14 @@ def _fapi(url, trader, path: str, params: dict[str, str]):
 
 
 def _cell(browser, css: str) -> tuple[str, str]:
-    """(text, exact value) of a cell in the position row."""
-    cell = browser.find_element(By.CSS_SELECTOR, f'#positions tr[data-symbol="{SYMBOL}"] {css}')
-    return cell.text, cell.get_attribute("data-value")
+    """(text, exact value) of a cell in the position row, read in one step (the table is
+    redrawn on every poll, so an element found first may be gone when read)."""
+    found = browser.execute_script(
+        "const c = document.querySelector(arguments[0]);"
+        "return c ? [c.textContent, c.dataset.value || ''] : ['', ''];",
+        f'#positions tr[data-symbol="{SYMBOL}"] {css}',
+    )
+    return found[0], found[1]
 
 
 def _open_futures(browser, url: str) -> None:
@@ -131,14 +136,16 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
     assert figures.liquidation_price > 0
     shown = f"{figures.liquidation_price.quantize(Decimal('0.1'), rounding=ROUND_DOWN):,}"
     assert _cell(browser, ".liq") == (shown, dec(figures.liquidation_price))
-    assert text(browser, f'#positions tr[data-symbol="{SYMBOL}"] .leverage') == "10x"
+    assert _cell(browser, ".leverage")[0] == "10x"
 
     # when: the mark moves to 61,000, then PnL and the mark follow without a reload
     set_mark(contract, Decimal(61_000))
     wait(browser, lambda b: _cell(b, ".pnl")[1] == "50", "+50 unrealized")
     assert _cell(browser, ".mark") == ("61,000.0", "61000")
     assert text(browser, "#f-mark") == "61,000.0"
+    browser.execute_script("document.getElementById('toast').hidden = true")
     screenshot("web-futures-position", full_page=True)
+    browser.execute_script("document.getElementById('toast').hidden = false")
 
     # when: the maker bids 61,000 and the trader closes the position
     _fapi(
@@ -165,6 +172,9 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
     wait(
         browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#fills tbody tr")) == 2, "2 fills"
     )
-    assert "50.00000000" in text(browser, "#fills tbody tr:first-child")
+    newest = browser.execute_script(
+        "return document.querySelector('#fills tbody tr:first-child').textContent"
+    )
+    assert "50.00000000" in newest
     screenshot("web-futures-closed")
     set_mark(contract, Decimal(60_000))

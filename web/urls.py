@@ -1,7 +1,5 @@
-"""The web trading page: ``/``, ``/trade/<symbol>``, wallet, API keys, sign-in.
-
-Futures pages will sit beside the spot ones as ``/futures/<symbol>``.
-"""
+"""The web trading page: ``/``, ``/trade/<symbol>``, ``/futures/<symbol>`` (the
+perpetuals), wallet, API keys, sign-in."""
 
 from django.urls import path
 
@@ -13,6 +11,8 @@ urlpatterns = [
     path("", views.markets, name="markets"),
     path("trade", views.trade, name="trade-default"),
     path("trade/<str:symbol>", views.trade, name="trade"),
+    path("futures", views.futures, name="futures-default"),
+    path("futures/<str:symbol>", views.futures, name="futures"),
     path("wallet", views.wallet, name="wallet"),
     path("account/api-keys", views.api_keys, name="api-keys"),
     path("login", views.sign_in, name="login"),

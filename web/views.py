@@ -39,6 +39,15 @@ def trade(request: HttpRequest, symbol: str = "") -> HttpResponse:
 
 @with_csp
 @ensure_csrf_cookie
+def futures(request: HttpRequest, symbol: str = "") -> HttpResponse:
+    symbol = symbol.upper()
+    if symbol and not SYMBOL.fullmatch(symbol):
+        raise Http404
+    return _page(request, "futures.html", "futures", symbol=symbol)
+
+
+@with_csp
+@ensure_csrf_cookie
 def wallet(request: HttpRequest) -> HttpResponse:
     return _page(request, "wallet.html", "wallet")
 

@@ -17,16 +17,17 @@ from channels.db import database_sync_to_async
 
 from api.compat.binance import streams as render
 from api.ws.hub import Render
-from exchange.events.market import TICKERS_CHANNEL, market_channel
+from exchange.events.market import market_channel, tickers_channel
 from exchange.marketdata.intervals import INTERVALS
 from exchange.markets.models import Market
 
 # A stream's pub/sub channel and the renderer of its frames.
 Source = tuple[str, Render]
 
-GLOBAL_STREAMS: dict[str, Source] = {
-    "!ticker@arr": (TICKERS_CHANNEL, render.ticker_array),
-    "!miniTicker@arr": (TICKERS_CHANNEL, render.mini_ticker_array),
+# The all-market streams' renderers; their channel is ``tickers_channel()``.
+GLOBAL_STREAMS: dict[str, Render] = {
+    "!ticker@arr": render.ticker_array,
+    "!miniTicker@arr": render.mini_ticker_array,
 }
 # Stream kind -> (topic, renderer); ``kline_<i>`` and ``depth<N>`` are handled in ``_topic``.
 _KIND_TOPICS: dict[str, tuple[str, Render]] = {
@@ -88,7 +89,7 @@ def _topic(kind: str) -> tuple[str, Render]:
 def parse_shape(name: str) -> Source | None:
     """The channel and renderer of a well-formed stream name (symbol not checked), else None."""
     if name in GLOBAL_STREAMS:
-        return GLOBAL_STREAMS[name]
+        return tickers_channel(), GLOBAL_STREAMS[name]
     match = _STREAM.fullmatch(name)
     if match is None:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from exchange.core.channels import channel
+
 
 def user_events_channel(user_id: int) -> str:
-    return f"user-events:{user_id}"
+    return channel(f"user-events:{user_id}")

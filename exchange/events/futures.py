@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 from typing import TypedDict, cast
 
+from exchange.core.channels import channel
+
 
 def futures_events_channel(user_id: int) -> str:
-    return f"futures-user-events:{user_id}"
+    return channel(f"futures-user-events:{user_id}")
 
 
 class FuturesPosition(TypedDict):

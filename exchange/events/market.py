@@ -2,7 +2,7 @@
 
 One JSON object per message on a market's pub/sub topic
 (``market_channel(symbol, topic)``), in the project's own names; the
-all-market ticker list goes on ``TICKERS_CHANNEL``. Every web process
+all-market ticker list goes on ``tickers_channel()``. Every web process
 subscribes once per topic it has clients for and renders each message once
 into the dialect its clients asked for (Binance's frames:
 ``api/compat/binance/streams.py``) before fanning it out
@@ -24,10 +24,16 @@ from __future__ import annotations
 import json
 from typing import Any, Literal, TypedDict
 
+from exchange.core.channels import channel
+
 # The book depths published as whole tops of the book.
 TOP_DEPTHS = (5, 10, 20)
-# Every market's latest ticker, at most once a second (``marketdata/ticker_arrays.py``).
-TICKERS_CHANNEL = "md-stream:tickers"
+
+
+def tickers_channel() -> str:
+    """Every market's latest ticker, at most once a second (``marketdata/ticker_arrays.py``)."""
+    return channel("md-stream:tickers")
+
 
 # (price, quantity) of one level, as decimal strings.
 Level = tuple[str, str]
@@ -35,7 +41,7 @@ Level = tuple[str, str]
 
 def market_channel(symbol: str, topic: str) -> str:
     """The pub/sub channel of one market's topic (``BTCUSDT``, ``depth``)."""
-    return f"md-stream:{symbol}:{topic}"
+    return channel(f"md-stream:{symbol}:{topic}")
 
 
 class DepthUpdate(TypedDict):
@@ -161,7 +167,7 @@ class TickerEvent(TypedDict):
 MarketEvent = (
     DepthUpdate | BookTop | BestQuote | TradeEvent | AggTradeEvent | KlineEvent | TickerEvent
 )
-# What ``TICKERS_CHANNEL`` carries: the changed markets' tickers, in symbol order.
+# What ``tickers_channel()`` carries: the changed markets' tickers, in symbol order.
 TickerList = list[TickerEvent]
 
 

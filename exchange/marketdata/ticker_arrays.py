@@ -4,7 +4,7 @@ Clients of the all-market streams (Binance's ``!ticker@arr`` /
 ``!miniTicker@arr``) get one list of the markets whose ticker changed, once
 per second, not one list per market per batch. The market threads offer
 their latest tickers here after each batch with trades; a flusher thread
-publishes the list on ``TICKERS_CHANNEL`` every ``INTERVAL_S`` when something
+publishes the list on ``tickers_channel()`` every ``INTERVAL_S`` when something
 changed (a market's entry is its latest ticker; markets in symbol order).
 Like the other stream texts this is fire-and-forget pub/sub; the list is
 not part of a market's atomic snapshot script because it spans markets.
@@ -16,7 +16,7 @@ import json
 import threading
 
 from exchange.core.redis import get_redis
-from exchange.events.market import TICKERS_CHANNEL, TickerEvent
+from exchange.events.market import TickerEvent, tickers_channel
 
 INTERVAL_S = 1.0
 
@@ -37,7 +37,7 @@ class TickerArrays:
             changed, self.changed = self.changed, {}
         if not changed:
             return False
-        get_redis().publish(TICKERS_CHANNEL, _dumps([changed[s] for s in sorted(changed)]))
+        get_redis().publish(tickers_channel(), _dumps([changed[s] for s in sorted(changed)]))
         return True
 
     def run(self, stop: threading.Event) -> None:

@@ -18,6 +18,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from exchange.core.channels import channel
 from exchange.core.money import MONEY_CONTEXT, format_money
 from exchange.core.redis import get_redis
 from exchange.pricefeed.pricer import PriceTick
@@ -31,7 +32,7 @@ def mark_key(symbol: str) -> str:
 
 
 def futures_stream_channel(stream: str) -> str:
-    return f"fmd-stream:{stream}"
+    return channel(f"fmd-stream:{stream}")
 
 
 def _price(value: Decimal) -> str:

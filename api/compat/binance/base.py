@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -42,6 +42,9 @@ class BinanceView(APIView):
     Parameters come from the query string and the form body merged, for every
     method (python-binance sends DELETE parameters in the body).
     ``weights`` is the request weight per method; ``weight()`` may refine it.
+    ``session_allowed = True`` also admits the web page's signed-in user by the session
+    cookie (DRF's CSRF check applies), as the native REST API does: the futures pages
+    have no other API to call (docs/adr/0035).
     """
 
     schema = None  # Binance's own documentation is the reference, not our OpenAPI schema
@@ -49,6 +52,7 @@ class BinanceView(APIView):
     permission_classes: list[Any] = []
     signed: ClassVar[bool] = False
     key_only: ClassVar[bool] = False
+    session_allowed: ClassVar[bool] = False
     key_permissions: ClassVar[dict[str, str]] = {}
     weights: ClassVar[dict[str, int]] = {}
 
@@ -57,8 +61,12 @@ class BinanceView(APIView):
 
     def get_authenticators(self) -> list[Any]:
         if self.signed:
-            return [SignedApiKeyAuthentication()]
-        return [ApiKeyHeaderAuthentication()] if self.key_only else []
+            keyed: list[Any] = [SignedApiKeyAuthentication()]
+        elif self.key_only:
+            keyed = [ApiKeyHeaderAuthentication()]
+        else:
+            return []
+        return [*keyed, SessionAuthentication()] if self.session_allowed else keyed
 
     def params(self, request: Request) -> dict[str, str]:
         """Parsed once per request (a view instance serves one): weight and handler read them."""
@@ -80,16 +88,18 @@ class BinanceView(APIView):
             raise ratelimit.reject(ip)
         super().initial(request, *args, **kwargs)
         if self.signed or self.key_only:
-            if not request._request.META.get(API_KEY_HEADER):
+            if isinstance(request.auth, ApiKey):
+                require_api_key_permission(
+                    request.auth, self.key_permissions.get(request.method or "GET", "read")
+                )
+            elif not (self.session_allowed and isinstance(request.user, User)):
                 raise API_KEY_MISSING
-            assert isinstance(request.auth, ApiKey)
-            require_api_key_permission(
-                request.auth, self.key_permissions.get(request.method or "GET", "read")
-            )
 
     def user(self, request: Request) -> User:
-        assert isinstance(request.auth, ApiKey)
-        return request.auth.user
+        if isinstance(request.auth, ApiKey):
+            return request.auth.user
+        assert self.session_allowed and isinstance(request.user, User)  # initial() checked
+        return request.user
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, DomainError):

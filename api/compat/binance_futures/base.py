@@ -12,7 +12,10 @@ from exchange.core.errors import DomainError
 
 class FuturesView(BinanceView):
     """Weights, signing, parameters and rate limits as ``BinanceView``; domain errors
-    become Binance's futures codes (``errors.from_domain``)."""
+    become Binance's futures codes (``errors.from_domain``). The web page's futures
+    screen calls these with its session cookie (``session_allowed``)."""
+
+    session_allowed = True
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, DomainError):

@@ -23,6 +23,7 @@ from exchange.accounts.models import ApiKey
 
 class ListenKeyView(FuturesView):
     key_only = True
+    session_allowed = False  # a listen key belongs to an API key; the page has /user-data-stream
     weights: ClassVar[dict[str, int]] = {"POST": 1, "PUT": 1, "DELETE": 1}
 
     def _key(self, request: Request) -> str:

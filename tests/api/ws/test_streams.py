@@ -15,7 +15,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from api.ws.stream_names import parse_shape
-from exchange.events.market import TICKERS_CHANNEL, market_channel
+from exchange.events.market import market_channel, tickers_channel
 from tests.api.ws.support import receive_until, request, running_daphne, wait_until, ws_connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -260,7 +260,7 @@ def test_subscription_limit_per_connection(base):
 def test_combined_streams_wrap_each_event(base, redis_client):
     with ws_connect(f"{base}/stream?streams=btcusdt@bookTicker/!miniTicker@arr") as ws:
         first = publish_until_received(redis_client, ws, "btcusdt@bookTicker", BEST_QUOTE_EVENT)
-        redis_client.publish(TICKERS_CHANNEL, json.dumps([TICKER]))
+        redis_client.publish(tickers_channel(), json.dumps([TICKER]))
         second = json.loads(ws.recv(timeout=5))
         assert first == {"stream": "btcusdt@bookTicker", "data": BOOK_TICKER_FRAME}
         assert second == {"stream": "!miniTicker@arr", "data": [MINI_TICKER_FRAME]}

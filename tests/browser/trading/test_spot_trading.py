@@ -197,6 +197,48 @@ def test_the_book_equals_the_rest_book_after_the_socket_is_cut(browser, exchange
     screenshot("web-trade-book")
 
 
+def test_a_fill_while_the_user_stream_is_cut_shows_after_it_is_restored(
+    browser, exchange, screenshot
+):
+    url = exchange.url
+    sign_up(browser, url, new_email())
+    deposit_on_test_chain(browser, url, "USDT", "100")
+    open_market(browser, url, "LTCUSDT")
+    place_limit(browser, "BUY", "50", "0.5")
+    wait(browser, lambda b: len(_open_rows(b)) == 1, "the open order")
+    order_id = int(_open_rows(browser)[0].get_attribute("data-order-id"))
+    # when: the user stream is cut, and a second trader fills the bid meanwhile
+    browser.execute_script("window.exchangePage.userStream.cut()")
+    seller = exchange.trader(LTC="1")
+    sold = signed(
+        url,
+        seller.key,
+        seller.secret,
+        "POST",
+        "/api/v1/orders",
+        {"symbol": "LTCUSDT", "side": "SELL", "type": "LIMIT", "price": "50", "quantity": "0.5"},
+    )
+    assert sold.status_code == 201, sold.text
+    wait_until(lambda: Order.objects.get(pk=order_id).status == "FILLED", what="the fill")
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#trades .tick"), "the trade (market)")
+    # then: while cut, the page still shows the order open (it heard nothing)
+    assert [int(r.get_attribute("data-order-id")) for r in _open_rows(browser)] == [order_id]
+    # when: the connection is back, then the page takes fresh snapshots: filled, balances moved
+    browser.execute_script("window.exchangePage.userStream.restore()")
+    wait(browser, lambda b: not _open_rows(b), "the filled order gone from open orders")
+    assert browser.execute_script("return window.exchangePage.userStream.connects") == 2
+    browser.find_element(By.CSS_SELECTOR, '[data-tab="history"]').click()
+    wait(
+        browser,
+        lambda b: "FILLED" in text(b, f'#order-history tr[data-order-id="{order_id}"]'),
+        "the order filled in the history",
+    )
+    browser.find_element(By.CSS_SELECTOR, '[data-tab="balances"]').click()
+    wait(browser, lambda b: balance_cells(b, "USDT") == ("75.00000000", "0.00000000"), "paid")
+    assert balance_cells(browser, "LTC")[0] == "0.49950000"
+    screenshot("web-trade-user-stream-restored", full_page=True)
+
+
 def test_an_api_key_is_created_used_and_revoked(browser, exchange, screenshot):
     url = exchange.url
     sign_up(browser, url, new_email())
@@ -242,6 +284,28 @@ def test_an_api_key_is_created_used_and_revoked(browser, exchange, screenshot):
 
 
 def test_the_markets_page_lists_markets_with_tickers(browser, exchange, screenshot):
+    # given: a trade on BTCUSDT at 25,000 (this test's own: it runs alone or in any order)
+    maker, taker = exchange.trader(BTC="1"), exchange.trader(USDT="1000")
+    for trader, side, tif in ((maker, "SELL", "GTC"), (taker, "BUY", "IOC")):
+        placed = signed(
+            exchange.url,
+            trader.key,
+            trader.secret,
+            "POST",
+            "/api/v1/orders",
+            {
+                "symbol": "BTCUSDT",
+                "side": side,
+                "type": "LIMIT",
+                "price": "25000",
+                "quantity": "0.001",
+                "time_in_force": tif,
+            },
+        )
+        assert placed.status_code == 201, placed.text
+    wait_until(
+        lambda: Order.objects.filter(user=maker.user, status="FILLED").exists(), what="the trade"
+    )
     browser.get(f"{exchange.url}/")
     visible(browser, '#markets tr[data-symbol="BTCUSDT"]')
     row = browser.find_element(By.CSS_SELECTOR, '#markets tr[data-symbol="BTCUSDT"]')
@@ -249,7 +313,8 @@ def test_the_markets_page_lists_markets_with_tickers(browser, exchange, screensh
     wait(
         browser,
         lambda b: (
-            b.find_element(By.CSS_SELECTOR, '#markets tr[data-symbol="BTCUSDT"] .last').text != "–"
+            b.find_element(By.CSS_SELECTOR, '#markets tr[data-symbol="BTCUSDT"] .last').text
+            == "25,000.00"
         ),
         "last price",
     )

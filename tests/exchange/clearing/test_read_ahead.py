@@ -17,6 +17,7 @@ from django.db.utils import OperationalError
 
 from exchange.clearing import publisher, runner, user_events
 from exchange.clearing.models import Checkpoint
+from exchange.core.channels import channel
 from exchange.core.redis import get_redis
 from exchange.core.user_channel import user_events_channel
 from exchange.orders.actions import place_order
@@ -172,7 +173,7 @@ def test_user_events_go_only_to_users_whose_channel_has_a_subscriber(
     # user channel without counting as one
     subscriber, observer = get_redis().pubsub(), get_redis().pubsub()
     subscriber.subscribe(user_events_channel(listening.pk))
-    observer.psubscribe("user-events:*")
+    observer.psubscribe(channel("user-events:*"))
     subscriber.get_message(timeout=1)
     observer.get_message(timeout=1)
     # when both orders' acceptance is cleared in one batch

@@ -23,7 +23,8 @@ import redis
 from django.conf import settings
 
 from api.ws.stream_names import parse_shape
-from exchange.events.market import TICKERS_CHANNEL, MarketEvent, TickerList
+from exchange.core.channels import channel
+from exchange.events.market import MarketEvent, TickerList, tickers_channel
 from exchange.events.schema import check
 from exchange.marketdata.intervals import INTERVALS, bucket
 from exchange.marketdata.runner import MarketDataFeed
@@ -64,7 +65,7 @@ class Collector:
     def __init__(self) -> None:
         self.client = redis.Redis.from_url(settings.REDIS_URL)
         self.pubsub = self.client.pubsub()
-        self.pubsub.psubscribe("md-stream:*")
+        self.pubsub.psubscribe(channel("md-stream:*"))
         self.pubsub.get_message(timeout=1)  # the psubscribe confirmation
         self.routes = binance_routes()
         self.events: dict[str, list[Any]] = defaultdict(list)
@@ -74,7 +75,7 @@ class Collector:
             if message["type"] == "pmessage":
                 channel = message["channel"].decode()
                 event = json.loads(message["data"])
-                check(TickerList if channel == TICKERS_CHANNEL else MarketEvent, event)
+                check(TickerList if channel == tickers_channel() else MarketEvent, event)
                 assert self.routes[channel], channel
                 for stream, render in self.routes[channel]:
                     self.events[stream].append(json.loads(render(event)))

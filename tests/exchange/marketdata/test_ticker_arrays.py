@@ -12,13 +12,13 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from exchange.events.market import TICKERS_CHANNEL
+from exchange.events.market import tickers_channel
 from exchange.marketdata.ticker_arrays import TickerArrays
 
 
 def subscriber() -> Any:
     pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub()
-    pubsub.subscribe(TICKERS_CHANNEL)
+    pubsub.subscribe(tickers_channel())
     pubsub.get_message(timeout=1)  # the subscribe confirmation
     return pubsub
 
@@ -48,7 +48,7 @@ def test_one_array_per_flush_holds_each_changed_markets_latest_ticker(redis_clie
     # then one list, markets in symbol order, each with its latest ticker
     assert published is True
     assert received(pubsub) == [
-        (TICKERS_CHANNEL, [ticker("BTCUSDT", "100"), ticker("ETHUSDT", "11")]),
+        (tickers_channel(), [ticker("BTCUSDT", "100"), ticker("ETHUSDT", "11")]),
     ]
     pubsub.close()
 
@@ -65,5 +65,5 @@ def test_a_flush_sends_only_markets_changed_since_the_last_and_nothing_when_none
     # when one market changed, then only it is in the list
     arrays.offer("ETHUSDT", ticker("ETHUSDT", "12"))
     assert arrays.flush() is True
-    assert received(pubsub) == [(TICKERS_CHANNEL, [ticker("ETHUSDT", "12")])]
+    assert received(pubsub) == [(tickers_channel(), [ticker("ETHUSDT", "12")])]
     pubsub.close()

@@ -53,6 +53,35 @@ export async function graphql(query, variables = {}) {
   return data.data;
 }
 
+/** Binance's USDⓈ-M dialect (/fapi, and /sapi's transfer) with the session cookie: the
+ * futures screen's API (docs/adr/0035). Parameters go as Binance takes them (query or
+ * form); its {code, msg} errors become ApiErrors, with the field a message names. */
+export async function fapi(method, path, params = {}) {
+  const url = new URL(path, location.origin);
+  const form = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") form.set(k, v);
+  const headers = { Accept: "application/json" };
+  const init = { method, headers, credentials: "same-origin" };
+  if (method === "GET") url.search = form.toString();
+  else {
+    headers["X-CSRFToken"] = csrfToken();
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    init.body = form.toString();
+  }
+  const response = await fetch(url, init);
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = (data && (data.msg || data.detail)) || `Request failed (${response.status})`;
+    const named = /parameter '(\w+)'/i.exec(message);
+    throw new ApiError(response.status, {
+      code: data && data.code !== undefined ? String(data.code) : "ERROR",
+      detail: message,
+      fields: named ? { [named[1]]: message } : {},
+    });
+  }
+  return data;
+}
+
 let me;
 /** The signed-in user, or null (asked once per page). */
 export function currentUser() {

@@ -10,6 +10,7 @@ export class Stream {
     this.onState = onState || (() => {});
     this.delay = 500;
     this.closed = false;
+    this.offline = false;
     this.connects = 0;
     this.connect();
   }
@@ -33,6 +34,7 @@ export class Stream {
     socket.addEventListener("close", () => {
       if (this.socket !== socket || this.closed) return;
       this.onState("reconnecting");
+      if (this.offline) return;  // cut(): back with restore()
       setTimeout(() => this.connect(), this.delay);
       this.delay = Math.min(this.delay * 2, 10000);
     });
@@ -45,6 +47,17 @@ export class Stream {
   /** Drop the connection as a network failure would; the stream reconnects itself. */
   drop() {
     this.socket.close();
+  }
+
+  /** Cut the connection and stay away until `restore()`, as a longer outage would. */
+  cut() {
+    this.offline = true;
+    this.socket.close();
+  }
+
+  restore() {
+    this.offline = false;
+    this.connect();
   }
 
   close() {

@@ -1,0 +1,307 @@
+// The perpetual futures screen: chart, book, tape, transfer, leverage, order form,
+// positions (entry, mark, unrealized PnL and liquidation price as the exchange computes
+// them), open orders and fills. All through /fapi with the session cookie. The platform
+// has no futures WebSocket streams yet, so the page polls: market figures and the
+// account every second, the chart and fills every few seconds.
+
+import { clearErrors, currentUser, fapi, showErrors, toast } from "./api.js";
+import { dateTime, decimalsOf, el, fixed, isZero, multiply, percent, row, time } from "./format.js";
+
+const INTERVALS = ["1m", "5m", "15m", "1h", "4h", "1d"];
+const POLL_MS = 1000;
+const SLOW_EVERY = 5;  // chart, 24 h figures and fills: every fifth poll
+const root = document.getElementById("futures");
+const $ = (id) => document.getElementById(id);
+
+const info = await fapi("GET", "/fapi/v1/exchangeInfo");
+const contracts = info.symbols;
+const symbol = root.dataset.symbol;
+if (!symbol && contracts.length) {
+  location.replace(`/futures/${contracts[0].symbol}`);
+  await new Promise(() => {});  // the page is being replaced
+}
+const contract = contracts.find((c) => c.symbol === symbol);
+if (!contract) {
+  root.replaceChildren(el("section", { class: "panel wide" }, el("h1", { text: `No perpetual ${symbol}` }),
+    el("p", {}, el("a", { href: "/", text: "See all markets" }))));
+  throw new Error(`unknown contract ${symbol}`);
+}
+const filter = (type) => contract.filters.find((f) => f.filterType === type) || {};
+const priceDp = decimalsOf(filter("PRICE_FILTER").tickSize), qtyDp = decimalsOf(filter("LOT_SIZE").stepSize);
+const px = (v) => fixed(v, priceDp), qty = (v) => fixed(v, qtyDp), money = (v) => fixed(v, 8);
+document.title = `${contract.symbol} perpetual · Open Exchange`;
+document.querySelectorAll(".unit.base").forEach((e) => (e.textContent = contract.baseAsset));
+document.querySelectorAll(".unit.quote").forEach((e) => (e.textContent = contract.quoteAsset));
+document.querySelectorAll(".unit.margin").forEach((e) => (e.textContent = contract.marginAsset));
+
+const select = $("contract-select");
+for (const c of contracts) select.append(el("option", { value: c.symbol, text: `${c.symbol} perpetual`, selected: c.symbol === symbol ? "" : null }));
+select.addEventListener("change", () => (location.href = `/futures/${select.value}`));
+
+// ---- chart (trades' klines) -------------------------------------------------------
+let interval = localStorage.getItem("futures-interval") || "1h";
+const css = getComputedStyle(document.documentElement);
+const chart = LightweightCharts.createChart($("chart"), {
+  autoSize: true,
+  layout: { background: { color: "transparent" }, textColor: css.getPropertyValue("--muted").trim() || "#8a94a6" },
+  grid: { vertLines: { color: "rgba(128,128,128,0.12)" }, horzLines: { color: "rgba(128,128,128,0.12)" } },
+  timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 6 },
+  rightPriceScale: { scaleMargins: { top: 0.1, bottom: 0.25 } },
+});
+window.addEventListener("themechange", () => chart.applyOptions({
+  layout: { textColor: getComputedStyle(document.documentElement).getPropertyValue("--muted").trim() },
+}));
+const candles = chart.addSeries(LightweightCharts.CandlestickSeries, {
+  upColor: "#16c784", downColor: "#ea3943", borderVisible: false, wickUpColor: "#16c784", wickDownColor: "#ea3943",
+  priceFormat: { type: "price", precision: priceDp, minMove: Number(filter("PRICE_FILTER").tickSize) },
+});
+const volumes = chart.addSeries(LightweightCharts.HistogramSeries, {
+  priceScaleId: "", priceFormat: { type: "volume" }, lastValueVisible: false, priceLineVisible: false,
+});
+volumes.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+
+async function loadKlines() {
+  const klines = await fapi("GET", "/fapi/v1/klines", { symbol, interval, limit: 500 });
+  // Binance's kline arrays: [open time, open, high, low, close, volume, ...]; numbers for drawing only.
+  candles.setData(klines.map((k) => ({ time: Math.floor(k[0] / 1000), open: Number(k[1]), high: Number(k[2]), low: Number(k[3]), close: Number(k[4]) })));
+  volumes.setData(klines.map((k) => ({ time: Math.floor(k[0] / 1000), value: Number(k[5]),
+    color: Number(k[4]) >= Number(k[1]) ? "rgba(22,199,132,0.45)" : "rgba(234,57,67,0.45)" })));
+  $("chart-empty").hidden = klines.length > 0;
+}
+const intervals = $("intervals");
+for (const i of INTERVALS) {
+  intervals.append(el("button", { type: "button", class: "tab", "aria-pressed": String(i === interval), "data-interval": i, text: i,
+    onclick: () => {
+      interval = i;
+      localStorage.setItem("futures-interval", i);
+      intervals.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.interval === i)));
+      loadKlines().catch((e) => toast(e.message));
+    } }));
+}
+
+// ---- book, tape, mark ----------------------------------------------------------------
+function renderBook(depth) {
+  const bids = depth.bids.slice(0, 15), asks = depth.asks.slice(0, 15);
+  const totalOf = (levels) => levels.reduce((sum, [, q]) => sum + Number(q), 0);  // bar widths only
+  const most = Math.max(totalOf(bids), totalOf(asks)) || 1;
+  const lines = (levels, side) => {
+    let running = 0;
+    return levels.map(([p, q]) => {
+      running += Number(q);
+      const line = el("button", { type: "button", class: `level ${side}`, "data-price": p, title: `Use price ${px(p)}`,
+        onclick: () => { $("o-price").value = p; } },
+        el("span", { class: "price", text: px(p) }), el("span", { text: qty(q) }),
+        el("span", { class: "muted", text: qty(running.toFixed(qtyDp)) }));
+      const bar = el("i", { class: "depth", "aria-hidden": "true" });
+      bar.style.width = `${Math.min(100, (running / most) * 100)}%`;
+      line.prepend(bar);
+      return line;
+    });
+  };
+  $("asks").replaceChildren(...lines(asks, "ask").reverse());
+  $("bids").replaceChildren(...lines(bids, "bid"));
+  $("spread").textContent = asks.length && bids.length
+    ? `Spread ${px((Number(asks[0][0]) - Number(bids[0][0])).toFixed(priceDp))}` : "–";
+}
+function renderTrades(trades) {
+  $("trades").replaceChildren(...trades.slice().reverse().slice(0, 50).map((t) =>
+    el("div", { class: `tick ${t.isBuyerMaker ? "ask" : "bid"}`, "data-trade-id": t.id },
+      el("span", { class: "price", text: px(t.price) }), el("span", { text: qty(t.qty) }), el("span", { class: "muted", text: time(t.time) }))));
+}
+function renderMark(p) {
+  $("f-mark").textContent = px(p.markPrice);
+  $("f-mark").dataset.value = p.markPrice;
+  $("f-index").textContent = px(p.indexPrice);
+  const rate = String(p.lastFundingRate), negative = rate.startsWith("-");
+  $("f-funding").textContent = percent((negative ? "-" : "") + multiply(rate.replace(/^-/, ""), "100"));
+}
+function renderTicker(t) {
+  if (!t.count) return;  // no trade in 24 h: no price to show yet
+  $("f-last").textContent = px(t.lastPrice);
+  $("f-volume").textContent = `${qty(t.volume)} ${contract.baseAsset}`;
+}
+
+// ---- the trader's account ------------------------------------------------------------
+function sideCell(s) { return { class: s === "BUY" ? "up" : "down", text: s === "BUY" ? "Buy" : "Sell" }; }
+function typeName(t) { return t.replace(/_/g, " ").toLowerCase().replace(/^./, (c) => c.toUpperCase()); }
+const signed = (v) => (String(v).startsWith("-") ? "down" : isZero(v) ? "" : "up");
+
+function closePosition(p) {
+  // The opposite side for the position's size, reduce-only: the exchange decides the rest.
+  const short = String(p.positionAmt).startsWith("-");
+  return fapi("POST", "/fapi/v1/order", { symbol: p.symbol, side: short ? "BUY" : "SELL", type: "MARKET",
+    quantity: String(p.positionAmt).replace(/^-/, ""), reduceOnly: "true" });
+}
+
+function renderPositions(positions) {
+  const open = positions.filter((p) => p.symbol === symbol && !isZero(String(p.positionAmt).replace(/^-/, "")));
+  const body = document.querySelector("#positions tbody");
+  body.replaceChildren(...open.map((p) => row([
+    `${p.symbol} · ${p.marginType === "cross" ? "Cross" : "Isolated"}`,
+    { class: `num size ${signed(p.positionAmt)}`, text: qty(p.positionAmt) },
+    { class: "num entry", text: px(p.entryPrice), "data-value": p.entryPrice },
+    { class: "num mark", text: px(p.markPrice), "data-value": p.markPrice },
+    { class: "num liq", text: isZero(p.liquidationPrice) ? "–" : px(p.liquidationPrice), "data-value": p.liquidationPrice },
+    { class: "num margin", text: money(p.initialMargin), "data-value": p.initialMargin },
+    { class: `num pnl ${signed(p.unRealizedProfit)}`, text: money(p.unRealizedProfit), "data-value": p.unRealizedProfit },
+    { class: "leverage", text: `${p.leverage}x` },
+    el("button", { type: "button", class: "btn small ghost", "aria-label": `Close position ${p.symbol}`, text: "Close",
+      onclick: () => closePosition(p).then((o) => { toast(`Closing: order ${o.orderId}`); pollNow(); }).catch((e) => toast(e.message)) }),
+  ], { "data-symbol": p.symbol })));
+  if (!open.length) body.append(row([{ colspan: 9, class: "muted", text: "No open position." }]));
+  $("position-count").textContent = open.length ? `(${open.length})` : "";
+}
+function renderOpenOrders(orders) {
+  const body = document.querySelector("#open-orders tbody");
+  body.replaceChildren(...orders.map((o) => row([
+    dateTime(o.time), sideCell(o.side), typeName(o.type),
+    { class: "num", text: isZero(o.price) ? "Market" : px(o.price) }, { class: "num", text: isZero(o.stopPrice) ? "–" : px(o.stopPrice) },
+    { class: "num", text: qty(o.origQty) }, { class: "num", text: qty(o.executedQty) }, o.reduceOnly ? "Yes" : "No",
+    el("button", { type: "button", class: "btn small ghost", "aria-label": `Cancel order ${o.orderId}`, text: "Cancel",
+      onclick: () => fapi("DELETE", "/fapi/v1/order", { symbol, orderId: o.orderId }).then(pollNow).catch((e) => toast(e.message)) }),
+  ], { "data-order-id": o.orderId })));
+  if (!orders.length) body.append(row([{ colspan: 9, class: "muted", text: "No open orders." }]));
+  $("open-count").textContent = orders.length ? `(${orders.length})` : "";
+}
+function renderFills(fills) {
+  document.querySelector("#fills tbody").replaceChildren(...fills.slice().reverse().map((f) => row([
+    dateTime(f.time), sideCell(f.side), { class: "num", text: px(f.price) }, { class: "num", text: qty(f.qty) },
+    { class: `num ${signed(f.realizedPnl)}`, text: money(f.realizedPnl) }, { class: "num", text: `${money(f.commission)} ${f.commissionAsset}` },
+    f.maker ? "Maker" : "Taker",
+  ], { "data-trade-id": f.id })));
+}
+function renderWallet(balances) {
+  const b = balances.find((a) => a.asset === contract.marginAsset) || { balance: "0", availableBalance: "0" };
+  $("f-wallet").textContent = `${money(b.balance)} ${contract.marginAsset}`;
+  $("f-wallet").dataset.value = b.balance;
+  $("f-avail").textContent = `${money(b.availableBalance)} ${contract.marginAsset}`;
+}
+
+// ---- polling ------------------------------------------------------------------------------
+const liveStatus = $("live-status");
+const user = await currentUser();
+let polls = 0, timer = null, polling = false, again = false;
+async function poll() {
+  const slow = polls % SLOW_EVERY === 0;
+  const market = [
+    fapi("GET", "/fapi/v1/depth", { symbol, limit: 50 }).then(renderBook),
+    fapi("GET", "/fapi/v1/trades", { symbol, limit: 50 }).then(renderTrades),
+    fapi("GET", "/fapi/v1/premiumIndex", { symbol }).then(renderMark),
+  ];
+  if (slow) market.push(loadKlines(), fapi("GET", "/fapi/v1/ticker/24hr", { symbol }).then(renderTicker));
+  const account = !user ? [] : [
+    fapi("GET", "/fapi/v2/balance").then(renderWallet),
+    fapi("GET", "/fapi/v2/positionRisk", { symbol }).then(renderPositions),
+    fapi("GET", "/fapi/v1/openOrders", { symbol }).then(renderOpenOrders),
+    ...(slow ? [fapi("GET", "/fapi/v1/userTrades", { symbol, limit: 50 }).then(renderFills)] : []),
+  ];
+  await Promise.all([...market, ...account]);
+  polls += 1;
+}
+async function loop() {
+  if (polling) {  // one poll at a time; a request for another runs right after it
+    again = true;
+    return;
+  }
+  polling = true;
+  clearTimeout(timer);
+  try {
+    await poll();
+    liveStatus.textContent = liveStatus.dataset.state = "live";
+  } catch (error) {
+    liveStatus.textContent = liveStatus.dataset.state = "reconnecting";
+  } finally {
+    polling = false;
+  }
+  timer = setTimeout(loop, again ? 0 : POLL_MS);
+  again = false;
+}
+/** After the trader changed something: the next poll now, with the slow parts. */
+function pollNow() {
+  polls = 0;
+  loop();
+}
+
+// ---- forms ----------------------------------------------------------------------------
+async function submitting(form, button, work, fieldFor = {}) {
+  clearErrors(form);
+  button.disabled = true;
+  try {
+    await work();
+    pollNow();
+  } catch (error) {
+    showErrors(form, error, fieldFor);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+$("transfer-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const type = $("x-type").value;
+  submitting(event.target, $("x-submit"), async () => {
+    const done = await fapi("POST", "/sapi/v1/asset/transfer", { type, asset: contract.marginAsset, amount: $("x-amount").value.trim() });
+    toast(`Transfer ${done.tranId} done`);
+  }, { "-5013": "amount", "-2019": "amount" });
+});
+
+$("leverage-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  submitting(event.target, $("l-submit"), async () => {
+    try {
+      await fapi("POST", "/fapi/v1/marginType", { symbol, marginType: $("l-margin").value });
+    } catch (error) {
+      if (error.code !== "-4046") throw error;  // "No need to change margin type."
+    }
+    const set = await fapi("POST", "/fapi/v1/leverage", { symbol, leverage: $("l-leverage").value.trim() });
+    $("l-leverage").value = set.leverage;
+    toast(`Leverage ${set.leverage}x (up to ${fixed(set.maxNotionalValue, 0)} ${contract.quoteAsset})`);
+  }, { "-4028": "leverage" });
+});
+
+const form = $("order-form");
+const typeSelect = $("o-type");
+const side = () => form.closest(".form-panel").querySelector("input[name=side]:checked").value;
+function layout() {
+  const type = typeSelect.value;
+  const show = (name, on) => form.querySelectorAll(`[data-for="${name}"]`).forEach((e) => (e.hidden = !on));
+  show("price", type === "LIMIT");
+  show("tif", type === "LIMIT");
+  show("stop", type.endsWith("_MARKET"));
+  const s = side();
+  $("o-submit").textContent = s === "BUY" ? "Buy / Long" : "Sell / Short";
+  $("o-submit").className = `btn block ${s === "BUY" ? "buy" : "sell"}`;
+  clearErrors(form);
+}
+typeSelect.addEventListener("change", layout);
+document.querySelectorAll("input[name=side]").forEach((r) => r.addEventListener("change", layout));
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!user) {
+    location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+    return;
+  }
+  const type = typeSelect.value;
+  const params = { symbol, side: side(), type, quantity: $("o-qty").value.trim() };
+  if (type === "LIMIT") Object.assign(params, { price: $("o-price").value.trim(), timeInForce: $("o-tif").value });
+  if (type.endsWith("_MARKET")) params.stopPrice = $("o-stop").value.trim();
+  if ($("o-reduce").checked) params.reduceOnly = "true";
+  submitting(form, $("o-submit"), async () => {
+    const order = await fapi("POST", "/fapi/v1/order", params);
+    toast(`Order ${order.orderId} ${order.status.toLowerCase()}: ${order.side} ${qty(order.origQty)} ${contract.baseAsset}`);
+  }, { "-2019": "quantity", "-2010": "quantity", "-4164": "quantity", "-1111": "quantity", "-4014": "price", "-2022": "quantity" });
+});
+
+document.querySelectorAll("[data-tab]").forEach((tab) => tab.addEventListener("click", () => {
+  document.querySelectorAll("[data-tab]").forEach((t) => t.setAttribute("aria-selected", String(t === tab)));
+  document.querySelectorAll("[data-pane]").forEach((p) => (p.hidden = p.dataset.pane !== tab.dataset.tab));
+}));
+$("cancel-all").addEventListener("click", () =>
+  fapi("DELETE", "/fapi/v1/allOpenOrders", { symbol }).then(pollNow).catch((e) => toast(e.message)));
+
+layout();
+await loop();
+
+// For people debugging the page and for the browser tests.
+window.exchangePage = { ready: true, polls: () => polls };

@@ -11,6 +11,9 @@ import graphene
 
 from api.graphql.accounts.mutations.api_key_create import CreateApiKey
 from api.graphql.accounts.mutations.api_key_revoke import RevokeApiKey
+from api.graphql.accounts.mutations.two_factor_disable import DisableTwoFactor
+from api.graphql.accounts.mutations.two_factor_enrolment_begin import BeginTwoFactorEnrolment
+from api.graphql.accounts.mutations.two_factor_enrolment_confirm import ConfirmTwoFactorEnrolment
 from api.graphql.accounts.queries import AccountQueries
 from api.graphql.markets.queries import MarketQueries
 from api.graphql.orders.mutations.order_cancel import CancelOrder
@@ -36,6 +39,9 @@ class Mutation(graphene.ObjectType):
     request_withdrawal = RequestWithdrawal.Field()
     create_api_key = CreateApiKey.Field()
     revoke_api_key = RevokeApiKey.Field()
+    begin_two_factor_enrolment = BeginTwoFactorEnrolment.Field()
+    confirm_two_factor_enrolment = ConfirmTwoFactorEnrolment.Field()
+    disable_two_factor = DisableTwoFactor.Field()
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)

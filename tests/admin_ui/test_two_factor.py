@@ -89,7 +89,7 @@ def test_a_code_is_accepted_once(staff):
     code = totp_code(device)
     assert login(Client(), code).status_code == 302
     replayed = login(Client(), code)
-    assert errors(replayed) == ["That code is not valid."]
+    assert errors(replayed) == ["That code was already used: wait for the next one."]
 
 
 def test_wrong_codes_lock_the_device_for_a_doubling_delay(staff):

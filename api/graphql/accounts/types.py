@@ -6,7 +6,7 @@ import graphene
 
 from api.graphql.core.auth import require_login
 from api.graphql.core.enums import choice_field, choices_enum
-from api.graphql.core.errors import DomainErrorType
+from api.graphql.core.errors import DomainErrorType, code_enum
 from api.graphql.orders.queries import (
     my_orders_field,
     my_trades_field,
@@ -19,12 +19,15 @@ from api.graphql.wallets.queries import (
     resolve_my_balances,
     resolve_my_withdrawals,
 )
+from exchange.accounts.errors import SECOND_FACTOR_CODES
 from exchange.accounts.errors import ApiKeyErrorCode as DomainApiKeyErrorCode
+from exchange.accounts.errors import TwoFactorErrorCode as DomainTwoFactorErrorCode
 from exchange.accounts.models import ApiKey as ApiKeyModel
 from exchange.accounts.models import ApiKeyKind as ApiKeyKindChoices
 from exchange.accounts.models import ApiKeyPermission as ApiKeyPermissionChoices
 from exchange.accounts.models import User
 from exchange.accounts.selectors import api_key_list
+from exchange.accounts.two_factor import two_factor_enrolled
 
 # The codes of managing keys; signed-request failures are HTTP-level errors, not these.
 _MANAGEMENT_CODES = (
@@ -34,10 +37,15 @@ _MANAGEMENT_CODES = (
     DomainApiKeyErrorCode.INVALID_LABEL,
     DomainApiKeyErrorCode.NOT_FOUND,
 )
-ApiKeyErrorCode = graphene.Enum(
+ApiKeyErrorCode = code_enum(
     "ApiKeyErrorCode",
-    [(code.value, code.value) for code in sorted(_MANAGEMENT_CODES)],
+    [_MANAGEMENT_CODES, SECOND_FACTOR_CODES],
     description="Why creating or revoking an API key was refused.",
+)
+TwoFactorErrorCode = code_enum(
+    "TwoFactorErrorCode",
+    [DomainTwoFactorErrorCode],
+    description="Why turning two-factor on or off was refused.",
 )
 ApiKeyPermission = graphene.Enum(
     "ApiKeyPermission",
@@ -49,6 +57,10 @@ ApiKeyKind = choices_enum("ApiKeyKind", ApiKeyKindChoices)
 
 class ApiKeyError(DomainErrorType):
     code = graphene.Field(ApiKeyErrorCode, required=True)
+
+
+class TwoFactorError(DomainErrorType):
+    code = graphene.Field(TwoFactorErrorCode, required=True)
 
 
 class ApiKey(graphene.ObjectType):
@@ -76,6 +88,11 @@ class Me(graphene.ObjectType):
     orders = my_orders_field()
     trades = my_trades_field()
     withdrawals = my_withdrawals_field()
+    two_factor_enabled = graphene.Boolean(
+        required=True,
+        description="When true, requestWithdrawal (unless signed with an API key) and "
+        "createApiKey need `otpCode`.",
+    )
     api_keys = graphene.List(
         graphene.NonNull(ApiKey),
         required=True,
@@ -87,6 +104,10 @@ class Me(graphene.ObjectType):
     resolve_orders = staticmethod(resolve_my_orders)
     resolve_trades = staticmethod(resolve_my_trades)
     resolve_withdrawals = staticmethod(resolve_my_withdrawals)
+
+    @staticmethod
+    def resolve_two_factor_enabled(root: User, info: graphene.ResolveInfo) -> bool:
+        return two_factor_enrolled(root)
 
     @staticmethod
     def resolve_api_keys(

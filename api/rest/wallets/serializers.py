@@ -24,6 +24,12 @@ class WithdrawalIn(serializers.Serializer):
     amount = MoneyString(required=True, help_text='Decimal string, e.g. "0.015".')
     network = serializers.CharField(max_length=32)
     address = serializers.CharField(max_length=128)
+    otp_code = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="Required when two-factor is on, unless the request is signed with an API key.",
+    )
 
 
 class WithdrawalOut(serializers.ModelSerializer[Withdrawal]):

@@ -32,6 +32,8 @@ from api.rest.wallets.serializers import (
     WithdrawalPage,
     WithdrawalQuery,
 )
+from exchange.accounts.errors import SECOND_FACTOR_CODES
+from exchange.accounts.models import ApiKey
 from exchange.core.pagination import PageErrorCode, paginate
 from exchange.wallets.actions import do_cancel_withdrawal, do_request_withdrawal, get_asset
 from exchange.wallets.addresses import do_get_deposit_address
@@ -107,6 +109,7 @@ class WithdrawalListView(RestView):
             WalletErrorCode.AMOUNT_PRECISION,
             WalletErrorCode.INVALID_ADDRESS,
             WalletErrorCode.INSUFFICIENT_BALANCE,
+            *SECOND_FACTOR_CODES,
         ],
     }
 
@@ -135,7 +138,9 @@ class WithdrawalListView(RestView):
                 amount=data["amount"],
                 network=data["network"],
                 address=data["address"],
+                otp_code=data.get("otp_code", ""),
             ),
+            signed_by=request.auth if isinstance(request.auth, ApiKey) else None,
         )
         return Response(WithdrawalOut(withdrawal).data, status=status.HTTP_201_CREATED)
 

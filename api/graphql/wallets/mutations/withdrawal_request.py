@@ -6,7 +6,7 @@ from decimal import Decimal as _Decimal
 
 import graphene
 
-from api.graphql.core.auth import require_user
+from api.graphql.core.auth import current_api_key, require_user
 from api.graphql.core.errors import DomainMutation
 from api.graphql.core.scalars import Decimal
 from api.graphql.wallets.types import WalletError, WalletErrorCode, Withdrawal
@@ -22,6 +22,9 @@ class RequestWithdrawal(DomainMutation):
         amount = Decimal(required=True)
         network = graphene.String(required=True)
         address = graphene.String(required=True)
+        otp_code = graphene.String(
+            description="Required when two-factor is on, unless signed with an API key."
+        )
 
     withdrawal = graphene.Field(Withdrawal)
     errors = graphene.List(graphene.NonNull(WalletError), required=True)
@@ -37,12 +40,18 @@ class RequestWithdrawal(DomainMutation):
         amount: _Decimal,
         network: str,
         address: str,
+        otp_code: str | None = None,
     ) -> RequestWithdrawal:
         user = require_user(info, "withdraw")
         withdrawal = do_request_withdrawal(
             user=user,
             request=WithdrawalRequest.parse(
-                asset=get_asset(asset), amount=amount, network=network, address=address
+                asset=get_asset(asset),
+                amount=amount,
+                network=network,
+                address=address,
+                otp_code=otp_code or "",
             ),
+            signed_by=current_api_key(info),
         )
         return cls(withdrawal=withdrawal, errors=[])

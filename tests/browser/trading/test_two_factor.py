@@ -68,7 +68,7 @@ def test_a_trader_turns_on_two_factor_and_withdraws_with_a_code(browser, exchang
     # then: refused next to the code field, nothing locked
     wait(browser, lambda b: text(b, "#e-w-otp") == "Enter your authentication code.", "refusal")
     assert browser.find_element(By.ID, "w-otp").get_attribute("aria-invalid") == "true"
-    assert balance_cells(browser, "USDT") == ("100.00000000", "0.00000000")
+    wait(browser, lambda b: balance_cells(b, "USDT") == ("100.00000000", "0.00000000"), "free")
     screenshot("web-two-factor-withdrawal-refused")
     # when: with the app's current code, the withdrawal is requested
     browser.find_element(By.ID, "w-otp").send_keys(totp_code(device))

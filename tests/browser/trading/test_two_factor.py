@@ -76,3 +76,12 @@ def test_a_trader_turns_on_two_factor_and_withdraws_with_a_code(browser, exchang
     wait(browser, lambda b: "PENDING" in text(b, "#withdrawals tbody"), "the pending withdrawal")
     wait(browser, lambda b: balance_cells(b, "USDT") == ("80.00000000", "20.00000000"), "locked")
     screenshot("web-two-factor-withdrawal")
+    # and a new API key asks for a code too: refused without, created with the next one
+    browser.get(f"{url}/account/api-keys")
+    wait(browser, lambda b: b.find_element(By.ID, "k-otp").is_displayed(), "the key code field")
+    browser.find_element(By.ID, "k-label").send_keys("bot")
+    browser.find_element(By.CSS_SELECTOR, "#key-form button[type=submit]").click()
+    wait(browser, lambda b: text(b, "#e-k-otp") == "Enter your authentication code.", "refusal")
+    browser.find_element(By.ID, "k-otp").send_keys(totp_code(device, steps_ago=-1))
+    browser.find_element(By.CSS_SELECTOR, "#key-form button[type=submit]").click()
+    wait(browser, lambda b: b.find_element(By.ID, "new-secret").text, "the new key's secret")

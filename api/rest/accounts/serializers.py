@@ -24,7 +24,8 @@ class TokenOut(serializers.Serializer):
 
 
 class ApiKeyIn(serializers.Serializer):
-    label = serializers.CharField(max_length=100)  # type: ignore[assignment]  # shadows Field.label
+    # Untrimmed, so the documented maxLength holds for what was sent; the action trims.
+    label = serializers.CharField(max_length=100, trim_whitespace=False)  # type: ignore[assignment]  # shadows Field.label
     permissions = serializers.ListField(
         child=serializers.ChoiceField(choices=ApiKeyPermission.choices), allow_empty=False
     )

@@ -64,3 +64,10 @@ def test_withdrawal_and_key_creation_need_the_code(as_user, trader):
     unthrottle(device)  # a replayed code counts as a wrong one
     made = call(CREATE_KEY, {"c": totp_code(device, steps_ago=-1)})["data"]["createApiKey"]
     assert made == {"apiKey": {"label": "bot"}, "errors": []}
+
+
+def test_a_withdrawal_signed_with_a_withdraw_key_needs_no_code(as_key, trader):
+    bot = as_key(trader, ["read", "withdraw"])  # made before two-factor was turned on
+    enrol(trader)
+    done = bot(WITHDRAW)["data"]["requestWithdrawal"]
+    assert done == {"withdrawal": {"status": "PENDING"}, "errors": []}

@@ -6,12 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from admin_ui.amounts import format_amount
 from exchange.dashboards.activity import DEFAULT_WINDOW, WINDOWS, MarketActivity, market_activity
 from exchange.dashboards.futures import futures_overview
+from exchange.dashboards.lag_history import HISTORY_SAMPLES, lag_history
 from exchange.dashboards.pipeline import market_pipeline
 from exchange.reconciliation.selectors import reconciliation_latest_per_asset
 from exchange.wallets.models import Asset
@@ -88,15 +90,21 @@ def trading_dashboard(request: HttpRequest, context: dict[str, Any]) -> HttpResp
 
 
 def pipeline_dashboard(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
-    """Per market stream positions and lags, dead letters, snapshots, standbys, and
-    the last reconciliation of each asset."""
+    """Per market stream positions and lags (now and their sampled history), dead
+    letters, snapshots, standbys, and the last reconciliation of each asset."""
+    markets = market_pipeline()
+    history = lag_history()
     return TemplateResponse(
         request,
         "admin_ui/dashboard_pipeline.html",
         {
             **context,
             "title": "Pipeline health",
-            "markets": market_pipeline(),
+            "markets": markets,
+            "lag_history": history,
+            "lag_symbols": [m.symbol for m in markets if m.symbol in history],
+            "lag_samples": HISTORY_SAMPLES,
+            "lag_sample_every_s": settings.CELERY_BEAT_SCHEDULE["pipeline-lag-sampler"]["schedule"],
             "reconciliation": [
                 {
                     "result": r,

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "exchange.reconciliation",
     "exchange.demo",
     "exchange.retention",
+    "exchange.dashboards",  # no models: its Celery task (the lag sampler) is discovered
     "exchange.pricefeed",
     "web",  # the trading page: templates and scripts over the public API only
 ]
@@ -329,6 +330,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "exchange.wallets.tasks.sweep_deposit_addresses",
         "schedule": env.float("SWEEP_EVERY_SECONDS", default=300.0),
     },
+    # The pipeline dashboard's lag charts (exchange/dashboards/lag_history.py).
+    "pipeline-lag-sampler": {
+        "task": "exchange.dashboards.tasks.sample_pipeline_lag",
+        "schedule": env.float("LAG_SAMPLE_EVERY_SECONDS", default=15.0),
+    },
 }
 # Prometheus metrics port of the engine, clearing and market-data processes (0: off);
 # the web process serves /metrics on its own port.
@@ -340,6 +346,7 @@ CELERY_QUIET_TASKS = [
     "exchange.futures.tasks.resend_pending_futures_commands",
     "exchange.orders.tasks.fire_cancel_countdowns",
     "exchange.futures.tasks.fire_futures_cancel_countdowns",
+    "exchange.dashboards.tasks.sample_pipeline_lag",
 ]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).

@@ -15,6 +15,7 @@ urlpatterns = [
     path("futures/<str:symbol>", views.futures, name="futures"),
     path("wallet", views.wallet, name="wallet"),
     path("account/api-keys", views.api_keys, name="api-keys"),
+    path("account/security", views.security, name="security"),
     path("login", views.sign_in, name="login"),
     path("signup", views.sign_up, name="signup"),
 ]

@@ -60,6 +60,12 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
 @with_csp
 @ensure_csrf_cookie
+def security(request: HttpRequest) -> HttpResponse:
+    return _page(request, "security.html", "security")
+
+
+@with_csp
+@ensure_csrf_cookie
 def sign_in(request: HttpRequest) -> HttpResponse:
     return _page(request, "auth.html", "login", mode="login")
 

@@ -11,6 +11,9 @@ import graphene
 
 from api.graphql.accounts.mutations.api_key_create import CreateApiKey
 from api.graphql.accounts.mutations.api_key_revoke import RevokeApiKey
+from api.graphql.accounts.mutations.two_factor_disable import DisableTwoFactor
+from api.graphql.accounts.mutations.two_factor_enrolment_begin import BeginTwoFactorEnrolment
+from api.graphql.accounts.mutations.two_factor_enrolment_confirm import ConfirmTwoFactorEnrolment
 from api.graphql.accounts.queries import AccountQueries
 from api.graphql.futures.mutations.futures_order_cancel import CancelFuturesOrder
 from api.graphql.futures.mutations.futures_order_place import PlaceFuturesOrder
@@ -46,6 +49,9 @@ class Mutation(graphene.ObjectType):
     set_leverage = SetLeverage.Field()
     set_margin_type = SetMarginType.Field()
     transfer_futures = TransferFutures.Field()
+    begin_two_factor_enrolment = BeginTwoFactorEnrolment.Field()
+    confirm_two_factor_enrolment = ConfirmTwoFactorEnrolment.Field()
+    disable_two_factor = DisableTwoFactor.Field()
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)

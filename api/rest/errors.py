@@ -12,7 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from api.refusals import count_field_error, count_refusal, surface_of
-from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode, ListenKeyErrorCode
+from exchange.accounts.errors import (
+    AccountErrorCode,
+    ApiKeyErrorCode,
+    ListenKeyErrorCode,
+    TwoFactorErrorCode,
+)
 from exchange.core.errors import DomainError
 from exchange.core.pagination import PageErrorCode
 from exchange.futures.errors import FuturesErrorCode
@@ -25,6 +30,7 @@ DOMAIN_CODES: tuple[type[StrEnum], ...] = (
     AccountErrorCode,
     ApiKeyErrorCode,
     ListenKeyErrorCode,
+    TwoFactorErrorCode,
     WalletErrorCode,
     MarketErrorCode,
     MarketDataErrorCode,
@@ -45,6 +51,8 @@ HTTP_STATUS: dict[str, int] = {
     ApiKeyErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,
     AccountErrorCode.INVALID_CREDENTIALS: status.HTTP_401_UNAUTHORIZED,
     AccountErrorCode.EMAIL_TAKEN: status.HTTP_409_CONFLICT,
+    TwoFactorErrorCode.THROTTLED: status.HTTP_429_TOO_MANY_REQUESTS,
+    TwoFactorErrorCode.ALREADY_ENROLLED: status.HTTP_409_CONFLICT,
     ListenKeyErrorCode.UNKNOWN_LISTEN_KEY: status.HTTP_404_NOT_FOUND,
     ListenKeyErrorCode.FOREIGN_LISTEN_KEY: status.HTTP_404_NOT_FOUND,
     WalletErrorCode.UNKNOWN_ASSET: status.HTTP_404_NOT_FOUND,

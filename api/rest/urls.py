@@ -4,6 +4,7 @@ from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api.rest import schema  # noqa: F401 - registers the signed-key OpenAPI scheme
+from api.rest.accounts import two_factor
 from api.rest.accounts import views as accounts
 from api.rest.futures import views as futures
 from api.rest.markets import views as markets
@@ -44,6 +45,20 @@ v1 = [
         name="user-data-stream-key",
     ),
     path("me", accounts.MeView.as_view(), name="me"),
+    path("two-factor", two_factor.TwoFactorView.as_view(), name="two-factor"),
+    path(
+        "two-factor/enrolment",
+        two_factor.TwoFactorEnrolmentView.as_view(),
+        name="two-factor-enrolment",
+    ),
+    path(
+        "two-factor/enrolment/confirm",
+        two_factor.TwoFactorConfirmView.as_view(),
+        name="two-factor-confirm",
+    ),
+    path(
+        "two-factor/disable", two_factor.TwoFactorDisableView.as_view(), name="two-factor-disable"
+    ),
     path("api-keys", accounts.ApiKeyListView.as_view(), name="api-keys"),
     path("api-keys/<id:api_key_id>", accounts.ApiKeyDetailView.as_view(), name="api-key"),
     path("balances", wallets.BalanceListView.as_view(), name="balances"),

@@ -17,6 +17,7 @@ from exchange.accounts.models import ApiKey, ApiKeyKind, User
 from exchange.accounts.requests import ApiKeyRequest
 from exchange.accounts.secrets import encrypt_secret, new_key_string, new_secret_string
 from exchange.accounts.signals import user_deactivated
+from exchange.accounts.two_factor import require_second_factor
 from exchange.audit.actions import Operator, write_audit_record
 from exchange.audit.models import AuditAction
 
@@ -63,7 +64,12 @@ class CreatedApiKey:
 
 
 def do_create_api_key(*, user: User, request: ApiKeyRequest) -> CreatedApiKey:
-    """Create the key ``request`` describes (parsed and checked by ``ApiKeyRequest.parse``)."""
+    """Create the key ``request`` describes (parsed and checked by ``ApiKeyRequest.parse``).
+
+    A user with two-factor on gives a current code: a stolen session or password
+    alone cannot mint a key that trades or withdraws.
+    """
+    require_second_factor(user=user, code=request.otp_code)
     secret: str | None = None
     if request.ed25519_public_key:
         kind, public_key, encrypted = ApiKeyKind.ED25519, request.ed25519_public_key, ""

@@ -55,9 +55,20 @@ class TwoFactorErrorCode(StrEnum):
     ALREADY_ENROLLED = "TWO_FACTOR_ALREADY_ENROLLED"
     CODE_REQUIRED = "TWO_FACTOR_CODE_REQUIRED"
     INVALID_CODE = "TWO_FACTOR_INVALID_CODE"
+    # The right code, but its time step was already accepted once (django-otp refuses it).
+    REPLAYED_CODE = "TWO_FACTOR_REPLAYED_CODE"
     # Too many wrong codes: every device refuses for a doubling delay (django-otp).
     THROTTLED = "TWO_FACTOR_THROTTLED"
 
 
 class TwoFactorError(DomainError):
     pass
+
+
+# What an action guarded by the second factor (withdrawal, API-key creation) can refuse with.
+SECOND_FACTOR_CODES = (
+    TwoFactorErrorCode.CODE_REQUIRED,
+    TwoFactorErrorCode.INVALID_CODE,
+    TwoFactorErrorCode.REPLAYED_CODE,
+    TwoFactorErrorCode.THROTTLED,
+)

@@ -26,6 +26,7 @@ class ApiKeyRequest:
     permissions: tuple[str, ...]  # sorted, distinct
     ip_whitelist: tuple[str, ...]  # normalised networks, sorted, distinct
     ed25519_public_key: str | None  # base64 of the 32 raw bytes; None: an HMAC key
+    otp_code: str = ""  # the second factor, checked by the action; "" when none was given
 
     @classmethod
     def parse(
@@ -35,6 +36,7 @@ class ApiKeyRequest:
         permissions: Iterable[object],
         ip_whitelist: Iterable[object] = (),
         ed25519_public_key: object = None,
+        otp_code: object = "",
     ) -> ApiKeyRequest:
         """Check a surface's input; raise ``ApiKeyError`` with the field's code if it is bad."""
         text = label.strip() if isinstance(label, str) else ""
@@ -51,6 +53,7 @@ class ApiKeyRequest:
             ed25519_public_key=(
                 _clean_ed25519_public_key(ed25519_public_key) if ed25519_public_key else None
             ),
+            otp_code=otp_code.strip() if isinstance(otp_code, str) else "",
         )
 
 

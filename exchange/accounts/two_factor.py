@@ -5,8 +5,9 @@ device holding single-use recovery codes. It brings what makes codes safe to
 accept: a code's time step must be newer than the last accepted one (no
 replay), and after a wrong code every further try on that device is refused
 for 1, 2, 4, 8... seconds (``OTP_*_THROTTLE_FACTOR``), a correct code included.
-The admin login uses this module; traders' withdrawals and key creation can
-call ``check_second_factor`` the same way.
+The admin login uses this module; traders' withdrawals and API-key creation
+call ``require_second_factor``, so every surface asks for the same code and
+refuses it with the same error.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import qrcode.image.svg
 from django.db import transaction
 from django_otp import verify_token
 from django_otp.models import Device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -74,7 +76,11 @@ def do_confirm_totp_enrolment(*, user: User, code: str, operator: Operator) -> l
         if device is None:
             raise TwoFactorError(TwoFactorErrorCode.NOT_ENROLLED, "Start the enrolment first.")
         if not device.verify_token(code.strip()):
-            raise TwoFactorError(TwoFactorErrorCode.INVALID_CODE, "That code is not valid.")
+            raise TwoFactorError(
+                TwoFactorErrorCode.INVALID_CODE,
+                "That code is not valid.",
+                fields={"otp_code": "invalid"},
+            )
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = _new_recovery_codes(user)
@@ -94,7 +100,11 @@ def check_second_factor(*, user: User, code: str) -> Device:
     while wrong codes have locked the device."""
     token = re.sub(r"[\s-]", "", code or "").lower()
     if not token:
-        raise TwoFactorError(TwoFactorErrorCode.CODE_REQUIRED, "Enter your authentication code.")
+        raise TwoFactorError(
+            TwoFactorErrorCode.CODE_REQUIRED,
+            "Enter your authentication code.",
+            fields={"otp_code": "required"},
+        )
     model = TOTPDevice if _TOTP_CODE.match(token) else StaticDevice
     device = model.objects.filter(user=user, confirmed=True).first()
     if device is None:
@@ -106,12 +116,47 @@ def check_second_factor(*, user: User, code: str) -> Device:
         until = (why or {}).get("locked_until")
         wait = f" until {until:%H:%M:%S} UTC" if until else ""
         raise TwoFactorError(
-            TwoFactorErrorCode.THROTTLED, f"Too many wrong codes: try again{wait}."
+            TwoFactorErrorCode.THROTTLED,
+            f"Too many wrong codes: try again{wait}.",
+            fields={"otp_code": "throttled"},
         )
     verified = verify_token(user, device.persistent_id, token)
     if verified is None:
-        raise TwoFactorError(TwoFactorErrorCode.INVALID_CODE, "That code is not valid.")
+        if isinstance(device, TOTPDevice) and _already_used(device, token):
+            raise TwoFactorError(
+                TwoFactorErrorCode.REPLAYED_CODE,
+                "That code was already used: wait for the next one.",
+                fields={"otp_code": "replayed"},
+            )
+        raise TwoFactorError(
+            TwoFactorErrorCode.INVALID_CODE,
+            "That code is not valid.",
+            fields={"otp_code": "invalid"},
+        )
     return verified
+
+
+def _already_used(device: TOTPDevice, token: str) -> bool:
+    """``token`` is the app's code of a time step at or before the last accepted one
+    (``device`` as loaded before the refused try, which counted as a wrong code)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return bool(totp.verify(int(token), device.tolerance)) and totp.t() <= device.last_t
+
+
+def require_second_factor(*, user: User, code: str) -> None:
+    """Refuse unless ``user`` has two-factor off or ``code`` is a current one of theirs.
+
+    Call it before the guarded action's transaction, never inside: a refused code
+    must still count towards the throttle, which a rollback would undo.
+    """
+    if two_factor_enrolled(user):
+        check_second_factor(user=user, code=code)
+
+
+def do_disable_own_two_factor(*, user: User, code: str) -> None:
+    """The user turns two-factor off themselves, proving it with a current code."""
+    check_second_factor(user=user, code=code)
+    do_disable_two_factor(user=user, operator=Operator(user=user))
 
 
 def do_disable_two_factor(*, user: User, operator: Operator) -> None:

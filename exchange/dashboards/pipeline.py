@@ -21,6 +21,7 @@ from exchange.clearing.models import Checkpoint, DeadLetter
 from exchange.core.metrics import LAG_COUNT_CAP, id_ms, stream_position
 from exchange.core.redis import get_redis
 from exchange.futures.models import Contract
+from exchange.marketdata.futures_feed import futures_published_up_to
 from exchange.marketdata.store import published_up_to
 from exchange.markets.models import Market
 from matching_client import input_stream, leader_key, output_stream, standby_key, stats_key
@@ -148,6 +149,8 @@ def market_pipeline() -> list[MarketPipeline]:
         key = f"futures:{group}"
         row = MarketPipeline(symbol=group, status="MARGIN GROUP", dead_letters=dead.get(key, 0))
         _streams(row, client, now_ms, checkpoints.get(key))
+        row.marketdata = _lag(client, group, futures_published_up_to(group))
+        _reader(row, "market data", row.marketdata)
         rows.append(row)
     for row in rows:
         if row.dead_letters:

@@ -11,7 +11,8 @@ each batch it replaces the contract's Redis snapshots, which ``/fapi`` reads:
 * ``fmd:{SYMBOL}:depth``: ``{"lastUpdateId", "E", "T", "bids", "asks"}`` (best 1000 a side);
 * ``fmd:{SYMBOL}:trades``: the latest ``RECENT_TRADES`` fills, oldest first;
 * ``fmd:{SYMBOL}:ticker``: the rolling 24-hour figures, Binance's 24hr fields;
-* ``fmd:{SYMBOL}:klines``: a hash, interval -> rows oldest first, Binance's kline arrays.
+* ``fmd:{SYMBOL}:klines``: a hash, interval -> rows oldest first, Binance's kline arrays;
+* ``fmd:{GROUP}:published``: the last output entry applied, for the dashboard's lag.
 
 The ``fmd:`` prefix keeps a contract apart from the spot market of the same symbol
 (``md:``), as the price feed's keys are. Update ids are the group's sequence: a
@@ -63,6 +64,16 @@ def ticker_key(symbol: str) -> str:
 
 def klines_key(symbol: str) -> str:
     return f"fmd:{{{symbol}}}:klines"
+
+
+def published_key(group: str) -> str:
+    return f"fmd:{{{group}}}:published"
+
+
+def futures_published_up_to(group: str) -> str | None:
+    """The last output entry of ``group``'s stream whose snapshots went out, or None."""
+    raw: Any = get_redis().get(published_key(group))
+    return raw.decode() if raw else None
 
 
 def _text(value: Decimal) -> str:
@@ -256,10 +267,11 @@ class FuturesMarketData:
                     logger.warning("futures market data %s: skipped %s", self.group, entry_id)
                 self.after = entry_id
                 count += 1
-        if touched:
+        if count:
             pipe = self.redis.pipeline(transaction=False)
             for cid in touched:
                 self.contracts[cid].publish(pipe)
+            pipe.set(published_key(self.group), self.after)
             pipe.execute()
         return count
 

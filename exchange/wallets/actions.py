@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from exchange.accounts.models import User
+from exchange.accounts.models import ApiKey, ApiKeyPermission, User
+from exchange.accounts.two_factor import require_second_factor
 from exchange.audit.actions import Operator, snapshot, write_audit_record
 from exchange.audit.models import AuditAction
 from exchange.core.money import format_money
@@ -81,12 +82,25 @@ def do_credit_deposit(
     return existing, False
 
 
-def do_request_withdrawal(*, user: User, request: WithdrawalRequest) -> Withdrawal:
+def do_request_withdrawal(
+    *, user: User, request: WithdrawalRequest, signed_by: ApiKey | None = None
+) -> Withdrawal:
     """Move the amount from available to locked and queue it for approval.
 
     On a registered network the asset's rules apply (``withdrawal_rules``) and
-    its fee is recorded; the address then receives ``amount - fee``.
+    its fee is recorded; the address then receives ``amount - fee``. A user with
+    two-factor on gives a current code, unless the request is signed with an API
+    key (``signed_by``, holding the ``withdraw`` permission): as on Binance, the
+    key's permission and IP whitelist stand in for it, and creating such a key
+    took a code.
     """
+    key_stands_in = (
+        signed_by is not None
+        and signed_by.user_id == user.pk
+        and ApiKeyPermission.WITHDRAW in signed_by.permissions
+    )
+    if not key_stands_in:
+        require_second_factor(user=user, code=request.otp_code)
     asset, value, network = request.asset, request.amount, request.network
     address, memo = request.address, request.memo
     entry = asset_network(asset=asset, network=network)

@@ -3,7 +3,8 @@
 REST, GraphQL and Binance ``/sapi/v1/capital/withdraw/apply`` each turn their
 input into one ``WithdrawalRequest`` and hand it to ``do_request_withdrawal``;
 the amount grammar (``core.money.parse_decimal``, the asset's precision) and
-the address rules live here once, so every surface refuses the same input
+the address rules live here once (the second factor's code is carried to the
+action, which checks it), so every surface refuses the same input
 with the same code and nothing is changed.
 """
 
@@ -26,10 +27,18 @@ class WithdrawalRequest:
     network: str
     address: str
     memo: str
+    otp_code: str  # the second factor; "" when none was given
 
     @classmethod
     def parse(
-        cls, *, asset: Asset, amount: object, network: object, address: object, memo: object = ""
+        cls,
+        *,
+        asset: Asset,
+        amount: object,
+        network: object,
+        address: object,
+        memo: object = "",
+        otp_code: object = "",
     ) -> WithdrawalRequest:
         """Check a surface's input; raise ``WalletError`` with the field's code if it is bad.
 
@@ -50,7 +59,14 @@ class WithdrawalRequest:
                 f"A network and an address (at most {MAX_ADDRESS} characters) are required.",
                 fields={"address": "invalid"},
             )
-        return cls(asset=asset, amount=value, network=network, address=address, memo=memo)
+        return cls(
+            asset=asset,
+            amount=value,
+            network=network,
+            address=address,
+            memo=memo,
+            otp_code=_text(otp_code),
+        )
 
 
 def clean_amount(asset: Asset, value: object, *, allow_negative: bool = False) -> Decimal:

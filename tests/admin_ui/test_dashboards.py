@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from decimal import Decimal
 
 import pytest
@@ -11,9 +12,19 @@ from django.urls import reverse
 
 from exchange.accounts.models import User
 from exchange.clearing.models import DeadLetter
+from exchange.core.redis import get_redis
 from exchange.dashboards.activity import WINDOWS, market_activity
 from exchange.dashboards.futures import futures_overview
-from exchange.dashboards.pipeline import market_pipeline
+from exchange.dashboards.lag_history import (
+    HISTORY_KEY,
+    HISTORY_SAMPLES,
+    lag_history,
+    record_lag_sample,
+)
+from exchange.dashboards.pipeline import Lag, MarketPipeline, market_pipeline
+from exchange.dashboards.tasks import sample_pipeline_lag
+from exchange.marketdata.futures_feed import FuturesMarketData, futures_published_up_to
+from exchange.marketdata.store import published_key
 from exchange.orders.models import Trade
 from exchange.reconciliation.actions import do_record_reconciliation
 from exchange.reconciliation.selectors import reconciliation_latest_per_asset
@@ -160,4 +171,41 @@ def test_a_futures_margin_group_is_a_pipeline_row_of_its_own(
     assert (group.status, rows["BTCUSDT"].status) == ("MARGIN GROUP", "TRADING")
     assert group.input_length == group.output_length > 0
     assert group.clearing is not None and group.clearing.entries == 0
-    assert group.marketdata is None and group.dead_letters == 0
+    # futures market data is not running: behind by every entry of the group's stream
+    assert group.marketdata is not None and group.marketdata.entries == group.output_length
+    assert group.dead_letters == 0
+    # when it runs one step, it publishes where it is, and the lag is nothing
+    FuturesMarketData("USDT", stop=threading.Event()).step()
+    caught_up = {row.symbol: row for row in market_pipeline()}["USDT"].marketdata
+    assert caught_up is not None and (caught_up.entries, caught_up.seconds) == (0, 0)
+    assert caught_up.position == futures_published_up_to("USDT")
+
+
+def test_lag_samples_become_per_stream_series_and_charts(burst, operator_client):
+    # given two samples, the second after market data caught up (as if it ran)
+    rows = market_pipeline()
+    record_lag_sample(rows, at_s=1_000)
+    newest = get_redis().xrevrange(output_stream("BTCUSDT"), count=1)[0][0]
+    get_redis().set(published_key("BTCUSDT"), newest)
+    problems = sample_pipeline_lag()
+    # then each reader of the stream is a series, oldest first, with only known values
+    history = lag_history()
+    series = history["BTCUSDT"]
+    assert [t for t, _ in series["clearing"]][0] == 1_000
+    assert len(series["clearing"]) == len(series["market data"]) == 2
+    assert series["clearing"][0][1] == 0  # the burst was cleared before the first sample
+    assert series["market data"][0][1] >= 0 and series["market data"][1][1] == 0
+    assert problems == 0  # every stream healthy: the beat run logs nothing
+    # and the pipeline page carries them for the chart, one section per stream
+    html = operator_client.get(reverse("admin:dashboard_pipeline")).content.decode()
+    assert 'data-lag="BTCUSDT"' in html and 'id="lag-history"' in html
+    assert "admin_ui/pipeline_charts.js" in html
+
+
+def test_the_history_keeps_only_the_latest_samples(redis_client):
+    rows = [MarketPipeline(symbol="BTCUSDT", status="TRADING", clearing=Lag("1-0", 0, 0.5))]
+    for t in range(HISTORY_SAMPLES + 5):
+        record_lag_sample(rows, at_s=t)
+    assert redis_client.llen(HISTORY_KEY) == HISTORY_SAMPLES
+    times = [t for t, _ in lag_history()["BTCUSDT"]["clearing"]]
+    assert times[0] == 5 and times[-1] == HISTORY_SAMPLES + 4

@@ -15,7 +15,7 @@ from exchange.accounts.errors import TwoFactorError, TwoFactorErrorCode
 from exchange.accounts.models import User
 from exchange.accounts.two_factor import check_second_factor, two_factor_enrolled
 from exchange.audit.models import AuditAction, AuditRecord
-from tests.admin_ui.two_factor import enrol, totp_code
+from tests.two_factor import enrol, totp_code, wrong_code
 
 PASSWORD = "operator pass phrase"
 LOGIN = "/admin/login/"
@@ -31,12 +31,6 @@ def login(client: Client, code: str | None = None, email: str = "ops@example.com
     if code is not None:
         data["otp_token"] = code
     return client.post(LOGIN, data)
-
-
-def wrong_code(device: TOTPDevice) -> str:
-    """Six digits that none of the accepted time steps shows."""
-    taken = {totp_code(device, steps_ago=n) for n in (-1, 0, 1)}
-    return next(c for c in ("000000", "000001", "000002", "000003") if c not in taken)
 
 
 def errors(response) -> list[str]:
@@ -89,7 +83,7 @@ def test_a_code_is_accepted_once(staff):
     code = totp_code(device)
     assert login(Client(), code).status_code == 302
     replayed = login(Client(), code)
-    assert errors(replayed) == ["That code is not valid."]
+    assert errors(replayed) == ["That code was already used: wait for the next one."]
 
 
 def test_wrong_codes_lock_the_device_for_a_doubling_delay(staff):

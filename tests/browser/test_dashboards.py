@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from exchange.accounts.models import User
+from exchange.dashboards.tasks import sample_pipeline_lag
 from exchange.reconciliation.actions import do_record_reconciliation
 from tests.admin_ui.burst import perpetual_fill, trading_burst
 from tests.exchange.futures.support import btc_perpetual
@@ -66,6 +69,9 @@ def test_pipeline_dashboard_shows_the_streams_and_reconciliation(
     browser, live_server, screenshot, burst
 ):
     do_record_reconciliation()
+    for _ in range(2):  # two lag samples, as beat takes them
+        sample_pipeline_lag()
+        time.sleep(1.1)  # one sample per second at most: the chart's times must rise
     User.objects.create_superuser(email="ops@example.com", password=PASSWORD)
     admin_login(browser, live_server, "ops@example.com")
     browser.find_element(By.LINK_TEXT, "Pipeline health").click()
@@ -75,4 +81,11 @@ def test_pipeline_dashboard_shows_the_streams_and_reconciliation(
     assert "BTCUSDT" in row.text and "TRADING" in row.text
     recon = browser.find_elements(By.CSS_SELECTOR, "#reconciliation tbody tr")
     assert [r.text.split()[:2] for r in recon] == [["BTC", "OK"], ["ETH", "OK"], ["USDT", "OK"]]
-    assert screenshot("dashboard-pipeline").stat().st_size > 0
+    WebDriverWait(browser, 30).until(
+        lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-lag-charts-drawn") == "1"
+    )
+    section = browser.find_element(By.CSS_SELECTOR, 'section[data-lag="BTCUSDT"]')
+    for name in ("seconds", "engine"):
+        canvases = section.find_elements(By.CSS_SELECTOR, f'[data-chart="{name}"] canvas')
+        assert max(c.size["width"] for c in canvases) > 200, name
+    assert screenshot("dashboard-pipeline", full_page=True).stat().st_size > 0

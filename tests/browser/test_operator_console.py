@@ -18,7 +18,7 @@ from exchange.wallets.actions import do_request_withdrawal
 from exchange.wallets.models import Withdrawal, WithdrawalStatus
 from exchange.wallets.requests import WithdrawalRequest
 from tests.admin_ui.burst import trading_burst
-from tests.admin_ui.two_factor import enrol, totp_code
+from tests.two_factor import enrol, totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -19,6 +19,7 @@ from api.compat.binance import params
 from api.compat.binance.base import BinanceView
 from api.compat.binance.errors import BinanceError
 from api.compat.binance.shapes import dec
+from exchange.accounts.models import ApiKey
 from exchange.wallets.actions import do_request_withdrawal, get_asset
 from exchange.wallets.addresses import access_asset_network, do_get_deposit_address
 from exchange.wallets.errors import WalletError, WalletErrorCode
@@ -228,6 +229,7 @@ class WithdrawApplyView(CapitalView):
                 address=params.required(query, "address"),
                 memo=query.get("addressTag", ""),
             ),
+            signed_by=request.auth if isinstance(request.auth, ApiKey) else None,
         )
         return Response({"id": str(withdrawal.pk)})
 

@@ -6,7 +6,7 @@ import graphene
 
 from api.graphql.core.auth import require_login
 from api.graphql.core.enums import choice_field, choices_enum
-from api.graphql.core.errors import DomainErrorType
+from api.graphql.core.errors import DomainErrorType, code_enum
 from api.graphql.orders.queries import (
     my_orders_field,
     my_trades_field,
@@ -23,12 +23,15 @@ from api.graphql.wallets.queries import (
     resolve_my_deposit_address,
     resolve_my_withdrawals,
 )
+from exchange.accounts.errors import SECOND_FACTOR_CODES
 from exchange.accounts.errors import ApiKeyErrorCode as DomainApiKeyErrorCode
+from exchange.accounts.errors import TwoFactorErrorCode as DomainTwoFactorErrorCode
 from exchange.accounts.models import ApiKey as ApiKeyModel
 from exchange.accounts.models import ApiKeyKind as ApiKeyKindChoices
 from exchange.accounts.models import ApiKeyPermission as ApiKeyPermissionChoices
 from exchange.accounts.models import User
 from exchange.accounts.selectors import api_key_list
+from exchange.accounts.two_factor import two_factor_enrolled
 
 # The codes of managing keys; signed-request failures are HTTP-level errors, not these.
 _MANAGEMENT_CODES = (
@@ -38,10 +41,15 @@ _MANAGEMENT_CODES = (
     DomainApiKeyErrorCode.INVALID_LABEL,
     DomainApiKeyErrorCode.NOT_FOUND,
 )
-ApiKeyErrorCode = graphene.Enum(
+ApiKeyErrorCode = code_enum(
     "ApiKeyErrorCode",
-    [(code.value, code.value) for code in sorted(_MANAGEMENT_CODES)],
+    [_MANAGEMENT_CODES, SECOND_FACTOR_CODES],
     description="Why creating or revoking an API key was refused.",
+)
+TwoFactorErrorCode = code_enum(
+    "TwoFactorErrorCode",
+    [DomainTwoFactorErrorCode],
+    description="Why turning two-factor on or off was refused.",
 )
 ApiKeyPermission = graphene.Enum(
     "ApiKeyPermission",
@@ -53,6 +61,10 @@ ApiKeyKind = choices_enum("ApiKeyKind", ApiKeyKindChoices)
 
 class ApiKeyError(DomainErrorType):
     code = graphene.Field(ApiKeyErrorCode, required=True)
+
+
+class TwoFactorError(DomainErrorType):
+    code = graphene.Field(TwoFactorErrorCode, required=True)
 
 
 class ApiKey(graphene.ObjectType):
@@ -82,6 +94,11 @@ class Me(graphene.ObjectType):
     withdrawals = my_withdrawals_field()
     deposit_address = my_deposit_address_field()
     chain_deposits = my_chain_deposits_field()
+    two_factor_enabled = graphene.Boolean(
+        required=True,
+        description="When true, requestWithdrawal (unless signed with an API key) and "
+        "createApiKey need `otpCode`.",
+    )
     api_keys = graphene.List(
         graphene.NonNull(ApiKey),
         required=True,
@@ -95,6 +112,10 @@ class Me(graphene.ObjectType):
     resolve_withdrawals = staticmethod(resolve_my_withdrawals)
     resolve_deposit_address = staticmethod(resolve_my_deposit_address)
     resolve_chain_deposits = staticmethod(resolve_my_chain_deposits)
+
+    @staticmethod
+    def resolve_two_factor_enabled(root: User, info: graphene.ResolveInfo) -> bool:
+        return two_factor_enrolled(root)
 
     @staticmethod
     def resolve_api_keys(

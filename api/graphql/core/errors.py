@@ -24,13 +24,15 @@ FIELD_NAMES = {
     "selfTradePreventionMode": "selfTradePrevention",
     "ip_whitelist": "ipWhitelist",
     "public_key": "ed25519PublicKey",
+    "otp_code": "otpCode",
 }
 
 
 def code_enum(
-    name: str, enums: Iterable[type[StrEnum]], *, description: str
+    name: str, enums: Iterable[Iterable[StrEnum]], *, description: str
 ) -> type[graphene.Enum]:
-    """One GraphQL enum holding the codes of ``enums``; its names are the codes themselves."""
+    """One GraphQL enum holding the codes of ``enums`` (whole enums or chosen members);
+    its names are the codes themselves."""
     codes = sorted({member.value for enum in enums for member in enum})
     return graphene.Enum(name, [(code, code) for code in codes], description=description)
 

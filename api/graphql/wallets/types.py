@@ -10,6 +10,7 @@ from api.graphql.core.connections import connection_type
 from api.graphql.core.enums import choice_field, choices_enum
 from api.graphql.core.errors import DomainErrorType, code_enum
 from api.graphql.core.scalars import Decimal
+from exchange.accounts.errors import SECOND_FACTOR_CODES
 from exchange.wallets.errors import WalletErrorCode as DomainWalletErrorCode
 from exchange.wallets.models import Balance as BalanceModel
 from exchange.wallets.models import ChainTransfer as ChainTransferModel
@@ -19,7 +20,9 @@ from exchange.wallets.models import WithdrawalStatus as WithdrawalStatusChoices
 from exchange.wallets.transfer_history import Progress
 
 WalletErrorCode = code_enum(
-    "WalletErrorCode", [DomainWalletErrorCode], description="Why a wallet request was refused."
+    "WalletErrorCode",
+    [DomainWalletErrorCode, SECOND_FACTOR_CODES],
+    description="Why a wallet request was refused.",
 )
 WithdrawalStatus = choices_enum("WithdrawalStatus", WithdrawalStatusChoices)
 ChainDepositStatus = choices_enum(

@@ -24,12 +24,19 @@ class TokenOut(serializers.Serializer):
 
 
 class ApiKeyIn(serializers.Serializer):
-    label = serializers.CharField(max_length=100)  # type: ignore[assignment]  # shadows Field.label
+    # Untrimmed, so the documented maxLength holds for what was sent; the action trims.
+    label = serializers.CharField(max_length=100, trim_whitespace=False)  # type: ignore[assignment]  # shadows Field.label
     permissions = serializers.ListField(
         child=serializers.ChoiceField(choices=ApiKeyPermission.choices), allow_empty=False
     )
     ip_whitelist = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
     ed25519_public_key = serializers.CharField(required=False, allow_blank=False)
+    otp_code = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="Required when two-factor is on: the authenticator's code or a recovery code.",
+    )
 
 
 class ApiKeyOut(serializers.ModelSerializer[ApiKey]):
@@ -60,3 +67,24 @@ class SessionOut(serializers.Serializer):
 
 class ListenKeyOut(serializers.Serializer):
     listen_key = serializers.CharField(help_text="Open ws://HOST/ws/<listen_key>; 60 minutes.")
+
+
+class TwoFactorStatusOut(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    recovery_codes_left = serializers.IntegerField()
+
+
+class TwoFactorEnrolmentOut(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32, for apps that cannot scan the QR code.")
+    otpauth_url = serializers.CharField()
+    qr_svg = serializers.CharField(help_text="The otpauth URL as an inline SVG QR code.")
+
+
+class OtpCodeIn(serializers.Serializer):
+    otp_code = serializers.CharField(max_length=32, allow_blank=True)
+
+
+class RecoveryCodesOut(serializers.Serializer):
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(), help_text="Each works once; shown this once."
+    )

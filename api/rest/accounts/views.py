@@ -33,7 +33,12 @@ from exchange.accounts.actions import (
     do_register_user,
     do_revoke_api_key,
 )
-from exchange.accounts.errors import AccountErrorCode, ApiKeyErrorCode, ListenKeyErrorCode
+from exchange.accounts.errors import (
+    SECOND_FACTOR_CODES,
+    AccountErrorCode,
+    ApiKeyErrorCode,
+    ListenKeyErrorCode,
+)
 from exchange.accounts.listen_keys import (
     close_listen_key,
     create_session_listen_key,
@@ -164,6 +169,7 @@ class ApiKeyListView(RestView):
             ApiKeyErrorCode.INVALID_PERMISSIONS,
             ApiKeyErrorCode.INVALID_IP_WHITELIST,
             ApiKeyErrorCode.INVALID_PUBLIC_KEY,
+            *SECOND_FACTOR_CODES,
         ]
     }
 

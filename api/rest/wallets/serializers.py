@@ -36,6 +36,12 @@ class WithdrawalIn(serializers.Serializer):
     memo = serializers.CharField(
         max_length=64, required=False, allow_blank=True, help_text="Tag or memo, where needed."
     )
+    otp_code = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="Required when two-factor is on, unless the request is signed with an API key.",
+    )
 
 
 class WithdrawalOut(serializers.ModelSerializer[Withdrawal]):

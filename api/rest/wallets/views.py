@@ -34,6 +34,8 @@ from api.rest.wallets.serializers import (
     WithdrawalPage,
     WithdrawalQuery,
 )
+from exchange.accounts.errors import SECOND_FACTOR_CODES
+from exchange.accounts.models import ApiKey
 from exchange.core.pagination import PageErrorCode, paginate
 from exchange.wallets.actions import do_cancel_withdrawal, do_request_withdrawal, get_asset
 from exchange.wallets.addresses import do_get_deposit_address
@@ -134,6 +136,7 @@ class WithdrawalListView(RestView):
             WalletErrorCode.AMOUNT_BELOW_MINIMUM,
             WalletErrorCode.DAILY_LIMIT_EXCEEDED,
             WalletErrorCode.ADDRESS_NOT_WHITELISTED,
+            *SECOND_FACTOR_CODES,
         ],
     }
 
@@ -164,7 +167,9 @@ class WithdrawalListView(RestView):
                 network=data["network"],
                 address=data["address"],
                 memo=data.get("memo", ""),
+                otp_code=data.get("otp_code", ""),
             ),
+            signed_by=request.auth if isinstance(request.auth, ApiKey) else None,
         )
         return Response(WithdrawalOut(withdrawal).data, status=status.HTTP_201_CREATED)
 

@@ -24,6 +24,9 @@ class CreateApiKey(DomainMutation):
         ed25519_public_key = graphene.String(
             description="PEM or base64 of 32 raw bytes; omit for an HMAC key"
         )
+        otp_code = graphene.String(
+            description="Required when two-factor is on: the authenticator's or a recovery code."
+        )
 
     api_key = graphene.Field(ApiKey)
     secret = graphene.String(description="The HMAC secret, shown once; null for Ed25519 keys.")
@@ -40,6 +43,7 @@ class CreateApiKey(DomainMutation):
         permissions: list[object],
         ip_whitelist: list[str] | None = None,
         ed25519_public_key: str | None = None,
+        otp_code: str | None = None,
     ) -> CreateApiKey:
         created = do_create_api_key(
             user=require_login(info),
@@ -48,6 +52,7 @@ class CreateApiKey(DomainMutation):
                 permissions=enum_values(permissions),
                 ip_whitelist=ip_whitelist or (),
                 ed25519_public_key=ed25519_public_key,
+                otp_code=otp_code or "",
             ),
         )
         return cls(api_key=created.api_key, secret=created.secret, errors=[])

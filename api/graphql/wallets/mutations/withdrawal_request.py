@@ -6,7 +6,7 @@ from decimal import Decimal as _Decimal
 
 import graphene
 
-from api.graphql.core.auth import require_user
+from api.graphql.core.auth import current_api_key, require_user
 from api.graphql.core.errors import DomainMutation
 from api.graphql.core.scalars import Decimal
 from api.graphql.wallets.types import WalletError, WalletErrorCode, Withdrawal
@@ -23,6 +23,9 @@ class RequestWithdrawal(DomainMutation):
         network = graphene.String(required=True)
         address = graphene.String(required=True)
         memo = graphene.String(default_value="", description="Tag or memo, where needed.")
+        otp_code = graphene.String(
+            description="Required when two-factor is on, unless signed with an API key."
+        )
 
     withdrawal = graphene.Field(Withdrawal)
     errors = graphene.List(graphene.NonNull(WalletError), required=True)
@@ -39,6 +42,7 @@ class RequestWithdrawal(DomainMutation):
         network: str,
         address: str,
         memo: str = "",
+        otp_code: str | None = None,
     ) -> RequestWithdrawal:
         user = require_user(info, "withdraw")
         withdrawal = do_request_withdrawal(
@@ -49,6 +53,8 @@ class RequestWithdrawal(DomainMutation):
                 network=network,
                 address=address,
                 memo=memo,
+                otp_code=otp_code or "",
             ),
+            signed_by=current_api_key(info),
         )
         return cls(withdrawal=withdrawal, errors=[])

@@ -2,6 +2,7 @@
 // only in this page's memory), list the live keys, revoke.
 
 import { api, clearErrors, currentUser, showErrors, toast } from "./api.js";
+import { askForCodeIfEnabled, showCodeField } from "./two_factor.js";
 import { dateTime, el, row } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,7 +18,7 @@ async function load() {
       onclick: async () => {
         if (!confirm(`Revoke the key "${k.label}"? Bots using it stop working.`)) return;
         await api("DELETE", `/api-keys/${k.id}`).catch((e) => toast(e.message));
-        await load();
+        await Promise.all([load(), askForCodeIfEnabled(form)]);
       } }),
   ], { "data-key-id": k.id })));
   if (!keys.length) body.append(row([{ colspan: 6, class: "muted", text: "No API keys yet." }]));
@@ -33,14 +34,16 @@ form.addEventListener("submit", async (event) => {
     permissions: [...form.querySelectorAll("input[name=perm]:checked")].map((c) => c.value),
   };
   if (ips.length) body.ip_whitelist = ips;
+  if ($("k-otp").value.trim()) body.otp_code = $("k-otp").value.trim();
   try {
     const created = await api("POST", "/api-keys", { body });
     $("new-key").textContent = created.key;
     $("new-secret").textContent = created.secret;
     $("secret-box").hidden = false;
     form.reset();
-    await load();
+    await Promise.all([load(), askForCodeIfEnabled(form)]);
   } catch (error) {
+    if (error.code.startsWith("TWO_FACTOR_")) showCodeField(form);
     showErrors(form, error, { INVALID_LABEL: "label", INVALID_PERMISSIONS: "permissions", INVALID_IP_WHITELIST: "ip_whitelist" });
   }
 });
@@ -49,4 +52,4 @@ $("secret-done").addEventListener("click", () => {
   $("secret-box").hidden = true;
 });
 
-await load();
+await Promise.all([load(), askForCodeIfEnabled(form)]);

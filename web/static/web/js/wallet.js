@@ -3,6 +3,7 @@
 
 import { api, clearErrors, currentUser, showErrors, toast } from "./api.js";
 import { dateTime, el, fixed, row } from "./format.js";
+import { askForCodeIfEnabled, showCodeField } from "./two_factor.js";
 import { userStream } from "./ws.js";
 
 const $ = (id) => document.getElementById(id);
@@ -69,13 +70,16 @@ withdrawForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors(withdrawForm);
   const body = { asset: $("w-asset").value, network: $("w-network").value.trim(), address: $("w-address").value.trim(), amount: $("w-amount").value.trim() };
+  if ($("w-otp").value.trim()) body.otp_code = $("w-otp").value.trim();
   try {
     const w = await api("POST", "/withdrawals", { body });
     toast(`Withdrawal ${w.id} requested: waiting for approval`);
     $("w-amount").value = "";
     $("w-address").value = "";
+    $("w-otp").value = "";
     await Promise.all([loadBalances(), loadWithdrawals(), loadLedger(true)]);
   } catch (error) {
+    if (error.code.startsWith("TWO_FACTOR_")) showCodeField(withdrawForm);
     showErrors(withdrawForm, error, {
       INSUFFICIENT_BALANCE: "amount", AMOUNT_BELOW_MINIMUM: "amount", DAILY_LIMIT_EXCEEDED: "amount",
       INVALID_ADDRESS: "address", ADDRESS_NOT_WHITELISTED: "address", UNKNOWN_NETWORK: "network", WITHDRAW_DISABLED: "network",
@@ -109,7 +113,7 @@ async function loadLedger(fresh = false) {
 }
 $("ledger-more").addEventListener("click", () => loadLedger().catch((e) => toast(e.message)));
 
-await loadAssets();
+await Promise.all([loadAssets(), askForCodeIfEnabled(withdrawForm)]);
 await userStream(api, {
   onOpen: () => Promise.all([loadBalances(), loadWithdrawals(), loadLedger(true)]).catch((e) => toast(e.message)),
   onMessage: (event) => {

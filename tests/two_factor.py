@@ -27,3 +27,14 @@ def enrol(user: User) -> tuple[TOTPDevice, list[str]]:
     )
     device.refresh_from_db()
     return device, codes
+
+
+def wrong_code(device: TOTPDevice) -> str:
+    """Six digits that none of the accepted time steps shows."""
+    taken = {totp_code(device, steps_ago=n) for n in (-1, 0, 1)}
+    return next(c for c in ("000000", "000001", "000002", "000003") if c not in taken)
+
+
+def unthrottle(device: TOTPDevice) -> None:
+    """Skip the wait a wrong code imposed (django-otp counts from the failure's time)."""
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)

@@ -14,10 +14,10 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from exchange.core.pagination import check_limit
+from exchange.futures.marks import latest_mark
 from exchange.marketdata.errors import MarketDataError, MarketDataErrorCode
 from exchange.marketdata.intervals import DAY, INTERVALS, bucket
 from exchange.pricefeed.models import FundingRate, PriceBar
-from exchange.pricefeed.publish import latest_mark
 
 MAX_KLINES = 1500  # Binance's limit on the futures kline endpoints
 MAX_FUNDING_ROWS = 1000

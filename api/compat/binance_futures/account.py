@@ -19,7 +19,6 @@ from api.compat.binance.errors import BinanceError
 from api.compat.binance.shapes import dec
 from api.compat.binance_futures.base import FuturesView
 from api.compat.binance_futures.errors import invalid_value
-from api.compat.binance_futures.marks import mark_of
 from api.compat.binance_futures.shapes import (
     account_position_json,
     asset_json,
@@ -31,6 +30,7 @@ from exchange.futures.account_summary import account_figures, tier_for
 from exchange.futures.bracket_tiers import contract_tiers
 from exchange.futures.catalog import contract_list
 from exchange.futures.history import income_history
+from exchange.futures.marks import mark_of
 from exchange.futures.outcome import wait_for_leverage
 from exchange.futures.requests import LeverageRequest
 from exchange.futures.selectors import get_contract

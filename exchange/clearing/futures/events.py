@@ -120,7 +120,7 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                 "cost": format_money(p.cost),
                 "leverage": p.leverage,
                 "margin_type": p.margin_type,
-                "isolated_margin": format_money(p.isolated_margin),
+                "isolated_margin": format_money(Decimal(p.isolated_margin)),
                 "unrealized_pnl": format_money(_unrealized(p, symbol, marks)),
             }
         )

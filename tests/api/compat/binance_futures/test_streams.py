@@ -18,6 +18,16 @@ import ccxt.pro
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from exchange.core.redis import get_redis
+from exchange.events.futures_market import (
+    FuturesBestQuote,
+    FuturesBookTop,
+    FuturesDepthUpdate,
+    MarkPriceEvent,
+    futures_market_channel,
+)
+from exchange.events.market import KlineEvent, TickerEvent, TradeEvent
+from exchange.events.schema import check
 from exchange.futures.models import FUTURES_OPEN_STATUSES, Contract, FuturesOrder
 from exchange.futures.services import cancel_futures_order
 from exchange.pricefeed.pricer import PriceTick
@@ -25,6 +35,19 @@ from exchange.pricefeed.publish import publish_mark
 from tests.api.compat.binance_futures.test_ccxt_binanceusdm import SYMBOL, funded, usdm
 from tests.api.compat.clients import with_host
 from tests.api.compat.conftest import LiveExchange, Trader, wait_until
+
+# Each topic's schema (and KlineEvent for every ``kline_<interval>``).
+SCHEMAS: dict[str, object] = {
+    "depth": FuturesDepthUpdate,
+    "top5": FuturesBookTop,
+    "top10": FuturesBookTop,
+    "top20": FuturesBookTop,
+    "best_quote": FuturesBestQuote,
+    "trade": TradeEvent,
+    "ticker": TickerEvent,
+    "mark_price": MarkPriceEvent,
+    "mark_price_3s": MarkPriceEvent,
+}
 
 
 def ws_base(live: LiveExchange) -> str:
@@ -77,6 +100,7 @@ def test_raw_frames_of_a_trade_follow_binance_usdm(live, quiet_book):
     maker, ex_m = funded(live, 5000)
     taker, ex_t = funded(live, 5000)
     listen_key = ex_t.fapiPrivatePostListenKey()["listenKey"]
+    maker_key = ex_m.fapiPrivatePostListenKey()["listenKey"]
     streams = [
         "btcusdt@depth@100ms",
         "btcusdt@depth5",
@@ -87,7 +111,10 @@ def test_raw_frames_of_a_trade_follow_binance_usdm(live, quiet_book):
         "btcusdt@kline_1m",
         "btcusdt@ticker",
         listen_key,
+        maker_key,
     ]
+    events = get_redis().pubsub(ignore_subscribe_messages=True)
+    events.psubscribe(futures_market_channel("BTCUSDT", "*"))
     with connect(f"{ws_base(live)}/stream?streams={'/'.join(streams)}") as ws:
         # when the maker rests 0.08 at 60,000, the taker buys 0.05 at market, and the
         # price feed publishes a mark
@@ -102,9 +129,31 @@ def test_raw_frames_of_a_trade_follow_binance_usdm(live, quiet_book):
                 ("btcusdt@markPrice@1s", "markPriceUpdate"),
                 ("btcusdt@ticker", "24hrTicker"),
                 (listen_key, "ACCOUNT_UPDATE"),
+                (maker_key, "ACCOUNT_UPDATE"),
             } <= kinds
 
         frames = frames_until(ws, complete)
+        ex_m.cancel_all_orders(SYMBOL)
+        frames += frames_until(
+            ws, lambda fs: any(f["data"].get("o", {}).get("x") == "CANCELED" for f in fs)
+        )
+    # then every event the feeds published has its schema
+    published = []
+    while (message := events.get_message(timeout=0.5)) is not None:
+        published.append((message["channel"].decode(), json.loads(message["data"])))
+    events.close()
+    assert {channel.rsplit(":", 1)[1] for channel, _ in published} >= {
+        "depth",
+        "top5",
+        "best_quote",
+        "trade",
+        "ticker",
+        "kline_1m",
+        "mark_price",
+    }
+    for channel, event in published:
+        topic = channel.rsplit(":", 1)[1]
+        check(KlineEvent if topic.startswith("kline_") else SCHEMAS[topic], event)
     # then each diff names the previous diff's last id, and the last shows the ask left
     diffs = data(frames, "btcusdt@depth@100ms")
     assert all(d["e"] == "depthUpdate" and d["s"] == "BTCUSDT" for d in diffs)
@@ -188,12 +237,17 @@ def test_raw_frames_of_a_trade_follow_binance_usdm(live, quiet_book):
             }
         ],
     }
+    # and the maker's stream: a partial fill as maker (0.02 % fee), then the rest canceled
+    maker_events = [e["o"] for e in data(frames, maker_key) if e["e"] == "ORDER_TRADE_UPDATE"]
+    assert [(o["x"], o["X"], o["l"], o["z"], o["n"], o["m"]) for o in maker_events] == [
+        ("TRADE", "PARTIALLY_FILLED", "0.05", "0.05", "0.6", True),
+        ("CANCELED", "CANCELED", "0", "0.05", "0", False),
+    ]
     # and "events = a fresh query": /fapi answers the same wallet and position
     [risk] = ex_t.fapiPrivateV2GetPositionRisk({"symbol": "BTCUSDT"})
     assert (risk["positionAmt"], risk["entryPrice"]) == ("0.05", "60000")
     assert ex_t.fetch_balance()["USDT"]["total"] == 4998.5
     ex_t.create_order(SYMBOL, "market", "sell", 0.05, params={"reduceOnly": True})
-    ex_m.cancel_all_orders(SYMBOL)
 
 
 def _tick() -> PriceTick:

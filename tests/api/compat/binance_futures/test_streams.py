@@ -134,13 +134,17 @@ def test_raw_frames_of_a_trade_follow_binance_usdm(live, quiet_book):
 
         frames = frames_until(ws, complete)
         ex_m.cancel_all_orders(SYMBOL)
-        frames += frames_until(
+        after_cancel = frames_until(
             ws, lambda fs: any(f["data"].get("o", {}).get("x") == "CANCELED" for f in fs)
         )
     # then every event the feeds published has its schema
     published = []
-    while (message := events.get_message(timeout=0.5)) is not None:
-        published.append((message["channel"].decode(), json.loads(message["data"])))
+    quiet_until = time.monotonic() + 1  # read until a second passes with nothing new
+    while time.monotonic() < quiet_until:
+        message = events.get_message(timeout=0.2)  # None for the subscription's confirmation
+        if message is not None:
+            published.append((message["channel"].decode(), json.loads(message["data"])))
+            quiet_until = time.monotonic() + 1
     events.close()
     assert {channel.rsplit(":", 1)[1] for channel, _ in published} >= {
         "depth",
@@ -156,6 +160,7 @@ def test_raw_frames_of_a_trade_follow_binance_usdm(live, quiet_book):
         check(KlineEvent if topic.startswith("kline_") else SCHEMAS[topic], event)
     # then each diff names the previous diff's last id, and the last shows the ask left
     diffs = data(frames, "btcusdt@depth@100ms")
+    assert data(after_cancel, "btcusdt@depth@100ms")[-1]["pu"] == diffs[-1]["u"]
     assert all(d["e"] == "depthUpdate" and d["s"] == "BTCUSDT" for d in diffs)
     assert all(b["pu"] == a["u"] for a, b in zip(diffs, diffs[1:], strict=False))
     assert all(d["U"] <= d["u"] for d in diffs)
@@ -237,9 +242,12 @@ def test_raw_frames_of_a_trade_follow_binance_usdm(live, quiet_book):
             }
         ],
     }
-    # and the maker's stream: a partial fill as maker (0.02 % fee), then the rest canceled
-    maker_events = [e["o"] for e in data(frames, maker_key) if e["e"] == "ORDER_TRADE_UPDATE"]
+    # and the maker's stream: accepted, a partial fill as maker (0.02 % fee), the rest canceled
+    maker_events = [
+        e["o"] for e in data(frames + after_cancel, maker_key) if e["e"] == "ORDER_TRADE_UPDATE"
+    ]
     assert [(o["x"], o["X"], o["l"], o["z"], o["n"], o["m"]) for o in maker_events] == [
+        ("NEW", "NEW", "0", "0", "0", False),
         ("TRADE", "PARTIALLY_FILLED", "0.05", "0.05", "0.6", True),
         ("CANCELED", "CANCELED", "0", "0.05", "0", False),
     ]

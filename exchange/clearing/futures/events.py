@@ -56,12 +56,9 @@ def _unrealized(p: Position, symbol: str, marks: dict[str, Decimal | None]) -> D
     return p.size * mark - p.cost if mark is not None and p.size else Decimal(0)
 
 
-def _fills(order: FuturesOrder, trades: list[FuturesTrade]) -> list[FuturesFill]:
-    """The order's fills in engine order, each with the order's totals after it (counted
-    back from the order's totals after the batch)."""
-    mine = [
-        t for t in trades if order.pk in (t.taker_order_id, t.maker_order_id) and not t.liquidation
-    ]
+def _fills(order: FuturesOrder, mine: list[FuturesTrade]) -> list[FuturesFill]:
+    """The order's fills (``mine``, in engine order), each with the order's totals after it
+    (counted back from the order's totals after the batch)."""
     executed, quote = order.executed_qty, order.cum_quote
     fills: list[FuturesFill] = []
     for t in reversed(mine):
@@ -124,6 +121,11 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                 "unrealized_pnl": format_money(_unrealized(p, symbol, marks)),
             }
         )
+    trades_of: dict[int, list[FuturesTrade]] = defaultdict(list)  # order id -> its fills
+    for t in batch.fills:
+        if not t.liquidation:
+            trades_of[t.taker_order_id].append(t)
+        trades_of[t.maker_order_id].append(t)
     orders: dict[int, list[FuturesOrderUpdate]] = defaultdict(list)
     for o in batch.orders:
         if o.user_id not in users:
@@ -148,7 +150,7 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                 "close_position": o.close_position,
                 "order_time": _ms(o.created_at),
                 "update_time": _ms(o.updated_at),
-                "fills": _fills(o, batch.fills),
+                "fills": _fills(o, trades_of.get(o.pk, [])),
             }
         )
     income: dict[int, list[FuturesIncome]] = defaultdict(list)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,15 +21,18 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from api.compat.binance_futures.user_events import futures_events
 from api.json_input import JsonInputError, loads_bounded
 from api.refusals import WEBSOCKET, count_refusal
 from api.ws.frames import Frame
+from api.ws.futures_stream_names import source_for as futures_source_for
 from api.ws.hub import Render, get_hub
 from api.ws.outlet import Burst, Outlet
 from api.ws.stream_names import Source, source_for
 from api.ws.user_data import binance_events
 from exchange.accounts.listen_keys import user_for_listen_key
 from exchange.core.user_channel import user_events_channel
+from exchange.events.futures import futures_events_channel
 
 # Binance's error codes on the stream endpoints, and their names on ``/metrics``.
 UNKNOWN_PROPERTY, INVALID_VALUE, INVALID_REQUEST, INVALID_JSON = 0, 1, 2, 3
@@ -49,18 +52,25 @@ class RequestError(Exception):
         self.msg = msg
 
 
+# A user channel message's text -> the Binance events it becomes.
+UserEvents = Callable[[str], list[dict[str, Any]]]
+
+
 class UserStream:
     """One user's private events on one connection, shaped by ``wrap``."""
 
     combined = False
 
-    def __init__(self, outlet: Outlet, wrap: Callable[[dict[str, Any]], str]) -> None:
+    def __init__(
+        self, outlet: Outlet, wrap: Callable[[dict[str, Any]], str], events: UserEvents
+    ) -> None:
         self.outlet = outlet
         self.wrap = wrap
+        self.events = events
 
     def deliver(self, frames: list[Frame], burst: Burst) -> None:
         for frame in frames:
-            for event in binance_events(frame.text):
+            for event in self.events(frame.text):
                 self.outlet.push(Frame(self.wrap(event)), burst)
 
 
@@ -116,7 +126,15 @@ class HubConsumer(AsyncWebsocketConsumer):
 
 
 class StreamConsumer(HubConsumer):
-    """Market streams (raw on ``/ws``, wrapped on ``/stream``) and listenKey user data."""
+    """Market streams (raw on ``/ws``, wrapped on ``/stream``) and listenKey user data.
+
+    Spot's by default; ``FuturesStreamConsumer`` swaps in the futures names, the
+    futures user channel and its events.
+    """
+
+    find_source: Callable[[str], Awaitable[Source | None]] = staticmethod(source_for)
+    user_channel: Callable[[int], str] = staticmethod(user_events_channel)
+    user_events: UserEvents = staticmethod(binance_events)
 
     async def connect(self) -> None:
         route = self.scope["url_route"]["kwargs"]
@@ -128,9 +146,10 @@ class StreamConsumer(HubConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode())
         for value in query.get("streams", []):
             names += [n for n in value.split("/") if n]
+        names += query.get("listenKey", [])  # Binance's ``/private/ws?listenKey=``
         user_streams: list[tuple[str, int]] = []  # (listen key, user id)
         for name in names[: max_streams()]:
-            source = await source_for(name)
+            source = await self.find_source(name)
             if source is not None:
                 self.streams[name] = source
                 continue
@@ -158,8 +177,8 @@ class StreamConsumer(HubConsumer):
             payload = {"stream": listen_key, "data": event} if combined else event
             return json.dumps(payload, separators=(",", ":"))
 
-        stream = UserStream(self.outlet, wrap)
-        registration = (user_events_channel(user_id), listen_key, stream, None)
+        stream = UserStream(self.outlet, wrap, self.user_events)
+        registration = (self.user_channel(user_id), listen_key, stream, None)
         await self.register(*registration)
 
         async def expire() -> None:
@@ -234,7 +253,7 @@ class StreamConsumer(HubConsumer):
         for name in names:
             if name in self.streams or name in fresh:
                 continue
-            source = await source_for(name)
+            source = await self.find_source(name)
             if source is None:
                 raise RequestError(INVALID_REQUEST, f"Invalid request: unknown stream {name!r}")
             fresh[name] = source
@@ -252,6 +271,15 @@ class StreamConsumer(HubConsumer):
             source = self.streams.pop(name, None)
             if source is not None:
                 await self.unregister(source[0], name, self, source[1])
+
+
+class FuturesStreamConsumer(StreamConsumer):
+    """Binance USDⓈ-M streams on the futures base (``/fstream/...``): contracts' market
+    streams and the listen key's futures user data."""
+
+    find_source = staticmethod(futures_source_for)
+    user_channel = staticmethod(futures_events_channel)
+    user_events = staticmethod(futures_events)
 
 
 def _names(params: object) -> list[str]:

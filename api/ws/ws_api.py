@@ -21,6 +21,7 @@ from api.compat.binance.errors import from_domain
 from api.json_input import JsonInputError, loads_bounded
 from api.refusals import WEBSOCKET, count_refusal
 from api.ws.consumers import HubConsumer, UserStream
+from api.ws.user_data import binance_events
 from exchange.accounts.errors import ApiKeyError
 from exchange.accounts.models import ApiKey
 from exchange.accounts.signing import SignedRequest, verify_signed_request
@@ -156,7 +157,7 @@ class WsApiConsumer(HubConsumer):
                 {"subscriptionId": subscription, "event": event}, separators=(",", ":")
             )
 
-        stream = UserStream(self.outlet, wrap)
+        stream = UserStream(self.outlet, wrap, binance_events)
         channel = user_events_channel(api_key.user_id)
         self.subscriptions[subscription] = (channel, stream)
         await self.register(channel, str(subscription), stream)

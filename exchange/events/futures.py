@@ -3,14 +3,15 @@
 On their own channel, ``futures-user-events:{user_id}`` (Binance keeps futures
 user data apart from spot's, and spot's consumers must not meet these): one JSON
 object per touched user per batch, ``FuturesUserMessage``, with the wallet, the
-positions and orders that changed, and the batch's income records in engine order.
-Amounts are decimal strings, times Unix milliseconds.
+positions and orders that changed (each order with its fills of the batch, in
+engine order, and the order's running totals after each), and the batch's income
+records in engine order. Amounts are decimal strings, times Unix milliseconds.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TypedDict, cast
+from typing import Literal, TypedDict, cast
 
 from exchange.core.channels import channel
 
@@ -25,6 +26,23 @@ class FuturesPosition(TypedDict):
     entry_price: str
     cost: str
     leverage: int
+    margin_type: str  # CROSSED or ISOLATED
+    isolated_margin: str
+    unrealized_pnl: str  # at the latest mark (the entry price before the first mark)
+
+
+class FuturesFill(TypedDict):
+    """One fill of an order, with the order's totals after it."""
+
+    trade_id: int
+    time: int
+    price: str
+    qty: str
+    commission: str
+    realized_pnl: str
+    is_maker: bool
+    executed_qty: str
+    cumulative_quote_qty: str
 
 
 class FuturesOrderUpdate(TypedDict):
@@ -41,6 +59,12 @@ class FuturesOrderUpdate(TypedDict):
     cumulative_quote_qty: str
     reduce_only: bool
     reject_reason: str
+    stop_price: str | None
+    working_type: str
+    close_position: bool
+    order_time: int
+    update_time: int
+    fills: list[FuturesFill]
 
 
 class FuturesIncome(TypedDict):
@@ -50,10 +74,20 @@ class FuturesIncome(TypedDict):
     time: int
 
 
+# Why the wallet or positions moved in a batch (the first that applies): a fill, a
+# funding payment, a transfer in or out, an insurance clear, or only a margin move.
+AccountReason = Literal[
+    "ORDER", "FUNDING_FEE", "DEPOSIT", "WITHDRAW", "INSURANCE_CLEAR", "MARGIN_TRANSFER"
+]
+
+
 class FuturesUserMessage(TypedDict):
     time: int
     asset: str
     wallet: str
+    cross_wallet: str  # the wallet less the isolated positions' margins
+    balance_change: str  # the batch's wallet change other than PnL and commission
+    reason: AccountReason
     positions: list[FuturesPosition]
     orders: list[FuturesOrderUpdate]
     income: list[FuturesIncome]

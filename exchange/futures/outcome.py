@@ -3,8 +3,9 @@
 As for spot (``exchange.orders.outcome``): order entry returns once the order is
 stored and its PLACE queued; Binance-shaped answers promise the state after the
 engine's decision (a refused order is the HTTP answer), so they wait here. The wait
-wakes on the user's channel when clearing publishes there and re-reads every
-``POLL_S`` otherwise; past the bound the caller gets the current state.
+wakes on the user's futures channel (``futures-user-events:{id}``) when futures
+clearing publishes there and re-reads every ``POLL_S`` otherwise; past the bound
+the caller gets the current state.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from exchange.core.redis import get_redis
-from exchange.core.user_channel import user_events_channel
+from exchange.events.futures import futures_events_channel
 from exchange.futures.models import (
     FUTURES_OPEN_STATUSES,
     FuturesOrder,
@@ -40,7 +41,7 @@ def wait_for_futures_orders(
         return []
     ids = [o.pk for o in orders]
     pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(*{user_events_channel(o.user_id) for o in orders})
+    pubsub.subscribe(*{futures_events_channel(o.user_id) for o in orders})
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -74,9 +75,9 @@ def wait_for_leverage(*, user_id: int, contract_id: int, leverage: int, timeout:
 
 def wait_for_amendment(amendment: FuturesOrderAmendment, *, timeout: float) -> str:
     """The engine's answer to a modify as clearing recorded it ("OK" or the refusal), or
-    "" when it has not within ``timeout``. Clearing publishes on the user's channel."""
+    "" when it has not within ``timeout``. Clearing publishes on the user's futures channel."""
     pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(user_events_channel(amendment.order.user_id))
+    pubsub.subscribe(futures_events_channel(amendment.order.user_id))
     deadline = time.monotonic() + timeout
     try:
         while True:

@@ -14,6 +14,9 @@ each batch it replaces the contract's Redis snapshots, which ``/fapi`` reads:
 * ``fmd:{SYMBOL}:klines``: a hash, interval -> rows oldest first, Binance's kline arrays;
 * ``fmd:{GROUP}:published``: the last output entry applied, for the dashboard's lag.
 
+and publishes the batch's stream events (``exchange.events.futures_market``) in the
+same pipeline (``futures_streams.py``).
+
 The ``fmd:`` prefix keeps a contract apart from the spot market of the same symbol
 (``md:``), as the price feed's keys are. Update ids are the group's sequence: a
 contract's ids grow but skip the other contracts' changes, which Binance's futures
@@ -34,8 +37,10 @@ from sortedcontainers import SortedDict
 
 from exchange.core.redis import get_redis
 from exchange.core.workers import run_until_stopped
+from exchange.events.futures_market import futures_market_channel
 from exchange.futures import units
 from exchange.futures.models import Contract
+from exchange.marketdata.futures_streams import FuturesPending, SentState, contract_events
 from exchange.marketdata.intervals import INTERVALS
 from exchange.marketdata.stats import Bar, Klines, RollingTicker, TradeTick
 from matching_client import entry_ms, output_stream
@@ -76,6 +81,10 @@ def futures_published_up_to(group: str) -> str | None:
     return raw.decode() if raw else None
 
 
+# One encoder for every event (``json.dumps`` with separators builds one per call).
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _text(value: Decimal) -> str:
     return format(value.normalize(), "f") if value else "0"
 
@@ -95,19 +104,30 @@ class ContractData:
         self.klines = Klines()
         self.bars: dict[str, deque[Bar]] = {i: deque(maxlen=KEEP_BARS) for i in INTERVALS}
         self.touched_intervals: set[str] = set()
+        self.pending = FuturesPending()
+        self.sent = SentState()
 
     def trade(self, now: int, event: list[int]) -> None:
         _, _, seq, price, qty, taker_side = event[:6]
         tick = TradeTick(now, seq, price, qty, price * qty * self.multiplier, taker_side == BUY)
         self.recent.append(tick)
         self.ticker.add(tick)
+        self.pending.trades.append(tick)
         for bar in self.klines.add(tick):
             history = self.bars[bar.interval]
             if not history or history[-1] is not bar:
+                if history:
+                    self.pending.closed.append(history[-1])
                 history.append(bar)
+            self.pending.bars[bar.interval] = bar
             self.touched_intervals.add(bar.interval)
 
-    def level(self, side: int, price: int, total: int) -> None:
+    def level(self, side: int, price: int, total: int, first: int, last: int) -> None:
+        pending = self.pending
+        if not pending.first_update_id:
+            pending.first_update_id = first
+        pending.last_update_id = last
+        pending.levels[(side, price)] = total
         book = self.bids if side == BUY else self.asks
         if total:
             book[price] = total
@@ -196,6 +216,8 @@ class ContractData:
         }
 
     def publish(self, pipe: Any) -> None:
+        """Replace the snapshots, then send the batch's stream events (same pipeline: a
+        client that gets a diff and then asks for the book sees at least that diff)."""
         symbol = self.contract.symbol
         pipe.set(depth_key(symbol), json.dumps(self.depth_json()))
         pipe.set(trades_key(symbol), json.dumps([self.trade_json(t) for t in self.recent]))
@@ -204,6 +226,9 @@ class ContractData:
             rows = [self.kline_row(b) for b in self.bars[interval]]
             pipe.hset(klines_key(symbol), interval, json.dumps(rows))
         self.touched_intervals.clear()
+        pending, self.pending = self.pending, FuturesPending()
+        for topic, event in contract_events(self, pending):
+            pipe.publish(futures_market_channel(symbol, topic), _dumps(event))
 
 
 class FuturesMarketData:
@@ -236,7 +261,7 @@ class FuturesMarketData:
     def apply(self, entry_id: str, blob: bytes) -> set[int]:
         """Apply one output entry; return the engine ids of the contracts it touched."""
         raw = msgpack.unpackb(blob)
-        events, levels, last = raw[5], raw[6], raw[8]
+        events, levels, first, last = raw[5], raw[6], raw[7], raw[8]
         now = entry_ms(entry_id)
         touched: set[int] = set()
         for event in events:
@@ -245,7 +270,7 @@ class FuturesMarketData:
                 touched.add(event[1])
         for cid, side, price, total in levels:
             if data := self._contract(cid):
-                data.level(side, price, total)
+                data.level(side, price, total, first, last)
                 data.last_update_id = last
                 touched.add(cid)
         for cid in touched:
@@ -276,7 +301,8 @@ class FuturesMarketData:
         return count
 
     def reset(self) -> None:
-        """Forget everything; the next step rebuilds from the stream's start."""
+        """Forget everything; the next step rebuilds from the stream's start (republishing
+        its events: a stream client sees the ids go back and resynchronises)."""
         self.after = "0-0"
         self.contracts = {}
 

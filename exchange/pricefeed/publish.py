@@ -1,38 +1,36 @@
-"""The latest mark, index and funding per contract in Redis, and the @markPrice stream texts.
+"""The latest mark, index and funding per contract in Redis, and the mark price events.
 
 Futures keys and channels carry their own prefix (``fmd:``, ``fmd-stream:``) so a
 contract never shares a name with the spot market of the same symbol (``md:``).
 
 * ``fmd:{SYMBOL}:mark``: Binance's premiumIndex fields (markPrice, indexPrice,
   estimatedSettlePrice, lastFundingRate = the estimate for the coming funding,
-  interestRate, nextFundingTime, time), replaced every second;
-* channel ``fmd-stream:<symbol>@markPrice@1s`` every second and
-  ``fmd-stream:<symbol>@markPrice`` every third second: a ``markPriceUpdate`` event,
-  as Binance sends them; ``fmd-stream:!markPrice@arr@1s`` / ``!markPrice@arr``: the
-  same events of every contract in one array.
+  interestRate, nextFundingTime, time), replaced every second, which ``/fapi`` reads;
+* a ``MarkPriceEvent`` (``exchange.events.futures_market``) on the contract's
+  ``mark_price`` topic every second and ``mark_price_3s`` every third second, and
+  every contract's events as one list on ``mark_prices_channel()`` /
+  ``mark_prices_3s_channel()`` (the WebSocket adapter renders Binance's
+  ``markPriceUpdate`` from them).
 """
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
 
-from exchange.core.channels import channel
 from exchange.core.money import MONEY_CONTEXT, format_money
 from exchange.core.redis import get_redis
+from exchange.events.futures_market import (
+    MarkPriceEvent,
+    futures_market_channel,
+    mark_prices_3s_channel,
+    mark_prices_channel,
+)
+from exchange.futures.marks import mark_key
 from exchange.pricefeed.pricer import PriceTick
 
 EVERY_3S_MS = 3_000
 PRICE_DECIMALS = Decimal("1e-8")
-
-
-def mark_key(symbol: str) -> str:
-    return f"fmd:{{{symbol}}}:mark"
-
-
-def futures_stream_channel(stream: str) -> str:
-    return channel(f"fmd-stream:{stream}")
 
 
 def _price(value: Decimal) -> str:
@@ -59,39 +57,36 @@ def _every_3s(time_ms: int) -> bool:
 
 
 def publish_mark(symbol: str, tick: PriceTick, interest_rate: Decimal) -> str:
-    """Replace the latest figures and send the stream events of this second; return the event."""
+    """Replace the latest figures and send this second's event; return the event's text."""
     body = premium_index_json(symbol, tick, interest_rate)
-    event = json.dumps(
-        {
-            "e": "markPriceUpdate",
-            "E": tick.time_ms,
-            "s": symbol,
-            "p": body["markPrice"],
-            "i": body["indexPrice"],
-            "P": body["estimatedSettlePrice"],
-            "r": body["lastFundingRate"],
-            "T": tick.next_funding_ms,
-        },
-        separators=(",", ":"),
-    )
-    stream = symbol.lower()
-    args = [json.dumps(body), futures_stream_channel(f"{stream}@markPrice@1s"), event]
+    event: MarkPriceEvent = {
+        "kind": "mark_price",
+        "symbol": symbol,
+        "time": tick.time_ms,
+        "mark_price": str(body["markPrice"]),
+        "index_price": str(body["indexPrice"]),
+        "estimated_settle_price": str(body["estimatedSettlePrice"]),
+        "funding_rate": str(body["lastFundingRate"]),
+        "next_funding_time": tick.next_funding_ms,
+    }
+    text = json.dumps(event, separators=(",", ":"))
+    args = [json.dumps(body), futures_market_channel(symbol, "mark_price"), text]
     if _every_3s(tick.time_ms):
-        args += [futures_stream_channel(f"{stream}@markPrice"), event]
+        args += [futures_market_channel(symbol, "mark_price_3s"), text]
     # One script, as market data publishes: a pipelined PUBLISH is refused on a cluster.
     get_redis().register_script(_PUBLISH_LUA)(keys=[mark_key(symbol)], args=args)
-    return event
+    return text
 
 
 def publish_mark_array(events: list[str], time_ms: int) -> None:
-    """Every contract's event of this second as one array (Binance's ``!markPrice@arr``)."""
+    """Every contract's event of this second as one list (Binance's ``!markPrice@arr``)."""
     if not events:
         return
     text = "[" + ",".join(events) + "]"
     client = get_redis()
-    client.publish(futures_stream_channel("!markPrice@arr@1s"), text)
+    client.publish(mark_prices_channel(), text)
     if _every_3s(time_ms):
-        client.publish(futures_stream_channel("!markPrice@arr"), text)
+        client.publish(mark_prices_3s_channel(), text)
 
 
 _PUBLISH_LUA = """
@@ -99,9 +94,3 @@ redis.call('SET', KEYS[1], ARGV[1])
 for i = 2, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
 return 0
 """
-
-
-def latest_mark(symbol: str) -> dict[str, object] | None:
-    """The premiumIndex figures of ``symbol`` as last published, or None."""
-    raw: Any = get_redis().get(mark_key(symbol))
-    return json.loads(raw) if raw else None

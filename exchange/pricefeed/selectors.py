@@ -14,23 +14,15 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from exchange.core.pagination import check_limit
-from exchange.futures.models import Contract
+from exchange.futures.marks import latest_mark
 from exchange.marketdata.errors import MarketDataError, MarketDataErrorCode
 from exchange.marketdata.intervals import DAY, INTERVALS, bucket
 from exchange.pricefeed.models import FundingRate, PriceBar
-from exchange.pricefeed.publish import latest_mark
 
 MAX_KLINES = 1500  # Binance's limit on the futures kline endpoints
 MAX_FUNDING_ROWS = 1000
 
 premium_index = latest_mark
-
-
-def latest_mark_price(contract: Contract) -> Decimal | None:
-    """The latest mark price of ``contract``, or None before the feed's first one (the
-    ``mark_of`` the futures account figures take)."""
-    latest = premium_index(contract.symbol)
-    return Decimal(str(latest["markPrice"])) if latest else None
 
 
 @dataclass(frozen=True, slots=True)

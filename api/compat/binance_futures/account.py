@@ -30,11 +30,11 @@ from exchange.futures.account_summary import account_figures, tier_for
 from exchange.futures.bracket_tiers import contract_tiers
 from exchange.futures.catalog import contract_list
 from exchange.futures.history import income_history
+from exchange.futures.marks import mark_of
 from exchange.futures.outcome import wait_for_leverage
 from exchange.futures.requests import LeverageRequest
 from exchange.futures.selectors import get_contract
 from exchange.futures.services import set_leverage
-from exchange.pricefeed.selectors import latest_mark_price as mark_of
 
 ZERO = Decimal(0)
 

@@ -30,12 +30,13 @@ from exchange.futures.history import (
     futures_open_orders,
     futures_order_history,
 )
+from exchange.futures.marks import mark_of
 from exchange.futures.models import Contract, FuturesOrder, FuturesOrderStatus
 from exchange.futures.requests import FuturesOrderRequest, LeverageRequest
 from exchange.futures.selectors import get_contract
 from exchange.futures.services import cancel_futures_order, place_futures_order, set_leverage
 from exchange.marketdata.futures_selectors import contract_book, contract_ticker
-from exchange.pricefeed.selectors import latest_mark_price, premium_index
+from exchange.pricefeed.selectors import premium_index
 
 Params = dict[str, Any]
 Result = tuple[Any, Any]
@@ -206,7 +207,7 @@ def positions(key: ApiKey, params: Params) -> Result:
     wanted = parse_contract(params["symbol"]) if params.get("symbol") else None
     rows = [
         p
-        for p in account_figures(user=key.user, mark_of=latest_mark_price).positions
+        for p in account_figures(user=key.user, mark_of=mark_of).positions
         if p.size and (wanted is None or p.contract.pk == wanted.pk)
     ]
     return [

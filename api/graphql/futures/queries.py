@@ -30,11 +30,11 @@ from exchange.futures.history import (
     futures_transfer_list,
     income_history,
 )
+from exchange.futures.marks import mark_of
 from exchange.futures.models import Contract
 from exchange.futures.models import FuturesOrder as FuturesOrderModel
 from exchange.futures.models import FuturesTransfer as FuturesTransferModel
 from exchange.futures.selectors import get_contract
-from exchange.pricefeed.selectors import latest_mark_price
 
 MAX_ROWS = 1000
 
@@ -111,12 +111,12 @@ class FuturesQueries(graphene.ObjectType):
     @staticmethod
     def resolve_futures_positions(root: Any, info: graphene.ResolveInfo) -> list[PositionFigures]:
         user = require_user(info, "read")
-        return account_figures(user=user, mark_of=latest_mark_price).positions
+        return account_figures(user=user, mark_of=mark_of).positions
 
     @staticmethod
     def resolve_futures_account(root: Any, info: graphene.ResolveInfo) -> list[AssetFigures]:
         user = require_user(info, "read")
-        return account_figures(user=user, mark_of=latest_mark_price).assets
+        return account_figures(user=user, mark_of=mark_of).assets
 
     @staticmethod
     def resolve_futures_orders(

@@ -53,6 +53,7 @@ from exchange.futures.history import (
     futures_transfer_list,
     income_history,
 )
+from exchange.futures.marks import mark_of
 from exchange.futures.requests import (
     FuturesOrderRequest,
     LeverageRequest,
@@ -67,7 +68,7 @@ from exchange.futures.services import (
     set_margin_type,
     transfer,
 )
-from exchange.pricefeed.selectors import funding_history, latest_mark_price, premium_index
+from exchange.pricefeed.selectors import funding_history, premium_index
 from exchange.wallets.errors import WalletErrorCode
 
 UNKNOWN_CONTRACT = [FuturesErrorCode.UNKNOWN_CONTRACT]
@@ -201,7 +202,7 @@ class PositionListView(RestView):
     @extend_schema(tags=["futures"], responses=PositionOut(many=True))
     def get(self, request: Request) -> Response:
         """Every contract the caller has held a position or open orders in."""
-        figures = account_figures(user=request_user(request), mark_of=latest_mark_price)
+        figures = account_figures(user=request_user(request), mark_of=mark_of)
         return Response(PositionOut(figures.positions, many=True).data)
 
 
@@ -209,7 +210,7 @@ class FuturesAccountView(RestView):
     @extend_schema(tags=["futures"], responses=FuturesAccountOut)
     def get(self, request: Request) -> Response:
         """Wallet, margin and what is available per margin asset, and the positions."""
-        figures = account_figures(user=request_user(request), mark_of=latest_mark_price)
+        figures = account_figures(user=request_user(request), mark_of=mark_of)
         return Response(FuturesAccountOut(figures).data)
 
 

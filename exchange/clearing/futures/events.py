@@ -10,42 +10,126 @@ import json
 import logging
 import time
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 
 import redis
+from django.db.models import Sum
 from redis.cluster import RedisCluster
 
 from exchange.clearing.futures.settle import FuturesBatch
 from exchange.core.money import format_money
 from exchange.core.redis import get_redis
 from exchange.events.futures import (
+    AccountReason,
+    FuturesFill,
     FuturesIncome,
     FuturesOrderUpdate,
     FuturesPosition,
     FuturesUserMessage,
     futures_events_channel,
 )
-from exchange.futures.models import Contract, FuturesWallet
+from exchange.futures.marks import latest_mark
+from exchange.futures.models import (
+    Contract,
+    FuturesOrder,
+    FuturesTrade,
+    FuturesWallet,
+    IncomeType,
+    MarginType,
+    Position,
+)
 
 logger = logging.getLogger(__name__)
+
+
+def _ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def _unrealized(p: Position, symbol: str, marks: dict[str, Decimal | None]) -> Decimal:
+    """size x mark - cost at the latest mark (the entry price before the feed's first)."""
+    if symbol not in marks:
+        latest = latest_mark(symbol)
+        marks[symbol] = Decimal(str(latest["markPrice"])) if latest else None
+    mark = marks[symbol]
+    return p.size * mark - p.cost if mark is not None and p.size else Decimal(0)
+
+
+def _fills(order: FuturesOrder, mine: list[FuturesTrade]) -> list[FuturesFill]:
+    """The order's fills (``mine``, in engine order), each with the order's totals after it
+    (counted back from the order's totals after the batch)."""
+    executed, quote = order.executed_qty, order.cum_quote
+    fills: list[FuturesFill] = []
+    for t in reversed(mine):
+        maker = t.maker_order_id == order.pk
+        fills.append(
+            {
+                "trade_id": t.trade_seq,
+                "time": _ms(t.time),
+                "price": format_money(t.price),
+                "qty": format_money(t.qty),
+                "commission": format_money(t.maker_fee if maker else t.taker_fee),
+                "realized_pnl": format_money(
+                    t.maker_realized_pnl if maker else t.taker_realized_pnl
+                ),
+                "is_maker": maker,
+                "executed_qty": format_money(executed),
+                "cumulative_quote_qty": format_money(quote),
+            }
+        )
+        executed -= t.qty
+        quote -= t.quote_qty
+    return fills[::-1]
+
+
+_PNL = (IncomeType.REALIZED_PNL, IncomeType.COMMISSION)
+
+
+def _reason(income: list[FuturesIncome], *, filled: bool) -> AccountReason:
+    types = {i["income_type"] for i in income}
+    if filled:
+        return "ORDER"
+    if IncomeType.FUNDING_FEE in types:
+        return "FUNDING_FEE"
+    transfers = [Decimal(i["amount"]) for i in income if i["income_type"] == IncomeType.TRANSFER]
+    if transfers:
+        return "DEPOSIT" if sum(transfers) >= 0 else "WITHDRAW"
+    if IncomeType.INSURANCE_CLEAR in types:
+        return "INSURANCE_CLEAR"
+    return "MARGIN_TRANSFER"
 
 
 def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUserMessage]:
     now = int(time.time() * 1000)
     symbols = dict(Contract.objects.filter(margin_asset=batch.asset).values_list("pk", "symbol"))
+    marks: dict[str, Decimal | None] = {}
     positions: dict[int, list[FuturesPosition]] = defaultdict(list)
     for (user, contract_id), p in batch.positions.items():
+        if user not in users:
+            continue
+        symbol = symbols[contract_id]
         positions[user].append(
             {
-                "symbol": symbols[contract_id],
+                "symbol": symbol,
                 "size": format_money(p.size),
                 "entry_price": format_money(p.entry_price),
                 "cost": format_money(p.cost),
                 "leverage": p.leverage,
+                "margin_type": p.margin_type,
+                "isolated_margin": format_money(Decimal(p.isolated_margin)),
+                "unrealized_pnl": format_money(_unrealized(p, symbol, marks)),
             }
         )
+    trades_of: dict[int, list[FuturesTrade]] = defaultdict(list)  # order id -> its fills
+    for t in batch.fills:
+        if not t.liquidation:
+            trades_of[t.taker_order_id].append(t)
+        trades_of[t.maker_order_id].append(t)
     orders: dict[int, list[FuturesOrderUpdate]] = defaultdict(list)
     for o in batch.orders:
+        if o.user_id not in users:
+            continue
         orders[o.user_id].append(
             {
                 "symbol": symbols[o.contract_id],
@@ -61,6 +145,12 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                 "cumulative_quote_qty": format_money(o.cum_quote),
                 "reduce_only": o.reduce_only,
                 "reject_reason": o.reject_reason,
+                "stop_price": None if o.stop_price is None else format_money(o.stop_price),
+                "working_type": o.working_type,
+                "close_position": o.close_position,
+                "order_time": _ms(o.created_at),
+                "update_time": _ms(o.updated_at),
+                "fills": _fills(o, trades_of.get(o.pk, [])),
             }
         )
     income: dict[int, list[FuturesIncome]] = defaultdict(list)
@@ -73,6 +163,14 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                 "time": int(i.time.timestamp() * 1000),
             }
         )
+    isolated = dict(
+        Position.objects.filter(
+            user_id__in=users, contract__margin_asset=batch.asset, margin_type=MarginType.ISOLATED
+        )
+        .values("user_id")
+        .annotate(total=Sum("isolated_margin"))
+        .values_list("user_id", "total")
+    )
     wallets = dict(batch.wallets)
     missing = users - wallets.keys()
     if missing:  # users whose orders changed but not their wallet
@@ -81,11 +179,22 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                 "user_id", "balance"
             )
         )
+    filled = {t.taker_user_id for t in batch.fills} | {t.maker_user_id for t in batch.fills}
     return {
         user: {
             "time": now,
             "asset": batch.asset.code,
             "wallet": format_money(wallets.get(user, Decimal(0))),
+            "cross_wallet": format_money(
+                wallets.get(user, Decimal(0)) - (isolated.get(user) or Decimal(0))
+            ),
+            "balance_change": format_money(
+                sum(
+                    (Decimal(i["amount"]) for i in income[user] if i["income_type"] not in _PNL),
+                    Decimal(0),
+                )
+            ),
+            "reason": _reason(income[user], filled=user in filled),
             "positions": positions[user],
             "orders": orders[user],
             "income": income[user],

@@ -96,6 +96,7 @@ class FuturesBatch:
     positions: dict[tuple[int, int], Position] = field(default_factory=dict)
     orders: list[FuturesOrder] = field(default_factory=list)
     incomes: list[Income] = field(default_factory=list)
+    fills: list[FuturesTrade] = field(default_factory=list)  # the batch's trades, engine order
 
 
 class _Batch:
@@ -240,6 +241,7 @@ def settle_futures(
         positions={key: batch.positions[key] for key in batch.touched_positions},
         orders=[batch.orders[pk] for pk in sorted(batch.dirty_orders)],
         incomes=batch.incomes,
+        fills=batch.trades,
     )
 
 

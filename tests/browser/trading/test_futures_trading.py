@@ -14,8 +14,8 @@ from selenium.webdriver.common.by import By
 from api.compat.binance.shapes import dec
 from exchange.accounts.models import User
 from exchange.futures.account_summary import account_figures
+from exchange.futures.marks import mark_of
 from exchange.futures.models import FuturesOrder, Position
-from exchange.pricefeed.selectors import latest_mark_price as mark_of
 from tests.api.compat.binance_futures.conftest import (
     contract as contract,  # noqa: F401 - the perpetual and its engine, for this module
 )

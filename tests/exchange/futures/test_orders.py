@@ -110,7 +110,12 @@ def test_orders_are_answered_by_the_engine_and_cleared(assets, redis_client, mak
     # and: the user who listens is told, in the schema of futures user events
     message = decode_futures_message(listener.get_message(timeout=5)["data"])
     check(FuturesUserMessage, message)
-    assert message["wallet"] == "10000"
+    assert (message["wallet"], message["cross_wallet"], message["balance_change"]) == (
+        "10000",
+        "10000",
+        "10000",
+    )
+    assert message["reason"] == "DEPOSIT"
     assert [(o["order_id"], o["status"]) for o in message["orders"]] == [(covered.pk, "NEW")]
     assert [(p["symbol"], p["size"], p["leverage"]) for p in message["positions"]] == [
         ("BTCUSDT", "0", 10)

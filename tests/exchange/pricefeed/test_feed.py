@@ -12,8 +12,14 @@ import pytest
 
 from exchange.core.price_status import price_status
 from exchange.core.redis import get_redis
+from exchange.events.futures_market import (
+    MarkPriceEvent,
+    futures_market_channel,
+    mark_prices_channel,
+)
+from exchange.events.schema import check
+from exchange.futures.marks import latest_mark
 from exchange.pricefeed.models import FundingRate, PremiumSample, PriceBar, PriceKind
-from exchange.pricefeed.publish import futures_stream_channel, latest_mark
 from exchange.pricefeed.runner import FeedSettings, PriceFeed
 from exchange.pricefeed.sources import HttpJsonSource
 from matching_client import MatchingClient, input_stream
@@ -176,10 +182,10 @@ def test_a_restarted_feed_keeps_the_intervals_samples_and_never_funds_twice(
     assert [c[1] for c in _commands()].count(FUNDING_COMMAND) == 1
 
 
-def test_each_second_publishes_a_mark_price_update_event(redis_client, price_server):
+def test_each_second_publishes_a_mark_price_event(redis_client, price_server):
     pubsub = get_redis().pubsub()
-    pubsub.subscribe(futures_stream_channel("btcusdt@markPrice@1s"))
-    pubsub.subscribe(futures_stream_channel("!markPrice@arr@1s"))
+    pubsub.subscribe(futures_market_channel("BTCUSDT", "mark_price"))
+    pubsub.subscribe(mark_prices_channel())
     for _ in range(2):
         pubsub.get_message(timeout=1)  # the subscriptions' confirmations
     _feed(price_server).step(T0 + 500)
@@ -188,15 +194,17 @@ def test_each_second_publishes_a_mark_price_update_event(redis_client, price_ser
     pubsub.close()
     assert message is not None and array is not None
     assert json.loads(array["data"]) == [json.loads(message["data"])]
-    assert json.loads(message["data"]) == {
-        "e": "markPriceUpdate",
-        "E": T0 + 500,
-        "s": "BTCUSDT",
-        "p": "60000",
-        "i": "60000",
-        "P": "60000",
-        "r": "0.00010000",
-        "T": T0 + 3_000,
+    event = json.loads(message["data"])
+    check(MarkPriceEvent, event)
+    assert event == {
+        "kind": "mark_price",
+        "symbol": "BTCUSDT",
+        "time": T0 + 500,
+        "mark_price": "60000",
+        "index_price": "60000",
+        "estimated_settle_price": "60000",
+        "funding_rate": "0.00010000",
+        "next_funding_time": T0 + 3_000,
     }
 
 

@@ -25,9 +25,9 @@ from django.conf import settings
 from exchange.core.redis import get_redis
 from exchange.futures.actions import BracketSpec, do_create_contract
 from exchange.futures.engine_state import append
+from exchange.futures.marks import mark_key
 from exchange.futures.models import Contract, FuturesTransfer, Position, TransferStatus
 from exchange.futures.units import to_ticks
-from exchange.pricefeed.publish import mark_key
 from matching_engine.futures.protocol import encode_mark_price
 from matching_engine.protocol import output_stream
 from tests.api.compat.conftest import ROOT, LiveExchange, wait_until

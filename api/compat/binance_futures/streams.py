@@ -1,0 +1,179 @@
+"""Binance USDⓈ-M futures market stream frames, rendered from the futures market events.
+
+The futures feeds publish ``exchange.events.futures_market`` events (and spot's
+trade, kline and ticker schemas) in the project's names; a web process renders
+each once per stream kind its clients asked for (``api/ws/hub.py``). This module
+owns the futures dialect: the diff's ``pu`` and ``T``, the partial book sent as
+a ``depthUpdate``, the ``bookTicker`` event with its times, the futures
+``24hrTicker`` (no bid/ask fields), ``aggTrade`` without ``M`` and
+``markPriceUpdate``. Each fill is its own aggregate trade (``a = f = l``), as
+``/fapi/v1/aggTrades`` answers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def depth_update(e: Any) -> str:
+    return _dumps(
+        {
+            "e": "depthUpdate",
+            "E": e["time"],
+            "T": e["time"],
+            "s": e["symbol"],
+            "U": e["first_update_id"],
+            "u": e["last_update_id"],
+            "pu": e["prev_update_id"],
+            "b": e["bids"],
+            "a": e["asks"],
+        }
+    )
+
+
+# The partial book has the diff's shape on futures, with the whole top as its levels.
+partial_depth = depth_update
+
+
+def book_ticker(e: Any) -> str:
+    return _dumps(
+        {
+            "e": "bookTicker",
+            "u": e["last_update_id"],
+            "E": e["time"],
+            "T": e["time"],
+            "s": e["symbol"],
+            "b": e["bid_price"] or "0",
+            "B": e["bid_qty"] or "0",
+            "a": e["ask_price"] or "0",
+            "A": e["ask_qty"] or "0",
+        }
+    )
+
+
+def trade(e: Any) -> str:
+    return _dumps(
+        {
+            "e": "trade",
+            "E": e["time"],
+            "T": e["trade_time"],
+            "s": e["symbol"],
+            "t": e["trade_id"],
+            "p": e["price"],
+            "q": e["qty"],
+            "X": "MARKET",
+            "m": e["buyer_is_maker"],
+        }
+    )
+
+
+def agg_trade(e: Any) -> str:
+    return _dumps(
+        {
+            "e": "aggTrade",
+            "E": e["time"],
+            "s": e["symbol"],
+            "a": e["trade_id"],
+            "p": e["price"],
+            "q": e["qty"],
+            "f": e["trade_id"],
+            "l": e["trade_id"],
+            "T": e["trade_time"],
+            "m": e["buyer_is_maker"],
+        }
+    )
+
+
+def kline(e: Any) -> str:
+    bar = e["bar"]
+    return _dumps(
+        {
+            "e": "kline",
+            "E": e["time"],
+            "s": e["symbol"],
+            "k": {
+                "t": bar["open_time"],
+                "T": bar["close_time"],
+                "s": e["symbol"],
+                "i": bar["interval"],
+                "f": bar["first_trade_id"],
+                "L": bar["last_trade_id"],
+                "o": bar["open"],
+                "c": bar["close"],
+                "h": bar["high"],
+                "l": bar["low"],
+                "v": bar["volume"],
+                "n": bar["trades"],
+                "x": e["closed"],
+                "q": bar["quote_volume"],
+                "V": bar["taker_buy_volume"],
+                "Q": bar["taker_buy_quote_volume"],
+                "B": "0",
+            },
+        }
+    )
+
+
+def ticker(t: Any) -> str:
+    return _dumps(
+        {
+            "e": "24hrTicker",
+            "E": t["time"],
+            "s": t["symbol"],
+            "p": t["price_change"],
+            "P": t["price_change_percent"],
+            "w": t["weighted_avg_price"],
+            "c": t["last_price"],
+            "Q": t["last_qty"],
+            "o": t["open_price"],
+            "h": t["high_price"],
+            "l": t["low_price"],
+            "v": t["volume"],
+            "q": t["quote_volume"],
+            "O": t["open_time"],
+            "C": t["close_time"],
+            "F": t["first_id"],
+            "L": t["last_id"],
+            "n": t["count"],
+        }
+    )
+
+
+def mini_ticker(t: Any) -> str:
+    return _dumps(
+        {
+            "e": "24hrMiniTicker",
+            "E": t["time"],
+            "s": t["symbol"],
+            "c": t["last_price"],
+            "o": t["open_price"],
+            "h": t["high_price"],
+            "l": t["low_price"],
+            "v": t["volume"],
+            "q": t["quote_volume"],
+        }
+    )
+
+
+def _mark(e: Any) -> dict[str, Any]:
+    return {
+        "e": "markPriceUpdate",
+        "E": e["time"],
+        "s": e["symbol"],
+        "p": e["mark_price"],
+        "i": e["index_price"],
+        "P": e["estimated_settle_price"],
+        "r": e["funding_rate"],
+        "T": e["next_funding_time"],
+    }
+
+
+def mark_price(e: Any) -> str:
+    return _dumps(_mark(e))
+
+
+def mark_price_array(events: Any) -> str:
+    return _dumps([_mark(e) for e in events])

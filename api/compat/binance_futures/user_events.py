@@ -1,0 +1,133 @@
+"""Binance USDⓈ-M user-data events from the futures clearing messages.
+
+Futures clearing publishes one ``FuturesUserMessage`` per touched user per batch
+on ``futures-user-events:{user_id}`` (``exchange.events.futures``); this turns
+it into Binance's events, in order: one ``ORDER_TRADE_UPDATE`` per fill of each
+changed order (execution ``TRADE``), else one for the order's state (``NEW``,
+``CANCELED``, ``EXPIRED``, ``REJECTED``), then one ``ACCOUNT_UPDATE`` when the
+wallet or a position moved (with the message's reason).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from exchange.events.futures import (
+    FuturesFill,
+    FuturesOrderUpdate,
+    FuturesPosition,
+    decode_futures_message,
+)
+
+# An order's state after a batch without fills, as Binance's execution type.
+_EXECUTION = {"NEW": "NEW", "CANCELED": "CANCELED", "EXPIRED": "EXPIRED", "REJECTED": "REJECTED"}
+_MARGIN_TYPE = {"CROSSED": "cross", "ISOLATED": "isolated"}
+
+
+def _num(value: str | None) -> str:
+    """A decimal string without trailing zeros ("0" for none)."""
+    return f"{Decimal(value).normalize():f}" if value else "0"
+
+
+def _avg(quote: str, executed: str) -> str:
+    qty = Decimal(executed)
+    return _num(str(Decimal(quote) / qty)) if qty else "0"
+
+
+def _order(
+    o: FuturesOrderUpdate, fill: FuturesFill | None, *, when: int, asset: str
+) -> dict[str, Any]:
+    """The ``o`` object of one ORDER_TRADE_UPDATE (``fill``: a TRADE execution)."""
+    executed = fill["executed_qty"] if fill else o["executed_qty"]
+    quote = fill["cumulative_quote_qty"] if fill else o["cumulative_quote_qty"]
+    if fill is None:
+        status, execution = o["status"], _EXECUTION.get(o["status"], "NEW")
+    else:
+        done = Decimal(fill["executed_qty"]) >= Decimal(o["orig_qty"])
+        status, execution = ("FILLED" if done else "PARTIALLY_FILLED"), "TRADE"
+    body: dict[str, Any] = {
+        "s": o["symbol"],
+        "c": o["client_order_id"],
+        "S": o["side"],
+        "o": o["type"],
+        "f": o["time_in_force"],
+        "q": _num(o["orig_qty"]),
+        "p": _num(o["price"]),
+        "ap": _avg(quote, executed),
+        "sp": _num(o["stop_price"]),
+        "x": execution,
+        "X": "NEW" if status == "PENDING_TRIGGER" else status,
+        "i": o["order_id"],
+        "l": _num(fill["qty"]) if fill else "0",
+        "z": _num(executed),
+        "L": _num(fill["price"]) if fill else "0",
+        "n": _num(fill["commission"]) if fill else "0",
+        "T": fill["time"] if fill else when,
+        "t": fill["trade_id"] if fill else 0,
+        "b": "0",
+        "a": "0",
+        "m": fill["is_maker"] if fill else False,
+        "R": o["reduce_only"],
+        "wt": o["working_type"],
+        "ot": o["type"],
+        "ps": "BOTH",
+        "cp": o["close_position"],
+        "rp": _num(fill["realized_pnl"]) if fill else "0",
+        "pP": False,
+        "si": 0,
+        "ss": 0,
+        "V": "NONE",
+        "pm": "NONE",
+        "gtd": 0,
+    }
+    if fill:
+        body["N"] = asset  # the commission asset, only on a fill
+    return body
+
+
+def _position(p: FuturesPosition) -> dict[str, Any]:
+    return {
+        "s": p["symbol"],
+        "pa": _num(p["size"]),
+        "ep": _num(p["entry_price"]),
+        "up": _num(p["unrealized_pnl"]),
+        "mt": _MARGIN_TYPE.get(p["margin_type"], "cross"),
+        "iw": _num(p["isolated_margin"]),
+        "ps": "BOTH",
+    }
+
+
+def futures_events(text: str) -> list[dict[str, Any]]:
+    """The Binance events of one futures clearing message."""
+    message = decode_futures_message(text)
+    when = message["time"]
+    events: list[dict[str, Any]] = []
+    for o in message["orders"]:
+        steps: list[FuturesFill | None] = list(o["fills"]) or [None]
+        if o["fills"] and o["status"] in ("CANCELED", "EXPIRED"):
+            steps.append(None)  # the rest ended after the fills (IOC, market, cancel)
+        for fill in steps:
+            order = _order(o, fill, when=when, asset=message["asset"])
+            events.append({"e": "ORDER_TRADE_UPDATE", "E": when, "T": order["T"], "o": order})
+    if message["positions"] or message["income"]:
+        events.append(
+            {
+                "e": "ACCOUNT_UPDATE",
+                "E": when,
+                "T": when,
+                "a": {
+                    "m": message["reason"],
+                    "B": [
+                        {
+                            "a": message["asset"],
+                            "wb": _num(message["wallet"]),
+                            "cw": _num(message["cross_wallet"]),
+                            "bc": _num(message["balance_change"]),
+                        }
+                    ],
+                    "P": [_position(p) for p in message["positions"]],
+                },
+            }
+        )
+    return events

@@ -1,0 +1,106 @@
+"""The futures user-data renderer: one clearing message -> Binance's events, in order."""
+
+from __future__ import annotations
+
+import json
+
+from api.compat.binance_futures.user_events import futures_events
+from exchange.events.futures import FuturesUserMessage
+from exchange.events.schema import check
+
+
+def _message(**changes: object) -> str:
+    message: FuturesUserMessage = {
+        "time": 1_700_000_000_000,
+        "asset": "USDT",
+        "wallet": "1000",
+        "cross_wallet": "1000",
+        "balance_change": "0",
+        "reason": "ORDER",
+        "positions": [],
+        "orders": [],
+        "income": [],
+    }
+    message.update(changes)  # type: ignore[typeddict-item]
+    check(FuturesUserMessage, message)
+    return json.dumps(message)
+
+
+def _ioc(fills: list[dict[str, object]], status: str, executed: str) -> dict[str, object]:
+    return {
+        "symbol": "BTCUSDT",
+        "order_id": 7,
+        "client_order_id": "c7",
+        "side": "BUY",
+        "type": "LIMIT",
+        "time_in_force": "IOC",
+        "status": status,
+        "price": "60000",
+        "orig_qty": "0.1",
+        "executed_qty": executed,
+        "cumulative_quote_qty": "3000",
+        "reduce_only": False,
+        "reject_reason": "",
+        "stop_price": None,
+        "working_type": "CONTRACT_PRICE",
+        "close_position": False,
+        "order_time": 1_699_999_999_000,
+        "update_time": 1_700_000_000_000,
+        "fills": fills,
+    }
+
+
+def test_an_ioc_partly_filled_then_expired_is_two_updates():
+    fill = {
+        "trade_id": 3,
+        "time": 1_700_000_000_000,
+        "price": "60000",
+        "qty": "0.05",
+        "commission": "1.5",
+        "realized_pnl": "0",
+        "is_maker": False,
+        "executed_qty": "0.05",
+        "cumulative_quote_qty": "3000",
+    }
+    text = _message(orders=[_ioc([fill], "EXPIRED", "0.05")])
+    events = futures_events(text)
+    assert [(e["e"], e["o"]["x"], e["o"]["X"], e["o"]["l"], e["o"]["z"]) for e in events] == [
+        ("ORDER_TRADE_UPDATE", "TRADE", "PARTIALLY_FILLED", "0.05", "0.05"),
+        ("ORDER_TRADE_UPDATE", "EXPIRED", "EXPIRED", "0", "0.05"),
+    ]
+    assert (events[0]["o"]["N"], events[0]["o"]["ap"]) == ("USDT", "60000")
+    assert "N" not in events[1]["o"]
+
+
+def test_a_funding_payment_is_one_account_update_with_its_reason():
+    text = _message(
+        wallet="999.4",
+        cross_wallet="999.4",
+        balance_change="-0.6",
+        reason="FUNDING_FEE",
+        income=[
+            {
+                "income_type": "FUNDING_FEE",
+                "amount": "-0.6",
+                "symbol": "BTCUSDT",
+                "time": 1_700_000_000_000,
+            }
+        ],
+    )
+    assert futures_events(text) == [
+        {
+            "e": "ACCOUNT_UPDATE",
+            "E": 1_700_000_000_000,
+            "T": 1_700_000_000_000,
+            "a": {
+                "m": "FUNDING_FEE",
+                "B": [{"a": "USDT", "wb": "999.4", "cw": "999.4", "bc": "-0.6"}],
+                "P": [],
+            },
+        }
+    ]
+
+
+def test_an_order_change_alone_sends_no_account_update():
+    text = _message(orders=[_ioc([], "CANCELED", "0")])
+    assert [e["e"] for e in futures_events(text)] == ["ORDER_TRADE_UPDATE"]

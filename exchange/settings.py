@@ -315,11 +315,25 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "exchange.retention.tasks.trim_market_streams",
         "schedule": 60.0,
     },
+    "partitions-ahead": {
+        "task": "exchange.retention.tasks.create_history_partitions",
+        "schedule": 3600.0,
+    },
+    "history-archiver": {
+        "task": "exchange.retention.tasks.archive_old_history",
+        "schedule": 86400.0,
+    },
     "reconcile": {
         "task": "exchange.reconciliation.tasks.reconcile_ledger",
         "schedule": env.float("RECONCILE_EVERY_SECONDS", default=300.0),
     },
 }
+# History tables' month partitions (PostgreSQL, exchange/retention, ADR 0037): kept this
+# many months ahead; the archiver exports and detaches months older than
+# ARCHIVE_AFTER_MONTHS (0: never) into ARCHIVE_DIR.
+PARTITIONS_AHEAD_MONTHS = env.int("PARTITIONS_AHEAD_MONTHS", default=3)
+ARCHIVE_AFTER_MONTHS = env.int("ARCHIVE_AFTER_MONTHS", default=0)
+ARCHIVE_DIR = Path(env.str("ARCHIVE_DIR", default=str(VAR_DIR / "archive")))
 # Prometheus metrics port of the engine, clearing and market-data processes (0: off);
 # the web process serves /metrics on its own port.
 METRICS_PORT = env.int("METRICS_PORT", default=0)

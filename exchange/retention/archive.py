@@ -24,7 +24,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -58,10 +58,14 @@ class ArchiveMismatchError(Exception):
     """A file's or table's rows differ from what was exported: nothing was dropped."""
 
 
+class _Sink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
 class _Digest:
     """A write-only file that hashes and counts the lines passing through to ``out``."""
 
-    def __init__(self, out: IO[bytes] | None = None) -> None:
+    def __init__(self, out: _Sink | None = None) -> None:
         self.out = out
         self.sha = hashlib.sha256()
         self.lines = 0
@@ -84,7 +88,7 @@ def _copy_out_sql(name: str) -> str:
     return f"COPY (SELECT * FROM {name} ORDER BY {order}) TO STDOUT WITH (FORMAT csv, HEADER)"  # noqa: S608
 
 
-def _export(name: str, out: IO[bytes] | None) -> _Digest:
+def _export(name: str, out: _Sink | None) -> _Digest:
     digest = _Digest(out)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(_copy_out_sql(name), digest)
@@ -113,10 +117,11 @@ def archive_month(history: HistoryTable, month: Month) -> Manifest:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {part} IN SHARE MODE")
-        with partial.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as packed:
-            exported = _export(part, packed)
-        with partial.open("rb") as raw:
-            os.fsync(raw.fileno())
+        with partial.open("wb") as target:
+            with gzip.GzipFile(fileobj=target, mode="wb") as packed:
+                exported = _export(part, packed)
+            target.flush()
+            os.fsync(target.fileno())
         written = _read_back(partial)
         if (written.sha.hexdigest(), written.lines) != (exported.sha.hexdigest(), exported.lines):
             raise ArchiveMismatchError(f"{partial} does not read back as exported")

@@ -72,7 +72,7 @@ def partition_table(conn: BaseDatabaseWrapper, history: HistoryTable, months_ahe
         for month in months_between(min(first, now), now.plus(months_ahead)):
             cursor.execute(
                 f"CREATE TABLE {history.partition(month)} PARTITION OF {twin}"
-                f" FOR VALUES {history.range_sql(month)}"
+                f" {history.range_sql(month)}"
             )
         cursor.execute(f"CREATE TABLE {history.default} PARTITION OF {twin} DEFAULT")
         cursor.execute(f"INSERT INTO {twin} SELECT * FROM {table}")  # noqa: S608
@@ -82,9 +82,7 @@ def partition_table(conn: BaseDatabaseWrapper, history: HistoryTable, months_ahe
         for column in identity:
             sequence = f"{table}_{column}_seq"
             cursor.execute(f"CREATE SEQUENCE {sequence} OWNED BY {table}.{column}")
-            cursor.execute(
-                f"ALTER TABLE {table} ALTER {column} SET DEFAULT nextval('{sequence}')"
-            )
+            cursor.execute(f"ALTER TABLE {table} ALTER {column} SET DEFAULT nextval('{sequence}')")
             cursor.execute(
                 f"SELECT setval('{sequence}', coalesce(max({column}), 0) + 1, false)"  # noqa: S608
                 f" FROM {table}"

@@ -47,7 +47,7 @@ class HistoryTable:
         return str(month.start_ms) if self.epoch_ms else f"'{month.start.isoformat()}'"
 
     def range_sql(self, month: Month) -> str:
-        return f"FROM ({self.bound(month)}) TO ({self.bound(month.plus(1))})"
+        return f"FOR VALUES FROM ({self.bound(month)}) TO ({self.bound(month.plus(1))})"
 
 
 HISTORY_TABLES: tuple[HistoryTable, ...] = (

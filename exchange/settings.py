@@ -343,6 +343,8 @@ CELERY_QUIET_TASKS = [
     "exchange.orders.tasks.release_client_order_ids",
     "exchange.futures.tasks.resend_pending_futures_commands",
     "exchange.orders.tasks.fire_cancel_countdowns",
+    "exchange.retention.tasks.create_history_partitions",
+    "exchange.retention.tasks.archive_old_history",
 ]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).

@@ -321,6 +321,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         # A whole-stream audit (the chaos tests' replay) sets it beyond the run's length.
         "schedule": env.float("STREAM_TRIM_EVERY_SECONDS", default=60.0),
     },
+    "partitions-ahead": {
+        "task": "exchange.retention.tasks.create_history_partitions",
+        "schedule": 3600.0,
+    },
+    "history-archiver": {
+        "task": "exchange.retention.tasks.archive_old_history",
+        "schedule": 86400.0,
+    },
     "reconcile": {
         "task": "exchange.reconciliation.tasks.reconcile_ledger",
         "schedule": env.float("RECONCILE_EVERY_SECONDS", default=300.0),
@@ -336,6 +344,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": env.float("LAG_SAMPLE_EVERY_SECONDS", default=15.0),
     },
 }
+# History tables' month partitions (PostgreSQL, exchange/retention, ADR 0037): kept this
+# many months ahead; the archiver exports and detaches months older than
+# ARCHIVE_AFTER_MONTHS (0: never) into ARCHIVE_DIR.
+PARTITIONS_AHEAD_MONTHS = env.int("PARTITIONS_AHEAD_MONTHS", default=3)
+ARCHIVE_AFTER_MONTHS = env.int("ARCHIVE_AFTER_MONTHS", default=0)
+ARCHIVE_DIR = Path(env.str("ARCHIVE_DIR", default=str(VAR_DIR / "archive")))
 # Prometheus metrics port of the engine, clearing and market-data processes (0: off);
 # the web process serves /metrics on its own port.
 METRICS_PORT = env.int("METRICS_PORT", default=0)
@@ -347,6 +361,8 @@ CELERY_QUIET_TASKS = [
     "exchange.orders.tasks.fire_cancel_countdowns",
     "exchange.futures.tasks.fire_futures_cancel_countdowns",
     "exchange.dashboards.tasks.sample_pipeline_lag",
+    "exchange.retention.tasks.create_history_partitions",
+    "exchange.retention.tasks.archive_old_history",
 ]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).

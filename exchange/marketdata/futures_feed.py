@@ -18,7 +18,10 @@ and publishes the batch's stream events (``exchange.events.futures_market``) in 
 same pipeline (``futures_streams.py``).
 
 The ``fmd:`` prefix keeps a contract apart from the spot market of the same symbol
-(``md:``), as the price feed's keys are. Update ids are the group's sequence: a
+(``md:``), as the price feed's keys are. Every ``STATE_EVERY_S`` the process saves
+all of it in ``fmd:{GROUP}:state`` (``id``: the last entry applied, ``state``:
+msgpack); a restart loads it and reads on after ``id``, so the stream trimmer may
+cut the group's output below it (``saved_group_position``). Update ids are the group's sequence: a
 contract's ids grow but skip the other contracts' changes, which Binance's futures
 depth protocol allows (each diff names the previous one, ``pu``).
 """
@@ -28,7 +31,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import deque
+from dataclasses import astuple
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +58,9 @@ DEPTH_LEVELS = 1000
 RECENT_TRADES = 1000
 KEEP_BARS = 1500
 BUY = 0
+# As spot market data saves its state: often enough to keep the output stream short.
+STATE_EVERY_S = 60.0
+STATE_VERSION = 1
 
 
 def depth_key(symbol: str) -> str:
@@ -83,6 +91,16 @@ def futures_published_up_to(group: str) -> str | None:
 
 # One encoder for every event (``json.dumps`` with separators builds one per call).
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def state_key(group: str) -> str:
+    return f"fmd:{{{group}}}:state"
+
+
+def saved_group_position(group: str) -> str | None:
+    """The entry a restart reads on after, or None when nothing is saved (read all)."""
+    raw: Any = get_redis().hget(state_key(group), "id")
+    return raw.decode() if raw else None
 
 
 def _text(value: Decimal) -> str:
@@ -133,6 +151,43 @@ class ContractData:
             book[price] = total
         else:
             book.pop(price, None)
+
+    def saved(self) -> dict[str, Any]:
+        """What the stream determined, for ``fmd:{GROUP}:state``."""
+        tk = self.ticker
+        return {
+            "bids": list(self.bids.items()),
+            "asks": list(self.asks.items()),
+            "last_update_id": self.last_update_id,
+            "time": self.time,
+            "recent": [astuple(t) for t in self.recent],
+            "ticker": {
+                "trades": [astuple(t) for t in tk.trades],
+                "last": astuple(tk.last) if tk.last else None,
+                "prev_close": tk.prev_close,
+                "now": tk.now,
+            },
+            "bars": {i: [astuple(b) for b in bars] for i, bars in self.bars.items() if bars},
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Take back what ``saved`` gave; the ticker's deques are rebuilt by re-adding."""
+        self.bids.update((p, q) for p, q in data["bids"])
+        self.asks.update((p, q) for p, q in data["asks"])
+        self.last_update_id, self.time = data["last_update_id"], data["time"]
+        # The next depth diff continues the chain (``pu``) the saved one ended.
+        self.sent.prev_update_id = self.last_update_id
+        self.recent.extend(TradeTick(*fields) for fields in data["recent"])
+        ticker = data["ticker"]
+        for fields in ticker["trades"]:
+            self.ticker.add(TradeTick(*fields))
+        self.ticker.last = TradeTick(*ticker["last"]) if ticker["last"] else None
+        self.ticker.prev_close = ticker["prev_close"]
+        self.ticker.advance(ticker["now"])
+        for interval, rows in data["bars"].items():
+            self.bars[interval].extend(Bar(*fields) for fields in rows)
+            # The current bar is the last kept one: a trade in it updates both.
+            self.klines.current[interval] = self.bars[interval][-1]
 
     # --- rendering, in the contract's decimals -------------------------------------
 
@@ -232,12 +287,21 @@ class ContractData:
 
 
 class FuturesMarketData:
-    """Follows one margin group's output stream from its start."""
+    """Follows one margin group's output stream from its saved state (or its start)."""
 
     def __init__(
-        self, group: str, *, batch_size: int = 1000, block_ms: int = 100, stop: threading.Event
+        self,
+        group: str,
+        *,
+        batch_size: int = 1000,
+        block_ms: int = 100,
+        stop: threading.Event,
+        state_every_s: float = STATE_EVERY_S,
     ) -> None:
         self.group = group
+        self.state_every_s = state_every_s
+        self.state_saved_at = 0.0
+        self.restored = False
         self.batch_size = batch_size
         self.block_ms = block_ms
         self.stop = stop
@@ -277,7 +341,37 @@ class FuturesMarketData:
             self.contracts[cid].time = now
         return touched
 
+    def _restore(self) -> None:
+        """Load the saved state, if any: the stream is read on after its entry."""
+        blob: Any = self.redis.hget(state_key(self.group), "state")
+        self.restored = True
+        if not blob:
+            return
+        data: dict[str, Any] = msgpack.unpackb(blob, strict_map_key=False)
+        if data.get("v") != STATE_VERSION:
+            logger.warning("futures market data %s: saved state ignored (format)", self.group)
+            return
+        for engine_id, saved in data["contracts"].items():
+            if contract := self._contract(engine_id):
+                contract.restore(saved)
+        self.after = data["id"]
+        logger.info("futures market data %s: restored at %s", self.group, self.after)
+
+    def save_state(self) -> None:
+        """Save every contract's state at the last entry applied (for restarts and the trimmer)."""
+        blob = msgpack.packb(
+            {
+                "v": STATE_VERSION,
+                "id": self.after,
+                "contracts": {cid: data.saved() for cid, data in self.contracts.items()},
+            }
+        )
+        self.redis.hset(state_key(self.group), mapping={"id": self.after, "state": blob})
+        self.state_saved_at = time.monotonic()
+
     def step(self) -> int:
+        if not self.restored:
+            self._restore()
         reply: Any = self.redis.xread(
             {output_stream(self.group): self.after}, count=self.batch_size, block=self.block_ms
         )
@@ -298,13 +392,17 @@ class FuturesMarketData:
                 self.contracts[cid].publish(pipe)
             pipe.set(published_key(self.group), self.after)
             pipe.execute()
+        if count and time.monotonic() - self.state_saved_at >= self.state_every_s:
+            self.save_state()
         return count
 
     def reset(self) -> None:
-        """Forget everything; the next step rebuilds from the stream's start (republishing
-        its events: a stream client sees the ids go back and resynchronises)."""
+        """Forget everything; the next step starts again from the saved state, or from
+        the stream's start when none is saved (republishing its events: a stream client
+        sees the ids go back and resynchronises)."""
         self.after = "0-0"
         self.contracts = {}
+        self.restored = False
 
     def run(self) -> None:
         run_until_stopped(

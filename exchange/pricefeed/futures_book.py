@@ -4,23 +4,29 @@ The mark price needs the contract's best bid and ask, its impact prices and its 
 trade. The engine writes every level's new total and every trade into the output
 stream, so reading the stream from its start rebuilds the books exactly; the feed
 then reads only what was added since, without a consumer group (it acknowledges
-nothing: it is a reader, not a projection).
+nothing: it is a reader, not a projection). Every ``SAVE_EVERY_S`` the books are saved
+in ``pf:{GROUP}:books`` (``id``: the last entry applied, ``state``: msgpack); a restart
+loads them and reads on after ``id``, so the stream trimmer may cut the output below it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgpack
 from sortedcontainers import SortedDict
 
+from exchange.core.reader_positions import books_key
 from exchange.core.redis import get_redis
 from matching_client import Side, input_stream, output_stream
 from matching_client.futures import decode_book_changes
 
 FIELD = b"d"
 BATCH = 1000
+SAVE_EVERY_S = 60.0
 
 
 @dataclass
@@ -49,11 +55,35 @@ class ContractBook:
 class GroupBooks:
     """Every contract's book in one margin group, as of the last entry read."""
 
-    def __init__(self, group: str) -> None:
+    def __init__(self, group: str, *, save_every_s: float = SAVE_EVERY_S) -> None:
         self.group = group
         self.stream = output_stream(group)
         self.books: dict[int, ContractBook] = {}
         self.last_id = "0-0"
+        self.save_every_s = save_every_s
+        self.saved_at = 0.0  # the first catch-up saves: the trimmer learns the position
+        blob: Any = get_redis().hget(books_key(group), "state")
+        if blob:
+            self._load(blob)
+
+    def _load(self, blob: bytes) -> None:
+        data: dict[str, Any] = msgpack.unpackb(blob, strict_map_key=False)
+        self.last_id = data["id"]
+        for contract, (bids, asks, last_price) in data["books"].items():
+            book = self.book(contract)
+            book.bids.update((p, q) for p, q in bids)
+            book.asks.update((p, q) for p, q in asks)
+            book.last_price = last_price
+
+    def save(self) -> None:
+        """Save the books at the last entry applied (for restarts and the trimmer)."""
+        books = {
+            contract: (list(b.bids.items()), list(b.asks.items()), b.last_price)
+            for contract, b in self.books.items()
+        }
+        blob = msgpack.packb({"id": self.last_id, "books": books})
+        get_redis().hset(books_key(self.group), mapping={"id": self.last_id, "state": blob})
+        self.saved_at = time.monotonic()
 
     def book(self, contract: int) -> ContractBook:
         return self.books.setdefault(contract, ContractBook())
@@ -80,7 +110,10 @@ class GroupBooks:
                 self.last_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
             applied += len(entries)
             if len(entries) < BATCH:
-                return applied
+                break
+        if applied and time.monotonic() - self.saved_at >= self.save_every_s:
+            self.save()
+        return applied
 
 
 def find_command(group: str, payload: bytes, *, after: str) -> str | None:

@@ -1,9 +1,11 @@
-"""Celery tasks of stream retention."""
+"""Celery tasks of stream and history retention."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from exchange.retention.archive import archive_expired
+from exchange.retention.partitions import create_partitions_ahead
 from exchange.retention.trim import trim_streams
 
 
@@ -11,3 +13,15 @@ from exchange.retention.trim import trim_streams
 def trim_market_streams() -> int:
     """Beat's trimmer (see trim_streams); return the number of entries deleted."""
     return sum(trim.deleted for trim in trim_streams())
+
+
+@shared_task(ignore_result=True)
+def create_history_partitions() -> int:
+    """Beat's partition keeper (see create_partitions_ahead); return how many it created."""
+    return len(create_partitions_ahead())
+
+
+@shared_task(ignore_result=True)
+def archive_old_history() -> int:
+    """Beat's archiver (see archive_expired); return how many months it archived."""
+    return len(archive_expired())

@@ -11,7 +11,10 @@ Who reads what, and from where a restart reads again:
 * output ``me:{SYMBOL}:out``: the engine too (a restart compares its replayed
   outputs with the stored ones, after the snapshot), clearing (after its
   checkpoint row in the database) and market data (after the state it saved in
-  Redis; with none saved it replays the whole stream, so nothing is trimmed).
+  Redis; with none saved it replays the whole stream, so nothing is trimmed);
+* a futures margin group's output ``me:{GROUP}:out``: the engine, futures
+  clearing (its checkpoint row), futures market data (``fmd:{GROUP}:state``)
+  and the price feed's books (``pf:{GROUP}:books``), each saved in Redis.
 
 A stream is trimmed with ``XTRIM MINID`` at the lowest of its readers' positions:
 the entry at that position stays (so the stream is never emptied under a
@@ -27,9 +30,11 @@ from typing import Any
 
 from exchange.clearing.futures.runner import checkpoint_key
 from exchange.clearing.models import Checkpoint
+from exchange.core.reader_positions import saved_books_position
 from exchange.core.redis import get_redis
 from exchange.core.stream_report import write_stream_report
 from exchange.futures.models import Contract
+from exchange.marketdata.futures_feed import saved_group_position
 from exchange.marketdata.state_store import saved_position
 from exchange.markets.models import Market
 from matching_client import (
@@ -126,9 +131,7 @@ def trim_market(symbol: str) -> list[StreamTrim]:
 
 
 def trim_margin_group(group: str) -> list[StreamTrim]:
-    """Trim a futures margin group's input as a market's; its output only below every
-    reader, and futures market data and the price feed's book rebuild from the whole
-    output stream (no saved position), so that stays whole until they save one."""
+    """Trim a futures margin group's input as a market's, its output below every reader."""
     snapshot = engine_snapshot_id(group)
     return [
         trim_input(group, snapshot),
@@ -137,7 +140,8 @@ def trim_margin_group(group: str) -> list[StreamTrim]:
             {
                 "engine": snapshot,
                 "clearing": clearing_position(checkpoint_key(group)),
-                "marketdata": None,
+                "marketdata": saved_group_position(group),
+                "pricefeed": saved_books_position(group),
             },
         ),
     ]

@@ -50,6 +50,8 @@ NOT_SET_IN_DEPLOYMENTS = {
     "WS_LISTEN_KEY_CHECK_S": "WebSocket tuning; tests shorten it",
     "EVM_HD_MNEMONIC": "a secret only networks on the evm chain adapter need; add it to "
     "exchange-secrets with EVM_RPC_URLS when you add one (docs/wallets.md)",
+    "ARCHIVE_DIR": "the archiver is off (ARCHIVE_AFTER_MONTHS=0); set it with the durable "
+    "volume it needs when you turn it on (docs/deploy.md, ADR 0037)",
 }
 ENV_READ = re.compile(
     r"""(?:env\.(?:str|bool|int|list|db|float|json)|environ\.get|env\.get|getenv)\(\s*"([A-Z][A-Z0-9_]+)"|environ\[\s*"([A-Z][A-Z0-9_]+)"\]"""

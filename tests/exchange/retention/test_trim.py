@@ -236,7 +236,8 @@ def test_a_margin_group_input_is_trimmed_below_its_snapshot_its_output_kept_whol
     redis_client, assets
 ):
     """The futures margin group's streams: the input below the engine's snapshot goes;
-    the output stays, because futures market data and the price feed rebuild from it."""
+    the output stays while futures market data and the price feed saved no position
+    (test_trim_futures trims it below theirs)."""
     from exchange.clearing.futures.runner import checkpoint_key
     from exchange.clearing.models import Checkpoint
     from matching_client import stats_key
@@ -257,5 +258,10 @@ def test_a_margin_group_input_is_trimmed_below_its_snapshot_its_output_kept_whol
     assert (group_in.trimmed_below, group_in.deleted, group_in.length) == ("5-0", 4, 6)
     assert first_id(input_stream("USDT")) == "5-0"
     assert client.get(input_trimmed_key("USDT")) == b"5-0"
-    assert group_out.needs == {"engine": "5-0", "clearing": "7-0", "marketdata": None}
+    assert group_out.needs == {
+        "engine": "5-0",
+        "clearing": "7-0",
+        "marketdata": None,
+        "pricefeed": None,
+    }
     assert (group_out.trimmed_below, group_out.deleted, group_out.length) == (None, 0, 10)

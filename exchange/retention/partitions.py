@@ -1,0 +1,129 @@
+"""Monthly range partitions of the append-only history tables (PostgreSQL only).
+
+Each history table is ``PARTITION BY RANGE`` of its time column, with one
+partition per UTC month (``orders_trade_p2026_12``) and a default partition
+(``orders_trade_default``) that catches a row whose month has none yet, so a
+late beat never stops clearing. Creating a month's partition moves any such
+rows out of the default first (PostgreSQL refuses to attach a range the
+default holds rows of). On SQLite the tables stay plain: every function here
+returns without doing anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
+
+from exchange.futures.models import FuturesTrade, Income
+from exchange.marketdata.models import Kline
+from exchange.orders.models import Trade
+from exchange.retention.months import Month, months_between
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HistoryTable:
+    """A partitioned table and its key: a ``timestamptz`` or ms since the epoch."""
+
+    table: str
+    key: str
+    epoch_ms: bool = False
+
+    def partition(self, month: Month) -> str:
+        return f"{self.table}_{month.suffix}"
+
+    @property
+    def default(self) -> str:
+        return f"{self.table}_default"
+
+    def bound(self, month: Month) -> str:
+        """The month's start as a partition bound literal."""
+        return str(month.start_ms) if self.epoch_ms else f"'{month.start.isoformat()}'"
+
+    def range_sql(self, month: Month) -> str:
+        return f"FOR VALUES FROM ({self.bound(month)}) TO ({self.bound(month.plus(1))})"
+
+
+HISTORY_TABLES: tuple[HistoryTable, ...] = (
+    HistoryTable(Trade._meta.db_table, "created_at"),
+    HistoryTable(FuturesTrade._meta.db_table, "time"),
+    HistoryTable(Income._meta.db_table, "time"),
+    HistoryTable(Kline._meta.db_table, "open_time", epoch_ms=True),
+)
+
+
+def is_partitioned(conn: BaseDatabaseWrapper, table: str) -> bool:
+    if conn.vendor != "postgresql":
+        return False
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid"
+            " WHERE c.oid = to_regclass(%s)",
+            [table],
+        )
+        return cursor.fetchone() is not None
+
+
+def monthly_partitions(history: HistoryTable) -> dict[Month, str]:
+    """The table's attached month partitions, by month (read from their names)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = to_regclass(%s)",
+            [history.table],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    prefix = f"{history.table}_p"
+    months = {}
+    for name in names:
+        if name.startswith(prefix):
+            year, _, month = name.removeprefix(prefix).partition("_")
+            months[Month(int(year), int(month))] = name
+    return months
+
+
+def create_partition(history: HistoryTable, month: Month) -> bool:
+    """Create and attach the month's partition, moving its rows out of the default one.
+
+    Returns False when it exists. Holds the parent's lock only for the attach.
+    """
+    if month in monthly_partitions(history):
+        return False
+    table, part, default = history.table, history.partition(month), history.default
+    low, high = history.bound(month), history.bound(month.plus(1))
+    in_range = f"{history.key} >= {low} AND {history.key} < {high}"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {part} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        )
+        cursor.execute(f"INSERT INTO {part} SELECT * FROM {default} WHERE {in_range}")  # noqa: S608
+        moved = cursor.rowcount
+        cursor.execute(f"DELETE FROM {default} WHERE {in_range}")  # noqa: S608
+        cursor.execute(f"ALTER TABLE {table} ATTACH PARTITION {part} {history.range_sql(month)}")
+    logger.info("partition %s created (%d rows moved from %s)", part, moved, default)
+    return True
+
+
+def create_partitions_ahead(months_ahead: int | None = None) -> list[str]:
+    """Make sure each history table has partitions from this month to ``months_ahead`` on.
+
+    Beat runs this daily; returns the partitions it created.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    ahead = settings.PARTITIONS_AHEAD_MONTHS if months_ahead is None else months_ahead
+    this_month = Month.of(timezone.now())
+    created = []
+    for history in HISTORY_TABLES:
+        if not is_partitioned(connection, history.table):
+            continue
+        for month in months_between(this_month, this_month.plus(ahead)):
+            if create_partition(history, month):
+                created.append(history.partition(month))
+    return created

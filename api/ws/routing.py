@@ -6,6 +6,7 @@ from channels.routing import URLRouter
 from django.urls import re_path
 
 from api.ws.consumers import StreamConsumer
+from api.ws.graphql_ws import GraphQLTransportConsumer
 from api.ws.ws_api import WsApiConsumer
 
 websocket_urlpatterns = [
@@ -14,6 +15,7 @@ websocket_urlpatterns = [
     re_path(r"^stream/?$", StreamConsumer.as_asgi(), kwargs={"combined": True}),
     re_path(r"^stream/(?P<name>\d+)/?$", StreamConsumer.as_asgi(), kwargs={"combined": True}),
     re_path(r"^ws-api/v3/?$", WsApiConsumer.as_asgi()),
+    re_path(r"^graphql/?$", GraphQLTransportConsumer.as_asgi()),
 ]
 
 websocket_application = URLRouter(websocket_urlpatterns)

@@ -10,21 +10,28 @@ not a later one read from the database.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import graphene
+from channels.db import database_sync_to_async
+from graphql import GraphQLError
 
 from api.graphql.core.auth import require_user
 from api.graphql.futures.types import FuturesPosition
+from api.graphql.markets.types import OrderBook, PublicTrade
 from api.graphql.orders.types import Order, Trade
 from api.graphql.wallets.types import Balance
 from api.ws.channel_feed import channel_messages
 from exchange.core.user_channel import user_events_channel
 from exchange.events.futures import decode_futures_message, futures_events_channel
+from exchange.events.market import TOP_DEPTHS, BookTop, TradeEvent, market_channel
 from exchange.events.user import ExecutionReport, OrderUpdate, decode_user_message
 from exchange.futures.account_summary import PositionFigures, account_figures
+from exchange.markets.errors import MarketError
+from exchange.markets.selectors import get_market
 from exchange.orders.models import Order as OrderModel
 from exchange.orders.models import Trade as TradeModel
 from exchange.orders.selectors import Fill
@@ -41,7 +48,34 @@ async def _user_messages(info: graphene.ResolveInfo) -> AsyncIterator[Any]:
         yield decode_user_message(text)
 
 
+async def _market_messages(symbol: str, topic: str) -> AsyncIterator[Any]:
+    try:
+        market = await database_sync_to_async(get_market)(symbol)
+    except MarketError as exc:
+        raise GraphQLError(exc.message, extensions={"code": exc.code.value}) from exc
+    async for text in channel_messages(market_channel(market.symbol, topic)):
+        yield json.loads(text)
+
+
+DepthChoice = graphene.Enum(
+    "BookDepth", [(f"TOP_{n}", n) for n in TOP_DEPTHS], description="Levels per side."
+)
+
+
 class Subscription(graphene.ObjectType):
+    market_trades = graphene.Field(
+        PublicTrade,
+        required=True,
+        symbol=graphene.String(required=True),
+        description="Each trade of a spot market. Public.",
+    )
+    order_book = graphene.Field(
+        OrderBook,
+        required=True,
+        symbol=graphene.String(required=True),
+        depth=DepthChoice(default_value=TOP_DEPTHS[0]),
+        description="A spot market's best levels whenever a batch changed them. Public.",
+    )
     my_orders = graphene.Field(
         Order, required=True, description=f"Each change of one of the caller's spot orders. {READ}"
     )
@@ -58,6 +92,47 @@ class Subscription(graphene.ObjectType):
         required=True,
         description=f"The futures positions one clearing batch changed, after it. {READ}",
     )
+
+    @staticmethod
+    async def subscribe_market_trades(
+        root: Any, info: graphene.ResolveInfo, symbol: str
+    ) -> AsyncIterator[Any]:
+        async for event in _market_messages(symbol, "trade"):
+            yield event
+
+    @staticmethod
+    def resolve_market_trades(
+        root: TradeEvent, info: graphene.ResolveInfo, symbol: str
+    ) -> dict[str, Any]:
+        price, quantity = Decimal(root["price"]), Decimal(root["qty"])
+        return {
+            "id": root["trade_id"],
+            "price": price,
+            "quantity": quantity,
+            "quote_quantity": price * quantity,
+            "time": root["trade_time"],
+            "is_buyer_maker": root["buyer_is_maker"],
+        }
+
+    @staticmethod
+    async def subscribe_order_book(
+        root: Any, info: graphene.ResolveInfo, symbol: str, depth: int
+    ) -> AsyncIterator[Any]:
+        async for event in _market_messages(symbol, f"top{depth}"):
+            yield event
+
+    @staticmethod
+    def resolve_order_book(
+        root: BookTop, info: graphene.ResolveInfo, symbol: str, depth: int
+    ) -> dict[str, Any]:
+        def levels(side: list[Any]) -> list[dict[str, Decimal]]:
+            return [{"price": Decimal(p), "quantity": Decimal(q)} for p, q in side]
+
+        return {
+            "last_update_id": root["last_update_id"],
+            "bids": levels(root["bids"]),
+            "asks": levels(root["asks"]),
+        }
 
     @staticmethod
     async def subscribe_my_orders(root: Any, info: graphene.ResolveInfo) -> AsyncIterator[Any]:

@@ -58,8 +58,11 @@ class Refused(Exception):
         self.code, self.reason = code, reason
 
 
-def _authenticate(payload: Any, client_ip: str) -> tuple[User, ApiKey | None]:
-    """The caller named by connection_init's payload: a login token or a signed API key."""
+def _authenticate(payload: Any, client_ip: str) -> tuple[User | None, ApiKey | None]:
+    """The caller named by connection_init's payload: a login token, a signed API key, or
+    nobody (no payload: public fields only)."""
+    if payload is None or payload == {}:
+        return None, None
     if not isinstance(payload, dict):
         raise Refused(FORBIDDEN, "Forbidden")
     authorization = payload.get("authorization")
@@ -99,6 +102,7 @@ class GraphQLTransportConsumer(AsyncWebsocketConsumer):
         self.user: User | None = None
         self.api_key: ApiKey | None = None
         self.init_received = False
+        self.acknowledged = False
         self.operations: dict[str, asyncio.Task[None]] = {}
         await self.accept(subprotocol=SUBPROTOCOL)
         self.init_timer = asyncio.get_running_loop().create_task(self._init_timeout())
@@ -154,10 +158,11 @@ class GraphQLTransportConsumer(AsyncWebsocketConsumer):
         self.user, self.api_key = await database_sync_to_async(_authenticate)(
             payload, _client_ip(self.scope)
         )
+        self.acknowledged = True
         await self.send_message({"type": "connection_ack"})
 
     async def _subscribe(self, message: dict[str, Any]) -> None:
-        if self.user is None:
+        if not self.acknowledged:
             raise Refused(UNAUTHORIZED, "Unauthorized")
         op_id, payload = message.get("id"), message.get("payload")
         if not isinstance(op_id, str) or not op_id or not isinstance(payload, dict):

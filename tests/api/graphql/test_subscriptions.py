@@ -15,9 +15,10 @@ from websockets.sync.client import ClientConnection
 
 from api.rest.accounts.tokens import issue_token
 from exchange.core.user_channel import user_events_channel
+from exchange.events.market import market_channel
 from exchange.orders.actions import do_cancel_order, place_order
 from exchange.orders.requests import CancelRequest, OrderRequest
-from tests.api.ws.support import running_daphne, wait_until, ws_connect
+from tests.api.ws.support import manage, running, running_daphne, wait_until, ws_connect
 from tests.pipeline import drain, running_engine
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,7 +34,11 @@ def world(redis_client, btcusdt, make_user, assets, fund):
     for user in (alice, bob):
         fund(user, assets["USDT"], "1000")
         fund(user, assets["BTC"], "10")
-    with running_engine(["BTCUSDT"]), running_daphne(GRAPHQL_WS_INIT_TIMEOUT_S="1") as base:
+    with (
+        running_engine(["BTCUSDT"]),
+        running(manage("runmarketdata", "--markets", "BTCUSDT")),
+        running_daphne(GRAPHQL_WS_INIT_TIMEOUT_S="1") as base,
+    ):
         yield {"alice": alice, "bob": bob, "base": base, "redis": redis_client}
 
 
@@ -74,11 +79,17 @@ def order(user: Any, side: str, quantity: str, **extra: str) -> Any:
 
 def test_a_subscriber_sees_exactly_its_orders_life(world):
     alice, bob = world["alice"], world["bob"]
-    with connect(world["base"]) as a, connect(world["base"]) as b:
+    with connect(world["base"]) as a, connect(world["base"]) as b, connect(world["base"]) as m:
         init(a, alice)
         init(b, bob)
+        m.send(json.dumps({"type": "connection_init"}))  # no credentials: public fields
+        assert json.loads(m.recv(timeout=10)) == {"type": "connection_ack"}
         subscribe(world, a, "o", ORDERS, alice)
         subscribe(world, b, "t", TRADES, bob)
+        public = 'subscription { marketTrades(symbol: "BTCUSDT") { price quantity quoteQuantity isBuyerMaker } }'
+        m.send(json.dumps({"id": "m", "type": "subscribe", "payload": {"query": public}}))
+        channel = market_channel("BTCUSDT", "trade")
+        wait_until(lambda: world["redis"].pubsub_numsub(channel)[0][1] > 0)
 
         sell = order(alice, "SELL", "1", client_order_id="alice-sell")
         order(bob, "BUY", "0.4")
@@ -111,6 +122,11 @@ def test_a_subscriber_sees_exactly_its_orders_life(world):
                 "isMaker": False,
             }
             for quantity, fee in (("0.4", "0.0008"), ("0.6", "0.0012"))
+        ]
+
+        assert [t["marketTrades"] for t in nexts(m, 2)] == [
+            {"price": "100", "quantity": q, "quoteQuantity": quote, "isBuyerMaker": False}
+            for q, quote in (("0.4", "40"), ("0.6", "60"))
         ]
 
         a.send(json.dumps({"id": "o", "type": "complete"}))

@@ -6,6 +6,7 @@ the protocol's close codes.
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
 
@@ -79,7 +80,12 @@ def order(user: Any, side: str, quantity: str, **extra: str) -> Any:
 
 def test_a_subscriber_sees_exactly_its_orders_life(world):
     alice, bob = world["alice"], world["bob"]
-    with connect(world["base"]) as a, connect(world["base"]) as b, connect(world["base"]) as m:
+    with (
+        ExitStack() as stack,
+        connect(world["base"]) as a,
+        connect(world["base"]) as b,
+        connect(world["base"]) as m,
+    ):
         init(a, alice)
         init(b, bob)
         m.send(json.dumps({"type": "connection_init"}))  # no credentials: public fields
@@ -89,6 +95,13 @@ def test_a_subscriber_sees_exactly_its_orders_life(world):
         public = 'subscription { marketTrades(symbol: "BTCUSDT") { price quantity quoteQuantity isBuyerMaker } }'
         m.send(json.dumps({"id": "m", "type": "subscribe", "payload": {"query": public}}))
         channel = market_channel("BTCUSDT", "trade")
+        wait_until(lambda: world["redis"].pubsub_numsub(channel)[0][1] > 0)
+        book = 'subscription { orderBook(symbol: "BTCUSDT") { asks { price quantity } } }'
+        m2 = stack.enter_context(connect(world["base"]))
+        m2.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(m2.recv(timeout=10)) == {"type": "connection_ack"}
+        m2.send(json.dumps({"id": "b", "type": "subscribe", "payload": {"query": book}}))
+        channel = market_channel("BTCUSDT", "top5")
         wait_until(lambda: world["redis"].pubsub_numsub(channel)[0][1] > 0)
 
         sell = order(alice, "SELL", "1", client_order_id="alice-sell")
@@ -128,6 +141,9 @@ def test_a_subscriber_sees_exactly_its_orders_life(world):
             {"price": "100", "quantity": q, "quoteQuantity": quote, "isBuyerMaker": False}
             for q, quote in (("0.4", "40"), ("0.6", "60"))
         ]
+
+        asks = [[{"price": "100", "quantity": q}] if q else [] for q in ("1", "0.6", "", "2", "")]
+        assert [e["orderBook"]["asks"] for e in nexts(m2, 5)] == asks
 
         a.send(json.dumps({"id": "o", "type": "complete"}))
         order(alice, "SELL", "0.1")

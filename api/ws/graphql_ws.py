@@ -253,6 +253,9 @@ class GraphQLTransportConsumer(AsyncWebsocketConsumer):
                     document, event, variables, operation_name
                 )
                 await self.send_message({"id": op_id, "type": "next", "payload": _result(result)})
+        except GraphQLError as error:  # the subscribe function refused (credentials, symbol)
+            await self.send_message({"id": op_id, "type": "error", "payload": _errors([error])})
+            return False
         finally:
             with contextlib.suppress(Exception):
                 await events.aclose()  # type: ignore[attr-defined]

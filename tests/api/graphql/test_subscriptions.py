@@ -222,10 +222,19 @@ def test_protocol_violations_close_with_the_protocols_codes(served):
     with connect(base) as ws:  # no connection_init within GRAPHQL_WS_INIT_TIMEOUT_S
         assert closed_with(ws) == 4408
     with connect(base) as ws:  # a document the schema refuses: one error, the socket stays
-        init(ws, alice)
+        ws.send(json.dumps({"type": "connection_init"}))  # anonymous: public fields only
+        assert json.loads(ws.recv(timeout=10)) == {"type": "connection_ack"}
         bad = {"query": "subscription { nothing }"}
         ws.send(json.dumps({"id": "e", "type": "subscribe", "payload": bad}))
         message = json.loads(ws.recv(timeout=10))
         assert message["type"] == "error" and message["id"] == "e"
         ws.send(json.dumps({"type": "ping"}))
         assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
+        for query, code in (
+            (ORDERS, "NOT_AUTHENTICATED"),
+            ('subscription { marketTrades(symbol: "NOPE") { price } }', "UNKNOWN_SYMBOL"),
+        ):
+            ws.send(json.dumps({"id": code, "type": "subscribe", "payload": {"query": query}}))
+            message = json.loads(ws.recv(timeout=10))
+            assert (message["id"], message["type"]) == (code, "error")
+            assert [e["extensions"]["code"] for e in message["payload"]] == [code]

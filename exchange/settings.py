@@ -385,6 +385,8 @@ BINANCE_ORDER_WAIT_SECONDS = env.float("BINANCE_ORDER_WAIT_SECONDS", default=3.0
 WS_SEND_BUFFER_BYTES = env.int("WS_SEND_BUFFER_BYTES", default=4 * 1024 * 1024)
 WS_MAX_STREAMS = env.int("WS_MAX_STREAMS", default=1024)
 WS_LISTEN_KEY_CHECK_S = env.float("WS_LISTEN_KEY_CHECK_S", default=60.0)
+# graphql-transport-ws: a connection that sends no connection_init this long is closed (4408).
+GRAPHQL_WS_INIT_TIMEOUT_S = env.float("GRAPHQL_WS_INIT_TIMEOUT_S", default=10.0)
 
 # LOG_FORMAT=json: one JSON object per line with the request id (exchange/core/request_id.py).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")

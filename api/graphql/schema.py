@@ -27,6 +27,7 @@ from api.graphql.orders.mutations.order_countdown import SetCancelCountdown
 from api.graphql.orders.mutations.order_place import PlaceOrder
 from api.graphql.orders.mutations.order_place_batch import PlaceOrders
 from api.graphql.orders.mutations.order_replace import ReplaceOrder
+from api.graphql.subscriptions import Subscription
 from api.graphql.wallets.mutations.withdrawal_request import RequestWithdrawal
 
 
@@ -54,4 +55,4 @@ class Mutation(graphene.ObjectType):
     disable_two_factor = DisableTwoFactor.Field()
 
 
-schema = graphene.Schema(query=Query, mutation=Mutation)
+schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscription)

@@ -6,6 +6,7 @@ from channels.routing import URLRouter
 from django.urls import re_path
 
 from api.ws.consumers import FuturesStreamConsumer, StreamConsumer
+from api.ws.graphql_ws import GraphQLTransportConsumer
 from api.ws.ws_api import WsApiConsumer
 
 websocket_urlpatterns = [
@@ -31,6 +32,7 @@ websocket_urlpatterns = [
         FuturesStreamConsumer.as_asgi(),
         kwargs={"combined": True},
     ),
+    re_path(r"^graphql/?$", GraphQLTransportConsumer.as_asgi()),
 ]
 
 websocket_application = URLRouter(websocket_urlpatterns)

@@ -12,14 +12,11 @@ matched case-insensitively.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
-
-from channels.db import database_sync_to_async
 
 from api.compat.binance_futures import streams as render
 from api.ws.hub import Render
-from api.ws.stream_names import Source
+from api.ws.stream_names import KnownSymbols, Source
 from exchange.events.futures_market import (
     futures_market_channel,
     mark_prices_3s_channel,
@@ -57,30 +54,13 @@ _KINDS = "|".join(
 _STREAM = re.compile(
     rf"(?P<symbol>[A-Za-z0-9]{{1,32}})@(?P<kind>{_KINDS})(?P<speed>@(?:0|100|250|500)ms|@1s)?"
 )
-_SYMBOLS_TTL_S = 5.0
-
-
-class _KnownContracts:
-    """Contract symbols, refreshed at most every few seconds when a name misses."""
-
-    def __init__(self) -> None:
-        self.symbols: frozenset[str] = frozenset()
-        self.loaded_at = -_SYMBOLS_TTL_S
-
-    async def contains(self, symbol: str) -> bool:
-        if symbol in self.symbols:
-            return True
-        if time.monotonic() - self.loaded_at >= _SYMBOLS_TTL_S:
-            self.symbols = await database_sync_to_async(_load_symbols)()
-            self.loaded_at = time.monotonic()
-        return symbol in self.symbols
 
 
 def _load_symbols() -> frozenset[str]:
     return frozenset(Contract.objects.values_list("symbol", flat=True))
 
 
-known_contracts = _KnownContracts()
+known_contracts = KnownSymbols(_load_symbols)
 
 
 def parse_shape(name: str) -> Source | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 
@@ -55,10 +56,12 @@ _STREAM = re.compile(
 _SYMBOLS_TTL_S = 5.0
 
 
-class _KnownSymbols:
-    """Market symbols, refreshed at most every few seconds when a name misses."""
+class KnownSymbols:
+    """Symbols from ``load`` (markets, contracts), reloaded at most every few seconds
+    when a name misses."""
 
-    def __init__(self) -> None:
+    def __init__(self, load: Callable[[], frozenset[str]]) -> None:
+        self.load = load
         self.symbols: frozenset[str] = frozenset()
         self.loaded_at = -_SYMBOLS_TTL_S
 
@@ -66,7 +69,7 @@ class _KnownSymbols:
         if symbol in self.symbols:
             return True
         if time.monotonic() - self.loaded_at >= _SYMBOLS_TTL_S:
-            self.symbols = await database_sync_to_async(_load_symbols)()
+            self.symbols = await database_sync_to_async(self.load)()
             self.loaded_at = time.monotonic()
         return symbol in self.symbols
 
@@ -75,7 +78,7 @@ def _load_symbols() -> frozenset[str]:
     return frozenset(Market.objects.values_list("symbol", flat=True))
 
 
-known_symbols = _KnownSymbols()
+known_symbols = KnownSymbols(_load_symbols)
 
 
 def _topic(kind: str) -> tuple[str, Render]:

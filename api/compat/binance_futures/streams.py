@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from api.compat.binance.streams import kline as kline  # the same frame on both markets
+
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -83,36 +85,6 @@ def agg_trade(e: Any) -> str:
             "l": e["trade_id"],
             "T": e["trade_time"],
             "m": e["buyer_is_maker"],
-        }
-    )
-
-
-def kline(e: Any) -> str:
-    bar = e["bar"]
-    return _dumps(
-        {
-            "e": "kline",
-            "E": e["time"],
-            "s": e["symbol"],
-            "k": {
-                "t": bar["open_time"],
-                "T": bar["close_time"],
-                "s": e["symbol"],
-                "i": bar["interval"],
-                "f": bar["first_trade_id"],
-                "L": bar["last_trade_id"],
-                "o": bar["open"],
-                "c": bar["close"],
-                "h": bar["high"],
-                "l": bar["low"],
-                "v": bar["volume"],
-                "n": bar["trades"],
-                "x": e["closed"],
-                "q": bar["quote_volume"],
-                "V": bar["taker_buy_volume"],
-                "Q": bar["taker_buy_quote_volume"],
-                "B": "0",
-            },
         }
     )
 

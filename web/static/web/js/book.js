@@ -65,3 +65,28 @@ export class LocalBook {
     return { bids, asks };
   }
 }
+
+/** The futures book (docs/websocket.md, futures streams): update ids skip the other
+ * contracts' changes, so diffs chain by `pu` (the previous diff's `u`), not `U = u + 1`.
+ * fetchSnapshot answers `{last_update_id, bids, asks}` from /fapi/v1/depth. */
+export class FuturesBook extends LocalBook {
+  reset() {
+    super.reset();
+    this.chained = false;  // no diff applied since the snapshot yet
+  }
+
+  apply(diff) {
+    // The first diff after the snapshot must not skip one the snapshot lacks; each next
+    // one must continue the previous.
+    const gap = this.chained ? diff.pu !== this.lastUpdateId : diff.pu > this.lastUpdateId;
+    if (gap) {
+      this.resync();
+      return false;
+    }
+    for (const [p, q] of diff.b) isZero(q) ? this.bids.delete(p) : this.bids.set(p, q);
+    for (const [p, q] of diff.a) isZero(q) ? this.asks.delete(p) : this.asks.set(p, q);
+    this.lastUpdateId = diff.u;
+    this.chained = true;
+    return true;
+  }
+}

@@ -1,15 +1,17 @@
 // The perpetual futures screen: chart, book, tape, transfer, leverage, order form,
 // positions (entry, mark, unrealized PnL and liquidation price as the exchange computes
-// them), open orders and fills. All through /fapi with the session cookie. The platform
-// has no futures WebSocket streams yet, so the page polls: market figures and the
-// account every second, the chart and fills every few seconds.
+// them), open orders and fills. Snapshots through /fapi with the session cookie, then
+// the futures market streams and the user-data stream (/fstream); after a reconnection
+// it takes new snapshots (the snapshot-plus-diff rule). A slow poll stands in while a
+// stream is down.
 
-import { clearErrors, currentUser, fapi, showErrors, toast } from "./api.js";
+import { api, clearErrors, currentUser, fapi, showErrors, toast } from "./api.js";
+import { FuturesBook } from "./book.js";
 import { dateTime, decimalsOf, el, fixed, isZero, multiply, percent, row, time } from "./format.js";
+import { Stream, userStream } from "./ws.js";
 
 const INTERVALS = ["1m", "5m", "15m", "1h", "4h", "1d"];
-const POLL_MS = 1000;
-const SLOW_EVERY = 5;  // chart, 24 h figures and fills: every fifth poll
+const FALLBACK_MS = 10000;  // the poll while a stream is down
 const root = document.getElementById("futures");
 const $ = (id) => document.getElementById(id);
 
@@ -60,28 +62,38 @@ const volumes = chart.addSeries(LightweightCharts.HistogramSeries, {
 });
 volumes.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
 
+/** A bar from Binance's kline array [open time, open, high, low, close, volume, ...];
+ * numbers for drawing only. */
+function bar(k) {
+  const t = Math.floor(k[0] / 1000);
+  return [
+    { time: t, open: Number(k[1]), high: Number(k[2]), low: Number(k[3]), close: Number(k[4]) },
+    { time: t, value: Number(k[5]), color: Number(k[4]) >= Number(k[1]) ? "rgba(22,199,132,0.45)" : "rgba(234,57,67,0.45)" },
+  ];
+}
 async function loadKlines() {
-  const klines = await fapi("GET", "/fapi/v1/klines", { symbol, interval, limit: 500 });
-  // Binance's kline arrays: [open time, open, high, low, close, volume, ...]; numbers for drawing only.
-  candles.setData(klines.map((k) => ({ time: Math.floor(k[0] / 1000), open: Number(k[1]), high: Number(k[2]), low: Number(k[3]), close: Number(k[4]) })));
-  volumes.setData(klines.map((k) => ({ time: Math.floor(k[0] / 1000), value: Number(k[5]),
-    color: Number(k[4]) >= Number(k[1]) ? "rgba(22,199,132,0.45)" : "rgba(234,57,67,0.45)" })));
-  $("chart-empty").hidden = klines.length > 0;
+  const bars = (await fapi("GET", "/fapi/v1/klines", { symbol, interval, limit: 500 })).map(bar);
+  candles.setData(bars.map((b) => b[0]));
+  volumes.setData(bars.map((b) => b[1]));
+  $("chart-empty").hidden = bars.length > 0;
 }
 const intervals = $("intervals");
 for (const i of INTERVALS) {
   intervals.append(el("button", { type: "button", class: "tab", "aria-pressed": String(i === interval), "data-interval": i, text: i,
     onclick: () => {
+      if (i === interval) return;
+      marketStream.send({ method: "UNSUBSCRIBE", params: [`${lower}@kline_${interval}`], id: Date.now() });
       interval = i;
       localStorage.setItem("futures-interval", i);
+      marketStream.send({ method: "SUBSCRIBE", params: [`${lower}@kline_${interval}`], id: Date.now() });
       intervals.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.interval === i)));
       loadKlines().catch((e) => toast(e.message));
     } }));
 }
 
 // ---- book, tape, mark ----------------------------------------------------------------
-function renderBook(depth) {
-  const bids = depth.bids.slice(0, 15), asks = depth.asks.slice(0, 15);
+function renderBook(book) {
+  const { bids, asks } = book.levels(15);
   const totalOf = (levels) => levels.reduce((sum, [, q]) => sum + Number(q), 0);  // bar widths only
   const most = Math.max(totalOf(bids), totalOf(asks)) || 1;
   const lines = (levels, side) => {
@@ -103,10 +115,16 @@ function renderBook(depth) {
   $("spread").textContent = asks.length && bids.length
     ? `Spread ${px((Number(asks[0][0]) - Number(bids[0][0])).toFixed(priceDp))}` : "–";
 }
+const book = new FuturesBook(async () => {
+  const depth = await fapi("GET", "/fapi/v1/depth", { symbol, limit: 1000 });
+  return { bids: depth.bids, asks: depth.asks, last_update_id: depth.lastUpdateId };
+}, renderBook);
+function tradeLine(t) {
+  return el("div", { class: `tick ${t.isBuyerMaker ? "ask" : "bid"}`, "data-trade-id": t.id },
+    el("span", { class: "price", text: px(t.price) }), el("span", { text: qty(t.qty) }), el("span", { class: "muted", text: time(t.time) }));
+}
 function renderTrades(trades) {
-  $("trades").replaceChildren(...trades.slice().reverse().slice(0, 50).map((t) =>
-    el("div", { class: `tick ${t.isBuyerMaker ? "ask" : "bid"}`, "data-trade-id": t.id },
-      el("span", { class: "price", text: px(t.price) }), el("span", { text: qty(t.qty) }), el("span", { class: "muted", text: time(t.time) }))));
+  $("trades").replaceChildren(...trades.slice().reverse().slice(0, 50).map(tradeLine));
 }
 function renderMark(p) {
   $("f-mark").textContent = px(p.markPrice);
@@ -146,8 +164,9 @@ function renderPositions(positions) {
     { class: `num pnl ${signed(p.unRealizedProfit)}`, text: money(p.unRealizedProfit), "data-value": p.unRealizedProfit },
     { class: "leverage", text: `${p.leverage}x` },
     el("button", { type: "button", class: "btn small ghost", "aria-label": `Close position ${p.symbol}`, text: "Close",
-      onclick: () => closePosition(p).then((o) => { toast(`Closing: order ${o.orderId}`); pollNow(); }).catch((e) => toast(e.message)) }),
+      onclick: () => closePosition(p).then((o) => { toast(`Closing: order ${o.orderId}`); refreshAccount(); }).catch((e) => toast(e.message)) }),
   ], { "data-symbol": p.symbol })));
+  holding = open.length > 0;
   if (!open.length) body.append(row([{ colspan: 9, class: "muted", text: "No open position." }]));
   $("position-count").textContent = open.length ? `(${open.length})` : "";
 }
@@ -158,7 +177,7 @@ function renderOpenOrders(orders) {
     { class: "num", text: isZero(o.price) ? "Market" : px(o.price) }, { class: "num", text: isZero(o.stopPrice) ? "–" : px(o.stopPrice) },
     { class: "num", text: qty(o.origQty) }, { class: "num", text: qty(o.executedQty) }, o.reduceOnly ? "Yes" : "No",
     el("button", { type: "button", class: "btn small ghost", "aria-label": `Cancel order ${o.orderId}`, text: "Cancel",
-      onclick: () => fapi("DELETE", "/fapi/v1/order", { symbol, orderId: o.orderId }).then(pollNow).catch((e) => toast(e.message)) }),
+      onclick: () => fapi("DELETE", "/fapi/v1/order", { symbol, orderId: o.orderId }).then(refreshAccount).catch((e) => toast(e.message)) }),
   ], { "data-order-id": o.orderId })));
   if (!orders.length) body.append(row([{ colspan: 9, class: "muted", text: "No open orders." }]));
   $("open-count").textContent = orders.length ? `(${orders.length})` : "";
@@ -177,50 +196,91 @@ function renderWallet(balances) {
   $("f-avail").textContent = `${money(b.availableBalance)} ${contract.marginAsset}`;
 }
 
-// ---- polling ------------------------------------------------------------------------------
-const liveStatus = $("live-status");
+// ---- the trader's account from the user-data stream ----------------------------------------
 const user = await currentUser();
-let polls = 0, timer = null, polling = false, again = false;
-async function poll() {
-  const slow = polls % SLOW_EVERY === 0;
-  const market = [
-    fapi("GET", "/fapi/v1/depth", { symbol, limit: 50 }).then(renderBook),
-    fapi("GET", "/fapi/v1/trades", { symbol, limit: 50 }).then(renderTrades),
-    fapi("GET", "/fapi/v1/premiumIndex", { symbol }).then(renderMark),
-  ];
-  if (slow) market.push(loadKlines(), fapi("GET", "/fapi/v1/ticker/24hr", { symbol }).then(renderTicker));
-  const account = !user ? [] : [
-    fapi("GET", "/fapi/v2/balance").then(renderWallet),
-    fapi("GET", "/fapi/v2/positionRisk", { symbol }).then(renderPositions),
-    fapi("GET", "/fapi/v1/openOrders", { symbol }).then(renderOpenOrders),
-    ...(slow ? [fapi("GET", "/fapi/v1/userTrades", { symbol, limit: 50 }).then(renderFills)] : []),
-  ];
-  await Promise.all([...market, ...account]);
-  polls += 1;
+let holding = false;  // an open position: its PnL follows the mark
+const loadPositions = () => fapi("GET", "/fapi/v2/positionRisk", { symbol }).then(renderPositions);
+const loadWallet = () => fapi("GET", "/fapi/v2/balance").then(renderWallet);
+const loadOrders = () => Promise.all([
+  fapi("GET", "/fapi/v1/openOrders", { symbol }).then(renderOpenOrders),
+  fapi("GET", "/fapi/v1/userTrades", { symbol, limit: 50 }).then(renderFills),
+]);
+/** Every account figure again: after (re)connecting, after the trader changed something. */
+function refreshAccount() {
+  if (!user) return Promise.resolve();
+  return Promise.all([loadWallet(), loadPositions(), loadOrders()]).catch((e) => toast(e.message));
 }
-async function loop() {
-  if (polling) {  // one poll at a time; a request for another runs right after it
-    again = true;
-    return;
-  }
-  polling = true;
-  clearTimeout(timer);
-  try {
-    await poll();
-    liveStatus.textContent = liveStatus.dataset.state = "live";
-  } catch (error) {
-    liveStatus.textContent = liveStatus.dataset.state = "reconnecting";
-  } finally {
-    polling = false;
-  }
-  timer = setTimeout(loop, again ? 0 : POLL_MS);
-  again = false;
+/** Coalesce a burst of events into one read each (one batch sends several). */
+function soon(load) {
+  let pending = null;
+  return () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => load().catch((e) => toast(e.message)), 100);
+  };
 }
-/** After the trader changed something: the next poll now, with the slow parts. */
-function pollNow() {
-  polls = 0;
-  loop();
+const refreshPositionsSoon = soon(loadPositions);
+const refreshOrdersSoon = soon(loadOrders);
+// The event carries the wallet, not what is available, and positions without their
+// liquidation price: the exchange's figures are read again rather than computed here.
+const refreshFiguresSoon = soon(() => Promise.all([loadWallet(), loadPositions()]));
+
+// ---- market stream ----------------------------------------------------------------------
+const lower = symbol.toLowerCase();
+const liveStatus = $("live-status");
+const loadMarket = () => Promise.all([
+  book.resync(),
+  fapi("GET", "/fapi/v1/trades", { symbol, limit: 50 }).then(renderTrades),
+  fapi("GET", "/fapi/v1/premiumIndex", { symbol }).then(renderMark),
+  fapi("GET", "/fapi/v1/ticker/24hr", { symbol }).then(renderTicker),
+  loadKlines(),
+]);
+let marketState = "connecting", userState = user ? "connecting" : "live";
+function showState() {
+  const state = marketState === "live" && userState === "live" ? "live" : marketState === "live" ? userState : marketState;
+  liveStatus.textContent = liveStatus.dataset.state = state;
 }
+const marketStream = new Stream(
+  `/fstream/stream?streams=${lower}@depth@100ms/${lower}@aggTrade/${lower}@markPrice@1s/${lower}@ticker/${lower}@kline_${interval}`, {
+    onState: (state) => { marketState = state; showState(); },
+    onOpen: () => loadMarket().catch((e) => toast(e.message)),
+    onMessage: (data, stream) => {
+      if (!stream) return;  // answers to SUBSCRIBE
+      if (data.e === "depthUpdate") book.push(data);
+      else if (data.e === "aggTrade") {
+        const tape = $("trades");
+        tape.prepend(tradeLine({ id: data.a, price: data.p, qty: data.q, time: data.T, isBuyerMaker: data.m }));
+        while (tape.children.length > 50) tape.lastChild.remove();
+      } else if (data.e === "markPriceUpdate") {
+        const moved = data.p !== $("f-mark").dataset.value;
+        renderMark({ markPrice: data.p, indexPrice: data.i, lastFundingRate: data.r });
+        if (moved && holding) refreshPositionsSoon();  // PnL and margin at the new mark, as the exchange computes them
+      } else if (data.e === "24hrTicker") renderTicker({ count: data.n, lastPrice: data.c, volume: data.v });
+      else if (data.e === "kline" && data.k.i === interval) {
+        const [c, v] = bar([data.k.t, data.k.o, data.k.h, data.k.l, data.k.c, data.k.v]);
+        candles.update(c);
+        volumes.update(v);
+        $("chart-empty").hidden = true;
+      }
+    },
+  });
+
+let accountStream = null;
+if (user) {
+  accountStream = await userStream(api, {
+    onState: (state) => { userState = state; showState(); },
+    onOpen: refreshAccount,
+    onMessage: (event) => {
+      if (event.e === "ORDER_TRADE_UPDATE" && event.o.s === symbol) refreshOrdersSoon();
+      else if (event.e === "ACCOUNT_UPDATE") refreshFiguresSoon();
+    },
+  }, "/fstream/ws");
+}
+
+// The fallback: while a stream is down the page still moves, slowly.
+setInterval(() => {
+  if (marketState !== "live") loadMarket().catch(() => {});
+  if (user && userState !== "live") refreshAccount();
+}, FALLBACK_MS);
 
 // ---- forms ----------------------------------------------------------------------------
 async function submitting(form, button, work, fieldFor = {}) {
@@ -228,7 +288,7 @@ async function submitting(form, button, work, fieldFor = {}) {
   button.disabled = true;
   try {
     await work();
-    pollNow();
+    refreshAccount();
   } catch (error) {
     showErrors(form, error, fieldFor);
   } finally {
@@ -298,10 +358,9 @@ document.querySelectorAll("[data-tab]").forEach((tab) => tab.addEventListener("c
   document.querySelectorAll("[data-pane]").forEach((p) => (p.hidden = p.dataset.pane !== tab.dataset.tab));
 }));
 $("cancel-all").addEventListener("click", () =>
-  fapi("DELETE", "/fapi/v1/allOpenOrders", { symbol }).then(pollNow).catch((e) => toast(e.message)));
+  fapi("DELETE", "/fapi/v1/allOpenOrders", { symbol }).then(refreshAccount).catch((e) => toast(e.message)));
 
 layout();
-await loop();
 
-// For people debugging the page and for the browser tests.
-window.exchangePage = { ready: true, polls: () => polls };
+// For people debugging the page and for the browser tests: the live objects.
+window.exchangePage = { book, marketStream, userStream: accountStream, ready: true };

@@ -66,10 +66,11 @@ export class Stream {
   }
 }
 
-/** The signed-in user's event stream (orders, balances), or null when signed out. */
-export async function userStream(api, handlers) {
+/** The signed-in user's event stream: spot's events on `/ws/<key>`, futures' on
+ * `/fstream/ws/<key>` (the same session listen key opens either). */
+export async function userStream(api, handlers, base = "/ws") {
   const { listen_key: key } = await api("POST", "/user-data-stream");
   // Keep the key alive (it lives 60 minutes) while the page is open.
   setInterval(() => api("PUT", `/user-data-stream/${key}`).catch(() => {}), 30 * 60 * 1000);
-  return new Stream(`/ws/${key}`, handlers);
+  return new Stream(`${base}/${key}`, handlers);
 }

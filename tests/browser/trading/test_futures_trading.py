@@ -2,11 +2,15 @@
 
 A trader moves collateral from spot to futures, sets 10x, opens a long against a second
 trader's signed order, sees entry, mark, unrealized PnL and the liquidation price the
-exchange computes (follows the mark without a reload), and closes the position.
+exchange computes (follows the mark stream without a reload), and closes the position
+with a resting order another trader fills (the user-data stream updates the page).
+Other traders' trades reach the tape by the market stream; bad input shows the API's
+message under its field.
 """
 
 from __future__ import annotations
 
+import time
 from decimal import ROUND_DOWN, Decimal
 
 from selenium.webdriver.common.by import By
@@ -15,7 +19,10 @@ from api.compat.binance.shapes import dec
 from exchange.accounts.models import User
 from exchange.futures.account_summary import account_figures
 from exchange.futures.marks import mark_of
-from exchange.futures.models import FuturesOrder, Position
+from exchange.futures.models import Contract, FuturesOrder, Position
+from exchange.futures.units import to_ticks
+from exchange.pricefeed.pricer import PriceTick
+from exchange.pricefeed.publish import publish_mark
 from tests.api.compat.binance_futures.conftest import (
     contract as contract,  # noqa: F401 - the perpetual and its engine, for this module
 )
@@ -31,6 +38,31 @@ def _fapi(url, trader, path: str, params: dict[str, str]):
     answer = signed(url, trader.key, trader.secret, "POST", path, params)
     assert answer.status_code == 200, answer.text
     return answer.json()
+
+
+def _move_mark(contract: Contract, price: Decimal) -> None:
+    """What the price feed does each second: the engine's mark, then the mark stream."""
+    set_mark(contract, price)
+    now = int(time.time() * 1000)
+    tick = PriceTick(
+        time_ms=now,
+        index=price,
+        premium=Decimal(0),
+        mark=price,
+        mark_ticks=to_ticks(contract, price),
+        funding_estimate=Decimal("0.0001"),
+        next_funding_ms=now + 3_600_000,
+    )
+    publish_mark(SYMBOL, tick, Decimal("0.0001"))
+
+
+def _streamed_only(browser) -> bool:
+    """Both streams live since the first connection: nothing came from the fallback poll."""
+    return browser.execute_script(
+        "const p = window.exchangePage;"
+        "return p.marketStream.connects === 1 && p.userStream.connects === 1"
+        " && document.getElementById('live-status').dataset.state === 'live';"
+    )
 
 
 def _cell(browser, css: str) -> tuple[str, str]:
@@ -51,7 +83,7 @@ def _open_futures(browser, url: str) -> None:
         lambda b: b.execute_script("return !!(window.exchangePage && window.exchangePage.ready)"),
         "page ready",
     )
-    wait(browser, lambda b: text(b, "#live-status") == "live", "the first poll")
+    wait(browser, lambda b: text(b, "#live-status") == "live", "both streams")
 
 
 def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_closes_it(
@@ -63,18 +95,20 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
     url = exchange.url
     email = new_email()
     set_mark(contract, Decimal(60_000))
-    # given: a new trader with 1000 USDT on spot, and a maker with an ask at 60,000
+    # given: a new trader with 1000 USDT on spot, a maker with an ask at 60,000 and a
+    # second trader with futures collateral
     sign_up(browser, url, email)
     deposit_on_test_chain(browser, url, "USDT", "1000")
     user = User.objects.get(email=email)
-    maker = exchange.trader(USDT="20000")
-    moved = _fapi(
-        url,
-        maker,
-        "/sapi/v1/asset/transfer",
-        {"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "10000"},
-    )
-    wait_until(lambda: transferred(moved["tranId"]), what="the maker's transfer")
+    maker, other = exchange.trader(USDT="20000"), exchange.trader(USDT="2000")
+    for who, amount in ((maker, "10000"), (other, "1000")):
+        moved = _fapi(
+            url,
+            who,
+            "/sapi/v1/asset/transfer",
+            {"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": amount},
+        )
+        wait_until(lambda t=moved["tranId"]: transferred(t), what="a transfer")
     ask = _fapi(
         url,
         maker,
@@ -84,7 +118,7 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
             "side": "SELL",
             "type": "LIMIT",
             "timeInForce": "GTC",
-            "quantity": "0.05",
+            "quantity": "0.06",
             "price": "60000",
         },
     )
@@ -95,15 +129,52 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
         "the ask",
     )
 
+    # when: the second trader buys 0.01 at market, then the trade reaches the tape and the
+    # book by the market stream, without a reload
+    bought = _fapi(
+        url,
+        other,
+        "/fapi/v1/order",
+        {"symbol": SYMBOL, "side": "BUY", "type": "MARKET", "quantity": "0.01"},
+    )
+    wait_until(lambda: FuturesOrder.objects.get(pk=bought["orderId"]).status == "FILLED")
+    wait(
+        browser,
+        lambda b: (
+            "0.050"
+            in b.execute_script(
+                "const l = document.querySelector('#asks .level[data-price=\"60000\"]');"
+                "return l ? l.textContent : '';"
+            )
+        ),
+        "the ask down to 0.05",
+    )
+    wait(
+        browser,
+        lambda b: b.find_elements(By.CSS_SELECTOR, "#trades .tick"),
+        "the trade on the tape",
+        timeout=5,  # the fallback poll would take 10 s
+    )
+    assert "60,000.0" in text(browser, "#trades .tick:first-child")
+    assert _streamed_only(browser)
+
     # when: they move 500 USDT to futures
     visible(browser, "#x-amount").send_keys("500")
     browser.find_element(By.ID, "x-submit").click()
-    # then: the futures wallet holds it
+    # then: the futures wallet holds it (the transfer's ACCOUNT_UPDATE)
     wait(
         browser,
         lambda b: b.find_element(By.ID, "f-wallet").get_attribute("data-value") == "500",
         "500 in futures",
     )
+
+    # when: leverage 0, then the API's message shows under the field and nothing changes
+    browser.find_element(By.ID, "l-leverage").send_keys("0")
+    browser.find_element(By.ID, "l-submit").click()
+    wait(browser, lambda b: b.find_element(By.ID, "e-leverage").text, "the leverage refusal")
+    assert "leverage" in browser.find_element(By.ID, "e-leverage").text.lower()
+    assert not Position.objects.filter(user=user, contract=contract, leverage=0).exists()
+    browser.find_element(By.ID, "l-leverage").clear()
 
     # when: an isolated margin is asked for, the API's refusal shows next to the field
     browser.find_element(By.CSS_SELECTOR, "#l-margin option[value=ISOLATED]").click()
@@ -119,8 +190,19 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
     )
     assert not browser.find_element(By.ID, "e-marginType").text
 
-    # when: they buy 0.05 at market (3,000 USDT notional at 10x: 300 margin)
+    # when: they ask for less than the contract's step, then the message shows under
+    # the size and no order is made
     browser.find_element(By.CSS_SELECTOR, "#o-type option[value=MARKET]").click()
+    browser.find_element(By.ID, "o-qty").send_keys("0.0001")
+    browser.find_element(By.ID, "o-submit").click()
+    wait(browser, lambda b: b.find_element(By.ID, "e-quantity").text, "the size refusal")
+    assert not FuturesOrder.objects.filter(user=user).exists()
+    browser.execute_script("document.getElementById('toast').hidden = true")
+    screenshot("web-futures-bad-input")
+    browser.execute_script("document.getElementById('toast').hidden = false")
+
+    # when: they buy 0.05 at market (3,000 USDT notional at 10x: 300 margin)
+    browser.find_element(By.ID, "o-qty").clear()
     browser.find_element(By.ID, "o-qty").send_keys("0.05")
     browser.find_element(By.ID, "o-submit").click()
     wait_until(
@@ -139,7 +221,7 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
     assert _cell(browser, ".leverage")[0] == "10x"
 
     # when: the mark moves to 61,000, then PnL and the mark follow without a reload
-    set_mark(contract, Decimal(61_000))
+    _move_mark(contract, Decimal(61_000))
     wait(browser, lambda b: _cell(b, ".pnl")[1] == "50", "+50 unrealized")
     assert _cell(browser, ".mark") == ("61,000.0", "61000")
     assert text(browser, "#f-mark") == "61,000.0"
@@ -147,7 +229,20 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
     screenshot("web-futures-position", full_page=True)
     browser.execute_script("document.getElementById('toast').hidden = false")
 
-    # when: the maker bids 61,000 and the trader closes the position
+    browser.set_window_size(390, 1400)
+    screenshot("web-futures-phone", full_page=True)
+    browser.set_window_size(1400, 1000)
+
+    # when: the trader rests a reduce-only sell at 61,000
+    browser.find_element(By.CSS_SELECTOR, "input[name=side][value=SELL]").click()
+    browser.find_element(By.CSS_SELECTOR, "#o-type option[value=LIMIT]").click()
+    browser.find_element(By.ID, "o-price").send_keys("61000")
+    browser.find_element(By.ID, "o-qty").clear()
+    browser.find_element(By.ID, "o-qty").send_keys("0.05")
+    browser.find_element(By.ID, "o-reduce").click()
+    browser.find_element(By.ID, "o-submit").click()
+    wait(browser, lambda b: text(b, "#open-count") == "(1)", "the resting sell")
+    # and the maker's signed bid fills it
     _fapi(
         url,
         maker,
@@ -162,12 +257,14 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
             "reduceOnly": "true",
         },
     )
-    browser.find_element(By.CSS_SELECTOR, f'[aria-label="Close position {SYMBOL}"]').click()
-    # then: no position; the fills list both trades, the close with its realized PnL
+    # then: the user-data stream empties the position and the open orders; the fills
+    # list both trades, the close with its realized PnL
     wait(
         browser, lambda b: "No open position" in text(b, "#positions tbody"), "the closed position"
     )
+    wait(browser, lambda b: text(b, "#open-count") == "", "no open order")
     assert not Position.objects.get(user=user, contract=contract).size
+    assert _streamed_only(browser)
     browser.find_element(By.CSS_SELECTOR, '[data-tab="fills"]').click()
     wait(
         browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#fills tbody tr")) == 2, "2 fills"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from decimal import ROUND_DOWN, Decimal
 
+import requests
 from selenium.webdriver.common.by import By
 
 from api.compat.binance.shapes import dec
@@ -275,3 +276,66 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
     assert "50.00000000" in newest
     screenshot("web-futures-closed")
     set_mark(contract, Decimal(60_000))
+
+
+def test_the_futures_book_equals_the_rest_book_after_the_socket_is_cut(
+    browser,
+    exchange,
+    contract,  # noqa: F811
+):
+    url = exchange.url
+    set_mark(contract, Decimal(60_000))
+    maker = exchange.trader(USDT="20000")
+    moved = _fapi(
+        url,
+        maker,
+        "/sapi/v1/asset/transfer",
+        {"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "10000"},
+    )
+    wait_until(lambda: transferred(moved["tranId"]), what="the transfer")
+
+    def rest_on(side: str, price: str, quantity: str) -> None:
+        _fapi(
+            url,
+            maker,
+            "/fapi/v1/order",
+            {
+                "symbol": SYMBOL,
+                "side": side,
+                "type": "LIMIT",
+                "timeInForce": "GTC",
+                "quantity": quantity,
+                "price": price,
+            },
+        )
+
+    def rest_book() -> list[list[list[str]]]:
+        depth = requests.get(
+            f"{url}/fapi/v1/depth", params={"symbol": SYMBOL, "limit": 1000}, timeout=10
+        ).json()
+        return [depth["bids"], depth["asks"]]
+
+    # given: a signed-out visitor's page following a book of 3 bids and 3 asks
+    for i in range(3):
+        rest_on("BUY", str(59_000 - i), "0.01")
+        rest_on("SELL", str(61_000 + i), "0.01")
+    _open_futures(browser, url)
+    wait(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#bids .level")) == 3, "3 bids")
+
+    # when: the socket is cut and the book changes while the page is away
+    browser.execute_script("window.exchangePage.marketStream.cut()")
+    rest_on("BUY", "58990", "0.02")
+    rest_on("SELL", "61010", "0.02")
+    wait_until(lambda: len(rest_book()[0]) == 4 and len(rest_book()[1]) == 4, what="the orders")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#bids .level")) == 3
+    browser.execute_script("window.exchangePage.marketStream.restore()")
+
+    # then: after the reconnection the page's book equals the REST book
+    def page_book(b):
+        return b.execute_script(
+            "const l = window.exchangePage.book.levels(1000); return [l.bids, l.asks];"
+        )
+
+    wait(browser, lambda b: page_book(b) == rest_book(), "the books to agree")
+    assert any(p == "58990" for p, _ in rest_book()[0])
+    assert browser.execute_script("return window.exchangePage.marketStream.connects") == 2

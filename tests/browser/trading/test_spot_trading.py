@@ -33,6 +33,16 @@ def _open_rows(browser):
     return browser.find_elements(By.CSS_SELECTOR, "#open-orders tbody tr[data-order-id]")
 
 
+def _open_order_ids(browser) -> list[int]:
+    """The open orders' ids, read in one step: the table is redrawn on every user event,
+    so an element found first and read after can be gone (stale)."""
+    ids = browser.execute_script(
+        "return [...document.querySelectorAll('#open-orders tbody tr[data-order-id]')]"
+        ".map(r => r.dataset.orderId)"
+    )
+    return [int(i) for i in ids]
+
+
 def test_a_new_trader_places_is_filled_live_and_cancels(browser, exchange, screenshot):
     url = exchange.url
     email = new_email()
@@ -54,7 +64,7 @@ def test_a_new_trader_places_is_filled_live_and_cancels(browser, exchange, scree
     )
     browser.find_element(By.CSS_SELECTOR, '[data-tab="balances"]').click()
     wait(browser, lambda b: balance_cells(b, "USDT") == ("800.00000000", "200.00000000"), "locked")
-    order_id = int(_open_rows(browser)[0].get_attribute("data-order-id"))
+    [order_id] = _open_order_ids(browser)
     # when: a second trader sells 0.004 BTC into the bid through a signed request
     seller = exchange.trader(BTC="1")
     sold = signed(
@@ -206,7 +216,7 @@ def test_a_fill_while_the_user_stream_is_cut_shows_after_it_is_restored(
     open_market(browser, url, "LTCUSDT")
     place_limit(browser, "BUY", "50", "0.5")
     wait(browser, lambda b: len(_open_rows(b)) == 1, "the open order")
-    order_id = int(_open_rows(browser)[0].get_attribute("data-order-id"))
+    [order_id] = _open_order_ids(browser)
     # when: the user stream is cut, and a second trader fills the bid meanwhile
     browser.execute_script("window.exchangePage.userStream.cut()")
     seller = exchange.trader(LTC="1")
@@ -222,7 +232,7 @@ def test_a_fill_while_the_user_stream_is_cut_shows_after_it_is_restored(
     wait_until(lambda: Order.objects.get(pk=order_id).status == "FILLED", what="the fill")
     wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#trades .tick"), "the trade (market)")
     # then: while cut, the page still shows the order open (it heard nothing)
-    assert [int(r.get_attribute("data-order-id")) for r in _open_rows(browser)] == [order_id]
+    assert _open_order_ids(browser) == [order_id]
     # when: the connection is back, then the page takes fresh snapshots: filled, balances moved
     browser.execute_script("window.exchangePage.userStream.restore()")
     wait(browser, lambda b: not _open_rows(b), "the filled order gone from open orders")

@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from exchange.accounts.actions import check_login
 from exchange.accounts.errors import AccountError, AccountErrorCode, TwoFactorError
 from exchange.accounts.errors import TwoFactorErrorCode as Code
-from tests.two_factor import enrol, totp_code, unthrottle, wrong_code
+from tests.two_factor import enrol, lock_out, totp_code, unthrottle, wrong_code
 
 PASSWORD = "correct horse battery"  # noqa: S105 - make_user's default
 
@@ -31,7 +31,9 @@ def test_the_password_alone_is_refused_and_each_bad_code_has_its_own_refusal(mak
     device, _ = enrol(user)
     assert refused(user.email, "") == Code.CODE_REQUIRED
     assert refused(user.email, wrong_code(device)) == Code.INVALID_CODE
-    # the wrong code locks the device for a while: the right one is refused too
+    assert TOTPDevice.objects.get(pk=device.pk).throttling_failure_count == 1
+    # wrong codes lock the device for a while: the right one is refused too
+    lock_out(device)
     assert refused(user.email, totp_code(device)) == Code.THROTTLED
     unthrottle(device)
     code = totp_code(device)

@@ -49,10 +49,15 @@ def do_register_user(*, email: str, password: str) -> User:
         ) from exc
 
 
-def check_login(*, email: str, password: str) -> User:
+def check_login(*, email: str, password: str, otp_code: str = "") -> User:
+    """The user these credentials sign in, for every surface that hands out a session or
+    a token. With two-factor on, the password alone is not enough: a current code is
+    asked for (TWO_FACTOR_CODE_REQUIRED is the client's cue to prompt for it), and only
+    after the password is right, so a wrong password never counts towards the throttle."""
     user = authenticate(username=(email or "").strip().lower(), password=password)
     if not isinstance(user, User) or not user.is_active:
         raise AccountError(AccountErrorCode.INVALID_CREDENTIALS, "Wrong email or password.")
+    require_second_factor(user=user, code=otp_code)
     return user
 
 

@@ -12,6 +12,18 @@ class CredentialsIn(serializers.Serializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
+class LoginIn(CredentialsIn):
+    otp_code = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Required when two-factor is on: the authenticator's code or a recovery code. "
+            "Without it a right password answers TWO_FACTOR_CODE_REQUIRED."
+        ),
+    )
+
+
 class UserOut(serializers.ModelSerializer[User]):
     class Meta:
         model = User

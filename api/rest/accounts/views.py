@@ -18,6 +18,7 @@ from api.rest.accounts.serializers import (
     ApiKeyOut,
     CredentialsIn,
     ListenKeyOut,
+    LoginIn,
     SessionOut,
     TokenOut,
     UserOut,
@@ -75,11 +76,11 @@ class LoginView(RestView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     throttle_classes = LOGIN_THROTTLES
-    error_codes = {"POST": [AccountErrorCode.INVALID_CREDENTIALS]}
+    error_codes = {"POST": [AccountErrorCode.INVALID_CREDENTIALS, *SECOND_FACTOR_CODES]}
 
-    @extend_schema(tags=["account"], request=CredentialsIn, responses={200: TokenOut})
+    @extend_schema(tags=["account"], request=LoginIn, responses={200: TokenOut})
     def post(self, request: Request) -> Response:
-        data = CredentialsIn(data=request.data)
+        data = LoginIn(data=request.data)
         data.is_valid(raise_exception=True)
         user = check_login(**data.validated_data)
         return Response({"token": issue_token(user=user), "user": UserOut(user).data})
@@ -95,14 +96,14 @@ class SessionView(RestView):
     throttle_classes = LOGIN_THROTTLES
     # PERMISSION_DENIED: the CSRF cookie or header is missing or wrong.
     error_codes = {
-        "POST": [AccountErrorCode.INVALID_CREDENTIALS, "PERMISSION_DENIED"],
+        "POST": [AccountErrorCode.INVALID_CREDENTIALS, *SECOND_FACTOR_CODES, "PERMISSION_DENIED"],
         "DELETE": ["PERMISSION_DENIED"],
     }
 
-    @extend_schema(tags=["account"], request=CredentialsIn, responses={200: SessionOut})
+    @extend_schema(tags=["account"], request=LoginIn, responses={200: SessionOut})
     def post(self, request: Request) -> Response:
         SessionAuthentication().enforce_csrf(request)
-        data = CredentialsIn(data=request.data)
+        data = LoginIn(data=request.data)
         data.is_valid(raise_exception=True)
         user = check_login(**data.validated_data)
         login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from exchange.accounts.models import ApiKey
 from tests.api.rest.conftest import error, rows_snapshot
-from tests.two_factor import enrol, totp_code, unthrottle, wrong_code
+from tests.two_factor import enrol, lock_out, totp_code, unthrottle, wrong_code
 
 WITHDRAW = {"asset": "BTC", "amount": "0.1", "network": "BTC", "address": "bc1qexample"}
 
@@ -92,3 +94,36 @@ def test_turning_it_off_takes_a_current_code(client_for, trader):
     done = client.post("/api/v1/two-factor/disable", {"otp_code": totp_code(device)}, format="json")
     assert done.status_code == 204
     assert client.get("/api/v1/two-factor").json()["enabled"] is False
+
+
+@pytest.mark.parametrize("endpoint", ["/api/v1/auth/login", "/api/v1/auth/session"])
+def test_login_with_two_factor_on_needs_a_current_code(make_user, endpoint):
+    user = make_user(email="tf-login@example.com")
+    device, _ = enrol(user)
+    client = APIClient(enforce_csrf_checks=True)
+    client.cookies["csrftoken"] = "a" * 32
+    credentials = {"email": user.email, "password": "correct horse battery"}
+
+    def login(**extra: str):
+        body = {**credentials, **extra}
+        return client.post(endpoint, body, format="json", HTTP_X_CSRFTOKEN="a" * 32)
+
+    # the password alone is the prompt for the code: no token, no session
+    missing = login()
+    assert error(missing) == (400, "TWO_FACTOR_CODE_REQUIRED")
+    assert missing.json()["fields"] == {"otp_code": "required"}
+    assert error(login(otp_code=wrong_code(device))) == (400, "TWO_FACTOR_INVALID_CODE")
+    assert TOTPDevice.objects.get(pk=device.pk).throttling_failure_count == 1
+    lock_out(device)
+    assert error(login(otp_code=totp_code(device))) == (429, "TWO_FACTOR_THROTTLED")
+    assert not Token.objects.filter(user=user).exists() and "sessionid" not in client.cookies
+    unthrottle(device)
+    code = totp_code(device)
+    ok = login(otp_code=code)
+    assert ok.status_code == 200 and ok.json()["user"]["email"] == user.email
+    if endpoint.endswith("login"):
+        assert ok.json()["token"] == Token.objects.get(user=user).key
+    else:
+        assert client.get("/api/v1/me").json()["email"] == user.email
+    client.cookies["csrftoken"] = "a" * 32  # Django rotated it at sign-in
+    assert error(login(otp_code=code)) == (400, "TWO_FACTOR_REPLAYED_CODE")

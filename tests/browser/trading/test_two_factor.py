@@ -1,15 +1,18 @@
 """Two-factor on the web page: a trader turns it on from the security page (QR code,
 code, recovery codes), then the wallet asks for a code before a withdrawal and shows
-the API's refusal next to the code field, with nothing locked."""
+the API's refusal next to the code field, with nothing locked; and signing in asks for
+the code after the password."""
 
 from __future__ import annotations
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from selenium.webdriver.common.by import By
 
+from exchange.accounts.models import User
 from exchange.wallets.chains.simchain import sim_address
 from tests.browser.trading.conftest import new_email
 from tests.browser.trading.pages import (
+    PASSWORD,
     balance_cells,
     deposit_on_test_chain,
     sign_up,
@@ -17,7 +20,7 @@ from tests.browser.trading.pages import (
     visible,
     wait,
 )
-from tests.two_factor import totp_code, unthrottle, wrong_code
+from tests.two_factor import enrol, totp_code, unthrottle, wrong_code
 
 
 def test_a_trader_turns_on_two_factor_and_withdraws_with_a_code(browser, exchange, screenshot):
@@ -85,3 +88,37 @@ def test_a_trader_turns_on_two_factor_and_withdraws_with_a_code(browser, exchang
     browser.find_element(By.ID, "k-otp").send_keys(totp_code(device, steps_ago=-1))
     browser.find_element(By.CSS_SELECTOR, "#key-form button[type=submit]").click()
     wait(browser, lambda b: b.find_element(By.ID, "new-secret").text, "the new key's secret")
+
+
+def test_signing_in_with_two_factor_on_asks_for_the_code(browser, exchange, screenshot):
+    url = exchange.url
+    email = new_email()
+    sign_up(browser, url, email)
+    device, _ = enrol(User.objects.get(email=email))
+    browser.delete_all_cookies()
+    browser.get(f"{url}/login")
+    # when: the password alone
+    visible(browser, "#email").send_keys(email)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    submit = browser.find_element(By.CSS_SELECTOR, "#auth-form button[type=submit]")
+    submit.click()
+    # then: refused, and the form asks for the code next to its field
+    wait(browser, lambda b: b.find_element(By.ID, "otp-code").is_displayed(), "the code field")
+    wait(browser, lambda b: text(b, "#otp-code-error") == "Enter your authentication code.", "ask")
+    assert browser.switch_to.active_element == browser.find_element(By.ID, "otp-code")
+    screenshot("web-login-two-factor-asked")
+    # when: a wrong code, refused in words under the field, still signed out
+    browser.find_element(By.ID, "otp-code").send_keys(wrong_code(device))
+    submit.click()
+    wait(browser, lambda b: text(b, "#otp-code-error") == "That code is not valid.", "refusal")
+    assert browser.current_url.endswith("/login") and browser.get_cookie("sessionid") is None
+    screenshot("web-login-two-factor-wrong-code")
+    # when: the app's current code, signed in
+    unthrottle(device)
+    field = browser.find_element(By.ID, "otp-code")
+    field.clear()
+    field.send_keys(totp_code(device))
+    submit.click()
+    wait(browser, lambda b: "/trade/" in b.current_url, "the trading screen after sign-in")
+    assert browser.get_cookie("sessionid") is not None
+    screenshot("web-login-two-factor-signed-in")

@@ -52,6 +52,7 @@ def test_withdrawal_needs_the_code(client_for, trader):
         "/api/v1/withdrawals", {**WITHDRAW, "otp_code": wrong_code(device)}, format="json"
     )
     assert error(wrong) == (400, "TWO_FACTOR_INVALID_CODE")
+    lock_out(device)  # one wrong code locks for a second only, which a slow run outlasts
     throttled = client.post(
         "/api/v1/withdrawals", {**WITHDRAW, "otp_code": totp_code(device)}, format="json"
     )

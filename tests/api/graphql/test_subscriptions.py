@@ -239,6 +239,7 @@ def test_protocol_violations_close_with_the_protocols_codes(served):
         for query, code in (
             (ORDERS, "NOT_AUTHENTICATED"),
             ('subscription { marketTrades(symbol: "NOPE") { price } }', "UNKNOWN_SYMBOL"),
+            ('subscription { markPrice(symbol: "NOPE") { markPrice } }', "UNKNOWN_CONTRACT"),
         ):
             ws.send(json.dumps({"id": code, "type": "subscribe", "payload": {"query": query}}))
             message = json.loads(ws.recv(timeout=10))

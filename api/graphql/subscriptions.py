@@ -20,17 +20,24 @@ from channels.db import database_sync_to_async
 from graphql import GraphQLError
 
 from api.graphql.core.auth import require_user
-from api.graphql.futures.types import FuturesPosition
+from api.graphql.futures.types import FuturesPosition, MarkPrice
 from api.graphql.markets.types import OrderBook, PublicTrade
 from api.graphql.orders.types import Order, Trade
 from api.graphql.wallets.types import Balance
 from api.ws.channel_feed import channel_messages
 from exchange.core.user_channel import user_events_channel
 from exchange.events.futures import decode_futures_message, futures_events_channel
+from exchange.events.futures_market import (
+    FuturesBookTop,
+    MarkPriceEvent,
+    futures_market_channel,
+)
 from exchange.events.market import TOP_DEPTHS, BookTop, TradeEvent, market_channel
 from exchange.events.user import ExecutionReport, OrderUpdate, decode_user_message
 from exchange.futures.account_summary import PositionFigures, account_figures
+from exchange.futures.errors import FuturesError
 from exchange.futures.marks import mark_of
+from exchange.futures.selectors import get_contract
 from exchange.markets.errors import MarketError
 from exchange.markets.selectors import get_market
 from exchange.orders.models import Order as OrderModel
@@ -57,6 +64,38 @@ async def _market_messages(symbol: str, topic: str) -> AsyncIterator[Any]:
         yield json.loads(text)
 
 
+async def _contract_messages(symbol: str, topic: str) -> AsyncIterator[Any]:
+    try:
+        contract = await database_sync_to_async(get_contract)(symbol)
+    except FuturesError as exc:
+        raise GraphQLError(exc.message, extensions={"code": exc.code.value}) from exc
+    async for text in channel_messages(futures_market_channel(contract.symbol, topic)):
+        yield json.loads(text)
+
+
+def _public_trade(event: TradeEvent) -> dict[str, Any]:
+    price, quantity = Decimal(event["price"]), Decimal(event["qty"])
+    return {
+        "id": event["trade_id"],
+        "price": price,
+        "quantity": quantity,
+        "quote_quantity": price * quantity,
+        "time": event["trade_time"],
+        "is_buyer_maker": event["buyer_is_maker"],
+    }
+
+
+def _order_book(event: BookTop | FuturesBookTop) -> dict[str, Any]:
+    def levels(side: list[Any]) -> list[dict[str, Decimal]]:
+        return [{"price": Decimal(p), "quantity": Decimal(q)} for p, q in side]
+
+    return {
+        "last_update_id": event["last_update_id"],
+        "bids": levels(event["bids"]),
+        "asks": levels(event["asks"]),
+    }
+
+
 DepthChoice = graphene.Enum(
     "BookDepth", [(f"TOP_{n}", n) for n in TOP_DEPTHS], description="Levels per side."
 )
@@ -75,6 +114,25 @@ class Subscription(graphene.ObjectType):
         symbol=graphene.String(required=True),
         depth=DepthChoice(default_value=TOP_DEPTHS[0]),
         description="A spot market's best levels whenever a batch changed them. Public.",
+    )
+    futures_trades = graphene.Field(
+        PublicTrade,
+        required=True,
+        symbol=graphene.String(required=True),
+        description="Each trade of a futures contract. Public.",
+    )
+    futures_order_book = graphene.Field(
+        OrderBook,
+        required=True,
+        symbol=graphene.String(required=True),
+        depth=DepthChoice(default_value=TOP_DEPTHS[0]),
+        description="A futures contract's best levels whenever a batch changed them. Public.",
+    )
+    mark_price = graphene.Field(
+        MarkPrice,
+        required=True,
+        symbol=graphene.String(required=True),
+        description="A futures contract's mark price each second the price feed publishes. Public.",
     )
     my_orders = graphene.Field(
         Order, required=True, description=f"Each change of one of the caller's spot orders. {READ}"
@@ -104,15 +162,7 @@ class Subscription(graphene.ObjectType):
     def resolve_market_trades(
         root: TradeEvent, info: graphene.ResolveInfo, symbol: str
     ) -> dict[str, Any]:
-        price, quantity = Decimal(root["price"]), Decimal(root["qty"])
-        return {
-            "id": root["trade_id"],
-            "price": price,
-            "quantity": quantity,
-            "quote_quantity": price * quantity,
-            "time": root["trade_time"],
-            "is_buyer_maker": root["buyer_is_maker"],
-        }
+        return _public_trade(root)
 
     @staticmethod
     async def subscribe_order_book(
@@ -125,13 +175,53 @@ class Subscription(graphene.ObjectType):
     def resolve_order_book(
         root: BookTop, info: graphene.ResolveInfo, symbol: str, depth: int
     ) -> dict[str, Any]:
-        def levels(side: list[Any]) -> list[dict[str, Decimal]]:
-            return [{"price": Decimal(p), "quantity": Decimal(q)} for p, q in side]
+        return _order_book(root)
 
+    @staticmethod
+    async def subscribe_futures_trades(
+        root: Any, info: graphene.ResolveInfo, symbol: str
+    ) -> AsyncIterator[Any]:
+        async for event in _contract_messages(symbol, "trade"):
+            yield event
+
+    @staticmethod
+    def resolve_futures_trades(
+        root: TradeEvent, info: graphene.ResolveInfo, symbol: str
+    ) -> dict[str, Any]:
+        return _public_trade(root)
+
+    @staticmethod
+    async def subscribe_futures_order_book(
+        root: Any, info: graphene.ResolveInfo, symbol: str, depth: int
+    ) -> AsyncIterator[Any]:
+        async for event in _contract_messages(symbol, f"top{depth}"):
+            yield event
+
+    @staticmethod
+    def resolve_futures_order_book(
+        root: FuturesBookTop, info: graphene.ResolveInfo, symbol: str, depth: int
+    ) -> dict[str, Any]:
+        return _order_book(root)
+
+    @staticmethod
+    async def subscribe_mark_price(
+        root: Any, info: graphene.ResolveInfo, symbol: str
+    ) -> AsyncIterator[Any]:
+        async for event in _contract_messages(symbol, "mark_price"):
+            yield event
+
+    @staticmethod
+    def resolve_mark_price(
+        root: MarkPriceEvent, info: graphene.ResolveInfo, symbol: str
+    ) -> dict[str, Any]:
         return {
-            "last_update_id": root["last_update_id"],
-            "bids": levels(root["bids"]),
-            "asks": levels(root["asks"]),
+            "symbol": root["symbol"],
+            "time": root["time"],
+            "mark_price": Decimal(root["mark_price"]),
+            "index_price": Decimal(root["index_price"]),
+            "estimated_settle_price": Decimal(root["estimated_settle_price"]),
+            "funding_rate": Decimal(root["funding_rate"]),
+            "next_funding_time": root["next_funding_time"],
         }
 
     @staticmethod

@@ -119,6 +119,19 @@ class FuturesContract(graphene.ObjectType):
         return (premium_index(root.symbol) or {}).get("nextFundingTime")
 
 
+class MarkPrice(graphene.ObjectType):
+    """A contract's mark, index and funding estimate of one second, as the price feed
+    published them."""
+
+    symbol = graphene.String(required=True)
+    time = graphene.BigInt(required=True, description="ms since the epoch")
+    mark_price = Decimal(required=True)
+    index_price = Decimal(required=True)
+    estimated_settle_price = Decimal(required=True)
+    funding_rate = Decimal(required=True, description="The rate the next funding applies.")
+    next_funding_time = graphene.BigInt(required=True, description="ms since the epoch")
+
+
 class FuturesOrder(graphene.ObjectType):
     id = graphene.ID(required=True)
     symbol = graphene.String(required=True)

@@ -5,7 +5,10 @@ the protocol's close codes.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
@@ -15,6 +18,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
 from api.rest.accounts.tokens import issue_token
+from api.ws.ws_api import signed_payload
+from exchange.accounts.actions import do_create_api_key
+from exchange.accounts.requests import ApiKeyRequest
 from exchange.core.user_channel import user_events_channel
 from exchange.events.market import market_channel
 from exchange.orders.actions import do_cancel_order, place_order
@@ -233,8 +239,37 @@ def test_protocol_violations_close_with_the_protocols_codes(served):
         for query, code in (
             (ORDERS, "NOT_AUTHENTICATED"),
             ('subscription { marketTrades(symbol: "NOPE") { price } }', "UNKNOWN_SYMBOL"),
+            ('subscription { markPrice(symbol: "NOPE") { markPrice } }', "UNKNOWN_CONTRACT"),
         ):
             ws.send(json.dumps({"id": code, "type": "subscribe", "payload": {"query": query}}))
             message = json.loads(ws.recv(timeout=10))
             assert (message["id"], message["type"]) == (code, "error")
             assert [e["extensions"]["code"] for e in message["payload"]] == [code]
+
+
+def _signed_init(key: str, secret: str, **changed: Any) -> dict[str, Any]:
+    """connection_init carrying ``{apiKey, timestamp, signature}``, HMAC-SHA256 as Binance signs."""
+    params: dict[str, Any] = {"apiKey": key, "timestamp": int(time.time() * 1000)}
+    payload = signed_payload(params)
+    signature = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return {"type": "connection_init", "payload": {**params, "signature": signature, **changed}}
+
+
+def test_a_signed_api_key_signs_in_on_connection_init(served):
+    base, alice = served
+    created = do_create_api_key(
+        user=alice, request=ApiKeyRequest.parse(label="bot", permissions=["read"])
+    )
+    key, secret = created.api_key.key, created.secret
+    assert secret is not None
+    with connect(base) as ws:
+        ws.send(json.dumps(_signed_init(key, secret)))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "connection_ack"}
+        query = {"query": "{ me { email } }"}
+        ws.send(json.dumps({"id": "q", "type": "subscribe", "payload": query}))
+        answer = json.loads(ws.recv(timeout=10))
+        assert answer["payload"] == {"data": {"me": {"email": alice.email}}}
+    for changed in ({"signature": "0" * 64}, {"timestamp": 1}, {"apiKey": "nope"}):
+        with connect(base) as ws:
+            ws.send(json.dumps(_signed_init(key, secret, **changed)))
+            assert closed_with(ws) == 4403

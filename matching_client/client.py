@@ -38,6 +38,7 @@ class _OwnConnection(threading.local):
     pool: redis.ConnectionPool | None = None
     pid = 0
     connection: Any = None
+    sentinel = False  # a Sentinel-managed connection (reopened by ``connect()``)
 
 
 _own = _OwnConnection()
@@ -60,16 +61,9 @@ class ReplicaAckTimeout(redis.RedisError):
         self.entry_ids, self.acked, self.required = entry_ids, acked, required
 
 
-def _own_connection(pool: redis.ConnectionPool) -> Any:
-    if _own.pool is not pool or _own.pid != os.getpid():
-        _own.pool, _own.pid = pool, os.getpid()
-        _own.connection = pool.connection_class(**pool.connection_kwargs)
-    return _own.connection
-
-
 def _append(
     pool: redis.ConnectionPool, key: str, payload: bytes, wait: tuple[int, int] | None
-) -> Any:
+) -> tuple[Any, Any]:
     """XADD ``payload`` to ``key`` on this thread's own connection.
 
     Returns (entry ID, None), or with ``wait = (replicas, timeout ms)`` (entry ID, the
@@ -83,34 +77,34 @@ def _append(
     never read the first. A timeout is not retried (the first XADD may have been
     appended; a second CANCEL_ALL could cancel an order placed in between), nor is
     a server still loading its data more than once: the caller logs the failure
-    and the sweeper re-sends.
+    and the sweeper re-sends. One command is packed alone (``pack_command``; order
+    entry sends one per order), an XADD and its WAIT together (``pack_commands``).
     """
-    connection = _own_connection(pool)
-    commands: list[tuple[Any, ...]] = [("XADD", key, "*", FIELD, payload)]
-    if wait is not None:
-        commands.append(("WAIT", *wait))
+    if _own.pool is not pool or _own.pid != os.getpid():
+        _own.pool, _own.pid = pool, os.getpid()
+        _own.connection = pool.connection_class(**pool.connection_kwargs)
+        _own.sentinel = isinstance(_own.connection, SentinelManagedConnection)
+    connection, sentinel = _own.connection, _own.sentinel
+    if wait is None:
+        packed = connection.pack_command("XADD", key, "*", FIELD, payload)
+    else:
+        packed = connection.pack_commands([("XADD", key, "*", FIELD, payload), ("WAIT", *wait)])
+    # A closed Sentinel-managed connection is reopened with its own ``connect()``:
+    # sending would reconnect to the address it holds, where it must ask the
+    # sentinels for the current primary. A plain connection reopens itself on send
+    # (``connect()`` is a no-op while connected, through redis-py's retry machinery).
     try:
-        entry_id = _send_first(connection, commands)
+        if sentinel:
+            connection.connect()
+        connection.send_packed_command(packed)
+        entry_id = connection.read_response()
     except redis.ConnectionError:
         connection.disconnect()
-        entry_id = _send_first(connection, commands)
+        if sentinel:
+            connection.connect()
+        connection.send_packed_command(packed)
+        entry_id = connection.read_response()
     return entry_id, connection.read_response() if wait is not None else None
-
-
-def _send_first(connection: Any, commands: list[tuple[Any, ...]]) -> Any:
-    """Send ``commands`` in one write and read the first reply.
-
-    A closed Sentinel-managed connection is reopened with its own ``connect()`` first:
-    sending would reconnect to the address it holds, where it must ask the sentinels
-    for the current primary. A plain connection reopens itself on send, and skipping
-    ``connect()`` (a no-op while connected, through redis-py's retry machinery) saves
-    six calls per order.
-    """
-    if isinstance(connection, SentinelManagedConnection):
-        untyped: Any = connection  # redis-py's connect() has no annotations
-        untyped.connect()
-    connection.send_packed_command(connection.pack_commands(commands))
-    return connection.read_response()
 
 
 def unparsed_stream_client(client: Client) -> Client:
@@ -158,9 +152,11 @@ class MatchingClient:
         """
         key, payload = input_stream(command.symbol), command.encode()
         if isinstance(self._redis, redis.Redis):
-            entry_id, acked = _append(self._redis.connection_pool, key, payload, self._wait)
-            self._check_acked([_text(entry_id)], acked)
-            return _text(entry_id)
+            raw_id, acked = _append(self._redis.connection_pool, key, payload, self._wait)
+            entry_id = _text(raw_id)
+            if acked is not None:
+                self._check_acked([entry_id], acked)
+            return entry_id
         return _text(self._redis.xadd(key, {FIELD: payload}))
 
     def send_many(self, commands: Sequence[Command | FuturesCommand]) -> list[str]:

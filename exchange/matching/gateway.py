@@ -8,9 +8,13 @@ raised: the change is already durable, and its sender has a way to repeat it
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
+from typing import Any
 
 import redis
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from exchange.core.redis import get_redis
 from matching_client import Command, MatchingClient, ReplicaAckTimeout
@@ -20,11 +24,25 @@ logger = logging.getLogger(__name__)
 
 def engine_client() -> MatchingClient:
     """The client every sender uses; it waits for ``REDIS_MIN_REPLICAS_ACK`` replicas."""
+    return _client_for(get_redis())
+
+
+@lru_cache(maxsize=1)
+def _client_for(client: redis.Redis) -> MatchingClient:
+    """One per Redis client, not per command: order entry sends one per order, and
+    reading the two settings (Django's lazy settings) cost more than the rest."""
     return MatchingClient(
-        get_redis(),
+        client,
         min_replicas=settings.REDIS_MIN_REPLICAS_ACK,
         replica_timeout_ms=settings.REDIS_REPLICA_ACK_TIMEOUT_MS,
     )
+
+
+@receiver(setting_changed)
+def _forget_client(*, setting: str, **_: Any) -> None:
+    """A test's ``override_settings`` of the replica settings reaches the next send."""
+    if setting.startswith("REDIS_"):
+        _client_for.cache_clear()
 
 
 def send_commands(commands: list[Command], what: str) -> bool:

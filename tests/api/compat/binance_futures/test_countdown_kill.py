@@ -124,7 +124,7 @@ def test_the_countdown_fires_on_time_when_the_bot_dies_and_once_after_a_worker_r
             type="LIMIT",
             timeInForce="GTC",
             quantity="0.01",
-            price="37000",
+            price="57500",
         )
         client.futures_countdown_cancel_all(symbol="BTCUSDT", countdownTime=COUNTDOWN_MS)
         worker.kill()

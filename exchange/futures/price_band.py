@@ -33,7 +33,10 @@ def band(contract: Contract, mark: Decimal) -> tuple[Decimal, Decimal]:
     tick = contract.tick_size
     low = (mark * MULTIPLIER_DOWN / tick).to_integral_value(rounding=ROUND_CEILING) * tick
     high = (mark * MULTIPLIER_UP / tick).to_integral_value(rounding=ROUND_FLOOR) * tick
-    return low, high
+    # Written with the tick's places, as Binance's message names the bound (63000.0).
+    exponent = tick.normalize().as_tuple().exponent
+    quantum = Decimal(1).scaleb(min(exponent, 0) if isinstance(exponent, int) else 0)
+    return low.quantize(quantum), high.quantize(quantum)
 
 
 def check_price_band(contract: Contract, price: Decimal, mark: Decimal | None) -> None:

@@ -233,3 +233,6 @@ def test_limit_price_outside_the_percent_price_band_is_refused(
     accepted = send(live, "POST", "fapi/v1/order", signed(trader, inside), trader.key)
     assert accepted.status_code == 200, accepted.json()
     assert FuturesOrder.objects.get(user=trader.user).price == Decimal(bound)
+    # (canceled, so the next case's post-only order meets an empty book)
+    cancel = {"symbol": BTC, "orderId": str(accepted.json()["orderId"])}
+    assert send(live, "DELETE", "fapi/v1/order", signed(trader, cancel), trader.key).ok

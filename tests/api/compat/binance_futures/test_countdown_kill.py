@@ -37,7 +37,7 @@ BOT = textwrap.dedent(
         FUTURES_URL = url + "/fapi"
 
     client = Local(key, secret)
-    for price in ("40000", "39000", "38000"):
+    for price in ("59000", "58500", "58000"):
         client.futures_create_order(symbol="BTCUSDT", side="BUY", type="LIMIT",
                                     timeInForce="GTC", quantity="0.01", price=price)
     while True:

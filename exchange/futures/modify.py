@@ -20,12 +20,14 @@ from django.db import transaction
 from exchange.futures import units
 from exchange.futures.engine_state import append, margin_group
 from exchange.futures.errors import FuturesError, FuturesErrorCode
+from exchange.futures.marks import mark_of
 from exchange.futures.models import (
     FUTURES_OPEN_STATUSES,
     FuturesOrder,
     FuturesOrderAmendment,
     FuturesOrderType,
 )
+from exchange.futures.price_band import check_price_band
 from exchange.futures.requests import FuturesModifyRequest
 from matching_engine.futures.protocol import encode_modify
 
@@ -49,6 +51,7 @@ def modify_futures_order(
                 "Only a resting LIMIT order can be modified, on its own side.",
             )
         assert order.price is not None
+        check_price_band(order.contract, request.price, mark_of(order.contract))
         if (order.price, order.quantity) == (request.price, request.quantity):
             raise FuturesError(FuturesErrorCode.NO_CHANGE, "No need to modify the order.")
         if order.amendments.filter(result="").exists():

@@ -38,6 +38,7 @@ from exchange.futures.models import (
     TransferDirection,
     TransferStatus,
 )
+from exchange.futures.price_band import check_order_price_band
 from exchange.futures.requests import (
     FuturesOrderRequest,
     IsolatedMarginRequest,
@@ -79,8 +80,8 @@ def append_all(group: str, payloads: list[bytes]) -> None:
 
 
 def check_futures_order(*, user: Any, request: FuturesOrderRequest) -> FuturesOrder | None:
-    """What entry checks before the row: the contract trades and the mark is live for a
-    position-opening order; returns the first order of a retried client order id."""
+    """What entry checks before the row: the contract trades, the mark is live for a
+    position-opening order and a limit price lies in the PERCENT_PRICE band; returns the first order of a retried client order id."""
     contract = request.contract
     if contract.status != ContractStatus.TRADING:
         raise FuturesError(
@@ -91,6 +92,7 @@ def check_futures_order(*, user: Any, request: FuturesOrderRequest) -> FuturesOr
     ).first()
     if existing is None:
         _refuse_new_positions_on_a_stale_mark(contract, request)
+        check_order_price_band(request)
     return existing
 
 

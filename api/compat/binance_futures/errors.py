@@ -37,6 +37,9 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None]] = {
     FuturesErrorCode.INVALID_ORDER: (-1100, None),
     FuturesErrorCode.INVALID_PRICE: (-1100, "Illegal characters found in parameter 'price'."),
     FuturesErrorCode.PRICE_TICK: (-4014, "Price not increased by tick size."),
+    # PERCENT_PRICE: the domain message names the bound as Binance's does.
+    FuturesErrorCode.PRICE_ABOVE_BAND: (-4016, None),
+    FuturesErrorCode.PRICE_BELOW_BAND: (-4024, None),
     FuturesErrorCode.INVALID_QUANTITY: (
         -1100,
         "Illegal characters found in parameter 'quantity'.",

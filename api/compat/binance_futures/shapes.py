@@ -17,14 +17,13 @@ from exchange.futures.models import (
     FuturesTrade,
     Income,
 )
+from exchange.futures.price_band import MULTIPLIER_DOWN, MULTIPLIER_UP
 
 # Binance's deliveryDate of a perpetual: 2100-12-25 08:00 UTC.
 PERPETUAL_DELIVERY_MS = 4133404800000
 # Contracts have no per-order quantity cap (margin bounds a position); Binance's
 # LOT_SIZE needs a maxQty, so this many steps stand for "no cap".
 NO_CAP_STEPS = 10**9
-# PERCENT_PRICE as Binance lists it for its perpetuals.
-PERCENT_UP, PERCENT_DOWN = Decimal("1.0500"), Decimal("0.9500")
 ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET"]
 AVG_PLACES = Decimal("1e-8")
 TIME_IN_FORCE = ["GTC", "IOC", "FOK", "GTX"]
@@ -88,8 +87,8 @@ def contract_json(contract: Contract, tiers: list[BracketTier]) -> dict[str, Any
             {"filterType": "MIN_NOTIONAL", "notional": dec(contract.min_notional)},
             {
                 "filterType": "PERCENT_PRICE",
-                "multiplierUp": f"{PERCENT_UP:f}",
-                "multiplierDown": f"{PERCENT_DOWN:f}",
+                "multiplierUp": f"{MULTIPLIER_UP:f}",
+                "multiplierDown": f"{MULTIPLIER_DOWN:f}",
                 "multiplierDecimal": "4",
             },
         ],

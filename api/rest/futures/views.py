@@ -79,6 +79,8 @@ PLACE_ERRORS = [
     FuturesErrorCode.INVALID_ORDER,
     FuturesErrorCode.INVALID_PRICE,
     FuturesErrorCode.PRICE_TICK,
+    FuturesErrorCode.PRICE_ABOVE_BAND,
+    FuturesErrorCode.PRICE_BELOW_BAND,
     FuturesErrorCode.INVALID_QUANTITY,
     FuturesErrorCode.QUANTITY_STEP,
 ]

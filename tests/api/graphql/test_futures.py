@@ -143,7 +143,7 @@ def test_a_resting_order_is_canceled(venue, trader):
     venue.set_mark(D("60000"))
     placed = caller(
         PLACE,
-        {"side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "50000", "tif": "GTX"},
+        {"side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "59000", "tif": "GTX"},
     )["data"]["placeFuturesOrder"]["order"]
     venue.step()
     cancel = (

@@ -183,7 +183,7 @@ def test_a_resting_order_is_canceled(venue, trader):
             "symbol": "BTCUSDT",
             "side": "BUY",
             "type": "LIMIT",
-            "price": "50000",
+            "price": "59000",
             "quantity": "0.01",
             "time_in_force": "GTX",
             "client_order_id": "ladder-1",

@@ -11,6 +11,7 @@ import requests
 
 from exchange.futures.models import FuturesOrder, FuturesTransfer, Position
 from tests.api.compat.binance.test_bad_input import signed
+from tests.api.compat.binance_futures.conftest import set_mark
 from tests.api.compat.conftest import balance
 
 BTC = "BTCUSDT"
@@ -39,52 +40,52 @@ PUBLIC = [
 ]
 ORDER = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC"}
 SIGNED = [
-    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "symbol": "NOPE"}, -1121),
-    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "side": "UP"}, -1117),
-    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "type": "OCO"}, -1116),
-    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000", "type": "STOP"}, -1100),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "60000", "symbol": "NOPE"}, -1121),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "60000", "side": "UP"}, -1117),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "60000", "type": "OCO"}, -1116),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "60000", "type": "STOP"}, -1100),
     (
         "POST",
         "v1/order",
-        {**ORDER, "quantity": "0.01", "price": "50000", "timeInForce": "X"},
+        {**ORDER, "quantity": "0.01", "price": "60000", "timeInForce": "X"},
         -1115,
     ),
-    ("POST", "v1/order", {**ORDER, "price": "50000"}, -1102),
-    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "50000.05"}, -4014),
-    ("POST", "v1/order", {**ORDER, "quantity": "0.0001", "price": "50000"}, -1111),
-    ("POST", "v1/order", {**ORDER, "quantity": "abc", "price": "50000"}, -1100),
+    ("POST", "v1/order", {**ORDER, "price": "60000"}, -1102),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.01", "price": "60000.05"}, -4014),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.0001", "price": "60000"}, -1111),
+    ("POST", "v1/order", {**ORDER, "quantity": "abc", "price": "60000"}, -1100),
     (
         "POST",
         "v1/order",
-        {**ORDER, "quantity": "0.01", "price": "50000", "positionSide": "SHORT"},
+        {**ORDER, "quantity": "0.01", "price": "60000", "positionSide": "SHORT"},
         -4061,
     ),
     (
         "POST",
         "v1/order",
-        {**ORDER, "quantity": "0.01", "price": "50000", "reduceOnly": "maybe"},
+        {**ORDER, "quantity": "0.01", "price": "60000", "reduceOnly": "maybe"},
         -1130,
     ),
     (
         "POST",
         "v1/order",
-        {**ORDER, "quantity": "0.01", "price": "50000", "closePosition": "true"},
+        {**ORDER, "quantity": "0.01", "price": "60000", "closePosition": "true"},
         -1106,
     ),
     (
         "POST",
         "v1/order",
-        {**ORDER, "quantity": "0.01", "price": "50000", "newOrderRespType": "FULL"},
+        {**ORDER, "quantity": "0.01", "price": "60000", "newOrderRespType": "FULL"},
         -1130,
     ),
-    ("POST", "v1/order", {**ORDER, "quantity": "1", "price": "50000"}, -2019),
+    ("POST", "v1/order", {**ORDER, "quantity": "1", "price": "60000"}, -2019),
     (
         "POST",
         "v1/order",
-        {**ORDER, "side": "SELL", "quantity": "0.01", "price": "50000", "reduceOnly": "true"},
+        {**ORDER, "side": "SELL", "quantity": "0.01", "price": "60000", "reduceOnly": "true"},
         -2022,
     ),
-    ("POST", "v1/order", {**ORDER, "quantity": "0.0001", "price": "50000"}, -1111),
+    ("POST", "v1/order", {**ORDER, "quantity": "0.0001", "price": "60000"}, -1111),
     ("GET", "v1/order", {"symbol": BTC}, -1102),
     ("GET", "v1/order", {"symbol": BTC, "orderId": "1"}, -2013),
     ("DELETE", "v1/order", {"symbol": BTC, "orderId": "1"}, -2011),
@@ -195,3 +196,43 @@ def test_listen_key_needs_a_key_and_accepts_a_stray_signature(live, contract):
     again = send(live, "POST", "fapi/v1/listenKey", "", trader.key).json()
     assert first == again and len(first["listenKey"]) > 20
     assert send(live, "PUT", "fapi/v1/listenKey", "", trader.key).json() == first
+
+
+@pytest.mark.parametrize(
+    ("side", "price", "code", "msg"),
+    [
+        ("BUY", "63000.1", -4016, "Limit price can't be higher than 63000.0."),
+        ("SELL", "56999.9", -4024, "Limit price can't be lower than 57000.0."),
+    ],
+)
+def test_limit_price_outside_the_percent_price_band_is_refused(
+    live, contract, side, price, code, msg
+):
+    # given the mark at 60000: exchangeInfo's PERCENT_PRICE band is [57000, 63000]
+    set_mark(contract, Decimal(60_000))
+    trader = live.trader(USDT="200")
+    moved = send(
+        live,
+        "POST",
+        "sapi/v1/asset/transfer",
+        signed(trader, {"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "100"}),
+        trader.key,
+    )
+    assert moved.status_code == 200
+    order = {**ORDER, "side": side, "quantity": "0.001"}
+    # when a limit price lies one tick outside the band
+    refused = send(
+        live, "POST", "fapi/v1/order", signed(trader, {**order, "price": price}), trader.key
+    )
+    # then Binance's code and message name the bound, and no row is written
+    assert (refused.status_code, refused.json()) == (400, {"code": code, "msg": msg})
+    assert not FuturesOrder.objects.filter(user=trader.user).exists()
+    # and the bound itself is accepted (post-only, so it rests whatever the book holds)
+    bound = msg.rsplit(" ", 1)[1].rstrip(".")
+    inside = {**order, "price": bound, "timeInForce": "GTX"}
+    accepted = send(live, "POST", "fapi/v1/order", signed(trader, inside), trader.key)
+    assert accepted.status_code == 200, accepted.json()
+    assert FuturesOrder.objects.get(user=trader.user).price == Decimal(bound)
+    # (canceled, so the next case's post-only order meets an empty book)
+    cancel = {"symbol": BTC, "orderId": str(accepted.json()["orderId"])}
+    assert send(live, "DELETE", "fapi/v1/order", signed(trader, cancel), trader.key).ok

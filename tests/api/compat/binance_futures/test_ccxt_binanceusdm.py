@@ -138,8 +138,8 @@ def test_two_accounts_trade_with_exact_margin_fees_and_income(live, contract):
 
 def test_open_orders_cancel_and_cancel_all(live, contract):
     trader, ex = funded(live, 1000)
-    first = ex.create_order(SYMBOL, "limit", "buy", 0.01, 50000, {"clientOrderId": "fut-1"})
-    second = ex.create_order(SYMBOL, "limit", "buy", 0.01, 50001)
+    first = ex.create_order(SYMBOL, "limit", "buy", 0.01, 59000, {"clientOrderId": "fut-1"})
+    second = ex.create_order(SYMBOL, "limit", "buy", 0.01, 59001)
     assert [o["id"] for o in ex.fetch_open_orders(SYMBOL)] == [first["id"], second["id"]]
     ex.options["warnOnFetchOpenOrdersWithoutSymbol"] = False  # ccxt's own guard
     assert [o["id"] for o in ex.fetch_open_orders()] == [first["id"], second["id"]]
@@ -175,13 +175,13 @@ def test_open_orders_cancel_and_cancel_all(live, contract):
             "-1121",
         ),
         (
-            lambda ex: ex.create_order(SYMBOL, "limit", "buy", 0.01, 50000.05),
+            lambda ex: ex.create_order(SYMBOL, "limit", "buy", 0.01, 59000.05),
             ccxt.BadRequest,
             "-4014",
         ),
         (
             lambda ex: ex.create_order(
-                SYMBOL, "limit", "buy", 0.01, 50000, {"positionSide": "LONG"}
+                SYMBOL, "limit", "buy", 0.01, 59000, {"positionSide": "LONG"}
             ),
             ccxt.OperationRejected,
             "-4061",

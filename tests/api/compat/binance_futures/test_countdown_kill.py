@@ -37,7 +37,7 @@ BOT = textwrap.dedent(
         FUTURES_URL = url + "/fapi"
 
     client = Local(key, secret)
-    for price in ("40000", "39000", "38000"):
+    for price in ("59000", "58500", "58000"):
         client.futures_create_order(symbol="BTCUSDT", side="BUY", type="LIMIT",
                                     timeInForce="GTC", quantity="0.01", price=price)
     while True:
@@ -124,7 +124,7 @@ def test_the_countdown_fires_on_time_when_the_bot_dies_and_once_after_a_worker_r
             type="LIMIT",
             timeInForce="GTC",
             quantity="0.01",
-            price="37000",
+            price="57500",
         )
         client.futures_countdown_cancel_all(symbol="BTCUSDT", countdownTime=COUNTDOWN_MS)
         worker.kill()

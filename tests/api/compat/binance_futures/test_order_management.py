@@ -68,11 +68,11 @@ def test_batch_orders_answer_each_slot_on_its_own(live, contract):
     # when five orders go in one batch: two good, a bad tick, one over the margin, one good
     answer = client.futures_place_batch_order(
         batchOrders=[
-            limit("BUY", "50000"),
-            limit("BUY", "49000"),
-            limit("BUY", "49000.05"),
-            limit("BUY", "50000", qty="5"),
-            limit("SELL", "70000", newClientOrderId="batch-sell-1"),
+            limit("BUY", "59000"),
+            limit("BUY", "58000"),
+            limit("BUY", "58000.05"),
+            limit("BUY", "59000", qty="5"),
+            limit("SELL", "62000", newClientOrderId="batch-sell-1"),
         ]
     )
     # then every slot holds its order or its own error, in order
@@ -84,7 +84,7 @@ def test_batch_orders_answer_each_slot_on_its_own(live, contract):
     assert (good[2]["clientOrderId"], good[2]["side"], good[2]["price"]) == (
         "batch-sell-1",
         "SELL",
-        "70000",
+        "62000",
     )
     assert answer[2] == {"code": -4014, "msg": "Price not increased by tick size."}
     assert answer[3] == {"code": -2019, "msg": "Margin is insufficient."}
@@ -93,7 +93,7 @@ def test_batch_orders_answer_each_slot_on_its_own(live, contract):
     assert [r.status for r in rows] == ["NEW", "NEW", "REJECTED", "NEW"]
     # six orders are one too many
     with pytest.raises(BinanceAPIException) as too_many:
-        client.futures_place_batch_order(batchOrders=[limit("BUY", "40000")] * 6)
+        client.futures_place_batch_order(batchOrders=[limit("BUY", "57500")] * 6)
     assert too_many.value.code == -1130
 
     # when two of them and an unknown id are canceled in one call
@@ -109,32 +109,32 @@ def test_batch_orders_answer_each_slot_on_its_own(live, contract):
 
 def test_modify_keeps_the_queue_place_only_when_the_quantity_goes_down(live, contract):
     first, second, seller = funded_client(live), funded_client(live), funded_client(live)
-    a = first.futures_create_order(**limit("BUY", "45000", qty="0.01"))
-    b = second.futures_create_order(**limit("BUY", "45000", qty="0.01"))
+    a = first.futures_create_order(**limit("BUY", "58000", qty="0.01"))
+    b = second.futures_create_order(**limit("BUY", "58000", qty="0.01"))
     # when the first bidder lowers its quantity
     cut = first.futures_modify_order(
-        symbol=SYMBOL, orderId=a["orderId"], side="BUY", quantity="0.005", price="45000"
+        symbol=SYMBOL, orderId=a["orderId"], side="BUY", quantity="0.005", price="58000"
     )
     # then the answer is the same order with the new original quantity
     assert set(cut) >= ORDER_KEYS
     assert (cut["orderId"], cut["origQty"], cut["price"], cut["status"]) == (
         a["orderId"],
         "0.005",
-        "45000",
+        "58000",
         "NEW",
     )
     # and it is still first in line: a seller of 0.002 meets it
-    seller.futures_create_order(**limit("SELL", "45000", qty="0.002"))
+    seller.futures_create_order(**limit("SELL", "58000", qty="0.002"))
     wait_until(
         lambda: FuturesOrder.objects.get(pk=a["orderId"]).executed_qty == Decimal("0.002"),
         what="the first bid filled",
     )
     # when it raises its quantity it goes behind the second bid
     raised = first.futures_modify_order(
-        symbol=SYMBOL, orderId=a["orderId"], side="BUY", quantity="0.01", price="45000"
+        symbol=SYMBOL, orderId=a["orderId"], side="BUY", quantity="0.01", price="58000"
     )
     assert (raised["origQty"], raised["executedQty"]) == ("0.01", "0.002")
-    seller.futures_create_order(**limit("SELL", "45000", qty="0.003"))
+    seller.futures_create_order(**limit("SELL", "58000", qty="0.003"))
     wait_until(
         lambda: FuturesOrder.objects.get(pk=b["orderId"]).executed_qty == Decimal("0.003"),
         what="the second bid filled",
@@ -145,7 +145,7 @@ def test_modify_keeps_the_queue_place_only_when_the_quantity_goes_down(live, con
         (
             a["orderId"],
             {
-                "price": {"before": "45000", "after": "45000"},
+                "price": {"before": "58000", "after": "58000"},
                 "origQty": {"before": "0.01", "after": "0.005"},
                 "count": 1,
             },
@@ -153,7 +153,7 @@ def test_modify_keeps_the_queue_place_only_when_the_quantity_goes_down(live, con
         (
             a["orderId"],
             {
-                "price": {"before": "45000", "after": "45000"},
+                "price": {"before": "58000", "after": "58000"},
                 "origQty": {"before": "0.005", "after": "0.01"},
                 "count": 2,
             },
@@ -171,12 +171,12 @@ def test_modify_keeps_the_queue_place_only_when_the_quantity_goes_down(live, con
     # an unchanged order is -5027; a modify beyond the margin is refused and changes nothing
     with pytest.raises(BinanceAPIException) as same:
         first.futures_modify_order(
-            symbol=SYMBOL, orderId=a["orderId"], side="BUY", quantity="0.01", price="45000"
+            symbol=SYMBOL, orderId=a["orderId"], side="BUY", quantity="0.01", price="58000"
         )
     assert same.value.code == -5027
     with pytest.raises(BinanceAPIException) as short:
         first.futures_modify_order(
-            symbol=SYMBOL, orderId=a["orderId"], side="BUY", quantity="5", price="45000"
+            symbol=SYMBOL, orderId=a["orderId"], side="BUY", quantity="5", price="58000"
         )
     assert short.value.code == -2019
     assert FuturesOrder.objects.get(pk=a["orderId"]).quantity == Decimal("0.01")
@@ -194,18 +194,18 @@ def test_ccxt_create_orders_and_edit_order(live, contract):
     # ccxt's create_orders is /fapi/v1/batchOrders
     placed = ex.create_orders(
         [
-            {"symbol": CCXT_SYMBOL, "type": "limit", "side": "buy", "amount": 0.01, "price": 41000},
-            {"symbol": CCXT_SYMBOL, "type": "limit", "side": "buy", "amount": 0.01, "price": 40000},
+            {"symbol": CCXT_SYMBOL, "type": "limit", "side": "buy", "amount": 0.01, "price": 58500},
+            {"symbol": CCXT_SYMBOL, "type": "limit", "side": "buy", "amount": 0.01, "price": 57500},
         ]
     )
     assert [(o["status"], o["price"], o["amount"]) for o in placed] == [
-        ("open", 41000.0, 0.01),
-        ("open", 40000.0, 0.01),
+        ("open", 58500.0, 0.01),
+        ("open", 57500.0, 0.01),
     ]
     # ccxt's edit_order is PUT /fapi/v1/order: same id, new price
-    edited = ex.edit_order(placed[0]["id"], CCXT_SYMBOL, "limit", "buy", 0.01, 41500)
-    assert (edited["id"], edited["price"], edited["amount"]) == (placed[0]["id"], 41500.0, 0.01)
-    assert FuturesOrder.objects.get(pk=int(placed[0]["id"])).price == Decimal(41500)
+    edited = ex.edit_order(placed[0]["id"], CCXT_SYMBOL, "limit", "buy", 0.01, 58700)
+    assert (edited["id"], edited["price"], edited["amount"]) == (placed[0]["id"], 58700.0, 0.01)
+    assert FuturesOrder.objects.get(pk=int(placed[0]["id"])).price == Decimal(58700)
     client.futures_cancel_all_open_orders(symbol=SYMBOL)
 
 

@@ -80,16 +80,16 @@ def test_the_quant_systems_call_sequence(live, contract):
         client.futures_create_order(
             symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.01", price=p
         )
-        for p in ("50000", "49000", "48000")
+        for p in ("59000", "58000", "57000")
     ]
     assert [o["status"] for o in ladder] == ["NEW"] * 3
     client.futures_cancel_order(symbol=SYMBOL, orderId=ladder[0]["orderId"])
     open_orders = client.futures_get_open_orders(symbol=SYMBOL)
     assert [o["orderId"] for o in open_orders] == [o["orderId"] for o in ladder[1:]]
     account = client.futures_account()
-    # two bids at 5x: 490/5 + 490 x 0.05 % and 480/5 + 480 x 0.05 %
-    assert account["totalOpenOrderInitialMargin"] == str(Decimal("98.245") + Decimal("96.24"))
-    assert account["availableBalance"] == str(2000 - Decimal("98.245") - Decimal("96.24"))
+    # two bids at 5x: 580/5 + 580 x 0.05 % and 570/5 + 570 x 0.05 %
+    assert account["totalOpenOrderInitialMargin"] == str(Decimal("116.29") + Decimal("114.285"))
+    assert account["availableBalance"] == str(2000 - Decimal("116.29") - Decimal("114.285"))
     [usdt] = [a for a in client.futures_account_balance() if a["asset"] == "USDT"]
     assert usdt["balance"] == "2000"
     assert client.futures_position_information(symbol=SYMBOL) == []

@@ -58,6 +58,14 @@ class Refused(Exception):
         self.code, self.reason = code, reason
 
 
+def token_key(payload: Any) -> str | None:
+    """The login token of a connection_init payload (``"Token <key>"``), if any."""
+    authorization = payload.get("authorization") if isinstance(payload, dict) else None
+    if isinstance(authorization, str) and authorization.startswith("Token "):
+        return authorization[6:]
+    return None
+
+
 def _authenticate(payload: Any, client_ip: str) -> tuple[User | None, ApiKey | None]:
     """The caller named by connection_init's payload: a login token, a signed API key, or
     nobody (no payload: public fields only)."""
@@ -67,7 +75,7 @@ def _authenticate(payload: Any, client_ip: str) -> tuple[User | None, ApiKey | N
         raise Refused(FORBIDDEN, "Forbidden")
     authorization = payload.get("authorization")
     if isinstance(authorization, str) and authorization.startswith("Token "):
-        token = Token.objects.select_related("user").filter(key=authorization[6:]).first()
+        token = Token.objects.select_related("user").filter(key=token_key(payload)).first()
         if token is None or not token.user.is_active:
             raise Refused(FORBIDDEN, "Forbidden")
         return token.user, None
@@ -78,6 +86,16 @@ def _authenticate(payload: Any, client_ip: str) -> tuple[User | None, ApiKey | N
             raise Refused(FORBIDDEN, "Forbidden") from None
         return api_key.user, api_key
     raise Refused(FORBIDDEN, "Forbidden")
+
+
+def _still_signed_in(user_id: int, token_key: str | None, api_key_id: int | None) -> bool:
+    """Whether the credentials the socket signed in with still hold: the user active, and
+    the login token not deleted (log-out) or the API key not revoked."""
+    if not User.objects.filter(pk=user_id, is_active=True).exists():
+        return False
+    if api_key_id is not None:
+        return ApiKey.objects.filter(pk=api_key_id, revoked_at__isnull=True).exists()
+    return Token.objects.filter(key=token_key, user_id=user_id).exists()
 
 
 def _errors(errors: list[GraphQLError]) -> list[dict[str, Any]]:
@@ -106,6 +124,7 @@ class GraphQLTransportConsumer(AsyncWebsocketConsumer):
         self.operations: dict[str, asyncio.Task[None]] = {}
         await self.accept(subprotocol=SUBPROTOCOL)
         self.init_timer = asyncio.get_running_loop().create_task(self._init_timeout())
+        self.credentials_watch: asyncio.Task[None] | None = None
 
     async def _init_timeout(self) -> None:
         await asyncio.sleep(float(settings.GRAPHQL_WS_INIT_TIMEOUT_S))
@@ -115,9 +134,9 @@ class GraphQLTransportConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for task in getattr(self, "operations", {}).values():
             task.cancel()
-        timer = getattr(self, "init_timer", None)
-        if timer is not None:
-            timer.cancel()
+        for timer in (getattr(self, "init_timer", None), getattr(self, "credentials_watch", None)):
+            if timer is not None:
+                timer.cancel()
 
     async def send_message(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message, separators=(",", ":"), default=str))
@@ -160,6 +179,21 @@ class GraphQLTransportConsumer(AsyncWebsocketConsumer):
         )
         self.acknowledged = True
         await self.send_message({"type": "connection_ack"})
+        if self.user is not None:
+            watch = self._watch_credentials(self.user.pk, token_key(payload))
+            self.credentials_watch = asyncio.get_running_loop().create_task(watch)
+
+    async def _watch_credentials(self, user_id: int, token: str | None) -> None:
+        """Close the socket (4403) once its sign-in no longer holds: a log-out, a revoked
+        key or a deactivated user ends the private streams too, as a listen key's end
+        ends a user stream (``WS_LISTEN_KEY_CHECK_S``)."""
+        key_id = self.api_key.pk if self.api_key is not None else None
+        interval = float(settings.WS_LISTEN_KEY_CHECK_S)
+        while True:
+            await asyncio.sleep(interval)
+            if not await database_sync_to_async(_still_signed_in)(user_id, token, key_id):
+                await self.close(code=FORBIDDEN, reason="Forbidden")
+                return
 
     async def _subscribe(self, message: dict[str, Any]) -> None:
         if not self.acknowledged:
@@ -193,6 +227,13 @@ class GraphQLTransportConsumer(AsyncWebsocketConsumer):
                 await self.send_message({"id": op_id, "type": "error", "payload": _errors(errors)})
                 return
             operation = get_operation_ast(document, operation_name)
+            if operation is not None and operation.operation == OperationType.MUTATION:
+                # Mutations go through POST /graphql, where the rate limits are.
+                refusal = GraphQLError("Mutations are not served on this socket: POST /graphql.")
+                await self.send_message(
+                    {"id": op_id, "type": "error", "payload": _errors([refusal])}
+                )
+                return
             if operation is None or operation.operation != OperationType.SUBSCRIPTION:
                 result = await database_sync_to_async(self._execute)(
                     document, None, variables, operation_name

@@ -17,9 +17,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
-from api.rest.accounts.tokens import issue_token
+from api.rest.accounts.tokens import issue_token, revoke_token
 from api.ws.ws_api import signed_payload
-from exchange.accounts.actions import do_create_api_key
+from exchange.accounts.actions import do_create_api_key, do_revoke_api_key
+from exchange.accounts.models import ApiKey
 from exchange.accounts.requests import ApiKeyRequest
 from exchange.core.user_channel import user_events_channel
 from exchange.events.market import market_channel
@@ -272,4 +273,32 @@ def test_a_signed_api_key_signs_in_on_connection_init(served):
     for changed in ({"signature": "0" * 64}, {"timestamp": 1}, {"apiKey": "nope"}):
         with connect(base) as ws:
             ws.send(json.dumps(_signed_init(key, secret, **changed)))
+            assert closed_with(ws) == 4403
+
+
+def test_mutations_are_refused_and_a_revoked_sign_in_closes_the_socket(make_user):
+    """The socket serves no mutation (POST /graphql has the rate limits), and a sign-in
+    that no longer holds (a log-out, a revoked key) closes it with 4403."""
+    alice = make_user()
+    with running_daphne(GRAPHQL_WS_INIT_TIMEOUT_S="1", WS_LISTEN_KEY_CHECK_S="0.2") as base:
+        with connect(base) as ws:
+            init(ws, alice)
+            create = {
+                "query": 'mutation { createApiKey(label: "ws", permissions: [READ]) { secret } }'
+            }
+            ws.send(json.dumps({"id": "m", "type": "subscribe", "payload": create}))
+            message = json.loads(ws.recv(timeout=10))
+            assert (message["id"], message["type"]) == ("m", "error")
+            assert "POST /graphql" in message["payload"][0]["message"]
+            assert not ApiKey.objects.filter(user=alice).exists()
+            revoke_token(user=alice)  # what log-out does
+            assert closed_with(ws) == 4403
+        created = do_create_api_key(
+            user=alice, request=ApiKeyRequest.parse(label="bot", permissions=["read"])
+        )
+        assert created.secret is not None
+        with connect(base) as ws:
+            ws.send(json.dumps(_signed_init(created.api_key.key, created.secret)))
+            assert json.loads(ws.recv(timeout=10)) == {"type": "connection_ack"}
+            do_revoke_api_key(user=alice, api_key_id=created.api_key.pk)
             assert closed_with(ws) == 4403

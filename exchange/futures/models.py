@@ -19,6 +19,8 @@ from exchange.core.money_db import MoneyField
 from exchange.markets.models import FeeRateField, Market
 from exchange.wallets.models import Asset
 
+AVG_PRICE_PLACES = Decimal("1e-8")
+
 
 class ContractStatus(models.TextChoices):
     TRADING = "TRADING"
@@ -237,6 +239,15 @@ class FuturesOrder(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.side} {self.quantity} {self.contract.symbol} ({self.status})"
+
+    @property
+    def avg_price(self) -> Decimal | None:
+        """The average fill price (8 places, as Binance shows it), None before a fill.
+
+        Off the tick grid when fills were at several prices; every surface shows this one."""
+        if not self.executed_qty:
+            return None
+        return (self.cum_quote / self.executed_qty).quantize(AVG_PRICE_PLACES)
 
 
 class FuturesOrderAmendment(models.Model):

@@ -25,7 +25,6 @@ PERPETUAL_DELIVERY_MS = 4133404800000
 # LOT_SIZE needs a maxQty, so this many steps stand for "no cap".
 NO_CAP_STEPS = 10**9
 ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET"]
-AVG_PLACES = Decimal("1e-8")
 TIME_IN_FORCE = ["GTC", "IOC", "FOK", "GTX"]
 
 
@@ -132,7 +131,7 @@ def order_json(order: FuturesOrder) -> dict[str, Any]:
         "status": str(order.status),
         "clientOrderId": order.client_order_id,
         "price": dec(order.price),
-        "avgPrice": dec((order.cum_quote / executed).quantize(AVG_PLACES) if executed else None),
+        "avgPrice": dec(order.avg_price),
         "origQty": dec(order.quantity),
         "executedQty": dec(executed),
         "cumQty": dec(executed),

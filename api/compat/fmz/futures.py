@@ -141,11 +141,7 @@ def _order_json(order: FuturesOrder) -> dict[str, Any]:
         "amount": order.quantity,
         "price": order.price if order.price is not None else Decimal(0),
         "deal_amount": order.executed_qty,
-        "avg_price": (
-            (order.cum_quote / order.executed_qty).quantize(order.contract.tick_size)
-            if order.executed_qty
-            else Decimal(0)
-        ),
+        "avg_price": order.avg_price or Decimal(0),
         "type": order.side.lower(),
         "offset": "close" if order.reduce_only or order.close_position else "open",
         "status": status,

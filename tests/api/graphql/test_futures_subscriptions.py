@@ -20,10 +20,13 @@ from exchange.core.redis import get_redis
 from exchange.events.futures import futures_events_channel
 from exchange.events.futures_market import futures_market_channel
 from exchange.pricefeed.publish import publish_mark
-from tests.api.compat.binance_futures.conftest import contract  # noqa: F401
+from tests.api.compat.binance_futures.conftest import (
+    contract,  # noqa: F401
+    quiet_book,  # noqa: F401
+)
 from tests.api.compat.binance_futures.test_ccxt_binanceusdm import SYMBOL as CCXT_SYMBOL
 from tests.api.compat.binance_futures.test_ccxt_binanceusdm import funded
-from tests.api.compat.binance_futures.test_streams import _tick, quiet_book  # noqa: F401
+from tests.api.compat.binance_futures.test_streams import _tick
 from tests.api.compat.conftest import _db, live, wait_until  # noqa: F401
 
 SYMBOL = "BTCUSDT"

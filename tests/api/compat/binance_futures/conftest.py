@@ -26,7 +26,15 @@ from exchange.core.redis import get_redis
 from exchange.futures.actions import BracketSpec, do_create_contract
 from exchange.futures.engine_state import append
 from exchange.futures.marks import mark_key
-from exchange.futures.models import Contract, FuturesTransfer, Position, TransferStatus
+from exchange.futures.models import (
+    FUTURES_OPEN_STATUSES,
+    Contract,
+    FuturesOrder,
+    FuturesTransfer,
+    Position,
+    TransferStatus,
+)
+from exchange.futures.services import cancel_futures_order
 from exchange.futures.units import to_ticks
 from matching_engine.futures.protocol import encode_mark_price
 from matching_engine.protocol import output_stream
@@ -111,6 +119,22 @@ def contract(live: LiveExchange, django_db_blocker) -> Iterator[Contract]:  # no
             engine.wait(timeout=20)
 
 
+@pytest.fixture
+def quiet_book(contract: Contract) -> Contract:
+    """The contract with no resting order left by the package's other modules."""
+    for order in FuturesOrder.objects.filter(contract=contract, status__in=FUTURES_OPEN_STATUSES):
+        cancel_futures_order(user=order.user, order_id=order.pk)
+    wait_until(
+        lambda: (
+            not FuturesOrder.objects.filter(
+                contract=contract, status__in=FUTURES_OPEN_STATUSES
+            ).exists()
+        ),
+        what="the book to empty",
+    )
+    return contract
+
+
 def transferred(transfer_id: int) -> bool:
     return FuturesTransfer.objects.get(pk=transfer_id).status != TransferStatus.PENDING
 
@@ -120,4 +144,4 @@ def leverage_of(user_id: int, contract: Contract) -> int | None:
     return row.leverage if row else None
 
 
-__all__ = ["SYMBOL", "leverage_of", "set_mark", "transferred", "wait_until"]
+__all__ = ["SYMBOL", "leverage_of", "quiet_book", "set_mark", "transferred", "wait_until"]

@@ -107,7 +107,8 @@ def test_batch_orders_answer_each_slot_on_its_own(live, contract):
     assert open_ids == [good[2]["orderId"]]
 
 
-def test_modify_keeps_the_queue_place_only_when_the_quantity_goes_down(live, contract):
+def test_modify_keeps_the_queue_place_only_when_the_quantity_goes_down(live, quiet_book):
+    # (an empty book: a bid another module left above 58,000 would take the sells first)
     first, second, seller = funded_client(live), funded_client(live), funded_client(live)
     a = first.futures_create_order(**limit("BUY", "58000", qty="0.01"))
     b = second.futures_create_order(**limit("BUY", "58000", qty="0.01"))

@@ -28,13 +28,12 @@ from exchange.events.futures_market import (
 )
 from exchange.events.market import KlineEvent, TickerEvent, TradeEvent
 from exchange.events.schema import check
-from exchange.futures.models import FUTURES_OPEN_STATUSES, Contract, FuturesOrder
-from exchange.futures.services import cancel_futures_order
+from exchange.futures.models import FuturesOrder
 from exchange.pricefeed.pricer import PriceTick
 from exchange.pricefeed.publish import publish_mark
 from tests.api.compat.binance_futures.test_ccxt_binanceusdm import SYMBOL, funded, usdm
 from tests.api.compat.clients import with_host
-from tests.api.compat.conftest import LiveExchange, Trader, wait_until
+from tests.api.compat.conftest import LiveExchange, Trader
 
 # Each topic's schema (and KlineEvent for every ``kline_<interval>``).
 SCHEMAS: dict[str, object] = {
@@ -62,22 +61,6 @@ def pro_usdm(live: LiveExchange, trader: Trader | None = None) -> ccxt.pro.binan
     with_host(exchange, live)
     exchange.urls["api"]["ws"]["linear"] = ws_base(live) + "/ws"
     return exchange
-
-
-@pytest.fixture
-def quiet_book(contract: Contract) -> Contract:
-    """The contract with no resting order left by the package's other modules."""
-    for order in FuturesOrder.objects.filter(contract=contract, status__in=FUTURES_OPEN_STATUSES):
-        cancel_futures_order(user=order.user, order_id=order.pk)
-    wait_until(
-        lambda: (
-            not FuturesOrder.objects.filter(
-                contract=contract, status__in=FUTURES_OPEN_STATUSES
-            ).exists()
-        ),
-        what="the book to empty",
-    )
-    return contract
 
 
 def frames_until(ws: ClientConnection, done: Any, timeout: float = 20) -> list[dict[str, Any]]:

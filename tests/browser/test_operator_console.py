@@ -51,7 +51,10 @@ def run_action(browser, live_server, changelist: str, label: str, action: str) -
 def test_an_operator_enrols_with_the_qr_page(browser, live_server, screenshot):
     User.objects.create_superuser(email="ops@example.com", password=PASSWORD)
     log_in(browser, live_server, "")
-    browser.find_element(By.LINK_TEXT, "TWO-FACTOR").click()
+    # the admin index after the login's redirect (a loaded machine is slow to load it)
+    WebDriverWait(browser, 30).until(
+        ec.element_to_be_clickable((By.LINK_TEXT, "TWO-FACTOR"))
+    ).click()
     qr = visible(browser, "#totp-qr svg")
     assert qr.size["width"] > 100
     screenshot("two-factor-enrol")

@@ -9,6 +9,7 @@ import { api, clearErrors, currentUser, fapi, showErrors, toast } from "./api.js
 import { FuturesBook } from "./book.js";
 import { dateTime, decimalsOf, el, fixed, isZero, multiply, percent, row, time } from "./format.js";
 import { Stream, userStream } from "./ws.js";
+import { candleChart } from "./chart.js";
 
 const INTERVALS = ["1m", "5m", "15m", "1h", "4h", "1d"];
 const FALLBACK_MS = 10000;  // the poll while a stream is down
@@ -42,25 +43,7 @@ select.addEventListener("change", () => (location.href = `/futures/${select.valu
 
 // ---- chart (trades' klines) -------------------------------------------------------
 let interval = localStorage.getItem("futures-interval") || "1h";
-const css = getComputedStyle(document.documentElement);
-const chart = LightweightCharts.createChart($("chart"), {
-  autoSize: true,
-  layout: { background: { color: "transparent" }, textColor: css.getPropertyValue("--muted").trim() || "#8a94a6" },
-  grid: { vertLines: { color: "rgba(128,128,128,0.12)" }, horzLines: { color: "rgba(128,128,128,0.12)" } },
-  timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 6 },
-  rightPriceScale: { scaleMargins: { top: 0.1, bottom: 0.25 } },
-});
-window.addEventListener("themechange", () => chart.applyOptions({
-  layout: { textColor: getComputedStyle(document.documentElement).getPropertyValue("--muted").trim() },
-}));
-const candles = chart.addSeries(LightweightCharts.CandlestickSeries, {
-  upColor: "#16c784", downColor: "#ea3943", borderVisible: false, wickUpColor: "#16c784", wickDownColor: "#ea3943",
-  priceFormat: { type: "price", precision: priceDp, minMove: Number(filter("PRICE_FILTER").tickSize) },
-});
-const volumes = chart.addSeries(LightweightCharts.HistogramSeries, {
-  priceScaleId: "", priceFormat: { type: "volume" }, lastValueVisible: false, priceLineVisible: false,
-});
-volumes.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+const { chart, candles, volumes } = candleChart($("chart"), { precision: priceDp, minMove: Number(filter("PRICE_FILTER").tickSize) });
 
 /** A bar from Binance's kline array [open time, open, high, low, close, volume, ...];
  * numbers for drawing only. */

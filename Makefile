@@ -4,9 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ASSETS := assets/dist/.installed
+CONTRACTS_NPM := contracts/node_modules/.installed
 
 .PHONY: run test lint typecheck contracts pytest migrate seed clean assets engine-core screenshots \
-	test-token
+	test-token evm-node
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -25,11 +26,19 @@ $(ASSETS): assets/package.json assets/package-lock.json assets/build.sh
 
 assets: $(ASSETS)
 
+# contracts/: solc-js (the test token's compiler) and Hardhat (the local EVM node of
+# tests/exchange/wallets/evmnode, ADR 0042), locked in contracts/package-lock.json.
+$(CONTRACTS_NPM): contracts/package.json contracts/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "need npm (nodejs) for solc and hardhat"; exit 1; }
+	cd contracts && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+evm-node: $(CONTRACTS_NPM)
+
 # The EVM tests' ERC-20 (contracts/TestToken.sol) compiled by the locked solc-js into the
 # committed tests/exchange/wallets/chains/test_token.json (ADR 0040); run after editing it.
-test-token:
-	@command -v npm >/dev/null 2>&1 || { echo "need npm (nodejs) for solc"; exit 1; }
-	cd contracts && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && node build.js
+test-token: $(CONTRACTS_NPM)
+	cd contracts && node build.js
 
 # The spot matching core compiled with mypyc into build/ (ADR 0023); skipped when up to date.
 engine-core: $(STAMP)
@@ -58,7 +67,7 @@ contracts: $(STAMP)
 # The whole suite on the compiled core, then the engine's own suite again on the pure one
 # (ENGINE_PURE_TESTS= skips that second run).
 ENGINE_PURE_TESTS ?= tests/matching_engine
-pytest: $(STAMP) $(ASSETS) engine-core
+pytest: $(STAMP) $(ASSETS) $(CONTRACTS_NPM) engine-core
 	$(PY) manage.py makemigrations --check --dry-run
 	MATCHING_ENGINE_REQUIRE_COMPILED=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 	$(if $(ENGINE_PURE_TESTS),MATCHING_ENGINE_PURE=1 $(VENV)/bin/pytest -q $(ENGINE_PURE_TESTS))

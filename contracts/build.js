@@ -1,6 +1,6 @@
 // Compiles TestToken.sol with the locked solc-js (package-lock.json) and writes its ABI
 // and bytecode to tests/exchange/wallets/chains/test_token.json, which the EVM tests
-// deploy. Re-run with `make contracts` after changing the contract; the output is
+// deploy. Re-run with `make test-token` after changing the contract; the output is
 // deterministic, so an unchanged contract gives an unchanged file.
 "use strict";
 const fs = require("fs");

@@ -123,6 +123,28 @@ def test_a_deposit_reorganised_away_before_its_confirmations_is_never_credited(
     assert available(alice, assets["ETH"]) == 0
 
 
+def test_a_credited_deposit_reorganised_away_is_flagged_for_an_operator(
+    evmnet, chainwatch, make_user, assets
+):
+    # given 0.5 ETH to alice's address credited by the watcher at 3 confirmations
+    node = evmnet.node
+    alice = make_user()
+    address = do_get_deposit_address(user=alice, asset=assets["ETH"], network="ETH").address
+    watch = chainwatch()
+    before = node.snapshot()
+    txid = node.send_ether(address, "0.5")
+    node.mine(2)
+    watch.until(lambda: transfer_status(txid) == TransferStatus.CREDITED, "the credit")
+    # when the node reverts to before its block and mines a longer chain without it
+    node.revert(before)
+    node.mine(5)
+    watch.scanned_head()
+    # then the transfer is flagged REORGED; the credit stays for an operator to decide
+    assert transfer_status(txid) == TransferStatus.REORGED
+    assert [d.txid for d in Deposit.objects.filter(network="ETH")] == [txid]
+    assert available(alice, assets["ETH"]) == Decimal("0.5")
+
+
 def test_withdrawals_are_paid_seen_on_chain_confirmed_and_reconciled(
     evmnet, chainwatch, make_user, assets
 ):

@@ -80,6 +80,8 @@ def test_an_fmz_futures_strategy_opens_and_closes_a_position(live, contract):  #
         "type": 0,
         "contractType": "swap",
     }
+    # the maker's side of the fill may be cleared in a later batch than the taker's answer
+    wait_until(lambda: rpc(live, maker, "positions", {})["data"], what="the maker's position")
     [short] = rpc(live, maker, "positions", {})["data"]
     assert (short["type"], short["amount"]) == (1, Decimal("0.01"))
     filled = rpc(live, taker, "order", {"id": bought["data"]["id"], "symbol": SWAP})["data"]

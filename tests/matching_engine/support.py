@@ -177,6 +177,7 @@ class Driver:
         quote: int = 0,
         lock: int,
         tif: int = TimeInForce.GTC,
+        trail: int = 0,
     ) -> Reply:
         return self.send(
             encode_place(
@@ -190,6 +191,7 @@ class Driver:
                 quote_amount=quote,
                 stop_price=stop,
                 lock=lock,
+                trailing_delta=trail,
             )
         )
 

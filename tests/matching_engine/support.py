@@ -255,9 +255,8 @@ class Ledger:
             assert reply.events == [] and reply.levels == []
             return
         if reply.command == 1:  # PLACE
-            _, _, oid, _, side, typ, _, price, qty, quote, _, lock, _ = msgpack.unpackb(
-                command_blob
-            )
+            fields = msgpack.unpackb(command_blob)  # 14 fields for a trailing stop
+            _, _, oid, _, side, typ, _, price, qty, quote, _, lock, _ = fields[:13]
             assert oid not in self.open and oid not in self.finished
             limit_priced = typ in (
                 OrderType.LIMIT,

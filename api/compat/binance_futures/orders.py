@@ -80,6 +80,9 @@ def _order_request(query: dict[str, str]) -> FuturesOrderRequest:
         stop_price=query.get("stopPrice"),
         working_type=query.get("workingType"),
         close_position=close_position,
+        # Binance's /fapi/v1/order says activationPrice, its algoOrder activatePrice
+        activation_price=query.get("activationPrice") or query.get("activatePrice"),
+        callback_rate=query.get("callbackRate"),
     )
 
 

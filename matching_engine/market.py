@@ -79,6 +79,10 @@ _STOPS = frozenset((STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT))
 _NO_EVENTS: tuple[Event, ...] = ()
 
 
+def _arrival(order: Order) -> int:
+    return order.seq
+
+
 def _all_ints(values: list[Any]) -> bool:
     for v in values:  # noqa: SIM110 - a plain loop is faster than all() over a generator
         if type(v) is not int:  # bool and float are not accepted
@@ -549,7 +553,9 @@ class Market:
             "trade_seq": book.trade_seq,
             "last_price": book.last_price,
             "orders": [o.fields() for o in book.resting_orders()],
-            "stops": [o.fields() for o in book.stop_orders()],
+            # In arrival order: a trailing stop that activates changes direction, and
+            # among equal stop prices the older fires first, across both directions.
+            "stops": [o.fields() for o in sorted(book.stop_orders(), key=_arrival)],
         }
 
     @classmethod

@@ -326,6 +326,11 @@ def algo_json(order: FuturesOrder) -> dict[str, object]:
         "updateTime": body["updateTime"],
         "triggerTime": 0,
         "goodTillDate": 0,
+        **(
+            {"activatePrice": body["activatePrice"], "callbackRate": body["priceRate"]}
+            if order.callback_rate is not None
+            else {}
+        ),
     }
 
 

@@ -111,7 +111,8 @@ def test_ccxt_trailing_percent_places_a_trailing_stop_market(live, quiet_book):
         ({"callbackRate": "0.05"}, -1130),
         ({"callbackRate": "10.5"}, -1130),
         ({"callbackRate": "1", "closePosition": "true"}, -1106),
-        ({"callbackRate": "1", "activationPrice": "59000"}, -2021),  # a SELL under the mark
+        # a SELL activating under the mark it works on
+        ({"callbackRate": "1", "activationPrice": "59000", "workingType": "MARK_PRICE"}, -2021),
     ],
 )
 def test_bad_trailing_inputs_are_refused_and_change_nothing(live, quiet_book, extra, code):

@@ -44,6 +44,7 @@ class PlaceOrder:
     stop_price: int = 0
     time_in_force: TimeInForce = TimeInForce.GTC
     stp: SelfTradePrevention = SelfTradePrevention.NONE
+    trailing_delta: int = 0  # BIPS: a trailing stop (stop_price 0: trail at once)
 
     def encode(self) -> bytes:
         return encode_place(
@@ -58,6 +59,7 @@ class PlaceOrder:
             stop_price=self.stop_price,
             lock=self.lock,
             stp=self.stp,
+            trailing_delta=self.trailing_delta,
         )
 
 
@@ -80,6 +82,8 @@ class ReplaceOrder:
 
     def encode(self) -> bytes:
         p = self.place
+        if p.trailing_delta:
+            raise ValueError("REPLACE has no trailing delta: place a trailing stop with PLACE")
         return encode_replace(
             cancel_order_id=self.cancel_order_id,
             mode=self.mode,

@@ -18,7 +18,7 @@ from bisect import bisect_left, insort
 from typing import Final, cast
 
 from .book import RESTED, InternalStateError, OrderBook
-from .order import BUY, LIMIT_MAKER, Order, stop_triggers_up
+from .order import BUY, LIMIT_MAKER, Order, triggers_up
 from .protocol import DoneReason, EventType, SelfTradePrevention, TimeInForce
 
 _TRADE: Final = int(EventType.TRADE)
@@ -274,7 +274,7 @@ class FastOrderBook(OrderBook):
         order = self._stops.pop(order_id, None)
         if order is None:
             return None
-        if stop_triggers_up(order.side, order.type):
+        if triggers_up(order):
             keys, key = self._rising_keys, (-order.stop, -order.seq)
         else:
             keys, key = self._falling_keys, (order.stop, -order.seq)
@@ -297,7 +297,7 @@ class FastOrderBook(OrderBook):
     # --- stops ---------------------------------------------------------------
 
     def add_stop(self, order: Order) -> None:
-        if stop_triggers_up(order.side, order.type):
+        if triggers_up(order):
             insort(self._rising_keys, (-order.stop, -order.seq))
         else:
             insort(self._falling_keys, (order.stop, -order.seq))

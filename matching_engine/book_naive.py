@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .book import RESTED, InternalStateError, OrderBook, level_key
-from .order import BUY, LIMIT, LIMIT_MAKER, SELL, Order, stop_triggers_up
+from .order import BUY, LIMIT, LIMIT_MAKER, SELL, Order, triggers_up
 from .protocol import DoneReason, EventType, SelfTradePrevention, TimeInForce
 
 
@@ -164,13 +164,13 @@ class NaiveOrderBook(OrderBook):
 
     def _rising(self) -> list[Order]:
         return sorted(
-            (o for o in self.stops if stop_triggers_up(o.side, o.type)),
+            (o for o in self.stops if triggers_up(o)),
             key=lambda o: (o.stop, o.seq),
         )
 
     def _falling(self) -> list[Order]:
         return sorted(
-            (o for o in self.stops if not stop_triggers_up(o.side, o.type)),
+            (o for o in self.stops if not triggers_up(o)),
             key=lambda o: (-o.stop, o.seq),
         )
 

@@ -17,6 +17,7 @@ import msgpack
 from .book import RESTED, Event, InternalStateError, OrderBook
 from .book_fast import FastOrderBook
 from .order import (
+    BIPS,
     BUY,
     LIMIT,
     LIMIT_MAKER,
@@ -28,6 +29,7 @@ from .order import (
     TAKE_PROFIT_LIMIT,
     Order,
     stop_triggers_up,
+    trailing_stop,
 )
 from .protocol import (
     DEFAULT_DEDUPE_WINDOW,
@@ -65,6 +67,7 @@ _TRADING: Final = int(MarketStatus.TRADING)
 _HALTED: Final = int(MarketStatus.HALTED)
 _UNKNOWN: Final = int(MarketStatus.UNKNOWN)
 _DONE: Final = int(EventType.DONE)
+_TRADE: Final = int(EventType.TRADE)
 _STOP_TRIGGERED: Final = int(EventType.STOP_TRIGGERED)
 _FOK: Final = int(TimeInForce.FOK)
 _EXPIRED: Final = int(DoneReason.EXPIRED)
@@ -74,6 +77,10 @@ _LIMIT_PRICED = frozenset((LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMI
 _WITH_TIF = frozenset((LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
 _STOPS = frozenset((STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT))
 _NO_EVENTS: tuple[Event, ...] = ()
+
+
+def _arrival(order: Order) -> int:
+    return order.seq
 
 
 def _all_ints(values: list[Any]) -> bool:
@@ -94,8 +101,13 @@ def validate_place(
     stop: int,
     lock: int,
     stp: int,
+    trail: int = 0,
 ) -> int:
-    """Return the ResultCode for a PLACE's fields (OK if it may enter the book)."""
+    """Return the ResultCode for a PLACE's fields (OK if it may enter the book).
+
+    A trailing stop (`trail` > 0, BIPS) may leave `stop` 0: it then trails from the
+    last price at once instead of waiting for its activation price.
+    """
     if not 0 <= user_id <= MAX_INT:
         return ResultCode.INVALID_USER_ID
     if side != BUY and side != SELL:
@@ -115,8 +127,10 @@ def validate_place(
             return ResultCode.INVALID_PRICE
     elif price != 0:
         return ResultCode.INVALID_PRICE
+    if trail and not (order_type in _STOPS and 0 < trail < BIPS):
+        return ResultCode.INVALID_TRAILING_DELTA
     if order_type in _STOPS:
-        if not 0 < stop <= MAX_INT:
+        if not (0 < stop <= MAX_INT or (trail and stop == 0)):
             return ResultCode.INVALID_STOP_PRICE
     elif stop != 0:
         return ResultCode.INVALID_STOP_PRICE
@@ -149,6 +163,9 @@ class Market:
         self.seen_order: deque[int] = deque()
         self.seen_floor = 0  # highest id evicted from the dedupe window
         self.snapshot_requested = False
+        # Activated trailing stops, whose stop follows every trade price. Derived from
+        # the book's stops (rebuilt from a snapshot); a canceled one is dropped lazily.
+        self.trailing: dict[int, Order] = {}
         self._pack: Callable[[object], bytes] = msgpack.Packer(autoreset=True).pack
 
     # --- entry points ----------------------------------------------------------------
@@ -192,7 +209,14 @@ class Market:
         elif c in (_HALT, _RESUME, _SNAPSHOT):
             if n == 2:
                 return self.control(c)
-        elif c not in (_PLACE, _CANCEL):  # those two were malformed if they got here
+        elif c == _PLACE:
+            if n == 14 and _all_ints(command):
+                a = command
+                return self.place(
+                    a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12],
+                    _PLACE, a[13],
+                )  # fmt: skip
+        elif c != _CANCEL:  # a CANCEL was malformed if it got here
             # Echo only known command types, so every output decodes into the enum.
             return self._reply(0, ResultCode.UNKNOWN_COMMAND, 0, 0)
         return self._reply(c, _MALFORMED, 0, 0)
@@ -213,6 +237,7 @@ class Market:
         lock: int,
         stp: int,
         command: int = _PLACE,
+        trail: int = 0,
     ) -> Output:
         if not 0 < order_id <= MAX_INT:
             return self._reply(command, ResultCode.INVALID_ORDER_ID, order_id, user_id)
@@ -234,6 +259,7 @@ class Market:
             and qty > 0
             and quote == 0
             and stop == 0
+            and trail == 0
             and 0 <= tif <= 2
             and 0 <= stp <= 3
             and 0 <= user_id <= MAX_INT
@@ -242,17 +268,28 @@ class Market:
             and ((side == BUY and lock >= price * qty) or (side == SELL and lock >= qty))
         ):
             code = validate_place(
-                user_id, side, order_type, tif, price, qty, quote, stop, lock, stp
+                user_id, side, order_type, tif, price, qty, quote, stop, lock, stp, trail
             )
             if code:
                 return self._reply(command, code, order_id, user_id)
         seq = self.next_seq
         self.next_seq = seq + 1
         order = Order(
-            order_id, user_id, side, order_type, tif, price, qty, quote, stop, lock, stp, seq
-        )
+            order_id, user_id, side, order_type, tif, price, qty, quote, stop, lock, stp, seq,
+            trail,
+        )  # fmt: skip
         if order_type in _STOPS:
             last = book.last_price
+            if trail and not stop:
+                if not last:
+                    return self._reply(
+                        command, ResultCode.TRAILING_WITHOUT_PRICE, order_id, user_id
+                    )
+                order.peak = last
+                order.stop = trailing_stop(side, last, trail)
+                self.trailing[order_id] = order
+                book.add_stop(order)
+                return self._reply(command, _OK, order_id, user_id)
             if last and (last >= stop if stop_triggers_up(side, order_type) else last <= stop):
                 return self._reply(command, ResultCode.STOP_WOULD_TRIGGER, order_id, user_id)
             book.add_stop(order)
@@ -260,9 +297,10 @@ class Market:
         if order_type == LIMIT_MAKER and book.would_take(side, price):
             return self._reply(command, ResultCode.POST_ONLY_WOULD_TAKE, order_id, user_id)
         trades_before = book.trade_seq
+        at = len(book.events)
         self._execute(order)
         if book.trade_seq != trades_before:
-            self._trigger_stops()
+            self._trigger_stops(at)
         return self._reply(command, _OK, order_id, user_id)
 
     def replace(
@@ -374,17 +412,71 @@ class Market:
                 (_DONE, order.id, order.user, reason, order.qty, order.quote, order.lock)
             )
 
-    def _trigger_stops(self) -> None:
-        """Run triggered stops as new takers until the last price triggers no more."""
+    def _trigger_stops(self, at: int) -> None:
+        """Run triggered stops as new takers until the last price triggers no more.
+
+        `at` is the index of the step's first event: before each look at the last
+        price, activated trailing stops follow the trades since then. A trailing stop
+        that reaches its activation price starts trailing from the last price.
+        """
         book = self.book
-        while (order := book.pop_triggered()) is not None:
+        trailing = self.trailing
+        while True:
+            if trailing:
+                self._follow_trades(at)
+            order = book.pop_triggered()
+            if order is None:
+                return
+            if order.trail:
+                if not order.peak:
+                    order.peak = book.last_price
+                    order.stop = trailing_stop(order.side, order.peak, order.trail)
+                    trailing[order.id] = order
+                    book.add_stop(order)
+                    at = len(book.events)
+                    continue
+                del trailing[order.id]
+                order.trail = 0
+                order.peak = 0
             book.events.append((_STOP_TRIGGERED, order.id, order.user, book.last_price))
             order.type = LIMIT if order.type in _LIMIT_PRICED else MARKET
             order.stop = 0
             # Time priority counts from the trigger, like a fresh order.
             order.seq = self.next_seq
             self.next_seq += 1
+            at = len(book.events)
             self._execute(order)
+
+    def _follow_trades(self, at: int) -> None:
+        """Move each activated trailing stop after the trades in `book.events[at:]`.
+
+        A sell trails the highest trade price, a buy the lowest; the order keeps its
+        place among stops of equal stop price (its seq is unchanged).
+        """
+        book = self.book
+        low = high = 0
+        for event in book.events[at:]:
+            if event[0] == _TRADE:
+                p = event[2]
+                assert type(p) is int
+                if not high or p > high:
+                    high = p
+                if not low or p < low:
+                    low = p
+        if not high:
+            return
+        trailing = self.trailing
+        for oid, order in list(trailing.items()):
+            if book.get(oid) is not order:  # canceled or replaced since
+                del trailing[oid]
+                continue
+            peak = order.peak
+            best = high if order.side == SELL else low
+            if (best > peak) if order.side == SELL else (best < peak):
+                book.remove(oid)
+                order.peak = best
+                order.stop = trailing_stop(order.side, best, order.trail)
+                book.add_stop(order)
 
     def _cancel(self, order_id: int) -> None:
         order = self.book.remove(order_id)
@@ -461,7 +553,9 @@ class Market:
             "trade_seq": book.trade_seq,
             "last_price": book.last_price,
             "orders": [o.fields() for o in book.resting_orders()],
-            "stops": [o.fields() for o in book.stop_orders()],
+            # In arrival order: a trailing stop that activates changes direction, and
+            # among equal stop prices the older fires first, across both directions.
+            "stops": [o.fields() for o in sorted(book.stop_orders(), key=_arrival)],
         }
 
     @classmethod
@@ -482,7 +576,10 @@ class Market:
         for fields in state["orders"]:
             b.rest(Order.from_fields(fields, market._take_seq()))
         for fields in state["stops"]:
-            b.add_stop(Order.from_fields(fields, market._take_seq()))
+            order = Order.from_fields(fields, market._take_seq())
+            b.add_stop(order)
+            if order.peak:
+                market.trailing[order.id] = order
         b.touched.clear()
         return market
 

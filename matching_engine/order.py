@@ -44,6 +44,8 @@ class Order:
 
     __slots__ = (
         *ORDER_FIELDS,
+        "trail",
+        "peak",
         "seq",
         "prev",
         "next",
@@ -61,6 +63,8 @@ class Order:
     stop: int
     lock: int
     stp: int
+    trail: int
+    peak: int
     seq: int
     prev: Order | None
     next: Order | None
@@ -80,6 +84,8 @@ class Order:
         lock: int,
         stp: int,
         seq: int,
+        trail: int = 0,
+        peak: int = 0,
     ) -> None:
         self.id = id
         self.user = user
@@ -92,6 +98,8 @@ class Order:
         self.stop = stop
         self.lock = lock
         self.stp = stp
+        self.trail = trail
+        self.peak = peak
         self.seq = seq
         self.prev = None
         self.next = None
@@ -99,13 +107,20 @@ class Order:
 
     @classmethod
     def from_fields(cls, fields: list[int], seq: int) -> Order:
-        """Rebuild an order from `fields()` output."""
-        oid, user, side, type_, tif, price, qty, quote, stop, lock, stp = fields
-        return cls(oid, user, side, type_, tif, price, qty, quote, stop, lock, stp, seq)
+        """Rebuild an order from `fields()` output (13 fields for a trailing stop)."""
+        oid, user, side, type_, tif, price, qty, quote, stop, lock, stp = fields[:11]
+        trail, peak = (fields[11], fields[12]) if len(fields) == 13 else (0, 0)
+        return cls(
+            oid, user, side, type_, tif, price, qty, quote, stop, lock, stp, seq, trail, peak
+        )
 
     def fields(self) -> list[int]:
-        """Return the persistent fields in ORDER_FIELDS order (for hashes and snapshots)."""
-        return [
+        """Return the persistent fields in ORDER_FIELDS order (for hashes and snapshots).
+
+        A trailing stop adds its delta and its peak (0 until activated), so books
+        without one hash and snapshot exactly as before trailing stops existed.
+        """
+        fields = [
             self.id,
             self.user,
             self.side,
@@ -118,6 +133,9 @@ class Order:
             self.lock,
             self.stp,
         ]
+        if self.trail:
+            fields += [self.trail, self.peak]
+        return fields
 
     def __repr__(self) -> str:
         return "Order(" + ", ".join(f"{n}={getattr(self, n)}" for n in ORDER_FIELDS) + ")"
@@ -130,3 +148,31 @@ def stop_triggers_up(side: int, order_type: int) -> bool:
     """
     is_stop_loss = order_type in (STOP_LOSS, STOP_LOSS_LIMIT)
     return is_stop_loss == (side == BUY)
+
+
+def triggers_up(order: Order) -> bool:
+    """Return True if the pending stop `order` fires when the last price rises to its stop.
+
+    An activated trailing stop (peak > 0) fires against its side: a buy when the price
+    rises back from its low, a sell when it falls from its high. Before activation it
+    waits for its stop price (the activation price) like any stop of its type.
+    """
+    if order.peak:
+        return order.side == BUY
+    return stop_triggers_up(order.side, order.type)
+
+
+BIPS: Final = 10_000
+MAX_PRICE: Final = (1 << 63) - 1
+
+
+def trailing_stop(side: int, peak: int, delta: int) -> int:
+    """Return the stop price of a trailing stop whose best price so far is `peak`.
+
+    A sell fires at last <= peak * (1 - delta/10^4), a buy at last >= peak * (1 +
+    delta/10^4); rounding down for a sell and up for a buy makes the integer comparison
+    with the last price exact. Clamped to 1 .. 2^63-1.
+    """
+    if side == BUY:
+        return min(MAX_PRICE, -(-peak * (BIPS + delta) // BIPS))
+    return max(1, peak * (BIPS - delta) // BIPS)

@@ -109,6 +109,9 @@ class ResultCode(IntEnum):
     # cancel
     UNKNOWN_ORDER = 50
     USER_MISMATCH = 51
+    # trailing stops (ADR 0048)
+    INVALID_TRAILING_DELTA = 56  # not 1..9999 BIPS, or on a type that is not a stop
+    TRAILING_WITHOUT_PRICE = 57  # no stop (activation) price and no trade yet to trail
 
 
 class EventType(IntEnum):
@@ -144,25 +147,30 @@ def encode_place(
     stop_price: int = 0,
     lock: int,
     stp: int = SelfTradePrevention.NONE,
+    trailing_delta: int = 0,
 ) -> bytes:
-    """Encode a PLACE command; `lock` is in quote units for BUY and lots for SELL."""
-    return _pack(
-        [
-            VERSION,
-            CommandType.PLACE,
-            order_id,
-            user_id,
-            side,
-            order_type,
-            time_in_force,
-            price,
-            quantity,
-            quote_amount,
-            stop_price,
-            lock,
-            stp,
-        ]
-    )
+    """Encode a PLACE command; `lock` is in quote units for BUY and lots for SELL.
+
+    A `trailing_delta` (BIPS) makes a stop type a trailing stop: the 14-field layout.
+    """
+    fields = [
+        VERSION,
+        CommandType.PLACE,
+        order_id,
+        user_id,
+        side,
+        order_type,
+        time_in_force,
+        price,
+        quantity,
+        quote_amount,
+        stop_price,
+        lock,
+        stp,
+    ]
+    if trailing_delta:
+        fields.append(trailing_delta)
+    return _pack(fields)
 
 
 def encode_replace(

@@ -62,6 +62,8 @@ class FuturesOrderUpdate(TypedDict):
     stop_price: str | None
     working_type: str
     close_position: bool
+    activation_price: str | None  # TRAILING_STOP_MARKET only (null: trails at once)
+    callback_rate: str | None  # TRAILING_STOP_MARKET only, percent
     order_time: int
     update_time: int
     fills: list[FuturesFill]

@@ -38,12 +38,15 @@ _CONDITIONAL = {
     FuturesOrderType.STOP_MARKET: EngineType.STOP_MARKET,
     FuturesOrderType.TAKE_PROFIT: EngineType.TAKE_PROFIT,
     FuturesOrderType.TAKE_PROFIT_MARKET: EngineType.TAKE_PROFIT_MARKET,
+    FuturesOrderType.TRAILING_STOP_MARKET: EngineType.TRAILING_STOP_MARKET,
 }
 
 
 def place_command(order: FuturesOrder) -> bytes:
     contract = order.contract
     price = 0 if order.price is None else units.to_ticks(contract, order.price)
+    # A trailing stop's engine stop price is its activation price (0: trail at once).
+    trigger = order.activation_price if order.callback_rate is not None else order.stop_price
     if order.type == FuturesOrderType.MARKET:
         engine_type, tif = EngineType.MARKET, TimeInForce.GTC
     elif order.type in _CONDITIONAL:
@@ -63,11 +66,13 @@ def place_command(order: FuturesOrder) -> bytes:
         price=price,
         quantity=units.to_lots(contract, order.quantity),
         reduce_only=order.reduce_only,
-        stop_price=0 if order.stop_price is None else units.to_ticks(contract, order.stop_price),
+        stop_price=units.to_ticks(contract, trigger) if trigger is not None else 0,
         working_type=EngineWorking.MARK_PRICE
         if order.working_type == WorkingType.MARK_PRICE
         else EngineWorking.CONTRACT_PRICE,
         close_position=order.close_position,
+        # percent to the engine's 0.01 % units
+        callback_rate=int(order.callback_rate * 100) if order.callback_rate is not None else 0,
     )
 
 

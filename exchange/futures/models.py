@@ -141,6 +141,9 @@ class FuturesOrderType(models.TextChoices):
     STOP_MARKET = "STOP_MARKET"
     TAKE_PROFIT = "TAKE_PROFIT"
     TAKE_PROFIT_MARKET = "TAKE_PROFIT_MARKET"
+    # Follows the best working price after activation_price (or at once), fires as a
+    # MARKET when the price comes back by callback_rate % (ADR 0048).
+    TRAILING_STOP_MARKET = "TRAILING_STOP_MARKET"
 
 
 CONDITIONAL_TYPES = frozenset(
@@ -149,6 +152,7 @@ CONDITIONAL_TYPES = frozenset(
         FuturesOrderType.STOP_MARKET,
         FuturesOrderType.TAKE_PROFIT,
         FuturesOrderType.TAKE_PROFIT_MARKET,
+        FuturesOrderType.TRAILING_STOP_MARKET,
     }
 )
 # Types with a limit price (the rest execute at market).
@@ -210,6 +214,16 @@ class FuturesOrder(models.Model):
     )
     close_position = models.BooleanField(
         default=False, help_text="Closes the whole position when triggered (quantity 0)."
+    )
+    activation_price = MoneyField(
+        null=True, blank=True, help_text="TRAILING_STOP_MARKET: starts trailing at this price."
+    )
+    callback_rate = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="TRAILING_STOP_MARKET: fires this many % back from the best price (0.1-10).",
     )
     triggered = models.BooleanField(default=False, help_text="A conditional order has fired.")
     executed_qty = MoneyField(default=0)

@@ -83,6 +83,27 @@ def _ticked(contract: Contract, price: Decimal) -> Decimal:
     return price
 
 
+CALLBACK_RATE_MIN = Decimal("0.1")
+CALLBACK_RATE_MAX = Decimal("10")
+CALLBACK_RATE_STEP = Decimal("0.01")  # the engine's unit
+
+
+def _callback_rate(value: object) -> Decimal:
+    """Binance's callbackRate: a percentage from 0.1 to 10."""
+    rate = parse_decimal(value)
+    if (
+        rate is None
+        or not CALLBACK_RATE_MIN <= rate <= CALLBACK_RATE_MAX
+        or not is_multiple_of(rate, CALLBACK_RATE_STEP)
+    ):
+        raise FuturesError(
+            FuturesErrorCode.INVALID_ORDER,
+            f"callbackRate must be {CALLBACK_RATE_MIN}..{CALLBACK_RATE_MAX} (%).",
+            fields={"callbackRate": "invalid"},
+        )
+    return rate
+
+
 CLOSE_POSITION_TYPES = frozenset(
     {FuturesOrderType.STOP_MARKET, FuturesOrderType.TAKE_PROFIT_MARKET}
 )
@@ -101,6 +122,8 @@ class FuturesOrderRequest:
     stop_price: Decimal | None = None
     working_type: WorkingType = WorkingType.CONTRACT_PRICE
     close_position: bool = False
+    activation_price: Decimal | None = None
+    callback_rate: Decimal | None = None  # percent, 0.1 .. 10 in steps of 0.01
 
     @classmethod
     def parse(
@@ -117,6 +140,8 @@ class FuturesOrderRequest:
         stop_price: object = None,
         working_type: object = None,
         close_position: bool = False,
+        activation_price: object = None,
+        callback_rate: object = None,
     ) -> FuturesOrderRequest:
         contract = get_contract(str(symbol or ""))
         order_side = _choice(OrderSide, side, "side")
@@ -158,13 +183,26 @@ class FuturesOrderRequest:
             )
         stop: Decimal | None = None
         working = WorkingType.CONTRACT_PRICE
-        if conditional:
+        activation = rate = None
+        if order_type == FuturesOrderType.TRAILING_STOP_MARKET:
+            _forbid(stop_price, "stopPrice", "a trailing stop takes activationPrice")
+            rate = _callback_rate(callback_rate)
+            if activation_price not in (None, ""):
+                activation = _ticked(
+                    contract,
+                    _positive(activation_price, "activationPrice", FuturesErrorCode.INVALID_PRICE),
+                )
+            working = _choice(WorkingType, working_type or "CONTRACT_PRICE", "workingType")
+        elif conditional:
             stop = _ticked(
                 contract, _positive(stop_price, "stopPrice", FuturesErrorCode.INVALID_PRICE)
             )
             working = _choice(WorkingType, working_type or "CONTRACT_PRICE", "workingType")
         else:
             _forbid(stop_price, "stopPrice", f"a {order_type} order has no trigger")
+        if rate is None:
+            _forbid(callback_rate, "callbackRate", "only TRAILING_STOP_MARKET trails")
+            _forbid(activation_price, "activationPrice", "only TRAILING_STOP_MARKET trails")
         return cls(
             contract=contract,
             side=order_side,
@@ -177,6 +215,8 @@ class FuturesOrderRequest:
             stop_price=stop,
             working_type=working,
             close_position=bool(close_position),
+            activation_price=activation,
+            callback_rate=rate,
         )
 
 

@@ -111,6 +111,8 @@ def insert_futures_order(*, user: Any, request: FuturesOrderRequest) -> FuturesO
         stop_price=request.stop_price,
         working_type=request.working_type,
         close_position=request.close_position,
+        activation_price=request.activation_price,
+        callback_rate=request.callback_rate,
     )
 
 

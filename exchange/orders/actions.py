@@ -168,6 +168,7 @@ def _order_row(user: User, request: OrderRequest, hold: Hold) -> Order:
         "self_trade_prevention": request.self_trade_prevention,
         "price": request.price,
         "stop_price": request.stop_price,
+        "trailing_delta": request.trailing_delta,
         "orig_qty": request.quantity,
         "quote_order_qty": request.quote_order_qty,
         "status": OrderStatus.PENDING_TRIGGER if request.type in STOP_TYPES else OrderStatus.NEW,

@@ -42,6 +42,7 @@ def place_command(order: Order) -> PlaceOrder:
         if order.quote_order_qty is not None
         else 0,
         stop_price=price_to_ticks(market, order.stop_price) if order.stop_price is not None else 0,
+        trailing_delta=order.trailing_delta or 0,
         lock=risk_for(Product.SPOT).engine_lock(
             market=market, side=order.side, amount=order.locked
         ),

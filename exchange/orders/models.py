@@ -113,6 +113,12 @@ class Order(models.Model):
     )
     price = MoneyField(null=True, blank=True)
     stop_price = MoneyField(null=True, blank=True)
+    trailing_delta = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Trailing stop distance in BIPS (0.01 %); stop_price is then the activation"
+        " price, or empty to trail from the last price at once (ADR 0048).",
+    )
     orig_qty = MoneyField(null=True, blank=True)
     quote_order_qty = MoneyField(null=True, blank=True)
     executed_qty = MoneyField(default=0)

@@ -73,6 +73,7 @@ PARAMETER_FIELDS = (
     "status",
     "price",
     "stop_price",
+    "trailing_delta",
     "orig_qty",
     "quote_order_qty",
     "locked",

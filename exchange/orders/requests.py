@@ -100,6 +100,27 @@ def _quote_order_qty(market: Market, value: object) -> Decimal:
     return amount
 
 
+# Binance's TRAILING_DELTA filter, the same on every market (exchangeInfo shows it).
+# "Above" applies to the orders whose trigger is above the market (BUY STOP_LOSS*,
+# SELL TAKE_PROFIT*), "below" to the others.
+TRAILING_DELTA_MIN = 10
+TRAILING_DELTA_MAX = 2000
+
+
+def _trailing_delta(side: Side, type_: OrderType, value: object) -> int:
+    """A trailing delta in BIPS within the TRAILING_DELTA filter (Binance's -1013)."""
+    text = str(value).strip()
+    delta = int(text) if text.isdigit() else 0
+    if not TRAILING_DELTA_MIN <= delta <= TRAILING_DELTA_MAX:
+        raise OrderError(
+            OrderErrorCode.INVALID_TRAILING_DELTA,
+            f"trailingDelta must be {TRAILING_DELTA_MIN}..{TRAILING_DELTA_MAX} BIPS"
+            f" for a {side} {type_}.",
+            fields={"trailingDelta": "invalid"},
+        )
+    return delta
+
+
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     """One order as the client asked for it, parsed and checked against its market's
@@ -112,6 +133,7 @@ class OrderRequest:
     time_in_force: str  # a TimeInForce, or "" for types that never rest (LIMIT_MAKER)
     price: Decimal | None
     stop_price: Decimal | None
+    trailing_delta: int | None  # BIPS; stop_price is then optional (the activation price)
     quantity: Decimal | None
     quote_order_qty: Decimal | None
     client_order_id: str
@@ -128,6 +150,7 @@ class OrderRequest:
         quote_order_qty: object = None,
         price: object = None,
         stop_price: object = None,
+        trailing_delta: object = None,
         time_in_force: object = None,
         client_order_id: object = None,
         self_trade_prevention: object = None,
@@ -167,12 +190,16 @@ class OrderRequest:
         else:
             _forbid("price", price, "is not allowed for this order type")
 
-        stop_v = None
+        stop_v = trail_v = None
         if type_v in STOP_TYPES:
-            _require("stopPrice", stop_price)
-            stop_v = clean_price(market, stop_price, field="stopPrice")
+            if trailing_delta not in (None, ""):
+                trail_v = _trailing_delta(side_v, type_v, trailing_delta)
+            if trail_v is None or stop_price not in (None, ""):
+                _require("stopPrice", stop_price)
+                stop_v = clean_price(market, stop_price, field="stopPrice")
         else:
             _forbid("stopPrice", stop_price, "is only for stop-loss and take-profit orders")
+            _forbid("trailingDelta", trailing_delta, "is only for stop-loss and take-profit orders")
 
         qty_v = quote_v = None
         if type_v == OrderType.MARKET and quote_order_qty not in (None, ""):
@@ -192,6 +219,7 @@ class OrderRequest:
             time_in_force=tif,
             price=price_v,
             stop_price=stop_v,
+            trailing_delta=trail_v,
             quantity=qty_v,
             quote_order_qty=quote_v,
             client_order_id=client_id,
@@ -250,4 +278,6 @@ class ReplaceRequest:
         mode_v = _choice(
             ReplaceMode, mode, OrderErrorCode.INVALID_REPLACE_MODE, "cancelReplaceMode"
         )
+        # The engine's REPLACE carries no trailing delta (ADR 0048): refused, not dropped.
+        _forbid("trailingDelta", order.trailing_delta, "is not supported by cancel-replace")
         return cls(cancel=cancel, order=order, mode=mode_v)

@@ -26,6 +26,7 @@ def same_order(order: Order, request: OrderRequest) -> bool:
         and order.time_in_force == request.time_in_force
         and order.price == request.price
         and order.stop_price == request.stop_price
+        and order.trailing_delta == request.trailing_delta
         and order.orig_qty == request.quantity
         and order.quote_order_qty == request.quote_order_qty
         and order.self_trade_prevention == request.self_trade_prevention

@@ -22,7 +22,7 @@ from ..book_fast import FastOrderBook
 from ..order import BUY, SELL, Order
 from ..protocol import DEFAULT_DEDUPE_WINDOW, MAX_INT, VERSION, EventType
 from .account import DEFAULT_LEVERAGE, Account, Position
-from .conditional import CONDITIONAL_TYPES, Stop, StopBook
+from .conditional import CONDITIONAL_TYPES, TRAILING, Stop, StopBook
 from .contract import MAX_LEVERAGE, Contract
 from .protocol import (
     LIQUIDATION_ID_BASE,
@@ -230,7 +230,7 @@ class MarginGroup:
         args = command[2:]
         if c == _PLACE and n == 12 and _ints(args):
             return self.place(*args)
-        if c == _PLACE and n == 15 and _ints(args):
+        if c == _PLACE and (n == 15 or n == 16) and _ints(args):
             return self.place(*args)
         if c == _CANCEL and n == 4 and _ints(args):
             return self.cancel(*args)
@@ -418,6 +418,7 @@ class MarginGroup:
         stop: int = 0,
         working: int = 0,
         close: int = 0,
+        rate: int = 0,
     ) -> tuple[int, int, int, int]:
         R = FuturesResult
         if not 0 < order_id < LIQUIDATION_ID_BASE:
@@ -434,7 +435,7 @@ class MarginGroup:
             return _PLACE, R.CONTRACT_HALTED, order_id, user
         if contract.mark == 0:
             return _PLACE, R.NO_MARK_PRICE, order_id, user
-        if otype in CONDITIONAL_TYPES or stop or working or close:
+        if otype in CONDITIONAL_TYPES or stop or working or close or rate:
             code = self._conditional(
                 order_id,
                 user,
@@ -449,6 +450,7 @@ class MarginGroup:
                 stop,
                 working,
                 close,
+                rate,
             )
             return _PLACE, code, order_id, user
         code = self._validate(user, side, otype, tif, price, qty, reduce_only, stp)
@@ -476,11 +478,23 @@ class MarginGroup:
         stop: int,
         working: int,
         close: int,
+        rate: int = 0,
     ) -> int:
-        """Validate a conditional order and keep it pending; margin is checked when fired."""
+        """Validate a conditional order and keep it pending; margin is checked when fired.
+
+        A TRAILING_STOP_MARKET's `stop` is its activation price; 0 starts it trailing
+        at once from the working price, which must then exist.
+        """
         R = FuturesResult
         if otype not in CONDITIONAL_TYPES:
+            if rate:
+                return R.INVALID_CALLBACK_RATE
             return R.INVALID_STOP_PRICE if stop else R.INVALID_TYPE
+        trailing = otype == TRAILING
+        if trailing != (rate != 0) or (trailing and not 10 <= rate <= 1000):
+            return R.INVALID_CALLBACK_RATE
+        if trailing and close:
+            return R.INVALID_CLOSE_POSITION
         limit_type = otype if otype in _STOP_LIMIT_TYPES else _MARKET
         if limit_type != _MARKET:
             limit_type = _LIMIT
@@ -491,7 +505,7 @@ class MarginGroup:
         )
         if code:
             return code
-        if not 0 < stop <= MAX_INT:
+        if not (0 < stop <= MAX_INT or (trailing and stop == 0)):
             return R.INVALID_STOP_PRICE
         if working not in (_MARK, _LAST):
             return R.INVALID_WORKING_TYPE
@@ -499,7 +513,9 @@ class MarginGroup:
         if price * qty * m > MAX_INT or stop * qty * m > MAX_INT:
             return R.INVALID_QUANTITY
         ref = contract.mark if working == _MARK else self.books[contract.id].last_price
-        if self.stops.would_fire(side, otype, stop, ref):
+        if trailing and not stop and not ref:
+            return R.NO_WORKING_PRICE
+        if stop and self.stops.would_fire(side, otype, stop, ref):
             return R.STOP_WOULD_TRIGGER
         acct = self._account(user)
         seq = self.next_seq
@@ -520,6 +536,8 @@ class MarginGroup:
                 working,
                 close,
                 seq,
+                rate,
+                0 if stop else ref,
             )
         )
         acct.stops.add(order_id)

@@ -49,6 +49,9 @@ class FuturesOrderType(IntEnum):
     STOP_MARKET = 4
     TAKE_PROFIT = 5
     TAKE_PROFIT_MARKET = 6
+    # Waits for its activation price (or none: active at once), then follows the best
+    # working price and fires as a MARKET when the price comes back by the callback rate.
+    TRAILING_STOP_MARKET = 7
 
 
 class WorkingType(IntEnum):
@@ -109,6 +112,9 @@ class FuturesResult(IntEnum):
     # conditional orders
     INVALID_WORKING_TYPE = 83
     INVALID_CLOSE_POSITION = 84
+    # trailing stops (ADR 0048)
+    INVALID_CALLBACK_RATE = 85  # not 10..1000 (0.1 % .. 10 %), or on another type
+    NO_WORKING_PRICE = 86  # no activation price and no last trade price to trail from
 
 
 class FuturesEvent(IntEnum):
@@ -216,8 +222,10 @@ def encode_place(
     stop_price: int = 0,
     working_type: int = WorkingType.CONTRACT_PRICE,
     close_position: bool = False,
+    callback_rate: int = 0,
 ) -> bytes:
-    """The 12-element PLACE, or the 15-element one when a conditional field is set."""
+    """The 12-element PLACE, the 15-element one when a conditional field is set, or the
+    16-element one of a TRAILING_STOP_MARKET (`callback_rate` in units of 0.01 %)."""
     fields = [
         VERSION,
         FuturesCommand.PLACE,
@@ -232,8 +240,10 @@ def encode_place(
         int(reduce_only),
         stp,
     ]
-    if stop_price or working_type or close_position:
+    if stop_price or working_type or close_position or callback_rate:
         fields += [stop_price, working_type, int(close_position)]
+    if callback_rate:
+        fields.append(callback_rate)
     return _pack(fields)
 
 

@@ -177,6 +177,7 @@ class Driver:
         quote: int = 0,
         lock: int,
         tif: int = TimeInForce.GTC,
+        trail: int = 0,
     ) -> Reply:
         return self.send(
             encode_place(
@@ -190,6 +191,7 @@ class Driver:
                 quote_amount=quote,
                 stop_price=stop,
                 lock=lock,
+                trailing_delta=trail,
             )
         )
 
@@ -253,9 +255,8 @@ class Ledger:
             assert reply.events == [] and reply.levels == []
             return
         if reply.command == 1:  # PLACE
-            _, _, oid, _, side, typ, _, price, qty, quote, _, lock, _ = msgpack.unpackb(
-                command_blob
-            )
+            fields = msgpack.unpackb(command_blob)  # 14 fields for a trailing stop
+            _, _, oid, _, side, typ, _, price, qty, quote, _, lock, _ = fields[:13]
             assert oid not in self.open and oid not in self.finished
             limit_priced = typ in (
                 OrderType.LIMIT,

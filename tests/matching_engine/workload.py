@@ -120,6 +120,8 @@ def generate(seed: int, count: int, *, users: int = 40) -> Iterator[bytes]:
                 lock = price * qty if limit_priced else (quote or qty * stop * 2)
             else:
                 lock = rng.randint(1, 20) if by_quote else qty
+            # A third are trailing stops (BIPS), half of them trailing at once.
+            trail = rng.randint(1, 800) if rng.random() < 0.33 else 0
             command = encode_place(
                 order_id=next_id,
                 user_id=user,
@@ -129,9 +131,10 @@ def generate(seed: int, count: int, *, users: int = 40) -> Iterator[bytes]:
                 price=price,
                 quantity=qty,
                 quote_amount=quote,
-                stop_price=stop,
+                stop_price=0 if trail and rng.random() < 0.5 else stop,
                 lock=lock,
                 stp=stp,
+                trailing_delta=trail,
             )
         elif r < 0.90:
             if not placed:

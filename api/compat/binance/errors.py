@@ -123,6 +123,7 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None, int]] = {
     OrderErrorCode.ORDER_NOT_FOUND: (-2013, "Order does not exist.", 400),
     OrderErrorCode.ORDER_NOT_OPEN: (-2011, "Unknown order sent.", 400),
     OrderErrorCode.INVALID_FILTER: (-1100, None, 400),
+    OrderErrorCode.INVALID_TRAILING_DELTA: (-1013, "Filter failure: TRAILING_DELTA", 400),
     OrderErrorCode.INVALID_REPLACE_MODE: (
         -1100,
         "Illegal characters found in parameter 'cancelReplaceMode'.",
@@ -142,6 +143,7 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None, int]] = {
 _REJECTIONS: dict[str, str] = {
     "POST_ONLY_WOULD_TAKE": WOULD_TAKE_MSG,
     "STOP_WOULD_TRIGGER": "Stop price would trigger immediately.",
+    "TRAILING_WITHOUT_PRICE": "No trade price yet for a trailing stop without stopPrice.",
     "MARKET_HALTED": "Market is closed.",
     "INSUFFICIENT_LOCK": INSUFFICIENT_BALANCE_MSG,
 }

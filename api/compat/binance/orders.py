@@ -63,6 +63,7 @@ def order_request(query: dict[str, str]) -> OrderRequest:
         quote_order_qty=query.get("quoteOrderQty"),
         price=query.get("price"),
         stop_price=query.get("stopPrice"),
+        trailing_delta=query.get("trailingDelta"),
         time_in_force=query.get("timeInForce"),
         client_order_id=query.get("newClientOrderId"),
         self_trade_prevention=query.get("selfTradePreventionMode"),

@@ -8,6 +8,7 @@ from typing import Any
 from exchange.core.money import format_money
 from exchange.markets.models import Market, MarketStatus
 from exchange.orders.models import Order, OrderStatus, OrderType, Trade
+from exchange.orders.requests import TRAILING_DELTA_MAX, TRAILING_DELTA_MIN
 from exchange.wallets.models import Balance
 
 ORDER_TYPES = [t.value for t in OrderType]
@@ -48,7 +49,7 @@ def market_json(market: Market) -> dict[str, Any]:
         "ocoAllowed": False,
         "otoAllowed": False,
         "quoteOrderQtyMarketAllowed": True,
-        "allowTrailingStop": False,
+        "allowTrailingStop": True,
         "cancelReplaceAllowed": True,
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": False,
@@ -78,6 +79,13 @@ def market_json(market: Market) -> dict[str, Any]:
                 "maxNotional": dec(max_notional),
                 "applyMaxToMarket": False,
                 "avgPriceMins": 5,
+            },
+            {
+                "filterType": "TRAILING_DELTA",
+                "minTrailingAboveDelta": TRAILING_DELTA_MIN,
+                "maxTrailingAboveDelta": TRAILING_DELTA_MAX,
+                "minTrailingBelowDelta": TRAILING_DELTA_MIN,
+                "maxTrailingBelowDelta": TRAILING_DELTA_MAX,
             },
         ],
         "permissions": [],
@@ -116,6 +124,7 @@ def order_json(order: Order) -> dict[str, Any]:
         "workingTime": created,
         "origQuoteOrderQty": dec(order.quote_order_qty),
         "selfTradePreventionMode": order.self_trade_prevention,
+        **({"trailingDelta": order.trailing_delta} if order.trailing_delta else {}),
     }
 
 

@@ -75,6 +75,8 @@ _BY_FIELD: dict[str, BinanceError] = {
     "type": BinanceError(-1116, "Invalid orderType."),
     "timeInForce": BinanceError(-1115, "Invalid timeInForce."),
     "closePosition": BinanceError(-1106, "Parameter 'closePosition' sent when not required."),
+    "callbackRate": invalid_value("callbackRate"),
+    "activationPrice": BinanceError(-4135, "Invalid activation price."),
 }
 
 
@@ -114,6 +116,8 @@ _REJECTIONS: dict[str, BinanceError] = {
         "Due to the order could not be executed as maker, the Post Only order will be rejected.",
     ),
     "NO_MARK_PRICE": BinanceError(-4131, "The contract has no mark price yet."),
+    "STOP_WOULD_TRIGGER": BinanceError(-2021, "Order would immediately trigger."),
+    "NO_WORKING_PRICE": BinanceError(-4135, "Invalid activation price."),
     "CONTRACT_HALTED": BinanceError(-4140, "Invalid symbol status for opening position."),
 }
 

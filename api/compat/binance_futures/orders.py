@@ -80,6 +80,9 @@ def _order_request(query: dict[str, str]) -> FuturesOrderRequest:
         stop_price=query.get("stopPrice"),
         working_type=query.get("workingType"),
         close_position=close_position,
+        # Binance's /fapi/v1/order says activationPrice, its algoOrder activatePrice
+        activation_price=query.get("activationPrice") or query.get("activatePrice"),
+        callback_rate=query.get("callbackRate"),
     )
 
 
@@ -323,6 +326,11 @@ def algo_json(order: FuturesOrder) -> dict[str, object]:
         "updateTime": body["updateTime"],
         "triggerTime": 0,
         "goodTillDate": 0,
+        **(
+            {"activatePrice": body["activatePrice"], "callbackRate": body["priceRate"]}
+            if order.callback_rate is not None
+            else {}
+        ),
     }
 
 

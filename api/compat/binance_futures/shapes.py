@@ -24,7 +24,15 @@ PERPETUAL_DELIVERY_MS = 4133404800000
 # Contracts have no per-order quantity cap (margin bounds a position); Binance's
 # LOT_SIZE needs a maxQty, so this many steps stand for "no cap".
 NO_CAP_STEPS = 10**9
-ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET"]
+ORDER_TYPES = [
+    "LIMIT",
+    "MARKET",
+    "STOP",
+    "STOP_MARKET",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_MARKET",
+    "TRAILING_STOP_MARKET",
+]
 TIME_IN_FORCE = ["GTC", "IOC", "FOK", "GTX"]
 
 
@@ -151,7 +159,15 @@ def order_json(order: FuturesOrder) -> dict[str, Any]:
         "goodTillDate": 0,
         "time": created,
         "updateTime": ms(order.updated_at) or created,
+        **_trailing_fields(order),
     }
+
+
+def _trailing_fields(order: FuturesOrder) -> dict[str, Any]:
+    """Binance answers ``activatePrice`` and ``priceRate`` for trailing stops only."""
+    if order.callback_rate is None:
+        return {}
+    return {"activatePrice": dec(order.activation_price), "priceRate": dec(order.callback_rate)}
 
 
 def user_trade_json(trade: FuturesTrade, user_id: int, contract: Contract) -> dict[str, Any]:

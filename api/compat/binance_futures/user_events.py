@@ -81,6 +81,9 @@ def _order(
         "pm": "NONE",
         "gtd": 0,
     }
+    if o.get("callback_rate") is not None:  # Binance sends these for trailing stops only
+        body["AP"] = _num(o["activation_price"])
+        body["cr"] = _num(o["callback_rate"])
     if fill:
         body["N"] = asset  # the commission asset, only on a fill
     return body

@@ -142,6 +142,8 @@ class FuturesOrder(graphene.ObjectType):
     working_type = choice_field(WorkingType, "working_type", required=True)
     price = Decimal()
     stop_price = Decimal()
+    activation_price = Decimal(description="TRAILING_STOP_MARKET: where trailing starts")
+    callback_rate = Decimal(description="TRAILING_STOP_MARKET: percent back from the best")
     quantity = Decimal(required=True)
     executed_qty = Decimal(required=True)
     reduce_only = graphene.Boolean(required=True)

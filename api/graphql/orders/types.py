@@ -106,6 +106,7 @@ class Order(graphene.ObjectType):
     )
     price = Decimal()
     stop_price = Decimal()
+    trailing_delta = graphene.Int(description="Trailing stop distance in BIPS, if one")
     quantity = Decimal(description="Base quantity; null for market orders by quote amount")
     quote_order_qty = Decimal()
     executed_qty = Decimal(required=True)

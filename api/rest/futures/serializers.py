@@ -103,6 +103,13 @@ class FuturesOrderIn(serializers.Serializer):
     quantity = MoneyString(help_text='Contracts in the base asset, a decimal string ("0.015").')
     price = MoneyString(help_text="Limit price (LIMIT, STOP, TAKE_PROFIT).")
     stop_price = MoneyString(help_text="Trigger price of the STOP and TAKE_PROFIT types.")
+    activation_price = MoneyString(
+        help_text="TRAILING_STOP_MARKET: start trailing when the working price reaches this"
+        " (omitted: trail at once)."
+    )
+    callback_rate = MoneyString(
+        help_text="TRAILING_STOP_MARKET: fire this many % back from the best price (0.1-10)."
+    )
     time_in_force = _optional(_one_of(FuturesTimeInForce) + " Default GTC.")
     working_type = _optional(_one_of(WorkingType) + " The price that triggers a stop.")
     reduce_only = serializers.BooleanField(required=False, default=False)
@@ -120,6 +127,8 @@ class FuturesOrderOut(serializers.ModelSerializer[FuturesOrder]):
     symbol = serializers.CharField(source="contract.symbol")
     price = DecimalString(allow_null=True)
     stop_price = DecimalString(allow_null=True)
+    activation_price = DecimalString(allow_null=True)
+    callback_rate = DecimalString(allow_null=True)
     quantity = DecimalString()
     executed_qty = DecimalString()
     status = serializers.ChoiceField(choices=FuturesOrderStatus.choices)
@@ -138,6 +147,8 @@ class FuturesOrderOut(serializers.ModelSerializer[FuturesOrder]):
             "time_in_force",
             "price",
             "stop_price",
+            "activation_price",
+            "callback_rate",
             "working_type",
             "quantity",
             "executed_qty",

@@ -48,7 +48,17 @@ class OrderIn(serializers.Serializer):
         help_text="MARKET orders only: spend (buy) or receive (sell) this much quote."
     )
     price = MoneyString(help_text="Limit price (LIMIT, LIMIT_MAKER, *_LIMIT types).")
-    stop_price = MoneyString(help_text="Trigger price of stop-loss and take-profit types.")
+    stop_price = MoneyString(
+        help_text="Trigger price of stop-loss and take-profit types; with trailing_delta the"
+        " activation price (optional)."
+    )
+    trailing_delta = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="Stop types only: a trailing stop this many BIPS (0.01 %) behind the best"
+        " trade price since activation; 10..2000.",
+    )
     time_in_force = _optional(_one_of(TimeInForce) + " Default GTC.")
     client_order_id = _optional(
         "Your id: 1-36 of A-Z a-z 0-9 - _ . : /; held while the order is open and 24 h after;"
@@ -83,6 +93,7 @@ class OrderOut(serializers.ModelSerializer[Order]):
             "self_trade_prevention",
             "price",
             "stop_price",
+            "trailing_delta",
             "quantity",
             "quote_order_qty",
             "executed_qty",

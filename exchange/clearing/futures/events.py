@@ -148,6 +148,10 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                 "stop_price": None if o.stop_price is None else format_money(o.stop_price),
                 "working_type": o.working_type,
                 "close_position": o.close_position,
+                "activation_price": None
+                if o.activation_price is None
+                else format_money(o.activation_price),
+                "callback_rate": None if o.callback_rate is None else format_money(o.callback_rate),
                 "order_time": _ms(o.created_at),
                 "update_time": _ms(o.updated_at),
                 "fills": _fills(o, trades_of.get(o.pk, [])),

@@ -193,3 +193,43 @@ def test_money_literals_in_the_query_must_be_strings_too(as_user, trader, money,
     )
     assert answer["data"]["placeOrder"] == {"order": None, "errors": [{"code": code}]}
     assert snapshot() == before
+
+
+TRAILING = """
+mutation ($trailingDelta: Int, $stopPrice: Decimal, $type: OrderType!) {
+  placeOrder(symbol: "BTCUSDT", side: SELL, type: $type, quantity: "0.5",
+             stopPrice: $stopPrice, trailingDelta: $trailingDelta) {
+    order { type stopPrice trailingDelta status }
+    errors { code field }
+  }
+}
+"""
+
+
+def test_trailing_stop_without_a_stop_price_is_accepted(as_user, trader):
+    answer = as_user(trader)(TRAILING, {"type": "STOP_LOSS", "trailingDelta": 250})
+    assert answer["data"]["placeOrder"] == {
+        "order": {
+            "type": "STOP_LOSS",
+            "stopPrice": None,
+            "trailingDelta": 250,
+            "status": "PENDING_TRIGGER",
+        },
+        "errors": [],
+    }
+    assert Order.objects.get().trailing_delta == 250
+
+
+@pytest.mark.parametrize(
+    ("variables", "code", "field"),
+    [
+        ({"type": "STOP_LOSS", "trailingDelta": 9}, "INVALID_TRAILING_DELTA", "trailingDelta"),
+        ({"type": "STOP_LOSS", "trailingDelta": 2001}, "INVALID_TRAILING_DELTA", "trailingDelta"),
+        ({"type": "MARKET", "trailingDelta": 100}, "UNEXPECTED_PARAMETER", "trailingDelta"),
+    ],
+)
+def test_bad_trailing_deltas_change_nothing(as_user, trader, variables, code, field):
+    before = snapshot()
+    answer = as_user(trader)(TRAILING, variables)
+    assert answer["data"]["placeOrder"]["errors"] == [{"code": code, "field": field}]
+    assert snapshot() == before

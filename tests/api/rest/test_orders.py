@@ -77,6 +77,8 @@ def test_place_limit_order_locks_the_funds(alice, client_for):
         ({"type": "ICEBERG"}, 400, "INVALID_TYPE"),
         ({"price": None}, 400, "MISSING_PARAMETER"),
         ({"stop_price": "59000"}, 400, "UNEXPECTED_PARAMETER"),
+        ({"trailing_delta": 100}, 400, "UNEXPECTED_PARAMETER"),
+        ({"type": "STOP_LOSS", "price": None, "trailing_delta": 5}, 400, "INVALID_TRAILING_DELTA"),
         ({"client_order_id": "bad id"}, 400, "INVALID_CLIENT_ORDER_ID"),
         ({"side": None}, 400, "INVALID_INPUT"),
         ({"quantity": True}, 400, "INVALID_QUANTITY"),
@@ -90,6 +92,21 @@ def test_rejected_orders_change_nothing(alice, client_for, overrides, status, co
     response = client.post(ORDERS, body, format="json")
     assert error(response) == (status, code)
     assert rows_snapshot() == before
+
+
+def test_trailing_stop_is_placed_with_its_delta_and_optional_activation(alice, client_for):
+    # when alice places a trailing STOP_LOSS sell without a stop price
+    body = {"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_LOSS", "quantity": "0.1"}
+    response = client_for(alice).post(ORDERS, {**body, "trailing_delta": 150}, format="json")
+    # then it waits for its trigger, its delta recorded, nothing as stop price
+    assert response.status_code == 201, response.content
+    placed = response.json()
+    assert (placed["trailing_delta"], placed["stop_price"], placed["status"]) == (
+        150,
+        None,
+        "PENDING_TRIGGER",
+    )
+    assert Order.objects.get(pk=placed["id"]).trailing_delta == 150
 
 
 def test_duplicate_client_order_id_with_other_parameters_is_conflict(alice, client_for):

@@ -83,6 +83,49 @@ def test_requests_refuse_what_the_engine_could_not_take(assets, redis_client, fi
     assert refused.value.code == code
 
 
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"callback_rate": "0.09"}, "callbackRate"),
+        ({"callback_rate": "10.01"}, "callbackRate"),
+        ({"callback_rate": "0.123"}, "callbackRate"),
+        ({}, "callbackRate"),
+        ({"callback_rate": "1", "stop_price": "61000"}, "stopPrice"),
+        ({"callback_rate": "1", "price": "61000"}, "price"),
+    ],
+)
+def test_trailing_stop_requests_refuse_bad_rates_and_prices(assets, redis_client, fields, field):
+    btc_perpetual(assets)
+    with pytest.raises(FuturesError) as refused:
+        parse(type="TRAILING_STOP_MARKET", quantity="1", **fields)
+    assert (refused.value.code, set(refused.value.fields)) == (
+        FuturesErrorCode.INVALID_ORDER,
+        {field},
+    )
+    with pytest.raises(FuturesError) as on_a_limit:
+        parse(type="LIMIT", quantity="1", price="60000", callback_rate="1")
+    assert set(on_a_limit.value.fields) == {"callbackRate"}
+
+
+def test_a_trailing_stop_goes_to_the_engine_in_its_units(assets, redis_client, make_user):
+    btc_perpetual(assets)
+    request = parse(
+        type="TRAILING_STOP_MARKET", side="SELL", quantity="1", callback_rate="1.25",
+        activation_price="61000.5", working_type="MARK_PRICE",
+    )  # fmt: skip
+    assert (request.callback_rate, request.activation_price, request.stop_price) == (
+        D("1.25"),
+        D("61000.5"),
+        None,
+    )
+    order = place_futures_order(user=make_user(), request=request)
+    [(_, fields)] = get_redis().xrange(input_stream(GROUP))[-1:]
+    command = msgpack.unpackb(fields[FIELD])
+    # type 7, activation 61000.5 in ticks of 0.1, MARK_PRICE, close 0, 1.25 % = 125
+    assert command[2] == order.pk
+    assert command[6] == 7 and command[12:] == [610_005, 1, 0, 125]
+
+
 def test_orders_are_answered_by_the_engine_and_cleared(assets, redis_client, make_user, fund):
     btc_perpetual(assets)
     engine = InProcessEngine()

@@ -43,8 +43,13 @@ def setup_commands() -> list[bytes]:
     return out
 
 
-def random_commands(rng: random.Random, n: int, users: int = 8) -> list[bytes]:
-    """Return setup plus `n` random commands; every id is fresh, some commands fail."""
+def random_commands(
+    rng: random.Random, n: int, users: int = 8, *, trailing: bool = False
+) -> list[bytes]:
+    """Return setup plus `n` random commands; every id is fresh, some commands fail.
+
+    `trailing` adds TRAILING_STOP_MARKET orders (a different random stream: the seeds
+    that pin a scenario keep it without them)."""
     marks = {cid: mark for cid, (_, mark) in CONTRACTS.items()}
     out = setup_commands()
     placed: list[tuple[int, int]] = []
@@ -90,9 +95,11 @@ def random_commands(rng: random.Random, n: int, users: int = 8) -> list[bytes]:
                 )
             )
         elif roll < 0.42:
-            otype = rng.randrange(3, 7)
+            otype = rng.randrange(3, 8 if trailing else 7)  # 7: TRAILING_STOP_MARKET
+            trail = otype == 7
             close = otype in (4, 6) and rng.random() < 0.3
             offset = rng.randrange(-600, 601)
+            stop = max(1, marks[cid] + offset * marks[cid] // 10_000)
             out.append(
                 fp.encode_place(
                     order_id=next_id,
@@ -101,12 +108,13 @@ def random_commands(rng: random.Random, n: int, users: int = 8) -> list[bytes]:
                     side=rng.randrange(2),
                     order_type=otype,
                     price=0
-                    if otype in (4, 6)
+                    if otype in (4, 6, 7)
                     else max(1, marks[cid] - offset * marks[cid] // 10_000),
                     quantity=0 if close else rng.choice((1, 10, 100, 500)),
-                    stop_price=max(1, marks[cid] + offset * marks[cid] // 10_000),
+                    stop_price=0 if trail and rng.random() < 0.5 else stop,
                     working_type=rng.randrange(2),
                     close_position=close,
+                    callback_rate=rng.randrange(10, 1001) if trail else 0,
                 )
             )
             placed.append((next_id, user))

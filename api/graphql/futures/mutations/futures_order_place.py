@@ -40,6 +40,8 @@ class PlaceFuturesOrder(DomainMutation):
         quantity = Decimal(description="Omitted with closePosition")
         price = Decimal()
         stop_price = Decimal()
+        activation_price = Decimal(description="TRAILING_STOP_MARKET: trail from this price on")
+        callback_rate = Decimal(description="TRAILING_STOP_MARKET: percent back from the best")
         time_in_force = FuturesTimeInForce()
         working_type = WorkingType()
         reduce_only = graphene.Boolean(default_value=False)
@@ -64,6 +66,8 @@ class PlaceFuturesOrder(DomainMutation):
         quantity: _Decimal | None = None,
         price: _Decimal | None = None,
         stop_price: _Decimal | None = None,
+        activation_price: _Decimal | None = None,
+        callback_rate: _Decimal | None = None,
         time_in_force: object = None,
         working_type: object = None,
         client_order_id: str | None = None,
@@ -76,6 +80,8 @@ class PlaceFuturesOrder(DomainMutation):
             quantity=quantity,
             price=price,
             stop_price=stop_price,
+            activation_price=activation_price,
+            callback_rate=callback_rate,
             time_in_force=enum_value(time_in_force),
             working_type=enum_value(working_type),
             reduce_only=reduce_only,

@@ -40,6 +40,10 @@ class PlaceOrder(DomainMutation):
         quote_order_qty = Decimal(description="MARKET orders only: spend this much quote")
         price = Decimal()
         stop_price = Decimal()
+        trailing_delta = graphene.Int(
+            description="Stop types only: trail the best trade price by this many BIPS"
+            " (10..2000); stop_price is then the optional activation price"
+        )
         time_in_force = TimeInForce()
         client_order_id = graphene.String()
         self_trade_prevention = SelfTradePrevention()
@@ -64,6 +68,7 @@ class PlaceOrder(DomainMutation):
         quote_order_qty: _Decimal | None = None,
         price: _Decimal | None = None,
         stop_price: _Decimal | None = None,
+        trailing_delta: int | None = None,
         time_in_force: object = None,
         client_order_id: str | None = None,
         self_trade_prevention: object = None,
@@ -77,6 +82,7 @@ class PlaceOrder(DomainMutation):
             quote_order_qty=quote_order_qty,
             price=price,
             stop_price=stop_price,
+            trailing_delta=trailing_delta,
             time_in_force=enum_value(time_in_force),
             client_order_id=client_order_id,
             self_trade_prevention=enum_value(self_trade_prevention),

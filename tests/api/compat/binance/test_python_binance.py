@@ -38,6 +38,7 @@ def test_market_data_and_a_trade_between_two_accounts(live):
         "LOT_SIZE",
         "MARKET_LOT_SIZE",
         "NOTIONAL",
+        "TRAILING_DELTA",
     }
 
     # when alice rests a sell, bob buys part of it with a market order by quote amount

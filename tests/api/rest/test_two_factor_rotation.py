@@ -57,9 +57,7 @@ def trader(make_user, assets, fund):
     return user
 
 
-def test_enrolling_in_a_session_ends_other_sessions_tokens_and_withdraw_keys(
-    trader, signed_client
-):
+def test_enrolling_in_a_session_ends_other_sessions_tokens_and_withdraw_keys(trader, signed_client):
     # given the user is signed in three times and has a withdraw key and a trade key
     enroller, other_session = session_client(trader.email), session_client(trader.email)
     other_token = token_client(trader.email)

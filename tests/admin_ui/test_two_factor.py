@@ -59,7 +59,11 @@ def test_enrolment_shows_a_local_qr_code_and_confirms_with_a_code(staff):
     assert len(codes) == 10 and all(code in done.content.decode() for code in codes)
     record = AuditRecord.objects.get(action=AuditAction.TWO_FACTOR_ENROL)
     assert (record.actor_email, record.target_id) == ("ops@example.com", str(staff.pk))
-    assert record.after == {"two_factor": True, "recovery_codes": 10}
+    assert record.after == {
+        "two_factor": True,
+        "recovery_codes": 10,
+        "withdraw_keys_revoked": [],
+    }
     # and this session, which just gave a code, keeps using the admin
     assert client.get(reverse("admin:index")).status_code == 200
 

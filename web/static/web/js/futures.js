@@ -43,7 +43,7 @@ select.addEventListener("change", () => (location.href = `/futures/${select.valu
 
 // ---- chart (trades' klines) -------------------------------------------------------
 let interval = localStorage.getItem("futures-interval") || "1h";
-const { chart, candles, volumes } = candleChart($("chart"), { precision: priceDp, minMove: Number(filter("PRICE_FILTER").tickSize) });
+const { chart, candles, volumes, describe } = candleChart($("chart"), { precision: priceDp, minMove: Number(filter("PRICE_FILTER").tickSize) });
 
 /** A bar from Binance's kline array [open time, open, high, low, close, volume, ...];
  * numbers for drawing only. */
@@ -58,6 +58,7 @@ async function loadKlines() {
   const bars = (await fapi("GET", "/fapi/v1/klines", { symbol, interval, limit: 500 })).map(bar);
   candles.setData(bars.map((b) => b[0]));
   volumes.setData(bars.map((b) => b[1]));
+  describe();
   $("chart-empty").hidden = bars.length > 0;
 }
 const intervals = $("intervals");
@@ -242,6 +243,7 @@ const marketStream = new Stream(
         const [c, v] = bar([data.k.t, data.k.o, data.k.h, data.k.l, data.k.c, data.k.v]);
         candles.update(c);
         volumes.update(v);
+        describe();
         $("chart-empty").hidden = true;
       }
     },

@@ -19,7 +19,7 @@ task_logging.install(settings.CELERY_QUIET_TASKS)
 @worker_init.connect
 def _serve_metrics(**kwargs: object) -> None:
     # Imported once the worker starts: the apps are ready by then, not at this import.
-    from exchange.core.worker_metrics import count_received, serve_worker_metrics
+    from exchange.worker_metrics import count_received, serve_worker_metrics
 
     task_received.connect(count_received, weak=False)
     serve_worker_metrics(app=app)

@@ -75,11 +75,12 @@ pytest: $(STAMP) $(ASSETS) $(CONTRACTS_NPM) engine-core
 test: lint typecheck contracts pytest
 
 # The browser tests (headless Chromium) save every page they check in var/screenshots/;
-# the README's dashboard picture is copied from there.
+# the README's pictures (dashboard, trading screen) are copied from there.
 screenshots: $(STAMP) $(ASSETS)
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/browser
-	mkdir -p docs/img
+	mkdir -p docs/img docs/images
 	cp var/screenshots/dashboard-trading.png docs/img/dashboard-trading.png
+	cp var/screenshots/web-trade-filled.png docs/images/trading-page.png
 
 clean:
 	rm -rf $(VENV) var build assets/node_modules assets/dist contracts/node_modules .pytest_cache .mypy_cache .ruff_cache

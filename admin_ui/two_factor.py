@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -106,6 +107,7 @@ def two_factor_page(request: HttpRequest, context: dict[str, Any]) -> HttpRespon
             form.add_error("code", exc.message)
         else:
             device.refresh_from_db()
+            update_session_auth_hash(request, user)  # enrolment ended every other session
             django_otp.login(request, device)  # this session has just shown a code
             return TemplateResponse(
                 request,

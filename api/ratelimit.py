@@ -14,10 +14,22 @@ import time
 from dataclasses import dataclass
 
 import redis
+from prometheus_client import Counter
 
 from exchange.core.redis import get_redis
 
 logger = logging.getLogger(__name__)
+
+RATE_LIMITED = Counter(
+    "exchange_rate_limited",
+    "Requests refused by a rate limit, per surface and limit (ip, user, api_key, login).",
+    ["surface", "scope"],
+)
+
+
+def count_rate_limited(surface: str, scope: str) -> None:
+    """Count one refused request (closed label sets: the surfaces' and limits' names)."""
+    RATE_LIMITED.labels(surface=surface, scope=scope).inc()
 
 
 @dataclass(frozen=True)

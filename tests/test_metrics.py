@@ -1,11 +1,13 @@
 """Every process serves Prometheus metrics, and the counters move as orders flow (issue 20).
 
-Engine, clearing and market data run as real processes on their --metrics-port;
-the web's /metrics is scraped over HTTP from a live server.
+Engine, clearing, market data, the futures engine, the price feed and a Celery
+worker run as real processes on their metrics ports; the web's /metrics is
+scraped over HTTP from a live server.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,19 +15,25 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from decimal import Decimal
 
 import pytest
+from celery import Celery
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
+from exchange.futures.actions import BracketSpec, do_create_contract
 from exchange.orders.actions import place_order
 from exchange.orders.errors import OrderError
 from exchange.orders.requests import OrderRequest
+from exchange.settings import _kombu_url
 from exchange.wallets.errors import WalletError
+from tests.exchange.pricefeed.conftest import PriceServer
 from tests.test_processes import ROOT, database_url, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+RECONCILE = "exchange.reconciliation.tasks.reconcile_ledger"
 
 
 def scrape(port: int) -> Samples:
@@ -57,12 +65,13 @@ def eventually(port: int, check: Callable[[Samples], bool], timeout: float = 60)
 
 
 @contextmanager
-def process(argv: list[str]) -> Iterator[subprocess.Popen[bytes]]:
+def process(argv: list[str], **extra_env: str) -> Iterator[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "PYTHONUNBUFFERED": "1",
+        **extra_env,
     }
     proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, env=env)
     try:
@@ -184,3 +193,67 @@ def test_every_process_serves_metrics_that_move_with_orders(
         assert value(cleared, "clearing_output_stream_length", market="BTCUSDT") >= 8
         assert value(cleared, "clearing_lag_seconds", market="BTCUSDT") == 0
         eventually(marketdata, lambda s: value(s, "marketdata_lag_entries", market="BTCUSDT") == 0)
+
+
+def test_futures_engine_price_feed_and_worker_serve_metrics_that_move(
+    redis_client, assets, tmp_path
+):
+    # given a perpetual on the USDT margin group and an index source at 60,000
+    do_create_contract(
+        base=assets["BTC"],
+        quote=assets["USDT"],
+        tick_size=Decimal("0.1"),
+        step_size=Decimal("0.001"),
+        brackets=[BracketSpec(Decimal(250_000), 100, Decimal("0.005"))],
+    )
+    index = PriceServer()
+    sources = {"BTCUSDT": [{"name": "local", "url": index.url, "weight": "1"}]}
+    engine, feed, worker = free_port(), free_port(), free_port()
+    broker = _kombu_url(settings.REDIS_URL)
+    with ExitStack() as stack:
+        stack.callback(index.stop)
+        stack.enter_context(
+            process(
+                ["manage.py", "runfuturesengine", "--margin-groups", "USDT"],
+                METRICS_PORT=str(engine),
+            )
+        )
+        stack.enter_context(
+            process(
+                ["manage.py", "runpricefeed", "--metrics-port", str(feed)],
+                PRICEFEED_SOURCES=json.dumps(sources),
+            )
+        )
+        stack.enter_context(
+            process(
+                ["-m", "celery", "-A", "exchange", "worker", "--pool=solo", "--loglevel=WARNING"],
+                METRICS_PORT=str(worker),
+                CELERY_BROKER_URL=broker,
+                CELERY_TASK_ALWAYS_EAGER="false",
+            )
+        )
+        # when the feed marks the contract every second and the worker is sent a reconciliation
+        marked = eventually(
+            feed, lambda s: (value(s, "pricefeed_marks_total", contract="BTCUSDT") or 0) >= 2
+        )
+        assert value(marked, "pricefeed_stale", contract="BTCUSDT") == 0
+        eventually(worker, lambda s: value(s, "celery_queue_length", queue="celery") == 0)
+        Celery(broker=broker).send_task(RECONCILE)
+        # then the futures engine applied the marks, and counts on as more arrive
+        applied = eventually(
+            engine, lambda s: (value(s, "engine_commands_processed_total", market="USDT") or 0) > 0
+        )
+        first = value(applied, "engine_commands_processed_total", market="USDT") or 0
+        eventually(
+            engine,
+            lambda s: (value(s, "engine_commands_processed_total", market="USDT") or 0) > first,
+        )
+        # and the worker took the task and reports the reconciliation it recorded
+        done = eventually(
+            worker,
+            lambda s: (
+                value(s, "celery_tasks_received_total", task=RECONCILE) == 1
+                and value(s, "reconciliation_ok", asset="USDT") == 1
+            ),
+        )
+        assert value(done, "reconciliation_checked_timestamp_seconds", asset="USDT") > 0

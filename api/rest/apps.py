@@ -11,6 +11,7 @@ class RestApiConfig(AppConfig):
 
     def ready(self) -> None:
         from api.rest.accounts.tokens import revoke_on_deactivation
-        from exchange.accounts.signals import user_deactivated
+        from exchange.accounts.signals import credentials_rotated, user_deactivated
 
         user_deactivated.connect(revoke_on_deactivation, dispatch_uid="rest-token-revoke")
+        credentials_rotated.connect(revoke_on_deactivation, dispatch_uid="rest-token-rotate")

@@ -13,7 +13,7 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from api.ratelimit import consume
+from api.ratelimit import consume, count_rate_limited
 from api.rest.client_ip import client_ip
 from exchange.accounts.models import ApiKey
 
@@ -47,6 +47,8 @@ class RedisThrottle(BaseThrottle):
             window_seconds=limits["window_seconds"],
         )
         self.retry_after = usage.retry_after
+        if usage.exceeded:
+            count_rate_limited(self.surface, self.scope)
         return not usage.exceeded
 
     def wait(self) -> float:

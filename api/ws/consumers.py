@@ -24,6 +24,7 @@ from django.conf import settings
 from api.compat.binance_futures.user_events import futures_events
 from api.json_input import JsonInputError, loads_bounded
 from api.refusals import WEBSOCKET, count_refusal
+from api.ws import metrics
 from api.ws.frames import Frame
 from api.ws.futures_stream_names import source_for as futures_source_for
 from api.ws.hub import Render, get_hub
@@ -83,7 +84,12 @@ class HubConsumer(AsyncWebsocketConsumer):
         self.outlet = Outlet(self.base_send, on_overflow=self._on_overflow)
         self.registered: list[tuple[str, str, Any, Render | None]] = []
         self.tasks: list[asyncio.Task[None]] = []
+        metrics.CONNECTIONS.labels(metrics.STREAMS).inc()
         await super().websocket_connect(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        metrics.CONNECTIONS.labels(metrics.STREAMS).dec()
+        await super().websocket_disconnect(message)
 
     def _on_overflow(self) -> None:
         asyncio.get_running_loop().create_task(self._unregister_all())

@@ -40,6 +40,7 @@ from api.graphql.core.limits import MAX_QUERY_TOKENS, query_limits
 from api.graphql.schema import schema
 from api.graphql.views import ExchangeGraphQLView
 from api.json_input import JsonInputError, loads_bounded
+from api.ws import metrics
 from api.ws.ws_api import _client_ip, _verify
 from exchange.accounts.errors import ApiKeyError
 from exchange.accounts.models import ApiKey, User
@@ -111,6 +112,14 @@ def _result(result: ExecutionResult) -> dict[str, Any]:
 
 class GraphQLTransportConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "__no_channel_layer__"
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        metrics.CONNECTIONS.labels(metrics.GRAPHQL).inc()
+        await super().websocket_connect(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        metrics.CONNECTIONS.labels(metrics.GRAPHQL).dec()
+        await super().websocket_disconnect(message)
 
     async def connect(self) -> None:
         if SUBPROTOCOL not in self.scope.get("subprotocols", ()):

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 
+from api.ws import metrics
 from api.ws.frames import Frame
 
 logger = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ class Outlet:
 
     def _overflow(self) -> None:
         logger.info("dropping a slow websocket client (backlog over %d bytes)", self.limit)
+        metrics.DROPPED.inc()
         self.close()
         if self.protocol is not None:
             self.protocol.dropConnection(abort=True)

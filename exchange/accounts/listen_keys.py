@@ -108,6 +108,17 @@ def close_listen_key(*, user: User, listen_key: str) -> None:
     get_redis().delete(_key(listen_key), _of(api_key_id, user.pk))
 
 
+def forget_session_listen_key(*, user_id: int) -> None:
+    """Invalidate the user's session listen key (if any); their page asks for a new one,
+    which only a session still signed in gets."""
+    client = get_redis()
+    existing: Any = client.get(_of(SESSION, user_id))
+    keys = [_of(SESSION, user_id)]
+    if existing is not None:
+        keys.append(_key(existing.decode()))
+    client.delete(*keys)
+
+
 def user_for_listen_key(listen_key: str) -> User | None:
     """The active user of a live key whose API key is still active, else None."""
     owner = _owner(listen_key)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class UserManager(BaseUserManager["User"]):
@@ -31,6 +33,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Raised to end every session signed in before (two_factor.rotate_credentials).
+    credentials_epoch = models.PositiveIntegerField(default=0)
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
@@ -40,6 +44,24 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def get_session_auth_hash(self) -> str:
+        """Django's password-derived hash, with the credentials epoch mixed in once it
+        is raised: a session (or WebSocket) whose stored hash differs is signed out."""
+        return self._with_epoch(super().get_session_auth_hash())
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for fallback in super().get_session_auth_fallback_hash():
+            yield self._with_epoch(fallback)
+
+    def _with_epoch(self, password_hash: str) -> str:
+        if not self.credentials_epoch:
+            return password_hash  # sessions from before the field existed stay valid
+        return salted_hmac(
+            "exchange.accounts.User.credentials_epoch",
+            f"{password_hash}:{self.credentials_epoch}",
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class ApiKeyPermission(models.TextChoices):

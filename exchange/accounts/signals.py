@@ -11,3 +11,7 @@ from django.dispatch import Signal
 
 # Sent (``user=``) inside the transaction that deactivates a user.
 user_deactivated = Signal()
+
+# Sent (``user=``) inside the transaction that turns two-factor on: credentials issued
+# when the password alone was enough end, the caller's own session excepted.
+credentials_rotated = Signal()

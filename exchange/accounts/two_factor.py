@@ -7,7 +7,8 @@ replay), and after a wrong code every further try on that device is refused
 for 1, 2, 4, 8... seconds (``OTP_*_THROTTLE_FACTOR``), a correct code included.
 The admin login uses this module; traders' withdrawals and API-key creation
 call ``require_second_factor``, so every surface asks for the same code and
-refuses it with the same error.
+refuses it with the same error. Turning it on ends what the password alone had
+issued (``rotate_credentials``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import re
 import qrcode
 import qrcode.image.svg
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django_otp import verify_token
 from django_otp.models import Device
 from django_otp.oath import TOTP
@@ -24,7 +27,10 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from exchange.accounts.errors import TwoFactorError, TwoFactorErrorCode
-from exchange.accounts.models import User
+from exchange.accounts.key_cache import forget_cached_api_keys
+from exchange.accounts.listen_keys import forget_session_listen_key
+from exchange.accounts.models import ApiKey, ApiKeyPermission, User
+from exchange.accounts.signals import credentials_rotated
 from exchange.audit.actions import Operator, write_audit_record
 from exchange.audit.models import AuditAction
 
@@ -84,14 +90,54 @@ def do_confirm_totp_enrolment(*, user: User, code: str, operator: Operator) -> l
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = _new_recovery_codes(user)
+        revoked = rotate_credentials(user=user, operator=operator)
         write_audit_record(
             operator=operator,
             action=AuditAction.TWO_FACTOR_ENROL,
             target=user,
             before={"two_factor": False},
-            after={"two_factor": True, "recovery_codes": len(codes)},
+            after={
+                "two_factor": True,
+                "recovery_codes": len(codes),
+                "withdraw_keys_revoked": revoked,
+            },
         )
     return codes
+
+
+def rotate_credentials(*, user: User, operator: Operator) -> list[int]:
+    """End what was issued while the password alone was enough; return the revoked key ids.
+
+    Every session is signed out (the credentials epoch is part of the session hash:
+    the caller re-signs its own with ``update_session_auth_hash``), every surface
+    drops its tokens (``credentials_rotated``; the REST login token), the session
+    listen key goes, and API keys that may withdraw are revoked, since a signed
+    withdrawal asks for no code (ADR 0036): the user mints new ones with a code.
+    Call inside the enrolment's transaction.
+    """
+    User.objects.filter(pk=user.pk).update(credentials_epoch=F("credentials_epoch") + 1)
+    user.refresh_from_db(fields=["credentials_epoch"])
+    now = timezone.now()
+    keys = [
+        key
+        for key in ApiKey.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
+        if key.allows(ApiKeyPermission.WITHDRAW)
+    ]
+    ApiKey.objects.filter(pk__in=[k.pk for k in keys]).update(revoked_at=now)
+    for key in keys:
+        write_audit_record(
+            operator=operator,
+            action=AuditAction.API_KEY_REVOKE,
+            target=key,
+            before={"revoked_at": None},
+            after={"revoked_at": now.isoformat()},
+            reason="two-factor turned on: withdraw keys made without a code are revoked",
+        )
+    credentials_rotated.send(sender=User, user=user)
+    forget_cached_api_keys()
+    # Now, not on commit: should the enrolment roll back, the page just asks for a new key.
+    forget_session_listen_key(user_id=user.pk)
+    return [k.pk for k in keys]
 
 
 def check_second_factor(*, user: User, code: str) -> Device:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,6 +68,9 @@ class PriceFeed:
         self.books: dict[str, GroupBooks] = {}
         self.bars = history.MinuteBars()
         self.loaded_at = -RELOAD_CONTRACTS_MS
+        # Appended to the engine's input, per contract, for Prometheus (pricefeed/metrics.py).
+        self.marks_sent: Counter[str] = Counter()
+        self.fundings_sent: Counter[str] = Counter()
 
     def reset(self) -> None:
         """Forget the contracts' running figures after a failed step: the next step reloads
@@ -192,6 +196,8 @@ class PriceFeed:
         entry_ids = self.client.send_many(commands) if commands else []
         for position, symbol, funding_time in fundings:
             history.funding_appended(symbol, funding_time, entry_ids[position])
+            self.fundings_sent[symbol] += 1
+        self.marks_sent.update(f.contract.symbol for f, _ in priced)
         # Live only once its mark is in the engine's input: a failed append says nothing.
         events = [publish_mark(f.contract.symbol, t, f.contract.interest_rate) for f, t in priced]
         for feed, _ in priced:

@@ -14,6 +14,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from exchange.core.deploy_checks import production_guard
 from matching_client import parse_shard_map
@@ -39,6 +41,10 @@ WORKLOADS = {
     "beat": ("Deployment", "beat"),
 }
 WITH_HPA = {"web", "worker"}
+# Custom resources the overlays use, by apiVersion (the Prometheus Operator's).
+OPERATOR_KINDS = {"monitoring.coreos.com/v1": {"PodMonitor"}}
+# Workloads that serve no metrics: the periodic-task clock and the chain watcher.
+NO_METRICS = {"beat", "chainwatch"}
 WITH_PDB = {"web", "engine", "clearing", "marketdata", "worker"}
 # Variables the code reads that the manifests leave unset on purpose.
 NOT_SET_IN_DEPLOYMENTS = {
@@ -131,7 +137,10 @@ def test_every_overlay_renders_to_objects_valid_against_the_kubernetes_schemas(r
     overlay, objects = rendered
     assert objects
     for obj in objects:
-        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+        if obj["apiVersion"] in OPERATOR_KINDS:  # custom resources: checked below
+            assert obj["kind"] in OPERATOR_KINDS[obj["apiVersion"]], obj["kind"]
+        else:
+            kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
         assert obj["metadata"]["namespace"], obj["metadata"]["name"]
 
 
@@ -216,8 +225,84 @@ def test_autoscalers_target_web_and_worker_with_cpu_and_bounds(rendered):
 
 def test_prod_also_scales_on_custom_metrics():
     hpas = by_kind(build(K8S / "overlays" / "prod"), "HorizontalPodAutoscaler")
-    assert [m["type"] for m in hpas["web"]["spec"]["metrics"]] == ["Resource", "Object"]
+    assert [m["type"] for m in hpas["web"]["spec"]["metrics"]] == ["Resource", "Pods", "Pods"]
     assert [m["type"] for m in hpas["worker"]["spec"]["metrics"]] == ["Resource", "External"]
+
+
+def _hpa_metrics(objects: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(custom or external, metric name) of every non-CPU metric of the HPAs."""
+    kinds = {"Pods": ("custom", "pods"), "Object": ("custom", "object"), "External": ("external",)}
+    found = set()
+    for hpa in by_kind(objects, "HorizontalPodAutoscaler").values():
+        for metric in hpa["spec"]["metrics"]:
+            if metric["type"] != "Resource":
+                api, *key = kinds[metric["type"]]
+                found.add((api, metric[key[0] if key else "external"]["metric"]["name"]))
+    return found
+
+
+def _series_name(rule: dict[str, Any]) -> str:
+    name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", rule["seriesQuery"].strip("'\""))
+    assert name, rule["seriesQuery"]
+    return name.group(0)
+
+
+def test_prod_hpa_metrics_are_served_by_the_adapter_from_series_the_processes_export():
+    # given the prod HPAs and the prometheus-adapter rules shipped with them
+    objects = build(K8S / "overlays" / "prod")
+    values = yaml.safe_load(
+        (K8S / "overlays" / "prod" / "prometheus-adapter-values.yaml").read_text()
+    )
+    rules = {
+        (api, rule["name"]["as"]): rule
+        for api in ("custom", "external")
+        for rule in values["rules"].get(api, [])
+    }
+    # then every HPA metric has a rule, and every rule reads a series a process exports
+    wanted = _hpa_metrics(objects)
+    assert wanted and wanted <= set(rules), wanted - set(rules)
+    exported = exported_series()
+    for key in wanted:
+        assert _series_name(rules[key]) in exported, (key, sorted(exported))
+    # and Prometheus is told to scrape the pods on the ports those processes serve
+    (monitor,) = by_kind(objects, "PodMonitor").values()
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector == {APP_LABEL[0]: APP_LABEL[1]}
+    endpoints = {
+        (e["port"], e.get("path", "/metrics")) for e in monitor["spec"]["podMetricsEndpoints"]
+    }
+    assert endpoints == {("metrics", "/metrics"), ("http", "/metrics")}
+    for workload in app_workloads(objects):
+        if workload["kind"] == "Job" or workload["metadata"]["name"] in NO_METRICS:
+            continue
+        ports = {p["name"]: p["containerPort"] for p in container(workload).get("ports", [])}
+        assert "metrics" in ports or "http" in ports, workload["metadata"]["name"]
+        if "metrics" in ports:
+            config = by_kind(objects, "ConfigMap")["exchange-config"]["data"]
+            assert ports["metrics"] == int(config["METRICS_PORT"])
+
+
+def exported_series() -> set[str]:
+    """Sample names the web process (its default registry) and the Celery worker (its
+    collectors) export, rendered by prometheus-client as Prometheus would scrape them."""
+    import api.ratelimit
+    import api.ws.metrics
+    import exchange.core.metrics  # noqa: F401 - registers the web's counters
+    from exchange.celery import app
+    from exchange.worker_metrics import TASKS_RECEIVED, QueueCollector
+
+    api.ws.metrics.CONNECTIONS.labels(api.ws.metrics.STREAMS)
+    exchange.core.metrics.ORDERS_PLACED.labels("BTCUSDT")
+    api.ratelimit.RATE_LIMITED.labels("rest", "ip")
+    TASKS_RECEIVED.labels("t")
+    registry = CollectorRegistry()
+    registry.register(QueueCollector(app))
+    names = set()
+    for text in (generate_latest(REGISTRY), generate_latest(registry)):
+        for family in text_string_to_metric_families(text.decode()):
+            names.add(family.name)
+            names.update(sample.name for sample in family.samples)
+    return names
 
 
 def test_beat_is_a_single_replica_recreated_never_doubled(rendered):

@@ -79,6 +79,7 @@ def admit(ip: str, *, weight: int) -> Usage:
 
 def reject(ip: str) -> BinanceError:
     """Count one request refused for weight; ban the IP after too many."""
+    limiter.count_rate_limited("binance", "ip")
     redis = get_redis()
     pipe = redis.pipeline(transaction=True)
     pipe.incr(_strikes_key(ip))

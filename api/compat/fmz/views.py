@@ -20,6 +20,7 @@ from api.compat.fmz import futures, methods, raw
 from api.compat.fmz.errors import FmzError, error_body, rate_limited
 from api.compat.fmz.render import dumps
 from api.json_input import JsonInputError, loads_bounded
+from api.ratelimit import count_rate_limited
 from api.rest.client_ip import client_ip
 from exchange.accounts.key_pair import verify_key_pair
 from exchange.core.errors import DomainError
@@ -35,6 +36,7 @@ def _handle(request: HttpRequest) -> dict[str, Any]:
     # One weight per call from the caller IP's Binance budget (raw calls add their own).
     usage = binance_ratelimit.consume(client_ip(request), weight=1)
     if usage.exceeded:
+        count_rate_limited("fmz", "ip")
         raise rate_limited(usage.retry_after)
     try:
         body = loads_bounded(request.body or b"null")

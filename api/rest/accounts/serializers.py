@@ -100,3 +100,7 @@ class RecoveryCodesOut(serializers.Serializer):
     recovery_codes = serializers.ListField(
         child=serializers.CharField(), help_text="Each works once; shown this once."
     )
+    token = serializers.CharField(
+        required=False,
+        help_text="A token caller's new login token: turning two-factor on ended the old one.",
+    )

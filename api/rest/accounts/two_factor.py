@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from base64 import b32encode
 
+from django.contrib.auth import update_session_auth_hash
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,6 +21,7 @@ from api.rest.accounts.serializers import (
     TwoFactorEnrolmentOut,
     TwoFactorStatusOut,
 )
+from api.rest.accounts.tokens import issue_token
 from api.rest.authentication import USER_LOGIN_AUTHENTICATION
 from api.rest.base import RestView
 from api.rest.parsing import valid
@@ -70,12 +73,20 @@ class TwoFactorConfirmView(RestView):
 
     @extend_schema(tags=["two-factor"], request=OtpCodeIn, responses={201: RecoveryCodesOut})
     def post(self, request: Request) -> Response:
-        """Turn two-factor on with a code from the app; the recovery codes are shown once."""
+        """Turn two-factor on with a code from the app; the recovery codes are shown once.
+
+        Every other session and token of the user ends, and API keys that may withdraw
+        are revoked; this caller stays signed in (a token caller gets a new token)."""
         user = request_user(request)
         codes = do_confirm_totp_enrolment(
             user=user, code=valid(OtpCodeIn, request.data)["otp_code"], operator=Operator(user=user)
         )
-        return Response({"recovery_codes": codes}, status=status.HTTP_201_CREATED)
+        body: dict[str, object] = {"recovery_codes": codes}
+        if isinstance(request.successful_authenticator, TokenAuthentication):
+            body["token"] = issue_token(user=user)
+        else:
+            update_session_auth_hash(request._request, user)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class TwoFactorDisableView(RestView):

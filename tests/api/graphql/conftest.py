@@ -68,9 +68,10 @@ def as_user() -> Callable[[User], Caller]:
 
 @pytest.fixture
 def as_key() -> Callable[..., Caller]:
-    def make(user: User, permissions: list[str]) -> Caller:
+    def make(user: User, permissions: list[str], otp_code: str = "") -> Caller:
         created = do_create_api_key(
-            user=user, request=ApiKeyRequest.parse(label="bot", permissions=permissions)
+            user=user,
+            request=ApiKeyRequest.parse(label="bot", permissions=permissions, otp_code=otp_code),
         )
         assert created.secret is not None
         return Caller(Client(), key=(created.api_key.key, created.secret))

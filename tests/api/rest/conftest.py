@@ -61,9 +61,12 @@ class SignedClient:
 def signed_client(db) -> Callable[..., SignedClient]:
     """A signed client for a new HMAC key of the user with the given permissions."""
 
-    def make(user: User, *permissions: str) -> SignedClient:
+    def make(user: User, *permissions: str, otp_code: str = "") -> SignedClient:
         created = do_create_api_key(
-            user=user, request=ApiKeyRequest.parse(label="bot", permissions=list(permissions))
+            user=user,
+            request=ApiKeyRequest.parse(
+                label="bot", permissions=list(permissions), otp_code=otp_code
+            ),
         )
         assert created.secret is not None
         return SignedClient(created.api_key.key, created.secret)

@@ -36,6 +36,9 @@ def test_enrolment_shows_a_qr_code_and_confirms_with_a_code(client_for, trader):
     unthrottle(device)
     done = client.post("/api/v1/two-factor/enrolment/confirm", {"otp_code": totp_code(device)})
     assert done.status_code == 201 and len(done.json()["recovery_codes"]) == 10
+    # the token the password alone had issued ended; the answer carries its successor
+    assert client.get("/api/v1/two-factor").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION=f"Token {done.json()['token']}")
     assert client.get("/api/v1/two-factor").json() == {"enabled": True, "recovery_codes_left": 10}
     again = client.post("/api/v1/two-factor/enrolment")
     assert error(again) == (409, "TWO_FACTOR_ALREADY_ENROLLED")
@@ -67,9 +70,9 @@ def test_withdrawal_needs_the_code(client_for, trader):
 
 
 def test_a_signed_withdraw_key_needs_no_code(signed_client, trader):
-    # given a withdraw key (made before two-factor was turned on) and two-factor on
-    bot = signed_client(trader, "read", "withdraw")
-    enrol(trader)
+    # given two-factor on and a withdraw key minted with a code
+    device, _ = enrol(trader)
+    bot = signed_client(trader, "read", "withdraw", otp_code=totp_code(device))
     # then the key's permission stands in for the code, as on Binance
     assert bot.post("/api/v1/withdrawals", WITHDRAW).status_code == 201
 

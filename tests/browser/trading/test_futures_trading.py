@@ -274,6 +274,14 @@ def test_a_trader_opens_a_10x_long_sees_the_exchanges_liquidation_price_and_clos
         "return document.querySelector('#fills tbody tr:first-child').textContent"
     )
     assert "50.00000000" in newest
+    # and the order history lists the opening and the closing order, both filled
+    browser.find_element(By.CSS_SELECTOR, '[data-tab="history"]').click()
+    history = browser.execute_script(
+        "return [...document.querySelectorAll('#order-history tbody tr[data-order-id]')]"
+        ".map(r => r.textContent)"
+    )
+    assert len(history) == 2 and all("FILLED" in row for row in history), history
+    assert "61,000.0" in history[0]
     screenshot("web-futures-closed")
     set_mark(contract, Decimal(60_000))
 

@@ -369,3 +369,80 @@ def test_a_withdrawal_is_requested_and_cancelled_on_the_wallet_page(browser, exc
     browser.find_element(By.CSS_SELECTOR, "#withdrawals [aria-label^='Cancel withdrawal']").click()
     wait(browser, lambda b: "CANCELED" in text(b, "#withdrawals tbody"), "the cancelled withdrawal")
     wait(browser, lambda b: balance_cells(b, "USDT") == ("100.00000000", "0.00000000"), "unlocked")
+
+
+def _last_candle(browser) -> dict[str, str]:
+    """What the chart's series holds as its last candle (chart.js mirrors it on #chart)."""
+    return browser.execute_script("return {...document.getElementById('chart').dataset}")
+
+
+def _close(browser) -> Decimal | None:
+    close = _last_candle(browser).get("lastClose")
+    return Decimal(close) if close is not None else None
+
+
+def _trade(url: str, buyer, seller, price: str, quantity: str) -> None:
+    """The seller's resting ask taken by the buyer's IOC bid, both signed requests."""
+    for trader, side, tif in ((seller, "SELL", "GTC"), (buyer, "BUY", "IOC")):
+        placed = signed(
+            url,
+            trader.key,
+            trader.secret,
+            "POST",
+            "/api/v1/orders",
+            {
+                "symbol": "BTCUSDT",
+                "side": side,
+                "type": "LIMIT",
+                "price": price,
+                "quantity": quantity,
+                "time_in_force": tif,
+            },
+        )
+        assert placed.status_code == 201, placed.text
+
+
+def _inside_spread(url: str, wanted: Decimal, below: Decimal | None = None) -> Decimal:
+    """``wanted`` if no resting order (another test's) would take part in a trade there;
+    else a price in the spread (and under ``below``) on the 0.01 tick."""
+    book = requests.get(f"{url}/api/v1/markets/BTCUSDT/depth", timeout=10).json()
+    low = Decimal(book["bids"][0][0]) if book["bids"] else Decimal(0)
+    high = Decimal(book["asks"][0][0]) if book["asks"] else Decimal("1e9")
+    if below is not None:
+        high = min(high, below)
+    if low < wanted < high:
+        return wanted
+    middle = ((low + high) / 2).quantize(Decimal("0.01"))
+    assert low < middle < high, f"no room between {low} and {high}"
+    return middle
+
+
+def test_a_trade_moves_the_last_candle_without_a_reload(browser, exchange, screenshot):
+    url = exchange.url
+    sign_up(browser, url, new_email())
+    open_market(browser, url, "BTCUSDT")
+    browser.execute_script("window.sameDocument = true")  # gone if the page reloads
+    before = _last_candle(browser)
+    volume_before = Decimal(before.get("lastVolume", "0"))
+    buyer, seller = exchange.trader(USDT="1000"), exchange.trader(BTC="1")
+    # when two traders trade (at a price no other order reaches)
+    price = _inside_spread(url, Decimal(90000))
+    _trade(url, buyer, seller, str(price), "0.002")
+    # then the series' last candle closes at it and its volume grows, live
+    wait(browser, lambda b: _close(b) == price, "the candle's close")
+    first = _last_candle(browser)
+    assert Decimal(first["lastVolume"]) >= volume_before + Decimal("0.002")
+    assert Decimal(first["lastHigh"]) >= price
+    # when they trade again, lower
+    lower = _inside_spread(url, price - 1000, below=price)
+    _trade(url, buyer, seller, str(lower), "0.001")
+    # then the last candle moves: its close and volume; in the same hour, the high is kept
+    wait(browser, lambda b: _close(b) == lower, "the candle moved")
+    second = _last_candle(browser)
+    if second["lastTime"] == first["lastTime"]:
+        assert second["lastHigh"] == first["lastHigh"]
+        assert Decimal(second["lastVolume"]) == Decimal(first["lastVolume"]) + Decimal("0.001")
+    label = browser.find_element(By.ID, "chart").get_attribute("aria-label")
+    assert f"close {_close(browser)}" in label
+    assert browser.execute_script("return window.sameDocument === true")
+    screenshot("web-candle-live")

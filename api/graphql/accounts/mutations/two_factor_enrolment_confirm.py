@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import graphene
+from django.contrib.auth import SESSION_KEY, update_session_auth_hash
 
 from api.graphql.accounts.types import TwoFactorError, TwoFactorErrorCode
 from api.graphql.core.auth import require_login
@@ -30,4 +31,9 @@ class ConfirmTwoFactorEnrolment(DomainMutation):
     ) -> ConfirmTwoFactorEnrolment:
         user = require_login(info)
         codes = do_confirm_totp_enrolment(user=user, code=otp_code, operator=Operator(user=user))
+        request = info.context
+        session = getattr(request, "session", None)
+        if session is not None and session.get(SESSION_KEY) == str(user.pk):
+            # A session caller stays signed in; a token caller's token has ended.
+            update_session_auth_hash(request, user)
         return cls(recovery_codes=codes, errors=[])

@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from exchange.futures.engine_state import send_contract_state
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             *engine_redis_args(),
             "--margin-groups",
             ",".join(groups),
+            *(["--metrics-port", str(settings.METRICS_PORT)] if settings.METRICS_PORT else []),
             *options["engine_args"],
         ]
         self.stdout.write(f"exec {' '.join(argv)}")

@@ -11,8 +11,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from exchange.core import metrics
 from exchange.core.redis import get_redis
 from exchange.pricefeed.contracts import FeedContract, load_contracts
+from exchange.pricefeed.metrics import PriceFeedCollector
 from exchange.pricefeed.runner import FeedSettings, PriceFeed, run_every_second
 from exchange.pricefeed.sources import IndexSource, configured_sources
 from matching_client import MatchingClient
@@ -42,6 +44,12 @@ class Command(BaseCommand):
             default=settings.PRICEFEED_MAX_INDEX_AGE_SECONDS,
             help="A source's price older than this is not used; none left means stale.",
         )
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=settings.METRICS_PORT,
+            help="Serve Prometheus metrics on this port (0: off; default METRICS_PORT).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
@@ -67,6 +75,7 @@ class Command(BaseCommand):
                 funding_interval_ms=options["funding_interval_seconds"] * 1000 or None,
             ),
         )
+        metrics.serve(options["metrics_port"], PriceFeedCollector(feed))
         logger.info("price feed started")
         run_every_second(feed, stop=stop)
         logger.info("price feed stopped")

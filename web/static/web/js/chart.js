@@ -20,5 +20,23 @@ export function candleChart(container, { precision, minMove }) {
     priceScaleId: "", priceFormat: { type: "volume" }, lastValueVisible: false, priceLineVisible: false,
   });
   volumes.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
-  return { chart, candles, volumes };
+  container.setAttribute("role", "img");
+  return { chart, candles, volumes, describe: () => describeLast(container, candles, volumes) };
+}
+
+/** Say what the series' last candle is, on the container (`aria-label`, `data-last-*`):
+ * the canvas tells a screen reader, or a test, nothing. Call after every change. */
+function describeLast(container, candles, volumes) {
+  const c = candles.data().at(-1);
+  if (!c) {
+    container.setAttribute("aria-label", "Price chart: no candles yet");
+    return;
+  }
+  const v = volumes.data().at(-1);
+  const volume = v && v.time === c.time ? v.value : 0;
+  Object.assign(container.dataset, {
+    lastTime: c.time, lastOpen: c.open, lastHigh: c.high, lastLow: c.low, lastClose: c.close, lastVolume: volume,
+  });
+  container.setAttribute("aria-label",
+    `Price chart, last candle: open ${c.open}, high ${c.high}, low ${c.low}, close ${c.close}, volume ${volume}`);
 }

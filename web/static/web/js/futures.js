@@ -43,7 +43,7 @@ select.addEventListener("change", () => (location.href = `/futures/${select.valu
 
 // ---- chart (trades' klines) -------------------------------------------------------
 let interval = localStorage.getItem("futures-interval") || "1h";
-const { chart, candles, volumes } = candleChart($("chart"), { precision: priceDp, minMove: Number(filter("PRICE_FILTER").tickSize) });
+const { chart, candles, volumes, describe } = candleChart($("chart"), { precision: priceDp, minMove: Number(filter("PRICE_FILTER").tickSize) });
 
 /** A bar from Binance's kline array [open time, open, high, low, close, volume, ...];
  * numbers for drawing only. */
@@ -58,6 +58,7 @@ async function loadKlines() {
   const bars = (await fapi("GET", "/fapi/v1/klines", { symbol, interval, limit: 500 })).map(bar);
   candles.setData(bars.map((b) => b[0]));
   volumes.setData(bars.map((b) => b[1]));
+  describe();
   $("chart-empty").hidden = bars.length > 0;
 }
 const intervals = $("intervals");
@@ -165,6 +166,15 @@ function renderOpenOrders(orders) {
   if (!orders.length) body.append(row([{ colspan: 9, class: "muted", text: "No open orders." }]));
   $("open-count").textContent = orders.length ? `(${orders.length})` : "";
 }
+function renderHistory(orders) {
+  const body = document.querySelector("#order-history tbody");
+  body.replaceChildren(...orders.slice().reverse().map((o) => row([
+    dateTime(o.time), sideCell(o.side), typeName(o.type),
+    { class: "num", text: isZero(o.price) ? "Market" : px(o.price) }, { class: "num", text: isZero(o.avgPrice) ? "–" : px(o.avgPrice) },
+    { class: "num", text: qty(o.origQty) }, { class: "num", text: qty(o.executedQty) }, o.status,
+  ], { "data-order-id": o.orderId })));
+  if (!orders.length) body.append(row([{ colspan: 8, class: "muted", text: "No orders yet." }]));
+}
 function renderFills(fills) {
   document.querySelector("#fills tbody").replaceChildren(...fills.slice().reverse().map((f) => row([
     dateTime(f.time), sideCell(f.side), { class: "num", text: px(f.price) }, { class: "num", text: qty(f.qty) },
@@ -186,6 +196,7 @@ const loadPositions = () => fapi("GET", "/fapi/v2/positionRisk", { symbol }).the
 const loadWallet = () => fapi("GET", "/fapi/v2/balance").then(renderWallet);
 const loadOrders = () => Promise.all([
   fapi("GET", "/fapi/v1/openOrders", { symbol }).then(renderOpenOrders),
+  fapi("GET", "/fapi/v1/allOrders", { symbol, limit: 50 }).then(renderHistory),
   fapi("GET", "/fapi/v1/userTrades", { symbol, limit: 50 }).then(renderFills),
 ]);
 /** Every account figure again: after (re)connecting, after the trader changed something. */
@@ -242,6 +253,7 @@ const marketStream = new Stream(
         const [c, v] = bar([data.k.t, data.k.o, data.k.h, data.k.l, data.k.c, data.k.v]);
         candles.update(c);
         volumes.update(v);
+        describe();
         $("chart-empty").hidden = true;
       }
     },

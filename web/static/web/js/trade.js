@@ -36,7 +36,7 @@ select.addEventListener("change", () => (location.href = `/trade/${select.value}
 
 // ---- chart -------------------------------------------------------------------
 let interval = localStorage.getItem("interval") || "1h";
-const { chart, candles, volumes } = candleChart($("chart"), { precision: priceDp, minMove: Number(market.tick_size) });
+const { chart, candles, volumes, describe } = candleChart($("chart"), { precision: priceDp, minMove: Number(market.tick_size) });
 
 function bar(k) {
   const t = Math.floor(k.open_time / 1000);
@@ -52,6 +52,7 @@ async function loadKlines() {
   const bars = klines.map(bar);
   candles.setData(bars.map((b) => b[0]));
   volumes.setData(bars.map((b) => b[1]));
+  describe();
   $("chart-empty").hidden = bars.length > 0;
 }
 
@@ -143,6 +144,7 @@ const market_stream = new Stream(`/stream?streams=${lower}@depth/${lower}@trade/
       const [c, v] = bar({ open_time: data.k.t, open: data.k.o, high: data.k.h, low: data.k.l, close: data.k.c, volume: data.k.v });
       candles.update(c);
       volumes.update(v);
+      describe();
       $("chart-empty").hidden = true;
     }
   },

@@ -1,6 +1,7 @@
 // One reconnecting WebSocket to the platform's streams (docs/websocket.md). After every
 // (re)connection `onOpen` runs, so the page fetches fresh snapshots and then applies
-// diffs: the same snapshot-plus-diff rule a bot follows.
+// diffs: the same snapshot-plus-diff rule a bot follows. `path` may be a function
+// giving the path (a promise): it is asked again before every connection.
 
 export class Stream {
   constructor(path, { onOpen, onMessage, onState } = {}) {
@@ -15,9 +16,19 @@ export class Stream {
     this.connect();
   }
 
-  connect() {
+  async connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}${this.path}`);
+    let path;
+    try {
+      path = typeof this.path === "function" ? await this.path() : this.path;
+    } catch {
+      this.onState("reconnecting");
+      setTimeout(() => this.connect(), this.delay);
+      this.delay = Math.min(this.delay * 2, 10000);
+      return;
+    }
+    if (this.closed || this.offline) return;  // closed or cut while asking
+    const socket = new WebSocket(`${scheme}://${location.host}${path}`);
     this.socket = socket;
     this.onState("connecting");
     socket.addEventListener("open", () => {
@@ -41,18 +52,18 @@ export class Stream {
   }
 
   send(payload) {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(payload));
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(payload));
   }
 
   /** Drop the connection as a network failure would; the stream reconnects itself. */
   drop() {
-    this.socket.close();
+    this.socket?.close();
   }
 
   /** Cut the connection and stay away until `restore()`, as a longer outage would. */
   cut() {
     this.offline = true;
-    this.socket.close();
+    this.socket?.close();
   }
 
   restore() {
@@ -62,15 +73,23 @@ export class Stream {
 
   close() {
     this.closed = true;
-    this.socket.close();
+    this.socket?.close();
   }
 }
 
 /** The signed-in user's event stream: spot's events on `/ws/<key>`, futures' on
- * `/fstream/ws/<key>` (the same session listen key opens either). */
+ * `/fstream/ws/<key>` (the same session listen key opens either). The key is asked
+ * for before every connection: the live one comes back, or a new one after it was
+ * ended (turning two-factor on ends it; a signed-out session gets none). */
 export async function userStream(api, handlers, base = "/ws") {
-  const { listen_key: key } = await api("POST", "/user-data-stream");
+  let key = (await api("POST", "/user-data-stream")).listen_key;
+  let fresh = true;
+  const path = async () => {
+    if (!fresh) key = (await api("POST", "/user-data-stream")).listen_key;
+    fresh = false;
+    return `${base}/${key}`;
+  };
   // Keep the key alive (it lives 60 minutes) while the page is open.
   setInterval(() => api("PUT", `/user-data-stream/${key}`).catch(() => {}), 30 * 60 * 1000);
-  return new Stream(`${base}/${key}`, handlers);
+  return new Stream(path, handlers);
 }

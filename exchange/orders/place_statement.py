@@ -169,8 +169,9 @@ WITH balance AS (
 ), lines AS (
     INSERT INTO {_table(LedgerLine)} ({_column(LedgerLine, "entry")},
         {_column(LedgerLine, "account")}, {_column(LedgerLine, "asset")},
-        {_column(LedgerLine, "bucket")}, {_column(LedgerLine, "amount")})
-    SELECT entry.id, balance.account_id, {asset}, line.bucket, line.amount
+        {_column(LedgerLine, "bucket")}, {_column(LedgerLine, "amount")},
+        {_column(LedgerLine, "created_at")})
+    SELECT entry.id, balance.account_id, {asset}, line.bucket, line.amount, {created}
     FROM entry, balance,
         (VALUES (1, {available_bucket}, -{amount}), (2, {locked_bucket}, {amount}))
         AS line(n, bucket, amount)

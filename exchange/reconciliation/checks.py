@@ -25,6 +25,7 @@ from exchange.core.money_db import sum_money
 from exchange.orders.selectors import open_order_locks
 from exchange.reconciliation.futures import futures_violations
 from exchange.reconciliation.violation import Violation
+from exchange.wallets.carry_forward import carried_forward
 from exchange.wallets.models import (
     HOLDING_KINDS,
     Account,
@@ -100,8 +101,14 @@ def _unbalanced_entries(assets: dict[int, str]) -> list[Violation]:
 
 
 def _ledger_sums() -> dict[tuple[int, int, str], Decimal]:
+    """The lines in the database plus the carry-forward of archived months (ADR 0049)."""
     rows = LedgerLine.objects.all()
-    return sum_money(rows, ["account_id", "asset_id", "bucket"], "amount")  # type: ignore[return-value]
+    sums = sum_money(rows, ["account_id", "asset_id", "bucket"], "amount")
+    totals: dict[tuple[int, int, str], Decimal] = defaultdict(Decimal)
+    for source in (sums, carried_forward()):
+        for key, total in source.items():
+            totals[key] += total  # type: ignore[index]
+    return dict(totals)
 
 
 def _holds() -> dict[tuple[int, int], Decimal]:

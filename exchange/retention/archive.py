@@ -7,7 +7,10 @@ file is read back and must give the same checksum and count, the file and a
 manifest (``.json``) are moved into place, and only then is the partition
 detached and dropped. A crash at any point leaves either the partition or
 the verified file (with the partition too, until the commit): nothing lost,
-and a rerun picks up where it stopped, a month at a time.
+and a rerun picks up where it stopped, a month at a time. A month of ledger
+lines leaves its sums per balance behind as carry-forward rows, in the same
+transaction, so reconciliation stays exact (ADR 0049); lines go before the
+journal entries they point at.
 
 Restoring loads the file into a new table, checks the checksum and count
 against the manifest, exports the loaded rows again and compares checksums
@@ -33,10 +36,12 @@ from django.utils import timezone
 from exchange.retention.months import Month
 from exchange.retention.partitions import (
     HISTORY_TABLES,
+    LEDGER_LINES,
     HistoryTable,
     is_partitioned,
     monthly_partitions,
 )
+from exchange.wallets.carry_forward import carry_forward_month, take_back_month
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +141,8 @@ def archive_month(history: HistoryTable, month: Month) -> Manifest:
         )
         partial.replace(path)
         (folder / f"{part}.json").write_text(json.dumps(asdict(manifest)))
+        if history == LEDGER_LINES:
+            carry_forward_month(partition=part, month=str(month))
         with connection.cursor() as cursor:
             cursor.execute(f"ALTER TABLE {history.table} DETACH PARTITION {part}")
             cursor.execute(f"DROP TABLE {part}")
@@ -198,6 +205,8 @@ def restore_month(history: HistoryTable, month: Month) -> Manifest:
         seen = {(loaded.sha.hexdigest(), loaded.lines), (again.sha.hexdigest(), again.lines)}
         if seen != {(manifest.sha256, manifest.rows + 1)}:
             raise ArchiveMismatchError(f"{manifest.file} does not match its manifest")
+        if history == LEDGER_LINES and not take_back_month(partition=part, month=str(month)):
+            raise ArchiveMismatchError(f"{manifest.file} does not match its carry-forward")
         with connection.cursor() as cursor:
             cursor.execute(
                 f"ALTER TABLE {history.table} ATTACH PARTITION {part} {history.range_sql(month)}"

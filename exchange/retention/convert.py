@@ -96,3 +96,37 @@ def partition_table(conn: BaseDatabaseWrapper, history: HistoryTable, months_ahe
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {clause} ({keyed})")
         for definition in plain_indexes:
             cursor.execute(definition)
+
+
+def partition_journal(
+    conn: BaseDatabaseWrapper, entries: HistoryTable, lines: HistoryTable, months_ahead: int
+) -> None:
+    """Partition journal entries and their lines by month, keeping lines tied to entries.
+
+    A foreign key to a partitioned table must name its whole key ``(id,
+    created_at)``: the lines' key becomes ``(entry_id, created_at)`` (a line
+    carries its entry's time), so a line still cannot outlive or miss its entry,
+    and an entry's month cannot be detached while its lines are attached. The
+    deposit's and adjustment's one-to-one links have no entry time and lose
+    their database constraint (ADR 0049); the code creates them together.
+    """
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype = 'f' AND confrelid = to_regclass(%s)",
+            [entries.table],
+        )
+        referencing = cursor.fetchall()
+        for name, table, _ in referencing:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    partition_table(conn, entries, months_ahead)
+    partition_table(conn, lines, months_ahead)
+    with conn.cursor() as cursor:
+        for name, table, definition in referencing:
+            if table != lines.table:
+                continue
+            deferral = " DEFERRABLE INITIALLY DEFERRED" if "DEFERRED" in definition else ""
+            cursor.execute(
+                f"ALTER TABLE {lines.table} ADD CONSTRAINT {name} FOREIGN KEY"
+                f" (entry_id, {lines.key}) REFERENCES {entries.table} (id, {entries.key}){deferral}"
+            )

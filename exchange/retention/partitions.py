@@ -23,6 +23,7 @@ from exchange.futures.models import FuturesTrade, Income
 from exchange.marketdata.models import Kline
 from exchange.orders.models import Trade
 from exchange.retention.months import Month, months_between
+from exchange.wallets.models import JournalEntry, LedgerLine
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,12 @@ HISTORY_TABLES: tuple[HistoryTable, ...] = (
     HistoryTable(FuturesTrade._meta.db_table, "time"),
     HistoryTable(Income._meta.db_table, "time"),
     HistoryTable(Kline._meta.db_table, "open_time", epoch_ms=True),
+    # Lines before their entries: a month of lines is archived (and carried
+    # forward) before the entries they point at (ADR 0049).
+    HistoryTable(LedgerLine._meta.db_table, "created_at"),
+    HistoryTable(JournalEntry._meta.db_table, "created_at"),
 )
+LEDGER_LINES = HISTORY_TABLES[4]
 
 
 def is_partitioned(conn: BaseDatabaseWrapper, table: str) -> bool:

@@ -112,7 +112,12 @@ def post_entries(postings: Sequence[Posting], *, savepoint: bool = True) -> list
         )
         LedgerLine.objects.bulk_create(
             LedgerLine(
-                entry=entry, account=ln.account, asset=ln.asset, bucket=ln.bucket, amount=ln.amount
+                entry=entry,
+                account=ln.account,
+                asset=ln.asset,
+                bucket=ln.bucket,
+                amount=ln.amount,
+                created_at=entry.created_at,
             )
             for entry, posting in zip(entries, postings, strict=True)
             for ln in posting.lines

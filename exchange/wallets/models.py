@@ -154,6 +154,8 @@ class LedgerLine(models.Model):
     )
     bucket = models.CharField(max_length=9, choices=Bucket.choices, default=Bucket.AVAILABLE)
     amount = MoneyField()
+    # Its entry's time, copied: the month partition key on PostgreSQL (ADR 0049).
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes: ClassVar[list[models.Index]] = [
@@ -162,6 +164,31 @@ class LedgerLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.asset} {self.bucket} {self.amount:+}"
+
+
+class CarryForward(models.Model):
+    """The sum of one archived month's ledger lines per (account, asset, bucket).
+
+    Written in the transaction that archives the month's lines (ADR 0049), so the
+    remaining lines plus every carry-forward still sum to each Balance row;
+    removed, after a check against the lines, when the month is restored.
+    """
+
+    month = models.CharField(max_length=7, help_text="The archived month: YYYY-MM.")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    bucket = models.CharField(max_length=9, choices=Bucket.choices)
+    amount = MoneyField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["month", "account", "asset", "bucket"], name="carry_forward_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.account} {self.asset} {self.bucket} {self.amount:+}"
 
 
 class Deposit(models.Model):

@@ -115,7 +115,7 @@ def ledger_lines_for_user(
     rows = LedgerLine.objects.filter(account__user=user).select_related("entry", "asset")
     if asset is not None:
         rows = rows.filter(asset=asset)
-    rows = _time_range(rows, "entry__created_at", start, end)
+    rows = _time_range(rows, "created_at", start, end)  # the partition key (ADR 0049)
     return paginate(rows, cursor=cursor, limit=limit)
 
 

@@ -56,9 +56,14 @@ def test_journal_not_summing_to_zero_is_detected(funded, assets):
         account=system_account(AccountKind.ADJUSTMENTS),
         asset=assets["BTC"],
         amount=Decimal("-1"),
+        created_at=entry.created_at,
     )
     LedgerLine.objects.create(
-        entry=entry, account=user_account(funded), asset=assets["BTC"], amount=Decimal("0.5")
+        entry=entry,
+        account=user_account(funded),
+        asset=assets["BTC"],
+        amount=Decimal("0.5"),
+        created_at=entry.created_at,
     )
     # when
     report = reconcile()

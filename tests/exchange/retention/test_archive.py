@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's"),
 ]
 UTC = dt.UTC
-TRADES, _, INCOME, _ = HISTORY_TABLES
+TRADES, _, INCOME, *_ = HISTORY_TABLES
 JAN, FEB = Month(2020, 1), Month(2020, 2)
 
 

@@ -28,9 +28,7 @@ def adl_score(*, size: int, cost: int, mark: int, multiplier: int, equity: int) 
     """The engine's ranking key (``MarginGroup._adl_rank``): unrealized PnL x notional x
     RATE_SCALE // (|cost| x equity), every figure in the engine's units; higher goes first."""
     upnl = size * mark * multiplier - cost
-    return (
-        upnl * abs(size) * mark * multiplier * RATE_SCALE // (max(abs(cost), 1) * max(equity, 1))
-    )
+    return upnl * abs(size) * mark * multiplier * RATE_SCALE // (max(abs(cost), 1) * max(equity, 1))
 
 
 def quantile(place: int, count: int) -> int:
@@ -55,8 +53,8 @@ def adl_quantiles(
     *, user: Any, mark_of: MarkOf, contract: Contract | None = None
 ) -> list[AdlQuantile]:
     """The user's open positions (in ``contract`` only, if given) with their quantiles."""
-    mine = Position.objects.filter(user=user).exclude(size=0).select_related(
-        "contract__margin_asset"
+    mine = (
+        Position.objects.filter(user=user).exclude(size=0).select_related("contract__margin_asset")
     )
     if contract is not None:
         mine = mine.filter(contract=contract)

@@ -101,4 +101,6 @@ def margin_change_history(
         rows = rows.filter(created_at__gte=start)
     if end is not None:
         rows = rows.filter(created_at__lte=end)
-    return list(rows.select_related("contract__margin_asset").order_by("-created_at", "-pk")[:limit])
+    return list(
+        rows.select_related("contract__margin_asset").order_by("-created_at", "-pk")[:limit]
+    )

@@ -309,9 +309,9 @@ def _margin_change_decided(batch: _Batch, entry: FuturesEntry) -> None:
     contract = batch.contracts.get(entry.id)
     if contract is None:
         return
-    IsolatedMarginChange.objects.filter(
-        user_id=entry.user_id, contract=contract, result=""
-    ).update(result=_result_name(entry.result), decided_at=timezone.now())
+    IsolatedMarginChange.objects.filter(user_id=entry.user_id, contract=contract, result="").update(
+        result=_result_name(entry.result), decided_at=timezone.now()
+    )
 
 
 def _transfer_decided(batch: _Batch, entry: FuturesEntry) -> None:

@@ -19,6 +19,7 @@ from binance.exceptions import BinanceAPIException
 from exchange.futures.adl import adl_quantiles
 from exchange.futures.marks import mark_of
 from exchange.futures.models import (
+    FUTURES_OPEN_STATUSES,
     Contract,
     ForcedOrder,
     FuturesOrder,
@@ -27,6 +28,7 @@ from exchange.futures.models import (
     IsolatedMarginChange,
     Position,
 )
+from exchange.futures.services import cancel_futures_order
 from tests.api.compat.binance.test_bad_input import signed
 from tests.api.compat.binance_futures.conftest import set_mark, transferred
 from tests.api.compat.binance_futures.test_ccxt_binanceusdm import usdm, wallet
@@ -57,10 +59,21 @@ def position(trader: Trader, contract: Contract) -> Position:
 
 @pytest.fixture
 def at_60000(quiet_book: Contract) -> Iterator[Contract]:
-    """The contract with an empty book at a mark of 60,000, put back afterwards."""
+    """The contract with an empty book at a mark of 60,000; both put back afterwards, so
+    the package's later modules find the book as they would without this one."""
     set_mark(quiet_book, D(60_000))
     yield quiet_book
     set_mark(quiet_book, D(60_000))
+    for left in FuturesOrder.objects.filter(contract=quiet_book, status__in=FUTURES_OPEN_STATUSES):
+        cancel_futures_order(user=left.user, order_id=left.pk)
+    wait_until(
+        lambda: (
+            not FuturesOrder.objects.filter(
+                contract=quiet_book, status__in=FUTURES_OPEN_STATUSES
+            ).exists()
+        ),
+        what="the book to empty",
+    )
 
 
 def test_a_liquidation_is_listed_in_force_orders_to_the_last_unit(live, at_60000):

@@ -242,6 +242,13 @@ def test_isolated_margin_end_to_end(live, at_60000):
     reduced = ex.reduce_margin("BTC/USDT:USDT", 100)
     assert (reduced["type"], reduced["amount"], reduced["status"]) == ("reduce", 100.0, "ok")
     assert position(trader, contract).isolated_margin == 300 and wallet(trader) == D("997")
+    [risk] = client.futures_position_information(symbol=SYMBOL)
+    assert (risk["marginType"], risk["isolatedWallet"], risk["isolatedMargin"]) == (
+        "isolated",
+        "300",
+        "300",
+    )
+    assert ex.fetch_positions(["BTC/USDT:USDT"])[0]["marginMode"] == "isolated"
 
     # then: the history lists the two accepted changes, the refusals recorded apart
     history = client.futures_position_margin_history(symbol=SYMBOL)

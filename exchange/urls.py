@@ -14,6 +14,7 @@ urlpatterns = [
     path("fapi/", include("api.compat.binance_futures.urls")),
     path("", include("api.compat.binance.derivatives_info")),
     path("fmz/", include("api.compat.fmz.urls")),
+    path("api/v1/", include("api.compat.binance.legacy_urls")),
     path("api/", include("api.rest.urls")),
     path("graphql", include("api.graphql.urls")),
     path("", include("web.urls")),

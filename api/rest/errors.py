@@ -70,6 +70,12 @@ HTTP_STATUS: dict[str, int] = {
     FuturesErrorCode.CONTRACT_NOT_TRADING: status.HTTP_409_CONFLICT,
     FuturesErrorCode.MARK_PRICE_STALE: status.HTTP_409_CONFLICT,
     FuturesErrorCode.ENGINE_UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
+    FuturesErrorCode.MARGIN_TYPE_UNCHANGED: status.HTTP_409_CONFLICT,
+    FuturesErrorCode.MARGIN_TYPE_HAS_POSITION: status.HTTP_409_CONFLICT,
+    FuturesErrorCode.MARGIN_TYPE_HAS_ORDERS: status.HTTP_409_CONFLICT,
+    FuturesErrorCode.NOT_ISOLATED: status.HTTP_409_CONFLICT,
+    FuturesErrorCode.NO_POSITION: status.HTTP_409_CONFLICT,
+    FuturesErrorCode.MARGIN_CHANGE_PENDING: status.HTTP_409_CONFLICT,
 }
 """HTTP status of a domain code; every other domain code is 400."""
 

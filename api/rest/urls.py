@@ -128,6 +128,14 @@ v1 = [
     path("futures/account", futures.FuturesAccountView.as_view(), name="futures-account"),
     path("futures/leverage", futures.LeverageView.as_view(), name="futures-leverage"),
     path("futures/margin-type", futures.MarginTypeView.as_view(), name="futures-margin-type"),
+    path(
+        "futures/isolated-margin",
+        futures.IsolatedMarginView.as_view(),
+        name="futures-isolated-margin",
+    ),
+    path(
+        "futures/liquidations", futures.LiquidationListView.as_view(), name="futures-liquidations"
+    ),
     path("futures/transfers", futures.TransferListView.as_view(), name="futures-transfers"),
     path("futures/income", futures.IncomeView.as_view(), name="futures-income"),
     path("futures/my-trades", futures.FuturesTradeListView.as_view(), name="futures-my-trades"),

@@ -54,6 +54,8 @@ class PositionFigures:
     max_notional: Decimal
     liquidation_price: Decimal
     updated_ms: int
+    margin_type: str = "CROSSED"
+    isolated_margin: Decimal = Decimal(0)  # the wallet part an isolated position holds
 
 
 @dataclass
@@ -193,6 +195,8 @@ def account_figures(*, user: Any, mark_of: MarkOf) -> AccountFigures:
                 ),
                 liquidation_price=Decimal(0),
                 updated_ms=int(position.updated_at.timestamp() * 1000) if position.pk else 0,
+                margin_type=position.margin_type,
+                isolated_margin=position.isolated_margin,
             )
         )
     for row in rows:

@@ -8,11 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from exchange.futures.errors import FuturesError, FuturesErrorCode
 from exchange.futures.models import (
     FUTURES_OPEN_STATUSES,
+    AutoCloseType,
     Contract,
+    ForcedOrder,
     FuturesOrder,
     FuturesOrderAmendment,
     FuturesTrade,
@@ -181,3 +184,36 @@ def futures_order_amendments(
         for row, n in numbered
         if (start is None or row.created_at >= start) and (end is None or row.created_at <= end)
     ][:limit]
+
+
+FORCED_ORDER_WINDOW = dt.timedelta(days=7)
+
+
+def forced_orders(
+    *,
+    user: Any,
+    contract: Contract | None,
+    kind: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    limit: int,
+) -> list[ForcedOrder]:
+    """The user's liquidation and ADL closes, oldest first. Without ``start``, the seven
+    days before ``end`` (or now), newest ``limit``; with it, the first ``limit`` from it."""
+    rows = ForcedOrder.objects.filter(user=user).select_related("contract")
+    if kind:
+        if kind not in AutoCloseType.values:
+            raise FuturesError(
+                FuturesErrorCode.INVALID_ORDER,
+                f"Invalid autoCloseType {kind!r}.",
+                fields={"autoCloseType": "invalid"},
+            )
+        rows = rows.filter(auto_close_type=kind)
+    if contract is not None:
+        rows = rows.filter(contract=contract)
+    if end is not None:
+        rows = rows.filter(time__lte=end)
+    if start is not None:
+        return list(rows.filter(time__gte=start).order_by("time", "pk")[:limit])
+    since = (end or timezone.now()) - FORCED_ORDER_WINDOW
+    return list(rows.filter(time__gte=since).order_by("-time", "-pk")[:limit])[::-1]

@@ -476,3 +476,80 @@ class FuturesTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.direction} {self.amount} {self.asset_id} ({self.status})"
+
+
+class AutoCloseType(models.TextChoices):
+    LIQUIDATION = "LIQUIDATION", "Closed by a liquidation"
+    ADL = "ADL", "Closed by auto-deleveraging"
+
+
+class ForcedOrder(models.Model):
+    """A position close the engine forced on a user, as Binance's ``forceOrders`` lists them.
+
+    The engine's liquidation orders have no ``FuturesOrder`` row (their ids are >= 2^62)
+    and ADL closes no trade rows: clearing writes one row per output entry, user,
+    contract and kind, summing the liquidation IOC's fills and the ADL closes of that
+    command. ``price`` is the worst price reached (the engine reports fills, not the
+    IOC's limit); for ADL it is the bankruptcy price of the liquidated position.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+")
+    auto_close_type = models.CharField(max_length=11, choices=AutoCloseType.choices)
+    side = models.CharField(max_length=4, choices=OrderSide.choices)
+    price = MoneyField()
+    quantity = MoneyField()
+    cum_quote = MoneyField()
+    engine_order_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The engine's liquidation order, when it traded."
+    )
+    time = models.DateTimeField()
+    entry_id = models.CharField(max_length=32)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["entry_id", "user", "contract", "auto_close_type"],
+                name="forced_order_once_per_entry",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="forced_order_qty_gt_0"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["user", "time"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.auto_close_type} {self.side} {self.quantity} ({self.user_id})"
+
+    @property
+    def avg_price(self) -> Decimal:
+        return (self.cum_quote / self.quantity).quantize(AVG_PRICE_PLACES)
+
+
+class IsolatedMarginChange(models.Model):
+    """One request to add (> 0) or take back (< 0) an isolated position's margin, and the
+    engine's answer once clearing has it (``result`` empty while pending).
+
+    ADJUST_ISOLATED_MARGIN carries no request id: clearing gives the answer to the
+    user's undecided row in the contract, so one is in flight at a time per contract.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField(help_text="Signed: > 0 added from the cross wallet, < 0 taken back.")
+    result = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["user", "contract"],
+                condition=Q(result=""),
+                name="isolated_margin_one_pending",
+            ),
+            models.CheckConstraint(condition=~Q(amount=0), name="isolated_margin_change_ne_0"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.contract_id}: {self.amount} ({self.result or 'pending'})"

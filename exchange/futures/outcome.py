@@ -73,6 +73,22 @@ def wait_for_leverage(*, user_id: int, contract_id: int, leverage: int, timeout:
         time.sleep(POLL_S)
 
 
+def wait_for_margin_type(
+    *, user_id: int, contract_id: int, margin_type: str, timeout: float
+) -> bool:
+    """Whether the user's position in the contract reads ``margin_type`` within ``timeout``
+    (clearing records only an accepted SET_MARGIN_TYPE, as for leverage)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if Position.objects.filter(
+            user_id=user_id, contract_id=contract_id, margin_type=margin_type
+        ).exists():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL_S)
+
+
 def wait_for_amendment(amendment: FuturesOrderAmendment, *, timeout: float) -> str:
     """The engine's answer to a modify as clearing recorded it ("OK" or the refusal), or
     "" when it has not within ``timeout``. Clearing publishes on the user's futures channel."""

@@ -35,13 +35,13 @@ from exchange.futures.models import (
     FuturesOrder,
     FuturesTransfer,
     MarginType,
+    Position,
     TransferDirection,
     TransferStatus,
 )
 from exchange.futures.price_band import check_order_price_band
 from exchange.futures.requests import (
     FuturesOrderRequest,
-    IsolatedMarginRequest,
     LeverageRequest,
     MarginTypeRequest,
     TransferRequest,
@@ -50,7 +50,6 @@ from exchange.wallets.ledger import Line, post_entry, system_account, user_accou
 from exchange.wallets.models import AccountKind, Asset, Bucket, JournalReason
 from matching_engine.futures.protocol import MarginType as EngineMarginType
 from matching_engine.futures.protocol import (
-    encode_adjust_isolated_margin,
     encode_cancel,
     encode_set_leverage,
     encode_set_margin_type,
@@ -176,8 +175,32 @@ def set_leverage(*, user: Any, request: LeverageRequest) -> None:
         raise FuturesError(FuturesErrorCode.ENGINE_UNAVAILABLE, "Try again shortly.")
 
 
+def check_margin_type(*, user: Any, request: MarginTypeRequest) -> None:
+    """What the database already knows the engine would refuse, with Binance's reasons:
+    the same type again, an open position, or open or pending orders in the contract."""
+    contract = request.contract
+    position = Position.objects.filter(user=user, contract=contract).first()
+    current = position.margin_type if position else MarginType.CROSSED
+    if current == request.margin_type:
+        raise FuturesError(FuturesErrorCode.MARGIN_TYPE_UNCHANGED, "No need to change margin type.")
+    if position is not None and position.size:
+        raise FuturesError(
+            FuturesErrorCode.MARGIN_TYPE_HAS_POSITION,
+            "Margin type cannot be changed if there exists position.",
+        )
+    if FuturesOrder.objects.filter(
+        user=user, contract=contract, status__in=FUTURES_OPEN_STATUSES
+    ).exists():
+        raise FuturesError(
+            FuturesErrorCode.MARGIN_TYPE_HAS_ORDERS,
+            "Margin type cannot be changed if there exists open orders.",
+        )
+
+
 def set_margin_type(*, user: Any, request: MarginTypeRequest) -> None:
-    """Append SET_MARGIN_TYPE; the engine refuses it with a position or open orders."""
+    """Append SET_MARGIN_TYPE after ``check_margin_type``; the engine decides again (an
+    order placed meanwhile), and clearing records an accepted change on the position."""
+    check_margin_type(user=user, request=request)
     contract = request.contract
     payload = encode_set_margin_type(
         user_id=user.pk,
@@ -187,25 +210,6 @@ def set_margin_type(*, user: Any, request: MarginTypeRequest) -> None:
         else EngineMarginType.CROSSED,
     )
     if not _send(margin_group(contract), payload, f"margin type of {user.pk}"):
-        raise FuturesError(FuturesErrorCode.ENGINE_UNAVAILABLE, "Try again shortly.")
-
-
-def adjust_isolated_margin(*, user: Any, request: IsolatedMarginRequest) -> None:
-    """Append ADJUST_ISOLATED_MARGIN (``amount`` > 0 adds from the cross wallet, < 0
-    takes back); the engine bounds both, and clearing records the position's margin."""
-    contract = request.contract
-    try:
-        atoms = units.to_atoms(contract, request.amount)
-    except ValueError:
-        raise FuturesError(
-            FuturesErrorCode.INVALID_AMOUNT,
-            "Too many decimal places.",
-            fields={"amount": "precision"},
-        ) from None
-    payload = encode_adjust_isolated_margin(
-        user_id=user.pk, contract=contract.engine_id, delta=atoms
-    )
-    if not _send(margin_group(contract), payload, f"isolated margin of {user.pk}"):
         raise FuturesError(FuturesErrorCode.ENGINE_UNAVAILABLE, "Try again shortly.")
 
 

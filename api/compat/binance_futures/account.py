@@ -1,5 +1,5 @@
 """Signed ``/fapi`` account endpoints: ``v2``/``v3`` ``account``, ``balance`` and
-``positionRisk``, ``v1`` ``income``, ``leverage`` and ``positionMargin``.
+``positionRisk``, ``v1`` ``income`` and ``leverage``.
 
 The figures are ``exchange.futures.account_summary``'s (the engine's formulas over
 the cleared rows and the latest mark); positions are cross-margined and one-way.
@@ -18,7 +18,6 @@ from api.compat.binance import params
 from api.compat.binance.errors import BinanceError
 from api.compat.binance.shapes import dec
 from api.compat.binance_futures.base import FuturesView
-from api.compat.binance_futures.errors import invalid_value
 from api.compat.binance_futures.shapes import (
     account_position_json,
     asset_json,
@@ -178,15 +177,3 @@ class LeverageView(FuturesView):
         return Response(
             {"leverage": change.leverage, "maxNotionalValue": dec(cap), "symbol": contract.symbol}
         )
-
-
-class PositionMarginView(FuturesView):
-    """Isolated margin only, on Binance; every position here is cross-margined."""
-
-    signed = True
-    weights: ClassVar[dict[str, int]] = {"POST": 1}
-    key_permissions: ClassVar[dict[str, str]] = {"POST": "trade"}
-
-    def post(self, request: Request) -> Response:
-        get_contract(params.required(self.params(request), "symbol"))
-        raise invalid_value("positionMargin")

@@ -18,7 +18,6 @@ from exchange.futures.errors import FuturesErrorCode
 
 UNKNOWN_ORDER_ON_CANCEL = BinanceError(-2011, "Unknown order sent.")
 UNKNOWN_ORDER = BinanceError(-2013, "Order does not exist.")
-NO_NEED_TO_CHANGE_MARGIN_TYPE = BinanceError(-4046, "No need to change margin type.")
 NO_NEED_TO_CHANGE_POSITION_SIDE = BinanceError(-4059, "No need to change position side.")
 POSITION_SIDE_MISMATCH = BinanceError(-4061, "Order's position side does not match user's setting.")
 INSUFFICIENT_MARGIN = BinanceError(-2019, "Margin is insufficient.")
@@ -62,6 +61,21 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None]] = {
     FuturesErrorCode.AMENDMENT_PENDING: (
         -1008,
         "The order's previous modification is still being processed; try again.",
+    ),
+    FuturesErrorCode.MARGIN_TYPE_UNCHANGED: (-4046, "No need to change margin type."),
+    FuturesErrorCode.MARGIN_TYPE_HAS_ORDERS: (
+        -4047,
+        "Margin type cannot be changed if there exists open orders.",
+    ),
+    FuturesErrorCode.MARGIN_TYPE_HAS_POSITION: (
+        -4048,
+        "Margin type cannot be changed if there exists position.",
+    ),
+    FuturesErrorCode.NOT_ISOLATED: (-4049, "Add margin only support for isolated position."),
+    FuturesErrorCode.NO_POSITION: (-4054, "Cannot add position margin: position is 0."),
+    FuturesErrorCode.MARGIN_CHANGE_PENDING: (
+        -1008,
+        "The position's previous margin change is still being processed; try again.",
     ),
     FuturesErrorCode.ENGINE_UNAVAILABLE: (
         -1001,

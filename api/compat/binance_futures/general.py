@@ -1,6 +1,6 @@
 """General ``/fapi/v1`` endpoints: ``ping``, ``time``, ``exchangeInfo``, and the per-user
-contract settings a bot reads first: ``leverageBracket``, ``commissionRate``,
-``positionSide/dual`` and ``marginType``."""
+contract settings a bot reads first: ``leverageBracket``, ``commissionRate`` and
+``positionSide/dual`` (``marginType`` is in ``margin.py``)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,7 @@ from api.compat.binance import ratelimit
 from api.compat.binance.errors import mandatory
 from api.compat.binance.shapes import dec
 from api.compat.binance_futures.base import FuturesView
-from api.compat.binance_futures.errors import (
-    NO_NEED_TO_CHANGE_MARGIN_TYPE,
-    NO_NEED_TO_CHANGE_POSITION_SIDE,
-    invalid_value,
-)
+from api.compat.binance_futures.errors import NO_NEED_TO_CHANGE_POSITION_SIDE, invalid_value
 from api.compat.binance_futures.shapes import brackets_json, contract_json
 from exchange.futures.bracket_tiers import contract_tiers
 from exchange.futures.catalog import contract_list
@@ -117,21 +113,3 @@ class PositionSideDualView(FuturesView):
             # Hedge mode is not offered: the engine keeps one net position per contract.
             raise invalid_value("dualSidePosition")
         raise mandatory("dualSidePosition")
-
-
-class MarginTypeView(FuturesView):
-    """Cross margin only: the engine margins every position from one wallet."""
-
-    signed = True
-    weights: ClassVar[dict[str, int]] = {"POST": 1}
-    key_permissions: ClassVar[dict[str, str]] = {"POST": "trade"}
-
-    def post(self, request: Request) -> Response:
-        query = self.params(request)
-        get_contract(query.get("symbol", ""))
-        margin_type = query.get("marginType", "").upper()
-        if margin_type == "CROSSED":
-            raise NO_NEED_TO_CHANGE_MARGIN_TYPE
-        if margin_type == "ISOLATED":
-            raise invalid_value("marginType")
-        raise mandatory("marginType")

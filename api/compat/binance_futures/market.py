@@ -11,8 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.compat.binance import params
-from api.compat.binance.shapes import dec
+from api.compat.binance.shapes import dec, ms
 from api.compat.binance_futures.base import FuturesView
+from exchange.futures.agg_trades import contract_agg_trades
 from exchange.futures.catalog import contract_list
 from exchange.futures.models import Contract
 from exchange.futures.selectors import get_contract
@@ -58,37 +59,33 @@ class TradesView(FuturesView):
 
 
 class AggTradesView(FuturesView):
-    """Every fill is its own aggregate trade (a = f = l)."""
+    """Consecutive fills of one taker order at one price are one aggregate
+    (``exchange.futures.agg_trades``), read from the cleared fills."""
 
     weights: ClassVar[dict[str, int]] = {"GET": 20}
 
     def get(self, request: Request) -> Response:
         query = self.params(request)
         contract = _contract(query)
-        start = params.optional_ms(query, "startTime")
-        end = params.optional_ms(query, "endTime")
-        from_id = params.optional_int(query, "fromId")
-        trades = contract_trades(contract, limit=1000)
-        if start is not None:
-            trades = [t for t in trades if t["time"] >= start]
-        if end is not None:
-            trades = [t for t in trades if t["time"] <= end]
-        if from_id is not None:
-            trades = [t for t in trades if t["id"] >= from_id]
-        limit = params.limit(query, default=500, maximum=1000)
-        chosen = trades[:limit] if (start is not None or from_id is not None) else trades[-limit:]
+        found = contract_agg_trades(
+            contract=contract,
+            from_id=params.optional_int(query, "fromId"),
+            start=params.moment(params.optional_ms(query, "startTime")),
+            end=params.moment(params.optional_ms(query, "endTime")),
+            limit=params.limit(query, default=500, maximum=1000),
+        )
         return Response(
             [
                 {
-                    "a": t["id"],
-                    "p": t["price"],
-                    "q": t["qty"],
-                    "f": t["id"],
-                    "l": t["id"],
-                    "T": t["time"],
-                    "m": t["isBuyerMaker"],
+                    "a": t.id,
+                    "p": dec(t.price),
+                    "q": dec(t.qty),
+                    "f": t.first_id,
+                    "l": t.last_id,
+                    "T": ms(t.time),
+                    "m": t.buyer_maker,
                 }
-                for t in chosen
+                for t in found
             ]
         )
 

@@ -252,7 +252,7 @@ def account_position_json(p: PositionFigures) -> dict[str, Any]:
         "positionInitialMargin": dec(p.initial_margin),
         "openOrderInitialMargin": dec(p.open_order_margin),
         "leverage": str(p.leverage),
-        "isolated": False,
+        "isolated": p.margin_type == "ISOLATED",
         "entryPrice": dec(p.entry_price),
         "breakEvenPrice": dec(p.entry_price),
         "maxNotional": dec(p.max_notional),
@@ -261,7 +261,7 @@ def account_position_json(p: PositionFigures) -> dict[str, Any]:
         "positionSide": "BOTH",
         "positionAmt": dec(p.size),
         "notional": dec(p.notional),
-        "isolatedWallet": "0",
+        "isolatedWallet": dec(p.isolated_margin),
         "updateTime": p.updated_ms,
     }
 
@@ -277,12 +277,14 @@ def position_risk_json(p: PositionFigures) -> dict[str, Any]:
         "liquidationPrice": dec(p.liquidation_price),
         "leverage": str(p.leverage),
         "maxNotionalValue": dec(p.max_notional),
-        "marginType": "cross",
-        "isolatedMargin": "0",
+        "marginType": "isolated" if p.margin_type == "ISOLATED" else "cross",
+        "isolatedMargin": dec(
+            p.isolated_margin + p.unrealized_pnl if p.margin_type == "ISOLATED" else Decimal(0)
+        ),
         "isAutoAddMargin": "false",
         "positionSide": "BOTH",
         "notional": dec(p.notional),
-        "isolatedWallet": "0",
+        "isolatedWallet": dec(p.isolated_margin),
         "initialMargin": dec(p.initial_margin),
         "maintMargin": dec(p.maintenance_margin),
         "positionInitialMargin": dec(p.initial_margin),

@@ -10,9 +10,11 @@ import graphene
 from api.graphql.core.auth import require_user
 from api.graphql.core.enums import enum_value
 from api.graphql.futures.types import (
+    AutoCloseType,
     FuturesAsset,
     FuturesContract,
     FuturesIncome,
+    FuturesLiquidation,
     FuturesOrder,
     FuturesPosition,
     FuturesTrade,
@@ -25,25 +27,27 @@ from exchange.futures.errors import FuturesError, FuturesErrorCode
 from exchange.futures.history import (
     FuturesFill,
     fill_of,
+    forced_orders,
     futures_fills,
     futures_order_list,
     futures_transfer_list,
     income_history,
 )
 from exchange.futures.marks import mark_of
-from exchange.futures.models import Contract
+from exchange.futures.models import Contract, ForcedOrder
 from exchange.futures.models import FuturesOrder as FuturesOrderModel
 from exchange.futures.models import FuturesTransfer as FuturesTransferModel
 from exchange.futures.selectors import get_contract
 
 MAX_ROWS = 1000
+LIQUIDATION_ROWS = 100
 
 
-def _limit(limit: int) -> int:
-    if not 1 <= limit <= MAX_ROWS:
+def _limit(limit: int, maximum: int = MAX_ROWS) -> int:
+    if not 1 <= limit <= maximum:
         raise FuturesError(
             FuturesErrorCode.INVALID_ORDER,
-            f"limit must be 1..{MAX_ROWS}.",
+            f"limit must be 1..{maximum}.",
             fields={"limit": "range"},
         )
     return limit
@@ -88,6 +92,14 @@ class FuturesQueries(graphene.ObjectType):
         symbol=graphene.String(required=True),
         limit=graphene.Int(default_value=100, description=f"1..{MAX_ROWS}"),
         description="The caller's newest fills in a contract, oldest first.",
+    )
+    futures_liquidations = graphene.List(
+        graphene.NonNull(FuturesLiquidation),
+        required=True,
+        symbol=graphene.String(),
+        auto_close_type=AutoCloseType(),
+        limit=graphene.Int(default_value=50, description="1..100"),
+        description="The caller's liquidation and ADL closes of the last seven days, oldest first.",
     )
     futures_transfers = graphene.List(
         graphene.NonNull(FuturesTransfer),
@@ -163,6 +175,24 @@ class FuturesQueries(graphene.ObjectType):
             }
             for r in rows
         ]
+
+    @staticmethod
+    def resolve_futures_liquidations(
+        root: Any,
+        info: graphene.ResolveInfo,
+        limit: int,
+        symbol: str | None = None,
+        auto_close_type: object = None,
+    ) -> list[ForcedOrder]:
+        user = require_user(info, "read")
+        return forced_orders(
+            user=user,
+            contract=get_contract(symbol) if symbol else None,
+            kind=enum_value(auto_close_type),
+            start=None,
+            end=None,
+            limit=_limit(limit, LIQUIDATION_ROWS),
+        )
 
     @staticmethod
     def resolve_futures_trades(

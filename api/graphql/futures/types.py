@@ -28,6 +28,11 @@ FuturesOrderStatus = choices_enum(
     "FuturesOrderStatus", models.FuturesOrderStatus, "NEW and PARTIALLY_FILLED are open."
 )
 IncomeType = choices_enum("IncomeType", models.IncomeType)
+AutoCloseType = choices_enum(
+    "AutoCloseType",
+    models.AutoCloseType,
+    "LIQUIDATION: the caller's position was liquidated; ADL: it was deleveraged against one.",
+)
 TransferDirection = choices_enum(
     "TransferDirection", models.TransferDirection, "IN: spot to futures; OUT: back."
 )
@@ -214,6 +219,29 @@ class FuturesIncome(graphene.ObjectType):
     income_type = graphene.Field(IncomeType, required=True)
     amount = Decimal(required=True)
     info = graphene.String(required=True)
+
+
+class FuturesLiquidation(graphene.ObjectType):
+    """A position close the engine forced on the caller (Binance's forceOrders): a
+    liquidation's fills and ADL closes in one command, or the caller's ADL close."""
+
+    id = graphene.ID(required=True)
+    symbol = graphene.String(required=True)
+    auto_close_type = choice_field(AutoCloseType, "auto_close_type", required=True)
+    side = choice_field(OrderSide, "side", required=True)
+    price = Decimal(required=True, description="The worst price the close reached.")
+    avg_price = Decimal(required=True)
+    quantity = Decimal(required=True)
+    quote_quantity = Decimal(required=True)
+    time = graphene.DateTime(required=True)
+
+    @staticmethod
+    def resolve_symbol(root: models.ForcedOrder, info: graphene.ResolveInfo) -> str:
+        return root.contract.symbol
+
+    @staticmethod
+    def resolve_quote_quantity(root: models.ForcedOrder, info: graphene.ResolveInfo) -> object:
+        return root.cum_quote
 
 
 class FuturesTrade(graphene.ObjectType):

@@ -10,12 +10,15 @@ from rest_framework import serializers
 from api.rest.fields import AsciiIntegerField, DecimalString, EpochMsField, MoneyString
 from exchange.core.ids import MAX_ID
 from exchange.futures.models import (
+    AutoCloseType,
+    ForcedOrder,
     FuturesOrder,
     FuturesOrderStatus,
     FuturesOrderType,
     FuturesTimeInForce,
     FuturesTransfer,
     IncomeType,
+    IsolatedMarginChange,
     MarginType,
     OrderSide,
     TransferDirection,
@@ -297,3 +300,59 @@ class FuturesTradeOut(serializers.Serializer):
     realized_pnl = DecimalString()
     liquidation = serializers.BooleanField(source="trade.liquidation")
     time = serializers.DateTimeField(source="trade.time")
+
+
+class IsolatedMarginIn(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32)
+    amount = MoneyString(required=True, help_text="How much margin to move.")
+    direction = serializers.ChoiceField(
+        choices=["ADD", "REDUCE"],
+        help_text="ADD: from the cross wallet into the position; REDUCE: back.",
+    )
+
+
+class IsolatedMarginOut(serializers.ModelSerializer[IsolatedMarginChange]):
+    """The change as recorded; ``result`` is the engine's answer ("OK" or why it refused),
+    empty until clearing has it."""
+
+    symbol = serializers.CharField(source="contract.symbol")
+    amount = DecimalString(help_text="Signed: > 0 added, < 0 taken back.")
+
+    class Meta:
+        model = IsolatedMarginChange
+        fields = ("id", "symbol", "amount", "result", "created_at", "decided_at")
+
+
+class LiquidationQuery(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32, required=False)
+    auto_close_type = serializers.CharField(
+        max_length=16, required=False, help_text=_one_of(AutoCloseType)
+    )
+    start = EpochMsField(help_text="From (ms, inclusive); without it, the 7 days before end.")
+    end = EpochMsField(help_text="Up to (ms, inclusive).")
+    limit = AsciiIntegerField(min_value=1, max_value=100, default=50, help_text="1..100.")
+
+
+class LiquidationOut(serializers.ModelSerializer[ForcedOrder]):
+    """A close the engine forced on the caller: LIQUIDATION (the caller's position, book
+    fills and ADL together) or ADL (the caller's position deleveraged against one)."""
+
+    symbol = serializers.CharField(source="contract.symbol")
+    price = DecimalString(help_text="The worst price the close reached.")
+    avg_price = DecimalString()
+    quantity = DecimalString()
+    quote_quantity = DecimalString(source="cum_quote")
+
+    class Meta:
+        model = ForcedOrder
+        fields = (
+            "id",
+            "symbol",
+            "auto_close_type",
+            "side",
+            "price",
+            "avg_price",
+            "quantity",
+            "quote_quantity",
+            "time",
+        )

@@ -29,7 +29,11 @@ from api.rest.futures.serializers import (
     FuturesTradeQuery,
     IncomeOut,
     IncomeQuery,
+    IsolatedMarginIn,
+    IsolatedMarginOut,
     LeverageIn,
+    LiquidationOut,
+    LiquidationQuery,
     MarginTypeIn,
     PositionOut,
     PremiumOut,
@@ -48,14 +52,17 @@ from exchange.futures.errors import FuturesErrorCode
 from exchange.futures.history import (
     access_futures_order_by_id,
     fill_of,
+    forced_orders,
     futures_fills,
     futures_order_list,
     futures_transfer_list,
     income_history,
 )
+from exchange.futures.isolated_margin import adjust_isolated_margin
 from exchange.futures.marks import mark_of
 from exchange.futures.requests import (
     FuturesOrderRequest,
+    IsolatedMarginRequest,
     LeverageRequest,
     MarginTypeRequest,
     TransferRequest,
@@ -237,12 +244,20 @@ class LeverageView(RestView):
 class MarginTypeView(RestView):
     key_permissions = {"POST": "trade"}
     error_codes = {
-        "POST": [FuturesErrorCode.UNKNOWN_CONTRACT, FuturesErrorCode.INVALID_ORDER, *ENGINE]
+        "POST": [
+            FuturesErrorCode.UNKNOWN_CONTRACT,
+            FuturesErrorCode.INVALID_ORDER,
+            FuturesErrorCode.MARGIN_TYPE_UNCHANGED,
+            FuturesErrorCode.MARGIN_TYPE_HAS_POSITION,
+            FuturesErrorCode.MARGIN_TYPE_HAS_ORDERS,
+            *ENGINE,
+        ]
     }
 
     @extend_schema(tags=["futures"], request=MarginTypeIn, responses={202: SettingOut})
     def post(self, request: Request) -> Response:
-        """CROSSED or ISOLATED; the engine refuses a change with a position or open orders."""
+        """CROSSED or ISOLATED; refused while the caller has a position or open orders in
+        the contract (the engine checks again), or when it is already so."""
         data = valid(MarginTypeIn, request.data)
         change = MarginTypeRequest.parse(symbol=data["symbol"], margin_type=data["margin_type"])
         set_margin_type(user=request_user(request), request=change)
@@ -330,3 +345,53 @@ class FuturesTradeListView(RestView):
             limit=query["limit"],
         )
         return Response(FuturesTradeOut([fill_of(t, user.pk) for t in trades], many=True).data)
+
+
+class IsolatedMarginView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {
+        "POST": [
+            FuturesErrorCode.UNKNOWN_CONTRACT,
+            FuturesErrorCode.INVALID_AMOUNT,
+            FuturesErrorCode.NOT_ISOLATED,
+            FuturesErrorCode.NO_POSITION,
+            FuturesErrorCode.MARGIN_CHANGE_PENDING,
+            *ENGINE,
+        ]
+    }
+
+    @extend_schema(tags=["futures"], request=IsolatedMarginIn, responses={202: IsolatedMarginOut})
+    def post(self, request: Request) -> Response:
+        """Add margin to the caller's open isolated position from the cross wallet, or take
+        some back. The engine bounds both (adding: the cross available balance; taking
+        back: the initial margin at the mark must stay covered); ``result`` shows its
+        answer once cleared. One change per position is in flight at a time."""
+        data = valid(IsolatedMarginIn, request.data)
+        change = adjust_isolated_margin(
+            user=request_user(request),
+            request=IsolatedMarginRequest.parse(
+                symbol=data["symbol"], amount=data["amount"], add=data["direction"] == "ADD"
+            ),
+        )
+        return Response(IsolatedMarginOut(change).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LiquidationListView(RestView):
+    error_codes = {"GET": [FuturesErrorCode.UNKNOWN_CONTRACT, FuturesErrorCode.INVALID_ORDER]}
+
+    @extend_schema(
+        tags=["futures"], parameters=[LiquidationQuery], responses=LiquidationOut(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        """The caller's liquidations and ADL closes, oldest first: from ``start`` on, else
+        the newest ``limit`` of the seven days before ``end`` (or now)."""
+        query = valid_query(LiquidationQuery, request)
+        rows = forced_orders(
+            user=request_user(request),
+            contract=get_contract(query["symbol"]) if "symbol" in query else None,
+            kind=(query.get("auto_close_type") or "").upper() or None,
+            start=ms_to_datetime(query.get("start")),
+            end=ms_to_datetime(query.get("end")),
+            limit=query["limit"],
+        )
+        return Response(LiquidationOut(rows, many=True).data)

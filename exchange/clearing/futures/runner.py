@@ -47,7 +47,12 @@ _CONTRACT_FIELD = {
     FuturesEvent.AMENDED: 3,
 }
 # Commands whose output id is a contract id.
-_CONTRACT_COMMANDS = (FuturesCommand.SET_LEVERAGE, FuturesCommand.SET_MARGIN_TYPE)
+# Commands whose id is a contract: clearing must know it even when no event names it.
+_CONTRACT_COMMANDS = (
+    FuturesCommand.SET_LEVERAGE,
+    FuturesCommand.SET_MARGIN_TYPE,
+    FuturesCommand.ADJUST_ISOLATED_MARGIN,
+)
 
 
 def checkpoint_key(group: str) -> str:

@@ -25,10 +25,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 from exchange.clearing.errors import ClearingError
+from exchange.clearing.futures.forced import ForcedCloses
 from exchange.clearing.futures.output import FuturesEntry
 from exchange.clearing.futures.rows import update_rows
 from exchange.futures import units
 from exchange.futures.models import (
+    AutoCloseType,
     Contract,
     FuturesOrder,
     FuturesOrderAmendment,
@@ -39,6 +41,7 @@ from exchange.futures.models import (
     Income,
     IncomeType,
     InsuranceFund,
+    IsolatedMarginChange,
     MarginType,
     OrderSide,
     Position,
@@ -117,6 +120,7 @@ class _Batch:
         self.adl_pending: dict[int, int] = {}  # user -> contract, a POSITION owed its PnL
         self.stored_wallets: dict[int, FuturesWallet] = {}
         self.touched_positions: set[tuple[int, int]] = set()
+        self.forced = ForcedCloses()
 
     def amount(self, atoms: int) -> Decimal:
         return units.amount_of_asset(self.asset, atoms)
@@ -260,6 +264,8 @@ def _command(batch: _Batch, entry: FuturesEntry, read_value: ReadCommandValue) -
         batch.dirty_orders.add(order.pk)
     elif c == FuturesCommand.MODIFY:
         _amendment_decided(entry)
+    elif c == FuturesCommand.ADJUST_ISOLATED_MARGIN:
+        _margin_change_decided(batch, entry)
     elif c in (FuturesCommand.DEPOSIT, FuturesCommand.WITHDRAW):
         _transfer_decided(batch, entry)
     elif c in (FuturesCommand.SET_LEVERAGE, FuturesCommand.SET_MARGIN_TYPE) and r == 0:
@@ -295,6 +301,17 @@ def _amendment_decided(entry: FuturesEntry) -> None:
         amendment.result = _result_name(entry.result)
         amendment.decided_at = timezone.now()
         amendment.save(update_fields=["result", "decided_at"])
+
+
+def _margin_change_decided(batch: _Batch, entry: FuturesEntry) -> None:
+    """The engine's answer to ADJUST_ISOLATED_MARGIN goes on the user's undecided change
+    in the contract (one is in flight at a time, ``exchange.futures.isolated_margin``)."""
+    contract = batch.contracts.get(entry.id)
+    if contract is None:
+        return
+    IsolatedMarginChange.objects.filter(user_id=entry.user_id, contract=contract, result="").update(
+        result=_result_name(entry.result), decided_at=timezone.now()
+    )
 
 
 def _transfer_decided(batch: _Batch, entry: FuturesEntry) -> None:
@@ -362,6 +379,7 @@ def _event(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: 
         _, cid, _price, _qty, liquidated, deleveraged = event
         batch.adl_pending[liquidated] = cid
         batch.adl_pending[deleveraged] = cid
+        _adl_closes(batch, entry, time, event)
     elif kind == FuturesEvent.INSURANCE:
         batch.fund = batch.amount(event[1])
     elif kind == FuturesEvent.ISOLATED_MARGIN:
@@ -387,6 +405,33 @@ def _event(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: 
             order.quantity = units.quantity_of(contract, orig_qty)
             batch.dirty_orders.add(order.pk)
     # LIQUIDATION and SNAPSHOT change nothing here: their effects come as the events above.
+
+
+def _adl_closes(batch: _Batch, entry: FuturesEntry, time: datetime, event: list[int]) -> None:
+    """An ADL closes the liquidated position (part of its LIQUIDATION order) against the
+    counterparty's (its ADL order), both at the bankruptcy price. The sides come from the
+    liquidated position as cleared so far (its POSITION event follows this one)."""
+    _, cid, price, qty, liquidated, deleveraged = event
+    contract = batch.contracts[cid]
+    held = batch.positions.get((liquidated, contract.pk))
+    long = held is not None and held.size > 0
+    p, q = units.price_of(contract, price), units.quantity_of(contract, qty)
+    quote = batch.amount(price * qty * units.multiplier(contract))
+    for user, kind, side in (
+        (liquidated, AutoCloseType.LIQUIDATION, OrderSide.SELL if long else OrderSide.BUY),
+        (deleveraged, AutoCloseType.ADL, OrderSide.BUY if long else OrderSide.SELL),
+    ):
+        batch.forced.add(
+            entry_id=entry.entry_id,
+            time=time,
+            user=user,
+            contract=contract,
+            kind=kind,
+            side=side,
+            price=p,
+            qty=q,
+            quote=quote,
+        )
 
 
 def _trade(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: list[int]) -> None:
@@ -416,6 +461,19 @@ def _trade(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: 
             entry_id=entry.entry_id,
         )
     )
+    if t_order >= LIQUIDATION_ID_BASE:
+        batch.forced.add(
+            entry_id=entry.entry_id,
+            time=time,
+            user=t_user,
+            contract=contract,
+            kind=AutoCloseType.LIQUIDATION,
+            side=OrderSide.BUY if side == 0 else OrderSide.SELL,
+            price=p,
+            qty=q,
+            quote=quote,
+            engine_order_id=t_order,
+        )
     info = f"trade {trade_seq}"
     for k, (user, fee, pnl, order_id) in enumerate(
         ((t_user, t_fee, t_pnl, t_order), (m_user, m_fee, m_pnl, m_order))
@@ -456,6 +514,7 @@ def _write(batch: _Batch) -> None:
     now = timezone.now()
     FuturesTrade.objects.bulk_create(batch.trades)
     Income.objects.bulk_create(batch.incomes)
+    batch.forced.write()
     if batch.dirty_orders:
         orders = [batch.orders[pk] for pk in sorted(batch.dirty_orders)]
         for order in orders:

@@ -10,6 +10,7 @@ import pytest
 from exchange.clearing.futures.probe import probe_group
 from exchange.clearing.futures.runner import GroupClearer
 from exchange.futures.engine_state import append
+from exchange.futures.isolated_margin import adjust_isolated_margin
 from exchange.futures.models import (
     FuturesOrder,
     FuturesOrderStatus,
@@ -23,12 +24,7 @@ from exchange.futures.requests import (
     MarginTypeRequest,
     TransferRequest,
 )
-from exchange.futures.services import (
-    adjust_isolated_margin,
-    place_futures_order,
-    set_margin_type,
-    transfer,
-)
+from exchange.futures.services import place_futures_order, set_margin_type, transfer
 from exchange.reconciliation.checks import reconcile
 from matching_engine.futures.protocol import encode_mark_price
 from tests.exchange.futures.support import GROUP, InProcessEngine, btc_perpetual

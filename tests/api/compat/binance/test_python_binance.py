@@ -9,6 +9,7 @@ import time
 from decimal import Decimal
 
 import pytest
+import requests
 from binance.exceptions import BinanceAPIException
 
 from exchange.orders.models import Order
@@ -79,6 +80,10 @@ def test_market_data_and_a_trade_between_two_accounts(live):
     wait_until(lambda: b.get_symbol_ticker(symbol=SYMBOL)["price"] == "2000")
     assert b.get_ticker(symbol=SYMBOL)["lastPrice"] == "2000"
     wait_until(lambda: b.get_order_book(symbol=SYMBOL)["asks"] == [["2000", "0.5"]])
+    # the legacy v1 path answers the same book (the native /api/v1 has no bare depth)
+    legacy = requests.get(f"{live.url}/api/v1/depth", params={"symbol": SYMBOL}, timeout=10)
+    assert legacy.json() == b.get_order_book(symbol=SYMBOL)
+    assert int(legacy.headers["X-MBX-USED-WEIGHT-1M"]) > 0
     assert b.get_orderbook_ticker(symbol=SYMBOL)["askPrice"] == "2000"
     assert b.get_recent_trades(symbol=SYMBOL)[-1]["qty"] == "0.5"
     assert b.get_historical_trades(symbol=SYMBOL)[-1]["id"] == mine["id"]

@@ -9,7 +9,12 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from exchange.futures.models import FuturesOrder, FuturesTransfer, Position
+from exchange.futures.models import (
+    FuturesOrder,
+    FuturesTransfer,
+    IsolatedMarginChange,
+    Position,
+)
 from tests.api.compat.binance.test_bad_input import signed
 from tests.api.compat.binance_futures.conftest import set_mark
 from tests.api.compat.conftest import balance
@@ -22,6 +27,8 @@ PUBLIC = [
     ("GET", "v1/trades", {"symbol": "NOPE"}, -1121),
     ("GET", "v1/trades", {"symbol": BTC, "limit": "5000"}, -1130),
     ("GET", "v1/aggTrades", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/aggTrades", {"symbol": BTC, "limit": "1001"}, -1130),
+    ("GET", "v1/aggTrades", {"symbol": BTC, "fromId": "x"}, -1100),
     ("GET", "v1/klines", {"symbol": BTC}, -1102),
     ("GET", "v1/klines", {"symbol": BTC, "interval": "2m"}, -1120),
     ("GET", "v1/klines", {"symbol": "NOPE", "interval": "1m"}, -1121),
@@ -101,9 +108,21 @@ SIGNED = [
     ("POST", "v1/leverage", {"symbol": BTC, "leverage": "ten"}, -4028),
     ("POST", "v1/leverage", {"symbol": "NOPE", "leverage": "5"}, -1121),
     ("POST", "v1/marginType", {"symbol": BTC, "marginType": "CROSSED"}, -4046),
-    ("POST", "v1/marginType", {"symbol": BTC, "marginType": "ISOLATED"}, -1130),
+    ("POST", "v1/marginType", {"symbol": BTC, "marginType": "BOTH"}, -1130),
+    ("POST", "v1/marginType", {"symbol": "NOPE", "marginType": "ISOLATED"}, -1121),
     ("POST", "v1/marginType", {"symbol": BTC}, -1102),
-    ("POST", "v1/positionMargin", {"symbol": BTC, "amount": "1", "type": "1"}, -1130),
+    ("POST", "v1/positionMargin", {"symbol": BTC, "amount": "1", "type": "1"}, -4049),
+    ("POST", "v1/positionMargin", {"symbol": BTC, "amount": "1", "type": "2"}, -4049),
+    ("POST", "v1/positionMargin", {"symbol": BTC, "amount": "1", "type": "3"}, -1130),
+    ("POST", "v1/positionMargin", {"symbol": BTC, "amount": "1"}, -1102),
+    ("POST", "v1/positionMargin", {"symbol": BTC, "amount": "-1", "type": "1"}, -1100),
+    ("POST", "v1/positionMargin", {"symbol": "NOPE", "amount": "1", "type": "1"}, -1121),
+    ("GET", "v1/positionMargin/history", {}, -1102),
+    ("GET", "v1/positionMargin/history", {"symbol": BTC, "type": "5"}, -1130),
+    ("GET", "v1/forceOrders", {"symbol": "NOPE"}, -1121),
+    ("GET", "v1/forceOrders", {"autoCloseType": "MARGIN_CALL"}, -1100),
+    ("GET", "v1/forceOrders", {"limit": "101"}, -1130),
+    ("GET", "v1/adlQuantile", {"symbol": "NOPE"}, -1121),
     ("POST", "v1/positionSide/dual", {"dualSidePosition": "false"}, -4059),
     ("POST", "v1/positionSide/dual", {"dualSidePosition": "true"}, -1130),
     ("GET", "v1/leverageBracket", {"symbol": "NOPE"}, -1121),
@@ -178,6 +197,8 @@ def test_signed_bad_input_changes_nothing(live, contract, method, path, params, 
     assert not orders_before.exists()
     assert not Position.objects.filter(user=trader.user).exclude(size=0).exists()
     assert Position.objects.filter(user=trader.user).exclude(leverage=20).count() == 0
+    assert not Position.objects.filter(user=trader.user, margin_type="ISOLATED").exists()
+    assert not IsolatedMarginChange.objects.filter(user=trader.user).exists()
 
 
 @pytest.mark.parametrize(("params", "code"), TRANSFERS)

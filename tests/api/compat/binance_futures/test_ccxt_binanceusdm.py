@@ -187,7 +187,8 @@ def test_open_orders_cancel_and_cancel_all(live, contract):
             "-4061",
         ),
         (lambda ex: ex.set_position_mode(True), ccxt.BadRequest, "-1130"),
-        (lambda ex: ex.set_margin_mode("isolated", SYMBOL), ccxt.BadRequest, "-1130"),
+        (lambda ex: ex.add_margin(SYMBOL, 10), ccxt.BadRequest, "-4049"),  # a cross position
+        (lambda ex: ex.reduce_margin(SYMBOL, 10), ccxt.BadRequest, "-4049"),
     ],
 )
 def test_refusals_have_binance_codes_and_change_nothing(live, contract, call, exception, code):

@@ -1,0 +1,106 @@
+"""Add margin to an isolated position or take some back (Binance's ``positionMargin``).
+
+The engine decides (ADJUST_ISOLATED_MARGIN: adding is bounded by the cross wallet and
+available balance, taking back keeps the margin after any unrealized loss at or above
+the initial margin at the mark); clearing records its answer on the request's row and
+the position's new margin. The command has no request id, so clearing answers the
+user's undecided row in the contract: one is in flight at a time (a database
+constraint), and the command is appended once that row is committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import redis
+from django.db import IntegrityError, transaction
+
+from exchange.futures import units
+from exchange.futures.engine_state import append, margin_group
+from exchange.futures.errors import FuturesError, FuturesErrorCode
+from exchange.futures.models import Contract, IsolatedMarginChange, MarginType, Position
+from exchange.futures.requests import IsolatedMarginRequest
+from matching_engine.futures.protocol import encode_adjust_isolated_margin
+
+POLL_S = 0.05
+
+
+def adjust_isolated_margin(*, user: Any, request: IsolatedMarginRequest) -> IsolatedMarginChange:
+    """Record the change and append ADJUST_ISOLATED_MARGIN; clearing decides it (``result``)."""
+    contract = request.contract
+    try:
+        delta = units.to_atoms(contract, request.amount)
+    except ValueError:
+        raise FuturesError(
+            FuturesErrorCode.INVALID_AMOUNT,
+            "Too many decimal places.",
+            fields={"amount": "precision"},
+        ) from None
+    position = Position.objects.filter(user=user, contract=contract).first()
+    if position is None or position.margin_type != MarginType.ISOLATED:
+        raise FuturesError(
+            FuturesErrorCode.NOT_ISOLATED, "Add margin only support for isolated position."
+        )
+    if not position.size:
+        raise FuturesError(
+            FuturesErrorCode.NO_POSITION, "Cannot add position margin: position is 0."
+        )
+    try:
+        with transaction.atomic():
+            change = IsolatedMarginChange.objects.create(
+                user=user, contract=contract, amount=request.amount
+            )
+    except IntegrityError:  # isolated_margin_one_pending
+        raise FuturesError(
+            FuturesErrorCode.MARGIN_CHANGE_PENDING,
+            "The position's previous margin change is still being processed; try again.",
+        ) from None
+    payload = encode_adjust_isolated_margin(
+        user_id=user.pk, contract=contract.engine_id, delta=delta
+    )
+    try:
+        append(margin_group(contract), payload)
+    except (redis.RedisError, OSError) as exc:
+        change.result = FuturesErrorCode.ENGINE_UNAVAILABLE.value
+        change.save(update_fields=["result"])
+        raise FuturesError(FuturesErrorCode.ENGINE_UNAVAILABLE, "Try again shortly.") from exc
+    return change
+
+
+def wait_for_margin_change(change: IsolatedMarginChange, *, timeout: float) -> str:
+    """The engine's answer as clearing recorded it ("OK" or the refusal's name), or ""."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = (
+            IsolatedMarginChange.objects.filter(pk=change.pk)
+            .values_list("result", flat=True)
+            .first()
+        )
+        if result or time.monotonic() >= deadline:
+            return result or ""
+        time.sleep(POLL_S)
+
+
+def margin_change_history(
+    *,
+    user: Any,
+    contract: Contract,
+    add: bool | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    limit: int,
+) -> list[IsolatedMarginChange]:
+    """The user's accepted changes in ``contract`` (only additions with ``add``, only
+    withdrawals with ``add=False``), newest first."""
+    rows = IsolatedMarginChange.objects.filter(user=user, contract=contract, result="OK")
+    if add is not None:
+        rows = rows.filter(amount__gt=0) if add else rows.filter(amount__lt=0)
+    if start is not None:
+        rows = rows.filter(created_at__gte=start)
+    if end is not None:
+        rows = rows.filter(created_at__lte=end)
+    return list(
+        rows.select_related("contract__margin_asset").order_by("-created_at", "-pk")[:limit]
+    )

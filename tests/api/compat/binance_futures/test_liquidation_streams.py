@@ -53,6 +53,8 @@ class _Watcher(threading.Thread):
         self.public: list[dict[str, Any]] = []
         self.mine: list[dict[str, Any]] = []
         self.error: BaseException | None = None
+        self.seen: list[Any] = []
+        self.state = ""
 
     def run(self) -> None:
         try:
@@ -66,6 +68,7 @@ class _Watcher(threading.Thread):
         handle = public.handle_message
 
         def spy(ws: Any, message: Any) -> Any:
+            self.seen.append(message)
             if isinstance(message, dict) and "result" in message and "id" in message:
                 acked.set()
             return handle(ws, message)
@@ -85,7 +88,9 @@ class _Watcher(threading.Thread):
                     until(lambda: private.watch_my_liquidations(SYMBOL), self.mine)
                 ),
             ]
+            self.state = "subscribing"
             await asyncio.wait_for(acked.wait(), 60)
+            self.state = "acked"
             while not (
                 private.clients and all(c.connected.done() for c in private.clients.values())
             ):
@@ -119,7 +124,7 @@ def test_a_liquidation_on_force_order_streams_user_stream_and_income(live, quiet
     try:
         with connect(f"{ws_base(live)}/stream?streams={'/'.join(streams)}") as ws:
             watcher.start()
-            assert watcher.ready.wait(60), watcher.error
+            assert watcher.ready.wait(60), (watcher.error, watcher.state, watcher.seen)
             # when: the mark falls to 57,200 (a margin call), then to 57,100
             set_mark(contract, Decimal(57200))
             called = frames_until(

@@ -91,9 +91,15 @@ class _Watcher(threading.Thread):
             self.state = "subscribing"
             await asyncio.wait_for(acked.wait(), 60)
             self.state = "acked"
-            while not (
-                private.clients and all(c.connected.done() for c in private.clients.values())
+            # (ccxt also keeps a never-dialed client for its listen-key requests)
+            while not any(
+                "listenKey=" in url and client.connected.done()
+                for url, client in private.clients.items()
             ):
+                for task in tasks:
+                    if task.done():
+                        task.result()  # raises what the watch raised
+                self.state = f"clients {list(private.clients)}"
                 await asyncio.sleep(0.05)
             self.ready.set()
             await asyncio.wait_for(asyncio.gather(*tasks), 120)

@@ -74,6 +74,16 @@ class _Watcher(threading.Thread):
             return handle(ws, message)
 
         public.handle_message = spy  # before its first connection, which binds it
+        handle_private = private.handle_message
+
+        def spy_private(ws: Any, message: Any) -> Any:
+            try:
+                return handle_private(ws, message)
+            except Exception as exc:
+                self.seen.append((message, repr(exc)))
+                raise
+
+        private.handle_message = spy_private
 
         async def until(watch: Any, into: list[dict[str, Any]]) -> None:
             while not any(x["contracts"] == 1 for x in into):
@@ -150,6 +160,7 @@ def test_a_liquidation_on_force_order_streams_user_stream_and_income(live, quiet
             frames = frames_until(ws, complete, timeout=60)
         watcher.join(120)
         assert watcher.error is None, watcher.error
+        assert not watcher.is_alive(), (watcher.mine, watcher.seen)
     finally:
         set_mark(contract, Decimal(60000))
     # then: the margin call shows the account at 57,200 (docs/futures.md's numbers)

@@ -275,7 +275,11 @@ class Subscription(graphene.ObjectType):
     ) -> AsyncIterator[Any]:
         user = require_user(info, "read")
         async for text in channel_messages(futures_events_channel(user.pk)):
-            symbols = {p["symbol"] for p in decode_futures_message(text)["positions"]}
+            message = decode_futures_message(text)
+            # a leverage set is a configuration change, but the position shows it
+            symbols = {p["symbol"] for p in message["positions"]} | {
+                c["symbol"] for c in message.get("config", [])
+            }
             if symbols:
                 yield symbols
 

@@ -5,8 +5,12 @@ renderer (``api/compat/binance_futures/streams.py``).
 ``depth`` topic (one diff per engine batch), ``@depth<N>`` the ``top<N>`` one;
 ``@markPrice`` is sent every third second and ``@markPrice@1s`` every second;
 ``@aggTrade`` is a rendering of the ``trade`` topic (each fill its own aggregate),
-``@ticker`` and ``@miniTicker`` two of ``ticker``. Symbols are contracts',
-matched case-insensitively.
+``@ticker`` and ``@miniTicker`` two of ``ticker``, ``@forceOrder`` the contract's
+liquidation orders. The ``!…`` streams carry every contract: ``!markPrice@arr``
+(``@1s``), ``!forceOrder@arr`` (one frame per liquidation order), ``!bookTicker``
+(one frame per best-quote change) and ``!ticker@arr`` / ``!miniTicker@arr`` (one
+list per batch of the contracts it traded). Symbols are contracts', matched
+case-insensitively.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from api.compat.binance_futures import streams as render
 from api.ws.hub import Render
 from api.ws.stream_names import KnownSymbols, Source
 from exchange.events.futures_market import (
+    force_orders_channel,
+    futures_best_quotes_channel,
     futures_market_channel,
+    futures_tickers_channel,
     mark_prices_3s_channel,
     mark_prices_channel,
 )
@@ -29,6 +36,10 @@ from exchange.marketdata.intervals import INTERVALS
 GLOBAL_STREAMS: dict[str, tuple[Callable[[], str], Render]] = {
     "!markPrice@arr": (mark_prices_3s_channel, render.mark_price_array),
     "!markPrice@arr@1s": (mark_prices_channel, render.mark_price_array),
+    "!forceOrder@arr": (force_orders_channel, render.force_order),
+    "!bookTicker": (futures_best_quotes_channel, render.book_ticker),
+    "!ticker@arr": (futures_tickers_channel, render.ticker_array),
+    "!miniTicker@arr": (futures_tickers_channel, render.mini_ticker_array),
 }
 _KIND_TOPICS: dict[str, tuple[str, Render]] = {
     "depth": ("depth", render.depth_update),
@@ -38,6 +49,7 @@ _KIND_TOPICS: dict[str, tuple[str, Render]] = {
     "miniTicker": ("ticker", render.mini_ticker),
     "bookTicker": ("best_quote", render.book_ticker),
     "markPrice": ("mark_price_3s", render.mark_price),
+    "forceOrder": ("force_order", render.force_order),
 }
 _KINDS = "|".join(
     [
@@ -48,6 +60,7 @@ _KINDS = "|".join(
         "ticker",
         "bookTicker",
         "markPrice",
+        "forceOrder",
         *(f"kline_{i}" for i in INTERVALS),
     ]
 )

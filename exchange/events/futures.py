@@ -6,6 +6,13 @@ object per touched user per batch, ``FuturesUserMessage``, with the wallet, the
 positions and orders that changed (each order with its fills of the batch, in
 engine order, and the order's running totals after each), and the batch's income
 records in engine order. Amounts are decimal strings, times Unix milliseconds.
+
+The engine's liquidation orders are orders of the liquidated user here too (type
+``LIQUIDATION``, client id ``autoclose-<order id>``, status FILLED, or EXPIRED when
+auto-deleveraging closed the rest); ``config`` lists the leverage a batch set per
+contract, and ``margin_call`` is set (and nothing else changed) on the message
+clearing sends when the account's margin ratio reaches ``exchange.futures.margin_call``'s
+threshold.
 """
 
 from __future__ import annotations
@@ -79,8 +86,39 @@ class FuturesIncome(TypedDict):
 # Why the wallet or positions moved in a batch (the first that applies): a fill, a
 # funding payment, a transfer in or out, an insurance clear, or only a margin move.
 AccountReason = Literal[
-    "ORDER", "FUNDING_FEE", "DEPOSIT", "WITHDRAW", "INSURANCE_CLEAR", "MARGIN_TRANSFER"
+    "ORDER",
+    "FUNDING_FEE",
+    "DEPOSIT",
+    "WITHDRAW",
+    "INSURANCE_CLEAR",
+    "MARGIN_TYPE_CHANGE",
+    "MARGIN_TRANSFER",
 ]
+
+
+class FuturesConfigChange(TypedDict):
+    """A contract's leverage, as SET_LEVERAGE set it."""
+
+    symbol: str
+    leverage: int
+
+
+class FuturesMarginCallPosition(TypedDict):
+    symbol: str
+    size: str
+    margin_type: str  # CROSSED or ISOLATED
+    isolated_margin: str
+    mark_price: str
+    unrealized_pnl: str
+    maintenance_margin: str
+
+
+class FuturesMarginCall(TypedDict):
+    """The positions whose margin ratio (maintenance / margin balance) reached the
+    threshold: all cross positions when the cross account did, each isolated one alone."""
+
+    margin_ratio: str  # the highest of the account's ratios
+    positions: list[FuturesMarginCallPosition]
 
 
 class FuturesUserMessage(TypedDict):
@@ -93,6 +131,8 @@ class FuturesUserMessage(TypedDict):
     positions: list[FuturesPosition]
     orders: list[FuturesOrderUpdate]
     income: list[FuturesIncome]
+    config: list[FuturesConfigChange]
+    margin_call: FuturesMarginCall | None
 
 
 def decode_futures_message(text: str | bytes) -> FuturesUserMessage:

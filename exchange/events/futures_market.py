@@ -11,9 +11,13 @@ levels with the previous diff's last id, Binance's ``pu``), ``top<N>``
 (``FuturesBookTop``), ``best_quote``, ``trade`` (each fill is its own aggregate
 trade too, as ``/fapi/v1/aggTrades`` answers), ``kline_<interval>``, ``ticker``
 (spot's schemas) and ``mark_price`` / ``mark_price_3s`` (``MarkPriceEvent``,
-every second / every third second); ``mark_prices_channel()`` and
+every second / every third second) and ``force_order`` (``ForceOrderEvent``, one
+per liquidation order that traded); ``mark_prices_channel()`` and
 ``mark_prices_3s_channel()`` carry every contract's ``MarkPriceEvent`` of a second
-as one list.
+as one list, ``force_orders_channel()`` every contract's ``ForceOrderEvent``,
+``futures_best_quotes_channel()`` every contract's ``FuturesBestQuote`` and
+``futures_tickers_channel()`` the batch's changed contracts' tickers as one list (in
+symbol order, spot's ``TickerList``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,21 @@ def mark_prices_channel() -> str:
 def mark_prices_3s_channel() -> str:
     """Every contract's mark price of every third second, as one list."""
     return channel("fmd-stream:mark_prices_3s")
+
+
+def force_orders_channel() -> str:
+    """Every contract's liquidation orders, one event each."""
+    return channel("fmd-stream:force_orders")
+
+
+def futures_best_quotes_channel() -> str:
+    """Every contract's best quote after each batch that changed it, one event each."""
+    return channel("fmd-stream:best_quotes")
+
+
+def futures_tickers_channel() -> str:
+    """The tickers of the contracts a batch traded, one list per batch."""
+    return channel("fmd-stream:tickers")
 
 
 def futures_market_channel(symbol: str, topic: str) -> str:
@@ -94,3 +113,24 @@ class MarkPriceEvent(TypedDict):
     estimated_settle_price: str
     funding_rate: str
     next_funding_time: int
+
+
+class ForceOrderEvent(TypedDict):
+    """A liquidation order the engine sent (an IOC at ``price``, the bankruptcy price
+    widened by the insurance fund's reach) and what it filled in its engine entry.
+
+    ``status`` is FILLED, or EXPIRED when the book took only part (auto-deleveraging
+    closed the rest); an order that filled nothing is not published.
+    """
+
+    kind: Literal["force_order"]
+    symbol: str
+    time: int
+    side: Literal["BUY", "SELL"]
+    price: str
+    qty: str
+    avg_price: str
+    status: Literal["FILLED", "EXPIRED"]
+    last_qty: str
+    filled_qty: str
+    trade_time: int

@@ -15,7 +15,9 @@ each batch it replaces the contract's Redis snapshots, which ``/fapi`` reads:
 * ``fmd:{GROUP}:published``: the last output entry applied, for the dashboard's lag.
 
 and publishes the batch's stream events (``exchange.events.futures_market``) in the
-same pipeline (``futures_streams.py``).
+same pipeline (``futures_streams.py``), each liquidation order (the engine's
+LIQUIDATION_ORDER and the TRADEs of the same entry whose taker it is) on its
+contract's ``force_order`` topic and on ``force_orders_channel()``.
 
 The ``fmd:`` prefix keeps a contract apart from the spot market of the same symbol
 (``md:``), as the price feed's keys are. Every ``STATE_EVERY_S`` the process saves
@@ -42,10 +44,20 @@ from sortedcontainers import SortedDict
 
 from exchange.core.redis import get_redis
 from exchange.core.workers import run_until_stopped
-from exchange.events.futures_market import futures_market_channel
+from exchange.events.futures_market import (
+    force_orders_channel,
+    futures_best_quotes_channel,
+    futures_market_channel,
+    futures_tickers_channel,
+)
 from exchange.futures import units
 from exchange.futures.models import Contract
-from exchange.marketdata.futures_streams import FuturesPending, SentState, contract_events
+from exchange.marketdata.futures_streams import (
+    FuturesPending,
+    LiquidationOrder,
+    SentState,
+    contract_events,
+)
 from exchange.marketdata.intervals import INTERVALS
 from exchange.marketdata.stats import Bar, Klines, RollingTicker, TradeTick
 from matching_client import entry_ms, output_stream
@@ -91,6 +103,13 @@ def futures_published_up_to(group: str) -> str | None:
 
 # One encoder for every event (``json.dumps`` with separators builds one per call).
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+# Topics also sent, event by event, on a channel of every contract (``!…`` streams).
+_GLOBAL_TOPICS = {
+    "force_order": force_orders_channel,
+    "best_quote": futures_best_quotes_channel,
+}
 
 
 def state_key(group: str) -> str:
@@ -270,9 +289,10 @@ class ContractData:
             "count": tk.count,
         }
 
-    def publish(self, pipe: Any) -> None:
+    def publish(self, pipe: Any) -> Any:
         """Replace the snapshots, then send the batch's stream events (same pipeline: a
-        client that gets a diff and then asks for the book sees at least that diff)."""
+        client that gets a diff and then asks for the book sees at least that diff);
+        return the batch's ticker event, if it traded, for the all-contract list."""
         symbol = self.contract.symbol
         pipe.set(depth_key(symbol), json.dumps(self.depth_json()))
         pipe.set(trades_key(symbol), json.dumps([self.trade_json(t) for t in self.recent]))
@@ -282,8 +302,15 @@ class ContractData:
             pipe.hset(klines_key(symbol), interval, json.dumps(rows))
         self.touched_intervals.clear()
         pending, self.pending = self.pending, FuturesPending()
+        ticker = None
         for topic, event in contract_events(self, pending):
-            pipe.publish(futures_market_channel(symbol, topic), _dumps(event))
+            text = _dumps(event)
+            pipe.publish(futures_market_channel(symbol, topic), text)
+            if topic in _GLOBAL_TOPICS:
+                pipe.publish(_GLOBAL_TOPICS[topic](), text)
+            elif topic == "ticker":
+                ticker = event
+        return ticker
 
 
 class FuturesMarketData:
@@ -328,10 +355,19 @@ class FuturesMarketData:
         events, levels, first, last = raw[5], raw[6], raw[7], raw[8]
         now = entry_ms(entry_id)
         touched: set[int] = set()
+        liquidations: dict[int, LiquidationOrder] = {}
         for event in events:
             if event[0] == FuturesEvent.TRADE and (data := self._contract(event[1])):
                 data.trade(now, event)
                 touched.add(event[1])
+                if (order := liquidations.get(event[6])) is not None:
+                    order.filled += event[4]
+                    order.quote += event[3] * event[4]
+                    order.last_qty = event[4]
+            elif event[0] == FuturesEvent.LIQUIDATION_ORDER and (data := self._contract(event[3])):
+                _, oid, _user, _cid, side, price, qty = event
+                liquidations[oid] = order = LiquidationOrder(now, side, price, qty)
+                data.pending.liquidations.append(order)
         for cid, side, price, total in levels:
             if data := self._contract(cid):
                 data.level(side, price, total, first, last)
@@ -388,8 +424,10 @@ class FuturesMarketData:
                 count += 1
         if count:
             pipe = self.redis.pipeline(transaction=False)
-            for cid in touched:
-                self.contracts[cid].publish(pipe)
+            tickers = [self.contracts[cid].publish(pipe) for cid in touched]
+            tickers = sorted((t for t in tickers if t), key=lambda t: t["symbol"])
+            if tickers:
+                pipe.publish(futures_tickers_channel(), _dumps(tickers))
             pipe.set(published_key(self.group), self.after)
             pipe.execute()
         if count and time.monotonic() - self.state_saved_at >= self.state_every_s:

@@ -10,9 +10,15 @@ topic from a ``/fapi/v1/depth`` snapshot (same pipeline, same ids) syncs exactly
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from exchange.events.futures_market import FuturesBestQuote, FuturesBookTop, FuturesDepthUpdate
+from exchange.events.futures_market import (
+    ForceOrderEvent,
+    FuturesBestQuote,
+    FuturesBookTop,
+    FuturesDepthUpdate,
+)
 from exchange.events.market import TOP_DEPTHS, KlineEvent, Level, TickerEvent, TradeEvent
 from exchange.marketdata.stats import Bar, TradeTick
 
@@ -20,6 +26,20 @@ if TYPE_CHECKING:
     from exchange.marketdata.futures_feed import ContractData
 
 BUY = 0
+
+
+@dataclass
+class LiquidationOrder:
+    """An engine liquidation order (LIQUIDATION_ORDER) and its fills of the same entry,
+    in the engine's integers (``quote``: the sum of price x qty in ticks x lots)."""
+
+    time: int
+    side: int
+    price: int
+    qty: int
+    filled: int = 0
+    quote: int = 0
+    last_qty: int = 0
 
 
 @dataclass
@@ -32,6 +52,7 @@ class FuturesPending:
     trades: list[TradeTick] = field(default_factory=list)
     bars: dict[str, Bar] = field(default_factory=dict)
     closed: list[Bar] = field(default_factory=list)
+    liquidations: list[LiquidationOrder] = field(default_factory=list)
 
 
 @dataclass
@@ -125,7 +146,27 @@ def contract_events(data: ContractData, p: FuturesPending) -> list[tuple[str, ob
         out.append((f"kline_{bar.interval}", _kline(data, bar, closed=False)))
     if p.trades:
         out.append(("ticker", _ticker(data)))
+    out.extend(("force_order", _force_order(data, o)) for o in p.liquidations if o.filled)
     return out
+
+
+def _force_order(data: ContractData, o: LiquidationOrder) -> ForceOrderEvent:
+    """The order's average price is its quote over its quantity, as the liquidated
+    user's ORDER_TRADE_UPDATE shows it."""
+    avg = Decimal(o.quote) * data.contract.tick_size / Decimal(o.filled)
+    return {
+        "kind": "force_order",
+        "symbol": data.contract.symbol,
+        "time": o.time,
+        "side": "BUY" if o.side == BUY else "SELL",
+        "price": data.price(o.price),
+        "qty": data.qty(o.qty),
+        "avg_price": format(avg.normalize(), "f"),
+        "status": "FILLED" if o.filled == o.qty else "EXPIRED",
+        "last_qty": data.qty(o.last_qty),
+        "filled_qty": data.qty(o.filled),
+        "trade_time": o.time,
+    }
 
 
 def _kline(data: ContractData, bar: Bar, *, closed: bool) -> KlineEvent:

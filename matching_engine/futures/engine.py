@@ -62,6 +62,7 @@ _MARK = int(WorkingType.MARK_PRICE)
 _LAST = int(WorkingType.CONTRACT_PRICE)
 _EV_ISO = int(FuturesEvent.ISOLATED_MARGIN)
 _EV_AMENDED = int(FuturesEvent.AMENDED)
+_EV_LIQ_ORDER = int(FuturesEvent.LIQUIDATION_ORDER)
 _IOC = 1
 _FOK = 2
 _NO_EVENTS: tuple[Event, ...] = ()
@@ -1168,8 +1169,10 @@ class MarginGroup:
         seq = self.next_seq
         self.next_seq += 1
         lock = limit * q if side == BUY else q
+        oid = LIQUIDATION_ID_BASE + self.liq_seq
+        self.events.append((_EV_LIQ_ORDER, oid, acct.user, contract.id, side, limit, q))
         order = Order(
-            LIQUIDATION_ID_BASE + self.liq_seq,
+            oid,
             acct.user,
             side,
             _LIMIT,

@@ -146,6 +146,10 @@ class FuturesEvent(IntEnum):
     # (28, order, user, contract, price, orig_qty, qty_left, kept_priority): a MODIFY
     # changed a resting order; kept_priority 0 means it was re-queued (trades may follow)
     AMENDED = 28
+    # (29, order, user, contract, side, price, qty): the engine sends a liquidation order
+    # (IOC at `price`, the bankruptcy price widened by the fund's reach); its TRADEs
+    # follow, the rest (no DONE) goes to ADL
+    LIQUIDATION_ORDER = 29
 
 
 class BalanceReason(IntEnum):

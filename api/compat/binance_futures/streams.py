@@ -5,8 +5,8 @@ trade, kline and ticker schemas) in the project's names; a web process renders
 each once per stream kind its clients asked for (``api/ws/hub.py``). This module
 owns the futures dialect: the diff's ``pu`` and ``T``, the partial book sent as
 a ``depthUpdate``, the ``bookTicker`` event with its times, the futures
-``24hrTicker`` (no bid/ask fields), ``aggTrade`` without ``M`` and
-``markPriceUpdate``. Each fill is its own aggregate trade (``a = f = l``), as
+``24hrTicker`` (no bid/ask fields), ``aggTrade`` without ``M``,
+``markPriceUpdate`` and ``forceOrder`` (a liquidation order: LIMIT IOC). Each fill is its own aggregate trade (``a = f = l``), as
 ``/fapi/v1/aggTrades`` answers.
 """
 
@@ -89,45 +89,57 @@ def agg_trade(e: Any) -> str:
     )
 
 
+def _ticker(t: Any) -> dict[str, Any]:
+    return {
+        "e": "24hrTicker",
+        "E": t["time"],
+        "s": t["symbol"],
+        "p": t["price_change"],
+        "P": t["price_change_percent"],
+        "w": t["weighted_avg_price"],
+        "c": t["last_price"],
+        "Q": t["last_qty"],
+        "o": t["open_price"],
+        "h": t["high_price"],
+        "l": t["low_price"],
+        "v": t["volume"],
+        "q": t["quote_volume"],
+        "O": t["open_time"],
+        "C": t["close_time"],
+        "F": t["first_id"],
+        "L": t["last_id"],
+        "n": t["count"],
+    }
+
+
+def _mini_ticker(t: Any) -> dict[str, Any]:
+    return {
+        "e": "24hrMiniTicker",
+        "E": t["time"],
+        "s": t["symbol"],
+        "c": t["last_price"],
+        "o": t["open_price"],
+        "h": t["high_price"],
+        "l": t["low_price"],
+        "v": t["volume"],
+        "q": t["quote_volume"],
+    }
+
+
 def ticker(t: Any) -> str:
-    return _dumps(
-        {
-            "e": "24hrTicker",
-            "E": t["time"],
-            "s": t["symbol"],
-            "p": t["price_change"],
-            "P": t["price_change_percent"],
-            "w": t["weighted_avg_price"],
-            "c": t["last_price"],
-            "Q": t["last_qty"],
-            "o": t["open_price"],
-            "h": t["high_price"],
-            "l": t["low_price"],
-            "v": t["volume"],
-            "q": t["quote_volume"],
-            "O": t["open_time"],
-            "C": t["close_time"],
-            "F": t["first_id"],
-            "L": t["last_id"],
-            "n": t["count"],
-        }
-    )
+    return _dumps(_ticker(t))
 
 
 def mini_ticker(t: Any) -> str:
-    return _dumps(
-        {
-            "e": "24hrMiniTicker",
-            "E": t["time"],
-            "s": t["symbol"],
-            "c": t["last_price"],
-            "o": t["open_price"],
-            "h": t["high_price"],
-            "l": t["low_price"],
-            "v": t["volume"],
-            "q": t["quote_volume"],
-        }
-    )
+    return _dumps(_mini_ticker(t))
+
+
+def ticker_array(tickers: Any) -> str:
+    return _dumps([_ticker(t) for t in tickers])
+
+
+def mini_ticker_array(tickers: Any) -> str:
+    return _dumps([_mini_ticker(t) for t in tickers])
 
 
 def _mark(e: Any) -> dict[str, Any]:
@@ -149,3 +161,25 @@ def mark_price(e: Any) -> str:
 
 def mark_price_array(events: Any) -> str:
     return _dumps([_mark(e) for e in events])
+
+
+def force_order(e: Any) -> str:
+    return _dumps(
+        {
+            "e": "forceOrder",
+            "E": e["time"],
+            "o": {
+                "s": e["symbol"],
+                "S": e["side"],
+                "o": "LIMIT",
+                "f": "IOC",
+                "q": e["qty"],
+                "p": e["price"],
+                "ap": e["avg_price"],
+                "X": e["status"],
+                "l": e["last_qty"],
+                "z": e["filled_qty"],
+                "T": e["trade_time"],
+            },
+        }
+    )

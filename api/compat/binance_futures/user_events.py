@@ -2,10 +2,14 @@
 
 Futures clearing publishes one ``FuturesUserMessage`` per touched user per batch
 on ``futures-user-events:{user_id}`` (``exchange.events.futures``); this turns
-it into Binance's events, in order: one ``ORDER_TRADE_UPDATE`` per fill of each
-changed order (execution ``TRADE``), else one for the order's state (``NEW``,
-``CANCELED``, ``EXPIRED``, ``REJECTED``), then one ``ACCOUNT_UPDATE`` when the
-wallet or a position moved (with the message's reason).
+it into Binance's events, in order: one ``ACCOUNT_CONFIG_UPDATE`` per leverage set,
+one ``ORDER_TRADE_UPDATE`` per fill of each changed order (execution ``TRADE``),
+else one for the order's state (``NEW``, ``CANCELED``, ``EXPIRED``, ``REJECTED``),
+then one ``ACCOUNT_UPDATE`` when the wallet or a position moved (with the message's
+reason); a message with a margin call is one ``MARGIN_CALL``. The engine's
+liquidation order is Binance's: type ``LIQUIDATION``, client id ``autoclose-…``,
+``NEW``, then each fill as a ``CALCULATED`` execution (Binance's liquidation
+execution), then ``EXPIRED`` when the book took only part.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from exchange.events.futures import (
     FuturesFill,
+    FuturesMarginCall,
     FuturesOrderUpdate,
     FuturesPosition,
     decode_futures_message,
@@ -35,17 +40,30 @@ def _avg(quote: str, executed: str) -> str:
     return _num(str(Decimal(quote) / qty)) if qty else "0"
 
 
+_LIQUIDATION = "LIQUIDATION"
+
+
 def _order(
-    o: FuturesOrderUpdate, fill: FuturesFill | None, *, when: int, asset: str
+    o: FuturesOrderUpdate,
+    fill: FuturesFill | None,
+    *,
+    when: int,
+    asset: str,
+    new: bool = False,
 ) -> dict[str, Any]:
-    """The ``o`` object of one ORDER_TRADE_UPDATE (``fill``: a TRADE execution)."""
+    """The ``o`` object of one ORDER_TRADE_UPDATE (``fill``: a TRADE execution, ``new``:
+    the order's NEW before its fills of the same batch)."""
     executed = fill["executed_qty"] if fill else o["executed_qty"]
     quote = fill["cumulative_quote_qty"] if fill else o["cumulative_quote_qty"]
-    if fill is None:
+    if new:
+        executed = quote = "0"
+        status, execution = "NEW", "NEW"
+    elif fill is None:
         status, execution = o["status"], _EXECUTION.get(o["status"], "NEW")
     else:
         done = Decimal(fill["executed_qty"]) >= Decimal(o["orig_qty"])
-        status, execution = ("FILLED" if done else "PARTIALLY_FILLED"), "TRADE"
+        status = "FILLED" if done else "PARTIALLY_FILLED"
+        execution = "CALCULATED" if o["type"] == _LIQUIDATION else "TRADE"
     body: dict[str, Any] = {
         "s": o["symbol"],
         "c": o["client_order_id"],
@@ -101,15 +119,50 @@ def _position(p: FuturesPosition) -> dict[str, Any]:
     }
 
 
+def _margin_call(call: FuturesMarginCall, cross_wallet: str, when: int) -> dict[str, Any]:
+    """Binance's MARGIN_CALL; ``cw`` only when a cross position is called."""
+    event: dict[str, Any] = {"e": "MARGIN_CALL", "E": when}
+    if any(p["margin_type"] != "ISOLATED" for p in call["positions"]):
+        event["cw"] = _num(cross_wallet)
+    event["p"] = [
+        {
+            "s": p["symbol"],
+            "ps": "BOTH",
+            "pa": _num(p["size"]),
+            "mt": p["margin_type"],
+            "iw": _num(p["isolated_margin"]),
+            "mp": _num(p["mark_price"]),
+            "up": _num(p["unrealized_pnl"]),
+            "mm": _num(p["maintenance_margin"]),
+        }
+        for p in call["positions"]
+    ]
+    return event
+
+
 def futures_events(text: str) -> list[dict[str, Any]]:
     """The Binance events of one futures clearing message."""
     message = decode_futures_message(text)
     when = message["time"]
-    events: list[dict[str, Any]] = []
+    call = message.get("margin_call")
+    if call:
+        return [_margin_call(call, message["cross_wallet"], when)]
+    events: list[dict[str, Any]] = [
+        {
+            "e": "ACCOUNT_CONFIG_UPDATE",
+            "E": when,
+            "T": when,
+            "ac": {"s": c["symbol"], "l": c["leverage"]},
+        }
+        for c in message.get("config", [])
+    ]
     for o in message["orders"]:
         steps: list[FuturesFill | None] = list(o["fills"]) or [None]
         if o["fills"] and o["status"] in ("CANCELED", "EXPIRED"):
             steps.append(None)  # the rest ended after the fills (IOC, market, cancel)
+        if o["type"] == _LIQUIDATION:  # the engine sent it in this batch: NEW first
+            new = _order(o, None, when=when, asset=message["asset"], new=True)
+            events.append({"e": "ORDER_TRADE_UPDATE", "E": when, "T": new["T"], "o": new})
         for fill in steps:
             order = _order(o, fill, when=when, asset=message["asset"])
             events.append({"e": "ORDER_TRADE_UPDATE", "E": when, "T": order["T"], "o": order})

@@ -1,7 +1,10 @@
 """Publish a committed futures batch to the users who listen (``exchange.events.futures``).
 
 Built from the batch's own rows after the commit; a user with no subscriber costs
-nothing but the one ``PUBSUB NUMSUB`` round trip, as on spot's channel.
+nothing but the one ``PUBSUB NUMSUB`` round trip, as on spot's channel. After a
+batch that moved a mark, the accounts whose margin ratio entered the margin-call
+zone (``exchange.futures.margin_call``) get one message with ``margin_call`` set;
+the runner keeps who is in the zone, so an account is called once per entry.
 """
 
 from __future__ import annotations
@@ -17,19 +20,22 @@ import redis
 from django.db.models import Sum
 from redis.cluster import RedisCluster
 
-from exchange.clearing.futures.settle import FuturesBatch
+from exchange.clearing.futures.settle import FuturesBatch, LiquidationOrder
 from exchange.core.money import format_money
 from exchange.core.redis import get_redis
 from exchange.events.futures import (
     AccountReason,
+    FuturesConfigChange,
     FuturesFill,
     FuturesIncome,
+    FuturesMarginCall,
     FuturesOrderUpdate,
     FuturesPosition,
     FuturesUserMessage,
     futures_events_channel,
 )
-from exchange.futures.marks import latest_mark
+from exchange.futures.margin_call import MarginCall, margin_calls
+from exchange.futures.marks import latest_mark, mark_of
 from exchange.futures.models import (
     Contract,
     FuturesOrder,
@@ -86,10 +92,47 @@ def _fills(order: FuturesOrder, mine: list[FuturesTrade]) -> list[FuturesFill]:
 _PNL = (IncomeType.REALIZED_PNL, IncomeType.COMMISSION)
 
 
-def _reason(income: list[FuturesIncome], *, filled: bool) -> AccountReason:
+def _liquidation_order(
+    o: LiquidationOrder, symbol: str, mine: list[FuturesTrade]
+) -> FuturesOrderUpdate:
+    """An engine liquidation order as the liquidated user's order (Binance: type
+    LIQUIDATION, client id ``autoclose-…``), with its fills of the batch."""
+    executed = sum((t.qty for t in mine), Decimal(0))
+    quote = sum((t.quote_qty for t in mine), Decimal(0))
+    order = FuturesOrder(executed_qty=executed, cum_quote=quote)
+    order.pk = o.order_id
+    when = _ms(o.time)
+    return {
+        "symbol": symbol,
+        "order_id": o.order_id,
+        "client_order_id": f"autoclose-{o.order_id}",
+        "side": o.side,
+        "type": "LIQUIDATION",
+        "time_in_force": "IOC",
+        "status": "FILLED" if executed == o.quantity else "EXPIRED",
+        "price": format_money(o.price),
+        "orig_qty": format_money(o.quantity),
+        "executed_qty": format_money(executed),
+        "cumulative_quote_qty": format_money(quote),
+        "reduce_only": True,
+        "reject_reason": "",
+        "stop_price": None,
+        "working_type": "CONTRACT_PRICE",
+        "close_position": False,
+        "order_time": when,
+        "update_time": when,
+        "fills": _fills(order, mine),
+    }
+
+
+def _reason(
+    income: list[FuturesIncome], *, filled: bool, margin_type: bool = False
+) -> AccountReason:
     types = {i["income_type"] for i in income}
     if filled:
         return "ORDER"
+    if margin_type:
+        return "MARGIN_TYPE_CHANGE"
     if IncomeType.FUNDING_FEE in types:
         return "FUNDING_FEE"
     transfers = [Decimal(i["amount"]) for i in income if i["income_type"] == IncomeType.TRANSFER]
@@ -123,8 +166,7 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
         )
     trades_of: dict[int, list[FuturesTrade]] = defaultdict(list)  # order id -> its fills
     for t in batch.fills:
-        if not t.liquidation:
-            trades_of[t.taker_order_id].append(t)
+        trades_of[t.taker_order_id].append(t)
         trades_of[t.maker_order_id].append(t)
     orders: dict[int, list[FuturesOrderUpdate]] = defaultdict(list)
     for o in batch.orders:
@@ -157,6 +199,14 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                 "fills": _fills(o, trades_of.get(o.pk, [])),
             }
         )
+    for lo in batch.liquidation_orders:
+        if lo.user_id in users:
+            symbol = symbols[lo.contract_id]
+            mine = trades_of.get(lo.order_id, [])
+            orders[lo.user_id].append(_liquidation_order(lo, symbol, mine))
+    config: dict[int, list[FuturesConfigChange]] = defaultdict(list)
+    for user, contract_id, leverage in batch.leverage:
+        config[user].append({"symbol": symbols[contract_id], "leverage": leverage})
     income: dict[int, list[FuturesIncome]] = defaultdict(list)
     for i in batch.incomes:
         income[i.user_id].append(
@@ -198,13 +248,69 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                     Decimal(0),
                 )
             ),
-            "reason": _reason(income[user], filled=user in filled),
+            "reason": _reason(
+                income[user],
+                filled=user in filled,
+                margin_type=user in batch.margin_type_changed,
+            ),
             "positions": positions[user],
             "orders": orders[user],
             "income": income[user],
+            "config": config[user],
+            "margin_call": None,
         }
         for user in sorted(users)
     }
+
+
+def margin_call_message(call: MarginCall, asset: str) -> FuturesUserMessage:
+    """A message with nothing but the margin call (the wallet as it stands)."""
+    body: FuturesMarginCall = {
+        "margin_ratio": format_money(call.ratio) if call.ratio.is_finite() else "Infinity",
+        "positions": [
+            {
+                "symbol": p.contract.symbol,
+                "size": format_money(p.size),
+                "margin_type": p.margin_type,
+                "isolated_margin": format_money(p.isolated_margin),
+                "mark_price": format_money(p.mark),
+                "unrealized_pnl": format_money(p.unrealized_pnl),
+                "maintenance_margin": format_money(p.maintenance_margin),
+            }
+            for p in call.positions
+        ],
+    }
+    return {
+        "time": int(time.time() * 1000),
+        "asset": asset,
+        "wallet": format_money(call.wallet),
+        "cross_wallet": format_money(call.cross_wallet),
+        "balance_change": "0",
+        "reason": "MARGIN_TRANSFER",
+        "positions": [],
+        "orders": [],
+        "income": [],
+        "config": [],
+        "margin_call": body,
+    }
+
+
+def publish_margin_calls(batch: FuturesBatch, called: set[int]) -> set[int]:
+    """Call the accounts that entered the zone since the last batch with a mark (those in
+    ``called``); return who is in it now. Batches without a new mark change nothing."""
+    if not batch.marks:
+        return called
+    calls = margin_calls(asset=batch.asset, marks=batch.marks, mark_of=mark_of)
+    fresh = calls.keys() - called
+    if fresh:
+        client = get_redis()
+        try:
+            for user in sorted(listening(client, set(fresh))):
+                message = margin_call_message(calls[user], batch.asset.code)
+                client.publish(futures_events_channel(user), json.dumps(message))
+        except (redis.RedisError, OSError):
+            logger.warning("could not publish margin calls", exc_info=True)
+    return set(calls)
 
 
 def listening(client: redis.Redis, users: set[int]) -> set[int]:
@@ -222,7 +328,12 @@ def listening(client: redis.Redis, users: set[int]) -> set[int]:
 
 def publish(batch: FuturesBatch) -> None:
     """Send each listening user's message; a Redis error is logged (pub/sub is best effort)."""
-    touched = set(batch.wallets) | {o.user_id for o in batch.orders}
+    touched = (
+        set(batch.wallets)
+        | {o.user_id for o in batch.orders}
+        | {user for user, _, _ in batch.leverage}
+        | {user for user, _ in batch.positions}
+    )
     if not touched:
         return
     client = get_redis()

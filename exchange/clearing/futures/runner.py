@@ -21,7 +21,7 @@ import msgpack
 from django.db import transaction
 
 from exchange.clearing.checkpoint import checkpoint_of, locked_checkpoint, move_checkpoint
-from exchange.clearing.futures.events import publish
+from exchange.clearing.futures.events import publish, publish_margin_calls
 from exchange.clearing.futures.output import FuturesEntry, FuturesProtocolError, decode_entry
 from exchange.clearing.futures.settle import FuturesBatch, settle_futures
 from exchange.clearing.models import DeadLetter
@@ -45,13 +45,14 @@ _CONTRACT_FIELD = {
     FuturesEvent.ISOLATED_MARGIN: 2,
     FuturesEvent.STOP_TRIGGERED: 3,
     FuturesEvent.AMENDED: 3,
+    FuturesEvent.LIQUIDATION_ORDER: 3,
 }
-# Commands whose output id is a contract id.
 # Commands whose id is a contract: clearing must know it even when no event names it.
 _CONTRACT_COMMANDS = (
     FuturesCommand.SET_LEVERAGE,
     FuturesCommand.SET_MARGIN_TYPE,
     FuturesCommand.ADJUST_ISOLATED_MARGIN,
+    FuturesCommand.MARK_PRICE,
 )
 
 
@@ -84,6 +85,7 @@ class GroupClearer:
         self.cleared_trades = 0
         self.stopped = threading.Event()
         self._contracts: dict[int, Contract] = {}
+        self.margin_called: set[int] = set()  # the accounts in the margin-call zone
 
     def contracts(self) -> dict[int, Contract]:
         """The group's contracts by engine id, re-read when an unknown one shows up."""
@@ -93,11 +95,11 @@ class GroupClearer:
         }
 
     def read_value(self, entry_id: str) -> int:
-        """The value (last field) of the SET_LEVERAGE or SET_MARGIN_TYPE command with
-        this ID: the input entry has the ID of its output entry."""
+        """The value (last field) of the SET_LEVERAGE, SET_MARGIN_TYPE or MARK_PRICE
+        command with this ID: the input entry has the ID of its output entry."""
         rows: Any = self.redis.xrange(input_stream(self.group), entry_id, entry_id)
         command = msgpack.unpackb(rows[0][1][FIELD])
-        return int(command[4])
+        return int(command[-1])
 
     def fetch(self, after: str) -> list[FuturesEntry | _Undecodable]:
         reply: Any = self.redis.xread(
@@ -143,6 +145,7 @@ class GroupClearer:
         if settled is not None:
             self.cleared_trades += settled.trades
             publish(settled)
+            self.margin_called = publish_margin_calls(settled, self.margin_called)
 
     def apply_entries(self, entries: Sequence[FuturesEntry]) -> FuturesBatch | None:
         """Apply the entries after the checkpoint and move it, in one transaction."""

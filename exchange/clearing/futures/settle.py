@@ -84,14 +84,35 @@ _USER_FIRST = (
     FuturesEvent.ISOLATED_MARGIN,
 )
 
-# SET_LEVERAGE's and SET_MARGIN_TYPE's outputs do not repeat the value set: the
-# command itself (same ID as its output) is read back, and this gives its last field.
+# SET_LEVERAGE's, SET_MARGIN_TYPE's and MARK_PRICE's outputs do not repeat the value
+# set: the command itself (same ID as its output) is read back, and this gives its last
+# field.
 ReadCommandValue = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class LiquidationOrder:
+    """An IOC the engine sent to close a liquidated position (LIQUIDATION_ORDER); it has
+    no row: its fills are the batch's trades whose taker it is."""
+
+    order_id: int
+    user_id: int
+    contract_id: int
+    side: str
+    price: Decimal
+    quantity: Decimal
+    time: datetime
 
 
 @dataclass
 class FuturesBatch:
-    """What a batch changed: the runner's counters and the users' events."""
+    """What a batch changed: the runner's counters and the users' events.
+
+    ``positions`` are those a fill, funding, margin move or margin-type change touched
+    (an account update); ``leverage`` is (user, contract id, leverage) per SET_LEVERAGE,
+    ``margin_type_changed`` the users whose margin type changed, ``marks`` the batch's
+    new mark prices by contract id.
+    """
 
     asset: Asset
     trades: int = 0
@@ -100,6 +121,10 @@ class FuturesBatch:
     orders: list[FuturesOrder] = field(default_factory=list)
     incomes: list[Income] = field(default_factory=list)
     fills: list[FuturesTrade] = field(default_factory=list)  # the batch's trades, engine order
+    liquidation_orders: list[LiquidationOrder] = field(default_factory=list)
+    leverage: list[tuple[int, int, int]] = field(default_factory=list)
+    margin_type_changed: set[int] = field(default_factory=set)
+    marks: dict[int, Decimal] = field(default_factory=dict)
 
 
 class _Batch:
@@ -121,6 +146,11 @@ class _Batch:
         self.stored_wallets: dict[int, FuturesWallet] = {}
         self.touched_positions: set[tuple[int, int]] = set()
         self.forced = ForcedCloses()
+        self.leverage_positions: set[tuple[int, int]] = set()  # only their leverage changed
+        self.liquidation_orders: list[LiquidationOrder] = []
+        self.leverage: list[tuple[int, int, int]] = []
+        self.margin_type_changed: set[int] = set()
+        self.marks: dict[int, Decimal] = {}
 
     def amount(self, atoms: int) -> Decimal:
         return units.amount_of_asset(self.asset, atoms)
@@ -140,6 +170,8 @@ class _Batch:
                     users.update((ev[7], ev[9]))
                 elif kind in (FuturesEvent.DONE, FuturesEvent.STOP_TRIGGERED, FuturesEvent.AMENDED):
                     order_ids.add(ev[1])
+                elif kind == FuturesEvent.LIQUIDATION_ORDER:
+                    users.add(ev[2])
                 elif kind == FuturesEvent.FUNDING:
                     users.add(ev[4])
                 elif kind == FuturesEvent.ADL:
@@ -208,13 +240,14 @@ class _Batch:
             self.orders[order_id] = row
         return self.orders[order_id]
 
-    def position(self, user: int, contract: Contract) -> Position:
+    def position(self, user: int, contract: Contract, *, account: bool = True) -> Position:
+        """The row to change; ``account``: the change is one an ACCOUNT_UPDATE shows."""
         key = (user, contract.pk)
         if key not in self.positions:  # preloaded if it exists
             self.positions[key] = Position(
                 user_id=user, contract=contract, size=Decimal(0), cost=Decimal(0)
             )
-        self.touched_positions.add(key)
+        (self.touched_positions if account else self.leverage_positions).add(key)
         return self.positions[key]
 
 
@@ -246,6 +279,10 @@ def settle_futures(
         orders=[batch.orders[pk] for pk in sorted(batch.dirty_orders)],
         incomes=batch.incomes,
         fills=batch.trades,
+        liquidation_orders=batch.liquidation_orders,
+        leverage=batch.leverage,
+        margin_type_changed=batch.margin_type_changed,
+        marks=batch.marks,
     )
 
 
@@ -271,16 +308,27 @@ def _command(batch: _Batch, entry: FuturesEntry, read_value: ReadCommandValue) -
     elif c in (FuturesCommand.SET_LEVERAGE, FuturesCommand.SET_MARGIN_TYPE) and r == 0:
         contract = batch.contracts.get(entry.id)
         if contract is not None:
-            position = batch.position(entry.user_id, contract)
+            leverage = c == FuturesCommand.SET_LEVERAGE
+            position = batch.position(entry.user_id, contract, account=not leverage)
             value = read_value(entry.entry_id)
-            if c == FuturesCommand.SET_LEVERAGE:
+            if leverage:
                 position.leverage = value
+                batch.leverage.append((entry.user_id, contract.pk, value))
             else:
                 position.margin_type = (
                     MarginType.ISOLATED
                     if value == EngineMarginType.ISOLATED
                     else MarginType.CROSSED
                 )
+                batch.margin_type_changed.add(entry.user_id)
+    elif c == FuturesCommand.MARK_PRICE and r == 0:
+        contract = batch.contracts.get(entry.id)
+        try:
+            ticks = read_value(entry.entry_id)
+        except (IndexError, KeyError):  # the input was trimmed: only margin calls wait on it
+            return
+        if contract is not None:
+            batch.marks[contract.pk] = units.price_of(contract, ticks)
 
 
 def _result_name(result: int) -> str:
@@ -404,6 +452,20 @@ def _event(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: 
             order.price = units.price_of(contract, price)
             order.quantity = units.quantity_of(contract, orig_qty)
             batch.dirty_orders.add(order.pk)
+    elif kind == FuturesEvent.LIQUIDATION_ORDER:
+        _, order_id, user, cid, side, price, qty = event
+        contract = batch.contracts[cid]
+        batch.liquidation_orders.append(
+            LiquidationOrder(
+                order_id=order_id,
+                user_id=user,
+                contract_id=contract.pk,
+                side=OrderSide.BUY if side == 0 else OrderSide.SELL,
+                price=units.price_of(contract, price),
+                quantity=units.quantity_of(contract, qty),
+                time=time,
+            )
+        )
     # LIQUIDATION and SNAPSHOT change nothing here: their effects come as the events above.
 
 
@@ -534,7 +596,9 @@ def _write(batch: _Batch) -> None:
                 "updated_at",
             ],
         )
-    touched = [batch.positions[key] for key in sorted(batch.touched_positions)]
+    touched = [
+        batch.positions[key] for key in sorted(batch.touched_positions | batch.leverage_positions)
+    ]
     Position.objects.bulk_create([p for p in touched if p.pk is None])
     update_rows(
         Position,

@@ -20,6 +20,8 @@ def _message(**changes: object) -> str:
         "positions": [],
         "orders": [],
         "income": [],
+        "config": [],
+        "margin_call": None,
     }
     message.update(changes)  # type: ignore[typeddict-item]
     check(FuturesUserMessage, message)
@@ -104,3 +106,124 @@ def test_a_funding_payment_is_one_account_update_with_its_reason():
 def test_an_order_change_alone_sends_no_account_update():
     text = _message(orders=[_ioc([], "CANCELED", "0")])
     assert [e["e"] for e in futures_events(text)] == ["ORDER_TRADE_UPDATE"]
+
+
+def test_a_leverage_change_is_one_account_config_update():
+    text = _message(reason="MARGIN_TRANSFER", config=[{"symbol": "BTCUSDT", "leverage": 25}])
+    assert futures_events(text) == [
+        {
+            "e": "ACCOUNT_CONFIG_UPDATE",
+            "E": 1_700_000_000_000,
+            "T": 1_700_000_000_000,
+            "ac": {"s": "BTCUSDT", "l": 25},
+        }
+    ]
+
+
+def test_a_margin_type_change_is_an_account_update_with_its_reason():
+    position = {
+        "symbol": "BTCUSDT",
+        "size": "0",
+        "entry_price": "0",
+        "cost": "0",
+        "leverage": 20,
+        "margin_type": "ISOLATED",
+        "isolated_margin": "0",
+        "unrealized_pnl": "0",
+    }
+    text = _message(reason="MARGIN_TYPE_CHANGE", positions=[position])
+    [event] = futures_events(text)
+    assert (event["e"], event["a"]["m"], event["a"]["P"][0]["mt"]) == (
+        "ACCOUNT_UPDATE",
+        "MARGIN_TYPE_CHANGE",
+        "isolated",
+    )
+
+
+def test_a_margin_call_is_one_margin_call_event_with_the_cross_wallet():
+    call = {
+        "margin_ratio": "0.85",
+        "positions": [
+            {
+                "symbol": "BTCUSDT",
+                "size": "1.000",
+                "margin_type": "CROSSED",
+                "isolated_margin": "0",
+                "mark_price": "57300.00",
+                "unrealized_pnl": "-2700.00000000",
+                "maintenance_margin": "286.50000000",
+            }
+        ],
+    }
+    text = _message(wallet="3070", cross_wallet="3070.00000000", margin_call=call)
+    assert futures_events(text) == [
+        {
+            "e": "MARGIN_CALL",
+            "E": 1_700_000_000_000,
+            "cw": "3070",
+            "p": [
+                {
+                    "s": "BTCUSDT",
+                    "ps": "BOTH",
+                    "pa": "1",
+                    "mt": "CROSSED",
+                    "iw": "0",
+                    "mp": "57300",
+                    "up": "-2700",
+                    "mm": "286.5",
+                }
+            ],
+        }
+    ]
+
+
+def test_an_isolated_margin_call_has_no_cross_wallet():
+    call = {
+        "margin_ratio": "0.9",
+        "positions": [
+            {
+                "symbol": "BTCUSDT",
+                "size": "-0.5",
+                "margin_type": "ISOLATED",
+                "isolated_margin": "100",
+                "mark_price": "60100",
+                "unrealized_pnl": "-50",
+                "maintenance_margin": "45",
+            }
+        ],
+    }
+    [event] = futures_events(_message(margin_call=call))
+    assert "cw" not in event and event["p"][0]["iw"] == "100"
+
+
+def test_a_liquidation_order_is_new_then_calculated_then_expired():
+    fill = {
+        "trade_id": 9,
+        "time": 1_700_000_000_000,
+        "price": "57000",
+        "qty": "0.6",
+        "commission": "0",
+        "realized_pnl": "-1800",
+        "is_maker": False,
+        "executed_qty": "0.6",
+        "cumulative_quote_qty": "34200",
+    }
+    order = {
+        **_ioc([fill], "EXPIRED", "0.6"),
+        "order_id": 2**62 + 1,
+        "client_order_id": f"autoclose-{2**62 + 1}",
+        "type": "LIQUIDATION",
+        "side": "SELL",
+        "orig_qty": "1",
+        "price": "56930.1",
+        "cumulative_quote_qty": "34200",
+        "reduce_only": True,
+    }
+    events = [e["o"] for e in futures_events(_message(orders=[order]))]
+    assert [(o["x"], o["X"], o["l"], o["z"], o["ap"], o["o"], o["ot"]) for o in events] == [
+        ("NEW", "NEW", "0", "0", "0", "LIQUIDATION", "LIQUIDATION"),
+        ("CALCULATED", "PARTIALLY_FILLED", "0.6", "0.6", "57000", "LIQUIDATION", "LIQUIDATION"),
+        ("EXPIRED", "EXPIRED", "0", "0.6", "57000", "LIQUIDATION", "LIQUIDATION"),
+    ]
+    assert {o["c"] for o in events} == {f"autoclose-{2**62 + 1}"}
+    assert (events[1]["rp"], events[1]["n"], events[1]["R"]) == ("-1800", "0", True)

@@ -160,9 +160,10 @@ def test_orders_are_answered_by_the_engine_and_cleared(assets, redis_client, mak
     )
     assert message["reason"] == "DEPOSIT"
     assert [(o["order_id"], o["status"]) for o in message["orders"]] == [(covered.pk, "NEW")]
-    assert [(p["symbol"], p["size"], p["leverage"]) for p in message["positions"]] == [
-        ("BTCUSDT", "0", 10)
-    ]
+    # (a leverage change is a configuration change, not an account update: Binance's
+    # ACCOUNT_CONFIG_UPDATE)
+    assert message["positions"] == []
+    assert message["config"] == [{"symbol": "BTCUSDT", "leverage": 10}]
     assert [(i["income_type"], i["amount"]) for i in message["income"]] == [("TRANSFER", "10000")]
     listener.close()
     # then: the engine's answers are on the rows

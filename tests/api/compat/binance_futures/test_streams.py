@@ -326,3 +326,51 @@ async def _pro_scenario(live: LiveExchange, maker: Trader, taker: Trader) -> Non
     finally:
         for client in (public, ex_m, ex_t):
             await client.close()
+
+
+def test_all_contract_streams_carry_the_tickers_and_best_quotes(live, quiet_book):
+    # given a maker and a taker with 5,000 USDT in futures
+    _, ex_m = funded(live, 5000)
+    _, ex_t = funded(live, 5000)
+    streams = "!ticker@arr/!miniTicker@arr/!bookTicker"
+    with connect(f"{ws_base(live)}/stream?streams={streams}") as ws:
+        # when the maker rests 0.08 at 60,000 and the taker buys 0.05 at market
+        ex_m.create_order(SYMBOL, "limit", "sell", 0.08, 60000)
+        ex_t.create_order(SYMBOL, "market", "buy", 0.05)
+
+        def complete(frames: list[dict[str, Any]]) -> bool:
+            quotes = data(frames, "!bookTicker")
+            return bool(
+                data(frames, "!ticker@arr")
+                and data(frames, "!miniTicker@arr")
+                and any((q["a"], q["A"]) == ("60000", "0.03") for q in quotes)
+            )
+
+        frames = frames_until(ws, complete)
+    # then the arrays hold the contract's 24-hour figures, as /fapi/v1/ticker/24hr says
+    rest = ex_t.fapiPublicGetTicker24hr({"symbol": "BTCUSDT"})
+    [ticker] = [t for t in data(frames, "!ticker@arr")[-1] if t["s"] == "BTCUSDT"]
+    [mini] = [t for t in data(frames, "!miniTicker@arr")[-1] if t["s"] == "BTCUSDT"]
+    assert (ticker["e"], ticker["c"], ticker["v"], ticker["q"], ticker["L"]) == (
+        "24hrTicker",
+        rest["lastPrice"],
+        rest["volume"],
+        rest["quoteVolume"],
+        rest["lastId"],
+    )
+    assert (mini["e"], mini["c"], mini["v"]) == (
+        "24hrMiniTicker",
+        rest["lastPrice"],
+        rest["volume"],
+    )
+    # and the best quotes are bookTicker events of each change, the last one the book's
+    quote = data(frames, "!bookTicker")[-1]
+    book = ex_t.fapiPublicGetTickerBookTicker({"symbol": "BTCUSDT"})
+    assert (quote["e"], quote["s"], quote["a"], quote["A"]) == (
+        "bookTicker",
+        "BTCUSDT",
+        book["askPrice"],
+        book["askQty"],
+    )
+    ex_t.create_order(SYMBOL, "market", "sell", 0.05, params={"reduceOnly": True})
+    ex_m.cancel_all_orders(SYMBOL)

@@ -189,9 +189,10 @@ def decided_amendment(amendment: OrderAmendment, *, timeout: float) -> OrderAmen
     def decided(_: Order) -> bool:
         return OrderAmendment.objects.filter(pk=amendment.pk).exclude(result="").exists()
 
-    [order] = wait_for_orders([amendment.order], until=decided, timeout=timeout)
+    wait_for_orders([amendment.order], until=decided, timeout=timeout)
+    # Read after the answer: the order was read before it in the last round of the wait.
     amendment.refresh_from_db(fields=["result", "decided_at"])
-    amendment.order = order
+    amendment.order = Order.objects.select_related("market").get(pk=amendment.order_id)
     if amendment.result == "OK":
         return amendment
     if not amendment.result or amendment.result == ENGINE_UNAVAILABLE:

@@ -72,6 +72,7 @@ HTTP_STATUS: dict[str, int] = {
     FuturesErrorCode.CONTRACT_NOT_TRADING: status.HTTP_409_CONFLICT,
     FuturesErrorCode.MARK_PRICE_STALE: status.HTTP_409_CONFLICT,
     FuturesErrorCode.ENGINE_UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
+    FuturesErrorCode.STATUS_UNKNOWN: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 """HTTP status of a domain code; every other domain code is 400."""
 

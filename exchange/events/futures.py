@@ -11,7 +11,7 @@ records in engine order. Amounts are decimal strings, times Unix milliseconds.
 from __future__ import annotations
 
 import json
-from typing import Literal, TypedDict, cast
+from typing import Literal, NotRequired, TypedDict, cast
 
 from exchange.core.channels import channel
 
@@ -65,6 +65,9 @@ class FuturesOrderUpdate(TypedDict):
     order_time: int
     update_time: int
     fills: list[FuturesFill]
+    amended: NotRequired[
+        bool
+    ]  # a modify (PUT /fapi/v1/order) changed it in this batch, before its fills
 
 
 class FuturesIncome(TypedDict):

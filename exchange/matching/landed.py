@@ -12,6 +12,9 @@ from exchange.core.redis import get_redis
 from matching_engine.protocol import FIELD
 
 PAGE = 500
+# How far around a request's creation its append may be: the web host's and Redis's
+# clocks, and the client's retries.
+APPEND_WINDOW_MS = 60_000
 
 
 def was_appended(stream: str, payload: bytes, *, since_ms: int, until_ms: int) -> bool:

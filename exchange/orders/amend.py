@@ -26,7 +26,7 @@ from django.utils import timezone
 from exchange.accounts.models import User
 from exchange.markets.filters import qty_to_lots
 from exchange.matching.gateway import engine_client
-from exchange.matching.landed import was_appended
+from exchange.matching.landed import APPEND_WINDOW_MS, was_appended
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.models import LIMIT_PRICED_TYPES, Order, OrderAmendment, OrderStatus
 from exchange.orders.outcome import wait_for_orders
@@ -41,7 +41,6 @@ logger = logging.getLogger(__name__)
 ENGINE_UNAVAILABLE = OrderErrorCode.ENGINE_UNAVAILABLE.value
 SETTLE_AFTER = dt.timedelta(seconds=30)
 AMEND_WAIT_SECONDS = 5.0  # how long a surface waits for clearing's answer
-_APPEND_WINDOW_MS = 60_000  # clocks of the web host and Redis, and the append's retries
 
 
 def amend_command(amendment: OrderAmendment) -> AmendOrder:
@@ -157,8 +156,8 @@ def do_settle_lost_amendments(*, older_than: dt.timedelta = SETTLE_AFTER) -> int
             landed = was_appended(
                 input_stream(command.symbol),
                 command.encode(),
-                since_ms=created_ms - _APPEND_WINDOW_MS,
-                until_ms=created_ms + _APPEND_WINDOW_MS,
+                since_ms=created_ms - APPEND_WINDOW_MS,
+                until_ms=created_ms + APPEND_WINDOW_MS,
             )
         except (redis.RedisError, OSError):
             logger.warning("sweeper: cannot read %s's input stream", command.symbol)

@@ -4,7 +4,8 @@ Futures clearing publishes one ``FuturesUserMessage`` per touched user per batch
 on ``futures-user-events:{user_id}`` (``exchange.events.futures``); this turns
 it into Binance's events, in order: one ``ORDER_TRADE_UPDATE`` per fill of each
 changed order (execution ``TRADE``), else one for the order's state (``NEW``,
-``CANCELED``, ``EXPIRED``, ``REJECTED``), then one ``ACCOUNT_UPDATE`` when the
+``CANCELED``, ``EXPIRED``, ``REJECTED``); a modified order first gets one with
+execution ``AMENDMENT`` (Binance's type for a modify); then one ``ACCOUNT_UPDATE`` when the
 wallet or a position moved (with the message's reason).
 """
 
@@ -36,12 +37,22 @@ def _avg(quote: str, executed: str) -> str:
 
 
 def _order(
-    o: FuturesOrderUpdate, fill: FuturesFill | None, *, when: int, asset: str
+    o: FuturesOrderUpdate,
+    fill: FuturesFill | None,
+    *,
+    when: int,
+    asset: str,
+    amendment: bool = False,
 ) -> dict[str, Any]:
-    """The ``o`` object of one ORDER_TRADE_UPDATE (``fill``: a TRADE execution)."""
+    """The ``o`` object of one ORDER_TRADE_UPDATE (``fill``: a TRADE execution;
+    ``amendment``: the modify itself, with the totals before the batch's fills)."""
     executed = fill["executed_qty"] if fill else o["executed_qty"]
     quote = fill["cumulative_quote_qty"] if fill else o["cumulative_quote_qty"]
-    if fill is None:
+    if amendment:
+        executed, quote = _before_fills(o)
+        status = "PARTIALLY_FILLED" if Decimal(executed) else "NEW"
+        execution = "AMENDMENT"
+    elif fill is None:
         status, execution = o["status"], _EXECUTION.get(o["status"], "NEW")
     else:
         done = Decimal(fill["executed_qty"]) >= Decimal(o["orig_qty"])
@@ -86,6 +97,17 @@ def _order(
     return body
 
 
+def _before_fills(o: FuturesOrderUpdate) -> tuple[str, str]:
+    """(executed, cumulative quote) of the order before this batch's fills."""
+    fills = o["fills"]
+    if not fills:
+        return o["executed_qty"], o["cumulative_quote_qty"]
+    first = fills[0]
+    executed = Decimal(first["executed_qty"]) - Decimal(first["qty"])
+    quote = Decimal(first["cumulative_quote_qty"]) - Decimal(first["price"]) * Decimal(first["qty"])
+    return str(executed), str(quote)
+
+
 def _position(p: FuturesPosition) -> dict[str, Any]:
     return {
         "s": p["symbol"],
@@ -104,6 +126,11 @@ def futures_events(text: str) -> list[dict[str, Any]]:
     when = message["time"]
     events: list[dict[str, Any]] = []
     for o in message["orders"]:
+        if o.get("amended"):
+            order = _order(o, None, when=when, asset=message["asset"], amendment=True)
+            events.append({"e": "ORDER_TRADE_UPDATE", "E": when, "T": order["T"], "o": order})
+            if not o["fills"] and o["status"] in ("NEW", "PARTIALLY_FILLED"):
+                continue  # nothing else happened to it in this batch
         steps: list[FuturesFill | None] = list(o["fills"]) or [None]
         if o["fills"] and o["status"] in ("CANCELED", "EXPIRED"):
             steps.append(None)  # the rest ended after the fills (IOC, market, cancel)

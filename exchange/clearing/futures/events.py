@@ -151,6 +151,7 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                 "order_time": _ms(o.created_at),
                 "update_time": _ms(o.updated_at),
                 "fills": _fills(o, trades_of.get(o.pk, [])),
+                "amended": o.pk in batch.amended,
             }
         )
     income: dict[int, list[FuturesIncome]] = defaultdict(list)

@@ -97,6 +97,7 @@ class FuturesBatch:
     orders: list[FuturesOrder] = field(default_factory=list)
     incomes: list[Income] = field(default_factory=list)
     fills: list[FuturesTrade] = field(default_factory=list)  # the batch's trades, engine order
+    amended: set[int] = field(default_factory=set)  # ids of orders a MODIFY changed
 
 
 class _Batch:
@@ -107,6 +108,7 @@ class _Batch:
         self.contracts = contracts
         self.orders: dict[int, FuturesOrder] = {}
         self.dirty_orders: set[int] = set()
+        self.amended: set[int] = set()
         self.wallets: dict[int, Decimal] = {}
         self.positions: dict[tuple[int, int], Position] = {}
         self.trades: list[FuturesTrade] = []
@@ -242,6 +244,7 @@ def settle_futures(
         orders=[batch.orders[pk] for pk in sorted(batch.dirty_orders)],
         incomes=batch.incomes,
         fills=batch.trades,
+        amended=batch.amended,
     )
 
 
@@ -386,6 +389,7 @@ def _event(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: 
             order.price = units.price_of(contract, price)
             order.quantity = units.quantity_of(contract, orig_qty)
             batch.dirty_orders.add(order.pk)
+            batch.amended.add(order.pk)
     # LIQUIDATION and SNAPSHOT change nothing here: their effects come as the events above.
 
 

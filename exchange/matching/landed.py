@@ -8,6 +8,8 @@ request later by looking for its exact bytes among the entries appended around i
 
 from __future__ import annotations
 
+from typing import Any
+
 from exchange.core.redis import get_redis
 from matching_engine.protocol import FIELD
 
@@ -23,8 +25,8 @@ def was_appended(stream: str, payload: bytes, *, since_ms: int, until_ms: int) -
     start = f"{max(since_ms, 0)}-0"
     end = f"{until_ms}-18446744073709551615"
     while True:
-        page = client.xrange(stream, start, end, count=PAGE)
-        if any(fields.get(FIELD) == payload for _, fields in page):
+        page: list[Any] = client.xrange(stream, start, end, count=PAGE) or []
+        if any(fields and fields.get(FIELD) == payload for _, fields in page):
             return True
         if len(page) < PAGE:
             return False

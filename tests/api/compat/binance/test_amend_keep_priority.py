@@ -17,7 +17,7 @@ from api.ws.user_data import binance_events
 from exchange.core.redis import get_redis
 from exchange.core.user_channel import user_events_channel
 from exchange.orders.models import Order, OrderAmendment, OrderStatus
-from tests.api.compat.clients import binance_client
+from tests.api.compat.clients import binance_client, ccxt_binance
 from tests.api.compat.conftest import balance, settled, wait_until
 
 SYMBOL = "SOLUSDT"
@@ -139,3 +139,23 @@ def test_user_event_text_is_json(live):
     executions = json.loads(text)["executions"]
     assert [x["execution"] for x in executions] == ["REPLACED"]
     assert Decimal(executions[0]["orig_qty"]) == Decimal("4")
+
+
+def test_ccxt_signs_the_amend_as_a_raw_private_call(live):
+    # ccxt has no named method (its edit_order is a cancel-replace): a bot calls the path
+    a = live.trader(USDT="1000")
+    ex = ccxt_binance(live, a)
+    order = ex.create_order("SOL/USDT", "limit", "buy", 4, 70)
+    answer = ex.request(
+        "order/amend/keepPriority",
+        ["private"],
+        "PUT",
+        {"symbol": SYMBOL, "orderId": order["id"], "newQty": "1"},
+    )
+    assert (answer["amendedOrder"]["orderId"], answer["amendedOrder"]["qty"]) == (
+        int(order["id"]),
+        "1",
+    )
+    fetched = ex.fetch_order(order["id"], "SOL/USDT")
+    assert (fetched["amount"], fetched["status"]) == (1, "open")
+    assert balance(a, "USDT") == (Decimal("930"), Decimal("70"))

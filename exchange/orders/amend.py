@@ -56,18 +56,8 @@ def amend_command(amendment: OrderAmendment) -> AmendOrder:
     )
 
 
-def check_amend_order(*, user: User, request: AmendRequest) -> None:
-    """Refuse what the engine would refuse, before anything is written."""
-    order = access_order(
-        user=user,
-        market=request.market,
-        order_id=request.order_id,
-        client_order_id=request.client_order_id,
-    )
-    _check(order, request)
-
-
 def _check(order: Order, request: AmendRequest) -> None:
+    """Refuse what the engine would refuse, before anything is written."""
     if not order.is_open:
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "Order does not exist.")
     if order.type not in LIMIT_PRICED_TYPES or order.status == OrderStatus.PENDING_TRIGGER:

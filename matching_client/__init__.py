@@ -34,6 +34,7 @@ from .client import (
     unparsed_stream_client,
 )
 from .commands import (
+    AmendOrder,
     CancelAll,
     CancelOrder,
     Command,
@@ -58,6 +59,7 @@ from .events import (
 )
 
 __all__ = [
+    "AmendOrder",
     "MARKETS_KEY",
     "CancelAll",
     "CancelOrder",

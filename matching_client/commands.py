@@ -12,6 +12,7 @@ from matching_engine.protocol import (
     SelfTradePrevention,
     Side,
     TimeInForce,
+    encode_amend,
     encode_cancel,
     encode_cancel_all,
     encode_halt,
@@ -152,6 +153,26 @@ class ResumeMarket:
 
 
 @dataclass(frozen=True, slots=True)
+class AmendOrder:
+    """Lower a resting order's original quantity from ``old_qty`` to ``new_qty`` lots,
+    keeping its queue place (Binance's amend keep priority)."""
+
+    symbol: str
+    order_id: int
+    user_id: int
+    old_qty: int
+    new_qty: int
+
+    def encode(self) -> bytes:
+        return encode_amend(
+            order_id=self.order_id,
+            user_id=self.user_id,
+            old_qty=self.old_qty,
+            new_qty=self.new_qty,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class RequestSnapshot:
     symbol: str
 
@@ -162,6 +183,7 @@ class RequestSnapshot:
 Command = (
     PlaceOrder
     | ReplaceOrder
+    | AmendOrder
     | CancelOrder
     | CancelAll
     | CreateMarket

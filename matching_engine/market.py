@@ -57,6 +57,7 @@ _HALT: Final = int(CommandType.HALT)
 _RESUME: Final = int(CommandType.RESUME)
 _SNAPSHOT: Final = int(CommandType.SNAPSHOT)
 _REPLACE: Final = int(CommandType.REPLACE)
+_AMEND: Final = int(CommandType.AMEND)
 _STOP_ON_FAILURE: Final = int(ReplaceMode.STOP_ON_FAILURE)
 _ALLOW_FAILURE: Final = int(ReplaceMode.ALLOW_FAILURE)
 
@@ -206,6 +207,9 @@ class Market:
         elif c == _REPLACE:
             if n == 16 and _all_ints(command):
                 return self.replace(*command[2:])
+        elif c == _AMEND:
+            if n == 6 and _all_ints(command):
+                return self.amend(command[2], command[3], command[4], command[5])
         elif c in (_HALT, _RESUME, _SNAPSHOT):
             if n == 2:
                 return self.control(c)
@@ -369,6 +373,31 @@ class Market:
             return self._reply(_CANCEL, ResultCode.USER_MISMATCH, order_id, user_id)
         self._cancel(order_id)
         return self._reply(_CANCEL, _OK, order_id, user_id)
+
+    def amend(self, order_id: int, user_id: int, old_qty: int, new_qty: int) -> Output:
+        """Lower a resting order's original quantity from ``old_qty`` to ``new_qty`` in place
+        (Binance's amend keep priority): the order keeps its queue position, and its lock
+        drops by what the removed lots would have cost (price * lots for a buy, lots for a
+        sell), which clearing releases. A refusal changes nothing."""
+        if self.status == _UNKNOWN:
+            return self._reply(_AMEND, ResultCode.MARKET_UNKNOWN, order_id, user_id)
+        book = self.book
+        order = book.get(order_id)
+        if order is None:
+            return self._reply(_AMEND, ResultCode.UNKNOWN_ORDER, order_id, user_id)
+        if order.user != user_id:
+            return self._reply(_AMEND, ResultCode.USER_MISMATCH, order_id, user_id)
+        if order.stop != 0:
+            return self._reply(_AMEND, ResultCode.AMEND_NOT_RESTING, order_id, user_id)
+        if not 0 < new_qty < old_qty or old_qty < order.qty:
+            return self._reply(_AMEND, ResultCode.AMEND_NOT_REDUCING, order_id, user_id)
+        left = new_qty - (old_qty - order.qty)
+        if left <= 0:
+            return self._reply(_AMEND, ResultCode.AMEND_BELOW_FILLED, order_id, user_id)
+        removed = order.qty - left
+        order.lock -= order.price * removed if order.side == BUY else removed
+        book.reduce(order_id, left)
+        return self._reply(_AMEND, _OK, order_id, user_id)
 
     def cancel_all(self, user_id: int) -> Output:
         if self.status == _UNKNOWN:

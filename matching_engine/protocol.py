@@ -32,6 +32,7 @@ class CommandType(IntEnum):
     RESUME = 6
     SNAPSHOT = 7
     REPLACE = 8  # cancel one order and place another in the same step
+    AMEND = 9  # lower a resting order's quantity in place, keeping its queue position
 
 
 class ReplaceMode(IntEnum):
@@ -106,6 +107,10 @@ class ResultCode(IntEnum):
     POST_ONLY_WOULD_TAKE = 40
     STOP_WOULD_TRIGGER = 41
     ORDER_ID_TOO_OLD = 42
+    # amend (keep priority)
+    AMEND_NOT_REDUCING = 43  # the new quantity is not below the original quantity
+    AMEND_BELOW_FILLED = 44  # the new quantity does not exceed what already filled
+    AMEND_NOT_RESTING = 45  # a pending stop order has no queue place to keep
     # cancel
     UNKNOWN_ORDER = 50
     USER_MISMATCH = 51
@@ -216,6 +221,12 @@ def encode_replace(
             stp,
         ]
     )
+
+
+def encode_amend(*, order_id: int, user_id: int, old_qty: int, new_qty: int) -> bytes:
+    """Encode an AMEND: the order's original quantity ``old_qty`` (as the sender knew
+    it) becomes ``new_qty``; what filled is ``old_qty`` minus what rests."""
+    return _pack([VERSION, CommandType.AMEND, order_id, user_id, old_qty, new_qty])
 
 
 def encode_cancel(*, order_id: int, user_id: int) -> bytes:

@@ -21,6 +21,7 @@ from api.graphql.futures.mutations.futures_settings import SetLeverage, SetMargi
 from api.graphql.futures.mutations.futures_transfer import TransferFutures
 from api.graphql.futures.queries import FuturesQueries
 from api.graphql.markets.queries import MarketQueries
+from api.graphql.orders.mutations.order_amend import AmendOrder
 from api.graphql.orders.mutations.order_cancel import CancelOrder
 from api.graphql.orders.mutations.order_cancel_all import CancelAllOrders
 from api.graphql.orders.mutations.order_countdown import SetCancelCountdown
@@ -40,6 +41,7 @@ class Mutation(graphene.ObjectType):
     place_orders = PlaceOrders.Field()
     cancel_order = CancelOrder.Field()
     replace_order = ReplaceOrder.Field()
+    amend_order = AmendOrder.Field()
     cancel_all_orders = CancelAllOrders.Field()
     set_cancel_countdown = SetCancelCountdown.Field()
     request_withdrawal = RequestWithdrawal.Field()

@@ -65,6 +65,8 @@ HTTP_STATUS: dict[str, int] = {
     OrderErrorCode.ORDER_NOT_FOUND: status.HTTP_404_NOT_FOUND,
     OrderErrorCode.ORDER_NOT_OPEN: status.HTTP_409_CONFLICT,
     OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID: status.HTTP_409_CONFLICT,
+    OrderErrorCode.AMENDMENT_PENDING: status.HTTP_409_CONFLICT,
+    OrderErrorCode.ENGINE_UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
     FuturesErrorCode.UNKNOWN_CONTRACT: status.HTTP_404_NOT_FOUND,
     FuturesErrorCode.UNKNOWN_ORDER: status.HTTP_404_NOT_FOUND,
     FuturesErrorCode.CONTRACT_NOT_TRADING: status.HTTP_409_CONFLICT,
@@ -76,6 +78,7 @@ HTTP_STATUS: dict[str, int] = {
     FuturesErrorCode.NOT_ISOLATED: status.HTTP_409_CONFLICT,
     FuturesErrorCode.NO_POSITION: status.HTTP_409_CONFLICT,
     FuturesErrorCode.MARGIN_CHANGE_PENDING: status.HTTP_409_CONFLICT,
+    FuturesErrorCode.STATUS_UNKNOWN: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 """HTTP status of a domain code; every other domain code is 400."""
 

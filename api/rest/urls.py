@@ -96,6 +96,7 @@ v1 = [
     path("orders/<id:order_id>", orders.OrderDetailView.as_view(), name="order"),
     path("orders/<id:order_id>/cancel", orders.OrderCancelView.as_view(), name="order-cancel"),
     path("orders/<id:order_id>/replace", orders.OrderReplaceView.as_view(), name="order-replace"),
+    path("orders/<id:order_id>/amend", orders.OrderAmendView.as_view(), name="order-amend"),
     path("my-trades", orders.MyTradeListView.as_view(), name="my-trades"),
     path("futures/contracts", futures.ContractListView.as_view(), name="futures-contracts"),
     path(

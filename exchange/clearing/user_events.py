@@ -242,6 +242,12 @@ class _Builder:
             when = int(entry.entry_id.partition("-")[0])
             last_fill: dict[int, _Execution] = {}
             pk = entry.order_id
+            if entry.command is CommandType.AMEND:
+                if entry.result == ResultCode.OK and pk in texts:
+                    # Binance's execution type for an amend keep priority.
+                    status = _PARTIALLY_FILLED if texts[pk].totals[0] else _NEW
+                    self.report(pk, "REPLACED", status, when)
+                continue
             if entry.command in (CommandType.PLACE, CommandType.REPLACE) and pk in texts:
                 if entry.result == ResultCode.OK:
                     pending = orders[pk].status == OrderStatus.PENDING_TRIGGER

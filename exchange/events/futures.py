@@ -18,7 +18,7 @@ threshold.
 from __future__ import annotations
 
 import json
-from typing import Literal, TypedDict, cast
+from typing import Literal, NotRequired, TypedDict, cast
 
 from exchange.core.channels import channel
 
@@ -74,6 +74,9 @@ class FuturesOrderUpdate(TypedDict):
     order_time: int
     update_time: int
     fills: list[FuturesFill]
+    amended: NotRequired[
+        bool
+    ]  # a modify (PUT /fapi/v1/order) changed it in this batch, before its fills
 
 
 class FuturesIncome(TypedDict):

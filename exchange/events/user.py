@@ -15,7 +15,7 @@ import json
 from typing import Literal, NotRequired, TypedDict, cast
 
 # What happened to an order in one execution (``execution`` of an ExecutionReport).
-ExecutionKind = Literal["NEW", "TRADE", "CANCELED", "EXPIRED", "REJECTED"]
+ExecutionKind = Literal["NEW", "TRADE", "CANCELED", "EXPIRED", "REJECTED", "REPLACED"]
 
 
 class OrderUpdate(TypedDict):

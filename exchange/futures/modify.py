@@ -8,14 +8,21 @@ MODIFY names the original quantity the sender knew (the engine derives what has 
 from it), so one amendment of an order is in flight at a time: a second one while the
 first is undecided is refused (AMENDMENT_PENDING): the check and the amendment row are
 made under the order row's lock, and MODIFY is appended once that row is committed.
+
+MODIFY is not idempotent, so it is never re-sent. An append that failed may still
+have landed (a timeout, a connection lost mid-reply): the amendment stays pending
+and the futures sweeper settles it (``settle_lost_amendments``) from the input stream.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 import redis
 from django.db import transaction
+from django.utils import timezone
 
 from exchange.futures import units
 from exchange.futures.engine_state import append, margin_group
@@ -29,7 +36,13 @@ from exchange.futures.models import (
 )
 from exchange.futures.price_band import check_price_band
 from exchange.futures.requests import FuturesModifyRequest
+from exchange.matching.landed import APPEND_WINDOW_MS, was_appended
 from matching_engine.futures.protocol import encode_modify
+from matching_engine.protocol import input_stream
+
+logger = logging.getLogger(__name__)
+
+SETTLE_AFTER = timedelta(seconds=30)
 
 
 def modify_futures_order(
@@ -67,18 +80,57 @@ def modify_futures_order(
             quantity=request.quantity,
         )
         contract = order.contract
-        payload = encode_modify(
-            order_id=order.pk,
-            user_id=order.user_id,
-            price=units.to_ticks(contract, request.price),
-            old_qty=units.to_lots(contract, order.quantity),
-            new_qty=units.to_lots(contract, request.quantity),
-        )
+        payload = modify_command(amendment)
     # After the commit: clearing must find the amendment row when the engine answers.
     try:
         append(margin_group(contract), payload)
     except (redis.RedisError, OSError) as exc:
-        amendment.result = FuturesErrorCode.ENGINE_UNAVAILABLE.value
-        amendment.save(update_fields=["result"])
-        raise FuturesError(FuturesErrorCode.ENGINE_UNAVAILABLE, "Try again shortly.") from exc
+        # A timeout (or a connection lost mid-reply) may follow a landed MODIFY, which
+        # re-sending would apply twice: the row stays pending, the sweeper settles it.
+        logger.warning("MODIFY of order %s: append failed; left pending", order.pk, exc_info=True)
+        raise FuturesError(
+            FuturesErrorCode.STATUS_UNKNOWN,
+            "Timeout waiting for the engine; the modification's status is unknown.",
+        ) from exc
     return amendment
+
+
+def modify_command(amendment: FuturesOrderAmendment) -> bytes:
+    """The MODIFY of an amendment: the same bytes its request appended."""
+    order = amendment.order
+    contract = order.contract
+    return encode_modify(
+        order_id=order.pk,
+        user_id=order.user_id,
+        price=units.to_ticks(contract, amendment.price),
+        old_qty=units.to_lots(contract, amendment.old_quantity),
+        new_qty=units.to_lots(contract, amendment.quantity),
+    )
+
+
+def settle_lost_amendments(*, older_than: timedelta = SETTLE_AFTER) -> int:
+    """Mark ENGINE_UNAVAILABLE the pending amendments whose MODIFY is not in the margin
+    group's input stream ``older_than`` after they were made: it never landed, and the
+    order may be modified again. One that landed is left to clearing."""
+    cutoff = timezone.now() - older_than
+    pending = FuturesOrderAmendment.objects.filter(result="", created_at__lt=cutoff).select_related(
+        "order__contract__margin_asset"
+    )
+    settled = 0
+    for amendment in pending.order_by("pk")[:1000]:
+        created_ms = int(amendment.created_at.timestamp() * 1000)
+        try:
+            landed = was_appended(
+                input_stream(margin_group(amendment.order.contract)),
+                modify_command(amendment),
+                since_ms=created_ms - APPEND_WINDOW_MS,
+                until_ms=created_ms + APPEND_WINDOW_MS,
+            )
+        except (redis.RedisError, OSError):
+            logger.warning("futures sweeper: cannot read the input stream of %s", amendment)
+            continue
+        if not landed:
+            settled += FuturesOrderAmendment.objects.filter(pk=amendment.pk, result="").update(
+                result=FuturesErrorCode.ENGINE_UNAVAILABLE.value, decided_at=timezone.now()
+            )
+    return settled

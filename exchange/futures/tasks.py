@@ -5,13 +5,15 @@ from __future__ import annotations
 from celery import shared_task
 
 from exchange.futures.countdown import do_fire_expired_futures_countdowns
+from exchange.futures.modify import settle_lost_amendments
 from exchange.futures.services import resend_pending
 
 
 @shared_task(ignore_result=True)
 def resend_pending_futures_commands() -> int:
-    """The futures sweeper: see ``services.resend_pending``."""
-    return resend_pending()
+    """The futures sweeper: see ``services.resend_pending``; it also settles modifies
+    whose append failed (``modify.settle_lost_amendments``)."""
+    return resend_pending() + settle_lost_amendments()
 
 
 @shared_task(ignore_result=True)

@@ -287,3 +287,26 @@ class CancelCountdown(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.market_id} at {self.deadline}"
+
+
+class OrderAmendment(models.Model):
+    """One amend keep priority of an open order (Binance's PUT /api/v3/order/amend/keepPriority):
+    what was asked, and the engine's answer once clearing has it (``result`` empty while
+    pending). The engine derives what filled from ``old_qty``, so one is in flight per order."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="amendments")
+    old_qty = MoneyField()
+    new_qty = MoneyField()
+    old_client_order_id = models.CharField(max_length=36)
+    new_client_order_id = models.CharField(max_length=36)
+    result = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["order"], condition=Q(result=""), name="order_amendment_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.order_id}: {self.old_qty} -> {self.new_qty} {self.result or 'pending'}"

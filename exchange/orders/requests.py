@@ -281,3 +281,40 @@ class ReplaceRequest:
         # The engine's REPLACE carries no trailing delta (ADR 0048): refused, not dropped.
         _forbid("trailingDelta", order.trailing_delta, "is not supported by cancel-replace")
         return cls(cancel=cancel, order=order, mode=mode_v)
+
+
+@dataclass(frozen=True, slots=True)
+class AmendRequest:
+    """Reduce an open order's quantity, keeping its queue place (amend keep priority)."""
+
+    market: Market
+    order_id: int | None
+    client_order_id: str | None
+    new_qty: Decimal
+    new_client_order_id: str
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        symbol: object,
+        new_qty: object,
+        order_id: object = None,
+        client_order_id: object = None,
+        new_client_order_id: object = None,
+    ) -> AmendRequest:
+        """Binance's rules: ``newQty`` a valid quantity of the market (its step), an
+        order named by id or client id; without ``newClientOrderId`` a new one is made."""
+        _require("symbol", symbol)
+        _require("newQty", new_qty)
+        market = get_market_cached(str(symbol))
+        which = CancelRequest.parse(
+            symbol=market.symbol, order_id=order_id, client_order_id=client_order_id
+        )
+        return cls(
+            market=market,
+            order_id=which.order_id,
+            client_order_id=which.client_order_id,
+            new_qty=clean_quantity(market, new_qty, field="newQty"),
+            new_client_order_id=_client_order_id(new_client_order_id),
+        )

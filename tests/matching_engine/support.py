@@ -265,6 +265,14 @@ class Ledger:
                 OrderType.TAKE_PROFIT_LIMIT,
             )
             self.open[oid] = _Tracked(side, price, limit_priced, qty, quote, lock)
+        if reply.command == 9:  # AMEND: the lots it removed, and what they would have cost
+            _, _, oid, _, old_qty, new_qty = msgpack.unpackb(command_blob)
+            o = self.open[oid]
+            rest = o.qty - o.filled_qty
+            removed = rest - (new_qty - (old_qty - rest))
+            assert 0 < removed < rest
+            o.qty -= removed
+            o.lock -= o.limit_price * removed if o.side == BUY else removed
         for event in reply.events:
             if event[0] == EventType.TRADE:
                 t = Trade(*event[1:])

@@ -15,6 +15,7 @@ from matching_engine.protocol import (
     CommandType,
     OrderType,
     ResultCode,
+    encode_amend,
     encode_cancel,
     encode_cancel_all,
     encode_halt,
@@ -75,6 +76,13 @@ _command = st.one_of(
     _place(),
     st.builds(lambda o, u: encode_cancel(order_id=o, user_id=u), _ids, _users),
     st.builds(lambda u: encode_cancel_all(user_id=u), _users),
+    st.builds(
+        lambda o, u, old, new: encode_amend(order_id=o, user_id=u, old_qty=old, new_qty=new),
+        _ids,
+        _users,
+        _qtys,
+        st.integers(0, 6),
+    ),
     st.sampled_from([encode_halt(), encode_resume()]),
 )
 

@@ -129,6 +129,20 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None, int]] = {
         "Illegal characters found in parameter 'cancelReplaceMode'.",
         400,
     ),
+    OrderErrorCode.AMEND_NOT_REDUCING: (-2038, "Order amend keep priority failed.", 400),
+    OrderErrorCode.AMEND_BELOW_FILLED: (-2038, "Order amend keep priority failed.", 400),
+    OrderErrorCode.NOT_AMENDABLE: (-2038, "Order amend keep priority failed.", 400),
+    OrderErrorCode.AMENDMENT_PENDING: (
+        -1008,
+        "The order's previous amendment is still being processed; try again.",
+        409,
+    ),
+    OrderErrorCode.ENGINE_UNAVAILABLE: (
+        -1007,
+        "Timeout waiting for response from backend server. "
+        "Send status unknown; execution status unknown.",
+        503,
+    ),
     PageErrorCode.INVALID_LIMIT: (-1100, "Illegal characters found in parameter 'limit'.", 400),
     ListenKeyErrorCode.UNKNOWN_LISTEN_KEY: (-1125, "This listenKey does not exist.", 400),
     ListenKeyErrorCode.FOREIGN_LISTEN_KEY: (-1125, "This listenKey does not exist.", 400),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api.compat.binance import account, cancel_replace, general, market, orders, user_stream
+from api.compat.binance import account, amend, cancel_replace, general, market, orders, user_stream
 
 urlpatterns = [
     path("ping", general.PingView.as_view()),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("ticker/bookTicker", market.BookTickerView.as_view()),
     path("order", orders.OrderView.as_view()),
     path("order/test", orders.OrderTestView.as_view()),
+    path("order/amend/keepPriority", amend.AmendKeepPriorityView.as_view()),
     path("order/cancelReplace", cancel_replace.CancelReplaceView.as_view()),
     path("openOrders", orders.OpenOrdersView.as_view()),
     path("allOrders", orders.AllOrdersView.as_view()),

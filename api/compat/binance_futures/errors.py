@@ -77,6 +77,11 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None]] = {
         -1008,
         "The position's previous margin change is still being processed; try again.",
     ),
+    FuturesErrorCode.STATUS_UNKNOWN: (
+        -1007,
+        "Timeout waiting for response from backend server. "
+        "Send status unknown; execution status unknown.",
+    ),
     FuturesErrorCode.ENGINE_UNAVAILABLE: (
         -1001,
         "Internal error; unable to process your request. Please try again.",

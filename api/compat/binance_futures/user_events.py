@@ -4,9 +4,10 @@ Futures clearing publishes one ``FuturesUserMessage`` per touched user per batch
 on ``futures-user-events:{user_id}`` (``exchange.events.futures``); this turns
 it into Binance's events, in order: one ``ACCOUNT_CONFIG_UPDATE`` per leverage set,
 one ``ORDER_TRADE_UPDATE`` per fill of each changed order (execution ``TRADE``),
-else one for the order's state (``NEW``, ``CANCELED``, ``EXPIRED``, ``REJECTED``),
-then one ``ACCOUNT_UPDATE`` when the wallet or a position moved (with the message's
-reason); a message with a margin call is one ``MARGIN_CALL``. The engine's
+else one for the order's state (``NEW``, ``CANCELED``, ``EXPIRED``, ``REJECTED``);
+a modified order first gets one with execution ``AMENDMENT`` (Binance's type for a
+modify); then one ``ACCOUNT_UPDATE`` when the wallet or a position moved (with the
+message's reason); a message with a margin call is one ``MARGIN_CALL``. The engine's
 liquidation order is Binance's: type ``LIQUIDATION``, client id ``autoclose-…``,
 ``NEW``, then each fill as a ``CALCULATED`` execution (Binance's liquidation
 execution), then ``EXPIRED`` when the book took only part.
@@ -50,14 +51,20 @@ def _order(
     when: int,
     asset: str,
     new: bool = False,
+    amendment: bool = False,
 ) -> dict[str, Any]:
     """The ``o`` object of one ORDER_TRADE_UPDATE (``fill``: a TRADE execution, ``new``:
-    the order's NEW before its fills of the same batch)."""
+    the order's NEW before its fills of the same batch, ``amendment``: the modify itself,
+    with the totals before the batch's fills)."""
     executed = fill["executed_qty"] if fill else o["executed_qty"]
     quote = fill["cumulative_quote_qty"] if fill else o["cumulative_quote_qty"]
     if new:
         executed = quote = "0"
         status, execution = "NEW", "NEW"
+    elif amendment:
+        executed, quote = _before_fills(o)
+        status = "PARTIALLY_FILLED" if Decimal(executed) else "NEW"
+        execution = "AMENDMENT"
     elif fill is None:
         status, execution = o["status"], _EXECUTION.get(o["status"], "NEW")
     else:
@@ -105,6 +112,17 @@ def _order(
     if fill:
         body["N"] = asset  # the commission asset, only on a fill
     return body
+
+
+def _before_fills(o: FuturesOrderUpdate) -> tuple[str, str]:
+    """(executed, cumulative quote) of the order before this batch's fills."""
+    fills = o["fills"]
+    if not fills:
+        return o["executed_qty"], o["cumulative_quote_qty"]
+    first = fills[0]
+    executed = Decimal(first["executed_qty"]) - Decimal(first["qty"])
+    quote = Decimal(first["cumulative_quote_qty"]) - Decimal(first["price"]) * Decimal(first["qty"])
+    return str(executed), str(quote)
 
 
 def _position(p: FuturesPosition) -> dict[str, Any]:
@@ -157,6 +175,11 @@ def futures_events(text: str) -> list[dict[str, Any]]:
         for c in message.get("config", [])
     ]
     for o in message["orders"]:
+        if o.get("amended"):
+            order = _order(o, None, when=when, asset=message["asset"], amendment=True)
+            events.append({"e": "ORDER_TRADE_UPDATE", "E": when, "T": order["T"], "o": order})
+            if not o["fills"] and o["status"] in ("NEW", "PARTIALLY_FILLED"):
+                continue  # nothing else happened to it in this batch
         steps: list[FuturesFill | None] = list(o["fills"]) or [None]
         if o["fills"] and o["status"] in ("CANCELED", "EXPIRED"):
             steps.append(None)  # the rest ended after the fills (IOC, market, cancel)

@@ -138,6 +138,27 @@ class OrderReplaceOut(serializers.Serializer):
     cancel_error = ReplaceErrorOut(allow_null=True)
 
 
+class OrderAmendIn(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32)
+    new_qty = serializers.CharField(
+        max_length=64, help_text="The new original quantity: below the order's, above what filled."
+    )
+    new_client_order_id = serializers.CharField(
+        max_length=36,
+        required=False,
+        help_text="The order's client id after the amend (a new random one if omitted).",
+    )
+
+
+class OrderAmendOut(serializers.Serializer):
+    """The engine's answer to an amend keep priority, and the order after it."""
+
+    amendment_id = serializers.IntegerField(source="pk")
+    orig_client_order_id = serializers.CharField(source="old_client_order_id")
+    decided_at = serializers.DateTimeField()
+    order = OrderOut()
+
+
 class OrderQuery(serializers.Serializer):
     symbol = serializers.CharField(max_length=32, required=False)
     status = serializers.CharField(

@@ -22,6 +22,8 @@ from api.rest.orders.serializers import (
     ClientOrderQuery,
     MyTradeOut,
     MyTradeQuery,
+    OrderAmendIn,
+    OrderAmendOut,
     OrderBatchIn,
     OrderBatchSlotOut,
     OrderIn,
@@ -38,11 +40,12 @@ from exchange.core.pagination import PageErrorCode
 from exchange.markets.errors import MarketErrorCode
 from exchange.markets.selectors import get_market
 from exchange.orders.actions import do_cancel_all_orders, do_cancel_order
+from exchange.orders.amend import AMEND_WAIT_SECONDS, decided_amendment, do_amend_order
 from exchange.orders.batch import check_batch_size, place_order_batch
 from exchange.orders.countdown import do_set_cancel_countdown
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.replace import do_replace_order
-from exchange.orders.requests import CancelRequest, OrderRequest, ReplaceRequest
+from exchange.orders.requests import AmendRequest, CancelRequest, OrderRequest, ReplaceRequest
 from exchange.orders.retries import place_order_once
 from exchange.orders.selectors import access_order, fill_list_for_user, order_list
 
@@ -241,6 +244,44 @@ class OrderReplaceView(RestView):
             "cancel_error": {"code": error.code, "message": error.message} if error else None,
         }
         return Response(OrderReplaceOut(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderAmendView(RestView):
+    key_permissions = {"POST": "trade"}
+    error_codes = {
+        "POST": [
+            *CANCEL_ERRORS,
+            MarketErrorCode.INVALID_QUANTITY,
+            MarketErrorCode.QUANTITY_STEP,
+            MarketErrorCode.QUANTITY_TOO_SMALL,
+            OrderErrorCode.INVALID_CLIENT_ORDER_ID,
+            OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID,
+            OrderErrorCode.AMEND_NOT_REDUCING,
+            OrderErrorCode.AMEND_BELOW_FILLED,
+            OrderErrorCode.NOT_AMENDABLE,
+            OrderErrorCode.AMENDMENT_PENDING,
+            OrderErrorCode.ENGINE_UNAVAILABLE,
+        ]
+    }
+
+    @extend_schema(tags=["orders"], request=OrderAmendIn, responses=OrderAmendOut)
+    def post(self, request: Request, order_id: int) -> Response:
+        """Reduce this order's quantity, keeping its place in the queue (amend keep priority).
+
+        Answers once the engine has applied it: the reduced part's lock is back in
+        available funds. ENGINE_UNAVAILABLE (503) means the outcome is unknown: read
+        the order.
+        """
+        data = valid(OrderAmendIn, request.data)
+        amend = AmendRequest.parse(
+            symbol=data["symbol"],
+            new_qty=data["new_qty"],
+            order_id=order_id,
+            new_client_order_id=data.get("new_client_order_id"),
+        )
+        amendment = do_amend_order(user=request_user(request), request=amend)
+        decided = decided_amendment(amendment, timeout=AMEND_WAIT_SECONDS)
+        return Response(OrderAmendOut(decided).data)
 
 
 class OrderCancelByClientIdView(RestView):

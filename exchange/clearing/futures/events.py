@@ -119,6 +119,8 @@ def _liquidation_order(
         "stop_price": None,
         "working_type": "CONTRACT_PRICE",
         "close_position": False,
+        "activation_price": None,
+        "callback_rate": None,
         "order_time": when,
         "update_time": when,
         "fills": _fills(order, mine),
@@ -197,6 +199,7 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                 "order_time": _ms(o.created_at),
                 "update_time": _ms(o.updated_at),
                 "fills": _fills(o, trades_of.get(o.pk, [])),
+                "amended": o.pk in batch.amended,
             }
         )
     for lo in batch.liquidation_orders:

@@ -125,6 +125,7 @@ class FuturesBatch:
     leverage: list[tuple[int, int, int]] = field(default_factory=list)
     margin_type_changed: set[int] = field(default_factory=set)
     marks: dict[int, Decimal] = field(default_factory=dict)
+    amended: set[int] = field(default_factory=set)  # ids of orders a MODIFY changed
 
 
 class _Batch:
@@ -135,6 +136,7 @@ class _Batch:
         self.contracts = contracts
         self.orders: dict[int, FuturesOrder] = {}
         self.dirty_orders: set[int] = set()
+        self.amended: set[int] = set()
         self.wallets: dict[int, Decimal] = {}
         self.positions: dict[tuple[int, int], Position] = {}
         self.trades: list[FuturesTrade] = []
@@ -283,6 +285,7 @@ def settle_futures(
         leverage=batch.leverage,
         margin_type_changed=batch.margin_type_changed,
         marks=batch.marks,
+        amended=batch.amended,
     )
 
 
@@ -452,6 +455,7 @@ def _event(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: 
             order.price = units.price_of(contract, price)
             order.quantity = units.quantity_of(contract, orig_qty)
             batch.dirty_orders.add(order.pk)
+            batch.amended.add(order.pk)
     elif kind == FuturesEvent.LIQUIDATION_ORDER:
         _, order_id, user, cid, side, price, qty = event
         contract = batch.contracts[cid]

@@ -22,16 +22,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from exchange.clearing.errors import ClearingError
 from exchange.clearing.locked_orders import LockedOrder, lock_orders, write_orders
 from exchange.core.bulk import bulk_copy_text, bulk_insert_values
 from exchange.core.money import MONEY_CONTEXT, decimal_places
-from exchange.markets.filters import quote_unit
+from exchange.markets.filters import price_to_ticks, qty_to_lots, quote_unit
 from exchange.markets.models import Market
 from exchange.markets.selectors import FeeRates, fee_rates_for_users
-from exchange.orders.models import OrderStatus, Side
+from exchange.orders.models import Order as OrderRow
+from exchange.orders.models import OrderAmendment, OrderStatus, Side
 from exchange.orders.models import Trade as TradeRow
 from exchange.wallets.ledger import Line, Posting, post_entries, system_account, user_accounts
 from exchange.wallets.models import Account, AccountKind, Bucket, JournalReason
@@ -81,6 +82,8 @@ _Party = tuple[int, tuple[int, int], tuple[int, int], tuple[NetKey, NetKey, NetK
 _BUY = EngineSide.BUY
 _PLACE = CommandType.PLACE
 _REPLACE = CommandType.REPLACE
+_AMEND = CommandType.AMEND
+_OK = ResultCode.OK
 _ENTRY_COMMANDS = (_PLACE, _REPLACE)  # commands whose entry answers a new order
 _BUY_SIDE = Side.BUY
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -162,12 +165,18 @@ class _Batch:
         self.base = _Asset(market.base.precision, self.step)
         self.quote = _Asset(market.quote.precision, self.quote_unit)
         self.prices: dict[int, Decimal] = {}  # trade price by engine ticks
+        self.amendments: list[OrderAmendment] = []  # decided in this batch
 
     def _order_ids(self) -> set[int]:
         ids: set[int] = set()
         add = ids.add
         for entry in self.entries:
-            if entry.command in _ENTRY_COMMANDS and entry.order_id:
+            if (
+                entry.command in _ENTRY_COMMANDS
+                and entry.order_id
+                or entry.command is _AMEND
+                and entry.result is _OK
+            ):
                 add(entry.order_id)
             for event in entry.events:
                 if type(event) is Trade:
@@ -221,6 +230,9 @@ class _Batch:
         on_done, on_stop = self.on_done, self.on_stop_triggered
         for entry in self.entries:
             when = int(entry.entry_id.partition("-")[0])  # Unix milliseconds
+            if entry.command is _AMEND:
+                self.on_amended(entry, when)
+                continue
             if entry.command in _ENTRY_COMMANDS and entry.order_id:
                 on_place(entry, when)
                 if entry.command is _REPLACE and entry.result is ResultCode.OK:
@@ -371,6 +383,55 @@ class _Batch:
         new.locked_remaining += carried
         self.changed[new_id] = new
 
+    def on_amended(self, entry: OutputEntry, when: int) -> None:
+        """Record the engine's answer on the order's oldest undecided amendment; an
+        accepted one releases the lock of the removed quantity (price * removed for a
+        buy, as the engine computed it, removed for a sell) and changes the order."""
+        amendment = (
+            OrderAmendment.objects.filter(order_id=entry.order_id, result="").order_by("pk").first()
+        )
+        if amendment is None:  # not sent by order entry (an operator's command)
+            return
+        amendment.result, amendment.decided_at = entry.result.name, _EPOCH + when * _MS
+        self.amendments.append(amendment)
+        if entry.result is not _OK:
+            return
+        order = self.order(entry.order_id)
+        lots = qty_to_lots(self.market, amendment.old_qty - amendment.new_qty)
+        if order.side == _BUY_SIDE:
+            assert order.price is not None
+            release = self.quote_unit * (price_to_ticks(self.market, order.price) * lots)
+            locked, available = self.parties[entry.order_id][3][:2]
+        else:
+            release = self.step * lots
+            locked, available = self.parties[entry.order_id][3][2:]
+        if order.locked_remaining < release:
+            raise ClearingError(f"amend of order {order.id} releases more than it holds")
+        order.locked_remaining -= release
+        net = self.net
+        net[locked] = net.get(locked, _ZERO) - release
+        net[available] = net.get(available, _ZERO) + release
+        order.orig_qty = amendment.new_qty
+        order.client_order_id = amendment.new_client_order_id
+        order.updated_ms = when
+        self.changed[order.id] = order
+
+    def write_amendments(self) -> None:
+        """The answers, and what ``write_orders`` does not write of an amended order."""
+        for amendment in self.amendments:
+            amendment.save(update_fields=["result", "decided_at"])
+            if amendment.result != _OK.name:
+                continue
+            orders = OrderRow.objects.filter(pk=amendment.order_id)
+            orders.update(orig_qty=amendment.new_qty)
+            if amendment.new_client_order_id == amendment.old_client_order_id:
+                continue
+            try:
+                with transaction.atomic():
+                    orders.update(client_order_id=amendment.new_client_order_id)
+            except IntegrityError:  # taken since entry checked it: the order keeps its id
+                self.orders[amendment.order_id].client_order_id = amendment.old_client_order_id
+
     def on_stop_triggered(self, event: StopTriggered, when: int) -> None:
         order = self.order(event.order_id)
         if order.status == OrderStatus.PENDING_TRIGGER:
@@ -412,6 +473,7 @@ class _Batch:
     def write(self) -> None:
         self.write_trades()
         write_orders(list(self.changed.values()))
+        self.write_amendments()
         lines = self.lines()
         if lines:
             first, last = self.entries[0].entry_id, self.entries[-1].entry_id

@@ -227,3 +227,36 @@ def test_a_liquidation_order_is_new_then_calculated_then_expired():
     ]
     assert {o["c"] for o in events} == {f"autoclose-{2**62 + 1}"}
     assert (events[1]["rp"], events[1]["n"], events[1]["R"]) == ("-1800", "0", True)
+
+
+def test_a_modified_resting_order_is_one_amendment_update():
+    # given a GTC order a modify changed (quantity 0.1 -> 0.06) with nothing filled since
+    order = {**_ioc([], "NEW", "0"), "time_in_force": "GTC", "orig_qty": "0.06", "amended": True}
+    order["cumulative_quote_qty"] = "0"
+    events = futures_events(_message(orders=[order]))
+    # then Binance's AMENDMENT execution with the new quantity, and nothing else
+    assert [(e["o"]["x"], e["o"]["X"], e["o"]["q"], e["o"]["z"]) for e in events] == [
+        ("AMENDMENT", "NEW", "0.06", "0"),
+    ]
+
+
+def test_a_modify_that_filled_at_once_is_amendment_then_its_trades():
+    # given a modify that re-priced the order across the book: it filled 0.05 of 0.1
+    fill = {
+        "trade_id": 9,
+        "time": 1_700_000_000_000,
+        "price": "60000",
+        "qty": "0.05",
+        "commission": "1.5",
+        "realized_pnl": "0",
+        "is_maker": False,
+        "executed_qty": "0.05",
+        "cumulative_quote_qty": "3000",
+    }
+    order = {**_ioc([fill], "PARTIALLY_FILLED", "0.05"), "time_in_force": "GTC", "amended": True}
+    events = futures_events(_message(orders=[order]))
+    # then the amendment comes first, with the totals before the fill, then the trade
+    assert [(e["o"]["x"], e["o"]["X"], e["o"]["z"]) for e in events] == [
+        ("AMENDMENT", "NEW", "0"),
+        ("TRADE", "PARTIALLY_FILLED", "0.05"),
+    ]

@@ -95,3 +95,32 @@ def test_a_wallet_message_becomes_a_balance_update_and_an_account_position():
             "B": [{"a": "USDT", "f": "25", "l": "0"}],
         },
     ]
+
+
+def test_an_amend_keep_priority_is_an_execution_report_replaced():
+    # given the execution clearing sends for an accepted AMEND (no fill)
+    replaced = {
+        **EXECUTION,
+        "execution": "REPLACED",
+        "status": "NEW",
+        "orig_qty": "0.15000",
+        "executed_qty": "0",
+        "cumulative_quote_qty": "0",
+        "last_qty": "0",
+        "last_price": "0",
+        "last_quote_qty": "0",
+        "commission": "0",
+        "commission_asset": None,
+        "trade_id": -1,
+    }
+    message = {"time": 1700000000123, "orders": [], "balances": [], "executions": [replaced]}
+    check(UserMessage, message)
+    # then Binance's executionReport says REPLACED with the new quantity
+    [report] = binance_events(json.dumps(message))
+    assert (report["e"], report["x"], report["X"], report["q"], report["l"]) == (
+        "executionReport",
+        "REPLACED",
+        "NEW",
+        "0.15",
+        "0",
+    )

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import msgpack
 import pytest
+import redis
 from django.utils import timezone
 
 from exchange.clearing.futures.runner import GroupClearer
@@ -26,7 +27,7 @@ from exchange.futures.models import (
     FuturesOrderAmendment,
     FuturesOrderStatus,
 )
-from exchange.futures.modify import modify_futures_order
+from exchange.futures.modify import modify_futures_order, settle_lost_amendments
 from exchange.futures.requests import FuturesModifyRequest, FuturesOrderRequest, TransferRequest
 from exchange.futures.services import transfer
 from exchange.reconciliation.checks import reconcile
@@ -175,3 +176,61 @@ def test_the_countdown_cancels_the_contracts_orders_once(trader) -> None:  # noq
     with pytest.raises(FuturesError) as bad:
         do_set_futures_cancel_countdown(user=trader, symbol="BTCUSDT", countdown_ms=-1)
     assert bad.value.code == FuturesErrorCode.INVALID_COUNTDOWN
+
+
+def _append_then_time_out(group: str, payload: bytes) -> str:
+    """A fault: the MODIFY lands, then the client times out before the reply."""
+    append(group, payload)
+    raise redis.TimeoutError("Timeout reading from socket")
+
+
+def _time_out_before_sending(group: str, payload: bytes) -> str:
+    raise redis.TimeoutError("Timeout connecting to server")
+
+
+def test_a_timed_out_modify_stays_pending_and_the_sweeper_settles_it(trader, monkeypatch) -> None:  # noqa: ANN001
+    engine = InProcessEngine()
+    [slot] = place_futures_batch(user=trader, requests=[bid("50000")])
+    assert slot.order is not None
+    order = slot.order
+    settle(engine)
+    request = FuturesModifyRequest.parse(
+        symbol="BTCUSDT", side="BUY", price="50000", quantity="0.005"
+    )
+    # when the MODIFY lands but its append times out
+    monkeypatch.setattr("exchange.futures.modify.append", _append_then_time_out)
+    with pytest.raises(FuturesError) as unknown:
+        modify_futures_order(user=trader, order_id=order.pk, request=request)
+    # then the caller hears "status unknown" and the amendment is still undecided
+    assert unknown.value.code == FuturesErrorCode.STATUS_UNKNOWN
+    landed = FuturesOrderAmendment.objects.get(order=order)
+    assert landed.result == ""
+    # and the sweeper leaves it to clearing: it is in the input stream
+    assert settle_lost_amendments(older_than=dt.timedelta(0)) == 0
+    settle(engine)
+    landed.refresh_from_db()
+    order.refresh_from_db()
+    assert (landed.result, order.quantity) == ("OK", D("0.005"))
+
+    # when a later MODIFY never reaches the stream
+    monkeypatch.setattr("exchange.futures.modify.append", _time_out_before_sending)
+    lost_request = FuturesModifyRequest.parse(
+        symbol="BTCUSDT", side="BUY", price="50000", quantity="0.002"
+    )
+    with pytest.raises(FuturesError):
+        modify_futures_order(user=trader, order_id=order.pk, request=lost_request)
+    lost = FuturesOrderAmendment.objects.filter(order=order).latest("pk")
+    assert lost.result == ""
+    # then the sweeper marks it ENGINE_UNAVAILABLE and the order may be modified again
+    assert settle_lost_amendments(older_than=dt.timedelta(0)) == 1
+    lost.refresh_from_db()
+    assert lost.result == FuturesErrorCode.ENGINE_UNAVAILABLE
+    monkeypatch.undo()
+    again = modify_futures_order(user=trader, order_id=order.pk, request=lost_request)
+    settle(engine)
+    again.refresh_from_db()
+    order.refresh_from_db()
+    assert (again.result, order.quantity) == ("OK", D("0.002"))
+    # one MODIFY per decided amendment reached the engine: none was sent twice
+    assert [c[6] for c in commands(FuturesCommand.MODIFY)] == [5, 2]
+    assert reconcile().violations == []

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('futures', '0004_order_amendment_and_cancel_countdown'),
+        ('futures', '0005_forced_orders_and_isolated_margin_changes'),
     ]
 
     operations = [

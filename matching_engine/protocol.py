@@ -32,6 +32,7 @@ class CommandType(IntEnum):
     RESUME = 6
     SNAPSHOT = 7
     REPLACE = 8  # cancel one order and place another in the same step
+    PLACE_LIST = 10  # two linked orders (OCO): one lock, the first leg to act cancels the other
 
 
 class ReplaceMode(IntEnum):
@@ -109,6 +110,8 @@ class ResultCode(IntEnum):
     # cancel
     UNKNOWN_ORDER = 50
     USER_MISMATCH = 51
+    # order lists (PLACE_LIST)
+    INVALID_LIST = 52  # the legs are not a pair: same id, other sides, or a type that can take
 
 
 class EventType(IntEnum):
@@ -208,6 +211,15 @@ def encode_replace(
             stp,
         ]
     )
+
+
+# A PLACE_LIST leg: (order_id, side, type, tif, price, qty, quote, stop, stp).
+ListLeg = tuple[int, int, int, int, int, int, int, int, int]
+
+
+def encode_place_list(*, user_id: int, lock: int, legs: tuple[ListLeg, ListLeg]) -> bytes:
+    """Encode a PLACE_LIST of two OCO legs sharing one ``lock`` (units as PLACE's)."""
+    return _pack([VERSION, CommandType.PLACE_LIST, user_id, lock, *legs[0], *legs[1]])
 
 
 def encode_cancel(*, order_id: int, user_id: int) -> bytes:

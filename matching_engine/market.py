@@ -368,7 +368,9 @@ class Market:
             if code:
                 return self._reply(_PLACE_LIST, code, id0, user_id)
             seq = self._take_seq()
-            legs.append(Order(oid, user_id, side, typ, tif, price, qty, quote, stop, lock, stp, seq))
+            legs.append(
+                Order(oid, user_id, side, typ, tif, price, qty, quote, stop, lock, stp, seq)
+            )
         for order in legs:
             if order.type in _STOPS:
                 book.add_stop(order)
@@ -459,9 +461,7 @@ class Market:
         del self.links[sibling]
         other = self.book.remove(sibling)
         assert other is not None
-        self.book.events.append(
-            (_DONE, other.id, other.user, _CANCELED, other.qty, other.quote, 0)
-        )
+        self.book.events.append((_DONE, other.id, other.user, _CANCELED, other.qty, other.quote, 0))
 
     def _trigger_stops(self) -> None:
         """Run triggered stops as new takers until the last price triggers no more."""

@@ -155,7 +155,10 @@ def test_cancel_all_cancels_each_leg_once(d: Driver) -> None:
         ((leg(1, SELL, LM, price=99), leg(2, SELL, SL, stop=90)), ResultCode.POST_ONLY_WOULD_TAKE),
         ((leg(1, SELL, LM, price=110), leg(2, SELL, SL, stop=101)), ResultCode.STOP_WOULD_TRIGGER),
         ((leg(1, SELL, LM, price=110), leg(2, SELL, SL, stop=0)), ResultCode.INVALID_STOP_PRICE),
-        ((leg(1, SELL, LM, price=110, qty=3), leg(2, SELL, SL, stop=90)), ResultCode.INSUFFICIENT_LOCK),
+        (
+            (leg(1, SELL, LM, price=110, qty=3), leg(2, SELL, SL, stop=90)),
+            ResultCode.INSUFFICIENT_LOCK,
+        ),
     ],  # fmt: skip
 )
 def test_a_refused_list_changes_nothing(d: Driver, legs, code) -> None:  # noqa: ANN001
@@ -215,10 +218,16 @@ def _random_commands(seed: int, count: int) -> list[bytes]:
             below = rng.randint(94, 99)
             qty = rng.randint(1, 3)
             if side == SELL:
-                legs = (leg(oid, SELL, LM, price=above, qty=qty), leg(oid + 1, SELL, SL, stop=below, qty=qty))
+                legs = (
+                    leg(oid, SELL, LM, price=above, qty=qty),
+                    leg(oid + 1, SELL, SL, stop=below, qty=qty),
+                )
                 lock = qty
             else:
-                legs = (leg(oid, BUY, LM, price=below, qty=qty), leg(oid + 1, BUY, SLL, price=above, stop=above, qty=qty))
+                legs = (
+                    leg(oid, BUY, LM, price=below, qty=qty),
+                    leg(oid + 1, BUY, SLL, price=above, stop=above, qty=qty),
+                )
                 lock = above * qty
             out.append(encode_place_list(user_id=uid, lock=lock, legs=legs))  # type: ignore[arg-type]
             oid += 2

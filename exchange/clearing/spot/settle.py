@@ -17,7 +17,7 @@ ledger lines once per batch, trades go in with ``COPY`` on PostgreSQL
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -31,7 +31,7 @@ from exchange.core.money import MONEY_CONTEXT, decimal_places
 from exchange.markets.filters import quote_unit
 from exchange.markets.models import Market
 from exchange.markets.selectors import FeeRates, fee_rates_for_users
-from exchange.orders.models import OrderStatus, Side
+from exchange.orders.models import Order, OrderStatus, Side
 from exchange.orders.models import Trade as TradeRow
 from exchange.wallets.ledger import Line, Posting, post_entries, system_account, user_accounts
 from exchange.wallets.models import Account, AccountKind, Bucket, JournalReason
@@ -81,7 +81,8 @@ _Party = tuple[int, tuple[int, int], tuple[int, int], tuple[NetKey, NetKey, NetK
 _BUY = EngineSide.BUY
 _PLACE = CommandType.PLACE
 _REPLACE = CommandType.REPLACE
-_ENTRY_COMMANDS = (_PLACE, _REPLACE)  # commands whose entry answers a new order
+_PLACE_LIST = CommandType.PLACE_LIST
+_ENTRY_COMMANDS = (_PLACE, _REPLACE, _PLACE_LIST)  # commands whose entry answers a new order
 _BUY_SIDE = Side.BUY
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MS = dt.timedelta(milliseconds=1)
@@ -162,6 +163,7 @@ class _Batch:
         self.base = _Asset(market.base.precision, self.step)
         self.quote = _Asset(market.quote.precision, self.quote_unit)
         self.prices: dict[int, Decimal] = {}  # trade price by engine ticks
+        self.siblings: dict[int, int] = {}  # OCO leg id -> the other leg's id (loaded legs)
 
     def _order_ids(self) -> set[int]:
         ids: set[int] = set()
@@ -178,7 +180,13 @@ class _Batch:
         return ids
 
     def load(self) -> None:
-        self.orders = lock_orders(self._order_ids(), self.market)
+        ids = self._order_ids()
+        heads = [e.order_id for e in self.entries if e.command is _PLACE_LIST and e.order_id]
+        if heads:  # a PLACE_LIST entry names its first leg only
+            lists = Order.objects.filter(pk__in=heads).values("order_list_id")
+            ids.update(Order.objects.filter(order_list_id__in=lists).values_list("pk", flat=True))
+        self.orders = lock_orders(ids, self.market)
+        self.siblings = _siblings(self.orders.values())
         users = {o.user_id for o in self.orders.values()}
         self.accounts = user_accounts(users)
         self.rates = fee_rates_for_users(user_ids=users, market=self.market)
@@ -222,10 +230,14 @@ class _Batch:
         for entry in self.entries:
             when = int(entry.entry_id.partition("-")[0])  # Unix milliseconds
             if entry.command in _ENTRY_COMMANDS and entry.order_id:
-                on_place(entry, when)
+                on_place(entry, entry.order_id, when)
+                if entry.command is _PLACE_LIST and entry.order_id in self.siblings:
+                    on_place(entry, self.siblings[entry.order_id], when)
                 if entry.command is _REPLACE and entry.result is ResultCode.OK:
                     self.on_replaced(entry, when)
                     continue
+            if self.siblings and entry.events:
+                self.follow_list_locks(entry)
             for event in entry.events:
                 if type(event) is Trade:
                     on_trade(event, when)
@@ -234,8 +246,7 @@ class _Batch:
                 elif type(event) is StopTriggered:
                     on_stop(event, when)
 
-    def on_place_result(self, entry: OutputEntry, when: int) -> None:
-        order_id = entry.order_id
+    def on_place_result(self, entry: OutputEntry, order_id: int, when: int) -> None:
         order = self.orders.get(order_id) or self.order(order_id)
         if order.accepted:
             return
@@ -359,6 +370,21 @@ class _Batch:
             elif type(event) is StopTriggered:
                 self.on_stop_triggered(event, when)
 
+    def follow_list_locks(self, entry: OutputEntry) -> None:
+        """Before an entry's events: an OCO leg the engine canceled because its other
+        leg acted reports no unused lock; the list's hold, on whichever leg's row,
+        moves to the leg that acted, so its trades spend it and its DONE returns it."""
+        siblings = self.siblings
+        for event in entry.events:
+            if (
+                type(event) is OrderDone
+                and event.reason is DoneReason.CANCELED
+                and event.order_id in siblings
+            ):
+                self.carry_lock(
+                    self.order(event.order_id), siblings[event.order_id], event.unused_lock
+                )
+
     def carry_lock(self, old: LockedOrder, new_id: int, unused_lock: int) -> None:
         """Move to ``new_id`` what ``old`` holds beyond its reported unused lock; no
         balance changes (both amounts are in the user's locked bucket)."""
@@ -370,6 +396,7 @@ class _Batch:
         old.locked_remaining -= carried
         new.locked_remaining += carried
         self.changed[new_id] = new
+        self.changed[old.id] = old
 
     def on_stop_triggered(self, event: StopTriggered, when: int) -> None:
         order = self.order(event.order_id)
@@ -453,6 +480,20 @@ class _Batch:
                 ]
             ),
         )
+
+
+def _siblings(orders: Iterable[LockedOrder]) -> dict[int, int]:
+    """Both legs' ids of every OCO with two legs among ``orders``, each to the other."""
+    by_list: dict[int, list[int]] = {}
+    for order in orders:
+        if order.order_list_id is not None:
+            by_list.setdefault(order.order_list_id, []).append(order.id)
+    pairs: dict[int, int] = {}
+    for legs in by_list.values():
+        if len(legs) == 2:
+            a, b = legs
+            pairs[a], pairs[b] = b, a
+    return pairs
 
 
 def settle_spot(market: Market, entries: Sequence[OutputEntry]) -> BatchResult:

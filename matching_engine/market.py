@@ -446,9 +446,9 @@ class Market:
             kind = event[0]
             if kind == _TRADE:
                 if event[8] in links:
-                    self._cut_list(event[8])  # type: ignore[arg-type]
+                    self._cut_list(event[8])
             elif kind == _DONE and event[1] in links:
-                self._cut_list(event[1])  # type: ignore[arg-type]
+                self._cut_list(event[1])
 
     def _cut_list(self, order_id: int) -> None:
         """The leg ``order_id`` acted (traded, triggered, left): cancel its other leg.

@@ -314,12 +314,12 @@ class _Builder:
         if not touched:
             return
         legs: dict[int, list[tuple[int, str, str]]] = {}
-        for list_id, pk, client_id, status in (
+        for list_id, pk, client_id, leg_status in (
             Order.objects.filter(order_list_id__in=touched)
             .order_by("pk")
             .values_list("order_list_id", "pk", "client_order_id", "status")
         ):
-            legs.setdefault(list_id, []).append((pk, client_id, status))
+            legs.setdefault(list_id, []).append((pk, client_id, leg_status))
         symbol = self.market.symbol
         when = self.latest or 0
         for order_list in OrderList.objects.filter(pk__in=touched).order_by("pk"):

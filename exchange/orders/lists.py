@@ -11,6 +11,7 @@ engine cancels the other.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -26,7 +27,7 @@ from exchange.orders.actions import (
 )
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.list_requests import OcoRequest
-from exchange.orders.models import Order, OrderList
+from exchange.orders.models import OPEN_STATUSES, Order, OrderList
 from exchange.orders.selectors import last_trade_price
 from exchange.risk.products import Product, risk_for
 from exchange.risk.stage import Hold
@@ -138,3 +139,33 @@ def do_cancel_order_list(*, user: User, order_list: OrderList) -> list[Order]:
         leg.cancel_requested_at = now
     engine_gateway.send_cancel(open_legs[0])
     return legs
+
+
+def order_lists_for_user(
+    *,
+    user: User,
+    open_only: bool = False,
+    from_id: int | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int = 500,
+) -> list[tuple[OrderList, list[Order]]]:
+    """The user's lists with their legs, oldest first (the newest ``limit`` without a
+    ``from_id`` or ``start``); ``open_only``: lists with an open leg. Two queries."""
+    lists = OrderList.objects.filter(user=user).select_related("market")
+    if open_only:
+        lists = lists.filter(orders__status__in=OPEN_STATUSES).distinct()
+    if from_id is not None:
+        lists = lists.filter(pk__gte=from_id)
+    if start is not None:
+        lists = lists.filter(created_at__gte=start)
+    if end is not None:
+        lists = lists.filter(created_at__lte=end)
+    if from_id is None and start is None:
+        chosen = list(reversed(lists.order_by("-pk")[:limit]))
+    else:
+        chosen = list(lists.order_by("pk")[:limit])
+    legs: dict[int, list[Order]] = {}
+    for leg in Order.objects.filter(order_list__in=chosen).select_related("market").order_by("pk"):
+        legs.setdefault(leg.order_list_id, []).append(leg)  # type: ignore[arg-type]
+    return [(order_list, legs.get(order_list.pk, [])) for order_list in chosen]

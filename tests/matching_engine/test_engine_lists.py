@@ -20,7 +20,7 @@ from matching_engine.protocol import (
     encode_place,
     encode_place_list,
 )
-from tests.matching_engine.support import BUY, SELL, Driver
+from tests.matching_engine.support import BUY, SELL, Driver, Ledger
 
 LM, SL, SLL, TP = (
     OrderType.LIMIT_MAKER,
@@ -255,9 +255,11 @@ def test_random_lists_agree_on_both_books_and_through_snapshot_and_replay(
     drivers = [Driver(NaiveOrderBook()), Driver(FastOrderBook())]
     middle = len(commands) // 2
     most_links = 0
+    ledger = Ledger()  # funds conserved per list: one lock, one leg spends it
     for i, blob in enumerate(commands):
         outs = [dr.market.apply(blob) for dr in drivers]
         assert outs[0] == outs[1], i
+        ledger.observe(blob, outs[0])
         most_links = max(most_links, len(drivers[0].market.links))
         if i % 100 == 0:
             for dr in drivers:
@@ -267,6 +269,7 @@ def test_random_lists_agree_on_both_books_and_through_snapshot_and_replay(
             snapshot = drivers[0].market.to_snapshot()
             restored = Market.from_snapshot(snapshot, book_cls())
     assert most_links >= 4  # the workload did keep several lists open at once
+    ledger.check_open_orders(drivers[0].market)
     # the snapshot taken half-way, replayed with the rest, ends in the same state
     tail = [restored.apply(blob) for blob in commands[middle + 1 :]]
     again = Driver(book_cls())

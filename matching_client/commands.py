@@ -18,6 +18,7 @@ from matching_engine.protocol import (
     encode_halt,
     encode_market_create,
     encode_place,
+    encode_place_list,
     encode_replace,
     encode_resume,
     encode_snapshot_request,
@@ -104,6 +105,43 @@ class ReplaceOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class PlaceList:
+    """Place two OCO legs of one user and side sharing one lock (``legs[0].lock``).
+
+    The output entry answers for the first leg (command PLACE_LIST); the first leg to
+    trade, trigger or leave the book cancels the other in the same entry.
+    """
+
+    legs: tuple[PlaceOrder, PlaceOrder]
+
+    @property
+    def symbol(self) -> str:
+        return self.legs[0].symbol
+
+    def encode(self) -> bytes:
+        first, second = self.legs
+        return encode_place_list(
+            user_id=first.user_id,
+            lock=first.lock,
+            legs=(_leg(first), _leg(second)),
+        )
+
+
+def _leg(p: PlaceOrder) -> tuple[int, int, int, int, int, int, int, int, int]:
+    return (
+        p.order_id,
+        p.side,
+        p.order_type,
+        p.time_in_force,
+        p.price,
+        p.quantity,
+        p.quote_amount,
+        p.stop_price,
+        p.stp,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class CancelOrder:
     symbol: str
     order_id: int
@@ -184,6 +222,7 @@ Command = (
     PlaceOrder
     | ReplaceOrder
     | AmendOrder
+    | PlaceList
     | CancelOrder
     | CancelAll
     | CreateMarket

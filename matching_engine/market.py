@@ -58,6 +58,7 @@ _RESUME: Final = int(CommandType.RESUME)
 _SNAPSHOT: Final = int(CommandType.SNAPSHOT)
 _REPLACE: Final = int(CommandType.REPLACE)
 _AMEND: Final = int(CommandType.AMEND)
+_PLACE_LIST: Final = int(CommandType.PLACE_LIST)
 _STOP_ON_FAILURE: Final = int(ReplaceMode.STOP_ON_FAILURE)
 _ALLOW_FAILURE: Final = int(ReplaceMode.ALLOW_FAILURE)
 
@@ -77,6 +78,8 @@ _CANCELED: Final = int(DoneReason.CANCELED)
 _LIMIT_PRICED = frozenset((LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
 _WITH_TIF = frozenset((LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
 _STOPS = frozenset((STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT))
+# A list leg must rest at entry: it may not take, so the other leg is still there.
+_LIST_TYPES = frozenset((LIMIT_MAKER, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT))
 _NO_EVENTS: tuple[Event, ...] = ()
 
 
@@ -167,6 +170,8 @@ class Market:
         # Activated trailing stops, whose stop follows every trade price. Derived from
         # the book's stops (rebuilt from a snapshot); a canceled one is dropped lazily.
         self.trailing: dict[int, Order] = {}
+        # OCO legs: order id -> the other leg's id, both ways, while both are in the book.
+        self.links: dict[int, int] = {}
         self._pack: Callable[[object], bytes] = msgpack.Packer(autoreset=True).pack
 
     # --- entry points ----------------------------------------------------------------
@@ -210,6 +215,9 @@ class Market:
         elif c == _AMEND:
             if n == 6 and _all_ints(command):
                 return self.amend(command[2], command[3], command[4], command[5])
+        elif c == _PLACE_LIST:
+            if n == 22 and _all_ints(command):
+                return self.place_list(command[2], command[3], command[4:13], command[13:22])
         elif c in (_HALT, _RESUME, _SNAPSHOT):
             if n == 2:
                 return self.control(c)
@@ -351,6 +359,7 @@ class Market:
             )  # fmt: skip
         book.remove(cancel_id)
         carried = min(carry, old.lock) if old.side == side else 0
+        self._cut_list(cancel_id)
         # The cancel comes first among the entry's events; its unused lock is known
         # once the new order is accepted (carried) or refused (nothing carried).
         at = len(book.events)
@@ -362,6 +371,55 @@ class Market:
         unused = old.lock - carried if reply[2] == _OK else old.lock
         reply[5][at] = (_DONE, old.id, old.user, _CANCELED, old.qty, old.quote, unused)
         return reply
+
+    def place_list(self, user_id: int, lock: int, leg0: list[int], leg1: list[int]) -> Output:
+        """Place two OCO legs sharing one ``lock`` (each leg may use all of it): both rest
+        or neither does. The first leg to trade, trigger or leave the book cancels the
+        other in the same entry (``_cut_list``). The entry answers for the first leg."""
+        id0, id1 = leg0[0], leg1[0]
+        for oid in (id0, id1):
+            if not 0 < oid <= MAX_INT:
+                return self._reply(_PLACE_LIST, ResultCode.INVALID_ORDER_ID, id0, user_id)
+        book = self.book
+        seen = self.seen
+        if id0 in seen or id1 in seen:
+            return self._reply(_PLACE_LIST, _DUPLICATE, id0, user_id)
+        if min(id0, id1) <= self.seen_floor:
+            known = book.get(id0) is not None or book.get(id1) is not None
+            code = _DUPLICATE if known else ResultCode.ORDER_ID_TOO_OLD
+            return self._reply(_PLACE_LIST, code, id0, user_id)
+        self._remember(id0)
+        if id1 != id0:
+            self._remember(id1)
+        if self.status != _TRADING:
+            code = ResultCode.MARKET_HALTED if self.status == _HALTED else ResultCode.MARKET_UNKNOWN
+            return self._reply(_PLACE_LIST, code, id0, user_id)
+        if id0 == id1 or leg0[1] != leg1[1] or not {leg0[2], leg1[2]} <= _LIST_TYPES:
+            return self._reply(_PLACE_LIST, ResultCode.INVALID_LIST, id0, user_id)
+        legs: list[Order] = []
+        last = book.last_price
+        for oid, side, typ, tif, price, qty, quote, stop, stp in (leg0, leg1):
+            code = validate_place(user_id, side, typ, tif, price, qty, quote, stop, lock, stp)
+            if not code and typ in _STOPS:
+                up = stop_triggers_up(side, typ)
+                if last and (last >= stop if up else last <= stop):
+                    code = ResultCode.STOP_WOULD_TRIGGER
+            elif not code and book.would_take(side, price):
+                code = ResultCode.POST_ONLY_WOULD_TAKE
+            if code:
+                return self._reply(_PLACE_LIST, code, id0, user_id)
+            seq = self._take_seq()
+            legs.append(
+                Order(oid, user_id, side, typ, tif, price, qty, quote, stop, lock, stp, seq)
+            )
+        for order in legs:
+            if order.type in _STOPS:
+                book.add_stop(order)
+            else:
+                book.rest(order)
+        self.links[id0] = id1
+        self.links[id1] = id0
+        return self._reply(_PLACE_LIST, _OK, id0, user_id)
 
     def cancel(self, order_id: int, user_id: int) -> Output:
         if self.status == _UNKNOWN:
@@ -389,6 +447,8 @@ class Market:
             return self._reply(_AMEND, ResultCode.USER_MISMATCH, order_id, user_id)
         if order.stop != 0:
             return self._reply(_AMEND, ResultCode.AMEND_NOT_RESTING, order_id, user_id)
+        if order_id in self.links:  # an OCO leg: the list's one lock is not this order's
+            return self._reply(_AMEND, ResultCode.INVALID_LIST, order_id, user_id)
         if not 0 < new_qty < old_qty or old_qty < order.qty:
             return self._reply(_AMEND, ResultCode.AMEND_NOT_REDUCING, order_id, user_id)
         left = new_qty - (old_qty - order.qty)
@@ -402,8 +462,10 @@ class Market:
     def cancel_all(self, user_id: int) -> Output:
         if self.status == _UNKNOWN:
             return self._reply(_CANCEL_ALL, ResultCode.MARKET_UNKNOWN, 0, user_id)
-        for order_id in self.book.user_order_ids(user_id):
-            self._cancel(order_id)
+        book = self.book
+        for order_id in book.user_order_ids(user_id):
+            if book.get(order_id) is not None:  # not gone with its OCO sibling
+                self._cancel(order_id)
         return self._reply(_CANCEL_ALL, _OK, 0, user_id)
 
     def create(self, symbol: str, status: int, dedupe_window: int) -> Output:
@@ -434,12 +496,40 @@ class Market:
 
     def _execute(self, order: Order) -> None:
         book = self.book
+        start = len(book.events)
         fok_fails = order.tif == _FOK and not book.fok_fillable(order)
         reason = _EXPIRED if fok_fails else book.execute(order)
         if reason != RESTED:
             book.events.append(
                 (_DONE, order.id, order.user, reason, order.qty, order.quote, order.lock)
             )
+        if self.links:
+            self._cut_lists(start)
+
+    def _cut_lists(self, start: int) -> None:
+        """Cancel the other leg of every OCO leg that traded or left the book in the
+        events since ``start`` (a maker hit, an STP expiry)."""
+        links = self.links
+        for event in self.book.events[start:]:
+            kind = event[0]
+            if kind == _TRADE:
+                if event[8] in links:
+                    self._cut_list(event[8])
+            elif kind == _DONE and event[1] in links:
+                self._cut_list(event[1])
+
+    def _cut_list(self, order_id: int) -> None:
+        """The leg ``order_id`` acted (traded, triggered, left): cancel its other leg.
+
+        The other leg's DONE reports no unused lock: the list's one lock stays with
+        the leg that acted (or is reported by its own DONE)."""
+        sibling = self.links.pop(order_id, 0)
+        if not sibling:
+            return
+        del self.links[sibling]
+        other = self.book.remove(sibling)
+        assert other is not None
+        self.book.events.append((_DONE, other.id, other.user, _CANCELED, other.qty, other.quote, 0))
 
     def _trigger_stops(self, at: int) -> None:
         """Run triggered stops as new takers until the last price triggers no more.
@@ -468,6 +558,8 @@ class Market:
                 order.trail = 0
                 order.peak = 0
             book.events.append((_STOP_TRIGGERED, order.id, order.user, book.last_price))
+            if order.id in self.links:
+                self._cut_list(order.id)
             order.type = LIMIT if order.type in _LIMIT_PRICED else MARKET
             order.stop = 0
             # Time priority counts from the trigger, like a fresh order.
@@ -513,6 +605,8 @@ class Market:
         self.book.events.append(
             (_DONE, order.id, order.user, _CANCELED, order.qty, order.quote, order.lock)
         )
+        if order_id in self.links:
+            self._cut_list(order_id)
 
     def _remember(self, order_id: int) -> None:
         """Add a new order id to the dedupe window: a later PLACE of it is a DUPLICATE."""
@@ -556,7 +650,12 @@ class Market:
             self.seen_floor,
             list(self.seen_order),
             self.book.canonical_state(),
+            self._link_pairs(),
         ]
+
+    def _link_pairs(self) -> list[list[int]]:
+        """The OCO pairs, each [lower id, higher id], ascending."""
+        return [[a, b] for a, b in sorted(self.links.items()) if a < b]
 
     def state_hash(self) -> str:
         """Return a digest of everything that can influence future outputs."""
@@ -567,6 +666,10 @@ class Market:
         self.book.validate_internal_state()
         if len(self.seen) != len(self.seen_order) or len(self.seen) > self.dedupe_window:
             raise InternalStateError("dedupe window and its index disagree")
+        for a, b in self.links.items():
+            leg, other = self.book.get(a), self.book.get(b)
+            if self.links.get(b) != a or leg is None or other is None or leg.user != other.user:
+                raise InternalStateError(f"OCO link {a} -> {b} is not a pair of open orders")
 
     def to_snapshot(self) -> dict[str, Any]:
         """Return the market state as plain data (msgpack-able, versioned)."""
@@ -585,6 +688,7 @@ class Market:
             # In arrival order: a trailing stop that activates changes direction, and
             # among equal stop prices the older fires first, across both directions.
             "stops": [o.fields() for o in sorted(book.stop_orders(), key=_arrival)],
+            "links": self._link_pairs(),
         }
 
     @classmethod
@@ -609,6 +713,9 @@ class Market:
             b.add_stop(order)
             if order.peak:
                 market.trailing[order.id] = order
+        for a, b_id in state.get("links", ()):
+            market.links[a] = b_id
+            market.links[b_id] = a
         b.touched.clear()
         return market
 

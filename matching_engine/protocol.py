@@ -33,6 +33,7 @@ class CommandType(IntEnum):
     SNAPSHOT = 7
     REPLACE = 8  # cancel one order and place another in the same step
     AMEND = 9  # lower a resting order's quantity in place, keeping its queue position
+    PLACE_LIST = 10  # two linked orders (OCO): one lock, the first leg to act cancels the other
 
 
 class ReplaceMode(IntEnum):
@@ -117,6 +118,8 @@ class ResultCode(IntEnum):
     # trailing stops (ADR 0048)
     INVALID_TRAILING_DELTA = 56  # not 1..9999 BIPS, or on a type that is not a stop
     TRAILING_WITHOUT_PRICE = 57  # no stop (activation) price and no trade yet to trail
+    # order lists (PLACE_LIST)
+    INVALID_LIST = 52  # the legs are not a pair: same id, other sides, or a type that can take
 
 
 class EventType(IntEnum):
@@ -227,6 +230,15 @@ def encode_amend(*, order_id: int, user_id: int, old_qty: int, new_qty: int) -> 
     """Encode an AMEND: the order's original quantity ``old_qty`` (as the sender knew
     it) becomes ``new_qty``; what filled is ``old_qty`` minus what rests."""
     return _pack([VERSION, CommandType.AMEND, order_id, user_id, old_qty, new_qty])
+
+
+# A PLACE_LIST leg: (order_id, side, type, tif, price, qty, quote, stop, stp).
+ListLeg = tuple[int, int, int, int, int, int, int, int, int]
+
+
+def encode_place_list(*, user_id: int, lock: int, legs: tuple[ListLeg, ListLeg]) -> bytes:
+    """Encode a PLACE_LIST of two OCO legs sharing one ``lock`` (units as PLACE's)."""
+    return _pack([VERSION, CommandType.PLACE_LIST, user_id, lock, *legs[0], *legs[1]])
 
 
 def encode_cancel(*, order_id: int, user_id: int) -> bytes:

@@ -27,6 +27,7 @@ from api.graphql.orders.mutations.order_cancel_all import CancelAllOrders
 from api.graphql.orders.mutations.order_countdown import SetCancelCountdown
 from api.graphql.orders.mutations.order_place import PlaceOrder
 from api.graphql.orders.mutations.order_place_batch import PlaceOrders
+from api.graphql.orders.mutations.order_place_oco import PlaceOco
 from api.graphql.orders.mutations.order_replace import ReplaceOrder
 from api.graphql.subscriptions import Subscription
 from api.graphql.wallets.mutations.withdrawal_request import RequestWithdrawal
@@ -39,6 +40,7 @@ class Query(MarketQueries, AccountQueries, FuturesQueries, graphene.ObjectType):
 class Mutation(graphene.ObjectType):
     place_order = PlaceOrder.Field()
     place_orders = PlaceOrders.Field()
+    place_oco = PlaceOco.Field()
     cancel_order = CancelOrder.Field()
     replace_order = ReplaceOrder.Field()
     amend_order = AmendOrder.Field()

@@ -63,6 +63,7 @@ HTTP_STATUS: dict[str, int] = {
     MarketErrorCode.MARKET_NOT_TRADING: status.HTTP_409_CONFLICT,
     MarketDataErrorCode.NO_DATA: status.HTTP_404_NOT_FOUND,
     OrderErrorCode.ORDER_NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    OrderErrorCode.ORDER_LIST_NOT_FOUND: status.HTTP_404_NOT_FOUND,
     OrderErrorCode.ORDER_NOT_OPEN: status.HTTP_409_CONFLICT,
     OrderErrorCode.DUPLICATE_CLIENT_ORDER_ID: status.HTTP_409_CONFLICT,
     OrderErrorCode.AMENDMENT_PENDING: status.HTTP_409_CONFLICT,

@@ -8,6 +8,7 @@ from api.rest.accounts import two_factor
 from api.rest.accounts import views as accounts
 from api.rest.futures import views as futures
 from api.rest.markets import views as markets
+from api.rest.orders import lists as order_lists
 from api.rest.orders import views as orders
 from api.rest.wallets import views as wallets
 
@@ -97,6 +98,13 @@ v1 = [
     path("orders/<id:order_id>/cancel", orders.OrderCancelView.as_view(), name="order-cancel"),
     path("orders/<id:order_id>/replace", orders.OrderReplaceView.as_view(), name="order-replace"),
     path("orders/<id:order_id>/amend", orders.OrderAmendView.as_view(), name="order-amend"),
+    path("order-lists/oco", order_lists.OcoView.as_view(), name="order-lists-oco"),
+    path("order-lists/<id:list_id>", order_lists.OrderListDetailView.as_view(), name="order-list"),
+    path(
+        "order-lists/<id:list_id>/cancel",
+        order_lists.OrderListCancelView.as_view(),
+        name="order-list-cancel",
+    ),
     path("my-trades", orders.MyTradeListView.as_view(), name="my-trades"),
     path("futures/contracts", futures.ContractListView.as_view(), name="futures-contracts"),
     path(

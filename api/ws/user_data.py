@@ -3,8 +3,8 @@
 Clearing (``exchange.clearing.user_events``) and the wallet actions
 (``exchange.wallets.events``) publish one JSON message per change on
 ``user-events:{user_id}`` in the project's own names (``exchange.events.user``);
-this turns each into Binance's ``executionReport``, ``balanceUpdate`` and
-``outboundAccountPosition`` events, in that order.
+this turns each into Binance's ``executionReport``, ``listStatus`` (an OCO's),
+``balanceUpdate`` and ``outboundAccountPosition`` events, in that order.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from exchange.events.user import ExecutionReport, decode_user_message
+from exchange.events.user import ExecutionReport, OrderListUpdate, decode_user_message
 from exchange.orders.models import OrderStatus
 
 WORKING = {OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED}
@@ -42,7 +42,7 @@ def execution_report(x: ExecutionReport) -> dict[str, Any]:
         "p": _num(x["price"]),
         "P": _num(x["stop_price"]),
         "F": "0",
-        "g": -1,
+        "g": x.get("order_list_id", -1),
         "C": "",
         "x": x["execution"],
         "X": status,
@@ -68,11 +68,32 @@ def execution_report(x: ExecutionReport) -> dict[str, Any]:
     }
 
 
+def list_status(x: OrderListUpdate, when: int) -> dict[str, Any]:
+    """Binance's ``listStatus`` event of an OCO."""
+    return {
+        "e": "listStatus",
+        "E": when,
+        "s": x["symbol"],
+        "g": x["order_list_id"],
+        "c": x["contingency_type"],
+        "l": x["list_status_type"],
+        "L": x["list_order_status"],
+        "r": "NONE",
+        "C": x["list_client_order_id"],
+        "T": x["transaction_time"],
+        "O": [
+            {"s": leg["symbol"], "i": leg["order_id"], "c": leg["client_order_id"]}
+            for leg in x["orders"]
+        ],
+    }
+
+
 def binance_events(text: str) -> list[dict[str, Any]]:
     """The Binance events of one platform user message."""
     message = decode_user_message(text)
     when = message["time"]
     events = [execution_report(x) for x in message.get("executions", ())]
+    events += [list_status(x, when) for x in message.get("order_lists", ())]
     events += [
         {"e": "balanceUpdate", "E": when, "a": b["asset"], "d": _num(b["delta"]), "T": b["time"]}
         for b in message.get("balance_updates", ())

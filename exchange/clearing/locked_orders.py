@@ -46,6 +46,7 @@ _PLAIN = (
     "cumulative_quote_qty",
     "locked_remaining",
     "reject_reason",
+    "order_list_id",
 )
 
 
@@ -80,6 +81,7 @@ class LockedOrder:
     cumulative_quote_qty: Decimal
     locked_remaining: Decimal
     reject_reason: str
+    order_list_id: int | None  # an OCO leg's list
     created_us: int  # Unix microseconds
     accepted: bool  # accepted_at is set (before or in this batch)
     accepted_ms: int | None  # Unix milliseconds, when accepted in this batch
@@ -103,6 +105,7 @@ class LockedOrder:
             self.cumulative_quote_qty,
             self.locked_remaining,
             self.reject_reason,
+            self.order_list_id,
             self.created_us,
             self.accepted,
         ) = values  # in _PLAIN order, then created_us and accepted

@@ -40,14 +40,17 @@ from exchange.clearing.spot.settle import DONE_STATUS, TRADE_COLUMNS, BatchResul
 from exchange.core.money import format_money
 from exchange.core.redis import get_redis
 from exchange.core.user_channel import user_events_channel
+from exchange.events.user import OrderListUpdate
 from exchange.markets.models import Market
-from exchange.orders.models import OrderStatus
+from exchange.orders.list_status import list_status
+from exchange.orders.models import Order, OrderList, OrderStatus
 from exchange.wallets.models import Balance
 from matching_client import CommandType, DoneReason, OrderDone, OutputEntry, ResultCode, Trade
 
 logger = logging.getLogger(__name__)
 
 _dumps = json.dumps
+_ENTRY_COMMANDS = (CommandType.PLACE, CommandType.REPLACE, CommandType.PLACE_LIST)
 _PRICE, _QTY, _QUOTE, _MAKER, _TAKER = (
     TRADE_COLUMNS.index(c) for c in ("price", "qty", "quote_qty", "maker_order", "taker_order")
 )
@@ -140,7 +143,11 @@ class _OrderText:
             f'"stop_price": {_money_json(stop)}, "quote_order_qty": {_money_json(quote)}, '
             '"reject_reason": '
         )
-        self.exec_end = f', "order_time": {_us_ms_json(order.created_us)}, "event_time": '
+        list_id = -1 if order.order_list_id is None else order.order_list_id
+        self.exec_end = (
+            f', "order_time": {_us_ms_json(order.created_us)}, "order_list_id": {list_id}, '
+            '"event_time": '
+        )
         # Running totals (executed, quote): the state after the batch minus the batch's fills.
         self.totals = [order.executed_qty, order.cumulative_quote_qty]
         self.reports: list[_Execution] = []  # the user's message's executions
@@ -184,9 +191,10 @@ class _Execution:
 
 
 class _Message:
-    __slots__ = ("balances", "executions", "orders")
+    __slots__ = ("balances", "executions", "order_lists", "orders")
 
     def __init__(self) -> None:
+        self.order_lists: list[str] = []
         self.orders: list[str] = []
         self.balances: list[str] = []
         self.executions: list[_Execution] = []
@@ -248,12 +256,13 @@ class _Builder:
                     status = _PARTIALLY_FILLED if texts[pk].totals[0] else _NEW
                     self.report(pk, "REPLACED", status, when)
                 continue
-            if entry.command in (CommandType.PLACE, CommandType.REPLACE) and pk in texts:
-                if entry.result == ResultCode.OK:
-                    pending = orders[pk].status == OrderStatus.PENDING_TRIGGER
-                    self.report(pk, "NEW", _PENDING if pending else _NEW, when)
-                elif entry.result != ResultCode.DUPLICATE:
-                    self.report(pk, "REJECTED", _REJECTED, when)
+            if entry.command in _ENTRY_COMMANDS and pk in texts:
+                for leg in self._entered(entry):
+                    if entry.result == ResultCode.OK:
+                        pending = orders[leg].status == OrderStatus.PENDING_TRIGGER
+                        self.report(leg, "NEW", _PENDING if pending else _NEW, when)
+                    elif entry.result != ResultCode.DUPLICATE:
+                        self.report(leg, "REJECTED", _REJECTED, when)
             for event in entry.events:
                 if type(event) is Trade:
                     trade = fills.get(event.trade_id)
@@ -289,6 +298,54 @@ class _Builder:
                     status = _DONE_STATUS[event.reason]
                     self.report(pk, "TRADE" if status == _FILLED else status, status, when)
 
+    def _entered(self, entry: OutputEntry) -> list[int]:
+        """The orders an entry command entered: one, or an OCO's two legs."""
+        pk = entry.order_id
+        list_id = self.result.orders[pk].order_list_id
+        if entry.command is not CommandType.PLACE_LIST or list_id is None:
+            return [pk]
+        return sorted(
+            o.id
+            for o in self.result.orders.values()
+            if o.order_list_id == list_id and o.id in self.texts
+        )
+
+    def order_lists(self) -> None:
+        """Add each touched OCO's status, read after the batch's commit (its legs')."""
+        touched = {
+            o.order_list_id
+            for o in self.result.orders.values()
+            if o.order_list_id is not None and o.user_id in self.users
+        }
+        if not touched:
+            return
+        legs: dict[int, list[tuple[int, str, str]]] = {}
+        for list_id, pk, client_id, leg_status in (
+            Order.objects.filter(order_list_id__in=touched)
+            .order_by("pk")
+            .values_list("order_list_id", "pk", "client_order_id", "status")
+        ):
+            legs.setdefault(list_id, []).append((pk, client_id, leg_status))
+        symbol = self.market.symbol
+        when = self.latest or 0
+        for order_list in OrderList.objects.filter(pk__in=touched).order_by("pk"):
+            its_legs = legs.get(order_list.pk, [])
+            status = list_status([leg[2] for leg in its_legs])
+            update: OrderListUpdate = {
+                "symbol": symbol,
+                "order_list_id": order_list.pk,
+                "contingency_type": order_list.contingency_type,
+                "list_status_type": status.status_type,
+                "list_order_status": status.order_status,
+                "list_client_order_id": order_list.list_client_order_id,
+                "transaction_time": when,
+                "orders": [
+                    {"symbol": symbol, "order_id": pk, "client_order_id": client_id}
+                    for pk, client_id, _ in its_legs
+                ],
+            }
+            self.message(order_list.user_id).order_lists.append(_dumps(update))
+
     def orders(self) -> None:
         for text in self.texts.values():
             self.message(text.user_id).orders.append(text.order_json)
@@ -320,7 +377,8 @@ class _Builder:
             user_id: (
                 f'{{"time": {now}, "orders": [{", ".join(m.orders)}], '
                 f'"balances": [{", ".join(m.balances)}], '
-                f'"executions": [{", ".join([x.json() for x in m.executions])}]}}'
+                f'"executions": [{", ".join([x.json() for x in m.executions])}]'
+                + (f', "order_lists": [{", ".join(m.order_lists)}]}}' if m.order_lists else "}")
             )
             for user_id, m in self.messages.items()
         }
@@ -347,6 +405,7 @@ def messages(
     builder = _Builder(market, result, touched_users(result) if users is None else users)
     builder.executions(entries)
     builder.orders()
+    builder.order_lists()
     builder.balances()
     return builder.texts_by_user()
 

@@ -62,6 +62,26 @@ class ExecutionReport(TypedDict):
     is_maker: bool
     order_time: int
     event_time: int
+    order_list_id: int  # -1 unless the order is an OCO leg
+
+
+class ListLeg(TypedDict):
+    symbol: str
+    order_id: int
+    client_order_id: str
+
+
+class OrderListUpdate(TypedDict):
+    """An order list (OCO) touched by the batch, its status from its legs after it."""
+
+    symbol: str
+    order_list_id: int
+    contingency_type: str
+    list_status_type: str
+    list_order_status: str
+    list_client_order_id: str
+    transaction_time: int
+    orders: list[ListLeg]
 
 
 class BalanceState(TypedDict):
@@ -87,6 +107,7 @@ class UserMessage(TypedDict):
     balances: list[BalanceState]
     orders: NotRequired[list[OrderUpdate]]
     executions: NotRequired[list[ExecutionReport]]
+    order_lists: NotRequired[list[OrderListUpdate]]
     balance_updates: NotRequired[list[BalanceUpdate]]
 
 

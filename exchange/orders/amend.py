@@ -60,6 +60,9 @@ def _check(order: Order, request: AmendRequest) -> None:
     """Refuse what the engine would refuse, before anything is written."""
     if not order.is_open:
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "Order does not exist.")
+    if order.order_list_id is not None:
+        # Its list's hold may sit on the other leg's row: the removed lots have no lock.
+        raise OrderError(OrderErrorCode.ORDER_IN_LIST, "An order list's leg cannot be amended.")
     if order.type not in LIMIT_PRICED_TYPES or order.status == OrderStatus.PENDING_TRIGGER:
         raise OrderError(
             OrderErrorCode.NOT_AMENDABLE,

@@ -8,13 +8,22 @@ the engine has not answered (the engine ignores duplicates).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from exchange.markets.filters import price_to_ticks, qty_to_lots, quote_to_units
 from exchange.markets.models import Market
 from exchange.matching.gateway import send_commands
 from exchange.orders.models import LIMIT_PRICED_TYPES, Order, Side
 from exchange.risk.products import Product, risk_for
-from matching_client import CancelAll, CancelOrder, Command, PlaceOrder, ReplaceMode, ReplaceOrder
+from matching_client import (
+    CancelAll,
+    CancelOrder,
+    Command,
+    PlaceList,
+    PlaceOrder,
+    ReplaceMode,
+    ReplaceOrder,
+)
 from matching_client import OrderType as EngineOrderType
 from matching_client import SelfTradePrevention as EngineStp
 from matching_client import Side as EngineSide
@@ -61,15 +70,38 @@ def entry_command(order: Order) -> PlaceOrder | ReplaceOrder:
     return ReplaceOrder(place, order.replaces_id, ReplaceMode[order.replace_mode], carry)
 
 
-def send_places(orders: list[Order]) -> bool:
-    """PLACE (or REPLACE) many orders in one round trip; an order that cannot be
-    converted is logged, not sent."""
+def list_command(legs: list[Order]) -> PlaceList:
+    """The PLACE_LIST of an OCO's legs (in id order): one lock, the list's hold, which
+    entry put on one leg's row (``locked``; the other's is zero)."""
+    first, second = (place_command(leg) for leg in legs)
+    lock = max(place.lock for place in (first, second))
+    return PlaceList((replace(first, lock=lock), replace(second, lock=lock)))
+
+
+def _entry_commands(orders: list[Order]) -> list[Command]:
+    """Each order's entry command; an OCO's legs once, as one PLACE_LIST."""
+    lists = {o.order_list_id for o in orders if o.order_list_id is not None}
+    legs: dict[int, list[Order]] = {}
+    if lists:
+        for leg in Order.objects.filter(order_list_id__in=lists).select_related("market"):
+            legs.setdefault(leg.order_list_id, []).append(leg)  # type: ignore[arg-type]
     commands: list[Command] = []
     for order in orders:
         try:
-            commands.append(entry_command(order))
+            if order.order_list_id is None:
+                commands.append(entry_command(order))
+            elif order.order_list_id in legs:
+                pair = sorted(legs.pop(order.order_list_id), key=lambda leg: leg.pk)
+                commands.append(list_command(pair))
         except (ValueError, KeyError):
             logger.exception("order %s cannot be expressed in engine units; not sent", order.pk)
+    return commands
+
+
+def send_places(orders: list[Order]) -> bool:
+    """PLACE (REPLACE, PLACE_LIST) many orders in one round trip; an order that cannot
+    be converted is logged, not sent."""
+    commands = _entry_commands(orders)
     return send_commands(commands, f"PLACE of {len(commands)} orders") if commands else True
 
 
@@ -80,7 +112,7 @@ def _unanswered_places(orders: list[Order]) -> list[Command]:
     the sweeper's later PLACE would then bring the order to life. Sent first, a PLACE
     the engine already knows is answered DUPLICATE and changes nothing.
     """
-    return [entry_command(o) for o in orders if o.accepted_at is None]
+    return _entry_commands([o for o in orders if o.accepted_at is None])
 
 
 def send_replace(order: Order, replaced: Order) -> bool:

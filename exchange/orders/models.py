@@ -75,6 +75,38 @@ class OrderStatus(models.TextChoices):
 OPEN_STATUSES = (OrderStatus.NEW, OrderStatus.PENDING_TRIGGER, OrderStatus.PARTIALLY_FILLED)
 
 
+class ContingencyType(models.TextChoices):
+    OCO = "OCO"
+
+
+class OrderList(models.Model):
+    """Orders linked in the engine: an OCO's two legs (``Order.order_list``).
+
+    Its status is its legs' (``list_status``): nothing here changes after entry.
+    The list's one hold is on one leg's row; clearing moves it to the leg that acts.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    contingency_type = models.CharField(
+        max_length=8, choices=ContingencyType.choices, default=ContingencyType.OCO
+    )
+    list_client_order_id = models.CharField(max_length=36)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "created_at"], name="order_list_user_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"list #{self.pk} {self.contingency_type} {self.market_id}"
+
+
 class Order(models.Model):
     """One order. Its id is the engine's order id.
 
@@ -158,6 +190,16 @@ class Order(models.Model):
         help_text="What this order takes over of the replaced order's lock (at most), "
         "on top of ``locked``: moved by the engine and clearing, not by entry.",
     )
+    order_list = models.ForeignKey(
+        OrderList,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        db_index=False,
+        db_constraint=False,
+        help_text="The OCO this order is a leg of (its other leg is canceled when it acts).",
+    )
     client_id_released = models.BooleanField(
         default=False,
         help_text="The client order id may be used again: the order is closed and older "
@@ -196,6 +238,11 @@ class Order(models.Model):
                 fields=["created_at"],
                 condition=Q(client_id_released=False),
                 name="order_client_id_held",
+            ),
+            models.Index(
+                fields=["order_list"],
+                condition=Q(order_list__isnull=False),
+                name="order_list_legs",
             ),
         ]
 

@@ -62,6 +62,9 @@ def _order_to_cancel(user: User, request: ReplaceRequest) -> Order:
     )
     if not order.is_open:
         raise OrderError(OrderErrorCode.ORDER_NOT_OPEN, "Unknown order sent.")
+    if order.order_list_id is not None:
+        # Its list's hold may sit on the other leg's row: cancel the list instead.
+        raise OrderError(OrderErrorCode.ORDER_IN_LIST, "An order list's leg cannot be replaced.")
     return order
 
 

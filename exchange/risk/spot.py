@@ -14,6 +14,9 @@ seller in quote), so a hold never needs room for a fee:
   reference is the larger of the last trade price and the stop price, capped
   by the available balance; with no reference, the available balance. The
   engine stops buying when the hold runs out and expires the remainder.
+* An order list (OCO) holds once, for the leg that needs most: at most one
+  leg ever spends (the first to act cancels the other). A SELL's legs share
+  one quantity, so it holds that quantity; a BUY holds the larger quote.
 * Whatever an order still holds when it ends (filled, canceled, expired,
   rejected) returns to available.
 
@@ -23,7 +26,7 @@ Engine units: base in lots (quantity / step size); quote in tick·lot units
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import ROUND_DOWN, Decimal, localcontext
 
 from exchange.core.money import MONEY_CONTEXT
@@ -88,6 +91,17 @@ class SpotRisk:
                 reference=max(references) if references else None,
             ),
         )
+
+    def hold_for_list(
+        self,
+        *,
+        user_id: int,
+        orders: Sequence[OrderTerms],
+        last_price: Callable[[], Decimal | None],
+    ) -> Hold:
+        holds = [self.hold_for(user_id=user_id, order=o, last_price=last_price) for o in orders]
+        assert len({h.asset.pk for h in holds}) == 1, "the legs of a list share a side"
+        return max(holds, key=lambda h: h.amount)
 
     def engine_lock(self, *, market: Market, side: str, amount: Decimal) -> int:
         return quote_to_units(market, amount) if side == BUY else qty_to_lots(market, amount)

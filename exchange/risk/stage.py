@@ -14,7 +14,7 @@ which ``orders.requests.OrderRequest`` satisfies, never through the order model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -68,6 +68,17 @@ class RiskStage(Protocol):
         ``last_price`` is the market's last trade price, asked only if a rule
         needs it (trades belong to orders, above this layer).
         """
+        ...
+
+    def hold_for_list(
+        self,
+        *,
+        user_id: int,
+        orders: Sequence[OrderTerms],
+        last_price: Callable[[], Decimal | None],
+    ) -> Hold:
+        """The one hold of an order list whose legs share one side and of which at most
+        one ever spends (an OCO: the first leg to act cancels the other)."""
         ...
 
     def engine_lock(self, *, market: Market, side: str, amount: Decimal) -> int:

@@ -231,10 +231,13 @@ class Ledger:
 
     Checks conservation: for each order, filled + remaining = ordered, spent + unused =
     locked, spent never above the lock, a limit never traded through, one DONE per order,
-    trade and book update sequences without gaps.
+    trade and book update sequences without gaps. OCO legs (PLACE_LIST) share one
+    lock: the leg canceled because the other acted spends nothing and reports no
+    unused lock, in the entry where the other acted; the other reports the lock.
     """
 
     def __init__(self) -> None:
+        self.links: dict[int, int] = {}
         self.open: dict[int, _Tracked] = {}
         self.finished: set[int] = set()
         self.trade_seq = 0
@@ -273,8 +276,25 @@ class Ledger:
             assert 0 < removed < rest
             o.qty -= removed
             o.lock -= o.limit_price * removed if o.side == BUY else removed
+        if reply.command == 10:  # PLACE_LIST
+            fields = msgpack.unpackb(command_blob)
+            lock = fields[3]
+            legs = (fields[4:13], fields[13:22])
+            for oid, side, typ, _, price, qty, quote, _, _ in legs:
+                assert oid not in self.open and oid not in self.finished
+                limit_priced = typ in (
+                    OrderType.LIMIT_MAKER,
+                    OrderType.STOP_LOSS_LIMIT,
+                    OrderType.TAKE_PROFIT_LIMIT,
+                )
+                self.open[oid] = _Tracked(side, price, limit_priced, qty, quote, lock)
+            self.links[legs[0][0]], self.links[legs[1][0]] = legs[1][0], legs[0][0]
+        acted: set[int] = set()
         for event in reply.events:
-            if event[0] == EventType.TRADE:
+            if event[0] == EventType.STOP_TRIGGERED:
+                acted.add(event[1])
+            elif event[0] == EventType.TRADE:
+                acted.update((event[6], event[8]))
                 t = Trade(*event[1:])
                 assert t.seq == self.trade_seq + 1
                 self.trade_seq = t.seq
@@ -300,6 +320,20 @@ class Ledger:
                 done = Done(event[1], event[2], DoneReason(event[3]), *event[4:])
                 o = self.open.pop(done.order)
                 self.finished.add(done.order)
+                other = self.links.pop(done.order, None)
+                if other == -1:  # the other leg ended first, in this entry: this one is cut
+                    assert done.reason == DoneReason.CANCELED and done.unused_lock == 0
+                    assert self._spent(o) == 0
+                    continue
+                if other is not None:
+                    del self.links[other]
+                    if done.unused_lock == 0 and self._spent(o) == 0:
+                        # canceled because the other leg traded or triggered: its lock
+                        assert done.reason == DoneReason.CANCELED
+                        assert other in acted and other in self.open
+                        continue
+                    self.links[other] = -1  # ended first: the other is cut in this entry
+                acted.add(done.order)
                 if o.qty:
                     assert done.remaining_qty == o.qty - o.filled_qty
                     assert done.remaining_quote == 0
@@ -309,6 +343,10 @@ class Ledger:
                 assert done.unused_lock == o.lock - self._spent(o)
                 if done.reason == DoneReason.FILLED and o.qty:
                     assert done.remaining_qty == 0
+        # a leg's other leg is canceled in the same entry as it acts
+        assert -1 not in self.links.values()
+        for a, b in self.links.items():
+            assert a in self.open and b in self.open and a not in acted
 
     def check_open_orders(self, market: Market) -> None:
         book = market.book

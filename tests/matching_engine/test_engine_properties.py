@@ -21,6 +21,7 @@ from matching_engine.protocol import (
     encode_halt,
     encode_market_create,
     encode_place,
+    encode_place_list,
     encode_resume,
 )
 from tests.matching_engine.support import SYMBOL, Ledger, decode_reply
@@ -70,8 +71,44 @@ def _place(draw: st.DrawFn) -> bytes:
     )
 
 
+@st.composite
+def _place_list(draw: st.DrawFn) -> bytes:
+    """An OCO: mostly a valid pair (LIMIT_MAKER or stop legs, one side), sometimes not."""
+    side = draw(_sides)
+    types = [OrderType.LIMIT_MAKER, OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT,
+             OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT, OrderType.LIMIT]  # fmt: skip
+    qty = draw(_qtys)
+    legs = []
+    for _ in range(2):
+        order_type = draw(st.sampled_from(types))
+        priced = order_type in (
+            OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LOSS_LIMIT,
+            OrderType.TAKE_PROFIT_LIMIT,
+        )  # fmt: skip
+        stop = draw(_prices) if order_type >= OrderType.STOP_LOSS else 0
+        tif = draw(st.integers(0, 2)) if order_type in (OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT) else 0  # fmt: skip
+        leg_side = side if draw(st.integers(0, 9)) else 1 - side
+        legs.append(
+            (
+                draw(_ids),
+                leg_side,
+                order_type,
+                tif,
+                draw(_prices) if priced else 0,
+                qty,
+                0,
+                stop,
+                draw(st.integers(0, 3)),
+            )
+        )
+    lock = max(1, (105 * qty if side == 0 else qty) + draw(st.integers(-1, 50)))
+    return encode_place_list(user_id=draw(_users), lock=lock, legs=(legs[0], legs[1]))
+
+
 _command = st.one_of(
     _place(),
+    _place_list(),
+    _place_list(),
     _place(),
     _place(),
     st.builds(lambda o, u: encode_cancel(order_id=o, user_id=u), _ids, _users),

@@ -100,13 +100,18 @@ def _status(order: Order) -> str:
     return OrderStatus.NEW if order.status == OrderStatus.PENDING_TRIGGER else order.status
 
 
+def list_id(order: Order) -> int:
+    """Binance's ``orderListId``: the order's OCO, -1 for an order in no list."""
+    return -1 if order.order_list_id is None else order.order_list_id
+
+
 def order_json(order: Order) -> dict[str, Any]:
     created = ms(order.created_at)
     orig_qty = order.orig_qty if order.orig_qty is not None else order.executed_qty
     return {
         "symbol": order.market.symbol,
         "orderId": order.pk,
-        "orderListId": -1,
+        "orderListId": list_id(order),
         "clientOrderId": order.client_order_id,
         "price": dec(order.price),
         "origQty": dec(orig_qty),
@@ -135,7 +140,7 @@ def canceled_json(order: Order) -> dict[str, Any]:
         "symbol": body["symbol"],
         "origClientOrderId": order.client_order_id,
         "orderId": order.pk,
-        "orderListId": -1,
+        "orderListId": list_id(order),
         "clientOrderId": order.client_order_id,
         "transactTime": body["updateTime"],
         **{
@@ -170,7 +175,7 @@ def order_ack_json(order: Order) -> dict[str, Any]:
     return {
         "symbol": order.market.symbol,
         "orderId": order.pk,
-        "orderListId": -1,
+        "orderListId": list_id(order),
         "clientOrderId": order.client_order_id,
         "transactTime": ms(order.created_at),
     }

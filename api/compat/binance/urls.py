@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from api.compat.binance import account, amend, cancel_replace, general, market, orders, user_stream
+from api.compat.binance import (
+    account,
+    amend,
+    cancel_replace,
+    general,
+    market,
+    order_lists,
+    orders,
+    user_stream,
+)
 
 urlpatterns = [
     path("ping", general.PingView.as_view()),
@@ -21,6 +30,11 @@ urlpatterns = [
     path("order/test", orders.OrderTestView.as_view()),
     path("order/amend/keepPriority", amend.AmendKeepPriorityView.as_view()),
     path("order/cancelReplace", cancel_replace.CancelReplaceView.as_view()),
+    path("order/oco", order_lists.LegacyOcoView.as_view()),
+    path("orderList/oco", order_lists.OcoView.as_view()),
+    path("orderList", order_lists.OrderListView.as_view()),
+    path("allOrderList", order_lists.AllOrderListView.as_view()),
+    path("openOrderList", order_lists.OpenOrderListView.as_view()),
     path("openOrders", orders.OpenOrdersView.as_view()),
     path("allOrders", orders.AllOrdersView.as_view()),
     path("account", account.AccountView.as_view()),

@@ -17,7 +17,7 @@ ledger lines once per batch, trades go in with ``COPY`` on PostgreSQL
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -31,8 +31,7 @@ from exchange.core.money import MONEY_CONTEXT, decimal_places
 from exchange.markets.filters import price_to_ticks, qty_to_lots, quote_unit
 from exchange.markets.models import Market
 from exchange.markets.selectors import FeeRates, fee_rates_for_users
-from exchange.orders.models import Order as OrderRow
-from exchange.orders.models import OrderAmendment, OrderStatus, Side
+from exchange.orders.models import Order, OrderAmendment, OrderStatus, Side
 from exchange.orders.models import Trade as TradeRow
 from exchange.wallets.ledger import Line, Posting, post_entries, system_account, user_accounts
 from exchange.wallets.models import Account, AccountKind, Bucket, JournalReason
@@ -84,7 +83,8 @@ _PLACE = CommandType.PLACE
 _REPLACE = CommandType.REPLACE
 _AMEND = CommandType.AMEND
 _OK = ResultCode.OK
-_ENTRY_COMMANDS = (_PLACE, _REPLACE)  # commands whose entry answers a new order
+_PLACE_LIST = CommandType.PLACE_LIST
+_ENTRY_COMMANDS = (_PLACE, _REPLACE, _PLACE_LIST)  # commands whose entry answers a new order
 _BUY_SIDE = Side.BUY
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MS = dt.timedelta(milliseconds=1)
@@ -166,6 +166,7 @@ class _Batch:
         self.quote = _Asset(market.quote.precision, self.quote_unit)
         self.prices: dict[int, Decimal] = {}  # trade price by engine ticks
         self.amendments: list[OrderAmendment] = []  # decided in this batch
+        self.siblings: dict[int, int] = {}  # OCO leg id -> the other leg's id (loaded legs)
 
     def _order_ids(self) -> set[int]:
         ids: set[int] = set()
@@ -187,7 +188,13 @@ class _Batch:
         return ids
 
     def load(self) -> None:
-        self.orders = lock_orders(self._order_ids(), self.market)
+        ids = self._order_ids()
+        heads = [e.order_id for e in self.entries if e.command is _PLACE_LIST and e.order_id]
+        if heads:  # a PLACE_LIST entry names its first leg only
+            lists = Order.objects.filter(pk__in=heads).values("order_list_id")
+            ids.update(Order.objects.filter(order_list_id__in=lists).values_list("pk", flat=True))
+        self.orders = lock_orders(ids, self.market)
+        self.siblings = _siblings(self.orders.values())
         users = {o.user_id for o in self.orders.values()}
         self.accounts = user_accounts(users)
         self.rates = fee_rates_for_users(user_ids=users, market=self.market)
@@ -234,10 +241,14 @@ class _Batch:
                 self.on_amended(entry, when)
                 continue
             if entry.command in _ENTRY_COMMANDS and entry.order_id:
-                on_place(entry, when)
+                on_place(entry, entry.order_id, when)
+                if entry.command is _PLACE_LIST and entry.order_id in self.siblings:
+                    on_place(entry, self.siblings[entry.order_id], when)
                 if entry.command is _REPLACE and entry.result is ResultCode.OK:
                     self.on_replaced(entry, when)
                     continue
+            if self.siblings and entry.events:
+                self.follow_list_locks(entry)
             for event in entry.events:
                 if type(event) is Trade:
                     on_trade(event, when)
@@ -246,8 +257,7 @@ class _Batch:
                 elif type(event) is StopTriggered:
                     on_stop(event, when)
 
-    def on_place_result(self, entry: OutputEntry, when: int) -> None:
-        order_id = entry.order_id
+    def on_place_result(self, entry: OutputEntry, order_id: int, when: int) -> None:
         order = self.orders.get(order_id) or self.order(order_id)
         if order.accepted:
             return
@@ -371,6 +381,21 @@ class _Batch:
             elif type(event) is StopTriggered:
                 self.on_stop_triggered(event, when)
 
+    def follow_list_locks(self, entry: OutputEntry) -> None:
+        """Before an entry's events: an OCO leg the engine canceled because its other
+        leg acted reports no unused lock; the list's hold, on whichever leg's row,
+        moves to the leg that acted, so its trades spend it and its DONE returns it."""
+        siblings = self.siblings
+        for event in entry.events:
+            if (
+                type(event) is OrderDone
+                and event.reason is DoneReason.CANCELED
+                and event.order_id in siblings
+            ):
+                self.carry_lock(
+                    self.order(event.order_id), siblings[event.order_id], event.unused_lock
+                )
+
     def carry_lock(self, old: LockedOrder, new_id: int, unused_lock: int) -> None:
         """Move to ``new_id`` what ``old`` holds beyond its reported unused lock; no
         balance changes (both amounts are in the user's locked bucket)."""
@@ -382,6 +407,7 @@ class _Batch:
         old.locked_remaining -= carried
         new.locked_remaining += carried
         self.changed[new_id] = new
+        self.changed[old.id] = old
 
     def on_amended(self, entry: OutputEntry, when: int) -> None:
         """Record the engine's answer on the order's oldest undecided amendment; an
@@ -422,7 +448,7 @@ class _Batch:
             amendment.save(update_fields=["result", "decided_at"])
             if amendment.result != _OK.name:
                 continue
-            orders = OrderRow.objects.filter(pk=amendment.order_id)
+            orders = Order.objects.filter(pk=amendment.order_id)
             orders.update(orig_qty=amendment.new_qty)
             if amendment.new_client_order_id == amendment.old_client_order_id:
                 continue
@@ -515,6 +541,20 @@ class _Batch:
                 ]
             ),
         )
+
+
+def _siblings(orders: Iterable[LockedOrder]) -> dict[int, int]:
+    """Both legs' ids of every OCO with two legs among ``orders``, each to the other."""
+    by_list: dict[int, list[int]] = {}
+    for order in orders:
+        if order.order_list_id is not None:
+            by_list.setdefault(order.order_list_id, []).append(order.id)
+    pairs: dict[int, int] = {}
+    for legs in by_list.values():
+        if len(legs) == 2:
+            a, b = legs
+            pairs[a], pairs[b] = b, a
+    return pairs
 
 
 def settle_spot(market: Market, entries: Sequence[OutputEntry]) -> BatchResult:

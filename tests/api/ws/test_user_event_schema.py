@@ -33,6 +33,7 @@ EXECUTION = {
     "trade_id": 3,
     "is_maker": False,
     "order_time": 1700000000000,
+    "order_list_id": -1,
     "event_time": 1700000000123,
 }
 ORDER = {k: EXECUTION[k] for k in list(EXECUTION)[:11]}

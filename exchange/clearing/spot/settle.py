@@ -244,11 +244,11 @@ class _Batch:
                 on_place(entry, entry.order_id, when)
                 if entry.command is _PLACE_LIST and entry.order_id in self.siblings:
                     on_place(entry, self.siblings[entry.order_id], when)
-                if entry.command is _REPLACE and entry.result is ResultCode.OK:
-                    self.on_replaced(entry, when)
-                    continue
             if self.siblings and entry.events:
                 self.follow_list_locks(entry)
+            if entry.command is _REPLACE and entry.order_id and entry.result is ResultCode.OK:
+                self.on_replaced(entry, when)
+                continue
             for event in entry.events:
                 if type(event) is Trade:
                     on_trade(event, when)
@@ -367,15 +367,21 @@ class _Batch:
         self.changed[done.order_id] = order
 
     def on_replaced(self, entry: OutputEntry, when: int) -> None:
-        """Apply an accepted REPLACE's events. Its one CANCELED DONE is the replaced order
-        (the new order's own DONEs are FILLED or EXPIRED): the part of its lock the
-        DONE does not report unused went to the new order, in the same locked bucket."""
-        new_id = entry.order_id
+        """Apply an accepted REPLACE's events. Its CANCELED DONE is the replaced order (the
+        new order's own DONEs are FILLED or EXPIRED), or an OCO leg whose other leg the
+        new order traded with (``follow_list_locks`` moved its hold already): the part of
+        the replaced order's lock its DONE does not report unused went to the new order,
+        in the same locked bucket."""
+        new_id, siblings = entry.order_id, self.siblings
         for event in entry.events:
             if type(event) is Trade:
                 self.on_trade(event, when)
             elif type(event) is OrderDone:
-                if event.reason is DoneReason.CANCELED and event.order_id != new_id:
+                if (
+                    event.reason is DoneReason.CANCELED
+                    and event.order_id != new_id
+                    and event.order_id not in siblings
+                ):
                     self.carry_lock(self.order(event.order_id), new_id, event.unused_lock)
                 self.on_done(event, when)
             elif type(event) is StopTriggered:

@@ -118,6 +118,33 @@ def test_a_sell_oco_locks_once_and_a_partial_fill_of_the_limit_leg_cancels_the_s
     assert (above["orderId"], "TRADE", list_id) in reports
 
 
+def test_a_cancel_replace_that_takes_a_limit_leg_settles_both_users(live):
+    # given a SELL OCO of 2 SOL (limit leg 110) and a buyer with a bid resting at 50
+    last_price_at(live, "100")
+    trader = live.trader(SOL="2")
+    answer = sell_oco(binance_client(live, trader))
+    below, above = answer["orderReports"]
+    buyer = live.trader(USDT="1000")
+    bot = binance_client(live, buyer)
+    bid = bot.order_limit_buy(symbol=SYMBOL, quantity="1", price="50")
+    # when the buyer cancel-replaces that bid with a buy of 1 at 110: it takes the limit leg
+    replaced = bot.cancel_replace_order(
+        symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", quantity="1",
+        price="110", cancelReplaceMode="STOP_ON_FAILURE", cancelOrderId=bid["orderId"],
+    )  # fmt: skip
+    new_id = replaced["newOrderResponse"]["orderId"]
+    # then one engine entry traded the leg and canceled the stop leg, and clearing settled it
+    wait_until(lambda: status(new_id) == "FILLED", what="the replacing buy's fill")
+    assert (status(bid["orderId"]), status(below["orderId"])) == ("CANCELED", "CANCELED")
+    assert status(above["orderId"]) == "PARTIALLY_FILLED"
+    # seller: 1 SOL sold at 110 less the 0.1 % maker fee, the other SOL still locked by the leg
+    assert balance(trader, "USDT") == (Decimal("109.89"), Decimal(0))
+    assert balance(trader, "SOL") == (Decimal(0), Decimal(1))
+    # buyer: 1 SOL less the 0.2 % taker fee, 110 spent, the old bid's 50 released
+    assert balance(buyer, "SOL") == (Decimal("0.998"), Decimal(0))
+    assert balance(buyer, "USDT") == (Decimal(890), Decimal(0))
+
+
 def _events(pubsub, until) -> list[dict]:  # noqa: ANN001
     events: list[dict] = []
     deadline = time.monotonic() + 20

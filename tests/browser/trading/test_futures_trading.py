@@ -347,3 +347,70 @@ def test_the_futures_book_equals_the_rest_book_after_the_socket_is_cut(
     wait(browser, lambda b: page_book(b) == rest_book(), "the books to agree")
     assert any(p == "58990" for p, _ in rest_book()[0])
     assert browser.execute_script("return window.exchangePage.marketStream.connects") == 2
+
+
+def _refused(browser, field: str, what: str) -> str:
+    """Submit the order form and wait for the API's message under ``field``."""
+    browser.find_element(By.ID, "o-submit").click()
+    wait(browser, lambda b: b.find_element(By.ID, f"e-{field}").text, what)
+    return browser.find_element(By.ID, f"e-{field}").text
+
+
+def test_bad_futures_orders_show_the_apis_message_by_the_field_and_change_nothing(
+    browser,
+    exchange,
+    contract,  # noqa: F811
+    screenshot,
+):
+    url = exchange.url
+    email = new_email()
+    set_mark(contract, Decimal(60_000))
+    # given: a trader with 100 USDT of futures collateral and the limit form
+    sign_up(browser, url, email)
+    deposit_on_test_chain(browser, url, "USDT", "100")
+    user = User.objects.get(email=email)
+    _open_futures(browser, url)
+    visible(browser, "#x-amount").send_keys("100")
+    browser.find_element(By.ID, "x-submit").click()
+    wait(
+        browser,
+        lambda b: b.find_element(By.ID, "f-wallet").get_attribute("data-value") == "100",
+        "100 in futures",
+    )
+    browser.find_element(By.CSS_SELECTOR, "#o-type option[value=LIMIT]").click()
+    price, qty = browser.find_element(By.ID, "o-price"), browser.find_element(By.ID, "o-qty")
+
+    # when: the price is off the 0.1 tick, then the API's message shows under the price
+    price.send_keys("59000.05")
+    qty.send_keys("0.001")
+    message = _refused(browser, "price", "the tick refusal")
+    assert "tick" in message.lower(), message
+    assert not browser.find_element(By.ID, "e-quantity").text
+
+    # when: the size is below the 0.001 step, then the message shows under the size
+    price.clear()
+    price.send_keys("59000")
+    qty.clear()
+    qty.send_keys("0.0001")
+    message = _refused(browser, "quantity", "the step refusal")
+    assert not browser.find_element(By.ID, "e-price").text
+    browser.execute_script("document.getElementById('toast').hidden = true")
+    screenshot("web-futures-bad-step")
+    browser.execute_script("document.getElementById('toast').hidden = false")
+
+    # when: 1 BTC at 59,000 needs far more margin than 100 USDT, then the message shows
+    qty.clear()
+    qty.send_keys("1")
+    message = _refused(browser, "quantity", "the margin refusal")
+    assert "margin" in message.lower(), message
+    browser.execute_script("document.getElementById('toast').hidden = true")
+    screenshot("web-futures-bad-margin")
+    browser.execute_script("document.getElementById('toast').hidden = false")
+
+    # then: the first two never reached the engine, the third it rejected (its record
+    # stays, as Binance's does); none is open and the futures wallet still holds 100
+    assert [o.status for o in FuturesOrder.objects.filter(user=user)] == ["REJECTED"]
+    assert text(browser, "#open-count") == ""
+    assert browser.find_element(By.ID, "f-wallet").get_attribute("data-value") == "100"
+    [usdt] = account_figures(user=user, mark_of=mark_of).assets
+    assert usdt.wallet == Decimal(100)

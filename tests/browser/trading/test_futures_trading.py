@@ -30,7 +30,14 @@ from tests.api.compat.binance_futures.conftest import (
 from tests.api.compat.binance_futures.conftest import set_mark, transferred
 from tests.api.compat.conftest import wait_until
 from tests.browser.trading.conftest import new_email, signed
-from tests.browser.trading.pages import deposit_on_test_chain, sign_up, text, visible, wait
+from tests.browser.trading.pages import (
+    balance_cells,
+    deposit_on_test_chain,
+    sign_up,
+    text,
+    visible,
+    wait,
+)
 
 SYMBOL = "BTCUSDT"
 
@@ -414,3 +421,47 @@ def test_bad_futures_orders_show_the_apis_message_by_the_field_and_change_nothin
     assert browser.find_element(By.ID, "f-wallet").get_attribute("data-value") == "100"
     [usdt] = account_figures(user=user, mark_of=mark_of).assets
     assert usdt.wallet == Decimal(100)
+
+
+def _transfer_on_wallet_page(browser, direction: str, amount: str) -> None:
+    browser.find_element(By.CSS_SELECTOR, f"#x-type option[value={direction}]").click()
+    visible(browser, "#x-amount").send_keys(amount)
+    browser.find_element(By.ID, "x-submit").click()
+
+
+def test_the_wallet_page_moves_collateral_between_spot_and_futures(
+    browser,
+    exchange,
+    contract,  # noqa: F811 - the futures engine and clearing settle the transfer
+    screenshot,
+):
+    url = exchange.url
+    email = new_email()
+    # given: a trader with 100 USDT on spot, on the wallet page
+    sign_up(browser, url, email)
+    deposit_on_test_chain(browser, url, "USDT", "100")
+    user = User.objects.get(email=email)
+    wait(browser, lambda b: text(b, "#x-asset option:checked") == "USDT", "the margin asset")
+    assert browser.find_element(By.ID, "fw-balance").get_attribute("data-value") == "0"
+
+    # when: 40 go to futures, then both balances show it
+    _transfer_on_wallet_page(browser, "MAIN_UMFUTURE", "40")
+    wait(
+        browser,
+        lambda b: b.find_element(By.ID, "fw-balance").get_attribute("data-value") == "40",
+        "40 in futures",
+    )
+    wait(browser, lambda b: balance_cells(b, "USDT")[0] == "60.00000000", "60 on spot")
+
+    # when: 15 come back, then both balances show it
+    _transfer_on_wallet_page(browser, "UMFUTURE_MAIN", "15")
+    wait(
+        browser,
+        lambda b: b.find_element(By.ID, "fw-balance").get_attribute("data-value") == "25",
+        "25 in futures",
+    )
+    wait(browser, lambda b: balance_cells(b, "USDT")[0] == "75.00000000", "75 on spot")
+    [usdt] = account_figures(user=user, mark_of=mark_of).assets
+    assert usdt.wallet == Decimal(25)
+    browser.execute_script("document.getElementById('toast').hidden = true")
+    screenshot("web-wallet-transfer")

@@ -8,6 +8,7 @@
 import { api, clearErrors, currentUser, fapi, showErrors, toast } from "./api.js";
 import { FuturesBook } from "./book.js";
 import { dateTime, decimalsOf, el, fixed, isZero, multiply, percent, row, time } from "./format.js";
+import { transferForm } from "./transfer.js";
 import { Stream, userStream } from "./ws.js";
 import { candleChart } from "./chart.js";
 
@@ -291,14 +292,7 @@ async function submitting(form, button, work, fieldFor = {}) {
   }
 }
 
-$("transfer-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const type = $("x-type").value;
-  submitting(event.target, $("x-submit"), async () => {
-    const done = await fapi("POST", "/sapi/v1/asset/transfer", { type, asset: contract.marginAsset, amount: $("x-amount").value.trim() });
-    toast(`Transfer ${done.tranId} done`);
-  }, { "-5013": "amount", "-2019": "amount" });
-});
+transferForm($("transfer-form"), () => contract.marginAsset, refreshAccount);
 
 $("leverage-form").addEventListener("submit", (event) => {
   event.preventDefault();

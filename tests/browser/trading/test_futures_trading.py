@@ -363,6 +363,21 @@ def _refused(browser, field: str, what: str) -> str:
     return browser.find_element(By.ID, f"e-{field}").text
 
 
+def _trader_with_collateral(browser, url: str, email: str, amount: str) -> User:
+    """A new trader who deposited ``amount`` USDT and moved it all to futures on the page."""
+    sign_up(browser, url, email)
+    deposit_on_test_chain(browser, url, "USDT", amount)
+    _open_futures(browser, url)
+    visible(browser, "#x-amount").send_keys(amount)
+    browser.find_element(By.ID, "x-submit").click()
+    wait(
+        browser,
+        lambda b: b.find_element(By.ID, "f-wallet").get_attribute("data-value") == amount,
+        f"{amount} in futures",
+    )
+    return User.objects.get(email=email)
+
+
 def test_bad_futures_orders_show_the_apis_message_by_the_field_and_change_nothing(
     browser,
     exchange,
@@ -373,17 +388,7 @@ def test_bad_futures_orders_show_the_apis_message_by_the_field_and_change_nothin
     email = new_email()
     set_mark(contract, Decimal(60_000))
     # given: a trader with 100 USDT of futures collateral and the limit form
-    sign_up(browser, url, email)
-    deposit_on_test_chain(browser, url, "USDT", "100")
-    user = User.objects.get(email=email)
-    _open_futures(browser, url)
-    visible(browser, "#x-amount").send_keys("100")
-    browser.find_element(By.ID, "x-submit").click()
-    wait(
-        browser,
-        lambda b: b.find_element(By.ID, "f-wallet").get_attribute("data-value") == "100",
-        "100 in futures",
-    )
+    user = _trader_with_collateral(browser, url, email, "100")
     browser.find_element(By.CSS_SELECTOR, "#o-type option[value=LIMIT]").click()
     price, qty = browser.find_element(By.ID, "o-price"), browser.find_element(By.ID, "o-qty")
 
@@ -465,3 +470,53 @@ def test_the_wallet_page_moves_collateral_between_spot_and_futures(
     assert usdt.wallet == Decimal(25)
     browser.execute_script("document.getElementById('toast').hidden = true")
     screenshot("web-wallet-transfer")
+
+
+def test_a_stop_limit_and_a_take_profit_limit_rest_as_conditional_orders(
+    browser,
+    exchange,
+    contract,  # noqa: F811
+    screenshot,
+):
+    url = exchange.url
+    set_mark(contract, Decimal(60_000))
+    # given: a trader with 100 USDT of futures collateral, the mark at 60,000
+    user = _trader_with_collateral(browser, url, new_email(), "100")
+
+    def place(type_: str, side: str, stop: str, price: str) -> None:
+        browser.find_element(By.CSS_SELECTOR, f"input[name=side][value={side}]").click()
+        browser.find_element(By.CSS_SELECTOR, f"#o-type option[value={type_}]").click()
+        for field, value in (("o-stop", stop), ("o-price", price), ("o-qty", "0.001")):
+            visible(browser, f"#{field}").clear()
+            browser.find_element(By.ID, field).send_keys(value)
+        browser.find_element(By.ID, "o-submit").click()
+
+    # when: a buy stop-limit triggered at 61,000 with a limit of 61,100, and a sell
+    # take-profit limit triggered at 62,000 with a limit of 61,900 (for the long it opens)
+    place("STOP", "BUY", "61000", "61100")
+    wait(browser, lambda b: text(b, "#open-count") == "(1)", "the resting stop")
+    place("TAKE_PROFIT", "SELL", "62000", "61900")
+    wait(browser, lambda b: text(b, "#open-count") == "(2)", "the resting take-profit")
+
+    # then: both rest untriggered, with their limit and trigger prices, in open orders
+    orders = {o.type: o for o in FuturesOrder.objects.filter(user=user)}
+    assert sorted(orders) == ["STOP", "TAKE_PROFIT"]
+    assert all(
+        o.status == "NEW" and not o.triggered and not o.executed_qty for o in orders.values()
+    )
+    assert (orders["STOP"].price, orders["STOP"].stop_price) == (Decimal(61_100), Decimal(61_000))
+    browser.find_element(By.CSS_SELECTOR, '[data-tab="open"]').click()
+    rows = browser.execute_script(
+        "return [...document.querySelectorAll('#open-orders tbody tr[data-order-id]')]"
+        ".map(r => [...r.cells].map(c => c.textContent))"
+    )
+    shown = {row[2]: row[3:6] for row in rows}
+    assert shown == {
+        "Stop": ["61,100.0", "61,000.0", "0.001"],
+        "Take profit": ["61,900.0", "62,000.0", "0.001"],
+    }, rows
+    assert not browser.find_element(By.ID, "e-stopPrice").text
+    browser.execute_script("document.getElementById('toast').hidden = true")
+    screenshot("web-futures-stop-limit", full_page=True)
+    browser.find_element(By.ID, "cancel-all").click()
+    wait(browser, lambda b: text(b, "#open-count") == "", "no open order")

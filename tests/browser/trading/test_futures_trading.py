@@ -480,7 +480,8 @@ def test_a_stop_limit_and_a_take_profit_limit_rest_as_conditional_orders(
 ):
     url = exchange.url
     set_mark(contract, Decimal(60_000))
-    # given: a trader with 100 USDT of futures collateral, the mark at 60,000
+    # given: a trader with 100 USDT of futures collateral; the mark at 60,000 and the
+    # last trade (the contract price the triggers watch) at most 61,000
     user = _trader_with_collateral(browser, url, new_email(), "100")
 
     def place(type_: str, side: str, stop: str, price: str) -> None:
@@ -491,11 +492,11 @@ def test_a_stop_limit_and_a_take_profit_limit_rest_as_conditional_orders(
             browser.find_element(By.ID, field).send_keys(value)
         browser.find_element(By.ID, "o-submit").click()
 
-    # when: a buy stop-limit triggered at 61,000 with a limit of 61,100, and a sell
-    # take-profit limit triggered at 62,000 with a limit of 61,900 (for the long it opens)
-    place("STOP", "BUY", "61000", "61100")
+    # when: a buy stop-limit triggered at 65,000 with a limit of 65,100, and a sell
+    # take-profit limit triggered at 66,000 with a limit of 65,900 (for the long it opens)
+    place("STOP", "BUY", "65000", "65100")
     wait(browser, lambda b: text(b, "#open-count") == "(1)", "the resting stop")
-    place("TAKE_PROFIT", "SELL", "62000", "61900")
+    place("TAKE_PROFIT", "SELL", "66000", "65900")
     wait(browser, lambda b: text(b, "#open-count") == "(2)", "the resting take-profit")
 
     # then: both rest untriggered, with their limit and trigger prices, in open orders
@@ -504,7 +505,7 @@ def test_a_stop_limit_and_a_take_profit_limit_rest_as_conditional_orders(
     assert all(
         o.status == "NEW" and not o.triggered and not o.executed_qty for o in orders.values()
     )
-    assert (orders["STOP"].price, orders["STOP"].stop_price) == (Decimal(61_100), Decimal(61_000))
+    assert (orders["STOP"].price, orders["STOP"].stop_price) == (Decimal(65_100), Decimal(65_000))
     browser.find_element(By.CSS_SELECTOR, '[data-tab="open"]').click()
     rows = browser.execute_script(
         "return [...document.querySelectorAll('#open-orders tbody tr[data-order-id]')]"
@@ -512,8 +513,8 @@ def test_a_stop_limit_and_a_take_profit_limit_rest_as_conditional_orders(
     )
     shown = {row[2]: row[3:6] for row in rows}
     assert shown == {
-        "Stop": ["61,100.0", "61,000.0", "0.001"],
-        "Take profit": ["61,900.0", "62,000.0", "0.001"],
+        "Stop": ["65,100.0", "65,000.0", "0.001"],
+        "Take profit": ["65,900.0", "66,000.0", "0.001"],
     }, rows
     assert not browser.find_element(By.ID, "e-stopPrice").text
     browser.execute_script("document.getElementById('toast').hidden = true")

@@ -30,7 +30,14 @@ from tests.api.compat.binance_futures.conftest import (
 from tests.api.compat.binance_futures.conftest import set_mark, transferred
 from tests.api.compat.conftest import wait_until
 from tests.browser.trading.conftest import new_email, signed
-from tests.browser.trading.pages import deposit_on_test_chain, sign_up, text, visible, wait
+from tests.browser.trading.pages import (
+    balance_cells,
+    deposit_on_test_chain,
+    sign_up,
+    text,
+    visible,
+    wait,
+)
 
 SYMBOL = "BTCUSDT"
 
@@ -354,3 +361,170 @@ def test_the_futures_book_equals_the_rest_book_after_the_socket_is_cut(
     wait(browser, lambda b: page_book(b) == rest_book(), "the books to agree")
     assert any(p == "58990" for p, _ in rest_book()[0])
     assert browser.execute_script("return window.exchangePage.marketStream.connects") == 2
+
+
+def _refused(browser, field: str, what: str) -> str:
+    """Submit the order form and wait for the API's message under ``field``."""
+    browser.find_element(By.ID, "o-submit").click()
+    wait(browser, lambda b: b.find_element(By.ID, f"e-{field}").text, what)
+    return browser.find_element(By.ID, f"e-{field}").text
+
+
+def _trader_with_collateral(browser, url: str, email: str, amount: str) -> User:
+    """A new trader who deposited ``amount`` USDT and moved it all to futures on the page."""
+    sign_up(browser, url, email)
+    deposit_on_test_chain(browser, url, "USDT", amount)
+    _open_futures(browser, url)
+    visible(browser, "#x-amount").send_keys(amount)
+    browser.find_element(By.ID, "x-submit").click()
+    wait(
+        browser,
+        lambda b: b.find_element(By.ID, "f-wallet").get_attribute("data-value") == amount,
+        f"{amount} in futures",
+    )
+    return User.objects.get(email=email)
+
+
+def test_bad_futures_orders_show_the_apis_message_by_the_field_and_change_nothing(
+    browser,
+    exchange,
+    contract,  # noqa: F811
+    screenshot,
+):
+    url = exchange.url
+    email = new_email()
+    set_mark(contract, Decimal(60_000))
+    # given: a trader with 100 USDT of futures collateral and the limit form
+    user = _trader_with_collateral(browser, url, email, "100")
+    browser.find_element(By.CSS_SELECTOR, "#o-type option[value=LIMIT]").click()
+    price, qty = browser.find_element(By.ID, "o-price"), browser.find_element(By.ID, "o-qty")
+
+    # when: the price is off the 0.1 tick, then the API's message shows under the price
+    price.send_keys("59000.05")
+    qty.send_keys("0.001")
+    message = _refused(browser, "price", "the tick refusal")
+    assert "tick" in message.lower(), message
+    assert not browser.find_element(By.ID, "e-quantity").text
+
+    # when: the size is below the 0.001 step, then the message shows under the size
+    price.clear()
+    price.send_keys("59000")
+    qty.clear()
+    qty.send_keys("0.0001")
+    message = _refused(browser, "quantity", "the step refusal")
+    assert not browser.find_element(By.ID, "e-price").text
+    browser.execute_script("document.getElementById('toast').hidden = true")
+    screenshot("web-futures-bad-step")
+    browser.execute_script("document.getElementById('toast').hidden = false")
+
+    # when: 1 BTC at 59,000 needs far more margin than 100 USDT, then the message shows
+    qty.clear()
+    qty.send_keys("1")
+    message = _refused(browser, "quantity", "the margin refusal")
+    assert "margin" in message.lower(), message
+    browser.execute_script("document.getElementById('toast').hidden = true")
+    screenshot("web-futures-bad-margin")
+    browser.execute_script("document.getElementById('toast').hidden = false")
+
+    # then: the first two never reached the engine, the third it rejected (its record
+    # stays, as Binance's does); none is open and the futures wallet still holds 100
+    assert [o.status for o in FuturesOrder.objects.filter(user=user)] == ["REJECTED"]
+    assert text(browser, "#open-count") == ""
+    assert browser.find_element(By.ID, "f-wallet").get_attribute("data-value") == "100"
+    [usdt] = account_figures(user=user, mark_of=mark_of).assets
+    assert usdt.wallet == Decimal(100)
+
+
+def _transfer_on_wallet_page(browser, direction: str, amount: str) -> None:
+    browser.find_element(By.CSS_SELECTOR, f"#x-type option[value={direction}]").click()
+    visible(browser, "#x-amount").send_keys(amount)
+    browser.find_element(By.ID, "x-submit").click()
+
+
+def test_the_wallet_page_moves_collateral_between_spot_and_futures(
+    browser,
+    exchange,
+    contract,  # noqa: F811 - the futures engine and clearing settle the transfer
+    screenshot,
+):
+    url = exchange.url
+    email = new_email()
+    # given: a trader with 100 USDT on spot, on the wallet page
+    sign_up(browser, url, email)
+    deposit_on_test_chain(browser, url, "USDT", "100")
+    user = User.objects.get(email=email)
+    wait(browser, lambda b: text(b, "#x-asset option:checked") == "USDT", "the margin asset")
+    assert browser.find_element(By.ID, "fw-balance").get_attribute("data-value") == "0"
+
+    # when: 40 go to futures, then both balances show it
+    _transfer_on_wallet_page(browser, "MAIN_UMFUTURE", "40")
+    wait(
+        browser,
+        lambda b: b.find_element(By.ID, "fw-balance").get_attribute("data-value") == "40",
+        "40 in futures",
+    )
+    wait(browser, lambda b: balance_cells(b, "USDT")[0] == "60.00000000", "60 on spot")
+
+    # when: 15 come back, then both balances show it
+    _transfer_on_wallet_page(browser, "UMFUTURE_MAIN", "15")
+    wait(
+        browser,
+        lambda b: b.find_element(By.ID, "fw-balance").get_attribute("data-value") == "25",
+        "25 in futures",
+    )
+    wait(browser, lambda b: balance_cells(b, "USDT")[0] == "75.00000000", "75 on spot")
+    [usdt] = account_figures(user=user, mark_of=mark_of).assets
+    assert usdt.wallet == Decimal(25)
+    browser.execute_script("document.getElementById('toast').hidden = true")
+    screenshot("web-wallet-transfer")
+
+
+def test_a_stop_limit_and_a_take_profit_limit_rest_as_conditional_orders(
+    browser,
+    exchange,
+    contract,  # noqa: F811
+    screenshot,
+):
+    url = exchange.url
+    set_mark(contract, Decimal(60_000))
+    # given: a trader with 100 USDT of futures collateral; the mark at 60,000 and the
+    # last trade (the contract price the triggers watch) at most 61,000
+    user = _trader_with_collateral(browser, url, new_email(), "100")
+
+    def place(type_: str, side: str, stop: str, price: str) -> None:
+        browser.find_element(By.CSS_SELECTOR, f"input[name=side][value={side}]").click()
+        browser.find_element(By.CSS_SELECTOR, f"#o-type option[value={type_}]").click()
+        for field, value in (("o-stop", stop), ("o-price", price), ("o-qty", "0.001")):
+            visible(browser, f"#{field}").clear()
+            browser.find_element(By.ID, field).send_keys(value)
+        browser.find_element(By.ID, "o-submit").click()
+
+    # when: a buy stop-limit triggered at 65,000 with a limit of 65,100, and a sell
+    # take-profit limit triggered at 66,000 with a limit of 65,900 (for the long it opens)
+    place("STOP", "BUY", "65000", "65100")
+    wait(browser, lambda b: text(b, "#open-count") == "(1)", "the resting stop")
+    place("TAKE_PROFIT", "SELL", "66000", "65900")
+    wait(browser, lambda b: text(b, "#open-count") == "(2)", "the resting take-profit")
+
+    # then: both rest untriggered, with their limit and trigger prices, in open orders
+    orders = {o.type: o for o in FuturesOrder.objects.filter(user=user)}
+    assert sorted(orders) == ["STOP", "TAKE_PROFIT"]
+    assert all(
+        o.status == "NEW" and not o.triggered and not o.executed_qty for o in orders.values()
+    )
+    assert (orders["STOP"].price, orders["STOP"].stop_price) == (Decimal(65_100), Decimal(65_000))
+    browser.find_element(By.CSS_SELECTOR, '[data-tab="open"]').click()
+    rows = browser.execute_script(
+        "return [...document.querySelectorAll('#open-orders tbody tr[data-order-id]')]"
+        ".map(r => [...r.cells].map(c => c.textContent))"
+    )
+    shown = {row[2]: row[3:6] for row in rows}
+    assert shown == {
+        "Stop": ["65,100.0", "65,000.0", "0.001"],
+        "Take profit": ["65,900.0", "66,000.0", "0.001"],
+    }, rows
+    assert not browser.find_element(By.ID, "e-stopPrice").text
+    browser.execute_script("document.getElementById('toast').hidden = true")
+    screenshot("web-futures-stop-limit", full_page=True)
+    browser.find_element(By.ID, "cancel-all").click()
+    wait(browser, lambda b: text(b, "#open-count") == "", "no open order")

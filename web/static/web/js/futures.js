@@ -8,6 +8,7 @@
 import { api, clearErrors, currentUser, fapi, showErrors, toast } from "./api.js";
 import { FuturesBook } from "./book.js";
 import { dateTime, decimalsOf, el, fixed, isZero, multiply, percent, row, time } from "./format.js";
+import { transferForm } from "./transfer.js";
 import { Stream, userStream } from "./ws.js";
 import { candleChart } from "./chart.js";
 
@@ -291,14 +292,7 @@ async function submitting(form, button, work, fieldFor = {}) {
   }
 }
 
-$("transfer-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const type = $("x-type").value;
-  submitting(event.target, $("x-submit"), async () => {
-    const done = await fapi("POST", "/sapi/v1/asset/transfer", { type, asset: contract.marginAsset, amount: $("x-amount").value.trim() });
-    toast(`Transfer ${done.tranId} done`);
-  }, { "-5013": "amount", "-2019": "amount" });
-});
+transferForm($("transfer-form"), () => contract.marginAsset, refreshAccount);
 
 $("leverage-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -317,12 +311,15 @@ $("leverage-form").addEventListener("submit", (event) => {
 const form = $("order-form");
 const typeSelect = $("o-type");
 const side = () => form.closest(".form-panel").querySelector("input[name=side]:checked").value;
+// Types with a limit price (rest in the book once triggered) and types with a trigger.
+const LIMIT_TYPES = new Set(["LIMIT", "STOP", "TAKE_PROFIT"]);
+const TRIGGERED = new Set(["STOP", "TAKE_PROFIT", "STOP_MARKET", "TAKE_PROFIT_MARKET"]);
 function layout() {
   const type = typeSelect.value;
   const show = (name, on) => form.querySelectorAll(`[data-for="${name}"]`).forEach((e) => (e.hidden = !on));
-  show("price", type === "LIMIT");
-  show("tif", type === "LIMIT");
-  show("stop", type.endsWith("_MARKET"));
+  show("price", LIMIT_TYPES.has(type));
+  show("tif", LIMIT_TYPES.has(type));
+  show("stop", TRIGGERED.has(type));
   const s = side();
   $("o-submit").textContent = s === "BUY" ? "Buy / Long" : "Sell / Short";
   $("o-submit").className = `btn block ${s === "BUY" ? "buy" : "sell"}`;
@@ -339,8 +336,8 @@ form.addEventListener("submit", (event) => {
   }
   const type = typeSelect.value;
   const params = { symbol, side: side(), type, quantity: $("o-qty").value.trim() };
-  if (type === "LIMIT") Object.assign(params, { price: $("o-price").value.trim(), timeInForce: $("o-tif").value });
-  if (type.endsWith("_MARKET")) params.stopPrice = $("o-stop").value.trim();
+  if (LIMIT_TYPES.has(type)) Object.assign(params, { price: $("o-price").value.trim(), timeInForce: $("o-tif").value });
+  if (TRIGGERED.has(type)) params.stopPrice = $("o-stop").value.trim();
   if ($("o-reduce").checked) params.reduceOnly = "true";
   submitting(form, $("o-submit"), async () => {
     const order = await fapi("POST", "/fapi/v1/order", params);

@@ -1,8 +1,9 @@
 // Wallet: balances (live from the user stream), deposit address and test deposits on
 // the simulated chain, withdrawal requests, and the ledger, newest first.
 
-import { api, clearErrors, currentUser, showErrors, toast } from "./api.js";
+import { api, clearErrors, currentUser, fapi, showErrors, toast } from "./api.js";
 import { dateTime, el, fixed, row } from "./format.js";
+import { transferForm } from "./transfer.js";
 import { askForCodeIfEnabled, showCodeField } from "./two_factor.js";
 import { userStream } from "./ws.js";
 
@@ -50,6 +51,24 @@ async function showAddress() {
   }
 }
 $("d-asset").addEventListener("change", showAddress);
+
+// The futures wallet (/fapi/v2/balance) of the margin asset chosen in the transfer form.
+async function loadMarginAssets() {
+  const info = await fapi("GET", "/fapi/v1/exchangeInfo");
+  const margin = info.assets.map((a) => a.asset).sort();
+  $("x-asset").replaceChildren(...margin.map((a) => el("option", { value: a, text: a })));
+  await loadFutures();
+}
+async function loadFutures() {
+  const asset = $("x-asset").value;
+  const held = (await fapi("GET", "/fapi/v2/balance")).find((b) => b.asset === asset);
+  const balance = held ? held.balance : "0";
+  $("fw-balance").textContent = `${fixed(balance, 8)} ${asset}`;
+  $("fw-balance").dataset.value = balance;
+}
+$("x-asset").addEventListener("change", () => loadFutures().catch((e) => toast(e.message)));
+transferForm($("transfer-form"), () => $("x-asset").value,
+  () => Promise.all([loadBalances(), loadFutures(), loadLedger(true)]));
 
 const depositForm = $("deposit-form");
 depositForm.addEventListener("submit", async (event) => {
@@ -113,7 +132,8 @@ async function loadLedger(fresh = false) {
 }
 $("ledger-more").addEventListener("click", () => loadLedger().catch((e) => toast(e.message)));
 
-await Promise.all([loadAssets(), askForCodeIfEnabled(withdrawForm)]);
+// Futures are optional for the wallet: their failure leaves the spot wallet working.
+await Promise.all([loadAssets(), loadMarginAssets().catch((e) => toast(e.message)), askForCodeIfEnabled(withdrawForm)]);
 await userStream(api, {
   onOpen: () => Promise.all([loadBalances(), loadWithdrawals(), loadLedger(true)]).catch((e) => toast(e.message)),
   onMessage: (event) => {
@@ -121,5 +141,6 @@ await userStream(api, {
       for (const b of event.B) balances.set(b.a, { asset: b.a, available: b.f, locked: b.l });
       renderBalances();
     } else if (event.e === "balanceUpdate") loadLedger(true).catch(() => {});
+    else if (event.e === "ACCOUNT_UPDATE") loadFutures().catch(() => {});
   },
 });

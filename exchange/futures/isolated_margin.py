@@ -11,27 +11,34 @@ constraint), and the command is appended once that row is committed.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from typing import Any
 
 import redis
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from exchange.futures import units
 from exchange.futures.engine_state import append, margin_group
 from exchange.futures.errors import FuturesError, FuturesErrorCode
 from exchange.futures.models import Contract, IsolatedMarginChange, MarginType, Position
 from exchange.futures.requests import IsolatedMarginRequest
+from exchange.matching.landed import APPEND_WINDOW_MS, times_appended
 from matching_engine.futures.protocol import encode_adjust_isolated_margin
+from matching_engine.protocol import input_stream
 
+logger = logging.getLogger(__name__)
 POLL_S = 0.05
+# An undecided change older than this whose command is not in the stream never landed.
+SETTLE_AFTER = dt.timedelta(seconds=30)
 
 
 def adjust_isolated_margin(*, user: Any, request: IsolatedMarginRequest) -> IsolatedMarginChange:
     """Record the change and append ADJUST_ISOLATED_MARGIN; clearing decides it (``result``)."""
     contract = request.contract
     try:
-        delta = units.to_atoms(contract, request.amount)
+        units.to_atoms(contract, request.amount)  # the engine's atoms hold it exactly
     except ValueError:
         raise FuturesError(
             FuturesErrorCode.INVALID_AMOUNT,
@@ -57,16 +64,67 @@ def adjust_isolated_margin(*, user: Any, request: IsolatedMarginRequest) -> Isol
             FuturesErrorCode.MARGIN_CHANGE_PENDING,
             "The position's previous margin change is still being processed; try again.",
         ) from None
-    payload = encode_adjust_isolated_margin(
-        user_id=user.pk, contract=contract.engine_id, delta=delta
-    )
     try:
-        append(margin_group(contract), payload)
+        append(margin_group(contract), margin_command(change))
     except (redis.RedisError, OSError) as exc:
-        change.result = FuturesErrorCode.ENGINE_UNAVAILABLE.value
-        change.save(update_fields=["result"])
-        raise FuturesError(FuturesErrorCode.ENGINE_UNAVAILABLE, "Try again shortly.") from exc
+        logger.warning("margin change %s: append failed; left pending", change.pk, exc_info=True)
+        raise FuturesError(
+            FuturesErrorCode.STATUS_UNKNOWN,
+            "Timeout waiting for the engine; the margin change's status is unknown.",
+        ) from exc
     return change
+
+
+def margin_command(change: IsolatedMarginChange) -> bytes:
+    """The ADJUST_ISOLATED_MARGIN of a change: the same bytes its request appended."""
+    contract = change.contract
+    return encode_adjust_isolated_margin(
+        user_id=change.user_id,
+        contract=contract.engine_id,
+        delta=units.to_atoms(contract, change.amount),
+    )
+
+
+def settle_lost_margin_changes(*, older_than: dt.timedelta = SETTLE_AFTER) -> int:
+    """Mark ENGINE_UNAVAILABLE the undecided changes whose command is not in the margin
+    group's input stream ``older_than`` after they were made: it never landed, and the
+    position's margin may be changed again. One that landed is left to clearing.
+
+    The command has no request id, so an earlier change of the same amount has the same
+    bytes: the change landed when the window holds more such commands than the engine
+    answered for the user's other changes of that amount made in the window."""
+    cutoff = timezone.now() - older_than
+    pending = IsolatedMarginChange.objects.filter(result="", created_at__lt=cutoff)
+    settled = 0
+    for change in pending.select_related("contract__margin_asset").order_by("pk")[:1000]:
+        window = dt.timedelta(milliseconds=APPEND_WINDOW_MS)
+        created_ms = int(change.created_at.timestamp() * 1000)
+        answered = (
+            IsolatedMarginChange.objects.filter(
+                user_id=change.user_id,
+                contract_id=change.contract_id,
+                amount=change.amount,
+                created_at__range=(change.created_at - window, change.created_at + window),
+            )
+            .exclude(pk=change.pk)
+            .exclude(result__in=("", FuturesErrorCode.ENGINE_UNAVAILABLE.value))
+            .count()
+        )
+        try:
+            appended = times_appended(
+                input_stream(margin_group(change.contract)),
+                margin_command(change),
+                since_ms=created_ms - APPEND_WINDOW_MS,
+                until_ms=created_ms + APPEND_WINDOW_MS,
+            )
+        except (redis.RedisError, OSError):
+            logger.warning("futures sweeper: cannot read the input stream of %s", change)
+            continue
+        if appended <= answered:
+            settled += IsolatedMarginChange.objects.filter(pk=change.pk, result="").update(
+                result=FuturesErrorCode.ENGINE_UNAVAILABLE.value, decided_at=timezone.now()
+            )
+    return settled
 
 
 def wait_for_margin_change(change: IsolatedMarginChange, *, timeout: float) -> str:

@@ -21,14 +21,22 @@ APPEND_WINDOW_MS = 60_000
 
 def was_appended(stream: str, payload: bytes, *, since_ms: int, until_ms: int) -> bool:
     """Whether an entry of ``stream`` with IDs in [since_ms, until_ms] carries ``payload``."""
+    return times_appended(stream, payload, since_ms=since_ms, until_ms=until_ms, stop_at=1) > 0
+
+
+def times_appended(
+    stream: str, payload: bytes, *, since_ms: int, until_ms: int, stop_at: int = 0
+) -> int:
+    """How many entries of ``stream`` with IDs in [since_ms, until_ms] carry ``payload``
+    (counting stops at ``stop_at`` when it is set)."""
     client = get_redis()
     start = f"{max(since_ms, 0)}-0"
     end = f"{until_ms}-18446744073709551615"
+    found = 0
     while True:
         page: list[Any] = client.xrange(stream, start, end, count=PAGE) or []
-        if any(fields and fields.get(FIELD) == payload for _, fields in page):
-            return True
-        if len(page) < PAGE:
-            return False
+        found += sum(1 for _, fields in page if fields and fields.get(FIELD) == payload)
+        if (stop_at and found >= stop_at) or len(page) < PAGE:
+            return found
         last = page[-1][0]
         start = "(" + (last.decode() if isinstance(last, bytes) else str(last))

@@ -46,6 +46,8 @@ def _ioc(fills: list[dict[str, object]], status: str, executed: str) -> dict[str
         "stop_price": None,
         "working_type": "CONTRACT_PRICE",
         "close_position": False,
+        "activation_price": None,
+        "callback_rate": None,
         "order_time": 1_699_999_999_000,
         "update_time": 1_700_000_000_000,
         "fills": fills,

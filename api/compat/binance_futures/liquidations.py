@@ -24,11 +24,12 @@ def forced_order_json(row: ForcedOrder) -> dict[str, Any]:
     for a liquidation, ``adl_autoclose`` for an ADL close."""
     liquidation = row.auto_close_type == AutoCloseType.LIQUIDATION
     when = ms(row.time)
+    order_id = row.engine_order_id or row.pk  # the user stream's id for the same close
     return {
-        "orderId": row.pk,
+        "orderId": order_id,
         "symbol": row.contract.symbol,
         "status": "FILLED",
-        "clientOrderId": f"autoclose-{row.pk}" if liquidation else "adl_autoclose",
+        "clientOrderId": f"autoclose-{order_id}" if liquidation else "adl_autoclose",
         "price": dec(row.price),
         "avgPrice": dec(row.avg_price),
         "origQty": dec(row.quantity),

@@ -6,6 +6,7 @@ withdraw keep working."""
 from __future__ import annotations
 
 import pytest
+from django.test import TestCase
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -41,7 +42,9 @@ def token_client(email: str) -> APIClient:
 def turn_on(client: APIClient) -> dict[str, object]:
     client.post("/api/v1/two-factor/enrolment")
     device = TOTPDevice.objects.get(confirmed=False)
-    done = client.post("/api/v1/two-factor/enrolment/confirm", {"otp_code": totp_code(device)})
+    # the test's transaction never commits: run what the enrolment leaves for its commit
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        done = client.post("/api/v1/two-factor/enrolment/confirm", {"otp_code": totp_code(device)})
     assert done.status_code == 201, done.content
     return done.json()
 

@@ -137,11 +137,12 @@ def test_a_liquidation_is_listed_in_force_orders_to_the_last_unit(live, at_60000
     # pays the liquidation fee (0.5 % x 57,100 = 285.5, capped at what is left)
     [forced] = client.futures_liquidation_orders(symbol=SYMBOL)
     row = ForcedOrder.objects.get(user=trader.user)
+    assert row.engine_order_id  # the user stream's autoclose order id is the engine's
     assert forced == {
-        "orderId": row.pk,
+        "orderId": row.engine_order_id,
         "symbol": SYMBOL,
         "status": "FILLED",
-        "clientOrderId": f"autoclose-{row.pk}",
+        "clientOrderId": f"autoclose-{row.engine_order_id}",
         "price": "57100",
         "avgPrice": "57100",
         "origQty": "1",

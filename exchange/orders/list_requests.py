@@ -33,6 +33,7 @@ class LegTerms:
     stop_price: object = None
     time_in_force: object = None
     client_order_id: object = None
+    trailing_delta: object = None  # refused: a leg does not trail
 
 
 def _level(leg: OrderRequest) -> Decimal:
@@ -83,6 +84,12 @@ class OcoRequest:
         INVALID_LIST_TYPE for a leg type the side does not allow there;
         INVALID_LIST_PRICES when the above leg does not act above the below leg.
         """
+        if any(terms.trailing_delta not in (None, "") for terms in (above, below)):
+            raise OrderError(
+                OrderErrorCode.UNEXPECTED_PARAMETER,
+                "Parameter 'trailingDelta' is not supported on an order list's leg.",
+                fields={"trailingDelta": "unexpected"},
+            )
         legs = [
             OrderRequest.parse(
                 symbol=symbol,

@@ -1,10 +1,9 @@
 """``PUT /api/v3/order/amend/keepPriority``: reduce an order's quantity, keeping its place.
 
-The answer is Binance's: ``transactTime``, ``executionId`` and ``amendedOrder``
-(``listStatus`` only for an order of an order list: none here yet). Refusals are
--2013 "Order does not exist." (unknown, filled or canceled) and -2038 for a
-``newQty`` that does not reduce the order or is not above what filled; nothing
-changes. An answer the engine did not give in time is -1007 (status unknown).
+The answer is Binance's: ``transactTime``, ``executionId`` and ``amendedOrder``.
+Refusals are -2013 "Order does not exist." (unknown, filled or canceled), -2038 for a
+``newQty`` that does not reduce the order or is not above what filled, and -2011 for
+an order list's leg (its list's one hold is not the leg's own); nothing changes. An answer the engine did not give in time is -1007 (status unknown).
 """
 
 from __future__ import annotations

@@ -78,6 +78,7 @@ def _leg(query: dict[str, str], prefix: str) -> LegTerms:
         stop_price=query.get(f"{prefix}StopPrice"),
         time_in_force=query.get(f"{prefix}TimeInForce"),
         client_order_id=query.get(f"{prefix}ClientOrderId"),
+        trailing_delta=query.get(f"{prefix}TrailingDelta"),
     )
 
 
@@ -128,6 +129,7 @@ class LegacyOcoView(BinanceView):
             stop_price=query["stopPrice"],
             time_in_force=query.get("stopLimitTimeInForce") if stop_limit else None,
             client_order_id=query.get("stopClientOrderId"),
+            trailing_delta=query.get("trailingDelta"),
         )
         sell = query["side"].upper() == Side.SELL
         oco = OcoRequest.parse(

@@ -244,6 +244,7 @@ BAD = [
     ({"abovePrice": "110.001"}, -1013, "Filter failure: PRICE_FILTER"),
     ({"belowType": None}, -1102, "Mandatory parameter 'belowType' was not sent, was empty/null, or malformed."),
     ({"symbol": "NOPEUSDT"}, -1121, "Invalid symbol."),
+    ({"belowTrailingDelta": "100"}, -1106, "Parameter 'trailingDelta' is not supported on an order list's leg."),
 ]  # fmt: skip
 
 

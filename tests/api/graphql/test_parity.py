@@ -301,7 +301,9 @@ def run_scenario(surface: Surface, make_user, assets, fund) -> dict[str, Any]:
             ),
             "engine": outputs,
             "user_events": {
-                name.replace(str(maker.pk), "maker").replace(str(taker.pk), "taker"): summary
+                # by whole channel name: replacing the id text would also hit "db1:" and
+                # the like when a user's id is the Redis database's number
+                {channel(maker.pk): "maker", channel(taker.pk): "taker"}[name]: summary
                 for name, summary in batch_independent(events).items()
             },
         },

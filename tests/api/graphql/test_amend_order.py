@@ -51,7 +51,10 @@ def test_amend_order_through_the_engine(redis_client, as_user, seller):
             answer = pool.submit(
                 _call_in_thread, caller, AMEND, {"orderId": order_id, "newQty": "0.003"}
             )
+            deadline = time.monotonic() + 30
             while not OrderAmendment.objects.filter(order_id=order_id).exists():
+                # a request that failed before writing its row would leave this loop waiting
+                assert not answer.done() and time.monotonic() < deadline, answer.result()
                 time.sleep(0.02)
             drain("BTCUSDT")
             result = answer.result(timeout=30)["data"]["amendOrder"]

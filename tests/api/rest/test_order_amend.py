@@ -59,7 +59,10 @@ def test_amend_reduces_the_order_and_releases_its_lock(redis_client, alice, clie
                 f"{ORDERS}/{order_id}/amend",
                 {"symbol": "BTCUSDT", "new_qty": "0.004", "new_client_order_id": "ladder-1b"},
             )
+            deadline = time.monotonic() + 30
             while not OrderAmendment.objects.filter(order_id=order_id).exists():
+                # a request that failed before writing its row would leave this loop waiting
+                assert not answer.done() and time.monotonic() < deadline, answer.result()
                 time.sleep(0.02)
             drain("BTCUSDT")
             response = answer.result(timeout=30)

@@ -93,11 +93,15 @@ class _Watcher(threading.Thread):
                     )
                 ),
             ]
+            # ccxt's ACCOUNT_UPDATE handler needs the balance cache watch_balance sets up
+            # (KeyError 'linear' otherwise, which ends its reading of the private socket
+            # whenever an ACCOUNT_UPDATE comes before the liquidation's order updates)
+            balance = asyncio.create_task(private.watch_balance())
             self.state = "subscribing"
             await asyncio.wait_for(acked.wait(), 60)
             self.state = "acked"
             # (ccxt also keeps a never-dialed client for its listen-key requests)
-            while not any(
+            while "linear" not in private.balance or not any(
                 "listenKey=" in url and client.connected.done()
                 for url, client in private.clients.items()
             ):
@@ -109,6 +113,7 @@ class _Watcher(threading.Thread):
             self.state = "watching"
             self.ready.set()
             await asyncio.wait_for(asyncio.gather(*tasks), 120)
+            balance.cancel()
             self.public, self.mine = list(public.liquidations), list(private.myLiquidations)
         finally:
             await public.close()

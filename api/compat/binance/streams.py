@@ -150,7 +150,8 @@ def _ticker(t: Any) -> dict[str, Any]:
     }
 
 
-def _mini_ticker(t: Any) -> dict[str, Any]:
+def mini_ticker_frame(t: Any) -> dict[str, Any]:
+    """``24hrMiniTicker``: the same frame on the spot and the futures streams."""
     return {
         "e": "24hrMiniTicker",
         "E": t["time"],
@@ -169,7 +170,7 @@ def ticker(e: Any) -> str:
 
 
 def mini_ticker(e: Any) -> str:
-    return _dumps(_mini_ticker(e))
+    return _dumps(mini_ticker_frame(e))
 
 
 def ticker_array(tickers: Any) -> str:
@@ -177,4 +178,4 @@ def ticker_array(tickers: Any) -> str:
 
 
 def mini_ticker_array(tickers: Any) -> str:
-    return _dumps([_mini_ticker(t) for t in tickers])
+    return _dumps([mini_ticker_frame(t) for t in tickers])

@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from api.compat.binance.streams import kline as kline  # the same frame on both markets
+from api.compat.binance.streams import mini_ticker_frame
 
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -112,26 +113,12 @@ def _ticker(t: Any) -> dict[str, Any]:
     }
 
 
-def _mini_ticker(t: Any) -> dict[str, Any]:
-    return {
-        "e": "24hrMiniTicker",
-        "E": t["time"],
-        "s": t["symbol"],
-        "c": t["last_price"],
-        "o": t["open_price"],
-        "h": t["high_price"],
-        "l": t["low_price"],
-        "v": t["volume"],
-        "q": t["quote_volume"],
-    }
-
-
 def ticker(t: Any) -> str:
     return _dumps(_ticker(t))
 
 
 def mini_ticker(t: Any) -> str:
-    return _dumps(_mini_ticker(t))
+    return _dumps(mini_ticker_frame(t))
 
 
 def ticker_array(tickers: Any) -> str:
@@ -139,7 +126,7 @@ def ticker_array(tickers: Any) -> str:
 
 
 def mini_ticker_array(tickers: Any) -> str:
-    return _dumps([_mini_ticker(t) for t in tickers])
+    return _dumps([mini_ticker_frame(t) for t in tickers])
 
 
 def _mark(e: Any) -> dict[str, Any]:

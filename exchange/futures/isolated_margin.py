@@ -24,7 +24,7 @@ from exchange.futures.engine_state import append, margin_group
 from exchange.futures.errors import FuturesError, FuturesErrorCode
 from exchange.futures.models import Contract, IsolatedMarginChange, MarginType, Position
 from exchange.futures.requests import IsolatedMarginRequest
-from exchange.matching.landed import APPEND_WINDOW_MS, times_appended
+from exchange.matching.landed import APPEND_WINDOW_MS, settle_unlanded
 from matching_engine.futures.protocol import encode_adjust_isolated_margin
 from matching_engine.protocol import input_stream
 
@@ -95,36 +95,28 @@ def settle_lost_margin_changes(*, older_than: dt.timedelta = SETTLE_AFTER) -> in
     answered for the user's other changes of that amount made in the window."""
     cutoff = timezone.now() - older_than
     pending = IsolatedMarginChange.objects.filter(result="", created_at__lt=cutoff)
-    settled = 0
-    for change in pending.select_related("contract__margin_asset").order_by("pk")[:1000]:
-        window = dt.timedelta(milliseconds=APPEND_WINDOW_MS)
-        created_ms = int(change.created_at.timestamp() * 1000)
-        answered = (
-            IsolatedMarginChange.objects.filter(
-                user_id=change.user_id,
-                contract_id=change.contract_id,
-                amount=change.amount,
-                created_at__range=(change.created_at - window, change.created_at + window),
-            )
-            .exclude(pk=change.pk)
-            .exclude(result__in=("", FuturesErrorCode.ENGINE_UNAVAILABLE.value))
-            .count()
+    return settle_unlanded(
+        pending.select_related("contract__margin_asset").order_by("pk")[:1000],
+        sent=lambda c: (input_stream(margin_group(c.contract)), margin_command(c)),
+        answered=_answered_alike,
+    )
+
+
+def _answered_alike(change: IsolatedMarginChange) -> int:
+    """The user's other changes of the same amount around ``change`` that the engine
+    answered: their commands have the same bytes."""
+    window = dt.timedelta(milliseconds=APPEND_WINDOW_MS)
+    return (
+        IsolatedMarginChange.objects.filter(
+            user_id=change.user_id,
+            contract_id=change.contract_id,
+            amount=change.amount,
+            created_at__range=(change.created_at - window, change.created_at + window),
         )
-        try:
-            appended = times_appended(
-                input_stream(margin_group(change.contract)),
-                margin_command(change),
-                since_ms=created_ms - APPEND_WINDOW_MS,
-                until_ms=created_ms + APPEND_WINDOW_MS,
-            )
-        except (redis.RedisError, OSError):
-            logger.warning("futures sweeper: cannot read the input stream of %s", change)
-            continue
-        if appended <= answered:
-            settled += IsolatedMarginChange.objects.filter(pk=change.pk, result="").update(
-                result=FuturesErrorCode.ENGINE_UNAVAILABLE.value, decided_at=timezone.now()
-            )
-    return settled
+        .exclude(pk=change.pk)
+        .exclude(result__in=("", FuturesErrorCode.ENGINE_UNAVAILABLE.value))
+        .count()
+    )
 
 
 def wait_for_margin_change(change: IsolatedMarginChange, *, timeout: float) -> str:

@@ -36,7 +36,7 @@ from exchange.futures.models import (
 )
 from exchange.futures.price_band import check_price_band
 from exchange.futures.requests import FuturesModifyRequest
-from exchange.matching.landed import APPEND_WINDOW_MS, was_appended
+from exchange.matching.landed import settle_unlanded
 from matching_engine.futures.protocol import encode_modify
 from matching_engine.protocol import input_stream
 
@@ -113,24 +113,8 @@ def settle_lost_amendments(*, older_than: timedelta = SETTLE_AFTER) -> int:
     group's input stream ``older_than`` after they were made: it never landed, and the
     order may be modified again. One that landed is left to clearing."""
     cutoff = timezone.now() - older_than
-    pending = FuturesOrderAmendment.objects.filter(result="", created_at__lt=cutoff).select_related(
-        "order__contract__margin_asset"
+    pending = FuturesOrderAmendment.objects.filter(result="", created_at__lt=cutoff)
+    return settle_unlanded(
+        pending.select_related("order__contract__margin_asset").order_by("pk")[:1000],
+        sent=lambda a: (input_stream(margin_group(a.order.contract)), modify_command(a)),
     )
-    settled = 0
-    for amendment in pending.order_by("pk")[:1000]:
-        created_ms = int(amendment.created_at.timestamp() * 1000)
-        try:
-            landed = was_appended(
-                input_stream(margin_group(amendment.order.contract)),
-                modify_command(amendment),
-                since_ms=created_ms - APPEND_WINDOW_MS,
-                until_ms=created_ms + APPEND_WINDOW_MS,
-            )
-        except (redis.RedisError, OSError):
-            logger.warning("futures sweeper: cannot read the input stream of %s", amendment)
-            continue
-        if not landed:
-            settled += FuturesOrderAmendment.objects.filter(pk=amendment.pk, result="").update(
-                result=FuturesErrorCode.ENGINE_UNAVAILABLE.value, decided_at=timezone.now()
-            )
-    return settled

@@ -26,7 +26,7 @@ from django.utils import timezone
 from exchange.accounts.models import User
 from exchange.markets.filters import qty_to_lots
 from exchange.matching.gateway import engine_client
-from exchange.matching.landed import APPEND_WINDOW_MS, was_appended
+from exchange.matching.landed import settle_unlanded
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.models import LIMIT_PRICED_TYPES, Order, OrderAmendment, OrderStatus
 from exchange.orders.outcome import wait_for_orders
@@ -138,29 +138,15 @@ def do_settle_lost_amendments(*, older_than: dt.timedelta = SETTLE_AFTER) -> int
     stream ``older_than`` after they were made: it never landed, and the order may be
     amended again. One that landed is left to clearing."""
     cutoff = timezone.now() - older_than
-    pending = OrderAmendment.objects.filter(result="", created_at__lt=cutoff).select_related(
-        "order__market"
+    pending = OrderAmendment.objects.filter(result="", created_at__lt=cutoff)
+    return settle_unlanded(
+        pending.select_related("order__market").order_by("pk")[:1000], sent=_sent_amend
     )
-    settled = 0
-    for amendment in pending.order_by("pk")[:1000]:
-        command = amend_command(amendment)
-        created_ms = int(amendment.created_at.timestamp() * 1000)
-        try:
-            landed = was_appended(
-                input_stream(command.symbol),
-                command.encode(),
-                since_ms=created_ms - APPEND_WINDOW_MS,
-                until_ms=created_ms + APPEND_WINDOW_MS,
-            )
-        except (redis.RedisError, OSError):
-            logger.warning("sweeper: cannot read %s's input stream", command.symbol)
-            continue
-        if landed:
-            continue
-        settled += OrderAmendment.objects.filter(pk=amendment.pk, result="").update(
-            result=ENGINE_UNAVAILABLE, decided_at=timezone.now()
-        )
-    return settled
+
+
+def _sent_amend(amendment: OrderAmendment) -> tuple[str, bytes]:
+    command = amend_command(amendment)
+    return input_stream(command.symbol), command.encode()
 
 
 # The engine's refusals of an AMEND, as order entry's codes (what every surface maps).

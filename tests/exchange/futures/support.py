@@ -7,14 +7,22 @@ does; clearing then reads the output stream as in production.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
+from exchange.clearing.futures.runner import GroupClearer
 from exchange.core.redis import get_redis
 from exchange.futures.actions import BracketSpec, do_create_contract
+from exchange.futures.engine_state import append
 from exchange.futures.models import Contract
+from exchange.futures.requests import TransferRequest
+from exchange.futures.services import transfer
 from exchange.markets.models import Market
 from exchange.wallets.models import Asset
 from matching_engine.futures.engine import MarginGroup
+from matching_engine.futures.protocol import encode_mark_price
 from matching_engine.protocol import FIELD, input_stream, output_stream
 
 D = Decimal
@@ -54,3 +62,25 @@ class InProcessEngine:
             client.xadd(output_stream(GROUP), {FIELD: self.group.apply(fields[FIELD])}, id=entry_id)
             self.last = entry_id
         return len(entries)
+
+
+def funded_pair(
+    assets: dict[str, Asset], make_user: Callable[[], Any], fund: Callable[..., Any]
+) -> tuple[Contract, Any, Any, Callable[[], None]]:
+    """BTCUSDT at mark 60,000, two users with 10,000 USDT each moved to futures, and
+    ``run``: the in-process engine answers the stream, then clearing takes one batch."""
+    contract = btc_perpetual(assets)
+    engine = InProcessEngine()
+    first, second = make_user(), make_user()
+    for user in (first, second):
+        fund(user, assets["USDT"], "100000")
+        transfer(
+            user=user, request=TransferRequest.parse(asset="USDT", amount="10000", direction="IN")
+        )
+    append(GROUP, encode_mark_price(contract=contract.engine_id, price=600_000))
+
+    def run() -> None:
+        engine.run()
+        GroupClearer(GROUP, block_ms=1, stop=threading.Event()).step()
+
+    return contract, first, second, run

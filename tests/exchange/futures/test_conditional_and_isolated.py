@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
 
 from exchange.clearing.futures.probe import probe_group
-from exchange.clearing.futures.runner import GroupClearer
 from exchange.futures.engine_state import append
 from exchange.futures.isolated_margin import adjust_isolated_margin
 from exchange.futures.models import (
@@ -22,12 +20,11 @@ from exchange.futures.requests import (
     FuturesOrderRequest,
     IsolatedMarginRequest,
     MarginTypeRequest,
-    TransferRequest,
 )
-from exchange.futures.services import place_futures_order, set_margin_type, transfer
+from exchange.futures.services import place_futures_order, set_margin_type
 from exchange.reconciliation.checks import reconcile
 from matching_engine.futures.protocol import encode_mark_price
-from tests.exchange.futures.support import GROUP, InProcessEngine, btc_perpetual
+from tests.exchange.futures.support import GROUP, funded_pair
 
 D = Decimal
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,20 +37,7 @@ def order(user, **fields: object) -> FuturesOrder:
 
 
 def test_an_isolated_long_with_a_stop_market_close_position(assets, redis_client, make_user, fund):
-    contract = btc_perpetual(assets)
-    engine = InProcessEngine()
-    trader, maker = make_user(), make_user()
-    for user in (trader, maker):
-        fund(user, assets["USDT"], "100000")
-        transfer(
-            user=user, request=TransferRequest.parse(asset="USDT", amount="10000", direction="IN")
-        )
-
-    def run() -> None:
-        engine.run()
-        GroupClearer(GROUP, block_ms=1, stop=threading.Event()).step()
-
-    append(GROUP, encode_mark_price(contract=contract.engine_id, price=600_000))
+    contract, trader, maker, run = funded_pair(assets, make_user, fund)
     # given: the trader is isolated, long 0.1 BTC at 60,000 (margin 300), and adds 100
     set_margin_type(
         user=trader, request=MarginTypeRequest.parse(symbol="BTCUSDT", margin_type="ISOLATED")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import msgpack
 import pytest
 import redis
 
-from exchange.clearing.futures.runner import GroupClearer
 from exchange.core.redis import get_redis
 from exchange.futures.engine_state import append
 from exchange.futures.errors import FuturesError, FuturesErrorCode
@@ -20,13 +18,12 @@ from exchange.futures.requests import (
     FuturesOrderRequest,
     IsolatedMarginRequest,
     MarginTypeRequest,
-    TransferRequest,
 )
-from exchange.futures.services import place_futures_order, set_margin_type, transfer
+from exchange.futures.services import place_futures_order, set_margin_type
 from exchange.reconciliation.checks import reconcile
-from matching_engine.futures.protocol import FuturesCommand, encode_mark_price
+from matching_engine.futures.protocol import FuturesCommand
 from matching_engine.protocol import FIELD, input_stream
-from tests.exchange.futures.support import GROUP, InProcessEngine, btc_perpetual
+from tests.exchange.futures.support import GROUP, funded_pair
 
 D = Decimal
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,21 +49,8 @@ def _adjustments() -> int:
 def test_a_timed_out_margin_change_stays_pending_and_the_sweeper_settles_it(
     assets, redis_client, make_user, fund, monkeypatch
 ) -> None:  # noqa: ANN001
-    contract = btc_perpetual(assets)
-    engine = InProcessEngine()
-    trader, maker = make_user(), make_user()
-    for user in (trader, maker):
-        fund(user, assets["USDT"], "100000")
-        transfer(
-            user=user, request=TransferRequest.parse(asset="USDT", amount="10000", direction="IN")
-        )
-
-    def run() -> None:
-        engine.run()
-        GroupClearer(GROUP, block_ms=1, stop=threading.Event()).step()
-
     # given an isolated long of 0.1 BTC at 60,000 (margin 300)
-    append(GROUP, encode_mark_price(contract=contract.engine_id, price=600_000))
+    _, trader, maker, run = funded_pair(assets, make_user, fund)
     set_margin_type(
         user=trader, request=MarginTypeRequest.parse(symbol="BTCUSDT", margin_type="ISOLATED")
     )

@@ -56,6 +56,14 @@ _CONTRACT_COMMANDS = (
 )
 
 
+# Commands whose output does not repeat the value they set (settle's ReadCommandValue).
+_VALUE_COMMANDS = (
+    FuturesCommand.SET_LEVERAGE,
+    FuturesCommand.SET_MARGIN_TYPE,
+    FuturesCommand.MARK_PRICE,
+)
+
+
 def checkpoint_key(group: str) -> str:
     """The Checkpoint row of a margin group (spot's rows are market symbols)."""
     return f"futures:{group}"
@@ -94,12 +102,21 @@ class GroupClearer:
             for c in Contract.objects.filter(margin_asset=self.asset).select_related("margin_asset")
         }
 
-    def read_value(self, entry_id: str) -> int:
-        """The value (last field) of the SET_LEVERAGE, SET_MARGIN_TYPE or MARK_PRICE
-        command with this ID: the input entry has the ID of its output entry."""
-        rows: Any = self.redis.xrange(input_stream(self.group), entry_id, entry_id)
-        command = msgpack.unpackb(rows[0][1][FIELD])
-        return int(command[-1])
+    def command_values(self, entries: Sequence[FuturesEntry]) -> dict[str, int]:
+        """The value (last field) of each SET_LEVERAGE, SET_MARGIN_TYPE or MARK_PRICE
+        command among ``entries``, by ID (the input entry has the ID of its output
+        entry), read in one round trip for the batch; a trimmed input is left out."""
+        ids = [e.entry_id for e in entries if e.command in _VALUE_COMMANDS]
+        if not ids:
+            return {}
+        pipe = self.redis.pipeline(transaction=False)
+        for entry_id in ids:
+            pipe.xrange(input_stream(self.group), entry_id, entry_id)
+        values: dict[str, int] = {}
+        for entry_id, rows in zip(ids, pipe.execute(), strict=True):
+            if rows:
+                values[entry_id] = int(msgpack.unpackb(rows[0][1][FIELD])[-1])
+        return values
 
     def fetch(self, after: str) -> list[FuturesEntry | _Undecodable]:
         reply: Any = self.redis.xread(
@@ -164,7 +181,8 @@ class GroupClearer:
             wanted |= {e.id for e in fresh if e.command in _CONTRACT_COMMANDS}
             if not wanted <= self._contracts.keys():
                 self._contracts = self.contracts()
-            settled = settle_futures(self.asset, self._contracts, fresh, self.read_value)
+            values = self.command_values(fresh)
+            settled = settle_futures(self.asset, self._contracts, fresh, values.__getitem__)
             move_checkpoint(checkpoint, fresh[-1].entry_id)
         self.cleared_entries += len(fresh)
         return settled

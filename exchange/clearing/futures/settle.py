@@ -350,7 +350,7 @@ def _amendment_decided(entry: FuturesEntry) -> None:
     )
     if amendment is not None:
         amendment.result = _result_name(entry.result)
-        amendment.decided_at = timezone.now()
+        amendment.decided_at = _time(entry)  # the engine's time: a replay writes the same
         amendment.save(update_fields=["result", "decided_at"])
 
 
@@ -361,7 +361,7 @@ def _margin_change_decided(batch: _Batch, entry: FuturesEntry) -> None:
     if contract is None:
         return
     IsolatedMarginChange.objects.filter(user_id=entry.user_id, contract=contract, result="").update(
-        result=_result_name(entry.result), decided_at=timezone.now()
+        result=_result_name(entry.result), decided_at=_time(entry)
     )
 
 

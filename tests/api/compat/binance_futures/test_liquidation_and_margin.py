@@ -278,3 +278,15 @@ def test_isolated_margin_end_to_end(live, at_60000):
         waiting.futures_change_margin_type(symbol=SYMBOL, marginType="ISOLATED")
     assert open_orders.value.code == -4047
     assert position(trader, contract).margin_type == "ISOLATED"
+
+    # when: the trader closes with a reduce-only market sell into a bid at 60,000
+    _, buy = funded(live, "10000")
+    limit(buy, "BUY", "0.1", "60000")
+    client.futures_create_order(
+        symbol=SYMBOL, side="SELL", type="MARKET", quantity="0.1", reduceOnly="true"
+    )
+    # then: the isolated margin is back in the wallet, less the taker fee of 3 (and the
+    # package's later modules find no position that their marks would liquidate)
+    wait_until(lambda: position(trader, contract).size == 0, what="the position closed")
+    assert position(trader, contract).isolated_margin == 0
+    assert wallet(trader) == D("994")

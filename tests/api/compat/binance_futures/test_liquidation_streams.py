@@ -54,6 +54,7 @@ class _Watcher(threading.Thread):
         self.mine: list[dict[str, Any]] = []
         self.error: BaseException | None = None
         self.state = ""
+        self.swallowed: list[str] = []
 
     def run(self) -> None:
         try:
@@ -61,7 +62,14 @@ class _Watcher(threading.Thread):
         except BaseException as exc:  # noqa: BLE001 - handed to the test thread
             self.error = exc
 
+    def _record(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """ccxt handles each frame in a done callback: a handler that raises ends the
+        reading of that socket silently, so the test reports what it raised."""
+        self.swallowed.append(f"{context.get('message')}: {context.get('exception')!r}")
+        loop.default_exception_handler(context)
+
     async def _watch(self) -> None:
+        asyncio.get_running_loop().set_exception_handler(self._record)
         public, private = pro_usdm(self.live), pro_usdm(self.live, self.trader)
         acked = asyncio.Event()
         handle = public.handle_message
@@ -79,6 +87,7 @@ class _Watcher(threading.Thread):
             while not any(x["contracts"] == 1 for x in cache() or []):
                 await watch()
 
+        balance: asyncio.Task[Any] | None = None
         try:
             await public.load_markets()
             await private.load_markets()
@@ -112,12 +121,23 @@ class _Watcher(threading.Thread):
                 await asyncio.sleep(0.05)
             self.state = "watching"
             self.ready.set()
-            await asyncio.wait_for(asyncio.gather(*tasks), 120)
-            balance.cancel()
+            done, pending = await asyncio.wait(tasks, timeout=120)
+            self.state = f"watching: {len(pending)} of the two watches pending"
+            if pending:
+                names = ["public liquidations", "my liquidations"]
+                raise RuntimeError(
+                    [names[tasks.index(task)] for task in pending],
+                    self.swallowed,
+                    [x["info"] for x in public.liquidations or []],
+                    [x["info"] for x in private.myLiquidations or []],
+                )
+            for task in done:
+                task.result()
             self.public, self.mine = list(public.liquidations), list(private.myLiquidations)
         finally:
-            await public.close()
-            await private.close()
+            if balance is not None:
+                balance.cancel()
+            await asyncio.wait_for(asyncio.gather(public.close(), private.close()), 30)
 
 
 def test_a_liquidation_on_force_order_streams_user_stream_and_income(live, quiet_book):
@@ -160,9 +180,9 @@ def test_a_liquidation_on_force_order_streams_user_stream_and_income(live, quiet
                 )
 
             frames = frames_until(ws, complete, timeout=60)
-        watcher.join(120)
+        watcher.join(180)
         assert watcher.error is None, watcher.error
-        assert not watcher.is_alive(), watcher.state
+        assert not watcher.is_alive(), (watcher.state, watcher.swallowed)
     finally:
         set_mark(contract, Decimal(60000))
     # then: the margin call shows the account at 57,200 (docs/futures.md's numbers)

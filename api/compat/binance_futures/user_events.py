@@ -48,7 +48,6 @@ def _order(
     o: FuturesOrderUpdate,
     fill: FuturesFill | None,
     *,
-    when: int,
     asset: str,
     new: bool = False,
     amendment: bool = False,
@@ -88,7 +87,7 @@ def _order(
         "z": _num(executed),
         "L": _num(fill["price"]) if fill else "0",
         "n": _num(fill["commission"]) if fill else "0",
-        "T": fill["time"] if fill else when,
+        "T": fill["time"] if fill else o["update_time"],
         "t": fill["trade_id"] if fill else 0,
         "b": "0",
         "a": "0",
@@ -176,7 +175,7 @@ def futures_events(text: str) -> list[dict[str, Any]]:
     ]
     for o in message["orders"]:
         if o.get("amended"):
-            order = _order(o, None, when=when, asset=message["asset"], amendment=True)
+            order = _order(o, None, asset=message["asset"], amendment=True)
             events.append({"e": "ORDER_TRADE_UPDATE", "E": when, "T": order["T"], "o": order})
             if not o["fills"] and o["status"] in ("NEW", "PARTIALLY_FILLED"):
                 continue  # nothing else happened to it in this batch
@@ -184,10 +183,10 @@ def futures_events(text: str) -> list[dict[str, Any]]:
         if o["fills"] and o["status"] in ("CANCELED", "EXPIRED"):
             steps.append(None)  # the rest ended after the fills (IOC, market, cancel)
         if o["type"] == _LIQUIDATION:  # the engine sent it in this batch: NEW first
-            new = _order(o, None, when=when, asset=message["asset"], new=True)
+            new = _order(o, None, asset=message["asset"], new=True)
             events.append({"e": "ORDER_TRADE_UPDATE", "E": when, "T": new["T"], "o": new})
         for fill in steps:
-            order = _order(o, fill, when=when, asset=message["asset"])
+            order = _order(o, fill, asset=message["asset"])
             events.append({"e": "ORDER_TRADE_UPDATE", "E": when, "T": order["T"], "o": order})
     if message["positions"] or message["income"]:
         events.append(

@@ -8,7 +8,7 @@ engine order, and the order's running totals after each), and the batch's income
 records in engine order. Amounts are decimal strings, times Unix milliseconds.
 
 The engine's liquidation orders are orders of the liquidated user here too (type
-``LIQUIDATION``, client id ``autoclose-<order id>``, status FILLED, or EXPIRED when
+``LIQUIDATION``, no client id, status FILLED, or EXPIRED when
 auto-deleveraging closed the rest); ``config`` lists the leverage a batch set per
 contract, and ``margin_call`` is set (and nothing else changed) on the message
 clearing sends when the account's margin ratio reaches ``exchange.futures.margin_call``'s

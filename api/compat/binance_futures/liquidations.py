@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from api.compat.binance import params
 from api.compat.binance.shapes import dec, ms
 from api.compat.binance_futures.base import FuturesView
+from api.compat.binance_futures.shapes import autoclose_id
 from exchange.futures.adl import adl_quantiles
 from exchange.futures.history import forced_orders
 from exchange.futures.marks import mark_of
@@ -29,7 +30,7 @@ def forced_order_json(row: ForcedOrder) -> dict[str, Any]:
         "orderId": order_id,
         "symbol": row.contract.symbol,
         "status": "FILLED",
-        "clientOrderId": f"autoclose-{order_id}" if liquidation else "adl_autoclose",
+        "clientOrderId": autoclose_id(order_id) if liquidation else "adl_autoclose",
         "price": dec(row.price),
         "avgPrice": dec(row.avg_price),
         "origQty": dec(row.quantity),

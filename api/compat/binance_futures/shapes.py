@@ -36,6 +36,11 @@ ORDER_TYPES = [
 TIME_IN_FORCE = ["GTC", "IOC", "FOK", "GTX"]
 
 
+def autoclose_id(order_id: int) -> str:
+    """Binance's client order id of a liquidation order."""
+    return f"autoclose-{order_id}"
+
+
 def places(step: Decimal) -> int:
     """Decimal places of an increment (0.10 -> 1, 0.001 -> 3, 10 -> 0)."""
     exponent = step.normalize().as_tuple().exponent

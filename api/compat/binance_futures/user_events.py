@@ -18,6 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from api.compat.binance_futures.shapes import autoclose_id
 from exchange.events.futures import (
     FuturesFill,
     FuturesMarginCall,
@@ -42,6 +43,11 @@ def _avg(quote: str, executed: str) -> str:
 
 
 _LIQUIDATION = "LIQUIDATION"
+
+
+def _client_id(o: FuturesOrderUpdate) -> str:
+    """A liquidation order has no client id of its own; Binance names it."""
+    return autoclose_id(o["order_id"]) if o["type"] == _LIQUIDATION else o["client_order_id"]
 
 
 def _order(
@@ -72,7 +78,7 @@ def _order(
         execution = "CALCULATED" if o["type"] == _LIQUIDATION else "TRADE"
     body: dict[str, Any] = {
         "s": o["symbol"],
-        "c": o["client_order_id"],
+        "c": _client_id(o),
         "S": o["side"],
         "o": o["type"],
         "f": o["time_in_force"],

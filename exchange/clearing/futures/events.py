@@ -95,8 +95,9 @@ _PNL = (IncomeType.REALIZED_PNL, IncomeType.COMMISSION)
 def _liquidation_order(
     o: LiquidationOrder, symbol: str, mine: list[FuturesTrade]
 ) -> FuturesOrderUpdate:
-    """An engine liquidation order as the liquidated user's order (Binance: type
-    LIQUIDATION, client id ``autoclose-…``), with its fills of the batch."""
+    """An engine liquidation order as the liquidated user's order, type LIQUIDATION with
+    no client id (each dialect names it: Binance's ``autoclose-…``), with its fills of
+    the batch."""
     executed = sum((t.qty for t in mine), Decimal(0))
     quote = sum((t.quote_qty for t in mine), Decimal(0))
     order = FuturesOrder(executed_qty=executed, cum_quote=quote)
@@ -105,7 +106,7 @@ def _liquidation_order(
     return {
         "symbol": symbol,
         "order_id": o.order_id,
-        "client_order_id": f"autoclose-{o.order_id}",
+        "client_order_id": "",
         "side": o.side,
         "type": "LIQUIDATION",
         "time_in_force": "IOC",

@@ -213,7 +213,7 @@ def test_a_liquidation_order_is_new_then_calculated_then_expired():
     order = {
         **_ioc([fill], "EXPIRED", "0.6"),
         "order_id": 2**62 + 1,
-        "client_order_id": f"autoclose-{2**62 + 1}",
+        "client_order_id": "",
         "type": "LIQUIDATION",
         "side": "SELL",
         "orig_qty": "1",

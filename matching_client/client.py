@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,16 +33,24 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-class _OwnConnection(threading.local):
-    """This thread's connection to the server of ``pool``, made as the pool makes its own."""
+class _OwnConnections(threading.local):
+    """This thread's connections, one per server pool, made as the pool makes its own."""
 
-    pool: redis.ConnectionPool | None = None
-    pid = 0
-    connection: Any = None
-    sentinel = False  # a Sentinel-managed connection (reopened by ``connect()``)
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.connections: dict[redis.ConnectionPool, Any] = {}
+
+    def of(self, pool: redis.ConnectionPool) -> Any:
+        """The connection to ``pool``'s server (new ones after a fork)."""
+        if self.pid != os.getpid():
+            self.pid, self.connections = os.getpid(), {}
+        connection = self.connections.get(pool)
+        if connection is None:
+            connection = self.connections[pool] = pool.connection_class(**pool.connection_kwargs)
+        return connection
 
 
-_own = _OwnConnection()
+_own = _OwnConnections()
 
 
 class ReplicaAckTimeout(redis.RedisError):
@@ -72,39 +81,50 @@ def _append(
     The client's ``xadd`` costs ~4x the socket round trip in client CPU: it borrows
     a connection from the pool (a lock and a poll of the socket each time), wraps the
     call in retry and metrics, and gives the connection back. This connection stays
-    with the thread (a new one after a fork or for another pool). A connection the
+    with the thread (one per server; new ones after a fork). A connection the
     server dropped while idle is reopened and the XADD sent once more: the server
     never read the first. A timeout is not retried (the first XADD may have been
     appended; a second CANCEL_ALL could cancel an order placed in between), nor is
     a server still loading its data more than once: the caller logs the failure
     and the sweeper re-sends. One command is packed alone (``pack_command``; order
-    entry sends one per order), an XADD and its WAIT together (``pack_commands``).
+    entry sends one per order), an XADD and its WAIT together (``pack_commands``);
+    an XADD refused (e.g. MOVED) is raised once the WAIT's reply is read too.
     """
-    if _own.pool is not pool or _own.pid != os.getpid():
-        _own.pool, _own.pid = pool, os.getpid()
-        _own.connection = pool.connection_class(**pool.connection_kwargs)
-        _own.sentinel = isinstance(_own.connection, SentinelManagedConnection)
-    connection, sentinel = _own.connection, _own.sentinel
+    connection = _own.of(pool)
     if wait is None:
         packed = connection.pack_command("XADD", key, "*", FIELD, payload)
     else:
         packed = connection.pack_commands([("XADD", key, "*", FIELD, payload), ("WAIT", *wait)])
-    # A closed Sentinel-managed connection is reopened with its own ``connect()``:
-    # sending would reconnect to the address it holds, where it must ask the
-    # sentinels for the current primary. A plain connection reopens itself on send
-    # (``connect()`` is a no-op while connected, through redis-py's retry machinery).
+    try:
+        entry_id = _send(connection, packed)
+    except redis.ResponseError:
+        if wait is not None:
+            connection.read_response()  # the WAIT's reply: the connection stays in step
+        raise
+    return entry_id, connection.read_response() if wait is not None else None
+
+
+def _send(connection: Any, packed: list[bytes]) -> Any:
+    """Send ``packed`` and read the first reply, once more on a connection the server
+    had dropped while idle (it never read the first).
+
+    A closed Sentinel-managed connection is reopened with its own ``connect()``:
+    sending would reconnect to the address it holds, where it must ask the sentinels
+    for the current primary. A plain connection reopens itself on send (``connect()``
+    is a no-op while connected, through redis-py's retry machinery).
+    """
+    sentinel = isinstance(connection, SentinelManagedConnection)
     try:
         if sentinel:
             connection.connect()
         connection.send_packed_command(packed)
-        entry_id = connection.read_response()
+        return connection.read_response()
     except redis.ConnectionError:
         connection.disconnect()
         if sentinel:
             connection.connect()
         connection.send_packed_command(packed)
-        entry_id = connection.read_response()
-    return entry_id, connection.read_response() if wait is not None else None
+        return connection.read_response()
 
 
 def unparsed_stream_client(client: Client) -> Client:
@@ -128,39 +148,64 @@ class MatchingClient:
 
     With ``min_replicas`` > 0 every append is followed by ``WAIT min_replicas timeout``
     on the same connection and raises `ReplicaAckTimeout` when fewer replicas confirmed
-    it in time, so a command reported as sent survives a failover to a replica. Only a
-    single server (or a Sentinel-managed primary) has replicas to wait for; a Redis
-    Cluster client ignores the setting (configure ``min-replicas-to-write`` there).
+    it in time, so a command reported as sent survives a failover to a replica. On a
+    Redis Cluster the XADD and its WAIT go to the primary of the stream's slot (WAIT
+    counts the writes of its own connection, so redis-py's cluster routing, which
+    sends each command where it likes, cannot carry it); a redirect or a dropped node
+    is raised like any failed append after the slot map is read again.
     """
 
     def __init__(
         self, client: Client, *, min_replicas: int = 0, replica_timeout_ms: int = 500
     ) -> None:
         self._redis = client
-        single = isinstance(client, redis.Redis)
-        self._wait = (min_replicas, replica_timeout_ms) if min_replicas > 0 and single else None
+        self._wait = (min_replicas, replica_timeout_ms) if min_replicas > 0 else None
 
     def _check_acked(self, entry_ids: list[str], acked: Any) -> None:
         if self._wait is not None and int(acked) < self._wait[0]:
             raise ReplicaAckTimeout(entry_ids, int(acked), self._wait[0])
 
+    def _node(self, key: str) -> redis.Redis:
+        """The client of the Cluster primary that holds ``key``."""
+        assert isinstance(self._redis, RedisCluster)
+        node = self._redis.get_node_from_key(key)  # type: ignore[no-untyped-call]
+        connection: redis.Redis = node.redis_connection
+        return connection
+
+    @contextmanager
+    def _slot_map_refreshed_on_error(self) -> Iterator[None]:
+        """On a Cluster, read the slot map again after a failed append to a node: the
+        next append then finds a promoted replica or a moved slot."""
+        try:
+            yield
+        except redis.RedisError:
+            if isinstance(self._redis, RedisCluster):
+                self._redis.nodes_manager.initialize()
+            raise
+
     def send(self, command: Command | FuturesCommand) -> str:
         """Append one command; return its input entry ID (the ID of its output entry).
 
-        On a single server the XADD goes over this thread's own connection (``_append``),
-        not through redis-py's command machinery: order entry sends one per order.
+        On a single server, or a Cluster node with WAIT, the XADD goes over this thread's
+        own connection (``_append``), not through redis-py's command machinery: order
+        entry sends one per order.
         """
         key, payload = input_stream(command.symbol), command.encode()
         if isinstance(self._redis, redis.Redis):
             raw_id, acked = _append(self._redis.connection_pool, key, payload, self._wait)
-            entry_id = _text(raw_id)
-            if acked is not None:
-                self._check_acked([entry_id], acked)
-            return entry_id
-        return _text(self._redis.xadd(key, {FIELD: payload}))
+        elif self._wait is not None:
+            with self._slot_map_refreshed_on_error():
+                raw_id, acked = _append(self._node(key).connection_pool, key, payload, self._wait)
+        else:
+            return _text(self._redis.xadd(key, {FIELD: payload}))
+        entry_id = _text(raw_id)
+        if acked is not None:
+            self._check_acked([entry_id], acked)
+        return entry_id
 
     def send_many(self, commands: Sequence[Command | FuturesCommand]) -> list[str]:
-        """Append commands in one round trip (no transaction); return their entry IDs.
+        """Append commands in one round trip per server (no transaction); return their
+        entry IDs.
 
         Commands of one market keep their order. On a cluster the pipeline is split by
         node; each XADD still names a single key. One command goes without a pipeline,
@@ -168,16 +213,35 @@ class MatchingClient:
         """
         if len(commands) == 1:
             return [self.send(commands[0])]
-        pipe = self._redis.pipeline(transaction=False)
-        for command in commands:
-            pipe.xadd(input_stream(command.symbol), {FIELD: command.encode()})
-        if self._wait is not None:
-            pipe.execute_command("WAIT", *self._wait)
-        replies = pipe.execute()
-        entry_ids = [_text(entry_id) for entry_id in replies[: len(commands)]]
-        if self._wait is not None:
-            self._check_acked(entry_ids, replies[-1])
+        entry_ids = [""] * len(commands)
+        for server, indexes in self._pipelines(commands):
+            pipe = server.pipeline(transaction=False)
+            for i in indexes:
+                pipe.xadd(input_stream(commands[i].symbol), {FIELD: commands[i].encode()})
+            if self._wait is not None:
+                pipe.execute_command("WAIT", *self._wait)
+            with self._slot_map_refreshed_on_error():
+                replies = pipe.execute()
+            appended = [_text(entry_id) for entry_id in replies[: len(indexes)]]
+            if self._wait is not None:
+                self._check_acked(appended, replies[-1])
+            for i, entry_id in zip(indexes, appended, strict=True):
+                entry_ids[i] = entry_id
         return entry_ids
+
+    def _pipelines(
+        self, commands: Sequence[Command | FuturesCommand]
+    ) -> list[tuple[Client, list[int]]]:
+        """Where the commands go, as (server, their indexes): all to the one server or to
+        redis-py's cluster pipeline, or with WAIT on a Cluster one pipeline per primary,
+        each ending with its own WAIT."""
+        if self._wait is None or isinstance(self._redis, redis.Redis):
+            return [(self._redis, list(range(len(commands))))]
+        by_node: dict[int, tuple[Client, list[int]]] = {}
+        for i, command in enumerate(commands):
+            node = self._node(input_stream(command.symbol))
+            by_node.setdefault(id(node), (node, []))[1].append(i)
+        return list(by_node.values())
 
     def register_markets(self, symbols: Sequence[str]) -> None:
         """List markets for engines started with ``--follow``; they start them within seconds.

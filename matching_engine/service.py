@@ -606,7 +606,7 @@ def _worker(
         max_batch=args.max_batch,
         futures=futures,
         lease=Lease(client, symbol, args.token) if args.standby else None,
-        min_replicas=0 if args.cluster else args.min_replicas,
+        min_replicas=args.min_replicas,
         replica_timeout_ms=args.replica_timeout_ms,
     )
 

@@ -417,6 +417,12 @@ def test_a_redis_cluster_comes_with_a_plain_redis_for_celery_and_channels(render
         assert config["CHANNELS_REDIS_URL"] != config["REDIS_URL"]
 
 
+def test_prod_commands_wait_for_a_replica_of_their_cluster_node():
+    config = by_kind(build(K8S / "overlays" / "prod"), "ConfigMap")["exchange-config"]["data"]
+    assert config["REDIS_CLUSTER"] == "true"
+    assert config["REDIS_MIN_REPLICAS_ACK"] == "1"
+
+
 def overlay_secrets(overlay: str, objects: list[dict[str, Any]]) -> dict[str, str]:
     """The overlay's secrets as committed: its rendered Secret, else its example file."""
     secret = by_kind(objects, "Secret").get("exchange-secrets")

@@ -45,3 +45,22 @@ def test_a_cluster_says_so() -> None:
         REDIS_URL="redis://n:7000", REDIS_CLUSTER=True, REDIS_SENTINELS="", REDIS_MIN_REPLICAS_ACK=0
     ):
         assert engine_redis_args() == ["--redis", "redis://n:7000", "--cluster"]
+
+
+def test_a_cluster_engine_waits_for_the_replicas_of_its_node() -> None:
+    with override_settings(
+        REDIS_URL="redis://n:7000",
+        REDIS_CLUSTER=True,
+        REDIS_SENTINELS="",
+        REDIS_MIN_REPLICAS_ACK=1,
+        REDIS_REPLICA_ACK_TIMEOUT_MS=500,
+    ):
+        assert engine_redis_args() == [
+            "--redis",
+            "redis://n:7000",
+            "--cluster",
+            "--min-replicas",
+            "1",
+            "--replica-timeout-ms",
+            "500",
+        ]

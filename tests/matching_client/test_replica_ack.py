@@ -24,6 +24,7 @@ from matching_client import (
     ReplicaAckTimeout,
     RequestSnapshot,
 )
+from matching_client.client import Client
 from matching_engine.protocol import input_stream, output_stream, snapshot_key
 from tests.matching_engine.servers import EngineProcess, RedisServer
 
@@ -33,12 +34,18 @@ SYMBOL = "BTCUSDT"
 class Pair:
     """A primary and its replica, with the failure this test needs: a replica cut off."""
 
+    engine_args: tuple[str, ...] = ()
+
     def __init__(self, directory: Path) -> None:
         self.primary = RedisServer(directory / "primary", appendfsync="everysec")
         self.primary.start()
         self.replica = RedisServer(directory / "replica", replica_of=self.primary)
         self.replica.start()
         self.wait_linked()
+
+    def client(self) -> Client:
+        """The senders' client of the primary."""
+        return self.primary.client()
 
     def wait_linked(self) -> None:
         deadline = time.monotonic() + 20
@@ -116,7 +123,7 @@ def _entries(client: redis.Redis, stream: str) -> set[str]:
 
 
 def test_with_wait_no_acknowledged_command_is_lost_in_a_failover(pair: Pair) -> None:
-    client = MatchingClient(pair.primary.client(), min_replicas=1, replica_timeout_ms=100)
+    client = MatchingClient(pair.client(), min_replicas=1, replica_timeout_ms=100)
     acknowledged, refused = _send_through_failover(pair, client)
     assert len(acknowledged) == 40 and refused == 10
     survivors = _entries(pair.fail_over(), input_stream(SYMBOL))
@@ -125,7 +132,7 @@ def test_with_wait_no_acknowledged_command_is_lost_in_a_failover(pair: Pair) -> 
 
 
 def test_without_wait_the_loss_window_exists(pair: Pair) -> None:
-    client = MatchingClient(pair.primary.client())
+    client = MatchingClient(pair.client())
     acknowledged, refused = _send_through_failover(pair, client)
     assert len(acknowledged) == 55 and refused == 0
     survivors = _entries(pair.fail_over(), input_stream(SYMBOL))
@@ -138,13 +145,14 @@ def test_engine_outputs_count_as_written_only_once_replicated(pair: Pair, tmp_pa
     engine = EngineProcess(
         pair.primary.url,
         tmp_path / "engine.log",
+        *pair.engine_args,
         "--min-replicas",
         "1",
         "--replica-timeout-ms",
         "50",
     )
     engine.start()
-    primary, client = pair.primary.client(), MatchingClient(pair.primary.client())
+    primary, client = pair.primary.client(), MatchingClient(pair.client())
     client.send(CreateMarket(SYMBOL))
     sent = [client.send(_cancel(i)) for i in range(10)]
     deadline = time.monotonic() + 30

@@ -295,6 +295,9 @@ ADMIN_REQUIRE_TWO_FACTOR = env.bool("ADMIN_REQUIRE_TWO_FACTOR", default=False)
 OTP_TOTP_ISSUER = "Open Exchange"
 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Dead-man's switches are checked twice a second, so one fires within a second of its
+# deadline (beat period + the cancel through engine and clearing; issue 18).
+COUNTDOWN_CHECK_S = 0.5
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "order-sweeper": {
         "task": "exchange.orders.tasks.resend_unacknowledged_orders",
@@ -302,11 +305,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "cancel-countdowns": {
         "task": "exchange.orders.tasks.fire_cancel_countdowns",
-        "schedule": 1.0,
+        "schedule": COUNTDOWN_CHECK_S,
     },
     "futures-cancel-countdowns": {
         "task": "exchange.futures.tasks.fire_futures_cancel_countdowns",
-        "schedule": 1.0,
+        "schedule": COUNTDOWN_CHECK_S,
     },
     "client-order-id-release": {
         "task": "exchange.orders.tasks.release_client_order_ids",

@@ -2,7 +2,7 @@
 market (or contract) that fires once when it passes unrenewed.
 
 The deadline is a database row, not a timer in a process, so it survives a restart of
-any process. Celery beat calls ``fire_due`` every second: due rows are taken
+any process. Celery beat calls ``fire_due`` twice a second: due rows are taken
 ``FOR UPDATE SKIP LOCKED`` (two workers never fire the same one), and each row is
 deleted in the transaction that records or sends its cancels, so it fires once.
 Binance's ``countdownCancelAll`` has the same contract (``countdownTime`` in ms, 0 stops).

@@ -114,7 +114,8 @@ def test_the_countdown_fires_on_time_when_the_bot_dies_and_once_after_a_worker_r
         # then its orders are canceled within a second of the last heartbeat's deadline
         wait_until(all_canceled, timeout=COUNTDOWN_MS / 1000 + 10, what="the cancels")
         late = max(orders.values_list("updated_at", flat=True)) - deadline
-        assert timedelta(0) <= late <= timedelta(seconds=1.5), late
+        sys.stdout.write(f"canceled {late.total_seconds():.3f} s after the deadline\n")
+        assert timedelta(0) <= late <= timedelta(seconds=1), late
         assert not countdown.exists()
 
         # given another countdown whose deadline passes while no worker runs

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from exchange.accounts.models import User
 from exchange.markets.filters import qty_to_lots
+from exchange.markets.models import Market
 from exchange.matching.gateway import engine_client
 from exchange.matching.landed import settle_unlanded
 from exchange.orders.errors import OrderError, OrderErrorCode
@@ -180,3 +181,18 @@ def decided_amendment(amendment: OrderAmendment, *, timeout: float) -> OrderAmen
         )
     code = _REFUSALS.get(amendment.result, OrderErrorCode.NOT_AMENDABLE)
     raise OrderError(code, f"The engine refused the amendment: {amendment.result}.")
+
+
+def order_amendments(
+    *, user: User, market: Market, order_id: int, from_id: int | None, limit: int
+) -> list[OrderAmendment]:
+    """The applied amendments of the user's order, oldest first, from ``from_id`` on
+    (ORDER_NOT_FOUND for another user's order or none); each carries its order."""
+    order = access_order(user=user, market=market, order_id=order_id)
+    amendments = order.amendments.filter(result="OK").order_by("pk")
+    if from_id is not None:
+        amendments = amendments.filter(pk__gte=from_id)
+    found = list(amendments[:limit])
+    for amendment in found:
+        amendment.order = order
+    return found

@@ -29,6 +29,7 @@ urlpatterns = [
     path("order", orders.OrderView.as_view()),
     path("order/test", orders.OrderTestView.as_view()),
     path("order/amend/keepPriority", amend.AmendKeepPriorityView.as_view()),
+    path("order/amendments", amend.OrderAmendmentsView.as_view()),
     path("order/cancelReplace", cancel_replace.CancelReplaceView.as_view()),
     path("order/oco", order_lists.LegacyOcoView.as_view()),
     path("orderList/oco", order_lists.OcoView.as_view()),

@@ -159,3 +159,50 @@ def test_ccxt_signs_the_amend_as_a_raw_private_call(live):
     fetched = ex.fetch_order(order["id"], "SOL/USDT")
     assert (fetched["amount"], fetched["status"]) == (1, "open")
     assert balance(a, "USDT") == (Decimal("930"), Decimal("70"))
+
+
+def test_the_applied_amendments_of_an_order_are_listed_as_binance_does(live):
+    a, other = live.trader(USDT="1000"), live.trader(USDT="1000")
+    client_a = binance_client(live, a)
+    order = client_a.order_limit_buy(
+        symbol=SYMBOL, quantity="5", price="60", newClientOrderId="a-5"
+    )
+    first = amend(client_a, orderId=order["orderId"], newQty="4", newClientOrderId="a-4")
+    with pytest.raises(BinanceAPIException):  # refused by the exchange: not listed
+        amend(client_a, orderId=order["orderId"], newQty="4")
+    second = amend(client_a, orderId=order["orderId"], newQty="3", newClientOrderId="a-3")
+
+    def listed(**params):  # noqa: ANN003, ANN202
+        return client_a._get(
+            "order/amendments", True, data={"symbol": SYMBOL, "orderId": order["orderId"], **params}
+        )
+
+    amendments = listed()
+    assert amendments == [
+        {
+            "symbol": SYMBOL,
+            "orderId": order["orderId"],
+            "executionId": answer["executionId"],
+            "origClientOrderId": before,
+            "newClientOrderId": after,
+            "origQty": orig,
+            "newQty": new,
+            "time": answer["transactTime"],
+        }
+        for answer, before, after, orig, new in [
+            (first, "a-5", "a-4", "5", "4"),
+            (second, "a-4", "a-3", "4", "3"),
+        ]
+    ]
+    assert listed(fromExecutionId=second["executionId"]) == amendments[1:]
+    assert listed(limit=1) == amendments[:1]
+    # another user's order, an unknown one, and no orderId: Binance's codes
+    other_client = binance_client(live, other)
+    for client, params, code in [
+        (other_client, {"orderId": order["orderId"]}, -2013),
+        (client_a, {"orderId": 987654321}, -2013),
+        (client_a, {}, -1102),
+    ]:
+        with pytest.raises(BinanceAPIException) as excinfo:
+            client._get("order/amendments", True, data={"symbol": SYMBOL, **params})
+        assert excinfo.value.code == code, params

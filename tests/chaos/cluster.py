@@ -15,8 +15,10 @@ waiting when it died: the input stream for an engine, the output stream for clea
 its start-up log line for the others. Redis has recovered once every engine answered,
 and every clearing cleared, the input that was waiting when it died; PostgreSQL once
 every clearing checkpoint reached the output the engines wrote while it was down.
-One failure at a time: a server is killed only while every process runs, and a
-process only while the servers run (the test harness itself reads both).
+One failure at a time: a server is killed only while no process waits for its restart
+(one still booting meets the outage), and a process only once the servers run and
+have recovered from their last kill (the test harness itself reads both, and each
+server's recovery time is then its own).
 """
 
 from __future__ import annotations
@@ -276,6 +278,7 @@ class ClusterRun:
                     continue
                 # a kill during Django's start-up tests nothing: it has not read a stream
                 down = restart_at.keys() | {s for s in self.servers if not s.ready()}
+                down |= {self.by_name[k.process] for k in self.kills if not k.recovered} & servers
                 alone = not down if proc in servers else not down & servers
                 if moment <= now and proc.ready() and proc not in restart_at and alone:
                     due.remove(item)

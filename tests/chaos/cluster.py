@@ -195,6 +195,7 @@ class ClusterRun:
             *("--users", ",".join(map(str, self.config.user_ids))),
             *("--progress", str(self.progress.path(life))),
             *("--futures-share", str(self.config.futures_share)),
+            *(["--outages"] if self.servers else []),
         ]
 
     # --- the plan ---------------------------------------------------------------------

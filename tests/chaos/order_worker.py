@@ -13,9 +13,9 @@ OS, so a SIGKILL loses at most the line of the action in flight:
     C <order_id> <symbol>   cancel requested and sent
     c <code>                cancel rejected by entry
     A <symbol> <n>          cancel-all requested for n open orders
-    e <error>               the database or Redis was down (a client's 5xx): nothing
-                            acknowledged; an order committed before the error is the
-                            sweeper's, as after any lost answer
+    e <error>               with --outages, the database or Redis was down (a client's
+                            5xx): nothing acknowledged; an order committed before the
+                            error is the sweeper's, as after any lost answer
 
 With --futures-share, that share of the actions are futures orders, cancels and
 transfers instead (tests/chaos/futures_entry.py lists their lines).
@@ -47,6 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="share of orders after whose commit the worker SIGKILLs itself before the append",
     )
     parser.add_argument("--futures-share", type=float, default=0.0, help="share of futures actions")
+    parser.add_argument(
+        "--outages",
+        action="store_true",
+        help="the servers are killed too: an action that cannot reach them is an error line",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
@@ -65,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.futures_share and rng.random() < args.futures_share
                 else worker.act
             )
-            progress.write(attempt(act) + "\n")
+            progress.write((attempt(act) if args.outages else act()) + "\n")
     return 0
 
 

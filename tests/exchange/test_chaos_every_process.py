@@ -77,7 +77,7 @@ def servers(tmp_path) -> Iterator[ChaosServers]:
 
 @pytest.fixture
 def redis_client(servers) -> Iterator[redis.Redis]:
-    """The world's Redis, empty."""
+    """The world's Redis (a new server: empty)."""
     client = redis.Redis.from_url(settings.REDIS_URL)
     yield client
     client.close()
@@ -86,7 +86,7 @@ def redis_client(servers) -> Iterator[redis.Redis]:
 @pytest.fixture
 def world(servers, redis_client, assets, fund) -> tuple[dict, list[int]]:
     """The two spot markets, the BTC perpetual with a first mark, and funded traders
-    with futures collateral moved in (after redis_client emptied the test's Redis)."""
+    with futures collateral moved in (in the world's own, empty, Redis)."""
     markets = {
         spec.symbol: do_create_market(
             base=assets[spec.base],

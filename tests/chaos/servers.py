@@ -83,7 +83,6 @@ class PrivatePostgres:
 
     process: Supervised
     url: str
-    data_dir: Path
 
 
 @contextmanager
@@ -126,7 +125,7 @@ def private_postgres(*, port: int, log_dir: Path, database: str) -> Iterator[Pri
         wait_ready(process)
         createdb = [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
         subprocess.run([*createdb, database], check=True, capture_output=True)  # noqa: S603
-        yield PrivatePostgres(process, f"postgres://postgres@127.0.0.1:{port}/{database}", data_dir)
+        yield PrivatePostgres(process, f"postgres://postgres@127.0.0.1:{port}/{database}")
     finally:
         process.stop()
         shutil.rmtree(root, ignore_errors=True)

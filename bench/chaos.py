@@ -1,13 +1,14 @@
 """Chaos for every process kind at bench size: tests/exchange/test_chaos_every_process.py
-with 100,000 order-entry actions and 50 SIGKILLs (the suite runs ~1,500 and 12).
+with 100,000 order-entry actions and 50 SIGKILLs (the suite runs ~1,500 and 14), the
+world's own Redis (AOF) and PostgreSQL cluster among the processes killed (ADR 0051).
 
     .venv/bin/python bench/chaos.py [--orders 100000] [--kills 50] [--users 60] [--seed N]
 
-Runs the test through pytest (its fixtures create the database and the world) with
-DATABASE_URL and REDIS_URL as given in the environment (default: pytest's embedded
-Redis and the test database). Prints the seed, the actions, the sweep rounds, every
-process kind's recovery times (SIGKILL to caught up: median and worst) and the audit's
-figures; the exit status is pytest's: 0 means 0 lost, 0 duplicated, 0 balance drift.
+Runs the test through pytest (its fixtures create the world) with DATABASE_URL and
+REDIS_URL as given in the environment; the world then moves to a private redis-server
+and, on PostgreSQL, to a private cluster, which it kills (the shared servers are never
+killed). Prints the seed, the actions, the sweep rounds, every process kind's recovery
+times (SIGKILL to caught up: median and worst) and the audit's figures; the exit status is pytest's: 0 means 0 lost, 0 duplicated, 0 balance drift.
 """
 
 from __future__ import annotations

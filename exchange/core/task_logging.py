@@ -25,8 +25,16 @@ class QuietIdleTasks(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if record.name == "celery.beat":
-            # 'Scheduler: Sending due task %s (%s)' % (entry name, task name)
-            return not (isinstance(args, tuple) and len(args) == 2 and args[1] in self.task_names)
+            # 'Scheduler: Sending due task %s (%s)' % (entry name, task name); beat's other
+            # two-argument lines carry no name ('Message Error: %s\n%s' % (error, stack
+            # as a list), when the broker is down: a list is unhashable, and a filter
+            # that raises ends beat)
+            return not (
+                isinstance(args, tuple)
+                and len(args) == 2
+                and isinstance(args[1], str)
+                and args[1] in self.task_names
+            )
         if not isinstance(args, dict) or args.get("name") not in self.task_names:
             return True
         if record.name == "celery.worker.strategy":

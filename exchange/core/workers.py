@@ -1,4 +1,5 @@
-"""The loop of a long-running worker thread (clearing, market data)."""
+"""The loop of a long-running worker thread (clearing, market data), and the back-off of
+the calls their processes make outside those threads."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
 from exchange.core.heartbeat import beat
 
@@ -42,3 +43,34 @@ def run_until_stopped(
                 time.sleep(retry_delay_s)
     finally:
         connection.close()  # this thread's own connection
+
+
+# A server that is down or restarting: PostgreSQL refusing or dropping the session.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+def until_reachable(
+    *,
+    name: str,
+    call: Callable[[], object],
+    stop: threading.Event,
+    first_delay_s: float = 0.2,
+    max_delay_s: float = 5.0,
+) -> bool:
+    """Call ``call`` until it gets through, doubling the pause after each failure to reach
+    the database (up to ``max_delay_s``): a process that starts, or looks for new
+    markets, while PostgreSQL restarts waits for it instead of exiting (ADR 0051).
+    False if ``stop`` was set first. Other errors are raised: they are not a restart.
+    """
+    delay = first_delay_s
+    while not stop.is_set():
+        try:
+            call()
+        except DATABASE_DOWN as exc:
+            logger.warning("%s: database unreachable (%s); retrying in %.1fs", name, exc, delay)
+            connection.close()
+            stop.wait(delay)
+            delay = min(delay * 2, max_delay_s)
+        else:
+            return True
+    return False

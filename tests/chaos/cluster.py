@@ -5,13 +5,20 @@ The processes: a spot engine leader and its hot standby (``--standby``: the leas
 decides who writes), the futures engine, spot clearing, futures clearing, market data,
 the price feed, a Celery worker and beat (the order and futures sweepers run there),
 the web process (daphne) and the order-entry worker (spot and futures orders,
-cancels, transfers). Runs in the test process against its database; the processes
-get its DATABASE_URL and REDIS_URL.
+cancels, transfers); and the servers under them, the world's own Redis and (on
+PostgreSQL) its own PostgreSQL cluster (tests/chaos/servers.py). Runs in the test
+process against its database; the processes get its DATABASE_URL and REDIS_URL.
 
 Every kill is timed: ``restarted`` after a random pause, ``recovered`` once the process
 (or, for an engine or clearing, the stream it serves) has caught up with what was
 waiting when it died: the input stream for an engine, the output stream for clearing,
-its start-up log line for the others.
+its start-up log line for the others. Redis has recovered once every engine answered,
+and every clearing cleared, the input that was waiting when it died; PostgreSQL once
+every clearing checkpoint reached the output the engines wrote while it was down.
+One failure at a time: a server is killed only while no process waits for its restart
+(one still booting meets the outage), and a process only once the servers run and
+have recovered from their last kill (the test harness itself reads both, and each
+server's recovery time is then its own).
 """
 
 from __future__ import annotations
@@ -21,10 +28,13 @@ import os
 import random
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 from django.conf import settings
+from django.db import DatabaseError, connection
 
 from exchange.clearing.futures.runner import checkpoint_key
 from exchange.clearing.models import Checkpoint
@@ -74,8 +84,16 @@ class Kill:
 class ClusterRun:
     """Starts every process, kills them by plan, restarts them, and times each recovery."""
 
-    def __init__(self, config: ClusterConfig, *, seed: int, workdir: Path) -> None:
+    def __init__(
+        self,
+        config: ClusterConfig,
+        *,
+        seed: int,
+        workdir: Path,
+        servers: Sequence[Supervised] = (),
+    ) -> None:
         self.config = config
+        self.servers = list(servers)  # started and stopped by their owner, killed here
         self.rng = random.Random(seed)
         self.progress = Progress(workdir)
         self.kills: list[Kill] = []
@@ -167,7 +185,7 @@ class ClusterRun:
             log_dir=workdir,
             allowed_exits=(0,),
         )
-        self.by_name = {p.name: p for p in [*self.processes, self.worker]}
+        self.by_name = {p.name: p for p in [*self.servers, *self.processes, self.worker]}
 
     def _worker_argv(self, life: int) -> list[str]:
         return [
@@ -177,13 +195,14 @@ class ClusterRun:
             *("--users", ",".join(map(str, self.config.user_ids))),
             *("--progress", str(self.progress.path(life))),
             *("--futures-share", str(self.config.futures_share)),
+            *(["--outages"] if self.servers else []),
         ]
 
     # --- the plan ---------------------------------------------------------------------
 
     def kill_plan(self) -> list[tuple[int, str]]:
         """(action count, process) for config.kills kills: every kind once, the rest drawn."""
-        kinds = [p.name for p in [*self.processes, self.worker]]
+        kinds = list(self.by_name)
         names = kinds + [self.rng.choice(kinds) for _ in range(self.config.kills - len(kinds))]
         plan = [(int(self.rng.uniform(0.02, 0.95) * self.config.actions), n) for n in names]
         return sorted(plan)
@@ -191,18 +210,36 @@ class ClusterRun:
     def _waiting(self, name: str) -> dict[str, str]:
         """What the process must get through to count as recovered."""
         client = get_redis()
+        clearing = {s: _last_output_id(s) for s in self.config.symbols}
+        futures_clearing = {checkpoint_key(GROUP): _last_output_id(GROUP)}
+        if name == "redis":
+            return {s: last_input_id(client, s) for s in (*self.config.symbols, GROUP)}
+        if name == "postgres":
+            return clearing | futures_clearing
         if name.startswith("engine-"):
             return {s: last_input_id(client, s) for s in self.config.symbols}
         if name == "futures-engine":
             return {GROUP: last_input_id(client, GROUP)}
         if name == "clearing":
-            return {s: _last_output_id(s) for s in self.config.symbols}
+            return clearing
         if name == "futures-clearing":
-            return {checkpoint_key(GROUP): _last_output_id(GROUP)}
+            return futures_clearing
         return {}
 
     def _caught_up(self, kill: Kill) -> bool:
+        """Recovered yet; False while the harness's own reads fail (a server is down)."""
+        try:
+            return self._check_caught_up(kill)
+        except (redis.ConnectionError, redis.TimeoutError, DatabaseError):
+            connection.close()  # a session the server dropped: the next read opens a new one
+            return False
+
+    def _check_caught_up(self, kill: Kill) -> bool:
         proc = self.by_name[kill.process]
+        if kill.process == "redis":
+            answered = all(_newer_or_equal(_last_output_id(s), i) for s, i in kill.waiting.items())
+            keys = {(checkpoint_key(s) if s == GROUP else s): i for s, i in kill.waiting.items()}
+            return answered and all(_newer_or_equal(_checkpoint(k), i) for k, i in keys.items())
         if kill.process.startswith("engine-") or kill.process == "futures-engine":
             # the standby (or the restarted engine) answered what was waiting
             return all(_newer_or_equal(_last_output_id(s), i) for s, i in kill.waiting.items())
@@ -215,6 +252,7 @@ class ClusterRun:
     def run(self) -> None:
         """Until the worker completed its actions and every planned kill recovered."""
         plan, due, restart_at = self.kill_plan(), [], {}
+        servers = set(self.servers)
         for proc in self.processes:
             proc.start()
         deadline = time.monotonic() + self.config.timeout_s
@@ -226,7 +264,7 @@ class ClusterRun:
         self.worker.start()
         while True:
             now, done = time.monotonic(), self.progress.count()
-            for proc in self.processes:
+            for proc in [*self.servers, *self.processes]:
                 proc.reap()  # raises ProcessDied: they never end on their own
             if self.worker.reap() is not None and done < self.config.actions:
                 self.worker.start()  # a kill cut its last line: it does what is left
@@ -240,7 +278,10 @@ class ClusterRun:
                     due.remove(item)  # it finished first: nothing left to kill
                     continue
                 # a kill during Django's start-up tests nothing: it has not read a stream
-                if moment <= now and proc.ready() and proc not in restart_at:
+                down = restart_at.keys() | {s for s in self.servers if not s.ready()}
+                down |= {self.by_name[k.process] for k in self.kills if not k.recovered} & servers
+                alone = not down if proc in servers else not down & servers
+                if moment <= now and proc.ready() and proc not in restart_at and alone:
                     due.remove(item)
                     waiting = self._waiting(name)
                     proc.kill()
@@ -253,6 +294,8 @@ class ClusterRun:
                     for kill in self.kills:
                         if kill.process == proc.name and not kill.restarted:
                             kill.restarted = time.monotonic()
+                            if proc.name == "postgres":  # what the engines wrote meanwhile
+                                kill.waiting = self._waiting(proc.name)
             for kill in self.kills:
                 if kill.restarted and not kill.recovered and self._caught_up(kill):
                     kill.recovered = time.monotonic()
@@ -293,7 +336,7 @@ class ClusterRun:
         client = get_redis()
         keys = {s: s for s in self.config.symbols} | {checkpoint_key(GROUP): GROUP}
         while True:
-            for proc in self.processes:
+            for proc in [*self.servers, *self.processes]:
                 proc.reap()
             behind = {
                 key: _checkpoint(key)
@@ -306,7 +349,7 @@ class ClusterRun:
             time.sleep(0.1)
 
     def stop(self) -> dict[str, int | None]:
-        """SIGTERM every process; their exit codes."""
+        """SIGTERM every process (not the servers: the audit reads them); their exit codes."""
         return {p.name: p.stop() for p in [self.worker, *reversed(self.processes)]}
 
     def recovery_table(self) -> list[tuple[str, int, float, float]]:

@@ -13,6 +13,9 @@ OS, so a SIGKILL loses at most the line of the action in flight:
     C <order_id> <symbol>   cancel requested and sent
     c <code>                cancel rejected by entry
     A <symbol> <n>          cancel-all requested for n open orders
+    e <error>               with --outages, the database or Redis was down (a client's
+                            5xx): nothing acknowledged; an order committed before the
+                            error is the sweeper's, as after any lost answer
 
 With --futures-share, that share of the actions are futures orders, cancels and
 transfers instead (tests/chaos/futures_entry.py lists their lines).
@@ -23,9 +26,12 @@ from __future__ import annotations
 import argparse
 import os
 import random
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import django
+import redis
+from django.db import InterfaceError, OperationalError, connection
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,6 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="share of orders after whose commit the worker SIGKILLs itself before the append",
     )
     parser.add_argument("--futures-share", type=float, default=0.0, help="share of futures actions")
+    parser.add_argument(
+        "--outages",
+        action="store_true",
+        help="the servers are killed too: an action that cannot reach them is an error line",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
@@ -59,8 +70,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.futures_share and rng.random() < args.futures_share
                 else worker.act
             )
-            progress.write(act() + "\n")
+            progress.write((attempt(act) if args.outages else act()) + "\n")
     return 0
+
+
+def attempt(act: Callable[[], str]) -> str:
+    """One action; while a server is down, its error line after a pause, as a client
+    that got a 5xx waits and carries on."""
+    try:
+        return act()
+    except (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError) as exc:
+        connection.close()  # the server dropped the session: the next action opens a new one
+        time.sleep(0.2)
+        return f"e {type(exc).__name__}"
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ class Supervised:
         log_dir: Path,
         allowed_exits: Collection[int] = (),
         ready_line: str | None = None,
+        user: int | None = None,
+        stop_signal: signal.Signals = signal.SIGTERM,
     ) -> None:
         self.name = name
         self.argv_for = argv_for
@@ -45,6 +47,8 @@ class Supervised:
         self.log_dir = log_dir
         self.allowed_exits = allowed_exits
         self.ready_line = ready_line
+        self.user = user  # run as this uid (a server that refuses root)
+        self.stop_signal = stop_signal
         self.proc: subprocess.Popen[bytes] | None = None
         self.lives = 0
         self.kills = 0
@@ -76,6 +80,7 @@ class Supervised:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                user=self.user,
             )
 
     def kill(self) -> None:
@@ -101,11 +106,11 @@ class Supervised:
         return code
 
     def stop(self, timeout: float = 30.0) -> int | None:
-        """SIGTERM, then SIGKILL after ``timeout``; the exit code (None if it was down)."""
+        """``stop_signal``, then SIGKILL after ``timeout``; the exit code (None if it was down)."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
-            self._signal_group(signal.SIGTERM)
+            self._signal_group(self.stop_signal)
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

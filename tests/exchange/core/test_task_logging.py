@@ -58,3 +58,13 @@ def test_beat_and_other_tasks_still_log(caplog):
         f"Task {RECONCILE}[1] succeeded in 0.1s: 0",
     ]
     assert SWEEPER in app.conf.quiet_tasks
+
+
+def test_beat_logs_a_send_that_failed_with_its_stack(caplog):
+    # given the broker down: beat logs the error with the stack as a list
+    caplog.set_level(logging.INFO)
+    beat = logging.getLogger("celery.beat")
+    # when it logs the failed send
+    beat.error("Message Error: %s\n%s", "Error 111 connecting", ["  File ...\n"])
+    # then the line is there, and the filter did not raise (which ended beat)
+    assert messages(caplog) == ["Message Error: Error 111 connecting\n['  File ...\\n']"]

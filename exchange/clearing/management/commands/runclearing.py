@@ -23,6 +23,7 @@ from exchange.clearing.futures.runner import GroupClearer, run_futures_clearing
 from exchange.clearing.metrics import ClearingCollector
 from exchange.clearing.runner import GC_GEN0_THRESHOLD, MarketClearer, run_clearing
 from exchange.core import gc_tuning, metrics
+from exchange.core.workers import until_reachable
 from matching_client import ShardMapError, parse_shard_map, shard_markets
 
 logger = logging.getLogger("exchange.clearing")
@@ -81,21 +82,21 @@ class Command(BaseCommand):
         batch_size = options["batch_size"]
         clearers: dict[str, MarketClearer] = {}
         groups: dict[str, GroupClearer] = {}
-        if spot:
-            run_clearing(
-                symbols=symbols or None, stop=stop, batch_size=batch_size, running=clearers
-            )
-        if futures:
-            run_futures_clearing(stop=stop, batch_size=batch_size, running=groups)
-        metrics.serve(options["metrics_port"], ClearingCollector(clearers))
-        logger.info("clearing %s", ", ".join([*clearers, *groups]) or "no market yet")
-        while not stop.wait(options["report_every"]):
+
+        def discover() -> None:
+            """A clearing thread for every market and margin group that has none yet."""
             if spot:
                 run_clearing(
                     symbols=symbols or None, stop=stop, batch_size=batch_size, running=clearers
                 )
             if futures:
                 run_futures_clearing(stop=stop, batch_size=batch_size, running=groups)
+
+        until_reachable(name="clearing", call=discover, stop=stop)
+        metrics.serve(options["metrics_port"], ClearingCollector(clearers))
+        logger.info("clearing %s", ", ".join([*clearers, *groups]) or "no market yet")
+        while not stop.wait(options["report_every"]):
+            until_reachable(name="clearing", call=discover, stop=stop)
             report({**clearers, **groups})
         deadline = time.monotonic() + 10
         everyone: list[MarketClearer | GroupClearer] = [*clearers.values(), *groups.values()]

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from exchange.core import metrics
-from exchange.marketdata.futures_feed import run_futures_market_data
+from exchange.core.workers import until_reachable
+from exchange.marketdata.futures_feed import FuturesMarketData, run_futures_market_data
 from exchange.marketdata.metrics import MarketDataCollector
-from exchange.marketdata.runner import run_market_data
+from exchange.marketdata.runner import MarketDataFeed, run_market_data
 from exchange.marketdata.ticker_arrays import TickerArrays
 
 logger = logging.getLogger("exchange.marketdata")
@@ -41,14 +42,18 @@ class Command(BaseCommand):
         threading.Thread(
             target=arrays.run, args=(stop,), name="marketdata-ticker-arrays", daemon=True
         ).start()
-        feeds = run_market_data(symbols=symbols or None, stop=stop, arrays=arrays)
-        # Perpetuals' margin groups too, when no markets are named (as runclearing does).
-        groups = None if symbols else run_futures_market_data(stop=stop)
+        feeds: dict[str, MarketDataFeed] = {}
+        groups: dict[str, FuturesMarketData] = {}
+
+        def discover() -> None:
+            """A feed for every market that has none yet, and for every perpetual's margin
+            group when no markets are named (as runclearing does)."""
+            run_market_data(symbols=symbols or None, stop=stop, running=feeds, arrays=arrays)
+            if not symbols:
+                run_futures_market_data(stop=stop, running=groups)
+
+        until_reachable(name="market data", call=discover, stop=stop)
         metrics.serve(options["metrics_port"], MarketDataCollector(feeds))
         logger.info("market data for %s", ", ".join(feeds))
         while not stop.wait(10.0):
-            run_market_data(  # new markets
-                symbols=symbols or None, stop=stop, running=feeds, arrays=arrays
-            )
-            if groups is not None:  # new margin groups
-                run_futures_market_data(stop=stop, running=groups)
+            until_reachable(name="market data", call=discover, stop=stop)

@@ -59,7 +59,7 @@ class DepthView(BinanceView):
 
     def get(self, request: Request) -> Response:
         query = self.params(request)
-        market = params.market(query)
+        market = params.market(query, cached=True)
         limit = params.limit(query, default=100, maximum=5000)
         return Response(order_book(market, limit=limit))
 
@@ -69,7 +69,7 @@ class TradesView(BinanceView):
 
     def get(self, request: Request) -> Response:
         query = self.params(request)
-        market = params.market(query)
+        market = params.market(query, cached=True)
         return Response(recent_trades(market, limit=params.limit(query, default=500, maximum=1000)))
 
 
@@ -78,7 +78,7 @@ class HistoricalTradesView(BinanceView):
 
     def get(self, request: Request) -> Response:
         query = self.params(request)
-        market = params.market(query)
+        market = params.market(query, cached=True)
         trades = market_trade_history(
             market=market,
             from_id=params.optional_int(query, "fromId"),
@@ -94,7 +94,7 @@ class AggTradesView(BinanceView):
 
     def get(self, request: Request) -> Response:
         query = self.params(request)
-        market = params.market(query)
+        market = params.market(query, cached=True)
         start = params.optional_ms(query, "startTime")
         end = params.optional_ms(query, "endTime")
         if start is not None and end is not None and end < start:
@@ -114,7 +114,7 @@ class KlinesView(BinanceView):
 
     def get(self, request: Request) -> Response:
         query = self.params(request)
-        market = params.market(query)
+        market = params.market(query, cached=True)
         interval = params.required(query, "interval")
         rows = kline_list(
             market,

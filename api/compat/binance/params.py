@@ -29,8 +29,9 @@ def required(params: dict[str, str], name: str) -> str:
 def market(params: dict[str, str], *, cached: bool = False) -> Market:
     """The ``symbol`` parameter's market: -1102 when missing, -1121 when unknown.
 
-    ``cached`` takes order entry's per-process market cache, which ``OrderRequest.parse``
-    reads next anyway (an unknown symbol is never cached, so a new market is found).
+    ``cached`` takes the per-process market cache (a second at most; an unknown symbol is
+    never cached, so a new market is found): order entry, which ``OrderRequest.parse``
+    reads next anyway, and the public market-data reads.
     """
     symbol = required(params, "symbol")
     if not SYMBOL.fullmatch(symbol):

@@ -7,17 +7,40 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from exchange.accounts.models import User
-from exchange.core.pagination import DEFAULT_LIMIT, Page, check_limit, paginate
+from exchange.core.pagination import (
+    DEFAULT_LIMIT,
+    Page,
+    check_limit,
+    decode_cursor,
+    page_of,
+)
 from exchange.markets.models import Market
 from exchange.markets.selectors import get_market
 from exchange.orders.errors import OrderError, OrderErrorCode
-from exchange.orders.models import OPEN_STATUSES, Order, OrderStatus, Side, Trade
+from exchange.orders.models import OPEN_STATUSES, ClosedOrder, Order, OrderStatus, Side, Trade
 from exchange.wallets.models import Asset
 
 MAX_TRADES = 1000
+
+
+def order_rows(where: Q) -> QuerySet[Order]:
+    """The orders matching ``where`` in ``orders_order`` and the closed-order history.
+
+    One ``UNION ALL`` query of Order rows (ADR 0050): an order is in exactly one
+    table, the history's months are pruned by a bound on ``created_at``. Order and
+    slice it, then ``with_markets``. Read only: a moved order saved would be
+    inserted into ``orders_order`` again.
+    """
+    return Order.objects.filter(where).union(ClosedOrder.objects.filter(where), all=True)
+
+
+def with_markets(orders: list[Order]) -> list[Order]:
+    """Load the orders' markets and locked assets (a union cannot select_related)."""
+    prefetch_related_objects(orders, "market", "locked_asset")
+    return orders
 
 
 def order_list_open(*, user: User, market: Market | None = None) -> QuerySet[Order]:
@@ -56,20 +79,24 @@ def order_list(
     ``start``/``end`` bound the creation time (inclusive); ``open_only`` keeps
     NEW, PENDING_TRIGGER and PARTIALLY_FILLED orders.
     """
-    orders = Order.objects.filter(user=user).select_related("market", "locked_asset")
+    check_limit(limit)
+    where = Q(user=user)
     if market is not None:
-        orders = orders.filter(market=market)
+        where &= Q(market=market)
     if statuses:
-        orders = orders.filter(status__in=_choices(statuses, OrderStatus.values, "status"))
+        where &= Q(status__in=_choices(statuses, OrderStatus.values, "status"))
     if open_only:
-        orders = orders.filter(status__in=OPEN_STATUSES)
+        where &= Q(status__in=OPEN_STATUSES)
     if side:
-        orders = orders.filter(side=_choices([side], Side.values, "side")[0])
+        where &= Q(side=_choices([side], Side.values, "side")[0])
     if start is not None:
-        orders = orders.filter(created_at__gte=start)
+        where &= Q(created_at__gte=start)
     if end is not None:
-        orders = orders.filter(created_at__lte=end)
-    return paginate(orders, cursor=cursor, limit=limit)
+        where &= Q(created_at__lte=end)
+    if cursor:
+        where &= Q(pk__lt=decode_cursor(cursor))
+    newest = list(order_rows(where).order_by("-id")[: limit + 1])
+    return page_of(with_markets(newest), limit=limit)
 
 
 def access_order(
@@ -91,17 +118,17 @@ def access_order(
         )
     if market is None and symbol is not None:
         market = get_market(symbol)
-    orders = Order.objects.filter(user=user).select_related("market", "locked_asset")
+    where = Q(user=user)
     if market is not None:
-        orders = orders.filter(market=market)
+        where &= Q(market=market)
     if order_id is not None:
-        orders = orders.filter(pk=order_id)
+        where &= Q(pk=order_id)
     if client_order_id:
-        orders = orders.filter(client_order_id=client_order_id)
-    order = orders.order_by("-created_at", "-pk").first()
-    if order is None:
+        where &= Q(client_order_id=client_order_id)
+    found = with_markets(list(order_rows(where).order_by("-created_at", "-id")[:1]))
+    if not found:
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "Order does not exist.")
-    return order
+    return found[0]
 
 
 def trade_list_for_user(

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from exchange.futures.models import FuturesTrade, Income
 from exchange.marketdata.models import Kline
-from exchange.orders.models import Trade
+from exchange.orders.models import ClosedOrder, Trade
 from exchange.retention.months import Month, months_between
 from exchange.wallets.models import JournalEntry, LedgerLine
 
@@ -63,8 +63,10 @@ HISTORY_TABLES: tuple[HistoryTable, ...] = (
     # forward) before the entries they point at (ADR 0049).
     HistoryTable(LedgerLine._meta.db_table, "created_at", references=JournalEntry._meta.db_table),
     HistoryTable(JournalEntry._meta.db_table, "created_at"),
+    # Orders closed ORDER_HISTORY_DAYS ago, moved out of orders_order (ADR 0050).
+    HistoryTable(ClosedOrder._meta.db_table, "created_at"),
 )
-LEDGER_LINES = HISTORY_TABLES[4]
+LEDGER_LINES, JOURNAL_ENTRIES, CLOSED_ORDERS = HISTORY_TABLES[4:]
 
 
 def is_partitioned(conn: BaseDatabaseWrapper, table: str) -> bool:

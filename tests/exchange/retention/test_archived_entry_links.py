@@ -15,7 +15,7 @@ from django.urls import reverse
 from exchange.accounts.models import User
 from exchange.reconciliation.checks import reconcile
 from exchange.retention.months import Month
-from exchange.retention.partitions import HISTORY_TABLES, create_partition
+from exchange.retention.partitions import JOURNAL_ENTRIES, LEDGER_LINES, create_partition
 from exchange.wallets.actions import do_adjust_balance, do_credit_deposit
 from exchange.wallets.models import Adjustment, Deposit, JournalEntry
 from exchange.wallets.selectors import deposit_list, with_journal_reference
@@ -50,7 +50,7 @@ def _page(client: Client, name: str, *args: int) -> str:
 def january(settings, tmp_path, make_user, assets) -> dict[str, object]:
     """A deposit and an adjustment of January 2020, whose entries a January archive takes."""
     settings.ARCHIVE_DIR = tmp_path
-    for history in HISTORY_TABLES[4:]:
+    for history in (LEDGER_LINES, JOURNAL_ENTRIES):
         create_partition(history, JAN)
     trader = make_user()
     operator = User.objects.create_superuser(email="ops@example.com", password="x")

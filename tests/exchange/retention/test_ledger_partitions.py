@@ -14,7 +14,12 @@ from django.db.models import F
 from exchange.reconciliation.checks import reconcile
 from exchange.retention.archive import ArchiveMismatchError, archive_before, restore_month
 from exchange.retention.months import Month
-from exchange.retention.partitions import HISTORY_TABLES, create_partition, monthly_partitions
+from exchange.retention.partitions import (
+    JOURNAL_ENTRIES,
+    LEDGER_LINES,
+    create_partition,
+    monthly_partitions,
+)
 from exchange.wallets.models import Balance, CarryForward, JournalEntry, LedgerLine
 from tests.exchange.retention.history import partition_of
 
@@ -23,7 +28,7 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's"),
 ]
 UTC = dt.UTC
-LINES, ENTRIES = HISTORY_TABLES[4:]
+LINES, ENTRIES = LEDGER_LINES, JOURNAL_ENTRIES
 JAN, FEB, MARCH = Month(2020, 1), Month(2020, 2), Month(2020, 3)
 
 

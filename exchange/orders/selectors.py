@@ -125,10 +125,22 @@ def access_order(
         where &= Q(pk=order_id)
     if client_order_id:
         where &= Q(client_order_id=client_order_id)
-    found = with_markets(list(order_rows(where).order_by("-created_at", "-id")[:1]))
-    if not found:
+    # orders_order first, in one joined query (cancel, amend and replace read open
+    # orders): a match there is newer than any moved order with the same client id,
+    # which was released before the other was placed (ADR 0050).
+    newest = ("-created_at", "-id")
+    order = (
+        Order.objects.filter(where)
+        .select_related("market", "locked_asset")
+        .order_by(*newest)
+        .first()
+    )
+    if order is not None:
+        return order
+    moved = with_markets(list(order_rows(where).order_by(*newest)[:1]))
+    if not moved:
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "Order does not exist.")
-    return found[0]
+    return moved[0]
 
 
 def trade_list_for_user(

@@ -13,7 +13,7 @@ from django.db.models import Q
 from exchange.accounts.models import User
 from exchange.markets.models import Market
 from exchange.orders.models import Order, Trade
-from exchange.orders.selectors import order_rows, with_markets
+from exchange.orders.selectors import order_rows
 
 
 def _moment(ms: int) -> dt.datetime:
@@ -59,5 +59,5 @@ def order_history_for_user(
     if end_ms is not None:
         where &= Q(created_at__lte=_moment(end_ms))
     if from_order_id is None and start_ms is None:
-        return with_markets(list(reversed(order_rows(where).order_by("-id")[:limit])))
-    return with_markets(list(order_rows(where).order_by("id")[:limit]))
+        return list(reversed(order_rows(where, ordering=("-id",), limit=limit)))
+    return order_rows(where, ordering=("id",), limit=limit)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from exchange.accounts.models import User
@@ -26,21 +27,33 @@ from exchange.wallets.models import Asset
 MAX_TRADES = 1000
 
 
-def order_rows(where: Q) -> QuerySet[Order]:
+def order_rows_query(
+    where: Q, *, ordering: tuple[str, ...], limit: int | None = None
+) -> QuerySet[Order]:
     """The orders matching ``where`` in ``orders_order`` and the closed-order history.
 
     One ``UNION ALL`` query of Order rows (ADR 0050): an order is in exactly one
-    table, the history's months are pruned by a bound on ``created_at``. Order and
-    slice it, then ``with_markets``. Read only: a moved order saved would be
-    inserted into ``orders_order`` again.
+    table, the history's months are pruned by a bound on ``created_at``. With a
+    ``limit`` each side reads only its first rows, by its own index (on
+    PostgreSQL; SQLite cannot order inside a union, and its tables stay small).
     """
-    return Order.objects.filter(where).union(ClosedOrder.objects.filter(where), all=True)
+    orders = Order.objects.filter(where)
+    closed = ClosedOrder.objects.filter(where)
+    if limit is not None and connection.features.supports_slicing_ordering_in_compound:
+        orders, closed = orders.order_by(*ordering)[:limit], closed.order_by(*ordering)[:limit]
+    rows = orders.union(closed, all=True).order_by(*ordering)
+    return rows[:limit] if limit is not None else rows
 
 
-def with_markets(orders: list[Order]) -> list[Order]:
-    """Load the orders' markets and locked assets (a union cannot select_related)."""
-    prefetch_related_objects(orders, "market", "locked_asset")
-    return orders
+def order_rows(where: Q, *, ordering: tuple[str, ...], limit: int | None = None) -> list[Order]:
+    """``order_rows_query``'s orders with their markets and locked assets loaded.
+
+    A union cannot ``select_related``: two more queries per call, none per row.
+    Read only: a moved order saved would be inserted into ``orders_order`` again.
+    """
+    rows = list(order_rows_query(where, ordering=ordering, limit=limit))
+    prefetch_related_objects(rows, "market", "locked_asset")
+    return rows
 
 
 def order_list_open(*, user: User, market: Market | None = None) -> QuerySet[Order]:
@@ -95,8 +108,7 @@ def order_list(
         where &= Q(created_at__lte=end)
     if cursor:
         where &= Q(pk__lt=decode_cursor(cursor))
-    newest = list(order_rows(where).order_by("-id")[: limit + 1])
-    return page_of(with_markets(newest), limit=limit)
+    return page_of(order_rows(where, ordering=("-id",), limit=limit + 1), limit=limit)
 
 
 def access_order(
@@ -137,7 +149,7 @@ def access_order(
     )
     if order is not None:
         return order
-    moved = with_markets(list(order_rows(where).order_by(*newest)[:1]))
+    moved = order_rows(where, ordering=newest, limit=1)
     if not moved:
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "Order does not exist.")
     return moved[0]

@@ -90,7 +90,7 @@ def _everything_read(trader, market, oco) -> dict[str, object]:
             break
         cursor = page.next_cursor
     old = timezone.now() - dt.timedelta(days=11)
-    every = order_rows(Q(user=trader)).order_by("id")
+    every = order_rows(Q(user=trader), ordering=("id",))
     return {
         "native pages": pages,
         "native closed": ids(order_list(user=trader, statuses=["FILLED", "EXPIRED"]).items),

@@ -14,7 +14,7 @@ from django.db.models import Q
 from exchange.orders.closed_orders import do_move_closed_orders
 from exchange.orders.history import order_history_for_user
 from exchange.orders.models import ClosedOrder, Order, OrderStatus
-from exchange.orders.selectors import order_list, order_rows
+from exchange.orders.selectors import order_list, order_rows_query
 from exchange.retention.months import Month
 from exchange.retention.partitions import CLOSED_ORDERS, create_partition, monthly_partitions
 from tests.exchange.retention.history import order_at, partition_of
@@ -75,7 +75,7 @@ def test_moved_orders_are_in_their_months_partitions(moved) -> None:
 def test_a_time_bounded_read_touches_only_its_month_of_history(moved, btcusdt) -> None:
     # given the reader's query of February (as allOrders with startTime and endTime sends it)
     where = Q(user=moved["trader"], created_at__gte=FEB.start, created_at__lt=FEB.plus(1).start)
-    query = order_rows(where).order_by("id")
+    query = order_rows_query(where, ordering=("id",), limit=500)
     sql, params = query.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)

@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from admin_ui.admin.mixins import ReadOnlyMixin
 from admin_ui.amounts import amount_column
-from exchange.orders.models import Order, Trade
+from exchange.orders.models import ClosedOrder, Order, Trade
 
 
 @admin.register(Order)
@@ -27,6 +27,18 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin[Order]):
     search_fields = ("=id", "=client_order_id", "user__email")
     search_help_text = "Order id, client order id, or the user's email (or part of it)."
     list_select_related = ("user", "market__base", "market__quote")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ClosedOrder)
+class ClosedOrderAdmin(ReadOnlyMixin, admin.ModelAdmin[ClosedOrder]):
+    """Orders closed ORDER_HISTORY_DAYS ago, moved out of the Orders page (ADR 0050)."""
+
+    list_display = OrderAdmin.list_display
+    list_filter = ("status", "market", "side", "type")
+    search_fields = OrderAdmin.search_fields
+    search_help_text = OrderAdmin.search_help_text
+    list_select_related = OrderAdmin.list_select_related
     date_hierarchy = "created_at"
 
 

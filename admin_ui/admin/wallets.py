@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -29,7 +29,9 @@ from exchange.wallets.models import (
     LedgerLine,
     Withdrawal,
 )
-from exchange.wallets.selectors import journal_references_for
+from exchange.wallets.selectors import journal_references_for, with_journal_reference
+
+_Posted = TypeVar("_Posted", bound=Deposit | Adjustment)
 
 
 @admin.register(Asset)
@@ -189,8 +191,29 @@ class LedgerLineAdmin(ReadOnlyMixin, admin.ModelAdmin[LedgerLine]):
         return queryset.filter(entry__reference__in=journal_references_for(search_term)), False
 
 
+class PostedRowAdmin(ReadOnlyMixin, admin.ModelAdmin[_Posted]):
+    """A deposit's or adjustment's page: its journal entry, or "archived" once its month is.
+
+    The entry is linked by id only (ADR 0050); the queryset carries its reference.
+    """
+
+    exclude = ("entry",)
+    readonly_fields = ("journal_entry",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[_Posted]:
+        return with_journal_reference(super().get_queryset(request))
+
+    @admin.display(description="journal entry")
+    def journal_entry(self, row: _Posted) -> str:
+        reference = row.journal_reference  # type: ignore[union-attr]  # annotated by get_queryset
+        if reference is None:
+            return "archived"
+        url = reverse("admin:wallets_journalentry_change", args=[row.entry_id])
+        return format_html('<a href="{}">{}</a>', url, reference)
+
+
 @admin.register(Adjustment)
-class AdjustmentAdmin(ReadOnlyMixin, admin.ModelAdmin[Adjustment]):
+class AdjustmentAdmin(PostedRowAdmin[Adjustment]):
     list_display = (
         "id",
         "user",
@@ -198,6 +221,7 @@ class AdjustmentAdmin(ReadOnlyMixin, admin.ModelAdmin[Adjustment]):
         amount_column("amount", "asset"),
         "reason",
         "adjusted_by",
+        "journal_entry",
         "created_at",
     )
     list_filter = ("asset",)
@@ -206,7 +230,7 @@ class AdjustmentAdmin(ReadOnlyMixin, admin.ModelAdmin[Adjustment]):
 
 
 @admin.register(Deposit)
-class DepositAdmin(ReadOnlyMixin, admin.ModelAdmin[Deposit]):
+class DepositAdmin(PostedRowAdmin[Deposit]):
     list_display = (
         "id",
         "user",
@@ -214,6 +238,7 @@ class DepositAdmin(ReadOnlyMixin, admin.ModelAdmin[Deposit]):
         amount_column("amount", "asset"),
         "network",
         "txid",
+        "journal_entry",
         "created_at",
     )
     list_select_related = ("user", "asset")

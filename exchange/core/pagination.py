@@ -76,7 +76,11 @@ def paginate(
     rows = rows.order_by("-pk")
     if cursor:
         rows = rows.filter(pk__lt=decode_cursor(cursor))
-    items = list(rows[: limit + 1])
+    return page_of(list(rows[: limit + 1]), limit=limit)
+
+
+def page_of(items: list[T], *, limit: int) -> Page[T]:
+    """The page of ``items``: up to ``limit + 1`` rows read newest primary key first."""
     more = len(items) > limit
     items = items[:limit]
     return Page(items=items, next_cursor=encode_cursor(items[-1].pk) if more else None)

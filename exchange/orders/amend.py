@@ -97,6 +97,7 @@ def do_amend_order(*, user: User, request: AmendRequest) -> OrderAmendment:
         order_id=request.order_id,
         client_order_id=request.client_order_id,
     )
+    _check(found, request)  # a closed order may be in the history only (ADR 0050)
     with transaction.atomic():
         order = Order.objects.select_for_update().select_related("market").get(pk=found.pk)
         _check(order, request)

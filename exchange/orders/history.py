@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
+
 from exchange.accounts.models import User
 from exchange.markets.models import Market
 from exchange.orders.models import Order, Trade
+from exchange.orders.selectors import order_rows
 
 
 def _moment(ms: int) -> dt.datetime:
@@ -47,14 +50,14 @@ def order_history_for_user(
     end_ms: int | None = None,
     limit: int = 500,
 ) -> list[Order]:
-    """All the user's orders in ``market`` (open and done), oldest first."""
-    orders = Order.objects.filter(user=user, market=market).select_related("market")
+    """All the user's orders in ``market`` (open, done and moved to history), oldest first."""
+    where = Q(user=user, market=market)
     if from_order_id is not None:
-        orders = orders.filter(pk__gte=from_order_id)
+        where &= Q(pk__gte=from_order_id)
     if start_ms is not None:
-        orders = orders.filter(created_at__gte=_moment(start_ms))
+        where &= Q(created_at__gte=_moment(start_ms))
     if end_ms is not None:
-        orders = orders.filter(created_at__lte=_moment(end_ms))
+        where &= Q(created_at__lte=_moment(end_ms))
     if from_order_id is None and start_ms is None:
-        return list(reversed(orders.order_by("-pk")[:limit]))
-    return list(orders.order_by("pk")[:limit])
+        return list(reversed(order_rows(where, ordering=("-id",), limit=limit)))
+    return order_rows(where, ordering=("id",), limit=limit)

@@ -15,6 +15,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from exchange.accounts.models import User
@@ -28,7 +29,7 @@ from exchange.orders.actions import (
 from exchange.orders.errors import OrderError, OrderErrorCode
 from exchange.orders.list_requests import OcoRequest
 from exchange.orders.models import OPEN_STATUSES, Order, OrderList
-from exchange.orders.selectors import last_trade_price
+from exchange.orders.selectors import last_trade_price, order_rows
 from exchange.risk.products import Product, risk_for
 from exchange.risk.stage import Hold
 from exchange.wallets.errors import WalletError
@@ -119,8 +120,8 @@ def access_order_list(
 
 
 def list_legs(order_list: OrderList) -> list[Order]:
-    """The list's legs in entry order (below, above)."""
-    return list(order_list.orders.select_related("market").order_by("pk"))
+    """The list's legs in entry order (below, above), wherever they are (ADR 0050)."""
+    return order_rows(Q(order_list=order_list), ordering=("id",))
 
 
 def do_cancel_order_list(*, user: User, order_list: OrderList) -> list[Order]:
@@ -166,6 +167,6 @@ def order_lists_for_user(
     else:
         chosen = list(lists.order_by("pk")[:limit])
     legs: dict[int, list[Order]] = {}
-    for leg in Order.objects.filter(order_list__in=chosen).select_related("market").order_by("pk"):
+    for leg in order_rows(Q(order_list__in=chosen), ordering=("id",)):
         legs.setdefault(leg.order_list_id, []).append(leg)  # type: ignore[arg-type]
     return [(order_list, legs.get(order_list.pk, [])) for order_list in chosen]

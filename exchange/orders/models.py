@@ -107,13 +107,8 @@ class OrderList(models.Model):
         return f"list #{self.pk} {self.contingency_type} {self.market_id}"
 
 
-class Order(models.Model):
-    """One order. Its id is the engine's order id.
-
-    ``locked`` is what order entry moved from available to locked for it;
-    ``locked_remaining`` what is still locked (trades spend it, the end of the
-    order releases it). Both in ``locked_asset``: quote for buys, base for sells.
-    """
+class OrderColumns(models.Model):
+    """The columns of an order, shared by ``orders_order`` and its closed-order history."""
 
     # No single-column index where a composite index starts with the column, or
     # where only a PROTECT check on delete would use it: each index is written by
@@ -124,13 +119,18 @@ class Order(models.Model):
     # ``market`` and ``locked_asset`` have no database FK constraint: its check at
     # every entry's commit locked the same market and asset rows FOR KEY SHARE from
     # every worker (ADR 0011). Their ids come from rows that are never deleted.
+    # related_name "%(class)ss": "orders" of Order (user.orders, market.orders),
+    # "closedorders" of the history.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="%(class)ss",
+        db_index=False,
     )
     market = models.ForeignKey(
         Market,
         on_delete=models.PROTECT,
-        related_name="orders",
+        related_name="%(class)ss",
         db_index=False,
         db_constraint=False,
     )
@@ -195,7 +195,7 @@ class Order(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="orders",
+        related_name="%(class)ss",
         db_index=False,
         db_constraint=False,
         help_text="The OCO this order is a leg of (its other leg is canceled when it acts).",
@@ -205,6 +205,18 @@ class Order(models.Model):
         help_text="The client order id may be used again: the order is closed and older "
         "than ORDER_CLIENT_ID_WINDOW (exchange/orders/client_ids.py).",
     )
+
+    class Meta:
+        abstract = True
+
+
+class Order(OrderColumns):
+    """One order. Its id is the engine's order id.
+
+    ``locked`` is what order entry moved from available to locked for it;
+    ``locked_remaining`` what is still locked (trades spend it, the end of the
+    order releases it). Both in ``locked_asset``: quote for buys, base for sells.
+    """
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -252,6 +264,39 @@ class Order(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+CLOSED_STATUSES = (
+    OrderStatus.FILLED,
+    OrderStatus.CANCELED,
+    OrderStatus.EXPIRED,
+    OrderStatus.REJECTED,
+)
+
+
+class ClosedOrder(OrderColumns):
+    """An order closed more than ORDER_HISTORY_DAYS ago, moved here whole (same id).
+
+    Partitioned by ``created_at`` month on PostgreSQL and archived like the other
+    history tables; read together with ``orders_order`` by ``order_rows``, never
+    written but by the move (``exchange/orders/closed_orders.py``, ADR 0050).
+    """
+
+    class Meta:
+        db_table = "orders_order_history"
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "created_at"], name="closed_order_user_created"),
+            models.Index(fields=["user", "id"], name="closed_order_user_id"),
+            models.Index(fields=["user", "client_order_id"], name="closed_order_user_client_id"),
+            models.Index(
+                fields=["order_list"],
+                condition=Q(order_list__isnull=False),
+                name="closed_order_list_legs",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.side} {self.type} {self.market_id} {self.status} (history)"
 
 
 class Trade(models.Model):
@@ -341,7 +386,11 @@ class OrderAmendment(models.Model):
     what was asked, and the engine's answer once clearing has it (``result`` empty while
     pending). The engine derives what filled from ``old_qty``, so one is in flight per order."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="amendments")
+    # By id, without a database key: the order may move to the closed-order history
+    # while its amendments stay (ADR 0050).
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="amendments", db_constraint=False
+    )
     old_qty = MoneyField()
     new_qty = MoneyField()
     old_client_order_id = models.CharField(max_length=36)

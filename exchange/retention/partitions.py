@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from exchange.futures.models import FuturesTrade, Income
 from exchange.marketdata.models import Kline
-from exchange.orders.models import Trade
+from exchange.orders.models import ClosedOrder, Trade
 from exchange.retention.months import Month, months_between
 from exchange.wallets.models import JournalEntry, LedgerLine
 
@@ -35,6 +36,8 @@ class HistoryTable:
     table: str
     key: str
     epoch_ms: bool = False
+    # The history table this one's rows point at by ``(id, key)``: its months go together.
+    references: str | None = None
 
     def partition(self, month: Month) -> str:
         return f"{self.table}_{month.suffix}"
@@ -58,10 +61,12 @@ HISTORY_TABLES: tuple[HistoryTable, ...] = (
     HistoryTable(Kline._meta.db_table, "open_time", epoch_ms=True),
     # Lines before their entries: a month of lines is archived (and carried
     # forward) before the entries they point at (ADR 0049).
-    HistoryTable(LedgerLine._meta.db_table, "created_at"),
+    HistoryTable(LedgerLine._meta.db_table, "created_at", references=JournalEntry._meta.db_table),
     HistoryTable(JournalEntry._meta.db_table, "created_at"),
+    # Orders closed ORDER_HISTORY_DAYS ago, moved out of orders_order (ADR 0050).
+    HistoryTable(ClosedOrder._meta.db_table, "created_at"),
 )
-LEDGER_LINES = HISTORY_TABLES[4]
+LEDGER_LINES, JOURNAL_ENTRIES, CLOSED_ORDERS = HISTORY_TABLES[4:]
 
 
 def is_partitioned(conn: BaseDatabaseWrapper, table: str) -> bool:
@@ -94,26 +99,82 @@ def monthly_partitions(history: HistoryTable) -> dict[Month, str]:
     return months
 
 
-def create_partition(history: HistoryTable, month: Month) -> bool:
-    """Create and attach the month's partition, moving its rows out of the default one.
+def keyed_together(history: HistoryTable) -> list[HistoryTable]:
+    """``history`` and the history tables tied to it by a foreign key, referencing ones first."""
+    return [
+        *(other for other in HISTORY_TABLES if other.references == history.table),
+        history,
+        *(other for other in HISTORY_TABLES if other.table == history.references),
+    ]
 
-    Returns False when it exists. Holds the parent's lock only for the attach.
+
+def _check_keys_at_once(cursor: CursorWrapper, group: list[HistoryTable]) -> list[str]:
+    """Make the group's keys to each other immediate; return those that were deferred.
+
+    A deferred check of an entry deleted from the default partition would run
+    after the lines are attached again, and find them: checked at once, while
+    the lines are out, it finds none.
     """
-    if month in monthly_partitions(history):
-        return False
-    table, part, default = history.table, history.partition(month), history.default
-    low, high = history.bound(month), history.bound(month.plus(1))
-    in_range = f"{history.key} >= {low} AND {history.key} < {high}"
+    tables = [each.table for each in group]
+    cursor.execute(
+        "SELECT conname, condeferred FROM pg_constraint WHERE contype = 'f' AND condeferrable"
+        " AND conrelid::regclass::text = ANY(%s) AND confrelid::regclass::text = ANY(%s)",
+        [tables, tables],
+    )
+    keys = cursor.fetchall()
+    if keys:
+        cursor.execute(f"SET CONSTRAINTS {', '.join(name for name, _ in keys)} IMMEDIATE")
+    return [name for name, deferred in keys if deferred]
+
+
+def create_partition(history: HistoryTable, month: Month) -> list[str]:
+    """Create and attach the month's partitions of ``history`` and the tables keyed to it.
+
+    The month's rows waiting in each default partition move into the new one.
+    A foreign key into a partitioned table checks a row deleted from the
+    default partition against that partition only, not the one its twin went
+    to, so deleting an entry from the default while a line points at it fails
+    even with the key deferred. Hence each new partition is filled while not
+    yet attached, referencing tables first (a line already attached in the
+    month is detached for the move), with the keys between them checked at
+    once, and attached referenced tables first, the lines' key checked against
+    the entries by the attach (ADR 0050). Returns
+    the partitions created: none when they all exist.
+    """
+    group = keyed_together(history)
+    existing = {each.table: month in monthly_partitions(each) for each in group}
+    missing = {each.table for each in group if not existing[each.table]}
+    if not missing:
+        return []
+    detached = []
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE {part} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
-        )
-        cursor.execute(f"INSERT INTO {part} SELECT * FROM {default} WHERE {in_range}")  # noqa: S608
-        moved = cursor.rowcount
-        cursor.execute(f"DELETE FROM {default} WHERE {in_range}")  # noqa: S608
-        cursor.execute(f"ALTER TABLE {table} ATTACH PARTITION {part} {history.range_sql(month)}")
-    logger.info("partition %s created (%d rows moved from %s)", part, moved, default)
-    return True
+        deferred = _check_keys_at_once(cursor, group)
+        for each in group:
+            part, default = each.partition(month), each.default
+            if existing[each.table]:
+                if each.references in missing:
+                    cursor.execute(f"ALTER TABLE {each.table} DETACH PARTITION {part}")
+                    detached.append(each)
+                continue
+            low, high = each.bound(month), each.bound(month.plus(1))
+            in_range = f"{each.key} >= {low} AND {each.key} < {high}"
+            cursor.execute(
+                f"CREATE TABLE {part} (LIKE {each.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+            )
+            cursor.execute(f"INSERT INTO {part} SELECT * FROM {default} WHERE {in_range}")  # noqa: S608
+            logger.info(
+                "partition %s created (%d rows moved from %s)", part, cursor.rowcount, default
+            )
+            cursor.execute(f"DELETE FROM {default} WHERE {in_range}")  # noqa: S608
+        for each in reversed(group):
+            if each.table in missing or each in detached:
+                cursor.execute(
+                    f"ALTER TABLE {each.table} ATTACH PARTITION {each.partition(month)}"
+                    f" {each.range_sql(month)}"
+                )
+        if deferred:
+            cursor.execute(f"SET CONSTRAINTS {', '.join(deferred)} DEFERRED")
+    return [each.partition(month) for each in group if each.table in missing]
 
 
 def create_partitions_ahead(months_ahead: int | None = None) -> list[str]:
@@ -130,6 +191,5 @@ def create_partitions_ahead(months_ahead: int | None = None) -> list[str]:
         if not is_partitioned(connection, history.table):
             continue
         for month in months_between(this_month, this_month.plus(ahead)):
-            if create_partition(history, month):
-                created.append(history.partition(month))
+            created.extend(create_partition(history, month))
     return created

@@ -206,7 +206,11 @@ class Deposit(models.Model):
     network = models.CharField(max_length=32)
     txid = models.CharField(max_length=128)
     log_index = models.PositiveIntegerField(default=0)
-    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="deposit")
+    # By id, without a database key: an archived month's entries leave the
+    # database while the deposit stays (ADR 0050); read it with_journal_reference.
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, related_name="deposit", db_constraint=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -290,7 +294,10 @@ class Adjustment(models.Model):
     adjusted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="adjustment")
+    # By id, without a database key, as a deposit's (ADR 0050).
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, related_name="adjustment", db_constraint=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

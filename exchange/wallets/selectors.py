@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from exchange.accounts.models import User
 from exchange.core.pagination import DEFAULT_LIMIT, Page, paginate
 from exchange.wallets.errors import WalletError, WalletErrorCode
 from exchange.wallets.models import (
+    Adjustment,
     Asset,
     Balance,
     ChainTransfer,
     Deposit,
+    JournalEntry,
     LedgerLine,
     Withdrawal,
     WithdrawalStatus,
@@ -142,3 +145,18 @@ def journal_references_for(term: str) -> list[str]:
         )
     }
     return sorted(references)
+
+
+_Posted = TypeVar("_Posted", bound=Deposit | Adjustment)
+
+
+def with_journal_reference(rows: QuerySet[_Posted]) -> QuerySet[_Posted]:
+    """Annotate ``journal_reference``: the entry's reference, None once its month is archived.
+
+    A deposit's or adjustment's ``entry`` is an id without a database key (ADR
+    0050): ``manage.py archive`` takes the entry out of the database and leaves
+    the row, so a join (``select_related("entry")``) would drop the row and
+    ``.entry`` would raise; a restore brings the same entry back under the same id.
+    """
+    entry = JournalEntry.objects.filter(pk=OuterRef("entry_id")).values("reference")[:1]
+    return rows.annotate(journal_reference=Subquery(entry))

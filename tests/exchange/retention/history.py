@@ -13,7 +13,7 @@ from exchange.accounts.models import User
 from exchange.futures.models import Income, IncomeType
 from exchange.marketdata.models import Kline
 from exchange.markets.models import Market
-from exchange.orders.models import Trade
+from exchange.orders.models import OPEN_STATUSES, Order, OrderList, OrderStatus, Trade
 
 _seq = itertools.count(1)
 
@@ -36,6 +36,42 @@ def trade_at(market: Market, user: User, when: dt.datetime) -> Trade:
         taker_commission=Decimal("0.123"),
         taker_commission_asset=market.quote,
         created_at=when,
+    )
+
+
+def order_at(
+    market: Market,
+    user: User,
+    when: dt.datetime,
+    status: OrderStatus = OrderStatus.FILLED,
+    *,
+    order_list: OrderList | None = None,
+) -> Order:
+    """An order created at ``when``; a closed one closed a minute later, its client id released."""
+    n = next(_seq)
+    is_open = status in OPEN_STATUSES
+    filled = Decimal("0.00123") if status == OrderStatus.FILLED else Decimal(0)
+    return Order.objects.create(
+        user=user,
+        market=market,
+        client_order_id=f"order-{n}",
+        side="BUY",
+        type="LIMIT",
+        time_in_force="GTC",
+        price=Decimal("50000.01"),
+        orig_qty=Decimal("0.00123"),
+        executed_qty=filled,
+        cumulative_quote_qty=filled * Decimal("50000.01"),
+        status=status,
+        locked_asset=market.quote,
+        locked=Decimal("61.5000123"),
+        locked_remaining=Decimal("61.5000123") if is_open else Decimal(0),
+        reject_reason="" if status != OrderStatus.REJECTED else "INSUFFICIENT_BALANCE",
+        created_at=when,
+        accepted_at=when,
+        done_at=None if is_open else when + dt.timedelta(minutes=1),
+        client_id_released=not is_open,
+        order_list=order_list,
     )
 
 

@@ -14,7 +14,12 @@ from django.db.models import F
 from exchange.reconciliation.checks import reconcile
 from exchange.retention.archive import ArchiveMismatchError, archive_before, restore_month
 from exchange.retention.months import Month
-from exchange.retention.partitions import HISTORY_TABLES, create_partition, monthly_partitions
+from exchange.retention.partitions import (
+    JOURNAL_ENTRIES,
+    LEDGER_LINES,
+    create_partition,
+    monthly_partitions,
+)
 from exchange.wallets.models import Balance, CarryForward, JournalEntry, LedgerLine
 from tests.exchange.retention.history import partition_of
 
@@ -23,8 +28,8 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's"),
 ]
 UTC = dt.UTC
-LINES, ENTRIES = HISTORY_TABLES[4:]
-JAN, FEB = Month(2020, 1), Month(2020, 2)
+LINES, ENTRIES = LEDGER_LINES, JOURNAL_ENTRIES
+JAN, FEB, MARCH = Month(2020, 1), Month(2020, 2), Month(2020, 3)
 
 
 @pytest.fixture
@@ -182,17 +187,9 @@ def test_an_entry_month_is_not_detached_while_its_lines_are_there(old_ledger) ->
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IntegrityError,
-    reason="known gap (ADR 0049): moving entries out of the default partition trips the"
-    " lines' key at the DELETE; beat keeps months ahead so the default stays empty",
-)
-def test_ledger_rows_of_a_month_without_partition_wait_in_the_default_and_move(
-    make_user, assets, fund
-) -> None:
-    # given a deposit of March 2020, a month with no partition yet
-    march = Month(2020, 3)
+@pytest.fixture
+def march_deposit(make_user, assets, fund) -> list[int]:
+    """A deposit of March 2020, a month with no partition: its rows wait in the defaults."""
     before = set(JournalEntry.objects.values_list("id", flat=True))
     fund(make_user(), assets["USDT"], "12.5")
     new = sorted(set(JournalEntry.objects.values_list("id", flat=True)) - before)
@@ -200,15 +197,66 @@ def test_ledger_rows_of_a_month_without_partition_wait_in_the_default_and_move(
     assert partition_of("wallets_ledgerline", "entry_id = ANY(%s)", [new]) == [
         "wallets_ledgerline_default"
     ]
-    # when beat creates March's partitions, lines first as HISTORY_TABLES lists them
-    create_partition(LINES, march), create_partition(ENTRIES, march)
-    # then lines and entry moved into them, still keyed to each other
+    assert partition_of("wallets_journalentry", "id = ANY(%s)", [new]) == [
+        "wallets_journalentry_default"
+    ]
+    return new
+
+
+def _check_keys_now() -> None:
+    """Check the deferred keys at once (the test's transaction never commits)."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    assert partition_of("wallets_ledgerline", "entry_id = ANY(%s)", [new]) == [
+
+
+def _assert_moved_to_march(entries: list[int], rows: dict[str, list[tuple]]) -> None:
+    _check_keys_now()
+    assert partition_of("wallets_ledgerline", "entry_id = ANY(%s)", [entries]) == [
         "wallets_ledgerline_p2020_03"
     ]
-    assert partition_of("wallets_journalentry", "id = ANY(%s)", [new]) == [
+    assert partition_of("wallets_journalentry", "id = ANY(%s)", [entries]) == [
         "wallets_journalentry_p2020_03"
     ]
+    assert {"lines": _lines(), "entries": _entries()} == rows
+    assert partition_of("wallets_ledgerline_default", "true", []) == []
+    assert partition_of("wallets_journalentry_default", "true", []) == []
+    assert reconcile().ok
+
+
+@pytest.mark.parametrize("first", [LINES, ENTRIES], ids=["lines", "entries"])
+def test_ledger_rows_of_a_month_without_partition_wait_in_the_default_and_move(
+    march_deposit, first
+) -> None:
+    # given a deposit of March 2020 waiting in the default partitions
+    rows = {"lines": _lines(), "entries": _entries()}
+    # when beat creates March's partition of either table
+    created = create_partition(first, MARCH)
+    # then both tables got March, the lines and entry moved into it, still keyed together
+    assert created == ["wallets_ledgerline_p2020_03", "wallets_journalentry_p2020_03"]
+    _assert_moved_to_march(march_deposit, rows)
+    # and the other table's month is there already
+    assert create_partition(LINES, MARCH) == create_partition(ENTRIES, MARCH) == []
+
+
+def test_a_month_whose_lines_were_moved_alone_gets_its_entries(march_deposit) -> None:
+    # given March's lines moved into their own partition alone (as before ADR 0050)
+    rows = {"lines": _lines(), "entries": _entries()}
+    in_march = "created_at >= '2020-03-01' AND created_at < '2020-04-01'"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE wallets_ledgerline_p2020_03 (LIKE wallets_ledgerline)")
+        cursor.execute(
+            f"INSERT INTO wallets_ledgerline_p2020_03 SELECT * FROM wallets_ledgerline_default"  # noqa: S608
+            f" WHERE {in_march}"
+        )
+        cursor.execute(f"DELETE FROM wallets_ledgerline_default WHERE {in_march}")  # noqa: S608
+        cursor.execute(
+            "ALTER TABLE wallets_ledgerline ATTACH PARTITION wallets_ledgerline_p2020_03"
+            " FOR VALUES FROM ('2020-03-01') TO ('2020-04-01')"
+        )
+    # when the entries' March is created
+    created = create_partition(ENTRIES, MARCH)
+    # then the entry moved too, under the lines that point at it
+    assert created == ["wallets_journalentry_p2020_03"]
+    _assert_moved_to_march(march_deposit, rows)
+    assert MARCH in monthly_partitions(LINES)

@@ -8,13 +8,20 @@ book after a dropped socket equals the REST book; an API key is created, used, r
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import requests
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
+from exchange.futures.models import FuturesOrder
 from exchange.orders.models import Order
 from exchange.wallets.chains.simchain import sim_address
+from tests.api.compat.binance_futures.conftest import (
+    contract as contract,  # noqa: F401 - the perpetual and its engine, for the markets test
+)
+from tests.api.compat.binance_futures.conftest import quiet_book as quiet_book  # noqa: F401
+from tests.api.compat.binance_futures.conftest import set_mark, transferred
 from tests.api.compat.conftest import wait_until
 from tests.browser.trading.conftest import new_email, signed
 from tests.browser.trading.pages import (
@@ -293,7 +300,65 @@ def test_an_api_key_is_created_used_and_revoked(browser, exchange, screenshot):
     wait(browser, lambda b: b.find_element(By.ID, "e-ips").text, "the whitelist error")
 
 
-def test_the_markets_page_lists_markets_with_tickers(browser, exchange, screenshot):
+def _futures_order(url: str, trader, params: dict[str, str]) -> int:
+    placed = signed(
+        url, trader.key, trader.secret, "POST", "/fapi/v1/order", {"symbol": "BTCUSDT", **params}
+    )
+    assert placed.status_code == 200, placed.text
+    return placed.json()["orderId"]
+
+
+def _futures_trade(url: str, maker, taker, price: str) -> None:
+    """0.001 BTC of the perpetual changes hands at ``price`` (the book is otherwise empty)."""
+    _futures_order(
+        url,
+        maker,
+        {
+            "side": "SELL",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+            "quantity": "0.001",
+            "price": price,
+        },
+    )
+    bought = _futures_order(
+        url,
+        taker,
+        {"side": "BUY", "type": "LIMIT", "timeInForce": "IOC", "quantity": "0.001", "price": price},
+    )
+    wait_until(
+        lambda: FuturesOrder.objects.get(pk=bought).status == "FILLED", what="the futures trade"
+    )
+
+
+def _futures_ticker(url: str) -> dict[str, str]:
+    return requests.get(
+        f"{url}/fapi/v1/ticker/24hr", params={"symbol": "BTCUSDT"}, timeout=10
+    ).json()
+
+
+def _percent(value: str) -> str:
+    """The page's rendering of a percent change: two decimals, truncated, signed."""
+    return f"{'-' if value.startswith('-') else '+'}{abs(Decimal(value)).quantize(Decimal('0.01'), rounding=ROUND_DOWN)}%"
+
+
+def _perpetual_cells(browser) -> dict[str, str]:
+    """The BTCUSDT perpetual's row, read in one step (the stream rewrites its cells)."""
+    return browser.execute_script(
+        "const r = document.querySelector('#perpetuals tr[data-symbol=BTCUSDT]');"
+        "if (!r) return {};"
+        "const c = (n) => r.querySelector('.' + n).textContent;"
+        "return {last: c('last'), change: c('change'), mark: c('mark'), funding: c('funding'),"
+        " volume: c('volume'), href: r.querySelector('th a').getAttribute('href')};"
+    )
+
+
+def test_the_markets_page_lists_markets_with_tickers(
+    browser,
+    exchange,
+    quiet_book,  # noqa: F811
+    screenshot,
+):
     # given: a trade on BTCUSDT at 25,000 (this test's own: it runs alone or in any order)
     maker, taker = exchange.trader(BTC="1"), exchange.trader(USDT="1000")
     for trader, side, tif in ((maker, "SELL", "GTC"), (taker, "BUY", "IOC")):
@@ -316,6 +381,27 @@ def test_the_markets_page_lists_markets_with_tickers(browser, exchange, screensh
     wait_until(
         lambda: Order.objects.filter(user=maker.user, status="FILLED").exists(), what="the trade"
     )
+    # given: a trade on the BTCUSDT perpetual at 60,000, its mark at 60,000
+    long, short = exchange.trader(USDT="2000"), exchange.trader(USDT="2000")
+    for trader in (long, short):
+        moved = signed(
+            exchange.url,
+            trader.key,
+            trader.secret,
+            "POST",
+            "/sapi/v1/asset/transfer",
+            {"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "1000"},
+        )
+        assert moved.status_code == 200, moved.text
+        transfer_id = moved.json()["tranId"]
+        wait_until(lambda t=transfer_id: transferred(t), what="a transfer")
+    set_mark(quiet_book, Decimal(60_000))
+    _futures_trade(exchange.url, short, long, "60000")
+    wait_until(
+        lambda: Decimal(_futures_ticker(exchange.url)["lastPrice"]) == 60_000,
+        what="the perpetual's ticker",
+    )
+
     browser.get(f"{exchange.url}/")
     visible(browser, '#markets tr[data-symbol="BTCUSDT"]')
     row = browser.find_element(By.CSS_SELECTOR, '#markets tr[data-symbol="BTCUSDT"]')
@@ -331,6 +417,48 @@ def test_the_markets_page_lists_markets_with_tickers(browser, exchange, screensh
     screenshot("web-markets")
     policy = requests.get(f"{exchange.url}/", timeout=10).headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "default-src 'self'" in policy
+
+    # when: the Perpetuals tab is chosen by keyboard (arrow right from Spot)
+    browser.find_element(By.ID, "tab-spot").send_keys(Keys.ARROW_RIGHT)
+    # then: the contract's row shows its last price by the contract's tick (0.1), its
+    # mark and funding rate, and links to its futures screen
+    wait(browser, lambda b: _perpetual_cells(b).get("last") == "60,000.0", "the perpetual's row")
+    assert not browser.find_element(By.ID, "pane-perpetuals").get_attribute("hidden")
+    assert browser.find_element(By.ID, "pane-spot").get_attribute("hidden")
+    assert browser.current_url.endswith("/#perpetuals")
+    cells = _perpetual_cells(browser)
+    assert cells["mark"] == "60,000.0" and cells["funding"] == "+0.0100%", cells
+    assert cells["href"] == "/futures/BTCUSDT"
+
+    # when: the contract trades at 61,000 while the page is open
+    _futures_trade(exchange.url, short, long, "61000")
+    # then: the row follows the futures ticker stream to the exchange's own figures
+    wait(browser, lambda b: _perpetual_cells(b)["last"] == "61,000.0", "61,000 by the stream")
+    ticker = _futures_ticker(exchange.url)
+    # (+1.66 % alone; after other modules' trades the day opened elsewhere)
+    assert Decimal(ticker["lastPrice"]) == 61_000
+    wait(
+        browser,
+        lambda b: _perpetual_cells(b)["change"] == _percent(ticker["priceChangePercent"]),
+        f"the 24 h change {ticker['priceChangePercent']}",
+    )
+    direction = "down" if ticker["priceChangePercent"].startswith("-") else "up"
+    change = browser.find_element(By.CSS_SELECTOR, "#perpetuals tr[data-symbol=BTCUSDT] .change")
+    assert direction in change.get_attribute("class").split()
+    volume = Decimal(ticker["volume"]).quantize(Decimal("0.001"), rounding=ROUND_DOWN)
+    assert _perpetual_cells(browser)["volume"] == f"{volume:,}"  # the lot step's 3 decimals
+    screenshot("web-markets-perpetuals")
+
+    # then: on a phone, in the light theme, the table fits the screen
+    browser.set_window_size(390, 900)
+    browser.find_element(By.ID, "theme").click()
+    try:
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390
+        screenshot("web-markets-phone-light")
+    finally:
+        browser.find_element(By.ID, "theme").click()
+        browser.set_window_size(1400, 1000)
 
 
 def test_the_trading_screen_fits_a_phone_in_the_light_theme(browser, exchange, screenshot):

@@ -45,10 +45,18 @@ export function dateTime(value) {
 }
 
 /** Percent change with sign, as the ticker gives it ("-1.234" → "-1.23%"). */
-export function percent(value) {
+export function percent(value, decimals = 2) {
   if (value === null || value === undefined) return "–";
-  const text = fixed(value, 2, { group: false });
+  const text = fixed(value, decimals, { group: false });
   return (text.startsWith("-") ? "" : "+") + text + "%";
+}
+
+/** A funding rate, a fraction per interval ("-0.0001"), as Binance shows it: "-0.0100%".
+ * Four decimals, because rates live around a hundredth of a percent. */
+export function fundingRate(value) {
+  if (value === null || value === undefined || value === "") return "–";
+  const rate = String(value), negative = rate.startsWith("-");
+  return percent((negative ? "-" : "") + multiply(rate.replace(/^-/, ""), "100"), 4);
 }
 
 export function el(tag, attrs = {}, ...children) {

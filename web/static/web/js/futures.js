@@ -7,7 +7,7 @@
 
 import { api, clearErrors, currentUser, fapi, showErrors, toast } from "./api.js";
 import { FuturesBook } from "./book.js";
-import { dateTime, decimalsOf, el, fixed, isZero, multiply, percent, row, time } from "./format.js";
+import { dateTime, decimalsOf, el, fixed, fundingRate, isZero, row, time } from "./format.js";
 import { transferForm } from "./transfer.js";
 import { Stream, userStream } from "./ws.js";
 import { candleChart } from "./chart.js";
@@ -115,8 +115,7 @@ function renderMark(p) {
   $("f-mark").textContent = px(p.markPrice);
   $("f-mark").dataset.value = p.markPrice;
   $("f-index").textContent = px(p.indexPrice);
-  const rate = String(p.lastFundingRate), negative = rate.startsWith("-");
-  $("f-funding").textContent = percent((negative ? "-" : "") + multiply(rate.replace(/^-/, ""), "100"));
+  $("f-funding").textContent = fundingRate(p.lastFundingRate);
 }
 function renderTicker(t) {
   if (!t.count) return;  // no trade in 24 h: no price to show yet

@@ -22,6 +22,7 @@ from django.utils import timezone
 from exchange.futures.models import FuturesTrade, Income
 from exchange.marketdata.models import Kline
 from exchange.orders.models import Trade
+from exchange.retention.ledger_keys import LEDGER_TABLES, tie_ledger_months
 from exchange.retention.months import Month, months_between
 from exchange.wallets.models import JournalEntry, LedgerLine
 
@@ -112,6 +113,8 @@ def create_partition(history: HistoryTable, month: Month) -> bool:
         moved = cursor.rowcount
         cursor.execute(f"DELETE FROM {default} WHERE {in_range}")  # noqa: S608
         cursor.execute(f"ALTER TABLE {table} ATTACH PARTITION {part} {history.range_sql(month)}")
+        if table in LEDGER_TABLES:
+            tie_ledger_months()
     logger.info("partition %s created (%d rows moved from %s)", part, moved, default)
     return True
 

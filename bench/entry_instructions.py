@@ -87,6 +87,7 @@ def seed_tree(tree: Path, url: str, prefill: int, out: Path) -> None:
         finally:
             assert redis.process is not None
             redis.process.terminate()
+            redis.process.wait()
 
 
 def count(data: Path, db: str, prepare: str, orders: int, work: Path) -> int:

@@ -29,6 +29,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.matching_engine.servers import free_port  # noqa: E402
+
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 WARM = 50
 EXECUTE = (
@@ -138,7 +142,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="entry_instructions_"))
     if os.geteuid() == 0:
         shutil.chown(work, "postgres")
-    data, port = work / "data", "55439"
+    data, port = work / "data", str(free_port())
     _as_postgres(
         [str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
         stdout=subprocess.DEVNULL,

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from exchange.retention.ledger_keys import LEDGER_TABLES, tie_ledger_months
 from exchange.retention.months import Month
 from exchange.retention.partitions import (
     HISTORY_TABLES,
@@ -211,6 +212,8 @@ def restore_month(history: HistoryTable, month: Month) -> Manifest:
             cursor.execute(
                 f"ALTER TABLE {history.table} ATTACH PARTITION {part} {history.range_sql(month)}"
             )
+        if history.table in LEDGER_TABLES and part in tie_ledger_months():
+            raise ArchiveMismatchError(f"restore the journal entries of {month} before its lines")
     logger.info("restored %s: %d rows from %s", part, manifest.rows, manifest.file)
     return manifest
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from exchange.futures.models import FuturesTrade, Income
 from exchange.marketdata.models import Kline
 from exchange.orders.models import ClosedOrder, Trade
+from exchange.retention.ledger_keys import LEDGER_TABLES, tie_ledger_months
 from exchange.retention.months import Month, months_between
 from exchange.wallets.models import JournalEntry, LedgerLine
 
@@ -108,38 +108,16 @@ def keyed_together(history: HistoryTable) -> list[HistoryTable]:
     ]
 
 
-def _check_keys_at_once(cursor: CursorWrapper, group: list[HistoryTable]) -> list[str]:
-    """Make the group's keys to each other immediate; return those that were deferred.
-
-    A deferred check of an entry deleted from the default partition would run
-    after the lines are attached again, and find them: checked at once, while
-    the lines are out, it finds none.
-    """
-    tables = [each.table for each in group]
-    cursor.execute(
-        "SELECT conname, condeferred FROM pg_constraint WHERE contype = 'f' AND condeferrable"
-        " AND conrelid::regclass::text = ANY(%s) AND confrelid::regclass::text = ANY(%s)",
-        [tables, tables],
-    )
-    keys = cursor.fetchall()
-    if keys:
-        cursor.execute(f"SET CONSTRAINTS {', '.join(name for name, _ in keys)} IMMEDIATE")
-    return [name for name, deferred in keys if deferred]
-
-
 def create_partition(history: HistoryTable, month: Month) -> list[str]:
     """Create and attach the month's partitions of ``history`` and the tables keyed to it.
 
     The month's rows waiting in each default partition move into the new one.
-    A foreign key into a partitioned table checks a row deleted from the
-    default partition against that partition only, not the one its twin went
-    to, so deleting an entry from the default while a line points at it fails
-    even with the key deferred. Hence each new partition is filled while not
-    yet attached, referencing tables first (a line already attached in the
-    month is detached for the move), with the keys between them checked at
-    once, and attached referenced tables first, the lines' key checked against
-    the entries by the attach (ADR 0050). Returns
-    the partitions created: none when they all exist.
+    Each new partition is filled while not yet attached, referencing tables
+    first (a line already attached in the month is detached for the move), so
+    no line ever points at an entry that left the default partition before
+    it; then attached referenced tables first, and a new ledger month gets its
+    lines' key to its entries (ADR 0050, ADR 0052). Returns the partitions
+    created: none when they all exist.
     """
     group = keyed_together(history)
     existing = {each.table: month in monthly_partitions(each) for each in group}
@@ -148,7 +126,6 @@ def create_partition(history: HistoryTable, month: Month) -> list[str]:
         return []
     detached = []
     with transaction.atomic(), connection.cursor() as cursor:
-        deferred = _check_keys_at_once(cursor, group)
         for each in group:
             part, default = each.partition(month), each.default
             if existing[each.table]:
@@ -172,8 +149,8 @@ def create_partition(history: HistoryTable, month: Month) -> list[str]:
                     f"ALTER TABLE {each.table} ATTACH PARTITION {each.partition(month)}"
                     f" {each.range_sql(month)}"
                 )
-        if deferred:
-            cursor.execute(f"SET CONSTRAINTS {', '.join(deferred)} DEFERRED")
+        if missing & LEDGER_TABLES:
+            tie_ledger_months()
     return [each.partition(month) for each in group if each.table in missing]
 
 

@@ -8,11 +8,17 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InternalError, connection, transaction
 from django.db.models import F
 
 from exchange.reconciliation.checks import reconcile
-from exchange.retention.archive import ArchiveMismatchError, archive_before, restore_month
+from exchange.retention.archive import (
+    ArchiveMismatchError,
+    archive_before,
+    archive_month,
+    restore_month,
+)
+from exchange.retention.ledger_keys import tie_ledger_months
 from exchange.retention.months import Month
 from exchange.retention.partitions import (
     JOURNAL_ENTRIES,
@@ -175,16 +181,59 @@ def test_a_restore_that_disagrees_with_the_carry_forward_is_refused(
     )
 
 
-def test_an_entry_month_is_not_detached_while_its_lines_are_there(old_ledger) -> None:
-    # the lines' key to their entries stops an entries-only detach
-    with (
-        pytest.raises(IntegrityError, match="foreign key"),
-        transaction.atomic(),
-        connection.cursor() as cursor,
-    ):
+def test_each_lines_month_is_keyed_to_its_own_entries_month(old_ledger) -> None:
+    # the key is declared between twin partitions, so its check reads one plain table
+    # (ADR 0052), and the parents carry none
+    with connection.cursor() as cursor:
         cursor.execute(
-            "ALTER TABLE wallets_journalentry DETACH PARTITION wallets_journalentry_p2020_01"
+            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint"
+            " WHERE contype = 'f' AND confrelid::regclass::text LIKE 'wallets_journalentry%%'"
+            " AND conrelid::regclass::text LIKE 'wallets_ledgerline%%'"
         )
+        keys = sorted(cursor.fetchall())
+    lines = sorted([*monthly_partitions(LINES).values(), "wallets_ledgerline_default"])
+    assert [line for line, _ in keys] == lines
+    for line, entries in keys:
+        assert entries == line.replace("wallets_ledgerline", "wallets_journalentry")
+
+
+@pytest.mark.parametrize("drift", [dt.timedelta(0), dt.timedelta(microseconds=1)])
+def test_a_line_whose_entry_is_not_in_its_month_is_refused(old_ledger, drift) -> None:
+    # given a line pointing at a January entry: a missing id, or the right id at another time
+    entry = JournalEntry.objects.filter(created_at__month=1).order_by("id").first()
+    line = LedgerLine.objects.filter(entry=entry).first()
+    missing = JournalEntry.objects.order_by("-id").first().pk + 1
+    # when it is written, then its month's key refuses it
+    with pytest.raises(IntegrityError, match="foreign key"), transaction.atomic():
+        LedgerLine.objects.create(
+            entry_id=missing if not drift else entry.pk,
+            account_id=line.account_id,
+            asset_id=line.asset_id,
+            amount=0,
+            created_at=entry.created_at + drift,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert _lines() == old_ledger["lines"]
+
+
+def test_an_entry_month_is_not_archived_while_its_lines_are_there(archive_dir, old_ledger) -> None:
+    # when January's entries are archived before its lines
+    with pytest.raises(InternalError, match="depend on it"):
+        archive_month(ENTRIES, JAN)
+    # then the lines' key stopped the drop: both months stay, every row in place
+    assert JAN in monthly_partitions(ENTRIES) and JAN in monthly_partitions(LINES)
+    assert _entries() == old_ledger["entries"] and _lines() == old_ledger["lines"]
+
+
+def test_lines_are_not_restored_before_their_entries(archive_dir, old_ledger) -> None:
+    # given January archived
+    archive_before(FEB)
+    # when its lines are restored first, then that is refused and nothing is attached
+    with pytest.raises(ArchiveMismatchError, match="journal entries of 2020-01"):
+        restore_month(LINES, JAN)
+    assert JAN not in monthly_partitions(LINES)
+    assert CarryForward.objects.filter(month="2020-01").exists()
 
 
 @pytest.fixture
@@ -221,6 +270,7 @@ def _assert_moved_to_march(entries: list[int], rows: dict[str, list[tuple]]) -> 
     assert {"lines": _lines(), "entries": _entries()} == rows
     assert partition_of("wallets_ledgerline_default", "true", []) == []
     assert partition_of("wallets_journalentry_default", "true", []) == []
+    assert tie_ledger_months() == []  # March's lines are keyed to March's entries
     assert reconcile().ok
 
 

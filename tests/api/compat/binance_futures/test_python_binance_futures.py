@@ -146,7 +146,9 @@ def _of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 
 
 # The fields the quant system's wsPosition reads (its binance_f package's AccountUpdate
-# parser: mandatory, a missing one raises), per balance and per position.
+# parser: mandatory, a missing one raises), per balance and per position. It also
+# requires ``cr`` (the position's accumulated realized PnL), which these events do not
+# carry yet: positions keep no such total.
 _BALANCE_FIELDS = {"a", "wb", "cw"}
 _POSITION_FIELDS = {"s", "pa", "ep", "up", "mt", "iw", "ps"}
 # ... and of each ORDER_TRADE_UPDATE (OrderUpdate's mandatory fields).
@@ -189,7 +191,8 @@ def test_the_quant_systems_user_data_stream(live, quiet_book):
         opened = _user_events(ws, lambda es: bool(_of(es, "ACCOUNT_UPDATE")))
 
         # and makerStopLoss hangs five reduce-only stops, 5 % below the cost and 0.5 %
-        # further each, reads them back, then cancels them
+        # further each, reads them back, then cancels them (python-binance sends stops
+        # to /fapi/v1/algoOrder, as Binance now wants; algoId is the orderId)
         stops = ("57000", "56700", "56400", "56100", "55800")
         ladder = [
             client.futures_create_order(
@@ -206,10 +209,10 @@ def test_the_quant_systems_user_data_stream(live, quiet_book):
         placed = _user_events(ws, lambda es: len(_of(es, "ORDER_TRADE_UPDATE")) == 5)
         resting = client.futures_get_open_orders(symbol=SYMBOL)
         assert sorted((o["orderId"], o["stopPrice"], o["status"]) for o in resting) == sorted(
-            (o["orderId"], p, "NEW") for o, p in zip(ladder, stops, strict=True)
+            (o["algoId"], p, "NEW") for o, p in zip(ladder, stops, strict=True)
         )
         for order in ladder:
-            client.futures_cancel_order(symbol=SYMBOL, orderId=order["orderId"])
+            client.futures_cancel_order(symbol=SYMBOL, algoId=order["algoId"])
         cancelled = _user_events(ws, lambda es: len(_of(es, "ORDER_TRADE_UPDATE")) == 5)
 
         # and polls positionRisk, account and income while the position is open
@@ -274,7 +277,7 @@ def test_the_quant_systems_user_data_stream(live, quiet_book):
             for o in updates
         ) == sorted(
             (
-                o["orderId"],
+                o["algoId"],
                 "STOP_MARKET",
                 "SELL",
                 "0.02",

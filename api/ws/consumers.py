@@ -1,5 +1,7 @@
 """Binance-compatible market and user-data streams (``/ws``, ``/ws/<n>``, ``/ws/<stream>``,
-``/ws/<listenKey>``, ``/stream?streams=a/b``).
+``/ws/<listenKey>``, ``/stream?streams=a/b``). A listen key is a stream name like any
+other: in the URL or in a SUBSCRIBE (as python-binance-futures' ``binance_f`` and the
+futures quant system in the references subscribe to it on a bare ``/ws``).
 
 The consumer parses, checks and answers the client's requests; the frames
 themselves come from the process's hub (``hub.py``) and leave through the
@@ -146,6 +148,8 @@ class StreamConsumer(HubConsumer):
         route = self.scope["url_route"]["kwargs"]
         self.combined = bool(route.get("combined"))
         self.streams: dict[str, Source] = {}  # stream name -> (channel, renderer)
+        # listen key -> its user channel registration and its expiry watch
+        self.user_streams: dict[str, tuple[tuple[str, str, Any, None], asyncio.Task[None]]] = {}
         names: list[str] = []
         if route.get("name") and not route["name"].isdigit():
             names.append(route["name"])
@@ -153,7 +157,7 @@ class StreamConsumer(HubConsumer):
         for value in query.get("streams", []):
             names += [n for n in value.split("/") if n]
         names += query.get("listenKey", [])  # Binance's ``/private/ws?listenKey=``
-        user_streams: list[tuple[str, int]] = []  # (listen key, user id)
+        keys: list[tuple[str, int]] = []  # (listen key, user id)
         for name in names[: max_streams()]:
             source = await self.find_source(name)
             if source is not None:
@@ -163,10 +167,10 @@ class StreamConsumer(HubConsumer):
             if user is None:
                 await self.close(code=4400)  # the handshake is refused: unknown stream
                 return
-            user_streams.append((name, user.pk))
+            keys.append((name, user.pk))
         for name, (channel, render) in self.streams.items():
             await self.register(channel, name, self, render)
-        for listen_key, user_id in user_streams:
+        for listen_key, user_id in keys:
             await self._open_user_stream(listen_key, user_id)
         if self.outlet.closed:  # dropped for a backlog before the handshake finished
             return
@@ -184,18 +188,31 @@ class StreamConsumer(HubConsumer):
             return json.dumps(payload, separators=(",", ":"))
 
         stream = UserStream(self.outlet, wrap, self.user_events)
-        registration = (self.user_channel(user_id), listen_key, stream, None)
+        registration: tuple[str, str, Any, None] = (
+            self.user_channel(user_id),
+            listen_key,
+            stream,
+            None,
+        )
         await self.register(*registration)
 
         async def expire() -> None:
             event = {"e": "listenKeyExpired", "E": _now_ms(), "listenKey": listen_key}
             await self.send(text_data=wrap(event))
+            self.user_streams.pop(listen_key, None)
             if registration in self.registered:
                 await self.unregister(*registration)
 
-        self.tasks.append(
-            asyncio.get_running_loop().create_task(self.watch_listen_key(listen_key, expire))
-        )
+        watch = asyncio.get_running_loop().create_task(self.watch_listen_key(listen_key, expire))
+        self.tasks.append(watch)
+        self.user_streams[listen_key] = (registration, watch)
+
+    async def _close_user_stream(self, listen_key: str) -> None:
+        registration, watch = self.user_streams.pop(listen_key)
+        watch.cancel()
+        self.tasks.remove(watch)
+        if registration in self.registered:  # not once a backlog dropped the client
+            await self.unregister(*registration)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         request_id: Any = None
@@ -236,7 +253,7 @@ class StreamConsumer(HubConsumer):
             await self.unsubscribe(_names(params))
             return None
         if method == "LIST_SUBSCRIPTIONS":
-            return list(self.streams)
+            return [*self.streams, *self.user_streams]
         if method == "SET_PROPERTY":
             if not isinstance(params, list) or len(params) != 2 or params[0] != "combined":
                 raise RequestError(UNKNOWN_PROPERTY, "Unknown property")
@@ -256,14 +273,22 @@ class StreamConsumer(HubConsumer):
 
     async def subscribe(self, names: list[str]) -> None:
         fresh: dict[str, Source] = {}
+        fresh_users: dict[str, int] = {}  # listen key -> user id
         for name in names:
             if name in self.streams or name in fresh:
                 continue
+            if name in self.user_streams or name in fresh_users:
+                continue
             source = await self.find_source(name)
-            if source is None:
+            if source is not None:
+                fresh[name] = source
+                continue
+            user = await database_sync_to_async(user_for_listen_key)(name)
+            if user is None:
                 raise RequestError(INVALID_REQUEST, f"Invalid request: unknown stream {name!r}")
-            fresh[name] = source
-        if len(self.streams) + len(fresh) > max_streams():
+            fresh_users[name] = user.pk
+        subscribed = len(self.streams) + len(self.user_streams)
+        if subscribed + len(fresh) + len(fresh_users) > max_streams():
             raise RequestError(
                 INVALID_REQUEST,
                 f"Invalid request: at most {max_streams()} streams per connection",
@@ -271,9 +296,14 @@ class StreamConsumer(HubConsumer):
         for name, (channel, render) in fresh.items():
             self.streams[name] = (channel, render)
             await self.register(channel, name, self, render)
+        for listen_key, user_id in fresh_users.items():
+            await self._open_user_stream(listen_key, user_id)
 
     async def unsubscribe(self, names: list[str]) -> None:
         for name in names:
+            if name in self.user_streams:
+                await self._close_user_stream(name)
+                continue
             source = self.streams.pop(name, None)
             if source is not None:
                 await self.unregister(source[0], name, self, source[1])

@@ -318,6 +318,40 @@ def test_an_unknown_listen_key_is_refused_at_the_handshake(world):
         ws_connect(f"{world['base']}/ws/{'x' * 60}").close()
 
 
+def test_a_listen_key_subscribed_on_a_bare_connection_streams_until_unsubscribed(world):
+    # given a client on a bare /ws, as python-binance-futures' binance_f connects
+    alice = world["alice"]
+    key = create_listen_key(user=alice, api_key=world["api_key"])
+    with ws_connect(f"{world['base']}/ws") as ws:
+        # when it subscribes to an unknown key, then to its own
+        unknown = request(ws, {"method": "SUBSCRIBE", "params": ["x" * 60], "id": 1})
+        subscribed = request(ws, {"method": "SUBSCRIBE", "params": [key], "id": 2})
+        listed = request(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 3})
+        do_credit_deposit(
+            user=alice, asset=world["assets"]["USDT"], amount="3", network="t", txid="bare"
+        )
+        # then the unknown key is refused, its own is listed and streams raw events
+        assert unknown == {
+            "error": {"code": 2, "msg": f"Invalid request: unknown stream {'x' * 60!r}"},
+            "id": 1,
+        }
+        assert (subscribed, listed) == ({"result": None, "id": 2}, {"result": [key], "id": 3})
+        update, account = events_until(ws, "balanceUpdate", "outboundAccountPosition")
+        assert (update["a"], update["d"]) == ("USDT", "3")
+        assert account["B"] == [{"a": "USDT", "f": "1003", "l": "0"}]
+        # and once unsubscribed, nothing more arrives
+        assert request(ws, {"method": "UNSUBSCRIBE", "params": [key], "id": 4}) == {
+            "result": None,
+            "id": 4,
+        }
+        assert request(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 5}) == {"result": [], "id": 5}
+        do_credit_deposit(
+            user=alice, asset=world["assets"]["USDT"], amount="1", network="t", txid="gone"
+        )
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=0.5)
+
+
 def signed(params: dict[str, object], secret: str) -> dict[str, object]:
     payload = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
     signature = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()

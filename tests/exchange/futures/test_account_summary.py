@@ -13,7 +13,6 @@ from exchange.futures.account_summary import (
     liquidation_tick,
     tier_for,
 )
-from exchange.futures.actions import BracketSpec, do_create_contract
 from exchange.futures.bracket_tiers import tiers_of
 from exchange.futures.models import (
     Contract,
@@ -22,7 +21,7 @@ from exchange.futures.models import (
     MarginType,
     Position,
 )
-from tests.exchange.futures.support import btc_perpetual
+from tests.exchange.futures.support import btc_perpetual, eth_perpetual
 
 D = Decimal
 
@@ -78,19 +77,6 @@ def test_the_shown_price_is_the_engines_tick_past_the_exact_one():
     # no price, or a long's below the first tick
     assert liquidation_tick(D(0), D(1), D("0.1")) == D(0)
     assert liquidation_tick(D("0.05"), D(1), D("0.1")) == D(0)
-
-
-def eth_perpetual(assets) -> Contract:
-    return do_create_contract(
-        base=assets["ETH"],
-        quote=assets["USDT"],
-        tick_size=D("0.01"),
-        step_size=D("0.001"),
-        brackets=[
-            BracketSpec(D("50000"), 75, D("0.004")),
-            BracketSpec(D("10000000"), 20, D("0.025")),
-        ],
-    )
 
 
 def two_positions(assets, make_user, *, btc_size: str, isolated_margin: str) -> tuple:

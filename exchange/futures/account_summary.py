@@ -10,7 +10,16 @@ rows and the latest mark price, so every surface shows the same numbers:
 * an open order that is not reduce-only reserves remaining notional / leverage
   + remaining notional x taker fee (each rounded up);
 * maintenance margin = notional x rate - cum of the notional's bracket;
-* available = equity - initial margins - open-order margins.
+* the cross wallet = wallet - the isolated positions' margins (isolated wallets);
+* available = cross wallet + cross unrealized PnL - cross initial margins - open-order
+  margins (Binance's ``availableBalance``: an isolated position's margin and PnL are its
+  own), and at most min(cross wallet, available) can be withdrawn, as the engine allows.
+
+A liquidation price is the mark, on the contract's tick, at which the engine liquidates
+the position (``matching_engine.futures.contract.Contract.liquidation_price``): an
+isolated one when its margin + its PnL falls below its maintenance, the rest of the
+account playing no part; a cross one when the cross equity falls below the cross
+maintenance, the other cross positions held still at their marks.
 
 Without a mark price yet (no price feed), the entry price stands in for it.
 """
@@ -19,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from exchange.futures.bracket_tiers import BracketTier, contract_tiers
@@ -28,6 +37,7 @@ from exchange.futures.models import (
     Contract,
     FuturesOrder,
     FuturesWallet,
+    MarginType,
     Position,
 )
 from exchange.futures.units import atom
@@ -67,18 +77,33 @@ class AssetFigures:
     maintenance_margin: Decimal = Decimal(0)
     open_order_margin: Decimal = Decimal(0)
     updated_ms: int = 0
+    isolated_wallet: Decimal = Decimal(0)  # the isolated positions' margins
+    cross_unrealized_pnl: Decimal = Decimal(0)
+    cross_initial_margin: Decimal = Decimal(0)
+    cross_maintenance_margin: Decimal = Decimal(0)
 
     @property
     def equity(self) -> Decimal:
+        """Margin balance: the whole wallet plus every position's PnL, isolated included."""
         return self.wallet + self.unrealized_pnl
 
     @property
+    def cross_wallet(self) -> Decimal:
+        return self.wallet - self.isolated_wallet
+
+    @property
     def available(self) -> Decimal:
-        return self.equity - self.initial_margin - self.open_order_margin
+        """What the engine lets a new order or a withdrawal use: cross only."""
+        return (
+            self.cross_wallet
+            + self.cross_unrealized_pnl
+            - self.cross_initial_margin
+            - self.open_order_margin
+        )
 
     @property
     def max_withdraw(self) -> Decimal:
-        return max(Decimal(0), min(self.wallet, self.available))
+        return max(Decimal(0), min(self.cross_wallet, self.available))
 
 
 @dataclass
@@ -104,7 +129,8 @@ def liquidation_price(
 ) -> Decimal:
     """The mark at which equity meets maintenance, the rest of the account held still.
 
-    ``cushion`` is the wallet plus the other positions' (PnL - maintenance). Per tier,
+    ``cushion`` is what stands behind the position: an isolated one's margin, a cross
+    one's cross wallet plus the other cross positions' (PnL - maintenance). Per tier,
     ``cushion + size P - cost = |size| P rate - cum`` gives ``P``; the tier whose
     notional range holds ``|size| P`` is the answer. 0 when there is none (no risk).
     """
@@ -119,6 +145,19 @@ def liquidation_price(
         if tier.notional_floor <= notional <= tier.notional_cap:
             return price
     return Decimal(0)
+
+
+def liquidation_tick(exact: Decimal, size: Decimal, tick: Decimal) -> Decimal:
+    """The first mark on the tick grid past ``exact`` (where equity = maintenance), as
+    the engine liquidates only below maintenance: a long at the highest tick under it, a
+    short at the lowest tick over it. 0 for no price (none, or a long's at or below 0)."""
+    if not exact:
+        return Decimal(0)
+    ticks = exact / tick
+    if size > 0:
+        below = ticks.to_integral_value(rounding=ROUND_CEILING) - 1
+        return below * tick if below > 0 else Decimal(0)
+    return (ticks.to_integral_value(rounding=ROUND_FLOOR) + 1) * tick
 
 
 def account_figures(*, user: Any, mark_of: MarkOf) -> AccountFigures:
@@ -205,15 +244,28 @@ def account_figures(*, user: Any, mark_of: MarkOf) -> AccountFigures:
         totals.initial_margin += row.initial_margin
         totals.maintenance_margin += row.maintenance_margin
         totals.open_order_margin += row.open_order_margin
+        if row.margin_type == MarginType.ISOLATED:
+            totals.isolated_wallet += row.isolated_margin
+        else:
+            totals.cross_unrealized_pnl += row.unrealized_pnl
+            totals.cross_initial_margin += row.initial_margin
+            totals.cross_maintenance_margin += row.maintenance_margin
     for row in rows:
         if not row.size:
             continue
-        totals = by_asset[row.contract.margin_asset_id]
-        others = (totals.unrealized_pnl - row.unrealized_pnl) - (
-            totals.maintenance_margin - row.maintenance_margin
-        )
-        row.liquidation_price = liquidation_price(
-            row.size, row.cost, totals.wallet + others, tiers[row.contract.pk]
+        if row.margin_type == MarginType.ISOLATED:
+            cushion = row.isolated_margin
+        else:
+            totals = by_asset[row.contract.margin_asset_id]
+            cushion = (
+                totals.cross_wallet
+                + (totals.cross_unrealized_pnl - row.unrealized_pnl)
+                - (totals.cross_maintenance_margin - row.maintenance_margin)
+            )
+        row.liquidation_price = liquidation_tick(
+            liquidation_price(row.size, row.cost, cushion, tiers[row.contract.pk]),
+            row.size,
+            row.contract.tick_size,
         )
     figures.assets = list(by_asset.values())
     figures.positions = rows

@@ -49,6 +49,20 @@ def btc_perpetual(assets: dict[str, Asset], index_market: Market | None = None) 
     )
 
 
+def eth_perpetual(assets: dict[str, Asset]) -> Contract:
+    """A second contract in the same margin group, for a cross position beside another."""
+    return do_create_contract(
+        base=assets["ETH"],
+        quote=assets["USDT"],
+        tick_size=D("0.01"),
+        step_size=D("0.001"),
+        brackets=[
+            BracketSpec(D("50000"), 75, D("0.004")),
+            BracketSpec(D("10000000"), 20, D("0.025")),
+        ],
+    )
+
+
 class InProcessEngine:
     def __init__(self) -> None:
         self.group = MarginGroup(GROUP)

@@ -290,3 +290,51 @@ def test_isolated_margin_end_to_end(live, at_60000):
     wait_until(lambda: position(trader, contract).size == 0, what="the position closed")
     assert position(trader, contract).isolated_margin == 0
     assert wallet(trader) == D("994")
+
+
+def test_the_processes_liquidate_an_isolated_long_at_the_shown_price(live, at_60000):
+    contract = at_60000
+    # given: a 20x isolated long of 0.1 BTC at 60,000 (margin 300, fee 3 from cross)
+    trader, client = funded(live, "1000")
+    client.futures_change_margin_type(symbol=SYMBOL, marginType="ISOLATED")
+    _, sell = funded(live, "5000")
+    limit(sell, "SELL", "0.1", "60000")
+    assert limit(client, "BUY", "0.1", "60000")["status"] == "FILLED"
+    wait_until(lambda: position(trader, contract).isolated_margin == 300, what="the margin")
+    # then: 300 + 0.1 (P - 60,000) = 0.4 % x 0.1 P, P = 5,700 / 0.0996 = 57,228.91...,
+    # shown on the tick below it (where the engine liquidates a long)
+    [risk] = client.futures_position_information(symbol=SYMBOL)
+    assert (risk["liquidationPrice"], risk["isolatedWallet"], risk["isolatedMargin"]) == (
+        "57228.9",
+        "300",
+        "300",
+    )
+    # and: the cross side is the wallet 997 less the isolated wallet 300
+    [usdt] = [b for b in client.futures_account_balance() if b["asset"] == "USDT"]
+    assert [usdt[k] for k in ("balance", "crossWalletBalance", "availableBalance")] == [
+        "997",
+        "697",
+        "697",
+    ]
+    assert usdt["maxWithdrawAmount"] == "697"
+
+    # given: a bid at the bankruptcy price, 60,000 - 300 / 0.1
+    _, bid = funded(live, "10000")
+    limit(bid, "BUY", "0.1", "57000")
+    # when: the mark stops one tick above the shown price
+    set_mark(contract, D("57229.0"))
+    # (an order appended after the mark is answered once clearing is past the mark)
+    assert limit(bid, "BUY", "0.001", "56000")["status"] == "NEW"
+    # then: the engine kept the position
+    assert not ForcedOrder.objects.filter(user=trader.user).exists()
+    assert position(trader, contract).size == D("0.1")
+
+    # when: the mark reaches the shown price
+    set_mark(contract, D("57228.9"))
+    # then: the engine liquidated it into the bid; the cross wallet is untouched
+    wait_until(
+        lambda: ForcedOrder.objects.filter(user=trader.user).exists(), what="the liquidation"
+    )
+    wait_until(lambda: position(trader, contract).size == 0, what="the position closed")
+    assert position(trader, contract).isolated_margin == 0
+    assert wallet(trader) == D("697")

@@ -329,7 +329,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
     },
     "closed-order-mover": {
-        "task": "exchange.orders.tasks.move_closed_orders",
+        "task": "exchange.retention.tasks.move_closed_orders",
         "schedule": 600.0,
     },
     "history-archiver": {
@@ -370,15 +370,16 @@ CELERY_QUIET_TASKS = [
     "exchange.dashboards.tasks.sample_pipeline_lag",
     "exchange.retention.tasks.create_history_partitions",
     "exchange.retention.tasks.archive_old_history",
-    "exchange.orders.tasks.move_closed_orders",
+    "exchange.retention.tasks.move_closed_orders",
 ]
 
 # Order entry: concurrent threads' orders share one commit (exchange/orders/group_commit.py).
 ORDER_ENTRY_GROUP_COMMIT = env.bool("ORDER_ENTRY_GROUP_COMMIT", default=False)
 # A client order id stays taken while its order is open and this long after (retries, ADR 0028).
 ORDER_CLIENT_ID_WINDOW_HOURS = env.float("ORDER_CLIENT_ID_WINDOW_HOURS", default=24.0)
-# Closed orders move to orders_order_history this long after they closed (ADR 0050); at
-# least a day, so the client order id window above only ever reads orders_order.
+# Closed orders move to orders_order_history this long after they closed (ADR 0050), at
+# least a day; only orders whose client order id was released move, so the held-id
+# rule above only ever reads orders_order.
 ORDER_HISTORY_DAYS = env.float("ORDER_HISTORY_DAYS", default=7.0)
 if ORDER_HISTORY_DAYS < 1:
     raise ImproperlyConfigured("ORDER_HISTORY_DAYS must be at least 1")

@@ -214,7 +214,9 @@ class MatchingClient:
         if len(commands) == 1:
             return [self.send(commands[0])]
         entry_ids = [""] * len(commands)
-        for server, indexes in self._pipelines(commands):
+        with self._slot_map_refreshed_on_error():
+            pipelines = self._pipelines(commands)
+        for server, indexes in pipelines:
             pipe = server.pipeline(transaction=False)
             for i in indexes:
                 pipe.xadd(input_stream(commands[i].symbol), {FIELD: commands[i].encode()})

@@ -17,10 +17,11 @@ list (its legs close in one engine step, and the reader reads both tables).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from exchange.orders.models import CLOSED_STATUSES, ClosedOrder, Order
@@ -39,13 +40,37 @@ def _movable(cutoff: dt.datetime) -> Q:
     )
 
 
-def do_move_closed_orders(*, now: dt.datetime | None = None, batch: int = MOVE_BATCH) -> int:
+def movable_created_span(
+    *, now: dt.datetime | None = None
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """The first and last ``created_at`` of the orders the mover would move now."""
+    cutoff = (now or timezone.now()) - history_after()
+    span = Order.objects.filter(_movable(cutoff)).aggregate(
+        first=Min("created_at"), last=Max("created_at")
+    )
+    if span["first"] is None:
+        return None
+    return span["first"], span["last"]
+
+
+def do_move_closed_orders(
+    *,
+    now: dt.datetime | None = None,
+    batch: int = MOVE_BATCH,
+    keep: Sequence[tuple[dt.datetime, dt.datetime]] = (),
+) -> int:
     """Move the orders closed before ``ORDER_HISTORY_DAYS`` ago; returns how many.
 
+    Orders created in a ``keep`` span ([start, end)) stay: on PostgreSQL, the
+    archived months of the history, where a moved order would wait in the
+    default partition and stop the month's restore (``exchange.retention``).
     One transaction per ``batch``: the rows are copied column by column and
     deleted, so an order is in exactly one of the two tables at every commit.
     """
     cutoff = (now or timezone.now()) - history_after()
+    movable = _movable(cutoff)
+    for start, end in keep:
+        movable &= ~Q(created_at__gte=start, created_at__lt=end)
     names = [field.column for field in Order._meta.concrete_fields if field.column]
     columns = ", ".join(connection.ops.quote_name(name) for name in names)
     moved = 0
@@ -53,7 +78,7 @@ def do_move_closed_orders(*, now: dt.datetime | None = None, batch: int = MOVE_B
         with transaction.atomic():
             ids = list(
                 Order.objects.select_for_update(skip_locked=True)
-                .filter(_movable(cutoff))
+                .filter(movable)
                 .order_by("pk")
                 .values_list("pk", flat=True)[:batch]
             )

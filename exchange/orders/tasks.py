@@ -7,7 +7,6 @@ from celery import shared_task
 from exchange.orders.actions import do_resend_unacknowledged
 from exchange.orders.amend import do_settle_lost_amendments
 from exchange.orders.client_ids import do_release_client_order_ids
-from exchange.orders.closed_orders import do_move_closed_orders
 from exchange.orders.countdown import do_fire_expired_countdowns
 
 
@@ -28,9 +27,3 @@ def release_client_order_ids() -> int:
 def fire_cancel_countdowns() -> int:
     """The dead-man's switch: see countdown."""
     return do_fire_expired_countdowns()
-
-
-@shared_task(ignore_result=True)
-def move_closed_orders() -> int:
-    """Move orders closed ORDER_HISTORY_DAYS ago to their history: see closed_orders."""
-    return do_move_closed_orders()

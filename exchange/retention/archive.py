@@ -113,6 +113,11 @@ def archive_dir(history: HistoryTable) -> Path:
     return Path(settings.ARCHIVE_DIR) / history.table
 
 
+def is_archived(history: HistoryTable, month: Month) -> bool:
+    """The month's partition was archived (its manifest is in the archive folder)."""
+    return (archive_dir(history) / f"{history.partition(month)}.json").exists()
+
+
 def archive_month(history: HistoryTable, month: Month) -> Manifest:
     """Export, verify, detach and drop one month partition (see the module docstring)."""
     part = history.partition(month)

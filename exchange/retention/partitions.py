@@ -113,26 +113,18 @@ def create_partition(history: HistoryTable, month: Month) -> list[str]:
 
     The month's rows waiting in each default partition move into the new one.
     Each new partition is filled while not yet attached, referencing tables
-    first (a line already attached in the month is detached for the move), so
-    no line ever points at an entry that left the default partition before
-    it; then attached referenced tables first, and a new ledger month gets its
-    lines' key to its entries (ADR 0050, ADR 0052). Returns the partitions
+    first, so no line still in the default points at an entry that left it;
+    then attached referenced tables first, and the month's ledger lines get
+    their key to its entries (ADR 0050, ADR 0052). Returns the partitions
     created: none when they all exist.
     """
     group = keyed_together(history)
-    existing = {each.table: month in monthly_partitions(each) for each in group}
-    missing = {each.table for each in group if not existing[each.table]}
+    missing = [each for each in group if month not in monthly_partitions(each)]
     if not missing:
         return []
-    detached = []
     with transaction.atomic(), connection.cursor() as cursor:
-        for each in group:
+        for each in missing:
             part, default = each.partition(month), each.default
-            if existing[each.table]:
-                if each.references in missing:
-                    cursor.execute(f"ALTER TABLE {each.table} DETACH PARTITION {part}")
-                    detached.append(each)
-                continue
             low, high = each.bound(month), each.bound(month.plus(1))
             in_range = f"{each.key} >= {low} AND {each.key} < {high}"
             cursor.execute(
@@ -143,15 +135,16 @@ def create_partition(history: HistoryTable, month: Month) -> list[str]:
                 "partition %s created (%d rows moved from %s)", part, cursor.rowcount, default
             )
             cursor.execute(f"DELETE FROM {default} WHERE {in_range}")  # noqa: S608
-        for each in reversed(group):
-            if each.table in missing or each in detached:
-                cursor.execute(
-                    f"ALTER TABLE {each.table} ATTACH PARTITION {each.partition(month)}"
-                    f" {each.range_sql(month)}"
-                )
-        if missing & LEDGER_TABLES:
-            tie_ledger_months()
-    return [each.partition(month) for each in group if each.table in missing]
+        for each in reversed(missing):
+            cursor.execute(
+                f"ALTER TABLE {each.table} ATTACH PARTITION {each.partition(month)}"
+                f" {each.range_sql(month)}"
+            )
+        if {each.table for each in missing} & LEDGER_TABLES:
+            untied = tie_ledger_months()
+            if LEDGER_LINES.partition(month) in untied:
+                raise RuntimeError(f"{LEDGER_LINES.partition(month)} has no entries month")
+    return [each.partition(month) for each in missing]
 
 
 def create_partitions_ahead(months_ahead: int | None = None) -> list[str]:

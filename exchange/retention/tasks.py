@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from exchange.retention.archive import archive_expired
+from exchange.retention.closed_order_months import move_closed_orders_into_months
 from exchange.retention.partitions import create_partitions_ahead
 from exchange.retention.trim import trim_streams
 
@@ -25,3 +26,9 @@ def create_history_partitions() -> int:
 def archive_old_history() -> int:
     """Beat's archiver (see archive_expired); return how many months it archived."""
     return len(archive_expired())
+
+
+@shared_task(ignore_result=True)
+def move_closed_orders() -> int:
+    """Beat's closed-order mover (see move_closed_orders_into_months); return how many moved."""
+    return move_closed_orders_into_months()

@@ -20,7 +20,7 @@ from exchange.orders.lists import list_legs, order_lists_for_user
 from exchange.orders.models import ClosedOrder, Order, OrderList, OrderStatus
 from exchange.orders.requests import AmendRequest, CancelRequest
 from exchange.orders.selectors import access_order, order_list, order_rows
-from exchange.orders.tasks import move_closed_orders
+from exchange.retention.tasks import move_closed_orders
 from tests.exchange.retention.history import order_at
 
 pytestmark = pytest.mark.django_db

@@ -15,6 +15,7 @@ from exchange.orders.closed_orders import do_move_closed_orders
 from exchange.orders.history import order_history_for_user
 from exchange.orders.models import ClosedOrder, Order, OrderStatus
 from exchange.orders.selectors import order_list, order_rows_query
+from exchange.retention.closed_order_months import move_closed_orders_into_months
 from exchange.retention.months import Month
 from exchange.retention.partitions import CLOSED_ORDERS, create_partition, monthly_partitions
 from tests.exchange.retention.history import order_at, partition_of
@@ -108,3 +109,26 @@ def test_archive_and_restore_round_trip_the_moved_orders(moved, btcusdt) -> None
 def _created(row: tuple) -> dt.datetime:
     names = [field.attname for field in ClosedOrder._meta.concrete_fields]
     return row[names.index("created_at")]
+
+
+def test_beat_gives_old_orders_their_months_and_leaves_archived_months_alone(
+    moved, btcusdt
+) -> None:
+    # given January archived, then two more orders closed long ago: one created in
+    # January (a GTC closed after its month was archived), one in May 2020 (no month yet)
+    call_command("archive", "--before", "2020-02", stdout=StringIO())
+    trader = moved["trader"]
+    january = order_at(btcusdt, trader, dt.datetime(2020, 1, 9, tzinfo=UTC), OrderStatus.FILLED)
+    may = order_at(btcusdt, trader, dt.datetime(2020, 5, 9, tzinfo=UTC), OrderStatus.CANCELED)
+    # when beat's mover runs
+    assert move_closed_orders_into_months() == 1
+    # then May got its month and its order, nothing waits in the default partition,
+    # and January's order stayed where it was, so January can still be restored
+    assert Month(2020, 5) in monthly_partitions(CLOSED_ORDERS)
+    assert partition_of("orders_order_history", "id = %s", [may.pk]) == [
+        "orders_order_history_p2020_05"
+    ]
+    assert partition_of("orders_order_history_default", "true", []) == []
+    assert Order.objects.filter(pk=january.pk).exists()
+    call_command("archive", "--restore", "orders_order_history", "2020-01", stdout=StringIO())
+    assert JAN in monthly_partitions(CLOSED_ORDERS)

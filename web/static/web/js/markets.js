@@ -115,8 +115,9 @@ async function loadPerpetuals() {
     fapi("GET", "/fapi/v1/premiumIndex"),
   ]);
   const contracts = info.symbols.filter((c) => c.contractType === "PERPETUAL");
+  // One contract's klines failing leaves its sparkline empty, not the whole table.
   const klines = await Promise.all(contracts.map((c) =>
-    fapi("GET", "/fapi/v1/klines", { symbol: c.symbol, interval: "1h", limit: 24 })));
+    fapi("GET", "/fapi/v1/klines", { symbol: c.symbol, interval: "1h", limit: 24 }).catch(() => [])));
   const bySymbol = (list) => new Map(list.map((x) => [x.symbol, x]));
   const t = bySymbol(tickers), p = bySymbol(premiums);
   perpBody.replaceChildren(...contracts.map((c, i) => renderContract(c, t.get(c.symbol), p.get(c.symbol), klines[i])));

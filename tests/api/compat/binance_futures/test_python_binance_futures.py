@@ -8,20 +8,19 @@ and its wsPosition server's reading of the user-data stream on that key.
 from __future__ import annotations
 
 import json
-import time
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from binance.client import Client
 from binance.exceptions import BinanceAPIException
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from exchange.accounts.listen_keys import listen_key_ttl
 from exchange.futures.models import Contract, Position
 from tests.api.compat.binance_futures.conftest import answered, set_mark, transferred
 from tests.api.compat.binance_futures.test_ccxt_binanceusdm import funded, wallet
-from tests.api.compat.binance_futures.test_streams import ws_base
+from tests.api.compat.binance_futures.test_streams import frames_until, ws_base
 from tests.api.compat.conftest import LiveExchange, Trader, balance, wait_until
 
 SYMBOL = "BTCUSDT"
@@ -130,17 +129,6 @@ def test_transfer_out_beyond_the_futures_wallet_is_refused(live, contract):
     assert wallet(trader) == Decimal(50) and balance(trader, "USDT") == (Decimal(50), Decimal(0))
 
 
-def _user_events(ws: ClientConnection, done: Any, timeout: float = 30) -> list[dict[str, Any]]:
-    """Raw ``/ws`` frames (one event each) until ``done(events)`` holds."""
-    events: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while not done(events):
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"timed out; got {events}"
-        events.append(json.loads(ws.recv(timeout=remaining)))
-    return events
-
-
 def _of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [e for e in events if e.get("e") == kind]
 
@@ -178,17 +166,17 @@ def test_the_quant_systems_user_data_stream(live, quiet_book):
 
         # when the quant system moves 2,000 USDT in and sets 5x
         moved = client.make_universal_transfer(type="MAIN_UMFUTURE", asset="USDT", amount="2000")
-        deposit = _user_events(ws, lambda es: bool(_of(es, "ACCOUNT_UPDATE")))
+        deposit = frames_until(ws, lambda es: bool(_of(es, "ACCOUNT_UPDATE")), timeout=30)
         assert transferred(moved["tranId"])
         client.futures_change_leverage(symbol=SYMBOL, leverage=5)
-        config = _user_events(ws, lambda es: bool(_of(es, "ACCOUNT_CONFIG_UPDATE")))
+        config = frames_until(ws, lambda es: bool(_of(es, "ACCOUNT_CONFIG_UPDATE")), timeout=30)
 
         # and opens 0.1 long at 60,000 against a resting ask (taker fee 6,000 x 0.05 % = 3)
         ex_m.create_order(SYMBOL, "limit", "sell", 0.1, 60000)
         bought = client.futures_create_order(
             symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.1"
         )
-        opened = _user_events(ws, lambda es: bool(_of(es, "ACCOUNT_UPDATE")))
+        opened = frames_until(ws, lambda es: bool(_of(es, "ACCOUNT_UPDATE")), timeout=30)
 
         # and makerStopLoss hangs five reduce-only stops, 5 % below the cost and 0.5 %
         # further each, reads them back, then cancels them (python-binance sends stops
@@ -206,14 +194,14 @@ def test_the_quant_systems_user_data_stream(live, quiet_book):
             )
             for p in stops
         ]
-        placed = _user_events(ws, lambda es: len(_of(es, "ORDER_TRADE_UPDATE")) == 5)
+        placed = frames_until(ws, lambda es: len(_of(es, "ORDER_TRADE_UPDATE")) == 5, timeout=30)
         resting = client.futures_get_open_orders(symbol=SYMBOL)
         assert sorted((o["orderId"], o["stopPrice"], o["status"]) for o in resting) == sorted(
             (o["algoId"], p, "NEW") for o, p in zip(ladder, stops, strict=True)
         )
         for order in ladder:
             client.futures_cancel_order(symbol=SYMBOL, algoId=order["algoId"])
-        cancelled = _user_events(ws, lambda es: len(_of(es, "ORDER_TRADE_UPDATE")) == 5)
+        cancelled = frames_until(ws, lambda es: len(_of(es, "ORDER_TRADE_UPDATE")) == 5, timeout=30)
 
         # and polls positionRisk, account and income while the position is open
         [risk] = client.futures_position_information(symbol=SYMBOL)
@@ -225,7 +213,7 @@ def test_the_quant_systems_user_data_stream(live, quiet_book):
         client.futures_create_order(
             symbol=SYMBOL, side="SELL", type="MARKET", quantity="0.1", reduceOnly="true"
         )
-        closed = _user_events(ws, lambda es: bool(_of(es, "ACCOUNT_UPDATE")))
+        closed = frames_until(ws, lambda es: bool(_of(es, "ACCOUNT_UPDATE")), timeout=30)
 
     # then the transfer in is one ACCOUNT_UPDATE, reason DEPOSIT, the wallet at 2,000
     [transfer] = _of(deposit, "ACCOUNT_UPDATE")

@@ -64,7 +64,7 @@ def pro_usdm(live: LiveExchange, trader: Trader | None = None) -> ccxt.pro.binan
 
 
 def frames_until(ws: ClientConnection, done: Any, timeout: float = 20) -> list[dict[str, Any]]:
-    """Combined-stream frames until ``done(frames)`` holds."""
+    """JSON frames (combined-stream or raw ``/ws`` ones) until ``done(frames)`` holds."""
     frames: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
     while not done(frames):

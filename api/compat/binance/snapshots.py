@@ -44,7 +44,7 @@ def depth_json(book: DepthSnapshot) -> dict[str, Any]:
 
 
 def trade_json(t: PublicTrade) -> dict[str, Any]:
-    """``isBestMatch`` is always true here: every trade is at the book's best price."""
+    """``isBestMatch`` is always true, as Binance's is (so the snapshot does not store it)."""
     return {
         "id": t["id"],
         "price": t["price"],

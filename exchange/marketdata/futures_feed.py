@@ -273,7 +273,10 @@ class ContractData:
             "priceChange": _text(change),
             "priceChangePercent": _text(pct),
             "weightedAvgPrice": _text(
-                (quote / volume).quantize(self.contract.tick_size) if volume else Decimal(0)
+                # to the tick's decimals (normalized: a NUMERIC(36, 18) tick has 18)
+                (quote / volume).quantize(self.contract.tick_size.normalize())
+                if volume
+                else Decimal(0)
             ),
             "lastPrice": self.price(last) if last is not None else "0",
             "lastQty": self.qty(tk.last.qty) if tk.last else "0",

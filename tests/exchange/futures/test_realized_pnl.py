@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import threading
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
+from django.apps import apps
+from django.utils import timezone
 
 from exchange.clearing.futures.output import FuturesEntry
 from exchange.clearing.futures.runner import GroupClearer
@@ -19,7 +22,7 @@ from exchange.events.futures import decode_futures_message, futures_events_chann
 from exchange.futures.models import Income, IncomeType, Position
 from exchange.futures.requests import FuturesOrderRequest
 from exchange.futures.services import place_futures_order
-from tests.exchange.futures.support import GROUP, funded_pair
+from tests.exchange.futures.support import GROUP, btc_perpetual, funded_pair
 
 D = Decimal
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -96,3 +99,37 @@ def test_a_positions_realized_total_is_the_sum_of_its_fills_and_a_replay_adds_no
         short.pk: D(-10),
     }
     assert _booked(long, contract) == D(10)
+
+
+def test_the_migration_starts_each_total_at_the_realized_pnl_already_booked(
+    assets, redis_client, make_user
+):
+    # given: a position from before the column, with realized PnL and funding booked
+    backfill = import_module("exchange.futures.migrations.0007_position_realized_pnl").backfill
+    contract, user, now = btc_perpetual(assets), make_user(), timezone.now()
+    position = Position.objects.create(user=user, contract=contract, size=D("0.1"), cost=D(6000))
+    booked = [
+        (IncomeType.REALIZED_PNL, "40"),
+        (IncomeType.REALIZED_PNL, "-30"),
+        (IncomeType.REALIZED_PNL, "0.12345678"),
+        (IncomeType.FUNDING_FEE, "-5"),
+        (IncomeType.COMMISSION, "-3"),
+    ]
+    Income.objects.bulk_create(
+        Income(
+            time=now,
+            entry_id="1-1",
+            seq=seq,
+            user=user,
+            asset=assets["USDT"],
+            contract=contract,
+            income_type=kind,
+            amount=D(amount),
+        )
+        for seq, (kind, amount) in enumerate(booked)
+    )
+    # when: the migration's backfill runs
+    backfill(apps, None)
+    # then: the total is the realized PnL alone, to the last unit
+    position.refresh_from_db()
+    assert position.realized_pnl == D("10.12345678")

@@ -2,12 +2,13 @@
 
 Per entry: the command's outcome (orders accepted or refused, transfers decided,
 leverage set), then its events in order: trades (with both sides' commission and
-realized PnL as income and on the position's running total), order ends, positions, wallet changes (transfers,
-liquidation fees, insurance clears), funding and the insurance fund. The wallet of
-every user is followed through the batch: each POSITION or BALANCE event carries
-the engine's wallet, and it must equal the wallet plus the income recorded so far,
-else the entry is poison (the database and the engine disagree). Auto-deleveraging
-has no fill report of its own: its realized PnL is the wallet move it causes.
+realized PnL as income, the PnL also on the position's running total), order ends,
+positions, wallet changes (transfers, liquidation fees, insurance clears), funding and
+the insurance fund. The wallet of every user is followed through the batch: each
+POSITION or BALANCE event carries the engine's wallet, and it must equal the wallet
+plus the income recorded so far, else the entry is poison (the database and the engine
+disagree). Auto-deleveraging has no fill report of its own: its realized PnL is the
+wallet move it causes.
 
 The spot ledger sees only what crosses the boundary: a transfer out credits the
 user's spot wallet from the futures-collateral account once the engine has

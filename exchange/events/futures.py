@@ -36,6 +36,7 @@ class FuturesPosition(TypedDict):
     margin_type: str  # CROSSED or ISOLATED
     isolated_margin: str
     unrealized_pnl: str  # at the latest mark (the entry price before the first mark)
+    realized_pnl: str  # the running total booked in the contract, before fees
 
 
 class FuturesFill(TypedDict):

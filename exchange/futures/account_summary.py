@@ -173,16 +173,19 @@ def account_figures(*, user: Any, mark_of: MarkOf) -> AccountFigures:
     margin_assets = Asset.objects.filter(pk__in=Contract.objects.values("margin_asset")).order_by(
         "code"
     )
-    figures = AccountFigures()
-    by_asset: dict[int, AssetFigures] = {}
+    assets: list[AssetFigures] = []
     for asset in margin_assets:
         wallet = wallets.get(asset.pk)
-        by_asset[asset.pk] = AssetFigures(
-            asset=asset,
-            wallet=wallet.balance if wallet else Decimal(0),
-            # Never funded: 0 since the account exists (Binance's 0 means "not initialised",
-            # which clients skip; our zero is a real balance).
-            updated_ms=int((wallet.updated_at if wallet else user.date_joined).timestamp() * 1000),
+        assets.append(
+            AssetFigures(
+                asset=asset,
+                wallet=wallet.balance if wallet else Decimal(0),
+                # Never funded: 0 since the account exists (Binance's 0 means "not
+                # initialised", which clients skip; our zero is a real balance).
+                updated_ms=int(
+                    (wallet.updated_at if wallet else user.date_joined).timestamp() * 1000
+                ),
+            )
         )
     open_orders: dict[int, list[FuturesOrder]] = {}
     for order in FuturesOrder.objects.filter(
@@ -193,7 +196,28 @@ def account_figures(*, user: Any, mark_of: MarkOf) -> AccountFigures:
     for contract_id, orders in open_orders.items():
         if contract_id not in held:  # orders only: the engine's default leverage applies
             positions.append(Position(user=user, contract=orders[0].contract))
-    tiers = contract_tiers([p.contract for p in positions])
+    return figures_of(
+        assets=assets,
+        positions=positions,
+        open_orders=open_orders,
+        tiers=contract_tiers([p.contract for p in positions]),
+        mark_of=mark_of,
+    )
+
+
+def figures_of(
+    *,
+    assets: list[AssetFigures],
+    positions: list[Position],
+    open_orders: dict[int, list[FuturesOrder]],
+    tiers: dict[int, list[BracketTier]],
+    mark_of: MarkOf,
+) -> AccountFigures:
+    """One account's figures from its rows: ``assets`` (each with its wallet) are
+    completed from ``positions`` and the open orders that are not reduce-only (by
+    contract id). The one implementation of the formulas above: the read APIs and the
+    margin calls (``margin_call.py``) both come here."""
+    by_asset = {a.asset.pk: a for a in assets}
     rows: list[PositionFigures] = []
     for position in positions:
         contract = position.contract
@@ -267,6 +291,4 @@ def account_figures(*, user: Any, mark_of: MarkOf) -> AccountFigures:
             row.size,
             row.contract.tick_size,
         )
-    figures.assets = list(by_asset.values())
-    figures.positions = rows
-    return figures
+    return AccountFigures(assets=list(assets), positions=rows)

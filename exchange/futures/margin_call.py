@@ -9,36 +9,29 @@ margin the engine liquidates on (docs/futures.md, "Margin"):
 * isolated: the position's maintenance over its margin plus its unrealized PnL.
 
 The engine liquidates at 100 %; Binance warns before, at 80 %. A margin balance of
-zero or less counts as called. Maintenance is each position's notional at the mark x
-its bracket's rate - the bracket's amount, rounded up to an atom as the engine does;
-a contract without a mark of the batch takes the latest published one (the entry
-price before the first).
+zero or less counts as called. Every figure is ``account_summary.figures_of``'s, the
+one the read APIs show (``/fapi/v2/account``, ``positionRisk``, GraphQL); a contract
+without a mark of the batch takes the latest published one (the entry price before
+the first).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
-from exchange.futures.account_summary import MarkOf, tier_for
+from exchange.futures.account_summary import (
+    AssetFigures,
+    MarkOf,
+    PositionFigures,
+    figures_of,
+)
 from exchange.futures.bracket_tiers import contract_tiers
 from exchange.futures.models import Contract, FuturesWallet, MarginType, Position
-from exchange.futures.units import atom
 from exchange.wallets.models import Asset
 
 MARGIN_CALL_RATIO = Decimal("0.8")
-
-
-@dataclass(frozen=True)
-class CalledPosition:
-    contract: Contract
-    size: Decimal
-    margin_type: str
-    isolated_margin: Decimal
-    mark: Decimal
-    unrealized_pnl: Decimal
-    maintenance_margin: Decimal
 
 
 @dataclass(frozen=True)
@@ -47,11 +40,46 @@ class MarginCall:
     wallet: Decimal
     cross_wallet: Decimal
     ratio: Decimal  # the highest ratio of the called margins
-    positions: list[CalledPosition]
+    positions: list[PositionFigures]
 
 
 def _ratio(maintenance: Decimal, balance: Decimal) -> Decimal:
     return maintenance / balance if balance > 0 else Decimal("Infinity")
+
+
+def _batch_marks(marks: dict[int, Decimal], mark_of: MarkOf) -> MarkOf:
+    """The batch's mark of a contract, else its latest published one (asked once)."""
+    latest: dict[int, Decimal | None] = dict(marks)
+
+    def of(contract: Contract) -> Decimal | None:
+        if contract.pk not in latest:
+            latest[contract.pk] = mark_of(contract)
+        return latest[contract.pk]
+
+    return of
+
+
+def _call(user: int, figures: AssetFigures, held: list[PositionFigures]) -> MarginCall | None:
+    open_ = [p for p in held if p.size]
+    cross = [p for p in open_ if p.margin_type != MarginType.ISOLATED]
+    called: list[PositionFigures] = []
+    ratios: list[Decimal] = []
+    if cross:
+        ratio = _ratio(
+            figures.cross_maintenance_margin, figures.cross_wallet + figures.cross_unrealized_pnl
+        )
+        if ratio >= MARGIN_CALL_RATIO:
+            called.extend(cross)
+            ratios.append(ratio)
+    for p in open_:
+        if p.margin_type == MarginType.ISOLATED:
+            ratio = _ratio(p.maintenance_margin, p.isolated_margin + p.unrealized_pnl)
+            if ratio >= MARGIN_CALL_RATIO:
+                called.append(p)
+                ratios.append(ratio)
+    if not called:
+        return None
+    return MarginCall(user, figures.wallet, figures.cross_wallet, max(ratios), called)
 
 
 def margin_calls(
@@ -59,10 +87,12 @@ def margin_calls(
 ) -> dict[int, MarginCall]:
     """The margin calls of every account with an open position margined in ``asset``,
     at ``marks`` (contract id -> mark) and ``mark_of`` for the other contracts."""
+    holders = (
+        Position.objects.filter(contract__margin_asset=asset).exclude(size=0).values("user_id")
+    )
     positions = list(
-        Position.objects.filter(contract__margin_asset=asset)
-        .exclude(size=0)
-        .select_related("contract")
+        Position.objects.filter(contract__margin_asset=asset, user_id__in=holders)
+        .select_related("contract__margin_asset")
         .order_by("user_id", "contract__symbol")
     )
     if not positions:
@@ -74,52 +104,20 @@ def margin_calls(
         )
     )
     tiers = contract_tiers(list({p.contract_id: p.contract for p in positions}.values()))
-    latest: dict[int, Decimal] = dict(marks)
-    by_user: dict[int, list[CalledPosition]] = defaultdict(list)
+    of = _batch_marks(marks, mark_of)
+    by_user: dict[int, list[Position]] = defaultdict(list)
     for p in positions:
-        contract = p.contract
-        if contract.pk not in latest:
-            latest[contract.pk] = mark_of(contract) or p.entry_price
-        mark = latest[contract.pk]
-        notional = abs(p.size) * mark
-        tier = tier_for(tiers[contract.pk], notional)
-        maintenance = (notional * tier.maintenance_rate - tier.maintenance_amount).quantize(
-            atom(contract), rounding=ROUND_CEILING
-        )
-        by_user[p.user_id].append(
-            CalledPosition(
-                contract=contract,
-                size=p.size,
-                margin_type=p.margin_type,
-                isolated_margin=p.isolated_margin,
-                mark=mark,
-                unrealized_pnl=p.size * mark - p.cost,
-                maintenance_margin=maintenance,
-            )
-        )
+        by_user[p.user_id].append(p)
     calls: dict[int, MarginCall] = {}
     for user, held in by_user.items():
-        wallet = wallets.get(user, Decimal(0))
-        cross = [c for c in held if c.margin_type != MarginType.ISOLATED]
-        cross_wallet = wallet - sum(
-            (c.isolated_margin for c in held if c.margin_type == MarginType.ISOLATED), Decimal(0)
+        figures = figures_of(
+            assets=[AssetFigures(asset=asset, wallet=wallets.get(user, Decimal(0)))],
+            positions=held,
+            open_orders={},  # they reserve available margin, not maintenance
+            tiers=tiers,
+            mark_of=of,
         )
-        called: list[CalledPosition] = []
-        ratios: list[Decimal] = []
-        if cross:
-            ratio = _ratio(
-                sum((c.maintenance_margin for c in cross), Decimal(0)),
-                cross_wallet + sum((c.unrealized_pnl for c in cross), Decimal(0)),
-            )
-            if ratio >= MARGIN_CALL_RATIO:
-                called.extend(cross)
-                ratios.append(ratio)
-        for c in held:
-            if c.margin_type == MarginType.ISOLATED:
-                ratio = _ratio(c.maintenance_margin, c.isolated_margin + c.unrealized_pnl)
-                if ratio >= MARGIN_CALL_RATIO:
-                    called.append(c)
-                    ratios.append(ratio)
-        if called:
-            calls[user] = MarginCall(user, wallet, cross_wallet, max(ratios), called)
+        call = _call(user, figures.assets[0], figures.positions)
+        if call is not None:
+            calls[user] = call
     return calls

@@ -356,6 +356,11 @@ class Position(models.Model):
         max_length=8, choices=MarginType.choices, default=MarginType.CROSSED
     )
     isolated_margin = MoneyField(default=0, help_text="Part of the wallet held by this position.")
+    realized_pnl = MoneyField(
+        default=0,
+        help_text="Running total of the realized PnL booked in this contract, before fees "
+        "(fills, liquidations, ADL; not funding): Binance's accumulated realized, cr.",
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

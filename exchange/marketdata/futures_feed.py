@@ -262,7 +262,10 @@ class ContractData:
             "price_change": _text(change),
             "price_change_percent": _text(pct),
             "weighted_avg_price": _text(
-                (quote / volume).quantize(self.contract.tick_size) if volume else Decimal(0)
+                # to the tick's decimals (normalized: a NUMERIC(36, 18) tick has 18)
+                (quote / volume).quantize(self.contract.tick_size.normalize())
+                if volume
+                else Decimal(0)
             ),
             "last_price": self.price(last) if last is not None else "0",
             "last_qty": self.qty(tk.last.qty) if tk.last else "0",

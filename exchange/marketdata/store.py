@@ -89,7 +89,8 @@ def ticker_figures(market: Market, state: MarketState) -> SpotTicker24h:
         "price_change": decimal_text(change),
         "price_change_percent": decimal_text(pct),
         "weighted_avg_price": decimal_text(
-            (quote / volume).quantize(market.tick_size) if volume else Decimal(0)
+            # to the tick's decimals (normalized: a NUMERIC(36, 18) tick has 18)
+            (quote / volume).quantize(market.tick_size.normalize()) if volume else Decimal(0)
         ),
         "prev_close_price": decimal_text(
             ticks_to_price(market, tk.prev_close) if tk.prev_close is not None else None

@@ -135,6 +135,7 @@ def _position(p: FuturesPosition) -> dict[str, Any]:
         "s": p["symbol"],
         "pa": _num(p["size"]),
         "ep": _num(p["entry_price"]),
+        "cr": _num(p["realized_pnl"]),  # accumulated realized, before fees
         "up": _num(p["unrealized_pnl"]),
         "mt": _MARGIN_TYPE.get(p["margin_type"], "cross"),
         "iw": _num(p["isolated_margin"]),

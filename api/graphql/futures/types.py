@@ -184,6 +184,11 @@ class FuturesPosition(graphene.ObjectType):
     maintenance_margin = Decimal(required=True)
     open_order_margin = Decimal(required=True)
     liquidation_price = Decimal(required=True, description="0 when it cannot be liquidated.")
+    margin_type = choice_field(MarginType, "margin_type", required=True)
+    isolated_margin = Decimal(
+        required=True,
+        description="The part of the wallet an isolated position holds (0 for a cross one).",
+    )
 
     @staticmethod
     def resolve_symbol(root: PositionFigures, info: graphene.ResolveInfo) -> str:
@@ -197,6 +202,9 @@ class FuturesPosition(graphene.ObjectType):
 class FuturesAsset(graphene.ObjectType):
     asset = graphene.String(required=True)
     wallet_balance = Decimal(required=True)
+    cross_wallet_balance = Decimal(
+        required=True, description="The wallet less the isolated positions' margins."
+    )
     unrealized_pnl = Decimal(required=True)
     equity = Decimal(required=True)
     initial_margin = Decimal(required=True)
@@ -212,6 +220,10 @@ class FuturesAsset(graphene.ObjectType):
     @staticmethod
     def resolve_wallet_balance(root: AssetFigures, info: graphene.ResolveInfo) -> object:
         return root.wallet
+
+    @staticmethod
+    def resolve_cross_wallet_balance(root: AssetFigures, info: graphene.ResolveInfo) -> object:
+        return root.cross_wallet
 
 
 class FuturesIncome(graphene.ObjectType):

@@ -189,11 +189,18 @@ class PositionOut(serializers.Serializer):
     open_order_margin = DecimalString()
     max_notional = DecimalString(help_text="The largest notional the leverage allows.")
     liquidation_price = DecimalString(help_text="0 when the position cannot be liquidated.")
+    margin_type = serializers.ChoiceField(choices=MarginType.choices)
+    isolated_margin = DecimalString(
+        help_text="The part of the wallet an isolated position holds (0 for a cross one)."
+    )
 
 
 class FuturesAssetOut(serializers.Serializer):
     asset = serializers.CharField(source="asset.code")
     wallet_balance = DecimalString(source="wallet")
+    cross_wallet_balance = DecimalString(
+        source="cross_wallet", help_text="The wallet less the isolated positions' margins."
+    )
     unrealized_pnl = DecimalString()
     equity = DecimalString()
     initial_margin = DecimalString()

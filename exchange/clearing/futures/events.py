@@ -165,6 +165,7 @@ def build_messages(batch: FuturesBatch, users: set[int]) -> dict[int, FuturesUse
                 "margin_type": p.margin_type,
                 "isolated_margin": format_money(Decimal(p.isolated_margin)),
                 "unrealized_pnl": format_money(_unrealized(p, symbol, marks)),
+                "realized_pnl": format_money(Decimal(p.realized_pnl)),
             }
         )
     trades_of: dict[int, list[FuturesTrade]] = defaultdict(list)  # order id -> its fills

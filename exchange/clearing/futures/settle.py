@@ -2,12 +2,13 @@
 
 Per entry: the command's outcome (orders accepted or refused, transfers decided,
 leverage set), then its events in order: trades (with both sides' commission and
-realized PnL as income), order ends, positions, wallet changes (transfers,
-liquidation fees, insurance clears), funding and the insurance fund. The wallet of
-every user is followed through the batch: each POSITION or BALANCE event carries
-the engine's wallet, and it must equal the wallet plus the income recorded so far,
-else the entry is poison (the database and the engine disagree). Auto-deleveraging
-has no fill report of its own: its realized PnL is the wallet move it causes.
+realized PnL as income, the PnL also on the position's running total), order ends,
+positions, wallet changes (transfers, liquidation fees, insurance clears), funding and
+the insurance fund. The wallet of every user is followed through the batch: each
+POSITION or BALANCE event carries the engine's wallet, and it must equal the wallet
+plus the income recorded so far, else the entry is poison (the database and the engine
+disagree). Auto-deleveraging has no fill report of its own: its realized PnL is the
+wallet move it causes.
 
 The spot ledger sees only what crosses the boundary: a transfer out credits the
 user's spot wallet from the futures-collateral account once the engine has
@@ -225,6 +226,24 @@ class _Batch:
             )
         )
 
+    def realized(
+        self,
+        entry: FuturesEntry,
+        time: datetime,
+        seq: int,
+        user: int,
+        contract: Contract,
+        amount: Decimal,
+        info: str,
+    ) -> None:
+        """Book realized PnL: its income row and the position's running total (Binance's
+        accumulated realized, before fees), in the batch that clears it, so a replay
+        skipped by the checkpoint cannot add it twice."""
+        if amount == 0:
+            return
+        self.income(entry, time, seq, user, IncomeType.REALIZED_PNL, amount, contract, info)
+        self.position(user, contract).realized_pnl += amount
+
     def check_wallet(self, entry: FuturesEntry, user: int, atoms: int) -> None:
         reported = self.amount(atoms)
         if self.wallet(user) != reported:
@@ -411,7 +430,7 @@ def _event(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: 
         contract = batch.contracts[cid]
         if batch.adl_pending.pop(user, None) is not None:
             pnl = batch.amount(wallet) - batch.wallet(user)
-            batch.income(entry, time, seq, user, IncomeType.REALIZED_PNL, pnl, contract, "ADL")
+            batch.realized(entry, time, seq, user, contract, pnl, "ADL")
         batch.check_wallet(entry, user, wallet)
         position = batch.position(user, contract)
         position.size = units.quantity_of(contract, size)
@@ -544,16 +563,7 @@ def _trade(batch: _Batch, entry: FuturesEntry, time: datetime, seq: int, event: 
     for k, (user, fee, pnl, order_id) in enumerate(
         ((t_user, t_fee, t_pnl, t_order), (m_user, m_fee, m_pnl, m_order))
     ):
-        batch.income(
-            entry,
-            time,
-            seq + 2 * k,
-            user,
-            IncomeType.REALIZED_PNL,
-            batch.amount(pnl),
-            contract,
-            info,
-        )
+        batch.realized(entry, time, seq + 2 * k, user, contract, batch.amount(pnl), info)
         batch.income(
             entry,
             time,
@@ -607,7 +617,15 @@ def _write(batch: _Batch) -> None:
     update_rows(
         Position,
         [p for p in touched if p.pk is not None],
-        ["size", "cost", "leverage", "margin_type", "isolated_margin", "updated_at"],
+        [
+            "size",
+            "cost",
+            "leverage",
+            "margin_type",
+            "isolated_margin",
+            "realized_pnl",
+            "updated_at",
+        ],
     )
     new_wallets, changed = [], []
     for user, balance in sorted(batch.wallets.items()):

@@ -147,7 +147,13 @@ def _test_database() -> Iterator[None]:
 
 
 @pytest.fixture(scope="package")
-def live(django_db_setup, django_db_blocker) -> Iterator[LiveExchange]:  # noqa: ANN001
+def live(request, django_db_setup, django_db_blocker) -> Iterator[LiveExchange]:  # noqa: ANN001
+    # Imported into a test module rather than a package's conftest.py, a package-scoped
+    # fixture has no package and lives until the session ends: its processes (a second
+    # market-data feed among them) would run beside every later live exchange's.
+    assert isinstance(request.node, pytest.Package), (
+        "import `live` in a package's conftest.py, not into a test module"
+    )
     connect = RedisCluster.from_url if settings.REDIS_CLUSTER else redis.Redis.from_url
     client = connect(settings.REDIS_URL)
     client.flushdb()

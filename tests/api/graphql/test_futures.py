@@ -138,6 +138,38 @@ def test_two_users_trade_and_every_figure_is_exact(venue, trader):
     assert usdt == {"asset": "USDT", "walletBalance": "4997", "available": "4397"}
 
 
+def test_positions_and_the_account_show_margin_type_isolated_margin_and_cross_wallet(venue, trader):
+    (_, maker), (_, taker) = trader(), trader()
+    venue.set_mark(D("60000"))
+    # when the taker goes isolated at 10x and buys 0.1 BTC at 60,000 from a cross maker
+    isolated = taker(
+        'mutation { setMarginType(symbol: "BTCUSDT", marginType: ISOLATED) { errors { code } } }'
+    )
+    assert isolated["data"]["setMarginType"]["errors"] == []
+    taker('mutation { setLeverage(symbol: "BTCUSDT", leverage: 10) { errors { code } } }')
+    venue.step()
+    maker(PLACE, {"side": "SELL", "type": "LIMIT", "quantity": "0.1", "price": "60000"})
+    venue.step()
+    taker(PLACE, {"side": "BUY", "type": "MARKET", "quantity": "0.1"})
+    venue.step()
+    # then the long holds its 600 initial margin apart: the cross wallet is 4,997 - 600
+    shown = "{ futuresPositions { marginType isolatedMargin initialMargin } }"
+    account = "{ futuresAccount { walletBalance crossWalletBalance } }"
+    assert taker(shown)["data"]["futuresPositions"] == [
+        {"marginType": "ISOLATED", "isolatedMargin": "600", "initialMargin": "600"}
+    ]
+    assert taker(account)["data"]["futuresAccount"] == [
+        {"walletBalance": "4997", "crossWalletBalance": "4397"}
+    ]
+    # and the cross short holds nothing apart: its cross wallet is its wallet
+    assert maker(shown)["data"]["futuresPositions"] == [
+        {"marginType": "CROSSED", "isolatedMargin": "0", "initialMargin": "300"}
+    ]
+    assert maker(account)["data"]["futuresAccount"] == [
+        {"walletBalance": "4998.8", "crossWalletBalance": "4998.8"}
+    ]
+
+
 def test_a_resting_order_is_canceled(venue, trader):
     _, caller = trader()
     venue.set_mark(D("60000"))

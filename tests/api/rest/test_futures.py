@@ -157,6 +157,42 @@ def test_two_users_trade_and_every_figure_is_exact(venue, trader):
     assert sum(r.amount for r in Income.objects.filter(user=maker)) == D("4998.8")
 
 
+def test_positions_and_the_account_show_margin_type_isolated_margin_and_cross_wallet(venue, trader):
+    (_, maker_api), (_, taker_api) = trader(), trader()
+    for api in (maker_api, taker_api):
+        funded(venue, api)
+    venue.set_mark(D("60000"))
+    # when the taker goes isolated at 10x and buys 0.1 BTC at 60,000 from a cross maker
+    taker_api.post(f"{BASE}/margin-type", {"symbol": "BTCUSDT", "margin_type": "ISOLATED"})
+    taker_api.post(f"{BASE}/leverage", {"symbol": "BTCUSDT", "leverage": "10"})
+    venue.step()
+    maker_api.post(
+        f"{BASE}/orders",
+        {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "price": "60000", "quantity": "0.1"},
+    )
+    venue.step()
+    taker_api.post(
+        f"{BASE}/orders", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.1"}
+    )
+    venue.step()
+    # then the long holds its 600 initial margin apart: the cross wallet is 4,997 - 600
+    shown = ("margin_type", "isolated_margin", "initial_margin")
+    [long] = taker_api.get(f"{BASE}/positions").json()
+    assert [long[k] for k in shown] == ["ISOLATED", "600", "600"]
+    account = taker_api.get(f"{BASE}/account").json()
+    assert [account["positions"][0][k] for k in shown] == ["ISOLATED", "600", "600"]
+    [usdt] = account["assets"]
+    assert (usdt["wallet_balance"], usdt["cross_wallet_balance"]) == ("4997", "4397")
+    # and the cross short holds nothing apart: its cross wallet is its wallet
+    [short] = maker_api.get(f"{BASE}/positions").json()
+    assert [short[k] for k in shown] == ["CROSSED", "0", "300"]
+    [maker_usdt] = maker_api.get(f"{BASE}/account").json()["assets"]
+    assert (maker_usdt["wallet_balance"], maker_usdt["cross_wallet_balance"]) == (
+        "4998.8",
+        "4998.8",
+    )
+
+
 def test_an_order_the_margin_cannot_cover_is_rejected_by_the_engine(venue, trader):
     _, api = trader()
     funded(venue, api, "100")

@@ -132,6 +132,7 @@ def test_a_margin_type_change_is_an_account_update_with_its_reason():
         "margin_type": "ISOLATED",
         "isolated_margin": "0",
         "unrealized_pnl": "0",
+        "realized_pnl": "-12.50000000",
     }
     text = _message(reason="MARGIN_TYPE_CHANGE", positions=[position])
     [event] = futures_events(text)
@@ -140,6 +141,8 @@ def test_a_margin_type_change_is_an_account_update_with_its_reason():
         "MARGIN_TYPE_CHANGE",
         "isolated",
     )
+    # and the position's accumulated realized PnL is Binance's cr
+    assert event["a"]["P"][0]["cr"] == "-12.5"
 
 
 def test_a_margin_call_is_one_margin_call_event_with_the_cross_wallet():

@@ -43,6 +43,8 @@ from exchange.futures.models import (
     FuturesOrder,
     FuturesTransfer,
     FuturesWallet,
+    Income,
+    IncomeType,
     InsuranceFund,
     Position,
     TransferStatus,
@@ -318,6 +320,17 @@ def test_futures_engine_killed_during_a_liquidation_restarts_to_the_same_state(
     assert not FuturesTransfer.objects.filter(status=TransferStatus.PENDING).exists()
     fund_row = InsuranceFund.objects.filter(asset=usdt).values_list("balance", flat=True)
     assert (fund_row.first() or D(0)) == units.amount_of_asset(usdt, reference.insurance)
+    # and each position's running realized PnL (Binance's cr) is its booked realized PnL
+    # (fills, liquidations, ADL): clearing killed mid-run neither doubled nor lost any
+    booked: dict[tuple[int, int], Decimal] = {}
+    for key in Income.objects.filter(income_type=IncomeType.REALIZED_PNL).values_list(
+        "user_id", "contract_id", "amount"
+    ):
+        booked[key[:2]] = booked.get(key[:2], D(0)) + key[2]
+    running = Position.objects.exclude(realized_pnl=0).values_list(
+        "user_id", "contract_id", "realized_pnl"
+    )
+    assert {(u, c): r for u, c, r in running} == {k: v for k, v in booked.items() if v}
 
 
 def open_positions(group: MarginGroup) -> int:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from exchange.futures.account_summary import account_figures
 from exchange.futures.margin_call import margin_calls
 from exchange.futures.models import FuturesWallet, MarginType, Position
 from tests.exchange.futures.support import btc_perpetual
+from tests.exchange.futures.test_account_summary import two_positions
 
 D = Decimal
 
@@ -88,3 +90,30 @@ def test_a_contract_without_a_mark_of_the_batch_takes_the_latest_published(asset
     user = _account(make_user, contract)
     calls = margin_calls(asset=contract.margin_asset, marks={}, mark_of=lambda c: D(57200))
     assert list(calls) == [user.pk] and calls[user.pk].positions[0].mark == D(57200)
+
+
+def test_a_call_shows_the_account_summarys_figures_for_cross_and_isolated(assets, make_user):
+    # given: test_account_summary's account: 9,970 USDT, 1 BTC long isolated on 3,000 at
+    # 60,000, and a cross short of 10 ETH at 3,000 (cross wallet 6,970)
+    user, btc, eth = two_positions(assets, make_user, btc_size="1", isolated_margin="3000")
+    marks = {btc.pk: D(57250), eth.pk: D(3680)}
+    # when: both margins are in the zone: BTC's 236.25 / (3,000 - 2,750) = 94.5 %, the
+    # cross 147.2 / (6,970 - 6,800) = 86.6 %
+    call = margin_calls(asset=btc.margin_asset, marks=marks, mark_of=lambda c: None)[user.pk]
+    summary = account_figures(user=user, mark_of=lambda c: marks[c.pk])
+    # then: the call's wallet and positions are the summary's, field for field
+    [usdt] = summary.assets
+    assert (call.wallet, call.cross_wallet) == (usdt.wallet, usdt.cross_wallet)
+    assert (usdt.wallet, usdt.cross_wallet) == (D(9970), D(6970))
+    called = {p.contract.symbol: p for p in call.positions}
+    assert called == {p.contract.symbol: p for p in summary.positions}
+    assert [(p.margin_type, p.unrealized_pnl, p.maintenance_margin) for p in call.positions] == [
+        (MarginType.CROSSED, D(-6800), D("147.2")),
+        (MarginType.ISOLATED, D(-2750), D("236.25")),
+    ]
+    # and: the ratio is the higher of the two, from the summary's own totals
+    cross = usdt.cross_maintenance_margin / (usdt.cross_wallet + usdt.cross_unrealized_pnl)
+    isolated = called["BTCUSDT"].maintenance_margin / (
+        called["BTCUSDT"].isolated_margin + called["BTCUSDT"].unrealized_pnl
+    )
+    assert call.ratio == max(cross, isolated) == D("236.25") / D(250)

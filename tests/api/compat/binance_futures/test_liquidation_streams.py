@@ -264,6 +264,7 @@ def test_a_liquidation_on_force_order_streams_user_stream_and_income(live, quiet
                 "s": "BTCUSDT",
                 "pa": "0",
                 "ep": "0",
+                "cr": "-3000",  # the liquidation fill's PnL: the position's only one
                 "up": "0",
                 "mt": "cross",
                 "iw": "0",

@@ -134,11 +134,10 @@ def _of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 
 
 # The fields the quant system's wsPosition reads (its binance_f package's AccountUpdate
-# parser: mandatory, a missing one raises), per balance and per position. It also
-# requires ``cr`` (the position's accumulated realized PnL), which these events do not
-# carry yet: positions keep no such total.
+# parser: mandatory, a missing one raises), per balance and per position (``cr``: the
+# position's accumulated realized PnL, before fees).
 _BALANCE_FIELDS = {"a", "wb", "cw"}
-_POSITION_FIELDS = {"s", "pa", "ep", "up", "mt", "iw", "ps"}
+_POSITION_FIELDS = {"s", "pa", "ep", "cr", "up", "mt", "iw", "ps"}
 # ... and of each ORDER_TRADE_UPDATE (OrderUpdate's mandatory fields).
 _ORDER_FIELDS = {
     "s", "c", "S", "o", "f", "q", "p", "ap", "sp", "x", "X", "i", "l", "z", "L", "T", "t",
@@ -246,6 +245,7 @@ def test_the_quant_systems_user_data_stream(live, quiet_book):
                 "s": SYMBOL,
                 "pa": "0.1",
                 "ep": "60000",
+                "cr": "0",
                 "up": "0",
                 "mt": "cross",
                 "iw": "0",
@@ -306,9 +306,19 @@ def test_the_quant_systems_user_data_stream(live, quiet_book):
         "m": "ORDER",
         "B": [{"a": "USDT", "wb": "1994", "cw": "1994", "bc": "0"}],
         "P": [
-            {"s": SYMBOL, "pa": "0", "ep": "0", "up": "0", "mt": "cross", "iw": "0", "ps": "BOTH"}
+            {
+                "s": SYMBOL,
+                "pa": "0",
+                "ep": "0",
+                "cr": "0",
+                "up": "0",
+                "mt": "cross",
+                "iw": "0",
+                "ps": "BOTH",
+            }
         ],
     }
+    assert all(set(p) >= _POSITION_FIELDS for p in flat["a"]["P"])
     assert client.futures_get_open_orders() == []
     assert wallet(trader) == Decimal(1994)
     wait_until(

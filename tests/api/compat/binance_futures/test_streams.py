@@ -218,6 +218,7 @@ def test_raw_frames_of_a_trade_follow_binance_usdm(live, quiet_book):
                 "s": "BTCUSDT",
                 "pa": "0.05",
                 "ep": "60000",
+                "cr": "0",
                 "up": "0",
                 "mt": "cross",
                 "iw": "0",

@@ -27,7 +27,7 @@ from tests.api.compat.binance_futures.conftest import (
 from tests.api.compat.binance_futures.test_ccxt_binanceusdm import SYMBOL as CCXT_SYMBOL
 from tests.api.compat.binance_futures.test_ccxt_binanceusdm import funded
 from tests.api.compat.binance_futures.test_streams import _tick
-from tests.api.compat.conftest import _db, live, wait_until  # noqa: F401
+from tests.api.compat.conftest import wait_until
 
 SYMBOL = "BTCUSDT"
 POSITIONS = "symbol size entryPrice markPrice notional unrealizedPnl leverage"

@@ -54,11 +54,11 @@ def _owned(*, user: User, listen_key: str) -> int:
     owner = _owner(listen_key)
     if owner is None:
         raise ListenKeyError(
-            ListenKeyErrorCode.UNKNOWN_LISTEN_KEY, "This listenKey does not exist."
+            ListenKeyErrorCode.UNKNOWN_LISTEN_KEY, "This listen key does not exist."
         )
     if owner[0] != user.pk:
         raise ListenKeyError(
-            ListenKeyErrorCode.FOREIGN_LISTEN_KEY, "This listenKey does not belong to you."
+            ListenKeyErrorCode.FOREIGN_LISTEN_KEY, "This listen key does not belong to you."
         )
     return owner[1]
 

@@ -43,7 +43,7 @@ def check_futures_batch_size(count: int, *, maximum: int = MAX_BATCH) -> None:
         raise FuturesError(
             FuturesErrorCode.INVALID_BATCH,
             f"A batch holds 1 to {maximum} orders, not {count}.",
-            fields={"batchOrders": "invalid"},
+            fields={"orders": "invalid"},
         )
 
 

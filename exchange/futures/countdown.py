@@ -34,8 +34,8 @@ def do_set_futures_cancel_countdown(
     if not valid_countdown(countdown_ms):
         raise FuturesError(
             FuturesErrorCode.INVALID_COUNTDOWN,
-            f"countdownTime must be 0 (stop) or 1 to {MAX_COUNTDOWN_MS} ms.",
-            fields={"countdownTime": "invalid"},
+            f"countdown_ms must be 0 (stop) or 1 to {MAX_COUNTDOWN_MS} ms.",
+            fields={"countdown_ms": "invalid"},
         )
     return set_countdown(
         FuturesCancelCountdown, countdown_ms=countdown_ms, now=now, user=user, contract=contract

@@ -157,8 +157,8 @@ def income_history(
         if income_type not in IncomeType.values:
             raise FuturesError(
                 FuturesErrorCode.INVALID_ORDER,
-                f"Invalid incomeType {income_type!r}.",
-                fields={"incomeType": "invalid"},
+                f"Invalid income_type {income_type!r}.",
+                fields={"income_type": "invalid"},
             )
         rows = rows.filter(income_type=income_type)
     if contract is not None:
@@ -205,8 +205,8 @@ def forced_orders(
         if kind not in AutoCloseType.values:
             raise FuturesError(
                 FuturesErrorCode.INVALID_ORDER,
-                f"Invalid autoCloseType {kind!r}.",
-                fields={"autoCloseType": "invalid"},
+                f"Invalid auto_close_type {kind!r}.",
+                fields={"auto_close_type": "invalid"},
             )
         rows = rows.filter(auto_close_type=kind)
     if contract is not None:

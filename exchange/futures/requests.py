@@ -98,8 +98,8 @@ def _callback_rate(value: object) -> Decimal:
     ):
         raise FuturesError(
             FuturesErrorCode.INVALID_ORDER,
-            f"callbackRate must be {CALLBACK_RATE_MIN}..{CALLBACK_RATE_MAX} (%).",
-            fields={"callbackRate": "invalid"},
+            f"callback_rate must be {CALLBACK_RATE_MIN}..{CALLBACK_RATE_MAX} (%).",
+            fields={"callback_rate": "invalid"},
         )
     return rate
 
@@ -151,10 +151,10 @@ class FuturesOrderRequest:
             if order_type not in CLOSE_POSITION_TYPES or reduce_only:
                 raise FuturesError(
                     FuturesErrorCode.INVALID_ORDER,
-                    "closePosition goes with STOP_MARKET or TAKE_PROFIT_MARKET, not reduceOnly.",
-                    fields={"closePosition": "invalid"},
+                    "close_position goes with STOP_MARKET or TAKE_PROFIT_MARKET, not reduce_only.",
+                    fields={"close_position": "invalid"},
                 )
-            _forbid(quantity, "quantity", "closePosition closes the whole position")
+            _forbid(quantity, "quantity", "close_position closes the whole position")
             qty = Decimal(0)
         else:
             qty = _positive(quantity, "quantity", FuturesErrorCode.INVALID_QUANTITY)
@@ -166,12 +166,12 @@ class FuturesOrderRequest:
                 )
         limit: Decimal | None = None
         if order_type in PRICED_TYPES:
-            tif = _choice(FuturesTimeInForce, time_in_force or "GTC", "timeInForce")
+            tif = _choice(FuturesTimeInForce, time_in_force or "GTC", "time_in_force")
             if conditional and tif == FuturesTimeInForce.GTX:
                 raise FuturesError(
                     FuturesErrorCode.INVALID_ORDER,
                     "A conditional order cannot be post-only.",
-                    fields={"timeInForce": "invalid"},
+                    fields={"time_in_force": "invalid"},
                 )
             limit = _ticked(contract, _positive(price, "price", FuturesErrorCode.INVALID_PRICE))
         else:
@@ -185,24 +185,24 @@ class FuturesOrderRequest:
         working = WorkingType.CONTRACT_PRICE
         activation = rate = None
         if order_type == FuturesOrderType.TRAILING_STOP_MARKET:
-            _forbid(stop_price, "stopPrice", "a trailing stop takes activationPrice")
+            _forbid(stop_price, "stop_price", "a trailing stop takes activation_price")
             rate = _callback_rate(callback_rate)
             if activation_price not in (None, ""):
                 activation = _ticked(
                     contract,
-                    _positive(activation_price, "activationPrice", FuturesErrorCode.INVALID_PRICE),
+                    _positive(activation_price, "activation_price", FuturesErrorCode.INVALID_PRICE),
                 )
-            working = _choice(WorkingType, working_type or "CONTRACT_PRICE", "workingType")
+            working = _choice(WorkingType, working_type or "CONTRACT_PRICE", "working_type")
         elif conditional:
             stop = _ticked(
-                contract, _positive(stop_price, "stopPrice", FuturesErrorCode.INVALID_PRICE)
+                contract, _positive(stop_price, "stop_price", FuturesErrorCode.INVALID_PRICE)
             )
-            working = _choice(WorkingType, working_type or "CONTRACT_PRICE", "workingType")
+            working = _choice(WorkingType, working_type or "CONTRACT_PRICE", "working_type")
         else:
-            _forbid(stop_price, "stopPrice", f"a {order_type} order has no trigger")
+            _forbid(stop_price, "stop_price", f"a {order_type} order has no trigger")
         if rate is None:
-            _forbid(callback_rate, "callbackRate", "only TRAILING_STOP_MARKET trails")
-            _forbid(activation_price, "activationPrice", "only TRAILING_STOP_MARKET trails")
+            _forbid(callback_rate, "callback_rate", "only TRAILING_STOP_MARKET trails")
+            _forbid(activation_price, "activation_price", "only TRAILING_STOP_MARKET trails")
         return cls(
             contract=contract,
             side=order_side,
@@ -211,7 +211,7 @@ class FuturesOrderRequest:
             quantity=qty,
             price=limit,
             reduce_only=bool(reduce_only),
-            client_order_id=_client_id(client_order_id, "clientOrderId"),
+            client_order_id=_client_id(client_order_id, "client_order_id"),
             stop_price=stop,
             working_type=working,
             close_position=bool(close_position),
@@ -287,7 +287,7 @@ class MarginTypeRequest:
         value = {"CROSS": "CROSSED"}.get(value, value)
         return cls(
             contract=get_contract(str(symbol or "")),
-            margin_type=_choice(MarginType, value, "marginType"),
+            margin_type=_choice(MarginType, value, "margin_type"),
         )
 
 
@@ -320,6 +320,6 @@ class TransferRequest:
         return cls(
             asset_code=str(asset or "").upper(),
             amount=_positive(amount, "amount", FuturesErrorCode.INVALID_AMOUNT),
-            direction=_choice(TransferDirection, direction, "type"),
-            client_request_id=_client_id(client_request_id, "clientTranId"),
+            direction=_choice(TransferDirection, direction, "direction"),
+            client_request_id=_client_id(client_request_id, "client_request_id"),
         )

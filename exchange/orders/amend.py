@@ -73,14 +73,14 @@ def _check(order: Order, request: AmendRequest) -> None:
     if request.new_qty >= order.orig_qty:
         raise OrderError(
             OrderErrorCode.AMEND_NOT_REDUCING,
-            "newQty must be less than the order's quantity.",
-            fields={"newQty": "invalid"},
+            "new_qty must be less than the order's quantity.",
+            fields={"new_qty": "invalid"},
         )
     if request.new_qty <= order.executed_qty:
         raise OrderError(
             OrderErrorCode.AMEND_BELOW_FILLED,
-            "newQty must be greater than the order's executed quantity.",
-            fields={"newQty": "invalid"},
+            "new_qty must be greater than the order's executed quantity.",
+            fields={"new_qty": "invalid"},
         )
 
 

@@ -50,7 +50,7 @@ def _list_client_id(value: object) -> str:
         raise OrderError(
             OrderErrorCode.INVALID_CLIENT_ORDER_ID,
             "List client order id must be 1-36 characters of letters, digits and -_.:/",
-            fields={"listClientOrderId": "invalid"},
+            fields={"list_client_order_id": "invalid"},
         )
     return value
 
@@ -87,8 +87,8 @@ class OcoRequest:
         if any(terms.trailing_delta not in (None, "") for terms in (above, below)):
             raise OrderError(
                 OrderErrorCode.UNEXPECTED_PARAMETER,
-                "Parameter 'trailingDelta' is not supported on an order list's leg.",
-                fields={"trailingDelta": "unexpected"},
+                "trailing_delta is not supported on an order list's leg.",
+                fields={"trailing_delta": "unexpected"},
             )
         legs = [
             OrderRequest.parse(
@@ -106,11 +106,11 @@ class OcoRequest:
         ]
         above_v, below_v = legs
         above_types, below_types = LEG_TYPES[above_v.side]
-        for leg, allowed, name in ((above_v, above_types, "aboveType"), (below_v, below_types, "belowType")):  # fmt: skip
+        for leg, allowed, name in ((above_v, above_types, "above"), (below_v, below_types, "below")):  # fmt: skip
             if leg.type not in allowed:
                 raise OrderError(
                     OrderErrorCode.INVALID_LIST_TYPE,
-                    f"{name} {leg.type} is not allowed for a {leg.side} OCO.",
+                    f"The {name} leg's type {leg.type} is not allowed for a {leg.side} OCO.",
                     fields={name: "invalid"},
                 )
         if _level(above_v) <= _level(below_v):

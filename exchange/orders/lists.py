@@ -112,7 +112,9 @@ def access_order_list(
     elif list_client_order_id is not None:
         lists = lists.filter(list_client_order_id=list_client_order_id)
     else:
-        raise OrderError(OrderErrorCode.MISSING_PARAMETER, "orderListId is required.")
+        raise OrderError(
+            OrderErrorCode.MISSING_PARAMETER, "order_list_id or list_client_order_id is required."
+        )
     found = lists.order_by("-pk").first()
     if found is None:
         raise OrderError(OrderErrorCode.ORDER_LIST_NOT_FOUND, "Order list does not exist.")

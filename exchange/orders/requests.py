@@ -70,19 +70,19 @@ def _forbid(name: str, value: object, why: str) -> None:
     if value not in (None, ""):
         raise OrderError(
             OrderErrorCode.UNEXPECTED_PARAMETER,
-            f"Parameter '{name}' {why}.",
+            f"{name} {why}.",
             fields={name: "unexpected"},
         )
 
 
-def _client_order_id(value: object) -> str:
+def _client_order_id(value: object, field: str = "client_order_id") -> str:
     if value in (None, ""):
         return f"x-{secrets.token_hex(15)}"  # 30 random hex digits
     if not isinstance(value, str) or not CLIENT_ORDER_ID.match(value):
         raise OrderError(
             OrderErrorCode.INVALID_CLIENT_ORDER_ID,
             "Client order id must be 1-36 characters of letters, digits and -_.:/",
-            fields={"newClientOrderId": "invalid"},
+            fields={field: "invalid"},
         )
     return value
 
@@ -93,8 +93,8 @@ def _quote_order_qty(market: Market, value: object) -> Decimal:
     if amount is None or amount <= 0 or not is_multiple_of(amount, unit):
         raise OrderError(
             OrderErrorCode.INVALID_QUOTE_QTY,
-            f"quoteOrderQty must be a positive multiple of {unit.normalize():f}.",
-            fields={"quoteOrderQty": "invalid"},
+            f"quote_order_qty must be a positive multiple of {unit.normalize():f}.",
+            fields={"quote_order_qty": "invalid"},
         )
     check_notional(market, amount)
     return amount
@@ -114,9 +114,9 @@ def _trailing_delta(side: Side, type_: OrderType, value: object) -> int:
     if not TRAILING_DELTA_MIN <= delta <= TRAILING_DELTA_MAX:
         raise OrderError(
             OrderErrorCode.INVALID_TRAILING_DELTA,
-            f"trailingDelta must be {TRAILING_DELTA_MIN}..{TRAILING_DELTA_MAX} BIPS"
+            f"trailing_delta must be {TRAILING_DELTA_MIN}..{TRAILING_DELTA_MAX} BIPS"
             f" for a {side} {type_}.",
-            fields={"trailingDelta": "invalid"},
+            fields={"trailing_delta": "invalid"},
         )
     return delta
 
@@ -168,7 +168,7 @@ class OrderRequest:
             SelfTradePrevention,
             self_trade_prevention or "NONE",
             OrderErrorCode.INVALID_SELF_TRADE_PREVENTION,
-            "selfTradePreventionMode",
+            "self_trade_prevention",
         )
         client_id = _client_order_id(client_order_id)
 
@@ -178,7 +178,7 @@ class OrderRequest:
                 TimeInForce,
                 time_in_force or "GTC",
                 OrderErrorCode.INVALID_TIME_IN_FORCE,
-                "timeInForce",
+                "time_in_force",
             )
         elif type_v in NEVER_RESTING_TYPES:
             tif = TimeInForce.GTC
@@ -195,18 +195,20 @@ class OrderRequest:
             if trailing_delta not in (None, ""):
                 trail_v = _trailing_delta(side_v, type_v, trailing_delta)
             if trail_v is None or stop_price not in (None, ""):
-                _require("stopPrice", stop_price)
-                stop_v = clean_price(market, stop_price, field="stopPrice")
+                _require("stop_price", stop_price)
+                stop_v = clean_price(market, stop_price, field="stop_price")
         else:
-            _forbid("stopPrice", stop_price, "is only for stop-loss and take-profit orders")
-            _forbid("trailingDelta", trailing_delta, "is only for stop-loss and take-profit orders")
+            _forbid("stop_price", stop_price, "is only for stop-loss and take-profit orders")
+            _forbid(
+                "trailing_delta", trailing_delta, "is only for stop-loss and take-profit orders"
+            )
 
         qty_v = quote_v = None
         if type_v == OrderType.MARKET and quote_order_qty not in (None, ""):
-            _forbid("quantity", quantity, "and quoteOrderQty cannot both be sent")
+            _forbid("quantity", quantity, "and quote_order_qty cannot both be sent")
             quote_v = _quote_order_qty(market, quote_order_qty)
         else:
-            _forbid("quoteOrderQty", quote_order_qty, "is only for MARKET orders")
+            _forbid("quote_order_qty", quote_order_qty, "is only for MARKET orders")
             _require("quantity", quantity)
             qty_v = clean_quantity(market, quantity)
             if price_v is not None:
@@ -248,8 +250,8 @@ class CancelRequest:
         if order_id in (None, "") and client_order_id in (None, ""):
             raise OrderError(
                 OrderErrorCode.MISSING_PARAMETER,
-                "Either orderId or origClientOrderId must be sent.",
-                fields={"orderId": "required"},
+                "Either order_id or client_order_id must be sent.",
+                fields={"order_id": "required"},
             )
         pk = None
         if order_id not in (None, ""):
@@ -274,12 +276,10 @@ class ReplaceRequest:
     @classmethod
     def parse(cls, *, cancel: CancelRequest, order: OrderRequest, mode: object) -> ReplaceRequest:
         """``mode`` is required (Binance's cancelReplaceMode has no default)."""
-        _require("cancelReplaceMode", mode)
-        mode_v = _choice(
-            ReplaceMode, mode, OrderErrorCode.INVALID_REPLACE_MODE, "cancelReplaceMode"
-        )
+        _require("mode", mode)
+        mode_v = _choice(ReplaceMode, mode, OrderErrorCode.INVALID_REPLACE_MODE, "mode")
         # The engine's REPLACE carries no trailing delta (ADR 0048): refused, not dropped.
-        _forbid("trailingDelta", order.trailing_delta, "is not supported by cancel-replace")
+        _forbid("trailing_delta", order.trailing_delta, "is not supported by cancel-replace")
         return cls(cancel=cancel, order=order, mode=mode_v)
 
 
@@ -306,7 +306,7 @@ class AmendRequest:
         """Binance's rules: ``newQty`` a valid quantity of the market (its step), an
         order named by id or client id; without ``newClientOrderId`` a new one is made."""
         _require("symbol", symbol)
-        _require("newQty", new_qty)
+        _require("new_qty", new_qty)
         market = get_market_cached(str(symbol))
         which = CancelRequest.parse(
             symbol=market.symbol, order_id=order_id, client_order_id=client_order_id
@@ -315,6 +315,6 @@ class AmendRequest:
             market=market,
             order_id=which.order_id,
             client_order_id=which.client_order_id,
-            new_qty=clean_quantity(market, new_qty, field="newQty"),
-            new_client_order_id=_client_order_id(new_client_order_id),
+            new_qty=clean_quantity(market, new_qty, field="new_qty"),
+            new_client_order_id=_client_order_id(new_client_order_id, "new_client_order_id"),
         )

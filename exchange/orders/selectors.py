@@ -126,7 +126,7 @@ def access_order(
     """
     if order_id is None and not client_order_id:
         raise OrderError(
-            OrderErrorCode.MISSING_PARAMETER, "Either orderId or origClientOrderId must be sent."
+            OrderErrorCode.MISSING_PARAMETER, "Either order_id or client_order_id must be sent."
         )
     if market is None and symbol is not None:
         market = get_market(symbol)
@@ -175,7 +175,7 @@ def trade_list_for_user(
     if from_id is not None and market is None:
         raise OrderError(
             OrderErrorCode.MISSING_PARAMETER,
-            "fromId needs a symbol: trade ids are counted per market.",
+            "from_id needs a symbol: trade ids are counted per market.",
             fields={"symbol": "required"},
         )
     trades = Trade.objects.filter(Q(maker_user=user) | Q(taker_user=user)).select_related(

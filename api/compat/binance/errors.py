@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from api.compat.binance.names import PARAMETERS
+from api.compat.wording import message, parameter
 from exchange.accounts.errors import ApiKeyErrorCode, ListenKeyErrorCode
 from exchange.core.errors import DomainError
 from exchange.core.pagination import PageErrorCode
@@ -176,13 +178,14 @@ def from_domain(exc: DomainError, *, cancelling: bool = False) -> BinanceError:
     if cancelling and exc.code == OrderErrorCode.ORDER_NOT_FOUND:
         return UNKNOWN_ORDER_ON_CANCEL
     code, msg, status = _BY_CODE.get(exc.code, (-1000, None, 400))
-    if code == -1100 and len(exc.fields) == 1:
-        # the parameter the domain names (stopPrice, not price): its names are Binance's
-        msg = f"Illegal characters found in parameter '{next(iter(exc.fields))}'."
-    elif code == -1102 and len(exc.fields) == 1:
-        name = next(iter(exc.fields))
-        msg = f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
-    return BinanceError(code, msg or exc.message, status)
+    if len(exc.fields) == 1:
+        # the parameter the domain names (stop_price, not price), under Binance's name
+        name = parameter(PARAMETERS, next(iter(exc.fields)))
+        if code == -1100:
+            msg = f"Illegal characters found in parameter '{name}'."
+        elif code == -1102:
+            msg = f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
+    return BinanceError(code, msg or message(PARAMETERS, exc), status)
 
 
 def from_rejection(reason: str) -> BinanceError:

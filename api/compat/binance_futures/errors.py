@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from api.compat.binance.errors import BinanceError, bad_symbol
 from api.compat.binance.errors import from_domain as spot_from_domain
+from api.compat.binance_futures.names import PARAMETERS
+from api.compat.wording import message, parameter
 from exchange.core.errors import DomainError
 from exchange.futures.errors import FuturesErrorCode
 
@@ -88,7 +90,7 @@ _BY_CODE: dict[StrEnum, tuple[int, str | None]] = {
     ),
 }
 
-# An INVALID_ORDER naming one of these fields has Binance's own code for it.
+# An INVALID_ORDER naming one of these parameters has Binance's own code for it.
 _BY_FIELD: dict[str, BinanceError] = {
     "side": BinanceError(-1117, "Invalid side."),
     "type": BinanceError(-1116, "Invalid orderType."),
@@ -105,17 +107,17 @@ def from_domain(exc: DomainError, *, cancelling: bool = False) -> BinanceError:
         return UNKNOWN_ORDER_ON_CANCEL
     if exc.code == FuturesErrorCode.UNKNOWN_CONTRACT:
         return bad_symbol()
-    if exc.code == FuturesErrorCode.INVALID_ORDER and len(exc.fields) == 1:
-        named = _BY_FIELD.get(next(iter(exc.fields)))
-        if named is not None:
-            return named
+    name = parameter(PARAMETERS, next(iter(exc.fields))) if len(exc.fields) == 1 else None
+    named = _BY_FIELD.get(name) if name is not None else None
+    if exc.code == FuturesErrorCode.INVALID_ORDER and named is not None:
+        return named
     found = _BY_CODE.get(exc.code)
     if found is None:
         return spot_from_domain(exc, cancelling=cancelling)
     code, msg = found
-    if code == -1100 and len(exc.fields) == 1:
-        msg = f"Illegal characters found in parameter '{next(iter(exc.fields))}'."
-    return BinanceError(code, msg or exc.message)
+    if code == -1100 and name is not None:
+        msg = f"Illegal characters found in parameter '{name}'."
+    return BinanceError(code, msg or message(PARAMETERS, exc))
 
 
 # The engine's reasons for refusing a PLACE (FuturesOrder.reject_reason), in Binance's terms.

@@ -6,6 +6,8 @@ domain code first, then the human message.
 
 from __future__ import annotations
 
+from api.compat.fmz.names import PARAMETERS
+from api.compat.wording import message
 from api.refusals import FMZ, count_field_error, count_refusal
 from exchange.accounts.errors import ApiKeyErrorCode
 from exchange.core.errors import DomainError
@@ -37,7 +39,7 @@ def error_body(exc: Exception) -> dict[str, str]:
         count_field_error(FMZ, exc)
         if exc.code in _KEY_CODES:
             return {"error": "invalid access_key or secret_key"}
-        return {"error": f"{exc.code.value}: {exc.message}"}
+        return {"error": f"{exc.code.value}: {message(PARAMETERS, exc)}"}
     raise exc
 
 

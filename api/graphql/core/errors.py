@@ -14,18 +14,21 @@ from enum import StrEnum
 from typing import Any
 
 import graphene
+from graphene.utils.str_converters import to_camel_case
 
 from api.refusals import GRAPHQL, count_field_error
 from exchange.core.errors import DomainError
 
-# Domain field names that differ from this API's argument names.
+# Domain field names (the typed requests' snake_case attributes) are this API's
+# arguments camelCased, as graphene names them; these differ.
 FIELD_NAMES = {
-    "newClientOrderId": "clientOrderId",
-    "selfTradePreventionMode": "selfTradePrevention",
-    "ip_whitelist": "ipWhitelist",
     "public_key": "ed25519PublicKey",
-    "otp_code": "otpCode",
 }
+
+
+def argument_name(field: str) -> str:
+    """The argument a domain field name stands for."""
+    return FIELD_NAMES.get(field) or to_camel_case(field)
 
 
 def code_enum(
@@ -55,7 +58,7 @@ def error_list(exc: DomainError) -> list[dict[str, Any]]:
     return [
         {
             "code": exc.code.value,
-            "field": FIELD_NAMES.get(field, field) if field else None,
+            "field": argument_name(field) if field else None,
             "message": exc.message,
         }
         for field in fields

@@ -94,6 +94,49 @@ def test_rejected_orders_change_nothing(alice, client_for, overrides, status, co
     assert rows_snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("overrides", "code", "fields", "detail"),
+    [
+        (
+            {"time_in_force": "XYZ"},
+            "INVALID_TIME_IN_FORCE",
+            {"time_in_force": "invalid"},
+            "Invalid time_in_force 'XYZ'.",
+        ),
+        (
+            {"stop_price": "59000"},
+            "UNEXPECTED_PARAMETER",
+            {"stop_price": "unexpected"},
+            "stop_price is only for stop-loss and take-profit orders.",
+        ),
+        (
+            {"self_trade_prevention": "XYZ"},
+            "INVALID_SELF_TRADE_PREVENTION",
+            {"self_trade_prevention": "invalid"},
+            "Invalid self_trade_prevention 'XYZ'.",
+        ),
+        (
+            {"client_order_id": "bad id"},
+            "INVALID_CLIENT_ORDER_ID",
+            {"client_order_id": "invalid"},
+            "Client order id must be 1-36 characters of letters, digits and -_.:/",
+        ),
+        (
+            {"type": "STOP_LOSS", "price": None, "trailing_delta": 5},
+            "INVALID_TRAILING_DELTA",
+            {"trailing_delta": "invalid"},
+            "trailing_delta must be 10..2000 BIPS for a BUY STOP_LOSS.",
+        ),
+    ],
+)
+def test_a_refusal_names_the_native_parameter(alice, client_for, overrides, code, fields, detail):
+    # a native client sent time_in_force: the error names time_in_force, not Binance's
+    # timeInForce (ADR 0054), in the field and in the text
+    response = client_for(alice).post(ORDERS, {**LIMIT_BUY, **overrides}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"code": code, "detail": detail, "fields": fields}
+
+
 def test_trailing_stop_is_placed_with_its_delta_and_optional_activation(alice, client_for):
     # when alice places a trailing STOP_LOSS sell without a stop price
     body = {"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_LOSS", "quantity": "0.1"}

@@ -86,11 +86,11 @@ def test_requests_refuse_what_the_engine_could_not_take(assets, redis_client, fi
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"callback_rate": "0.09"}, "callbackRate"),
-        ({"callback_rate": "10.01"}, "callbackRate"),
-        ({"callback_rate": "0.123"}, "callbackRate"),
-        ({}, "callbackRate"),
-        ({"callback_rate": "1", "stop_price": "61000"}, "stopPrice"),
+        ({"callback_rate": "0.09"}, "callback_rate"),
+        ({"callback_rate": "10.01"}, "callback_rate"),
+        ({"callback_rate": "0.123"}, "callback_rate"),
+        ({}, "callback_rate"),
+        ({"callback_rate": "1", "stop_price": "61000"}, "stop_price"),
         ({"callback_rate": "1", "price": "61000"}, "price"),
     ],
 )
@@ -104,7 +104,7 @@ def test_trailing_stop_requests_refuse_bad_rates_and_prices(assets, redis_client
     )
     with pytest.raises(FuturesError) as on_a_limit:
         parse(type="LIMIT", quantity="1", price="60000", callback_rate="1")
-    assert set(on_a_limit.value.fields) == {"callbackRate"}
+    assert set(on_a_limit.value.fields) == {"callback_rate"}
 
 
 def test_a_trailing_stop_goes_to_the_engine_in_its_units(assets, redis_client, make_user):

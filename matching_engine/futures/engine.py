@@ -137,6 +137,7 @@ _NO_EVENTS: Final[tuple[Event, ...]] = ()
 _COMPACT_MIN: Final = 4096
 _heappush: Final = heapq.heappush
 _heappop: Final = heapq.heappop
+_unpackb: Final = msgpack.unpackb
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -201,10 +202,15 @@ class MarginGroup:
 
     def apply(self, blob: bytes) -> bytes:
         try:
-            command = msgpack.unpackb(blob)
+            command = _unpackb(blob)
         except Exception:  # any undecodable blob is the sender's error, never ours
             return self._pack(self._reply(0, _MALFORMED, 0, 0))
         return self._pack(self.process(command))
+
+    def apply_entries(self, entries: list[tuple[bytes, bytes | None]]) -> list[tuple[bytes, bytes]]:
+        """`apply` each stream entry's blob (a missing one is empty) in order; return
+        (entry id, output) pairs. One call per batch: the loop runs compiled."""
+        return [(i, self.apply(b"" if blob is None else blob)) for i, blob in entries]
 
     def process(self, command: Any) -> Output:
         """Execute one decoded command, liquidate what fell below maintenance, reply."""
@@ -729,8 +735,7 @@ class MarginGroup:
                 order.lock -= cut * price if order.side == BUY else cut
                 book.reduce(order_id, left)
                 self._rereserve(acct, cid, order_id)
-                for side, level_price, total in book.take_level_changes():
-                    self.levels.append((cid, side, level_price, total))
+                self._take_levels(cid, book)
             events.append((_EV_AMENDED, order_id, user, cid, price, new_qty, left, 1))
             return c, _OK, order_id, user
         reduce_only = 1 if order_id in acct.reduce_only else 0
@@ -963,8 +968,7 @@ class MarginGroup:
             self._order_gone(order.id, order.user, reason, order.qty)
         else:
             self._rereserve(accounts[order.user], cid, order.id)
-        for side, price, total in book.take_level_changes():
-            self.levels.append((cid, side, price, total))
+        self._take_levels(cid, book)
         if not traded:
             return
         self.moved.add(cid)
@@ -1094,8 +1098,14 @@ class MarginGroup:
         order = book.remove(oid)
         assert order is not None
         self._order_gone(oid, order.user, reason, order.qty)
-        for side, price, total in book.take_level_changes():
-            self.levels.append((cid, side, price, total))
+        self._take_levels(cid, book)
+
+    def _take_levels(self, cid: int, book: OrderBook) -> None:
+        """Move the book's changed levels into this command's output."""
+        if book.touched:
+            levels = self.levels
+            for side, price, total in book.take_level_changes():
+                levels.append((cid, side, price, total))
 
     def _trim_reduce_only(self, acct: Account, cid: int) -> None:
         """Cancel reduce-only orders of `acct` that would no longer only reduce."""

@@ -993,13 +993,17 @@ class MarginGroup:
                 self._trim_reduce_only(acct, cid)
 
     def _settle_trade(self, contract: Contract, ev: Event, liquidation: bool) -> None:
-        _, seq, price, qty, _quote, side, tid, tuid, mid, muid = ev
-        assert type(price) is int and type(qty) is int and type(tuid) is int and type(muid) is int
+        # The book event's own int objects go into the TRADE event and the account
+        # lookups: narrowed to int, the compiled core would unbox and box them again.
+        tuid: Any = ev[7]
+        muid: Any = ev[9]
+        price, qty = ev[2], ev[3]
+        assert type(price) is int and type(qty) is int
         notional = price * qty * contract.multiplier
         taker_fee = 0 if liquidation else _ceil_div(notional * contract.taker_fee, RATE_SCALE)
         maker_fee = _ceil_div(notional * contract.maker_fee, RATE_SCALE)
         taker, maker = self.accounts[tuid], self.accounts[muid]
-        sign = 1 if side == BUY else -1
+        sign = 1 if ev[5] == BUY else -1
         t_pnl = self._fill(taker, contract, sign * qty, price, keep_margin=liquidation)
         m_pnl = self._fill(maker, contract, -sign * qty, price)
         taker.wallet -= taker_fee
@@ -1009,13 +1013,13 @@ class MarginGroup:
             (
                 _EV_TRADE,
                 contract.id,
-                seq,
-                price,
-                qty,
-                side,
-                tid,
+                ev[1],
+                ev[2],
+                ev[3],
+                ev[5],
+                ev[6],
                 tuid,
-                mid,
+                ev[8],
                 muid,
                 taker_fee,
                 maker_fee,
@@ -1024,7 +1028,7 @@ class MarginGroup:
             )
         )
         self._filled(taker, contract.id)
-        if tuid != muid:
+        if maker is not taker:
             self._filled(maker, contract.id)
 
     def _filled(self, acct: Account, cid: int) -> None:

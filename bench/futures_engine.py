@@ -20,7 +20,10 @@ Setup (timed separately): one BTCUSDT perpetual; `--accounts` accounts deposit a
   with a deep bid just below, so liquidations fill in the book (no ADL);
 * with --redis first: setup + mixed commands appended to `me:{USDT}:in` of a private
   redis-server (AOF, appendfsync always), then one engine process
-  (`--margin-groups USDT`) runs them; commands/s from its first output to its last.
+  (`--margin-groups USDT`) runs them; commands/s from its first output to its last,
+  and the engine's and redis-server's CPU per command over that span (/proc; the
+  machine's load distorts it much less than the wall clock). The core the engine
+  process ran is read from its log.
 """
 
 from __future__ import annotations

@@ -20,7 +20,10 @@ Setup (timed separately): one BTCUSDT perpetual; `--accounts` accounts deposit a
   with a deep bid just below, so liquidations fill in the book (no ADL);
 * with --redis first: setup + mixed commands appended to `me:{USDT}:in` of a private
   redis-server (AOF, appendfsync always), then one engine process
-  (`--margin-groups USDT`) runs them; commands/s from its first output to its last.
+  (`--margin-groups USDT`) runs them; commands/s from its first output to its last,
+  and the engine's and redis-server's CPU per command over that span (/proc; the
+  machine's load distorts it much less than the wall clock). The core the engine
+  process ran is read from its log.
 """
 
 from __future__ import annotations
@@ -150,11 +153,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def through_redis(blobs: list[bytes]) -> tuple[float, float]:
+def through_redis(blobs: list[bytes]) -> tuple[float, float, float, float, str]:
     """Run `blobs` through an engine process on a private durable Redis.
 
-    Return commands/s (wall clock, first output to last) and the engine process's CPU
-    seconds per command up to its last output (startup included).
+    Return commands/s (wall clock, first output to last), the engine process's CPU
+    seconds per command up to its last output (startup included) and from its first
+    output to its last (the steady state), redis-server's CPU seconds per command over
+    the same span, and the core the engine process says it runs.
     """
     from bench.engine_service import append_all, wait_output
     from tests.matching_engine.servers import EngineProcess, RedisServer
@@ -168,14 +173,20 @@ def through_redis(blobs: list[bytes]) -> tuple[float, float]:
                 server.url, Path(tmp) / "engine.log", "--margin-groups", GROUP, markets=""
             )
             engine.start()
+            assert engine.process is not None and server.process is not None
             first = wait_output(server.url, GROUP, 1, 60)
+            cpu_first = cpu_seconds(engine.process.pid)
+            redis_first = cpu_seconds(server.process.pid)
             last = wait_output(server.url, GROUP, len(blobs), 1800)
-            assert engine.process is not None
             cpu = cpu_seconds(engine.process.pid)
+            redis_cpu = cpu_seconds(server.process.pid) - redis_first
             engine.terminate()
+            core = re.search(r"matching core: (\w+)", engine.log.read_text())
         finally:
             server.kill()
-    return (len(blobs) - 1) / (last - first), cpu / len(blobs)
+    n = len(blobs)
+    steady = (cpu - cpu_first) / (n - 1)
+    return (n - 1) / (last - first), cpu / n, steady, redis_cpu / (n - 1), core[1] if core else "?"
 
 
 RATE = re.compile(
@@ -217,12 +228,15 @@ def main() -> int:
     setup_blobs, oid = setup(args.accounts, args.seed)
     blobs, oid = mixed(oid, args.commands, args.accounts, args.seed)
     if args.redis:
-        rate, cpu = through_redis(setup_blobs + blobs)
+        rate, cpu, steady, redis_cpu, core = through_redis(setup_blobs + blobs)
         print(
-            f"through Redis (engine process, AOF always): {len(setup_blobs) + len(blobs):,} "
-            f"commands (setup + mixed) at {rate:,.0f} commands/s; engine CPU "
-            f"{cpu * 1e6:.1f} us per command = {1 / cpu:,.0f} commands per CPU-second"
+            f"through Redis (engine process, {core} core, AOF always): "
+            f"{len(setup_blobs) + len(blobs):,} commands (setup + mixed) at {rate:,.0f} "
+            f"commands/s; engine CPU {cpu * 1e6:.1f} us per command = {1 / cpu:,.0f} commands "
+            f"per CPU-second (first to last output: {steady * 1e6:.1f} us = "
+            f"{1 / steady:,.0f}); redis-server CPU {redis_cpu * 1e6:.1f} us per command"
         )
+        print(f"load average {os.getloadavg()[0]:.1f}")
     gc.disable()
     group = MarginGroup(GROUP)
     apply = group.apply

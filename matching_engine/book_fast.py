@@ -333,10 +333,11 @@ class FastOrderBook(OrderBook):
 
     def take_level_changes(self) -> list[tuple[int, int, int]]:
         touched = cast(dict[int, _Level], self.touched)
-        self.touched = {}
         keys = sorted(touched, reverse=True) if len(touched) > 1 else touched
         # A touched level that emptied keeps its object with total 0: no lookup needed.
-        return [(BUY, k, touched[k].total) if k > 0 else (1, -k, touched[k].total) for k in keys]
+        out = [(BUY, k, touched[k].total) if k > 0 else (1, -k, touched[k].total) for k in keys]
+        touched.clear()  # reused: one dict per book, not one per command
+        return out
 
     def level_qty(self, key: int) -> int:
         level = self._levels.get(key)

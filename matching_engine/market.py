@@ -74,10 +74,11 @@ _STOP_TRIGGERED: Final = int(EventType.STOP_TRIGGERED)
 _FOK: Final = int(TimeInForce.FOK)
 _EXPIRED: Final = int(DoneReason.EXPIRED)
 _CANCELED: Final = int(DoneReason.CANCELED)
+_unpackb: Final = msgpack.unpackb
 
-_LIMIT_PRICED = frozenset((LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
-_WITH_TIF = frozenset((LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
-_STOPS = frozenset((STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT))
+_LIMIT_PRICED: Final = frozenset((LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
+_WITH_TIF: Final = frozenset((LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
+_STOPS: Final = frozenset((STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT))
 # A list leg must rest at entry: it may not take, so the other leg is still there.
 _LIST_TYPES = frozenset((LIMIT_MAKER, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT))
 _NO_EVENTS: tuple[Event, ...] = ()
@@ -179,10 +180,15 @@ class Market:
     def apply(self, blob: bytes) -> bytes:
         """Execute one encoded command and return its encoded output entry."""
         try:
-            command = msgpack.unpackb(blob)
+            command = _unpackb(blob)
         except Exception:  # any undecodable blob is the sender's error, never ours
             return self._pack(self._reply(0, _MALFORMED, 0, 0))
         return self._pack(self.process(command))
+
+    def apply_entries(self, entries: list[tuple[bytes, bytes | None]]) -> list[tuple[bytes, bytes]]:
+        """`apply` each stream entry's blob (a missing one is empty) in order; return
+        (entry id, output) pairs. One call per batch: the loop runs compiled."""
+        return [(i, self.apply(b"" if blob is None else blob)) for i, blob in entries]
 
     def process(self, command: Any) -> Output:
         """Execute one decoded command and return its output entry (not yet encoded)."""

@@ -30,6 +30,7 @@ COMPILED = (
     "book_fast",
     "book_naive",
     "market",
+    "resp_batch",
     "futures/protocol",
     "futures/account",
     "futures/contract",

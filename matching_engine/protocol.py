@@ -9,18 +9,20 @@ truth for codes and layouts; `matching_client` builds on it.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Final
 
 import msgpack
 
-VERSION = 1
+# Final: the compiled core inlines them instead of reading a module global each time.
+VERSION: Final = 1
 
 # Every integer on the wire fits a signed 64-bit msgpack int.
-MAX_INT = (1 << 63) - 1
+MAX_INT: Final = (1 << 63) - 1
 
 # Stream entry field that carries the msgpack blob, in both directions.
 FIELD = b"d"
 
-DEFAULT_DEDUPE_WINDOW = 1_000_000
+DEFAULT_DEDUPE_WINDOW: Final = 1_000_000
 
 
 class CommandType(IntEnum):

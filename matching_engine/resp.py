@@ -1,9 +1,10 @@
 """A minimal RESP2 connection for the engine's hot path: pipelined XADDs and XREAD.
 
 redis-py spends ~20 us per stream entry packing and parsing in pure Python; here a
-batch of XADDs plus the next XREAD go out as one buffer and the replies are parsed with
-a regular expression per entry (~1 us). Everything else (recovery, snapshots, stats,
-cluster topology) still goes through redis-py.
+batch of XADDs plus the next XREAD go out as one buffer, the entries of an XREAD reply
+are split by `resp_batch.read_entries` (compiled with the core) and a batch's XADD
+replies are checked against the replies expected in one comparison. Everything else
+(recovery, snapshots, stats, cluster topology) still goes through redis-py.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import ssl
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from .resp_batch import read_entries
+
 CRLF = b"\r\n"
 _RECV = 1 << 20
 
-# One stream entry whose only field is the engine's `d`: the common case, parsed at once.
-_ENTRY = re.compile(rb"\*2\r\n\$\d+\r\n(\d+-\d+)\r\n\*2\r\n\$1\r\nd\r\n\$(\d+)\r\n")
 _XADD_OK = re.compile(rb"\$\d+\r\n\d+-\d+\r\n")
 
 
@@ -178,6 +179,25 @@ class RespConnection:
             return RespError(rest.decode(errors="replace"))
         raise ConnectionError(f"protocol error: {line[:50]!r}")
 
+    def read_expected(self, expected: bytes) -> bool:
+        """Consume the next replies if they are exactly `expected`; otherwise consume
+        nothing and return False (the caller then reads them one by one).
+
+        Reads on only while what arrived is a prefix of `expected`: a reply that differs
+        shows at its first byte, so a shorter answer (errors) never makes this wait.
+        """
+        n = len(expected)
+        while True:
+            have = len(self._buf) - self._pos
+            if have >= n:
+                if not self._buf.startswith(expected, self._pos):
+                    return False
+                self._pos += n
+                return True
+            if self._buf[self._pos :] != expected[:have]:
+                return False
+            self._fill()
+
     def read_xadd_replies(self, n: int) -> list[RespError]:
         """Read `n` XADD replies; return the error replies (normally none)."""
         errors: list[RespError] = []
@@ -205,17 +225,11 @@ class RespConnection:
         self._bulk(int(self._line()[1:]))  # stream name
         count = int(self._line()[1:])
         entries: list[tuple[bytes, bytes | None]] = []
-        append = entries.append
-        match = _ENTRY.match
-        for _ in range(count):
-            m = match(self._buf, self._pos)
-            if m is not None:
-                n = int(m.group(2))
-                start = m.end()
-                if len(self._buf) - start >= n + 2:
-                    self._pos = start + n + 2
-                    append((m.group(1), self._buf[start : start + n]))
-                    continue
+        while len(entries) < count:
+            # As many whole entries of the usual shape as the buffer holds, at once.
+            self._pos = read_entries(self._buf, self._pos, count - len(entries), entries)
+            if len(entries) == count:
+                break
             # Split across reads, or other fields: take the general path.
             entry = self.read_reply()
             if not isinstance(entry, list) or len(entry) != 2:
@@ -227,5 +241,5 @@ class RespConnection:
                     if fields[i] == b"d":
                         value = fields[i + 1]
                         break
-            append((entry_id, value))
+            entries.append((entry_id, value))
         return entries

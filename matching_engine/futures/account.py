@@ -7,7 +7,9 @@ wallet is `wallet - sum(isolated margins)`.
 
 from __future__ import annotations
 
-DEFAULT_LEVERAGE = 20
+from typing import Final
+
+DEFAULT_LEVERAGE: Final = 20
 
 
 class Position:

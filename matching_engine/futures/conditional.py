@@ -17,16 +17,17 @@ check, firing when the price comes back by its callback rate (`rate`, 0.01 % uni
 from __future__ import annotations
 
 import heapq
+from typing import Final
 
 from ..order import BUY, SELL
 from .protocol import FuturesOrderType
 
-_STOP = int(FuturesOrderType.STOP)
-_STOP_MARKET = int(FuturesOrderType.STOP_MARKET)
-TRAILING = int(FuturesOrderType.TRAILING_STOP_MARKET)
-RATE_UNITS = 10_000  # callback rate units in 100 %
-_COMPACT_MIN = 4096
-CONDITIONAL_TYPES = frozenset(int(t) for t in FuturesOrderType if t >= FuturesOrderType.STOP)
+_STOP: Final = int(FuturesOrderType.STOP)
+_STOP_MARKET: Final = int(FuturesOrderType.STOP_MARKET)
+TRAILING: Final = int(FuturesOrderType.TRAILING_STOP_MARKET)
+RATE_UNITS: Final = 10_000  # callback rate units in 100 %
+_COMPACT_MIN: Final = 4096
+CONDITIONAL_TYPES: Final = frozenset(int(t) for t in FuturesOrderType if t >= FuturesOrderType.STOP)
 
 
 def fires_rising(side: int, order_type: int) -> bool:

@@ -10,11 +10,12 @@ multiplied by RATE_SCALE so that nothing is rounded: an account is liquidatable 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from ..protocol import MAX_INT
 from .protocol import RATE_SCALE, ContractStatus
 
-MAX_LEVERAGE = 125
+MAX_LEVERAGE: Final = 125
 
 
 @dataclass(frozen=True)

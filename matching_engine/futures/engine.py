@@ -13,7 +13,7 @@ import hashlib
 import heapq
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import msgpack
 
@@ -43,45 +43,116 @@ SNAPSHOT_VERSION = 2
 Output = list[Any]
 BookFactory = Callable[[], OrderBook]
 
-_PLACE = int(FuturesCommand.PLACE)
-_CANCEL = int(FuturesCommand.CANCEL)
-_MODIFY = int(FuturesCommand.MODIFY)
-_OK = int(FuturesResult.OK)
-# Plain ints on the hot path: IntEnum attribute lookups cost more than globals.
-_EV_TRADE = int(FuturesEvent.TRADE)
-_EV_DONE = int(FuturesEvent.DONE)
-_EV_POSITION = int(FuturesEvent.POSITION)
-_MALFORMED = int(FuturesResult.MALFORMED)
-_TRADE = int(EventType.TRADE)
-_DONE = int(EventType.DONE)
-_LIMIT = int(FuturesOrderType.LIMIT)
-_LIMIT_MAKER = int(FuturesOrderType.LIMIT_MAKER)
-_MARKET = int(FuturesOrderType.MARKET)
-_STOP_LIMIT_TYPES = (int(FuturesOrderType.STOP), int(FuturesOrderType.TAKE_PROFIT))
-_MARK = int(WorkingType.MARK_PRICE)
-_LAST = int(WorkingType.CONTRACT_PRICE)
-_EV_ISO = int(FuturesEvent.ISOLATED_MARGIN)
-_EV_AMENDED = int(FuturesEvent.AMENDED)
-_EV_LIQ_ORDER = int(FuturesEvent.LIQUIDATION_ORDER)
-_IOC = 1
-_FOK = 2
-_NO_EVENTS: tuple[Event, ...] = ()
+# Plain ints on the hot path, Final so that the compiled core inlines them: an IntEnum
+# member, or a module global that is not Final, costs a dictionary lookup per use.
+# Commands, result codes, events, reasons:
+_PLACE: Final = int(FuturesCommand.PLACE)
+_CANCEL: Final = int(FuturesCommand.CANCEL)
+_MODIFY: Final = int(FuturesCommand.MODIFY)
+_SNAPSHOT: Final = int(FuturesCommand.SNAPSHOT)
+_CONTRACT_CREATE: Final = int(FuturesCommand.CONTRACT_CREATE)
+_DEPOSIT: Final = int(FuturesCommand.DEPOSIT)
+_WITHDRAW: Final = int(FuturesCommand.WITHDRAW)
+_SET_LEVERAGE: Final = int(FuturesCommand.SET_LEVERAGE)
+_MARK_PRICE: Final = int(FuturesCommand.MARK_PRICE)
+_FUNDING: Final = int(FuturesCommand.FUNDING)
+_SET_MARGIN_TYPE: Final = int(FuturesCommand.SET_MARGIN_TYPE)
+_ADJUST_ISOLATED_MARGIN: Final = int(FuturesCommand.ADJUST_ISOLATED_MARGIN)
+_OK: Final = int(FuturesResult.OK)
+_DUPLICATE: Final = int(FuturesResult.DUPLICATE)
+_MALFORMED: Final = int(FuturesResult.MALFORMED)
+_UNSUPPORTED_VERSION: Final = int(FuturesResult.UNSUPPORTED_VERSION)
+_UNKNOWN_COMMAND: Final = int(FuturesResult.UNKNOWN_COMMAND)
+_INVALID_ORDER_ID: Final = int(FuturesResult.INVALID_ORDER_ID)
+_INVALID_USER_ID: Final = int(FuturesResult.INVALID_USER_ID)
+_INVALID_SIDE: Final = int(FuturesResult.INVALID_SIDE)
+_INVALID_TYPE: Final = int(FuturesResult.INVALID_TYPE)
+_INVALID_TIME_IN_FORCE: Final = int(FuturesResult.INVALID_TIME_IN_FORCE)
+_INVALID_PRICE: Final = int(FuturesResult.INVALID_PRICE)
+_INVALID_QUANTITY: Final = int(FuturesResult.INVALID_QUANTITY)
+_INVALID_STP: Final = int(FuturesResult.INVALID_STP)
+_POST_ONLY_WOULD_TAKE: Final = int(FuturesResult.POST_ONLY_WOULD_TAKE)
+_ORDER_ID_TOO_OLD: Final = int(FuturesResult.ORDER_ID_TOO_OLD)
+_UNKNOWN_ORDER: Final = int(FuturesResult.UNKNOWN_ORDER)
+_USER_MISMATCH: Final = int(FuturesResult.USER_MISMATCH)
+_CONTRACT_UNKNOWN: Final = int(FuturesResult.CONTRACT_UNKNOWN)
+_CONTRACT_HALTED: Final = int(FuturesResult.CONTRACT_HALTED)
+_NO_MARK_PRICE: Final = int(FuturesResult.NO_MARK_PRICE)
+_INSUFFICIENT_MARGIN: Final = int(FuturesResult.INSUFFICIENT_MARGIN)
+_LEVERAGE_TOO_HIGH: Final = int(FuturesResult.LEVERAGE_TOO_HIGH)
+_INVALID_LEVERAGE: Final = int(FuturesResult.INVALID_LEVERAGE)
+_REDUCE_ONLY_WOULD_INCREASE: Final = int(FuturesResult.REDUCE_ONLY_WOULD_INCREASE)
+_BELOW_MIN_NOTIONAL: Final = int(FuturesResult.BELOW_MIN_NOTIONAL)
+_INVALID_AMOUNT: Final = int(FuturesResult.INVALID_AMOUNT)
+_POSITION_LIMIT: Final = int(FuturesResult.POSITION_LIMIT)
+_LEVERAGE_REDUCTION_NOT_SUPPORTED: Final = int(FuturesResult.LEVERAGE_REDUCTION_NOT_SUPPORTED)
+_INVALID_CONTRACT: Final = int(FuturesResult.INVALID_CONTRACT)
+_CONTRACT_EXISTS: Final = int(FuturesResult.CONTRACT_EXISTS)
+_INVALID_MARGIN_TYPE: Final = int(FuturesResult.INVALID_MARGIN_TYPE)
+_MARGIN_TYPE_HAS_POSITION: Final = int(FuturesResult.MARGIN_TYPE_HAS_POSITION)
+_MARGIN_TYPE_HAS_ORDERS: Final = int(FuturesResult.MARGIN_TYPE_HAS_ORDERS)
+_NOT_ISOLATED: Final = int(FuturesResult.NOT_ISOLATED)
+_INVALID_CALLBACK_RATE: Final = int(FuturesResult.INVALID_CALLBACK_RATE)
+_INVALID_STOP_PRICE: Final = int(FuturesResult.INVALID_STOP_PRICE)
+_INVALID_CLOSE_POSITION: Final = int(FuturesResult.INVALID_CLOSE_POSITION)
+_INVALID_WORKING_TYPE: Final = int(FuturesResult.INVALID_WORKING_TYPE)
+_NO_WORKING_PRICE: Final = int(FuturesResult.NO_WORKING_PRICE)
+_STOP_WOULD_TRIGGER: Final = int(FuturesResult.STOP_WOULD_TRIGGER)
+_FUNDING_RATE_OVER_CAP: Final = int(FuturesResult.FUNDING_RATE_OVER_CAP)
+_EV_TRADE: Final = int(FuturesEvent.TRADE)
+_EV_DONE: Final = int(FuturesEvent.DONE)
+_EV_SNAPSHOT: Final = int(FuturesEvent.SNAPSHOT)
+_EV_POSITION: Final = int(FuturesEvent.POSITION)
+_EV_BALANCE: Final = int(FuturesEvent.BALANCE)
+_EV_FUNDING: Final = int(FuturesEvent.FUNDING)
+_EV_ISO: Final = int(FuturesEvent.ISOLATED_MARGIN)
+_EV_AMENDED: Final = int(FuturesEvent.AMENDED)
+_EV_LIQ_ORDER: Final = int(FuturesEvent.LIQUIDATION_ORDER)
+_EV_STOP_TRIGGERED: Final = int(FuturesEvent.STOP_TRIGGERED)
+_EV_LIQUIDATION: Final = int(FuturesEvent.LIQUIDATION)
+_EV_ADL: Final = int(FuturesEvent.ADL)
+_EV_INSURANCE: Final = int(FuturesEvent.INSURANCE)
+_CANCELED: Final = int(DoneReason.CANCELED)
+_EXPIRED: Final = int(DoneReason.EXPIRED)
+_REDUCE_ONLY: Final = int(DoneReason.REDUCE_ONLY)
+_TRIGGER_REJECTED: Final = int(DoneReason.TRIGGER_REJECTED)
+_LIQUIDATED: Final = int(DoneReason.LIQUIDATED)
+_DEPOSITED: Final = int(BalanceReason.DEPOSIT)
+_WITHDRAWN: Final = int(BalanceReason.WITHDRAW)
+_BAL_LIQUIDATION_FEE: Final = int(BalanceReason.LIQUIDATION_FEE)
+_BAL_INSURANCE_CLEAR: Final = int(BalanceReason.INSURANCE_CLEAR)
+_TRADING: Final = int(ContractStatus.TRADING)
+_TRADE: Final = int(EventType.TRADE)
+_DONE: Final = int(EventType.DONE)
+_LIMIT: Final = int(FuturesOrderType.LIMIT)
+_LIMIT_MAKER: Final = int(FuturesOrderType.LIMIT_MAKER)
+_MARKET: Final = int(FuturesOrderType.MARKET)
+_STOP_LIMIT_TYPES: Final = (int(FuturesOrderType.STOP), int(FuturesOrderType.TAKE_PROFIT))
+_MARK: Final = int(WorkingType.MARK_PRICE)
+_LAST: Final = int(WorkingType.CONTRACT_PRICE)
+_IOC: Final = 1
+_FOK: Final = 2
+_NO_EVENTS: Final[tuple[Event, ...]] = ()
 # A heap grows by one entry per re-index; rebuild it when stale entries dominate.
-_COMPACT_MIN = 4096
+_COMPACT_MIN: Final = 4096
+_heappush: Final = heapq.heappush
+_heappop: Final = heapq.heappop
+_unpackb: Final = msgpack.unpackb
 
 
 def _ceil_div(a: int, b: int) -> int:
     return -((-a) // b)
 
 
-def _ints(values: list[Any]) -> bool:
-    for v in values:  # noqa: SIM110 - a plain loop is faster than all() over a generator
-        if type(v) is not int:  # bool and float are not accepted
+def _ints(values: list[Any], start: int) -> bool:
+    """Whether every element from `start` on is an int (bool and float are not)."""
+    for i in range(start, len(values)):  # noqa: SIM110 - faster than all() over a generator
+        if type(values[i]) is not int:
             return False
     return True
 
 
-_COMMANDS = frozenset(int(c) for c in FuturesCommand)
+_COMMANDS: Final = frozenset(int(c) for c in FuturesCommand)
 
 
 class MarginGroup:
@@ -131,10 +202,15 @@ class MarginGroup:
 
     def apply(self, blob: bytes) -> bytes:
         try:
-            command = msgpack.unpackb(blob)
+            command = _unpackb(blob)
         except Exception:  # any undecodable blob is the sender's error, never ours
             return self._pack(self._reply(0, _MALFORMED, 0, 0))
         return self._pack(self.process(command))
+
+    def apply_entries(self, entries: list[tuple[bytes, bytes | None]]) -> list[tuple[bytes, bytes]]:
+        """`apply` each stream entry's blob (a missing one is empty) in order; return
+        (entry id, output) pairs. One call per batch: the loop runs compiled."""
+        return [(i, self.apply(b"" if blob is None else blob)) for i, blob in entries]
 
     def process(self, command: Any) -> Output:
         """Execute one decoded command, liquidate what fell below maintenance, reply."""
@@ -148,7 +224,7 @@ class MarginGroup:
                 self._fire_stops()
             else:
                 self.moved.clear()
-        return self._reply(*out)
+        return self._reply(out[0], out[1], out[2], out[3])
 
     def _fire_stops(self) -> None:
         """Place the conditional orders that the moved prices trigger, oldest first.
@@ -183,14 +259,14 @@ class MarginGroup:
             size = pos.size if pos is not None else 0
             qty, reduce_only = abs(size), 1
             if size == 0 or (size > 0) != (stop.side == SELL):
-                code = FuturesResult.REDUCE_ONLY_WOULD_INCREASE
-        if code == _OK and contract.status != ContractStatus.TRADING:
-            code = FuturesResult.CONTRACT_HALTED
+                code = _REDUCE_ONLY_WOULD_INCREASE
+        if code == _OK and contract.status != _TRADING:
+            code = _CONTRACT_HALTED
         otype = _LIMIT if stop.type in _STOP_LIMIT_TYPES else _MARKET
         tif = stop.tif if otype == _LIMIT else 0
         events = self.events
         at = len(events)
-        events.append((FuturesEvent.STOP_TRIGGERED, stop.id, stop.user, stop.cid, price, 0))
+        events.append((_EV_STOP_TRIGGERED, stop.id, stop.user, stop.cid, price, 0))
         if code == _OK:
             code = self._open(
                 stop.id,
@@ -205,55 +281,57 @@ class MarginGroup:
                 stop.stp,
             )
         if code != _OK:
-            events[at] = (FuturesEvent.STOP_TRIGGERED, stop.id, stop.user, stop.cid, price, code)
-            events.append((_EV_DONE, stop.id, stop.user, DoneReason.TRIGGER_REJECTED, qty))
+            events[at] = (_EV_STOP_TRIGGERED, stop.id, stop.user, stop.cid, price, code)
+            events.append((_EV_DONE, stop.id, stop.user, _TRIGGER_REJECTED, qty))
 
     def _dispatch(self, command: Any) -> tuple[int, int, int, int]:
-        # Fast paths for the commands that make up most traffic; explicit arguments
-        # rather than a star-call, which the compiled core would have to box.
-        if type(command) is list and _ints(command) and command[0] == VERSION:
-            n = len(command)
-            if n == 12 and command[1] == _PLACE:
-                a = command
-                return self.place(a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11])
-            if n == 4 and command[1] == _CANCEL:
-                return self.cancel(command[2], command[3])
+        # Explicit arguments rather than star-calls, which the compiled core would box;
+        # the commands that make up most traffic are tested first.
         if type(command) is not list or len(command) < 2:
             return 0, _MALFORMED, 0, 0
-        version, c = command[0], command[1]
-        if type(c) is not int or type(version) is not int:
+        a: list[Any] = command
+        if type(a[1]) is not int or type(a[0]) is not int:
             return 0, _MALFORMED, 0, 0
+        version: int = a[0]
+        c: int = a[1]
         if version != VERSION:
-            return 0, FuturesResult.UNSUPPORTED_VERSION, 0, 0
+            return 0, _UNSUPPORTED_VERSION, 0, 0
+        n = len(a)
+        if c == _PLACE:
+            if n == 12 and _ints(a, 2):
+                return self.place(a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11])
+            if (n == 15 or n == 16) and _ints(a, 2):  # conditional; 16 with a callback rate
+                return self.place(*a[2:])
+            return c, _MALFORMED, 0, 0
+        if c == _CANCEL:
+            if n == 4 and _ints(a, 2):
+                return self.cancel(a[2], a[3])
+            return c, _MALFORMED, 0, 0
+        if c == _MARK_PRICE:
+            if n == 4 and _ints(a, 2):
+                return self.mark_price(a[2], a[3])
+            return c, _MALFORMED, 0, 0
         if c not in _COMMANDS:
-            return 0, FuturesResult.UNKNOWN_COMMAND, 0, 0
-        n = len(command)
-        args = command[2:]
-        if c == _PLACE and n == 12 and _ints(args):
-            return self.place(*args)
-        if c == _PLACE and (n == 15 or n == 16) and _ints(args):
-            return self.place(*args)
-        if c == _CANCEL and n == 4 and _ints(args):
-            return self.cancel(*args)
-        if c == _MODIFY and n == 7 and _ints(args):
-            return self.modify(*args)
-        if c == FuturesCommand.CONTRACT_CREATE and n == 12 and type(command[3]) is str:
-            return self.create_contract(*args)
-        if c in (FuturesCommand.DEPOSIT, FuturesCommand.WITHDRAW) and n == 5 and _ints(args):
-            return self.transfer(c, *args)
-        if c == FuturesCommand.SET_LEVERAGE and n == 5 and _ints(args):
-            return self.set_leverage(*args)
-        if c == FuturesCommand.MARK_PRICE and n == 4 and _ints(args):
-            return self.mark_price(*args)
-        if c == FuturesCommand.FUNDING and n == 4 and _ints(args):
-            return self.funding(*args)
-        if c == FuturesCommand.SET_MARGIN_TYPE and n == 5 and _ints(args):
-            return self.set_margin_type(*args)
-        if c == FuturesCommand.ADJUST_ISOLATED_MARGIN and n == 5 and _ints(args):
-            return self.adjust_isolated_margin(*args)
-        if c == FuturesCommand.SNAPSHOT and n == 2:
+            return 0, _UNKNOWN_COMMAND, 0, 0
+        if c == _MODIFY and n == 7 and _ints(a, 2):
+            return self.modify(a[2], a[3], a[4], a[5], a[6])
+        if c == _CONTRACT_CREATE and n == 12 and type(a[3]) is str:
+            return self.create_contract(
+                a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]
+            )
+        if c in (_DEPOSIT, _WITHDRAW) and n == 5 and _ints(a, 2):
+            return self.transfer(c, a[2], a[3], a[4])
+        if c == _SET_LEVERAGE and n == 5 and _ints(a, 2):
+            return self.set_leverage(a[2], a[3], a[4])
+        if c == _FUNDING and n == 4 and _ints(a, 2):
+            return self.funding(a[2], a[3])
+        if c == _SET_MARGIN_TYPE and n == 5 and _ints(a, 2):
+            return self.set_margin_type(a[2], a[3], a[4])
+        if c == _ADJUST_ISOLATED_MARGIN and n == 5 and _ints(a, 2):
+            return self.adjust_isolated_margin(a[2], a[3], a[4])
+        if c == _SNAPSHOT and n == 2:
             self.snapshot_requested = True
-            self.events.append((FuturesEvent.SNAPSHOT, self.state_hash()))
+            self.events.append((_EV_SNAPSHOT, self.state_hash()))
             return c, _OK, 0, 0
         return c, _MALFORMED, 0, 0
 
@@ -272,7 +350,7 @@ class MarginGroup:
         brackets: Any,
         status: Any,
     ) -> tuple[int, int, int, int]:
-        c = FuturesCommand.CONTRACT_CREATE
+        c = _CONTRACT_CREATE
         contract = Contract.build(
             cid,
             symbol,
@@ -286,10 +364,10 @@ class MarginGroup:
             status,
         )
         if contract is None:
-            return c, FuturesResult.INVALID_CONTRACT, 0, 0
+            return c, _INVALID_CONTRACT, 0, 0
         if contract.id in self.contracts:
             if self.contracts[contract.id].symbol != symbol:
-                return c, FuturesResult.CONTRACT_EXISTS, contract.id, 0
+                return c, _CONTRACT_EXISTS, contract.id, 0
             # Re-announcing a known contract updates its status only (halt / resume).
             self.contracts[contract.id].status = contract.status
             return c, _OK, contract.id, 0
@@ -303,73 +381,72 @@ class MarginGroup:
         self, c: int, request_id: int, user: int, amount: int
     ) -> tuple[int, int, int, int]:
         if not 0 < request_id <= MAX_INT:
-            return c, FuturesResult.INVALID_ORDER_ID, request_id, user
+            return c, _INVALID_ORDER_ID, request_id, user
         if request_id in self.requests:
-            return c, FuturesResult.DUPLICATE, request_id, user
+            return c, _DUPLICATE, request_id, user
         if not 0 <= user <= MAX_INT:
-            return c, FuturesResult.INVALID_USER_ID, request_id, user
+            return c, _INVALID_USER_ID, request_id, user
         if not 0 < amount <= MAX_INT:
-            return c, FuturesResult.INVALID_AMOUNT, request_id, user
+            return c, _INVALID_AMOUNT, request_id, user
         acct = self.accounts.get(user) or Account(user)
-        if c == FuturesCommand.WITHDRAW:
+        if c == _WITHDRAW:
             if amount > min(acct.cross_wallet(), self.available(acct)):
-                return c, FuturesResult.INSUFFICIENT_MARGIN, request_id, user
+                return c, _INSUFFICIENT_MARGIN, request_id, user
             amount = -amount
-            reason = BalanceReason.WITHDRAW
+            reason = _WITHDRAWN
         else:
-            reason = BalanceReason.DEPOSIT
+            reason = _DEPOSITED
         self.requests.add(request_id)
         self.accounts[user] = acct
         acct.wallet += amount
         self.net_deposits += amount
-        self.events.append((FuturesEvent.BALANCE, user, acct.wallet, amount, reason))
+        self.events.append((_EV_BALANCE, user, acct.wallet, amount, reason))
         self._reindex(acct)
         return c, _OK, request_id, user
 
     def set_leverage(self, user: int, cid: int, leverage: int) -> tuple[int, int, int, int]:
-        c = FuturesCommand.SET_LEVERAGE
+        c = _SET_LEVERAGE
         contract = self.contracts.get(cid)
         if contract is None:
-            return c, FuturesResult.CONTRACT_UNKNOWN, cid, user
+            return c, _CONTRACT_UNKNOWN, cid, user
         if not 0 <= user <= MAX_INT:
-            return c, FuturesResult.INVALID_USER_ID, cid, user
+            return c, _INVALID_USER_ID, cid, user
         if not 0 < leverage <= MAX_LEVERAGE:
-            return c, FuturesResult.INVALID_LEVERAGE, cid, user
+            return c, _INVALID_LEVERAGE, cid, user
         acct = self._account(user)
         pos = acct.positions.setdefault(cid, Position())
         notional = abs(pos.size) * contract.mark * contract.multiplier
         if leverage > contract.bracket(notional).max_leverage:
-            return c, FuturesResult.LEVERAGE_TOO_HIGH, cid, user
+            return c, _LEVERAGE_TOO_HIGH, cid, user
         old = pos.leverage
         if pos.isolated and pos.size and leverage < old:
             # The isolated margin was sized for the old leverage (Binance -4161).
-            return c, FuturesResult.LEVERAGE_REDUCTION_NOT_SUPPORTED, cid, user
+            return c, _LEVERAGE_REDUCTION_NOT_SUPPORTED, cid, user
         pos.leverage = leverage
         self._rereserve_contract(acct, cid)
         if self.available(acct) < 0:
             pos.leverage = old
             self._rereserve_contract(acct, cid)
-            return c, FuturesResult.INSUFFICIENT_MARGIN, cid, user
+            return c, _INSUFFICIENT_MARGIN, cid, user
         return c, _OK, cid, user
 
     def set_margin_type(self, user: int, cid: int, margin_type: int) -> tuple[int, int, int, int]:
         """Switch a contract between cross and isolated: only while flat and orderless."""
-        c = FuturesCommand.SET_MARGIN_TYPE
-        R = FuturesResult
+        c = _SET_MARGIN_TYPE
         if cid not in self.contracts:
-            return c, R.CONTRACT_UNKNOWN, cid, user
+            return c, _CONTRACT_UNKNOWN, cid, user
         if not 0 <= user <= MAX_INT:
-            return c, R.INVALID_USER_ID, cid, user
+            return c, _INVALID_USER_ID, cid, user
         if margin_type not in (MarginType.CROSSED, MarginType.ISOLATED):
-            return c, R.INVALID_MARGIN_TYPE, cid, user
+            return c, _INVALID_MARGIN_TYPE, cid, user
         acct = self.accounts.get(user)
         pos = None if acct is None else acct.positions.get(cid)
         if acct is not None and pos is not None and pos.size:
-            return c, R.MARGIN_TYPE_HAS_POSITION, cid, user
+            return c, _MARGIN_TYPE_HAS_POSITION, cid, user
         if acct is not None and (
             cid in acct.orders.values() or any(self.stops.orders[o].cid == cid for o in acct.stops)
         ):
-            return c, R.MARGIN_TYPE_HAS_ORDERS, cid, user
+            return c, _MARGIN_TYPE_HAS_ORDERS, cid, user
         acct = self._account(user)
         acct.positions.setdefault(cid, Position()).isolated = margin_type
         return c, _OK, cid, user
@@ -380,25 +457,24 @@ class MarginGroup:
         Adding is bounded by the cross available balance; removing keeps the position's
         margin, after any unrealized loss, at or above its initial margin at the mark.
         """
-        c = FuturesCommand.ADJUST_ISOLATED_MARGIN
-        R = FuturesResult
+        c = _ADJUST_ISOLATED_MARGIN
         contract = self.contracts.get(cid)
         if contract is None:
-            return c, R.CONTRACT_UNKNOWN, cid, user
+            return c, _CONTRACT_UNKNOWN, cid, user
         acct = self.accounts.get(user)
         pos = None if acct is None else acct.positions.get(cid)
         if acct is None or pos is None or not pos.isolated or not pos.size:
-            return c, R.NOT_ISOLATED, cid, user
+            return c, _NOT_ISOLATED, cid, user
         if delta == 0 or abs(delta) > MAX_INT:
-            return c, R.INVALID_AMOUNT, cid, user
+            return c, _INVALID_AMOUNT, cid, user
         m = contract.multiplier
         if delta > 0:
             if delta > min(acct.cross_wallet(), self.available(acct)):
-                return c, R.INSUFFICIENT_MARGIN, cid, user
+                return c, _INSUFFICIENT_MARGIN, cid, user
         else:
             im = _ceil_div(abs(pos.size) * contract.mark * m, pos.leverage)
             if pos.margin + delta + min(pos.upnl(contract.mark, m), 0) < im:
-                return c, R.INSUFFICIENT_MARGIN, cid, user
+                return c, _INSUFFICIENT_MARGIN, cid, user
         pos.margin += delta
         self.events.append((_EV_ISO, user, cid, pos.margin, acct.wallet))
         self._reindex(acct)
@@ -421,21 +497,20 @@ class MarginGroup:
         close: int = 0,
         rate: int = 0,
     ) -> tuple[int, int, int, int]:
-        R = FuturesResult
         if not 0 < order_id < LIQUIDATION_ID_BASE:
-            return _PLACE, R.INVALID_ORDER_ID, order_id, user
+            return _PLACE, _INVALID_ORDER_ID, order_id, user
         if order_id in self.seen:
-            return _PLACE, R.DUPLICATE, order_id, user
+            return _PLACE, _DUPLICATE, order_id, user
         if order_id <= self.seen_floor:
-            return _PLACE, R.ORDER_ID_TOO_OLD, order_id, user
+            return _PLACE, _ORDER_ID_TOO_OLD, order_id, user
         self._remember(order_id)
         contract = self.contracts.get(cid)
         if contract is None:
-            return _PLACE, R.CONTRACT_UNKNOWN, order_id, user
-        if contract.status != ContractStatus.TRADING:
-            return _PLACE, R.CONTRACT_HALTED, order_id, user
+            return _PLACE, _CONTRACT_UNKNOWN, order_id, user
+        if contract.status != _TRADING:
+            return _PLACE, _CONTRACT_HALTED, order_id, user
         if contract.mark == 0:
-            return _PLACE, R.NO_MARK_PRICE, order_id, user
+            return _PLACE, _NO_MARK_PRICE, order_id, user
         if otype in CONDITIONAL_TYPES or stop or working or close or rate:
             code = self._conditional(
                 order_id,
@@ -486,38 +561,37 @@ class MarginGroup:
         A TRAILING_STOP_MARKET's `stop` is its activation price; 0 starts it trailing
         at once from the working price, which must then exist.
         """
-        R = FuturesResult
         if otype not in CONDITIONAL_TYPES:
             if rate:
-                return R.INVALID_CALLBACK_RATE
-            return R.INVALID_STOP_PRICE if stop else R.INVALID_TYPE
+                return _INVALID_CALLBACK_RATE
+            return _INVALID_STOP_PRICE if stop else _INVALID_TYPE
         trailing = otype == TRAILING
         if trailing != (rate != 0) or (trailing and not 10 <= rate <= 1000):
-            return R.INVALID_CALLBACK_RATE
+            return _INVALID_CALLBACK_RATE
         if trailing and close:
-            return R.INVALID_CLOSE_POSITION
+            return _INVALID_CLOSE_POSITION
         limit_type = otype if otype in _STOP_LIMIT_TYPES else _MARKET
         if limit_type != _MARKET:
             limit_type = _LIMIT
         if close not in (0, 1) or (close and (limit_type != _MARKET or qty != 0 or reduce_only)):
-            return R.INVALID_CLOSE_POSITION
+            return _INVALID_CLOSE_POSITION
         code = self._validate(
             user, side, limit_type, tif, price, 1 if close else qty, reduce_only, stp
         )
         if code:
             return code
         if not (0 < stop <= MAX_INT or (trailing and stop == 0)):
-            return R.INVALID_STOP_PRICE
+            return _INVALID_STOP_PRICE
         if working not in (_MARK, _LAST):
-            return R.INVALID_WORKING_TYPE
+            return _INVALID_WORKING_TYPE
         m = contract.multiplier
         if price * qty * m > MAX_INT or stop * qty * m > MAX_INT:
-            return R.INVALID_QUANTITY
+            return _INVALID_QUANTITY
         ref = contract.mark if working == _MARK else self.books[contract.id].last_price
         if trailing and not stop and not ref:
-            return R.NO_WORKING_PRICE
+            return _NO_WORKING_PRICE
         if stop and self.stops.would_fire(side, otype, stop, ref):
-            return R.STOP_WOULD_TRIGGER
+            return _STOP_WOULD_TRIGGER
         acct = self._account(user)
         seq = self.next_seq
         self.next_seq = seq + 1
@@ -558,12 +632,11 @@ class MarginGroup:
         stp: int,
     ) -> int:
         """Check margin and limits for a validated order, then match it (PLACE or fired)."""
-        R = FuturesResult
         cid = contract.id
         m = contract.multiplier
         est_price = price if otype != _MARKET else contract.mark
         if price * qty * m > MAX_INT or est_price * qty * m > MAX_INT:
-            return R.INVALID_QUANTITY
+            return _INVALID_QUANTITY
         # A rejected PLACE leaves no trace, not even an empty account.
         acct = self.accounts.get(user) or Account(user)
         code = self._risk_check(acct, contract, side, price, est_price, qty, reduce_only, 0)
@@ -571,7 +644,7 @@ class MarginGroup:
             return code
         book = self.books[cid]
         if otype == _LIMIT_MAKER and book.would_take(side, price):
-            return R.POST_ONLY_WOULD_TAKE
+            return _POST_ONLY_WOULD_TAKE
         self.accounts[user] = acct
         lock = (price * qty if price else MAX_INT) if side == BUY else qty
         seq = self.next_seq
@@ -596,28 +669,27 @@ class MarginGroup:
     ) -> int:
         """Position, leverage and margin limits of a new (or re-queued) order; `credit` is
         margin the order frees by replacing itself (a MODIFY's own reservation)."""
-        R = FuturesResult
         m = contract.multiplier
         pos = acct.positions.get(contract.id)
         size = pos.size if pos is not None else 0
         if reduce_only:
             if size == 0 or (size > 0) != (side == SELL) or qty > abs(size):
-                return R.REDUCE_ONLY_WOULD_INCREASE
+                return _REDUCE_ONLY_WOULD_INCREASE
             return _OK
         if est_price * qty * m < contract.min_notional:
-            return R.BELOW_MIN_NOTIONAL
+            return _BELOW_MIN_NOTIONAL
         leverage = pos.leverage if pos is not None else DEFAULT_LEVERAGE
         worst = (abs(size) + qty) * est_price * m
         if worst > contract.brackets[-1].cap:
-            return R.POSITION_LIMIT
+            return _POSITION_LIMIT
         if leverage > contract.bracket(worst).max_leverage:
-            return R.LEVERAGE_TOO_HIGH
+            return _LEVERAGE_TOO_HIGH
         # A limit through the mark books a loss the moment it fills (Binance's
         # "open loss"): the account must be able to pay for that too.
         gap = (price - contract.mark if side == BUY else contract.mark - price) if price else 0
         need = self.order_margin(contract, leverage, est_price, qty) + max(gap, 0) * qty * m
         if self.available(acct) + credit < need:
-            return R.INSUFFICIENT_MARGIN
+            return _INSUFFICIENT_MARGIN
         return _OK
 
     def modify(
@@ -632,29 +704,29 @@ class MarginGroup:
         above what has filled cancels the order, and so does a post-only price that
         would take, as on Binance. A refusal (margin, limits) leaves the order as it was.
         """
-        c, R = _MODIFY, FuturesResult
+        c = _MODIFY
         acct = self.accounts.get(user)
         cid = None if acct is None else acct.orders.get(order_id)
         if acct is None or cid is None:
             if order_id in self.stops.orders:
-                return c, R.INVALID_TYPE, order_id, user
+                return c, _INVALID_TYPE, order_id, user
             for book in self.books.values():
                 if book.get(order_id) is not None:
-                    return c, R.USER_MISMATCH, order_id, user
-            return c, R.UNKNOWN_ORDER, order_id, user
+                    return c, _USER_MISMATCH, order_id, user
+            return c, _UNKNOWN_ORDER, order_id, user
         contract, book = self.contracts[cid], self.books[cid]
         order = book.get(order_id)
         assert order is not None
         filled = old_qty - order.qty
         if filled < 0 or not 0 < new_qty <= MAX_INT:
-            return c, R.INVALID_QUANTITY, order_id, user
+            return c, _INVALID_QUANTITY, order_id, user
         if not 0 < price <= MAX_INT or price * new_qty * contract.multiplier > MAX_INT:
-            return c, R.INVALID_PRICE, order_id, user
-        if contract.status != ContractStatus.TRADING:
-            return c, R.CONTRACT_HALTED, order_id, user
+            return c, _INVALID_PRICE, order_id, user
+        if contract.status != _TRADING:
+            return c, _CONTRACT_HALTED, order_id, user
         left = new_qty - filled
         if left <= 0:
-            self._cancel(cid, order_id, DoneReason.CANCELED)
+            self._cancel(cid, order_id, _CANCELED)
             return c, _OK, order_id, user
         events = self.events
         if price == order.price and left <= order.qty:
@@ -663,8 +735,7 @@ class MarginGroup:
                 order.lock -= cut * price if order.side == BUY else cut
                 book.reduce(order_id, left)
                 self._rereserve(acct, cid, order_id)
-                for side, level_price, total in book.take_level_changes():
-                    self.levels.append((cid, side, level_price, total))
+                self._take_levels(cid, book)
             events.append((_EV_AMENDED, order_id, user, cid, price, new_qty, left, 1))
             return c, _OK, order_id, user
         reduce_only = 1 if order_id in acct.reduce_only else 0
@@ -673,8 +744,8 @@ class MarginGroup:
         if code:
             return c, code, order_id, user
         if order.type == _LIMIT_MAKER and book.would_take(order.side, price):
-            self._cancel(cid, order_id, DoneReason.EXPIRED)
-            return c, R.POST_ONLY_WOULD_TAKE, order_id, user
+            self._cancel(cid, order_id, _EXPIRED)
+            return c, _POST_ONLY_WOULD_TAKE, order_id, user
         book.remove(order_id)
         acct.reserved -= acct.reserve.pop(order_id, 0)
         seq = self.next_seq
@@ -703,24 +774,24 @@ class MarginGroup:
         cid = None if acct is None else acct.orders.get(order_id)
         if cid is None:
             if acct is not None and order_id in acct.stops:
-                self._cancel_stop(order_id, DoneReason.CANCELED)
+                self._cancel_stop(order_id, _CANCELED)
                 return _CANCEL, _OK, order_id, user
             if order_id in self.stops.orders:
-                return _CANCEL, FuturesResult.USER_MISMATCH, order_id, user
+                return _CANCEL, _USER_MISMATCH, order_id, user
             for book in self.books.values():
                 if book.get(order_id) is not None:
-                    return _CANCEL, FuturesResult.USER_MISMATCH, order_id, user
-            return _CANCEL, FuturesResult.UNKNOWN_ORDER, order_id, user
-        self._cancel(cid, order_id, DoneReason.CANCELED)
+                    return _CANCEL, _USER_MISMATCH, order_id, user
+            return _CANCEL, _UNKNOWN_ORDER, order_id, user
+        self._cancel(cid, order_id, _CANCELED)
         return _CANCEL, _OK, order_id, user
 
     def mark_price(self, cid: int, price: int) -> tuple[int, int, int, int]:
-        c = FuturesCommand.MARK_PRICE
+        c = _MARK_PRICE
         contract = self.contracts.get(cid)
         if contract is None:
-            return c, FuturesResult.CONTRACT_UNKNOWN, cid, 0
+            return c, _CONTRACT_UNKNOWN, cid, 0
         if not 0 < price <= MAX_INT:
-            return c, FuturesResult.INVALID_PRICE, cid, 0
+            return c, _INVALID_PRICE, cid, 0
         contract.mark = price
         self.recheck |= self.multi
         self.dirty = True
@@ -733,15 +804,15 @@ class MarginGroup:
         Payers are rounded up and receivers down; the dust goes to the insurance fund,
         so the sum over users plus the fund is exactly zero.
         """
-        c = FuturesCommand.FUNDING
+        c = _FUNDING
         contract = self.contracts.get(cid)
         if contract is None:
-            return c, FuturesResult.CONTRACT_UNKNOWN, cid, 0
+            return c, _CONTRACT_UNKNOWN, cid, 0
         if abs(rate) > contract.funding_cap:
-            return c, FuturesResult.FUNDING_RATE_OVER_CAP, cid, 0
+            return c, _FUNDING_RATE_OVER_CAP, cid, 0
         mark = contract.mark
         if mark == 0:
-            return c, FuturesResult.NO_MARK_PRICE, cid, 0
+            return c, _NO_MARK_PRICE, cid, 0
         m = contract.multiplier
         dust = 0
         touched: list[Account] = []
@@ -754,7 +825,7 @@ class MarginGroup:
             amount = -_ceil_div(exact, RATE_SCALE) if exact > 0 else (-exact) // RATE_SCALE
             dust -= amount
             acct.wallet += amount
-            self.events.append((FuturesEvent.FUNDING, cid, rate, mark, user, amount))
+            self.events.append((_EV_FUNDING, cid, rate, mark, user, amount))
             if pos.isolated:  # an isolated position pays from and is paid into its margin
                 pos.margin += amount
                 self.events.append((_EV_ISO, user, cid, pos.margin, acct.wallet))
@@ -778,21 +849,20 @@ class MarginGroup:
         reduce_only: int,
         stp: int,
     ) -> int:
-        R = FuturesResult
         if not 0 <= user <= MAX_INT:
-            return R.INVALID_USER_ID
+            return _INVALID_USER_ID
         if side != BUY and side != SELL:
-            return R.INVALID_SIDE
+            return _INVALID_SIDE
         if otype not in (_LIMIT, _LIMIT_MAKER, _MARKET) or reduce_only not in (0, 1):
-            return R.INVALID_TYPE
+            return _INVALID_TYPE
         if not 0 <= stp <= 3:
-            return R.INVALID_STP
+            return _INVALID_STP
         if (otype == _LIMIT and not 0 <= tif <= 2) or (otype != _LIMIT and tif != 0):
-            return R.INVALID_TIME_IN_FORCE
+            return _INVALID_TIME_IN_FORCE
         if (otype == _MARKET and price != 0) or (otype != _MARKET and not 0 < price <= MAX_INT):
-            return R.INVALID_PRICE
+            return _INVALID_PRICE
         if not 0 < qty <= MAX_INT:
-            return R.INVALID_QUANTITY
+            return _INVALID_QUANTITY
         return _OK
 
     def order_margin(self, contract: Contract, leverage: int, price: int, qty: int) -> int:
@@ -834,11 +904,14 @@ class MarginGroup:
     def available(self, acct: Account) -> int:
         """Cross equity minus the initial margin of cross positions and of every open
         order (an isolated order's margin moves into its position when it fills)."""
-        free = self.cross_equity(acct) - acct.reserved
-        for cid, pos in acct.positions.items():
-            if pos.size and not pos.isolated:
+        free = acct.wallet - acct.reserved
+        for cid, pos in acct.positions.items():  # cross_equity() and the margins in one pass
+            if pos.isolated:
+                free -= pos.margin
+            elif pos.size:
                 contract = self.contracts[cid]
-                free -= _ceil_div(abs(pos.size) * contract.mark * contract.multiplier, pos.leverage)
+                at_mark = pos.size * contract.mark * contract.multiplier
+                free += at_mark - pos.cost - _ceil_div(abs(at_mark), pos.leverage)
         return free
 
     def _rereserve(self, acct: Account, cid: int, oid: int) -> None:
@@ -877,42 +950,60 @@ class MarginGroup:
         self, contract: Contract, book: OrderBook, order: Order, liquidation: bool
     ) -> None:
         if order.tif == _FOK and not book.fok_fillable(order):
-            reason = int(DoneReason.EXPIRED)
+            reason = _EXPIRED
         else:
             reason = book.execute(order)
         events = book.events
         book.events = []
+        traded = False
         for ev in events:
             if ev[0] == _TRADE:
+                traded = True
                 self._settle_trade(contract, ev, liquidation)
             else:  # a maker left the book: filled or expired by self-trade prevention
                 self._order_gone(int(ev[1]), int(ev[2]), int(ev[3]), int(ev[4]))
+        cid = contract.id
+        accounts = self.accounts
         if reason >= 0:
             self._order_gone(order.id, order.user, reason, order.qty)
         else:
-            self._rereserve(self.accounts[order.user], contract.id, order.id)
-        for side, price, total in book.take_level_changes():
-            self.levels.append((contract.id, side, price, total))
-        trades = [ev for ev in events if ev[0] == _TRADE]
-        if not trades:
+            self._rereserve(accounts[order.user], cid, order.id)
+        self._take_levels(cid, book)
+        if not traded:
             return
-        self.moved.add(contract.id)
-        for ev in trades:  # partly filled makers reserve less now
-            self._rereserve(self.accounts[int(ev[9])], contract.id, int(ev[8]))
+        self.moved.add(cid)
+        trimming = bool(accounts[order.user].reduce_only)
+        for ev in events:  # partly filled makers reserve less now
+            if ev[0] == _TRADE:
+                maker = accounts[int(ev[9])]
+                self._rereserve(maker, cid, int(ev[8]))
+                if maker.reduce_only:
+                    trimming = True
+        if not trimming:
+            return
         # A trade may have left reduce-only orders bigger than what they reduce.
-        for user in sorted({int(ev[7]) for ev in trades} | {int(ev[9]) for ev in trades}):
-            acct = self.accounts[user]
+        users: set[int] = set()
+        for ev in events:
+            if ev[0] == _TRADE:
+                users.add(int(ev[7]))
+                users.add(int(ev[9]))
+        for user in sorted(users):
+            acct = accounts[user]
             if acct.reduce_only:
-                self._trim_reduce_only(acct, contract.id)
+                self._trim_reduce_only(acct, cid)
 
     def _settle_trade(self, contract: Contract, ev: Event, liquidation: bool) -> None:
-        _, seq, price, qty, _quote, side, tid, tuid, mid, muid = ev
-        assert type(price) is int and type(qty) is int and type(tuid) is int and type(muid) is int
+        # The book event's own int objects go into the TRADE event and the account
+        # lookups: narrowed to int, the compiled core would unbox and box them again.
+        tuid: Any = ev[7]
+        muid: Any = ev[9]
+        price, qty = ev[2], ev[3]
+        assert type(price) is int and type(qty) is int
         notional = price * qty * contract.multiplier
         taker_fee = 0 if liquidation else _ceil_div(notional * contract.taker_fee, RATE_SCALE)
         maker_fee = _ceil_div(notional * contract.maker_fee, RATE_SCALE)
         taker, maker = self.accounts[tuid], self.accounts[muid]
-        sign = 1 if side == BUY else -1
+        sign = 1 if ev[5] == BUY else -1
         t_pnl = self._fill(taker, contract, sign * qty, price, keep_margin=liquidation)
         m_pnl = self._fill(maker, contract, -sign * qty, price)
         taker.wallet -= taker_fee
@@ -922,13 +1013,13 @@ class MarginGroup:
             (
                 _EV_TRADE,
                 contract.id,
-                seq,
-                price,
-                qty,
-                side,
-                tid,
+                ev[1],
+                ev[2],
+                ev[3],
+                ev[5],
+                ev[6],
                 tuid,
-                mid,
+                ev[8],
                 muid,
                 taker_fee,
                 maker_fee,
@@ -936,16 +1027,19 @@ class MarginGroup:
                 m_pnl,
             )
         )
-        for acct in (taker, maker) if tuid != muid else (taker,):
-            pos = acct.positions[contract.id]
-            self.events.append(
-                (_EV_POSITION, acct.user, contract.id, pos.size, pos.cost, acct.wallet)
-            )
-            if pos.isolated:
-                self.events.append((_EV_ISO, acct.user, contract.id, pos.margin, acct.wallet))
-            self._reindex(acct)
-            if acct.wallet < 0:
-                self.negative.add(acct.user)
+        self._filled(taker, contract.id)
+        if maker is not taker:
+            self._filled(maker, contract.id)
+
+    def _filled(self, acct: Account, cid: int) -> None:
+        """Report and re-index an account whose position a trade changed."""
+        pos = acct.positions[cid]
+        self.events.append((_EV_POSITION, acct.user, cid, pos.size, pos.cost, acct.wallet))
+        if pos.isolated:
+            self.events.append((_EV_ISO, acct.user, cid, pos.margin, acct.wallet))
+        self._reindex(acct)
+        if acct.wallet < 0:
+            self.negative.add(acct.user)
 
     def _fill(
         self, acct: Account, contract: Contract, dq: int, price: int, keep_margin: bool = False
@@ -1008,8 +1102,14 @@ class MarginGroup:
         order = book.remove(oid)
         assert order is not None
         self._order_gone(oid, order.user, reason, order.qty)
-        for side, price, total in book.take_level_changes():
-            self.levels.append((cid, side, price, total))
+        self._take_levels(cid, book)
+
+    def _take_levels(self, cid: int, book: OrderBook) -> None:
+        """Move the book's changed levels into this command's output."""
+        if book.touched:
+            levels = self.levels
+            for side, price, total in book.take_level_changes():
+                levels.append((cid, side, price, total))
 
     def _trim_reduce_only(self, acct: Account, cid: int) -> None:
         """Cancel reduce-only orders of `acct` that would no longer only reduce."""
@@ -1021,7 +1121,7 @@ class MarginGroup:
             if order is None:
                 continue
             if order.side != closing or order.qty > left:
-                self._cancel(cid, oid, DoneReason.REDUCE_ONLY)
+                self._cancel(cid, oid, _REDUCE_ONLY)
             else:
                 left -= order.qty
 
@@ -1031,7 +1131,9 @@ class MarginGroup:
         """Put the account where a mark-price move finds it: O(log n) per change."""
         self.dirty = True
         acct.version += 1
-        cross: list[tuple[int, Position]] = []
+        crosses = 0
+        cross_cid = 0
+        cross: Position | None = None
         isolated = 0
         for cid, pos in acct.positions.items():
             if pos.isolated:
@@ -1039,15 +1141,16 @@ class MarginGroup:
                 if pos.size:  # an isolated position has its own liquidation price
                     self._push(acct, cid, pos, pos.margin)
             elif pos.size:
-                cross.append((cid, pos))
-        if len(cross) > 1:
+                crosses += 1
+                if cross is None:
+                    cross_cid, cross = cid, pos
+        if crosses > 1:
             self.multi.add(acct.user)
             self.recheck.add(acct.user)
             return
         self.multi.discard(acct.user)
-        if cross:
-            cid, pos = cross[0]
-            self._push(acct, cid, pos, acct.wallet - isolated)
+        if cross is not None:
+            self._push(acct, cross_cid, cross, acct.wallet - isolated)
 
     def _push(self, acct: Account, cid: int, pos: Position, wallet: int) -> None:
         contract = self.contracts[cid]
@@ -1056,10 +1159,10 @@ class MarginGroup:
             if price <= 0:
                 return
             heap = self.long_heaps[cid]
-            heapq.heappush(heap, (-price, acct.user, acct.version))
+            _heappush(heap, (-price, acct.user, acct.version))
         else:
             heap = self.short_heaps[cid]
-            heapq.heappush(heap, (price, acct.user, acct.version))
+            _heappush(heap, (price, acct.user, acct.version))
         if len(heap) > _COMPACT_MIN and len(heap) > 2 * len(self.accounts):
             self._compact(heap)
 
@@ -1072,33 +1175,44 @@ class MarginGroup:
         """Return the next account to liquidate and the isolated contract to liquidate
         alone (0: the cross part), or None when every account is healthy."""
         for cid, contract in self.contracts.items():
-            mark = contract.mark
-            if not mark:
+            if not contract.mark:
                 continue
-            for heap, longs in ((self.long_heaps[cid], True), (self.short_heaps[cid], False)):
-                while heap:
-                    key, user, version = heap[0]
-                    acct = self.accounts[user]
-                    if acct.version != version:
-                        heapq.heappop(heap)
-                        continue
-                    if (-key >= mark) if longs else (key <= mark):
-                        heapq.heappop(heap)
-                        pos = acct.positions[cid]
-                        if pos.isolated:
-                            if not self.isolated_liquidatable(contract, pos):
-                                raise InternalStateError(f"index says {user} is due, margin not")
-                            return acct, cid
-                        if not self.is_liquidatable(acct):
-                            raise InternalStateError(f"index says {user} is due, margin not")
-                        return acct, 0
-                    break
+            due = self._heap_due(self.long_heaps[cid], True, contract)
+            if due is None:
+                due = self._heap_due(self.short_heaps[cid], False, contract)
+            if due is not None:
+                return due
         # Accounts in several contracts are checked when a mark moves or they change.
         for user in sorted(self.recheck):
             self.recheck.discard(user)
             acct = self.accounts[user]
             if self.is_liquidatable(acct):
                 return acct, 0
+        return None
+
+    def _heap_due(
+        self, heap: list[tuple[int, int, int]], longs: bool, contract: Contract
+    ) -> tuple[Account, int] | None:
+        """The account at the top of a liquidation heap if the mark has reached it,
+        dropping the stale entries on the way."""
+        mark = contract.mark
+        while heap:
+            key, user, version = heap[0]
+            acct = self.accounts[user]
+            if acct.version != version:
+                _heappop(heap)
+                continue
+            if (-key >= mark) if longs else (key <= mark):
+                _heappop(heap)
+                pos = acct.positions[contract.id]
+                if pos.isolated:
+                    if not self.isolated_liquidatable(contract, pos):
+                        raise InternalStateError(f"index says {user} is due, margin not")
+                    return acct, contract.id
+                if not self.is_liquidatable(acct):
+                    raise InternalStateError(f"index says {user} is due, margin not")
+                return acct, 0
+            return None
         return None
 
     def _liquidate_due(self) -> None:
@@ -1125,7 +1239,7 @@ class MarginGroup:
         m, mark = contract.multiplier, contract.mark
         self.events.append(
             (
-                FuturesEvent.LIQUIDATION,
+                _EV_LIQUIDATION,
                 acct.user,
                 pos.margin + pos.upnl(mark, m),
                 _ceil_div(contract.maintenance_scaled(abs(pos.size) * mark * m), RATE_SCALE),
@@ -1133,10 +1247,10 @@ class MarginGroup:
         )
         for oid, c in sorted(acct.orders.items()):
             if c == cid:
-                self._cancel(cid, oid, DoneReason.LIQUIDATED)
+                self._cancel(cid, oid, _LIQUIDATED)
         for oid in sorted(acct.stops):
             if self.stops.orders[oid].cid == cid:
-                self._cancel_stop(oid, DoneReason.LIQUIDATED)
+                self._cancel_stop(oid, _LIQUIDATED)
         closed = self._close_out(acct, contract, pos)
         # What is left of the margin pays the fee; a deficit is the fund's.
         left = pos.margin
@@ -1201,18 +1315,18 @@ class MarginGroup:
         user = acct.user
         self.events.append(
             (
-                FuturesEvent.LIQUIDATION,
+                _EV_LIQUIDATION,
                 user,
                 self.cross_equity(acct),
                 _ceil_div(self.maintenance_scaled(acct), RATE_SCALE),
             )
         )
         for oid, cid in sorted(acct.orders.items()):
-            self._cancel(cid, oid, DoneReason.LIQUIDATED)
+            self._cancel(cid, oid, _LIQUIDATED)
         for oid in sorted(acct.stops):
             pos = acct.positions.get(self.stops.orders[oid].cid)
             if pos is None or not pos.isolated:
-                self._cancel_stop(oid, DoneReason.LIQUIDATED)
+                self._cancel_stop(oid, _LIQUIDATED)
         closed_notional = 0
         for cid, pos in acct.open_positions():
             if pos.isolated:
@@ -1299,10 +1413,10 @@ class MarginGroup:
         take = min(abs(pos.size), abs(other.positions[cid].size))
         self._fill(acct, contract, -sign * take, price, keep_margin=True)
         self._fill(other, contract, sign * take, price)
-        self.events.append((FuturesEvent.ADL, cid, price, take, acct.user, user))
+        self.events.append((_EV_ADL, cid, price, take, acct.user, user))
         for a in (acct, other):
             p = a.positions[cid]
-            self.events.append((FuturesEvent.POSITION, a.user, cid, p.size, p.cost, a.wallet))
+            self.events.append((_EV_POSITION, a.user, cid, p.size, p.cost, a.wallet))
             if p.isolated and a is other:
                 self.events.append((_EV_ISO, a.user, cid, p.margin, a.wallet))
         self._trim_reduce_only(other, cid)
@@ -1329,24 +1443,22 @@ class MarginGroup:
                 acct.wallet -= fee
                 self.events.append(
                     (
-                        FuturesEvent.BALANCE,
+                        _EV_BALANCE,
                         acct.user,
                         acct.wallet,
                         -fee,
-                        BalanceReason.LIQUIDATION_FEE,
+                        _BAL_LIQUIDATION_FEE,
                     )
                 )
                 self._insurance(fee, acct.user)
         elif left < 0:
             acct.wallet -= left
-            self.events.append(
-                (FuturesEvent.BALANCE, acct.user, acct.wallet, -left, BalanceReason.INSURANCE_CLEAR)
-            )
+            self.events.append((_EV_BALANCE, acct.user, acct.wallet, -left, _BAL_INSURANCE_CLEAR))
             self._insurance(left, acct.user)
 
     def _insurance(self, delta: int, user: int) -> None:
         self.insurance += delta
-        self.events.append((FuturesEvent.INSURANCE, self.insurance, delta, user))
+        self.events.append((_EV_INSURANCE, self.insurance, delta, user))
 
     # --- helpers --------------------------------------------------------------------
 

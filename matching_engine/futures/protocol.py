@@ -10,14 +10,15 @@ are integers scaled by RATE_SCALE (10**8 = 100 %).
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Final
 
 import msgpack
 
 from ..protocol import VERSION, SelfTradePrevention, TimeInForce
 
-RATE_SCALE = 100_000_000
+RATE_SCALE: Final = 100_000_000
 # Order ids from here up belong to the engine's own liquidation orders.
-LIQUIDATION_ID_BASE = 1 << 62
+LIQUIDATION_ID_BASE: Final = 1 << 62
 
 
 class FuturesCommand(IntEnum):

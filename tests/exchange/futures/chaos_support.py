@@ -13,6 +13,7 @@ import os
 import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,15 +32,17 @@ from exchange.core.redis import get_redis
 from exchange.futures import units
 from exchange.futures.engine_state import append
 from exchange.futures.models import (
+    FUTURES_OPEN_STATUSES,
     Contract,
     FuturesOrder,
     FuturesTransfer,
     FuturesWallet,
     InsuranceFund,
+    OrderSide,
     TransferStatus,
 )
 from exchange.futures.requests import FuturesOrderRequest, TransferRequest
-from exchange.futures.services import place_futures_order, transfer
+from exchange.futures.services import cancel_futures_order, place_futures_order, transfer
 from exchange.reconciliation.checks import reconcile
 from exchange.wallets.models import Asset
 from matching_engine.futures.engine import MarginGroup
@@ -110,19 +113,26 @@ def clearing_process(env: dict[str, str], log_dir: Path) -> Supervised:
     )
 
 
+def answered() -> bool:
+    """Has the engine answered every input entry?"""
+    client = get_redis()
+    return bool(client.xlen(output_stream(GROUP)) == client.xlen(input_stream(GROUP)))
+
+
+def caught_up() -> bool:
+    """Has the engine answered every input entry and clearing applied every answer?"""
+    last = last_input_id()
+    cleared = Checkpoint.objects.filter(symbol=checkpoint_key(GROUP), last_entry_id=last)
+    return answered() and cleared.exists()
+
+
 def settle(procs: Sequence[Supervised] = (), timeout: float = 60) -> None:
     """Until the engine answered every command and clearing applied every answer."""
-    client = get_redis()
     deadline = time.monotonic() + timeout
     while True:
         for proc in procs:
             proc.reap()  # raises ProcessDied: they never end on their own
-        last = last_input_id()
-        answered = client.xlen(output_stream(GROUP)) == client.xlen(input_stream(GROUP))
-        cleared = Checkpoint.objects.filter(
-            symbol=checkpoint_key(GROUP), last_entry_id=last
-        ).exists()
-        if answered and cleared:
+        if caught_up():
             return
         assert time.monotonic() < deadline, "the engine or clearing did not catch up"
         time.sleep(0.05)
@@ -144,7 +154,11 @@ class Flow:
         self.procs = procs  # the ones ``tick`` kills at random
         self.down: dict[Supervised, float] = {}
         self.kills: list[Kill] = []
-        self.rejections = 0
+        self.refusals: Counter[str] = Counter()  # by error code, at entry
+
+    @property
+    def rejections(self) -> int:
+        return sum(self.refusals.values())
 
     def mark(self, price: Decimal) -> None:
         """Append a MARK_PRICE as the price feed would (for runs without the feed)."""
@@ -162,15 +176,15 @@ class Flow:
         )
         try:
             place_futures_order(user=user, request=request)
-        except DomainError:
-            self.rejections += 1
+        except DomainError as exc:
+            self.refusals[exc.code] += 1
 
     def move(self, user: Any, amount: str, direction: str) -> None:
         request = TransferRequest.parse(asset="USDT", amount=amount, direction=direction)
         try:
             transfer(user=user, request=request)
-        except DomainError:
-            self.rejections += 1
+        except DomainError as exc:
+            self.refusals[exc.code] += 1
 
     def top_up(self, user: Any, amount: Decimal) -> None:
         """Move in what the (cleared) futures wallet lacks of ``amount``."""
@@ -193,6 +207,17 @@ class Flow:
         for step in range(1, 4):
             self.order(maker, "BUY", MID * D("0.96") - step * 50, "0.4")
             self.order(maker, "SELL", MID * D("1.04") + step * 50, "0.4")
+
+    def pull_offers(self, maker: Any) -> None:
+        """Cancel the maker's open sell orders (as far as clearing has recorded them)."""
+        offers = FuturesOrder.objects.filter(
+            user=maker, side=OrderSide.SELL, status__in=FUTURES_OPEN_STATUSES
+        ).values_list("pk", flat=True)
+        for order_id in list(offers):
+            try:
+                cancel_futures_order(user=maker, order_id=order_id)
+            except DomainError as exc:
+                self.refusals[exc.code] += 1
 
     def kill(self, proc: Supervised, *, down_s: tuple[float, float] = (0.05, 0.8)) -> bool:
         """SIGKILL a process that is past its start-up (a kill during Django's start-up

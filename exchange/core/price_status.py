@@ -19,6 +19,7 @@ from exchange.core.redis import get_redis
 
 STATUS_KEY = "pricefeed:status"
 REPORT_MAX_AGE_MS = 5_000
+NEVER_REPORTED = "the price feed never reported this contract"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +45,24 @@ def write_price_status(
     )
 
 
+def expect_price(symbol: str, *, now_ms: int | None = None) -> None:
+    """List ``symbol`` as not live until the feed reports it (a report is never overwritten).
+
+    Called when a contract is announced to its engine, so that ``/healthz`` names a
+    contract the feed has never priced (no feed running, or one that has not loaded it
+    yet) instead of leaving it out.
+    """
+    now = now_ms or _now_ms()
+    record = {"stale": True, "reason": NEVER_REPORTED, "since_ms": now, "updated_ms": 0}
+    get_redis().hsetnx(STATUS_KEY, symbol, json.dumps(record))
+
+
 def _status(symbol: str, raw: Any, now_ms: int) -> PriceStatus:
     if not raw:
-        return PriceStatus(symbol, False, "the price feed never reported this contract", 0, 0)
+        return PriceStatus(symbol, False, NEVER_REPORTED, 0, 0)
     report = json.loads(raw)
+    if not report["updated_ms"]:
+        return PriceStatus(symbol, False, NEVER_REPORTED, report["since_ms"], 0)
     if now_ms - report["updated_ms"] > REPORT_MAX_AGE_MS:
         return PriceStatus(
             symbol,
@@ -71,7 +86,8 @@ def price_status(symbol: str, *, now_ms: int | None = None) -> PriceStatus:
 
 
 def price_statuses(*, now_ms: int | None = None) -> dict[str, PriceStatus]:
-    """Every contract the feed has reported, for ``/healthz`` and the operators."""
+    """Every contract the feed has reported or is expected to, for ``/healthz`` and the
+    operators."""
     raw: Any = get_redis().hgetall(STATUS_KEY)
     now = now_ms or _now_ms()
     return {

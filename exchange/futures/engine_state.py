@@ -7,6 +7,7 @@ import logging
 
 import redis
 
+from exchange.core.price_status import expect_price
 from exchange.core.redis import get_redis
 from exchange.futures import units
 from exchange.futures.models import Contract, ContractStatus
@@ -49,10 +50,12 @@ def send_contract_state(contract: Contract) -> bool:
     """Append the contract's CONTRACT_CREATE; False (logged) when Redis is unreachable.
 
     Harmless when the engine knows the contract (only its status changes); the next
-    ``runfuturesengine`` start announces every contract again.
+    ``runfuturesengine`` start announces every contract again. The contract is listed
+    as not priced yet until the price feed reports it (``/healthz``).
     """
     try:
         append(margin_group(contract), contract_create_command(contract))
+        expect_price(contract.symbol)
     except (redis.RedisError, OSError):
         logger.warning("could not announce contract %s to the engine", contract, exc_info=True)
         return False

@@ -31,6 +31,7 @@ from matching_client.futures import ApplyFunding, FuturesCommand, SetMarkPrice
 logger = logging.getLogger(__name__)
 
 RELOAD_CONTRACTS_MS = 10_000
+NO_SOURCE = "no index price source configured (no spot market, no PRICEFEED_SOURCES entry)"
 # Entry ids are Redis's clock, a funding row's time the feed's: look back this much more.
 CLOCK_SKEW_MS = 60_000
 
@@ -169,7 +170,9 @@ class PriceFeed:
             ]
             index = index_price(quotes)
             if index is None:
-                self._mark_stale(feed, "no fresh index price source", now_ms)
+                # A contract with no source at all is never priced: say that, not "stale".
+                reason = "no fresh index price source" if feed.sources else NO_SOURCE
+                self._mark_stale(feed, reason, now_ms)
                 continue
             tick = feed.pricer.price(now_ms, index, self.books[c.group].book(c.engine_id))
             if tick.mark_ticks <= 0:

@@ -18,6 +18,8 @@ from exchange.events.futures_market import (
     mark_prices_channel,
 )
 from exchange.events.schema import check
+from exchange.futures.actions import BracketSpec, do_create_contract
+from exchange.futures.engine_state import send_contract_state
 from exchange.futures.marks import latest_mark
 from exchange.pricefeed.models import FundingRate, PremiumSample, PriceBar, PriceKind
 from exchange.pricefeed.runner import FeedSettings, PriceFeed
@@ -163,6 +165,52 @@ def test_healthz_lists_each_contract_live_or_stale(redis_client, price_server, c
         "updated_ms": now + 1_500,
     }
     assert body["status"] == "ok"
+
+
+def test_healthz_names_a_contract_the_feed_never_reported(
+    redis_client, price_server, client, assets, django_capture_on_commit_callbacks
+):
+    # given a contract announced to its engine while no feed runs
+    with django_capture_on_commit_callbacks(execute=True):
+        contract = do_create_contract(
+            base=assets["BTC"],
+            quote=assets["USDT"],
+            tick_size=Decimal("0.1"),
+            step_size=Decimal("0.001"),
+            brackets=[BracketSpec(Decimal(50_000), 125, Decimal("0.004"))],
+        )
+    # then /healthz lists it as never priced (not live), where it used to leave it out
+    listed = client.get("/healthz").json()["price_feed"][contract.symbol]
+    assert (listed["live"], listed["reason"], listed["updated_ms"]) == (
+        False,
+        "the price feed never reported this contract",
+        0,
+    )
+    # and order entry still leaves it to the engine, which refuses without a mark
+    assert price_status(contract.symbol).updated_ms == 0
+    # when the feed reports it, and the contract is announced again (an engine restart)
+    _feed(price_server).step(int(time.time() * 1000))
+    send_contract_state(contract)
+    # then the feed's report stands
+    assert client.get("/healthz").json()["price_feed"]["BTCUSDT"]["live"] is True
+
+
+def test_a_contract_without_any_source_says_so(redis_client, caplog):
+    feed = PriceFeed(
+        load_contracts=lambda: [example_contract()],
+        sources_for=lambda _: [],
+        client=MatchingClient(get_redis()),
+        settings=FeedSettings(),
+    )
+    with caplog.at_level(logging.ERROR, logger="exchange.pricefeed.runner"):
+        feed.step(T0 + 500)
+    # then no mark, and the status and the log name the cause
+    assert _commands() == []
+    reason = "no index price source configured (no spot market, no PRICEFEED_SOURCES entry)"
+    assert price_status("BTCUSDT", now_ms=T0 + 500).reason == reason
+    assert [r.getMessage() for r in caplog.records] == [
+        f"BTCUSDT: {reason}; MARK_PRICE and FUNDING withheld, new positions halted"
+    ]
 
 
 def test_a_restarted_feed_keeps_the_intervals_samples_and_never_funds_twice(

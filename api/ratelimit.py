@@ -51,7 +51,9 @@ def _window(window_seconds: int) -> tuple[int, int]:
 
 
 def _key(bucket: str, start: int) -> str:
-    return f"rl:{bucket}:{start}"
+    # The bucket is the hash tag: a Redis Cluster keeps a bucket's keys (its windows, and
+    # the Binance ban of its IP) in one slot, so one script may touch them together.
+    return "rl:{" + bucket + "}:" + str(start)
 
 
 def current_window(bucket: str, window_seconds: int) -> tuple[str, int]:

@@ -5,16 +5,17 @@ Each kind has a token in Redis, a random string that every change replaces
 (``bump``): an entry is served only while the token it was read under is the current
 one. A request reads the tokens once, before anything it reads from the database: in
 the Binance limiter's round trip when it has one (``wanted``, ``queue_read``,
-``remember``), else in a round trip of its own on first use (``current``). So a change whose action has returned is seen
-by the next request to any process, and a row read before the change committed is
-stamped with a token the change's second bump has already replaced.
+``remember``), else in a round trip of its own on first use (``current``). So a change
+whose action has returned is seen by the next request to any process, and a row read
+before the change committed is stamped with a token the change's second bump has
+already replaced.
 
 Tokens are random, not counters: a counter lost with Redis's data would count up
 again to values old entries carry. A missing token (Redis restarted empty, a test's
 FLUSHDB) is replaced by a new one, which no entry carries. When Redis cannot be read,
-caches are bypassed and emptied;
-when a bump cannot be written, it is retried in the background for as long as entries
-may live (``MAX_AGE_SECONDS``), the bound on staleness when everything else fails.
+caches are bypassed and emptied; when a bump cannot be written, it is retried in the
+background for as long as entries may live (``MAX_AGE_SECONDS``), the bound on
+staleness when everything else fails (ADR 0056).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ API_KEYS = "apikeys"
 MARKETS = "markets"
 KINDS = (API_KEYS, MARKETS)
 # One hash tag: on a Redis Cluster the tokens share a slot (one node answers for both).
-KEYS = tuple("{cachever}:" + kind for kind in KINDS)
+KEYS = tuple(f"{{cachever}}:{kind}" for kind in KINDS)
 # The longest an entry is served without reading its row again, whatever the tokens say:
 # the bound on staleness when a bump is lost (its process died, Redis failed over
 # before a replica had it), and on changes made outside the actions (a database shell).
@@ -134,31 +135,40 @@ def _new_token() -> str:
 
 def _set_token(kind: str) -> bool:
     try:
-        get_redis().set("{cachever}:" + kind, _new_token())
-    except redis.RedisError as exc:
-        logger.error("could not invalidate the cached %s: %s", kind, exc)
+        get_redis().set(f"{{cachever}}:{kind}", _new_token())
+    except redis.RedisError:
         return False
     return True
 
 
-def _retry(kind: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        time.sleep(RETRY_EVERY_SECONDS)
-        if _set_token(kind):
-            logger.warning("cached %s invalidated after a retry", kind)
-            return
-    logger.error("gave up invalidating the cached %s: entries expire by age", kind)
+_retrying: set[str] = set()
+
+
+def _retry(kind: str) -> None:
+    deadline = time.monotonic() + MAX_AGE_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(RETRY_EVERY_SECONDS)
+            if _set_token(kind):
+                logger.warning("cached %s invalidated after a retry", kind)
+                return
+        logger.error("gave up invalidating the cached %s: entries expire by age", kind)
+    finally:
+        _retrying.discard(kind)
 
 
 def _bump_now(kind: str) -> None:
-    if not _set_token(kind):
-        deadline = time.monotonic() + MAX_AGE_SECONDS
-        threading.Thread(target=_retry, args=(kind, deadline), daemon=True).start()
+    if _set_token(kind):
+        return
+    logger.error("could not invalidate the cached %s (Redis unavailable); retrying", kind)
+    if kind not in _retrying:
+        _retrying.add(kind)
+        threading.Thread(target=_retry, args=(kind,), daemon=True).start()
 
 
 def bump(kind: str) -> None:
-    """Invalidate every process's cached ``kind`` now and again when the current
-    transaction commits (at once outside one).
+    """Invalidate every process's cached ``kind`` now and, inside a transaction, again
+    when it commits.
 
     Call from every action that changes a cached row. The first bump covers reads
     later in this transaction and request; the second voids entries other processes
@@ -168,7 +178,8 @@ def bump(kind: str) -> None:
     if scope is not None:
         scope.read = False  # this request's later lookups see the change
     _bump_now(kind)
-    transaction.on_commit(lambda: _bump_now(kind))
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _bump_now(kind))
 
 
 class CacheVersionsMiddleware:

@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 
 import pytest
 import redis
-from django.test import Client
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, Client
 
 from exchange.accounts.actions import do_create_api_key, do_revoke_api_key
 from exchange.accounts.key_cache import cached_api_key, forget_cached_api_keys
@@ -154,6 +155,36 @@ def test_a_signed_request_reads_its_key_in_the_limiters_round_trip(
 
     # then Redis saw the limiter's script (TTL, INCRBY and EXPIRE run inside it) and the
     # two tokens (a GET each), sent together, and no command for the key itself
+    calls = command_calls(stats) - before
+    del calls["info"]
+    assert calls == Counter({"eval": 1, "ttl": 1, "incrby": 1, "expire": 1, "get": 2})
+
+
+@pytest.mark.django_db(transaction=True)  # the ASGI handler's thread has its own connection
+def test_under_the_asgi_handler_too_the_key_costs_no_round_trip(
+    bot_on_private_redis, private_redis
+):  # noqa: ANN001
+    # given a key signing requests through Django's ASGI handler, as daphne serves them
+    api_key, secret = bot_on_private_redis
+    client = AsyncClient()
+
+    def signed_get() -> int:
+        query = urlencode({"timestamp": int(time.time() * 1000)})
+        signature = hmac.new(secret.encode(), query.encode(), hashlib.sha256).hexdigest()
+        response = async_to_sync(client.get)(
+            f"/api/v3/account?{query}&signature={signature}",
+            headers={"X-MBX-APIKEY": api_key.key},
+        )
+        return int(response.status_code)
+
+    assert signed_get() == 200
+    stats = private_redis.client()
+    before = command_calls(stats)
+
+    # when it signs the next one
+    assert signed_get() == 200
+
+    # then the request's scope held: the tokens came with the limiter's script
     calls = command_calls(stats) - before
     del calls["info"]
     assert calls == Counter({"eval": 1, "ttl": 1, "incrby": 1, "expire": 1, "get": 2})

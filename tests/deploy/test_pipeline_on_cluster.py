@@ -99,7 +99,10 @@ test_create_again_returns_the_live_key_extended = (
 test_keepalive_restarts_the_60_minutes = listen_keys.test_keepalive_restarts_the_60_minutes
 test_close_invalidates_the_key = listen_keys.test_close_invalidates_the_key
 test_consume_counts_weight_until_the_limit = ratelimit.test_consume_counts_weight_until_the_limit
-# The limiter's script and the cache tokens' MGET touch two slots in one pipeline.
+# The limiters' scripts and the cache tokens' GETs touch two slots in one pipeline.
+test_the_limiters_round_trip_brings_the_requests_cache_tokens = (
+    ratelimit.test_the_limiters_round_trip_brings_the_requests_cache_tokens
+)
 bot = key_cache.bot
 test_a_revoked_key_is_refused_on_the_next_request = (
     key_cache.test_a_revoked_key_is_refused_on_the_next_request

@@ -203,6 +203,12 @@ def tree_cpu(root: int) -> tuple[float, int]:
     return sum(stats[pid][1] for pid in members if pid in stats), len(members & stats.keys())
 
 
+def trees_cpu(roots: list[int]) -> tuple[float, int]:
+    """``tree_cpu`` summed over several roots (the web processes of one shared socket)."""
+    trees = [tree_cpu(root) for root in roots]
+    return sum(cpu for cpu, _ in trees), sum(n for _, n in trees)
+
+
 # --- the load -----------------------------------------------------------------------------
 
 
@@ -243,7 +249,7 @@ async def run_phase(
     phase: str,
     clients: int,
     seconds: float,
-    web_pid: int | None,
+    web_pids: list[int],
     rate: float = 0.0,
 ) -> dict[str, Any]:
     build, ok = PHASES[phase]
@@ -261,7 +267,7 @@ async def run_phase(
                 for n, s in enumerate(sessions)
             )
         )
-        cpu0 = tree_cpu(web_pid)[0] if web_pid else 0.0
+        cpu0 = trees_cpu(web_pids)[0]
         t0 = time.perf_counter()
         until = t0 + seconds
         await asyncio.gather(
@@ -281,7 +287,7 @@ async def run_phase(
             )
         )
         wall = time.perf_counter() - t0
-        cpu = (tree_cpu(web_pid)[0] - cpu0) if web_pid else float("nan")
+        cpu = (trees_cpu(web_pids)[0] - cpu0) if web_pids else float("nan")
     finally:
         await asyncio.gather(*(s.close() for s in sessions))
     latencies.sort()
@@ -405,7 +411,13 @@ class Stack:
                 str(procfile),
             ],
             cwd=ROOT,
-            env={**os.environ, **env},
+            env={
+                **os.environ,
+                **env,
+                "WEB_HOST": HOST,
+                "WEB_PORT": str(port),
+                "WEB_PROCESSES": str(workers if model == "daphne" else 1),
+            },
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -427,14 +439,21 @@ class Stack:
                     raise RuntimeError(f"{model} did not start") from None
                 time.sleep(0.3)
 
-    def pid(self, name: str) -> int:
+    def pids(self, name: str) -> list[int]:
+        """The pids of program ``name``: one, or each of a shared-socket group (web-0, ...)."""
         out = subprocess.run(
-            [str(Path(sys.executable).parent / "supervisorctl"), "-c", str(self.conf), "pid", name],
+            [str(Path(sys.executable).parent / "supervisorctl"), "-c", str(self.conf), "status"],
             capture_output=True,
             text=True,
-            check=True,
+            check=False,
         ).stdout
-        return int(out.strip())
+        found = []
+        for line in out.splitlines():
+            process, _, rest = line.partition(" ")
+            if process in (name, f"{name}:{name}") or process.startswith(f"{name}:{name}-"):
+                found.append(int(rest.split("pid ")[1].split(",")[0]))
+        assert found, f"{name} not running: {out}"
+        return found
 
     def stop(self) -> None:
         self.process.terminate()
@@ -477,22 +496,24 @@ def measure(
     stack: Stack | None,
 ) -> list[str]:
     out = []
-    web_pid = stack.pid("web") if stack else args.web_pid
-    if web_pid:
+    web_pids = stack.pids("web") if stack else ([args.web_pid] if args.web_pid else [])
+    if web_pids:
         # What the server burns with no request (threads, pub/sub, timers): at a few
         # requests a second it is a large part of the CPU per request.
-        cpu0, processes = tree_cpu(web_pid)
+        cpu0, processes = trees_cpu(web_pids)
         time.sleep(args.idle)
-        idle = (tree_cpu(web_pid)[0] - cpu0) / args.idle * 1000
+        idle = (trees_cpu(web_pids)[0] - cpu0) / args.idle * 1000
         print(
-            f"# {model}: web pid {web_pid}, {processes} processes, idle CPU {idle:.1f} ms/s",
+            f"# {model}: web pids {web_pids}, {processes} processes, idle CPU {idle:.1f} ms/s",
             flush=True,
         )
-    others = [stack.pid(n) for n in ("engine", "clearing", "marketdata")] if stack else []
+    others = (
+        [p for n in ("engine", "clearing", "marketdata") for p in stack.pids(n)] if stack else []
+    )
     for clients in args.clients:
         for phase in args.phases:
             before = sum(tree_cpu(p)[0] for p in others)
-            r = asyncio.run(run_phase(url, keys, phase, clients, args.seconds, web_pid))
+            r = asyncio.run(run_phase(url, keys, phase, clients, args.seconds, web_pids))
             after = sum(tree_cpu(p)[0] for p in others)
             other = f"{(after - before) / r['requests'] * 1000:.2f}" if others else ""
             line = row(model, r, other)
@@ -501,7 +522,7 @@ def measure(
                 print(f"#   failures: {r['failures']}", file=sys.stderr, flush=True)
             out.append(line)
     if args.rate:
-        r = asyncio.run(run_phase(url, keys, "v3 ACK", 16, args.seconds, web_pid, rate=args.rate))
+        r = asyncio.run(run_phase(url, keys, "v3 ACK", 16, args.seconds, web_pids, rate=args.rate))
         line = row(model, {**r, "phase": f"v3 ACK at {args.rate:.0f}/s"})
         print(line, flush=True)
         out.append(line)
@@ -568,7 +589,7 @@ def main() -> None:
         keys = [Key(k["key"], k["secret"].encode()) for k in raw]
         stack = Stack(model, free_port(), workers, model_env)
         try:
-            label = f"{model} ({workers if model != 'daphne' else 1} proc)"
+            label = f"{model} ({workers} proc)"
             label += f", conn max age {max_age or 'default'}"
             measure(label, stack.url, keys, args, stack)
         finally:

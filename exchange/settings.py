@@ -143,6 +143,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (threads and subprocesses of a test share it), one per test run.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=300)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# HTTP requests run on this many persistent threads per web process (exchange/asgi.py).
+WEB_THREADS = env.int("WEB_THREADS", default=8)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if env.str("REDIS_URL", default=""):

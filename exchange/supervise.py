@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shlex
 import sys
 import time
@@ -40,6 +41,11 @@ STARTSECS = 3
 STARTRETRIES = 20
 # Seconds between the stop signal and SIGKILL when stopping (Celery finishes its task).
 STOPWAITSECS = 15
+# The web program runs as WEB_PROCESSES daphne processes (default: one per core) sharing
+# one listening socket that supervisord opens and hands each as fd 0 (an fcgi-program, as
+# Channels' deployment guide does; ADR 0054). Its Procfile line's ``-b``/``-p`` name it.
+SHARED_SOCKET_PROGRAM = "web"
+_LISTEN_OPTIONS = re.compile(r"\s(?:-b|-p)\s+\S+")
 
 
 def read_procfile(path: Path = PROCFILE) -> dict[str, str]:
@@ -62,6 +68,41 @@ def _program(
 ) -> list[str]:
     return [
         f"[program:{name}]",
+        *_common(name, command, var_dir=var_dir, priority=priority, startsecs=startsecs),
+        f"stdout_logfile={_escape(str(var_dir / 'log' / f'{name}.log'))}",
+        "",
+    ]
+
+
+def _shared_socket_program(name: str, command: str, *, var_dir: Path, processes: int) -> list[str]:
+    """``processes`` copies of a daphne line, all accepting on one socket supervisord binds."""
+    host = os.environ.get("WEB_HOST", "127.0.0.1")
+    port = os.environ.get("WEB_PORT", "8000")
+    on_fd = listen_on_inherited_socket(command)
+    return [
+        f"[fcgi-program:{name}]",
+        f"socket=tcp://{_escape(host)}:{_escape(port)}",
+        f"numprocs={processes}",
+        "process_name=%(program_name)s-%(process_num)s",
+        *_common(name, _in_shell(on_fd), var_dir=var_dir, priority=100, startsecs=STARTSECS),
+        f"stdout_logfile={_escape(str(var_dir / 'log' / name))}-%(process_num)s.log",
+        "",
+    ]
+
+
+def listen_on_inherited_socket(command: str) -> str:
+    """The daphne line with its ``-b HOST -p PORT`` replaced by ``--fd 0``."""
+    if not command.startswith("daphne ") or not _LISTEN_OPTIONS.search(command):
+        raise ValueError(f"not a daphne line with -b/-p: {command!r}")
+    return "daphne --fd 0" + _LISTEN_OPTIONS.sub("", command).removeprefix("daphne")
+
+
+def _in_shell(command: str) -> str:
+    return shlex.join(["/bin/sh", "-c", f"exec {command}"])
+
+
+def _common(name: str, command: str, *, var_dir: Path, priority: int, startsecs: int) -> list[str]:
+    return [
         f"command={_escape(command)}",
         f"directory={_escape(str(ROOT))}",
         f"priority={priority}",
@@ -74,20 +115,23 @@ def _program(
         "killasgroup=true",
         f"stopwaitsecs={STOPWAITSECS}",
         "redirect_stderr=true",
-        f"stdout_logfile={_escape(str(var_dir / 'log' / f'{name}.log'))}",
         "stdout_logfile_maxbytes=10MB",
         "stdout_logfile_backups=3",
-        "",
     ]
 
 
 def supervisor_config(
-    processes: dict[str, str], *, var_dir: Path, redis_dir: Path | None = None
+    processes: dict[str, str],
+    *,
+    var_dir: Path,
+    redis_dir: Path | None = None,
+    web_processes: int = 1,
 ) -> str:
     """The supervisord config that runs ``processes`` (and the embedded Redis if given).
 
     Procfile lines use shell syntax (``${WEB_PORT:-8000}``), so each runs under
     ``sh -c "exec ..."``: the shell expands, then becomes the process supervisord watches.
+    With ``web_processes`` > 1 the web line runs that many times on one shared socket.
     """
     sock = socket_path(var_dir, "supervisor.sock")
     lines = [
@@ -119,8 +163,10 @@ def supervisor_config(
             startsecs=1,
         )
     for name, command in processes.items():
-        shell = shlex.join(["/bin/sh", "-c", f"exec {command}"])
-        lines += _program(name, shell, var_dir=var_dir, priority=100)
+        if name == SHARED_SOCKET_PROGRAM and web_processes > 1:
+            lines += _shared_socket_program(name, command, var_dir=var_dir, processes=web_processes)
+        else:
+            lines += _program(name, _in_shell(command), var_dir=var_dir, priority=100)
     return "\n".join(lines)
 
 
@@ -168,7 +214,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ["PYTHONUNBUFFERED"] = "1"
     config = var_dir / "supervisord.conf"
-    config.write_text(supervisor_config(processes, var_dir=var_dir, redis_dir=redis_dir))
+    web_processes = int(os.environ.get("WEB_PROCESSES") or os.cpu_count() or 1)
+    config.write_text(
+        supervisor_config(
+            processes, var_dir=var_dir, redis_dir=redis_dir, web_processes=web_processes
+        )
+    )
     sys.stdout.write(
         f"supervising {', '.join(([EMBEDDED_REDIS] if redis_dir else []) + list(processes))}; "
         f"logs in {var_dir / 'log'}; status: supervisorctl -c {config} status\n"

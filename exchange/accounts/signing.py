@@ -77,7 +77,7 @@ def _check_timestamp(params: dict[str, str], now_ms: int) -> None:
     if timestamp >= now_ms + 1000:
         raise ApiKeyError(
             ApiKeyErrorCode.TIMESTAMP_OUTSIDE_RECV_WINDOW,
-            "Timestamp for this request was 1000ms ahead of the server's time.",
+            "The request's timestamp is more than 1 s ahead of the server's clock.",
         )
     if now_ms - timestamp > window:
         raise ApiKeyError(

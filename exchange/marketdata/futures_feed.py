@@ -6,14 +6,9 @@ the trades, and every changed level's new total with the group's book sequence
 (without a consumer group: it is a projection that rebuilds from the stream, as the
 price feed's book does) and keeps, per contract, the book, the recent trades, the
 rolling 24-hour ticker and the latest ``KEEP_BARS`` klines of every interval. After
-each batch it replaces the contract's Redis snapshots, which ``/fapi`` reads:
-
-* ``fmd:{SYMBOL}:depth``: ``{"lastUpdateId", "E", "T", "bids", "asks"}`` (best 1000 a side);
-* ``fmd:{SYMBOL}:trades``: the latest ``RECENT_TRADES`` fills, oldest first;
-* ``fmd:{SYMBOL}:ticker``: the rolling 24-hour figures, Binance's 24hr fields;
-* ``fmd:{SYMBOL}:klines``: a hash, interval -> rows oldest first, Binance's kline arrays;
-* ``fmd:{GROUP}:published``: the last output entry applied, for the dashboard's lag.
-
+each batch it replaces the contract's Redis snapshots (depth, trades, ticker and the
+touched intervals' klines: ``futures_snapshots.py``), which the futures surfaces read,
+and ``fmd:{GROUP}:published``, the last output entry applied, for the dashboard's lag,
 and publishes the batch's stream events (``exchange.events.futures_market``) in the
 same pipeline (``futures_streams.py``), each liquidation order (the engine's
 LIQUIDATION_ORDER and the TRADEs of the same entry whose taker it is) on its
@@ -23,7 +18,9 @@ The ``fmd:`` prefix keeps a contract apart from the spot market of the same symb
 (``md:``), as the price feed's keys are. Every ``STATE_EVERY_S`` the process saves
 all of it in ``fmd:{GROUP}:state`` (``id``: the last entry applied, ``state``:
 msgpack); a restart loads it and reads on after ``id``, so the stream trimmer may
-cut the group's output below it (``saved_group_position``). Update ids are the group's sequence: a
+cut the group's output below it (``saved_group_position``), and writes every restored
+contract's snapshots at once, so a release that changes their schema (and so their
+keys, ADR 0054) serves them before the next trade. Update ids are the group's sequence: a
 contract's ids grow but skip the other contracts' changes, which Binance's futures
 depth protocol allows (each diff names the previous one, ``pu``).
 """
@@ -52,6 +49,14 @@ from exchange.events.futures_market import (
 )
 from exchange.futures import units
 from exchange.futures.models import Contract
+from exchange.marketdata.futures_snapshots import (
+    FuturesDepthSnapshot,
+    KlineRow,
+    depth_key,
+    klines_key,
+    ticker_key,
+    trades_key,
+)
 from exchange.marketdata.futures_streams import (
     FuturesPending,
     LiquidationOrder,
@@ -59,6 +64,7 @@ from exchange.marketdata.futures_streams import (
     contract_events,
 )
 from exchange.marketdata.intervals import INTERVALS
+from exchange.marketdata.snapshots import PublicTrade, Ticker24h
 from exchange.marketdata.stats import Bar, Klines, RollingTicker, TradeTick
 from matching_client import entry_ms, output_stream
 from matching_engine.futures.protocol import FuturesEvent
@@ -73,22 +79,6 @@ BUY = 0
 # As spot market data saves its state: often enough to keep the output stream short.
 STATE_EVERY_S = 60.0
 STATE_VERSION = 1
-
-
-def depth_key(symbol: str) -> str:
-    return f"fmd:{{{symbol}}}:depth"
-
-
-def trades_key(symbol: str) -> str:
-    return f"fmd:{{{symbol}}}:trades"
-
-
-def ticker_key(symbol: str) -> str:
-    return f"fmd:{{{symbol}}}:ticker"
-
-
-def klines_key(symbol: str) -> str:
-    return f"fmd:{{{symbol}}}:klines"
 
 
 def published_key(group: str) -> str:
@@ -207,6 +197,7 @@ class ContractData:
             self.bars[interval].extend(Bar(*fields) for fields in rows)
             # The current bar is the last kept one: a trade in it updates both.
             self.klines.current[interval] = self.bars[interval][-1]
+            self.touched_intervals.add(interval)  # written with the first snapshots
 
     # --- rendering, in the contract's decimals -------------------------------------
 
@@ -219,29 +210,28 @@ class ContractData:
     def quote(self, atoms: int) -> str:
         return _text(units.amount_of(self.contract, atoms))
 
-    def depth_json(self) -> dict[str, Any]:
+    def depth(self) -> FuturesDepthSnapshot:
         bids = self.bids.items()[-DEPTH_LEVELS:][::-1]
         asks = self.asks.items()[:DEPTH_LEVELS]
         return {
-            "lastUpdateId": self.last_update_id,
-            "E": self.time,
-            "T": self.time,
-            "bids": [[self.price(p), self.qty(q)] for p, q in bids],
-            "asks": [[self.price(p), self.qty(q)] for p, q in asks],
+            "last_update_id": self.last_update_id,
+            "time": self.time,
+            "bids": [(self.price(p), self.qty(q)) for p, q in bids],
+            "asks": [(self.price(p), self.qty(q)) for p, q in asks],
         }
 
-    def trade_json(self, t: TradeTick) -> dict[str, Any]:
+    def public_trade(self, t: TradeTick) -> PublicTrade:
         return {
             "id": t.trade_id,
             "price": self.price(t.price),
             "qty": self.qty(t.qty),
-            "quoteQty": self.quote(t.quote),
+            "quote_qty": self.quote(t.quote),
             "time": t.time,
-            "isBuyerMaker": not t.taker_buy,
+            "buyer_maker": not t.taker_buy,
         }
 
-    def kline_row(self, b: Bar) -> list[Any]:
-        return [
+    def kline_row(self, b: Bar) -> KlineRow:
+        return (
             b.open_time,
             self.price(b.open),
             self.price(b.high),
@@ -253,10 +243,9 @@ class ContractData:
             b.trades,
             self.qty(b.taker_buy_volume),
             self.quote(b.taker_buy_quote),
-            "0",
-        ]
+        )
 
-    def ticker_json(self) -> dict[str, Any]:
+    def ticker_figures(self) -> Ticker24h:
         tk = self.ticker
         last = tk.last.price if tk.last else None
         opened = tk.open if tk.open is not None else last
@@ -270,22 +259,22 @@ class ContractData:
         quote = units.amount_of(self.contract, tk.quote_volume)
         return {
             "symbol": self.contract.symbol,
-            "priceChange": _text(change),
-            "priceChangePercent": _text(pct),
-            "weightedAvgPrice": _text(
+            "price_change": _text(change),
+            "price_change_percent": _text(pct),
+            "weighted_avg_price": _text(
                 (quote / volume).quantize(self.contract.tick_size) if volume else Decimal(0)
             ),
-            "lastPrice": self.price(last) if last is not None else "0",
-            "lastQty": self.qty(tk.last.qty) if tk.last else "0",
-            "openPrice": self.price(opened) if opened is not None else "0",
-            "highPrice": self.price(tk.high) if tk.high is not None else "0",
-            "lowPrice": self.price(tk.low) if tk.low is not None else "0",
+            "last_price": self.price(last) if last is not None else "0",
+            "last_qty": self.qty(tk.last.qty) if tk.last else "0",
+            "open_price": self.price(opened) if opened is not None else "0",
+            "high_price": self.price(tk.high) if tk.high is not None else "0",
+            "low_price": self.price(tk.low) if tk.low is not None else "0",
             "volume": _text(volume),
-            "quoteVolume": _text(quote),
-            "openTime": tk.now - tk.window_ms + 1 if tk.now else 0,
-            "closeTime": tk.now,
-            "firstId": tk.first_id,
-            "lastId": tk.last_id,
+            "quote_volume": _text(quote),
+            "open_time": tk.now - tk.window_ms + 1 if tk.now else 0,
+            "close_time": tk.now,
+            "first_id": tk.first_id,
+            "last_id": tk.last_id,
             "count": tk.count,
         }
 
@@ -294,9 +283,9 @@ class ContractData:
         client that gets a diff and then asks for the book sees at least that diff);
         return the batch's ticker event, if it traded, for the all-contract list."""
         symbol = self.contract.symbol
-        pipe.set(depth_key(symbol), json.dumps(self.depth_json()))
-        pipe.set(trades_key(symbol), json.dumps([self.trade_json(t) for t in self.recent]))
-        pipe.set(ticker_key(symbol), json.dumps(self.ticker_json()))
+        pipe.set(depth_key(symbol), json.dumps(self.depth()))
+        pipe.set(trades_key(symbol), json.dumps([self.public_trade(t) for t in self.recent]))
+        pipe.set(ticker_key(symbol), json.dumps(self.ticker_figures()))
         for interval in self.touched_intervals:
             rows = [self.kline_row(b) for b in self.bars[interval]]
             pipe.hset(klines_key(symbol), interval, json.dumps(rows))
@@ -408,6 +397,8 @@ class FuturesMarketData:
     def step(self) -> int:
         if not self.restored:
             self._restore()
+            if self.contracts:
+                self._publish(set(self.contracts))
         reply: Any = self.redis.xread(
             {output_stream(self.group): self.after}, count=self.batch_size, block=self.block_ms
         )
@@ -423,16 +414,21 @@ class FuturesMarketData:
                 self.after = entry_id
                 count += 1
         if count:
-            pipe = self.redis.pipeline(transaction=False)
-            tickers = [self.contracts[cid].publish(pipe) for cid in touched]
-            tickers = sorted((t for t in tickers if t), key=lambda t: t["symbol"])
-            if tickers:
-                pipe.publish(futures_tickers_channel(), _dumps(tickers))
-            pipe.set(published_key(self.group), self.after)
-            pipe.execute()
+            self._publish(touched)
         if count and time.monotonic() - self.state_saved_at >= self.state_every_s:
             self.save_state()
         return count
+
+    def _publish(self, touched: set[int]) -> None:
+        """Replace the snapshots of the ``touched`` contracts and send their events, in one
+        pipeline, with the ``published`` mark at the last entry applied."""
+        pipe = self.redis.pipeline(transaction=False)
+        tickers = [self.contracts[cid].publish(pipe) for cid in touched]
+        tickers = sorted((t for t in tickers if t), key=lambda t: t["symbol"])
+        if tickers:
+            pipe.publish(futures_tickers_channel(), _dumps(tickers))
+        pipe.set(published_key(self.group), self.after)
+        pipe.execute()
 
     def reset(self) -> None:
         """Forget everything; the next step starts again from the saved state, or from

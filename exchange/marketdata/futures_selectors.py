@@ -10,9 +10,17 @@ from exchange.core.pagination import check_limit
 from exchange.core.redis import get_redis
 from exchange.futures.models import Contract, Position
 from exchange.marketdata.errors import MarketDataError, MarketDataErrorCode
-from exchange.marketdata.futures_feed import depth_key, klines_key, ticker_key, trades_key
+from exchange.marketdata.futures_snapshots import (
+    FuturesDepthSnapshot,
+    KlineRow,
+    depth_key,
+    klines_key,
+    ticker_key,
+    trades_key,
+)
 from exchange.marketdata.intervals import INTERVALS
 from exchange.marketdata.selectors import MAX_DEPTH, MAX_KLINES, MAX_RECENT_TRADES
+from exchange.marketdata.snapshots import PublicTrade, Ticker24h
 
 
 def _load(key: str, default: Any) -> Any:
@@ -20,30 +28,37 @@ def _load(key: str, default: Any) -> Any:
     return json.loads(raw) if raw else default
 
 
-def contract_book(contract: Contract, *, limit: int) -> dict[str, Any]:
-    """The depth snapshot cut to ``limit`` levels per side, with its lastUpdateId."""
+def contract_book(contract: Contract, *, limit: int) -> FuturesDepthSnapshot:
+    """The depth snapshot cut to ``limit`` levels per side (an empty book at update id
+    and time 0 before the feed's first)."""
     check_limit(limit, maximum=MAX_DEPTH)
-    depth = _load(
-        depth_key(contract.symbol), {"lastUpdateId": 0, "E": 0, "T": 0, "bids": [], "asks": []}
+    depth: FuturesDepthSnapshot = _load(
+        depth_key(contract.symbol), {"last_update_id": 0, "time": 0, "bids": [], "asks": []}
     )
-    return {**depth, "bids": depth["bids"][:limit], "asks": depth["asks"][:limit]}
+    return {
+        "last_update_id": depth["last_update_id"],
+        "time": depth["time"],
+        "bids": depth["bids"][:limit],
+        "asks": depth["asks"][:limit],
+    }
 
 
-def contract_trades(contract: Contract, *, limit: int) -> list[dict[str, Any]]:
+def contract_trades(contract: Contract, *, limit: int) -> list[PublicTrade]:
     """The newest ``limit`` fills, oldest first."""
     check_limit(limit, maximum=MAX_RECENT_TRADES)
-    trades: list[dict[str, Any]] = _load(trades_key(contract.symbol), [])
+    trades: list[PublicTrade] = _load(trades_key(contract.symbol), [])
     return trades[-limit:]
 
 
-def contract_ticker(contract: Contract) -> dict[str, Any] | None:
-    ticker: dict[str, Any] | None = _load(ticker_key(contract.symbol), None)
+def contract_ticker(contract: Contract) -> Ticker24h | None:
+    """The rolling 24-hour figures, or None before the contract's first fill."""
+    ticker: Ticker24h | None = _load(ticker_key(contract.symbol), None)
     return ticker
 
 
 def contract_klines(
     contract: Contract, *, interval: str, start: int | None, end: int | None, limit: int
-) -> list[list[Any]]:
+) -> list[KlineRow]:
     """Kline rows oldest first; from ``start`` when given, else the latest ``limit``."""
     check_limit(limit, maximum=MAX_KLINES)
     if interval not in INTERVALS:
@@ -52,7 +67,7 @@ def contract_klines(
             f"Invalid interval {interval!r}; use one of {', '.join(INTERVALS)}.",
         )
     raw: Any = get_redis().hget(klines_key(contract.symbol), interval)
-    rows: list[list[Any]] = json.loads(raw) if raw else []
+    rows: list[KlineRow] = json.loads(raw) if raw else []
     if start is not None:
         rows = [r for r in rows if r[0] >= start]
     if end is not None:

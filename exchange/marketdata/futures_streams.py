@@ -195,33 +195,17 @@ def _kline(data: ContractData, bar: Bar, *, closed: bool) -> KlineEvent:
 
 
 def _ticker(data: ContractData) -> TickerEvent:
-    """The rolling figures ``/fapi/v1/ticker/24hr`` shows, with the best quote."""
-    t = data.ticker_json()
+    """The rolling figures of the ticker snapshot, with the previous close and the best quote."""
     prev = data.ticker.prev_close
     best_bids, best_asks = _top(data, 1)
     bid, ask = _first(best_bids), _first(best_asks)
     return {
         "kind": "ticker",
-        "symbol": t["symbol"],
         "time": data.time,
-        "price_change": t["priceChange"],
-        "price_change_percent": t["priceChangePercent"],
-        "weighted_avg_price": t["weightedAvgPrice"],
+        **data.ticker_figures(),
         "prev_close_price": data.price(prev) if prev is not None else "0",
-        "last_price": t["lastPrice"],
-        "last_qty": t["lastQty"],
         "bid_price": data.price(bid[0]) if bid else "0",
         "bid_qty": data.qty(bid[1]) if bid else "0",
         "ask_price": data.price(ask[0]) if ask else "0",
         "ask_qty": data.qty(ask[1]) if ask else "0",
-        "open_price": t["openPrice"],
-        "high_price": t["highPrice"],
-        "low_price": t["lowPrice"],
-        "volume": t["volume"],
-        "quote_volume": t["quoteVolume"],
-        "open_time": t["openTime"],
-        "close_time": t["closeTime"],
-        "first_id": t["firstId"],
-        "last_id": t["lastId"],
-        "count": t["count"],
     }

@@ -13,7 +13,14 @@ from exchange.core.redis import get_redis
 from exchange.marketdata.errors import MarketDataError, MarketDataErrorCode
 from exchange.marketdata.intervals import INTERVALS
 from exchange.marketdata.models import Kline
-from exchange.marketdata.store import depth_key, ticker_key, trades_key
+from exchange.marketdata.snapshots import (
+    DepthSnapshot,
+    PublicTrade,
+    SpotTicker24h,
+    depth_key,
+    ticker_key,
+    trades_key,
+)
 from exchange.markets.models import Market
 
 # The largest ``limit`` of each read, for every surface. Depth allows Binance's 5000;
@@ -28,33 +35,37 @@ def _load(key: str, default: Any) -> Any:
     return json.loads(raw) if raw else default
 
 
-def order_book(market: Market, *, limit: int = 100) -> dict[str, Any]:
-    """The market-data depth snapshot cut to ``limit`` levels per side, with its lastUpdateId.
+def order_book(market: Market, *, limit: int = 100) -> DepthSnapshot:
+    """The market-data depth snapshot cut to ``limit`` levels per side (an empty book at
+    update id 0 before market data's first).
 
     ``limit`` outside 1..MAX_DEPTH is INVALID_LIMIT (as for every market-data read).
     """
     check_limit(limit, maximum=MAX_DEPTH)
-    depth = _load(depth_key(market.symbol), {"lastUpdateId": 0, "bids": [], "asks": []})
+    depth: DepthSnapshot = _load(
+        depth_key(market.symbol), {"last_update_id": 0, "bids": [], "asks": []}
+    )
     return {
-        "lastUpdateId": depth["lastUpdateId"],
+        "last_update_id": depth["last_update_id"],
         "bids": depth["bids"][:limit],
         "asks": depth["asks"][:limit],
     }
 
 
-def recent_trades(market: Market, *, limit: int = 500) -> list[dict[str, Any]]:
+def recent_trades(market: Market, *, limit: int = 500) -> list[PublicTrade]:
     """The newest ``limit`` (1..MAX_RECENT_TRADES) public trades, oldest first."""
     check_limit(limit, maximum=MAX_RECENT_TRADES)
-    trades: list[dict[str, Any]] = _load(trades_key(market.symbol), [])
+    trades: list[PublicTrade] = _load(trades_key(market.symbol), [])
     return trades[-limit:]
 
 
-def ticker_24h(market: Market) -> dict[str, Any] | None:
-    ticker: dict[str, Any] | None = _load(ticker_key(market.symbol), None)
+def ticker_24h(market: Market) -> SpotTicker24h | None:
+    """The rolling 24-hour figures, or None before the market's first trade."""
+    ticker: SpotTicker24h | None = _load(ticker_key(market.symbol), None)
     return ticker
 
 
-def tickers_24h(markets: Iterable[Market]) -> dict[str, dict[str, Any] | None]:
+def tickers_24h(markets: Iterable[Market]) -> dict[str, SpotTicker24h | None]:
     """ticker_24h of several markets in one round trip (a pipeline: the keys' hash tags differ)."""
     symbols = [m.symbol for m in markets]
     pipe = get_redis().pipeline(transaction=False)
@@ -63,21 +74,6 @@ def tickers_24h(markets: Iterable[Market]) -> dict[str, dict[str, Any] | None]:
     return {
         symbol: json.loads(raw) if raw else None
         for symbol, raw in zip(symbols, pipe.execute() if symbols else [], strict=True)
-    }
-
-
-def book_ticker(market: Market) -> dict[str, Any]:
-    """Best bid and ask with their quantities (Binance's bookTicker), from the depth snapshot."""
-    book = order_book(market, limit=1)
-    bid = book["bids"][0] if book["bids"] else ["0", "0"]
-    ask = book["asks"][0] if book["asks"] else ["0", "0"]
-    return {
-        "symbol": market.symbol,
-        "bidPrice": bid[0],
-        "bidQty": bid[1],
-        "askPrice": ask[0],
-        "askQty": ask[1],
-        "lastUpdateId": book["lastUpdateId"],
     }
 
 

@@ -1,12 +1,8 @@
-"""What market data publishes after each batch: Redis snapshots for REST, klines in the database.
+"""What market data publishes after each batch: Redis snapshots for the reads, klines in the database.
 
-Redis keys per market (all with the ``{SYMBOL}`` hash tag):
-
-* ``md:{SYMBOL}:depth``: ``{"lastUpdateId", "bids": [["price", "qty"], ...], "asks": ...}``,
-  the best ``DEPTH_LEVELS`` levels per side;
-* ``md:{SYMBOL}:trades``: the most recent trades, oldest first, Binance's trade fields;
-* ``md:{SYMBOL}:ticker``: the rolling 24-hour ticker, Binance's 24hr fields;
-* ``md:{SYMBOL}:published``: the last output entry whose stream events were published.
+The snapshots (depth, recent trades, 24-hour ticker) and their keys are
+``snapshots.py``'s schemas; ``md:{SYMBOL}:published`` holds the last output entry
+whose stream events were published.
 """
 
 from __future__ import annotations
@@ -23,6 +19,14 @@ from exchange.core.money import format_money
 from exchange.core.redis import get_redis
 from exchange.events.market import TickerEvent
 from exchange.marketdata.models import Kline, MarketDataCheckpoint
+from exchange.marketdata.snapshots import (
+    DepthSnapshot,
+    PublicTrade,
+    SpotTicker24h,
+    depth_key,
+    ticker_key,
+    trades_key,
+)
 from exchange.marketdata.state import RECENT_TRADES, MarketState
 from exchange.marketdata.stats import Bar, TradeTick
 from exchange.markets.filters import lots_to_qty, ticks_to_price, units_to_quote
@@ -43,36 +47,28 @@ KLINE_VALUE_FIELDS = [
 ]
 
 
-def depth_key(symbol: str) -> str:
-    return f"md:{{{symbol}}}:depth"
-
-
-def trades_key(symbol: str) -> str:
-    return f"md:{{{symbol}}}:trades"
-
-
-def ticker_key(symbol: str) -> str:
-    return f"md:{{{symbol}}}:ticker"
-
-
 def decimal_text(value: Decimal | None) -> str:
     return "0" if value is None else format_money(value)
 
 
-def trade_json(market: Market, t: TradeTick) -> dict[str, object]:
+def public_trade(market: Market, t: TradeTick) -> PublicTrade:
     return {
         "id": t.trade_id,
         "price": decimal_text(ticks_to_price(market, t.price)),
         "qty": decimal_text(lots_to_qty(market, t.qty)),
-        "quoteQty": decimal_text(units_to_quote(market, t.quote)),
+        "quote_qty": decimal_text(units_to_quote(market, t.quote)),
         "time": t.time,
-        "isBuyerMaker": not t.taker_buy,
-        "isBestMatch": True,
+        "buyer_maker": not t.taker_buy,
     }
 
 
 def ticker_event(market: Market, state: MarketState, now: int) -> TickerEvent:
-    """The rolling 24-hour figures of ``state``, as the ``ticker`` topic carries them."""
+    """The ``ticker`` topic's event: the snapshot's figures at ``now``."""
+    return {"kind": "ticker", "time": now, **ticker_figures(market, state)}
+
+
+def ticker_figures(market: Market, state: MarketState) -> SpotTicker24h:
+    """The rolling 24-hour figures of ``state`` (the ticker snapshot)."""
     tk = state.ticker
     bid, ask = state.book.best()
     last = tk.last.price if tk.last else None
@@ -89,9 +85,7 @@ def ticker_event(market: Market, state: MarketState, now: int) -> TickerEvent:
     )
     volume, quote = lots_to_qty(market, tk.volume), units_to_quote(market, tk.quote_volume)
     return {
-        "kind": "ticker",
         "symbol": state.symbol,
-        "time": now,
         "price_change": decimal_text(change),
         "price_change_percent": decimal_text(pct),
         "weighted_avg_price": decimal_text(
@@ -118,34 +112,6 @@ def ticker_event(market: Market, state: MarketState, now: int) -> TickerEvent:
         "first_id": tk.first_id,
         "last_id": tk.last_id,
         "count": tk.count,
-    }
-
-
-def ticker_json(market: Market, state: MarketState) -> dict[str, object]:
-    """The REST snapshot of the 24-hour ticker (the names ``/api/v1`` and ``/api/v3`` share)."""
-    t = ticker_event(market, state, 0)
-    return {
-        "symbol": t["symbol"],
-        "priceChange": t["price_change"],
-        "priceChangePercent": t["price_change_percent"],
-        "weightedAvgPrice": t["weighted_avg_price"],
-        "prevClosePrice": t["prev_close_price"],
-        "lastPrice": t["last_price"],
-        "lastQty": t["last_qty"],
-        "bidPrice": t["bid_price"],
-        "bidQty": t["bid_qty"],
-        "askPrice": t["ask_price"],
-        "askQty": t["ask_qty"],
-        "openPrice": t["open_price"],
-        "highPrice": t["high_price"],
-        "lowPrice": t["low_price"],
-        "volume": t["volume"],
-        "quoteVolume": t["quote_volume"],
-        "openTime": t["open_time"],
-        "closeTime": t["close_time"],
-        "firstId": t["first_id"],
-        "lastId": t["last_id"],
-        "count": t["count"],
     }
 
 
@@ -187,16 +153,16 @@ class SnapshotWriter:
     def _trades_text(self) -> str:
         for item in self.trades:
             if item[1] is None:
-                item[1] = json.dumps(trade_json(self.market, item[0]))
+                item[1] = json.dumps(public_trade(self.market, item[0]))
         return "[" + ",".join(item[1] for item in self.trades) + "]"
 
-    def depth(self, state: MarketState, limit: int = DEPTH_LEVELS) -> dict[str, object]:
+    def depth(self, state: MarketState, limit: int = DEPTH_LEVELS) -> DepthSnapshot:
         bids, asks = state.book.top(limit)
         price, qty = self.price, self.qty
         return {
-            "lastUpdateId": state.book.last_update_id,
-            "bids": [[price(p), qty(q)] for p, q in bids],
-            "asks": [[price(p), qty(q)] for p, q in asks],
+            "last_update_id": state.book.last_update_id,
+            "bids": [(price(p), qty(q)) for p, q in bids],
+            "asks": [(price(p), qty(q)) for p, q in asks],
         }
 
     def publish(self, state: MarketState, messages: Iterable[tuple[str, str]] = ()) -> None:
@@ -213,7 +179,7 @@ class SnapshotWriter:
         args = [
             json.dumps(self.depth(state)),
             self._trades_text(),
-            json.dumps(ticker_json(self.market, state)),
+            json.dumps(ticker_figures(self.market, state)),
             state.last_entry_id,
         ]
         for channel, text in messages:

@@ -8,8 +8,8 @@ docs/adr/0007-websocket-fan-out.md and docs/adr/0029-typed-market-data-events.md
 Topics and their cadence:
 
 * ``depth``: one ``DepthUpdate`` per batch with the batch's changed levels,
-  its update ids from the engine's book update sequence, the one the REST
-  snapshot's ``lastUpdateId`` uses;
+  its update ids from the engine's book update sequence, the one the depth
+  snapshot's ``last_update_id`` uses;
 * ``top5|10|20``: a ``BookTop`` when the best N levels changed;
 * ``trade`` / ``agg_trade``: every trade; an aggregate is the run of one
   taker's fills at one price (its id is its first trade id);

@@ -9,9 +9,8 @@ the PLACEs, then wakes the callers. So each order is still all or nothing, a
 refused or failing order leaves the others of its group untouched, and a
 caller returns only after its commit, as before.
 
-Only threads of one process group together (a threaded WSGI server, the
-bench's entry threads); an ASGI server runs sync views in one thread, so
-there it gains nothing. Off unless ``settings.ORDER_ENTRY_GROUP_COMMIT``.
+Only threads of one process group together (the web process's HTTP threads,
+ADR 0057, or the bench's entry threads). Off unless ``settings.ORDER_ENTRY_GROUP_COMMIT``.
 """
 
 from __future__ import annotations

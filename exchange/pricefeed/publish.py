@@ -3,9 +3,8 @@
 Futures keys and channels carry their own prefix (``fmd:``, ``fmd-stream:``) so a
 contract never shares a name with the spot market of the same symbol (``md:``).
 
-* ``fmd:{SYMBOL}:mark``: Binance's premiumIndex fields (markPrice, indexPrice,
-  estimatedSettlePrice, lastFundingRate = the estimate for the coming funding,
-  interestRate, nextFundingTime, time), replaced every second, which ``/fapi`` reads;
+* ``mark_key(SYMBOL)``: the contract's ``MarkFigures`` (``exchange.futures.marks``),
+  replaced every second, which clearing and the futures surfaces read;
 * a ``MarkPriceEvent`` (``exchange.events.futures_market``) on the contract's
   ``mark_price`` topic every second and ``mark_price_3s`` every third second, and
   every contract's events as one list on ``mark_prices_channel()`` /
@@ -26,7 +25,7 @@ from exchange.events.futures_market import (
     mark_prices_3s_channel,
     mark_prices_channel,
 )
-from exchange.futures.marks import mark_key
+from exchange.futures.marks import MarkFigures, mark_key
 from exchange.pricefeed.pricer import PriceTick
 
 EVERY_3S_MS = 3_000
@@ -38,16 +37,15 @@ def _price(value: Decimal) -> str:
     return format_money(value.quantize(PRICE_DECIMALS, context=MONEY_CONTEXT))
 
 
-def premium_index_json(symbol: str, tick: PriceTick, interest_rate: Decimal) -> dict[str, object]:
+def mark_figures(symbol: str, tick: PriceTick, interest_rate: Decimal) -> MarkFigures:
     return {
         "symbol": symbol,
-        "markPrice": _price(tick.mark),
-        "indexPrice": _price(tick.index),
-        # A perpetual never settles; Binance still sends the field, close to the index.
-        "estimatedSettlePrice": _price(tick.index),
-        "lastFundingRate": f"{tick.funding_estimate:.8f}",
-        "interestRate": f"{interest_rate:.8f}",
-        "nextFundingTime": tick.next_funding_ms,
+        "mark_price": _price(tick.mark),
+        "index_price": _price(tick.index),
+        "estimated_settle_price": _price(tick.index),
+        "funding_rate": f"{tick.funding_estimate:.8f}",
+        "interest_rate": f"{interest_rate:.8f}",
+        "next_funding_time": tick.next_funding_ms,
         "time": tick.time_ms,
     }
 
@@ -58,19 +56,19 @@ def _every_3s(time_ms: int) -> bool:
 
 def publish_mark(symbol: str, tick: PriceTick, interest_rate: Decimal) -> str:
     """Replace the latest figures and send this second's event; return the event's text."""
-    body = premium_index_json(symbol, tick, interest_rate)
+    figures = mark_figures(symbol, tick, interest_rate)
     event: MarkPriceEvent = {
         "kind": "mark_price",
         "symbol": symbol,
         "time": tick.time_ms,
-        "mark_price": str(body["markPrice"]),
-        "index_price": str(body["indexPrice"]),
-        "estimated_settle_price": str(body["estimatedSettlePrice"]),
-        "funding_rate": str(body["lastFundingRate"]),
+        "mark_price": figures["mark_price"],
+        "index_price": figures["index_price"],
+        "estimated_settle_price": figures["estimated_settle_price"],
+        "funding_rate": figures["funding_rate"],
         "next_funding_time": tick.next_funding_ms,
     }
     text = json.dumps(event, separators=(",", ":"))
-    args = [json.dumps(body), futures_market_channel(symbol, "mark_price"), text]
+    args = [json.dumps(figures), futures_market_channel(symbol, "mark_price"), text]
     if _every_3s(tick.time_ms):
         args += [futures_market_channel(symbol, "mark_price_3s"), text]
     # One script, as market data publishes: a pipelined PUBLISH is refused on a cluster.

@@ -1,6 +1,6 @@
 """Reads of the feed's history for the futures surfaces (``/fapi``, streams, GraphQL).
 
-* ``premium_index``: the latest figures (premiumIndex), as the feed last published them;
+* ``premium_index``: the latest ``MarkFigures``, as the feed last published them;
 * ``price_klines``: markPriceKlines / indexPriceKlines / premiumIndexKlines of any
   Binance interval, aggregated from the stored minute bars;
 * ``funding_history``: fundingRate rows.

@@ -17,7 +17,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from exchange.core.redis import get_redis
-from exchange.marketdata.store import depth_key, published_key, ticker_key
+from exchange.marketdata.snapshots import depth_key, ticker_key
+from exchange.marketdata.store import published_key
 from exchange.pricefeed.formulas import Quote, median
 from matching_client import entry_ms, output_stream, stats_key
 
@@ -82,7 +83,7 @@ class SpotBookSource:
             book = json.loads(depth)
             prices += [_decimal(side[0][0]) for side in (book["bids"], book["asks"]) if side]
         if ticker:
-            prices.append(_decimal(json.loads(ticker).get("lastPrice")))
+            prices.append(_decimal(json.loads(ticker).get("last_price")))
         known = [p for p in prices if p is not None]
         if not known:
             return None

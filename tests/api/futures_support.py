@@ -40,12 +40,12 @@ class Venue:
         )
         figures = {
             "symbol": contract.symbol,
-            "markPrice": str(price),
-            "indexPrice": str(price),
-            "estimatedSettlePrice": str(price),
-            "lastFundingRate": "0.00010000",
-            "interestRate": "0.00010000",
-            "nextFundingTime": 1_800_000_000_000,
+            "mark_price": str(price),
+            "index_price": str(price),
+            "estimated_settle_price": str(price),
+            "funding_rate": "0.00010000",
+            "interest_rate": "0.00010000",
+            "next_funding_time": 1_800_000_000_000,
             "time": 1_799_999_999_000,
         }
         get_redis().set(mark_key(contract.symbol), json.dumps(figures))

@@ -56,6 +56,7 @@ NOT_SET_IN_DEPLOYMENTS = {
     "WS_LISTEN_KEY_CHECK_S": "WebSocket tuning; tests shorten it",
     "EVM_HD_MNEMONIC": "a secret only networks on the evm chain adapter need; add it to "
     "exchange-secrets with EVM_RPC_URLS when you add one (docs/wallets.md)",
+    "WEB_PROCESSES": "read by make run's supervisor only; a pod runs one daphne (ADR 0057)",
     "ARCHIVE_DIR": "the archiver is off (ARCHIVE_AFTER_MONTHS=0); set it with the durable "
     "volume it needs when you turn it on (docs/deploy.md, ADR 0037)",
 }

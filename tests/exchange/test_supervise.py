@@ -24,7 +24,7 @@ from exchange.orders.actions import place_order
 from exchange.orders.models import Order, OrderStatus
 from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
-from exchange.supervise import ROOT, read_procfile, supervisor_config
+from exchange.supervise import ROOT, listen_on_inherited_socket, read_procfile, supervisor_config
 from tests.test_processes import database_url, free_port, wait_for
 
 RUNNING = "RUNNING"
@@ -51,6 +51,36 @@ def test_config_runs_every_procfile_line_under_a_shell_with_restart_and_logs(tmp
         assert program["killasgroup"] == "true"
         assert program["stdout_logfile"] == str(tmp_path / "log" / f"{name}.log")
     assert "--daemonize" not in programs["redis"]["command"]
+
+
+def test_web_processes_share_one_socket_that_supervisord_opens(tmp_path, monkeypatch):
+    # given a listen address and the Procfile's web line
+    monkeypatch.setenv("WEB_HOST", "127.0.0.2")
+    monkeypatch.setenv("WEB_PORT", "8123")
+    web = read_procfile()["web"]
+
+    # when the config is generated for three web processes
+    text = supervisor_config({"web": web}, var_dir=tmp_path, web_processes=3)
+
+    # then supervisord binds the address once and starts three daphnes on it as fd 0
+    config = configparser.RawConfigParser()
+    config.read_string(text)
+    program = config["fcgi-program:web"]
+    assert program["socket"] == "tcp://127.0.0.2:8123"
+    assert program["numprocs"] == "3"
+    assert program["command"] == "/bin/sh -c 'exec daphne --fd 0 exchange.asgi:application'"
+    assert program["stdout_logfile"] == f"{tmp_path / 'log' / 'web'}-%(process_num)s.log"
+    assert "program:web" not in config
+
+
+def test_only_a_daphne_line_with_an_address_can_share_a_socket():
+    assert (
+        listen_on_inherited_socket("daphne -b ${WEB_HOST:-127.0.0.1} -p 8000 --proxy-headers a:b")
+        == "daphne --fd 0 --proxy-headers a:b"
+    )
+    for line in ("uvicorn -b h -p 1 a:b", "daphne a:b"):
+        with pytest.raises(ValueError):
+            listen_on_inherited_socket(line)
 
 
 def test_config_without_embedded_redis_runs_only_the_named_processes(tmp_path):
@@ -149,27 +179,30 @@ def trade(make_user, fund, assets) -> Order:
 def test_a_killed_process_is_restarted_while_the_others_keep_running(
     tmp_path, redis_client, btcusdt, make_user, assets, fund
 ):
-    # given web, engine and clearing under the supervisor
+    # given two web processes on one socket, engine and clearing under the supervisor
     var_dir = tmp_path / "var"
     port = free_port()
     env = {
         **os.environ,
         "WEB_PORT": str(port),
+        "WEB_PROCESSES": "2",
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
     }
-    names = ["web", "engine", "clearing"]
-    with supervised(var_dir, names, env) as supervisor:
+    names = ["web-0", "web-1", "engine", "clearing"]
+    with supervised(var_dir, ["web", "engine", "clearing"], env) as supervisor:
         wait_until(lambda: all_running(var_dir, names), "all RUNNING", timeout=120)
         assert wait_for(f"http://127.0.0.1:{port}/healthz")[0] == 200
         measured = {}
-        for victim in ["engine", "web", "clearing"]:
+        for victim in ["engine", "web-0", "clearing"]:
             before = processes(var_dir)
 
             # when one process is SIGKILLed
             measured[victim] = kill_and_measure(var_dir, victim)
 
-            # then it has a new pid and the others kept theirs and never stopped
+            # then it has a new pid and the others kept theirs and never stopped (the
+            # other web process answered on the shared port meanwhile)
+            assert wait_for(f"http://127.0.0.1:{port}/healthz")[0] == 200
             after = processes(var_dir)
             assert after[victim]["pid"] != before[victim]["pid"]
             for other in set(names) - {victim}:

@@ -17,13 +17,8 @@ from api.compat.binance import params
 from api.compat.binance.base import BinanceView
 from api.compat.binance.errors import BinanceError
 from api.compat.binance.shapes import agg_trade_json, dec, public_trade_json
-from exchange.marketdata.selectors import (
-    book_ticker,
-    kline_list,
-    order_book,
-    recent_trades,
-    ticker_24h,
-)
+from api.compat.binance.snapshots import book_ticker_json, depth_json, ticker_json, trade_json
+from exchange.marketdata.selectors import kline_list, order_book, recent_trades, ticker_24h
 from exchange.markets.models import Market
 from exchange.markets.selectors import market_list
 from exchange.orders.history import market_trade_history
@@ -61,7 +56,7 @@ class DepthView(BinanceView):
         query = self.params(request)
         market = params.market(query, cached=True)
         limit = params.limit(query, default=100, maximum=5000)
-        return Response(order_book(market, limit=limit))
+        return Response(depth_json(order_book(market, limit=limit)))
 
 
 class TradesView(BinanceView):
@@ -70,7 +65,8 @@ class TradesView(BinanceView):
     def get(self, request: Request) -> Response:
         query = self.params(request)
         market = params.market(query, cached=True)
-        return Response(recent_trades(market, limit=params.limit(query, default=500, maximum=1000)))
+        trades = recent_trades(market, limit=params.limit(query, default=500, maximum=1000))
+        return Response([trade_json(t) for t in trades])
 
 
 class HistoricalTradesView(BinanceView):
@@ -160,7 +156,8 @@ class AvgPriceView(BinanceView):
         if volume:
             price = (quote / volume).quantize(market.tick_size)
         else:
-            price = Decimal((ticker_24h(market) or {}).get("lastPrice") or 0)
+            ticker = ticker_24h(market)
+            price = Decimal(ticker["last_price"] if ticker else 0)
         return Response(
             {
                 "mins": AVG_PRICE_MINUTES,
@@ -174,7 +171,7 @@ def _ticker(market: Market) -> dict[str, Any]:
     """The 24h ticker, zeros for a market that has not traded."""
     ticker = ticker_24h(market)
     if ticker is not None:
-        return ticker
+        return ticker_json(ticker)
     now = int(time.time() * 1000)
     return {
         "symbol": market.symbol,
@@ -225,6 +222,4 @@ class TickerPriceView(_TickerBase):
 
 class BookTickerView(_TickerBase):
     def shape(self, market: Market) -> dict[str, Any]:
-        ticker = book_ticker(market)
-        del ticker["lastUpdateId"]  # spot's REST bookTicker has no update id
-        return ticker
+        return book_ticker_json(market.symbol, order_book(market, limit=1))

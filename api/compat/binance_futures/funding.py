@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from api.compat.binance import params
 from api.compat.binance.shapes import dec
 from api.compat.binance_futures.base import FuturesView
+from api.compat.binance_futures.snapshots import premium_index_json
 from exchange.futures.catalog import contract_list
 from exchange.futures.models import Contract
 from exchange.futures.selectors import get_contract
@@ -26,7 +27,7 @@ def _premium(contract: Contract) -> dict[str, Any]:
     """The feed's figures, or zeros before its first second (Binance's shape either way)."""
     latest = premium_index(contract.symbol)
     if latest is not None:
-        return dict(latest)
+        return premium_index_json(latest)
     return {
         "symbol": contract.symbol,
         "markPrice": "0",

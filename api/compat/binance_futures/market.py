@@ -13,6 +13,13 @@ from rest_framework.response import Response
 from api.compat.binance import params
 from api.compat.binance.shapes import dec, ms
 from api.compat.binance_futures.base import FuturesView
+from api.compat.binance_futures.snapshots import (
+    book_ticker_json,
+    depth_json,
+    kline_json,
+    ticker_json,
+    trade_json,
+)
 from exchange.futures.agg_trades import contract_agg_trades
 from exchange.futures.catalog import contract_list
 from exchange.futures.models import Contract
@@ -42,9 +49,8 @@ class DepthView(FuturesView):
     def get(self, request: Request) -> Response:
         query = self.params(request)
         contract = _contract(query)
-        return Response(
-            contract_book(contract, limit=params.limit(query, default=500, maximum=1000))
-        )
+        limit = params.limit(query, default=500, maximum=1000)
+        return Response(depth_json(contract_book(contract, limit=limit)))
 
 
 class TradesView(FuturesView):
@@ -53,9 +59,8 @@ class TradesView(FuturesView):
     def get(self, request: Request) -> Response:
         query = self.params(request)
         contract = _contract(query)
-        return Response(
-            contract_trades(contract, limit=params.limit(query, default=500, maximum=1000))
-        )
+        trades = contract_trades(contract, limit=params.limit(query, default=500, maximum=1000))
+        return Response([trade_json(t) for t in trades])
 
 
 class AggTradesView(FuturesView):
@@ -99,15 +104,14 @@ class KlinesView(FuturesView):
     def get(self, request: Request) -> Response:
         query = self.params(request)
         contract = _contract(query)
-        return Response(
-            contract_klines(
-                contract,
-                interval=params.required(query, "interval"),
-                start=params.optional_ms(query, "startTime"),
-                end=params.optional_ms(query, "endTime"),
-                limit=params.limit(query, default=500, maximum=1000),
-            )
+        rows = contract_klines(
+            contract,
+            interval=params.required(query, "interval"),
+            start=params.optional_ms(query, "startTime"),
+            end=params.optional_ms(query, "endTime"),
+            limit=params.limit(query, default=500, maximum=1000),
         )
+        return Response([kline_json(row) for row in rows])
 
 
 def _ticker(contract: Contract) -> dict[str, Any]:
@@ -132,27 +136,12 @@ def _ticker(contract: Contract) -> dict[str, Any]:
             "lastId": -1,
             "count": 0,
         }
-    return ticker
+    return ticker_json(ticker)
 
 
 def _price(contract: Contract) -> dict[str, Any]:
     ticker = _ticker(contract)
     return {"symbol": contract.symbol, "price": ticker["lastPrice"], "time": ticker["closeTime"]}
-
-
-def _book_ticker(contract: Contract) -> dict[str, Any]:
-    book = contract_book(contract, limit=1)
-    bid = book["bids"][0] if book["bids"] else ["0", "0"]
-    ask = book["asks"][0] if book["asks"] else ["0", "0"]
-    return {
-        "symbol": contract.symbol,
-        "bidPrice": bid[0],
-        "bidQty": bid[1],
-        "askPrice": ask[0],
-        "askQty": ask[1],
-        "time": book["T"],
-        "lastUpdateId": book["lastUpdateId"],
-    }
 
 
 class _PerContractView(FuturesView):
@@ -191,7 +180,7 @@ class BookTickerView(_PerContractView):
     list_weight = 5
 
     def shape(self, contract: Contract) -> dict[str, Any]:
-        return _book_ticker(contract)
+        return book_ticker_json(contract.symbol, contract_book(contract, limit=1))
 
 
 class OpenInterestView(FuturesView):

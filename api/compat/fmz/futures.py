@@ -15,10 +15,11 @@ as ``/fapi`` and the native API and calls the same service.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from api.compat.binance_futures.snapshots import depth_json, ticker_json
 from api.compat.fmz.errors import FmzError, missing
 from exchange.accounts.models import ApiKey
 from exchange.accounts.signing import require_api_key_permission
@@ -104,19 +105,20 @@ def _required(params: Params, name: str) -> Any:
 
 def ticker(key: ApiKey, params: Params) -> Result:
     contract = parse_contract(_required(params, "symbol"))
-    raw = contract_ticker(contract) or {}
+    found = contract_ticker(contract)
+    figures: Mapping[str, object] = found or {}
     book = contract_book(contract, limit=1)
     return {
         "symbol": fmz_contract_symbol(contract),
         "buy": book["bids"][0][0] if book["bids"] else "0",
         "sell": book["asks"][0][0] if book["asks"] else "0",
-        "high": raw.get("highPrice", "0"),
-        "low": raw.get("lowPrice", "0"),
-        "open": raw.get("openPrice", "0"),
-        "last": raw.get("lastPrice", "0"),
-        "vol": raw.get("volume", "0"),
-        "time": str(raw.get("closeTime", 0)),
-    }, raw
+        "high": figures.get("high_price", "0"),
+        "low": figures.get("low_price", "0"),
+        "open": figures.get("open_price", "0"),
+        "last": figures.get("last_price", "0"),
+        "vol": figures.get("volume", "0"),
+        "time": str(figures.get("close_time", 0)),
+    }, ticker_json(found) if found else {}
 
 
 def depth(key: ApiKey, params: Params) -> Result:
@@ -125,10 +127,10 @@ def depth(key: ApiKey, params: Params) -> Result:
     size = int(limit) if limit.isascii() and limit.isdigit() else 30
     book = contract_book(contract, limit=max(1, min(size, 1000)))
     return {
-        "time": book.get("E", 0),
+        "time": book["time"],
         "asks": [[Decimal(p), Decimal(q)] for p, q in book["asks"]],
         "bids": [[Decimal(p), Decimal(q)] for p, q in book["bids"]],
-    }, book
+    }, depth_json(book)
 
 
 def _order_json(order: FuturesOrder) -> dict[str, Any]:
@@ -241,13 +243,13 @@ def fundings(key: ApiKey, params: Params) -> Result:
     )
     answer = []
     for contract in contracts:
-        latest = premium_index(contract.symbol) or {}
+        latest = premium_index(contract.symbol)
         answer.append(
             {
                 "symbol": fmz_contract_symbol(contract),
                 "interval": contract.funding_interval_seconds * 1000,
-                "time": latest.get("nextFundingTime", 0),
-                "rate": Decimal(str(latest.get("lastFundingRate", "0"))),
+                "time": latest["next_funding_time"] if latest else 0,
+                "rate": Decimal(latest["funding_rate"] if latest else "0"),
             }
         )
     return answer, None

@@ -8,10 +8,11 @@ Each takes the verified API key and the request's ``params`` and returns
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from api.compat.binance.snapshots import depth_json, ticker_json, trade_json
 from api.compat.fmz.errors import FmzError, missing
 from api.compat.fmz.symbols import fmz_symbol, order_ref, parse_order_ref, parse_symbol
 from api.rest.fields import MAX_MS
@@ -87,28 +88,30 @@ def _int(params: Params, name: str, default: int) -> int:
 
 def ticker(key: ApiKey, params: Params) -> Result:
     market = parse_symbol(_required(params, "symbol"))
-    raw = ticker_24h(market) or {}
+    found = ticker_24h(market)
+    figures: Mapping[str, object] = found or {}
     return {
         "symbol": fmz_symbol(market),
-        "buy": raw.get("bidPrice", "0"),
-        "sell": raw.get("askPrice", "0"),
-        "high": raw.get("highPrice", "0"),
-        "low": raw.get("lowPrice", "0"),
-        "open": raw.get("openPrice", "0"),
-        "last": raw.get("lastPrice", "0"),
-        "vol": raw.get("volume", "0"),
-        "time": str(raw.get("closeTime", 0)),
-    }, raw
+        "buy": figures.get("bid_price", "0"),
+        "sell": figures.get("ask_price", "0"),
+        "high": figures.get("high_price", "0"),
+        "low": figures.get("low_price", "0"),
+        "open": figures.get("open_price", "0"),
+        "last": figures.get("last_price", "0"),
+        "vol": figures.get("volume", "0"),
+        "time": str(figures.get("close_time", 0)),
+    }, ticker_json(found) if found else {}
 
 
 def depth(key: ApiKey, params: Params) -> Result:
     market = parse_symbol(_required(params, "symbol"))
     book = order_book(market, limit=max(1, min(_int(params, "limit", 30), 1000)))
+    ticker = ticker_24h(market)
     return {
-        "time": (ticker_24h(market) or {}).get("closeTime", 0),
+        "time": ticker["close_time"] if ticker else 0,
         "asks": [[Decimal(p), Decimal(q)] for p, q in book["asks"]],
         "bids": [[Decimal(p), Decimal(q)] for p, q in book["bids"]],
-    }, book
+    }, depth_json(book)
 
 
 def trades(key: ApiKey, params: Params) -> Result:
@@ -120,10 +123,10 @@ def trades(key: ApiKey, params: Params) -> Result:
             "time": t["time"],
             "price": Decimal(t["price"]),
             "amount": Decimal(t["qty"]),
-            "type": "sell" if t["isBuyerMaker"] else "buy",
+            "type": "sell" if t["buyer_maker"] else "buy",
         }
         for t in raw
-    ], raw
+    ], [trade_json(t) for t in raw]
 
 
 def records(key: ApiKey, params: Params) -> Result:

@@ -109,19 +109,23 @@ class FuturesContract(graphene.ObjectType):
 
     @staticmethod
     def resolve_mark_price(root: models.Contract, info: graphene.ResolveInfo) -> object:
-        return (premium_index(root.symbol) or {}).get("markPrice")
+        latest = premium_index(root.symbol)
+        return latest["mark_price"] if latest else None
 
     @staticmethod
     def resolve_index_price(root: models.Contract, info: graphene.ResolveInfo) -> object:
-        return (premium_index(root.symbol) or {}).get("indexPrice")
+        latest = premium_index(root.symbol)
+        return latest["index_price"] if latest else None
 
     @staticmethod
     def resolve_funding_rate(root: models.Contract, info: graphene.ResolveInfo) -> object:
-        return (premium_index(root.symbol) or {}).get("lastFundingRate")
+        latest = premium_index(root.symbol)
+        return latest["funding_rate"] if latest else None
 
     @staticmethod
     def resolve_next_funding_time(root: models.Contract, info: graphene.ResolveInfo) -> object:
-        return (premium_index(root.symbol) or {}).get("nextFundingTime")
+        latest = premium_index(root.symbol)
+        return latest["next_funding_time"] if latest else None
 
 
 class MarkPrice(graphene.ObjectType):

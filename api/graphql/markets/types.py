@@ -9,6 +9,7 @@ import graphene
 from api.graphql.core.enums import choice_field, choices_enum
 from api.graphql.core.scalars import Decimal
 from api.graphql.markets.dataloaders import TickerByMarketLoader
+from exchange.events.market import Level
 from exchange.marketdata.selectors import (
     MAX_DEPTH,
     MAX_KLINES,
@@ -17,6 +18,7 @@ from exchange.marketdata.selectors import (
     order_book,
     recent_trades,
 )
+from exchange.marketdata.snapshots import SpotTicker24h
 from exchange.markets.models import Market as MarketModel
 from exchange.markets.models import MarketStatus as MarketStatusChoices
 
@@ -86,12 +88,7 @@ class Kline(graphene.ObjectType):
     taker_buy_quote_volume = Decimal(required=True)
 
 
-def _snake(data: dict[str, Any]) -> dict[str, Any]:
-    """Market data's camelCase JSON as this API's field names."""
-    return {"".join("_" + c.lower() if c.isupper() else c for c in k): v for k, v in data.items()}
-
-
-def _level(pair: list[str]) -> dict[str, str]:
+def _level(pair: Level) -> dict[str, str]:
     return {"price": pair[0], "quantity": pair[1]}
 
 
@@ -143,15 +140,14 @@ class Market(graphene.ObjectType):
         return root.quote.code
 
     @staticmethod
-    def resolve_ticker(root: MarketModel, info: graphene.ResolveInfo) -> dict[str, Any] | None:
-        ticker = TickerByMarketLoader.for_request(info.context).load(root)
-        return _snake(ticker) if ticker else None
+    def resolve_ticker(root: MarketModel, info: graphene.ResolveInfo) -> SpotTicker24h | None:
+        return TickerByMarketLoader.for_request(info.context).load(root)
 
     @staticmethod
     def resolve_depth(root: MarketModel, info: graphene.ResolveInfo, limit: int) -> dict[str, Any]:
         book = order_book(root, limit=limit)
         return {
-            "last_update_id": book["lastUpdateId"],
+            "last_update_id": book["last_update_id"],
             "bids": [_level(p) for p in book["bids"]],
             "asks": [_level(p) for p in book["asks"]],
         }
@@ -165,9 +161,9 @@ class Market(graphene.ObjectType):
                 "id": t["id"],
                 "price": t["price"],
                 "quantity": t["qty"],
-                "quote_quantity": t["quoteQty"],
+                "quote_quantity": t["quote_qty"],
                 "time": t["time"],
-                "is_buyer_maker": t["isBuyerMaker"],
+                "is_buyer_maker": t["buyer_maker"],
             }
             for t in recent_trades(root, limit=limit)
         ]

@@ -80,7 +80,9 @@ class PremiumOut(serializers.Serializer):
     symbol = serializers.CharField()
     mark_price = DecimalString()
     index_price = DecimalString()
-    last_funding_rate = DecimalString(help_text="The rate the next funding applies.")
+    last_funding_rate = DecimalString(
+        source="funding_rate", help_text="The rate the next funding applies."
+    )
     interest_rate = DecimalString()
     next_funding_time = serializers.IntegerField(help_text="ms since the epoch; 0 if unknown.")
     time = serializers.IntegerField(help_text="ms since the epoch of these figures.")

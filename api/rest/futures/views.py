@@ -122,20 +122,16 @@ class PremiumView(PublicView):
     def get(self, request: Request, symbol: str) -> Response:
         """Mark and index price and the funding rate, as the price feed last published them."""
         contract = get_contract(symbol)
-        latest = premium_index(contract.symbol) or {}
-        return Response(
-            PremiumOut(
-                {
-                    "symbol": contract.symbol,
-                    "mark_price": latest.get("markPrice", "0"),
-                    "index_price": latest.get("indexPrice", "0"),
-                    "last_funding_rate": latest.get("lastFundingRate", "0"),
-                    "interest_rate": latest.get("interestRate", contract.interest_rate),
-                    "next_funding_time": latest.get("nextFundingTime", 0),
-                    "time": latest.get("time", 0),
-                }
-            ).data
-        )
+        figures = premium_index(contract.symbol) or {
+            "symbol": contract.symbol,
+            "mark_price": "0",
+            "index_price": "0",
+            "funding_rate": "0",
+            "interest_rate": contract.interest_rate,
+            "next_funding_time": 0,
+            "time": 0,
+        }
+        return Response(PremiumOut(figures).data)
 
 
 class FundingRateView(PublicView):

@@ -41,28 +41,28 @@ class MarketOut(serializers.ModelSerializer[Market]):
 
 
 class TickerOut(serializers.Serializer):
-    """The rolling 24-hour ticker (market data's snapshot, Binance's fields in snake case)."""
+    """The rolling 24-hour ticker (market data's ticker snapshot)."""
 
     symbol = serializers.CharField()
-    price_change = serializers.CharField(source="priceChange")
-    price_change_percent = serializers.CharField(source="priceChangePercent")
-    weighted_avg_price = serializers.CharField(source="weightedAvgPrice")
-    prev_close_price = serializers.CharField(source="prevClosePrice")
-    last_price = serializers.CharField(source="lastPrice")
-    last_qty = serializers.CharField(source="lastQty")
-    bid_price = serializers.CharField(source="bidPrice")
-    bid_qty = serializers.CharField(source="bidQty")
-    ask_price = serializers.CharField(source="askPrice")
-    ask_qty = serializers.CharField(source="askQty")
-    open_price = serializers.CharField(source="openPrice")
-    high_price = serializers.CharField(source="highPrice")
-    low_price = serializers.CharField(source="lowPrice")
+    price_change = serializers.CharField()
+    price_change_percent = serializers.CharField()
+    weighted_avg_price = serializers.CharField()
+    prev_close_price = serializers.CharField()
+    last_price = serializers.CharField()
+    last_qty = serializers.CharField()
+    bid_price = serializers.CharField()
+    bid_qty = serializers.CharField()
+    ask_price = serializers.CharField()
+    ask_qty = serializers.CharField()
+    open_price = serializers.CharField()
+    high_price = serializers.CharField()
+    low_price = serializers.CharField()
     volume = serializers.CharField()
-    quote_volume = serializers.CharField(source="quoteVolume")
-    open_time = serializers.IntegerField(source="openTime")
-    close_time = serializers.IntegerField(source="closeTime")
-    first_id = serializers.IntegerField(source="firstId")
-    last_id = serializers.IntegerField(source="lastId")
+    quote_volume = serializers.CharField()
+    open_time = serializers.IntegerField()
+    close_time = serializers.IntegerField()
+    first_id = serializers.IntegerField()
+    last_id = serializers.IntegerField()
     count = serializers.IntegerField()
 
 
@@ -72,7 +72,7 @@ class DepthQuery(serializers.Serializer):
 
 class DepthOut(serializers.Serializer):
     last_update_id = serializers.IntegerField(
-        source="lastUpdateId", help_text="The engine's book update id of this snapshot."
+        help_text="The engine's book update id of this snapshot."
     )
     bids = serializers.ListField(
         child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
@@ -91,9 +91,9 @@ class PublicTradeOut(serializers.Serializer):
     id = serializers.IntegerField()
     price = serializers.CharField()
     qty = serializers.CharField()
-    quote_qty = serializers.CharField(source="quoteQty")
+    quote_qty = serializers.CharField()
     time = serializers.IntegerField(help_text="ms since the epoch")
-    is_buyer_maker = serializers.BooleanField(source="isBuyerMaker")
+    is_buyer_maker = serializers.BooleanField(source="buyer_maker")
 
 
 class KlineQuery(serializers.Serializer):

@@ -57,7 +57,7 @@ def _unrealized(p: Position, symbol: str, marks: dict[str, Decimal | None]) -> D
     """size x mark - cost at the latest mark (the entry price before the feed's first)."""
     if symbol not in marks:
         latest = latest_mark(symbol)
-        marks[symbol] = Decimal(str(latest["markPrice"])) if latest else None
+        marks[symbol] = Decimal(latest["mark_price"]) if latest else None
     mark = marks[symbol]
     return p.size * mark - p.cost if mark is not None and p.size else Decimal(0)
 

@@ -25,6 +25,7 @@ import redis
 from django.conf import settings
 from websockets.exceptions import ConnectionClosed
 
+from api.compat.binance.snapshots import depth_json
 from exchange.clearing.models import Checkpoint
 from exchange.core.errors import DomainError
 from exchange.marketdata.selectors import order_book
@@ -205,7 +206,7 @@ def test_local_book_from_snapshot_and_diffs_equals_the_engine_book(
 
             # when: trading starts, the bot takes its snapshot a third of the way in
             trade(ORDERS // 3)
-            snapshot = order_book(btcusdt, limit=1000)
+            snapshot = depth_json(order_book(btcusdt, limit=1000))  # what /api/v3/depth answers
             wait_until(lambda: any(e["u"] > snapshot["lastUpdateId"] for e in reader.take(0)))
             local.load(snapshot)
             buffered = reader.take(0)
@@ -230,7 +231,7 @@ def test_local_book_from_snapshot_and_diffs_equals_the_engine_book(
                 ),
                 timeout=120,
             )
-            final = order_book(btcusdt, limit=1)["lastUpdateId"]
+            final = order_book(btcusdt, limit=1)["last_update_id"]
 
             def caught_up() -> bool:
                 nonlocal seen

@@ -14,7 +14,6 @@ from exchange.core.redis import get_redis
 from exchange.marketdata.models import Kline
 from exchange.marketdata.runner import MarketDataFeed
 from exchange.marketdata.selectors import (
-    book_ticker,
     kline_list,
     order_book,
     recent_trades,
@@ -90,7 +89,7 @@ def test_depth_equals_the_resting_orders_and_klines_the_trades(traded):
     # depth: exactly the open orders, with the engine's update id
     book = order_book(traded, limit=1000)
     assert {"bids": book["bids"], "asks": book["asks"]} == book_from_open_orders(traded)
-    assert book["lastUpdateId"] == feed.state.book.last_update_id > 0
+    assert book["last_update_id"] == feed.state.book.last_update_id > 0
     # klines: every interval's volume and count equal the cleared trades
     cleared = list(Trade.objects.filter(market=traded))
     totals = {"v": sum(t.qty for t in cleared), "q": sum(t.quote_qty for t in cleared)}
@@ -106,7 +105,7 @@ def test_depth_equals_the_resting_orders_and_klines_the_trades(traded):
     trades = recent_trades(traded, limit=5)
     assert (trades[-1]["id"], D(trades[-1]["price"])) == (last.trade_id, last.price)
     ticker = ticker_24h(traded)
-    assert (D(ticker["lastPrice"]), D(ticker["volume"]), ticker["count"]) == (
+    assert (D(ticker["last_price"]), D(ticker["volume"]), ticker["count"]) == (
         last.price,
         totals["v"],
         count,
@@ -138,23 +137,19 @@ def test_unknown_interval_is_a_typed_error(traded):
     assert excinfo.value.code == "INVALID_INTERVAL"
 
 
-def test_all_tickers_and_the_book_ticker_read_the_snapshots(traded, btcusdt):
+def test_all_tickers_read_the_snapshots_and_the_ticker_quotes_the_book(traded, btcusdt):
     feed_until_caught_up(traded)
     # when
     tickers = tickers_24h([traded])
-    best = book_ticker(traded)
     # then
-    assert tickers == {"BTCUSDT": ticker_24h(traded)}
+    ticker = ticker_24h(traded)
+    assert tickers == {"BTCUSDT": ticker}
     book = order_book(traded, limit=1)
-    assert best == {
-        "symbol": "BTCUSDT",
-        "bidPrice": book["bids"][0][0],
-        "bidQty": book["bids"][0][1],
-        "askPrice": book["asks"][0][0],
-        "askQty": book["asks"][0][1],
-        "lastUpdateId": book["lastUpdateId"],
-    }
-    assert D(best["bidPrice"]) < D(best["askPrice"])
+    assert (ticker["bid_price"], ticker["bid_qty"], ticker["ask_price"], ticker["ask_qty"]) == (
+        *book["bids"][0],
+        *book["asks"][0],
+    )
+    assert D(ticker["bid_price"]) < D(ticker["ask_price"])
 
 
 def test_klines_by_start_end_and_limit(traded):

@@ -240,16 +240,20 @@ def test_stream_events_agree_with_the_trade_list(traders, btcusdt):
     assert diffs[0]["U"] == 1
     assert all(b["U"] == a["u"] + 1 for a, b in zip(diffs, diffs[1:], strict=False))
     book = order_book(btcusdt, limit=20)
-    assert diffs[-1]["u"] == book["lastUpdateId"]
-    assert events["btcusdt@depth20"][-1] == book
+    assert diffs[-1]["u"] == book["last_update_id"]
+    assert events["btcusdt@depth20"][-1] == {
+        "lastUpdateId": book["last_update_id"],
+        "bids": book["bids"],
+        "asks": book["asks"],
+    }
     assert events["btcusdt@depth5"][-1] == {
-        "lastUpdateId": book["lastUpdateId"],
+        "lastUpdateId": book["last_update_id"],
         "bids": book["bids"][:5],
         "asks": book["asks"][:5],
     }
     best = events["btcusdt@bookTicker"][-1]
     assert best == {
-        "u": book["lastUpdateId"],
+        "u": book["last_update_id"],
         "s": "BTCUSDT",
         "b": book["bids"][0][0],
         "B": book["bids"][0][1],
@@ -282,7 +286,7 @@ def test_a_replaced_process_publishes_the_rest_without_gap_or_repeat(traders, bt
     diffs = collector.events["btcusdt@depth"]
     assert diffs[0]["U"] == 1
     assert all(b["U"] == a["u"] + 1 for a, b in zip(diffs, diffs[1:], strict=False))
-    assert diffs[-1]["u"] == order_book(btcusdt, limit=1)["lastUpdateId"]
+    assert diffs[-1]["u"] == order_book(btcusdt, limit=1)["last_update_id"]
     trades = list(Trade.objects.filter(market=btcusdt).order_by("trade_id"))
     assert [e["t"] for e in collector.events["btcusdt@trade"]] == [t.trade_id for t in trades]
     # and the kline volume counts each trade once

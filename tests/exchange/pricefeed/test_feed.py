@@ -62,12 +62,12 @@ def test_each_second_appends_the_mark_and_publishes_it(redis_client, price_serve
     assert status.live and status.reason == ""
     latest = latest_mark("BTCUSDT")
     assert latest is not None
-    assert {k: latest[k] for k in ("markPrice", "indexPrice", "nextFundingTime")} == {
-        "markPrice": "60000",
-        "indexPrice": "60000",
-        "nextFundingTime": T0 + 3_000,
-    }
-    assert latest["lastFundingRate"] == "0.00010000"
+    assert (latest["mark_price"], latest["index_price"], latest["next_funding_time"]) == (
+        "60000",
+        "60000",
+        T0 + 3_000,
+    )
+    assert latest["funding_rate"] == "0.00010000"
     bars = {b.kind: b for b in PriceBar.objects.filter(symbol="BTCUSDT")}
     assert bars[PriceKind.MARK].close == Decimal(60_000)
     assert bars[PriceKind.INDEX].close == Decimal(60_000)

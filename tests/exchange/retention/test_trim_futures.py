@@ -60,9 +60,9 @@ def until_idle(step: Any) -> None:
 def view(feed: FuturesMarketData) -> dict[str, Any]:
     data = feed.contracts[BTC]
     return {
-        "depth": data.depth_json(),
-        "ticker": data.ticker_json(),
-        "trades": [data.trade_json(t) for t in data.recent],
+        "depth": data.depth(),
+        "ticker": data.ticker_figures(),
+        "trades": [data.public_trade(t) for t in data.recent],
         "klines": {i: [data.kline_row(b) for b in bars] for i, bars in data.bars.items()},
     }
 

@@ -59,12 +59,12 @@ def set_mark(contract: Contract, price: Decimal) -> str:
     )
     figures = {
         "symbol": contract.symbol,
-        "markPrice": str(price),
-        "indexPrice": str(price),
-        "estimatedSettlePrice": str(price),
-        "lastFundingRate": "0.00010000",
-        "interestRate": "0.00010000",
-        "nextFundingTime": 0,
+        "mark_price": str(price),
+        "index_price": str(price),
+        "estimated_settle_price": str(price),
+        "funding_rate": "0.00010000",
+        "interest_rate": "0.00010000",
+        "next_funding_time": 0,
         "time": 0,
     }
     get_redis().set(mark_key(contract.symbol), json.dumps(figures))

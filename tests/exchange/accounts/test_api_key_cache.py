@@ -164,7 +164,8 @@ def test_a_signed_request_reads_its_key_in_the_limiters_round_trip(
 def test_under_the_asgi_handler_too_the_key_costs_no_round_trip(
     bot_on_private_redis, private_redis
 ):  # noqa: ANN001
-    # given a key signing requests through Django's ASGI handler, as daphne serves them
+    # given a key signing requests through Django's ASGI handler (sync middleware and
+    # views adapted to it), the other way a server may run them
     api_key, secret = bot_on_private_redis
     client = AsyncClient()
 

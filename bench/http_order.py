@@ -1,6 +1,7 @@
 """In-process cost of one signed ``POST /api/v3/order`` (Django test client, no server).
 
     .venv/bin/python bench/http_order.py [--orders 2000] [--baseline REV] [--profile]
+        [--count 200]
 
 A bot's request exactly: HMAC-SHA256 over the form body, ``X-MBX-APIKEY``, a resting
 LIMIT order with ``newOrderRespType=ACK``, one user and one market, rate limits raised.
@@ -8,6 +9,8 @@ Measures wall time and the web process's CPU time per order. With ``--baseline R
 the same measurement runs first on that commit's code (``git archive`` into a temporary
 folder), then on the working tree, one child process each, and the ratio is printed:
 before and after in one run. ``--profile`` prints the top functions by cumulative time.
+Then ``--count`` more orders are counted, which no load changes: Python function calls
+(cProfile), SQL statements and Redis round trips (commands or pipelines sent) per order.
 
 Uses DATABASE_URL (default: PostgreSQL at 127.0.0.1, database ``exchange_bench_http``,
 dropped and re-created by each child) and REDIS_URL (default: the local server, db 8).
@@ -24,8 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-from exchange.accounts.requests import ApiKeyRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/exchange_bench_http"
@@ -69,6 +70,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
     from exchange.accounts.actions import do_create_api_key
     from exchange.accounts.models import User
+    from exchange.accounts.requests import ApiKeyRequest
     from exchange.core.redis import get_redis
     from exchange.markets.actions import do_create_market
     from exchange.wallets.actions import do_credit_deposit
@@ -137,6 +139,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         profiler.disable()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     walls.sort()
+    counts = count_per_order(order, args.count)
     profile = ""
     if profiler:
         out = io.StringIO()
@@ -151,6 +154,38 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         "p99_ms": walls[int(len(walls) * 0.99)] * 1000,
         "load": os.getloadavg()[0],
         "profile": profile,
+        **counts,
+    }
+
+
+def count_per_order(order: Any, orders: int) -> dict[str, float]:
+    """What one order costs whatever the machine's load: Python function calls, SQL
+    statements and Redis round trips (one per command or pipeline sent), counted over
+    ``orders`` more orders under cProfile."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+
+    statements = 0
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
+    profiler = cProfile.Profile()
+    with connection.execute_wrapper(count):
+        profiler.enable()
+        for _ in range(orders):
+            order()
+        profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    sends = sum(v[1] for (_, _, name), v in stats.items() if name == "send_packed_command")
+    return {
+        "calls": sum(v[1] for v in stats.values()) / orders,
+        "queries": statements / orders,
+        "round_trips": sends / orders,
     }
 
 
@@ -171,7 +206,8 @@ def run_child(tree: Path, argv: list[str]) -> dict[str, Any]:
 def line(name: str, r: dict[str, Any]) -> str:
     return (
         f"| {name} | {r['orders_per_s']:,.0f}/s | {r['wall_ms']:.2f} ms | {r['cpu_ms']:.2f} ms | "
-        f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} ms | {r['load']:.1f} |"
+        f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} ms | {r['calls']:,.0f} | {r['queries']:.2f} | "
+        f"{r['round_trips']:.2f} | {r['load']:.1f} |"
     )
 
 
@@ -183,6 +219,7 @@ def main() -> None:
     p.add_argument("--redis", default=os.environ.get("REDIS_URL", DEFAULT_REDIS))
     p.add_argument("--baseline", default="", help="a commit to measure first, for the ratio")
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--count", type=int, default=200, help="orders counted after the timed ones")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -193,6 +230,7 @@ def main() -> None:
         f"--warmup={args.warmup}",
         f"--db={args.db}",
         f"--redis={args.redis}",
+        f"--count={args.count}",
         *(["--profile"] if args.profile else []),
     ]
     runs: dict[str, dict[str, Any]] = {}
@@ -208,8 +246,11 @@ def main() -> None:
     runs["after (working tree)"] = run_child(ROOT, argv)
     print(f"{args.orders} signed POST /api/v3/order (LIMIT, ACK) in process, {args.db}")
     print()
-    print("| code | orders/s | wall per order | web CPU per order | p50 / p99 | load |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| code | orders/s | wall per order | web CPU per order | p50 / p99 "
+        "| Python calls per order | SQL per order | Redis round trips per order | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, r in runs.items():
         print(line(name, r))
     if len(runs) == 2:
@@ -217,7 +258,8 @@ def main() -> None:
         print()
         print(
             f"after / before: {after['orders_per_s'] / before['orders_per_s']:.2f}x orders/s, "
-            f"CPU per order {before['cpu_ms'] / after['cpu_ms']:.2f}x less"
+            f"CPU per order {before['cpu_ms'] / after['cpu_ms']:.2f}x less, "
+            f"Python calls per order {before['calls'] / after['calls']:.3f}x fewer"
         )
     for name, r in runs.items():
         if r["profile"]:

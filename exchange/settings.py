@@ -100,6 +100,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "exchange.core.request_id.RequestIdMiddleware",  # first: every log line of a request has it
+    "exchange.core.cache_versions.CacheVersionsMiddleware",  # one token read per request
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files under daphne (deploy/)

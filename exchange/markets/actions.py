@@ -16,7 +16,7 @@ from exchange.core.money import decimal_places, is_multiple_of
 from exchange.markets.engine_state import send_market_state
 from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.models import FeeOverride, Market, MarketStatus
-from exchange.markets.selectors import forget_cached_market, get_market
+from exchange.markets.selectors import forget_cached_markets, get_market
 from exchange.wallets.models import Asset
 from matching_client import ShardMapError, parse_shard_map
 
@@ -104,7 +104,7 @@ def do_create_market(
             target=market,
             after=snapshot(market, MARKET_AUDIT_FIELDS),
         )
-        forget_cached_market(market.symbol)
+        forget_cached_markets()
         transaction.on_commit(lambda: send_market_state(market))
     return market
 
@@ -158,7 +158,7 @@ def do_set_market_status(
             before={"status": before},
             after={"status": str(status)},
         )
-        forget_cached_market(market.symbol)
+        forget_cached_markets()
         transaction.on_commit(lambda: send_market_state(market))
     return market
 
@@ -204,7 +204,7 @@ def do_change_market(
             before=before,
             after=snapshot(market, MARKET_AUDIT_FIELDS),
         )
-        forget_cached_market(market.symbol)
+        forget_cached_markets()
         transaction.on_commit(lambda: send_market_state(market))
     return market
 

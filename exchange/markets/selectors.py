@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import F, Q, QuerySet
 
+from exchange.core import cache_versions
+from exchange.core.process_cache import ProcessCache
 from exchange.markets.errors import MarketError, MarketErrorCode
 from exchange.markets.models import FeeOverride, Market, MarketStatus
 
@@ -30,28 +31,31 @@ def get_market(symbol: str) -> Market:
         raise MarketError(MarketErrorCode.UNKNOWN_SYMBOL, f"Invalid symbol {symbol!r}.") from exc
 
 
-_TRADING_CACHE: dict[str, tuple[float, Market]] = {}
-TRADING_CACHE_SECONDS = 1.0
+_cache: ProcessCache[Market] = ProcessCache()
 
 
 def get_market_cached(symbol: str) -> Market:
-    """get_market, remembered for a second per process: order entry's hot path.
+    """get_market, kept in this process under the ``markets`` version token: order
+    entry's and the public reads' hot path.
 
-    A status change reaches other processes within that second; the engine,
-    told of every halt, rejects what slips through and clearing unlocks it.
+    Every change to a market's filters, fees or status bumps the token
+    (``forget_cached_markets``), so the next order to any process is checked against
+    the new market. An unknown symbol is never kept: a new market is found at once.
+    Callers must not change the instance: other requests share it.
     """
     key = (symbol or "").upper()
-    now = time.monotonic()
-    hit = _TRADING_CACHE.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    market = get_market(key)
-    _TRADING_CACHE[key] = (now + TRADING_CACHE_SECONDS, market)
+    token = cache_versions.current(cache_versions.MARKETS)  # before the database
+    market = _cache.get(key, token)
+    if market is None:
+        market = get_market(key)
+        _cache.put(key, token, market)
     return market
 
 
-def forget_cached_market(symbol: str) -> None:
-    _TRADING_CACHE.pop(symbol.upper(), None)
+def forget_cached_markets() -> None:
+    """Make every process read markets again: now, and once the current transaction
+    commits. Call from every change to a market or to an asset a market names."""
+    cache_versions.bump(cache_versions.MARKETS)
 
 
 def fee_rates_for_users(*, user_ids: Iterable[int], market: Market) -> dict[int, FeeRates]:

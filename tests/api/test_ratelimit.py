@@ -1,11 +1,16 @@
-"""The Redis fixed-window limiter: counts weight per bucket and window, fails open."""
+"""The Redis fixed-window limiter: counts weight per bucket and window, fails open,
+and brings the request's cache version tokens in its round trip."""
 
 from __future__ import annotations
 
 import pytest
+from django.http import HttpRequest, HttpResponse
 
 from api import ratelimit
+from api.compat.binance import ratelimit as binance_ratelimit
 from api.ratelimit import Usage, consume
+from exchange.core import cache_versions
+from exchange.core.cache_versions import MARKETS, CacheVersionsMiddleware
 
 pytestmark = pytest.mark.usefixtures("fresh_rate_window")
 
@@ -58,3 +63,29 @@ def test_redis_down_fails_open(monkeypatch, caplog):
     # then nothing is refused and a warning is logged
     assert usage.exceeded is False
     assert "rate limiter unavailable" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "limit",
+    [
+        lambda: consume("test:f", weight=1, limit=10),
+        lambda: binance_ratelimit.admit("203.0.113.9", weight=1),
+    ],
+    ids=["consume", "binance admit"],
+)
+def test_the_limiters_round_trip_brings_the_requests_cache_tokens(redis_client, limit):  # noqa: ANN001
+    seen: list[object] = []
+
+    def view() -> HttpResponse:
+        # when a request's first Redis round trip is the limiter's
+        limit()
+        # and another process bumps the token right after
+        redis_client.set("{cachever}:" + MARKETS, "bumped-after-the-limiter")
+        seen.extend([cache_versions.wanted(), cache_versions.current(MARKETS)])
+        return HttpResponse()
+
+    CacheVersionsMiddleware(lambda request: view())(HttpRequest())
+
+    # then the request had its tokens from the limiter's answer and reads them no more
+    assert seen[0] is False
+    assert seen[1] not in (None, "bumped-after-the-limiter")

@@ -32,9 +32,11 @@ from exchange.orders.requests import OrderRequest
 from exchange.reconciliation.checks import reconcile
 from matching_client import input_stream
 from tests.api import test_ratelimit as ratelimit
+from tests.exchange.accounts import test_api_key_cache as key_cache
 from tests.exchange.accounts import test_listen_keys as listen_keys
 from tests.exchange.clearing import test_scenarios as scenarios
 from tests.exchange.marketdata import test_feed as feed
+from tests.exchange.markets import test_market_cache as market_cache
 from tests.exchange.orders import test_sweeper as sweeper
 from tests.matching_engine.servers import LocalCluster
 from tests.pipeline import drain
@@ -97,6 +99,17 @@ test_create_again_returns_the_live_key_extended = (
 test_keepalive_restarts_the_60_minutes = listen_keys.test_keepalive_restarts_the_60_minutes
 test_close_invalidates_the_key = listen_keys.test_close_invalidates_the_key
 test_consume_counts_weight_until_the_limit = ratelimit.test_consume_counts_weight_until_the_limit
+# The limiters' scripts and the cache tokens' GETs touch two slots in one pipeline.
+test_the_limiters_round_trip_brings_the_requests_cache_tokens = (
+    ratelimit.test_the_limiters_round_trip_brings_the_requests_cache_tokens
+)
+bot = key_cache.bot
+test_a_revoked_key_is_refused_on_the_next_request = (
+    key_cache.test_a_revoked_key_is_refused_on_the_next_request
+)
+test_a_changed_filter_is_checked_on_the_next_order = (
+    market_cache.test_a_changed_filter_is_checked_on_the_next_order
+)
 test_window_key_expires_with_its_window = ratelimit.test_window_key_expires_with_its_window
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from api import ratelimit as limiter
 from api.compat.binance.errors import BANNED, TOO_MANY_REQUESTS, BinanceError
 from api.ratelimit import Usage
+from exchange.core import cache_versions
 from exchange.core.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -63,15 +64,26 @@ def _banned(ttl: int) -> BinanceError:
 def admit(ip: str, *, weight: int) -> Usage:
     """``check_ban`` then ``consume``, in one Redis round trip (418 while banned).
 
-    Fails open like the limiter when Redis is down.
+    The request's cache version tokens come in the same round trip, so its API key
+    and market are read from memory without one of their own. Fails open like the
+    limiter when Redis is down.
     """
     limit = weight_limit()
     key, retry_after = limiter.current_window(bucket(ip), WINDOW_SECONDS)
+    tokens = cache_versions.wanted()
     try:
-        ttl, used = get_redis().eval(_ADMIT, 2, _ban_key(ip), key, weight, WINDOW_SECONDS + 1)
+        pipe = get_redis().pipeline(transaction=False)
+        # As a raw command: a cluster pipeline's eval() is not Redis's EVAL.
+        pipe.execute_command("EVAL", _ADMIT, 2, _ban_key(ip), key, weight, WINDOW_SECONDS + 1)
+        if tokens:
+            cache_versions.queue_read(pipe)
+        answers = pipe.execute()
     except redis.RedisError as exc:
         logger.warning("rate limiter unavailable, allowing %s: %s", ip, exc)
         return Usage(used=0, limit=limit, retry_after=retry_after)
+    if tokens:
+        cache_versions.remember(answers[1:])
+    ttl, used = answers[0]
     if ttl > 0:
         raise _banned(int(ttl))
     return Usage(used=int(used), limit=limit, retry_after=retry_after)

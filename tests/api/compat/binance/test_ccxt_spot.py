@@ -306,7 +306,7 @@ def test_rate_limit_then_ban(live, fresh_rate_window):
         with pytest.raises(ccxt.DDoSProtection, match="binance 418 .*banned"):
             ex.publicGetPing()
     finally:
-        for pattern in ("binance:*", "rl:binance:*"):
+        for pattern in ("binance:*", "rl:{binance:*"):
             for key in redis.scan_iter(pattern):
                 redis.delete(key)
     assert ex.publicGetPing() == {}

@@ -269,6 +269,6 @@ def test_over_the_request_weight_is_an_error(live, fresh_rate_window):
 
         assert answer["error"].startswith("RATE_LIMITED: too much request weight used")
     finally:
-        for key in redis.scan_iter("rl:binance:*"):
+        for key in redis.scan_iter("rl:{binance:*"):
             redis.delete(key)
     assert rpc(live, trader, "accounts", {}) == {"data": [], "raw": None}

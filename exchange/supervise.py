@@ -214,7 +214,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ["PYTHONUNBUFFERED"] = "1"
     config = var_dir / "supervisord.conf"
-    web_processes = int(os.environ.get("WEB_PROCESSES") or os.cpu_count() or 1)
+    # The cores this process may run on (a container's CPU set), not the host's.
+    web_processes = int(os.environ.get("WEB_PROCESSES") or len(os.sched_getaffinity(0)))
     config.write_text(
         supervisor_config(
             processes, var_dir=var_dir, redis_dir=redis_dir, web_processes=web_processes

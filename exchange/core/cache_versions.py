@@ -179,7 +179,15 @@ def bump(kind: str) -> None:
         scope.read = False  # this request's later lookups see the change
     _bump_now(kind)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _bump_now(kind))
+        transaction.on_commit(lambda: _bump_after_commit(kind, scope))
+
+
+def _bump_after_commit(kind: str, scope: _Scope | None) -> None:
+    # The request reads the tokens again too: between the two bumps another process may
+    # have cached the old row under the first one.
+    if scope is not None:
+        scope.read = False
+    _bump_now(kind)
 
 
 class CacheVersionsMiddleware:

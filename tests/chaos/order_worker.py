@@ -28,10 +28,13 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import django
 import redis
 from django.db import InterfaceError, OperationalError, connection
+
+T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,8 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     rng = random.Random(args.seed)
     users = [int(u) for u in args.users.split(",")]
     with open(args.progress, "a", buffering=1) as progress:
-        worker = Worker(rng, users, progress=progress, crash_share=args.crash_share)
-        futures = FuturesWorker(rng, users)
+        worker = set_up(
+            lambda: Worker(rng, users, progress=progress, crash_share=args.crash_share),
+            outages=args.outages,
+        )
+        futures = set_up(lambda: FuturesWorker(rng, users), outages=args.outages)
         for _ in range(args.count):
             act = (
                 futures.act
@@ -72,6 +78,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             progress.write((attempt(act) if args.outages else act()) + "\n")
     return 0
+
+
+def set_up(make: Callable[[], T], *, outages: bool) -> T:
+    """The worker's set-up queries; with --outages retried while the database is down
+    (a worker restarted while PostgreSQL is still starting up waits for it)."""
+    while True:
+        try:
+            return make()
+        except (OperationalError, InterfaceError):
+            if not outages:
+                raise
+            connection.close()
+            time.sleep(0.2)
 
 
 def attempt(act: Callable[[], str]) -> str:

@@ -48,7 +48,6 @@ ALLOWED: dict[str, set[str]] = {
     # (every surface that signs, native REST too, sends it under this name).
     "accounts/signing.py": {"recvWindow"},
     # Compact encodings of the project's own Redis records.
-    "accounts/key_cache.py": {"g", "k", "u"},
     "dashboards/lag_history.py": {"t", "m"},
     "clearing/runner.py": {"d"},
     "marketdata/state_store.py": {"v"},

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.compat.binance.snapshots import NO_LEVEL, TICKER_FIELDS, figures_json
+from api.compat.binance.snapshots import TICKER_FIELDS, figures_json
+from api.compat.binance.snapshots import book_ticker_json as spot_book_ticker_json
 from exchange.futures.marks import MarkFigures
 from exchange.marketdata.futures_snapshots import FuturesDepthSnapshot, KlineRow
 from exchange.marketdata.snapshots import PublicTrade, Ticker24h
@@ -51,14 +52,9 @@ def kline_json(row: KlineRow) -> list[Any]:
 
 
 def book_ticker_json(symbol: str, book: FuturesDepthSnapshot) -> dict[str, Any]:
-    bid = book["bids"][0] if book["bids"] else NO_LEVEL
-    ask = book["asks"][0] if book["asks"] else NO_LEVEL
+    """Spot's book ticker with the book's time and update id, as /fapi adds them."""
     return {
-        "symbol": symbol,
-        "bidPrice": bid[0],
-        "bidQty": bid[1],
-        "askPrice": ask[0],
-        "askQty": ask[1],
+        **spot_book_ticker_json(symbol, book),
         "time": book["time"],
         "lastUpdateId": book["last_update_id"],
     }

@@ -136,22 +136,15 @@ class KlineEvent(TypedDict):
     bar: BarState
 
 
-class TickerEvent(TypedDict):
-    """The rolling 24-hour figures after a batch with trades."""
+class Ticker24h(TypedDict):
+    """The rolling 24-hour figures (a contract's ticker snapshot is exactly this)."""
 
-    kind: Literal["ticker"]
     symbol: str
-    time: int
     price_change: str
     price_change_percent: str
     weighted_avg_price: str
-    prev_close_price: str
     last_price: str
     last_qty: str
-    bid_price: str
-    bid_qty: str
-    ask_price: str
-    ask_qty: str
     open_price: str
     high_price: str
     low_price: str
@@ -162,6 +155,24 @@ class TickerEvent(TypedDict):
     first_id: int
     last_id: int
     count: int
+
+
+class SpotTicker24h(Ticker24h):
+    """A market's ticker: the rolling figures, the previous close and the best quote
+    (the snapshot market data keeps; the ``ticker`` topic's event adds ``kind`` and ``time``)."""
+
+    prev_close_price: str
+    bid_price: str
+    bid_qty: str
+    ask_price: str
+    ask_qty: str
+
+
+class TickerEvent(SpotTicker24h):
+    """The rolling 24-hour figures after a batch with trades."""
+
+    kind: Literal["ticker"]
+    time: int
 
 
 MarketEvent = (

@@ -20,6 +20,8 @@ from __future__ import annotations
 from typing import TypedDict
 
 from exchange.events.market import Level
+from exchange.events.market import SpotTicker24h as SpotTicker24h
+from exchange.events.market import Ticker24h as Ticker24h
 
 # 1: the unversioned keys (``md:{SYMBOL}:depth``), in Binance's field names.
 SNAPSHOT_VERSION = 2
@@ -55,35 +57,3 @@ class PublicTrade(TypedDict):
     quote_qty: str
     time: int
     buyer_maker: bool
-
-
-class Ticker24h(TypedDict):
-    """The rolling 24-hour figures (a contract's ticker snapshot is exactly this)."""
-
-    symbol: str
-    price_change: str
-    price_change_percent: str
-    weighted_avg_price: str
-    last_price: str
-    last_qty: str
-    open_price: str
-    high_price: str
-    low_price: str
-    volume: str
-    quote_volume: str
-    open_time: int
-    close_time: int
-    first_id: int
-    last_id: int
-    count: int
-
-
-class SpotTicker24h(Ticker24h):
-    """A market's ticker: the rolling figures, the previous close and the best quote
-    (the ``ticker`` topic's ``TickerEvent`` is this with its ``kind`` and ``time``)."""
-
-    prev_close_price: str
-    bid_price: str
-    bid_qty: str
-    ask_price: str
-    ask_qty: str
